@@ -1,0 +1,28 @@
+# lakekit: the two commands of the README, and Lambda packaging.
+#
+#   make tour   runs every seed system end to end on local backends
+#   make test   installs what the tests need, then runs the whole suite
+
+GO       ?= go
+NODE_DIR := internal/awstest/node
+NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
+
+.PHONY: tour test test-deps lambdas
+
+tour: $(NODE_OK)
+	$(GO) run ./examples/tour
+
+test: test-deps
+	$(GO) test -count=1 -timeout 15m ./...
+
+# npm emulators, pinned by the committed package-lock.json.
+test-deps: $(NODE_OK)
+
+$(NODE_OK): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --prefix $(NODE_DIR)
+
+# Every Lambda main under examples/*/lambda/<name>, built for provided.al2023
+# (linux/arm64, -tags lambda.norpc, binary named bootstrap) and zipped.
+lambdas:
+	$(GO) run ./internal/cmd/lambdas -out dist/lambda

@@ -1,0 +1,4 @@
+package main
+
+// system7 runs seed system 7; nil until it is built.
+var system7 runner

@@ -1,0 +1,4 @@
+package main
+
+// system8 runs seed system 8; nil until it is built.
+var system8 runner

@@ -1,0 +1,80 @@
+// serve.mjs starts one local AWS-compatible server for lakekit's tests on
+// 127.0.0.1 and prints "READY <port>" on stdout once it accepts connections.
+// It is started, and stopped by process id, by internal/awstest (Go).
+//
+//   node serve.mjs <fauxqs|dynalite|s3rver|kinesis> <port> [directory]
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+const [kind, portArg, directory] = process.argv.slice(2);
+const port = Number(portArg);
+const host = "127.0.0.1";
+
+function ready() {
+  process.stdout.write(`READY ${port}\n`);
+}
+
+// The Go side closes our stdin when it goes away (even on a crash); leave with it.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
+
+switch (kind) {
+  case "fauxqs": {
+    const { buildApp } = await import("fauxqs");
+    const app = buildApp({ logger: false });
+    await app.listen({ port, host });
+    ready();
+    break;
+  }
+  case "dynalite": {
+    const dynalite = require("dynalite");
+    const server = dynalite({ createTableMs: 50, deleteTableMs: 50, updateTableMs: 50 });
+    server.listen(port, host, ready);
+    break;
+  }
+  case "s3rver": {
+    const S3rver = require("@20minutes/s3rver");
+    const server = new S3rver({ address: host, port, directory, silent: true });
+    await server.run();
+    ready();
+    break;
+  }
+  case "kinesis": {
+    // kinesis-local (a Scala.js build of kinesis-mock) hard-codes 0.0.0.0 as
+    // its bind address; run a copy bound to loopback instead. The copy lives
+    // in the scratch directory the Go side gives us.
+    const original = require.resolve("kinesis-local/main.js");
+    const src = fs.readFileSync(original, "utf8");
+    const needle = 'Host$().em("0.0.0.0")';
+    if (!src.includes(needle)) {
+      process.stderr.write(`serve.mjs: ${original} no longer binds 0.0.0.0 the known way; update serve.mjs\n`);
+      process.exit(3);
+    }
+    fs.mkdirSync(directory, { recursive: true });
+    const copy = path.join(directory, "kinesis-local-loopback.cjs");
+    fs.writeFileSync(copy, src.replace(needle, 'Host$().em("127.0.0.1")'));
+    fs.copyFileSync(path.join(path.dirname(original), "server.json"), path.join(directory, "server.json"));
+    process.chdir(directory);
+    require(copy);
+    await waitForPort(port);
+    ready();
+    break;
+  }
+  default:
+    process.stderr.write(`serve.mjs: unknown server kind ${JSON.stringify(kind)}\n`);
+    process.exit(2);
+}
+
+async function waitForPort(p) {
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const sock = net.connect({ port: p, host }, () => { sock.destroy(); resolve(true); });
+      sock.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

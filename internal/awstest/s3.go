@@ -1,0 +1,36 @@
+package awstest
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// S3 returns a client on a fresh in-process gofakes3 server (memory backend,
+// plain HTTP), closed when the test ends. gofakes3 implements CopyObject,
+// multipart upload, ranges, DeleteObjects and pagination, but not
+// UploadPartCopy: use [S3Multipart] for that.
+func S3(tb testing.TB) *s3.Client {
+	tb.Helper()
+	return S3Server(tb).S3()
+}
+
+// S3Server starts a fresh in-process gofakes3 server, closed when the test
+// ends, and returns it with its endpoint.
+func S3Server(tb testing.TB) *Server {
+	tb.Helper()
+	srv := StartS3()
+	tb.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// StartS3 starts an in-process gofakes3 server for programs that are not
+// tests; the caller closes it.
+func StartS3() *Server {
+	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
+	hs := httptest.NewServer(faker.Server())
+	return newServer("gofakes3", hs.URL, func() error { hs.Close(); return nil })
+}
