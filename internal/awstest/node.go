@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -35,14 +36,19 @@ const (
 	Fauxqs       Kind = "fauxqs"        // fauxqs 1.9.2: SQS and SNS
 	KinesisLocal Kind = "kinesis-local" // kinesis-local 0.6.2: Kinesis Data Streams
 	Dynalite     Kind = "dynalite"      // dynalite 4.0.0: DynamoDB
+	// StepFunctionsLocal is stepfunctions-local 1.3.1: it accepts
+	// CreateStateMachine (checking the definition) and runs
+	// Pass/Choice/Wait/Succeed/Fail, but not Map.
+	StepFunctionsLocal Kind = "stepfunctions-local"
 )
 
 // npm package directory of each kind, to tell whether it is installed.
 var kindPackage = map[Kind]string{
-	S3rver:       "@20minutes/s3rver",
-	Fauxqs:       "fauxqs",
-	KinesisLocal: "kinesis-local",
-	Dynalite:     "dynalite",
+	S3rver:             "@20minutes/s3rver",
+	Fauxqs:             "fauxqs",
+	KinesisLocal:       "kinesis-local",
+	Dynalite:           "dynalite",
+	StepFunctionsLocal: "stepfunctions-local",
 }
 
 // startTimeout bounds how long a server may take to accept connections.
@@ -134,6 +140,9 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 			"UPDATE_SHARD_COUNT_DURATION=50ms", "SPLIT_SHARD_DURATION=50ms", "MERGE_SHARDS_DURATION=50ms",
 			"REGISTER_STREAM_CONSUMER_DURATION=50ms", "DEREGISTER_STREAM_CONSUMER_DURATION=50ms",
 			"LOG_LEVEL=ERROR", "ROOT_LOG_LEVEL=ERROR", "SHOULD_PERSIST_DATA=false")
+	case StepFunctionsLocal:
+		arg = "stepfunctions"
+		env = append(env, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1")
 	case S3rver:
 		// s3rver 4 uses a digest OpenSSL 3 no longer enables by default.
 		env = append(env, "NODE_OPTIONS=--openssl-legacy-provider")
@@ -337,6 +346,27 @@ func SNS(tb testing.TB) *sns.Client {
 func Kinesis(tb testing.TB) *kinesis.Client {
 	tb.Helper()
 	return Shared(tb, KinesisLocal).Kinesis()
+}
+
+// StepFunctions returns a client on the binary's stepfunctions-local.
+func StepFunctions(tb testing.TB) *sfn.Client {
+	tb.Helper()
+	return Shared(tb, StepFunctionsLocal).StepFunctions()
+}
+
+// NodeTool returns the absolute path of a file inside an installed npm
+// package (for example "asl-validator/dist/bin/asl-validator.js", to run with
+// node), failing the test with the install command when it is missing.
+func NodeTool(tb testing.TB, path string) string {
+	tb.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		tb.Fatal(&MissingError{What: "node (Node.js 20)", Fix: "apt-get install -y nodejs npm && " + InstallCommand()})
+	}
+	full := filepath.Join(NodeDir(), "node_modules", filepath.FromSlash(path))
+	if _, err := os.Stat(full); err != nil {
+		tb.Fatal(&MissingError{What: "npm file " + path, Fix: InstallCommand()})
+	}
+	return full
 }
 
 // DynamoDB returns a client on the binary's dynalite.

@@ -21,6 +21,8 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -372,4 +374,46 @@ func TestMissingPackagesNameTheFix(t *testing.T) {
 		t.Fatalf("fix %q, error %q", missing.Fix, err)
 	}
 	_ = os.Remove(empty)
+}
+
+// TestStepFunctionsSmoke proves stepfunctions-local accepts a definition and
+// runs a Pass → Choice → Succeed execution.
+func TestStepFunctionsSmoke(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.StepFunctions(t)
+	def := `{"StartAt":"Tag","States":{
+		"Tag":{"Type":"Pass","Result":"2019","ResultPath":"$.year","Next":"Check"},
+		"Check":{"Type":"Choice","Choices":[{"Variable":"$.year","StringEquals":"2019","Next":"Done"}],"Default":"Bad"},
+		"Bad":{"Type":"Fail","Error":"WrongYear"},
+		"Done":{"Type":"Succeed"}}}`
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(awstest.Name(t, "sm")), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":role/sfn"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{"day":"21"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != sfntypes.ExecutionStatusRunning {
+			if d.Status != sfntypes.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"day":"21","year":"2019"}` {
+				t.Fatalf("execution %s, output %s", d.Status, aws.ToString(d.Output))
+			}
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(awstest.Name(t, "bad")), Definition: aws.String(`{"StartAt":"Nowhere","States":{}}`),
+		RoleArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":role/sfn"),
+	}); err == nil {
+		t.Fatal("an invalid definition was accepted")
+	}
 }

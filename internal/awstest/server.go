@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -36,7 +37,7 @@ const AccountID = "000000000000"
 // Server is one running local server.
 type Server struct {
 	// Name says which server this is: "gofakes3", "s3rver", "fauxqs",
-	// "kinesis-local", "dynalite" or "wire".
+	// "kinesis-local", "dynalite", "stepfunctions-local" or "wire".
 	Name string
 	// Endpoint is the base URL, http://127.0.0.1:port.
 	Endpoint string
@@ -96,6 +97,11 @@ func (s *Server) SNS(optFns ...func(*sns.Options)) *sns.Client {
 // Kinesis returns a Kinesis client for the server.
 func (s *Server) Kinesis(optFns ...func(*kinesis.Options)) *kinesis.Client {
 	return kinesis.NewFromConfig(s.Config, optFns...)
+}
+
+// StepFunctions returns a Step Functions client for the server.
+func (s *Server) StepFunctions(optFns ...func(*sfn.Options)) *sfn.Client {
+	return sfn.NewFromConfig(s.Config, optFns...)
 }
 
 // DynamoDB returns a DynamoDB client for the server.

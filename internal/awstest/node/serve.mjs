@@ -2,7 +2,7 @@
 // 127.0.0.1 and prints "READY <port>" on stdout once it accepts connections.
 // It is started, and stopped by process id, by internal/awstest (Go).
 //
-//   node serve.mjs <fauxqs|dynalite|s3rver|kinesis> <port> [directory]
+//   node serve.mjs <fauxqs|dynalite|s3rver|kinesis|stepfunctions> <port> [directory]
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import net from "node:net";
@@ -59,6 +59,20 @@ switch (kind) {
     fs.copyFileSync(path.join(path.dirname(original), "server.json"), path.join(directory, "server.json"));
     process.chdir(directory);
     require(copy);
+    await waitForPort(port);
+    ready();
+    break;
+  }
+  case "stepfunctions": {
+    // stepfunctions-local calls express's app.listen(port), which binds every
+    // interface; bind its express instance to loopback instead.
+    const sfnRequire = createRequire(require.resolve("stepfunctions-local/src/server.js"));
+    const express = sfnRequire("express");
+    const http = require("node:http");
+    express.application.listen = function (p, cb) {
+      return http.createServer(this).listen(p, host, cb);
+    };
+    sfnRequire("./server.js").start({ port, region: "us-east-1" });
     await waitForPort(port);
     ready();
     break;
