@@ -124,6 +124,12 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			_ = os.RemoveAll(scratch)
+		}
+	}()
 	arg := string(kind)
 	env := os.Environ()
 	switch kind {
@@ -167,6 +173,7 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("awstest: start %s: %w", kind, err)
 	}
+	started = true // from here on kill removes scratch
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	kill := func() error {
