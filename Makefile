@@ -7,16 +7,26 @@ GO       ?= go
 NODE_DIR := internal/awstest/node
 NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 
+# Build tags of the cgo and tool-dependent tests; `make test` runs them all.
+TAGS := tesseract
+
+# Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
+NESTED := examples/text-detection/browsertest
+
 .PHONY: tour test test-deps lambdas
 
 tour: $(NODE_OK)
 	$(GO) run ./examples/tour
 
 test: test-deps
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) test -count=1 -timeout 15m -tags '$(TAGS)' ./...
+	@for m in $(NESTED); do echo "cd $$m && go test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
 
-# npm emulators, pinned by the committed package-lock.json.
+# npm emulators, pinned by the committed package-lock.json, and the Debian
+# packages of the tagged tests.
 test-deps: $(NODE_OK)
+	./scripts/system-deps.sh
 
 $(NODE_OK): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
