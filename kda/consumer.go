@@ -1,0 +1,469 @@
+package kda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// ConsumerAPI is the Kinesis calls a Consumer makes.
+type ConsumerAPI interface {
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+// ShardEnd is the checkpoint of a shard read to its end (after a reshard).
+const ShardEnd = "SHARD_END"
+
+// Consumer limits and defaults.
+const (
+	MaxGetRecordsLimit        = 10000
+	DefaultGetRecordsLimit    = 1000
+	DefaultPollInterval       = time.Second // Kinesis allows 5 GetRecords/s per shard
+	DefaultShardSyncInterval  = 30 * time.Second
+	DefaultConsumerRetryDelay = time.Second
+)
+
+// Checkpointer stores, per shard, the sequence number of the last record
+// processed. Implementations must be safe for concurrent use.
+type Checkpointer interface {
+	// Checkpoint returns the shard's checkpoint, "" when there is none.
+	Checkpoint(ctx context.Context, shardID string) (string, error)
+	// SetCheckpoint records seq (or ShardEnd) for the shard.
+	SetCheckpoint(ctx context.Context, shardID, seq string) error
+}
+
+// MemoryCheckpoints is an in-process Checkpointer. The zero value is ready.
+type MemoryCheckpoints struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+// Checkpoint implements Checkpointer.
+func (c *MemoryCheckpoints) Checkpoint(_ context.Context, shardID string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[shardID], nil
+}
+
+// SetCheckpoint implements Checkpointer.
+func (c *MemoryCheckpoints) SetCheckpoint(_ context.Context, shardID, seq string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[shardID] = seq
+	return nil
+}
+
+// CheckpointTableAPI is the DynamoDB calls DynamoDBCheckpoints makes.
+type CheckpointTableAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// ErrCheckpointBehind is returned by DynamoDBCheckpoints.SetCheckpoint when
+// the stored checkpoint is already further along: another consumer owns
+// the shard, or this one is replaying.
+var ErrCheckpointBehind = errors.New("kda: stored checkpoint is ahead of this one")
+
+// DynamoDBCheckpoints keeps checkpoints in a DynamoDB table whose partition
+// key is the string attribute "shard". Items are keyed
+// "<application>/<shard id>" so applications can share a table. A
+// checkpoint never moves backwards: SetCheckpoint with an older sequence
+// number fails with ErrCheckpointBehind (sequence numbers are compared as
+// numbers, through a zero-padded copy in "seq_sort").
+type DynamoDBCheckpoints struct {
+	client     CheckpointTableAPI
+	table, app string
+}
+
+// NewDynamoDBCheckpoints returns checkpoints for application app in table.
+func NewDynamoDBCheckpoints(client CheckpointTableAPI, table, app string) *DynamoDBCheckpoints {
+	return &DynamoDBCheckpoints{client: client, table: table, app: app}
+}
+
+// CreateCheckpointTableInput is the table DynamoDBCheckpoints expects,
+// on-demand billing.
+func CreateCheckpointTableInput(table string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("shard"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("shard"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	}
+}
+
+func (c *DynamoDBCheckpoints) key(shardID string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{"shard": &ddbtypes.AttributeValueMemberS{Value: c.app + "/" + shardID}}
+}
+
+// Checkpoint implements Checkpointer with a consistent read.
+func (c *DynamoDBCheckpoints) Checkpoint(ctx context.Context, shardID string) (string, error) {
+	out, err := c.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: c.key(shardID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", err
+	}
+	if v, ok := out.Item["seq"].(*ddbtypes.AttributeValueMemberS); ok {
+		return v.Value, nil
+	}
+	return "", nil
+}
+
+// seqSort pads a sequence number so that string order is numeric order;
+// ShardEnd sorts after every number.
+func seqSort(seq string) string {
+	if seq == ShardEnd {
+		return "~"
+	}
+	if len(seq) >= 80 {
+		return seq
+	}
+	return strings.Repeat("0", 80-len(seq)) + seq
+}
+
+// SetCheckpoint implements Checkpointer.
+func (c *DynamoDBCheckpoints) SetCheckpoint(ctx context.Context, shardID, seq string) error {
+	item := c.key(shardID)
+	item["seq"] = &ddbtypes.AttributeValueMemberS{Value: seq}
+	item["seq_sort"] = &ddbtypes.AttributeValueMemberS{Value: seqSort(seq)}
+	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
+	_, err := c.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 &c.table,
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(#k) OR #s <= :s"),
+		ExpressionAttributeNames:  map[string]string{"#k": "shard", "#s": "seq_sort"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": item["seq_sort"]},
+	})
+	var ccf *ddbtypes.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%w: shard %s at %s", ErrCheckpointBehind, shardID, seq)
+	}
+	return err
+}
+
+// BatchHandler processes the user records of one GetRecords call, in order.
+// On success the batch's last sequence number is checkpointed; on error the
+// Consumer waits and reads the shard again from the last checkpoint.
+type BatchHandler func(ctx context.Context, shardID string, recs []KinesisRecord) error
+
+// ConsumerOptions configures a Consumer.
+type ConsumerOptions struct {
+	// StreamARN or StreamName names the stream (one is required).
+	StreamARN, StreamName string
+	// Checkpoints stores progress. Default: a new MemoryCheckpoints.
+	Checkpoints Checkpointer
+	// StartAtLatest starts shards without a checkpoint at LATEST instead of
+	// TRIM_HORIZON (the default).
+	StartAtLatest bool
+	// Limit is GetRecords' Limit. Default DefaultGetRecordsLimit, at most
+	// MaxGetRecordsLimit.
+	Limit int32
+	// PollInterval is the pause after a GetRecords that returned nothing.
+	// Default DefaultPollInterval.
+	PollInterval time.Duration
+	// ShardSyncInterval is how often ListShards finds new shards. Default
+	// DefaultShardSyncInterval.
+	ShardSyncInterval time.Duration
+	// RetryDelay is the pause after a failed call or handler. Default
+	// DefaultConsumerRetryDelay.
+	RetryDelay time.Duration
+	// StopAtEnd makes Run return once every shard is caught up (an empty
+	// GetRecords with MillisBehindLatest 0) or closed: for batch jobs,
+	// tests and local runners.
+	StopAtEnd bool
+	// Logger gets warnings for retried failures. Default nil: silent.
+	Logger *slog.Logger
+}
+
+// ConsumerStats is a snapshot of a Consumer's counters.
+type ConsumerStats struct {
+	Records, Batches, Checkpoints, Retries int64
+}
+
+// Consumer reads a Kinesis stream by polling (ListShards,
+// GetShardIterator, GetRecords), one goroutine per open shard, handing
+// de-aggregated records to a BatchHandler and checkpointing after each
+// handled batch. Child shards start after their parents reach ShardEnd.
+type Consumer struct {
+	client  ConsumerAPI
+	handler BatchHandler
+	opts    ConsumerOptions
+
+	records, batches, checkpoints, retries atomic.Int64
+}
+
+// NewConsumer returns a Consumer.
+func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
+	o := ConsumerOptions{Limit: DefaultGetRecordsLimit, PollInterval: DefaultPollInterval, ShardSyncInterval: DefaultShardSyncInterval,
+		RetryDelay: DefaultConsumerRetryDelay}
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.StreamARN == "" && o.StreamName == "" {
+		return nil, errors.New("kda: consumer needs StreamARN or StreamName")
+	}
+	if o.Limit < 1 || o.Limit > MaxGetRecordsLimit {
+		return nil, fmt.Errorf("kda: Limit %d outside [1, %d]", o.Limit, MaxGetRecordsLimit)
+	}
+	if o.Checkpoints == nil {
+		o.Checkpoints = &MemoryCheckpoints{}
+	}
+	return &Consumer{client: client, handler: handler, opts: o}, nil
+}
+
+// Stats returns a snapshot of the counters.
+func (c *Consumer) Stats() ConsumerStats {
+	return ConsumerStats{Records: c.records.Load(), Batches: c.batches.Load(), Checkpoints: c.checkpoints.Load(), Retries: c.retries.Load()}
+}
+
+func (c *Consumer) stream() (name, arn *string) {
+	if c.opts.StreamARN != "" {
+		return nil, aws.String(c.opts.StreamARN)
+	}
+	return aws.String(c.opts.StreamName), nil
+}
+
+func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
+	var shards []kintypes.Shard
+	name, arn := c.stream()
+	in := &kinesis.ListShardsInput{StreamName: name, StreamARN: arn}
+	for {
+		out, err := c.client.ListShards(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		shards = append(shards, out.Shards...)
+		if out.NextToken == nil {
+			return shards, nil
+		}
+		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
+	}
+}
+
+// Run consumes until ctx is done (returning nil) or, with StopAtEnd, until
+// every shard is caught up. It returns an error only if shards cannot be
+// listed at start or a checkpoint cannot be read.
+func (c *Consumer) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		started = map[string]bool{}
+		done    = map[string]bool{}
+		wg      sync.WaitGroup
+		fatal   error
+	)
+	sync1 := func() (int, error) {
+		shards, err := c.listShards(ctx)
+		if err != nil {
+			return 0, err
+		}
+		known := map[string]bool{}
+		for _, s := range shards {
+			known[aws.ToString(s.ShardId)] = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		running := 0
+		for _, s := range shards {
+			id := aws.ToString(s.ShardId)
+			if started[id] {
+				if !done[id] {
+					running++
+				}
+				continue
+			}
+			ready := true
+			for _, parent := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+				p := aws.ToString(parent)
+				if p == "" || !known[p] {
+					continue // no parent, or it has expired
+				}
+				if !done[p] {
+					if cp, err := c.opts.Checkpoints.Checkpoint(ctx, p); err != nil {
+						return 0, err
+					} else if cp != ShardEnd {
+						ready = false
+					}
+				}
+			}
+			if !ready {
+				running++ // waits for its parent
+				continue
+			}
+			cp, err := c.opts.Checkpoints.Checkpoint(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			started[id] = true
+			if cp == ShardEnd {
+				done[id] = true
+				continue
+			}
+			running++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := c.runShard(ctx, id, cp)
+				mu.Lock()
+				done[id] = true
+				if err != nil && fatal == nil && ctx.Err() == nil {
+					fatal = err
+					cancel()
+				}
+				mu.Unlock()
+			}()
+		}
+		return running, nil
+	}
+	if _, err := sync1(); err != nil {
+		return err
+	}
+	poll := c.opts.ShardSyncInterval
+	if c.opts.StopAtEnd && poll > 100*time.Millisecond {
+		poll = 100 * time.Millisecond
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return fatal
+		case <-t.C:
+		}
+		running, err := sync1()
+		if err != nil {
+			c.retries.Add(1)
+			if c.opts.Logger != nil {
+				c.opts.Logger.Warn("kda: ListShards failed", "error", err)
+			}
+			continue
+		}
+		if c.opts.StopAtEnd && running == 0 {
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return fatal
+		}
+	}
+}
+
+func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string, error) {
+	name, arn := c.stream()
+	in := &kinesis.GetShardIteratorInput{StreamName: name, StreamARN: arn, ShardId: aws.String(shardID)}
+	switch {
+	case after != "":
+		in.ShardIteratorType = kintypes.ShardIteratorTypeAfterSequenceNumber
+		in.StartingSequenceNumber = aws.String(after)
+	case c.opts.StartAtLatest:
+		in.ShardIteratorType = kintypes.ShardIteratorTypeLatest
+	default:
+		in.ShardIteratorType = kintypes.ShardIteratorTypeTrimHorizon
+	}
+	out, err := c.client.GetShardIterator(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return out.ShardIterator, nil
+}
+
+// runShard reads one shard until it ends, ctx is done, or (StopAtEnd) it is
+// caught up. Failures are retried after RetryDelay from the checkpoint.
+func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) error {
+	var iter *string
+	for ctx.Err() == nil {
+		if iter == nil {
+			var err error
+			if iter, err = c.iterator(ctx, shardID, checkpoint); err != nil {
+				c.retry(ctx, "GetShardIterator", shardID, err)
+				continue
+			}
+			if iter == nil {
+				return c.setCheckpoint(ctx, shardID, ShardEnd)
+			}
+		}
+		_, arn := c.stream()
+		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
+		if err != nil {
+			// An expired iterator, throttling or a network error: start again
+			// from the checkpoint.
+			iter = nil
+			c.retry(ctx, "GetRecords", shardID, err)
+			continue
+		}
+		if len(out.Records) > 0 {
+			var recs []KinesisRecord
+			for _, r := range out.Records {
+				urs, err := Deaggregate(r.Data, aws.ToString(r.PartitionKey))
+				if err != nil {
+					urs = []UserRecord{{PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data}}
+				}
+				for _, u := range urs {
+					recs = append(recs, KinesisRecord{UserRecord: u, ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
+						ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)})
+				}
+			}
+			if err := c.handler(ctx, shardID, recs); err != nil {
+				iter = nil
+				c.retry(ctx, "handler", shardID, err)
+				continue
+			}
+			c.batches.Add(1)
+			c.records.Add(int64(len(recs)))
+			last := aws.ToString(out.Records[len(out.Records)-1].SequenceNumber)
+			if err := c.setCheckpoint(ctx, shardID, last); err != nil {
+				if errors.Is(err, ErrCheckpointBehind) {
+					return err // another consumer is ahead on this shard
+				}
+				c.retry(ctx, "checkpoint", shardID, err)
+			}
+			checkpoint = last
+		}
+		if out.NextShardIterator == nil {
+			return c.setCheckpoint(ctx, shardID, ShardEnd)
+		}
+		iter = out.NextShardIterator
+		if len(out.Records) == 0 {
+			if c.opts.StopAtEnd && aws.ToInt64(out.MillisBehindLatest) == 0 {
+				return nil
+			}
+			if err := sleepCtx(ctx, c.opts.PollInterval); err != nil {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error {
+	err := c.opts.Checkpoints.SetCheckpoint(ctx, shardID, seq)
+	if err == nil {
+		c.checkpoints.Add(1)
+	}
+	return err
+}
+
+func (c *Consumer) retry(ctx context.Context, what, shardID string, err error) {
+	c.retries.Add(1)
+	if c.opts.Logger != nil {
+		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "error", err)
+	}
+	_ = sleepCtx(ctx, c.opts.RetryDelay)
+}

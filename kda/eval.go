@@ -1,0 +1,802 @@
+package kda
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// EvalError is a row that failed evaluation (division by zero, a value
+// that does not fit its column, a failed CAST). The row goes to the
+// error_stream with this message; processing continues.
+type EvalError struct{ Msg string }
+
+func (e *EvalError) Error() string { return e.Msg }
+
+// env is what a compiled expression reads: the current row, or in a
+// window's output the group keys and finished aggregates.
+type env struct {
+	row     []Value
+	rowtime int64
+	keys    []Value
+	aggs    []Value
+}
+
+type evalFn func(*env) (Value, error)
+
+type cexpr struct {
+	fn  evalFn
+	typ Kind // KindNull when the expression is the NULL literal
+	lit *Value
+}
+
+// scope resolves names while compiling one pump's expressions.
+type scope struct {
+	stream string
+	alias  string
+	cols   []Column
+	idx    map[string]int
+
+	// In a window's output, expressions must be group keys or aggregates.
+	agg      bool
+	keyIdx   map[string]int
+	keyKinds []Kind
+	aggs     *[]aggSpec
+	// inAgg is set while compiling an aggregate's argument (row scope).
+	inAgg bool
+}
+
+type aggSpec struct {
+	name string
+	arg  evalFn // nil for COUNT(*)
+	typ  Kind
+}
+
+func (s *scope) col(c *ColRef) (int, error) {
+	if c.Qual != "" && c.Qual != s.stream && c.Qual != s.alias {
+		return 0, c.P.errorf("unknown stream or alias %q", c.Qual)
+	}
+	i, ok := s.idx[c.Name]
+	if !ok {
+		hint := ""
+		if strings.ToUpper(c.Name) != c.Name {
+			hint = " (unquoted names are upper-cased; quote it)"
+		} else if _, ok := s.idx[strings.ToLower(c.Name)]; ok {
+			hint = " (unquoted names are upper-cased: write \"" + strings.ToLower(c.Name) + "\")"
+		}
+		return 0, c.P.errorf("unknown column %q in stream %q%s", c.Name, s.stream, hint)
+	}
+	return i, nil
+}
+
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
+
+func (s *scope) compile(e Expr) (cexpr, error) {
+	if s.agg && !s.inAgg {
+		if k, ok := s.keyIdx[e.String()]; ok {
+			ks := s.keyKinds[k]
+			return cexpr{typ: ks, fn: func(v *env) (Value, error) { return v.keys[k], nil }}, nil
+		}
+	}
+	switch e := e.(type) {
+	case *Literal:
+		v := e.V
+		return cexpr{typ: v.K, lit: &v, fn: func(*env) (Value, error) { return v, nil }}, nil
+	case *ColRef:
+		if e.Name == "ROWTIME" {
+			return cexpr{typ: KindTime, fn: func(v *env) (Value, error) { return Value{K: KindTime, I: v.rowtime}, nil }}, nil
+		}
+		if s.agg && !s.inAgg {
+			return cexpr{}, e.P.errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
+		}
+		i, err := s.col(e)
+		if err != nil {
+			return cexpr{}, err
+		}
+		return cexpr{typ: s.cols[i].Type.Kind, fn: func(v *env) (Value, error) { return v.row[i], nil }}, nil
+	case *Step:
+		x, err := s.compile(e.X)
+		if err != nil {
+			return cexpr{}, err
+		}
+		if x.typ != KindTime {
+			return cexpr{}, e.P.errorf("STEP needs a TIMESTAMP, got %s", x.typ)
+		}
+		m := e.Millis
+		return cexpr{typ: KindTime, fn: func(v *env) (Value, error) {
+			t, err := x.fn(v)
+			if err != nil || t.K == KindNull {
+				return t, err
+			}
+			return Value{K: KindTime, I: floorDiv(t.I, m) * m}, nil
+		}}, nil
+	case *IsNull:
+		x, err := s.compile(e.X)
+		if err != nil {
+			return cexpr{}, err
+		}
+		not := e.Not
+		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+			a, err := x.fn(v)
+			return BoolValue((a.K == KindNull) != not), err
+		}}, nil
+	case *Unary:
+		x, err := s.compile(e.X)
+		if err != nil {
+			return cexpr{}, err
+		}
+		if e.Op == "NOT" {
+			if x.typ != KindBool && x.typ != KindNull {
+				return cexpr{}, e.P.errorf("NOT needs a BOOLEAN, got %s", x.typ)
+			}
+			return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+				a, err := x.fn(v)
+				if err != nil || a.K == KindNull {
+					return a, err
+				}
+				return BoolValue(a.I == 0), nil
+			}}, nil
+		}
+		if x.typ != KindInt && x.typ != KindFloat {
+			return cexpr{}, e.P.errorf("unary minus needs a number, got %s", x.typ)
+		}
+		return cexpr{typ: x.typ, fn: func(v *env) (Value, error) {
+			a, err := x.fn(v)
+			a.I, a.F = -a.I, -a.F
+			return a, err
+		}}, nil
+	case *Cast:
+		return s.compileCast(e)
+	case *Like:
+		return s.compileLike(e)
+	case *Case:
+		return s.compileCase(e)
+	case *Call:
+		return s.compileCall(e)
+	case *Binary:
+		return s.compileBinary(e)
+	}
+	return cexpr{}, e.exprPos().errorf("unsupported expression %s", e)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func (s *scope) compileCall(e *Call) (cexpr, error) {
+	if aggNames[e.Name] {
+		if !s.agg {
+			return cexpr{}, e.P.errorf("aggregate %s needs GROUP BY with a STEP(… ROWTIME BY INTERVAL …) window", e.Name)
+		}
+		if s.inAgg {
+			return cexpr{}, e.P.errorf("aggregates cannot be nested")
+		}
+		spec := aggSpec{name: e.Name, typ: KindInt}
+		switch {
+		case e.Star && e.Name == "COUNT":
+		case e.Star:
+			return cexpr{}, e.P.errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
+		case len(e.Args) != 1:
+			return cexpr{}, e.P.errorf("%s takes one argument", e.Name)
+		default:
+			s.inAgg = true
+			x, err := s.compile(e.Args[0])
+			s.inAgg = false
+			if err != nil {
+				return cexpr{}, err
+			}
+			spec.arg = x.fn
+			switch e.Name {
+			case "COUNT":
+			case "SUM", "AVG":
+				if x.typ != KindInt && x.typ != KindFloat {
+					return cexpr{}, e.P.errorf("%s needs a number, got %s", e.Name, x.typ)
+				}
+				spec.typ = x.typ
+				if e.Name == "AVG" {
+					spec.typ = KindFloat
+				}
+			default:
+				spec.typ = x.typ
+			}
+		}
+		k := len(*s.aggs)
+		*s.aggs = append(*s.aggs, spec)
+		return cexpr{typ: spec.typ, fn: func(v *env) (Value, error) { return v.aggs[k], nil }}, nil
+	}
+	args := make([]cexpr, len(e.Args))
+	for i, a := range e.Args {
+		c, err := s.compile(a)
+		if err != nil {
+			return cexpr{}, err
+		}
+		args[i] = c
+	}
+	one := func(kinds ...Kind) (cexpr, error) {
+		if len(args) != 1 {
+			return cexpr{}, e.P.errorf("%s takes one argument", e.Name)
+		}
+		for _, k := range kinds {
+			if args[0].typ == k || args[0].typ == KindNull {
+				return args[0], nil
+			}
+		}
+		return cexpr{}, e.P.errorf("%s does not take %s", e.Name, args[0].typ)
+	}
+	switch e.Name {
+	case "COALESCE":
+		if len(args) == 0 {
+			return cexpr{}, e.P.errorf("COALESCE needs arguments")
+		}
+		typ, err := commonKind(e.P, "COALESCE", args)
+		if err != nil {
+			return cexpr{}, err
+		}
+		return cexpr{typ: typ, fn: func(v *env) (Value, error) {
+			for _, a := range args {
+				x, err := a.fn(v)
+				if err != nil || x.K != KindNull {
+					return widen(x, typ), err
+				}
+			}
+			return Value{}, nil
+		}}, nil
+	case "UPPER", "LOWER":
+		x, err := one(KindString)
+		if err != nil {
+			return x, err
+		}
+		f := strings.ToUpper
+		if e.Name == "LOWER" {
+			f = strings.ToLower
+		}
+		return cexpr{typ: KindString, fn: func(v *env) (Value, error) {
+			a, err := x.fn(v)
+			if err != nil || a.K == KindNull {
+				return a, err
+			}
+			return StringValue(f(a.S)), nil
+		}}, nil
+	case "CHAR_LENGTH", "CHARACTER_LENGTH":
+		x, err := one(KindString)
+		if err != nil {
+			return x, err
+		}
+		return cexpr{typ: KindInt, fn: func(v *env) (Value, error) {
+			a, err := x.fn(v)
+			if err != nil || a.K == KindNull {
+				return a, err
+			}
+			return IntValue(int64(utf8.RuneCountInString(a.S))), nil
+		}}, nil
+	case "ABS", "FLOOR", "CEIL":
+		x, err := one(KindInt, KindFloat)
+		if err != nil {
+			return x, err
+		}
+		name := e.Name
+		return cexpr{typ: x.typ, fn: func(v *env) (Value, error) {
+			a, err := x.fn(v)
+			if err != nil || a.K != KindFloat && (a.K != KindInt || name != "ABS") {
+				if a.K == KindInt && a.I < 0 && name == "ABS" {
+					a.I = -a.I
+				}
+				return a, err
+			}
+			switch name {
+			case "ABS":
+				a.F = math.Abs(a.F)
+			case "FLOOR":
+				a.F = math.Floor(a.F)
+			case "CEIL":
+				a.F = math.Ceil(a.F)
+			}
+			return a, nil
+		}}, nil
+	}
+	return cexpr{}, e.P.errorf("unknown function %s", e.Name)
+}
+
+func (s *scope) compileCast(e *Cast) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	t := e.Type
+	return cexpr{typ: t.Kind, fn: func(v *env) (Value, error) {
+		a, err := x.fn(v)
+		if err != nil {
+			return a, err
+		}
+		return castValue(a, t)
+	}}, nil
+}
+
+// castValue converts v to t as CAST does.
+func castValue(v Value, t Type) (Value, error) {
+	if v.K == KindNull {
+		return v, nil
+	}
+	switch t.Kind {
+	case KindInt:
+		var n int64
+		switch v.K {
+		case KindInt:
+			n = v.I
+		case KindFloat:
+			if math.IsNaN(v.F) || v.F >= 1<<63 || v.F < -1<<63 {
+				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+			}
+			n = int64(v.F)
+		case KindString:
+			p, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64)
+			if err != nil {
+				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+			}
+			n = p
+		case KindBool:
+			n = v.I
+		default:
+			return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+		}
+		if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+			return v, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
+		}
+		return IntValue(n), nil
+	case KindFloat:
+		switch v.K {
+		case KindInt:
+			return FloatValue(float64(v.I)), nil
+		case KindFloat:
+			return v, nil
+		case KindString:
+			f, err := strconv.ParseFloat(strings.TrimSpace(v.S), 64)
+			if err != nil {
+				return v, &EvalError{"cannot cast " + v.SQL() + " to DOUBLE"}
+			}
+			return FloatValue(f), nil
+		}
+	case KindString:
+		var s string
+		switch v.K {
+		case KindString:
+			s = v.S
+		case KindTime:
+			s = v.Time().Format(sqlTimeLayout)
+		default:
+			s = string(v.AppendJSON(nil))
+		}
+		if utf8.RuneCountInString(s) > t.Len {
+			// CAST truncates to the target length, as in SQL.
+			s = truncateRunes(s, t.Len)
+		}
+		return StringValue(s), nil
+	case KindBool:
+		switch v.K {
+		case KindBool:
+			return v, nil
+		case KindString:
+			switch strings.ToUpper(strings.TrimSpace(v.S)) {
+			case "TRUE":
+				return BoolValue(true), nil
+			case "FALSE":
+				return BoolValue(false), nil
+			}
+		}
+	case KindTime:
+		switch v.K {
+		case KindTime:
+			return v, nil
+		case KindString:
+			if ms, ok := parseTimestamp(v.S); ok {
+				return Value{K: KindTime, I: ms}, nil
+			}
+		}
+	}
+	return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+func numeric(k Kind) bool { return k == KindInt || k == KindFloat || k == KindNull }
+
+func comparable(a, b Kind) bool {
+	if a == KindNull || b == KindNull || a == b {
+		return true
+	}
+	return numeric(a) && numeric(b)
+}
+
+func (s *scope) compileBinary(e *Binary) (cexpr, error) {
+	l, err := s.compile(e.L)
+	if err != nil {
+		return cexpr{}, err
+	}
+	r, err := s.compile(e.R)
+	if err != nil {
+		return cexpr{}, err
+	}
+	switch e.Op {
+	case "AND", "OR":
+		for _, x := range []cexpr{l, r} {
+			if x.typ != KindBool && x.typ != KindNull {
+				return cexpr{}, e.P.errorf("%s needs BOOLEAN operands, got %s", e.Op, x.typ)
+			}
+		}
+		and := e.Op == "AND"
+		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+			a, err := l.fn(v)
+			if err != nil {
+				return a, err
+			}
+			// Short-circuit: FALSE AND x = FALSE, TRUE OR x = TRUE.
+			if a.K == KindBool && (a.I == 1) != and {
+				return a, nil
+			}
+			b, err := r.fn(v)
+			if err != nil {
+				return b, err
+			}
+			if b.K == KindBool && (b.I == 1) != and {
+				return b, nil
+			}
+			if a.K == KindNull || b.K == KindNull {
+				return Value{}, nil
+			}
+			return b, nil
+		}}, nil
+	case "=", "<>", "<", "<=", ">", ">=":
+		if !comparable(l.typ, r.typ) {
+			return cexpr{}, e.P.errorf("cannot compare %s with %s", l.typ, r.typ)
+		}
+		test := cmpTest(e.Op)
+		if fn := fastCompare(e, l, r, test); fn != nil {
+			return cexpr{typ: KindBool, fn: fn}, nil
+		}
+		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+			a, err := l.fn(v)
+			if err != nil {
+				return a, err
+			}
+			b, err := r.fn(v)
+			if err != nil {
+				return b, err
+			}
+			if a.K == KindNull || b.K == KindNull {
+				return Value{}, nil
+			}
+			return BoolValue(test(compareValues(a, b))), nil
+		}}, nil
+	case "||":
+		if l.typ != KindString && l.typ != KindNull || r.typ != KindString && r.typ != KindNull {
+			return cexpr{}, e.P.errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
+		}
+		return cexpr{typ: KindString, fn: func(v *env) (Value, error) {
+			a, err := l.fn(v)
+			if err != nil {
+				return a, err
+			}
+			b, err := r.fn(v)
+			if err != nil || b.K == KindNull {
+				return b, err
+			}
+			if a.K == KindNull {
+				return a, nil
+			}
+			return StringValue(a.S + b.S), nil
+		}}, nil
+	}
+	// + - * / %
+	if !numeric(l.typ) || !numeric(r.typ) {
+		return cexpr{}, e.P.errorf("%s needs numbers, got %s and %s", e.Op, l.typ, r.typ)
+	}
+	typ := KindInt
+	if l.typ == KindFloat || r.typ == KindFloat {
+		typ = KindFloat
+	}
+	op := e.Op[0]
+	return cexpr{typ: typ, fn: func(v *env) (Value, error) {
+		a, err := l.fn(v)
+		if err != nil {
+			return a, err
+		}
+		b, err := r.fn(v)
+		if err != nil {
+			return b, err
+		}
+		if a.K == KindNull || b.K == KindNull {
+			return Value{}, nil
+		}
+		return arith(op, a, b)
+	}}, nil
+}
+
+func arith(op byte, a, b Value) (Value, error) {
+	if a.K == KindInt && b.K == KindInt {
+		x, y := a.I, b.I
+		switch op {
+		case '+':
+			z := x + y
+			if (z > x) != (y > 0) {
+				return a, &EvalError{"BIGINT overflow"}
+			}
+			return IntValue(z), nil
+		case '-':
+			z := x - y
+			if (z < x) != (y > 0) {
+				return a, &EvalError{"BIGINT overflow"}
+			}
+			return IntValue(z), nil
+		case '*':
+			if x != 0 && ((x*y)/x != y || x == -1 && y == math.MinInt64 || y == -1 && x == math.MinInt64) {
+				return a, &EvalError{"BIGINT overflow"}
+			}
+			return IntValue(x * y), nil
+		case '/', '%':
+			if y == 0 {
+				return a, &EvalError{"division by zero"}
+			}
+			if y == -1 && x == math.MinInt64 {
+				return a, &EvalError{"BIGINT overflow"}
+			}
+			if op == '/' {
+				return IntValue(x / y), nil
+			}
+			return IntValue(x % y), nil
+		}
+	}
+	x, y := a.Float(), b.Float()
+	switch op {
+	case '+':
+		return FloatValue(x + y), nil
+	case '-':
+		return FloatValue(x - y), nil
+	case '*':
+		return FloatValue(x * y), nil
+	case '/':
+		if y == 0 {
+			return a, &EvalError{"division by zero"}
+		}
+		return FloatValue(x / y), nil
+	}
+	if y == 0 {
+		return a, &EvalError{"division by zero"}
+	}
+	return FloatValue(math.Mod(x, y)), nil
+}
+
+func cmpTest(op string) func(int) bool {
+	switch op {
+	case "=":
+		return func(c int) bool { return c == 0 }
+	case "<>":
+		return func(c int) bool { return c != 0 }
+	case "<":
+		return func(c int) bool { return c < 0 }
+	case "<=":
+		return func(c int) bool { return c <= 0 }
+	case ">":
+		return func(c int) bool { return c > 0 }
+	}
+	return func(c int) bool { return c >= 0 }
+}
+
+// compareValues orders two non-NULL values of comparable kinds.
+func compareValues(a, b Value) int {
+	switch {
+	case a.K == KindInt && b.K == KindInt, a.K == KindTime && b.K == KindTime, a.K == KindBool && b.K == KindBool:
+		return cmp3(a.I, b.I)
+	case a.K == KindString:
+		return strings.Compare(a.S, b.S)
+	}
+	x, y := a.Float(), b.Float()
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func cmp3(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// fastCompare specialises "column op integer literal" on an integer column,
+// the shape of nearly every KDA filter, to one closure without calls.
+func fastCompare(e *Binary, l, r cexpr, test func(int) bool) evalFn {
+	col, ok := e.L.(*ColRef)
+	if !ok || r.lit == nil || r.lit.K != KindInt || l.typ != KindInt || col.Name == "ROWTIME" {
+		return nil
+	}
+	lf := l.fn
+	c := r.lit.I
+	var pred func(int64) bool
+	switch e.Op {
+	case ">":
+		return func(v *env) (Value, error) {
+			a, err := lf(v)
+			if a.K != KindInt {
+				return Value{}, err
+			}
+			return Value{K: KindBool, I: b2i(a.I > c)}, err
+		}
+	case "<":
+		return func(v *env) (Value, error) {
+			a, err := lf(v)
+			if a.K != KindInt {
+				return Value{}, err
+			}
+			return Value{K: KindBool, I: b2i(a.I < c)}, err
+		}
+	default:
+		pred = func(x int64) bool { return test(cmp3(x, c)) }
+	}
+	return func(v *env) (Value, error) {
+		a, err := lf(v)
+		if a.K != KindInt {
+			return Value{}, err
+		}
+		return BoolValue(pred(a.I)), err
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// commonKind is the result kind of values that may be any of args: one
+// kind, or DOUBLE for a mix of numbers.
+func commonKind(p Pos, what string, args []cexpr) (Kind, error) {
+	typ := KindNull
+	for _, a := range args {
+		switch {
+		case a.typ == KindNull || a.typ == typ:
+		case typ == KindNull:
+			typ = a.typ
+		case numeric(typ) && numeric(a.typ):
+			typ = KindFloat
+		default:
+			return 0, p.errorf("%s mixes %s and %s", what, typ, a.typ)
+		}
+	}
+	return typ, nil
+}
+
+func widen(v Value, k Kind) Value {
+	if k == KindFloat && v.K == KindInt {
+		return FloatValue(float64(v.I))
+	}
+	return v
+}
+
+func (s *scope) compileLike(e *Like) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if x.typ != KindString && x.typ != KindNull {
+		return cexpr{}, e.P.errorf("LIKE needs a VARCHAR, got %s", x.typ)
+	}
+	var re strings.Builder
+	re.WriteString("(?s)^")
+	for _, r := range e.Pattern {
+		switch r {
+		case '%':
+			re.WriteString(".*")
+		case '_':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	rx := regexp.MustCompile(re.String())
+	not := e.Not
+	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		a, err := x.fn(v)
+		if err != nil || a.K == KindNull {
+			return Value{}, err
+		}
+		return BoolValue(rx.MatchString(a.S) != not), nil
+	}}, nil
+}
+
+func (s *scope) compileCase(e *Case) (cexpr, error) {
+	var operand *cexpr
+	if e.Operand != nil {
+		op, err := s.compile(e.Operand)
+		if err != nil {
+			return cexpr{}, err
+		}
+		operand = &op
+	}
+	conds := make([]cexpr, len(e.Whens))
+	results := make([]cexpr, 0, len(e.Whens)+1)
+	for i, w := range e.Whens {
+		c, err := s.compile(w.Cond)
+		if err != nil {
+			return cexpr{}, err
+		}
+		if operand != nil {
+			if !comparable(operand.typ, c.typ) {
+				return cexpr{}, w.Cond.exprPos().errorf("cannot compare %s with %s", operand.typ, c.typ)
+			}
+		} else if c.typ != KindBool && c.typ != KindNull {
+			return cexpr{}, w.Cond.exprPos().errorf("WHEN needs a BOOLEAN condition, got %s", c.typ)
+		}
+		conds[i] = c
+		r, err := s.compile(w.Result)
+		if err != nil {
+			return cexpr{}, err
+		}
+		results = append(results, r)
+	}
+	var elseFn *cexpr
+	if e.Else != nil {
+		el, err := s.compile(e.Else)
+		if err != nil {
+			return cexpr{}, err
+		}
+		elseFn = &el
+		results = append(results, el)
+	}
+	typ, err := commonKind(e.P, "CASE", results)
+	if err != nil {
+		return cexpr{}, err
+	}
+	return cexpr{typ: typ, fn: func(v *env) (Value, error) {
+		var opv Value
+		if operand != nil {
+			var err error
+			if opv, err = operand.fn(v); err != nil {
+				return opv, err
+			}
+		}
+		for i, c := range conds {
+			cv, err := c.fn(v)
+			if err != nil {
+				return cv, err
+			}
+			hit := false
+			if operand != nil {
+				hit = opv.K != KindNull && cv.K != KindNull && compareValues(opv, cv) == 0
+			} else {
+				hit = cv.K == KindBool && cv.I == 1
+			}
+			if hit {
+				r, err := results[i].fn(v)
+				return widen(r, typ), err
+			}
+		}
+		if elseFn != nil {
+			r, err := elseFn.fn(v)
+			return widen(r, typ), err
+		}
+		return Value{}, nil
+	}}, nil
+}

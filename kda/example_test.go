@@ -1,0 +1,82 @@
+package kda_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lakekit/lakekit/kda"
+)
+
+func ExampleNewEngine() {
+	sql := `
+CREATE OR REPLACE STREAM "anomaly_data_stream" ("sensor_id" INTEGER, "current_temperature" INTEGER, "location" VARCHAR(16));
+CREATE OR REPLACE PUMP "STREAM_PUMP_ANOMALY" AS INSERT INTO "anomaly_data_stream"
+SELECT STREAM "sensor_id", "current_temperature", "location"
+FROM "SOURCE_SQL_STREAM_001" WHERE "current_temperature" > 100;`
+	cols, _ := kda.DiscoverSchema([][]byte{[]byte(`{"sensor_id": 7, "current_temperature": 120, "location": "AUS"}`)})
+	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{{Columns: cols}} })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = engine.Subscribe("anomaly_data_stream", func(r kda.Row) { fmt.Println(string(r.AppendJSON(nil))) })
+	_ = engine.Subscribe(kda.ErrorStream, func(r kda.Row) { fmt.Println("error:", r.Get("MESSAGE").S) })
+	for _, rec := range []string{
+		`{"sensor_id": 7, "current_temperature": 120, "location": "AUS"}`,
+		`{"sensor_id": 8, "current_temperature": 99, "location": "UK"}`,
+		`{"sensor_id": "x"}`,
+	} {
+		_ = engine.InsertJSON(kda.DefaultInputStream, []byte(rec), time.Time{})
+	}
+	// Output:
+	// {"sensor_id":7,"current_temperature":120,"location":"AUS"}
+	// error: column "sensor_id": string value for INTEGER column
+}
+
+func ExampleNewEngine_tumblingWindow() {
+	sql := `
+CREATE STREAM "avg_by_location" ("location" VARCHAR(16), "avg_temp" DOUBLE, "readings" BIGINT);
+CREATE PUMP "AVG_PUMP" AS INSERT INTO "avg_by_location"
+SELECT STREAM "location", AVG("current_temperature"), COUNT(*)
+FROM "SOURCE_SQL_STREAM_001"
+GROUP BY "location", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`
+	input := kda.Input{Columns: []kda.Column{{Name: "current_temperature", Type: kda.Integer}, {Name: "location", Type: kda.Varchar(16)}}}
+	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{input} })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = engine.Subscribe("avg_by_location", func(r kda.Row) {
+		fmt.Println(r.Time().Format("15:04"), string(r.AppendJSON(nil)))
+	})
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	for i, rec := range []string{`{"current_temperature":90,"location":"UK"}`, `{"current_temperature":110,"location":"UK"}`, `{"current_temperature":50,"location":"AUS"}`} {
+		_ = engine.InsertJSON(kda.DefaultInputStream, []byte(rec), t0.Add(time.Duration(i)*10*time.Second))
+	}
+	engine.Advance(t0.Add(time.Minute))
+	// Output:
+	// 10:01 {"location":"UK","avg_temp":100.0,"readings":2}
+	// 10:01 {"location":"AUS","avg_temp":50.0,"readings":1}
+}
+
+func ExampleParsePrefix() {
+	at := time.Date(2019, 12, 30, 10, 0, 0, 0, time.UTC)
+	for _, s := range []string{"year=!{timestamp:YYYY}/", "year=!{timestamp:yyyy}/"} {
+		p, _ := kda.ParsePrefix(s, false)
+		fmt.Println(p.Render(kda.PrefixValues{Time: at}), len(p.Warnings) > 0)
+	}
+	// Output:
+	// year=2020/ true
+	// year=2019/ false
+}
+
+func ExampleNewGenerator() {
+	tpl := kda.MustParseTemplate(`{"sensor_id": {{random.number(50)}}, "at": "{{date.utc("YYYY-MM-DD HH:mm")}}"}`)
+	g := kda.NewGenerator(tpl, func(o *kda.GeneratorOptions) {
+		o.Seed = 1
+		o.Now = func() time.Time { return time.Date(2026, 7, 1, 12, 30, 0, 0, time.UTC) }
+	})
+	fmt.Println(string(g.Next()))
+	// Output:
+	// {"sensor_id": 26, "at": "2026-07-01 12:30"}
+}

@@ -1,0 +1,183 @@
+package kda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/smithy-go"
+)
+
+// PutRecordBatchAPI is the Firehose call a FirehoseSink makes.
+type PutRecordBatchAPI interface {
+	PutRecordBatch(ctx context.Context, in *firehose.PutRecordBatchInput, optFns ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error)
+}
+
+// Firehose PutRecordBatch limits.
+const (
+	MaxFirehoseBatchRecords = 500
+	MaxFirehoseBatchBytes   = 4 << 20
+	MaxFirehoseRecordBytes  = 1000 << 10
+)
+
+// FirehoseOptions configures a FirehoseSink.
+type FirehoseOptions struct {
+	// NoNewline sends rows as they are; by default each gets a trailing
+	// newline so the delivered S3 objects are JSON Lines.
+	NoNewline bool
+	// MaxAttempts bounds attempts per record. Default DefaultMaxAttempts.
+	MaxAttempts int
+	// BackoffBase and BackoffMax shape the jittered backoff between
+	// attempts. Defaults DefaultBackoffBase and DefaultBackoffMax.
+	BackoffBase, BackoffMax time.Duration
+	// Logger gets a debug line per retried batch. Default nil: silent.
+	Logger *slog.Logger
+
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// FirehoseStats is a snapshot of a FirehoseSink's counters.
+type FirehoseStats struct {
+	Records, Retried, Requests int64
+}
+
+// FirehoseError is a record Firehose still rejected after the last attempt.
+type FirehoseError struct {
+	Code, Message string
+	Attempts      int
+}
+
+func (e *FirehoseError) Error() string {
+	return fmt.Sprintf("firehose rejected a record after %d attempt(s): %s: %s", e.Attempts, e.Code, e.Message)
+}
+
+// FirehoseSink is a Sink that sends rows to a real Firehose delivery
+// stream with PutRecordBatch (≤ 500 records, ≤ 4 MiB per call), retrying
+// the entries that failed. Records are buffered until a batch is full or
+// Flush is called.
+type FirehoseSink struct {
+	client PutRecordBatchAPI
+	stream string
+	opts   FirehoseOptions
+
+	mu      sync.Mutex
+	pending [][]byte
+	size    int
+	stats   FirehoseStats
+}
+
+// NewFirehoseSink returns a sink for the named delivery stream.
+func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...func(*FirehoseOptions)) *FirehoseSink {
+	o := FirehoseOptions{MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: sleepCtx}
+	for _, f := range optFns {
+		f(&o)
+	}
+	return &FirehoseSink{client: client, stream: deliveryStream, opts: o}
+}
+
+// Stats returns a snapshot of the counters.
+func (f *FirehoseSink) Stats() FirehoseStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+// Put buffers a record, sending a batch when it is full. arrival is
+// ignored: Firehose stamps its own arrival time.
+func (f *FirehoseSink) Put(ctx context.Context, record []byte, _ time.Time) error {
+	rec := append(make([]byte, 0, len(record)+1), record...)
+	if !f.opts.NoNewline {
+		rec = append(rec, '\n')
+	}
+	if len(rec) > MaxFirehoseRecordBytes {
+		return fmt.Errorf("kda: record of %d bytes exceeds Firehose's %d", len(rec), MaxFirehoseRecordBytes)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.pending) == MaxFirehoseBatchRecords || f.size+len(rec) > MaxFirehoseBatchBytes {
+		if err := f.sendLocked(ctx); err != nil {
+			return err
+		}
+	}
+	f.pending = append(f.pending, rec)
+	f.size += len(rec)
+	return nil
+}
+
+// Flush sends the buffered records.
+func (f *FirehoseSink) Flush(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sendLocked(ctx)
+}
+
+// sendLocked sends f.pending, retrying failed entries; records still failing
+// after MaxAttempts are dropped from the buffer and returned as errors.
+func (f *FirehoseSink) sendLocked(ctx context.Context) error {
+	batch := f.pending
+	var errs []error
+	for attempt := 1; len(batch) > 0; attempt++ {
+		if attempt > 1 {
+			d := min(f.opts.BackoffBase<<min(attempt-2, 20), f.opts.BackoffMax)
+			if err := f.opts.sleep(ctx, time.Duration(mrand.Int64N(int64(d)+1))); err != nil {
+				f.pending, f.size = batch, sizeOf(batch)
+				return err
+			}
+		}
+		in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(f.stream), Records: make([]fhtypes.Record, len(batch))}
+		for i, r := range batch {
+			in.Records[i] = fhtypes.Record{Data: r}
+		}
+		f.stats.Requests++
+		out, err := f.client.PutRecordBatch(ctx, in)
+		if err == nil && len(out.RequestResponses) != len(batch) {
+			err = fmt.Errorf("kda: PutRecordBatch answered %d entries for %d", len(out.RequestResponses), len(batch))
+		}
+		if err != nil {
+			var ae smithy.APIError
+			transient := !errors.As(err, &ae) || ae.ErrorCode() == "ServiceUnavailableException" || ae.ErrorCode() == "ThrottlingException"
+			if ctx.Err() != nil || !transient || attempt >= f.opts.MaxAttempts {
+				f.pending, f.size = batch, sizeOf(batch) // kept for the next Flush
+				return err
+			}
+			f.stats.Retried += int64(len(batch))
+			continue
+		}
+		var retry [][]byte
+		for i, r := range out.RequestResponses {
+			code := aws.ToString(r.ErrorCode)
+			switch {
+			case code == "":
+				f.stats.Records++
+			case attempt < f.opts.MaxAttempts && (code == "ServiceUnavailableException" || code == "InternalFailure"):
+				retry = append(retry, batch[i])
+			default:
+				errs = append(errs, &FirehoseError{Code: code, Message: aws.ToString(r.ErrorMessage), Attempts: attempt})
+			}
+		}
+		if len(retry) > 0 {
+			f.stats.Retried += int64(len(retry))
+			if f.opts.Logger != nil {
+				f.opts.Logger.Debug("kda: retrying failed PutRecordBatch entries", "entries", len(retry), "attempt", attempt)
+			}
+		}
+		batch = retry
+	}
+	f.pending, f.size = f.pending[:0], 0
+	return errors.Join(errs...)
+}
+
+func sizeOf(b [][]byte) int {
+	n := 0
+	for _, r := range b {
+		n += len(r)
+	}
+	return n
+}

@@ -1,0 +1,595 @@
+package kda
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// decoder maps a JSON record onto an input stream's columns by their
+// mappings, without building a generic tree: one pass over the bytes,
+// descending only into objects that hold mapped columns.
+type decoder struct {
+	root  *pathNode
+	types []Type
+	names []string
+	// intern keeps short VARCHAR values per column: streams repeat a few
+	// values (locations, states), so rows need no allocation.
+	intern []map[string]string
+}
+
+const (
+	internMaxLen     = 64
+	internMaxEntries = 4096
+)
+
+func (d *decoder) str(col int, b []byte) string {
+	if len(b) > internMaxLen {
+		return string(b)
+	}
+	m := d.intern[col]
+	if s, ok := m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(m) < internMaxEntries {
+		m[s] = s
+	}
+	return s
+}
+
+type pathNode struct {
+	kids map[string]*pathNode
+	col  int
+}
+
+func newDecoder(cols []Column) (*decoder, error) {
+	if len(cols) == 0 {
+		return nil, errors.New("no columns")
+	}
+	d := &decoder{root: &pathNode{col: -1}}
+	seen := map[string]bool{}
+	for i, c := range cols {
+		if c.Name == "" || seen[c.Name] {
+			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
+		}
+		seen[c.Name] = true
+		if c.Type.Kind == KindString && c.Type.Len < 1 || c.Type.Kind == KindNull {
+			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
+		}
+		if c.Type.Kind == KindInt && c.Type.Bits == 0 {
+			cols[i].Type.Bits = 64
+		}
+		path, err := parseMapping(c)
+		if err != nil {
+			return nil, err
+		}
+		n := d.root
+		for k, seg := range path {
+			if n.kids == nil {
+				n.kids = map[string]*pathNode{}
+			}
+			next := n.kids[seg]
+			if next == nil {
+				next = &pathNode{col: -1}
+				n.kids[seg] = next
+			}
+			n = next
+			if k < len(path)-1 && n.col >= 0 || k == len(path)-1 && (n.col >= 0 || n.kids != nil) {
+				return nil, fmt.Errorf("column %q: mapping %q overlaps another column's", c.Name, c.Mapping)
+			}
+		}
+		n.col = i
+		d.types = append(d.types, cols[i].Type)
+		d.names = append(d.names, c.Name)
+		d.intern = append(d.intern, map[string]string{})
+	}
+	return d, nil
+}
+
+func parseMapping(c Column) ([]string, error) {
+	m := c.Mapping
+	if m == "" {
+		return []string{c.Name}, nil
+	}
+	if !strings.HasPrefix(m, "$.") || len(m) == 2 || strings.ContainsAny(m, "[]*") {
+		return nil, fmt.Errorf("column %q: mapping %q must be $.field or $.a.b (arrays are not supported)", c.Name, m)
+	}
+	parts := strings.Split(m[2:], ".")
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("column %q: mapping %q has an empty segment", c.Name, m)
+		}
+	}
+	return parts, nil
+}
+
+// InputError is a record that does not match its input stream's schema.
+type InputError struct {
+	Column string // empty when the record is not a JSON object
+	Msg    string
+}
+
+func (e *InputError) Error() string {
+	if e.Column == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("column %q: %s", e.Column, e.Msg)
+}
+
+func (d *decoder) decode(data []byte, out []Value) error {
+	clear(out)
+	p := skipWS(data, 0)
+	if p >= len(data) || data[p] != '{' {
+		return &InputError{Msg: "record is not a JSON object"}
+	}
+	p, err := d.object(data, p, d.root, out)
+	if err != nil {
+		return err
+	}
+	if p = skipWS(data, p); p != len(data) {
+		return &InputError{Msg: fmt.Sprintf("invalid JSON: trailing data at byte %d", p)}
+	}
+	return nil
+}
+
+func skipWS(b []byte, p int) int {
+	for p < len(b) && (b[p] == ' ' || b[p] == '\n' || b[p] == '\t' || b[p] == '\r') {
+		p++
+	}
+	return p
+}
+
+var errBadJSON = &InputError{Msg: "invalid JSON"}
+
+// object parses the object at b[p] ('{'), filling mapped columns.
+func (d *decoder) object(b []byte, p int, n *pathNode, out []Value) (int, error) {
+	p = skipWS(b, p+1)
+	if p < len(b) && b[p] == '}' {
+		return p + 1, nil
+	}
+	for {
+		if p >= len(b) || b[p] != '"' {
+			return 0, errBadJSON
+		}
+		ks, ke, esc, np := scanString(b, p)
+		if np < 0 {
+			return 0, errBadJSON
+		}
+		var kid *pathNode
+		if esc {
+			var key string
+			if json.Unmarshal(b[ks-1:ke+1], &key) != nil {
+				return 0, errBadJSON
+			}
+			kid = n.kids[key]
+		} else {
+			kid = n.kids[string(b[ks:ke])]
+		}
+		p = skipWS(b, np)
+		if p >= len(b) || b[p] != ':' {
+			return 0, errBadJSON
+		}
+		p = skipWS(b, p+1)
+		var err error
+		switch {
+		case kid == nil:
+			p, err = skipValue(b, p, 0)
+		case kid.col >= 0:
+			p, err = d.value(b, p, kid.col, out)
+		case p < len(b) && b[p] == '{':
+			p, err = d.object(b, p, kid, out)
+		default:
+			p, err = skipValue(b, p, 0) // not an object: its nested columns stay NULL
+		}
+		if err != nil {
+			return 0, err
+		}
+		p = skipWS(b, p)
+		if p >= len(b) {
+			return 0, errBadJSON
+		}
+		if b[p] == '}' {
+			return p + 1, nil
+		}
+		if b[p] != ',' {
+			return 0, errBadJSON
+		}
+		p = skipWS(b, p+1)
+	}
+}
+
+// scanString scans the string at b[p] ('"'): content bounds, whether it has
+// escapes, and the offset after the closing quote (-1 if unterminated).
+func scanString(b []byte, p int) (start, end int, esc bool, next int) {
+	start = p + 1
+	for k := start; k < len(b); k++ {
+		switch b[k] {
+		case '\\':
+			esc = true
+			k++
+		case '"':
+			return start, k, esc, k + 1
+		default:
+			if b[k] < 0x20 {
+				return 0, 0, false, -1
+			}
+		}
+	}
+	return 0, 0, false, -1
+}
+
+func skipValue(b []byte, p, depth int) (int, error) {
+	if p >= len(b) || depth > 1000 {
+		return 0, errBadJSON
+	}
+	switch c := b[p]; {
+	case c == '"':
+		_, _, _, np := scanString(b, p)
+		if np < 0 {
+			return 0, errBadJSON
+		}
+		return np, nil
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		p = skipWS(b, p+1)
+		if p < len(b) && b[p] == closer {
+			return p + 1, nil
+		}
+		for {
+			var err error
+			if c == '{' {
+				if p >= len(b) || b[p] != '"' {
+					return 0, errBadJSON
+				}
+				if p, err = skipValue(b, p, depth+1); err != nil {
+					return 0, err
+				}
+				p = skipWS(b, p)
+				if p >= len(b) || b[p] != ':' {
+					return 0, errBadJSON
+				}
+				p = skipWS(b, p+1)
+			}
+			if p, err = skipValue(b, p, depth+1); err != nil {
+				return 0, err
+			}
+			p = skipWS(b, p)
+			if p >= len(b) {
+				return 0, errBadJSON
+			}
+			if b[p] == closer {
+				return p + 1, nil
+			}
+			if b[p] != ',' {
+				return 0, errBadJSON
+			}
+			p = skipWS(b, p+1)
+		}
+	case c == 't':
+		return lit(b, p, "true")
+	case c == 'f':
+		return lit(b, p, "false")
+	case c == 'n':
+		return lit(b, p, "null")
+	default:
+		e := numberEnd(b, p)
+		if e == p || !json.Valid(b[p:e]) {
+			return 0, errBadJSON
+		}
+		return e, nil
+	}
+}
+
+func lit(b []byte, p int, s string) (int, error) {
+	if len(b)-p < len(s) || string(b[p:p+len(s)]) != s {
+		return 0, errBadJSON
+	}
+	return p + len(s), nil
+}
+
+func numberEnd(b []byte, p int) int {
+	for p < len(b) {
+		switch c := b[p]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			p++
+		default:
+			return p
+		}
+	}
+	return p
+}
+
+// value parses the JSON value at b[p] into column col.
+func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
+	t := d.types[col]
+	bad := func(format string, args ...any) (int, error) {
+		return 0, &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
+	}
+	if p >= len(b) {
+		return 0, errBadJSON
+	}
+	c := b[p]
+	switch {
+	case c == 'n':
+		np, err := lit(b, p, "null")
+		return np, err // out[col] stays NULL
+	case c == '"':
+		s, e, esc, np := scanString(b, p)
+		if np < 0 {
+			return 0, errBadJSON
+		}
+		var str string
+		if esc {
+			un, ok := unquoteJSON(b[s-1 : e+1])
+			if !ok {
+				return 0, errBadJSON
+			}
+			str = un
+		} else {
+			if !utf8.Valid(b[s:e]) {
+				return bad("string is not valid UTF-8")
+			}
+			str = d.str(col, b[s:e])
+		}
+		switch t.Kind {
+		case KindString:
+			if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
+				return bad("value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
+			}
+			out[col] = StringValue(str)
+		case KindTime:
+			ms, ok := parseTimestamp(str)
+			if !ok {
+				return bad("%q is not a timestamp", truncateRunes(str, 64))
+			}
+			out[col] = Value{K: KindTime, I: ms}
+		default:
+			return bad("string value for %s column", t)
+		}
+		return np, nil
+	case c == 't' || c == 'f':
+		word := "true"
+		if c == 'f' {
+			word = "false"
+		}
+		np, err := lit(b, p, word)
+		if err != nil {
+			return 0, err
+		}
+		switch t.Kind {
+		case KindBool:
+			out[col] = BoolValue(c == 't')
+		case KindString:
+			out[col] = StringValue(word)
+		default:
+			return bad("boolean value for %s column", t)
+		}
+		return np, nil
+	case c == '-' || c >= '0' && c <= '9':
+		e := numberEnd(b, p)
+		num := b[p:e]
+		switch t.Kind {
+		case KindInt, KindTime:
+			n, ok := parseInt(num)
+			if !ok && !json.Valid(num) {
+				return 0, errBadJSON
+			}
+			if !ok {
+				n, ok = parseIntSlow(num)
+			}
+			if !ok {
+				f, err := strconv.ParseFloat(string(num), 64)
+				if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+					return bad("%s is not an integer", truncateRunes(string(num), 32))
+				}
+				n = int64(f)
+			}
+			if t.Kind == KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+				return bad("%d is out of range for INTEGER", n)
+			}
+			out[col] = Value{K: t.Kind, I: n} // TIMESTAMP from a number: epoch milliseconds
+		case KindFloat:
+			f, err := strconv.ParseFloat(string(num), 64)
+			if err != nil || !json.Valid(num) {
+				return 0, errBadJSON
+			}
+			out[col] = FloatValue(f)
+		case KindString:
+			if !json.Valid(num) {
+				return 0, errBadJSON
+			}
+			if len(num) > t.Len {
+				return bad("value of %d characters is too long for %s", len(num), t)
+			}
+			out[col] = StringValue(string(num))
+		default:
+			return bad("number for %s column", t)
+		}
+		return e, nil
+	case c == '{' || c == '[':
+		np, err := skipValue(b, p, 0)
+		if err != nil {
+			return 0, err
+		}
+		if t.Kind != KindString {
+			return bad("object or array for %s column", t)
+		}
+		raw := b[p:np]
+		if len(raw) > t.Len && utf8.RuneCount(raw) > t.Len {
+			return bad("value of %d characters is too long for %s", utf8.RuneCount(raw), t)
+		}
+		out[col] = StringValue(string(raw))
+		return np, nil
+	}
+	return 0, errBadJSON
+}
+
+// parseInt parses a JSON integer without allocating.
+func parseInt(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && b[0] == '-' {
+		neg, b = true, b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || len(b) > 1 && b[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+var timestampLayouts = []string{
+	"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00", "2006-01-02",
+}
+
+// parseTimestamp reads "yyyy-MM-dd HH:mm:ss[.fff]", ISO 8601/RFC 3339 or a
+// date, in UTC unless the text has an offset.
+func parseTimestamp(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range timestampLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
+}
+
+// DiscoverSchema infers input columns from sample JSON records, as the KDA
+// console's "Discover schema" does: one column per leaf field (nested
+// objects flattened to parent_child with mapping $.parent.child), integers
+// as INTEGER (BIGINT beyond 32 bits), other numbers as DOUBLE, booleans as
+// BOOLEAN, strings that all parse as timestamps as TIMESTAMP, other
+// strings, arrays and mixed kinds as VARCHAR(n) with n the longest value
+// rounded up to a power of two (at least 4). Columns are ordered by first
+// appearance. Records that are not JSON objects are an error.
+func DiscoverSchema(samples [][]byte) ([]Column, error) {
+	type stat struct {
+		name, mapping string
+		kinds         map[string]bool
+		maxLen        int
+		big           bool
+	}
+	var order []*stat
+	byPath := map[string]*stat{}
+	var walk func(prefix, path string, m map[string]any)
+	walk = func(prefix, path string, m map[string]any) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := m[k]
+			name, mp := prefix+k, path+"."+k
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+				walk(name+"_", mp, sub)
+				continue
+			}
+			s := byPath[mp]
+			if s == nil {
+				s = &stat{name: name, mapping: mp, kinds: map[string]bool{}}
+				byPath[mp] = s
+				order = append(order, s)
+			}
+			var text string
+			switch v := v.(type) {
+			case nil:
+				continue
+			case bool:
+				s.kinds["bool"] = true
+				text = strconv.FormatBool(v)
+			case json.Number:
+				text = v.String()
+				if n, err := v.Int64(); err == nil {
+					s.kinds["int"] = true
+					s.big = s.big || n > math.MaxInt32 || n < math.MinInt32
+				} else {
+					s.kinds["float"] = true
+				}
+			case string:
+				text = v
+				if _, ok := parseTimestamp(v); ok && len(v) >= 10 {
+					s.kinds["time"] = true
+				} else {
+					s.kinds["string"] = true
+				}
+			default:
+				b, _ := json.Marshal(v)
+				text = string(b)
+				s.kinds["string"] = true
+			}
+			s.maxLen = max(s.maxLen, utf8.RuneCountInString(text))
+		}
+	}
+	for i, rec := range samples {
+		dec := json.NewDecoder(strings.NewReader(string(rec)))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil || m == nil {
+			return nil, fmt.Errorf("kda: sample %d is not a JSON object", i)
+		}
+		walk("", "$", m)
+	}
+	if len(order) == 0 {
+		return nil, errors.New("kda: no fields found in the samples")
+	}
+	cols := make([]Column, 0, len(order))
+	for _, s := range order {
+		c := Column{Name: s.name, Mapping: s.mapping}
+		switch {
+		case len(s.kinds) == 1 && s.kinds["int"]:
+			c.Type = Integer
+			if s.big {
+				c.Type = Bigint
+			}
+		case len(s.kinds) == 1 && s.kinds["bool"]:
+			c.Type = Boolean
+		case len(s.kinds) == 1 && s.kinds["time"]:
+			c.Type = Timestamp
+		case len(s.kinds) > 0 && !s.kinds["bool"] && !s.kinds["string"] && !s.kinds["time"]:
+			c.Type = Double
+		default:
+			n := 4
+			for n < s.maxLen {
+				n *= 2
+			}
+			c.Type = Varchar(n)
+		}
+		cols = append(cols, c)
+	}
+	return cols, nil
+}
+
+func parseIntSlow(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
+}
+
+// unquoteJSON decodes a JSON string literal with escapes. It is a separate
+// function so the decoded string's address never escapes the hot path.
+func unquoteJSON(b []byte) (string, bool) {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return "", false
+	}
+	return s, true
+}

@@ -1,0 +1,188 @@
+package kda
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// KPLMagic starts every record aggregated by the Kinesis Producer Library.
+var KPLMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+
+// UserRecord is one record carried inside a Kinesis record: the record
+// itself, or one of the user records of a KPL aggregate.
+type UserRecord struct {
+	PartitionKey    string
+	ExplicitHashKey string
+	Data            []byte
+	// SubSequence is the index inside the aggregate (0 when not aggregated).
+	SubSequence int
+	Aggregated  bool
+}
+
+// ErrBadAggregate is a record with the KPL magic and a valid MD5 whose
+// protobuf body is malformed.
+var ErrBadAggregate = errors.New("kda: malformed KPL aggregated record")
+
+// Deaggregate returns the user records of a Kinesis record. A KPL aggregate
+// (magic bytes, protobuf AggregatedRecord, MD5 of the protobuf) yields its
+// records; anything else, including a record whose MD5 does not match (as
+// the KCL does), yields the record itself with partitionKey.
+func Deaggregate(data []byte, partitionKey string) ([]UserRecord, error) {
+	single := []UserRecord{{PartitionKey: partitionKey, Data: data}}
+	if len(data) < len(KPLMagic)+md5.Size || !bytes.HasPrefix(data, KPLMagic) {
+		return single, nil
+	}
+	body := data[len(KPLMagic) : len(data)-md5.Size]
+	sum := md5.Sum(body)
+	if !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
+		return single, nil
+	}
+	var pks, ehks []string
+	type rec struct {
+		pk, ehk uint64
+		hasPK   bool
+		hasEHK  bool
+		data    []byte
+		hasData bool
+	}
+	var recs []rec
+	err := pbFields(body, func(field int, wire int, v uint64, b []byte) error {
+		switch {
+		case field == 1 && wire == 2:
+			pks = append(pks, string(b))
+		case field == 2 && wire == 2:
+			ehks = append(ehks, string(b))
+		case field == 3 && wire == 2:
+			var r rec
+			err := pbFields(b, func(f int, w int, v uint64, bb []byte) error {
+				switch {
+				case f == 1 && w == 0:
+					r.pk, r.hasPK = v, true
+				case f == 2 && w == 0:
+					r.ehk, r.hasEHK = v, true
+				case f == 3 && w == 2:
+					r.data, r.hasData = bb, true
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserRecord, 0, len(recs))
+	for i, r := range recs {
+		if !r.hasPK || !r.hasData || r.pk >= uint64(len(pks)) || r.hasEHK && r.ehk >= uint64(len(ehks)) {
+			return nil, fmt.Errorf("%w: record %d has a missing or out-of-range field", ErrBadAggregate, i)
+		}
+		u := UserRecord{PartitionKey: pks[r.pk], Data: r.data, SubSequence: i, Aggregated: true}
+		if r.hasEHK {
+			u.ExplicitHashKey = ehks[r.ehk]
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// pbFields walks a protobuf message's fields. For varints v is set; for
+// length-delimited fields b is set. Fixed-size fields are skipped.
+func pbFields(b []byte, fn func(field, wire int, v uint64, b []byte) error) error {
+	for len(b) > 0 {
+		key, n := binary.Uvarint(b)
+		if n <= 0 {
+			return fmt.Errorf("%w: bad field key", ErrBadAggregate)
+		}
+		b = b[n:]
+		field, wire := int(key>>3), int(key&7)
+		if field == 0 {
+			return fmt.Errorf("%w: field number 0", ErrBadAggregate)
+		}
+		switch wire {
+		case 0:
+			v, n := binary.Uvarint(b)
+			if n <= 0 {
+				return fmt.Errorf("%w: bad varint", ErrBadAggregate)
+			}
+			b = b[n:]
+			if err := fn(field, wire, v, nil); err != nil {
+				return err
+			}
+		case 1, 5:
+			size := 8
+			if wire == 5 {
+				size = 4
+			}
+			if len(b) < size {
+				return fmt.Errorf("%w: truncated fixed field", ErrBadAggregate)
+			}
+			b = b[size:]
+		case 2:
+			l, n := binary.Uvarint(b)
+			if n <= 0 || l > uint64(len(b)-n) {
+				return fmt.Errorf("%w: bad length", ErrBadAggregate)
+			}
+			if err := fn(field, wire, 0, b[n:n+int(l)]); err != nil {
+				return err
+			}
+			b = b[n+int(l):]
+		default:
+			return fmt.Errorf("%w: unsupported wire type %d", ErrBadAggregate, wire)
+		}
+	}
+	return nil
+}
+
+// Aggregate packs user records into one KPL aggregated record, as the KPL
+// does (partition keys and explicit hash keys deduplicated into tables).
+// The caller puts the result with any one of the records' partition keys.
+func Aggregate(recs []UserRecord) []byte {
+	var body []byte
+	pkIdx, ehkIdx := map[string]uint64{}, map[string]uint64{}
+	var pkOrder, ehkOrder []string
+	for _, r := range recs {
+		if _, ok := pkIdx[r.PartitionKey]; !ok {
+			pkIdx[r.PartitionKey] = uint64(len(pkOrder))
+			pkOrder = append(pkOrder, r.PartitionKey)
+		}
+		if r.ExplicitHashKey != "" {
+			if _, ok := ehkIdx[r.ExplicitHashKey]; !ok {
+				ehkIdx[r.ExplicitHashKey] = uint64(len(ehkOrder))
+				ehkOrder = append(ehkOrder, r.ExplicitHashKey)
+			}
+		}
+	}
+	for _, k := range pkOrder {
+		body = pbBytes(body, 1, []byte(k))
+	}
+	for _, k := range ehkOrder {
+		body = pbBytes(body, 2, []byte(k))
+	}
+	for _, r := range recs {
+		var m []byte
+		m = binary.AppendUvarint(m, 1<<3|0)
+		m = binary.AppendUvarint(m, pkIdx[r.PartitionKey])
+		if r.ExplicitHashKey != "" {
+			m = binary.AppendUvarint(m, 2<<3|0)
+			m = binary.AppendUvarint(m, ehkIdx[r.ExplicitHashKey])
+		}
+		m = pbBytes(m, 3, r.Data)
+		body = pbBytes(body, 3, m)
+	}
+	sum := md5.Sum(body)
+	out := append(append([]byte(nil), KPLMagic...), body...)
+	return append(out, sum[:]...)
+}
+
+func pbBytes(dst []byte, field int, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(field)<<3|2)
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
+}

@@ -1,0 +1,70 @@
+package kda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func kinesisEvent(shard string, seqs []int, data func(i int) []byte) []events.KinesisEventRecord {
+	var out []events.KinesisEventRecord
+	for _, s := range seqs {
+		seq := fmt.Sprintf("4960000000000000000000000000000000000000000000000%03d", s)
+		out = append(out, events.KinesisEventRecord{
+			EventID:        shard + ":" + seq,
+			EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/sensors",
+			Kinesis: events.KinesisRecord{SequenceNumber: seq, PartitionKey: "pk", Data: data(s),
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.Unix(1_700_000_000+int64(s), 0)}},
+		})
+	}
+	return out
+}
+
+func TestLambdaHandlerReportsFirstFailurePerShard(t *testing.T) {
+	plain := func(i int) []byte { return fmt.Appendf(nil, `{"i":%d}`, i) }
+	var ev events.KinesisEvent
+	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000000", []int{1, 2, 3, 4}, plain)...)
+	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000001", []int{11, 12}, func(i int) []byte {
+		if i == 12 { // a KPL aggregate of three user records
+			return Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("12a")}, {PartitionKey: "b", Data: []byte("12b")}, {PartitionKey: "c", Data: []byte("12c")}})
+		}
+		return plain(i)
+	})...)
+	var seen []string
+	h := NewLambdaHandler(func(_ context.Context, r KinesisRecord) error {
+		seen = append(seen, string(r.Data))
+		if string(r.Data) == `{"i":2}` {
+			return errors.New("downstream unavailable")
+		}
+		return nil
+	})
+	resp, err := h(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[1].Kinesis.SequenceNumber {
+		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+	want := `[{"i":1} {"i":2} {"i":11} 12a 12b 12c]`
+	if fmt.Sprint(seen) != want {
+		t.Fatalf("handled %v, want %s (records after a failure in the same shard must wait)", seen, want)
+	}
+}
+
+func TestLambdaHandlerAfterBatchFailureRetriesAll(t *testing.T) {
+	var ev events.KinesisEvent
+	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000000", []int{1, 2}, func(int) []byte { return []byte("x") })...)
+	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000001", []int{5}, func(int) []byte { return []byte("y") })...)
+	h := NewLambdaHandler(func(context.Context, KinesisRecord) error { return nil }, func(o *LambdaOptions) {
+		o.AfterBatch = func(context.Context) error { return errors.New("flush failed") }
+	})
+	resp, _ := h(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 2 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber ||
+		resp.BatchItemFailures[1].ItemIdentifier != ev.Records[2].Kinesis.SequenceNumber {
+		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+}

@@ -1,0 +1,184 @@
+package kda
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is the runtime kind of a Value.
+type Kind uint8
+
+// Value kinds. KindNull is the zero Kind: the zero Value is SQL NULL.
+const (
+	KindNull Kind = iota
+	KindBool
+	KindInt
+	KindFloat
+	KindString
+	KindTime
+)
+
+var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
+// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP.
+type Type struct {
+	Kind Kind
+	Bits int // 32 or 64 for KindInt
+	Len  int // maximum length in characters for KindString
+}
+
+// Common column types.
+var (
+	Integer   = Type{Kind: KindInt, Bits: 32}
+	Bigint    = Type{Kind: KindInt, Bits: 64}
+	Double    = Type{Kind: KindFloat}
+	Boolean   = Type{Kind: KindBool}
+	Timestamp = Type{Kind: KindTime}
+)
+
+// Varchar returns VARCHAR(n).
+func Varchar(n int) Type { return Type{Kind: KindString, Len: n} }
+
+func (t Type) String() string {
+	switch t.Kind {
+	case KindInt:
+		if t.Bits == 32 {
+			return "INTEGER"
+		}
+		return "BIGINT"
+	case KindString:
+		return "VARCHAR(" + strconv.Itoa(t.Len) + ")"
+	}
+	return t.Kind.String()
+}
+
+// Column is a stream column. Mapping is used by input streams only: the
+// JSON path of the value in each record ("$.sensor_id", "$.a.b"); empty
+// means "$." + Name.
+type Column struct {
+	Name    string
+	Type    Type
+	Mapping string
+}
+
+// Value is one SQL value. Times are held as Unix milliseconds in I.
+type Value struct {
+	K Kind
+	I int64
+	F float64
+	S string
+}
+
+// IntValue, FloatValue, StringValue, BoolValue and TimeValue build Values.
+func IntValue(v int64) Value     { return Value{K: KindInt, I: v} }
+func FloatValue(v float64) Value { return Value{K: KindFloat, F: v} }
+func StringValue(v string) Value { return Value{K: KindString, S: v} }
+func BoolValue(v bool) Value {
+	if v {
+		return Value{K: KindBool, I: 1}
+	}
+	return Value{K: KindBool}
+}
+func TimeValue(t time.Time) Value { return Value{K: KindTime, I: t.UnixMilli()} }
+
+// IsNull reports whether v is SQL NULL.
+func (v Value) IsNull() bool { return v.K == KindNull }
+
+// Time returns a TIMESTAMP value as a UTC time.
+func (v Value) Time() time.Time { return time.UnixMilli(v.I).UTC() }
+
+// Float returns a numeric value as float64.
+func (v Value) Float() float64 {
+	if v.K == KindInt {
+		return float64(v.I)
+	}
+	return v.F
+}
+
+// SQL renders v as a SQL literal.
+func (v Value) SQL() string {
+	switch v.K {
+	case KindString:
+		return "'" + strings.ReplaceAll(v.S, "'", "''") + "'"
+	case KindTime:
+		return "TIMESTAMP '" + v.Time().Format(sqlTimeLayout) + "'"
+	}
+	return string(v.AppendJSON(nil))
+}
+
+const sqlTimeLayout = "2006-01-02 15:04:05.000"
+
+// AppendJSON appends v as a JSON value. TIMESTAMPs are written as
+// "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does; non-finite
+// doubles as null.
+func (v Value) AppendJSON(dst []byte) []byte {
+	switch v.K {
+	case KindBool:
+		return strconv.AppendBool(dst, v.I != 0)
+	case KindInt:
+		return strconv.AppendInt(dst, v.I, 10)
+	case KindFloat:
+		if math.IsNaN(v.F) || math.IsInf(v.F, 0) {
+			return append(dst, "null"...)
+		}
+		if v.F == math.Trunc(v.F) && math.Abs(v.F) < 1e15 {
+			return strconv.AppendFloat(dst, v.F, 'f', 1, 64)
+		}
+		return strconv.AppendFloat(dst, v.F, 'g', -1, 64)
+	case KindString:
+		return appendJSONString(dst, v.S)
+	case KindTime:
+		dst = append(dst, '"')
+		dst = v.Time().AppendFormat(dst, sqlTimeLayout)
+		return append(dst, '"')
+	}
+	return append(dst, "null"...)
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	const hexd = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// AppendRowJSON appends a row as a JSON object keyed by column name, the
+// format of a KDA JSON destination.
+func AppendRowJSON(dst []byte, cols []Column, vals []Value) []byte {
+	dst = append(dst, '{')
+	for i, c := range cols {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, c.Name)
+		dst = append(dst, ':')
+		dst = vals[i].AppendJSON(dst)
+	}
+	return append(dst, '}')
+}

@@ -1,0 +1,230 @@
+package kda
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// window is the state of a pump whose GROUP BY has a STEP over ROWTIME: a
+// tumbling window of millis, with one group per distinct key.
+type window struct {
+	millis   int64
+	keyFns   []evalFn
+	keyIdx   map[string]int
+	keyKinds []Kind
+	aggs     []aggSpec
+	having   evalFn // nil: every group is emitted
+
+	open   bool
+	start  int64
+	groups map[string]*group
+	order  []*group
+	keys   []Value
+	keyBuf []byte
+}
+
+type group struct {
+	keys []Value
+	acc  []aggAcc
+}
+
+type aggAcc struct {
+	n    int64
+	sumI int64
+	sumF float64
+	ext  Value // MIN/MAX so far
+	err  error
+}
+
+func newWindow(sel *Select, sc *scope) (*window, error) {
+	w := &window{keyIdx: map[string]int{}, groups: map[string]*group{}}
+	for _, g := range sel.GroupBy {
+		if st, ok := g.(*Step); ok {
+			if c, ok := st.X.(*ColRef); ok && c.Name == "ROWTIME" {
+				if w.millis != 0 {
+					return nil, st.P.errorf("GROUP BY has more than one STEP over ROWTIME")
+				}
+				w.millis = st.Millis
+			}
+		}
+		c, err := sc.compile(g)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := w.keyIdx[g.String()]; dup {
+			continue
+		}
+		w.keyIdx[g.String()] = len(w.keyFns)
+		w.keyFns = append(w.keyFns, c.fn)
+		w.keyKinds = append(w.keyKinds, c.typ)
+	}
+	if w.millis == 0 {
+		return nil, sel.GroupBy[0].exprPos().errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)", sel.From)
+	}
+	w.keys = make([]Value, len(w.keyFns))
+	return w, nil
+}
+
+func (e *Engine) accumulate(p *pump, v *env) error {
+	w := p.win
+	ws := floorDiv(v.rowtime, w.millis) * w.millis
+	if w.open && ws >= w.start+w.millis {
+		e.closeWindow(p)
+	}
+	if !w.open {
+		w.open, w.start = true, ws
+		if end := ws + w.millis; end < e.nextClose {
+			e.nextClose = end
+		}
+	}
+	for i, f := range w.keyFns {
+		k, err := f(v)
+		if err != nil {
+			return err
+		}
+		w.keys[i] = k
+	}
+	w.keyBuf = appendKey(w.keyBuf[:0], w.keys)
+	g := w.groups[string(w.keyBuf)]
+	if g == nil {
+		g = &group{keys: append([]Value(nil), w.keys...), acc: make([]aggAcc, len(w.aggs))}
+		w.groups[string(w.keyBuf)] = g
+		w.order = append(w.order, g)
+	}
+	for i := range w.aggs {
+		a := &w.aggs[i]
+		acc := &g.acc[i]
+		if a.arg == nil {
+			acc.n++
+			continue
+		}
+		x, err := a.arg(v)
+		if err != nil {
+			return err
+		}
+		if x.K == KindNull {
+			continue
+		}
+		acc.n++
+		switch a.name {
+		case "SUM", "AVG":
+			if x.K == KindInt {
+				s := acc.sumI + x.I
+				if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
+					acc.err = &EvalError{"SUM overflow"}
+				}
+				acc.sumI = s
+			}
+			acc.sumF += x.Float()
+		case "MIN":
+			if acc.n == 1 || compareValues(x, acc.ext) < 0 {
+				acc.ext = x
+			}
+		case "MAX":
+			if acc.n == 1 || compareValues(x, acc.ext) > 0 {
+				acc.ext = x
+			}
+		}
+	}
+	return nil
+}
+
+// appendKey encodes group key values so equal keys give equal bytes.
+func appendKey(dst []byte, keys []Value) []byte {
+	for _, k := range keys {
+		dst = append(dst, byte(k.K))
+		switch k.K {
+		case KindInt, KindTime, KindBool:
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(k.I))
+		case KindFloat:
+			f := k.F
+			if f == 0 {
+				f = 0 // -0 and +0 group together
+			}
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+		case KindString:
+			dst = binary.AppendUvarint(dst, uint64(len(k.S)))
+			dst = append(dst, k.S...)
+		}
+	}
+	return dst
+}
+
+// closeWindow emits one row per group, in first-seen order, with ROWTIME
+// the end of the window.
+func (e *Engine) closeWindow(p *pump) {
+	w := p.win
+	end := w.start + w.millis
+	aggVals := make([]Value, len(w.aggs))
+	order := w.order
+	w.open, w.order, w.groups = false, nil, map[string]*group{}
+	var ev env
+	for _, g := range order {
+		var failed error
+		for i, a := range w.aggs {
+			acc := g.acc[i]
+			var val Value
+			switch a.name {
+			case "COUNT":
+				val = IntValue(acc.n)
+			case "SUM":
+				switch {
+				case acc.n == 0:
+				case a.typ == KindInt:
+					val = IntValue(acc.sumI)
+					if acc.err != nil {
+						failed = acc.err
+					}
+				default:
+					val = FloatValue(acc.sumF)
+				}
+			case "AVG":
+				if acc.n > 0 {
+					val = FloatValue(acc.sumF / float64(acc.n))
+				}
+			default:
+				if acc.n > 0 {
+					val = acc.ext
+				}
+			}
+			aggVals[i] = val
+		}
+		ev = env{rowtime: end, keys: g.keys, aggs: aggVals}
+		if failed != nil {
+			e.windowError(p, &ev, failed)
+			continue
+		}
+		if w.having != nil {
+			h, err := w.having(&ev)
+			if err != nil {
+				e.windowError(p, &ev, err)
+				continue
+			}
+			if h.K != KindBool || h.I == 0 {
+				continue
+			}
+		}
+		out := p.out
+		clear(out)
+		ok := true
+		for i, f := range p.projs {
+			x, err := f(&ev)
+			if err == nil {
+				x, err = assign(x, p.types[i])
+			}
+			if err != nil {
+				e.windowError(p, &ev, err)
+				ok = false
+				break
+			}
+			out[p.target[i]] = x
+		}
+		if ok {
+			e.insert(p.dst, out, end)
+		}
+	}
+}
+
+func (e *Engine) windowError(p *pump, ev *env, err error) {
+	e.emitError(ErrorNameEval, err.Error(), ev.rowtime, valuesRow(append(append([]Value(nil), ev.keys...), ev.aggs...)), p.name)
+}
