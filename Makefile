@@ -8,7 +8,7 @@ NODE_DIR := internal/awstest/node
 NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 
 # Build tags of the cgo and tool-dependent tests; `make test` runs them all.
-TAGS := tesseract
+TAGS := tesseract mediatools gstreamer
 
 # Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
 NESTED := examples/text-detection/browsertest

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lakekit/lakekit/examples/face-alerts/localrun"
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/kvs/kvslocal"
 	"github.com/lakekit/lakekit/rekog/rekogtest"
 )
 
@@ -16,9 +17,14 @@ import (
 // stream processor STOPPED → STARTING → RUNNING), 60 s of scripted
 // stream-processor output written to kinesis-local, the alert Lambda's
 // handler fed from the stream, and alerts published to SNS on fauxqs and
-// read back from the SQS queue subscribed to the topic. The Kinesis Video
-// ingest side (package kvs) is not part of this runner.
+// read back from the SQS queue subscribed to the topic. Before that, the
+// Kinesis Video ingest side (package kvs): 60 s of H.264 streamed through
+// PutMedia to a local, SigV4-checking server, with an injected ERROR ack and
+// a dropped connection, every frame persisted exactly once.
 func system6(ctx context.Context, e *env, out io.Writer) error {
+	if _, err := kvslocal.Demo(ctx, out); err != nil {
+		return fmt.Errorf("kinesis video: %w", err)
+	}
 	kin, err := e.Node(ctx, awstest.KinesisLocal)
 	if err != nil {
 		return err
