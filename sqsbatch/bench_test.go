@@ -1,0 +1,282 @@
+package sqsbatch_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/sqsbatch"
+)
+
+const (
+	benchMessages = 20000
+	benchBody     = 200
+)
+
+func benchBodies() []string {
+	bodies := make([]string, benchMessages)
+	pad := strings.Repeat("x", benchBody)
+	for i := range bodies {
+		s := fmt.Sprintf(`{"id":"row-%08d","p":"`, i)
+		bodies[i] = s + pad[:benchBody-len(s)-2] + `"}`
+	}
+	return bodies
+}
+
+// rawSend is the ceiling: concurrent SendMessageBatch calls of 10, nothing
+// else. It returns the messages/s.
+func rawSend(b *testing.B, c *sqs.Client, url string, bodies []string, concurrency int) float64 {
+	b.Helper()
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			entries := make([]types.SendMessageBatchRequestEntry, 0, 10)
+			for {
+				lo := int(next.Add(10)) - 10
+				if lo >= len(bodies) {
+					return
+				}
+				entries = entries[:0]
+				for i := lo; i < min(lo+10, len(bodies)); i++ {
+					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i - lo)), MessageBody: &bodies[i]})
+				}
+				out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
+				if err != nil || len(out.Failed) > 0 {
+					b.Errorf("raw send: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(len(bodies)) / time.Since(start).Seconds()
+}
+
+func deleteQueue(c *sqs.Client, url string) {
+	_, _ = c.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: &url})
+}
+
+// cpuTime returns the user+system CPU time this process has used: the
+// client side's cost, which fauxqs (another process) does not share.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs fn and returns its CPU microseconds per message.
+func measure(msgs int, fn func()) float64 {
+	start := cpuTime()
+	fn()
+	return float64(cpuTime()-start) / float64(time.Microsecond) / float64(msgs)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// rotate runs fns in an order that changes every round, so that load from
+// outside the benchmark does not always fall on the same contestant.
+func rotate(round int, fns ...func()) {
+	for i := range fns {
+		fns[(i+round)%len(fns)]()
+	}
+}
+
+// BenchmarkWriter compares the Writer with the raw concurrent
+// SendMessageBatch loop at its best concurrency (32 or 64), on the same
+// fauxqs in the same run: 20,000 × 200 B messages per contestant per round,
+// contestants in rotating order, fresh queues. The ratio is the median of
+// the per-round ratios.
+func BenchmarkWriter(b *testing.B) {
+	c := awstest.SQS(b)
+	bodies := benchBodies()
+	ctx := context.Background()
+	var raw1, rawBest, writer, ratios, reqPerMsg, rawCPU, writerCPU []float64
+	round := 0
+	for b.Loop() {
+		var r1, r32, r64, wr, rc, wc float64
+		raw := func(conc int, into *float64) func() {
+			return func() {
+				url := newQueue(b, c, "bench-raw", nil)
+				cpu := measure(benchMessages, func() { *into = rawSend(b, c, url, bodies, conc) })
+				if conc == 32 {
+					rc = cpu
+				}
+				deleteQueue(c, url)
+			}
+		}
+		rotate(round, raw(1, &r1), raw(32, &r32), raw(64, &r64), func() {
+			url := newQueue(b, c, "bench-writer", nil)
+			w := sqsbatch.New(c, url)
+			cpu0 := cpuTime()
+			start := time.Now()
+			for i := range bodies {
+				if _, err := w.Send(ctx, sqsbatch.Message{Body: bodies[i]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := w.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			wr = float64(len(bodies)) / time.Since(start).Seconds()
+			wc = float64(cpuTime()-cpu0) / float64(time.Microsecond) / benchMessages
+			st := w.Stats()
+			if st.Sent != benchMessages {
+				b.Fatalf("writer stats %+v", st)
+			}
+			reqPerMsg = append(reqPerMsg, float64(st.Requests)/float64(st.Sent))
+			deleteQueue(c, url)
+		})
+		round++
+		best := max(r32, r64)
+		raw1, rawBest, writer = append(raw1, r1), append(rawBest, best), append(writer, wr)
+		rawCPU, writerCPU = append(rawCPU, rc), append(writerCPU, wc)
+		ratios = append(ratios, wr/best)
+		b.Logf("round %d: raw1 %.0f raw32 %.0f raw64 %.0f writer %.0f", round, r1, r32, r64, wr)
+	}
+	b.ReportMetric(median(writer), "writer-msgs/s")
+	b.ReportMetric(median(rawBest), "raw-best-msgs/s")
+	b.ReportMetric(median(raw1), "raw-1-batch-msgs/s")
+	b.ReportMetric(median(ratios), "ratio")
+	b.ReportMetric(median(reqPerMsg), "requests/msg")
+	b.ReportMetric(median(rawCPU), "raw-cpu-µs/msg")
+	b.ReportMetric(median(writerCPU), "writer-cpu-µs/msg")
+	b.ReportMetric(0, "ns/op")
+}
+
+// fill puts the bench messages on a new queue and returns its URL.
+func fill(b *testing.B, c *sqs.Client, bodies []string) string {
+	b.Helper()
+	url := newQueue(b, c, "bench-consume", nil)
+	rawSend(b, c, url, bodies, 32)
+	return url
+}
+
+// rawReceive is the consumer ceiling: concurrent pollers doing
+// ReceiveMessage(10) + DeleteMessageBatch, nothing else.
+func rawReceive(b *testing.B, c *sqs.Client, url string, pollers, total int) float64 {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range pollers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			entries := make([]types.DeleteMessageBatchRequestEntry, 0, 10)
+			for ctx.Err() == nil {
+				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20}, sqsbatch.SafeRequestBody)
+				if err != nil {
+					if ctx.Err() == nil {
+						b.Errorf("raw receive: %v", err)
+					}
+					return
+				}
+				if len(out.Messages) == 0 {
+					continue
+				}
+				entries = entries[:0]
+				for i, m := range out.Messages {
+					entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+				}
+				if _, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: entries}, sqsbatch.SafeRequestBody); err != nil {
+					b.Errorf("raw delete: %v", err)
+					return
+				}
+				if done.Add(int64(len(entries))) >= int64(total) {
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(total) / time.Since(start).Seconds()
+}
+
+func consumeAll(b *testing.B, c *sqs.Client, url string, h sqsbatch.Handler, total int) float64 {
+	b.Helper()
+	cons := sqsbatch.NewConsumer(c, url, h, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 8; o.Workers = 80 })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- cons.Run(ctx) }()
+	for cons.Stats().Deleted < int64(total) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	cancel()
+	<-done
+	st := cons.Stats()
+	if st.Processed != int64(total) || st.ReceiveErrors != 0 {
+		b.Fatalf("consumer stats %+v", st)
+	}
+	b.Logf("consumer: receive calls/msg %.3f, delete calls/msg %.3f", float64(st.ReceiveCalls)/float64(total), float64(st.DeleteCalls)/float64(total))
+	return float64(total) / elapsed.Seconds()
+}
+
+// BenchmarkConsumer compares the Consumer (no-op handler, then with the
+// in-memory idempotency store) with a raw loop of 8 concurrent pollers
+// doing ReceiveMessage + DeleteMessageBatch, on the same fauxqs in the same
+// run: 20,000 messages per contestant per round, in rotating order. Ratios
+// are medians of per-round ratios.
+func BenchmarkConsumer(b *testing.B) {
+	c := awstest.SQS(b)
+	bodies := benchBodies()
+	noop := func(context.Context, types.Message) error { return nil }
+	var raws, plains, idems, ratios, idemRatios []float64
+	round := 0
+	for b.Loop() {
+		var raw, plain, idem float64
+		rotate(round, func() {
+			url := fill(b, c, bodies)
+			raw = rawReceive(b, c, url, 8, benchMessages)
+			deleteQueue(c, url)
+		}, func() {
+			url := fill(b, c, bodies)
+			plain = consumeAll(b, c, url, noop, benchMessages)
+			deleteQueue(c, url)
+		}, func() {
+			url := fill(b, c, bodies)
+			id := sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, sqsbatch.KeyFromJSONField("id"))
+			idem = consumeAll(b, c, url, id.Wrap(noop), benchMessages)
+			if st := id.Stats(); st.Applied != benchMessages {
+				b.Fatalf("idempotency stats %+v", st)
+			}
+			deleteQueue(c, url)
+		})
+		round++
+		raws, plains, idems = append(raws, raw), append(plains, plain), append(idems, idem)
+		ratios, idemRatios = append(ratios, plain/raw), append(idemRatios, idem/raw)
+	}
+	b.ReportMetric(median(raws), "raw-msgs/s")
+	b.ReportMetric(median(plains), "consumer-msgs/s")
+	b.ReportMetric(median(idems), "idempotent-msgs/s")
+	b.ReportMetric(median(ratios), "ratio")
+	b.ReportMetric(median(idemRatios), "idempotent-ratio")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,500 @@
+package sqsbatch
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Consumer defaults and limits.
+const (
+	// MaxWaitTime is the longest ReceiveMessage long poll, and the default.
+	MaxWaitTime = 20 * time.Second
+	// DefaultPollers is how many ReceiveMessage calls a Consumer keeps open.
+	DefaultPollers = 4
+	// DefaultWorkers is how many handlers a Consumer runs at once.
+	DefaultWorkers = 40
+	// DefaultVisibilityTimeout is asked for on every receive.
+	DefaultVisibilityTimeout = 30 * time.Second
+	// DefaultShutdownGrace is how long in-flight handlers may run on after
+	// Run's context ends before their own context is cancelled.
+	DefaultShutdownGrace = 30 * time.Second
+	// deleteLinger is how long a partial delete batch waits for more.
+	deleteLinger = 2 * time.Millisecond
+	// ackTimeout bounds a delete or visibility call, which outlive Run's
+	// context so that finished work is acknowledged during shutdown.
+	ackTimeout = 30 * time.Second
+)
+
+// Handler processes one message. A nil error deletes the message; an error
+// leaves it to come back after its visibility timeout (or RetryDelay).
+// The context is cancelled only ShutdownGrace after the Consumer's.
+type Handler func(ctx context.Context, m types.Message) error
+
+// ConsumerOptions configure a Consumer. Zero fields take the documented
+// defaults.
+type ConsumerOptions struct {
+	// Pollers is how many ReceiveMessage long polls run at once. Default
+	// DefaultPollers.
+	Pollers int
+	// Workers is how many handlers run at once. It also bounds the messages
+	// a Consumer holds: pollers ask only for as many messages as there are
+	// idle workers, so no received message waits long, unheartbeated, for a
+	// worker while its visibility timeout runs. Give at least
+	// Pollers×MaxMessages workers for full-size receives. Default
+	// DefaultWorkers.
+	Workers int
+	// MaxMessages per receive, 1..10. Default 10.
+	MaxMessages int32
+	// WaitTime is the long-poll wait. Default MaxWaitTime (20 s).
+	WaitTime time.Duration
+	// VisibilityTimeout is asked for on every receive (whole seconds).
+	// Default DefaultVisibilityTimeout.
+	VisibilityTimeout time.Duration
+	// Heartbeat is how often a message still being handled has its
+	// visibility extended by VisibilityTimeout. Default VisibilityTimeout/2;
+	// negative disables heartbeats.
+	Heartbeat time.Duration
+	// RetryDelay, if positive, sets a failed message's visibility to this
+	// (whole seconds) so it comes back sooner or later than
+	// VisibilityTimeout. Zero leaves it as received.
+	RetryDelay time.Duration
+	// ShutdownGrace is how long in-flight handlers may go on after Run's
+	// context ends. Default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// MessageAttributeNames are the message attributes to receive. Default
+	// ["All"]; set []string{} for none (smaller answers, faster), but keep
+	// the extended client's size attributes when a Resolver is set.
+	MessageAttributeNames []string
+	// SystemAttributeNames are the system attributes to receive. Default
+	// ApproximateReceiveCount and SentTimestamp.
+	SystemAttributeNames []types.MessageSystemAttributeName
+	// Resolver, if set, replaces extended-client pointer bodies with the
+	// S3 objects they name before the handler runs.
+	Resolver *Resolver
+	// Logger receives warnings (never message bodies). Nil: silent.
+	Logger *slog.Logger
+}
+
+// ConsumerStats is a snapshot of a Consumer's counters.
+type ConsumerStats struct {
+	Received      int64 // messages received
+	Processed     int64 // handler returned nil
+	Failed        int64 // handler returned an error
+	Deleted       int64 // messages deleted
+	DeleteErrors  int64 // messages whose delete failed (they will come back)
+	Released      int64 // messages given back unprocessed at shutdown
+	Heartbeats    int64 // visibility extensions
+	ReceiveErrors int64 // ReceiveMessage calls that failed
+	InFlight      int64 // messages received and not yet acknowledged
+	ReceiveCalls  int64 // ReceiveMessage calls
+	DeleteCalls   int64 // DeleteMessageBatch calls
+}
+
+// Consumer long-polls one queue and runs a Handler for every message. See
+// the package doc.
+type Consumer struct {
+	client   ConsumerAPI
+	callOpts []func(*sqs.Options) // SafeRequestBody, when client is not an *sqs.Client
+	queueURL string
+	fifo     bool
+	handler  Handler
+	opts     ConsumerOptions
+	log      *slog.Logger
+
+	received, processed, failed, deleted, deleteErrors, released, heartbeats, receiveErrors, inflight atomic.Int64
+	takeMu                                                                                            sync.Mutex // one poller at a time takes worker slots
+
+	receiveCalls, deleteCalls atomic.Int64
+}
+
+// NewConsumer returns a Consumer of queueURL that runs h.
+func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(*ConsumerOptions)) *Consumer {
+	var o ConsumerOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.Pollers <= 0 {
+		o.Pollers = DefaultPollers
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.MaxMessages <= 0 || o.MaxMessages > MaxBatchEntries {
+		o.MaxMessages = MaxBatchEntries
+	}
+	if o.WaitTime <= 0 || o.WaitTime > MaxWaitTime {
+		o.WaitTime = MaxWaitTime
+	}
+	if o.VisibilityTimeout < time.Second {
+		o.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if o.Heartbeat == 0 {
+		o.Heartbeat = o.VisibilityTimeout / 2
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = DefaultShutdownGrace
+	}
+	if o.MessageAttributeNames == nil {
+		o.MessageAttributeNames = []string{"All"}
+	}
+	if o.SystemAttributeNames == nil {
+		o.SystemAttributeNames = []types.MessageSystemAttributeName{
+			types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSentTimestamp,
+		}
+	}
+	fifo := strings.HasSuffix(queueURL, ".fifo")
+	if fifo && !slices.Contains(o.SystemAttributeNames, types.MessageSystemAttributeNameMessageGroupId) &&
+		!slices.Contains(o.SystemAttributeNames, types.MessageSystemAttributeNameAll) {
+		o.SystemAttributeNames = append(slices.Clone(o.SystemAttributeNames), types.MessageSystemAttributeNameMessageGroupId)
+	}
+	client, callOpts := applySafeBody(client)
+	return &Consumer{client: client, callOpts: callOpts, fifo: fifo, queueURL: queueURL, handler: h, opts: o, log: loggerOrDiscard(o.Logger)}
+}
+
+// Stats returns a snapshot of the Consumer's counters.
+func (c *Consumer) Stats() ConsumerStats {
+	return ConsumerStats{
+		Received: c.received.Load(), Processed: c.processed.Load(), Failed: c.failed.Load(),
+		Deleted: c.deleted.Load(), DeleteErrors: c.deleteErrors.Load(), Released: c.released.Load(),
+		Heartbeats: c.heartbeats.Load(), ReceiveErrors: c.receiveErrors.Load(), InFlight: c.inflight.Load(),
+		ReceiveCalls: c.receiveCalls.Load(), DeleteCalls: c.deleteCalls.Load(),
+	}
+}
+
+// Run receives and handles messages until ctx ends, then shuts down: it
+// stops receiving, gives back (visibility 0) the messages no handler has
+// started, lets running handlers finish (for up to ShutdownGrace), deletes
+// what they processed and returns nil. Run may be called once.
+//
+// A long poll open when ctx ends is abandoned; should SQS have picked
+// messages for it in that instant, they stay invisible until their
+// visibility timeout and are then delivered again (no loss).
+func (c *Consumer) Run(ctx context.Context) error {
+	// Work started before shutdown finishes with this context, which ends
+	// ShutdownGrace after ctx.
+	ackCtx := context.WithoutCancel(ctx)
+	hardCtx, hardCancel := context.WithCancel(ackCtx)
+	defer hardCancel()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(c.opts.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			hardCancel()
+		case <-hardCtx.Done():
+		}
+	})
+	defer stopGrace()
+
+	msgs := make(chan []types.Message, c.opts.Workers)
+	// One token per idle worker: a poller takes tokens before it receives
+	// and a worker gives one back when it is done with a message.
+	slots := make(chan struct{}, c.opts.Workers)
+	for range c.opts.Workers {
+		slots <- struct{}{}
+	}
+	acks := make(chan *string, 4*MaxBatchEntries*c.opts.Pollers)
+
+	var pollers, workers, deleters sync.WaitGroup
+	for range c.opts.Pollers {
+		pollers.Add(1)
+		go func() { defer pollers.Done(); c.poll(ctx, ackCtx, slots, msgs) }()
+	}
+	for range c.opts.Workers {
+		workers.Add(1)
+		go func() { defer workers.Done(); c.work(ctx, hardCtx, ackCtx, slots, msgs, acks) }()
+	}
+	for range c.opts.Pollers {
+		deleters.Add(1)
+		go func() { defer deleters.Done(); c.deleteLoop(ackCtx, acks) }()
+	}
+	pollers.Wait()
+	close(msgs)
+	workers.Wait()
+	close(acks)
+	deleters.Wait()
+	return nil
+}
+
+func (c *Consumer) poll(ctx, ackCtx context.Context, slots chan struct{}, msgs chan<- []types.Message) {
+	in := sqs.ReceiveMessageInput{
+		QueueUrl:                    &c.queueURL,
+		MaxNumberOfMessages:         c.opts.MaxMessages,
+		WaitTimeSeconds:             int32(c.opts.WaitTime / time.Second),
+		VisibilityTimeout:           int32(c.opts.VisibilityTimeout / time.Second),
+		MessageAttributeNames:       c.opts.MessageAttributeNames,
+		MessageSystemAttributeNames: c.opts.SystemAttributeNames,
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		n, ok := c.takeSlots(ctx, slots)
+		if !ok {
+			return
+		}
+		call := in
+		call.MaxNumberOfMessages = n
+		c.receiveCalls.Add(1)
+		out, err := c.client.ReceiveMessage(ctx, &call, c.callOpts...)
+		got := int32(0)
+		if err == nil {
+			got = int32(len(out.Messages))
+		}
+		for range n - got {
+			slots <- struct{}{}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			c.receiveErrors.Add(1)
+			c.log.Warn("sqsbatch: ReceiveMessage failed", "err", err, "consecutive", failures)
+			_ = sleepCtx(ctx, backoff(failures, 100*time.Millisecond, 10*time.Second))
+			continue
+		}
+		failures = 0
+		c.received.Add(int64(len(out.Messages)))
+		c.inflight.Add(int64(len(out.Messages)))
+		units := c.units(out.Messages)
+		for i, u := range units {
+			select {
+			case msgs <- u:
+			case <-ctx.Done():
+				for _, rest := range units[i:] {
+					c.release(ackCtx, rest)
+				}
+				return
+			}
+		}
+	}
+}
+
+// takeSlots waits for enough idle workers for a full receive (MaxMessages,
+// or Workers if smaller). One poller takes at a time, so pollers holding
+// part of what they need cannot starve each other.
+func (c *Consumer) takeSlots(ctx context.Context, slots chan struct{}) (int32, bool) {
+	want := min(c.opts.MaxMessages, int32(c.opts.Workers))
+	c.takeMu.Lock()
+	defer c.takeMu.Unlock()
+	for n := int32(0); n < want; n++ {
+		select {
+		case <-slots:
+		case <-ctx.Done():
+			for range n {
+				slots <- struct{}{}
+			}
+			return 0, false
+		}
+	}
+	return want, true
+}
+
+// units splits a receive into what workers take whole: one message each on
+// a standard queue; on a FIFO queue, the messages of one group in order, so
+// that a group is never handled by two workers at once.
+func (c *Consumer) units(ms []types.Message) [][]types.Message {
+	if !c.fifo {
+		units := make([][]types.Message, len(ms))
+		for i := range ms {
+			units[i] = ms[i : i+1 : i+1]
+		}
+		return units
+	}
+	var units [][]types.Message
+	index := map[string]int{}
+	for _, m := range ms {
+		g := m.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]
+		i, ok := index[g]
+		if !ok {
+			i = len(units)
+			index[g] = i
+			units = append(units, nil)
+		}
+		units[i] = append(units[i], m)
+	}
+	return units
+}
+
+func (c *Consumer) work(ctx, hardCtx, ackCtx context.Context, slots chan<- struct{}, msgs <-chan []types.Message, acks chan<- *string) {
+	for unit := range msgs {
+		for i, m := range unit {
+			if !c.workOne(ctx, hardCtx, ackCtx, m, acks) && i+1 < len(unit) {
+				// FIFO: the rest of the group must not overtake the failed
+				// message; give it back to come after it.
+				c.release(ackCtx, unit[i+1:])
+				break
+			}
+		}
+		for range unit {
+			slots <- struct{}{}
+		}
+	}
+}
+
+// workOne handles one message and reports whether it succeeded.
+func (c *Consumer) workOne(ctx, hardCtx, ackCtx context.Context, m types.Message, acks chan<- *string) bool {
+	if ctx.Err() != nil {
+		c.release(ackCtx, []types.Message{m})
+		return false
+	}
+	var hb *heartbeat
+	if c.opts.Heartbeat > 0 {
+		hb = c.startHeartbeat(ackCtx, m.ReceiptHandle)
+	}
+	err := c.handle(hardCtx, m)
+	if hb != nil {
+		hb.stop()
+	}
+	if err != nil {
+		c.failed.Add(1)
+		c.log.Debug("sqsbatch: handler failed", "message_id", aws.ToString(m.MessageId), "err", err)
+		c.inflight.Add(-1)
+		if c.opts.RetryDelay > 0 {
+			c.changeVisibility(ackCtx, []types.Message{m}, c.opts.RetryDelay)
+		}
+		return false
+	}
+	c.processed.Add(1)
+	acks <- m.ReceiptHandle
+	return true
+}
+
+func (c *Consumer) handle(ctx context.Context, m types.Message) error {
+	if c.opts.Resolver != nil {
+		r, err := c.opts.Resolver.Resolve(ctx, m)
+		if err != nil {
+			return err
+		}
+		m = r
+	}
+	return c.handler(ctx, m)
+}
+
+type heartbeat struct {
+	mu      sync.Mutex
+	t       *time.Timer
+	stopped bool
+}
+
+func (h *heartbeat) stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.t.Stop()
+	h.mu.Unlock()
+}
+
+func (c *Consumer) startHeartbeat(ctx context.Context, receipt *string) *heartbeat {
+	h := &heartbeat{}
+	var beat func()
+	beat = func() {
+		c.heartbeats.Add(1)
+		c.changeVisibility(ctx, []types.Message{{ReceiptHandle: receipt}}, c.opts.VisibilityTimeout)
+		h.mu.Lock()
+		if !h.stopped {
+			h.t = time.AfterFunc(c.opts.Heartbeat, beat)
+		}
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	h.t = time.AfterFunc(c.opts.Heartbeat, beat)
+	h.mu.Unlock()
+	return h
+}
+
+// release gives messages back for immediate redelivery.
+func (c *Consumer) release(ctx context.Context, ms []types.Message) {
+	c.released.Add(int64(len(ms)))
+	c.inflight.Add(-int64(len(ms)))
+	c.changeVisibility(ctx, ms, 0)
+}
+
+func (c *Consumer) changeVisibility(ctx context.Context, ms []types.Message, d time.Duration) {
+	for len(ms) > 0 {
+		n := min(len(ms), MaxBatchEntries)
+		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, n)
+		for i := range n {
+			entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(entryID(i)), ReceiptHandle: ms[i].ReceiptHandle, VisibilityTimeout: int32(d / time.Second)}
+		}
+		cctx, cancel := context.WithTimeout(ctx, ackTimeout)
+		out, err := c.client.ChangeMessageVisibilityBatch(cctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &c.queueURL, Entries: entries}, c.callOpts...)
+		cancel()
+		if err != nil {
+			c.log.Warn("sqsbatch: ChangeMessageVisibilityBatch failed", "entries", n, "err", err)
+		} else if len(out.Failed) > 0 {
+			c.log.Warn("sqsbatch: ChangeMessageVisibilityBatch entries failed", "failed", len(out.Failed), "code", aws.ToString(out.Failed[0].Code))
+		}
+		ms = ms[n:]
+	}
+}
+
+func (c *Consumer) deleteLoop(ctx context.Context, acks <-chan *string) {
+	batch := make([]*string, 0, MaxBatchEntries)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		first, ok := <-acks
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		open := true
+		timer.Reset(deleteLinger)
+	gather:
+		for len(batch) < MaxBatchEntries {
+			select {
+			case r, more := <-acks:
+				if !more {
+					open = false
+					break gather
+				}
+				batch = append(batch, r)
+			case <-timer.C:
+				break gather
+			}
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		c.deleteBatch(ctx, batch)
+		if !open {
+			return
+		}
+	}
+}
+
+// deleteBatch deletes by receipt handle; entry Ids are indexes, so two
+// receipts of one message (a redelivered duplicate) cannot collide.
+func (c *Consumer) deleteBatch(ctx context.Context, receipts []*string) {
+	entries := make([]types.DeleteMessageBatchRequestEntry, len(receipts))
+	for i, r := range receipts {
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: r}
+	}
+	c.inflight.Add(-int64(len(receipts)))
+	dctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	defer cancel()
+	c.deleteCalls.Add(1)
+	out, err := c.client.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: &c.queueURL, Entries: entries}, c.callOpts...)
+	if err != nil {
+		c.deleteErrors.Add(int64(len(receipts)))
+		c.log.Warn("sqsbatch: DeleteMessageBatch failed; the messages will be delivered again", "entries", len(receipts), "err", err)
+		return
+	}
+	c.deleted.Add(int64(len(out.Successful)))
+	if len(out.Failed) > 0 {
+		c.deleteErrors.Add(int64(len(out.Failed)))
+		c.log.Warn("sqsbatch: DeleteMessageBatch entries failed; they will be delivered again", "failed", len(out.Failed), "code", aws.ToString(out.Failed[0].Code))
+	}
+}
