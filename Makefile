@@ -11,7 +11,7 @@ NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 TAGS := tesseract mediatools gstreamer
 
 # Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
-NESTED := examples/text-detection/browsertest
+NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb
 
 .PHONY: tour test test-deps lambdas
 

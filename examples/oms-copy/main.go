@@ -1,0 +1,270 @@
+// Command oms-copy copies an S3 tree with lakekit's s3copy, locally or
+// against AWS, with a progress bar and figures at the end: seed system 8
+// without the Lambdas (they are in lambda/, deployed by template.yaml).
+//
+//	go run ./examples/oms-copy -src s3://raw-zone/2024/ -dst s3://processed-zone/2024/ -sync
+//	go run ./examples/oms-copy -local                     # in-process gofakes3, generated tree
+//	go run ./examples/oms-copy -local -server s3rver      # s3rver: multipart copies too
+//	go run ./examples/oms-copy -local -fanout 4           # the SQS fan-out, on fauxqs
+//
+// -local starts a local S3, generates a tree (folders, dt= partitions,
+// awkward names, the -sizes mix), copies it, verifies the copy (a dry-run
+// sync must find nothing to do, and sampled bytes must match) and prints
+// objects/s and MiB/s.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lakekit/lakekit/examples/oms-copy/omslocal"
+	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/s3copy"
+	"github.com/lakekit/lakekit/s3copy/fanout"
+)
+
+type flags struct {
+	src, dst, server, sizes, threshold, partSize, manifest, endpoint string
+	local, generate, sync, del, dryRun, verify, quiet                bool
+	objects, folders, partitions, concurrency, shardDepth, fanout    int
+}
+
+func main() {
+	var f flags
+	flag.StringVar(&f.src, "src", "", "source tree, s3://bucket/prefix")
+	flag.StringVar(&f.dst, "dst", "", "destination tree, s3://bucket/prefix")
+	flag.BoolVar(&f.local, "local", false, "start a local S3, generate -objects objects and copy them")
+	flag.StringVar(&f.server, "server", "gofakes3", "local S3 server: gofakes3 (in-process) or s3rver (npm, has UploadPartCopy)")
+	flag.IntVar(&f.objects, "objects", 20000, "objects to generate with -local or -generate")
+	flag.BoolVar(&f.generate, "generate", false, "generate -objects objects under -src (buckets created if missing), then copy")
+	flag.IntVar(&f.folders, "folders", 9, "folders of the generated tree")
+	flag.IntVar(&f.partitions, "partitions", 10, "dt= partitions per folder")
+	flag.StringVar(&f.sizes, "sizes", "1KiB:90,64KiB:9,1MiB:1", "size mix of the generated tree, size:weight,...")
+	flag.IntVar(&f.concurrency, "concurrency", 256, "copies in flight")
+	flag.IntVar(&f.shardDepth, "shard-depth", 0, "folder levels the listing is sharded by (0: default 1, -1: one paginator)")
+	flag.StringVar(&f.threshold, "multipart-threshold", "", "size from which multipart copy is used (default 256MiB; 8MiB with -server s3rver)")
+	flag.StringVar(&f.partSize, "part-size", "", "multipart part size (default 64MiB; 5MiB with -server s3rver)")
+	flag.BoolVar(&f.sync, "sync", false, "skip objects unchanged at the destination")
+	flag.BoolVar(&f.del, "delete", false, "delete destination objects with no source (sync)")
+	flag.BoolVar(&f.dryRun, "dry-run", false, "report what would be done, change nothing")
+	flag.BoolVar(&f.verify, "verify", false, "read each copy back (size, ETag)")
+	flag.StringVar(&f.manifest, "manifest", "", "manifest of completed objects, to resume an interrupted run: a file, or s3://bucket/prefix/ (outside the trees)")
+	flag.StringVar(&f.endpoint, "endpoint", "", "S3 endpoint URL (path-style), for S3-compatible servers")
+	flag.IntVar(&f.fanout, "fanout", 0, "with -local: run the SQS fan-out (fauxqs) with this many worker pollers")
+	flag.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, f, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "oms-copy:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, f flags, out, errOut io.Writer) error {
+	var client *s3.Client
+	var local *awstest.Server
+	if f.local {
+		var err error
+		switch f.server {
+		case "gofakes3":
+			local = awstest.StartS3()
+		case "s3rver":
+			if local, err = awstest.Start(ctx, awstest.S3rver); err != nil {
+				return err
+			}
+			f.threshold = cmp(f.threshold, "8MiB")
+			f.partSize = cmp(f.partSize, "5MiB")
+		default:
+			return fmt.Errorf("unknown -server %q", f.server)
+		}
+		defer local.Close()
+		client = local.S3()
+		f.src, f.dst = cmp(f.src, "s3://raw-zone/lake/"), cmp(f.dst, "s3://processed-zone/lake/")
+	} else {
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(s3copy.NewHTTPClient(f.concurrency)))
+		if err != nil {
+			return err
+		}
+		client = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if f.endpoint != "" {
+				o.BaseEndpoint, o.UsePathStyle = aws.String(f.endpoint), true
+			}
+		})
+	}
+	src, err := s3copy.ParseLocation(f.src)
+	if err != nil {
+		return err
+	}
+	dst, err := s3copy.ParseLocation(f.dst)
+	if err != nil {
+		return err
+	}
+	threshold, partSize := int64(0), int64(0)
+	if f.threshold != "" {
+		if threshold, err = omslocal.ParseSize(f.threshold); err != nil {
+			return err
+		}
+	}
+	if f.partSize != "" {
+		if partSize, err = omslocal.ParseSize(f.partSize); err != nil {
+			return err
+		}
+	}
+
+	var gen omslocal.Generated
+	total := int64(0)
+	if f.local || f.generate {
+		mix, err := omslocal.ParseSizeMix(f.sizes)
+		if err != nil {
+			return err
+		}
+		for _, b := range []string{src.Bucket, dst.Bucket} {
+			if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && f.local {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		t0 := time.Now()
+		gen, err = omslocal.Generate(ctx, client, src, omslocal.Tree{Objects: f.objects, Folders: f.folders, Partitions: f.partitions, Mix: mix, Seed: 8})
+		if err != nil {
+			return err
+		}
+		total = int64(gen.Objects)
+		fmt.Fprintf(out, "generated %d objects, %.1f MiB in %s in %s\n", gen.Objects, float64(gen.Bytes)/(1<<20), src, time.Since(t0).Round(time.Millisecond))
+	}
+
+	var manifest s3copy.Manifest
+	switch {
+	case strings.HasPrefix(f.manifest, "s3://"):
+		loc, err := s3copy.ParseLocation(f.manifest)
+		if err != nil {
+			return err
+		}
+		if manifest, err = s3copy.OpenS3Manifest(ctx, client, loc, ""); err != nil {
+			return err
+		}
+	case f.manifest != "":
+		fm, err := s3copy.OpenFileManifest(f.manifest)
+		if err != nil {
+			return err
+		}
+		defer fm.Close()
+		manifest = fm
+	}
+	bar := &progressBar{w: errOut, total: total, quiet: f.quiet}
+	copier := s3copy.New(client, func(o *s3copy.Options) {
+		o.Concurrency = f.concurrency
+		o.ShardDepth = f.shardDepth
+		o.MultipartThreshold, o.PartSize = threshold, partSize
+		o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = f.sync, f.del, f.dryRun, f.verify
+		o.Manifest = manifest
+		o.Progress = bar.update
+		o.ProgressInterval = 200 * time.Millisecond
+	})
+
+	if f.fanout > 0 {
+		if !f.local {
+			return fmt.Errorf("-fanout runs the fan-out locally; deploy template.yaml for AWS")
+		}
+		q, err := awstest.Start(ctx, awstest.Fauxqs)
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		res, err := omslocal.RunFanout(ctx, client, q.SQS(), copier,
+			fanout.Job{ID: "oms-local", Src: src, Dst: dst}, s3copy.Location{Bucket: dst.Bucket, Prefix: "_oms-jobs/"}, f.fanout,
+			func(st fanout.Status) {
+				bar.update(s3copy.Stats{Listed: st.ObjectsListed, Copied: st.Copied, Bytes: st.Bytes})
+			})
+		bar.done()
+		if err != nil {
+			return err
+		}
+		st := res.Status
+		fmt.Fprintf(out, "fan-out: %d shard messages, %d task messages, %d copied, %d failed in %s: %.0f objects/s, %.1f MiB/s\n",
+			st.ShardsDone, st.TasksDone, st.Copied, st.Failed, res.Elapsed.Round(time.Millisecond),
+			float64(st.Copied)/res.Elapsed.Seconds(), float64(st.Bytes)/(1<<20)/res.Elapsed.Seconds())
+	} else {
+		res, err := copier.Copy(ctx, src, dst)
+		bar.done()
+		st := res.Stats
+		fmt.Fprintf(out, "%s → %s: %d listed, %d copied, %d skipped, %d dry-run, %d deleted, %d failed in %s\n",
+			src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
+			st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Retries, st.Throttles)
+		for i, fr := range res.Failed {
+			if i == 10 {
+				fmt.Fprintf(out, "… %d more failures\n", len(res.Failed)-10)
+				break
+			}
+			fmt.Fprintln(out, "failed:", fr.Err)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if (f.local || f.generate) && !f.dryRun {
+		v, err := omslocal.Verify(ctx, client, src, dst, gen.Largest, 20)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "verified: %d mismatched, %d objects byte-compared\n", v.Mismatched, v.Checked)
+		if v.Mismatched != 0 {
+			return fmt.Errorf("verification failed: %d mismatched", v.Mismatched)
+		}
+	}
+	return nil
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// progressBar draws one status line, redrawn in place.
+type progressBar struct {
+	w     io.Writer
+	total int64 // 0: unknown, the listed count is used
+	quiet bool
+	drawn bool
+}
+
+func (p *progressBar) update(st s3copy.Stats) {
+	if p.quiet {
+		return
+	}
+	total := p.total
+	if total == 0 {
+		total = st.Listed
+	}
+	done := st.Copied + st.Skipped + st.Failed + st.DryRun
+	const width = 30
+	fill := 0
+	if total > 0 {
+		fill = int(min(done, total) * width / total)
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d objects  %.0f obj/s  %.1f MiB/s  %d retries ",
+		strings.Repeat("#", fill), strings.Repeat("-", width-fill), done, total, st.ObjectsPerSecond(), st.MiBPerSecond(), st.Retries)
+	p.drawn = true
+}
+
+func (p *progressBar) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,146 @@
+package lakepipe
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// BenchCSV writes n rows of the benchmark's mixed CSV: integers, doubles,
+// booleans, quoted strings with delimiters and escaped quotes, dd/MM/yyyy
+// dates and timestamps. Exported through the test binary only.
+func convBenchCSV(w io.Writer, n int, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	bw := &bytes.Buffer{}
+	bw.WriteString("id,email,retailer,units,price,active,purchase_date,seen_at,note\n")
+	names := []string{"Acme", "Globex", "Initech", "Umbrella, Inc.", "Soylent \"Green\"", "Hooli", "Zoë Ltd"}
+	for i := range n {
+		d := time.Unix(1.5e9+r.Int64N(2e8), 0).UTC()
+		name := names[r.IntN(len(names))]
+		if r.IntN(4) == 0 || bytes.ContainsAny([]byte(name), ",\"") {
+			name = `"` + string(bytes.ReplaceAll([]byte(name), []byte(`"`), []byte(`""`))) + `"`
+		}
+		note := ""
+		if r.IntN(3) == 0 {
+			note = "note " + strconv.Itoa(r.IntN(1e6))
+		}
+		fmt.Fprintf(bw, "%d,user%d@example.com,%s,%d,%.2f,%t,%s,%s,%s\n", i, r.IntN(1e6), name, r.IntN(100),
+			r.Float64()*1000, r.IntN(2) == 0, d.Format("02/01/2006"), d.Format("2006-01-02 15:04:05"), note)
+		if bw.Len() > 1<<20 {
+			w.Write(bw.Bytes())
+			bw.Reset()
+		}
+	}
+	w.Write(bw.Bytes())
+}
+
+// ConvBenchMapping is the benchmark CSV's mapping.
+func convBenchMapping() []Mapping {
+	return []Mapping{
+		{Source: "id", Column: Column{Type: TypeInt64}},
+		{Source: "email", Column: Column{Type: TypeString}},
+		{Source: "retailer", Column: Column{Type: TypeString}},
+		{Source: "units", Column: Column{Type: TypeInt64}},
+		{Source: "price", Column: Column{Type: TypeFloat64}},
+		{Source: "active", Column: Column{Type: TypeBool}},
+		{Source: "purchase_date", Column: Column{Type: TypeDate, Layout: "dd/MM/yyyy"}},
+		{Source: "seen_at", Column: Column{Type: TypeTimestamp}},
+		{Source: "note", Column: Column{Type: TypeString}},
+	}
+}
+
+// convDiscardSink counts bytes and keeps nothing.
+type convDiscardSink struct{ convMemSink }
+
+type convDiscardFile struct{}
+
+func (convDiscardFile) Write(p []byte) (int, error) { return len(p), nil }
+func (convDiscardFile) Close() error                { return nil }
+
+func (*convDiscardSink) Create(context.Context, string) (io.WriteCloser, error) {
+	return convDiscardFile{}, nil
+}
+
+// convCPU returns the process's user+system CPU time.
+func convCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkConvert measures the converter against the naive single
+// goroutine encoding/csv → parquet-go writer on the same data, in the same
+// run. MB/s is wall-clock (the converter uses every core, the naive loop
+// one); MB/cpu-s is throughput per CPU-second, which holds when other work
+// shares the cores. The DuckDB comparison is in examples/lake-etl.
+func BenchmarkConvert(b *testing.B) {
+	var data bytes.Buffer
+	convBenchCSV(&data, 200_000, 1) // ≈ 20 MB
+	mb := float64(data.Len()) / 1e6
+	b.Run("converter", func(b *testing.B) {
+		b.SetBytes(int64(data.Len()))
+		sink := &convDiscardSink{convMemSink{files: map[string][]byte{}}}
+		cpu0 := convCPU()
+		for b.Loop() {
+			res, err := NewConverter(sink, func(o *ConverterOptions) { o.Mapping = convBenchMapping() }).
+				Convert(context.Background(), bytes.NewReader(data.Bytes()))
+			if err != nil || res.Rows != 200_000 {
+				b.Fatal(err, res.Rows)
+			}
+		}
+		b.ReportMetric(mb*float64(b.N)/(convCPU()-cpu0).Seconds(), "MB/cpu-s")
+	})
+	b.Run("naive", func(b *testing.B) {
+		b.SetBytes(int64(data.Len()))
+		type row struct {
+			ID       int64     `parquet:"id"`
+			Email    string    `parquet:"email"`
+			Retailer string    `parquet:"retailer"`
+			Units    int64     `parquet:"units"`
+			Price    float64   `parquet:"price"`
+			Active   bool      `parquet:"active"`
+			Date     int32     `parquet:"purchase_date,date"`
+			Seen     time.Time `parquet:"seen_at,timestamp(microsecond)"`
+			Note     string    `parquet:"note"`
+		}
+		cpu0 := convCPU()
+		for b.Loop() {
+			r := csv.NewReader(bytes.NewReader(data.Bytes()))
+			r.ReuseRecord = true
+			w := parquet.NewGenericWriter[row](io.Discard, parquet.Compression(&parquet.Snappy))
+			_, _ = r.Read()
+			buf := make([]row, 0, 1024)
+			for {
+				rec, err := r.Read()
+				if err == io.EOF {
+					break
+				}
+				id, _ := strconv.ParseInt(rec[0], 10, 64)
+				units, _ := strconv.ParseInt(rec[3], 10, 64)
+				price, _ := strconv.ParseFloat(rec[4], 64)
+				act, _ := strconv.ParseBool(rec[5])
+				d, _ := time.Parse("02/01/2006", rec[6])
+				s, _ := time.Parse("2006-01-02 15:04:05", rec[7])
+				buf = append(buf, row{id, rec[1], rec[2], units, price, act, int32(d.Unix() / 86400), s, rec[8]})
+				if len(buf) == cap(buf) {
+					_, _ = w.Write(buf)
+					buf = buf[:0]
+				}
+			}
+			_, _ = w.Write(buf)
+			_ = w.Close()
+		}
+		b.ReportMetric(mb*float64(b.N)/(convCPU()-cpu0).Seconds(), "MB/cpu-s")
+	})
+	_ = runtime.GOMAXPROCS(0)
+}

@@ -1,0 +1,98 @@
+package lakepipe
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// convGenReader produces rows of CSV on demand, so the input never exists
+// in memory as a whole.
+type convGenReader struct {
+	rows, next int
+	pending    []byte
+}
+
+func (g *convGenReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(g.pending) == 0 {
+			if g.next > g.rows {
+				if n == 0 {
+					return 0, io.EOF
+				}
+				return n, nil
+			}
+			if g.next == 0 {
+				g.pending = []byte("id,name,amount,day\n")
+			} else {
+				i := g.next
+				g.pending = strconv.AppendInt(g.pending[:0], int64(i), 10)
+				g.pending = append(g.pending, ",\"name, number "...)
+				g.pending = strconv.AppendInt(g.pending, int64(i*7919%100000), 10)
+				g.pending = append(g.pending, "\","...)
+				g.pending = strconv.AppendFloat(g.pending, float64(i%1000)/10, 'f', 1, 64)
+				g.pending = append(g.pending, ",2021-03-"...)
+				g.pending = append(g.pending, byte('1'+i%2), byte('0'+i%10), '\n')
+			}
+			g.next++
+		}
+		k := copy(p[n:], g.pending)
+		g.pending = g.pending[k:]
+		n += k
+	}
+	return n, nil
+}
+
+// convPeakHeap converts rows generated rows with small row groups and
+// returns the peak heap in use.
+func convPeakHeap(t *testing.T, rows int) uint64 {
+	var peak atomic.Uint64
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	runtime.GC()
+	wg.Go(func() {
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			peak.Store(max(peak.Load(), ms.HeapInuse))
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	})
+	res, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+		o.RowGroupRows = 8192 // ≈ 370 KB of CSV per chunk
+		o.Workers = 2
+	}).Convert(context.Background(), &convGenReader{rows: rows})
+	close(done)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != int64(rows) {
+		t.Fatalf("rows %d, want %d", res.Rows, rows)
+	}
+	t.Logf("peak heap %d MiB for %d MB of input", peak.Load()>>20, res.BytesIn/1e6)
+	return peak.Load()
+}
+
+// TestConvertMemoryBounded converts 4 MB and 40 MB streamed from a
+// generator: the peak heap follows the row-group size, not the input size.
+func TestConvertMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("converts 44 MB")
+	}
+	small := convPeakHeap(t, 90_000)
+	large := convPeakHeap(t, 900_000)
+	if large > small+16<<20 || large > 64<<20 {
+		t.Fatalf("peak heap %d MiB for 10× the input of %d MiB: not bounded by the row group", large>>20, small>>20)
+	}
+}

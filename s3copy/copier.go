@@ -1,0 +1,445 @@
+package s3copy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Copier copies S3 trees. Create it with New; it is safe for concurrent
+// use, and its backoff is shared by every Copy running on it.
+type Copier struct {
+	client API
+	opts   Options
+	pacer  *pacer
+
+	mu    sync.Mutex
+	total counters          // finished runs
+	live  map[*run]struct{} // runs in progress
+}
+
+// New returns a Copier over client (an *s3.Client, or anything with the
+// same methods). optFns adjust the defaults.
+func New(client API, optFns ...func(*Options)) *Copier {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.ListConcurrency <= 0 {
+		o.ListConcurrency = DefaultListConcurrency
+	}
+	switch {
+	case o.ShardDepth == 0:
+		o.ShardDepth = DefaultShardDepth
+	case o.ShardDepth < 0:
+		o.ShardDepth = 0
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = DefaultMultipartThreshold
+	}
+	if o.MultipartThreshold > MaxCopyObjectSize {
+		o.MultipartThreshold = MaxCopyObjectSize
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = DefaultPartSize
+	}
+	o.PartSize = min(max(o.PartSize, MinPartSize), MaxPartSize)
+	if o.PartConcurrency <= 0 {
+		o.PartConcurrency = DefaultPartConcurrency
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = o.MinBackoff
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = DefaultProgressInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Copier{client: client, opts: o, pacer: newPacer(o.MinBackoff, o.MaxBackoff), live: map[*run]struct{}{}}
+}
+
+// Options returns the options in force, defaults filled in.
+func (c *Copier) Options() Options { return c.opts }
+
+// Stats returns the counters of every run on this Copier so far, the ones
+// in progress included. Elapsed is the sum of the finished runs' durations
+// plus the running ones' time so far.
+func (c *Copier) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var s counters
+	s.add(&c.total)
+	var elapsed time.Duration
+	for r := range c.live {
+		s.add(&r.n)
+		elapsed += time.Since(r.start)
+	}
+	st := s.snapshot()
+	st.Elapsed += elapsed
+	return st
+}
+
+// counters are a run's live statistics.
+type counters struct {
+	listed, copied, skipped, dryRun, deleted, failed, bytes       atomic.Int64
+	list, copy, head, tagging, create, part, complete, abort, del atomic.Int64
+	retries, throttles, faults                                    atomic.Int64
+	elapsed                                                       atomic.Int64
+}
+
+func (c *counters) add(o *counters) {
+	pairs := [][2]*atomic.Int64{
+		{&c.listed, &o.listed}, {&c.copied, &o.copied}, {&c.skipped, &o.skipped}, {&c.dryRun, &o.dryRun},
+		{&c.deleted, &o.deleted}, {&c.failed, &o.failed}, {&c.bytes, &o.bytes},
+		{&c.list, &o.list}, {&c.copy, &o.copy}, {&c.head, &o.head}, {&c.tagging, &o.tagging},
+		{&c.create, &o.create}, {&c.part, &o.part}, {&c.complete, &o.complete}, {&c.abort, &o.abort},
+		{&c.del, &o.del}, {&c.retries, &o.retries}, {&c.throttles, &o.throttles}, {&c.faults, &o.faults},
+		{&c.elapsed, &o.elapsed},
+	}
+	for _, p := range pairs {
+		p[0].Add(p[1].Load())
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Listed: c.listed.Load(), Copied: c.copied.Load(), Skipped: c.skipped.Load(), DryRun: c.dryRun.Load(),
+		Deleted: c.deleted.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load(),
+		Requests: Requests{
+			List: c.list.Load(), Copy: c.copy.Load(), Head: c.head.Load(), Tagging: c.tagging.Load(),
+			CreateMultipart: c.create.Load(), UploadPartCopy: c.part.Load(), Complete: c.complete.Load(),
+			Abort: c.abort.Load(), Delete: c.del.Load(),
+		},
+		Retries: c.retries.Load(), Throttles: c.throttles.Load(), Faults: c.faults.Load(),
+		Elapsed: time.Duration(c.elapsed.Load()),
+	}
+}
+
+// Object is one listed source object: what the copier needs to copy it
+// without asking S3 again.
+type Object struct {
+	Key          string
+	Size         int64
+	ETag         string // as listed, quotes included
+	StorageClass types.ObjectStorageClass
+	LastModified time.Time
+}
+
+func objectFrom(o types.Object) Object {
+	return Object{
+		Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+		StorageClass: o.StorageClass, LastModified: aws.ToTime(o.LastModified),
+	}
+}
+
+// task is one object for a worker; dst is set when the destination listing
+// showed a (changed) object at the mapped key.
+type task struct {
+	src   Object
+	dst   *Object
+	check bool // sizes match but an ETag is multipart: compare checksums
+}
+
+// run is one Copy call.
+type run struct {
+	c        *Copier
+	o        *Options
+	src, dst Location
+	n        counters
+	start    time.Time
+	sync     bool // the destination is listed alongside the source
+	slots    chan struct{}
+	tasks    chan task
+
+	failMu sync.Mutex
+	failed []ObjectResult
+}
+
+// Copy copies every object under src to dst, mapping keys with
+// Options.KeyMap. It returns when every listed object has an outcome, or
+// when ctx is done. Objects that fail are listed in Result.Failed and make
+// the error a *CopyError; the run goes on past them. A listing failure ends
+// the run early with that error.
+func (c *Copier) Copy(ctx context.Context, src, dst Location) (Result, error) {
+	r, err := c.newRun(src, dst)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.endRun(r)
+	err = r.execute(ctx, func(ctx context.Context) error { return r.list(ctx) })
+	return r.result(ctx, err)
+}
+
+// CopyObjects copies the given source objects (listed by the caller, e.g.
+// a fan-out master) from src to dst, with the same options as Copy. Each
+// object's key must start with src.Prefix. Skip-unchanged on a list of
+// objects costs a HeadObject per object at the destination (there is no
+// destination listing to compare with); DeleteRemoved is ignored.
+func (c *Copier) CopyObjects(ctx context.Context, src, dst Location, objs []Object) (Result, error) {
+	r, err := c.newRun(src, dst)
+	if err != nil {
+		return Result{}, err
+	}
+	r.sync = false
+	defer c.endRun(r)
+	err = r.execute(ctx, func(ctx context.Context) error {
+		for _, o := range objs {
+			if !strings.HasPrefix(o.Key, src.Prefix) {
+				r.fail(task{src: o}, "", "map", fmt.Errorf("key %q is not under %q", o.Key, src.Prefix), 0)
+				continue
+			}
+			r.n.listed.Add(1)
+			select {
+			case r.tasks <- task{src: o}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	return r.result(ctx, err)
+}
+
+func (c *Copier) newRun(src, dst Location) (*run, error) {
+	if src.Bucket == "" || dst.Bucket == "" {
+		return nil, errors.New("s3copy: empty bucket name")
+	}
+	if src.Bucket == dst.Bucket && (strings.HasPrefix(dst.Prefix, src.Prefix) || strings.HasPrefix(src.Prefix, dst.Prefix)) {
+		return nil, fmt.Errorf("%w: %s and %s", ErrOverlap, src, dst)
+	}
+	if c.opts.DeleteRemoved && c.opts.KeyMap != nil {
+		return nil, ErrDeleteNeedsPrefixMap
+	}
+	r := &run{
+		c: c, o: &c.opts, src: src, dst: dst, start: time.Now(),
+		sync:  c.opts.KeyMap == nil && (c.opts.SkipUnchanged || c.opts.DeleteRemoved),
+		slots: make(chan struct{}, c.opts.Concurrency),
+		tasks: make(chan task, c.opts.Concurrency),
+	}
+	c.mu.Lock()
+	c.live[r] = struct{}{}
+	c.mu.Unlock()
+	return r, nil
+}
+
+func (c *Copier) endRun(r *run) {
+	c.mu.Lock()
+	delete(c.live, r)
+	c.total.add(&r.n)
+	c.mu.Unlock()
+}
+
+// execute runs produce (which sends tasks) alongside the workers and the
+// progress reporter, and waits for all of them.
+//
+// Requests use the caller's ctx as is: deriving a cancellable context here
+// would make every request's own derived contexts register with one shared
+// parent, a lock all the workers contend on.
+func (r *run) execute(ctx context.Context, produce func(context.Context) error) error {
+	var workers sync.WaitGroup
+	for range r.o.Concurrency {
+		workers.Go(func() {
+			for t := range r.tasks {
+				r.slots <- struct{}{}
+				r.copyOne(ctx, t)
+				<-r.slots
+			}
+		})
+	}
+	progressDone := make(chan struct{})
+	var progress sync.WaitGroup
+	if r.o.Progress != nil {
+		progress.Go(func() {
+			tick := time.NewTicker(r.o.ProgressInterval)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					r.o.Progress(r.stats())
+				case <-progressDone:
+					return
+				}
+			}
+		})
+	}
+	err := produce(ctx)
+	close(r.tasks)
+	workers.Wait()
+	close(progressDone)
+	progress.Wait()
+	r.n.elapsed.Store(int64(time.Since(r.start)))
+	if r.o.Manifest != nil {
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if ferr := r.o.Manifest.Flush(fctx); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("s3copy: flush manifest: %w", ferr))
+		}
+		fcancel()
+	}
+	if r.o.Progress != nil {
+		r.o.Progress(r.stats())
+	}
+	return err
+}
+
+func (r *run) stats() Stats {
+	s := r.n.snapshot()
+	if s.Elapsed == 0 {
+		s.Elapsed = time.Since(r.start)
+	}
+	return s
+}
+
+func (r *run) result(ctx context.Context, err error) (Result, error) {
+	r.failMu.Lock()
+	res := Result{Stats: r.stats(), Failed: r.failed}
+	r.failMu.Unlock()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil && len(res.Failed) > 0 {
+		err = &CopyError{Failed: int64(len(res.Failed)), First: res.Failed[0].Err}
+	}
+	return res, err
+}
+
+// report counts an outcome and hands it to OnObject.
+func (r *run) report(res ObjectResult) {
+	switch res.Action {
+	case ActionCopied:
+		r.n.copied.Add(1)
+		r.n.bytes.Add(res.Size)
+	case ActionSkipped:
+		r.n.skipped.Add(1)
+	case ActionDryRun:
+		r.n.dryRun.Add(1)
+	case ActionDeleted:
+		r.n.deleted.Add(1)
+	case ActionFailed:
+		r.n.failed.Add(1)
+		r.failMu.Lock()
+		r.failed = append(r.failed, res)
+		r.failMu.Unlock()
+		r.o.Logger.Warn("s3copy: object failed", "err", res.Err)
+	}
+	if r.o.OnObject != nil {
+		r.o.OnObject(res)
+	}
+}
+
+func (r *run) fail(t task, dstKey, op string, err error, attempts int) {
+	oe := &ObjectError{SrcKey: t.src.Key, DstKey: dstKey, Op: op, Err: err}
+	var upload *uploadError
+	if errors.As(err, &upload) {
+		oe.UploadID = upload.id
+		oe.Op = upload.op
+		oe.Err = upload.err
+	}
+	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionFailed,
+		Multipart: t.src.Size >= r.o.MultipartThreshold, Attempts: attempts, Err: oe})
+}
+
+// mapKey maps a source key and rejects destination keys that escape.
+func (r *run) mapKey(srcKey string) (string, error) {
+	var dstKey string
+	var err error
+	if r.o.KeyMap == nil {
+		dstKey, err = PrefixMap(r.src, r.dst, srcKey)
+	} else {
+		dstKey, err = r.o.KeyMap(r.src, r.dst, srcKey)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := CheckKey(r.dst.Prefix, dstKey); err != nil {
+		return "", err
+	}
+	return dstKey, nil
+}
+
+// CheckKey reports whether key is a safe object key under prefix: it must
+// start with prefix, be at most MaxKeyLength bytes, and its part below the
+// prefix must be non-empty, not start with "/" and hold no "." or ".."
+// path segments (which tools that map keys to paths would resolve outside
+// the prefix). It returns nil, ErrKeyEscapes or ErrKeyTooLong.
+func CheckKey(prefix, key string) error {
+	rel, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return fmt.Errorf("%w: %q is not under %q", ErrKeyEscapes, key, prefix)
+	}
+	if len(key) > MaxKeyLength {
+		return fmt.Errorf("%w: %d bytes", ErrKeyTooLong, len(key))
+	}
+	if rel == "" || rel[0] == '/' {
+		return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
+	}
+	// Segments are checked in the whole key below the prefix, and the
+	// segment the prefix may end inside is checked whole.
+	start := strings.LastIndexByte(prefix, '/') + 1
+	for seg := range strings.SplitSeq(key[start:], "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
+		}
+	}
+	return nil
+}
+
+// do sends one request with the shared backoff and per-request retries.
+// count is the request counter of the operation.
+func (r *run) do(ctx context.Context, count *atomic.Int64, f func(context.Context) error) (int, error) {
+	for attempt := 1; ; attempt++ {
+		if err := r.c.pacer.wait(ctx); err != nil {
+			return attempt - 1, err
+		}
+		count.Add(1)
+		err := f(ctx)
+		if err == nil {
+			r.c.pacer.success()
+			return attempt, nil
+		}
+		class := classify(err)
+		if class == errFatal || attempt >= r.o.MaxAttempts || ctx.Err() != nil {
+			return attempt, err
+		}
+		if class == errThrottle {
+			r.n.throttles.Add(1)
+		} else {
+			r.n.faults.Add(1)
+		}
+		r.n.retries.Add(1)
+		r.c.pacer.backoff()
+		r.o.Logger.Debug("s3copy: retrying", "attempt", attempt, "err", err)
+	}
+}
+
+// noRetry turns the SDK's retryer off for the copier's requests: retries
+// live in run.do, behind the shared pacer.
+func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,582 @@
+package fanout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakekit/lakekit/s3copy"
+)
+
+// SQS and Lambda limits the fan-out respects.
+const (
+	// MaxBatchEntries is the most entries of one SendMessageBatch.
+	MaxBatchEntries = 10
+	// MaxMessageBytes is the largest SQS message body (256 KiB).
+	MaxMessageBytes = 256 << 10
+	// MaxBatchBytes is the largest total payload of one SendMessageBatch.
+	MaxBatchBytes = 256 << 10
+)
+
+// Defaults of the zero Config fields.
+const (
+	DefaultShardDepth      = 1
+	DefaultTaskObjects     = 100
+	DefaultPagesPerMessage = 20
+	DefaultMaxReceives     = 3
+)
+
+// S3API is what the orchestrator and the master call on S3 (listing) and
+// what every handler calls to record counts.
+type S3API interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// SQSAPI is what the handlers call on SQS.
+type SQSAPI interface {
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// Config configures a Fanout. Zero fields take the documented defaults.
+type Config struct {
+	// ShardQueue receives shard messages (the masters' queue), TaskQueue
+	// copy tasks (the workers' queue). Both are queue URLs and required.
+	ShardQueue, TaskQueue string
+	// StatusLocation is where handlers record their counts, one small
+	// object per handled message (the object key holds the counts, so
+	// Status needs only a listing). Required for Status. Keep it outside
+	// the copied trees.
+	StatusLocation s3copy.Location
+	// ShardDepth: shards shallower than this are split into their common
+	// prefixes, each sent back to the shard queue (the seed's master per
+	// folder is depth 1). Default DefaultShardDepth (1).
+	ShardDepth int
+	// TaskObjects is the most objects per task message (bounded by
+	// MaxMessageBytes too). Default DefaultTaskObjects (100).
+	TaskObjects int
+	// PagesPerMessage bounds the listing pages one shard message handles;
+	// the rest of the shard is sent back to the shard queue as a new
+	// message starting after the last listed key, so no invocation runs
+	// into the Lambda time limit on a huge folder. Default
+	// DefaultPagesPerMessage (20, about 20,000 objects).
+	PagesPerMessage int
+	// PageSize is the MaxKeys of the masters' listings; 0 lets S3 choose
+	// (1,000).
+	PageSize int
+	// MaxReceives: a task message whose objects still fail on its
+	// MaxReceives-th delivery is acknowledged and its failures recorded
+	// (in Status and the log) instead of being retried again. Set it below
+	// the queue's redrive maxReceiveCount. Default DefaultMaxReceives (3).
+	MaxReceives int
+	// ExpectedSourceBucketOwner is sent with the masters' listings of the
+	// source, ExpectedBucketOwner with the status writes and reads; "" sends
+	// none. (The copies use the copier's own options.)
+	ExpectedSourceBucketOwner string
+	ExpectedBucketOwner       string
+	// Logger; nil is silent.
+	Logger *slog.Logger
+}
+
+// Fanout holds the orchestrator, master and worker handlers of the
+// seed's fan-out, driven through SQS.
+type Fanout struct {
+	s3     S3API
+	sqs    SQSAPI
+	copier *s3copy.Copier
+	cfg    Config
+}
+
+// New returns a Fanout. copier does the copies of the worker handler and is
+// only needed there (nil is fine for the orchestrator and the master).
+func New(s3c S3API, sqsc SQSAPI, copier *s3copy.Copier, cfg Config) (*Fanout, error) {
+	if cfg.ShardQueue == "" || cfg.TaskQueue == "" {
+		return nil, errors.New("fanout: ShardQueue and TaskQueue are required")
+	}
+	if cfg.ShardDepth <= 0 {
+		cfg.ShardDepth = DefaultShardDepth
+	}
+	if cfg.TaskObjects <= 0 {
+		cfg.TaskObjects = DefaultTaskObjects
+	}
+	if cfg.PagesPerMessage <= 0 {
+		cfg.PagesPerMessage = DefaultPagesPerMessage
+	}
+	if cfg.MaxReceives <= 0 {
+		cfg.MaxReceives = DefaultMaxReceives
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Fanout{s3: s3c, sqs: sqsc, copier: copier, cfg: cfg}, nil
+}
+
+// Job is one tree copy.
+type Job struct {
+	ID  string          `json:"id"`
+	Src s3copy.Location `json:"src"`
+	Dst s3copy.Location `json:"dst"`
+}
+
+// ShardMessage asks a master to list part of a job's source tree.
+type ShardMessage struct {
+	Job        Job    `json:"job"`
+	Rel        string `json:"rel"`             // below Job.Src.Prefix
+	Depth      int    `json:"depth"`           // "/"-levels below Job.Src.Prefix
+	StartAfter string `json:"after,omitempty"` // continue a shard after this key
+}
+
+// TaskMessage asks a worker to copy listed objects.
+type TaskMessage struct {
+	Job     Job          `json:"job"`
+	Objects []TaskObject `json:"objects"`
+}
+
+// TaskObject is one listed object in a TaskMessage.
+type TaskObject struct {
+	Key          string    `json:"k"`
+	Size         int64     `json:"s"`
+	ETag         string    `json:"e,omitempty"`
+	StorageClass string    `json:"c,omitempty"`
+	LastModified time.Time `json:"m"`
+}
+
+// ErrBadMessage marks a message that can't be decoded or is invalid; it is
+// never retried (it would fail the same way), only logged and counted.
+var ErrBadMessage = errors.New("fanout: bad message")
+
+func (j Job) validate() error {
+	if j.ID == "" || strings.ContainsAny(j.ID, "/\\") || j.ID == "." || j.ID == ".." || len(j.ID) > 128 {
+		return fmt.Errorf("%w: job id %q", ErrBadMessage, j.ID)
+	}
+	if j.Src.Bucket == "" || j.Dst.Bucket == "" {
+		return fmt.Errorf("%w: empty bucket", ErrBadMessage)
+	}
+	return nil
+}
+
+// DecodeShardMessage parses and validates a shard message body.
+func DecodeShardMessage(body string) (ShardMessage, error) {
+	var m ShardMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return m, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if err := m.Job.validate(); err != nil {
+		return m, err
+	}
+	if m.Depth < 0 || m.Depth > 64 || len(m.Job.Src.Prefix)+len(m.Rel) > s3copy.MaxKeyLength {
+		return m, fmt.Errorf("%w: shard %q depth %d", ErrBadMessage, m.Rel, m.Depth)
+	}
+	return m, nil
+}
+
+// DecodeTaskMessage parses and validates a task message body.
+func DecodeTaskMessage(body string) (TaskMessage, error) {
+	var m TaskMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return m, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
+	if err := m.Job.validate(); err != nil {
+		return m, err
+	}
+	for _, o := range m.Objects {
+		if !strings.HasPrefix(o.Key, m.Job.Src.Prefix) || len(o.Key) > s3copy.MaxKeyLength || o.Size < 0 {
+			return m, fmt.Errorf("%w: object %q", ErrBadMessage, o.Key)
+		}
+	}
+	return m, nil
+}
+
+// Start is the orchestrator: it validates the job and sends its root shard
+// to the shard queue; masters split it from there.
+func (f *Fanout) Start(ctx context.Context, job Job) error {
+	if err := job.validate(); err != nil {
+		return err
+	}
+	if job.Src.Bucket == job.Dst.Bucket && (strings.HasPrefix(job.Dst.Prefix, job.Src.Prefix) || strings.HasPrefix(job.Src.Prefix, job.Dst.Prefix)) {
+		return s3copy.ErrOverlap
+	}
+	return f.send(ctx, f.cfg.ShardQueue, []any{ShardMessage{Job: job}})
+}
+
+// HandleShards is the master: for each shard message it lists its part of
+// the source tree, sends sub-shards back to the shard queue (while shallower
+// than ShardDepth) and the objects to the task queue in TaskMessages. A
+// message that fails is reported in BatchItemFailures for SQS to deliver
+// again (use ReportBatchItemFailures on the event source mapping); tasks it
+// already sent may then be sent twice, which copies those objects twice:
+// harmless, as copies are idempotent.
+func (f *Fanout) HandleShards(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, rec := range ev.Records {
+		m, err := DecodeShardMessage(rec.Body)
+		if err == nil {
+			err = f.handleShard(ctx, rec.MessageId, m)
+		}
+		if errors.Is(err, ErrBadMessage) {
+			f.cfg.Logger.Error("fanout: dropping bad shard message", "id", rec.MessageId, "err", err)
+			f.record(ctx, m.Job.ID, "bad", rec.MessageId, "1")
+			continue
+		}
+		if err != nil {
+			f.cfg.Logger.Warn("fanout: shard failed", "id", rec.MessageId, "err", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) error {
+	in := &s3.ListObjectsV2Input{
+		Bucket:              aws.String(m.Job.Src.Bucket),
+		Prefix:              aws.String(m.Job.Src.Prefix + m.Rel),
+		ExpectedBucketOwner: optString(f.cfg.ExpectedSourceBucketOwner),
+		StartAfter:          optString(m.StartAfter),
+	}
+	if f.cfg.PageSize > 0 {
+		in.MaxKeys = aws.Int32(int32(min(f.cfg.PageSize, 1000)))
+	}
+	split := m.Depth < f.cfg.ShardDepth
+	if split {
+		in.Delimiter = aws.String("/")
+	}
+	var shards, tasks []any
+	var batch []TaskObject
+	batchBytes := 0
+	objects := 0
+	flush := func() {
+		if len(batch) > 0 {
+			tasks = append(tasks, TaskMessage{Job: m.Job, Objects: batch})
+			batch, batchBytes = nil, 0
+		}
+	}
+	lastKey := ""
+	pages := 0
+	for {
+		out, err := f.s3.ListObjectsV2(ctx, in)
+		if err != nil {
+			return err
+		}
+		pages++
+		for _, p := range out.CommonPrefixes {
+			rel := strings.TrimPrefix(aws.ToString(p.Prefix), m.Job.Src.Prefix)
+			shards = append(shards, ShardMessage{Job: m.Job, Rel: rel, Depth: m.Depth + 1})
+		}
+		for _, o := range out.Contents {
+			key := aws.ToString(o.Key)
+			lastKey = key
+			if split && strings.Contains(key[len(aws.ToString(in.Prefix)):], "/") {
+				continue // a folder marker some servers list twice; its shard has it
+			}
+			t := TaskObject{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+				StorageClass: string(o.StorageClass), LastModified: aws.ToTime(o.LastModified)}
+			size := len(key) + len(t.ETag) + 96
+			if len(batch) == f.cfg.TaskObjects || batchBytes+size > MaxMessageBytes/2 {
+				flush()
+			}
+			batch = append(batch, t)
+			batchBytes += size
+			objects++
+		}
+		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+			break
+		}
+		if pages >= f.cfg.PagesPerMessage && !split && lastKey != "" {
+			// Hand the rest of the shard to another invocation.
+			shards = append(shards, ShardMessage{Job: m.Job, Rel: m.Rel, Depth: m.Depth, StartAfter: lastKey})
+			break
+		}
+		in.ContinuationToken = out.NextContinuationToken
+	}
+	flush()
+	if err := f.send(ctx, f.cfg.TaskQueue, tasks); err != nil {
+		return err
+	}
+	if err := f.send(ctx, f.cfg.ShardQueue, shards); err != nil {
+		return err
+	}
+	f.record(ctx, m.Job.ID, "s", msgID, fmt.Sprintf("%d-%d", objects, len(shards)))
+	return nil
+}
+
+// HandleTasks is the worker: it copies the objects of all the batch's task
+// messages with the Fanout's copier, one CopyObjects call per job, so the
+// whole batch shares the copier's one concurrency limit. A message with
+// failed objects is reported in BatchItemFailures so SQS delivers it again,
+// until its MaxReceives-th delivery: then its failures are recorded and
+// logged, and it is acknowledged. The counts a message records say copied
+// for objects copied or found unchanged (SkipUnchanged).
+func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	if f.copier == nil {
+		return resp, errors.New("fanout: HandleTasks needs a copier")
+	}
+	type record struct {
+		id       string
+		receives int
+		msg      TaskMessage
+	}
+	var recs []record
+	var jobs []Job
+	byJob := map[Job][]int{}
+	for _, rec := range ev.Records {
+		m, err := DecodeTaskMessage(rec.Body)
+		if err != nil {
+			f.cfg.Logger.Error("fanout: dropping bad task message", "id", rec.MessageId, "err", err)
+			f.record(ctx, m.Job.ID, "bad", rec.MessageId, "1")
+			continue
+		}
+		receives, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+		if _, ok := byJob[m.Job]; !ok {
+			jobs = append(jobs, m.Job)
+		}
+		byJob[m.Job] = append(byJob[m.Job], len(recs))
+		recs = append(recs, record{id: rec.MessageId, receives: receives, msg: m})
+	}
+	for _, job := range jobs {
+		var objs []s3copy.Object
+		owners := map[string][]int{} // source key → records holding it
+		for _, i := range byJob[job] {
+			for _, o := range recs[i].msg.Objects {
+				objs = append(objs, s3copy.Object{Key: o.Key, Size: o.Size, ETag: o.ETag,
+					StorageClass: s3types.ObjectStorageClass(o.StorageClass), LastModified: o.LastModified})
+				owners[o.Key] = append(owners[o.Key], i)
+			}
+		}
+		res, err := f.copier.CopyObjects(ctx, job.Src, job.Dst, objs)
+		var ce *s3copy.CopyError
+		if err != nil && !errors.As(err, &ce) {
+			f.cfg.Logger.Warn("fanout: copy failed", "job", job.ID, "err", err)
+			for _, i := range byJob[job] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: recs[i].id})
+			}
+			continue
+		}
+		failed := map[int]map[string]bool{}
+		for _, fr := range res.Failed {
+			for _, i := range owners[fr.SrcKey] {
+				if failed[i] == nil {
+					failed[i] = map[string]bool{}
+				}
+				failed[i][fr.SrcKey] = true
+			}
+		}
+		for _, i := range byJob[job] {
+			r := recs[i]
+			if len(failed[i]) > 0 && r.receives < f.cfg.MaxReceives {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.id})
+				continue
+			}
+			var copied, bad, bytes int64
+			for _, o := range r.msg.Objects {
+				if failed[i][o.Key] {
+					bad++
+					f.cfg.Logger.Error("fanout: object failed for good", "job", job.ID, "key", o.Key)
+					continue
+				}
+				copied++
+				bytes += o.Size
+			}
+			f.record(ctx, job.ID, "t", r.id, fmt.Sprintf("%d-%d-%d-%d", copied, 0, bad, bytes))
+		}
+	}
+	return resp, nil
+}
+
+// record writes one status object: <status prefix><job>/<kind>/<msgID>/<counts>.
+func (f *Fanout) record(ctx context.Context, job, kind, msgID, counts string) {
+	loc := f.cfg.StatusLocation
+	if loc.Bucket == "" || job == "" {
+		return
+	}
+	_, err := f.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Prefix + job + "/" + kind + "/" + msgID + "/" + counts),
+		Body: strings.NewReader(""), ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner),
+	})
+	if err != nil {
+		f.cfg.Logger.Warn("fanout: record status", "err", err)
+	}
+}
+
+// send sends messages as JSON, MaxBatchEntries (and MaxBatchBytes) per
+// request, retrying entries SQS reports as failed.
+func (f *Fanout) send(ctx context.Context, queue string, msgs []any) error {
+	var entries []sqstypes.SendMessageBatchRequestEntry
+	size := 0
+	flush := func() error {
+		if len(entries) == 0 {
+			return nil
+		}
+		pending := entries
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt == 5 {
+				return fmt.Errorf("fanout: %d messages not sent to %s", len(pending), queue)
+			}
+			if attempt > 0 {
+				select {
+				case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			out, err := f.sqs.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: pending})
+			if err != nil {
+				return err
+			}
+			var retry []sqstypes.SendMessageBatchRequestEntry
+			for _, fe := range out.Failed {
+				if fe.SenderFault {
+					return fmt.Errorf("fanout: send to %s: %s: %s", queue, aws.ToString(fe.Code), aws.ToString(fe.Message))
+				}
+				for _, e := range pending {
+					if aws.ToString(e.Id) == aws.ToString(fe.Id) {
+						retry = append(retry, e)
+					}
+				}
+			}
+			pending = retry
+		}
+		entries, size = nil, 0
+		return nil
+	}
+	for _, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if len(b) > MaxMessageBytes {
+			return fmt.Errorf("fanout: message of %d bytes exceeds %d", len(b), MaxMessageBytes)
+		}
+		if len(entries) == MaxBatchEntries || size+len(b) > MaxBatchBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(string(b))})
+		size += len(b)
+	}
+	return flush()
+}
+
+// Status is a job's progress as the handlers recorded it.
+type Status struct {
+	ShardsDone    int64 // shard messages handled
+	ObjectsListed int64 // objects the masters sent as tasks
+	TasksDone     int64 // task messages handled
+	Copied        int64
+	Skipped       int64
+	Failed        int64 // objects that failed for good
+	Bytes         int64
+	BadMessages   int64
+	ShardsPending int64 // shard queue: visible + in flight + delayed
+	TasksPending  int64 // task queue: visible + in flight + delayed
+	Done          bool  // queues drained and every listed object accounted for
+}
+
+// Status reads a job's counts (one listing of its status objects) and the
+// queues' depths. Done is the seed's missing "transfer finished" signal.
+// SQS queue counts are approximate; Done also requires every listed
+// object to be accounted for, so it never comes early.
+func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
+	var st Status
+	if f.cfg.StatusLocation.Bucket == "" {
+		return st, errors.New("fanout: Status needs Config.StatusLocation")
+	}
+	lister := f.s3
+	loc := f.cfg.StatusLocation
+	base := loc.Prefix + jobID + "/"
+	seen := map[string]bool{}
+	p := s3.NewListObjectsV2Paginator(lister, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(base),
+		ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return st, err
+		}
+		for _, o := range page.Contents {
+			parts := strings.Split(strings.TrimPrefix(aws.ToString(o.Key), base), "/")
+			if len(parts) != 3 || seen[parts[0]+"/"+parts[1]] {
+				continue // at-least-once delivery: count a message once
+			}
+			seen[parts[0]+"/"+parts[1]] = true
+			n := parseCounts(parts[2])
+			switch parts[0] {
+			case "s":
+				if len(n) == 2 {
+					st.ShardsDone++
+					st.ObjectsListed += n[0]
+				}
+			case "t":
+				if len(n) == 4 {
+					st.TasksDone++
+					st.Copied += n[0]
+					st.Skipped += n[1]
+					st.Failed += n[2]
+					st.Bytes += n[3]
+				}
+			case "bad":
+				st.BadMessages++
+			}
+		}
+	}
+	var err error
+	if st.ShardsPending, err = f.pending(ctx, f.cfg.ShardQueue); err != nil {
+		return st, err
+	}
+	if st.TasksPending, err = f.pending(ctx, f.cfg.TaskQueue); err != nil {
+		return st, err
+	}
+	st.Done = st.ShardsDone > 0 && st.ShardsPending == 0 && st.TasksPending == 0 &&
+		st.Copied+st.Skipped+st.Failed == st.ObjectsListed
+	return st, nil
+}
+
+func parseCounts(s string) []int64 {
+	var out []int64
+	for f := range strings.SplitSeq(s, "-") {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (f *Fanout) pending(ctx context.Context, queue string) (int64, error) {
+	out, err := f.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue),
+		AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+		}})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, v := range out.Attributes {
+		x, _ := strconv.ParseInt(v, 10, 64)
+		n += x
+	}
+	return n, nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,352 @@
+package s3copy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// shard is one part of the tree listed by one paginator: rel is relative to
+// both src.Prefix and dst.Prefix.
+type shard struct {
+	rel   string
+	depth int
+}
+
+// list discovers shards and lists them, ListConcurrency at a time, sending
+// source objects to the workers as pages arrive. Shards at depth below
+// ShardDepth are listed with the "/" delimiter and split into their common
+// prefixes; deeper shards are listed flat. Only pending shard names are
+// queued: objects are streamed, one page per paginator at a time.
+func (r *run) list(ctx context.Context) error {
+	var (
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		queue    = []shard{{}}
+		active   int
+		firstErr error
+	)
+	push := func(s shard) {
+		mu.Lock()
+		queue = append(queue, s)
+		mu.Unlock()
+		cond.Signal()
+	}
+	var wg sync.WaitGroup
+	for range r.o.ListConcurrency {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				for len(queue) == 0 && active > 0 && firstErr == nil {
+					cond.Wait()
+				}
+				if len(queue) == 0 || firstErr != nil {
+					mu.Unlock()
+					cond.Broadcast()
+					return
+				}
+				s := queue[len(queue)-1]
+				queue = queue[:len(queue)-1]
+				active++
+				mu.Unlock()
+
+				err := r.listShard(ctx, s, push)
+
+				mu.Lock()
+				active--
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cond.Broadcast()
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// item is one entry of a listing: an object, or a common prefix (obj nil).
+type item struct {
+	rel string
+	obj *Object
+}
+
+// pager streams a listing's entries in key order.
+type pager struct {
+	r      *run
+	in     s3.ListObjectsV2Input
+	trim   int // bytes of the location prefix to cut for rel
+	page   []item
+	i      int
+	done   bool
+	source bool
+}
+
+func (r *run) newPager(loc Location, rel string, delim bool, owner string, source bool) *pager {
+	p := &pager{r: r, trim: len(loc.Prefix), source: source}
+	p.in = s3.ListObjectsV2Input{
+		Bucket:              aws.String(loc.Bucket),
+		Prefix:              aws.String(loc.Prefix + rel),
+		ExpectedBucketOwner: optString(owner),
+	}
+	if delim {
+		p.in.Delimiter = aws.String("/")
+	}
+	return p
+}
+
+// peek returns the next entry without consuming it, nil at the end.
+func (p *pager) peek(ctx context.Context) (*item, error) {
+	for p.i >= len(p.page) {
+		if p.done {
+			return nil, nil
+		}
+		if err := p.fetch(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &p.page[p.i], nil
+}
+
+func (p *pager) fetch(ctx context.Context) error {
+	var out *s3.ListObjectsV2Output
+	_, err := p.r.do(ctx, &p.r.n.list, func(ctx context.Context) error {
+		var err error
+		out, err = p.r.c.client.ListObjectsV2(ctx, &p.in, noRetry)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("s3copy: list s3://%s/%s: %w", aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), err)
+	}
+	contents := out.Contents
+	if p.in.Delimiter != nil {
+		// An object whose key holds the delimiter below the prefix belongs
+		// to a common prefix, and its shard lists it. S3 never returns one
+		// here, but some servers (gofakes3) return a folder marker "a/" both
+		// as an object and as a common prefix: dropping it avoids copying
+		// it twice.
+		plen := len(aws.ToString(p.in.Prefix))
+		contents = slices.DeleteFunc(contents, func(o types.Object) bool {
+			k := aws.ToString(o.Key)
+			return len(k) < plen || strings.Contains(k[plen:], "/")
+		})
+	}
+	p.page = mergePage(p.page[:0], contents, out.CommonPrefixes, p.trim)
+	p.i = 0
+	if p.source {
+		p.r.n.listed.Add(int64(len(contents)))
+	}
+	if aws.ToBool(out.IsTruncated) && aws.ToString(out.NextContinuationToken) != "" {
+		p.in.ContinuationToken = out.NextContinuationToken
+	} else {
+		p.done = true
+	}
+	return nil
+}
+
+// mergePage interleaves a page's objects and common prefixes in key order
+// (each list is sorted on its own).
+func mergePage(dst []item, objs []types.Object, prefixes []types.CommonPrefix, trim int) []item {
+	objects := make([]Object, len(objs))
+	i, j := 0, 0
+	for i < len(objs) || j < len(prefixes) {
+		if j >= len(prefixes) || (i < len(objs) && aws.ToString(objs[i].Key) < aws.ToString(prefixes[j].Prefix)) {
+			objects[i] = objectFrom(objs[i])
+			dst = append(dst, item{rel: objects[i].Key[trim:], obj: &objects[i]})
+			i++
+		} else {
+			dst = append(dst, item{rel: aws.ToString(prefixes[j].Prefix)[trim:]})
+			j++
+		}
+	}
+	return dst
+}
+
+func (p *pager) next() { p.i++ }
+
+// listShard lists one shard of the source (and of the destination, in
+// sync mode), merging the two listings by relative key.
+func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
+	delim := s.depth < r.o.ShardDepth
+	src := r.newPager(r.src, s.rel, delim, r.o.ExpectedSourceBucketOwner, true)
+	var dst *pager
+	if r.sync {
+		dst = r.newPager(r.dst, s.rel, delim, r.o.ExpectedBucketOwner, false)
+	}
+	var deletes []string
+	defer func() {
+		if len(deletes) > 0 {
+			r.deleteBatch(context.WithoutCancel(ctx), deletes)
+		}
+	}()
+	for {
+		a, err := src.peek(ctx)
+		if err != nil {
+			return err
+		}
+		var b *item
+		if dst != nil {
+			if b, err = dst.peek(ctx); err != nil {
+				return err
+			}
+		}
+		if a == nil && b == nil {
+			return nil
+		}
+		switch {
+		case b == nil || (a != nil && a.rel < b.rel): // source only
+			src.next()
+			if a.obj == nil {
+				push(shard{rel: a.rel, depth: s.depth + 1})
+				continue
+			}
+			if err := r.send(ctx, task{src: *a.obj}); err != nil {
+				return err
+			}
+		case a == nil || b.rel < a.rel: // destination only
+			dst.next()
+			if !r.o.DeleteRemoved {
+				continue
+			}
+			if b.obj == nil {
+				push(shard{rel: b.rel, depth: s.depth + 1})
+				continue
+			}
+			deletes = append(deletes, b.obj.Key)
+			if len(deletes) == MaxDeleteObjects {
+				r.deleteBatch(ctx, deletes)
+				deletes = deletes[:0]
+			}
+		default: // both
+			src.next()
+			dst.next()
+			if a.obj == nil || b.obj == nil {
+				if a.obj == nil {
+					push(shard{rel: a.rel, depth: s.depth + 1})
+				} else if err := r.send(ctx, task{src: *a.obj}); err != nil {
+					return err
+				}
+				continue
+			}
+			d := *b.obj
+			t := task{src: *a.obj, dst: &d}
+			if r.o.SkipUnchanged {
+				switch compareListed(*a.obj, *b.obj) {
+				case verdictSame:
+					r.skip(*a.obj, b.obj.Key)
+					continue
+				case verdictChecksum:
+					t.check = true // a worker compares stored checksums
+				}
+			}
+			if err := r.send(ctx, t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (r *run) send(ctx context.Context, t task) error {
+	select {
+	case r.tasks <- t:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *run) skip(o Object, dstKey string) {
+	if m := r.o.Manifest; m != nil && !r.o.DryRun {
+		if err := m.Record(o.Key, o.ETag, o.Size); err != nil {
+			r.o.Logger.Warn("s3copy: manifest record", "err", err)
+		}
+	}
+	r.report(ObjectResult{SrcKey: o.Key, DstKey: dstKey, Size: o.Size, Action: ActionSkipped})
+}
+
+// Unchanged reports whether dst is an up-to-date copy of src as far as
+// their listings tell: same size, and same ETag when both are MD5s. A
+// multipart ETag ("…-N") is not an MD5 and differs with the part size, so
+// when either is one the copy counts as unchanged if its size matches and
+// it is not older than the source. (Copy itself first compares the stored
+// full-object checksums in that case, when both objects have one.)
+func Unchanged(src, dst Object) bool {
+	switch compareListed(src, dst) {
+	case verdictSame:
+		return true
+	case verdictChecksum:
+		return !dst.LastModified.Before(src.LastModified)
+	}
+	return false
+}
+
+type verdict int
+
+const (
+	verdictDiffer   verdict = iota
+	verdictSame             // same size and MD5 ETag
+	verdictChecksum         // same size, an ETag is multipart: ask the checksums
+)
+
+func compareListed(src, dst Object) verdict {
+	switch {
+	case src.Size != dst.Size:
+		return verdictDiffer
+	case src.ETag == dst.ETag:
+		return verdictSame
+	case isMultipartETag(src.ETag) || isMultipartETag(dst.ETag):
+		return verdictChecksum
+	}
+	return verdictDiffer
+}
+
+func isMultipartETag(etag string) bool { return strings.Contains(etag, "-") }
+
+// deleteBatch deletes up to MaxDeleteObjects destination keys (DeleteRemoved).
+func (r *run) deleteBatch(ctx context.Context, keys []string) {
+	if r.o.DryRun {
+		for _, k := range keys {
+			r.report(ObjectResult{DstKey: k, Action: ActionDryRun})
+		}
+		return
+	}
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i := range keys {
+		ids[i] = types.ObjectIdentifier{Key: aws.String(keys[i])}
+	}
+	var out *s3.DeleteObjectsOutput
+	attempts, err := r.do(ctx, &r.n.del, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket:              aws.String(r.dst.Bucket),
+			Delete:              &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+		}, noRetry)
+		return err
+	})
+	failed := map[string]error{}
+	if err != nil {
+		for _, k := range keys {
+			failed[k] = err
+		}
+	} else {
+		for _, e := range out.Errors {
+			failed[aws.ToString(e.Key)] = fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message))
+		}
+	}
+	for _, k := range keys {
+		if ferr, ok := failed[k]; ok {
+			r.report(ObjectResult{DstKey: k, Action: ActionFailed, Attempts: attempts,
+				Err: &ObjectError{DstKey: k, Op: "DeleteObjects", Err: ferr}})
+			continue
+		}
+		r.report(ObjectResult{DstKey: k, Action: ActionDeleted, Attempts: attempts})
+	}
+}

@@ -1,0 +1,597 @@
+package s3copy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// copyOne takes one listed object to its outcome.
+func (r *run) copyOne(ctx context.Context, t task) {
+	if ctx.Err() != nil {
+		return
+	}
+	dstKey, err := r.mapKey(t.src.Key)
+	if err != nil {
+		r.fail(t, dstKey, "map", err, 0)
+		return
+	}
+	m := r.o.Manifest
+	if m != nil && m.Completed(t.src.Key, t.src.ETag, t.src.Size) {
+		r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionSkipped})
+		return
+	}
+	attempts := 0
+	if r.o.SkipUnchanged && !r.sync && t.dst == nil {
+		d, n, err := r.headDst(ctx, dstKey)
+		attempts += n
+		if err != nil {
+			r.fail(t, dstKey, "HeadObject", err, attempts)
+			return
+		}
+		if d != nil {
+			t.dst = d
+			t.check = compareListed(t.src, *d) == verdictChecksum
+			if compareListed(t.src, *d) == verdictSame {
+				r.skip(t.src, dstKey)
+				return
+			}
+		}
+	}
+	if t.check {
+		same, n, err := r.sameChecksums(ctx, t.src, dstKey, *t.dst)
+		attempts += n
+		if err != nil {
+			r.fail(t, dstKey, "HeadObject", err, attempts)
+			return
+		}
+		if same {
+			r.skip(t.src, dstKey)
+			return
+		}
+	}
+	multipart := t.src.Size >= r.o.MultipartThreshold
+	if r.o.DryRun {
+		r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionDryRun, Multipart: multipart})
+		return
+	}
+	var head *s3.HeadObjectOutput
+	if multipart || r.o.Overrides.replacesMetadata() || r.o.Encryption == EncryptionPreserve {
+		var n int
+		head, n, err = r.headSrc(ctx, t.src)
+		attempts += n
+		if err != nil {
+			r.fail(t, dstKey, "HeadObject", err, attempts)
+			return
+		}
+	}
+	var n int
+	op := "CopyObject"
+	if multipart {
+		n, err = r.copyMultipart(ctx, t.src, dstKey, head)
+		op = "UploadPartCopy"
+	} else {
+		n, err = r.copySingle(ctx, t.src, dstKey, head)
+	}
+	attempts += n
+	if err != nil {
+		r.fail(t, dstKey, op, err, attempts)
+		return
+	}
+	if r.o.Verify {
+		n, err := r.verify(ctx, t.src, dstKey)
+		attempts += n
+		if err != nil {
+			r.fail(t, dstKey, "verify", err, attempts)
+			return
+		}
+	}
+	if m != nil {
+		if err := m.Record(t.src.Key, t.src.ETag, t.src.Size); err != nil {
+			r.o.Logger.Warn("s3copy: manifest record", "err", err)
+		}
+	}
+	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionCopied, Multipart: multipart, Attempts: attempts})
+}
+
+// copySource is the CopySource header value: bucket/key, percent-encoded.
+func copySource(bucket, key string) string {
+	return bucket + "/" + escapeKey(key)
+}
+
+// escapeKey percent-encodes a key for CopySource the way a URL path is
+// encoded: unreserved characters and "/$&,:;=@" stay as they are (S3 decodes
+// the header as a path; keeping "=" readable also suits servers such as
+// s3rver that decode it with decodeURI, which leaves reserved escapes
+// alone), everything else is %XX. "+" is encoded too, since some servers
+// (gofakes3) decode the header as a query string, where "+" means space.
+func escapeKey(key string) string {
+	clean := true
+	for i := 0; i < len(key); i++ {
+		if !unreserved(key[i]) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return key
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(key) * 3)
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
+		c == '$' || c == '&' || c == ',' || c == ':' || c == ';' || c == '=' || c == '@'
+}
+
+// storageClass returns the class to send: the override, else the listed
+// class unless it is STANDARD (the default, left out).
+func (r *run) storageClass(listed types.ObjectStorageClass) types.StorageClass {
+	if r.o.Overrides.StorageClass != "" {
+		return r.o.Overrides.StorageClass
+	}
+	if listed == "" || listed == types.ObjectStorageClassStandard {
+		return ""
+	}
+	return types.StorageClass(listed)
+}
+
+// encodeTags renders tags as the x-amz-tagging query string.
+func encodeTags(tags map[string]string) string {
+	v := url.Values{}
+	for k, val := range tags {
+		v.Set(k, val)
+	}
+	return v.Encode()
+}
+
+// preconditionFailed maps a failed If-Match to ErrSourceChanged.
+func preconditionFailed(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "412") {
+		return fmt.Errorf("%w: %w", ErrSourceChanged, err)
+	}
+	return err
+}
+
+// headers are what a copy carries besides the bytes.
+type headers struct {
+	metadata                                                          map[string]string
+	contentType, contentEncoding, contentDisposition, contentLanguage *string
+	cacheControl, websiteRedirect                                     *string
+	expires                                                           *time.Time
+	sse                                                               types.ServerSideEncryption
+	kmsKey                                                            *string
+	bucketKey                                                         *bool
+}
+
+// headersFrom takes the source's headers (nil head: none known) and applies
+// the overrides and the encryption mode.
+func (r *run) headersFrom(head *s3.HeadObjectOutput) headers {
+	var h headers
+	if head != nil {
+		h = headers{
+			metadata: head.Metadata, contentType: head.ContentType, contentEncoding: head.ContentEncoding,
+			contentDisposition: head.ContentDisposition, contentLanguage: head.ContentLanguage,
+			cacheControl: head.CacheControl, websiteRedirect: head.WebsiteRedirectLocation, expires: head.Expires,
+			sse: head.ServerSideEncryption, kmsKey: head.SSEKMSKeyId, bucketKey: head.BucketKeyEnabled,
+		}
+	}
+	ov := &r.o.Overrides
+	if ov.Metadata != nil {
+		h.metadata = ov.Metadata
+	}
+	for _, p := range []struct {
+		dst **string
+		src *string
+	}{
+		{&h.contentType, ov.ContentType}, {&h.contentEncoding, ov.ContentEncoding},
+		{&h.contentDisposition, ov.ContentDisposition}, {&h.contentLanguage, ov.ContentLanguage},
+		{&h.cacheControl, ov.CacheControl},
+	} {
+		if p.src != nil {
+			*p.dst = p.src
+		}
+	}
+	switch r.o.Encryption {
+	case EncryptionSet:
+		h.sse, h.kmsKey, h.bucketKey = r.o.ServerSideEncryption, optString(r.o.SSEKMSKeyID), nil
+	case EncryptionBucketDefault:
+		if head == nil || !strings.HasPrefix(string(h.sse), "aws:kms") {
+			// Without a head there is nothing to carry; SSE-S3 needs no
+			// header (it is every bucket's default).
+			h.sse, h.kmsKey, h.bucketKey = "", nil, nil
+		}
+	}
+	if h.sse == types.ServerSideEncryptionAes256 {
+		h.kmsKey, h.bucketKey = nil, nil
+	}
+	return h
+}
+
+func (r *run) copySingle(ctx context.Context, o Object, dstKey string, head *s3.HeadObjectOutput) (int, error) {
+	in := &s3.CopyObjectInput{
+		Bucket:                    aws.String(r.dst.Bucket),
+		Key:                       aws.String(dstKey),
+		CopySource:                aws.String(copySource(r.src.Bucket, o.Key)),
+		CopySourceIfMatch:         optString(o.ETag),
+		ExpectedBucketOwner:       optString(r.o.ExpectedBucketOwner),
+		ExpectedSourceBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+		StorageClass:              r.storageClass(o.StorageClass),
+		ACL:                       r.o.ACL,
+	}
+	if head != nil || r.o.Encryption == EncryptionSet {
+		h := r.headersFrom(head)
+		if r.o.Overrides.replacesMetadata() {
+			in.MetadataDirective = types.MetadataDirectiveReplace
+			in.Metadata = h.metadata
+			in.ContentType, in.ContentEncoding = h.contentType, h.contentEncoding
+			in.ContentDisposition, in.ContentLanguage = h.contentDisposition, h.contentLanguage
+			in.CacheControl, in.WebsiteRedirectLocation, in.Expires = h.cacheControl, h.websiteRedirect, h.expires
+		}
+		in.ServerSideEncryption, in.SSEKMSKeyId, in.BucketKeyEnabled = h.sse, h.kmsKey, h.bucketKey
+	}
+	if r.o.Overrides.Tags != nil {
+		in.TaggingDirective = types.TaggingDirectiveReplace
+		in.Tagging = aws.String(encodeTags(r.o.Overrides.Tags))
+	}
+	var out *s3.CopyObjectOutput
+	attempts, err := r.do(ctx, &r.n.copy, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.CopyObject(ctx, in, noRetry)
+		return err
+	})
+	if err != nil {
+		return attempts, preconditionFailed(err)
+	}
+	n, err := r.checkCopyETag(ctx, o, out)
+	return attempts + n, err
+}
+
+// checkCopyETag is the free check of a single-request copy: the ETag
+// CopyObject returns must be the listed one when both are MD5s, that is
+// when the source is single-part and neither side is encrypted with
+// SSE-KMS or SSE-C. The copy's encryption is in the answer; the source's
+// is not in the listing, so a mismatch (rare: an SSE-KMS source copied to
+// a bucket that isn't) is explained with one HeadObject on the source
+// before it is called ErrVerify.
+func (r *run) checkCopyETag(ctx context.Context, o Object, out *s3.CopyObjectOutput) (int, error) {
+	if out == nil || out.CopyObjectResult == nil {
+		return 0, nil
+	}
+	got := aws.ToString(out.CopyObjectResult.ETag)
+	if got == "" || o.ETag == "" || got == o.ETag || isMultipartETag(o.ETag) || isMultipartETag(got) ||
+		notMD5(out.ServerSideEncryption, out.SSECustomerAlgorithm) {
+		return 0, nil
+	}
+	head, n, err := r.headSrc(ctx, Object{Key: o.Key})
+	if err != nil {
+		return n, err
+	}
+	if notMD5(head.ServerSideEncryption, head.SSECustomerAlgorithm) {
+		return n, nil
+	}
+	return n, fmt.Errorf("%w: copy ETag %s, listed %s", ErrVerify, got, o.ETag)
+}
+
+// notMD5 reports whether an object's encryption makes its ETag something
+// other than the MD5 of its bytes.
+func notMD5(sse types.ServerSideEncryption, sseC *string) bool {
+	return strings.HasPrefix(string(sse), "aws:kms") || sseC != nil
+}
+
+func (r *run) headSrc(ctx context.Context, o Object) (*s3.HeadObjectOutput, int, error) {
+	var out *s3.HeadObjectOutput
+	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
+			Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key), IfMatch: optString(o.ETag),
+			ExpectedBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+		}, noRetry)
+		return err
+	})
+	return out, attempts, preconditionFailed(err)
+}
+
+// headDst returns the destination object, nil if there is none.
+func (r *run) headDst(ctx context.Context, key string) (*Object, int, error) {
+	var out *s3.HeadObjectOutput
+	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
+			Bucket: aws.String(r.dst.Bucket), Key: aws.String(key),
+			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+		}, noRetry)
+		if isNotFound(err) {
+			out, err = nil, nil
+		}
+		return err
+	})
+	if err != nil || out == nil {
+		return nil, attempts, err
+	}
+	return &Object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: aws.ToString(out.ETag),
+		LastModified: aws.ToTime(out.LastModified)}, attempts, nil
+}
+
+// sameChecksums decides, for objects of equal size whose ETags can't be
+// compared (one is multipart), whether dst is a copy of src: by their
+// stored full-object checksums when both have one of the same algorithm
+// (one HeadObject each, with ChecksumMode), else by Unchanged's rule (dst
+// not older than src).
+func (r *run) sameChecksums(ctx context.Context, src Object, dstKey string, dst Object) (bool, int, error) {
+	attempts := 0
+	head := func(bucket, key, owner string) (*s3.HeadObjectOutput, error) {
+		var out *s3.HeadObjectOutput
+		n, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+			var err error
+			out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+				ChecksumMode: types.ChecksumModeEnabled, ExpectedBucketOwner: optString(owner)}, noRetry)
+			return err
+		})
+		attempts += n
+		return out, err
+	}
+	a, err := head(r.src.Bucket, src.Key, r.o.ExpectedSourceBucketOwner)
+	if err != nil {
+		return false, attempts, err
+	}
+	b, err := head(r.dst.Bucket, dstKey, r.o.ExpectedBucketOwner)
+	if isNotFound(err) {
+		return false, attempts, nil
+	}
+	if err != nil {
+		return false, attempts, err
+	}
+	if a.ChecksumType == types.ChecksumTypeFullObject && b.ChecksumType == types.ChecksumTypeFullObject {
+		for _, p := range [][2]*string{
+			{a.ChecksumCRC64NVME, b.ChecksumCRC64NVME}, {a.ChecksumCRC32C, b.ChecksumCRC32C}, {a.ChecksumCRC32, b.ChecksumCRC32},
+		} {
+			if p[0] != nil && p[1] != nil {
+				return *p[0] == *p[1], attempts, nil
+			}
+		}
+	}
+	return Unchanged(src, dst), attempts, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *types.NotFound
+	var nsk *types.NoSuchKey
+	var ae smithy.APIError
+	return errors.As(err, &nf) || errors.As(err, &nsk) ||
+		errors.As(err, &ae) && (ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchKey")
+}
+
+// verify reads the copy back: its size must be the listed size, and its
+// ETag the listed one when both are single-part MD5s and the copy is not
+// SSE-KMS/SSE-C encrypted (whose ETags are not MD5s).
+func (r *run) verify(ctx context.Context, o Object, dstKey string) (int, error) {
+	var out *s3.HeadObjectOutput
+	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
+			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey),
+			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+		}, noRetry)
+		return err
+	})
+	if err != nil {
+		return attempts, err
+	}
+	if got := aws.ToInt64(out.ContentLength); got != o.Size {
+		return attempts, fmt.Errorf("%w: size %d, source %d", ErrVerify, got, o.Size)
+	}
+	etag := aws.ToString(out.ETag)
+	if !notMD5(out.ServerSideEncryption, out.SSECustomerAlgorithm) && o.ETag != "" && !isMultipartETag(o.ETag) && !isMultipartETag(etag) && etag != o.ETag {
+		return attempts, fmt.Errorf("%w: ETag %s, source %s", ErrVerify, etag, o.ETag)
+	}
+	return attempts, nil
+}
+
+// uploadError is a multipart copy's failure with its aborted upload.
+type uploadError struct {
+	id, op string
+	err    error
+}
+
+func (e *uploadError) Error() string { return e.op + " (upload " + e.id + "): " + e.err.Error() }
+func (e *uploadError) Unwrap() error { return e.err }
+
+// PartSize returns the part size the copier uses for an object of size
+// bytes given the configured part size: at least MinPartSize, at most
+// MaxPartSize, and large enough (rounded up to a MiB) that the object needs
+// at most MaxParts parts.
+func PartSize(size, configured int64) int64 {
+	ps := min(max(configured, MinPartSize), MaxPartSize)
+	if need := (size + MaxParts - 1) / MaxParts; need > ps {
+		ps = (need + (1<<20 - 1)) &^ (1<<20 - 1)
+	}
+	return min(ps, MaxPartSize)
+}
+
+// copyMultipart copies one object with UploadPartCopy, parts in parallel,
+// carrying the headers and tags that a multipart upload does not copy by
+// itself. A failed copy aborts its upload.
+func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *s3.HeadObjectOutput) (int, error) {
+	var attempts atomic.Int64
+	h := r.headersFrom(head)
+	var tagging *string
+	if r.o.Overrides.Tags != nil {
+		tagging = aws.String(encodeTags(r.o.Overrides.Tags))
+	} else if head.TagCount == nil || *head.TagCount > 0 {
+		// S3 sends x-amz-tagging-count only when there are tags; a server
+		// that never sends it (s3rver) is asked, to be safe.
+		var out *s3.GetObjectTaggingOutput
+		n, err := r.do(ctx, &r.n.tagging, func(ctx context.Context) error {
+			var err error
+			out, err = r.c.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{
+				Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key),
+				ExpectedBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+			}, noRetry)
+			return err
+		})
+		attempts.Add(int64(n))
+		if err != nil {
+			return int(attempts.Load()), &uploadError{op: "GetObjectTagging", err: err}
+		}
+		tags := make(map[string]string, len(out.TagSet))
+		for _, t := range out.TagSet {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		tagging = aws.String(encodeTags(tags))
+	}
+	sc := r.storageClass(o.StorageClass)
+	if sc == "" && head.StorageClass != "" && head.StorageClass != types.StorageClassStandard {
+		sc = head.StorageClass
+	}
+	create := &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey),
+		Metadata: h.metadata, ContentType: h.contentType, ContentEncoding: h.contentEncoding,
+		ContentDisposition: h.contentDisposition, ContentLanguage: h.contentLanguage,
+		CacheControl: h.cacheControl, WebsiteRedirectLocation: h.websiteRedirect, Expires: h.expires,
+		ServerSideEncryption: h.sse, SSEKMSKeyId: h.kmsKey, BucketKeyEnabled: h.bucketKey,
+		StorageClass: sc, Tagging: tagging, ACL: r.o.ACL,
+		ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+	}
+	var uploadID string
+	n, err := r.do(ctx, &r.n.create, func(ctx context.Context) error {
+		out, err := r.c.client.CreateMultipartUpload(ctx, create, noRetry)
+		if err == nil {
+			uploadID = aws.ToString(out.UploadId)
+		}
+		return err
+	})
+	attempts.Add(int64(n))
+	if err != nil {
+		return int(attempts.Load()), &uploadError{op: "CreateMultipartUpload", err: err}
+	}
+
+	partSize := PartSize(o.Size, r.o.PartSize)
+	nparts := int((o.Size + partSize - 1) / partSize)
+	if nparts == 0 {
+		nparts = 1
+	}
+	parts := make([]types.CompletedPart, nparts)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next atomic.Int64
+	var errOnce sync.Once
+	var partErr error
+	source := aws.String(copySource(r.src.Bucket, o.Key))
+	copyParts := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= nparts || pctx.Err() != nil {
+				return
+			}
+			first := int64(i) * partSize
+			last := min(first+partSize, o.Size) - 1
+			in := &s3.UploadPartCopyInput{
+				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
+				PartNumber: aws.Int32(int32(i + 1)), CopySource: source,
+				CopySourceRange:           aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
+				CopySourceIfMatch:         optString(o.ETag),
+				ExpectedBucketOwner:       optString(r.o.ExpectedBucketOwner),
+				ExpectedSourceBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+			}
+			if o.Size == 0 {
+				in.CopySourceRange = nil
+			}
+			n, err := r.do(pctx, &r.n.part, func(ctx context.Context) error {
+				out, err := r.c.client.UploadPartCopy(ctx, in, noRetry)
+				if err == nil {
+					res := out.CopyPartResult
+					if res == nil {
+						return errors.New("UploadPartCopy returned no CopyPartResult")
+					}
+					parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: res.ETag,
+						ChecksumCRC32: res.ChecksumCRC32, ChecksumCRC32C: res.ChecksumCRC32C,
+						ChecksumCRC64NVME: res.ChecksumCRC64NVME, ChecksumSHA1: res.ChecksumSHA1, ChecksumSHA256: res.ChecksumSHA256}
+				}
+				return err
+			})
+			attempts.Add(int64(n))
+			if err != nil {
+				errOnce.Do(func() { partErr = preconditionFailed(err); cancel() })
+				return
+			}
+		}
+	}
+	// The worker's own slot copies parts; helpers run only on slots that
+	// are free right now, so parts never exceed the run's Concurrency and a
+	// busy run never waits on itself.
+	var helpers sync.WaitGroup
+	for h := 1; h < min(r.o.PartConcurrency, nparts); h++ {
+		select {
+		case r.slots <- struct{}{}:
+			helpers.Go(func() {
+				defer func() { <-r.slots }()
+				copyParts()
+			})
+		default:
+		}
+	}
+	copyParts()
+	helpers.Wait()
+	if partErr == nil && ctx.Err() != nil {
+		partErr = ctx.Err()
+	}
+	if partErr == nil {
+		sort.Slice(parts, func(a, b int) bool { return aws.ToInt32(parts[a].PartNumber) < aws.ToInt32(parts[b].PartNumber) })
+		n, err := r.do(ctx, &r.n.complete, func(ctx context.Context) error {
+			_, err := r.c.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
+				MultipartUpload:     &types.CompletedMultipartUpload{Parts: parts},
+				ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+			}, noRetry)
+			return err
+		})
+		attempts.Add(int64(n))
+		if err == nil {
+			return int(attempts.Load()), nil
+		}
+		partErr = &uploadError{id: uploadID, op: "CompleteMultipartUpload", err: err}
+	} else {
+		partErr = &uploadError{id: uploadID, op: "UploadPartCopy", err: partErr}
+	}
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer acancel()
+	n, aerr := r.do(actx, &r.n.abort, func(ctx context.Context) error {
+		_, err := r.c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
+			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
+		}, noRetry)
+		return err
+	})
+	attempts.Add(int64(n))
+	if aerr != nil {
+		partErr = errors.Join(partErr, fmt.Errorf("abort upload %s: %w", uploadID, aerr))
+	}
+	return int(attempts.Load()), partErr
+}
