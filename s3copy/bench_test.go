@@ -76,6 +76,11 @@ func benchServer(b *testing.B) *s3.Client {
 	if err != nil || !ok {
 		b.Fatalf("bench server: %q %v", line, err)
 	}
+	return benchClient(endpoint)
+}
+
+// benchClient is the benchmarks' client on the out-of-process server.
+func benchClient(endpoint string) *s3.Client {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = 1024
 		t.MaxIdleConnsPerHost = 1024
@@ -88,6 +93,109 @@ func benchServer(b *testing.B) *s3.Client {
 		HTTPClient:   httpClient,
 		UsePathStyle: true,
 	})
+}
+
+// copyEnv makes the test binary run one copy instead of tests: the
+// benchmarks run s3copy (or the raw loop) in a process of its own so that
+// its peak RSS is its own, not the benchmark's (which holds the seeded
+// keys, the other runs' garbage and the peers' bookkeeping). The value is
+// "mode endpoint srcBucket dstBucket concurrency", mode s3copy or raw.
+const copyEnv = "S3COPY_BENCH_COPY"
+
+// copyChild is the child side of childCopy: it copies src/ and prints
+// "RESULT objects objects/s cpu-ms/object idle-RSS-MiB peak-RSS-MiB"
+// (idle: the RSS just before the copy starts, for raw after listing the
+// keys it copies; peak: the process's VmHWM at the end, its whole life).
+// The peak is read here rather than from the parent's rusage: Linux
+// carries the pre-exec address space's high-water mark into ru_maxrss,
+// and os/exec's vfork shares the parent's (large) one.
+func copyChild() {
+	var mode, endpoint, src, dst string
+	var conc int
+	if _, err := fmt.Sscan(os.Getenv(copyEnv), &mode, &endpoint, &src, &dst, &conc); err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(2)
+	}
+	// The client the package documents for a copier of this concurrency
+	// (the raw loop gets the same, so the two peaks compare).
+	c := s3.New(s3.Options{
+		Region:       awstest.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   s3copy.NewHTTPClient(conc),
+		UsePathStyle: true,
+	})
+	ctx := context.Background()
+	var keys []string
+	if mode == "raw" {
+		p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(src), Prefix: aws.String("src/")})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				fmt.Println("ERROR", err)
+				os.Exit(2)
+			}
+			for _, o := range page.Contents {
+				keys = append(keys, aws.ToString(o.Key))
+			}
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	idle := rssMiB()
+	cpu0 := cpuTime()
+	start := time.Now()
+	var n int64
+	switch mode {
+	case "raw":
+		if err := rawLoop(c, src, keys, dst, conc); err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(2)
+		}
+		n = int64(len(keys))
+	default:
+		cp := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = conc })
+		res, err := cp.Copy(ctx, s3copy.Location{Bucket: src, Prefix: "src/"}, s3copy.Location{Bucket: dst, Prefix: "src/"})
+		if err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(2)
+		}
+		n = res.Stats.Copied
+	}
+	d := time.Since(start)
+	fmt.Printf("RESULT %d %g %g %g %g\n", n, float64(n)/d.Seconds(), float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(n), idle, peakRSSMiB())
+}
+
+// procRun is one copy run in a process of its own.
+type procRun struct {
+	objects   int64
+	rate, cpu float64 // objects/s, client CPU ms per object
+	idle      float64 // RSS before the copy, MiB
+	peak      float64 // the process's peak RSS (VmHWM), MiB
+}
+
+// childCopy runs one copy (mode s3copy or raw) from srcBucket/src/ into a
+// new bucket in a child process and returns its figures.
+func childCopy(b *testing.B, c *s3.Client, mode, srcBucket, dstName string, conc int) procRun {
+	dst := mkBucket(b, c, dstName)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %s %s %d", copyEnv, mode, aws.ToString(c.Options().BaseEndpoint), srcBucket, dst, conc))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.Output()
+	line, ok := "", false
+	for l := range strings.SplitSeq(string(out), "\n") {
+		if line, ok = strings.CutPrefix(l, "RESULT "); ok {
+			break
+		}
+	}
+	if err != nil || !ok {
+		b.Fatalf("%s child: %v\n%s", mode, err, out)
+	}
+	var r procRun
+	if _, err := fmt.Sscan(line, &r.objects, &r.rate, &r.cpu, &r.idle, &r.peak); err != nil {
+		b.Fatalf("%s child: %q: %v", mode, line, err)
+	}
+	return r
 }
 
 // seed puts n objects of size bytes under prefix, in folders and
@@ -163,10 +271,18 @@ func procStatusMiB(field string) float64 {
 // listing).
 func rawCopyLoop(b *testing.B, c *s3.Client, bucket string, keys []string, dstBucket string, conc int) time.Duration {
 	dstBucket = mkBucket(b, c, dstBucket)
+	start := time.Now()
+	if err := rawLoop(c, bucket, keys, dstBucket, conc); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// rawLoop is the raw CopyObject loop: conc workers, one request per key.
+func rawLoop(c *s3.Client, bucket string, keys []string, dstBucket string, conc int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	start := time.Now()
 	for range conc {
 		wg.Go(func() {
 			for {
@@ -186,10 +302,8 @@ func rawCopyLoop(b *testing.B, c *s3.Client, bucket string, keys []string, dstBu
 		})
 	}
 	wg.Wait()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(start)
+	err, _ := failed.Load().(error)
+	return err
 }
 
 // BenchmarkCopy20k copies 20,000 × 1 KiB objects on an out-of-process
@@ -199,10 +313,19 @@ func rawCopyLoop(b *testing.B, c *s3.Client, bucket string, keys []string, dstBu
 // raw runs at that concurrency alternate with s3copy runs at its default
 // concurrency (64) and at 256, pairs times, and the best of each is kept,
 // so that load from other processes on the shared cores skews no side.
-// CPU per object and peak RSS are those of the 256-way runs. Every run
-// copies into a bucket of its own. ratio-vs-raw is best against best;
-// median-pair-ratio is the median over the pairs of back-to-back runs,
-// which see the same load.
+// CPU per object is that of the 256-way runs. Every run copies into a
+// bucket of its own. ratio-vs-raw is best against best; median-pair-ratio
+// is the median over the pairs of back-to-back runs, which see the same
+// load.
+//
+// Peak RSS is measured apart: s3copy and the raw loop, both at 256 and
+// both on a client from s3copy.NewHTTPClient(256), each copy the tree
+// again in a fresh process of their own (this test binary re-executed, see
+// copyEnv), twice each, alternating. peak-RSS-MiB is the s3copy process's
+// peak RSS over its whole life, start-up included, read from its own
+// VmHWM; idle-RSS-MiB is its RSS just before the copy began;
+// raw-peak-RSS-MiB is the raw loop's. proc-* are those processes' rates
+// and CPU per object (cold connection pools: a first run's figures).
 func BenchmarkCopy20k(b *testing.B) {
 	const n, pairs = 20000, 3
 	c := benchServer(b)
@@ -212,13 +335,12 @@ func BenchmarkCopy20k(b *testing.B) {
 		b.Fatal(err)
 	}
 	keys := seed(b, c, bucket, "src/", n, 1024)
-	var rawBest, peak, base, rawPeak float64
+	var rawBest float64
 	libBest := map[int]float64{}
 	libCPU, rawCPU := math.Inf(1), math.Inf(1)
 	bestConc := 0
 	raw := func(name string, conc int) float64 {
 		runtime.GC()
-		resetPeakRSS()
 		cpu0 := cpuTime()
 		d := rawCopyLoop(b, c, bucket, keys, name, conc)
 		rate := n / d.Seconds()
@@ -227,14 +349,11 @@ func BenchmarkCopy20k(b *testing.B) {
 		}
 		if conc == 256 {
 			rawCPU = min(rawCPU, float64(cpuTime()-cpu0)/float64(time.Millisecond)/n)
-			rawPeak = max(rawPeak, peakRSSMiB())
 		}
 		return rate
 	}
 	lib := func(name string, conc int) float64 {
 		runtime.GC()
-		resetPeakRSS()
-		start := rssMiB()
 		cpu0 := cpuTime()
 		cp := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = conc })
 		res, err := cp.Copy(ctx, s3copy.Location{Bucket: bucket, Prefix: "src/"}, s3copy.Location{Bucket: mkBucket(b, c, name), Prefix: "src/"})
@@ -247,12 +366,11 @@ func BenchmarkCopy20k(b *testing.B) {
 		libBest[conc] = max(libBest[conc], res.Stats.ObjectsPerSecond())
 		if conc == 256 {
 			libCPU = min(libCPU, float64(cpuTime()-cpu0)/float64(time.Millisecond)/n)
-			peak = max(peak, peakRSSMiB())
-			base = start
 		}
 		return res.Stats.ObjectsPerSecond()
 	}
 	var pairRatios []float64
+	var procLib, procRaw []procRun
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, conc := range []int{64, 128, 256} {
@@ -263,6 +381,15 @@ func BenchmarkCopy20k(b *testing.B) {
 			l := lib(fmt.Sprintf("lib-%d-%d-d", i, p), s3copy.DefaultConcurrency)
 			l = max(l, lib(fmt.Sprintf("lib-%d-%d-256", i, p), 256))
 			pairRatios = append(pairRatios, l/r)
+		}
+		for p := range 2 {
+			l := childCopy(b, c, "s3copy", bucket, fmt.Sprintf("proc-lib-%d-%d", i, p), 256)
+			r := childCopy(b, c, "raw", bucket, fmt.Sprintf("proc-raw-%d-%d", i, p), 256)
+			if l.objects != n || r.objects != n {
+				b.Fatalf("own-process runs copied %d and %d objects", l.objects, r.objects)
+			}
+			procLib = append(procLib, l)
+			procRaw = append(procRaw, r)
 		}
 	}
 	slices.Sort(pairRatios)
@@ -276,13 +403,30 @@ func BenchmarkCopy20k(b *testing.B) {
 	b.ReportMetric(best/rawBest, "ratio-vs-raw")
 	b.ReportMetric(libCPU, "cpu-ms/object")
 	b.ReportMetric(rawCPU, "raw-cpu-ms/object")
+	var peak, idle, rawPeak, procRate, procRawRate float64
+	procCPU, procRawCPU := math.Inf(1), math.Inf(1)
+	for _, r := range procLib {
+		peak, idle = max(peak, r.peak), max(idle, r.idle)
+		procRate, procCPU = max(procRate, r.rate), min(procCPU, r.cpu)
+	}
+	for _, r := range procRaw {
+		rawPeak = max(rawPeak, r.peak)
+		procRawRate, procRawCPU = max(procRawRate, r.rate), min(procRawCPU, r.cpu)
+	}
 	b.ReportMetric(peak, "peak-RSS-MiB")
-	b.ReportMetric(base, "start-RSS-MiB")
+	b.ReportMetric(idle, "idle-RSS-MiB")
 	b.ReportMetric(rawPeak, "raw-peak-RSS-MiB")
+	b.ReportMetric(procRate, "proc-objects/s")
+	b.ReportMetric(procRawRate, "proc-raw-objects/s")
+	b.ReportMetric(procCPU, "proc-cpu-ms/object")
+	b.ReportMetric(procRawCPU, "proc-raw-cpu-ms/object")
 }
 
 // BenchmarkCopy200k copies 200,000 small objects and reports the client's
 // peak RSS during the copy: listing is streamed, so memory stays bounded.
+// inproc-* are measured in the benchmark's process (which also holds the
+// seeding's leftovers); peak-RSS-MiB and idle-RSS-MiB come from the same
+// copy run again in a process of its own, as in BenchmarkCopy20k.
 func BenchmarkCopy200k(b *testing.B) {
 	const n = 200000
 	c := benchServer(b)
@@ -292,7 +436,7 @@ func BenchmarkCopy200k(b *testing.B) {
 		b.Fatal(err)
 	}
 	seed(b, c, bucket, "src/", n, 16)
-	var rate, peak, base float64
+	var rate, peak, base, procPeak, procIdle float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
@@ -322,8 +466,16 @@ func BenchmarkCopy200k(b *testing.B) {
 		b.ReportMetric(lastHeap, "heap-MiB-last-10%")
 		rate = res.Stats.ObjectsPerSecond()
 		peak = max(peak, peakRSSMiB())
+		// The same copy in a process of its own (see BenchmarkCopy20k).
+		own := childCopy(b, c, "s3copy", bucket, fmt.Sprintf("proc-lib-%d", i), 256)
+		if own.objects != n {
+			b.Fatalf("own-process run copied %d objects", own.objects)
+		}
+		procPeak, procIdle = max(procPeak, own.peak), own.idle
 	}
 	b.ReportMetric(rate, "objects/s")
-	b.ReportMetric(peak, "peak-RSS-MiB")
-	b.ReportMetric(base, "start-RSS-MiB")
+	b.ReportMetric(peak, "inproc-peak-RSS-MiB")
+	b.ReportMetric(base, "inproc-start-RSS-MiB")
+	b.ReportMetric(procPeak, "peak-RSS-MiB")
+	b.ReportMetric(procIdle, "idle-RSS-MiB")
 }

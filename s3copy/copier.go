@@ -435,22 +435,19 @@ func (r *run) do(ctx context.Context, count *atomic.Int64, f func(context.Contex
 }
 
 // noRetry turns the SDK's retryer off for the copier's requests (retries
-// live in run.do, behind the shared pacer) and drops two per-request
-// middlewares that do nothing for S3 copies but cost allocations on every
-// request: the invocation-id header (a random UUID per request, for the
-// SDK's own retry bookkeeping, which is off) and Lambda recursion
-// detection (a trace header meant for calls that can re-invoke the same
-// Lambda function; S3 requests cannot). Signing, the user agent, clock-skew
-// correction and S3's 200-with-error handling are kept.
+// live in run.do, behind the shared pacer) and drops the invocation-id
+// header, a random UUID per request that only serves the SDK's own retry
+// bookkeeping, which is off. Signing, the user agent, clock-skew
+// correction, Lambda's X-Ray trace propagation (recursion detection) and
+// S3's 200-with-error handling are kept.
 func noRetry(o *s3.Options) {
 	o.Retryer = aws.NopRetryer{}
 	o.APIOptions = append(o.APIOptions[:len(o.APIOptions):len(o.APIOptions)], leanStack)
 }
 
-// leanStack removes the middlewares noRetry names from a request's stack.
+// leanStack removes the middleware noRetry names from a request's stack.
 func leanStack(s *middleware.Stack) error {
 	_, _ = s.Build.Remove("ClientRequestID")
-	_, _ = s.Build.Remove("RecursionDetection")
 	return nil
 }
 

@@ -27,6 +27,10 @@ func TestMain(m *testing.M) {
 		serveS3() // the benchmarks' out-of-process server
 		return
 	}
+	if os.Getenv(copyEnv) != "" {
+		copyChild() // a benchmark's copy in a process of its own
+		return
+	}
 	awstest.Main(m)
 }
 

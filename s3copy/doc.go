@@ -44,6 +44,18 @@
 //     shrink it back to nothing. Each request is retried up to MaxAttempts;
 //     the SDK's own retryer is turned off for the copier's requests so that
 //     retries happen in one layer.
+//   - Client cost per object: a copied object costs one CopyObject request
+//     (no HeadObject before or after unless an option needs one). The
+//     copier's requests drop the SDK's per-request invocation-id UUID
+//     (it only serves the SDK's retryer, which is off), and CopyObject answers are decoded by the copier instead of the SDK's
+//     two encoding/xml passes (each behind a new 4 KiB buffer): a small
+//     scan of the <CopyObjectResult>, with every other answer (non-2xx, a
+//     200 whose body is an <Error>, a transport error) handed to the SDK's
+//     own decoder so errors are the SDK's. In BenchmarkCopy20k this cut
+//     the bytes allocated per copied object by about 30% and the client
+//     CPU per object (listing included) by about 20%, below a raw
+//     CopyObject loop's; signing, the user agent and clock-skew correction
+//     are kept.
 //   - Keys are mapped with Options.KeyMap (default PrefixMap: the leading
 //     source prefix replaced by the destination prefix). A mapped key that
 //     leaves the destination prefix, holds "." or ".." segments or is longer
@@ -87,9 +99,12 @@
 // "=") unescaped, as a URL path does.
 //
 // Benchmarks (bench_test.go, peers_bench_test.go) run the server in a child
-// process, so the copier's CPU per object and peak RSS are its own, and
-// compare with a raw CopyObject loop and with rclone, s3cmd and the AWS CLI
-// when installed, in the same run.
+// process, so the copier's CPU per object is its own, and compare with a
+// raw CopyObject loop and with rclone, s3cmd and the AWS CLI v2 when
+// installed, in the same run. Peak RSS is measured in a third process that
+// runs only the copy (the test binary re-executed), read from its own
+// VmHWM; the oms-copy command prints the same figure for a copy against
+// -endpoint.
 //
 // # Corrections to the seed
 //
@@ -136,6 +151,8 @@
 // full pool stops the listing (backpressure). Give the S3 client a
 // connection pool that large (NewHTTPClient): the SDK's default keeps 10
 // idle connections per host, and a copier above that concurrency would
-// spend its CPU opening connections. OnObject is called
+// spend its CPU opening connections; NewHTTPClient also caps connections
+// per host, which keeps a 256-way copy at about 260 connections instead of
+// about 370. OnObject is called
 // concurrently from the workers; Progress from one goroutine.
 package s3copy

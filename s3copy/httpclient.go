@@ -11,7 +11,12 @@ import (
 // idle connections per host: a copier running 256 requests at once then
 // opens (and on AWS, TLS-handshakes) a new connection for most requests
 // and closes it after, which costs far more client CPU and memory than the
-// copies themselves. Pass it to the client:
+// copies themselves. The pool also caps connections per host at the same
+// number: without a cap, a request that starts while another's connection
+// is on its way back to the pool dials a new one, and a 256-way copy ends
+// up holding about 370 connections (each with its buffers and two
+// goroutines) for 256 requests. Connection buffers are 2 KiB each way
+// instead of 4 KiB. Pass it to the client:
 //
 //	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(s3copy.NewHTTPClient(256)))
 func NewHTTPClient(concurrency int) *awshttp.BuildableClient {
@@ -19,9 +24,16 @@ func NewHTTPClient(concurrency int) *awshttp.BuildableClient {
 		concurrency = DefaultConcurrency
 	}
 	// Room for the listing paginators and multipart bookkeeping too.
-	idle := concurrency + DefaultListConcurrency + 16
+	conns := concurrency + DefaultListConcurrency + 16
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = max(t.MaxIdleConns, idle)
-		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, idle)
+		t.MaxIdleConns = max(t.MaxIdleConns, conns)
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, conns)
+		t.MaxConnsPerHost = conns
+		// A copy request is headers only and its answer a few hundred
+		// bytes; larger bodies (listings) bypass the buffer. Half the
+		// default 4 KiB per direction saves 2 KiB a connection, about 1 MiB
+		// of live heap at 256 connections (and about 2 MiB of peak RSS in
+		// BenchmarkCopy20k's own-process run).
+		t.ReadBufferSize, t.WriteBufferSize = 2<<10, 2<<10
 	})
 }

@@ -10,10 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"net/http"
 )
 
 func respErr(status int, err error) error {
@@ -124,4 +130,150 @@ func FuzzManifestLine(f *testing.F) {
 			t.Fatalf("round trip of %q: %q %+v %v", line, k2, e2, ok2)
 		}
 	})
+}
+
+func TestParseCopyResult(t *testing.T) {
+	for _, tc := range []struct {
+		name, body    string
+		etag, crc     string
+		isErr, nilRes bool
+		wantErr       bool
+	}{
+		{name: "s3", body: `<?xml version="1.0" encoding="UTF-8"?>
+<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LastModified>2024-01-02T03:04:05.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></CopyObjectResult>`,
+			etag: `"9b2cf535f27731c974343645a3985328"`, crc: "yZRlqg=="},
+		{name: "plain quotes", body: `<CopyObjectResult><ETag>"abc"</ETag><LastModified>2024-01-02T03:04:05Z</LastModified></CopyObjectResult>`, etag: `"abc"`},
+		{name: "keep-alive whitespace then error", body: "  \n\n <?xml version=\"1.0\"?><!-- x --><Error><Code>InternalError</Code></Error>", isErr: true, nilRes: true},
+		{name: "empty", body: " \n", nilRes: true},
+		{name: "other root", body: `<ListBucketResult></ListBucketResult>`, nilRes: true, wantErr: true},
+		{name: "garbage", body: `not xml`, nilRes: true, wantErr: true},
+		{name: "bad time", body: `<CopyObjectResult><LastModified>yesterday</LastModified></CopyObjectResult>`, nilRes: true, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, isErr, err := parseCopyResult([]byte(tc.body))
+			if isErr != tc.isErr || (err != nil) != tc.wantErr || (res == nil) != tc.nilRes {
+				t.Fatalf("got %+v %v %v", res, isErr, err)
+			}
+			if res != nil {
+				if got := derefString(res.ETag); got != tc.etag {
+					t.Errorf("ETag %q, want %q", got, tc.etag)
+				}
+				if got := derefString(res.ChecksumCRC32C); got != tc.crc {
+					t.Errorf("CRC32C %q, want %q", got, tc.crc)
+				}
+				if res.LastModified == nil || res.LastModified.Year() != 2024 {
+					t.Errorf("LastModified %v", res.LastModified)
+				}
+			}
+		})
+	}
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// TestCopyResultDeserializer sends CopyObject through a real client with
+// the copier's options to a server answering canned responses: results are
+// decoded, and errors (a 200 with an <Error> body included) come out as
+// the SDK's own, so classify sorts them as before.
+func TestCopyResultDeserializer(t *testing.T) {
+	type answer struct {
+		status int
+		header map[string]string
+		body   string
+	}
+	for _, tc := range []struct {
+		name    string
+		answer  answer
+		etag    string
+		sse     types.ServerSideEncryption
+		code    string // API error code wanted, "" for success
+		class   errClass
+		wantErr bool
+	}{
+		{name: "ok", answer: answer{200, map[string]string{"x-amz-server-side-encryption": "aws:kms"},
+			`<?xml version="1.0" encoding="UTF-8"?><CopyObjectResult><LastModified>2024-01-02T03:04:05.000Z</LastModified><ETag>&quot;abc&quot;</ETag></CopyObjectResult>`},
+			etag: `"abc"`, sse: types.ServerSideEncryptionAwsKms},
+		{name: "200 error", answer: answer{200, nil, `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`},
+			code: "InternalError", class: errFault, wantErr: true},
+		{name: "503", answer: answer{503, nil, `<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>`},
+			code: "SlowDown", class: errThrottle, wantErr: true},
+		{name: "412", answer: answer{412, nil, `<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`},
+			code: "PreconditionFailed", class: errFatal, wantErr: true},
+		{name: "garbage 200", answer: answer{200, nil, `<Foo/>`}, class: errFault, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.answer.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tc.answer.status)
+				io.WriteString(w, tc.answer.body)
+			}))
+			defer srv.Close()
+			c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+				Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+			out, err := c.CopyObject(context.Background(), &s3.CopyObjectInput{Bucket: aws.String("dst"), Key: aws.String("k"), CopySource: aws.String("src/k")}, copyObjectOpts)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v", err)
+			}
+			if err != nil {
+				if got := classify(err); got != tc.class {
+					t.Errorf("classify %v, want %v (%v)", got, tc.class, err)
+				}
+				var ae smithy.APIError
+				if tc.code != "" && (!errors.As(err, &ae) || ae.ErrorCode() != tc.code) {
+					t.Errorf("error %v, want code %s", err, tc.code)
+				}
+				return
+			}
+			if got := aws.ToString(out.CopyObjectResult.ETag); got != tc.etag {
+				t.Errorf("ETag %q, want %q", got, tc.etag)
+			}
+			if out.ServerSideEncryption != tc.sse {
+				t.Errorf("SSE %q, want %q", out.ServerSideEncryption, tc.sse)
+			}
+		})
+	}
+}
+
+// FuzzParseCopyResult: any CopyObject answer body decodes without panicking,
+// and a body whose first element is <Error> is always reported as one.
+func FuzzParseCopyResult(f *testing.F) {
+	for _, s := range []string{
+		`<?xml version="1.0" encoding="UTF-8"?><CopyObjectResult><LastModified>2024-01-02T03:04:05.000Z</LastModified><ETag>&quot;abc&quot;</ETag></CopyObjectResult>`,
+		"  \n<Error><Code>InternalError</Code></Error>", "", "<", "<?", "<!-- <Error> -->", "<CopyObjectResult><ETag>&#34;x&#34;</ETag>",
+		"<CopyObjectResult><LastModified></LastModified></CopyObjectResult>",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, isErr, err := parseCopyResult(body)
+		if isErr && (res != nil || err != nil) {
+			t.Fatalf("error body with result %+v / %v", res, err)
+		}
+		if name, _, ok := rootElement(body); ok && name == "Error" && !isErr {
+			t.Fatalf("<Error> root not reported: %q", body)
+		}
+	})
+}
+
+func TestUnescapeXML(t *testing.T) {
+	for in, want := range map[string]string{
+		`&quot;abc&quot;`:            `"abc"`,
+		`&#34;x&#x22;`:               `"x"`,
+		`a &amp; b &lt;c&gt; &apos;`: `a & b <c> '`,
+		`AT&T`:                       `AT&T`,
+		`&bogus; &#xZZ; &#;`:         `&bogus; &#xZZ; &#;`,
+		`&amp`:                       `&amp`,
+		`&#x1F600;`:                  "\U0001F600",
+	} {
+		if got := unescapeXML([]byte(in)); got != want {
+			t.Errorf("unescapeXML(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

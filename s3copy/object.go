@@ -263,7 +263,7 @@ func (r *run) copySingle(ctx context.Context, o Object, dstKey string, head *s3.
 	var out *s3.CopyObjectOutput
 	attempts, err := r.do(ctx, &r.n.copy, func(ctx context.Context) error {
 		var err error
-		out, err = r.c.client.CopyObject(ctx, in, noRetry)
+		out, err = r.c.client.CopyObject(ctx, in, copyObjectOpts)
 		return err
 	})
 	if err != nil {

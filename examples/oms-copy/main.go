@@ -198,6 +198,7 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 			st.ShardsDone, st.TasksDone, st.Copied, st.Failed, res.Elapsed.Round(time.Millisecond),
 			float64(st.Copied)/res.Elapsed.Seconds(), float64(st.Bytes)/(1<<20)/res.Elapsed.Seconds())
 	} else {
+		cpu0 := cpuTime()
 		res, err := copier.Copy(ctx, src, dst)
 		bar.done()
 		st := res.Stats
@@ -205,6 +206,10 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 			src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
 		fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
 			st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Retries, st.Throttles)
+		if peak := peakRSSMiB(); peak > 0 && !f.generate {
+			// With -local the server runs in this process and counts too.
+			fmt.Fprintf(out, "process: peak RSS %.1f MiB, CPU %.3f ms/object (copy only)\n", peak, float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(max(st.Copied, 1)))
+		}
 		for i, fr := range res.Failed {
 			if i == 10 {
 				fmt.Fprintf(out, "… %d more failures\n", len(res.Failed)-10)
@@ -267,4 +272,30 @@ func (p *progressBar) done() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// peakRSSMiB is this process's peak resident set (Linux VmHWM), 0 when
+// unknown: run without -local and -generate, it is the copier's own.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
