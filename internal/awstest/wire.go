@@ -3,6 +3,7 @@ package awstest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -137,8 +138,8 @@ func (w *WireServer) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	out, err := h(r.Context(), body)
 	if err != nil {
-		apiErr, ok := err.(*APIError)
-		if !ok {
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) { // handlers may wrap it
 			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: err.Error()}
 		}
 		writeJSONError(rw, apiErr)

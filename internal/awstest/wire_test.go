@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -114,5 +115,19 @@ func TestWireServerGlue(t *testing.T) {
 	anon := glue.NewFromConfig(w.Config, func(o *glue.Options) { o.Credentials = aws.AnonymousCredentials{} })
 	if _, err := anon.GetCrawler(ctx, &glue.GetCrawlerInput{Name: aws.String("raw-zone")}); !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidSignatureException" {
 		t.Fatalf("unsigned request: %v", err)
+	}
+}
+
+// TestWireServerWrappedAPIError: a handler may wrap its *APIError; the
+// client still gets the modelled exception, not InternalFailure.
+func TestWireServerWrappedAPIError(t *testing.T) {
+	w := awstest.NewWireServer(t, "AWSGlue", "glue")
+	w.HandleJSON("GetJob", func(_ context.Context, _ json.RawMessage) (any, error) {
+		return nil, fmt.Errorf("looking up job: %w", &awstest.APIError{Code: "EntityNotFoundException", Message: "Job not found"})
+	})
+	c := glue.NewFromConfig(w.Config)
+	var notFound *gluetypes.EntityNotFoundException
+	if _, err := c.GetJob(context.Background(), &glue.GetJobInput{JobName: aws.String("j")}); !errors.As(err, &notFound) {
+		t.Fatalf("wrapped APIError: %v, want EntityNotFoundException", err)
 	}
 }

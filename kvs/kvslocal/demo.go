@@ -112,6 +112,14 @@ func Demo(ctx context.Context, out io.Writer, optFns ...func(*DemoOptions)) (Dem
 	if err != nil {
 		return res, err
 	}
+	defer func() {
+		// On an early return, stop the producer's goroutine instead of
+		// leaving it to reconnect to a closed server; after a successful
+		// Close this is a no-op.
+		stopped, stop := context.WithCancel(context.Background())
+		stop()
+		_ = p.Close(stopped)
+	}()
 	want := map[uint32]int{}
 	for {
 		f, err := src.Next(ctx)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func VerifySigV4(r *http.Request, accessKey, secretKey, service, payloadHash str
 		return fmt.Errorf("credential date %s does not match X-Amz-Date", scope[1])
 	}
 	names := strings.Split(signedHeaders, ";")
-	if !sort.StringsAreSorted(names) || !contains(names, "host") || !contains(names, "x-amz-date") {
+	if !sort.StringsAreSorted(names) || !slices.Contains(names, "host") || !slices.Contains(names, "x-amz-date") {
 		return fmt.Errorf("signed headers %q must be sorted and include host and x-amz-date", signedHeaders)
 	}
 	var ch strings.Builder
@@ -99,15 +100,6 @@ func VerifySigV4(r *http.Request, accessKey, secretKey, service, payloadHash str
 		return errors.New("signature does not match")
 	}
 	return nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func hmacSHA256(key []byte, data string) []byte {

@@ -24,8 +24,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -194,10 +195,10 @@ func apiErr(code, msg string) error { return &awstest.APIError{Code: code, Messa
 // image resolves and validates an Image the way the service does.
 func (f *Fake) image(ctx context.Context, ref imageRef) ([]byte, error) {
 	data := ref.Bytes
+	f.mu.Lock()
+	get := f.s3
+	f.mu.Unlock()
 	if ref.S3Object != nil {
-		f.mu.Lock()
-		get := f.s3
-		f.mu.Unlock()
 		if get == nil {
 			return []byte("s3://" + ref.S3Object.Bucket + "/" + ref.S3Object.Name), nil
 		}
@@ -215,7 +216,7 @@ func (f *Fake) image(ctx context.Context, ref imageRef) ([]byte, error) {
 	if len(data) == 0 {
 		return nil, apiErr("InvalidParameterException", "Request has invalid parameters")
 	}
-	if ref.S3Object == nil || f.s3 != nil {
+	if ref.S3Object == nil || get != nil {
 		jpeg := len(data) > 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff
 		png := len(data) > 8 && string(data[:8]) == "\x89PNG\r\n\x1a\n"
 		if !jpeg && !png {
@@ -341,7 +342,7 @@ func page(n int, token string, maxResults int) (start, end int, next string) {
 	if maxResults <= 0 {
 		maxResults = 1000
 	}
-	start = min(start, n)
+	start = max(0, min(start, n)) // a forged token must not index out of range
 	end = min(start+maxResults, n)
 	if end < n {
 		next = strconv.Itoa(end)
@@ -357,11 +358,7 @@ func (f *Fake) listCollections(_ context.Context, body json.RawMessage) (any, er
 	_ = json.Unmarshal(body, &req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	ids := make([]string, 0, len(f.collection))
-	for id := range f.collection {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(f.collection))
 	s, e, next := page(len(ids), req.NextToken, req.MaxResults)
 	versions := make([]string, e-s)
 	for i := range versions {
@@ -651,11 +648,7 @@ func (f *Fake) listStreamProcessors(_ context.Context, body json.RawMessage) (an
 	_ = json.Unmarshal(body, &req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	names := make([]string, 0, len(f.processors))
-	for n := range f.processors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(f.processors))
 	s, e, next := page(len(names), req.NextToken, req.MaxResults)
 	list := []any{}
 	for _, n := range names[s:e] {

@@ -63,11 +63,22 @@ func New(optFns ...func(*Options)) *Detector {
 	return d
 }
 
-// Close frees the engines. Calls after Close fail.
+// Close waits for the calls in progress, then frees the engines. Calls
+// after Close fail.
 func (d *Detector) Close() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
 	d.closed = true
+	d.mu.Unlock()
+	// Take every slot, so that no engine is freed while a call reads with
+	// it (d.mu is not held: a caller holding a slot may be waiting for it).
+	for range d.opts.Concurrency {
+		<-d.pool
+	}
+	d.mu.Lock()
 	var first error
 	for _, c := range d.all {
 		if err := c.Close(); err != nil && first == nil {
@@ -75,6 +86,11 @@ func (d *Detector) Close() error {
 		}
 	}
 	d.all = nil
+	d.mu.Unlock()
+	// Empty slots let later calls through to acquire's closed check.
+	for range d.opts.Concurrency {
+		d.pool <- nil
+	}
 	return first
 }
 

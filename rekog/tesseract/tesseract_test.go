@@ -235,3 +235,45 @@ func TestConcurrentCallsShareEngines(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWaitsForCallInProgress: Close during a call frees the engine
+// only after the call is done with it; the call reads the page or is
+// refused, and calls after Close are refused.
+func TestCloseWaitsForCallInProgress(t *testing.T) {
+	img, _ := page(t, 800, 600, face(t, fonts[0].ttf, 28), 28, 40, 60, sampleLines)
+	data := encodePNG(t, img)
+	ref := tesseract.New()
+	want := detect(t, ref, data, nil).Text()
+	_ = ref.Close()
+
+	d := tesseract.New()
+	in, err := rekog.ValidateImage(data, "", rekog.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result, 1)
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		res, err := d.DetectText(context.Background(), rekog.TextInput{Image: in})
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		done <- result{text: res.Text()}
+	}()
+	<-started
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err == nil && r.text != want {
+		t.Fatalf("call overlapping Close read %q, want %q", r.text, want)
+	}
+	if _, err := d.DetectText(context.Background(), rekog.TextInput{Image: in}); err == nil {
+		t.Fatal("call after Close ran")
+	}
+}
