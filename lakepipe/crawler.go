@@ -141,13 +141,22 @@ func (c *Crawlers) Status(ctx context.Context, name string) (CrawlStatus, error)
 // succeeded, a *CrawlerFailedError when it failed or was cancelled, or the
 // context's error.
 func (c *Crawlers) Wait(ctx context.Context, name string) (CrawlStatus, error) {
-	for {
+	return poll(ctx, c.opts, func() (CrawlStatus, bool, error) {
 		st, err := c.Status(ctx, name)
 		c.opts.Logger.DebugContext(ctx, "crawler polled", "crawler", name, "state", st.State, "last_crawl", st.LastCrawl)
-		if err != nil || st.Done {
+		return st, st.Done, err
+	})
+}
+
+// poll calls read until it reports done or an error, sleeping
+// PollInterval between calls; it returns the last status read.
+func poll[T any](ctx context.Context, o PollOptions, read func() (T, bool, error)) (T, error) {
+	for {
+		st, done, err := read()
+		if err != nil || done {
 			return st, err
 		}
-		if err := c.opts.Sleep(ctx, c.opts.PollInterval); err != nil {
+		if err := o.Sleep(ctx, o.PollInterval); err != nil {
 			return st, err
 		}
 	}

@@ -86,16 +86,11 @@ func (j *Jobs) Status(ctx context.Context, job, runID string) (JobRunStatus, err
 
 // Wait polls the run until it reaches a terminal state.
 func (j *Jobs) Wait(ctx context.Context, job, runID string) (JobRunStatus, error) {
-	for {
+	return poll(ctx, j.opts, func() (JobRunStatus, bool, error) {
 		st, err := j.Status(ctx, job, runID)
 		j.opts.Logger.DebugContext(ctx, "job run polled", "job", job, "run", runID, "state", st.State)
-		if err != nil || st.Done {
-			return st, err
-		}
-		if err := j.opts.Sleep(ctx, j.opts.PollInterval); err != nil {
-			return st, err
-		}
-	}
+		return st, st.Done, err
+	})
 }
 
 // Run starts the job and waits for the run to end, as the

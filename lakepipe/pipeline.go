@@ -159,26 +159,34 @@ func SeedPipeline(cfg PipelineConfig) (*asl.StateMachine, error) {
 		}
 	}
 
-	m.Add(StateLandingToRaw, &asl.Task{
-		IO:             asl.IO{Comment: "Copies the landed file to its raw-zone Hive partition."},
-		Resource:       cfg.Functions.FileTransfer,
-		Parameters:     transfer(StepLandingToRaw, cfg.RawPrefix),
-		ResultPath:     "$.raw_transfer",
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry:          []asl.Retrier{lambdaTransient},
-		Catch:          catch(StateLandingToRawFailed),
-		Transition:     asl.Transition{Next: StateVerifyRaw},
-	})
-	m.Add(StateVerifyRaw, &asl.Task{
-		IO:             asl.IO{Comment: "Checks the raw copy by key and size."},
-		Resource:       cfg.Functions.TransferStatus,
-		Parameters:     transfer(StepLandingToRaw, cfg.RawPrefix),
-		ResultPath:     "$.raw_check",
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry:          verifyRetry(ErrNameTransferIncomplete),
-		Catch:          catch(StateLandingToRawFailed),
-		Transition:     asl.Transition{Next: StateStartRawCrawler},
-	})
+	// transferStage adds a transfer task and its verification, both caught
+	// into failed.
+	transferStage := func(copyState, verifyState, failed, step, dest, result, copyComment, verifyComment string, verifyErrs []string, next string) {
+		m.Add(copyState, &asl.Task{
+			IO:             asl.IO{Comment: copyComment},
+			Resource:       cfg.Functions.FileTransfer,
+			Parameters:     transfer(step, dest),
+			ResultPath:     asl.Path("$." + result + "_transfer"),
+			TimeoutSeconds: LambdaMaxTimeoutSeconds,
+			Retry:          []asl.Retrier{lambdaTransient},
+			Catch:          catch(failed),
+			Transition:     asl.Transition{Next: verifyState},
+		})
+		m.Add(verifyState, &asl.Task{
+			IO:             asl.IO{Comment: verifyComment},
+			Resource:       cfg.Functions.TransferStatus,
+			Parameters:     transfer(step, dest),
+			ResultPath:     asl.Path("$." + result + "_check"),
+			TimeoutSeconds: LambdaMaxTimeoutSeconds,
+			Retry:          verifyRetry(verifyErrs...),
+			Catch:          catch(failed),
+			Transition:     asl.Transition{Next: next},
+		})
+	}
+
+	transferStage(StateLandingToRaw, StateVerifyRaw, StateLandingToRawFailed, StepLandingToRaw, cfg.RawPrefix, "raw",
+		"Copies the landed file to its raw-zone Hive partition.", "Checks the raw copy by key and size.",
+		[]string{ErrNameTransferIncomplete}, StateStartRawCrawler)
 	m.Add(StateLandingToRawFailed, &asl.Fail{Error: "LandingToRawFailed", Cause: "the landed file could not be copied to the raw zone"})
 
 	crawlerLoop := func(start, wait, status, done, failed, crawler, resultPath, next string) {
@@ -234,26 +242,10 @@ func SeedPipeline(cfg PipelineConfig) (*asl.StateMachine, error) {
 	crawlerLoop(StateStartRefinedCrawler, StateWaitRefinedCrawler, StateRefinedCrawlerStatus, StateRefinedCrawlerDone, StateRefinedCrawlerFailed,
 		cfg.RefinedCrawler, "$.refined_crawl", StateLandingToArchive)
 
-	m.Add(StateLandingToArchive, &asl.Task{
-		IO:             asl.IO{Comment: "Copies the landed file to the archive, verifies the copy, then deletes it from the landing zone."},
-		Resource:       cfg.Functions.FileTransfer,
-		Parameters:     transfer(StepLandingToArchive, cfg.ArchivePrefix),
-		ResultPath:     "$.archive_transfer",
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry:          []asl.Retrier{lambdaTransient},
-		Catch:          catch(StateArchiveFailed),
-		Transition:     asl.Transition{Next: StateVerifyArchive},
-	})
-	m.Add(StateVerifyArchive, &asl.Task{
-		IO:             asl.IO{Comment: "Checks the archive holds the file and the landing zone no longer does."},
-		Resource:       cfg.Functions.TransferStatus,
-		Parameters:     transfer(StepLandingToArchive, cfg.ArchivePrefix),
-		ResultPath:     "$.archive_check",
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry:          verifyRetry(ErrNameTransferIncomplete, ErrNamePrefixNotEmpty),
-		Catch:          catch(StateArchiveFailed),
-		Transition:     asl.Transition{Next: StateSucceeded},
-	})
+	transferStage(StateLandingToArchive, StateVerifyArchive, StateArchiveFailed, StepLandingToArchive, cfg.ArchivePrefix, "archive",
+		"Copies the landed file to the archive, verifies the copy, then deletes it from the landing zone.",
+		"Checks the archive holds the file and the landing zone no longer does.",
+		[]string{ErrNameTransferIncomplete, ErrNamePrefixNotEmpty}, StateSucceeded)
 	m.Add(StateArchiveFailed, &asl.Fail{Error: "LandingToArchiveFailed", Cause: "the landed file could not be archived"})
 	m.Add(StateSucceeded, &asl.Succeed{})
 

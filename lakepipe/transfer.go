@@ -188,12 +188,18 @@ func (t *Transfers) Step(ctx context.Context, req TransferRequest) (TransferResu
 	res.Copied, res.Skipped = int(out.Stats.Copied), int(out.Stats.Skipped)
 	res.Bytes = obj.Size
 	if req.Step == StepLandingToArchive {
-		// Delete only after the copy is verified in place, by key and size.
-		if _, err := VerifyTransfer(ctx, t.api, plan.Source, plan.Dest, func(o *VerifyOptions) {
-			o.ExpectedBucketOwner = t.owner
-			o.Match = func(rel string) bool { return rel == plan.File }
-		}); err != nil {
+		// Delete only after the copy is verified in place, by key and size
+		// (the landed size is the one just listed: no second listing).
+		dst, copied, err := findListed(ctx, t.api, plan.Dest, plan.File, t.owner)
+		if err != nil {
 			return res, err
+		}
+		if !copied {
+			return res, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest, Missing: []string{plan.File}}
+		}
+		if got := aws.ToInt64(dst.Size); got != obj.Size {
+			return res, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest,
+				Mismatched: []SizeMismatch{{Key: plan.File, SourceSize: obj.Size, DestSize: got}}}
 		}
 		if err := t.delete(ctx, plan.Source.Bucket, obj.Key); err != nil {
 			return res, err
@@ -207,22 +213,12 @@ func (t *Transfers) Step(ctx context.Context, req TransferRequest) (TransferResu
 // find lists the one landed object (the listing gives the size and ETag
 // the copier needs without a HEAD).
 func (t *Transfers) find(ctx context.Context, loc Location, file string) (s3copy.Object, bool, error) {
-	key := loc.Prefix + file
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(10)}
-	if t.owner != "" {
-		in.ExpectedBucketOwner = aws.String(t.owner)
+	o, found, err := findListed(ctx, t.api, loc, file, t.owner)
+	if !found || err != nil {
+		return s3copy.Object{}, false, err
 	}
-	out, err := t.api.ListObjectsV2(ctx, in)
-	if err != nil {
-		return s3copy.Object{}, false, fmt.Errorf("lakepipe: list %s: %w", key, err)
-	}
-	for _, o := range out.Contents {
-		if aws.ToString(o.Key) == key {
-			return s3copy.Object{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
-				StorageClass: o.StorageClass, LastModified: aws.ToTime(o.LastModified)}, true, nil
-		}
-	}
-	return s3copy.Object{}, false, nil
+	return s3copy.Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+		StorageClass: o.StorageClass, LastModified: aws.ToTime(o.LastModified)}, true, nil
 }
 
 func (t *Transfers) delete(ctx context.Context, bucket, key string) error {

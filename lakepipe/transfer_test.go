@@ -162,3 +162,23 @@ func FuzzTransferRequestPlan(f *testing.F) {
 		}
 	})
 }
+
+// TestTransferVerifierSizeMismatch: a raw copy whose size differs from the
+// landed file's is incomplete, whatever else the zones hold.
+func TestTransferVerifierSizeMismatch(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.S3(t)
+	b := landingBucket(t, c)
+	landingPut(t, c, b, map[string]string{
+		"data/landing/customers_20190821.csv":                                   "full contents",
+		"data/landing/customers_20190821.csv.bak":                               "other",
+		"data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv":   "trunc",
+		"data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv.x": "full contents",
+	})
+	v := NewTransferVerifier(c, "")
+	var inc *TransferIncompleteError
+	_, err := v.Check(ctx, transferReq(b, StepLandingToRaw))
+	if !errors.As(err, &inc) || len(inc.Mismatched) != 1 || inc.Mismatched[0] != (SizeMismatch{Key: "customers_20190821.csv", SourceSize: 13, DestSize: 5}) {
+		t.Fatalf("check: %v", err)
+	}
+}

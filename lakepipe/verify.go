@@ -3,11 +3,13 @@ package lakepipe
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // ListObjectsV2API is the S3 call verification makes.
@@ -57,7 +59,7 @@ func VerifyTransfer(ctx context.Context, api ListObjectsV2API, src, dst Location
 	}
 	var check TransferCheck
 	incomplete := &TransferIncompleteError{Source: src, Dest: dst}
-	for _, rel := range sortedKeys(srcObjs) {
+	for _, rel := range slices.Sorted(maps.Keys(srcObjs)) {
 		size := srcObjs[rel]
 		got, ok := dstObjs[rel]
 		switch {
@@ -94,7 +96,7 @@ func VerifyEmpty(ctx context.Context, api ListObjectsV2API, loc Location, optFns
 	if len(objs) == 0 {
 		return nil
 	}
-	keys := sortedKeys(objs)
+	keys := slices.Sorted(maps.Keys(objs))
 	return &PrefixNotEmptyError{Location: loc, Count: len(keys), Keys: keys[:min(len(keys), MaxReportedKeys)]}
 }
 
@@ -133,15 +135,6 @@ func listSizes(ctx context.Context, api ListObjectsV2API, loc Location, o Verify
 	return out, nil
 }
 
-func sortedKeys(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // TransferVerifier is the transfer-status step: it checks a landed file's
 // transfer as the state machine's retrier expects, returning a named error
 // while the transfer is not complete. It is safe for concurrent use.
@@ -171,36 +164,51 @@ func (v *TransferVerifier) Check(ctx context.Context, req TransferRequest) (Tran
 	if err != nil {
 		return TransferCheck{}, err
 	}
-	only := func(o *VerifyOptions) {
-		o.ExpectedBucketOwner = v.owner
-		o.Match = func(rel string) bool { return rel == plan.File }
-	}
-	if req.Step == StepLandingToRaw {
-		check, err := VerifyTransfer(ctx, v.api, plan.Source, plan.Dest, only)
-		if err == nil && check.Objects == 0 {
-			// Nothing in the landing zone to compare with: the file has not
-			// arrived (or was archived by an earlier run). Only a copy in
-			// the raw zone makes the step pass.
-			raw, err := listSizes(ctx, v.api, plan.Dest, VerifyOptions{ExpectedBucketOwner: v.owner, Match: func(rel string) bool { return rel == plan.File }})
-			if err != nil {
-				return TransferCheck{}, err
-			}
-			if len(raw) == 0 {
-				return TransferCheck{}, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest, Missing: []string{plan.File}}
-			}
-			return TransferCheck{Objects: 1, Bytes: raw[plan.File]}, nil
-		}
-		return check, err
-	}
-	archived, err := listSizes(ctx, v.api, plan.Dest, VerifyOptions{ExpectedBucketOwner: v.owner, Match: func(rel string) bool { return rel == plan.File }})
+	// Each zone is read with one listing narrowed to the file's own key, not
+	// a listing of the whole zone: a busy landing zone holds many files.
+	src, landed, err := findListed(ctx, v.api, plan.Source, plan.File, v.owner)
 	if err != nil {
 		return TransferCheck{}, err
 	}
-	if len(archived) == 0 {
-		return TransferCheck{}, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest, Missing: []string{plan.File}}
-	}
-	if err := VerifyEmpty(ctx, v.api, plan.Source, only); err != nil {
+	dst, copied, err := findListed(ctx, v.api, plan.Dest, plan.File, v.owner)
+	if err != nil {
 		return TransferCheck{}, err
 	}
-	return TransferCheck{Objects: 1, Bytes: archived[plan.File]}, nil
+	if !copied {
+		return TransferCheck{}, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest, Missing: []string{plan.File}}
+	}
+	if req.Step == StepLandingToRaw {
+		// A landing copy that is gone (not arrived, or archived by an earlier
+		// run) leaves nothing to compare with: the raw copy alone passes.
+		if landed && aws.ToInt64(src.Size) != aws.ToInt64(dst.Size) {
+			return TransferCheck{}, &TransferIncompleteError{Source: plan.Source, Dest: plan.Dest,
+				Mismatched: []SizeMismatch{{Key: plan.File, SourceSize: aws.ToInt64(src.Size), DestSize: aws.ToInt64(dst.Size)}}}
+		}
+		return TransferCheck{Objects: 1, Bytes: aws.ToInt64(dst.Size)}, nil
+	}
+	if landed {
+		return TransferCheck{}, &PrefixNotEmptyError{Location: plan.Source, Count: 1, Keys: []string{plan.File}}
+	}
+	return TransferCheck{Objects: 1, Bytes: aws.ToInt64(dst.Size)}, nil
+}
+
+// findListed finds loc.Prefix+file with one ListObjectsV2 narrowed to that
+// key (the exact key sorts first among the keys it prefixes), which gives
+// the size and ETag without a HEAD and without listing the whole prefix.
+func findListed(ctx context.Context, api ListObjectsV2API, loc Location, file, owner string) (s3types.Object, bool, error) {
+	key := loc.Prefix + file
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)}
+	if owner != "" {
+		in.ExpectedBucketOwner = aws.String(owner)
+	}
+	out, err := api.ListObjectsV2(ctx, in)
+	if err != nil {
+		return s3types.Object{}, false, fmt.Errorf("lakepipe: list %s: %w", key, err)
+	}
+	for _, o := range out.Contents {
+		if aws.ToString(o.Key) == key {
+			return o, true, nil
+		}
+	}
+	return s3types.Object{}, false, nil
 }

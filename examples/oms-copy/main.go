@@ -36,6 +36,7 @@ import (
 
 type flags struct {
 	src, dst, server, sizes, threshold, partSize, manifest, endpoint string
+	owner, srcOwner                                                  string
 	local, generate, sync, del, dryRun, verify, quiet                bool
 	objects, folders, partitions, concurrency, shardDepth, fanout    int
 }
@@ -63,6 +64,8 @@ func main() {
 	flag.StringVar(&f.endpoint, "endpoint", "", "S3 endpoint URL (path-style), for S3-compatible servers")
 	flag.IntVar(&f.fanout, "fanout", 0, "with -local: run the SQS fan-out (fauxqs) with this many worker pollers")
 	flag.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	flag.StringVar(&f.owner, "expected-owner", "", "account id expected to own the destination bucket (and the manifest's)")
+	flag.StringVar(&f.srcOwner, "expected-source-owner", "", "account id expected to own the source bucket")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -153,7 +156,7 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if manifest, err = s3copy.OpenS3Manifest(ctx, client, loc, ""); err != nil {
+		if manifest, err = s3copy.OpenS3Manifest(ctx, client, loc, f.owner); err != nil {
 			return err
 		}
 	case f.manifest != "":
@@ -171,6 +174,7 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 		o.MultipartThreshold, o.PartSize = threshold, partSize
 		o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = f.sync, f.del, f.dryRun, f.verify
 		o.Manifest = manifest
+		o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner = f.owner, f.srcOwner
 		o.Progress = bar.update
 		o.ProgressInterval = 200 * time.Millisecond
 	})

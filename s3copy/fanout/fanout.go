@@ -158,8 +158,14 @@ type TaskObject struct {
 // never retried (it would fail the same way), only logged and counted.
 var ErrBadMessage = errors.New("fanout: bad message")
 
+// validJobID reports whether id may name a job's status prefix: with a
+// "/" it would reach into another job's records.
+func validJobID(id string) bool {
+	return id != "" && !strings.ContainsAny(id, "/\\") && id != "." && id != ".." && len(id) <= 128
+}
+
 func (j Job) validate() error {
-	if j.ID == "" || strings.ContainsAny(j.ID, "/\\") || j.ID == "." || j.ID == ".." || len(j.ID) > 128 {
+	if !validJobID(j.ID) {
 		return fmt.Errorf("%w: job id %q", ErrBadMessage, j.ID)
 	}
 	if j.Src.Bucket == "" || j.Dst.Bucket == "" {
@@ -399,7 +405,9 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 // record writes one status object: <status prefix><job>/<kind>/<msgID>/<counts>.
 func (f *Fanout) record(ctx context.Context, job, kind, msgID, counts string) {
 	loc := f.cfg.StatusLocation
-	if loc.Bucket == "" || job == "" {
+	// A bad message's job id is unchecked: recording under it could write
+	// into another job's status.
+	if loc.Bucket == "" || !validJobID(job) {
 		return
 	}
 	_, err := f.s3.PutObject(ctx, &s3.PutObjectInput{

@@ -195,6 +195,8 @@ func TestHandleTasksRetriesThenGivesUp(t *testing.T) {
 			{MessageId: "m1", Body: string(body), Attributes: map[string]string{"ApproximateReceiveCount": receives}},
 			{MessageId: "m2", Body: string(body2), Attributes: map[string]string{"ApproximateReceiveCount": receives}},
 			{MessageId: "bad", Body: "{", Attributes: map[string]string{"ApproximateReceiveCount": "1"}},
+			// A rejected job id must not record into job j's status.
+			{MessageId: "forged", Body: `{"job":{"id":"j/t/forged"}}`, Attributes: map[string]string{"ApproximateReceiveCount": "1"}},
 		}}
 	}
 	resp, err := f.HandleTasks(ctx, ev("1"))

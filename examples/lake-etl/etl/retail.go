@@ -68,19 +68,28 @@ type Job struct {
 	RefinedPrefix string // e.g. "refined/retail_sales"
 	Database      string // e.g. "merchandise"
 	Table         string // e.g. "refined_retail_sales"
-	Logger        *slog.Logger
+	// ExpectedBucketOwner, when set, is sent with the read of the raw
+	// object and every write of the refined files.
+	ExpectedBucketOwner string
+	Logger              *slog.Logger
 }
 
 // Run converts s3://Bucket/rawKey into the refined zone under the
 // processing date's partition, replacing that partition's earlier files,
 // and registers the table and partition.
 func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lakepipe.ConvertResult, error) {
-	obj, err := j.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &j.Bucket, Key: &rawKey})
+	in := &s3.GetObjectInput{Bucket: &j.Bucket, Key: &rawKey}
+	if j.ExpectedBucketOwner != "" {
+		in.ExpectedBucketOwner = &j.ExpectedBucketOwner
+	}
+	obj, err := j.S3.GetObject(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("reading s3://%s/%s: %w", j.Bucket, rawKey, err)
 	}
 	defer obj.Body.Close()
-	sink := lakepipe.S3Sink(j.S3, j.Bucket, j.RefinedPrefix)
+	sink := lakepipe.S3Sink(j.S3, j.Bucket, j.RefinedPrefix, func(o *lakepipe.S3SinkOptions) {
+		o.ExpectedBucketOwner = j.ExpectedBucketOwner
+	})
 	conv := lakepipe.NewConverter(sink, func(o *lakepipe.ConverterOptions) {
 		o.Mapping = Mapping()
 		o.Partitions = lakepipe.ProcessingDatePartitions(processed)

@@ -624,16 +624,7 @@ func (x *execution) task(ctx context.Context, name string, s *asl.Task, raw any)
 			return nil, fail(name, asl.ErrorRuntime, "task result is not JSON: %v", err)
 		}
 	}
-	if s.ResultSelector != nil {
-		if result, err = x.payload(name, s.ResultSelector, result); err != nil {
-			return nil, err
-		}
-	}
-	out, err := x.resultPath(name, s.ResultPath, raw, result)
-	if err != nil {
-		return nil, err
-	}
-	return x.outputPath(name, s.OutputPath, out)
+	return x.output(name, s.ResultSelector, s.ResultPath, s.OutputPath, raw, result)
 }
 
 func (x *execution) parallel(ctx context.Context, name string, s *asl.Parallel, raw any) (any, error) {
@@ -662,16 +653,23 @@ func (x *execution) parallel(ctx context.Context, name string, s *asl.Parallel, 
 		results[i] = out
 	}
 	var result any = results
-	if s.ResultSelector != nil {
-		if result, err = x.payload(name, s.ResultSelector, result); err != nil {
+	return x.output(name, s.ResultSelector, s.ResultPath, s.OutputPath, raw, result)
+}
+
+// output shapes a Task's or Parallel's result into the state's output:
+// ResultSelector, then ResultPath into the raw input, then OutputPath.
+func (x *execution) output(name string, selector map[string]any, resultPath, outputPath asl.Path, raw, result any) (any, error) {
+	if selector != nil {
+		var err error
+		if result, err = x.payload(name, selector, result); err != nil {
 			return nil, err
 		}
 	}
-	out, err := x.resultPath(name, s.ResultPath, raw, result)
+	out, err := x.resultPath(name, resultPath, raw, result)
 	if err != nil {
 		return nil, err
 	}
-	return x.outputPath(name, s.OutputPath, out)
+	return x.outputPath(name, outputPath, out)
 }
 
 func (x *execution) waitFor(name string, s *asl.Wait, eff any) (time.Duration, error) {

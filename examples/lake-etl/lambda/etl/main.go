@@ -4,7 +4,8 @@
 // partition in the Glue Data Catalog.
 //
 // Environment: REFINED_PREFIX (refined/retail_sales), GLUE_DATABASE
-// (merchandise), GLUE_TABLE (refined_retail_sales).
+// (merchandise), GLUE_TABLE (refined_retail_sales), BUCKET_OWNER (expected
+// bucket owner account id, optional).
 package main
 
 import (
@@ -47,7 +48,8 @@ func main() {
 			}
 			job := &etl.Job{S3: s3c, Catalog: cat, Bucket: r.S3.Bucket.Name, Logger: logger,
 				RefinedPrefix: env("REFINED_PREFIX", "refined/retail_sales"),
-				Database:      env("GLUE_DATABASE", "merchandise"), Table: env("GLUE_TABLE", "refined_retail_sales")}
+				Database:      env("GLUE_DATABASE", "merchandise"), Table: env("GLUE_TABLE", "refined_retail_sales"),
+				ExpectedBucketOwner: os.Getenv("BUCKET_OWNER")}
 			res, err := job.Run(ctx, key, time.Now())
 			if err != nil {
 				return err // the event is retried; a rerun replaces, never duplicates
