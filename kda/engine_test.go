@@ -451,6 +451,7 @@ func BenchmarkEngineSeedPumps(b *testing.B) {
 			i++
 		}
 		reportRate(b, float64(i), "rows", cpu0)
+		benchNoErrorRows(b, e)
 	})
 	b.Run("values", func(b *testing.B) {
 		e := newSeedEngine(b, nil)
@@ -466,6 +467,7 @@ func BenchmarkEngineSeedPumps(b *testing.B) {
 			i++
 		}
 		reportRate(b, float64(i), "rows", cpu0)
+		benchNoErrorRows(b, e)
 	})
 }
 
@@ -488,6 +490,16 @@ func BenchmarkEngineWindow(b *testing.B) {
 		i++
 	}
 	reportRate(b, float64(i), "rows", cpu0)
+	benchNoErrorRows(b, e)
+}
+
+// benchNoErrorRows fails a benchmark whose rows went to the error_stream:
+// it would have timed the error path, not the pumps.
+func benchNoErrorRows(b *testing.B, e *Engine) {
+	b.Helper()
+	if n := e.Stats().Rows[ErrorStream]; n != 0 {
+		b.Fatalf("%d rows went to the %s", n, ErrorStream)
+	}
 }
 
 func TestInsertTypedValues(t *testing.T) {

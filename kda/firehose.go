@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"sync"
 	"time"
 
@@ -125,8 +124,7 @@ func (f *FirehoseSink) sendLocked(ctx context.Context) error {
 	var errs []error
 	for attempt := 1; len(batch) > 0; attempt++ {
 		if attempt > 1 {
-			d := min(f.opts.BackoffBase<<min(attempt-2, 20), f.opts.BackoffMax)
-			if err := f.opts.sleep(ctx, time.Duration(mrand.Int64N(int64(d)+1))); err != nil {
+			if err := sleepBackoff(ctx, f.opts.sleep, f.opts.BackoffBase, f.opts.BackoffMax, attempt-1); err != nil {
 				f.pending, f.size = batch, sizeOf(batch)
 				return err
 			}

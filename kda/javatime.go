@@ -152,16 +152,21 @@ var javaLetterMax = map[byte]int{
 	'n': 19, 'N': 19, 'V': 2, 'z': 4, 'Z': 5, 'X': 5, 'x': 5, 'O': 4,
 }
 
+// jpad appends v in decimal, zero-padded to width digits after any sign,
+// without allocating (prefixes are rendered per delivered object).
 func jpad(dst []byte, v int64, width int) []byte {
 	if v < 0 {
 		dst = append(dst, '-')
 		v = -v
 	}
-	s := strconv.FormatInt(v, 10)
-	for k := len(s); k < width; k++ {
+	digits := 1
+	for x := v; x >= 10; x /= 10 {
+		digits++
+	}
+	for ; digits < width; digits++ {
 		dst = append(dst, '0')
 	}
-	return append(dst, s...)
+	return strconv.AppendInt(dst, v, 10)
 }
 
 // yearItem formats a year as Java does: yy is the last two digits, other

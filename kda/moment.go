@@ -60,17 +60,8 @@ outer:
 	return m, nil
 }
 
-func pad(dst []byte, v, width int) []byte {
-	if v < 0 {
-		dst = append(dst, '-')
-		v = -v
-	}
-	s := strconv.Itoa(v)
-	for k := len(s); k < width; k++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
-}
+// pad is jpad for int values.
+func pad(dst []byte, v, width int) []byte { return jpad(dst, int64(v), width) }
 
 func ordinal(n int) string {
 	if n%100 >= 11 && n%100 <= 13 {

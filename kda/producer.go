@@ -257,18 +257,21 @@ func (p *Producer) Put(ctx context.Context, recs []Record) ([]PutResult, error) 
 	return res, sendErr
 }
 
-func (p *Producer) backoff(ctx context.Context, attempt int) error {
-	d := p.opts.BackoffBase << min(attempt, 20)
-	if d > p.opts.BackoffMax || d <= 0 {
-		d = p.opts.BackoffMax
+// sleepBackoff sleeps a full-jitter delay before retry n (1 = the first),
+// uniform in [0, min(base·2^n, maxD)]; a shift that overflows takes maxD.
+// The Producer and the FirehoseSink share it.
+func sleepBackoff(ctx context.Context, sleep func(context.Context, time.Duration) error, base, maxD time.Duration, n int) error {
+	d := base << min(n, 20)
+	if d > maxD || d <= 0 {
+		d = maxD
 	}
-	return p.opts.sleep(ctx, time.Duration(mrand.Int64N(int64(d)+1)))
+	return sleep(ctx, time.Duration(mrand.Int64N(int64(d)+1)))
 }
 
 func (p *Producer) sendBatch(ctx context.Context, recs []Record, keys []string, pending []int, res []PutResult) {
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > 1 {
-			if err := p.backoff(ctx, attempt-1); err != nil {
+			if err := sleepBackoff(ctx, p.opts.sleep, p.opts.BackoffBase, p.opts.BackoffMax, attempt-1); err != nil {
 				for _, i := range pending {
 					res[i].Err = err
 				}

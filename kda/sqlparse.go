@@ -682,28 +682,27 @@ func (ps *parser) selectStmt() (*Select, error) {
 
 func (ps *parser) expr() (Expr, error) { return ps.orExpr() }
 
-func (ps *parser) orExpr() (Expr, error) {
-	l, err := ps.andExpr()
-	for err == nil && ps.isKw("OR") {
+// leftAssoc parses operand {op operand}, left-associative, for one
+// precedence level; atOp says whether the next token is one of its
+// operators (keywords arrive upper-cased, so the token text is the Op).
+func (ps *parser) leftAssoc(operand func() (Expr, error), atOp func() bool) (Expr, error) {
+	l, err := operand()
+	for err == nil && atOp() {
 		t := ps.next()
 		var r Expr
-		if r, err = ps.andExpr(); err == nil {
-			l = &Binary{P: t.pos, Op: "OR", L: l, R: r}
+		if r, err = operand(); err == nil {
+			l = &Binary{P: t.pos, Op: t.text, L: l, R: r}
 		}
 	}
 	return l, err
 }
 
+func (ps *parser) orExpr() (Expr, error) {
+	return ps.leftAssoc(ps.andExpr, func() bool { return ps.isKw("OR") })
+}
+
 func (ps *parser) andExpr() (Expr, error) {
-	l, err := ps.notExpr()
-	for err == nil && ps.isKw("AND") {
-		t := ps.next()
-		var r Expr
-		if r, err = ps.notExpr(); err == nil {
-			l = &Binary{P: t.pos, Op: "AND", L: l, R: r}
-		}
-	}
-	return l, err
+	return ps.leftAssoc(ps.notExpr, func() bool { return ps.isKw("AND") })
 }
 
 func (ps *parser) notExpr() (Expr, error) {
@@ -809,27 +808,11 @@ func (ps *parser) cmpExpr() (Expr, error) {
 }
 
 func (ps *parser) addExpr() (Expr, error) {
-	l, err := ps.mulExpr()
-	for err == nil && (ps.isOp("+") || ps.isOp("-") || ps.isOp("||")) {
-		t := ps.next()
-		var r Expr
-		if r, err = ps.mulExpr(); err == nil {
-			l = &Binary{P: t.pos, Op: t.text, L: l, R: r}
-		}
-	}
-	return l, err
+	return ps.leftAssoc(ps.mulExpr, func() bool { return ps.isOp("+") || ps.isOp("-") || ps.isOp("||") })
 }
 
 func (ps *parser) mulExpr() (Expr, error) {
-	l, err := ps.unary()
-	for err == nil && (ps.isOp("*") || ps.isOp("/") || ps.isOp("%")) {
-		t := ps.next()
-		var r Expr
-		if r, err = ps.unary(); err == nil {
-			l = &Binary{P: t.pos, Op: t.text, L: l, R: r}
-		}
-	}
-	return l, err
+	return ps.leftAssoc(ps.unary, func() bool { return ps.isOp("*") || ps.isOp("/") || ps.isOp("%") })
 }
 
 func (ps *parser) unary() (Expr, error) {

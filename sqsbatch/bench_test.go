@@ -58,8 +58,12 @@ func rawSend(b *testing.B, c *sqs.Client, url string, bodies []string, concurren
 					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i - lo)), MessageBody: &bodies[i]})
 				}
 				out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
-				if err != nil || len(out.Failed) > 0 {
+				if err != nil {
 					b.Errorf("raw send: %v", err)
+					return
+				}
+				if len(out.Failed) > 0 {
+					b.Errorf("raw send: %d entries refused, first %s", len(out.Failed), aws.ToString(out.Failed[0].Code))
 					return
 				}
 			}

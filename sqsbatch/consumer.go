@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -351,7 +350,7 @@ func (c *Consumer) workOne(ctx, hardCtx, ackCtx context.Context, m types.Message
 	if c.opts.Heartbeat > 0 {
 		hb = c.startHeartbeat(ackCtx, m.ReceiptHandle)
 	}
-	err := c.handle(hardCtx, m)
+	err := handle(hardCtx, c.opts.Resolver, c.handler, m)
 	if hb != nil {
 		hb.stop()
 	}
@@ -369,15 +368,16 @@ func (c *Consumer) workOne(ctx, hardCtx, ackCtx context.Context, m types.Message
 	return true
 }
 
-func (c *Consumer) handle(ctx context.Context, m types.Message) error {
-	if c.opts.Resolver != nil {
-		r, err := c.opts.Resolver.Resolve(ctx, m)
-		if err != nil {
+// handle runs h on m, its extended-client pointer body first resolved when
+// r is set; the Consumer and LambdaHandler share it.
+func handle(ctx context.Context, r *Resolver, h Handler, m types.Message) error {
+	if r != nil {
+		var err error
+		if m, err = r.Resolve(ctx, m); err != nil {
 			return err
 		}
-		m = r
 	}
-	return c.handler(ctx, m)
+	return h(ctx, m)
 }
 
 type heartbeat struct {
@@ -419,6 +419,13 @@ func (c *Consumer) release(ctx context.Context, ms []types.Message) {
 }
 
 func (c *Consumer) changeVisibility(ctx context.Context, ms []types.Message, d time.Duration) {
+	changeVisibility(ctx, c.client, c.queueURL, ms, d, c.log, c.callOpts...)
+}
+
+// changeVisibility sets the visibility timeout of ms to d, MaxBatchEntries
+// at a time, each call bounded by ackTimeout. Failures are only logged: the
+// messages then keep the visibility they had.
+func changeVisibility(ctx context.Context, client ChangeMessageVisibilityBatchAPI, queueURL string, ms []types.Message, d time.Duration, log *slog.Logger, callOpts ...func(*sqs.Options)) {
 	for len(ms) > 0 {
 		n := min(len(ms), MaxBatchEntries)
 		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, n)
@@ -426,12 +433,12 @@ func (c *Consumer) changeVisibility(ctx context.Context, ms []types.Message, d t
 			entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(entryID(i)), ReceiptHandle: ms[i].ReceiptHandle, VisibilityTimeout: int32(d / time.Second)}
 		}
 		cctx, cancel := context.WithTimeout(ctx, ackTimeout)
-		out, err := c.client.ChangeMessageVisibilityBatch(cctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &c.queueURL, Entries: entries}, c.callOpts...)
+		out, err := client.ChangeMessageVisibilityBatch(cctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &queueURL, Entries: entries}, callOpts...)
 		cancel()
 		if err != nil {
-			c.log.Warn("sqsbatch: ChangeMessageVisibilityBatch failed", "entries", n, "err", err)
+			log.Warn("sqsbatch: ChangeMessageVisibilityBatch failed", "entries", n, "err", err)
 		} else if len(out.Failed) > 0 {
-			c.log.Warn("sqsbatch: ChangeMessageVisibilityBatch entries failed", "failed", len(out.Failed), "code", aws.ToString(out.Failed[0].Code))
+			log.Warn("sqsbatch: ChangeMessageVisibilityBatch entries failed", "failed", len(out.Failed), "code", aws.ToString(out.Failed[0].Code))
 		}
 		ms = ms[n:]
 	}
@@ -480,7 +487,7 @@ func (c *Consumer) deleteLoop(ctx context.Context, acks <-chan *string) {
 func (c *Consumer) deleteBatch(ctx context.Context, receipts []*string) {
 	entries := make([]types.DeleteMessageBatchRequestEntry, len(receipts))
 	for i, r := range receipts {
-		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: r}
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(entryID(i)), ReceiptHandle: r}
 	}
 	c.inflight.Add(-int64(len(receipts)))
 	dctx, cancel := context.WithTimeout(ctx, ackTimeout)

@@ -32,16 +32,7 @@ func InspectDLQ(ctx context.Context, client InspectAPI, queueURL string, max int
 	var all []types.Message
 	defer func() {
 		// Give everything back, even when ctx ended.
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
-		defer cancel()
-		for i := 0; i < len(all); i += MaxBatchEntries {
-			batch := all[i:min(i+MaxBatchEntries, len(all))]
-			entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(batch))
-			for j, m := range batch {
-				entries[j] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: m.ReceiptHandle}
-			}
-			_, _ = client.ChangeMessageVisibilityBatch(bg, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &queueURL, Entries: entries}, SafeRequestBody)
-		}
+		changeVisibility(context.WithoutCancel(ctx), client, queueURL, all, 0, loggerOrDiscard(nil), SafeRequestBody)
 	}()
 	seen := map[string]bool{}
 	for len(all) < max {
@@ -142,7 +133,7 @@ func Redrive(ctx context.Context, client RedriveAPI, dlqURL, targetURL string, m
 		}
 		entries := make([]types.SendMessageBatchRequestEntry, len(out.Messages))
 		for i, m := range out.Messages {
-			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: m.Body, MessageAttributes: m.MessageAttributes}
+			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(entryID(i)), MessageBody: m.Body, MessageAttributes: m.MessageAttributes}
 			if g := m.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)]; g != "" {
 				entries[i].MessageGroupId = aws.String(g)
 			}
@@ -160,7 +151,7 @@ func Redrive(ctx context.Context, client RedriveAPI, dlqURL, targetURL string, m
 			if err != nil || i < 0 || i >= len(out.Messages) {
 				continue
 			}
-			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(del))), ReceiptHandle: out.Messages[i].ReceiptHandle})
+			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(entryID(len(del))), ReceiptHandle: out.Messages[i].ReceiptHandle})
 		}
 		rep.Failed += len(out.Messages) - len(del)
 		if len(del) == 0 {

@@ -2,6 +2,7 @@ package sqsbatch_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"testing"
@@ -71,7 +72,12 @@ func TestDLQInspectAndRedrive(t *testing.T) {
 		}
 	}
 	sort.Strings(bodies)
-	if len(bodies) != 15 {
+	want := make([]string, 15)
+	for i := range want {
+		want[i] = "m" + strconv.Itoa(i)
+	}
+	sort.Strings(want)
+	if len(bodies) != 15 || fmt.Sprint(bodies) != fmt.Sprint(want) { // each body once
 		t.Fatalf("redriven %v", bodies)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,9 @@ const (
 	LegacyPayloadSizeAttribute = "SQSLargePayloadSize"
 	// MaxPointerBytes bounds the pointer bodies DecodePointer accepts.
 	MaxPointerBytes = 4 << 10
+	// DefaultMaxResolvedBytes is Resolver.MaxBytes's default: 2 GiB, the
+	// extended client's limit.
+	DefaultMaxResolvedBytes = 2 << 30
 )
 
 // Pointer names an offloaded body.
@@ -119,14 +124,18 @@ func (o *Offload) store(ctx context.Context, m *Message, idx int64) (Pointer, er
 	if _, err := o.S3.PutObject(ctx, in); err != nil {
 		return Pointer{}, &OffloadError{Index: idx, Key: m.Key, Err: err}
 	}
-	attrs := make(map[string]types.MessageAttributeValue, len(m.Attributes)+1)
-	for k, v := range m.Attributes {
-		attrs[k] = v
-	}
-	attrs[ExtendedPayloadSizeAttribute] = types.MessageAttributeValue{DataType: aws.String("Number"), StringValue: aws.String(strconv.Itoa(len(m.Body)))}
-	m.Attributes = attrs
+	m.Attributes = withAttribute(m.Attributes, ExtendedPayloadSizeAttribute, "Number", strconv.Itoa(len(m.Body)))
 	m.Body = EncodePointer(p)
 	return p, nil
+}
+
+// withAttribute returns a copy of attrs with name set to a value of the
+// given data type; the caller's map is never written.
+func withAttribute(attrs map[string]types.MessageAttributeValue, name, dataType, value string) map[string]types.MessageAttributeValue {
+	out := make(map[string]types.MessageAttributeValue, len(attrs)+1)
+	maps.Copy(out, attrs)
+	out[name] = types.MessageAttributeValue{DataType: aws.String(dataType), StringValue: aws.String(value)}
+	return out
 }
 
 // Resolver turns extended-client pointers back into bodies on the consuming
@@ -136,8 +145,7 @@ type Resolver struct {
 	S3 GetObjectAPI
 	// ExpectedBucketOwner, if set, is passed on every GetObject.
 	ExpectedBucketOwner string
-	// MaxBytes bounds a resolved body. Default 2 GiB, the extended client's
-	// limit.
+	// MaxBytes bounds a resolved body. Default DefaultMaxResolvedBytes.
 	MaxBytes int64
 	// Buckets, if not empty, lists the buckets pointers may name; a pointer
 	// to any other bucket is refused.
@@ -157,7 +165,7 @@ func (r *Resolver) Resolve(ctx context.Context, m types.Message) (types.Message,
 	if err != nil {
 		return m, nil // an attribute of that name on an ordinary message
 	}
-	if len(r.Buckets) > 0 && !contains(r.Buckets, p.Bucket) {
+	if len(r.Buckets) > 0 && !slices.Contains(r.Buckets, p.Bucket) {
 		return m, fmt.Errorf("sqsbatch: pointer to bucket %q, not in the allowed list", p.Bucket)
 	}
 	in := &s3.GetObjectInput{Bucket: &p.Bucket, Key: &p.Key}
@@ -171,7 +179,7 @@ func (r *Resolver) Resolve(ctx context.Context, m types.Message) (types.Message,
 	defer out.Body.Close()
 	limit := r.MaxBytes
 	if limit <= 0 {
-		limit = 2 << 30
+		limit = DefaultMaxResolvedBytes
 	}
 	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
 	if err != nil {
@@ -182,13 +190,4 @@ func (r *Resolver) Resolve(ctx context.Context, m types.Message) (types.Message,
 	}
 	m.Body = aws.String(string(b))
 	return m, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -28,7 +28,8 @@ type LambdaOptions struct {
 // failures: the event source mapping must enable ReportBatchItemFailures
 // (FunctionResponseTypes), or Lambda treats the whole batch as processed.
 // Messages are handled in order, one at a time (Lambda already runs batches
-// concurrently). On a FIFO queue the first failure stops the batch and every
+// concurrently), unless LambdaOptions.Concurrency lets a standard queue's
+// batch run several at once. On a FIFO queue the first failure stops the batch and every
 // message from it on is reported failed, so that order within a message
 // group is kept.
 //
@@ -41,14 +42,7 @@ func LambdaHandler(h Handler, optFns ...func(*LambdaOptions)) func(context.Conte
 	}
 	log := loggerOrDiscard(o.Logger)
 	one := func(ctx context.Context, rec events.SQSMessage) error {
-		m := MessageFromEvent(rec)
-		var err error
-		if o.Resolver != nil {
-			m, err = o.Resolver.Resolve(ctx, m)
-		}
-		if err == nil {
-			err = h(ctx, m)
-		}
+		err := handle(ctx, o.Resolver, h, MessageFromEvent(rec))
 		if err != nil {
 			log.Warn("sqsbatch: message failed", "message_id", rec.MessageId, "err", err)
 		}

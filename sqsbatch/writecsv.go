@@ -77,9 +77,7 @@ func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bo
 			break
 		}
 	}
-	w.mu.Lock()
-	_ = w.dispatchLocked(ctx)
-	w.mu.Unlock()
+	_ = w.dispatch(ctx) // a failure is reported through done
 	if err := waitCtx(ctx, &wg); err != nil {
 		return rep, err
 	}

@@ -315,12 +315,7 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 	w.accepted.Add(1)
 
 	if w.opts.KeyAttribute != "" && m.Key != "" {
-		attrs := make(map[string]types.MessageAttributeValue, len(m.Attributes)+1)
-		for k, v := range m.Attributes {
-			attrs[k] = v
-		}
-		attrs[w.opts.KeyAttribute] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(m.Key)}
-		m.Attributes = attrs
+		m.Attributes = withAttribute(m.Attributes, w.opts.KeyAttribute, "String", m.Key)
 	}
 	p := &pending{idx: idx, msg: m, size: m.Size(), done: done}
 	if p.size > limit {
@@ -370,10 +365,13 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 	return idx, nil
 }
 
-func (w *Writer) lingerFired() {
+func (w *Writer) lingerFired() { _ = w.dispatch(w.ctx) }
+
+// dispatch sends the partial batch (see dispatchLocked).
+func (w *Writer) dispatch(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_ = w.dispatchLocked(w.ctx)
+	return w.dispatchLocked(ctx)
 }
 
 // dispatchLocked hands the current batch to a sender, waiting for a free
@@ -422,15 +420,13 @@ func (w *Writer) sendBatch(batch []*pending) {
 				Id:                aws.String(entryID(i)),
 				MessageBody:       aws.String(p.msg.Body),
 				MessageAttributes: p.msg.Attributes,
+				DelaySeconds:      p.msg.DelaySeconds,
 			}
 			if p.msg.GroupID != "" {
 				e.MessageGroupId = aws.String(p.msg.GroupID)
 			}
 			if p.msg.DeduplicationID != "" {
 				e.MessageDeduplicationId = aws.String(p.msg.DeduplicationID)
-			}
-			if p.msg.DelaySeconds != 0 {
-				e.DelaySeconds = p.msg.DelaySeconds
 			}
 			entries = append(entries, e)
 		}
@@ -444,22 +440,20 @@ func (w *Writer) sendBatch(batch []*pending) {
 			return
 		}
 		for _, s := range out.Successful {
-			p := lookup(batch, s.Id)
+			p := take(batch, s.Id)
 			if p == nil {
 				continue
 			}
 			w.sent.Add(1)
 			w.bytes.Add(int64(p.size))
 			w.report(p, Result{MessageID: aws.ToString(s.MessageId), SequenceNumber: aws.ToString(s.SequenceNumber)})
-			batch[mustIndex(s.Id)] = nil
 		}
 		var retry []*pending
 		for _, f := range out.Failed {
-			p := lookup(batch, f.Id)
+			p := take(batch, f.Id)
 			if p == nil {
 				continue
 			}
-			batch[mustIndex(f.Id)] = nil
 			if !f.SenderFault && p.attempts < w.opts.MaxAttempts {
 				retry = append(retry, p)
 				continue
@@ -489,14 +483,17 @@ func (w *Writer) sendBatch(batch []*pending) {
 // entryID returns the writer-made Id of the i-th entry of a batch.
 func entryID(i int) string { return strconv.Itoa(i) }
 
-func mustIndex(id *string) int { n, _ := strconv.Atoi(aws.ToString(id)); return n }
-
-func lookup(batch []*pending, id *string) *pending {
+// take returns the entry of batch that id names and clears its slot, so
+// that whatever is left afterwards had no answer; nil for an unknown or
+// repeated id.
+func take(batch []*pending, id *string) *pending {
 	n, err := strconv.Atoi(aws.ToString(id))
 	if err != nil || n < 0 || n >= len(batch) {
 		return nil
 	}
-	return batch[n]
+	p := batch[n]
+	batch[n] = nil
+	return p
 }
 
 func (w *Writer) report(p *pending, r Result) {
@@ -515,10 +512,7 @@ func (w *Writer) report(p *pending, r Result) {
 // Flush sends the partial batch and waits until every accepted message has
 // its Result, or ctx ends (the batches then carry on).
 func (w *Writer) Flush(ctx context.Context) error {
-	w.mu.Lock()
-	err := w.dispatchLocked(ctx)
-	w.mu.Unlock()
-	if err != nil {
+	if err := w.dispatch(ctx); err != nil {
 		return err
 	}
 	return waitCtx(ctx, &w.inflight)
@@ -532,11 +526,10 @@ func (w *Writer) Close(ctx context.Context) error {
 	w.closed = true
 	w.mu.Unlock()
 	err := w.Flush(ctx)
-	if err != nil {
-		w.cancel()
-		w.inflight.Wait()
-	}
 	w.cancel()
+	if err != nil {
+		w.inflight.Wait() // the cancelled requests report their messages
+	}
 	return err
 }
 
@@ -564,9 +557,7 @@ func (w *Writer) SendAll(ctx context.Context, msgs []Message) ([]Result, error) 
 			break
 		}
 	}
-	w.mu.Lock()
-	_ = w.dispatchLocked(ctx) // a failure is reported in the slots
-	w.mu.Unlock()
+	_ = w.dispatch(ctx) // a failure is reported in the slots
 	if err := waitCtx(ctx, &wg); err != nil {
 		mu.Lock()
 		defer mu.Unlock()
