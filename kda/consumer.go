@@ -34,6 +34,7 @@ const (
 	DefaultPollInterval       = time.Second // Kinesis allows 5 GetRecords/s per shard
 	DefaultShardSyncInterval  = 30 * time.Second
 	DefaultConsumerRetryDelay = time.Second
+	DefaultConsumerMaxRetry   = 30 * time.Second
 )
 
 // Checkpointer stores, per shard, the sequence number of the last record
@@ -178,9 +179,13 @@ type ConsumerOptions struct {
 	// ShardSyncInterval is how often ListShards finds new shards. Default
 	// DefaultShardSyncInterval.
 	ShardSyncInterval time.Duration
-	// RetryDelay is the pause after a failed call or handler. Default
+	// RetryDelay is the base of the backoff after a failed call or
+	// handler: the n-th failure in a row on a shard waits a random time up
+	// to RetryDelay·2^n, capped at MaxRetryDelay (full jitter). Default
 	// DefaultConsumerRetryDelay.
 	RetryDelay time.Duration
+	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry.
+	MaxRetryDelay time.Duration
 	// StopAtEnd makes Run return once every shard is caught up (an empty
 	// GetRecords with MillisBehindLatest 0) or closed: for batch jobs,
 	// tests and local runners.
@@ -209,7 +214,7 @@ type Consumer struct {
 // NewConsumer returns a Consumer.
 func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
 	o := ConsumerOptions{Limit: DefaultGetRecordsLimit, PollInterval: DefaultPollInterval, ShardSyncInterval: DefaultShardSyncInterval,
-		RetryDelay: DefaultConsumerRetryDelay}
+		RetryDelay: DefaultConsumerRetryDelay, MaxRetryDelay: DefaultConsumerMaxRetry}
 	for _, f := range optFns {
 		f(&o)
 	}
@@ -385,14 +390,17 @@ func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string
 }
 
 // runShard reads one shard until it ends, ctx is done, or (StopAtEnd) it is
-// caught up. Failures are retried after RetryDelay from the checkpoint.
+// caught up. Failures are retried from the checkpoint, with a backoff that
+// grows while they come in a row.
 func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) error {
 	var iter *string
+	failures := 0 // in a row on this shard
 	for ctx.Err() == nil {
 		if iter == nil {
 			var err error
 			if iter, err = c.iterator(ctx, shardID, checkpoint); err != nil {
-				c.retry(ctx, "GetShardIterator", shardID, err)
+				failures++
+				c.retry(ctx, "GetShardIterator", shardID, err, failures)
 				continue
 			}
 			if iter == nil {
@@ -405,7 +413,8 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 			// An expired iterator, throttling or a network error: start again
 			// from the checkpoint.
 			iter = nil
-			c.retry(ctx, "GetRecords", shardID, err)
+			failures++
+			c.retry(ctx, "GetRecords", shardID, err, failures)
 			continue
 		}
 		if len(out.Records) > 0 {
@@ -422,7 +431,8 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 			}
 			if err := c.handler(ctx, shardID, recs); err != nil {
 				iter = nil
-				c.retry(ctx, "handler", shardID, err)
+				failures++
+				c.retry(ctx, "handler", shardID, err, failures)
 				continue
 			}
 			c.batches.Add(1)
@@ -432,9 +442,14 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 				if errors.Is(err, ErrCheckpointBehind) {
 					return err // another consumer is ahead on this shard
 				}
-				c.retry(ctx, "checkpoint", shardID, err)
+				failures++
+				c.retry(ctx, "checkpoint", shardID, err, failures)
+			} else {
+				failures = 0
 			}
 			checkpoint = last
+		} else {
+			failures = 0
 		}
 		if out.NextShardIterator == nil {
 			return c.setCheckpoint(ctx, shardID, ShardEnd)
@@ -460,10 +475,12 @@ func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error
 	return err
 }
 
-func (c *Consumer) retry(ctx context.Context, what, shardID string, err error) {
+// retry counts and logs a failure, then backs off: failures is how many
+// calls in a row have failed on the shard.
+func (c *Consumer) retry(ctx context.Context, what, shardID string, err error, failures int) {
 	c.retries.Add(1)
 	if c.opts.Logger != nil {
-		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "error", err)
+		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
 	}
-	_ = sleepCtx(ctx, c.opts.RetryDelay)
+	_ = sleepBackoff(ctx, sleepCtx, c.opts.RetryDelay, c.opts.MaxRetryDelay, failures-1)
 }
