@@ -420,11 +420,7 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 		if len(out.Records) > 0 {
 			var recs []KinesisRecord
 			for _, r := range out.Records {
-				urs, err := Deaggregate(r.Data, aws.ToString(r.PartitionKey))
-				if err != nil {
-					urs = []UserRecord{{PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data}}
-				}
-				for _, u := range urs {
+				for _, u := range userRecords(r.Data, aws.ToString(r.PartitionKey)) {
 					recs = append(recs, KinesisRecord{UserRecord: u, ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
 						ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)})
 				}

@@ -85,7 +85,9 @@
 // records stay buffered for the next attempt. DynamoDBCheckpoints returns
 // ErrCheckpointBehind when another consumer is further along. Deaggregate
 // returns ErrBadAggregate for a KPL record with a valid checksum and a
-// malformed body.
+// malformed body; the Lambda adapter and the Consumer hand such a record on
+// whole, as one raw user record, so it reaches the application (the SQL
+// engine's error_stream) rather than blocking its shard.
 //
 // # Concurrency
 //

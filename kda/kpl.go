@@ -186,3 +186,16 @@ func pbBytes(dst []byte, field int, b []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(b)))
 	return append(dst, b...)
 }
+
+// userRecords de-aggregates a Kinesis record for the consumers (the Lambda
+// adapter and the polling Consumer), which treat a malformed aggregate
+// alike: the record is handed on as it is, one raw user record, so the
+// application sees it (the SQL engine sends it to error_stream) instead of
+// it blocking its shard until it expires. Nothing is dropped.
+func userRecords(data []byte, partitionKey string) []UserRecord {
+	urs, err := Deaggregate(data, partitionKey)
+	if err != nil {
+		return []UserRecord{{PartitionKey: partitionKey, Data: data}}
+	}
+	return urs
+}

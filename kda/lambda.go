@@ -87,11 +87,7 @@ func handleOne(ctx context.Context, h RecordHandler, shard string, r events.Kine
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	urs, err := Deaggregate(r.Kinesis.Data, r.Kinesis.PartitionKey)
-	if err != nil {
-		return err
-	}
-	for _, u := range urs {
+	for _, u := range userRecords(r.Kinesis.Data, r.Kinesis.PartitionKey) {
 		kr := KinesisRecord{UserRecord: u, ShardID: shard, SequenceNumber: r.Kinesis.SequenceNumber, ArrivalTime: r.Kinesis.ApproximateArrivalTimestamp.Time}
 		if err := h(ctx, kr); err != nil {
 			return err

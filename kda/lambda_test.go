@@ -1,7 +1,9 @@
 package kda
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"testing"
@@ -66,5 +68,36 @@ func TestLambdaHandlerAfterBatchFailureRetriesAll(t *testing.T) {
 	if len(resp.BatchItemFailures) != 2 || resp.BatchItemFailures[0].ItemIdentifier != ev.Records[0].Kinesis.SequenceNumber ||
 		resp.BatchItemFailures[1].ItemIdentifier != ev.Records[2].Kinesis.SequenceNumber {
 		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+}
+
+// TestLambdaHandlerPassesBadAggregateOn: a KPL record with a valid checksum
+// and a malformed body reaches the handler whole instead of failing the
+// batch item, so it cannot block its shard until it expires.
+func TestLambdaHandlerPassesBadAggregateOn(t *testing.T) {
+	body := []byte{0x1a, 0x02, 0x08, 0x05} // record with partition_key_index 5 and no table
+	sum := md5.Sum(body)
+	bad := append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+	var ev events.KinesisEvent
+	ev.Records = kinesisEvent("shardId-000000000000", []int{1, 2}, func(i int) []byte {
+		if i == 1 {
+			return bad
+		}
+		return []byte(`{"i":2}`)
+	})
+	var seen [][]byte
+	h := NewLambdaHandler(func(_ context.Context, r KinesisRecord) error {
+		seen = append(seen, r.Data)
+		return nil
+	})
+	resp, err := h(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %+v, want none", resp.BatchItemFailures)
+	}
+	if len(seen) != 2 || !bytes.Equal(seen[0], bad) || string(seen[1]) != `{"i":2}` {
+		t.Fatalf("handler saw %q", seen)
 	}
 }
