@@ -78,6 +78,12 @@ type RedriveReport struct {
 	TaskHandle string
 	Moved      int // messages sent to the target and deleted from the DLQ
 	Failed     int // messages left in the DLQ because the send failed
+	// Undeleted counts messages sent to the target whose delete from the
+	// DLQ failed: they stay in the DLQ and a later redrive sends them again
+	// (the consumer's idempotency absorbs the copy). The loop does not
+	// receive them again itself: they are invisible until their visibility
+	// timeout ends.
+	Undeleted int
 }
 
 // StartMoveTask asks SQS to move a DLQ's messages back to targetARN (""
@@ -117,9 +123,9 @@ func IsUnsupported(err error) bool {
 // and deduplication ids are carried over when present.
 func Redrive(ctx context.Context, client RedriveAPI, dlqURL, targetURL string, max int) (RedriveReport, error) {
 	var rep RedriveReport
-	for rep.Moved+rep.Failed < max {
+	for rep.Moved+rep.Failed+rep.Undeleted < max {
 		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &dlqURL, MaxNumberOfMessages: int32(min(MaxBatchEntries, max-rep.Moved-rep.Failed)), WaitTimeSeconds: 1,
+			QueueUrl: &dlqURL, MaxNumberOfMessages: int32(min(MaxBatchEntries, max-rep.Moved-rep.Failed-rep.Undeleted)), WaitTimeSeconds: 1,
 			MessageAttributeNames: []string{"All"},
 			MessageSystemAttributeNames: []types.MessageSystemAttributeName{
 				types.MessageSystemAttributeNameMessageGroupId, types.MessageSystemAttributeNameMessageDeduplicationId,
@@ -162,6 +168,7 @@ func Redrive(ctx context.Context, client RedriveAPI, dlqURL, targetURL string, m
 			return rep, fmt.Errorf("sqsbatch: redrive delete (messages were sent and will be sent again next time): %w", err)
 		}
 		rep.Moved += len(d.Successful)
+		rep.Undeleted += len(del) - len(d.Successful)
 	}
 	return rep, nil
 }

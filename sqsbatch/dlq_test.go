@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awstest"
@@ -79,5 +80,56 @@ func TestDLQInspectAndRedrive(t *testing.T) {
 	sort.Strings(want)
 	if len(bodies) != 15 || fmt.Sprint(bodies) != fmt.Sprint(want) { // each body once
 		t.Fatalf("redriven %v", bodies)
+	}
+}
+
+// firstDeleteFails wraps an SQS client so that the first entry of every
+// DeleteMessageBatch is refused (and not deleted).
+type firstDeleteFails struct{ *sqs.Client }
+
+func (f firstDeleteFails) DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	refused := in.Entries[0]
+	rest := *in
+	rest.Entries = in.Entries[1:]
+	out := &sqs.DeleteMessageBatchOutput{}
+	if len(rest.Entries) > 0 {
+		var err error
+		if out, err = f.Client.DeleteMessageBatch(ctx, &rest, optFns...); err != nil {
+			return nil, err
+		}
+	}
+	out.Failed = append(out.Failed, types.BatchResultErrorEntry{Id: refused.Id, Code: aws.String("InternalError"), SenderFault: false})
+	return out, nil
+}
+
+// TestRedriveCountsUndeleted: a message sent to the target whose delete
+// from the DLQ failed is reported as Undeleted, not lost from the report.
+func TestRedriveCountsUndeleted(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.SQS(t)
+	mk := func(prefix string) string {
+		out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, prefix)), Attributes: map[string]string{"VisibilityTimeout": "30"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.QueueUrl)
+	}
+	dlq, target := mk("dlq"), mk("target")
+	var msgs []sqsbatch.Message
+	for i := range 12 {
+		msgs = append(msgs, sqsbatch.Message{Body: "m" + strconv.Itoa(i)})
+	}
+	if _, err := sqsbatch.New(c, dlq).SendAll(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sqsbatch.Redrive(ctx, firstDeleteFails{c}, dlq, target, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Moved+rep.Undeleted != 12 || rep.Undeleted < 1 || rep.Failed != 0 {
+		t.Fatalf("redrive %+v: want Moved+Undeleted = 12, some Undeleted, none Failed", rep)
+	}
+	if got := len(drain(t, c, target)); got != 12 {
+		t.Fatalf("target holds %d, want 12", got)
 	}
 }
