@@ -2,21 +2,15 @@ package sqsbatch_test
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/internal/sqsceiling"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
@@ -25,52 +19,17 @@ const (
 	benchBody     = 200
 )
 
-func benchBodies() []string {
-	bodies := make([]string, benchMessages)
-	pad := strings.Repeat("x", benchBody)
-	for i := range bodies {
-		s := fmt.Sprintf(`{"id":"row-%08d","p":"`, i)
-		bodies[i] = s + pad[:benchBody-len(s)-2] + `"}`
-	}
-	return bodies
-}
+func benchBodies() []string { return sqsceiling.Bodies(benchMessages, benchBody) }
 
-// rawSend is the ceiling: concurrent SendMessageBatch calls of 10, nothing
-// else. It returns the messages/s.
+// rawSend is the ceiling: sqsceiling.Send, concurrent SendMessageBatch
+// calls of 10, nothing else. It returns the messages/s.
 func rawSend(b *testing.B, c *sqs.Client, url string, bodies []string, concurrency int) float64 {
 	b.Helper()
-	ctx := context.Background()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			entries := make([]types.SendMessageBatchRequestEntry, 0, 10)
-			for {
-				lo := int(next.Add(10)) - 10
-				if lo >= len(bodies) {
-					return
-				}
-				entries = entries[:0]
-				for i := lo; i < min(lo+10, len(bodies)); i++ {
-					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i - lo)), MessageBody: &bodies[i]})
-				}
-				out, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries})
-				if err != nil {
-					b.Errorf("raw send: %v", err)
-					return
-				}
-				if len(out.Failed) > 0 {
-					b.Errorf("raw send: %d entries refused, first %s", len(out.Failed), aws.ToString(out.Failed[0].Code))
-					return
-				}
-			}
-		}()
+	rate, err := sqsceiling.Send(context.Background(), c, url, bodies, concurrency)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	return float64(len(bodies)) / time.Since(start).Seconds()
+	return rate
 }
 
 func deleteQueue(c *sqs.Client, url string) {
@@ -92,14 +51,7 @@ func measure(msgs int, fn func()) float64 {
 	return float64(cpuTime()-start) / float64(time.Microsecond) / float64(msgs)
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
+func median(xs []float64) float64 { return sqsceiling.Median(xs) }
 
 // rotate runs fns in an order that changes every round, so that load from
 // outside the benchmark does not always fall on the same contestant.
@@ -179,47 +131,15 @@ func fill(b *testing.B, c *sqs.Client, bodies []string) string {
 	return url
 }
 
-// rawReceive is the consumer ceiling: concurrent pollers doing
-// ReceiveMessage(10) + DeleteMessageBatch, nothing else.
+// rawReceive is the consumer ceiling: sqsceiling.Receive, concurrent
+// pollers doing ReceiveMessage(10) + DeleteMessageBatch, nothing else.
 func rawReceive(b *testing.B, c *sqs.Client, url string, pollers, total int) float64 {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var done atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range pollers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			entries := make([]types.DeleteMessageBatchRequestEntry, 0, 10)
-			for ctx.Err() == nil {
-				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20}, sqsbatch.SafeRequestBody)
-				if err != nil {
-					if ctx.Err() == nil {
-						b.Errorf("raw receive: %v", err)
-					}
-					return
-				}
-				if len(out.Messages) == 0 {
-					continue
-				}
-				entries = entries[:0]
-				for i, m := range out.Messages {
-					entries = append(entries, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
-				}
-				if _, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: entries}, sqsbatch.SafeRequestBody); err != nil {
-					b.Errorf("raw delete: %v", err)
-					return
-				}
-				if done.Add(int64(len(entries))) >= int64(total) {
-					cancel()
-				}
-			}
-		}()
+	rate, err := sqsceiling.Receive(context.Background(), c, url, pollers, total)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	return float64(total) / time.Since(start).Seconds()
+	return rate
 }
 
 func consumeAll(b *testing.B, c *sqs.Client, url string, h sqsbatch.Handler, total int) float64 {

@@ -6,11 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/internal/sqsceiling"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
@@ -29,15 +27,7 @@ const (
 	bodySize = 200
 )
 
-func bodies() []string {
-	out := make([]string, n)
-	pad := strings.Repeat("x", bodySize)
-	for i := range out {
-		s := fmt.Sprintf(`{"id":"row-%08d","p":"`, i)
-		out[i] = s + pad[:bodySize-len(s)-2] + `"}`
-	}
-	return out
-}
+func bodies() []string { return sqsceiling.Bodies(n, bodySize) }
 
 func queue(b *testing.B, c *sqs.Client) string {
 	out, err := c.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(b, "peer"))})
@@ -52,62 +42,19 @@ func drop(c *sqs.Client, url string) {
 }
 
 func rawSend(b *testing.B, c *sqs.Client, url string, msgs []string, conc int) float64 {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(10)) - 10
-				if lo >= len(msgs) {
-					return
-				}
-				var entries []types.SendMessageBatchRequestEntry
-				for i := lo; i < min(lo+10, len(msgs)); i++ {
-					entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i - lo)), MessageBody: &msgs[i]})
-				}
-				if _, err := c.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: entries}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
+	rate, err := sqsceiling.Send(context.Background(), c, url, msgs, conc)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	return float64(len(msgs)) / time.Since(start).Seconds()
+	return rate
 }
 
 func rawReceive(b *testing.B, c *sqs.Client, url string, pollers int) float64 {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var done atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range pollers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20}, sqsbatch.SafeRequestBody)
-				if err != nil || len(out.Messages) == 0 {
-					continue
-				}
-				var del []types.DeleteMessageBatchRequestEntry
-				for i, m := range out.Messages {
-					del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
-				}
-				if _, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: del}, sqsbatch.SafeRequestBody); err == nil {
-					if done.Add(int64(len(del))) >= n {
-						cancel()
-					}
-				}
-			}
-		}()
+	rate, err := sqsceiling.Receive(context.Background(), c, url, pollers, n)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wg.Wait()
-	return n / time.Since(start).Seconds()
+	return rate
 }
 
 func node(b *testing.B, script string, args ...string) float64 {
@@ -127,11 +74,7 @@ func node(b *testing.B, script string, args ...string) float64 {
 	return rate
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
+func median(xs []float64) float64 { return sqsceiling.Median(xs) }
 
 // BenchmarkPeersProducer: raw SendMessageBatch loop (best of 32/64
 // concurrent), the sqsbatch Writer and npm sqs-producer (best of 1 and 32
