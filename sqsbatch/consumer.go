@@ -2,7 +2,10 @@ package sqsbatch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakekit/lakekit/internal/awserr"
 )
 
 // Consumer defaults and limits.
@@ -27,6 +32,14 @@ const (
 	// DefaultShutdownGrace is how long in-flight handlers may run on after
 	// Run's context ends before their own context is cancelled.
 	DefaultShutdownGrace = 30 * time.Second
+	// DefaultMaxReceiveFailures is how many ReceiveMessage calls in a row
+	// may fail with transient errors before Run gives up.
+	DefaultMaxReceiveFailures = 10
+	// receiveRetryBase and receiveRetryMax bound the full-jitter backoff
+	// after a failed receive: the n-th failure in a row waits a random time
+	// up to min(receiveRetryBase·2^(n-1), receiveRetryMax).
+	receiveRetryBase = 100 * time.Millisecond
+	receiveRetryMax  = 10 * time.Second
 	// deleteLinger is how long a partial delete batch waits for more.
 	deleteLinger = 2 * time.Millisecond
 	// ackTimeout bounds a delete or visibility call, which outlive Run's
@@ -80,9 +93,60 @@ type ConsumerOptions struct {
 	// Resolver, if set, replaces extended-client pointer bodies with the
 	// S3 objects they name before the handler runs.
 	Resolver *Resolver
+	// MaxReceiveFailures is how many ReceiveMessage calls in a row (over
+	// all pollers) may fail with transient errors (throttling, 5xx,
+	// connection faults, timeouts), each followed by a full-jitter backoff,
+	// before Run gives up with a *ReceiveError. Errors that retrying cannot
+	// fix end Run at the first. Default DefaultMaxReceiveFailures; negative:
+	// retry transient errors for ever.
+	MaxReceiveFailures int
 	// Logger receives warnings (never message bodies). Nil: silent.
 	Logger *slog.Logger
 }
+
+// ErrInvalidQueueURL is wrapped by the *ReceiveError Run returns for a
+// queue URL that is not an absolute http(s) URL naming a queue.
+var ErrInvalidQueueURL = errors.New("sqsbatch: invalid queue URL")
+
+// ReceiveError ends [Consumer.Run] when ReceiveMessage fails with an error
+// that retrying cannot fix (Permanent: a missing queue, denied access,
+// invalid credentials or signature, a disabled or inaccessible KMS key, an
+// invalid queue URL), or when MaxReceiveFailures calls in a row failed with
+// transient errors. It unwraps to the last SDK error, so errors.As finds
+// the SDK's own types (*types.QueueDoesNotExist, smithy.APIError).
+type ReceiveError struct {
+	QueueURL  string
+	Code      string // the AWS error code, "" when there is none (a connection fault)
+	Permanent bool   // retrying cannot fix it; Run stopped at the first
+	Failures  int    // failed calls in a row, including the last
+	Err       error
+}
+
+func (e *ReceiveError) Error() string {
+	if e.Permanent {
+		return fmt.Sprintf("sqsbatch: consumer of %s stopped: ReceiveMessage failed with an error retrying cannot fix (check the queue URL, region, credentials and permissions): %v", e.QueueURL, e.Err)
+	}
+	return fmt.Sprintf("sqsbatch: consumer of %s stopped: ReceiveMessage failed %d times in a row; last error: %v", e.QueueURL, e.Failures, e.Err)
+}
+
+func (e *ReceiveError) Unwrap() error { return e.Err }
+
+// DeleteError ends [Consumer.Run] when DeleteMessageBatch fails with an
+// error retrying cannot fix (say the role may receive but not delete):
+// every processed message would otherwise come back and be handled again,
+// for ever. Entries is how many acknowledgements that call carried.
+type DeleteError struct {
+	QueueURL string
+	Code     string
+	Entries  int
+	Err      error
+}
+
+func (e *DeleteError) Error() string {
+	return fmt.Sprintf("sqsbatch: consumer of %s stopped: DeleteMessageBatch of %d processed messages failed with an error retrying cannot fix (they will be delivered again): %v", e.QueueURL, e.Entries, e.Err)
+}
+
+func (e *DeleteError) Unwrap() error { return e.Err }
 
 // ConsumerStats is a snapshot of a Consumer's counters.
 type ConsumerStats struct {
@@ -114,6 +178,13 @@ type Consumer struct {
 	takeMu                                                                                            sync.Mutex // one poller at a time takes worker slots
 
 	receiveCalls, deleteCalls atomic.Int64
+	// receiveFailures counts failed receives in a row, over all pollers.
+	receiveFailures atomic.Int64
+
+	// stopRun ends Run with the first fatal error.
+	stopRun  context.CancelCauseFunc
+	fatalMu  sync.Mutex
+	fatalErr error
 }
 
 // NewConsumer returns a Consumer of queueURL that runs h.
@@ -142,6 +213,9 @@ func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(
 	}
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = DefaultShutdownGrace
+	}
+	if o.MaxReceiveFailures == 0 {
+		o.MaxReceiveFailures = DefaultMaxReceiveFailures
 	}
 	if o.MessageAttributeNames == nil {
 		o.MessageAttributeNames = []string{"All"}
@@ -175,13 +249,30 @@ func (c *Consumer) Stats() ConsumerStats {
 // started, lets running handlers finish (for up to ShutdownGrace), deletes
 // what they processed and returns nil. Run may be called once.
 //
+// Run also ends, shutting down the same way, when receiving cannot go on:
+// at once with a *ReceiveError (Permanent) for an invalid queue URL or an
+// error that retrying cannot fix (the queue does not exist, access denied,
+// bad credentials or signature, KMS key denied or disabled), or a
+// *DeleteError for such a failure of DeleteMessageBatch; after
+// MaxReceiveFailures transient failures in a row with a *ReceiveError.
+// Transient failures are retried with full-jitter backoff and counted in
+// Stats().ReceiveErrors; each is logged as a warning.
+//
 // A long poll open when ctx ends is abandoned; should SQS have picked
 // messages for it in that instant, they stay invisible until their
 // visibility timeout and are then delivered again (no loss).
 func (c *Consumer) Run(ctx context.Context) error {
+	if err := checkQueueURL(c.queueURL); err != nil {
+		return &ReceiveError{QueueURL: c.queueURL, Permanent: true, Failures: 1, Err: err}
+	}
 	// Work started before shutdown finishes with this context, which ends
 	// ShutdownGrace after ctx.
 	ackCtx := context.WithoutCancel(ctx)
+	// runCtx ends with ctx or at the first fatal error.
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	c.stopRun = stopRun
+	ctx = runCtx
 	hardCtx, hardCancel := context.WithCancel(ackCtx)
 	defer hardCancel()
 	stopGrace := context.AfterFunc(ctx, func() {
@@ -222,7 +313,55 @@ func (c *Consumer) Run(ctx context.Context) error {
 	workers.Wait()
 	close(acks)
 	deleters.Wait()
+	c.fatalMu.Lock()
+	defer c.fatalMu.Unlock()
+	return c.fatalErr
+}
+
+// abort ends Run with err, unless an earlier error did.
+func (c *Consumer) abort(err error) {
+	c.fatalMu.Lock()
+	if c.fatalErr == nil {
+		c.fatalErr = err
+		c.log.Error("sqsbatch: consumer stopping", "err", err)
+	}
+	c.fatalMu.Unlock()
+	c.stopRun(err)
+}
+
+// checkQueueURL refuses what cannot name a queue, so that Run fails at
+// once instead of sending every receive to nowhere.
+func checkQueueURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w %q: %v", ErrInvalidQueueURL, s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%w %q: want an http(s) URL such as https://sqs.us-east-1.amazonaws.com/123456789012/my-queue", ErrInvalidQueueURL, s)
+	case u.Host == "":
+		return fmt.Errorf("%w %q: no host", ErrInvalidQueueURL, s)
+	case strings.Trim(u.Path, "/") == "":
+		return fmt.Errorf("%w %q: no queue name in the path", ErrInvalidQueueURL, s)
+	}
 	return nil
+}
+
+// receiveFailed counts a failed receive and reports whether the poller may
+// retry (after backing off); if not, Run is being ended.
+func (c *Consumer) receiveFailed(ctx context.Context, err error) bool {
+	c.receiveErrors.Add(1)
+	n := int(c.receiveFailures.Add(1))
+	code := awserr.Code(err)
+	if awserr.Permanent(err) {
+		c.abort(&ReceiveError{QueueURL: c.queueURL, Code: code, Permanent: true, Failures: n, Err: err})
+		return false
+	}
+	if limit := c.opts.MaxReceiveFailures; limit > 0 && n >= limit {
+		c.abort(&ReceiveError{QueueURL: c.queueURL, Code: code, Failures: n, Err: err})
+		return false
+	}
+	c.log.Warn("sqsbatch: ReceiveMessage failed; retrying", "err", err, "code", code, "consecutive", n)
+	return sleepCtx(ctx, backoff(n, receiveRetryBase, receiveRetryMax)) == nil
 }
 
 func (c *Consumer) poll(ctx, ackCtx context.Context, slots chan struct{}, msgs chan<- []types.Message) {
@@ -234,7 +373,6 @@ func (c *Consumer) poll(ctx, ackCtx context.Context, slots chan struct{}, msgs c
 		MessageAttributeNames:       c.opts.MessageAttributeNames,
 		MessageSystemAttributeNames: c.opts.SystemAttributeNames,
 	}
-	failures := 0
 	for ctx.Err() == nil {
 		n, ok := c.takeSlots(ctx, slots)
 		if !ok {
@@ -255,13 +393,12 @@ func (c *Consumer) poll(ctx, ackCtx context.Context, slots chan struct{}, msgs c
 			if ctx.Err() != nil {
 				return
 			}
-			failures++
-			c.receiveErrors.Add(1)
-			c.log.Warn("sqsbatch: ReceiveMessage failed", "err", err, "consecutive", failures)
-			_ = sleepCtx(ctx, backoff(failures, 100*time.Millisecond, 10*time.Second))
+			if !c.receiveFailed(ctx, err) {
+				return
+			}
 			continue
 		}
-		failures = 0
+		c.receiveFailures.Store(0)
 		c.received.Add(int64(len(out.Messages)))
 		c.inflight.Add(int64(len(out.Messages)))
 		units := c.units(out.Messages)
@@ -496,6 +633,10 @@ func (c *Consumer) deleteBatch(ctx context.Context, receipts []*string) {
 	out, err := c.client.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: &c.queueURL, Entries: entries}, c.callOpts...)
 	if err != nil {
 		c.deleteErrors.Add(int64(len(receipts)))
+		if awserr.Permanent(err) {
+			c.abort(&DeleteError{QueueURL: c.queueURL, Code: awserr.Code(err), Entries: len(receipts), Err: err})
+			return
+		}
 		c.log.Warn("sqsbatch: DeleteMessageBatch failed; the messages will be delivered again", "entries", len(receipts), "err", err)
 		return
 	}

@@ -220,23 +220,6 @@ func TestConsumerDeletesDuplicateReceiptsInOneBatch(t *testing.T) {
 	}
 }
 
-// TestConsumerReceiveErrors: a queue that does not exist makes every
-// receive fail; the consumer counts the errors, backs off, and still stops
-// cleanly.
-func TestConsumerReceiveErrors(t *testing.T) {
-	c := awstest.SQS(t)
-	url := newQueue(t, c, "gone", nil)
-	if _, err := c.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: &url}); err != nil {
-		t.Fatal(err)
-	}
-	cons := sqsbatch.NewConsumer(c, url, func(context.Context, types.Message) error { return nil },
-		func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1; o.WaitTime = time.Second })
-	runConsumer(t, cons, func() bool { return cons.Stats().ReceiveErrors >= 3 })
-	if st := cons.Stats(); st.Received != 0 || st.InFlight != 0 {
-		t.Fatalf("stats %+v", st)
-	}
-}
-
 // TestConsumerFIFOKeepsGroupOrder: on a FIFO queue on fauxqs the messages of
 // a group are handled in order, one at a time, even with many workers and a
 // failure in the middle of a group. (fauxqs hands out one message per group

@@ -59,6 +59,16 @@
 // return [ErrLeaseLost] when a claim was taken over. Branch with errors.As /
 // errors.Is.
 //
+// [Consumer.Run] returns nil only after a shutdown its context asked for.
+// It stops by itself with a [*ReceiveError] when ReceiveMessage fails with
+// an error retrying cannot fix (Permanent: the queue does not exist, access
+// or the KMS key is denied, credentials or signature are invalid, the
+// queue URL is not one: [ErrInvalidQueueURL]) or fails MaxReceiveFailures
+// times in a row with transient errors (throttling, 5xx, connection
+// faults), which it retries with full-jitter backoff; and with a
+// [*DeleteError] when DeleteMessageBatch fails with an error retrying
+// cannot fix. Both unwrap to the SDK's error.
+//
 // A Lambda handler built by [LambdaHandler] never returns an error: failures
 // are reported per message.
 //
