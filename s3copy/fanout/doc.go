@@ -38,6 +38,12 @@
 // delivery is acknowledged and its failed objects counted in Status.Failed
 // and logged.
 //
+// Poll returns nil when its context ends (or after IdleExit empty
+// receives) and a *PollError when SQS calls cannot go on: at once for an
+// error retrying cannot fix (the queue does not exist, access or the KMS
+// key is denied, credentials are invalid), or after MaxFailures transient
+// failures in a row, which it retries with full-jitter backoff.
+//
 // # Concurrency
 //
 // A Fanout is safe for concurrent use: Lambda may run a handler on many

@@ -2,7 +2,9 @@ package fanout
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,7 +13,41 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakekit/lakekit/internal/awserr"
 )
+
+// DefaultPollMaxFailures is PollOptions.MaxFailures' default.
+const DefaultPollMaxFailures = 10
+
+// Poll's backoff after a failed call: the n-th failure in a row waits a
+// random time up to min(pollRetryBase·2^(n-1), pollRetryMax).
+const (
+	pollRetryBase = 100 * time.Millisecond
+	pollRetryMax  = 10 * time.Second
+)
+
+// PollError ends Poll: a ReceiveMessage or DeleteMessageBatch call failed
+// with an error retrying cannot fix (Permanent: a missing queue, denied
+// access or KMS key, bad credentials), or MaxFailures calls in a row failed
+// with transient errors. It unwraps to the SDK's error.
+type PollError struct {
+	QueueURL  string
+	Op        string // "ReceiveMessage" or "DeleteMessageBatch"
+	Code      string // AWS error code; "" for a connection fault
+	Permanent bool
+	Failures  int // failed calls in a row, including the last
+	Err       error
+}
+
+func (e *PollError) Error() string {
+	if e.Permanent {
+		return fmt.Sprintf("fanout: polling %s stopped: %s failed with an error retrying cannot fix (check the queue URL, region, credentials and permissions): %v", e.QueueURL, e.Op, e.Err)
+	}
+	return fmt.Sprintf("fanout: polling %s stopped: %d calls failed in a row; last, %s: %v", e.QueueURL, e.Failures, e.Op, e.Err)
+}
+
+func (e *PollError) Unwrap() error { return e.Err }
 
 // ReceiveAPI is what Poll calls on SQS.
 type ReceiveAPI interface {
@@ -33,6 +69,11 @@ type PollOptions struct {
 	// IdleExit, when > 0, makes Poll return nil after that many empty
 	// receives in a row (for local runs that end when the queue drains).
 	IdleExit int
+	// MaxFailures is how many SQS calls in a row may fail with transient
+	// errors (throttling, 5xx, connection faults), each followed by a
+	// full-jitter backoff, before Poll returns a *PollError. Default
+	// DefaultPollMaxFailures; negative: retry for ever.
+	MaxFailures int
 }
 
 // Poll does locally what a Lambda event source mapping with
@@ -40,8 +81,11 @@ type PollOptions struct {
 // them to h as an SQS event, and deletes the ones h did not report as
 // failed (none, if h returns an error): those become visible again after
 // the visibility timeout. It runs until ctx is done (returning nil) or
-// IdleExit empty receives. It lets the fan-out's handlers run on a
-// machine instead of Lambda, and drives them in tests and in the example.
+// IdleExit empty receives (nil), or until SQS calls cannot go on: a
+// *PollError at once for an error retrying cannot fix, or after
+// MaxFailures transient failures in a row. It lets the fan-out's handlers
+// run on a machine instead of Lambda, and drives them in tests and in the
+// example.
 //
 // Poll's requests carry an HTTP client wrapper that hides the request
 // body's WriteTo: with aws-sdk-go-v2 and a fast server a ReceiveMessage can
@@ -54,7 +98,30 @@ func Poll(ctx context.Context, client ReceiveAPI, queueURL string, h Handler, op
 	if opts.WaitTime <= 0 {
 		opts.WaitTime = time.Second
 	}
-	idle := 0
+	if opts.MaxFailures == 0 {
+		opts.MaxFailures = DefaultPollMaxFailures
+	}
+	idle, failures := 0, 0
+	// fail counts a failed call and returns the error that ends Poll, or
+	// nil after backing off.
+	fail := func(op string, err error) error {
+		failures++
+		pe := &PollError{QueueURL: queueURL, Op: op, Code: awserr.Code(err), Permanent: awserr.Permanent(err), Failures: failures, Err: err}
+		if pe.Permanent || (opts.MaxFailures > 0 && failures >= opts.MaxFailures) {
+			return pe
+		}
+		d := pollRetryBase << min(failures-1, 20)
+		if d <= 0 || d > pollRetryMax {
+			d = pollRetryMax
+		}
+		t := time.NewTimer(rand.N(d) + 1)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	for ctx.Err() == nil {
 		in := &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(queueURL),
@@ -70,8 +137,12 @@ func Poll(ctx context.Context, client ReceiveAPI, queueURL string, h Handler, op
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if perr := fail("ReceiveMessage", err); perr != nil {
+				return perr
+			}
+			continue
 		}
+		failures = 0
 		if len(out.Messages) == 0 {
 			idle++
 			if opts.IdleExit > 0 && idle >= opts.IdleExit {
@@ -105,8 +176,14 @@ func Poll(ctx context.Context, client ReceiveAPI, queueURL string, h Handler, op
 		}
 		if len(del) > 0 {
 			// A delete that fails leaves the messages to come back: at
-			// least once, never lost.
-			_, _ = client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: del}, hideWriteTo)
+			// least once, never lost. One that can never succeed ends Poll,
+			// or every message would be handled again and again.
+			_, err := client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(queueURL), Entries: del}, hideWriteTo)
+			if err != nil {
+				if perr := fail("DeleteMessageBatch", err); perr != nil {
+					return perr
+				}
+			}
 		}
 	}
 	return nil

@@ -270,9 +270,18 @@ func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3
 	}
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = fanout.Poll(pctx, sqsc, shardQ, f.HandleShards, fanout.PollOptions{}) })
+	// A poller that stops by itself (a missing queue, denied access, SQS
+	// unreachable) ends the run with its error instead of leaving it to
+	// wait for a Done that cannot come.
+	pollErrs := make(chan error, workers+1)
+	poll := func(q string, h fanout.Handler) {
+		if err := fanout.Poll(pctx, sqsc, q, h, fanout.PollOptions{}); err != nil {
+			pollErrs <- err
+		}
+	}
+	wg.Go(func() { poll(shardQ, f.HandleShards) })
 	for range workers {
-		wg.Go(func() { _ = fanout.Poll(pctx, sqsc, taskQ, f.HandleTasks, fanout.PollOptions{}) })
+		wg.Go(func() { poll(taskQ, f.HandleTasks) })
 	}
 	defer func() { stop(); wg.Wait() }()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -281,6 +290,8 @@ func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3
 		select {
 		case <-ctx.Done():
 			return FanoutResult{}, ctx.Err()
+		case err := <-pollErrs:
+			return FanoutResult{}, err
 		case <-tick.C:
 		}
 		st, err := f.Status(ctx, job.ID)
