@@ -15,6 +15,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/lakekit/lakekit/internal/awserr"
 )
 
 // ConsumerAPI is the Kinesis calls a Consumer makes.
@@ -35,7 +37,37 @@ const (
 	DefaultShardSyncInterval  = 30 * time.Second
 	DefaultConsumerRetryDelay = time.Second
 	DefaultConsumerMaxRetry   = 30 * time.Second
+	// DefaultConsumerMaxFailures is ConsumerOptions.MaxFailures' default.
+	DefaultConsumerMaxFailures = 10
 )
+
+// ConsumerError ends [Consumer.Run]: a call failed with an error retrying
+// cannot fix (Permanent: the stream does not exist, access or the KMS key
+// is denied, credentials are invalid, an argument is refused), or
+// MaxFailures attempts in a row failed, on one shard (ShardID set) or
+// while listing shards. It unwraps to the last error.
+type ConsumerError struct {
+	Stream    string // the stream's ARN or name
+	ShardID   string // "" while listing shards
+	Op        string // "ListShards", "GetShardIterator", "GetRecords", "handler", "checkpoint"
+	Code      string // the AWS error code; "" for a handler's or a connection error
+	Permanent bool
+	Failures  int // failures in a row, including the last
+	Err       error
+}
+
+func (e *ConsumerError) Error() string {
+	where := "stream " + e.Stream
+	if e.ShardID != "" {
+		where += " shard " + e.ShardID
+	}
+	if e.Permanent {
+		return fmt.Sprintf("kda: consumer of %s stopped: %s failed with an error retrying cannot fix (check the stream, region, credentials and permissions): %v", where, e.Op, e.Err)
+	}
+	return fmt.Sprintf("kda: consumer of %s stopped after %d failures in a row; last, %s: %v", where, e.Failures, e.Op, e.Err)
+}
+
+func (e *ConsumerError) Unwrap() error { return e.Err }
 
 // Checkpointer stores, per shard, the sequence number of the last record
 // processed. Implementations must be safe for concurrent use.
@@ -186,6 +218,13 @@ type ConsumerOptions struct {
 	RetryDelay time.Duration
 	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry.
 	MaxRetryDelay time.Duration
+	// MaxFailures is how many failures in a row on one shard (calls, the
+	// handler, checkpoints), or of the shard listing, Run retries before it
+	// ends with a *ConsumerError. Errors that retrying cannot fix
+	// (ResourceNotFoundException, access or KMS denied, bad credentials)
+	// end it at the first. Default DefaultConsumerMaxFailures; negative:
+	// retry for ever.
+	MaxFailures int
 	// StopAtEnd makes Run return once every shard is caught up (an empty
 	// GetRecords with MillisBehindLatest 0) or closed: for batch jobs,
 	// tests and local runners.
@@ -214,7 +253,7 @@ type Consumer struct {
 // NewConsumer returns a Consumer.
 func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
 	o := ConsumerOptions{Limit: DefaultGetRecordsLimit, PollInterval: DefaultPollInterval, ShardSyncInterval: DefaultShardSyncInterval,
-		RetryDelay: DefaultConsumerRetryDelay, MaxRetryDelay: DefaultConsumerMaxRetry}
+		RetryDelay: DefaultConsumerRetryDelay, MaxRetryDelay: DefaultConsumerMaxRetry, MaxFailures: DefaultConsumerMaxFailures}
 	for _, f := range optFns {
 		f(&o)
 	}
@@ -226,6 +265,9 @@ func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*Consu
 	}
 	if o.Checkpoints == nil {
 		o.Checkpoints = &MemoryCheckpoints{}
+	}
+	if o.MaxFailures == 0 {
+		o.MaxFailures = DefaultConsumerMaxFailures
 	}
 	return &Consumer{client: client, handler: handler, opts: o}, nil
 }
@@ -260,8 +302,11 @@ func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
 }
 
 // Run consumes until ctx is done (returning nil) or, with StopAtEnd, until
-// every shard is caught up. It returns an error only if shards cannot be
-// listed at start or a checkpoint cannot be read.
+// every shard is caught up (nil). It stops by itself with a
+// *ConsumerError when a call fails with an error retrying cannot fix, or
+// after MaxFailures failures in a row on a shard or of the shard listing
+// (each retried after a full-jitter backoff), and with ErrCheckpointBehind
+// when another consumer is further along on a shard.
 func (c *Consumer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -335,9 +380,30 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		return running, nil
 	}
-	if _, err := sync1(); err != nil {
-		return err
+	syncFailures := 0
+	// syncFailed counts a failed shard sync and returns the error that
+	// ends Run, or nil after backing off.
+	syncFailed := func(err error) error {
+		syncFailures++
+		if cerr := c.giveUp("", "ListShards", err, syncFailures); cerr != nil {
+			return cerr
+		}
+		c.retry(ctx, "ListShards", "", err, syncFailures)
+		return nil
 	}
+	for {
+		_, err := sync1()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if cerr := syncFailed(err); cerr != nil {
+			return cerr
+		}
+	}
+	syncFailures = 0
 	poll := c.opts.ShardSyncInterval
 	if c.opts.StopAtEnd && poll > 100*time.Millisecond {
 		poll = 100 * time.Millisecond
@@ -355,12 +421,22 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		running, err := sync1()
 		if err != nil {
-			c.retries.Add(1)
-			if c.opts.Logger != nil {
-				c.opts.Logger.Warn("kda: ListShards failed", "error", err)
+			if ctx.Err() != nil {
+				continue
+			}
+			if cerr := syncFailed(err); cerr != nil {
+				cancel()
+				wg.Wait()
+				mu.Lock()
+				defer mu.Unlock()
+				if fatal != nil {
+					return fatal
+				}
+				return cerr
 			}
 			continue
 		}
+		syncFailures = 0
 		if c.opts.StopAtEnd && running == 0 {
 			wg.Wait()
 			mu.Lock()
@@ -399,7 +475,13 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 		if iter == nil {
 			var err error
 			if iter, err = c.iterator(ctx, shardID, checkpoint); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
 				failures++
+				if cerr := c.giveUp(shardID, "GetShardIterator", err, failures); cerr != nil {
+					return cerr
+				}
 				c.retry(ctx, "GetShardIterator", shardID, err, failures)
 				continue
 			}
@@ -412,8 +494,14 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 		if err != nil {
 			// An expired iterator, throttling or a network error: start again
 			// from the checkpoint.
+			if ctx.Err() != nil {
+				return nil
+			}
 			iter = nil
 			failures++
+			if cerr := c.giveUp(shardID, "GetRecords", err, failures); cerr != nil {
+				return cerr
+			}
 			c.retry(ctx, "GetRecords", shardID, err, failures)
 			continue
 		}
@@ -426,8 +514,16 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 				}
 			}
 			if err := c.handler(ctx, shardID, recs); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
 				iter = nil
 				failures++
+				// A handler's error is the application's: never taken as
+				// permanent, but it counts towards MaxFailures.
+				if lim := c.opts.MaxFailures; lim > 0 && failures >= lim {
+					return &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: "handler", Failures: failures, Err: err}
+				}
 				c.retry(ctx, "handler", shardID, err, failures)
 				continue
 			}
@@ -439,6 +535,9 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 					return err // another consumer is ahead on this shard
 				}
 				failures++
+				if cerr := c.giveUp(shardID, "checkpoint", err, failures); cerr != nil {
+					return cerr
+				}
 				c.retry(ctx, "checkpoint", shardID, err, failures)
 			} else {
 				failures = 0
@@ -469,6 +568,27 @@ func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error
 		c.checkpoints.Add(1)
 	}
 	return err
+}
+
+func (c *Consumer) streamID() string {
+	if c.opts.StreamARN != "" {
+		return c.opts.StreamARN
+	}
+	return c.opts.StreamName
+}
+
+// giveUp returns the *ConsumerError that ends Run after err, the
+// failures-th in a row, or nil when it is to be retried.
+func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
+	permanent := awserr.Permanent(err)
+	if !permanent && (c.opts.MaxFailures < 0 || failures < c.opts.MaxFailures) {
+		return nil
+	}
+	cerr := &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: op, Code: awserr.Code(err), Permanent: permanent, Failures: failures, Err: err}
+	if c.opts.Logger != nil {
+		c.opts.Logger.Error("kda: consumer stopping", "error", cerr)
+	}
+	return cerr
 }
 
 // retry counts and logs a failure, then backs off: failures is how many

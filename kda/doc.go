@@ -89,6 +89,12 @@
 // whole, as one raw user record, so it reaches the application (the SQL
 // engine's error_stream) rather than blocking its shard.
 //
+// Consumer.Run stops by itself with a *ConsumerError when a call fails
+// with an error retrying cannot fix (ResourceNotFoundException, access or
+// KMS key denied, bad credentials) or after MaxFailures failures in a row
+// on a shard or of the shard listing; it returns nil only when its context
+// ends or, with StopAtEnd, every shard is caught up.
+//
 // # Concurrency
 //
 // Engine, App, Delivery, Producer and the Checkpointers are safe for
