@@ -10,15 +10,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/lakekit/lakekit/internal/awserr"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
@@ -129,6 +132,11 @@ type EventSourceMapping struct {
 	Handler  func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 	Pollers  int   // concurrent invocations; default 4
 	Timeout  int32 // visibility timeout in seconds; default 30
+	// MaxFailures is how many SQS calls in a row a poller retries after
+	// transient errors (full-jitter backoff) before Run ends with a
+	// *PollError; errors retrying cannot fix end it at once. Default 10;
+	// negative: for ever.
+	MaxFailures int
 
 	Invokes, Messages, Failures atomic.Int64
 }
@@ -139,8 +147,29 @@ type EventSourceAPI interface {
 	sqsbatch.DeleteMessageBatchAPI
 }
 
-// Run polls until ctx ends.
+// PollError ends EventSourceMapping.Run: an SQS call failed with an error
+// retrying cannot fix (Permanent), or MaxFailures calls in a row failed.
+type PollError struct {
+	QueueURL, Op, Code string
+	Permanent          bool
+	Failures           int
+	Err                error
+}
+
+func (e *PollError) Error() string {
+	if e.Permanent {
+		return fmt.Sprintf("dedup: event source mapping on %s stopped: %s failed with an error retrying cannot fix: %v", e.QueueURL, e.Op, e.Err)
+	}
+	return fmt.Sprintf("dedup: event source mapping on %s stopped after %d failed calls in a row; last, %s: %v", e.QueueURL, e.Failures, e.Op, e.Err)
+}
+
+func (e *PollError) Unwrap() error { return e.Err }
+
+// Run polls until ctx ends (nil) or a poller cannot go on (*PollError); the
+// first poller to stop with an error stops the others.
 func (e *EventSourceMapping) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	pollers := e.Pollers
 	if pollers <= 0 {
 		pollers = 4
@@ -157,12 +186,33 @@ func (e *EventSourceMapping) Run(ctx context.Context) error {
 	for range pollers {
 		if err := <-errc; err != nil && first == nil {
 			first = err
+			cancel()
 		}
 	}
 	return first
 }
 
 func (e *EventSourceMapping) poll(ctx context.Context, timeout int32) error {
+	limit := e.MaxFailures
+	if limit == 0 {
+		limit = 10
+	}
+	failures := 0
+	fail := func(op string, err error) error {
+		failures++
+		pe := &PollError{QueueURL: e.QueueURL, Op: op, Code: awserr.Code(err), Permanent: awserr.Permanent(err), Failures: failures, Err: err}
+		if pe.Permanent || (limit > 0 && failures >= limit) {
+			return pe
+		}
+		d := min(100*time.Millisecond<<min(failures-1, 20), 10*time.Second)
+		t := time.NewTimer(rand.N(d) + 1)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	for ctx.Err() == nil {
 		out, err := e.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: &e.QueueURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: timeout,
@@ -173,8 +223,12 @@ func (e *EventSourceMapping) poll(ctx context.Context, timeout int32) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if perr := fail("ReceiveMessage", err); perr != nil {
+				return perr
+			}
+			continue
 		}
+		failures = 0
 		if len(out.Messages) == 0 {
 			continue
 		}
@@ -211,8 +265,12 @@ func (e *EventSourceMapping) poll(ctx context.Context, timeout int32) error {
 			}
 		}
 		if len(del) > 0 {
+			// A failed delete leaves the messages to come back (the
+			// idempotency layer suppresses the second effect).
 			if _, err := e.Client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: &e.QueueURL, Entries: del}, sqsbatch.SafeRequestBody); err != nil {
-				return err
+				if perr := fail("DeleteMessageBatch", err); perr != nil {
+					return perr
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -179,6 +180,15 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 			cancel()
 			<-done
 			return fig, ctx.Err()
+		}
+		select {
+		case err := <-done: // the mapping stopped by itself
+			cancel()
+			if err == nil {
+				err = errors.New("dedup: event source mapping stopped before the queue drained")
+			}
+			return fig, err
+		default:
 		}
 		if int(esm.Messages.Load()-esm.Failures.Load()) >= fig.RowsWritten {
 			n, err := depth(ctx, l.SQS, aws.ToString(q.QueueUrl))
