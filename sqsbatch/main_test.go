@@ -3,6 +3,7 @@ package sqsbatch_test
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,12 @@ import (
 	"github.com/lakekit/lakekit/internal/awstest"
 )
 
-func TestMain(m *testing.M) { awstest.Main(m) }
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(crashChildEnv); spec != "" {
+		os.Exit(crashChild(spec))
+	}
+	awstest.Main(m)
+}
 
 // newQueue creates a queue on fauxqs with the given attributes and returns
 // its URL.
