@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lakekit/lakekit/internal/awserr"
 )
 
 // PutObjectAPI is the S3 call a Delivery makes.
@@ -78,10 +80,19 @@ type DeliveryOptions struct {
 	// OnObject, when set, is called synchronously after each object is
 	// written, with its key and record count.
 	OnObject func(key string, records int)
+	// MaxTickFailures is how many of Run's ticks in a row may fail to
+	// write (the records stay buffered for the next) before Run ends with
+	// the last error; an error retrying cannot fix (NoSuchBucket, access
+	// denied) ends it at the first. Default DefaultMaxTickFailures;
+	// negative: retry for ever.
+	MaxTickFailures int
 	// Logger gets a warning per week-based prefix field and a debug line per
 	// object (key and size, never data). Default nil: silent.
 	Logger *slog.Logger
 }
+
+// DefaultMaxTickFailures is DeliveryOptions.MaxTickFailures' default.
+const DefaultMaxTickFailures = 10
 
 // DeliveryStats is a snapshot of a Delivery's counters.
 type DeliveryStats struct {
@@ -125,6 +136,9 @@ func NewDelivery(client PutObjectAPI, bucket, streamName string, optFns ...func(
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.MaxTickFailures == 0 {
+		o.MaxTickFailures = DefaultMaxTickFailures
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -236,10 +250,16 @@ func (d *Delivery) Tick(ctx context.Context) error {
 }
 
 // Run calls Tick every interval until ctx is done, then Flushes with a
-// fresh 30-second context. It returns the final Flush's error.
+// fresh 30-second context. It returns the final Flush's error. It ends
+// early with the Tick's *DeliveryError when a write fails with an error
+// retrying cannot fix (the bucket does not exist, access denied), or after
+// MaxTickFailures failing ticks in a row: the records stay buffered (Flush
+// may be tried again), but a destination that cannot be written no longer
+// goes unnoticed while they pile up.
 func (d *Delivery) Run(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -247,8 +267,20 @@ func (d *Delivery) Run(ctx context.Context, interval time.Duration) error {
 			defer cancel()
 			return d.Flush(fctx)
 		case <-t.C:
-			if err := d.Tick(ctx); err != nil && d.opts.Logger != nil {
-				d.opts.Logger.Warn("kda: delivery tick", "stream", d.stream, "error", err)
+			err := d.Tick(ctx)
+			if err == nil {
+				failures = 0
+				continue
+			}
+			if ctx.Err() != nil {
+				continue
+			}
+			failures++
+			if awserr.Permanent(err) || (d.opts.MaxTickFailures > 0 && failures >= d.opts.MaxTickFailures) {
+				return err
+			}
+			if d.opts.Logger != nil {
+				d.opts.Logger.Warn("kda: delivery tick", "stream", d.stream, "error", err, "failures", failures)
 			}
 		}
 	}

@@ -286,3 +286,27 @@ func TestDeliveryRunFlushesOnCancel(t *testing.T) {
 		t.Fatalf("objects %v", objs)
 	}
 }
+
+// TestDeliveryRunStopsOnMissingBucket: a destination bucket that does not
+// exist ends Run at the first tick with the *DeliveryError (the old Run
+// logged, when it had a logger, and kept the records piling up for ever).
+// The 30 s bound only detects a hang.
+func TestDeliveryRunStopsOnMissingBucket(t *testing.T) {
+	c := awstest.S3(t)
+	d, err := NewDelivery(c, newBucket(t, c)+"-typo", "s", func(o *DeliveryOptions) { o.BufferInterval = 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = d.Put(ctx, []byte(`{"a":1}`), time.Time{})
+	err = d.Run(ctx, 10*time.Millisecond)
+	if ctx.Err() != nil {
+		t.Fatalf("Run did not stop by itself: %v", err)
+	}
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.Records != 1 {
+		t.Fatalf("Run = %v, want a *DeliveryError", err)
+	}
+	t.Logf("error: %v", err)
+}
