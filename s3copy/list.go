@@ -2,6 +2,7 @@ package s3copy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -254,6 +255,9 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 }
 
 func (r *run) send(ctx context.Context, t task) error {
+	if r.stop.Load() != nil {
+		return errStopped
+	}
 	select {
 	case r.tasks <- t:
 		return nil
@@ -331,6 +335,9 @@ func (r *run) deleteBatch(ctx context.Context, keys []string) {
 		}, noRetry)
 		return err
 	})
+	if errors.Is(err, errStopped) {
+		return // not attempted
+	}
 	failed := map[string]error{}
 	if err != nil {
 		for _, k := range keys {
