@@ -458,33 +458,6 @@ func (r *run) mapKey(srcKey string) (string, error) {
 	return dstKey, nil
 }
 
-// CheckKey reports whether key is a safe object key under prefix: it must
-// start with prefix, be at most MaxKeyLength bytes, and its part below the
-// prefix must be non-empty, not start with "/" and hold no "." or ".."
-// path segments (which tools that map keys to paths would resolve outside
-// the prefix). It returns nil, ErrKeyEscapes or ErrKeyTooLong.
-func CheckKey(prefix, key string) error {
-	rel, ok := strings.CutPrefix(key, prefix)
-	if !ok {
-		return fmt.Errorf("%w: %q is not under %q", ErrKeyEscapes, key, prefix)
-	}
-	if len(key) > MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", ErrKeyTooLong, len(key))
-	}
-	if rel == "" || rel[0] == '/' {
-		return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
-	}
-	// Segments are checked in the whole key below the prefix, and the
-	// segment the prefix may end inside is checked whole.
-	start := strings.LastIndexByte(prefix, '/') + 1
-	for seg := range strings.SplitSeq(key[start:], "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
-		}
-	}
-	return nil
-}
-
 // do sends one request with the shared backoff and per-request retries.
 // count is the request counter of the operation. Once the run has stopped
 // it sends nothing and returns errStopped.
