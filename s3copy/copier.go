@@ -181,6 +181,9 @@ type run struct {
 	failMu sync.Mutex
 	failed []ObjectResult
 
+	manifestFails atomic.Int64 // failed Manifest.Record calls
+	manifestErr   error        // the first, under failMu
+
 	streak atomic.Int64              // objects failed in a row
 	stop   atomic.Pointer[StopError] // set once: the run stops
 }
@@ -324,6 +327,12 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 			err = errors.Join(err, fmt.Errorf("s3copy: flush manifest: %w", ferr))
 		}
 		fcancel()
+		if n := r.manifestFails.Load(); n > 0 {
+			r.failMu.Lock()
+			merr := r.manifestErr
+			r.failMu.Unlock()
+			err = errors.Join(err, fmt.Errorf("s3copy: manifest: %d record(s) failed (a rerun copies those objects again); first: %w", n, merr))
+		}
 	}
 	if st := r.stop.Load(); st != nil {
 		if err == nil {
@@ -358,8 +367,16 @@ func (r *run) result(ctx context.Context, err error) (Result, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err == nil && len(res.Failed) > 0 {
-		err = &CopyError{Failed: int64(len(res.Failed)), First: res.Failed[0].Err}
+	// Failed objects make a *CopyError even when the run also ended with
+	// another error (a listing failure, ctx's end, a manifest failure); a
+	// StopError already says they failed.
+	if len(res.Failed) > 0 && r.stop.Load() == nil {
+		ce := &CopyError{Failed: int64(len(res.Failed)), First: res.Failed[0].Err}
+		if err == nil {
+			err = ce
+		} else {
+			err = errors.Join(err, ce)
+		}
 	}
 	return res, err
 }

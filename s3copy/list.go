@@ -266,11 +266,28 @@ func (r *run) send(ctx context.Context, t task) error {
 	}
 }
 
+// record records a completed object in the manifest. A failure is logged
+// once per run (each later Record would likely fail alike), counted, and
+// makes the run's error non-nil: the copies stand, but a rerun would copy
+// them again.
+func (r *run) record(m Manifest, o Object) {
+	err := m.Record(o.Key, o.ETag, o.Size)
+	if err == nil {
+		return
+	}
+	if r.manifestFails.Add(1) == 1 {
+		r.failMu.Lock()
+		r.manifestErr = err
+		r.failMu.Unlock()
+		r.o.Logger.Warn("s3copy: manifest record failed; a rerun will copy again what this run does not record", "err", err)
+	}
+}
+
 func (r *run) skip(o Object, dstKey string) {
-	if m := r.o.Manifest; m != nil && !r.o.DryRun {
-		if err := m.Record(o.Key, o.ETag, o.Size); err != nil {
-			r.o.Logger.Warn("s3copy: manifest record", "err", err)
-		}
+	// An object the manifest holds already is not recorded again (a sync
+	// run would otherwise append every unchanged object each time).
+	if m := r.o.Manifest; m != nil && !r.o.DryRun && !m.Completed(o.Key, o.ETag, o.Size) {
+		r.record(m, o)
 	}
 	r.report(ObjectResult{SrcKey: o.Key, DstKey: dstKey, Size: o.Size, Action: ActionSkipped})
 }

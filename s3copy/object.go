@@ -98,9 +98,7 @@ func (r *run) copyOne(ctx context.Context, t task) {
 		}
 	}
 	if m != nil {
-		if err := m.Record(t.src.Key, t.src.ETag, t.src.Size); err != nil {
-			r.o.Logger.Warn("s3copy: manifest record", "err", err)
-		}
+		r.record(m, t.src)
 	}
 	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionCopied, Multipart: multipart, Attempts: attempts})
 }
