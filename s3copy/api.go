@@ -423,6 +423,11 @@ var (
 	// ErrOverlap: source and destination trees overlap (a copy would list
 	// its own output).
 	ErrOverlap = errors.New("s3copy: source and destination trees overlap")
+	// ErrListing: a listing answer the copier cannot go on from (a
+	// truncated page with no continuation token, or the same token
+	// returned again), which would otherwise end the listing early in
+	// silence or repeat it forever.
+	ErrListing = errors.New("s3copy: listing cannot go on")
 	// ErrDeleteNeedsPrefixMap: DeleteRemoved with a custom KeyMap.
 	ErrDeleteNeedsPrefixMap = errors.New("s3copy: DeleteRemoved needs the default prefix key mapping")
 )

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -361,4 +362,91 @@ func seedFlat(t *testing.T, c *s3.Client, bucket, prefix string, n int) {
 		})
 	}
 	wg.Wait()
+}
+
+// brokenListing answers every ListObjectsV2 of the source bucket with one
+// object and a truncated page: with token "" (no token) or the same token
+// every time.
+func brokenListing(srcBucket, token string) func(op string, w http.ResponseWriter, r *http.Request) bool {
+	return func(op string, w http.ResponseWriter, r *http.Request) bool {
+		if op != "ListObjectsV2" || !strings.HasPrefix(r.URL.Path, "/"+srcBucket) {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		next := ""
+		if token != "" {
+			next = "<NextContinuationToken>" + token + "</NextContinuationToken>"
+		}
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>%s</Name><Prefix>%s</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>%s<Contents><Key>raw/a</Key><Size>1</Size><ETag>"0cc175b9c0f1b6a831c399e269772661"</ETag><LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>`,
+			srcBucket, r.URL.Query().Get("prefix"), next)
+		return true
+	}
+}
+
+// TestBrokenListingFails: a truncated listing page with no continuation
+// token used to end the listing in silence (objects after it were never
+// copied, and the run reported success); the same token returned again
+// made the copier list (and copy) forever. Both are now ErrListing.
+func TestBrokenListingFails(t *testing.T) {
+	for _, token := range []string{"", "same-token"} {
+		t.Run("token="+token, func(t *testing.T) {
+			var sb string
+			c, oc := countedS3(t, func(op string, w http.ResponseWriter, r *http.Request) bool {
+				return brokenListing(sb, token)(op, w, r)
+			})
+			sb = mkBucket(t, c, "src")
+			db := mkBucket(t, c, "dst")
+			put(t, c, sb, "raw/a", []byte("a"), nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bounds the old endless loop
+			defer cancel()
+			_, err := s3copy.New(c, func(o *s3copy.Options) { o.ShardDepth = -1 }).Copy(ctx,
+				s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
+			if !errors.Is(err, s3copy.ErrListing) {
+				t.Fatalf("err = %v after %d list requests, want ErrListing", err, oc.count("ListObjectsV2"))
+			}
+			t.Logf("error: %v", err)
+			if n := oc.count("ListObjectsV2"); n > 2 {
+				t.Errorf("%d list requests", n)
+			}
+		})
+	}
+}
+
+// TestCopyReturnsWhenCtxEnds: the server holds every CopyObject for 5 s;
+// a Copy whose ctx ends after 50 ms returns within a second with the
+// context's error, its manifest flushed.
+func TestCopyReturnsWhenCtxEnds(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	c, _ := countedS3(t, func(op string, w http.ResponseWriter, r *http.Request) bool {
+		if op != "CopyObject" {
+			return false
+		}
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		case <-release:
+		}
+		s3Error(w, r, http.StatusServiceUnavailable, "SlowDown")
+		return true
+	})
+	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
+	seedFlat(t, c, sb, "raw/", 200)
+	m, err := s3copy.OpenFileManifest(t.TempDir() + "/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = 16; o.Manifest = m }).Copy(ctx,
+		s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if took > time.Second+50*time.Millisecond {
+		t.Fatalf("Copy returned %s after its ctx ended", took-50*time.Millisecond)
+	}
 }

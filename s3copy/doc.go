@@ -74,7 +74,12 @@
 //     destination objects with no source (DeleteObjects, 1,000 keys per
 //     request), DryRun reports what would happen and writes nothing.
 //   - Manifest records completed objects; a killed run started again with
-//     the same manifest skips them.
+//     the same manifest skips them. FileManifest writes whole lines every
+//     256 records or 1 s, fsyncs on Flush, and drops only a torn last line
+//     on open (see FileManifest for what a kill or a crash can lose: only
+//     records, never copies); a manifest with any other bad line is a
+//     *ManifestError. Opening a manifest reads outside input: it is
+//     bounded per line and fuzzed (FuzzReadManifest).
 //   - Stats counts objects, bytes, requests by operation, retries and
 //     throttles, live (Copier.Stats, Options.Progress) and per run
 //     (Result.Stats).
@@ -139,7 +144,8 @@
 // # Errors
 //
 // Copy returns an error when the run could not complete (a listing failed,
-// ctx was cancelled, bad locations: ErrOverlap, ErrDeleteNeedsPrefixMap), when
+// ErrListing among others, ctx was cancelled, bad locations: ErrOverlap,
+// ErrDeleteNeedsPrefixMap), when
 // a bucket failed its check (*BucketError: which bucket, source or
 // destination, the expected owner, the HTTP status and S3 code), when the
 // run stopped early because going on could only fail (*StopError: an error

@@ -144,10 +144,20 @@ func (p *pager) fetch(ctx context.Context) error {
 	if p.source {
 		p.r.n.listed.Add(int64(len(contents)))
 	}
-	if aws.ToBool(out.IsTruncated) && aws.ToString(out.NextContinuationToken) != "" {
-		p.in.ContinuationToken = out.NextContinuationToken
-	} else {
+	next := aws.ToString(out.NextContinuationToken)
+	switch {
+	case !aws.ToBool(out.IsTruncated):
 		p.done = true
+	case next == "":
+		// Stopping here would skip the rest of the listing in silence.
+		return fmt.Errorf("s3copy: list s3://%s/%s: %w: truncated page with no continuation token",
+			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing)
+	case next == aws.ToString(p.in.ContinuationToken):
+		// The same page again, forever: a server bug, not progress.
+		return fmt.Errorf("s3copy: list s3://%s/%s: %w: continuation token %q returned again",
+			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing, next)
+	default:
+		p.in.ContinuationToken = out.NextContinuationToken
 	}
 	return nil
 }
