@@ -41,18 +41,28 @@ const (
 	DefaultMinBackoff         = 10 * time.Millisecond
 	DefaultMaxBackoff         = 5 * time.Second
 	DefaultProgressInterval   = time.Second
+	// DefaultMaxConsecutiveFailures is how many objects in a row may fail
+	// before a run stops (Options.MaxConsecutiveFailures).
+	DefaultMaxConsecutiveFailures = 100
 )
 
 // API is the set of S3 operations the copier calls, with the SDK's own
 // signatures: pass an *s3.Client. Each operation is also declared on its own
 // (ListAPI, CopyAPI, …) for callers that wrap only some of them.
 type API interface {
+	BucketAPI
 	ListAPI
 	CopyAPI
 	HeadAPI
 	TaggingAPI
 	MultipartAPI
 	DeleteAPI
+}
+
+// BucketAPI checks that a bucket exists and is the expected account's
+// before a run sends anything else.
+type BucketAPI interface {
+	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, optFns ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 }
 
 // ListAPI lists a bucket.
@@ -242,9 +252,31 @@ type Options struct {
 	ACL                  types.ObjectCannedACL      // "" sends none
 
 	// ExpectedBucketOwner is the account expected to own the destination
-	// bucket, ExpectedSourceBucketOwner the source's; "" sends none.
+	// bucket, ExpectedSourceBucketOwner the source's; "" sends none. They
+	// are sent on every request that takes them (HeadBucket, listings,
+	// copies, heads, tagging, multipart and delete requests).
 	ExpectedBucketOwner       string
 	ExpectedSourceBucketOwner string
+
+	// SkipBucketCheck turns off the HeadBucket of both buckets that every
+	// Copy and CopyObjects call sends before anything else (with the
+	// expected owners). The check turns a missing, mistyped or foreign
+	// bucket into one *BucketError instead of a failed request per
+	// object; it needs s3:ListBucket on both buckets, which a role that
+	// may only s3:PutObject into the destination lacks: such a role sets
+	// this. Default false (check).
+	SkipBucketCheck bool
+	// MaxConsecutiveFailures stops a run with a *StopError once that many
+	// objects in a row have failed (after their retries) with no object
+	// copied or skipped in between: a run whose every copy is refused
+	// (AccessDenied on the whole destination, a KMS key the role may not
+	// use) ends after about MaxConsecutiveFailures + Concurrency requests
+	// instead of one doomed request per object. Errors that no object can
+	// escape (NoSuchBucket, InvalidAccessKeyId, SignatureDoesNotMatch,
+	// ExpiredToken, …: see StopError) stop the run at the first one.
+	// Failures of key mapping (no request sent) do not count. Default
+	// DefaultMaxConsecutiveFailures (100); a negative value never stops.
+	MaxConsecutiveFailures int
 
 	// Verify checks every copy after it is written with a HeadObject on the
 	// destination (size, and ETag where comparable). Without it,
@@ -272,7 +304,10 @@ type Options struct {
 	OnObject func(ObjectResult)
 	// Progress, if set, is called every ProgressInterval (default 1 s)
 	// with a Stats snapshot of the run, and once at the end, from one
-	// goroutine.
+	// goroutine. It is not called while nothing has been listed or done
+	// yet, and a run that fails before any object has an outcome (a
+	// missing bucket, a failed first listing) does not call it at all: a
+	// snapshot of zeros would read as "done, nothing to copy".
 	Progress         func(Stats)
 	ProgressInterval time.Duration
 
@@ -327,14 +362,15 @@ type Result struct {
 	Failed []ObjectResult
 }
 
-// Requests counts requests by operation.
+// Requests counts requests by operation. Bucket counts HeadBucket, Head
+// HeadObject.
 type Requests struct {
-	List, Copy, Head, Tagging, CreateMultipart, UploadPartCopy, Complete, Abort, Delete int64
+	Bucket, List, Copy, Head, Tagging, CreateMultipart, UploadPartCopy, Complete, Abort, Delete int64
 }
 
 // Total returns the sum over operations.
 func (r Requests) Total() int64 {
-	return r.List + r.Copy + r.Head + r.Tagging + r.CreateMultipart + r.UploadPartCopy + r.Complete + r.Abort + r.Delete
+	return r.Bucket + r.List + r.Copy + r.Head + r.Tagging + r.CreateMultipart + r.UploadPartCopy + r.Complete + r.Abort + r.Delete
 }
 
 // Stats is a snapshot of a run's counters.
@@ -387,6 +423,11 @@ var (
 	// ErrOverlap: source and destination trees overlap (a copy would list
 	// its own output).
 	ErrOverlap = errors.New("s3copy: source and destination trees overlap")
+	// ErrListing: a listing answer the copier cannot go on from (a
+	// truncated page with no continuation token, or the same token
+	// returned again), which would otherwise end the listing early in
+	// silence or repeat it forever.
+	ErrListing = errors.New("s3copy: listing cannot go on")
 	// ErrDeleteNeedsPrefixMap: DeleteRemoved with a custom KeyMap.
 	ErrDeleteNeedsPrefixMap = errors.New("s3copy: DeleteRemoved needs the default prefix key mapping")
 )
@@ -418,3 +459,41 @@ func (e *CopyError) Error() string {
 }
 
 func (e *CopyError) Unwrap() error { return e.First }
+
+// StopError is returned by Copy and CopyObjects when the run stopped
+// early because going on could only fail: an error no object can escape
+// (Code is one of NoSuchBucket, InvalidAccessKeyId, SignatureDoesNotMatch,
+// ExpiredToken, InvalidToken, TokenRefreshRequired, AccountProblem,
+// AllAccessDisabled, InvalidBucketName, PermanentRedirect,
+// AuthorizationHeaderMalformed, NotSignedUp), or
+// Options.MaxConsecutiveFailures objects in a row failed. Objects already
+// finished have their outcome in Result (Failed lists the failures); the
+// listed objects not yet started were not attempted and have none, and
+// the listing was cut short. A Manifest still holds every completed
+// object, so a run started again after the cause is fixed resumes.
+type StopError struct {
+	// Consecutive is the number of objects that had failed in a row.
+	Consecutive int
+	// Code is the S3 error code of the failure that stopped the run
+	// ("AccessDenied", "NoSuchBucket"), "" when it had none (a
+	// connection failure, an ErrVerify).
+	Code string
+	// Fatal is true when Code alone stopped the run (no object can
+	// escape it), false when the run of consecutive failures did.
+	Fatal bool
+	// Err is the failure that stopped the run: an *ObjectError.
+	Err error
+}
+
+func (e *StopError) Error() string {
+	code := e.Code
+	if code == "" {
+		code = "no error code"
+	}
+	if e.Fatal {
+		return fmt.Sprintf("s3copy: run stopped: %s fails every object; last: %v", code, e.Err)
+	}
+	return fmt.Sprintf("s3copy: run stopped after %d objects in a row failed (last %s); last: %v", e.Consecutive, code, e.Err)
+}
+
+func (e *StopError) Unwrap() error { return e.Err }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -75,6 +76,9 @@ func New(client API, optFns ...func(*Options)) *Copier {
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = DefaultProgressInterval
 	}
+	if o.MaxConsecutiveFailures == 0 {
+		o.MaxConsecutiveFailures = DefaultMaxConsecutiveFailures
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -104,17 +108,17 @@ func (c *Copier) Stats() Stats {
 
 // counters are a run's live statistics.
 type counters struct {
-	listed, copied, skipped, dryRun, deleted, failed, bytes       atomic.Int64
-	list, copy, head, tagging, create, part, complete, abort, del atomic.Int64
-	retries, throttles, faults                                    atomic.Int64
-	elapsed                                                       atomic.Int64
+	listed, copied, skipped, dryRun, deleted, failed, bytes               atomic.Int64
+	bucket, list, copy, head, tagging, create, part, complete, abort, del atomic.Int64
+	retries, throttles, faults                                            atomic.Int64
+	elapsed                                                               atomic.Int64
 }
 
 func (c *counters) add(o *counters) {
 	pairs := [][2]*atomic.Int64{
 		{&c.listed, &o.listed}, {&c.copied, &o.copied}, {&c.skipped, &o.skipped}, {&c.dryRun, &o.dryRun},
 		{&c.deleted, &o.deleted}, {&c.failed, &o.failed}, {&c.bytes, &o.bytes},
-		{&c.list, &o.list}, {&c.copy, &o.copy}, {&c.head, &o.head}, {&c.tagging, &o.tagging},
+		{&c.bucket, &o.bucket}, {&c.list, &o.list}, {&c.copy, &o.copy}, {&c.head, &o.head}, {&c.tagging, &o.tagging},
 		{&c.create, &o.create}, {&c.part, &o.part}, {&c.complete, &o.complete}, {&c.abort, &o.abort},
 		{&c.del, &o.del}, {&c.retries, &o.retries}, {&c.throttles, &o.throttles}, {&c.faults, &o.faults},
 		{&c.elapsed, &o.elapsed},
@@ -129,7 +133,7 @@ func (c *counters) snapshot() Stats {
 		Listed: c.listed.Load(), Copied: c.copied.Load(), Skipped: c.skipped.Load(), DryRun: c.dryRun.Load(),
 		Deleted: c.deleted.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load(),
 		Requests: Requests{
-			List: c.list.Load(), Copy: c.copy.Load(), Head: c.head.Load(), Tagging: c.tagging.Load(),
+			Bucket: c.bucket.Load(), List: c.list.Load(), Copy: c.copy.Load(), Head: c.head.Load(), Tagging: c.tagging.Load(),
 			CreateMultipart: c.create.Load(), UploadPartCopy: c.part.Load(), Complete: c.complete.Load(),
 			Abort: c.abort.Load(), Delete: c.del.Load(),
 		},
@@ -176,28 +180,45 @@ type run struct {
 
 	failMu sync.Mutex
 	failed []ObjectResult
+
+	manifestFails atomic.Int64 // failed Manifest.Record calls
+	manifestErr   error        // the first, under failMu
+
+	streak atomic.Int64              // objects failed in a row
+	stop   atomic.Pointer[StopError] // set once: the run stops
 }
 
+// errStopped is what requests and sends get once the run has stopped; the
+// objects it hits were not attempted and get no outcome.
+var errStopped = errors.New("s3copy: run stopped")
+
 // Copy copies every object under src to dst, mapping keys with
-// Options.KeyMap. It returns when every listed object has an outcome, or
-// when ctx is done. Objects that fail are listed in Result.Failed and make
-// the error a *CopyError; the run goes on past them. A listing failure ends
-// the run early with that error.
+// Options.KeyMap. It first checks both buckets (HeadBucket: a missing or
+// foreign bucket is a *BucketError before anything else is sent). It
+// returns when every listed object has an outcome, or when ctx is done.
+// Objects that fail are listed in Result.Failed and make the error a
+// *CopyError; the run goes on past them, unless going on can only fail:
+// then it stops with a *StopError (see Options.MaxConsecutiveFailures). A
+// listing failure ends the run early with that error.
 func (c *Copier) Copy(ctx context.Context, src, dst Location) (Result, error) {
 	r, err := c.newRun(src, dst)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.endRun(r)
+	if err := r.checkBuckets(ctx); err != nil {
+		return r.result(ctx, err)
+	}
 	err = r.execute(ctx, func(ctx context.Context) error { return r.list(ctx) })
 	return r.result(ctx, err)
 }
 
 // CopyObjects copies the given source objects (listed by the caller, e.g.
-// a fan-out master) from src to dst, with the same options as Copy. Each
-// object's key must start with src.Prefix. Skip-unchanged on a list of
-// objects costs a HeadObject per object at the destination (there is no
-// destination listing to compare with); DeleteRemoved is ignored.
+// a fan-out master) from src to dst, with the same options as Copy,
+// bucket check included. Each object's key must start with src.Prefix.
+// Skip-unchanged on a list of objects costs a HeadObject per object at the
+// destination (there is no destination listing to compare with);
+// DeleteRemoved is ignored.
 func (c *Copier) CopyObjects(ctx context.Context, src, dst Location, objs []Object) (Result, error) {
 	r, err := c.newRun(src, dst)
 	if err != nil {
@@ -205,6 +226,9 @@ func (c *Copier) CopyObjects(ctx context.Context, src, dst Location, objs []Obje
 	}
 	r.sync = false
 	defer c.endRun(r)
+	if err := r.checkBuckets(ctx); err != nil {
+		return r.result(ctx, err)
+	}
 	err = r.execute(ctx, func(ctx context.Context) error {
 		for _, o := range objs {
 			if !strings.HasPrefix(o.Key, src.Prefix) {
@@ -212,10 +236,8 @@ func (c *Copier) CopyObjects(ctx context.Context, src, dst Location, objs []Obje
 				continue
 			}
 			r.n.listed.Add(1)
-			select {
-			case r.tasks <- task{src: o}:
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := r.send(ctx, task{src: o}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -263,6 +285,9 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 	for range r.o.Concurrency {
 		workers.Go(func() {
 			for t := range r.tasks {
+				if r.stop.Load() != nil {
+					continue // drained: not attempted
+				}
 				r.slots <- struct{}{}
 				r.copyOne(ctx, t)
 				<-r.slots
@@ -278,7 +303,9 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 			for {
 				select {
 				case <-tick.C:
-					r.o.Progress(r.stats())
+					if s := r.stats(); s.Listed > 0 || s.outcomes() > 0 {
+						r.o.Progress(s)
+					}
 				case <-progressDone:
 					return
 				}
@@ -286,6 +313,9 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 		})
 	}
 	err := produce(ctx)
+	if errors.Is(err, errStopped) {
+		err = nil // the StopError says why
+	}
 	close(r.tasks)
 	workers.Wait()
 	close(progressDone)
@@ -297,12 +327,30 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 			err = errors.Join(err, fmt.Errorf("s3copy: flush manifest: %w", ferr))
 		}
 		fcancel()
+		if n := r.manifestFails.Load(); n > 0 {
+			r.failMu.Lock()
+			merr := r.manifestErr
+			r.failMu.Unlock()
+			err = errors.Join(err, fmt.Errorf("s3copy: manifest: %d record(s) failed (a rerun copies those objects again); first: %w", n, merr))
+		}
 	}
-	if r.o.Progress != nil {
-		r.o.Progress(r.stats())
+	if st := r.stop.Load(); st != nil {
+		if err == nil {
+			err = st
+		} else {
+			err = errors.Join(st, err)
+		}
+	}
+	// A failed run with nothing done reports no progress: zeros would read
+	// as a finished run with nothing to copy.
+	if s := r.stats(); r.o.Progress != nil && (err == nil || s.outcomes() > 0) {
+		r.o.Progress(s)
 	}
 	return err
 }
+
+// outcomes is the number of objects whose outcome is known.
+func (s Stats) outcomes() int64 { return s.Copied + s.Skipped + s.DryRun + s.Deleted + s.Failed }
 
 func (r *run) stats() Stats {
 	s := r.n.snapshot()
@@ -319,8 +367,16 @@ func (r *run) result(ctx context.Context, err error) (Result, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err == nil && len(res.Failed) > 0 {
-		err = &CopyError{Failed: int64(len(res.Failed)), First: res.Failed[0].Err}
+	// Failed objects make a *CopyError even when the run also ended with
+	// another error (a listing failure, ctx's end, a manifest failure); a
+	// StopError already says they failed.
+	if len(res.Failed) > 0 && r.stop.Load() == nil {
+		ce := &CopyError{Failed: int64(len(res.Failed)), First: res.Failed[0].Err}
+		if err == nil {
+			err = ce
+		} else {
+			err = errors.Join(err, ce)
+		}
 	}
 	return res, err
 }
@@ -343,6 +399,10 @@ func (r *run) report(res ObjectResult) {
 		r.failed = append(r.failed, res)
 		r.failMu.Unlock()
 		r.o.Logger.Warn("s3copy: object failed", "err", res.Err)
+		r.failedInARow(res)
+	}
+	if res.Action != ActionFailed && r.streak.Load() != 0 {
+		r.streak.Store(0)
 	}
 	if r.o.OnObject != nil {
 		r.o.OnObject(res)
@@ -350,6 +410,9 @@ func (r *run) report(res ObjectResult) {
 }
 
 func (r *run) fail(t task, dstKey, op string, err error, attempts int) {
+	if errors.Is(err, errStopped) {
+		return // not attempted: the run stopped
+	}
 	oe := &ObjectError{SrcKey: t.src.Key, DstKey: dstKey, Op: op, Err: err}
 	var upload *uploadError
 	if errors.As(err, &upload) {
@@ -359,6 +422,39 @@ func (r *run) fail(t task, dstKey, op string, err error, attempts int) {
 	}
 	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionFailed,
 		Multipart: t.src.Size >= r.o.MultipartThreshold, Attempts: attempts, Err: oe})
+}
+
+// runFatalCodes are S3 error codes that no object of a run can escape:
+// the first one stops the run.
+var runFatalCodes = map[string]bool{
+	"NoSuchBucket": true, "InvalidBucketName": true, "AllAccessDisabled": true, "AccountProblem": true,
+	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "ExpiredToken": true, "InvalidToken": true,
+	"TokenRefreshRequired": true, "NotSignedUp": true, "PermanentRedirect": true, "AuthorizationHeaderMalformed": true,
+}
+
+// failedInARow counts a failed object towards the run's stop: at once for
+// an error no object can escape, after MaxConsecutiveFailures otherwise.
+// Key-mapping failures sent no request and failures caused by ctx's end
+// are not the objects' fault; neither counts.
+func (r *run) failedInARow(res ObjectResult) {
+	var oe *ObjectError
+	if errors.As(res.Err, &oe) && oe.Op == "map" ||
+		errors.Is(res.Err, context.Canceled) || errors.Is(res.Err, context.DeadlineExceeded) {
+		return
+	}
+	n := r.streak.Add(1)
+	code := ""
+	var ae smithy.APIError
+	if errors.As(res.Err, &ae) {
+		code = ae.ErrorCode()
+	}
+	fatal := runFatalCodes[code]
+	if !fatal && (r.o.MaxConsecutiveFailures < 0 || n < int64(r.o.MaxConsecutiveFailures)) {
+		return
+	}
+	if r.stop.CompareAndSwap(nil, &StopError{Consecutive: int(n), Code: code, Fatal: fatal, Err: res.Err}) {
+		r.o.Logger.Warn("s3copy: run stopped", "consecutive_failures", n, "code", code)
+	}
 }
 
 // mapKey maps a source key and rejects destination keys that escape.
@@ -379,37 +475,20 @@ func (r *run) mapKey(srcKey string) (string, error) {
 	return dstKey, nil
 }
 
-// CheckKey reports whether key is a safe object key under prefix: it must
-// start with prefix, be at most MaxKeyLength bytes, and its part below the
-// prefix must be non-empty, not start with "/" and hold no "." or ".."
-// path segments (which tools that map keys to paths would resolve outside
-// the prefix). It returns nil, ErrKeyEscapes or ErrKeyTooLong.
-func CheckKey(prefix, key string) error {
-	rel, ok := strings.CutPrefix(key, prefix)
-	if !ok {
-		return fmt.Errorf("%w: %q is not under %q", ErrKeyEscapes, key, prefix)
-	}
-	if len(key) > MaxKeyLength {
-		return fmt.Errorf("%w: %d bytes", ErrKeyTooLong, len(key))
-	}
-	if rel == "" || rel[0] == '/' {
-		return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
-	}
-	// Segments are checked in the whole key below the prefix, and the
-	// segment the prefix may end inside is checked whole.
-	start := strings.LastIndexByte(prefix, '/') + 1
-	for seg := range strings.SplitSeq(key[start:], "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("%w: %q", ErrKeyEscapes, key)
-		}
-	}
-	return nil
+// do sends one request with the shared backoff and per-request retries.
+// count is the request counter of the operation. Once the run has stopped
+// it sends nothing and returns errStopped.
+func (r *run) do(ctx context.Context, count *atomic.Int64, f func(context.Context) error) (int, error) {
+	return r.attempt(ctx, count, f, true)
 }
 
-// do sends one request with the shared backoff and per-request retries.
-// count is the request counter of the operation.
-func (r *run) do(ctx context.Context, count *atomic.Int64, f func(context.Context) error) (int, error) {
+// attempt is do; with honourStop false it sends even on a stopped run
+// (aborting a multipart upload must not be skipped).
+func (r *run) attempt(ctx context.Context, count *atomic.Int64, f func(context.Context) error, honourStop bool) (int, error) {
 	for attempt := 1; ; attempt++ {
+		if honourStop && r.stop.Load() != nil {
+			return attempt - 1, errStopped
+		}
 		if err := r.c.pacer.wait(ctx); err != nil {
 			return attempt - 1, err
 		}

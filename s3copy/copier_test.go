@@ -200,7 +200,7 @@ func TestCopyPreservesMetadataSingle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stats.Requests.Total() != res.Stats.Requests.List+1 {
+	if res.Stats.Requests.Total() != res.Stats.Requests.List+res.Stats.Requests.Bucket+1 {
 		t.Errorf("requests %+v: want one CopyObject", res.Stats.Requests)
 	}
 	checkCarried(t, c, db, "b/obj.json", "application/json", map[string]string{"origin": "landing", "batch": "42"}, nil)
@@ -364,11 +364,72 @@ func TestCheckKey(t *testing.T) {
 		{"out/x", "out/x/../..", s3copy.ErrKeyEscapes},
 		{"out/", "out/" + strings.Repeat("a", 1021), s3copy.ErrKeyTooLong},
 		{"out/", "out/" + strings.Repeat("a", 1020), nil},
+		{"out/", "out/日本語/ñ-é\uFEFF\uFFFD😀", nil},
+		{"out/", "out/a\x00b", s3copy.ErrKeyChar},
+		{"out/", "out/a\tb", s3copy.ErrKeyChar},
+		{"out/", "out/a\nb", s3copy.ErrKeyChar},
+		{"out/", "out/a\rb", s3copy.ErrKeyChar},
+		{"out/", "out/a\x1fb", s3copy.ErrKeyChar},
+		{"out/", "out/a\x7fb", s3copy.ErrKeyChar},
+		{"out/", "out/a\u0085b", s3copy.ErrKeyChar},
+		{"out/", "out/a\u009fb", s3copy.ErrKeyChar},
+		{"out/", "out/a\uFFFEb", s3copy.ErrKeyChar},
+		{"out/", "out/a\uFFFF", s3copy.ErrKeyChar},
+		{"out/", "out/a\xffb", s3copy.ErrKeyChar},
+		{"out/", "out/a\xed\xa0\x80", s3copy.ErrKeyChar}, // a UTF-16 surrogate
+		{"o\x01/", "o\x01/a", s3copy.ErrKeyChar},         // the prefix is part of the key
 	} {
 		err := s3copy.CheckKey(tc.prefix, tc.key)
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("CheckKey(%q, %.40q) = %v, want %v", tc.prefix, tc.key, err, tc.want)
 		}
+	}
+}
+
+// TestCheckKeyCharError: the error names the key (quoted) and the byte
+// offset of the first character refused.
+func TestCheckKeyCharError(t *testing.T) {
+	for _, tc := range []struct {
+		key     string
+		offset  int
+		r       rune
+		invalid bool
+		msg     string
+	}{
+		{"out/ok/a\x01b", 8, 0x01, false, `s3copy: key "out/ok/a\x01b" has control character U+0001 at byte 8, which S3 listings (XML 1.0) cannot carry`},
+		{"out/é\u0085", 6, 0x85, false, `s3copy: key "out/é\u0085" has control character U+0085 at byte 6, which S3 listings (XML 1.0) cannot carry`},
+		{"out/\uFFFF", 4, 0xFFFF, false, `s3copy: key "out/\uffff" has non-character U+FFFF at byte 4, which S3 listings (XML 1.0) cannot carry`},
+		{"out/ab\xc3", 6, 0xFFFD, true, `s3copy: key "out/ab\xc3" is not valid UTF-8 at byte 6`},
+	} {
+		err := s3copy.CheckKey("out/", tc.key)
+		var ke *s3copy.KeyCharError
+		if !errors.As(err, &ke) || ke.Key != tc.key || ke.Offset != tc.offset || ke.Rune != tc.r || ke.Invalid != tc.invalid {
+			t.Errorf("CheckKey(%q) = %v (%+v)", tc.key, err, ke)
+			continue
+		}
+		if err.Error() != tc.msg {
+			t.Errorf("message\n%s\nwant\n%s", err, tc.msg)
+		}
+	}
+}
+
+// TestControlCharacterKeyFailsObject: a source key with a control
+// character is reported failed with a *KeyCharError (no request sent for
+// it); the other objects are copied.
+func TestControlCharacterKeyFailsObject(t *testing.T) {
+	c, oc := countedS3(t, nil)
+	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
+	put(t, c, sb, "in/ok.txt", []byte("x"), nil)
+	res, err := s3copy.New(c).CopyObjects(context.Background(), s3copy.Location{Bucket: sb, Prefix: "in/"}, s3copy.Location{Bucket: db, Prefix: "out/"},
+		[]s3copy.Object{{Key: "in/ok.txt", Size: 1}, {Key: "in/bell\a.txt", Size: 1}})
+	var ce *s3copy.CopyError
+	var ke *s3copy.KeyCharError
+	if !errors.As(err, &ce) || ce.Failed != 1 || res.Stats.Copied != 1 || !errors.As(res.Failed[0].Err, &ke) || ke.Offset != 8 {
+		t.Fatalf("err %v, stats %+v", err, res.Stats)
+	}
+	t.Logf("failure: %v", res.Failed[0].Err)
+	if oc.count("CopyObject") != 1 {
+		t.Errorf("%d CopyObject requests, want 1", oc.count("CopyObject"))
 	}
 }
 

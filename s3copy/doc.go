@@ -14,6 +14,10 @@
 //
 // How a run goes:
 //
+//   - Both buckets are checked first (HeadBucket, with the expected
+//     owners): a missing, mistyped or foreign bucket fails the run with a
+//     *BucketError before any listing or copy (Options.SkipBucketCheck
+//     turns this off for roles without s3:ListBucket).
 //   - Listing is split into shards by common prefix (ShardDepth levels below
 //     the source prefix: the seed's "master per folder"), listed by
 //     ListConcurrency paginators at once, and streamed to the copy workers
@@ -70,7 +74,12 @@
 //     destination objects with no source (DeleteObjects, 1,000 keys per
 //     request), DryRun reports what would happen and writes nothing.
 //   - Manifest records completed objects; a killed run started again with
-//     the same manifest skips them.
+//     the same manifest skips them. FileManifest writes whole lines every
+//     256 records or 1 s, fsyncs on Flush, and drops only a torn last line
+//     on open (see FileManifest for what a kill or a crash can lose: only
+//     records, never copies); a manifest with any other bad line is a
+//     *ManifestError. Opening a manifest reads outside input: it is
+//     bounded per line and fuzzed (FuzzReadManifest).
 //   - Stats counts objects, bytes, requests by operation, retries and
 //     throttles, live (Copier.Stats, Options.Progress) and per run
 //     (Result.Stats).
@@ -135,13 +144,22 @@
 // # Errors
 //
 // Copy returns an error when the run could not complete (a listing failed,
-// ctx was cancelled, bad locations: ErrOverlap, ErrDeleteNeedsPrefixMap) or
-// when some objects failed: then the error is a *CopyError and
+// ErrListing among others, ctx was cancelled, bad locations: ErrOverlap,
+// ErrDeleteNeedsPrefixMap), when
+// a bucket failed its check (*BucketError: which bucket, source or
+// destination, the expected owner, the HTTP status and S3 code), when the
+// run stopped early because going on could only fail (*StopError: an error
+// no object escapes, such as NoSuchBucket or InvalidAccessKeyId, or
+// Options.MaxConsecutiveFailures objects in a row failed), or when some
+// objects failed: then the error is a *CopyError. In the last two cases
 // Result.Failed holds one ObjectResult per failed object, whose Err is an
 // *ObjectError (source and destination keys, the operation, the aborted
 // multipart upload id) wrapping the cause: ErrKeyEscapes, ErrKeyTooLong,
-// ErrVerify, ErrSourceChanged, or the SDK's error. Use errors.Is and
-// errors.As; nothing needs matching on strings.
+// a *KeyCharError (ErrKeyChar: a control character or invalid UTF-8 in
+// the key, with its byte offset), ErrVerify, ErrSourceChanged, or the
+// SDK's error. Use errors.Is and errors.As; nothing needs matching on
+// strings. Progress is never called with a snapshot of zeros for a run
+// that failed.
 //
 // # Concurrency
 //

@@ -1,6 +1,7 @@
 package s3copy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -276,4 +277,35 @@ func TestUnescapeXML(t *testing.T) {
 			t.Errorf("unescapeXML(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzReadManifest: readManifest never panics, never claims more bytes
+// than it was given, and the complete lines it accepted read back alike
+// when read again alone (what a reopened, truncated file holds).
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte(formatManifestLine("a", `"e"`, 1)+formatManifestLine("b\tc", `"f"`, 2)), true)
+	f.Add([]byte("1\t\"e\"\t\"a\"\n2\t\"e"), true)
+	f.Add([]byte("1\t\"e\"\t\"a\"\ngarbage\n"), false)
+	f.Add([]byte("\n"), true)
+	f.Fuzz(func(t *testing.T, data []byte, torn bool) {
+		done := map[string]manifestEntry{}
+		good, err := readManifest(bytes.NewReader(data), "fuzz", torn, done)
+		if good < 0 || good > int64(len(data)) {
+			t.Fatalf("good %d of %d bytes", good, len(data))
+		}
+		if err != nil {
+			var me *ManifestError
+			if !errors.As(err, &me) || me.Line < 1 || len(me.Text) > 64 {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		again := map[string]manifestEntry{}
+		if g2, err := readManifest(bytes.NewReader(data[:good]), "fuzz", false, again); err != nil || g2 != good || len(again) != len(done) {
+			t.Fatalf("re-read of the %d good bytes: %d, %v, %d entries of %d", good, g2, err, len(again), len(done))
+		}
+		if !torn && good != int64(len(data)) {
+			t.Fatalf("without tornTail all %d bytes must count, got %d", len(data), good)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package s3copy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,10 +144,20 @@ func (p *pager) fetch(ctx context.Context) error {
 	if p.source {
 		p.r.n.listed.Add(int64(len(contents)))
 	}
-	if aws.ToBool(out.IsTruncated) && aws.ToString(out.NextContinuationToken) != "" {
-		p.in.ContinuationToken = out.NextContinuationToken
-	} else {
+	next := aws.ToString(out.NextContinuationToken)
+	switch {
+	case !aws.ToBool(out.IsTruncated):
 		p.done = true
+	case next == "":
+		// Stopping here would skip the rest of the listing in silence.
+		return fmt.Errorf("s3copy: list s3://%s/%s: %w: truncated page with no continuation token",
+			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing)
+	case next == aws.ToString(p.in.ContinuationToken):
+		// The same page again, forever: a server bug, not progress.
+		return fmt.Errorf("s3copy: list s3://%s/%s: %w: continuation token %q returned again",
+			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing, next)
+	default:
+		p.in.ContinuationToken = out.NextContinuationToken
 	}
 	return nil
 }
@@ -254,6 +265,9 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 }
 
 func (r *run) send(ctx context.Context, t task) error {
+	if r.stop.Load() != nil {
+		return errStopped
+	}
 	select {
 	case r.tasks <- t:
 		return nil
@@ -262,11 +276,28 @@ func (r *run) send(ctx context.Context, t task) error {
 	}
 }
 
+// record records a completed object in the manifest. A failure is logged
+// once per run (each later Record would likely fail alike), counted, and
+// makes the run's error non-nil: the copies stand, but a rerun would copy
+// them again.
+func (r *run) record(m Manifest, o Object) {
+	err := m.Record(o.Key, o.ETag, o.Size)
+	if err == nil {
+		return
+	}
+	if r.manifestFails.Add(1) == 1 {
+		r.failMu.Lock()
+		r.manifestErr = err
+		r.failMu.Unlock()
+		r.o.Logger.Warn("s3copy: manifest record failed; a rerun will copy again what this run does not record", "err", err)
+	}
+}
+
 func (r *run) skip(o Object, dstKey string) {
-	if m := r.o.Manifest; m != nil && !r.o.DryRun {
-		if err := m.Record(o.Key, o.ETag, o.Size); err != nil {
-			r.o.Logger.Warn("s3copy: manifest record", "err", err)
-		}
+	// An object the manifest holds already is not recorded again (a sync
+	// run would otherwise append every unchanged object each time).
+	if m := r.o.Manifest; m != nil && !r.o.DryRun && !m.Completed(o.Key, o.ETag, o.Size) {
+		r.record(m, o)
 	}
 	r.report(ObjectResult{SrcKey: o.Key, DstKey: dstKey, Size: o.Size, Action: ActionSkipped})
 }
@@ -331,6 +362,9 @@ func (r *run) deleteBatch(ctx context.Context, keys []string) {
 		}, noRetry)
 		return err
 	})
+	if errors.Is(err, errStopped) {
+		return // not attempted
+	}
 	failed := map[string]error{}
 	if err != nil {
 		for _, k := range keys {

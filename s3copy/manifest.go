@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Manifest records the objects a run completed so that a later run over the
@@ -33,48 +35,122 @@ type manifestEntry struct {
 }
 
 // FileManifest is a Manifest kept in a local append-only file, one line per
-// completed object ("size<TAB>etag<TAB>quoted key"). Lines are buffered and
-// written to the file every FileManifestFlushEvery records and on Flush, so
-// a killed run loses at most that many records (those objects are copied
-// again, which is harmless). A torn last line is ignored on load.
+// completed object ("size<TAB>etag<TAB>quoted key").
+//
+// Write policy: records are gathered in memory and written to the file, a
+// whole number of lines in one write, every FileManifestFlushEvery records
+// or when the last write is FileManifestFlushInterval old (checked on each
+// Record), and on Flush, which also fsyncs the file (Copy flushes at the
+// end of every run, failed or not; Close flushes too). A process killed
+// (SIGKILL, OOM) loses only the records not yet written: at most
+// FileManifestFlushEvery, and no more than the last
+// FileManifestFlushInterval's; those objects are copied again, which is
+// harmless. A machine that crashes may lose what was written since the
+// last fsync, with the same effect. A record is written only after its
+// object's copy succeeded, so the manifest never names an object that was
+// not copied.
+//
+// A write cut short by the kill leaves a torn last line: OpenFileManifest
+// drops it (truncating the file to its last complete line, so the next
+// record starts a line of its own). Any other line that does not parse is
+// corruption, and OpenFileManifest fails with a *ManifestError rather than
+// guess.
 type FileManifest struct {
-	mu      sync.Mutex
-	done    map[string]manifestEntry
-	f       *os.File
-	w       *bufio.Writer
-	pending int
+	mu        sync.Mutex
+	done      map[string]manifestEntry
+	f         *os.File
+	buf       []byte // records not yet written, whole lines
+	pending   int
+	lastWrite time.Time
+	err       error // the first write error, returned by every later call
 }
 
-// FileManifestFlushEvery is how many records FileManifest buffers before it
-// writes them to its file.
-const FileManifestFlushEvery = 256
+// FileManifest write policy, see FileManifest.
+const (
+	FileManifestFlushEvery    = 256
+	FileManifestFlushInterval = time.Second
+)
+
+// maxManifestLine bounds a manifest line: a size, an ETag and a key quoted
+// with strconv.Quote (at most 4 bytes per key byte, plus the quotes).
+const maxManifestLine = 4*MaxKeyLength + 256
+
+// ManifestError is OpenFileManifest's and OpenS3Manifest's error for a
+// manifest that holds a line that is not a manifest record (other than a
+// file's torn last line) or a line longer than any record can be.
+type ManifestError struct {
+	Path string // the file, or s3://bucket/key of the segment
+	Line int    // 1-based
+	Text string // the start of the line, at most 64 bytes
+	Err  error
+}
+
+func (e *ManifestError) Error() string {
+	return fmt.Sprintf("s3copy: manifest %s line %d (%q): %v", e.Path, e.Line, e.Text, e.Err)
+}
+
+func (e *ManifestError) Unwrap() error { return e.Err }
+
+var (
+	errManifestLine    = errors.New("not a manifest record (size<TAB>etag<TAB>quoted key); the manifest is corrupt or not one")
+	errManifestTooLong = fmt.Errorf("line longer than %d bytes; the manifest is corrupt or not one", maxManifestLine)
+)
+
+// readManifest loads the records of r into done. It returns the length
+// of the complete lines read. With tornTail, a last line with no newline
+// is a write cut short and is left out; otherwise it must be a record too.
+func readManifest(r io.Reader, path string, tornTail bool, done map[string]manifestEntry) (int64, error) {
+	br := bufio.NewReaderSize(r, maxManifestLine+1)
+	var good int64
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if err == io.EOF && len(line) == 0 {
+			return good, nil
+		}
+		if err == io.EOF && tornTail {
+			return good, nil // a torn last line
+		}
+		if err != nil && err != io.EOF {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				err = errManifestTooLong
+			}
+			return good, &ManifestError{Path: path, Line: n, Text: string(line[:min(len(line), 64)]), Err: err}
+		}
+		text := strings.TrimSuffix(string(line), "\n")
+		key, e, ok := parseManifestLine(text)
+		if !ok {
+			return good, &ManifestError{Path: path, Line: n, Text: text[:min(len(text), 64)], Err: errManifestLine}
+		}
+		done[key] = e
+		good += int64(len(line))
+		if err == io.EOF {
+			return good, nil
+		}
+	}
+}
 
 // OpenFileManifest opens (creating if needed) the manifest file at path and
-// loads its entries. Close it when done.
+// loads its entries. A torn last line (a write cut short by a kill) is
+// dropped; any other bad line is a *ManifestError. Close it when done.
 func OpenFileManifest(path string) (*FileManifest, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	m := &FileManifest{done: map[string]manifestEntry{}, f: f}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 4096), 4*MaxKeyLength+256)
-	for sc.Scan() {
-		if key, e, ok := parseManifestLine(sc.Text()); ok {
-			m.done[key] = e
-		}
-	}
-	if err := sc.Err(); err != nil {
+	m := &FileManifest{done: map[string]manifestEntry{}, f: f, lastWrite: time.Now()}
+	good, err := readManifest(f, path, true, m.done)
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("s3copy: read manifest %s: %w", path, err)
+		return nil, err
 	}
-	m.w = bufio.NewWriter(f)
-	// A run killed mid-write leaves a torn last line: end it, so the next
-	// record starts on a line of its own.
-	if st, err := f.Stat(); err == nil && st.Size() > 0 {
-		last := make([]byte, 1)
-		if _, err := f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
-			m.w.WriteByte('\n')
+	if st, err := f.Stat(); err != nil || st.Size() != good {
+		// Cut the torn line off, so that it never ends up mid-file.
+		if err == nil {
+			err = f.Truncate(good)
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("s3copy: manifest %s: drop torn last line: %w", path, err)
 		}
 	}
 	return m, nil
@@ -131,26 +207,44 @@ func (m *FileManifest) Record(key, etag string, size int64) error {
 		return errors.New("s3copy: manifest is closed")
 	}
 	m.done[key] = manifestEntry{etag: etag, size: size}
-	if _, err := m.w.WriteString(formatManifestLine(key, etag, size)); err != nil {
-		return err
+	if m.err != nil {
+		return m.err // the file can't be written: gather nothing more
 	}
+	m.buf = append(m.buf, formatManifestLine(key, etag, size)...)
 	m.pending++
-	if m.pending >= FileManifestFlushEvery {
-		m.pending = 0
-		return m.w.Flush()
+	if m.pending >= FileManifestFlushEvery || time.Since(m.lastWrite) >= FileManifestFlushInterval {
+		return m.writeLocked()
 	}
+	return m.err
+}
+
+// writeLocked writes the gathered lines in one write.
+func (m *FileManifest) writeLocked() error {
+	if m.err != nil {
+		return m.err
+	}
+	m.lastWrite = time.Now()
+	if len(m.buf) == 0 {
+		return nil
+	}
+	_, err := m.f.Write(m.buf)
+	if err != nil {
+		m.err = fmt.Errorf("s3copy: write manifest %s: %w", m.f.Name(), err)
+		return m.err
+	}
+	m.buf, m.pending = m.buf[:0], 0
 	return nil
 }
 
-// Flush implements Manifest: it writes buffered records and syncs the file.
+// Flush implements Manifest: it writes gathered records and syncs the
+// file.
 func (m *FileManifest) Flush(context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.f == nil {
 		return nil
 	}
-	m.pending = 0
-	if err := m.w.Flush(); err != nil {
+	if err := m.writeLocked(); err != nil {
 		return err
 	}
 	return m.f.Sync()

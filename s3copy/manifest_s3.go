@@ -1,7 +1,6 @@
 package s3copy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -21,27 +20,35 @@ type ManifestS3API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
-// S3ManifestFlushEvery is how many records S3Manifest gathers before it
-// writes them as a new segment.
-const S3ManifestFlushEvery = 10000
+// S3Manifest write policy: a segment is written once S3ManifestFlushEvery
+// records are gathered, or on the first Record after the last segment is
+// S3ManifestFlushInterval old, and on Flush.
+const (
+	S3ManifestFlushEvery    = 10000
+	S3ManifestFlushInterval = 10 * time.Second
+)
 
 // S3Manifest is a Manifest kept in S3, for runs whose local disk does not
 // outlive them (Lambda, containers). S3 objects can't be appended to, so
 // the manifest is a prefix of segment objects: every S3ManifestFlushEvery
 // records, and on Flush, the new records are written as one more segment
-// (same line format as FileManifest). Opening it reads every segment. A
-// killed run loses at most the records of its unwritten segment.
+// (same line format as FileManifest). Opening it reads every segment; a
+// line that is not a record is a *ManifestError (segments are written
+// whole, so none can be torn). A killed run loses at most the records of
+// its unwritten segment: S3ManifestFlushEvery, and no more than the last
+// S3ManifestFlushInterval's.
 type S3Manifest struct {
 	client ManifestS3API
 	loc    Location
 	owner  string
 	run    string
 
-	mu      sync.Mutex
-	done    map[string]manifestEntry
-	pending bytes.Buffer
-	count   int
-	seq     int
+	mu        sync.Mutex
+	done      map[string]manifestEntry
+	pending   bytes.Buffer
+	count     int
+	seq       int
+	lastWrite time.Time
 }
 
 // OpenS3Manifest loads the manifest stored under loc (a prefix used only
@@ -49,7 +56,7 @@ type S3Manifest struct {
 // as ExpectedBucketOwner.
 func OpenS3Manifest(ctx context.Context, client ManifestS3API, loc Location, owner string) (*S3Manifest, error) {
 	m := &S3Manifest{client: client, loc: loc, owner: owner, done: map[string]manifestEntry{},
-		run: strconv.FormatInt(time.Now().UnixNano(), 36)}
+		run: strconv.FormatInt(time.Now().UnixNano(), 36), lastWrite: time.Now()}
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Prefix),
 		ExpectedBucketOwner: optString(owner)})
 	for p.HasMorePages() {
@@ -62,16 +69,15 @@ func OpenS3Manifest(ctx context.Context, client ManifestS3API, loc Location, own
 			if err != nil {
 				return nil, fmt.Errorf("s3copy: read manifest segment %s: %w", aws.ToString(o.Key), err)
 			}
-			sc := bufio.NewScanner(out.Body)
-			sc.Buffer(make([]byte, 0, 4096), 4*MaxKeyLength+256)
-			for sc.Scan() {
-				if key, e, ok := parseManifestLine(sc.Text()); ok {
-					m.done[key] = e
-				}
-			}
-			err = sc.Err()
+			// A segment is written whole by one PutObject: no line of it
+			// may be torn.
+			_, err = readManifest(out.Body, "s3://"+loc.Bucket+"/"+aws.ToString(o.Key), false, m.done)
 			out.Body.Close()
 			if err != nil {
+				var me *ManifestError
+				if errors.As(err, &me) {
+					return nil, err
+				}
 				return nil, fmt.Errorf("s3copy: read manifest segment %s: %w", aws.ToString(o.Key), err)
 			}
 		}
@@ -100,10 +106,12 @@ func (m *S3Manifest) Record(key, etag string, size int64) error {
 	m.done[key] = manifestEntry{etag: etag, size: size}
 	m.pending.WriteString(formatManifestLine(key, etag, size))
 	m.count++
-	full := m.count >= S3ManifestFlushEvery
+	full := m.count >= S3ManifestFlushEvery || time.Since(m.lastWrite) >= S3ManifestFlushInterval
 	m.mu.Unlock()
 	if full {
-		return m.Flush(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return m.Flush(ctx)
 	}
 	return nil
 }
@@ -119,6 +127,7 @@ func (m *S3Manifest) Flush(ctx context.Context) error {
 	m.pending.Reset()
 	m.count = 0
 	m.seq++
+	m.lastWrite = time.Now()
 	key := fmt.Sprintf("%s%s-%06d.tsv", m.loc.Prefix, m.run, m.seq)
 	m.mu.Unlock()
 	_, err := m.client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(m.loc.Bucket), Key: aws.String(key),

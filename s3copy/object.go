@@ -19,7 +19,7 @@ import (
 
 // copyOne takes one listed object to its outcome.
 func (r *run) copyOne(ctx context.Context, t task) {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.stop.Load() != nil {
 		return
 	}
 	dstKey, err := r.mapKey(t.src.Key)
@@ -98,9 +98,7 @@ func (r *run) copyOne(ctx context.Context, t task) {
 		}
 	}
 	if m != nil {
-		if err := m.Record(t.src.Key, t.src.ETag, t.src.Size); err != nil {
-			r.o.Logger.Warn("s3copy: manifest record", "err", err)
-		}
+		r.record(m, t.src)
 	}
 	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionCopied, Multipart: multipart, Attempts: attempts})
 }
@@ -582,13 +580,13 @@ func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *
 	}
 	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer acancel()
-	n, aerr := r.do(actx, &r.n.abort, func(ctx context.Context) error {
+	n, aerr := r.attempt(actx, &r.n.abort, func(ctx context.Context) error {
 		_, err := r.c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
 			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
 		}, noRetry)
 		return err
-	})
+	}, false)
 	attempts.Add(int64(n))
 	if aerr != nil {
 		partErr = errors.Join(partErr, fmt.Errorf("abort upload %s: %w", uploadID, aerr))

@@ -38,7 +38,9 @@ type flags struct {
 	src, dst, server, sizes, threshold, partSize, manifest, endpoint string
 	owner, srcOwner                                                  string
 	local, generate, sync, del, dryRun, verify, quiet                bool
+	skipBucketCheck                                                  bool
 	objects, folders, partitions, concurrency, shardDepth, fanout    int
+	maxFailures                                                      int
 }
 
 func main() {
@@ -66,6 +68,8 @@ func main() {
 	flag.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	flag.StringVar(&f.owner, "expected-owner", "", "account id expected to own the destination bucket (and the manifest's)")
 	flag.StringVar(&f.srcOwner, "expected-source-owner", "", "account id expected to own the source bucket")
+	flag.BoolVar(&f.skipBucketCheck, "skip-bucket-check", false, "do not HeadBucket both buckets first (for a role without s3:ListBucket on them)")
+	flag.IntVar(&f.maxFailures, "max-consecutive-failures", 0, "stop after this many objects in a row failed (0: default 100, -1: never)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -175,6 +179,7 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 		o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = f.sync, f.del, f.dryRun, f.verify
 		o.Manifest = manifest
 		o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner = f.owner, f.srcOwner
+		o.SkipBucketCheck, o.MaxConsecutiveFailures = f.skipBucketCheck, f.maxFailures
 		o.Progress = bar.update
 		o.ProgressInterval = 200 * time.Millisecond
 	})
@@ -206,6 +211,9 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 		res, err := copier.Copy(ctx, src, dst)
 		bar.done()
 		st := res.Stats
+		if err != nil && st.Listed == 0 && st.Failed == 0 {
+			return err // nothing happened: no figures of zeros
+		}
 		fmt.Fprintf(out, "%s → %s: %d listed, %d copied, %d skipped, %d dry-run, %d deleted, %d failed in %s\n",
 			src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
 		fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
