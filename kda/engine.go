@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -224,11 +226,11 @@ func (e *Engine) addPump(st *CreatePump) error {
 	sel := st.Select
 	src, ok := e.streams[sel.From]
 	if !ok {
-		return sel.FromPos.errorf("unknown stream %q", sel.From)
+		return sel.FromPos.errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
 	}
 	dst, ok := e.streams[st.Target]
 	if !ok {
-		return st.TargetPos.errorf("unknown stream %q", st.Target)
+		return st.TargetPos.errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
 	}
 	if dst.dec != nil {
 		return st.TargetPos.errorf("cannot insert into input stream %q", st.Target)
@@ -258,7 +260,7 @@ func (e *Engine) addPump(st *CreatePump) error {
 		}
 		p.win = win
 		sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-			agg: true, keyIdx: win.keyIdx, keyKinds: win.keyKinds, aggs: &win.aggs}
+			agg: true, keys: &win.groupBy, aggs: &win.aggs}
 		if sel.Having != nil {
 			h, err := sc.compile(sel.Having)
 			if err != nil {
@@ -346,17 +348,57 @@ func assignable(from, to Kind) bool {
 	return from == KindNull || from == to || numeric(from) && numeric(to) && to != KindNull
 }
 
-// reaches reports whether rows inserted into from can flow into to.
+// reaches reports whether rows inserted into from can flow into to. It
+// visits each stream once: pumps may join and fork streams, and following
+// every path would take exponential time.
 func (e *Engine) reaches(from, to *stream) bool {
-	if from == to {
-		return true
-	}
-	for _, p := range from.pumps {
-		if e.reaches(p.dst, to) {
+	seen := map[*stream]bool{from: true}
+	stack := []*stream{from}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if s == to {
 			return true
+		}
+		for _, p := range s.pumps {
+			if !seen[p.dst] {
+				seen[p.dst] = true
+				stack = append(stack, p.dst)
+			}
 		}
 	}
 	return false
+}
+
+// sqlCaseHint explains an unknown stream name in SQL that differs only in
+// case from one that exists, as column errors do.
+func (e *Engine) sqlCaseHint(name string) string {
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				return " (unquoted names are upper-cased: write " + strings.ToLower(n) + " or " + strconv.Quote(n) + ")"
+			}
+			return " (unquoted names are upper-cased: write " + strconv.Quote(n) + ")"
+		}
+	}
+	return ""
+}
+
+// unknownStream is the error for a stream name passed to the Go API that no
+// stream has; a name that differs only in case says which stream exists.
+func (e *Engine) unknownStream(name, detail string) error {
+	hint := ""
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				hint = " (unquoted names are upper-cased: the stream is " + strconv.Quote(n) + ")"
+			} else {
+				hint = " (names are case-sensitive: the stream is " + strconv.Quote(n) + ")"
+			}
+			break
+		}
+	}
+	return fmt.Errorf("%w %q%s%s", ErrUnknownStream, name, detail, hint)
 }
 
 // Subscribe registers fn to receive every row inserted into stream, in
@@ -367,7 +409,7 @@ func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return e.unknownStream(stream, "")
 	}
 	s.subs = append(s.subs, fn)
 	return nil
@@ -379,7 +421,7 @@ func (e *Engine) Schema(stream string) ([]Column, error) {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return nil, e.unknownStream(stream, "")
 	}
 	return append([]Column(nil), s.cols...), nil
 }
@@ -417,7 +459,7 @@ func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok || s.dec == nil {
-		return fmt.Errorf("%w %q (not an input stream)", ErrUnknownStream, stream)
+		return e.unknownStream(stream, " (not an input stream)")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {
@@ -439,7 +481,7 @@ func (e *Engine) Insert(stream string, vals []Value, rowtime time.Time) error {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok || s == e.errStream {
-		return fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return e.unknownStream(stream, "")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {
