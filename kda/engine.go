@@ -304,11 +304,16 @@ func (e *Engine) addPump(st *CreatePump) error {
 		if len(st.Columns) != len(items) {
 			return sel.Pos.errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), len(items))
 		}
+		named := make(map[string]bool, len(st.Columns))
 		for i, name := range st.Columns {
 			k, ok := dst.idx[name]
 			if !ok {
 				return st.TargetPos.errorf("stream %q has no column %q", dst.name, name)
 			}
+			if named[name] {
+				return st.TargetPos.errorf("INSERT names column %q twice", name)
+			}
+			named[name] = true
 			target[i] = k
 		}
 	} else {

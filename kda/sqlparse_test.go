@@ -274,3 +274,30 @@ CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM "a" FROM dest;`, func(o *Engine
 		t.Fatalf("%v\n want %s", err, want)
 	}
 }
+
+// TestCycleCheckIsLinear: pumps that fork and join streams, declared from
+// the last stage back, made the cycle check follow every path (2^60 here)
+// and NewEngine never returned.
+func TestCycleCheckIsLinear(t *testing.T) {
+	const stages = 60
+	var b strings.Builder
+	for i := 0; i <= stages; i++ {
+		fmt.Fprintf(&b, `CREATE STREAM "s%d" ("a" INTEGER);`+"\n", i)
+	}
+	for i := stages - 1; i >= 0; i-- {
+		for k := range 2 {
+			fmt.Fprintf(&b, `CREATE PUMP "p%d_%d" AS INSERT INTO "s%d" SELECT STREAM "a" FROM "s%d";`+"\n", i, k, i+1, i)
+		}
+	}
+	fmt.Fprintf(&b, `CREATE PUMP "back" AS INSERT INTO "s0" SELECT STREAM "a" FROM "s%d";`, stages)
+	_, err := NewEngine(b.String(), func(o *EngineOptions) { o.Inputs = []Input{seedInput} })
+	if err == nil || !strings.Contains(err.Error(), "cycle") {
+		t.Fatalf("%v, want a cycle error", err)
+	}
+	// INSERT naming a column twice is an error, not a silent overwrite.
+	_, err = NewEngine(`CREATE STREAM "o" ("a" INTEGER, "b" INTEGER); CREATE PUMP "p" AS INSERT INTO "o" ("a", "a") SELECT STREAM 1, 2 FROM "SOURCE_SQL_STREAM_001";`,
+		func(o *EngineOptions) { o.Inputs = []Input{seedInput} })
+	if err == nil || !strings.Contains(err.Error(), `column "a" twice`) {
+		t.Fatalf("%v", err)
+	}
+}
