@@ -36,7 +36,8 @@ func (e *UnsupportedError) Error() string { return e.Construct + " is not suppor
 // calls, CASE, NOT and unary minus each add a level, and so does every
 // operator of a chain such as a + b + c (x IN (…) and BETWEEN add one).
 // Parsing, compiling and evaluating recurse once per level; the cap keeps
-// the stack to a few megabytes (Go cannot recover from a stack overflow).
+// the stack to about 10 MB at worst (Go cannot recover from a stack
+// overflow: a million open parentheses used to exhaust the 1 GB stack).
 const MaxExprDepth = 10_000
 
 // ExprDepthError is an expression nested more than MaxExprDepth levels
