@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,6 +137,7 @@ type Engine struct {
 	opts      EngineOptions
 	streams   map[string]*stream
 	pumps     []*pump
+	pumpNames map[string]*pump
 	errStream *stream
 	last      int64 // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64 // earliest end of an open window
@@ -158,7 +160,7 @@ func NewEngine(sql string, optFns ...func(*EngineOptions)) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: o, streams: map[string]*stream{}, nextClose: math.MaxInt64}
+	e := &Engine{opts: o, streams: map[string]*stream{}, pumpNames: map[string]*pump{}, nextClose: math.MaxInt64}
 	e.errStream = e.addStream(ErrorStream, errorStreamColumns)
 	for _, in := range o.Inputs {
 		name := in.Name
@@ -208,20 +210,14 @@ func (e *Engine) addStream(name string, cols []Column) *stream {
 }
 
 func (e *Engine) addPump(st *CreatePump) error {
-	for i, p := range e.pumps {
-		if p.name == st.Name {
-			if !st.OrReplace {
-				return st.Pos.errorf("pump %q already exists", st.Name)
-			}
-			e.pumps = append(e.pumps[:i], e.pumps[i+1:]...)
-			for j, q := range p.src.pumps {
-				if q == p {
-					p.src.pumps = append(p.src.pumps[:j], p.src.pumps[j+1:]...)
-					break
-				}
-			}
-			break
+	if old := e.pumpNames[st.Name]; old != nil {
+		if !st.OrReplace {
+			return st.Pos.errorf("pump %q already exists", st.Name)
 		}
+		// Replacing is rare; a lookup by name keeps many pumps linear.
+		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
+		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
+		delete(e.pumpNames, st.Name)
 	}
 	sel := st.Select
 	src, ok := e.streams[sel.From]
@@ -344,6 +340,7 @@ func (e *Engine) addPump(st *CreatePump) error {
 	p.out = make([]Value, len(dst.cols))
 	src.pumps = append(src.pumps, p)
 	e.pumps = append(e.pumps, p)
+	e.pumpNames[p.name] = p
 	return nil
 }
 

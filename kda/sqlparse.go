@@ -1118,11 +1118,22 @@ func (ps *parser) cmpExpr() (Expr, error) {
 			return nil, ps.unexpected("a pattern string after LIKE")
 		}
 		ps.p++
+		if ps.isKw("ESCAPE") {
+			return nil, ps.peek().pos.unsupported("LIKE … ESCAPE")
+		}
 		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, nil
 	}
 	if ps.isKw("IS") {
 		ps.p++
 		not := ps.acceptKw("NOT")
+		if nt := ps.peek(); nt.kind == tIdent {
+			switch nt.text {
+			case "TRUE", "FALSE", "UNKNOWN":
+				return nil, t.pos.unsupported("IS [NOT] " + nt.text)
+			case "DISTINCT":
+				return nil, t.pos.unsupported("IS [NOT] DISTINCT FROM")
+			}
+		}
 		if err := ps.expectKw("NULL"); err != nil {
 			return nil, err
 		}

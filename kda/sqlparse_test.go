@@ -199,6 +199,9 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		{stream + `SELECT STREAM STDDEV_POP("sensor_id") ` + from + ` GROUP BY STEP(ROWTIME BY INTERVAL '1' MINUTE)`, "STDDEV_POP", 82},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE ROWTIME > TIMESTAMP '2020-01-01 00:00:00'`, "TIMESTAMP literal", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE ROWTIME > ROWTIME - INTERVAL '1' MINUTE`, "INTERVAL literal", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` WHERE ("location" = 'UK') IS NOT TRUE`, "IS [NOT] TRUE", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" IS DISTINCT FROM 'UK'`, "IS [NOT] DISTINCT FROM", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" LIKE 'U!%' ESCAPE '!'`, "LIKE … ESCAPE", 0},
 		{`CREATE STREAM "s" ("d" DATE);`, "type DATE", 24},
 		{`CREATE STREAM "s" ("b" VARBINARY(8));`, "type VARBINARY", 24},
 	}
@@ -300,4 +303,22 @@ func TestCycleCheckIsLinear(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `column "a" twice`) {
 		t.Fatalf("%v", err)
 	}
+}
+
+// TestNestingAtTheLimitRuns: a tree MaxExprDepth deep (not just nested
+// parentheses) compiles and evaluates.
+func TestNestingAtTheLimitRuns(t *testing.T) {
+	sql := pumpSQL(`"sensor_id"`, "WHERE "+strings.Repeat("NOT ", MaxExprDepth-1)+"FALSE")
+	e, err := NewEngine(sql, func(o *EngineOptions) { o.Inputs = []Input{seedInput} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := collect(t, e, "o")
+	_ = e.InsertJSON(DefaultInputStream, []byte(`{"sensor_id":2}`), time.Time{})
+	if len(*rows) != 1 { // an odd number of NOTs
+		t.Fatalf("rows %v", *rows)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("stack in use after a %d-deep expression: %.1f MB", MaxExprDepth, float64(ms.StackInuse)/1e6)
 }
