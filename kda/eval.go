@@ -111,11 +111,52 @@ type groupKeys struct {
 	exprs  []Expr
 	hashes []uint64
 	kinds  []Kind
+	shapes map[shape]bool // of exprs: most nodes match none, and need no hash
 	memo   map[Expr]uint64
+}
+
+// shape is a node's type and operator or name: equal expressions have
+// equal shapes.
+type shape struct {
+	tag  byte
+	name string
+}
+
+func shapeOf(e Expr) shape {
+	switch e := e.(type) {
+	case *Literal:
+		return shape{1, ""}
+	case *ColRef:
+		return shape{2, e.Name}
+	case *Binary:
+		return shape{3, e.Op}
+	case *Unary:
+		return shape{4, e.Op}
+	case *Call:
+		return shape{5, e.Name}
+	case *Step:
+		return shape{6, ""}
+	case *Cast:
+		return shape{7, ""}
+	case *IsNull:
+		return shape{8, ""}
+	case *Like:
+		return shape{9, ""}
+	case *Case:
+		return shape{10, ""}
+	case *Between:
+		return shape{11, ""}
+	case *In:
+		return shape{12, ""}
+	}
+	return shape{}
 }
 
 // find returns the index of the key equal to e.
 func (g *groupKeys) find(e Expr) (int, bool) {
+	if !g.shapes[shapeOf(e)] {
+		return 0, false
+	}
 	h := exprHash(e, g.memo)
 	for i, kh := range g.hashes {
 		if kh == h && equalExpr(e, g.exprs[i]) {
@@ -132,6 +173,7 @@ func (g *groupKeys) add(e Expr, kind Kind) (int, bool) {
 	}
 	g.exprs = append(g.exprs, e)
 	g.hashes = append(g.hashes, exprHash(e, g.memo))
+	g.shapes[shapeOf(e)] = true
 	g.kinds = append(g.kinds, kind)
 	return len(g.exprs) - 1, true
 }

@@ -36,7 +36,7 @@ type aggAcc struct {
 }
 
 func newWindow(sel *Select, sc *scope) (*window, error) {
-	w := &window{groupBy: groupKeys{memo: map[Expr]uint64{}}, groups: map[string]*group{}}
+	w := &window{groupBy: groupKeys{memo: map[Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
 	for _, g := range sel.GroupBy {
 		if st, ok := g.(*Step); ok {
 			if c, ok := st.X.(*ColRef); ok && c.Name == "ROWTIME" {
