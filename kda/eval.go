@@ -2,7 +2,6 @@ package kda
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -952,32 +951,58 @@ func (s *scope) compileLike(e *Like) (cexpr, error) {
 	if x.typ != KindString && x.typ != KindNull {
 		return cexpr{}, e.P.errorf("LIKE needs a VARCHAR, got %s", x.typ)
 	}
-	var re strings.Builder
-	re.WriteString("(?s)^")
-	for _, r := range e.Pattern {
-		switch r {
-		case '%':
-			re.WriteString(".*")
-		case '_':
-			re.WriteString(".")
-		default:
-			re.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	re.WriteString("$")
-	rx, err := regexp.Compile(re.String())
-	if err != nil {
-		// A pattern too large for the regexp package.
-		return cexpr{}, e.P.errorf("LIKE pattern of %d bytes is too long", len(e.Pattern))
-	}
-	not := e.Not
+	pat, not := e.Pattern, e.Not
 	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
 		a, err := x.fn(v)
 		if err != nil || a.K == KindNull {
 			return Value{}, err
 		}
-		return BoolValue(rx.MatchString(a.S) != not), nil
+		return BoolValue(likeMatch(a.S, pat) != not), nil
 	}}, nil
+}
+
+// likeMatch reports whether s matches the LIKE pattern p: % matches any run
+// of characters, _ one character, anything else itself. It needs no
+// compiled form (a regexp built from a megabyte pattern took minutes and
+// gigabytes) and takes O(len(s)·len(p)) at worst: on a mismatch it
+// retries only from the last %.
+func likeMatch(s, p string) bool {
+	si, pi := 0, 0
+	starP, starS := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '%':
+				starP, starS = pi, si
+				pi++
+				continue
+			case '_':
+				_, n := utf8.DecodeRuneInString(s[si:])
+				si += n
+				pi++
+				continue
+			default:
+				_, pn := utf8.DecodeRuneInString(p[pi:])
+				_, sn := utf8.DecodeRuneInString(s[si:])
+				if pn == sn && p[pi:pi+pn] == s[si:si+sn] {
+					si += sn
+					pi += pn
+					continue
+				}
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last % swallow one more character and retry after it.
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		si, pi = starS, starP+1
+	}
+	for pi < len(p) && p[pi] == '%' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 func (s *scope) compileCase(e *Case) (cexpr, error) {

@@ -142,8 +142,9 @@ func (lx *lexer) next() (token, error) {
 			}
 			adv(end + 4)
 		case c == '"' || c == '\'':
-			var b strings.Builder
 			adv(1)
+			start, seg := lx.i, lx.i
+			var doubled []byte // only for a literal with a doubled quote; else text is a substring of src
 			for {
 				if lx.i >= len(src) {
 					if c == '"' {
@@ -153,24 +154,28 @@ func (lx *lexer) next() (token, error) {
 				}
 				if src[lx.i] == c {
 					if lx.i+1 < len(src) && src[lx.i+1] == c {
-						b.WriteByte(c)
+						doubled = append(doubled, src[seg:lx.i+1]...)
 						adv(2)
+						seg = lx.i
 						continue
 					}
-					adv(1)
 					break
 				}
-				b.WriteByte(src[lx.i])
 				adv(1)
 			}
+			text := src[start:lx.i]
+			if doubled != nil {
+				text = string(append(doubled, src[seg:lx.i]...))
+			}
+			adv(1)
 			k := tString
 			if c == '"' {
 				k = tQIdent
-				if b.Len() == 0 {
+				if text == "" {
 					return token{}, pos.errorf("empty quoted identifier")
 				}
 			}
-			return token{kind: k, text: b.String(), pos: pos}, nil
+			return token{kind: k, text: text, pos: pos}, nil
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			j := i
 			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '.') {

@@ -3,10 +3,12 @@ package kda
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // allocBytes runs f and returns the bytes it allocated on the heap.
@@ -324,4 +326,92 @@ func TestNestingAtTheLimitRuns(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("stack in use after a %d-deep expression: %.1f MB", MaxExprDepth, float64(ms.StackInuse)/1e6)
+}
+
+// FuzzLikeMatch checks likeMatch against the regexp LIKE used to compile
+// to, on valid UTF-8.
+func FuzzLikeMatch(f *testing.F) {
+	f.Add("hello", "h%l_o")
+	f.Add("aaa", "%a%a%a%a")
+	f.Add("", "%")
+	f.Add("é.x", "_._")
+	f.Add("a\nb", "a_b")
+	f.Fuzz(func(t *testing.T, s, p string) {
+		if !utf8.ValidString(s) || !utf8.ValidString(p) || len(p) > 64 {
+			return
+		}
+		var re strings.Builder
+		re.WriteString("(?s)^")
+		for _, r := range p {
+			switch r {
+			case '%':
+				re.WriteString(".*")
+			case '_':
+				re.WriteString(".")
+			default:
+				re.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		re.WriteString("$")
+		if want := regexp.MustCompile(re.String()).MatchString(s); likeMatch(s, p) != want {
+			t.Fatalf("likeMatch(%q, %q) = %v, want %v", s, p, !want, want)
+		}
+	})
+}
+
+// TestLikeHugePattern: a megabyte LIKE pattern compiles at once and a
+// row is matched in time linear in the row for a pattern of %s.
+func TestLikeHugePattern(t *testing.T) {
+	pattern := strings.Repeat("%", 4<<20) + "x"
+	sql := `CREATE STREAM "o" ("a" INTEGER); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM "sensor_id" FROM "SOURCE_SQL_STREAM_001" WHERE "location" LIKE '` + pattern + `';`
+	var e *Engine
+	var err error
+	alloc := allocBytes(func() { e, err = NewEngine(sql, func(o *EngineOptions) { o.Inputs = []Input{seedInput} }) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d-byte pattern: %.1f MB allocated to compile", len(pattern), float64(alloc)/1e6)
+	if alloc > 4*uint64(len(sql)) {
+		t.Fatalf("allocated %d bytes", alloc)
+	}
+	rows := collect(t, e, "o")
+	_ = e.InsertJSON(DefaultInputStream, []byte(`{"sensor_id":1,"location":"abx"}`), time.Time{})
+	_ = e.InsertJSON(DefaultInputStream, []byte(`{"sensor_id":2,"location":"aby"}`), time.Time{})
+	if len(*rows) != 1 || (*rows)[0] != `{"a":1}` {
+		t.Fatalf("rows %v", *rows)
+	}
+}
+
+// TestNestedBetweenAndInAreLinear: BETWEEN and IN were rewritten into
+// comparisons that each held x, so nesting them doubled (or, for IN,
+// multiplied) the tree at every level; 60 levels never finished.
+func TestNestedBetweenAndInAreLinear(t *testing.T) {
+	between := `"sensor_id" BETWEEN 1 AND 3`
+	in := `"sensor_id" IN (1, 2, 3)`
+	for range 60 {
+		between = "(" + between + ") BETWEEN FALSE AND TRUE"
+		in = "(" + in + ") IN (TRUE, TRUE, TRUE, TRUE)"
+	}
+	for _, where := range []string{between, in, "NOT (" + between + ")"} {
+		var e *Engine
+		var err error
+		alloc := allocBytes(func() {
+			e, err = NewEngine(pumpSQL(`"sensor_id"`, "WHERE "+where), func(o *EngineOptions) { o.Inputs = []Input{seedInput} })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if alloc > 1<<20 {
+			t.Fatalf("%d bytes allocated", alloc)
+		}
+		rows := collect(t, e, "o")
+		_ = e.InsertJSON(DefaultInputStream, []byte(`{"sensor_id":2}`), time.Time{})
+		want := 1
+		if strings.HasPrefix(where, "NOT") {
+			want = 0
+		}
+		if len(*rows) != want {
+			t.Fatalf("%.30s…: %d rows, want %d", where, len(*rows), want)
+		}
+	}
 }
