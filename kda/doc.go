@@ -17,7 +17,7 @@
 //     STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR) (or FLOOR(… TO
 //     unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX, ROWTIME, CAST,
 //     CASE, [NOT] BETWEEN/IN/LIKE, IS [NOT] NULL, COALESCE, UPPER/LOWER,
-//     CHAR_LENGTH, ABS/FLOOR/CEIL, || and arithmetic, the error_stream —
+//     CHAR_LENGTH, ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream —
 //     compiled to closures; DiscoverSchema infers the input schema like the
 //     console.
 //   - Delivery: Firehose-style S3 objects (size/interval buffers,
@@ -77,7 +77,17 @@
 // # Errors
 //
 // Parse errors are typed: *TemplateError (line, column, helper),
-// *SQLError (line, column), *PrefixError (offset). Producer.Put reports
+// *SQLError (line, column), *PrefixError (offset). A *SQLError may wrap
+// *UnsupportedError, for a construct of the KDA SQL reference the engine
+// does not run yet ("sql 3:14: SIMILAR TO is not supported yet": sliding
+// windows (OVER, WINDOW), WINDOWED BY STAGGER, JOIN, subqueries, TABLE and
+// CURSOR, UNION, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
+// literals, and the reference functions it lacks, such as REGEX_REPLACE,
+// LAG, TSDIFF, SUBSTRING or RANDOM_CUT_FOREST),
+// or *ExprDepthError, for an expression nested more than MaxExprDepth
+// levels deep; use errors.As. A stream name given in the wrong case
+// (Subscribe("dest") for a stream created as dest, hence DEST) names the
+// stream that exists. Producer.Put reports
 // each record in its PutResult: ErrRecordTooLarge, *RecordError (Kinesis
 // error code after the last attempt), or the request's error. Engine
 // methods fail only for an unknown stream (ErrUnknownStream); bad rows go

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -134,6 +137,7 @@ type Engine struct {
 	opts      EngineOptions
 	streams   map[string]*stream
 	pumps     []*pump
+	pumpNames map[string]*pump
 	errStream *stream
 	last      int64 // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64 // earliest end of an open window
@@ -156,7 +160,7 @@ func NewEngine(sql string, optFns ...func(*EngineOptions)) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: o, streams: map[string]*stream{}, nextClose: math.MaxInt64}
+	e := &Engine{opts: o, streams: map[string]*stream{}, pumpNames: map[string]*pump{}, nextClose: math.MaxInt64}
 	e.errStream = e.addStream(ErrorStream, errorStreamColumns)
 	for _, in := range o.Inputs {
 		name := in.Name
@@ -206,29 +210,23 @@ func (e *Engine) addStream(name string, cols []Column) *stream {
 }
 
 func (e *Engine) addPump(st *CreatePump) error {
-	for i, p := range e.pumps {
-		if p.name == st.Name {
-			if !st.OrReplace {
-				return st.Pos.errorf("pump %q already exists", st.Name)
-			}
-			e.pumps = append(e.pumps[:i], e.pumps[i+1:]...)
-			for j, q := range p.src.pumps {
-				if q == p {
-					p.src.pumps = append(p.src.pumps[:j], p.src.pumps[j+1:]...)
-					break
-				}
-			}
-			break
+	if old := e.pumpNames[st.Name]; old != nil {
+		if !st.OrReplace {
+			return st.Pos.errorf("pump %q already exists", st.Name)
 		}
+		// Replacing is rare; a lookup by name keeps many pumps linear.
+		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
+		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
+		delete(e.pumpNames, st.Name)
 	}
 	sel := st.Select
 	src, ok := e.streams[sel.From]
 	if !ok {
-		return sel.FromPos.errorf("unknown stream %q", sel.From)
+		return sel.FromPos.errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
 	}
 	dst, ok := e.streams[st.Target]
 	if !ok {
-		return st.TargetPos.errorf("unknown stream %q", st.Target)
+		return st.TargetPos.errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
 	}
 	if dst.dec != nil {
 		return st.TargetPos.errorf("cannot insert into input stream %q", st.Target)
@@ -258,7 +256,7 @@ func (e *Engine) addPump(st *CreatePump) error {
 		}
 		p.win = win
 		sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-			agg: true, keyIdx: win.keyIdx, keyKinds: win.keyKinds, aggs: &win.aggs}
+			agg: true, keys: &win.groupBy, aggs: &win.aggs}
 		if sel.Having != nil {
 			h, err := sc.compile(sel.Having)
 			if err != nil {
@@ -302,11 +300,16 @@ func (e *Engine) addPump(st *CreatePump) error {
 		if len(st.Columns) != len(items) {
 			return sel.Pos.errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), len(items))
 		}
+		named := make(map[string]bool, len(st.Columns))
 		for i, name := range st.Columns {
 			k, ok := dst.idx[name]
 			if !ok {
 				return st.TargetPos.errorf("stream %q has no column %q", dst.name, name)
 			}
+			if named[name] {
+				return st.TargetPos.errorf("INSERT names column %q twice", name)
+			}
+			named[name] = true
 			target[i] = k
 		}
 	} else {
@@ -337,6 +340,7 @@ func (e *Engine) addPump(st *CreatePump) error {
 	p.out = make([]Value, len(dst.cols))
 	src.pumps = append(src.pumps, p)
 	e.pumps = append(e.pumps, p)
+	e.pumpNames[p.name] = p
 	return nil
 }
 
@@ -346,17 +350,57 @@ func assignable(from, to Kind) bool {
 	return from == KindNull || from == to || numeric(from) && numeric(to) && to != KindNull
 }
 
-// reaches reports whether rows inserted into from can flow into to.
+// reaches reports whether rows inserted into from can flow into to. It
+// visits each stream once: pumps may join and fork streams, and following
+// every path would take exponential time.
 func (e *Engine) reaches(from, to *stream) bool {
-	if from == to {
-		return true
-	}
-	for _, p := range from.pumps {
-		if e.reaches(p.dst, to) {
+	seen := map[*stream]bool{from: true}
+	stack := []*stream{from}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if s == to {
 			return true
+		}
+		for _, p := range s.pumps {
+			if !seen[p.dst] {
+				seen[p.dst] = true
+				stack = append(stack, p.dst)
+			}
 		}
 	}
 	return false
+}
+
+// sqlCaseHint explains an unknown stream name in SQL that differs only in
+// case from one that exists, as column errors do.
+func (e *Engine) sqlCaseHint(name string) string {
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				return " (unquoted names are upper-cased: write " + strings.ToLower(n) + " or " + strconv.Quote(n) + ")"
+			}
+			return " (unquoted names are upper-cased: write " + strconv.Quote(n) + ")"
+		}
+	}
+	return ""
+}
+
+// unknownStream is the error for a stream name passed to the Go API that no
+// stream has; a name that differs only in case says which stream exists.
+func (e *Engine) unknownStream(name, detail string) error {
+	hint := ""
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				hint = " (unquoted names are upper-cased: the stream is " + strconv.Quote(n) + ")"
+			} else {
+				hint = " (names are case-sensitive: the stream is " + strconv.Quote(n) + ")"
+			}
+			break
+		}
+	}
+	return fmt.Errorf("%w %q%s%s", ErrUnknownStream, name, detail, hint)
 }
 
 // Subscribe registers fn to receive every row inserted into stream, in
@@ -367,7 +411,7 @@ func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok {
-		return fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return e.unknownStream(stream, "")
 	}
 	s.subs = append(s.subs, fn)
 	return nil
@@ -379,7 +423,7 @@ func (e *Engine) Schema(stream string) ([]Column, error) {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok {
-		return nil, fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return nil, e.unknownStream(stream, "")
 	}
 	return append([]Column(nil), s.cols...), nil
 }
@@ -417,7 +461,7 @@ func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok || s.dec == nil {
-		return fmt.Errorf("%w %q (not an input stream)", ErrUnknownStream, stream)
+		return e.unknownStream(stream, " (not an input stream)")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {
@@ -439,7 +483,7 @@ func (e *Engine) Insert(stream string, vals []Value, rowtime time.Time) error {
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
 	if !ok || s == e.errStream {
-		return fmt.Errorf("%w %q", ErrUnknownStream, stream)
+		return e.unknownStream(stream, "")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {

@@ -364,6 +364,10 @@ func FuzzParseSQL(f *testing.F) {
 	f.Add("FLOOR(ROWTIME TO MINUTE)")
 	f.Add(strings.ReplaceAll(windowSQL, "current_temperature_x", `"current_temperature"`) + ` HAVING COUNT(*) > 1`)
 	f.Add(`CREATE STREAM "o" ("a" VARCHAR(4)); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM CASE "sensor_id" WHEN 1 THEN 'a' ELSE COALESCE("location", 'b') END FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT LIKE '%_x' AND "sensor_id" NOT IN (1, 2) AND "current_temperature" BETWEEN 1 AND 2;`)
+	f.Add(strings.Repeat("(", MaxExprDepth+1))
+	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + strings.Repeat("NOT ", 200) + strings.Repeat("-", 200) + "1 + 1 + 1" + ` FROM "SOURCE_SQL_STREAM_001";`)
+	f.Add(`CREATE STREAM "o" ("n" BOOLEAN); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM (("sensor_id" BETWEEN 1 AND 2) BETWEEN FALSE AND TRUE) IN (TRUE, NULL) FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT SIMILAR TO 'x';`)
+	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM COUNT(DISTINCT x) OVER w FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM s))) s LEFT JOIN t ON TRUE WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING) UNION ALL SELECT STREAM 1 FROM u;`)
 	f.Fuzz(func(t *testing.T, src string) {
 		s, err := ParseSQL(src)
 		if err != nil {

@@ -2,7 +2,6 @@ package kda
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,10 +39,9 @@ type scope struct {
 	idx    map[string]int
 
 	// In a window's output, expressions must be group keys or aggregates.
-	agg      bool
-	keyIdx   map[string]int
-	keyKinds []Kind
-	aggs     *[]aggSpec
+	agg  bool
+	keys *groupKeys
+	aggs *[]aggSpec
 	// inAgg is set while compiling an aggregate's argument (row scope).
 	inAgg bool
 }
@@ -73,10 +71,254 @@ func (s *scope) col(c *ColRef) (int, error) {
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
 
+// unsupportedFunctions are the functions of the KDA SQL reference that the
+// engine does not run yet; calling one is an *UnsupportedError, not an
+// unknown function. The engine runs COUNT, SUM, AVG, MIN, MAX, COALESCE,
+// UPPER, LOWER, CHAR_LENGTH/CHARACTER_LENGTH, ABS, FLOOR, CEIL/CEILING,
+// STEP and CAST.
+var unsupportedFunctions = map[string]bool{
+	// Aggregate and analytic functions.
+	"COUNT_DISTINCT_ITEMS_TUMBLING": true, "EXP_AVG": true, "FIRST_VALUE": true, "LAST_VALUE": true,
+	"TOP_K_ITEMS_TUMBLING": true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
+	// Boolean functions.
+	"ANY": true, "EVERY": true,
+	// Conversion and datetime conversion functions.
+	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "CHAR_TO_TIMESTAMP": true, "DATE_TO_CHAR": true,
+	"TIME_TO_CHAR": true, "TIMESTAMP_TO_CHAR": true, "TO_TIMESTAMP": true, "UNIX_TIMESTAMP": true,
+	// Date and time functions.
+	"CURRENT_DATE": true, "CURRENT_ROW_TIMESTAMP": true, "CURRENT_TIME": true, "CURRENT_TIMESTAMP": true,
+	"EXTRACT": true, "LOCALTIME": true, "LOCALTIMESTAMP": true, "TSDIFF": true,
+	// Null and numeric functions.
+	"NULLIF": true, "EXP": true, "LN": true, "LOG10": true, "MOD": true, "POWER": true,
+	// Log parsing functions.
+	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "REGEX_LOG_PARSE": true, "SYS_LOG_PARSE": true,
+	"VARIABLE_COLUMN_LOG_PARSE": true, "W3C_LOG_PARSE": true,
+	// Statistical variance and deviation functions.
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
+	// Streaming SQL functions.
+	"LAG": true, "MONOTONIC": true, "NTH_VALUE": true,
+	// String and search functions.
+	"INITCAP": true, "OVERLAY": true, "POSITION": true, "REGEX_REPLACE": true, "SUBSTRING": true, "TRIM": true,
+}
+
+// groupKeys are a window's GROUP BY expressions. In the window's output an
+// expression equal to one of them reads the group's key. Equality is
+// structural; each node's hash is computed once, bottom-up, so matching
+// every node of a SELECT list against the keys stays linear (printing each
+// node to compare strings was cubic in the expression's size).
+type groupKeys struct {
+	exprs  []Expr
+	hashes []uint64
+	kinds  []Kind
+	shapes map[shape]bool // of exprs: most nodes match none, and need no hash
+	memo   map[Expr]uint64
+}
+
+// shape is a node's type and operator or name: equal expressions have
+// equal shapes.
+type shape struct {
+	tag  byte
+	name string
+}
+
+func shapeOf(e Expr) shape {
+	switch e := e.(type) {
+	case *Literal:
+		return shape{1, ""}
+	case *ColRef:
+		return shape{2, e.Name}
+	case *Binary:
+		return shape{3, e.Op}
+	case *Unary:
+		return shape{4, e.Op}
+	case *Call:
+		return shape{5, e.Name}
+	case *Step:
+		return shape{6, ""}
+	case *Cast:
+		return shape{7, ""}
+	case *IsNull:
+		return shape{8, ""}
+	case *Like:
+		return shape{9, ""}
+	case *Case:
+		return shape{10, ""}
+	case *Between:
+		return shape{11, ""}
+	case *In:
+		return shape{12, ""}
+	}
+	return shape{}
+}
+
+// find returns the index of the key equal to e.
+func (g *groupKeys) find(e Expr) (int, bool) {
+	if !g.shapes[shapeOf(e)] {
+		return 0, false
+	}
+	h := exprHash(e, g.memo)
+	for i, kh := range g.hashes {
+		if kh == h && equalExpr(e, g.exprs[i]) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// add records e as a key unless an equal one exists; it returns e's index.
+func (g *groupKeys) add(e Expr, kind Kind) (int, bool) {
+	if i, ok := g.find(e); ok {
+		return i, false
+	}
+	g.exprs = append(g.exprs, e)
+	g.hashes = append(g.hashes, exprHash(e, g.memo))
+	g.shapes[shapeOf(e)] = true
+	g.kinds = append(g.kinds, kind)
+	return len(g.exprs) - 1, true
+}
+
+// exprHash hashes e's structure (the equality of equalExpr), memoised per
+// node in memo.
+func exprHash(e Expr, memo map[Expr]uint64) uint64 {
+	if h, ok := memo[e]; ok {
+		return h
+	}
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	mix := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h = (h ^ 0xff) * prime
+	}
+	mixU := func(x uint64) {
+		for i := 0; i < 8; i++ {
+			h = (h ^ (x & 0xff)) * prime
+			x >>= 8
+		}
+	}
+	switch e := e.(type) {
+	case *Literal:
+		mix("lit")
+		mix(e.V.SQL())
+	case *ColRef:
+		mix("col")
+		mix(e.Name)
+	case *Binary:
+		mix("bin")
+		mix(e.Op)
+	case *Unary:
+		mix("un")
+		mix(e.Op)
+	case *Call:
+		mix("call")
+		mix(e.Name)
+		if e.Star {
+			mix("*")
+		}
+	case *Step:
+		mix("step")
+		mixU(uint64(e.Millis))
+	case *Cast:
+		mix("cast")
+		mix(e.Type.String())
+	case *IsNull:
+		mix("isnull")
+		mixU(uint64(b2i(e.Not)))
+	case *Like:
+		mix("like")
+		mix(e.Pattern)
+		mixU(uint64(b2i(e.Not)))
+	case *Case:
+		mix("case")
+		mixU(uint64(len(e.Whens)))
+		mixU(uint64(b2i(e.Operand != nil)))
+		mixU(uint64(b2i(e.Else != nil)))
+	case *Between:
+		mix("between")
+		mixU(uint64(b2i(e.Not)))
+	case *In:
+		mix("in")
+		mixU(uint64(b2i(e.Not)))
+	}
+	for _, c := range children(e) {
+		mixU(exprHash(c, memo))
+	}
+	memo[e] = h
+	return h
+}
+
+// equalExpr reports whether a and b are the same expression: what String
+// prints alike (a column's qualifier does not count; != is <>).
+func equalExpr(a, b Expr) bool {
+	switch a := a.(type) {
+	case *Literal:
+		b, ok := b.(*Literal)
+		return ok && a.V.K == b.V.K && a.V.SQL() == b.V.SQL()
+	case *ColRef:
+		b, ok := b.(*ColRef)
+		return ok && a.Name == b.Name
+	case *Binary:
+		b, ok := b.(*Binary)
+		return ok && a.Op == b.Op && equalExpr(a.L, b.L) && equalExpr(a.R, b.R)
+	case *Unary:
+		b, ok := b.(*Unary)
+		return ok && a.Op == b.Op && equalExpr(a.X, b.X)
+	case *Call:
+		b, ok := b.(*Call)
+		return ok && a.Name == b.Name && a.Star == b.Star && equalExprs(a.Args, b.Args)
+	case *Step:
+		b, ok := b.(*Step)
+		return ok && a.Millis == b.Millis && equalExpr(a.X, b.X)
+	case *Cast:
+		b, ok := b.(*Cast)
+		return ok && a.Type == b.Type && equalExpr(a.X, b.X)
+	case *IsNull:
+		b, ok := b.(*IsNull)
+		return ok && a.Not == b.Not && equalExpr(a.X, b.X)
+	case *Like:
+		b, ok := b.(*Like)
+		return ok && a.Not == b.Not && a.Pattern == b.Pattern && equalExpr(a.X, b.X)
+	case *Between:
+		b, ok := b.(*Between)
+		return ok && a.Not == b.Not && equalExpr(a.X, b.X) && equalExpr(a.Lo, b.Lo) && equalExpr(a.Hi, b.Hi)
+	case *In:
+		b, ok := b.(*In)
+		return ok && a.Not == b.Not && equalExpr(a.X, b.X) && equalExprs(a.List, b.List)
+	case *Case:
+		b, ok := b.(*Case)
+		if !ok || len(a.Whens) != len(b.Whens) || (a.Operand == nil) != (b.Operand == nil) || (a.Else == nil) != (b.Else == nil) {
+			return false
+		}
+		if a.Operand != nil && !equalExpr(a.Operand, b.Operand) || a.Else != nil && !equalExpr(a.Else, b.Else) {
+			return false
+		}
+		for i, w := range a.Whens {
+			if !equalExpr(w.Cond, b.Whens[i].Cond) || !equalExpr(w.Result, b.Whens[i].Result) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func equalExprs(a, b []Expr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !equalExpr(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *scope) compile(e Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {
-		if k, ok := s.keyIdx[e.String()]; ok {
-			ks := s.keyKinds[k]
+		if k, ok := s.keys.find(e); ok {
+			ks := s.keys.kinds[k]
 			return cexpr{typ: ks, fn: func(v *env) (Value, error) { return v.keys[k], nil }}, nil
 		}
 	}
@@ -153,6 +395,10 @@ func (s *scope) compile(e Expr) (cexpr, error) {
 		return s.compileLike(e)
 	case *Case:
 		return s.compileCase(e)
+	case *Between:
+		return s.compileBetween(e)
+	case *In:
+		return s.compileIn(e)
 	case *Call:
 		return s.compileCall(e)
 	case *Binary:
@@ -275,7 +521,7 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 			}
 			return IntValue(int64(utf8.RuneCountInString(a.S))), nil
 		}}, nil
-	case "ABS", "FLOOR", "CEIL":
+	case "ABS", "FLOOR", "CEIL", "CEILING":
 		x, err := one(KindInt, KindFloat)
 		if err != nil {
 			return x, err
@@ -294,11 +540,14 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 				a.F = math.Abs(a.F)
 			case "FLOOR":
 				a.F = math.Floor(a.F)
-			case "CEIL":
+			case "CEIL", "CEILING":
 				a.F = math.Ceil(a.F)
 			}
 			return a, nil
 		}}, nil
+	}
+	if unsupportedFunctions[e.Name] {
+		return cexpr{}, e.P.unsupported(e.Name)
 	}
 	return cexpr{}, e.P.errorf("unknown function %s", e.Name)
 }
@@ -702,28 +951,58 @@ func (s *scope) compileLike(e *Like) (cexpr, error) {
 	if x.typ != KindString && x.typ != KindNull {
 		return cexpr{}, e.P.errorf("LIKE needs a VARCHAR, got %s", x.typ)
 	}
-	var re strings.Builder
-	re.WriteString("(?s)^")
-	for _, r := range e.Pattern {
-		switch r {
-		case '%':
-			re.WriteString(".*")
-		case '_':
-			re.WriteString(".")
-		default:
-			re.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	re.WriteString("$")
-	rx := regexp.MustCompile(re.String())
-	not := e.Not
+	pat, not := e.Pattern, e.Not
 	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
 		a, err := x.fn(v)
 		if err != nil || a.K == KindNull {
 			return Value{}, err
 		}
-		return BoolValue(rx.MatchString(a.S) != not), nil
+		return BoolValue(likeMatch(a.S, pat) != not), nil
 	}}, nil
+}
+
+// likeMatch reports whether s matches the LIKE pattern p: % matches any run
+// of characters, _ one character, anything else itself. It needs no
+// compiled form (a regexp built from a megabyte pattern took minutes and
+// gigabytes) and takes O(len(s)·len(p)) at worst: on a mismatch it
+// retries only from the last %.
+func likeMatch(s, p string) bool {
+	si, pi := 0, 0
+	starP, starS := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch p[pi] {
+			case '%':
+				starP, starS = pi, si
+				pi++
+				continue
+			case '_':
+				_, n := utf8.DecodeRuneInString(s[si:])
+				si += n
+				pi++
+				continue
+			default:
+				_, pn := utf8.DecodeRuneInString(p[pi:])
+				_, sn := utf8.DecodeRuneInString(s[si:])
+				if pn == sn && p[pi:pi+pn] == s[si:si+sn] {
+					si += sn
+					pi += pn
+					continue
+				}
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last % swallow one more character and retry after it.
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		si, pi = starS, starP+1
+	}
+	for pi < len(p) && p[pi] == '%' {
+		pi++
+	}
+	return pi == len(p)
 }
 
 func (s *scope) compileCase(e *Case) (cexpr, error) {
@@ -798,5 +1077,98 @@ func (s *scope) compileCase(e *Case) (cexpr, error) {
 			return widen(r, typ), err
 		}
 		return Value{}, nil
+	}}, nil
+}
+
+func (s *scope) compileBetween(e *Between) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	lo, err := s.compile(e.Lo)
+	if err != nil {
+		return cexpr{}, err
+	}
+	hi, err := s.compile(e.Hi)
+	if err != nil {
+		return cexpr{}, err
+	}
+	for _, b := range []cexpr{lo, hi} {
+		if !comparable(x.typ, b.typ) {
+			return cexpr{}, e.P.errorf("cannot compare %s with %s", x.typ, b.typ)
+		}
+	}
+	not := e.Not
+	// x >= lo AND x <= hi in three-valued logic, x evaluated once; hi is
+	// not evaluated when x < lo.
+	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		a, err := x.fn(v)
+		if err != nil {
+			return a, err
+		}
+		l, err := lo.fn(v)
+		if err != nil {
+			return l, err
+		}
+		geLo := a.K != KindNull && l.K != KindNull
+		if geLo && compareValues(a, l) < 0 {
+			return BoolValue(not), nil
+		}
+		h, err := hi.fn(v)
+		if err != nil {
+			return h, err
+		}
+		if a.K != KindNull && h.K != KindNull && compareValues(a, h) > 0 {
+			return BoolValue(not), nil
+		}
+		if !geLo || h.K == KindNull {
+			return Value{}, nil
+		}
+		return BoolValue(!not), nil
+	}}, nil
+}
+
+func (s *scope) compileIn(e *In) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	list := make([]cexpr, len(e.List))
+	for i, le := range e.List {
+		c, err := s.compile(le)
+		if err != nil {
+			return cexpr{}, err
+		}
+		if !comparable(x.typ, c.typ) {
+			return cexpr{}, le.exprPos().errorf("cannot compare %s with %s", x.typ, c.typ)
+		}
+		list[i] = c
+	}
+	not := e.Not
+	// x = l1 OR x = l2 … in three-valued logic, x evaluated once and the
+	// list up to the first match.
+	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		a, err := x.fn(v)
+		if err != nil {
+			return a, err
+		}
+		null := a.K == KindNull
+		for _, c := range list {
+			b, err := c.fn(v)
+			if err != nil {
+				return b, err
+			}
+			if b.K == KindNull || a.K == KindNull {
+				null = true
+				continue
+			}
+			if compareValues(a, b) == 0 {
+				return BoolValue(!not), nil
+			}
+		}
+		if null {
+			return Value{}, nil
+		}
+		return BoolValue(not), nil
 	}}, nil
 }

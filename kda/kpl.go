@@ -30,6 +30,11 @@ var ErrBadAggregate = errors.New("kda: malformed KPL aggregated record")
 // (magic bytes, protobuf AggregatedRecord, MD5 of the protobuf) yields its
 // records; anything else, including a record whose MD5 does not match (as
 // the KCL does), yields the record itself with partitionKey.
+//
+// Each UserRecord's Data aliases data (capped, so appending to it copies):
+// change data and the records change. Memory is bounded by the input: the
+// aggregate is walked once to count its records and keys, so every slice
+// is allocated once at its final size, and each key is copied once.
 func Deaggregate(data []byte, partitionKey string) ([]UserRecord, error) {
 	single := []UserRecord{{PartitionKey: partitionKey, Data: data}}
 	if len(data) < len(KPLMagic)+md5.Size || !bytes.HasPrefix(data, KPLMagic) {
@@ -40,54 +45,68 @@ func Deaggregate(data []byte, partitionKey string) ([]UserRecord, error) {
 	if !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
 		return single, nil
 	}
-	var pks, ehks []string
-	type rec struct {
-		pk, ehk uint64
-		hasPK   bool
-		hasEHK  bool
-		data    []byte
-		hasData bool
-	}
-	var recs []rec
-	err := pbFields(body, func(field int, wire int, v uint64, b []byte) error {
+	// Pass 1: check the framing and count, allocating nothing.
+	var npk, nehk, nrec int
+	err := pbFields(body, func(field, wire int, _ uint64, _ []byte) error {
 		switch {
 		case field == 1 && wire == 2:
-			pks = append(pks, string(b))
+			npk++
 		case field == 2 && wire == 2:
-			ehks = append(ehks, string(b))
+			nehk++
 		case field == 3 && wire == 2:
-			var r rec
-			err := pbFields(b, func(f int, w int, v uint64, bb []byte) error {
-				switch {
-				case f == 1 && w == 0:
-					r.pk, r.hasPK = v, true
-				case f == 2 && w == 0:
-					r.ehk, r.hasEHK = v, true
-				case f == 3 && w == 2:
-					r.data, r.hasData = bb, true
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			recs = append(recs, r)
+			nrec++
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]UserRecord, 0, len(recs))
-	for i, r := range recs {
-		if !r.hasPK || !r.hasData || r.pk >= uint64(len(pks)) || r.hasEHK && r.ehk >= uint64(len(ehks)) {
-			return nil, fmt.Errorf("%w: record %d has a missing or out-of-range field", ErrBadAggregate, i)
+	// Pass 2: the key tables (records may come before them in the message).
+	pks, ehks := make([]string, 0, npk), make([]string, 0, nehk)
+	_ = pbFields(body, func(field, wire int, _ uint64, b []byte) error {
+		switch {
+		case field == 1 && wire == 2:
+			pks = append(pks, string(b))
+		case field == 2 && wire == 2:
+			ehks = append(ehks, string(b))
 		}
-		u := UserRecord{PartitionKey: pks[r.pk], Data: r.data, SubSequence: i, Aggregated: true}
-		if r.hasEHK {
-			u.ExplicitHashKey = ehks[r.ehk]
+		return nil
+	})
+	// Pass 3: the records.
+	out := make([]UserRecord, 0, nrec)
+	err = pbFields(body, func(field, wire int, _ uint64, b []byte) error {
+		if field != 3 || wire != 2 {
+			return nil
+		}
+		var pk, ehk uint64
+		var hasPK, hasEHK, hasData bool
+		u := UserRecord{SubSequence: len(out), Aggregated: true}
+		err := pbFields(b, func(f, w int, v uint64, bb []byte) error {
+			switch {
+			case f == 1 && w == 0:
+				pk, hasPK = v, true
+			case f == 2 && w == 0:
+				ehk, hasEHK = v, true
+			case f == 3 && w == 2:
+				u.Data, hasData = bb, true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if !hasPK || !hasData || pk >= uint64(len(pks)) || hasEHK && ehk >= uint64(len(ehks)) {
+			return fmt.Errorf("%w: record %d has a missing or out-of-range field", ErrBadAggregate, len(out))
+		}
+		u.PartitionKey = pks[pk]
+		if hasEHK {
+			u.ExplicitHashKey = ehks[ehk]
 		}
 		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -129,10 +148,11 @@ func pbFields(b []byte, fn func(field, wire int, v uint64, b []byte) error) erro
 			if n <= 0 || l > uint64(len(b)-n) {
 				return fmt.Errorf("%w: bad length", ErrBadAggregate)
 			}
-			if err := fn(field, wire, 0, b[n:n+int(l)]); err != nil {
+			end := n + int(l)
+			if err := fn(field, wire, 0, b[n:end:end]); err != nil {
 				return err
 			}
-			b = b[n+int(l):]
+			b = b[end:]
 		default:
 			return fmt.Errorf("%w: unsupported wire type %d", ErrBadAggregate, wire)
 		}

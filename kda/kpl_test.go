@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 // TestDeaggregateKnownBytes decodes an aggregate written out by hand from
@@ -66,6 +67,9 @@ func TestDeaggregate(t *testing.T) {
 func FuzzDeaggregate(f *testing.F) {
 	f.Add(Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("x")}, {PartitionKey: "b", ExplicitHashKey: "1", Data: []byte("y")}}))
 	f.Add([]byte("plain"))
+	f.Add([]byte{0x1a, 0x04, 0x08, 0x00, 0x1a, 0x00, 0x0a, 0x00})             // a record before the key table
+	f.Add([]byte{0x0a, 0x00, 0x1a, 0x04, 0x08, 0x00, 0x1a, 0x00, 0x1a, 0x02}) // truncated second record
+	f.Add([]byte{0x0a, 0x00, 0x1a, 0x06, 0x08, 0x00, 0x10, 0x00, 0x1a, 0x00}) // hash key index without a table
 	f.Fuzz(func(t *testing.T, body []byte) {
 		// Fuzz the protobuf body under a valid checksum, where parsing happens.
 		sum := md5.Sum(body)
@@ -77,9 +81,64 @@ func FuzzDeaggregate(f *testing.F) {
 			}
 			return
 		}
+		for _, u := range out {
+			if cap(u.Data) != len(u.Data) || len(u.Data) > len(body) {
+				t.Fatalf("Data of %d bytes, capacity %d, from a %d-byte body", len(u.Data), cap(u.Data), len(body))
+			}
+		}
 		again, err := Deaggregate(Aggregate(out), "pk")
 		if err != nil || len(again) != len(out) {
 			t.Fatalf("re-aggregation: %v %d/%d", err, len(again), len(out))
 		}
 	})
+}
+
+// kplWithChecksum frames a protobuf body as a KPL aggregate.
+func kplWithChecksum(body []byte) []byte {
+	sum := md5.Sum(body)
+	return append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+}
+
+// TestDeaggregateMemoryIsBounded: a 12 MB aggregate of the smallest
+// possible records, or of nothing but partition keys, allocates a bounded
+// multiple of its size (it took 363 MB: growing slices of intermediate
+// records, then the output, then copying every key).
+func TestDeaggregateMemoryIsBounded(t *testing.T) {
+	const size = 12 << 20
+	tiny := []byte{0x0a, 0x00} // partition key table: [""]
+	for len(tiny) < size {
+		tiny = append(tiny, 0x1a, 0x04, 0x08, 0x00, 0x1a, 0x00) // record {pk 0, data ""}
+	}
+	keys := bytes.Repeat([]byte{0x0a, 0x01, 'k'}, size/3) // a table of 4M one-byte keys, no records
+	for _, tc := range []struct {
+		name    string
+		body    []byte
+		records int
+	}{{"tiny records", tiny, (len(tiny) - 2) / 6}, {"key table", keys, 0}} {
+		data := kplWithChecksum(tc.body)
+		var out []UserRecord
+		var err error
+		alloc := allocBytes(func() { out, err = Deaggregate(data, "pk") })
+		if err != nil || len(out) != tc.records {
+			t.Fatalf("%s: %d records, %v", tc.name, len(out), err)
+		}
+		// The output itself is one UserRecord per record (72 bytes for 6
+		// bytes of input); allow that and a small multiple of the input.
+		limit := uint64(len(out))*uint64(unsafe.Sizeof(UserRecord{})) + 8*uint64(len(data))
+		t.Logf("%s: %.1f MB in, %d records, %.1f MB allocated (limit %.1f MB)", tc.name, float64(len(data))/1e6, len(out), float64(alloc)/1e6, float64(limit)/1e6)
+		if alloc > limit {
+			t.Fatalf("%s: allocated %d bytes for %d bytes (limit %d)", tc.name, alloc, len(data), limit)
+		}
+	}
+	// Data aliases the input, capped so that appending to it cannot
+	// overwrite the next record.
+	agg := Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("xy")}, {PartitionKey: "a", Data: []byte("z")}})
+	out, err := Deaggregate(agg, "a")
+	if err != nil || len(out) != 2 {
+		t.Fatal(out, err)
+	}
+	_ = append(out[0].Data, '!')
+	if again, _ := Deaggregate(agg, "a"); len(again) != 2 || string(again[1].Data) != "z" || cap(out[0].Data) != 2 {
+		t.Fatalf("append to Data reached the next record: %+v", again)
+	}
 }

@@ -7,19 +7,66 @@ import (
 )
 
 // SQLError is a statement the engine cannot parse or compile. Line and Col
-// (1-based; columns count bytes) point at the offending token.
+// (1-based; columns count bytes) point at the offending token. Err, when
+// set, is the typed cause: *UnsupportedError or *ExprDepthError.
 type SQLError struct {
 	Line, Col int
 	Msg       string
+	Err       error
 }
 
 func (e *SQLError) Error() string { return fmt.Sprintf("sql %d:%d: %s", e.Line, e.Col, e.Msg) }
+
+// Unwrap returns the typed cause, if any.
+func (e *SQLError) Unwrap() error { return e.Err }
+
+// UnsupportedError is a construct of the KDA SQL reference that this engine
+// does not run yet (a sliding window, a JOIN, a function such as
+// REGEX_REPLACE, …). It arrives wrapped in a *SQLError; use errors.As.
+type UnsupportedError struct {
+	// Construct names what is not supported: "SIMILAR TO", "JOIN",
+	// "OVER (sliding windows)", a function name, ….
+	Construct string
+	Line, Col int
+}
+
+func (e *UnsupportedError) Error() string { return e.Construct + " is not supported yet" }
+
+// MaxExprDepth is how deeply expressions may nest: parentheses, function
+// calls, CASE, NOT and unary minus each add a level, and so does every
+// operator of a chain such as a + b + c (x IN (…) and BETWEEN add one).
+// Parsing, compiling and evaluating recurse once per level; the cap keeps
+// the stack to about 10 MB at worst (Go cannot recover from a stack
+// overflow: a million open parentheses used to exhaust the 1 GB stack).
+const MaxExprDepth = 10_000
+
+// ExprDepthError is an expression nested more than MaxExprDepth levels
+// deep. Line and Col point where the limit was passed. It arrives wrapped
+// in a *SQLError; use errors.As.
+type ExprDepthError struct {
+	Line, Col int
+	Max       int
+}
+
+func (e *ExprDepthError) Error() string {
+	return fmt.Sprintf("expression nested more than %d levels deep", e.Max)
+}
 
 // Pos is a position in SQL text.
 type Pos struct{ Line, Col int }
 
 func (p Pos) errorf(format string, args ...any) error {
 	return &SQLError{Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p Pos) unsupported(construct string) error {
+	u := &UnsupportedError{Construct: construct, Line: p.Line, Col: p.Col}
+	return &SQLError{Line: p.Line, Col: p.Col, Msg: u.Error(), Err: u}
+}
+
+func (p Pos) tooDeep() error {
+	d := &ExprDepthError{Line: p.Line, Col: p.Col, Max: MaxExprDepth}
+	return &SQLError{Line: p.Line, Col: p.Col, Msg: d.Error(), Err: d}
 }
 
 type tokKind uint8
@@ -51,69 +98,84 @@ func (t token) String() string {
 	return t.text
 }
 
-// lexSQL splits src into tokens. Unquoted identifiers and keywords are
-// upper-cased (SQL folds them); "quoted" identifiers keep their case.
-func lexSQL(src string) ([]token, error) {
-	var toks []token
-	line, col := 1, 1
-	i := 0
-	adv := func(n int) {
-		for k := 0; k < n; k++ {
-			if src[i] == '\n' {
-				line++
-				col = 1
-			} else {
-				col++
-			}
-			i++
+// lexer splits SQL text into tokens as the parser asks for them, so a
+// parse that fails early (too deep, say) has not built tokens for the rest.
+// Unquoted identifiers and keywords are upper-cased (SQL folds them);
+// "quoted" identifiers keep their case.
+type lexer struct {
+	src          string
+	i, line, col int
+	parens       int // open parentheses: deeper than MaxExprDepth fails here
+}
+
+func (lx *lexer) adv(n int) {
+	for k := 0; k < n; k++ {
+		if lx.src[lx.i] == '\n' {
+			lx.line++
+			lx.col = 1
+		} else {
+			lx.col++
 		}
+		lx.i++
 	}
-	for i < len(src) {
+}
+
+// next returns the next token, tEOF at the end.
+func (lx *lexer) next() (token, error) {
+	src := lx.src
+	adv := lx.adv
+	for lx.i < len(src) {
+		i := lx.i
 		c := src[i]
-		pos := Pos{line, col}
+		pos := Pos{lx.line, lx.col}
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			adv(1)
 		case c == '-' && i+1 < len(src) && src[i+1] == '-':
-			for i < len(src) && src[i] != '\n' {
+			for lx.i < len(src) && src[lx.i] != '\n' {
 				adv(1)
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			end := strings.Index(src[i+2:], "*/")
 			if end < 0 {
-				return nil, pos.errorf("unterminated comment")
+				return token{}, pos.errorf("unterminated comment")
 			}
 			adv(end + 4)
 		case c == '"' || c == '\'':
-			var b strings.Builder
 			adv(1)
+			start, seg := lx.i, lx.i
+			var doubled []byte // only for a literal with a doubled quote; else text is a substring of src
 			for {
-				if i >= len(src) {
+				if lx.i >= len(src) {
 					if c == '"' {
-						return nil, pos.errorf("unterminated quoted identifier")
+						return token{}, pos.errorf("unterminated quoted identifier")
 					}
-					return nil, pos.errorf("unterminated string literal")
+					return token{}, pos.errorf("unterminated string literal")
 				}
-				if src[i] == c {
-					if i+1 < len(src) && src[i+1] == c {
-						b.WriteByte(c)
+				if src[lx.i] == c {
+					if lx.i+1 < len(src) && src[lx.i+1] == c {
+						doubled = append(doubled, src[seg:lx.i+1]...)
 						adv(2)
+						seg = lx.i
 						continue
 					}
-					adv(1)
 					break
 				}
-				b.WriteByte(src[i])
 				adv(1)
 			}
+			text := src[start:lx.i]
+			if doubled != nil {
+				text = string(append(doubled, src[seg:lx.i]...))
+			}
+			adv(1)
 			k := tString
 			if c == '"' {
 				k = tQIdent
-				if b.Len() == 0 {
-					return nil, pos.errorf("empty quoted identifier")
+				if text == "" {
+					return token{}, pos.errorf("empty quoted identifier")
 				}
 			}
-			toks = append(toks, token{kind: k, text: b.String(), pos: pos})
+			return token{kind: k, text: text, pos: pos}, nil
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			j := i
 			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '.') {
@@ -131,15 +193,15 @@ func lexSQL(src string) ([]token, error) {
 					j = k
 				}
 			}
-			toks = append(toks, token{kind: tNumber, text: src[i:j], pos: pos})
 			adv(j - i)
+			return token{kind: tNumber, text: src[i:j], pos: pos}, nil
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i
 			for j < len(src) && (isIdentByte(src[j]) || src[j] == '$') {
 				j++
 			}
-			toks = append(toks, token{kind: tIdent, text: strings.ToUpper(src[i:j]), pos: pos})
 			adv(j - i)
+			return token{kind: tIdent, text: strings.ToUpper(src[i:j]), pos: pos}, nil
 		default:
 			op := string(c)
 			if i+1 < len(src) {
@@ -149,14 +211,21 @@ func lexSQL(src string) ([]token, error) {
 				}
 			}
 			if !strings.Contains("=<>!|+-*/%(),;.", op[:1]) || op == "!" || op == "|" {
-				return nil, pos.errorf("unexpected character %q", c)
+				return token{}, pos.errorf("unexpected character %q", c)
 			}
-			toks = append(toks, token{kind: tOp, text: op, pos: pos})
+			switch op {
+			case "(":
+				if lx.parens++; lx.parens > MaxExprDepth {
+					return token{}, pos.tooDeep()
+				}
+			case ")":
+				lx.parens--
+			}
 			adv(len(op))
+			return token{kind: tOp, text: op, pos: pos}, nil
 		}
 	}
-	toks = append(toks, token{kind: tEOF, pos: Pos{line, col}})
-	return toks, nil
+	return token{kind: tEOF, pos: Pos{lx.line, lx.col}}, nil
 }
 
 // Script is a parsed KDA SQL application: its statements in order.
@@ -292,29 +361,20 @@ type Case struct {
 // When is one WHEN … THEN … arm of a Case.
 type When struct{ Cond, Result Expr }
 
-func (e *Like) exprPos() Pos { return e.P }
-func (e *Case) exprPos() Pos { return e.P }
-func (e *Like) String() string {
-	op := " LIKE "
-	if e.Not {
-		op = " NOT LIKE "
-	}
-	return "(" + e.X.String() + op + Value{K: KindString, S: e.Pattern}.SQL() + ")"
+// Between is x [NOT] BETWEEN lo AND hi; x is evaluated once.
+type Between struct {
+	P         Pos
+	X, Lo, Hi Expr
+	Not       bool
 }
-func (e *Case) String() string {
-	var b strings.Builder
-	b.WriteString("CASE")
-	if e.Operand != nil {
-		b.WriteString(" " + e.Operand.String())
-	}
-	for _, w := range e.Whens {
-		b.WriteString(" WHEN " + w.Cond.String() + " THEN " + w.Result.String())
-	}
-	if e.Else != nil {
-		b.WriteString(" ELSE " + e.Else.String())
-	}
-	b.WriteString(" END")
-	return b.String()
+
+// In is x [NOT] IN (list…); x is evaluated once, the list left to right
+// until a match.
+type In struct {
+	P    Pos
+	X    Expr
+	List []Expr
+	Not  bool
 }
 
 func (e *Literal) exprPos() Pos { return e.P }
@@ -325,49 +385,229 @@ func (e *Call) exprPos() Pos    { return e.P }
 func (e *Step) exprPos() Pos    { return e.P }
 func (e *Cast) exprPos() Pos    { return e.P }
 func (e *IsNull) exprPos() Pos  { return e.P }
+func (e *Like) exprPos() Pos    { return e.P }
+func (e *Case) exprPos() Pos    { return e.P }
+func (e *Between) exprPos() Pos { return e.P }
+func (e *In) exprPos() Pos      { return e.P }
 
-func (e *Literal) String() string { return e.V.SQL() }
-func (e *ColRef) String() string {
-	if e.Name == "ROWTIME" {
-		return "ROWTIME" // qualified or not, there is one ROWTIME per row
-	}
-	return strconv.Quote(e.Name)
-}
-func (e *Binary) String() string { return "(" + e.L.String() + " " + e.Op + " " + e.R.String() + ")" }
-func (e *Unary) String() string  { return "(" + e.Op + " " + e.X.String() + ")" }
-func (e *Call) String() string {
-	if e.Star {
-		return e.Name + "(*)"
-	}
-	parts := make([]string, len(e.Args))
-	for i, a := range e.Args {
-		parts[i] = a.String()
-	}
-	return e.Name + "(" + strings.Join(parts, ", ") + ")"
-}
-func (e *Step) String() string {
-	return fmt.Sprintf("STEP(%s BY %dms)", e.X, e.Millis)
-}
-func (e *Cast) String() string { return "CAST(" + e.X.String() + " AS " + e.Type.String() + ")" }
-func (e *IsNull) String() string {
-	if e.Not {
-		return "(" + e.X.String() + " IS NOT NULL)"
-	}
-	return "(" + e.X.String() + " IS NULL)"
+func (e *Literal) String() string { return exprString(e) }
+func (e *ColRef) String() string  { return exprString(e) }
+func (e *Binary) String() string  { return exprString(e) }
+func (e *Unary) String() string   { return exprString(e) }
+func (e *Call) String() string    { return exprString(e) }
+func (e *Step) String() string    { return exprString(e) }
+func (e *Cast) String() string    { return exprString(e) }
+func (e *IsNull) String() string  { return exprString(e) }
+func (e *Like) String() string    { return exprString(e) }
+func (e *Case) String() string    { return exprString(e) }
+func (e *Between) String() string { return exprString(e) }
+func (e *In) String() string      { return exprString(e) }
+
+// exprString prints e into one builder, in time linear in its size
+// (concatenating the children's strings at every level was quadratic).
+func exprString(e Expr) string {
+	var b strings.Builder
+	writeExpr(&b, e)
+	return b.String()
 }
 
+func writeExpr(b *strings.Builder, e Expr) {
+	switch e := e.(type) {
+	case *Literal:
+		b.WriteString(e.V.SQL())
+	case *ColRef:
+		if e.Name == "ROWTIME" {
+			b.WriteString("ROWTIME") // qualified or not, there is one ROWTIME per row
+			return
+		}
+		b.WriteString(strconv.Quote(e.Name))
+	case *Binary:
+		b.WriteByte('(')
+		writeExpr(b, e.L)
+		b.WriteString(" " + e.Op + " ")
+		writeExpr(b, e.R)
+		b.WriteByte(')')
+	case *Unary:
+		b.WriteString("(" + e.Op + " ")
+		writeExpr(b, e.X)
+		b.WriteByte(')')
+	case *Call:
+		b.WriteString(e.Name + "(")
+		if e.Star {
+			b.WriteByte('*')
+		}
+		for i, a := range e.Args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeExpr(b, a)
+		}
+		b.WriteByte(')')
+	case *Step:
+		b.WriteString("STEP(")
+		writeExpr(b, e.X)
+		b.WriteString(" BY " + strconv.FormatInt(e.Millis, 10) + "ms)")
+	case *Cast:
+		b.WriteString("CAST(")
+		writeExpr(b, e.X)
+		b.WriteString(" AS " + e.Type.String() + ")")
+	case *IsNull:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" IS NOT NULL)")
+		} else {
+			b.WriteString(" IS NULL)")
+		}
+	case *Like:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" LIKE " + Value{K: KindString, S: e.Pattern}.SQL() + ")")
+	case *Case:
+		b.WriteString("CASE")
+		if e.Operand != nil {
+			b.WriteByte(' ')
+			writeExpr(b, e.Operand)
+		}
+		for _, w := range e.Whens {
+			b.WriteString(" WHEN ")
+			writeExpr(b, w.Cond)
+			b.WriteString(" THEN ")
+			writeExpr(b, w.Result)
+		}
+		if e.Else != nil {
+			b.WriteString(" ELSE ")
+			writeExpr(b, e.Else)
+		}
+		b.WriteString(" END")
+	case *Between:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" BETWEEN ")
+		writeExpr(b, e.Lo)
+		b.WriteString(" AND ")
+		writeExpr(b, e.Hi)
+		b.WriteByte(')')
+	case *In:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" IN (")
+		for i, a := range e.List {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeExpr(b, a)
+		}
+		b.WriteString("))")
+	default:
+		b.WriteString(fmt.Sprintf("%T", e))
+	}
+}
+
+// children returns e's direct subexpressions.
+func children(e Expr) []Expr {
+	switch e := e.(type) {
+	case *Binary:
+		return []Expr{e.L, e.R}
+	case *Unary:
+		return []Expr{e.X}
+	case *Call:
+		return e.Args
+	case *Step:
+		return []Expr{e.X}
+	case *Cast:
+		return []Expr{e.X}
+	case *IsNull:
+		return []Expr{e.X}
+	case *Like:
+		return []Expr{e.X}
+	case *Case:
+		out := make([]Expr, 0, 2*len(e.Whens)+2)
+		if e.Operand != nil {
+			out = append(out, e.Operand)
+		}
+		for _, w := range e.Whens {
+			out = append(out, w.Cond, w.Result)
+		}
+		if e.Else != nil {
+			out = append(out, e.Else)
+		}
+		return out
+	case *Between:
+		return []Expr{e.X, e.Lo, e.Hi}
+	case *In:
+		return append([]Expr{e.X}, e.List...)
+	}
+	return nil
+}
+
+// checkDepth fails if e's tree is deeper than MaxExprDepth, counting d for
+// e itself. Operator chains build deep trees without deep parsing, so the
+// parser's own nesting count does not cover them.
+func checkDepth(e Expr, d int) error {
+	if d > MaxExprDepth {
+		return e.exprPos().tooDeep()
+	}
+	for _, c := range children(e) {
+		if err := checkDepth(c, d+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parser reads tokens through a short window: toks holds the tokens from
+// index base on (the current one and the lookahead), lexed on demand.
 type parser struct {
-	toks []token
-	p    int
+	lx     lexer
+	toks   []token
+	base   int
+	p      int
+	lexErr error
+	depth  int // expressions being parsed, one inside the other
+}
+
+// tok returns the token k places after the current one. After a lexing
+// error it returns end of input; ParseSQL then reports the lexing error.
+func (ps *parser) tok(k int) token {
+	if drop := ps.p - ps.base; drop > 64 {
+		ps.toks = append(ps.toks[:0], ps.toks[drop:]...)
+		ps.base = ps.p
+	}
+	for ps.p+k-ps.base >= len(ps.toks) {
+		if n := len(ps.toks); n > 0 && ps.toks[n-1].kind == tEOF {
+			return ps.toks[n-1]
+		}
+		t, err := ps.lx.next()
+		if err != nil {
+			ps.lexErr = err
+			t = token{kind: tEOF, pos: Pos{ps.lx.line, ps.lx.col}}
+		}
+		ps.toks = append(ps.toks, t)
+	}
+	return ps.toks[ps.p+k-ps.base]
 }
 
 // ParseSQL parses a KDA SQL application script.
 func ParseSQL(src string) (*Script, error) {
-	toks, err := lexSQL(src)
-	if err != nil {
-		return nil, err
+	ps := &parser{lx: lexer{src: src, line: 1, col: 1}}
+	s, err := ps.script()
+	if ps.lexErr != nil {
+		return nil, ps.lexErr
 	}
-	ps := &parser{toks: toks}
+	return s, err
+}
+
+func (ps *parser) script() (*Script, error) {
 	s := &Script{}
 	for {
 		for ps.isOp(";") {
@@ -391,9 +631,9 @@ func ParseSQL(src string) (*Script, error) {
 	return s, nil
 }
 
-func (ps *parser) peek() token { return ps.toks[ps.p] }
+func (ps *parser) peek() token { return ps.tok(0) }
 func (ps *parser) next() token {
-	t := ps.toks[ps.p]
+	t := ps.tok(0)
 	if t.kind != tEOF {
 		ps.p++
 	}
@@ -474,6 +714,7 @@ func (ps *parser) stmt() (Stmt, error) {
 		if err := ps.expectOp("("); err != nil {
 			return nil, err
 		}
+		seen := map[string]bool{}
 		for {
 			cn, cpos, err := ps.ident("column name")
 			if err != nil {
@@ -483,11 +724,10 @@ func (ps *parser) stmt() (Stmt, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, c := range cs.Columns {
-				if c.Name == cn {
-					return nil, cpos.errorf("duplicate column %q", cn)
-				}
+			if seen[cn] {
+				return nil, cpos.errorf("duplicate column %q", cn)
 			}
+			seen[cn] = true
 			cs.Columns = append(cs.Columns, Column{Name: cn, Type: typ})
 			if ps.isOp(",") {
 				ps.p++
@@ -589,6 +829,8 @@ func (ps *parser) typ() (Type, error) {
 		typ.Kind = KindBool
 	case "TIMESTAMP":
 		typ.Kind = KindTime
+	case "DATE", "TIME", "INTERVAL", "BINARY", "VARBINARY":
+		return typ, t.pos.unsupported("type " + t.text)
 	default:
 		return typ, t.pos.errorf("unsupported type %s", t.text)
 	}
@@ -603,6 +845,10 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.expectKw("STREAM"); err != nil {
 		return nil, err
 	}
+	if ps.isKw("DISTINCT") {
+		return nil, ps.peek().pos.unsupported("DISTINCT")
+	}
+	ps.acceptKw("ALL") // the default
 	for {
 		it := SelectItem{Pos: ps.peek().pos}
 		if ps.isOp("*") {
@@ -618,7 +864,7 @@ func (ps *parser) selectStmt() (*Select, error) {
 				if it.Alias, _, err = ps.ident("column alias"); err != nil {
 					return nil, err
 				}
-			} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] {
+			} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] && !clauseWords[t.text] {
 				it.Alias = t.text
 				ps.p++
 			}
@@ -633,6 +879,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.expectKw("FROM"); err != nil {
 		return nil, err
 	}
+	if err := ps.unsupportedSource(); err != nil {
+		return nil, err
+	}
 	var err error
 	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
 		return nil, err
@@ -641,9 +890,12 @@ func (ps *parser) selectStmt() (*Select, error) {
 		if s.Alias, _, err = ps.ident("stream alias"); err != nil {
 			return nil, err
 		}
-	} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] {
+	} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] && !clauseWords[t.text] {
 		s.Alias = t.text
 		ps.p++
+	}
+	if err := ps.unsupportedClause(); err != nil {
+		return nil, err
 	}
 	if ps.acceptKw("WHERE") {
 		if s.Where, err = ps.expr(); err != nil {
@@ -677,18 +929,97 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, err
 		}
 	}
-	return s, nil
+	return s, ps.unsupportedClause()
 }
 
-func (ps *parser) expr() (Expr, error) { return ps.orExpr() }
+// clauseWords end a FROM item or a SELECT item: never taken as an alias,
+// so that the construct they start is named.
+var clauseWords = map[string]bool{
+	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true, "NATURAL": true,
+	"WINDOW": true, "WINDOWED": true, "UNION": true, "EXCEPT": true, "INTERSECT": true, "ORDER": true, "OVER": true,
+}
+
+// unsupportedSource names a FROM item other than a stream: a subquery or
+// TABLE(…) (how RANDOM_CUT_FOREST and the other table functions are used).
+func (ps *parser) unsupportedSource() error {
+	t := ps.peek()
+	switch {
+	case t.kind == tOp && t.text == "(":
+		return t.pos.unsupported("subquery")
+	case t.kind == tIdent && t.text == "TABLE" && ps.tok(1).kind == tOp && ps.tok(1).text == "(":
+		if f := ps.tok(2); f.kind == tIdent && (unsupportedFunctions[f.text] || f.text == "CURSOR") {
+			return f.pos.unsupported(f.text)
+		}
+		return t.pos.unsupported("TABLE(…) in FROM")
+	}
+	return nil
+}
+
+// unsupportedClause names a clause of the KDA reference that may follow
+// FROM, WHERE, GROUP BY or HAVING and that the engine does not run.
+func (ps *parser) unsupportedClause() error {
+	t := ps.peek()
+	if t.kind == tOp && t.text == "," {
+		return t.pos.unsupported("JOIN")
+	}
+	if t.kind != tIdent {
+		return nil
+	}
+	switch t.text {
+	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
+		return t.pos.unsupported("JOIN")
+	case "WINDOW":
+		return t.pos.unsupported("WINDOW clause")
+	case "WINDOWED":
+		return t.pos.unsupported("WINDOWED BY STAGGER")
+	case "ORDER":
+		return t.pos.unsupported("ORDER BY")
+	case "UNION":
+		if nt := ps.tok(1); nt.kind == tIdent && nt.text == "ALL" {
+			return t.pos.unsupported("UNION ALL")
+		}
+		return t.pos.unsupported("UNION")
+	case "EXCEPT", "INTERSECT":
+		return t.pos.unsupported(t.text)
+	}
+	return nil
+}
+
+// expr parses an expression. Nesting counts against MaxExprDepth here and
+// in the prefix operators (NOT, unary minus), which recurse without expr;
+// the finished top-level tree is checked too, for operator chains.
+func (ps *parser) expr() (Expr, error) {
+	if err := ps.enter(); err != nil {
+		return nil, err
+	}
+	e, err := ps.orExpr()
+	ps.depth--
+	if err == nil && ps.depth == 0 {
+		err = checkDepth(e, 1)
+	}
+	return e, err
+}
+
+func (ps *parser) enter() error {
+	if ps.depth >= MaxExprDepth {
+		return ps.peek().pos.tooDeep()
+	}
+	ps.depth++
+	return nil
+}
 
 // leftAssoc parses operand {op operand}, left-associative, for one
 // precedence level; atOp says whether the next token is one of its
 // operators (keywords arrive upper-cased, so the token text is the Op).
 func (ps *parser) leftAssoc(operand func() (Expr, error), atOp func() bool) (Expr, error) {
 	l, err := operand()
-	for err == nil && atOp() {
+	for n := 1; err == nil && atOp(); n++ {
 		t := ps.next()
+		if n > MaxExprDepth {
+			// A left-deep chain this long is too deep already; stop
+			// before building the rest of it.
+			return nil, t.pos.tooDeep()
+		}
 		var r Expr
 		if r, err = operand(); err == nil {
 			l = &Binary{P: t.pos, Op: t.text, L: l, R: r}
@@ -708,7 +1039,11 @@ func (ps *parser) andExpr() (Expr, error) {
 func (ps *parser) notExpr() (Expr, error) {
 	if ps.isKw("NOT") {
 		t := ps.next()
+		if err := ps.enter(); err != nil {
+			return nil, err
+		}
 		x, err := ps.notExpr()
+		ps.depth--
 		if err != nil {
 			return nil, err
 		}
@@ -740,18 +1075,14 @@ func (ps *parser) cmpExpr() (Expr, error) {
 	}
 	not := false
 	if ps.isKw("NOT") {
-		if nt := ps.toks[ps.p+1]; nt.kind == tIdent && (nt.text == "BETWEEN" || nt.text == "IN" || nt.text == "LIKE") {
+		if nt := ps.tok(1); nt.kind == tIdent && (nt.text == "BETWEEN" || nt.text == "IN" || nt.text == "LIKE" || nt.text == "SIMILAR") {
 			ps.p++
 			not = true
 		}
 	}
-	wrap := func(e Expr) Expr {
-		if not {
-			return &Unary{P: t.pos, Op: "NOT", X: e}
-		}
-		return e
-	}
 	switch {
+	case ps.isKw("SIMILAR"):
+		return nil, t.pos.unsupported("SIMILAR TO")
 	case ps.acceptKw("BETWEEN"):
 		lo, err := ps.addExpr()
 		if err != nil {
@@ -764,41 +1095,50 @@ func (ps *parser) cmpExpr() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return wrap(&Binary{P: t.pos, Op: "AND", L: &Binary{P: t.pos, Op: ">=", L: l, R: lo}, R: &Binary{P: t.pos, Op: "<=", L: l, R: hi}}), nil
+		return &Between{P: t.pos, X: l, Lo: lo, Hi: hi, Not: not}, nil
 	case ps.acceptKw("IN"):
 		if err := ps.expectOp("("); err != nil {
 			return nil, err
 		}
-		var or Expr
+		if ps.isKw("SELECT") {
+			return nil, ps.peek().pos.unsupported("subquery")
+		}
+		in := &In{P: t.pos, X: l, Not: not}
 		for {
 			v, err := ps.expr()
 			if err != nil {
 				return nil, err
 			}
-			eq := &Binary{P: v.exprPos(), Op: "=", L: l, R: v}
-			if or == nil {
-				or = eq
-			} else {
-				or = &Binary{P: t.pos, Op: "OR", L: or, R: eq}
-			}
+			in.List = append(in.List, v)
 			if ps.isOp(",") {
 				ps.p++
 				continue
 			}
 			break
 		}
-		return wrap(or), ps.expectOp(")")
+		return in, ps.expectOp(")")
 	case ps.acceptKw("LIKE"):
 		pt := ps.peek()
 		if pt.kind != tString {
 			return nil, ps.unexpected("a pattern string after LIKE")
 		}
 		ps.p++
+		if ps.isKw("ESCAPE") {
+			return nil, ps.peek().pos.unsupported("LIKE … ESCAPE")
+		}
 		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, nil
 	}
 	if ps.isKw("IS") {
 		ps.p++
 		not := ps.acceptKw("NOT")
+		if nt := ps.peek(); nt.kind == tIdent {
+			switch nt.text {
+			case "TRUE", "FALSE", "UNKNOWN":
+				return nil, t.pos.unsupported("IS [NOT] " + nt.text)
+			case "DISTINCT":
+				return nil, t.pos.unsupported("IS [NOT] DISTINCT FROM")
+			}
+		}
 		if err := ps.expectKw("NULL"); err != nil {
 			return nil, err
 		}
@@ -818,7 +1158,11 @@ func (ps *parser) mulExpr() (Expr, error) {
 func (ps *parser) unary() (Expr, error) {
 	if ps.isOp("-") || ps.isOp("+") {
 		t := ps.next()
+		if err := ps.enter(); err != nil {
+			return nil, err
+		}
 		x, err := ps.unary()
+		ps.depth--
 		if err != nil {
 			return nil, err
 		}
@@ -858,6 +1202,9 @@ func (ps *parser) primary() (Expr, error) {
 	case tOp:
 		if t.text == "(" {
 			ps.p++
+			if ps.isKw("SELECT") {
+				return nil, ps.peek().pos.unsupported("subquery")
+			}
 			e, err := ps.expr()
 			if err != nil {
 				return nil, err
@@ -868,6 +1215,17 @@ func (ps *parser) primary() (Expr, error) {
 	case tQIdent:
 		return ps.colRef()
 	case tIdent:
+		nt := ps.tok(1)
+		switch {
+		case t.text == "EXISTS":
+			return nil, t.pos.unsupported("EXISTS")
+		case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
+			return nil, t.pos.unsupported(t.text + " literal")
+		case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
+			return nil, t.pos.unsupported("CURSOR")
+		case unsupportedFunctions[t.text] && !(nt.kind == tOp && nt.text == "."):
+			return nil, t.pos.unsupported(t.text)
+		}
 		switch t.text {
 		case "NULL":
 			ps.p++
@@ -956,7 +1314,7 @@ func (ps *parser) primary() (Expr, error) {
 			ps.p++
 			return &Step{P: t.pos, X: x, Millis: n * unit}, ps.expectOp(")")
 		}
-		if ps.toks[ps.p+1].kind == tOp && ps.toks[ps.p+1].text == "(" {
+		if ps.tok(1).kind == tOp && ps.tok(1).text == "(" {
 			return ps.call()
 		}
 		if reserved[t.text] {
@@ -1006,26 +1364,33 @@ func (ps *parser) call() (Expr, error) {
 		c.Args = []Expr{x}
 		return c, ps.expectOp(")")
 	}
-	if ps.isOp("*") {
+	if ps.isKw("DISTINCT") {
+		return nil, ps.peek().pos.unsupported("DISTINCT")
+	}
+	switch {
+	case ps.isOp("*"):
 		ps.p++
 		c.Star = true
-		return c, ps.expectOp(")")
-	}
-	if ps.isOp(")") {
-		ps.p++
-		return c, nil
-	}
-	for {
-		a, err := ps.expr()
-		if err != nil {
-			return nil, err
+	case ps.isOp(")"):
+	default:
+		for {
+			a, err := ps.expr()
+			if err != nil {
+				return nil, err
+			}
+			c.Args = append(c.Args, a)
+			if ps.isOp(",") {
+				ps.p++
+				continue
+			}
+			break
 		}
-		c.Args = append(c.Args, a)
-		if ps.isOp(",") {
-			ps.p++
-			continue
-		}
-		break
 	}
-	return c, ps.expectOp(")")
+	if err := ps.expectOp(")"); err != nil {
+		return nil, err
+	}
+	if ps.isKw("OVER") {
+		return nil, ps.peek().pos.unsupported("OVER (sliding windows)")
+	}
+	return c, nil
 }

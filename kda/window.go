@@ -8,12 +8,11 @@ import (
 // window is the state of a pump whose GROUP BY has a STEP over ROWTIME: a
 // tumbling window of millis, with one group per distinct key.
 type window struct {
-	millis   int64
-	keyFns   []evalFn
-	keyIdx   map[string]int
-	keyKinds []Kind
-	aggs     []aggSpec
-	having   evalFn // nil: every group is emitted
+	millis  int64
+	keyFns  []evalFn
+	groupBy groupKeys
+	aggs    []aggSpec
+	having  evalFn // nil: every group is emitted
 
 	open   bool
 	start  int64
@@ -37,7 +36,7 @@ type aggAcc struct {
 }
 
 func newWindow(sel *Select, sc *scope) (*window, error) {
-	w := &window{keyIdx: map[string]int{}, groups: map[string]*group{}}
+	w := &window{groupBy: groupKeys{memo: map[Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
 	for _, g := range sel.GroupBy {
 		if st, ok := g.(*Step); ok {
 			if c, ok := st.X.(*ColRef); ok && c.Name == "ROWTIME" {
@@ -51,12 +50,9 @@ func newWindow(sel *Select, sc *scope) (*window, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := w.keyIdx[g.String()]; dup {
-			continue
+		if _, added := w.groupBy.add(g, c.typ); added {
+			w.keyFns = append(w.keyFns, c.fn)
 		}
-		w.keyIdx[g.String()] = len(w.keyFns)
-		w.keyFns = append(w.keyFns, c.fn)
-		w.keyKinds = append(w.keyKinds, c.typ)
 	}
 	if w.millis == 0 {
 		return nil, sel.GroupBy[0].exprPos().errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)", sel.From)
