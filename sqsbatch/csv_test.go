@@ -299,9 +299,7 @@ func TestWriteCSV(t *testing.T) {
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			sendError(t, err, 3, 2, 1)
 			var tl *sqsbatch.TooLargeError
 			if rep.Rows != 3 || rep.Sent != 2 || rep.MalformedCount != 1 || rep.Malformed[0].Line != 3 ||
 				rep.FailedCount != 1 || !errors.As(rep.Failed[0].Err, &tl) || rep.Failed[0].Key != "3" {
