@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -140,6 +141,42 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// QueueError says the Writer stopped sending: a SendMessageBatch call failed
+// in a way no retry fixes (the queue does not exist, access or the KMS key
+// is denied, the credentials or signature are refused). Every message not
+// yet sent then fails at once with a *RequestError wrapping it, without a
+// request, instead of one doomed request per batch.
+type QueueError struct {
+	QueueURL string
+	Code     string // the AWS error code
+	Err      error  // the SendMessageBatch error
+}
+
+func (e *QueueError) Error() string {
+	return fmt.Sprintf("sqsbatch: queue %s cannot be written (%s), not sending further messages: %v", e.QueueURL, e.Code, e.Err)
+}
+
+func (e *QueueError) Unwrap() error { return e.Err }
+
+// permanentCodes are the SendMessageBatch errors that end a Writer.
+var permanentCodes = map[string]bool{
+	"AWS.SimpleQueueService.NonExistentQueue": true, "QueueDoesNotExist": true, "InvalidAddress": true,
+	"AccessDenied": true, "AccessDeniedException": true, "InvalidClientTokenId": true, "SignatureDoesNotMatch": true,
+	"UnrecognizedClientException": true, "InvalidSecurity": true, "MissingAuthenticationToken": true,
+	"KmsAccessDenied": true, "KmsDisabled": true, "KmsNotFound": true, "KmsInvalidState": true, "KmsInvalidKeyUsage": true,
+	"KMS.AccessDeniedException": true, "KMS.DisabledException": true, "KMS.NotFoundException": true,
+}
+
+// queueError returns the *QueueError for a request error no retry fixes,
+// or nil.
+func (w *Writer) queueError(err error) *QueueError {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && permanentCodes[ae.ErrorCode()] {
+		return &QueueError{QueueURL: w.queueURL, Code: ae.ErrorCode(), Err: err}
+	}
+	return nil
+}
 
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("sqsbatch: writer closed")
@@ -271,6 +308,7 @@ type Writer struct {
 	// mu, by contrast, is never held while blocking.
 	dmu  chan struct{}
 	kick atomic.Bool // a finished batch asked for a dispatch while dmu was held
+	dead atomic.Pointer[QueueError]
 
 	ctx    context.Context // in-flight requests; cancelled by an expired Close
 	cancel context.CancelFunc
@@ -429,6 +467,11 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 		}
 	}
 
+	if qe := w.dead.Load(); qe != nil {
+		err := &RequestError{Index: idx, Key: m.Key, Err: qe}
+		w.report(p, Result{Err: err})
+		return idx, err
+	}
 	noRoom := func() bool { return len(w.cur) == MaxBatchEntries || w.curBytes+p.size > w.opts.MaxBatchBytes }
 	for {
 		w.mu.Lock()
@@ -658,10 +701,23 @@ func (w *Writer) sendBatch(batch []*pending) {
 			}
 			entries = append(entries, e)
 		}
+		if qe := w.dead.Load(); qe != nil {
+			for _, p := range batch {
+				p.attempts--
+				w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: qe}})
+			}
+			return
+		}
 		w.requests.Add(1)
 		out, err := w.client.SendMessageBatch(w.ctx, &sqs.SendMessageBatchInput{QueueUrl: &w.queueURL, Entries: entries}, w.callOpts...)
 		if err != nil {
 			w.log.Warn("sqsbatch: SendMessageBatch failed", "entries", len(batch), "err", err)
+			if qe := w.queueError(err); qe != nil {
+				if w.dead.CompareAndSwap(nil, qe) {
+					w.log.Error("sqsbatch: queue cannot be written; failing the remaining messages without sending", "queue", w.queueURL, "code", qe.Code)
+				}
+				err = qe
+			}
 			for _, p := range batch {
 				w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: err}})
 			}

@@ -302,14 +302,14 @@ func TestWriterErrorWhenEverySendFails(t *testing.T) {
 					t.Fatalf("result %d: %+v", i, r)
 				}
 			}
-			if _, err := w.Send(ctx, sqsbatch.Message{Key: "one", Body: "b"}); err != nil {
-				t.Fatal(err)
+			if _, err := w.Send(ctx, sqsbatch.Message{Key: "one", Body: "b"}); err != nil && !errors.As(err, &re) {
+				t.Fatal(err) // refused at once once the queue is known missing
 			}
 			if err := w.Flush(ctx); !errors.As(err, &se) || se.Messages != 16 || se.Failed != 16 {
 				t.Fatalf("Flush: %v (%+v)", err, se)
 			}
-			if _, err := w.Send(ctx, sqsbatch.Message{Key: "two", Body: "b"}); err != nil {
-				t.Fatal(err)
+			if _, err := w.Send(ctx, sqsbatch.Message{Key: "two", Body: "b"}); err != nil && !errors.As(err, &re) {
+				t.Fatal(err) // refused at once once the queue is known missing
 			}
 			if err := w.Flush(ctx); !errors.As(err, &se) || se.Messages != 1 || se.Failed != 1 || se.First[0].Key != "two" {
 				t.Fatalf("second Flush: %v (%+v)", err, se)
@@ -330,5 +330,43 @@ func TestWriterErrorWhenEverySendFails(t *testing.T) {
 				t.Fatalf("WriteCSV: %v (%+v) %+v", err, se, rep)
 			}
 		})
+	}
+}
+
+// TestWriterStopsOnMissingQueue: once SQS says the queue does not exist,
+// the Writer fails the remaining messages at once, each with a
+// *RequestError wrapping a *QueueError, instead of sending one doomed
+// request per batch; Send refuses new messages the same way.
+func TestWriterStopsOnMissingQueue(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.SQS(t)
+	missing := strings.Replace(newQueue(t, c, "exists", nil), "exists", "missing", 1)
+	cc := &countingSQS{Client: c}
+	w := sqsbatch.New(cc, missing, func(o *sqsbatch.Options) { o.MaxInFlight = 1 })
+	var msgs []sqsbatch.Message
+	for i := range 2000 {
+		msgs = append(msgs, sqsbatch.Message{Key: strconv.Itoa(i), Body: "b"})
+	}
+	results, err := w.SendAll(ctx, msgs)
+	var se *sqsbatch.SendError
+	var qe *sqsbatch.QueueError
+	if !errors.As(err, &se) || se.Failed != 2000 || !errors.As(err, &qe) {
+		t.Fatalf("SendAll: %v", err)
+	}
+	for i, r := range results {
+		var re *sqsbatch.RequestError
+		if !errors.As(r.Err, &re) || re.Key != msgs[i].Key {
+			t.Fatalf("result %d: %+v", i, r)
+		}
+	}
+	if n := cc.sendBatches.Load(); n > 2 {
+		t.Fatalf("%d SendMessageBatch calls to a missing queue for 2,000 messages", n)
+	}
+	if !errors.As(results[1999].Err, &qe) || qe.Code == "" {
+		t.Fatalf("last result: %v", results[1999].Err)
+	}
+	t.Logf("requests: %d; a later message's error: %v", cc.sendBatches.Load(), results[1999].Err)
+	if _, err := w.Send(ctx, sqsbatch.Message{Key: "late", Body: "b"}); !errors.As(err, &qe) {
+		t.Fatalf("Send after the queue was found missing: %v", err)
 	}
 }
