@@ -62,18 +62,22 @@ func rotate(round int, fns ...func()) {
 }
 
 // BenchmarkWriter compares the Writer with the raw concurrent
-// SendMessageBatch loop at its best concurrency (32 or 64), on the same
-// fauxqs in the same run: 20,000 × 200 B messages per contestant per round,
-// contestants in rotating order, fresh queues. The ratio is the median of
-// the per-round ratios.
+// SendMessageBatch loop, on the same fauxqs in the same run: 20,000 × 200 B
+// messages per contestant per round, contestants in rotating order, fresh
+// queues. Both sides run at 32 and at 64 concurrent batches and count their
+// better run (the best of two noisy runs is systematically faster than one
+// run, so a ceiling taken as the best of two must be met by a writer taken
+// the same way). "ratio" is the median of the per-round best/best ratios;
+// "ratio-32" compares the two at 32 concurrent batches only (the Writer's
+// default MaxInFlight).
 func BenchmarkWriter(b *testing.B) {
 	c := awstest.SQS(b)
 	bodies := benchBodies()
 	ctx := context.Background()
-	var raw1, rawBest, writer, ratios, reqPerMsg, rawCPU, writerCPU []float64
+	var raw1, rawBest, writer, ratios, ratios32, reqPerMsg, rawCPU, writerCPU []float64
 	round := 0
 	for b.Loop() {
-		var r1, r32, r64, wr, rc, wc float64
+		var r1, r32, r64, w32, w64, rc, wc float64
 		raw := func(conc int, into *float64) func() {
 			return func() {
 				url := newQueue(b, c, "bench-raw", nil)
@@ -84,39 +88,45 @@ func BenchmarkWriter(b *testing.B) {
 				deleteQueue(c, url)
 			}
 		}
-		rotate(round, raw(1, &r1), raw(32, &r32), raw(64, &r64), func() {
-			url := newQueue(b, c, "bench-writer", nil)
-			w := sqsbatch.New(c, url)
-			cpu0 := cpuTime()
-			start := time.Now()
-			for i := range bodies {
-				if _, err := w.Send(ctx, sqsbatch.Message{Body: bodies[i]}); err != nil {
+		write := func(inFlight int, into *float64) func() {
+			return func() {
+				url := newQueue(b, c, "bench-writer", nil)
+				w := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+				cpu0 := cpuTime()
+				start := time.Now()
+				for i := range bodies {
+					if _, err := w.Send(ctx, sqsbatch.Message{Body: bodies[i]}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(ctx); err != nil {
 					b.Fatal(err)
 				}
+				*into = float64(len(bodies)) / time.Since(start).Seconds()
+				if inFlight == 32 {
+					wc = float64(cpuTime()-cpu0) / float64(time.Microsecond) / benchMessages
+				}
+				st := w.Stats()
+				if st.Sent != benchMessages {
+					b.Fatalf("writer stats %+v", st)
+				}
+				reqPerMsg = append(reqPerMsg, float64(st.Requests)/float64(st.Sent))
+				deleteQueue(c, url)
 			}
-			if err := w.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-			wr = float64(len(bodies)) / time.Since(start).Seconds()
-			wc = float64(cpuTime()-cpu0) / float64(time.Microsecond) / benchMessages
-			st := w.Stats()
-			if st.Sent != benchMessages {
-				b.Fatalf("writer stats %+v", st)
-			}
-			reqPerMsg = append(reqPerMsg, float64(st.Requests)/float64(st.Sent))
-			deleteQueue(c, url)
-		})
+		}
+		rotate(round, raw(1, &r1), raw(32, &r32), write(32, &w32), raw(64, &r64), write(64, &w64))
 		round++
-		best := max(r32, r64)
-		raw1, rawBest, writer = append(raw1, r1), append(rawBest, best), append(writer, wr)
+		best, wbest := max(r32, r64), max(w32, w64)
+		raw1, rawBest, writer = append(raw1, r1), append(rawBest, best), append(writer, wbest)
 		rawCPU, writerCPU = append(rawCPU, rc), append(writerCPU, wc)
-		ratios = append(ratios, wr/best)
-		b.Logf("round %d: raw1 %.0f raw32 %.0f raw64 %.0f writer %.0f", round, r1, r32, r64, wr)
+		ratios, ratios32 = append(ratios, wbest/best), append(ratios32, w32/r32)
+		b.Logf("round %d: raw1 %.0f raw32 %.0f raw64 %.0f writer32 %.0f writer64 %.0f", round, r1, r32, r64, w32, w64)
 	}
 	b.ReportMetric(median(writer), "writer-msgs/s")
 	b.ReportMetric(median(rawBest), "raw-best-msgs/s")
 	b.ReportMetric(median(raw1), "raw-1-batch-msgs/s")
 	b.ReportMetric(median(ratios), "ratio")
+	b.ReportMetric(median(ratios32), "ratio-32")
 	b.ReportMetric(median(reqPerMsg), "requests/msg")
 	b.ReportMetric(median(rawCPU), "raw-cpu-µs/msg")
 	b.ReportMetric(median(writerCPU), "writer-cpu-µs/msg")

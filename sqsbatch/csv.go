@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -64,39 +64,127 @@ type Record struct {
 	header []string
 }
 
-// JSON returns the row as a JSON object, columns in header order, all
-// values strings: the seed's json.dumps(row). Invalid UTF-8 in a value
-// becomes U+FFFD; control characters are escaped, so the body is always
-// accepted by SQS.
+// JSON returns the row as a JSON object, byte for byte what the seed's
+// Python writer sent: json.dumps(row) of the csv.DictReader row, with its
+// defaults. Members come in header order, named by the header cells as
+// written (spaces kept), all values strings, separated by ", " and ": ";
+// every character outside printable ASCII is escaped (ensure_ascii): \n \r
+// \t \b \f and \" \\ by name, any other as \u00XX, and characters above
+// U+FFFF as a surrogate pair of lowercase \uXXXX escapes; "/" and &<> are
+// not escaped. The body is therefore printable ASCII, so SQS never refuses
+// its characters; escaping does make it larger than the row (up to 6× for
+// control characters, 3× for emoji), so a large row may still need Offload.
+//
+// Records from a CSVSource hold valid UTF-8 only (Next refuses other rows
+// with an *EncodingError). The encoder writes any invalid byte it is given
+// as \ufffd.
 func (r Record) JSON() []byte {
-	var b bytes.Buffer
-	b.Grow(16 * len(r.Fields))
-	b.WriteByte('{')
+	n := 2
+	for i, f := range r.Fields {
+		n += len(r.header[i]) + len(f) + 8
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for i, f := range r.Fields {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ", "...)
 		}
-		writeJSONString(&b, r.header[i])
-		b.WriteByte(':')
-		writeJSONString(&b, f)
+		b = appendPyJSONString(b, r.header[i])
+		b = append(b, ": "...)
+		b = appendPyJSONString(b, f)
 	}
-	b.WriteByte('}')
-	return b.Bytes()
+	return append(b, '}')
 }
 
 // Message returns the row as a message: Key from the key column, Body its
 // JSON.
 func (r Record) Message() Message { return Message{Key: r.Key, Body: string(r.JSON())} }
 
-func writeJSONString(b *bytes.Buffer, s string) {
-	q, _ := json.Marshal(s) // never fails for a string; invalid UTF-8 becomes U+FFFD
-	b.Write(q)
+const lowerHex = "0123456789abcdef"
+
+// appendPyJSONString appends s as Python's json.dumps writes a str with
+// ensure_ascii=True.
+func appendPyJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0 // s[start:i] is printable ASCII not yet written
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			if c < utf8.RuneSelf {
+				b = appendU(b, rune(c))
+				i++
+				start = i
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r > 0xFFFF {
+				r1, r2 := utf16.EncodeRune(r)
+				b = appendU(appendU(b, r1), r2)
+			} else {
+				b = appendU(b, r) // U+FFFD for an invalid byte
+			}
+			i += size
+			start = i
+			continue
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', lowerHex[r>>12&0xF], lowerHex[r>>8&0xF], lowerHex[r>>4&0xF], lowerHex[r&0xF])
+}
+
+// EncodingError is a field that is not valid UTF-8. Python's csv module,
+// which the seed used, decodes the whole object as UTF-8 and fails on it;
+// here only the row fails (a *RowError wrapping this), and the run may go
+// on past it.
+type EncodingError struct {
+	Column string // the header name
+	Field  int    // 1-based field number
+	Line   int    // line (1-based) where the field starts
+	Col    int    // 1-based byte column where the field starts
+	Offset int    // byte offset of the first invalid byte within the value
+}
+
+func (e *EncodingError) Error() string {
+	return fmt.Sprintf("column %q (field %d, line %d, column %d): invalid UTF-8 at byte %d of the value", e.Column, e.Field, e.Line, e.Col, e.Offset)
 }
 
 // CSVSource streams records from a CSV with a header row. It handles a
 // UTF-8 byte order mark, CRLF line ends and quoted fields holding commas,
 // quotes and newlines, and never holds more than one record (plus a read
 // buffer) in memory.
+//
+// Where it differs from the seed's csv.DictReader over the decoded object:
+// a byte order mark is dropped (the seed kept it in the first column's
+// name); a CRLF inside a quoted field becomes LF (encoding/csv's rule;
+// Python keeps CRLF); a row with the wrong number of fields, a bare quote,
+// or bytes that are not UTF-8 is a *RowError for that row (Python pads or
+// folds short and long rows, and fails the whole object on invalid UTF-8).
 type CSVSource struct {
 	r       *csv.Reader
 	lim     *limitReader
@@ -137,8 +225,10 @@ func NewCSV(r io.Reader, optFns ...func(*CSVOptions)) (*CSVSource, error) {
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if h == "" {
+		// Names stay as written, spaces included: they are the JSON member
+		// names, as in the seed's csv.DictReader rows. KeyColumn may name a
+		// column with or without its surrounding spaces.
+		if strings.TrimSpace(h) == "" {
 			return nil, &HeaderError{Reason: fmt.Sprintf("column %d has no name", i+1)}
 		}
 		if !utf8.ValidString(h) {
@@ -148,8 +238,7 @@ func NewCSV(r io.Reader, optFns ...func(*CSVOptions)) (*CSVSource, error) {
 			return nil, &HeaderError{Reason: fmt.Sprintf("column %q appears twice", h)}
 		}
 		seen[h] = true
-		header[i] = h
-		if h == o.KeyColumn {
+		if o.KeyColumn != "" && s.keyCol < 0 && (h == o.KeyColumn || strings.TrimSpace(h) == strings.TrimSpace(o.KeyColumn)) {
 			s.keyCol = i
 		}
 	}
@@ -219,6 +308,13 @@ func (s *CSVSource) Next() (Record, error) {
 		s.skipped++
 		return Record{}, re
 	}
+	for i, f := range fields {
+		if !utf8.ValidString(f) {
+			fl, fc := s.r.FieldPos(i)
+			s.skipped++
+			return Record{}, &RowError{Line: line, Err: &EncodingError{Column: s.header[i], Field: i + 1, Line: fl, Col: fc, Offset: invalidAt(f)}}
+		}
+	}
 	rec := Record{Line: line, Fields: fields, header: s.header}
 	if s.keyCol >= 0 {
 		rec.Key = fields[s.keyCol]
@@ -252,4 +348,16 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.n += int64(n)
 	return n, err
+}
+
+// invalidAt returns the offset of the first invalid UTF-8 byte of s.
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
 }

@@ -54,17 +54,19 @@ func TestCSVSource(t *testing.T) {
 		want []csvRow
 		bad  []int
 	}{
-		{"plain", "id,name\n1,ann\n2,bob\n", []csvRow{{2, "1", `{"id":"1","name":"ann"}`}, {3, "2", `{"id":"2","name":"bob"}`}}, nil},
-		{"no final newline", "id,name\n1,ann", []csvRow{{2, "1", `{"id":"1","name":"ann"}`}}, nil},
-		{"BOM and CRLF", "\xEF\xBB\xBFid,name\r\n1,ann\r\n2,bob\r\n", []csvRow{{2, "1", `{"id":"1","name":"ann"}`}, {3, "2", `{"id":"2","name":"bob"}`}}, nil},
+		{"plain", "id,name\n1,ann\n2,bob\n", []csvRow{{2, "1", `{"id": "1", "name": "ann"}`}, {3, "2", `{"id": "2", "name": "bob"}`}}, nil},
+		{"no final newline", "id,name\n1,ann", []csvRow{{2, "1", `{"id": "1", "name": "ann"}`}}, nil},
+		{"BOM and CRLF", "\xEF\xBB\xBFid,name\r\n1,ann\r\n2,bob\r\n", []csvRow{{2, "1", `{"id": "1", "name": "ann"}`}, {3, "2", `{"id": "2", "name": "bob"}`}}, nil},
 		{"quoted newline, comma and quote", "id,note\n1,\"line one\nline two, with comma and \"\"quote\"\"\"\n2,x\n",
-			[]csvRow{{2, "1", `{"id":"1","note":"line one\nline two, with comma and \"quote\""}`}, {4, "2", `{"id":"2","note":"x"}`}}, nil},
-		{"quoted CRLF newline", "id,note\r\n1,\"a\r\nb\"\r\n", []csvRow{{2, "1", `{"id":"1","note":"a\nb"}`}}, nil},
-		{"wrong field count skipped", "id,name\n1,ann\n2\n3,cy,extra\n4,dee\n", []csvRow{{2, "1", `{"id":"1","name":"ann"}`}, {5, "4", `{"id":"4","name":"dee"}`}}, []int{3, 4}},
-		{"bare quote skipped", "id,name\n1,an\"n\n2,bob\n", []csvRow{{3, "2", `{"id":"2","name":"bob"}`}}, []int{2}},
-		{"empty key skipped", "id,name\n,ann\n2,bob\n", []csvRow{{3, "2", `{"id":"2","name":"bob"}`}}, []int{2}},
-		{"key not first, JSON escapes", "name,id\n\"<tag> & \\\",7\n", []csvRow{{2, "7", `{"name":"\u003ctag\u003e \u0026 \\","id":"7"}`}}, nil},
+			[]csvRow{{2, "1", `{"id": "1", "note": "line one\nline two, with comma and \"quote\""}`}, {4, "2", `{"id": "2", "note": "x"}`}}, nil},
+		{"quoted CRLF newline", "id,note\r\n1,\"a\r\nb\"\r\n", []csvRow{{2, "1", `{"id": "1", "note": "a\nb"}`}}, nil},
+		{"wrong field count skipped", "id,name\n1,ann\n2\n3,cy,extra\n4,dee\n", []csvRow{{2, "1", `{"id": "1", "name": "ann"}`}, {5, "4", `{"id": "4", "name": "dee"}`}}, []int{3, 4}},
+		{"bare quote skipped", "id,name\n1,an\"n\n2,bob\n", []csvRow{{3, "2", `{"id": "2", "name": "bob"}`}}, []int{2}},
+		{"empty key skipped", "id,name\n,ann\n2,bob\n", []csvRow{{3, "2", `{"id": "2", "name": "bob"}`}}, []int{2}},
+		{"key not first, JSON escapes", "name,id\n\"<tag> & \\\",7\n", []csvRow{{2, "7", `{"name": "<tag> & \\", "id": "7"}`}}, nil},
 		{"header only", "id,name\n", nil, nil},
+		{"header names kept as written", "id, name ,\"é \"\"q\"\"\"\n1, ann ,😀\n", []csvRow{{2, "1", `{"id": "1", " name ": " ann ", "\u00e9 \"q\"": "\ud83d\ude00"}`}}, nil},
+		{"key column found despite its spaces", " id ,v\n7,x\n", []csvRow{{2, "7", `{" id ": "7", "v": "x"}`}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := sqsbatch.NewCSV(strings.NewReader(tc.in), func(o *sqsbatch.CSVOptions) { o.KeyColumn = "id" })
@@ -264,12 +266,23 @@ func FuzzCSVSource(f *testing.F) {
 				}
 				continue
 			}
+			body := rec.JSON()
 			var obj map[string]string
-			if err := json.Unmarshal(rec.JSON(), &obj); err != nil {
-				t.Fatalf("invalid JSON %q: %v", rec.JSON(), err)
+			if err := json.Unmarshal(body, &obj); err != nil {
+				t.Fatalf("invalid JSON %q: %v", body, err)
 			}
 			if len(obj) != cols || len(rec.Fields) != cols {
 				t.Fatalf("%d members, %d columns", len(obj), cols)
+			}
+			for i, f := range rec.Fields {
+				if obj[s.Header()[i]] != f {
+					t.Fatalf("column %d: %q decodes to %q", i, f, obj[s.Header()[i]])
+				}
+			}
+			for _, c := range body {
+				if c < 0x20 || c > 0x7e {
+					t.Fatalf("body holds byte %#x, not printable ASCII: %q", c, body)
+				}
 			}
 		}
 		t.Fatal("Next never reached the end")
@@ -299,9 +312,7 @@ func TestWriteCSV(t *testing.T) {
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			sendError(t, err, 3, 2, 1)
 			var tl *sqsbatch.TooLargeError
 			if rep.Rows != 3 || rep.Sent != 2 || rep.MalformedCount != 1 || rep.Malformed[0].Line != 3 ||
 				rep.FailedCount != 1 || !errors.As(rep.Failed[0].Err, &tl) || rep.Failed[0].Key != "3" {

@@ -51,13 +51,29 @@
 // Per-message outcomes are values, not one error: [Result.Err] is nil or an
 // [*EntryError] (SQS refused the entry; SenderFault says whether it was
 // retried), [*TooLargeError], [*RequestError] (the whole call failed after
-// the SDK's retries; unwraps to the SDK error), [*OffloadError] or a context
-// error. CSV problems are [*HeaderError] and [*RowError] (with the line; call
-// Next again to skip, unless Fatal; [ErrRecordTooLarge]). Idempotency
-// returns [*InProgressError] when another worker holds the key (the message
-// comes back later), [*KeyError] when a message has no key, and stores
-// return [ErrLeaseLost] when a claim was taken over. Branch with errors.As /
-// errors.Is.
+// the SDK's retries; unwraps to the SDK error, or to a [*QueueError] once
+// the queue is known unusable: missing, access or KMS key denied,
+// credentials refused; the Writer then fails the rest without requests),
+// [*OffloadError], [ErrNoResult] (SendAll returned before the message's
+// batch finished) or a context error. Calls that cover many messages
+// (SendAll, WriteCSV, Flush, Close) return a [*SendError] whenever one of
+// them was not sent or the call ended early: it carries the counts and the
+// first failures, and unwraps to them and to the cause (a context error,
+// [ErrClosed], a fatal [*RowError]), so errors.Is(err,
+// context.DeadlineExceeded) and errors.As(err, &entryErr) work. Every
+// blocking Writer call returns promptly once its context ends, with that
+// context's error.
+//
+// CSV problems are [*HeaderError] and [*RowError] (with the line; call Next
+// again to skip, unless Fatal; [ErrRecordTooLarge], [*EncodingError] for a
+// field that is not UTF-8, naming its column, line and offset).
+// [Resolver.Resolve] returns a [*ResolveError] naming the bucket, key,
+// size and limit ([ErrBucketNotAllowed], [ErrPayloadTooLarge], or the S3
+// error) and [*ResolverConfigError] for a Resolver that cannot work.
+// Idempotency returns [*InProgressError] when another worker holds the key
+// (the message comes back later), [*KeyError] when a message has no key,
+// and stores return [ErrLeaseLost] when a claim was taken over. Branch with
+// errors.As / errors.Is.
 //
 // [Consumer.Run] returns nil only after a shutdown its context asked for.
 // It stops by itself with a [*ReceiveError] when ReceiveMessage fails with
@@ -75,9 +91,11 @@
 // # Concurrency
 //
 // A [Writer] is safe for concurrent use; Send blocks while MaxInFlight
-// batches or MaxInFlightBytes of payload are in flight (backpressure), and
-// Options.OnResult is called from the sending goroutines. Its memory is
-// bounded by MaxInFlightBytes (4 MiB by default) plus one batch: streaming
+// batches or MaxInFlightBytes of payload are in flight and the current
+// batch is full (backpressure), and Options.OnResult is called from the
+// sending goroutines. No Writer call waits on another caller's context:
+// waiting for capacity never holds the Writer's lock. Its memory is
+// bounded by MaxInFlightBytes (4 MiB by default) plus two batches: streaming
 // a 500 MB CSV from S3 peaked at 46 MiB RSS with 4 KiB rows and 72 MiB with
 // 200 KiB rows (examples/sqs-dedup/memcheck). On FIFO queues it keeps one batch in flight so
 // order holds across batches (an entry retried after a SenderFault=false

@@ -36,9 +36,9 @@ func ExampleNewCSV() {
 		fmt.Printf("line %d key %s body %s\n", rec.Line, rec.Key, rec.JSON())
 	}
 	// Output:
-	// line 2 key A-1 body {"order_id":"A-1","note":"two lines,\nand a comma"}
+	// line 2 key A-1 body {"order_id": "A-1", "note": "two lines,\nand a comma"}
 	// skipped line 4
-	// line 5 key A-3 body {"order_id":"A-3","note":"plain"}
+	// line 5 key A-3 body {"order_id": "A-3", "note": "plain"}
 }
 
 func ExampleEncodePointer() {

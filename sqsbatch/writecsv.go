@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -24,13 +25,23 @@ const MaxReportedErrors = 100
 // WriteCSV sends every record of src through w (one message per row, the key
 // column as Message.Key, the row as a JSON body) and flushes w. Malformed
 // rows are skipped and reported, or stop the run when stopOnMalformed. It
-// returns once every message has a result; the error is for the run as a
-// whole (ctx, a fatal CSV error, or a malformed row when stopOnMalformed);
-// per-row outcomes are in the report.
+// returns once every message has a result, or ctx ends.
+//
+// Its error is nil when every row read was sent (malformed rows skipped as
+// asked are only in the report); a *SendError when some message was not
+// sent or ctx ended first (it unwraps to ctx's error, or to the *RowError
+// that stopped the run); or the *RowError that stopped the run (fatal, or
+// stopOnMalformed) when every message before it went through. The report
+// holds the per-row outcomes; on an early return it is a snapshot that
+// messages still in flight no longer change.
 func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bool) (*CSVReport, error) {
 	rep := &CSVReport{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var (
+		mu      sync.Mutex
+		pending int // rows sent without a result yet
+		idle    = make(chan struct{}, 1)
+		sent    []Result // first failures, for the SendError
+	)
 	done := func(r Result) {
 		mu.Lock()
 		if r.Err == nil {
@@ -43,9 +54,18 @@ func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bo
 			if len(rep.Failed) < MaxReportedErrors {
 				rep.Failed = append(rep.Failed, r)
 			}
+			if len(sent) < MaxSendErrorSamples {
+				sent = append(sent, r)
+			}
+		}
+		pending--
+		if pending == 0 {
+			select {
+			case idle <- struct{}{}:
+			default:
+			}
 		}
 		mu.Unlock()
-		wg.Done()
 	}
 	var runErr error
 	for {
@@ -55,10 +75,12 @@ func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bo
 		}
 		var re *RowError
 		if errors.As(err, &re) {
+			mu.Lock()
 			rep.MalformedCount++
 			if len(rep.Malformed) < MaxReportedErrors {
 				rep.Malformed = append(rep.Malformed, re)
 			}
+			mu.Unlock()
 			if stopOnMalformed || re.Fatal {
 				runErr = re
 				break
@@ -69,17 +91,41 @@ func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bo
 			runErr = err
 			break
 		}
+		mu.Lock()
 		rep.Rows++
-		wg.Add(1)
+		pending++
+		mu.Unlock()
 		if idx, err := w.send(ctx, rec.Message(), done); idx < 0 {
-			wg.Done()
+			mu.Lock()
+			rep.Rows-- // not accepted: never sent, never reported
+			pending--
+			mu.Unlock()
 			runErr = err
 			break
 		}
 	}
-	_ = w.dispatch(ctx) // a failure is reported through done
-	if err := waitCtx(ctx, &wg); err != nil {
-		return rep, err
+	_ = w.dispatch(ctx, always) // on ctx's end the batch stays queued; the wait below tells
+	for ended := false; !ended; {
+		mu.Lock()
+		if pending == 0 {
+			break
+		}
+		mu.Unlock()
+		select {
+		case <-idle: // may be stale: pending is checked again
+		case <-ctx.Done():
+			ended = true
+			mu.Lock()
+		}
 	}
-	return rep, runErr
+	defer mu.Unlock()
+	out := *rep
+	out.Malformed, out.Failed = slices.Clone(rep.Malformed), slices.Clone(rep.Failed)
+	if pending > 0 && runErr == nil {
+		runErr = ctx.Err()
+	}
+	if pending > 0 || out.FailedCount > 0 {
+		return &out, &SendError{Messages: int64(out.Rows), Sent: int64(out.Sent), Failed: int64(out.FailedCount), First: slices.Clone(sent), Err: runErr}
+	}
+	return &out, runErr
 }

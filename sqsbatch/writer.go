@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -141,8 +142,101 @@ func (e *RequestError) Error() string {
 
 func (e *RequestError) Unwrap() error { return e.Err }
 
+// QueueError says the Writer stopped sending: a SendMessageBatch call failed
+// in a way no retry fixes (the queue does not exist, access or the KMS key
+// is denied, the credentials or signature are refused). Every message not
+// yet sent then fails at once with a *RequestError wrapping it, without a
+// request, instead of one doomed request per batch.
+type QueueError struct {
+	QueueURL string
+	Code     string // the AWS error code
+	Err      error  // the SendMessageBatch error
+}
+
+func (e *QueueError) Error() string {
+	return fmt.Sprintf("sqsbatch: queue %s cannot be written (%s), not sending further messages: %v", e.QueueURL, e.Code, e.Err)
+}
+
+func (e *QueueError) Unwrap() error { return e.Err }
+
+// permanentCodes are the SendMessageBatch errors that end a Writer.
+var permanentCodes = map[string]bool{
+	"AWS.SimpleQueueService.NonExistentQueue": true, "QueueDoesNotExist": true, "InvalidAddress": true,
+	"AccessDenied": true, "AccessDeniedException": true, "InvalidClientTokenId": true, "SignatureDoesNotMatch": true,
+	"UnrecognizedClientException": true, "InvalidSecurity": true, "MissingAuthenticationToken": true,
+	"KmsAccessDenied": true, "KmsDisabled": true, "KmsNotFound": true, "KmsInvalidState": true, "KmsInvalidKeyUsage": true,
+	"KMS.AccessDeniedException": true, "KMS.DisabledException": true, "KMS.NotFoundException": true,
+}
+
+// queueError returns the *QueueError for a request error no retry fixes,
+// or nil.
+func (w *Writer) queueError(err error) *QueueError {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && permanentCodes[ae.ErrorCode()] {
+		return &QueueError{QueueURL: w.queueURL, Code: ae.ErrorCode(), Err: err}
+	}
+	return nil
+}
+
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("sqsbatch: writer closed")
+
+// ErrNoResult is the Result.Err of a message that SendAll accepted but whose
+// batch had not finished when SendAll returned (its ctx ended first): the
+// message may still be sent; Options.OnResult will tell.
+var ErrNoResult = errors.New("sqsbatch: no result before the call returned; the message may still be sent")
+
+// MaxSendErrorSamples bounds SendError.First.
+const MaxSendErrorSamples = 10
+
+// SendError is the error of a call that covers many messages (SendAll,
+// WriteCSV, Flush, Close) when at least one of them was not sent, or the
+// call ended early. Per-message outcomes stay in the Results; this carries
+// the counts and the first failures, and unwraps to the cause that ended
+// the call early (a context error, ErrClosed, a fatal *RowError) and to the
+// errors of First, so errors.Is(err, context.DeadlineExceeded) and
+// errors.As(err, &entryErr) work on it.
+type SendError struct {
+	// Messages is how many messages the call covered: given to SendAll,
+	// read by WriteCSV, accepted since the previous Flush (Flush) or over
+	// the Writer's life (Close).
+	Messages int64
+	// Sent is how many of them SQS took, Failed how many have an error
+	// Result; the rest (Messages - Sent - Failed) had no result yet when
+	// the call returned.
+	Sent, Failed int64
+	// First holds the first failures, at most MaxSendErrorSamples.
+	First []Result
+	// Err is what ended the call early, or nil.
+	Err error
+}
+
+func (e *SendError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sqsbatch: %d of %d messages not sent", e.Messages-e.Sent, e.Messages)
+	if pending := e.Messages - e.Sent - e.Failed; pending > 0 {
+		fmt.Fprintf(&b, " (%d failed, %d without a result yet)", e.Failed, pending)
+	}
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	if len(e.First) > 0 {
+		fmt.Fprintf(&b, "; first failure: %v", e.First[0].Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns Err and the errors of First.
+func (e *SendError) Unwrap() []error {
+	errs := make([]error, 0, len(e.First)+1)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	for _, r := range e.First {
+		errs = append(errs, r.Err)
+	}
+	return errs
+}
 
 // Options configure a Writer. Zero fields take the documented defaults.
 type Options struct {
@@ -206,18 +300,34 @@ type Writer struct {
 	opts     Options
 	log      *slog.Logger
 
-	sem    chan struct{}
-	bytesm *semaphore.Weighted
+	sem    chan struct{}       // in-flight batch slots
+	bytesm *semaphore.Weighted // in-flight payload bytes
+	// dmu is the dispatch token: whoever cuts a batch and waits for
+	// capacity holds it, so batches leave in the order they were cut (FIFO
+	// queues). It is a channel so that waiting for it honours a context;
+	// mu, by contrast, is never held while blocking.
+	dmu  chan struct{}
+	kick atomic.Bool // a finished batch asked for a dispatch while dmu was held
+	dead atomic.Pointer[QueueError]
+
 	ctx    context.Context // in-flight requests; cancelled by an expired Close
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	cur      []*pending
-	curBytes int
-	next     int64
-	closed   bool
-	linger   *time.Timer
-	inflight sync.WaitGroup
+	mu        sync.Mutex
+	cur       []*pending
+	curBytes  int
+	ready     *batch // cut, waiting for capacity: leaves before cur
+	next      int64
+	closed    bool
+	linger    *time.Timer
+	lingerGen uint64
+
+	inflight tracker // launched batches
+
+	failMu      sync.Mutex
+	lifeSamples []Result // first failures over the Writer's life
+	winSamples  []Result // first failures since the previous Flush
+	flushMark   [3]int64 // accepted, sent, failed at the previous Flush
 
 	accepted, sent, failed, retried, requests, offloaded, bytes atomic.Int64
 }
@@ -230,6 +340,19 @@ type pending struct {
 	offload  bool
 	done     func(Result)
 }
+
+type batch struct {
+	msgs   []*pending
+	weight int64
+}
+
+// entryIDs are the writer-made batch entry Ids, shared by every request.
+var entryIDs = func() (ids [MaxBatchEntries]string) {
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return ids
+}()
 
 // New returns a Writer for the queue at queueURL.
 func New(client SendMessageBatchAPI, queueURL string, optFns ...func(*Options)) *Writer {
@@ -266,7 +389,8 @@ func New(client SendMessageBatchAPI, queueURL string, optFns ...func(*Options)) 
 	client, callOpts := applySafeBody(client)
 	return &Writer{
 		client: client, callOpts: callOpts, queueURL: queueURL, fifo: fifo, opts: o, log: loggerOrDiscard(o.Logger),
-		sem: make(chan struct{}, o.MaxInFlight), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), ctx: ctx, cancel: cancel,
+		sem: make(chan struct{}, o.MaxInFlight), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), dmu: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -291,10 +415,13 @@ func (w *Writer) ReadQueueLimits(ctx context.Context, client GetQueueAttributesA
 }
 
 // Send accepts one message and returns its index. It blocks while
-// MaxInFlight batches are being sent (backpressure). Its outcome arrives in
-// Options.OnResult once its batch is done. A message that can never fit and
-// cannot be offloaded is refused at once: Send returns (and reports) a
-// *TooLargeError; a failed offload returns an *OffloadError.
+// MaxInFlight batches (or MaxInFlightBytes) are in flight and the current
+// batch is full (backpressure), until ctx ends: it then returns ctx's error
+// and the message is not sent (its Result carries the same error). Its
+// outcome arrives in Options.OnResult once its batch is done. A message
+// that can never fit and cannot be offloaded is refused at once: Send
+// returns (and reports) a *TooLargeError; a failed offload returns an
+// *OffloadError. A nil error means the message will get a Result.
 func (w *Writer) Send(ctx context.Context, m Message) (int64, error) {
 	return w.send(ctx, m, nil)
 }
@@ -340,74 +467,218 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 		}
 	}
 
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		w.report(p, Result{Err: ErrClosed})
-		return idx, ErrClosed
+	if qe := w.dead.Load(); qe != nil {
+		err := &RequestError{Index: idx, Key: m.Key, Err: qe}
+		w.report(p, Result{Err: err})
+		return idx, err
 	}
-	if len(w.cur) == MaxBatchEntries || w.curBytes+p.size > w.opts.MaxBatchBytes {
-		if err := w.dispatchLocked(ctx); err != nil {
+	noRoom := func() bool { return len(w.cur) == MaxBatchEntries || w.curBytes+p.size > w.opts.MaxBatchBytes }
+	for {
+		w.mu.Lock()
+		if w.closed {
+			w.mu.Unlock()
+			w.report(p, Result{Err: ErrClosed})
+			return idx, ErrClosed
+		}
+		if len(w.cur) == 0 || !noRoom() {
+			if w.cur == nil {
+				w.cur = make([]*pending, 0, MaxBatchEntries)
+			}
+			w.cur = append(w.cur, p)
+			w.curBytes += p.size
+			full := len(w.cur) == MaxBatchEntries
+			if len(w.cur) == 1 && w.opts.Linger > 0 {
+				gen := w.lingerGen
+				w.linger = time.AfterFunc(w.opts.Linger, func() { w.lingerFired(gen) })
+			}
+			w.mu.Unlock()
+			if full {
+				// Send it now if capacity is free; otherwise it leaves
+				// when a batch finishes or the next Send needs room.
+				w.tryDispatch()
+			}
+			return idx, nil
+		}
+		w.mu.Unlock()
+		// The current batch is full: make room, waiting for capacity. p is
+		// not in any batch yet, so on ctx's end it fails alone.
+		if err := w.dispatch(ctx, noRoom); err != nil {
 			w.report(p, Result{Err: err})
 			return idx, err
 		}
 	}
-	w.cur = append(w.cur, p)
-	w.curBytes += p.size
-	if len(w.cur) == MaxBatchEntries {
-		// Full: send now rather than on the next Send.
-		if err := w.dispatchLocked(ctx); err != nil {
-			return idx, err
-		}
-	} else if len(w.cur) == 1 && w.opts.Linger > 0 {
-		w.linger = time.AfterFunc(w.opts.Linger, w.lingerFired)
-	}
-	return idx, nil
 }
 
-func (w *Writer) lingerFired() { _ = w.dispatch(w.ctx) }
-
-// dispatch sends the partial batch (see dispatchLocked).
-func (w *Writer) dispatch(ctx context.Context) error {
+func (w *Writer) lingerFired(gen uint64) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.dispatchLocked(ctx)
+	stale := gen != w.lingerGen
+	w.mu.Unlock()
+	if !stale {
+		_ = w.dispatch(w.ctx, always)
+	}
 }
 
-// dispatchLocked hands the current batch to a sender, waiting for a free
-// in-flight slot. On ctx expiry the batch's messages fail with ctx's error.
-func (w *Writer) dispatchLocked(ctx context.Context) error {
+func always() bool { return true }
+
+// dispatch sends the batch waiting for capacity, if any, then the current
+// batch if cutCur (called with mu held) says so, waiting for capacity until
+// ctx ends or the Writer is abandoned by an expired Close. A batch whose
+// wait ends stays queued for the next dispatch: it does not fail with this
+// caller's context.
+func (w *Writer) dispatch(ctx context.Context, cutCur func() bool) error {
+	if err := w.lockDispatch(ctx); err != nil {
+		return err
+	}
+	defer w.unlockDispatch()
+	for range 2 {
+		w.mu.Lock()
+		b := w.ready
+		if b == nil {
+			if len(w.cur) == 0 || !cutCur() {
+				w.mu.Unlock()
+				return nil
+			}
+			b = w.cutLocked()
+			w.ready = b
+		}
+		w.mu.Unlock()
+		if err := w.acquire(ctx, b.weight); err != nil {
+			return err
+		}
+		w.mu.Lock()
+		w.ready = nil
+		w.mu.Unlock()
+		w.launch(b)
+	}
+	return nil
+}
+
+// tryDispatch sends, without waiting, the batch waiting for capacity and a
+// full current batch, if capacity is free.
+func (w *Writer) tryDispatch() {
+	for {
+		w.kick.Store(true)
+		select {
+		case w.dmu <- struct{}{}:
+		default:
+			return // the holder sees kick when it lets go
+		}
+		w.kick.Store(false)
+		for range 2 {
+			w.mu.Lock()
+			b := w.ready
+			if b == nil {
+				if len(w.cur) < MaxBatchEntries {
+					w.mu.Unlock()
+					break
+				}
+				b = w.cutLocked()
+				w.ready = b
+			}
+			w.mu.Unlock()
+			if !w.tryAcquire(b.weight) {
+				break
+			}
+			w.mu.Lock()
+			w.ready = nil
+			w.mu.Unlock()
+			w.launch(b)
+		}
+		<-w.dmu
+		if !w.kick.Load() {
+			return
+		}
+	}
+}
+
+func (w *Writer) lockDispatch(ctx context.Context) error {
+	select {
+	case w.dmu <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case w.dmu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.ctx.Done():
+		return ErrClosed
+	}
+}
+
+func (w *Writer) unlockDispatch() {
+	<-w.dmu
+	if w.kick.Load() {
+		w.tryDispatch()
+	}
+}
+
+// cutLocked takes the current batch; mu is held.
+func (w *Writer) cutLocked() *batch {
+	b := &batch{msgs: w.cur, weight: int64(min(w.curBytes, w.opts.MaxInFlightBytes))}
+	w.cur, w.curBytes = nil, 0
 	if w.linger != nil {
 		w.linger.Stop()
 		w.linger = nil
 	}
-	if len(w.cur) == 0 {
-		return nil
-	}
-	batch := w.cur
-	weight := int64(min(w.curBytes, w.opts.MaxInFlightBytes))
-	w.cur, w.curBytes = nil, 0
-	fail := func(err error) error {
-		for _, p := range batch {
-			w.report(p, Result{Err: err})
-		}
-		return err
-	}
+	w.lingerGen++
+	return b
+}
+
+// acquire takes an in-flight slot and weight bytes of budget.
+func (w *Writer) acquire(ctx context.Context, weight int64) error {
 	select {
 	case w.sem <- struct{}{}:
-	case <-ctx.Done():
-		return fail(ctx.Err())
+	default:
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.ctx.Done():
+			return ErrClosed
+		}
 	}
-	if err := w.bytesm.Acquire(ctx, weight); err != nil {
-		<-w.sem
-		return fail(err)
+	if w.bytesm.TryAcquire(weight) {
+		return nil
 	}
-	w.inflight.Add(1)
+	actx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(w.ctx, cancel)
+	err := w.bytesm.Acquire(actx, weight)
+	stop()
+	cancel()
+	if err == nil {
+		return nil
+	}
+	<-w.sem
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+func (w *Writer) tryAcquire(weight int64) bool {
+	select {
+	case w.sem <- struct{}{}:
+	default:
+		return false
+	}
+	if w.bytesm.TryAcquire(weight) {
+		return true
+	}
+	<-w.sem
+	return false
+}
+
+func (w *Writer) launch(b *batch) {
+	w.inflight.add()
 	go func() {
-		defer func() { w.bytesm.Release(weight); <-w.sem; w.inflight.Done() }()
-		w.sendBatch(batch)
+		w.sendBatch(b.msgs)
+		w.bytesm.Release(b.weight)
+		<-w.sem
+		w.inflight.done()
+		w.tryDispatch() // a batch may be waiting for this capacity
 	}()
-	return nil
 }
 
 func (w *Writer) sendBatch(batch []*pending) {
@@ -417,23 +688,36 @@ func (w *Writer) sendBatch(batch []*pending) {
 		for i, p := range batch {
 			p.attempts++
 			e := types.SendMessageBatchRequestEntry{
-				Id:                aws.String(entryID(i)),
-				MessageBody:       aws.String(p.msg.Body),
+				Id:                &entryIDs[i],
+				MessageBody:       &p.msg.Body,
 				MessageAttributes: p.msg.Attributes,
 				DelaySeconds:      p.msg.DelaySeconds,
 			}
 			if p.msg.GroupID != "" {
-				e.MessageGroupId = aws.String(p.msg.GroupID)
+				e.MessageGroupId = &p.msg.GroupID
 			}
 			if p.msg.DeduplicationID != "" {
-				e.MessageDeduplicationId = aws.String(p.msg.DeduplicationID)
+				e.MessageDeduplicationId = &p.msg.DeduplicationID
 			}
 			entries = append(entries, e)
+		}
+		if qe := w.dead.Load(); qe != nil {
+			for _, p := range batch {
+				p.attempts--
+				w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: qe}})
+			}
+			return
 		}
 		w.requests.Add(1)
 		out, err := w.client.SendMessageBatch(w.ctx, &sqs.SendMessageBatchInput{QueueUrl: &w.queueURL, Entries: entries}, w.callOpts...)
 		if err != nil {
 			w.log.Warn("sqsbatch: SendMessageBatch failed", "entries", len(batch), "err", err)
+			if qe := w.queueError(err); qe != nil {
+				if w.dead.CompareAndSwap(nil, qe) {
+					w.log.Error("sqsbatch: queue cannot be written; failing the remaining messages without sending", "queue", w.queueURL, "code", qe.Code)
+				}
+				err = qe
+			}
 			for _, p := range batch {
 				w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: err}})
 			}
@@ -481,7 +765,12 @@ func (w *Writer) sendBatch(batch []*pending) {
 }
 
 // entryID returns the writer-made Id of the i-th entry of a batch.
-func entryID(i int) string { return strconv.Itoa(i) }
+func entryID(i int) string {
+	if i >= 0 && i < len(entryIDs) {
+		return entryIDs[i]
+	}
+	return strconv.Itoa(i)
+}
 
 // take returns the entry of batch that id names and clears its slot, so
 // that whatever is left afterwards had no answer; nil for an unknown or
@@ -499,7 +788,15 @@ func take(batch []*pending, id *string) *pending {
 func (w *Writer) report(p *pending, r Result) {
 	r.Index, r.Key, r.Attempts, r.Offloaded = p.idx, p.msg.Key, p.attempts, p.offload
 	if r.Err != nil {
-		w.failed.Add(1)
+		w.failMu.Lock()
+		w.failed.Add(1) // under failMu, so that Flush's window counts match its samples
+		if len(w.lifeSamples) < MaxSendErrorSamples {
+			w.lifeSamples = append(w.lifeSamples, r)
+		}
+		if len(w.winSamples) < MaxSendErrorSamples {
+			w.winSamples = append(w.winSamples, r)
+		}
+		w.failMu.Unlock()
 	}
 	if p.done != nil {
 		p.done(r)
@@ -510,60 +807,159 @@ func (w *Writer) report(p *pending, r Result) {
 }
 
 // Flush sends the partial batch and waits until every accepted message has
-// its Result, or ctx ends (the batches then carry on).
+// its Result, or ctx ends (the batches then carry on). Its error is nil or
+// a *SendError: some message accepted since the previous Flush failed, or
+// ctx ended first (the SendError then unwraps to ctx's error).
 func (w *Writer) Flush(ctx context.Context) error {
-	if err := w.dispatch(ctx); err != nil {
+	return w.flushError(w.flush(ctx))
+}
+
+func (w *Writer) flush(ctx context.Context) error {
+	if err := w.dispatch(ctx, always); err != nil {
 		return err
 	}
-	return waitCtx(ctx, &w.inflight)
+	return w.inflight.wait(ctx)
+}
+
+// flushError reports the failures since the previous Flush.
+func (w *Writer) flushError(cause error) error {
+	w.failMu.Lock()
+	now := [3]int64{w.accepted.Load(), w.sent.Load(), w.failed.Load()}
+	prev := w.flushMark
+	w.flushMark = now
+	samples := w.winSamples
+	w.winSamples = nil
+	w.failMu.Unlock()
+	if cause == nil && now[2] == prev[2] {
+		return nil
+	}
+	return &SendError{Messages: now[0] - prev[0], Sent: now[1] - prev[1], Failed: now[2] - prev[2], First: samples, Err: cause}
 }
 
 // Close flushes and refuses further messages. If ctx ends first, in-flight
-// requests are cancelled (their messages fail with a context error) and
-// Close returns ctx's error once they have reported.
+// requests are cancelled, messages not yet sent fail with a context error,
+// and Close returns once they have reported. Its error is nil when every
+// message the Writer accepted was sent; otherwise a *SendError over the
+// Writer's whole life (failures already seen through SendAll, Flush or
+// OnResult included), unwrapping to ctx's error if ctx ended first.
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
-	err := w.Flush(ctx)
+	err := w.flush(ctx)
 	w.cancel()
 	if err != nil {
-		w.inflight.Wait() // the cancelled requests report their messages
+		// Every wait inside the Writer ends with w.ctx, so this is prompt.
+		w.dmu <- struct{}{}
+		w.mu.Lock()
+		var left []*pending
+		if w.ready != nil {
+			left = w.ready.msgs
+			w.ready = nil
+		}
+		if len(w.cur) > 0 {
+			left = append(left, w.cur...)
+			w.cutLocked()
+		}
+		w.mu.Unlock()
+		<-w.dmu
+		for _, p := range left {
+			w.report(p, Result{Err: err})
+		}
+		_ = w.inflight.wait(context.Background()) // the cancelled requests report their messages
 	}
-	return err
+	if err == nil && w.failed.Load() == 0 {
+		return nil
+	}
+	w.failMu.Lock()
+	samples := slices.Clone(w.lifeSamples)
+	w.failMu.Unlock()
+	return &SendError{Messages: w.accepted.Load(), Sent: w.sent.Load(), Failed: w.failed.Load(), First: samples, Err: err}
 }
 
 // SendAll sends msgs and waits for all of them: one Result per message, in
-// order. The error is ctx's, or ErrClosed; per-message failures are in the
-// Results. Messages not accepted (ctx ended or the Writer closed first) get
-// Index -1 and that error.
+// order. Its error is nil when every message was sent, else a *SendError
+// (counts and first failures; it unwraps to ctx's error or ErrClosed when
+// the call ended early). Messages not accepted (ctx ended or the Writer
+// closed first) get Index -1 and that error; messages accepted but still
+// in flight when ctx ended get ErrNoResult.
 func (w *Writer) SendAll(ctx context.Context, msgs []Message) ([]Result, error) {
 	results := make([]Result, len(msgs))
-	var wg sync.WaitGroup
-	wg.Add(len(msgs))
+	idxs := make([]int64, len(msgs))
+	got := make([]bool, len(msgs))
 	var (
-		sendErr error
-		mu      sync.Mutex // slots may still be written after an early return
+		mu        sync.Mutex // slots may still be written after an early return
+		remaining atomic.Int64
+		cause     error
 	)
+	allDone := make(chan struct{})
+	remaining.Store(int64(len(msgs)) + 1) // +1: the sending loop itself
+	finish := func(n int64) {
+		if remaining.Add(-n) == 0 {
+			close(allDone)
+		}
+	}
 	for i := range msgs {
-		slot := &results[i]
-		idx, err := w.send(ctx, msgs[i], func(r Result) { mu.Lock(); *slot = r; mu.Unlock(); wg.Done() })
+		idx, err := w.send(ctx, msgs[i], func(r Result) { mu.Lock(); results[i], got[i] = r, true; mu.Unlock(); finish(1) })
+		idxs[i] = idx
 		if idx < 0 { // not accepted, so never reported
+			mu.Lock()
 			for j := i; j < len(msgs); j++ {
-				results[j] = Result{Index: -1, Key: msgs[j].Key, Err: err}
-				wg.Done()
+				results[j], got[j] = Result{Index: -1, Key: msgs[j].Key, Err: err}, true
 			}
-			sendErr = err
+			mu.Unlock()
+			finish(int64(len(msgs) - i))
+			cause = err
 			break
 		}
 	}
-	_ = w.dispatch(ctx) // a failure is reported in the slots
-	if err := waitCtx(ctx, &wg); err != nil {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(results), err
+	finish(1)
+	_ = w.dispatch(ctx, always) // on ctx's end the batch stays queued; the wait below tells
+	select {
+	case <-allDone:
+	case <-ctx.Done():
+		select {
+		case <-allDone:
+		default:
+			if cause == nil {
+				cause = ctx.Err()
+			}
+		}
 	}
-	return results, sendErr
+	mu.Lock()
+	out := results
+	if cause != nil {
+		out = slices.Clone(results)
+		for j := range out {
+			if !got[j] {
+				out[j] = Result{Index: idxs[j], Key: msgs[j].Key, Err: ErrNoResult}
+			}
+		}
+	}
+	mu.Unlock()
+	return out, resultsError(out, cause)
+}
+
+// resultsError builds the *SendError of a set of results, or nil when all
+// were sent and cause is nil.
+func resultsError(results []Result, cause error) error {
+	e := &SendError{Messages: int64(len(results)), Err: cause}
+	for _, r := range results {
+		switch {
+		case r.Err == nil:
+			e.Sent++
+		case errors.Is(r.Err, ErrNoResult):
+		default:
+			e.Failed++
+			if len(e.First) < MaxSendErrorSamples {
+				e.First = append(e.First, r)
+			}
+		}
+	}
+	if cause == nil && e.Sent == e.Messages {
+		return nil
+	}
+	return e
 }
 
 // Stats returns a snapshot of the Writer's counters.
@@ -594,11 +990,42 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+// tracker counts launched batches; unlike a sync.WaitGroup it may be
+// waited on while batches are added, and the wait honours a context.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{}
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		close(t.idle)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	idle := t.idle
+	t.mu.Unlock()
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

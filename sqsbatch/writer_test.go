@@ -126,8 +126,8 @@ func TestWriterMessageThatCanNeverFit(t *testing.T) {
 	w := sqsbatch.New(cc, url)
 	huge := strings.Repeat("h", 2<<20)
 	results, err := w.SendAll(ctx, []sqsbatch.Message{{Key: "small", Body: "s"}, {Key: "row-2MiB", Body: huge}, {Key: "small2", Body: "t"}})
-	if err != nil {
-		t.Fatal(err)
+	if se := sendError(t, err, 3, 2, 1); se.First[0].Key != "row-2MiB" {
+		t.Fatalf("first failure %+v", se.First[0])
 	}
 	var tl *sqsbatch.TooLargeError
 	if !errors.As(results[1].Err, &tl) || tl.Key != "row-2MiB" || tl.Index != 1 || tl.Size != 2<<20 || tl.Limit != sqsbatch.DefaultMaxMessageBytes {
@@ -165,9 +165,7 @@ func TestWriterPartialBatchFailure(t *testing.T) {
 	cc := &countingSQS{Client: c}
 	w := sqsbatch.New(cc, url)
 	results, err := w.SendAll(ctx, msgs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sendError(t, err, 10, 6, 4)
 	for i, r := range results {
 		var ee *sqsbatch.EntryError
 		if i%3 == 0 {
@@ -190,9 +188,7 @@ func TestWriterPartialBatchFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	results, err = w2.SendAll(ctx, msgs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sendError(t, err, 10, 6, 4)
 	for i, r := range results {
 		var tl *sqsbatch.TooLargeError
 		if i%3 == 0 && (!errors.As(r.Err, &tl) || tl.Limit != 1024) {
@@ -261,8 +257,8 @@ func TestWriterRetriesServerFaults(t *testing.T) {
 		msgs = append(msgs, sqsbatch.Message{Key: "k" + strconv.Itoa(i), Body: "m" + strconv.Itoa(i)})
 	}
 	results, err := w.SendAll(ctx, msgs)
-	if err != nil {
-		t.Fatal(err)
+	if se := sendError(t, err, 10, 9, 1); se.First[0].Key != "k7" {
+		t.Fatalf("first failure %+v", se.First[0])
 	}
 	for i, r := range results {
 		want := map[int]int{1: 2, 4: 3, 7: 3}[i]
@@ -373,4 +369,14 @@ func TestWriterLinger(t *testing.T) {
 	if st := w.Stats(); st.Requests != 1 || st.Sent != 3 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// sendError checks that err is a *SendError with these counts.
+func sendError(t *testing.T, err error, messages, sent, failed int64) *sqsbatch.SendError {
+	t.Helper()
+	var se *sqsbatch.SendError
+	if !errors.As(err, &se) || se.Messages != messages || se.Sent != sent || se.Failed != failed || int64(len(se.First)) != min(failed, sqsbatch.MaxSendErrorSamples) {
+		t.Fatalf("got %v (%+v), want a *SendError: %d messages, %d sent, %d failed", err, se, messages, sent, failed)
+	}
+	return se
 }
