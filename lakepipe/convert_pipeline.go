@@ -134,6 +134,9 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 				run.c.stats.rows.Add(n)
 			}
 			for _, b := range ch.bad {
+				if len(run.firstBad) < maxQuarantineReasons {
+					run.firstBad = append(run.firstBad, RowError{Line: b.line, Column: b.column, Reason: b.reason})
+				}
 				if err := q.write(b); err != nil {
 					return fmt.Errorf("lakepipe: writing quarantine: %w", err)
 				}
@@ -338,7 +341,7 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 							ch.nonNull[run.leaves[l]]--
 						}
 					}
-					bad(cd.Name, fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType()))
+					bad(cd.Name, cd.bad)
 					ok = false
 					break
 				}
@@ -372,7 +375,7 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 			cd := &run.codecs[i]
 			v, isNull, good := run.decode(cd, fields[cd.src])
 			if !good {
-				bad(cd.Name, fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType()))
+				bad(cd.Name, cd.bad)
 				ok = false
 				break
 			}

@@ -262,7 +262,7 @@ func (w *s3Writer) Write(p []byte) (int, error) {
 func (w *s3Writer) flushPart() error {
 	if w.uploadID == nil {
 		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
-			Bucket: &w.s.bucket, Key: &w.key, ContentType: aws.String("application/vnd.apache.parquet"),
+			Bucket: &w.s.bucket, Key: &w.key, ContentType: contentType(w.key),
 			ExpectedBucketOwner: w.s.owner(),
 		})
 		if err != nil {
@@ -286,6 +286,15 @@ func (w *s3Writer) flushPart() error {
 	return nil
 }
 
+// contentType is the type of a sink file: Parquet, or CSV (a quarantine
+// file written through a sink).
+func contentType(key string) *string {
+	if strings.HasSuffix(key, ".csv") {
+		return aws.String("text/csv")
+	}
+	return aws.String("application/vnd.apache.parquet")
+}
+
 func (w *s3Writer) Close() error {
 	if w.err != nil {
 		w.abort()
@@ -294,7 +303,7 @@ func (w *s3Writer) Close() error {
 	if w.uploadID == nil {
 		_, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
 			Bucket: &w.s.bucket, Key: &w.key, Body: bytes.NewReader(w.buf),
-			ContentLength: aws.Int64(int64(len(w.buf))), ContentType: aws.String("application/vnd.apache.parquet"),
+			ContentLength: aws.Int64(int64(len(w.buf))), ContentType: contentType(w.key),
 			ExpectedBucketOwner: w.s.owner(),
 		})
 		if err != nil {
