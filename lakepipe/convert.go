@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
@@ -268,6 +269,11 @@ type ConvertResult struct {
 	Files           []OutputFile
 	// Removed are the files of earlier runs that this run replaced.
 	Removed []string
+	// AbortedUploads are files whose incomplete uploads (an S3 multipart
+	// upload of a run that was killed) this run aborted: those of the
+	// partitions it wrote that it would have replaced had they completed,
+	// started before this run.
+	AbortedUploads []string
 }
 
 // OutputFile is one Parquet file written.
@@ -377,6 +383,7 @@ type convRun struct {
 	constKey string // partition path when every key is constant
 	nulls    map[string]bool
 	runID    string
+	started  time.Time
 
 	mu      sync.Mutex
 	writers map[string]*convPartWriter
@@ -400,7 +407,7 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 	if c.err != nil {
 		return nil, c.err
 	}
-	run := &convRun{c: c, ctx: ctx, writers: map[string]*convPartWriter{}, runID: c.opts.RunID}
+	run := &convRun{c: c, ctx: ctx, writers: map[string]*convPartWriter{}, runID: c.opts.RunID, started: time.Now()}
 	if run.runID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -558,13 +559,16 @@ func (run *convRun) finish(res *ConvertResult) error {
 		if err != nil {
 			return err
 		}
-		var stale []string
-		for _, n := range names {
+		replaced := func(n string) bool { // a file this run replaces
 			base := path.Base(n)
 			if run.c.opts.KeepOtherRuns && !strings.HasPrefix(base, "part-"+run.runID+"-") {
-				continue
+				return false
 			}
-			if strings.HasSuffix(base, ".parquet") && !written[n] {
+			return strings.HasSuffix(base, ".parquet")
+		}
+		var stale []string
+		for _, n := range names {
+			if replaced(n) && !written[n] {
 				stale = append(stale, n)
 			}
 		}
@@ -574,8 +578,30 @@ func (run *convRun) finish(res *ConvertResult) error {
 			}
 			res.Removed = append(res.Removed, stale...)
 		}
+		// A killed run leaves an incomplete upload: invisible, but billed
+		// until a lifecycle rule ends it. This run's own uploads are all
+		// complete by now, so one that started before it and names a file
+		// it replaces (or its own file, from a killed run with the same
+		// RunID) is such an orphan.
+		if a, ok := run.c.sink.(uploadAborter); ok {
+			aborted, err := a.abortUploads(ctx, pw.dir, replaced, run.started)
+			res.AbortedUploads = append(res.AbortedUploads, aborted...)
+			if err != nil {
+				// The data is published; only the clean-up failed.
+				run.c.opts.Logger.Warn("lakepipe: aborting incomplete uploads", "dir", pw.dir, "err", err)
+			}
+		}
 	}
 	return nil
+}
+
+// uploadAborter is a sink whose files can be left as incomplete uploads
+// (S3 multipart uploads).
+type uploadAborter interface {
+	// abortUploads aborts the incomplete uploads of the files directly in
+	// dir that started before t and for which stale is true, and returns
+	// their names.
+	abortUploads(ctx context.Context, dir string, stale func(name string) bool, before time.Time) ([]string, error)
 }
 
 // dropNullColumns rewrites the files without the columns that were NULL in
