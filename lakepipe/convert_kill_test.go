@@ -324,9 +324,9 @@ func TestConvertAbortsOrphanUploads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start("part-mine-00000.parquet")    // a killed run of the same RunID: its own key
-	start("part-other-00000.parquet")   // another input's run (KeepOtherRuns)
-	start("notes.txt")                  // not a data file
+	start("part-mine-00000.parquet")  // a killed run of the same RunID: its own key
+	start("part-other-00000.parquet") // another input's run (KeepOtherRuns)
+	start("notes.txt")                // not a data file
 	sink := S3Sink(client, bucket, killPrefix)
 	res, err := NewConverter(sink, func(o *ConverterOptions) {
 		o.Partitions = ProcessingDatePartitions(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
