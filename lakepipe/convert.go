@@ -390,7 +390,8 @@ type convRun struct {
 	order   []*convPartWriter
 	nonNull []int64 // per codec, guarded by the committer goroutine only
 
-	firstBad []RowError // the first bad records, for a QuarantineError
+	firstBad  []RowError // the first bad records, for a QuarantineError
+	published []string   // files this run made visible
 
 	bytesIn   atomic.Int64
 	avgRecord int  // bytes per record in the sample: sizes the first chunk buffer

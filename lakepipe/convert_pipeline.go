@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -528,19 +530,34 @@ func (run *convRun) abort() {
 
 // finish closes the files, applies DropNullFields and replaces the files of
 // earlier runs.
-func (run *convRun) finish(res *ConvertResult) error {
+//
+// Until the first file of an earlier run is removed, a failure removes
+// the files this run published, so that the partitions hold their earlier
+// files only, never both runs' rows; after it, the new files stay.
+func (run *convRun) finish(res *ConvertResult) (err error) {
 	ctx := run.ctx
-	var errs []error
-	for _, pw := range run.order {
+	removing := false
+	defer func() {
+		if err != nil && !removing {
+			run.rollback()
+		}
+	}()
+	for i, pw := range run.order {
 		if err := pw.w.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("lakepipe: closing %s: %w", pw.name, err))
+			// The footer is missing: publishing would leave a file that
+			// no reader can open.
+			for _, rest := range run.order[i:] {
+				convDiscard(rest.out)
+			}
+			return fmt.Errorf("lakepipe: closing %s: %w", pw.name, err)
 		}
 		if err := pw.out.Close(); err != nil {
-			errs = append(errs, err)
+			for _, rest := range run.order[i+1:] {
+				convDiscard(rest.out)
+			}
+			return fmt.Errorf("lakepipe: publishing %s: %w", pw.name, err)
 		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("lakepipe: %d file(s) failed: %w", len(errs), errs[0])
+		run.published = append(run.published, pw.name)
 	}
 	res.BytesIn = run.bytesIn.Load()
 	if run.c.opts.DropNullFields && res.Rows > 0 {
@@ -573,6 +590,7 @@ func (run *convRun) finish(res *ConvertResult) error {
 			}
 		}
 		if len(stale) > 0 {
+			removing = true
 			if err := run.c.sink.Remove(ctx, stale...); err != nil {
 				return err
 			}
@@ -593,6 +611,17 @@ func (run *convRun) finish(res *ConvertResult) error {
 		}
 	}
 	return nil
+}
+
+// rollback removes the files a failed run published, one by one so that
+// one failure does not keep the others.
+func (run *convRun) rollback() {
+	ctx := context.WithoutCancel(run.ctx)
+	for _, name := range run.published {
+		if err := run.c.sink.Remove(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			run.c.opts.Logger.Warn("lakepipe: removing a file of a failed run", "file", name, "err", err)
+		}
+	}
 }
 
 // uploadAborter is a sink whose files can be left as incomplete uploads
@@ -634,6 +663,7 @@ func (run *convRun) dropNullColumns(ctx context.Context, res *ConvertResult) err
 			return err
 		}
 		pw.cw.n = n
+		run.published = append(run.published, newName)
 		if err := run.c.sink.Remove(ctx, pw.name); err != nil {
 			return err
 		}

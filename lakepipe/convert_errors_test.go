@@ -366,3 +366,84 @@ func TestConvertLineNumbersAfterBlankLines(t *testing.T) {
 		}
 	}
 }
+
+// convFailSink is a DirSink whose files in the partition fail: on Close
+// (closeFails) or on the write of the Parquet trailer (trailerFails).
+type convFailSink struct {
+	Sink
+	partition    string
+	closeFails   bool
+	trailerFails bool
+}
+
+type convFailFile struct {
+	io.WriteCloser
+	s *convFailSink
+	n int
+}
+
+func (s *convFailSink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
+	w, err := s.Sink.Create(ctx, name)
+	if err != nil || !strings.HasPrefix(name, s.partition) {
+		return w, err
+	}
+	return &convFailFile{WriteCloser: w, s: s}, nil
+}
+
+func (f *convFailFile) Write(p []byte) (int, error) {
+	if f.s.trailerFails && f.n+len(p) > 4 && bytes.HasSuffix(p, []byte("PAR1")) {
+		return 0, errors.New("disk full")
+	}
+	f.n += len(p)
+	return f.WriteCloser.Write(p)
+}
+
+func (f *convFailFile) Close() error {
+	if f.s.closeFails {
+		f.WriteCloser.(interface{ Abort() error }).Abort()
+		return errors.New("upload refused")
+	}
+	return f.WriteCloser.Close()
+}
+
+func (f *convFailFile) Abort() error { return f.WriteCloser.(interface{ Abort() error }).Abort() }
+
+// TestConvertFailedFinishLeavesEarlierFiles: when one partition's file
+// fails at the end, the other partitions' new files were left published
+// beside the earlier run's files (every row twice), and a file whose
+// Parquet trailer failed was published without it.
+func TestConvertFailedFinishLeavesEarlierFiles(t *testing.T) {
+	input := "day,n\n01,1\n02,2\n03,3\n"
+	conv := func(sink Sink, runID string) (*ConvertResult, error) {
+		return NewConverter(sink, func(o *ConverterOptions) {
+			o.Mapping = []Mapping{{Source: "day"}, {Source: "n", Column: Column{Type: TypeInt64}}}
+			o.Partitions = []PartitionKey{{Name: "day", Column: "day"}}
+			o.RunID = runID
+		}).Convert(context.Background(), strings.NewReader(input))
+	}
+	for _, tt := range []struct {
+		name          string
+		close, footer bool
+	}{{"close fails", true, false}, {"trailer write fails", false, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := conv(DirSink(dir), "earlier"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := conv(&convFailSink{Sink: DirSink(dir), partition: "day=02/", closeFails: tt.close, trailerFails: tt.footer}, "later")
+			if err == nil {
+				t.Fatal("a run whose file failed succeeded")
+			}
+			t.Logf("error: %v", err)
+			for _, d := range []string{"day=01/", "day=02/", "day=03/"} {
+				names, err := DirSink(dir).List(context.Background(), d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(names, []string{d + "part-earlier-00000.parquet"}) {
+					t.Fatalf("%s holds %q, want only the earlier run's file", d, names)
+				}
+			}
+		})
+	}
+}
