@@ -447,3 +447,21 @@ func TestConvertFailedFinishLeavesEarlierFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestConvertFailedRunSinkWithoutAbort: a sink whose files cannot be
+// aborted (no Abort method) kept the files of a failed run; they are
+// removed now.
+func TestConvertFailedRunSinkWithoutAbort(t *testing.T) {
+	sink := &convMemSink{files: map[string][]byte{}}
+	_, err := NewConverter(sink, func(o *ConverterOptions) {
+		o.Mapping = convTenRowsMapping
+		o.RowGroupRows = 2 // the good rows are committed before the bad ones are counted
+	}).Convert(context.Background(), strings.NewReader(convTenRows(0)+"10,x\n"))
+	var qe *QuarantineError
+	if !errors.As(err, &qe) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(sink.files) != 0 {
+		t.Fatalf("a failed run left %d files", len(sink.files))
+	}
+}

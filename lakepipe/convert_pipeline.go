@@ -521,10 +521,19 @@ func partitionValues(dir string) []string {
 
 // abort discards the files of a failed run: a sink writer with an Abort
 // method (both of this package's) never publishes them; others are closed
-// and left to the next run's replacement.
+// and then removed.
 func (run *convRun) abort() {
 	for _, pw := range run.order {
-		convDiscard(pw.out)
+		run.discard(pw)
+	}
+	run.rollback()
+}
+
+// discard aborts a partition's file; one that could only be closed is
+// published, and is removed by rollback.
+func (run *convRun) discard(pw *convPartWriter) {
+	if !convDiscard(pw.out) {
+		run.published = append(run.published, pw.name)
 	}
 }
 
@@ -547,13 +556,13 @@ func (run *convRun) finish(res *ConvertResult) (err error) {
 			// The footer is missing: publishing would leave a file that
 			// no reader can open.
 			for _, rest := range run.order[i:] {
-				convDiscard(rest.out)
+				run.discard(rest)
 			}
 			return fmt.Errorf("lakepipe: closing %s: %w", pw.name, err)
 		}
 		if err := pw.out.Close(); err != nil {
 			for _, rest := range run.order[i+1:] {
-				convDiscard(rest.out)
+				run.discard(rest)
 			}
 			return fmt.Errorf("lakepipe: publishing %s: %w", pw.name, err)
 		}
@@ -694,22 +703,31 @@ func rewriteProjected(ctx context.Context, sink Sink, from, to string, schema *p
 	w := parquet.NewGenericWriter[any](cw, schema, parquet.Compression(comp.codec()), parquet.CreatedBy("lakekit", "", ""))
 	for _, rg := range f.RowGroups() {
 		if _, err := w.WriteRowGroup(parquet.ConvertRowGroup(rg, conv)); err != nil {
-			convDiscard(out)
+			convDiscardNamed(ctx, sink, to, out)
 			return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		convDiscard(out)
+		convDiscardNamed(ctx, sink, to, out)
 		return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
 	}
 	return cw.n, out.Close()
 }
 
-// convDiscard aborts a sink file when it can, or closes it.
-func convDiscard(out io.WriteCloser) {
+// convDiscard aborts a sink file when it can, or closes it; it reports
+// whether it aborted.
+func convDiscard(out io.WriteCloser) bool {
 	if a, ok := out.(interface{ Abort() error }); ok {
 		_ = a.Abort()
-		return
+		return true
 	}
 	_ = out.Close()
+	return false
+}
+
+// convDiscardNamed discards a file no run has recorded.
+func convDiscardNamed(ctx context.Context, sink Sink, name string, out io.WriteCloser) {
+	if !convDiscard(out) {
+		_ = sink.Remove(context.WithoutCancel(ctx), name)
+	}
 }
