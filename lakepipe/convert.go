@@ -400,10 +400,13 @@ type convRun struct {
 
 // Convert reads CSV from r to the end and writes Parquet files into the
 // sink. An input without any record (empty, or blank lines) converts to
-// zero rows and no file. Bad records are quarantined and counted; the
-// returned error is for failures of the whole run (input, sink, context).
-// On success, the files of earlier runs in the partitions this run wrote
-// are removed, so a rerun replaces a partition instead of duplicating it.
+// zero rows and no file. Bad records are quarantined and counted; past
+// MaxQuarantineRatio, or when every record is bad, the run fails with
+// *QuarantineError. Other errors are failures of the whole run (input,
+// sink, context). A failed run publishes no file and removes none. On
+// success, the files of earlier runs in the partitions this run wrote are
+// removed, so a rerun replaces a partition instead of duplicating it, and
+// so are the incomplete uploads a killed run left (AbortedUploads).
 func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, error) {
 	if c.err != nil {
 		return nil, c.err
