@@ -151,10 +151,12 @@ func TestConvertKilledMidUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("converts 30 MB twice in child processes")
 	}
-	const rows = 60_000 // ≈ 29 MB of CSV, a file of 6 parts
-	seed := uint64(time.Now().UnixNano())
-	hold := 1 + rand.New(rand.NewPCG(seed, 0)).Int64N(4) // kill during part 1…4 of 6
-	t.Logf("seed %d: kill while part %d is uploading", seed, hold)
+	const rows = 60_000        // ≈ 29 MB of CSV, a file of 6 parts
+	hold := 1 + rand.Int64N(4) // kill during part 1…4 of 6
+	if p, err := strconv.ParseInt(os.Getenv("LAKEPIPE_KILL_PART"), 10, 64); err == nil {
+		hold = p // to replay a failure
+	}
+	t.Logf("kill while part %d is uploading (LAKEPIPE_KILL_PART=%d replays this)", hold, hold)
 	ks := &killServer{
 		h:    gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
 		hold: hold, hit: make(chan struct{}), release: make(chan struct{}),
