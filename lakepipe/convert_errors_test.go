@@ -465,3 +465,35 @@ func TestConvertFailedRunSinkWithoutAbort(t *testing.T) {
 		t.Fatalf("a failed run left %d files", len(sink.files))
 	}
 }
+
+// TestConvertBadRecordsWithoutWriterNotCopied: without a Quarantine writer
+// the text of bad records was still copied, doubling a chunk's memory.
+func TestConvertBadRecordsWithoutWriterNotCopied(t *testing.T) {
+	var in bytes.Buffer
+	in.WriteString("id,n\n")
+	for i := range 100_000 {
+		fmt.Fprintf(&in, "%d,not a number %0100d\n", i, i)
+	}
+	size := in.Len()
+	alloc := func(q io.Writer) uint64 {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+			o.Mapping = convTenRowsMapping
+			o.Workers = 1
+			o.Quarantine = q
+		}).Convert(context.Background(), bytes.NewReader(in.Bytes()))
+		runtime.ReadMemStats(&after)
+		var qe *QuarantineError
+		if !errors.As(err, &qe) || qe.Quarantined != 100_000 {
+			t.Fatalf("err = %v", err)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	with, without := alloc(io.Discard), alloc(nil)
+	t.Logf("%d MB of bad records: %d MB allocated with a Quarantine writer, %d MB without", size/1e6, with/1e6, without/1e6)
+	if without+uint64(size)/2 > with {
+		t.Fatalf("without a writer the bad records' text is still copied")
+	}
+}

@@ -310,18 +310,18 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 			line += int64(nl)
 			pos = end
 			if !complete && open {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: ReasonUnterminated, record: string(rec)})
+				ch.bad = append(ch.bad, convBadRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
 				continue
 			}
 			var reason string
 			fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena)
 			if reason != "" {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: reason, record: string(rec)})
+				ch.bad = append(ch.bad, convBadRecord{line: start, reason: reason, record: run.quarantineText(rec)})
 				continue
 			}
 		}
 		bad := func(column, reason string) {
-			ch.bad = append(ch.bad, convBadRecord{line: start, column: column, reason: reason, record: string(rec)})
+			ch.bad = append(ch.bad, convBadRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
 		}
 		if len(fields) != run.width {
 			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(fields), run.width))
@@ -730,4 +730,14 @@ func convDiscardNamed(ctx context.Context, sink Sink, name string, out io.WriteC
 	if !convDiscard(out) {
 		_ = sink.Remove(context.WithoutCancel(ctx), name)
 	}
+}
+
+// quarantineText is the text of a bad record for the Quarantine writer;
+// without one it is not kept (a chunk of bad records would double its
+// memory for nothing).
+func (run *convRun) quarantineText(rec []byte) string {
+	if run.c.opts.Quarantine == nil {
+		return ""
+	}
+	return string(rec)
 }
