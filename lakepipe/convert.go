@@ -316,6 +316,10 @@ type QuarantineError struct {
 	Quarantined int64   // records that did not
 	MaxRatio    float64 // the share that was tolerated
 	First       []RowError
+	// Stopped: no bad record was tolerated, so the run stopped at the row
+	// group of the first one, and Rows and Quarantined count the input up
+	// to there.
+	Stopped bool
 
 	noWriter bool
 }
@@ -339,6 +343,10 @@ func (e *QuarantineError) Error() string {
 	var b strings.Builder
 	total := e.Rows + e.Quarantined
 	switch {
+	case e.Stopped && e.noWriter:
+		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); the run stopped there and wrote nothing", e.Quarantined, total)
+	case e.Stopped:
+		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and MaxQuarantineRatio tolerates none; the run stopped there and wrote nothing", e.Quarantined, total)
 	case e.Rows == 0:
 		fmt.Fprintf(&b, "lakepipe: all %d records were quarantined, nothing was written", total)
 	case e.MaxRatio == 0 && e.noWriter:

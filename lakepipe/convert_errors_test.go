@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // convTenRows is a header and ten records, bad of them with a value that is
@@ -93,11 +94,11 @@ func TestConvertQuarantineRatio(t *testing.T) {
 		ratio   float64
 		wantErr string // "" for success
 	}{
-		{"no writer, one bad record fails", 1, false, 0, "1 of 10 records were quarantined and there is no Quarantine writer"},
+		{"no writer, one bad record fails", 1, false, 0, "1 of the first 10 records were quarantined and there is no Quarantine writer"},
 		{"no writer, explicit ratio", 1, false, 0.2, ""},
 		{"writer, default ratio, 10%", 1, true, 0, ""},
 		{"writer, default ratio, 20%", 2, true, 0, "2 of 10 records were quarantined, more than MaxQuarantineRatio 0.1"},
-		{"writer, negative tolerates none", 1, true, -1, "MaxQuarantineRatio tolerates none"},
+		{"writer, negative tolerates none", 1, true, -1, "1 of the first 10 records were quarantined and MaxQuarantineRatio tolerates none"},
 		{"writer, ratio 1, 90%", 9, true, 1, ""},
 		{"writer, ratio 1, all", 10, true, 1, "all 10 records were quarantined"},
 		{"no bad record", 0, false, 0, ""},
@@ -142,6 +143,7 @@ func TestConvertQuarantineRatio(t *testing.T) {
 func TestConvertQuarantineErrorListsFirstReasons(t *testing.T) {
 	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.Mapping = convTenRowsMapping
+		o.MaxQuarantineRatio = 0.5
 		o.RowGroupRows = 2 // several chunks, committed in order
 		o.Workers = 3
 	}).Convert(context.Background(), strings.NewReader(convTenRows(8)+"1,2,3\n"))
@@ -496,4 +498,23 @@ func TestConvertBadRecordsWithoutWriterNotCopied(t *testing.T) {
 	if without+uint64(size)/2 > with {
 		t.Fatalf("without a writer the bad records' text is still copied")
 	}
+}
+
+// TestConvertStopsAtFirstBadRecord: when no bad record is tolerated the
+// run stops at the first one instead of reading the rest of the input (an
+// endless reader here; the deadline only detects a run that does not
+// stop).
+func TestConvertStopsAtFirstBadRecord(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	in := io.MultiReader(strings.NewReader("a,b\n1,2\nx,2\n"), convEndless{})
+	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+		o.Mapping = []Mapping{{Source: "a", Column: Column{Type: TypeInt64}}, {Source: "b", Column: Column{Type: TypeInt64}}}
+		o.RowGroupRows = 1000
+	}).Convert(ctx, in)
+	var qe *QuarantineError
+	if !errors.As(err, &qe) || !qe.Stopped || qe.First[0].Line != 3 || qe.First[0].Column != "a" {
+		t.Fatalf("err = %v, want a stopped *QuarantineError at line 3", err)
+	}
+	t.Logf("error: %v", err)
 }

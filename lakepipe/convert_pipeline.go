@@ -146,6 +146,12 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 			}
 			res.Quarantined += int64(len(ch.bad))
 			run.c.stats.quarantined.Add(int64(len(ch.bad)))
+			if len(ch.bad) > 0 && o.MaxQuarantineRatio == 0 {
+				// No bad record is tolerated: the outcome is known, so
+				// stop instead of reading the rest of the input.
+				return &QuarantineError{Rows: res.Rows, Quarantined: res.Quarantined, First: run.firstBad,
+					Stopped: true, noWriter: o.Quarantine == nil}
+			}
 			for i, n := range ch.nonNull {
 				run.nonNull[i] += n
 			}
