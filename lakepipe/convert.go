@@ -137,7 +137,8 @@ type ConverterOptions struct {
 	// Quarantine writer DefaultMaxQuarantineRatio; without one no bad
 	// record at all, since nobody could learn why it was dropped. A
 	// negative value tolerates no bad record; 1 tolerates any share short
-	// of all. Above 1 (or NaN) is invalid.
+	// of all. Above 1 (or NaN) is invalid. When none is tolerated, the run
+	// stops at the row group of the first bad record.
 	MaxQuarantineRatio float64
 	// MaxRecordBytes bounds one record; a longer one fails the conversion
 	// with *RecordTooLongError. Default DefaultMaxRecordBytes.
