@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
@@ -30,6 +33,14 @@ const (
 	DefaultRowGroupBytes  = 64 << 20
 	DefaultMaxRecordBytes = 16 << 20
 	DefaultDelimiter      = ','
+	// DefaultMaxQuarantineRatio is the share of quarantined records a run
+	// with a Quarantine writer tolerates. A wrong layout, type, delimiter or
+	// column order quarantines most or all records; a feed with a few stray
+	// bad lines stays well below a tenth.
+	DefaultMaxQuarantineRatio = 0.1
+	// maxQuarantineReasons is how many bad records a QuarantineError
+	// describes.
+	maxQuarantineReasons = 5
 	// HiveDefaultPartition is the partition value of a NULL, as Hive, Glue
 	// and Athena spell it.
 	HiveDefaultPartition = "__HIVE_DEFAULT_PARTITION__"
@@ -73,9 +84,12 @@ type ConverterOptions struct {
 	// Mapping selects, renames and types source columns, as Glue's
 	// ApplyMapping. Nil: every column, with inferred types.
 	Mapping []Mapping
-	// Header says whether the first record is a header. Default HeaderAuto
-	// (Glue's rule; with a Mapping: a header when the first record names
-	// every mapped source column).
+	// Header says whether the first record is a header: HeaderPresent,
+	// HeaderAbsent or HeaderDetect. Default HeaderDetect: Glue's CSV
+	// classifier rule without a Mapping (ConvertResult.HeaderAmbiguous
+	// reports an all-text sample, which that rule cannot decide); with a
+	// Mapping, the first record is a header when it names a mapped source
+	// column or passes Glue's rule.
 	Header HeaderMode
 	// Delimiter separates fields. Default ','.
 	Delimiter byte
@@ -112,8 +126,20 @@ type ConverterOptions struct {
 	NullValues []string
 	// Quarantine receives the records that do not fit the schema, as CSV
 	// with the columns line,column,reason,record, in input order. Nil: bad
-	// records are only counted.
+	// records are only counted, and (unless MaxQuarantineRatio says
+	// otherwise) any bad record fails the run.
 	Quarantine io.Writer
+	// MaxQuarantineRatio is the largest share of data records,
+	// quarantined / (written + quarantined), that a run may quarantine and
+	// still succeed. Past it, and whenever every data record is
+	// quarantined, Convert fails with *QuarantineError and publishes
+	// nothing: the partitions keep their earlier files. Default: with a
+	// Quarantine writer DefaultMaxQuarantineRatio; without one no bad
+	// record at all, since nobody could learn why it was dropped. A
+	// negative value tolerates no bad record; 1 tolerates any share short
+	// of all. Above 1 (or NaN) is invalid. When none is tolerated, the run
+	// stops at the row group of the first bad record.
+	MaxQuarantineRatio float64
 	// MaxRecordBytes bounds one record; a longer one fails the conversion
 	// with *RecordTooLongError. Default DefaultMaxRecordBytes.
 	MaxRecordBytes int
@@ -135,6 +161,7 @@ type ConverterOptions struct {
 type Converter struct {
 	sink Sink
 	opts ConverterOptions
+	err  error // an invalid option, returned by every Convert
 
 	stats struct {
 		runs, bytesIn, rows, quarantined, files atomic.Int64
@@ -190,7 +217,32 @@ func NewConverter(sink Sink, optFns ...func(*ConverterOptions)) *Converter {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	switch r := o.MaxQuarantineRatio; {
+	case math.IsNaN(r) || r > 1:
+		c.err = &OptionError{Option: "MaxQuarantineRatio", Reason: fmt.Sprintf("%v is not a share between 0 and 1", r)}
+	case r < 0:
+		o.MaxQuarantineRatio = 0
+	case r == 0 && o.Quarantine != nil:
+		o.MaxQuarantineRatio = DefaultMaxQuarantineRatio
+	}
+	switch o.Header {
+	case HeaderDetect, HeaderPresent, HeaderAbsent:
+	default:
+		c.err = &OptionError{Option: "Header", Reason: fmt.Sprintf("unknown HeaderMode %d", o.Header)}
+	}
 	return c
+}
+
+// OptionError reports an invalid ConverterOptions field. NewConverter
+// cannot return it (its signature predates the check), so every Convert of
+// that Converter returns it before reading any input.
+type OptionError struct {
+	Option string // field name, e.g. "MaxQuarantineRatio"
+	Reason string
+}
+
+func (e *OptionError) Error() string {
+	return "lakepipe: invalid ConverterOptions." + e.Option + ": " + e.Reason
 }
 
 // ConvertResult describes one conversion.
@@ -204,14 +256,25 @@ type ConvertResult struct {
 	// header and types were decided to be.
 	Inference *Inference
 	// Header reports whether the first record was a header.
-	Header      bool
-	Rows        int64    // rows written
-	Quarantined int64    // records sent to quarantine
-	BytesIn     int64    // CSV bytes read
-	Dropped     []string // columns DropNullFields removed
-	Files       []OutputFile
+	Header bool
+	// HeaderAmbiguous is set when HeaderDetect could not decide: every
+	// field of the first record and every sampled column below it is text
+	// (or the first record is the only one), so Glue's rule cannot tell a
+	// header from data. The first record was then taken as data, as Glue
+	// does; set HeaderPresent or HeaderAbsent to decide.
+	HeaderAmbiguous bool
+	Rows            int64    // rows written
+	Quarantined     int64    // records sent to quarantine
+	BytesIn         int64    // CSV bytes read
+	Dropped         []string // columns DropNullFields removed
+	Files           []OutputFile
 	// Removed are the files of earlier runs that this run replaced.
 	Removed []string
+	// AbortedUploads are files whose incomplete uploads (an S3 multipart
+	// upload of a run that was killed) this run aborted: those of the
+	// partitions it wrote that it would have replaced had they completed,
+	// started before this run.
+	AbortedUploads []string
 }
 
 // OutputFile is one Parquet file written.
@@ -235,9 +298,78 @@ func (e *RecordTooLongError) Error() string {
 
 // SchemaError reports a mapping, partition or header that does not fit the
 // input.
-type SchemaError struct{ Msg string }
+type SchemaError struct {
+	Msg string
+	// Missing is the mapping source column not found in the input, and
+	// Columns the input's columns (its header names, or col0, col1, …
+	// without a header), when that is the error.
+	Missing string
+	Columns []string
+}
 
 func (e *SchemaError) Error() string { return "lakepipe: " + e.Msg }
+
+// QuarantineError reports a run that quarantined every data record, or
+// more than MaxQuarantineRatio of them (any, without a Quarantine writer).
+// Nothing was published: the partitions keep their earlier files.
+type QuarantineError struct {
+	Rows        int64   // records that fit the schema (not written)
+	Quarantined int64   // records that did not
+	MaxRatio    float64 // the share that was tolerated
+	First       []RowError
+	// Stopped: no bad record was tolerated, so the run stopped at the row
+	// group of the first one, and Rows and Quarantined count the input up
+	// to there.
+	Stopped bool
+
+	noWriter bool
+}
+
+// RowError says why one record was quarantined. It never holds the
+// record's values, so that it can be logged.
+type RowError struct {
+	Line   int64  // line where the record starts
+	Column string // output column of a bad value; "" for a framing fault
+	Reason string // e.g. "bad value: not a date (layout yyyy-MM-dd)"
+}
+
+func (e RowError) String() string {
+	if e.Column == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	return fmt.Sprintf("line %d, column %s: %s", e.Line, e.Column, e.Reason)
+}
+
+func (e *QuarantineError) Error() string {
+	var b strings.Builder
+	total := e.Rows + e.Quarantined
+	switch {
+	case e.Stopped && e.noWriter:
+		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); the run stopped there and wrote nothing", e.Quarantined, total)
+	case e.Stopped:
+		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and MaxQuarantineRatio tolerates none; the run stopped there and wrote nothing", e.Quarantined, total)
+	case e.Rows == 0:
+		fmt.Fprintf(&b, "lakepipe: all %d records were quarantined, nothing was written", total)
+	case e.MaxRatio == 0 && e.noWriter:
+		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); nothing was written", e.Quarantined, total)
+	case e.MaxRatio == 0:
+		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined and MaxQuarantineRatio tolerates none; nothing was written", e.Quarantined, total)
+	default:
+		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined, more than MaxQuarantineRatio %v; nothing was written", e.Quarantined, total, e.MaxRatio)
+	}
+	for i, r := range e.First {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(r.String())
+	}
+	if n := e.Quarantined - int64(len(e.First)); n > 0 {
+		fmt.Fprintf(&b, "; and %d more", n)
+	}
+	return b.String()
+}
 
 // colCodec decodes one output column.
 type colCodec struct {
@@ -245,6 +377,7 @@ type colCodec struct {
 	src    int // source field index
 	leaf   int // Parquet leaf index; -1 when only a partition value
 	layout *compiledLayout
+	bad    string // quarantine reason of a value that does not fit
 }
 
 // convRun is the state of one Convert call.
@@ -259,11 +392,15 @@ type convRun struct {
 	constKey string // partition path when every key is constant
 	nulls    map[string]bool
 	runID    string
+	started  time.Time
 
 	mu      sync.Mutex
 	writers map[string]*convPartWriter
 	order   []*convPartWriter
 	nonNull []int64 // per codec, guarded by the committer goroutine only
+
+	firstBad  []RowError // the first bad records, for a QuarantineError
+	published []string   // files this run made visible
 
 	bytesIn   atomic.Int64
 	avgRecord int  // bytes per record in the sample: sizes the first chunk buffer
@@ -272,12 +409,18 @@ type convRun struct {
 
 // Convert reads CSV from r to the end and writes Parquet files into the
 // sink. An input without any record (empty, or blank lines) converts to
-// zero rows and no file. Bad records are quarantined and counted; the
-// returned error is for failures of the whole run (input, sink, context).
-// On success, the files of earlier runs in the partitions this run wrote
-// are removed, so a rerun replaces a partition instead of duplicating it.
+// zero rows and no file. Bad records are quarantined and counted; past
+// MaxQuarantineRatio, or when every record is bad, the run fails with
+// *QuarantineError. Other errors are failures of the whole run (input,
+// sink, context). A failed run publishes no file and removes none. On
+// success, the files of earlier runs in the partitions this run wrote are
+// removed, so a rerun replaces a partition instead of duplicating it, and
+// so are the incomplete uploads a killed run left (AbortedUploads).
 func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, error) {
-	run := &convRun{c: c, ctx: ctx, writers: map[string]*convPartWriter{}, runID: c.opts.RunID}
+	if c.err != nil {
+		return nil, c.err
+	}
+	run := &convRun{c: c, ctx: ctx, writers: map[string]*convPartWriter{}, runID: c.opts.RunID, started: time.Now()}
 	if run.runID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -303,6 +446,11 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 		run.abort()
 		return nil, err
 	}
+	if err := run.checkQuarantine(res); err != nil {
+		run.abort()
+		c.opts.Logger.Info("lakepipe: conversion failed", "rows", res.Rows, "quarantined", res.Quarantined, "err", err)
+		return nil, err
+	}
 	if err := run.finish(res); err != nil {
 		return nil, err
 	}
@@ -313,6 +461,21 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 	return res, nil
 }
 
+// checkQuarantine fails a run that quarantined every data record or more
+// than MaxQuarantineRatio of them.
+func (run *convRun) checkQuarantine(res *ConvertResult) error {
+	q := res.Quarantined
+	if q == 0 {
+		return nil
+	}
+	limit := run.c.opts.MaxQuarantineRatio
+	if res.Rows > 0 && float64(q) <= limit*float64(res.Rows+q) {
+		return nil
+	}
+	return &QuarantineError{Rows: res.Rows, Quarantined: q, MaxRatio: limit, First: run.firstBad,
+		noWriter: run.c.opts.Quarantine == nil}
+}
+
 // prepare reads the sample, decides header and schema, and returns the
 // reader of the remaining data records and the line number of the first.
 func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, error) {
@@ -321,30 +484,44 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 	// the header (or the first record) fixes the column count.
 	var sample []byte
 	eof := false
-	for want := o.SampleBytes; ; want = len(sample) {
-		buf := make([]byte, want)
-		n, err := io.ReadFull(r, buf)
+	bomDone := false
+	// Blank lines before the first record are dropped as they arrive (they
+	// are skipped anyway), so that any number of them costs no memory.
+	skipped := 0
+	for want := o.SampleBytes; ; want = max(len(sample), o.SampleBytes) {
+		sample = slices.Grow(sample, want)
+		n, err := io.ReadFull(r, sample[len(sample):len(sample)+want])
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			eof = true
 		case err != nil:
 			return nil, 0, fmt.Errorf("lakepipe: reading input: %w", err)
 		}
-		sample = append(sample, buf[:n]...)
+		sample = sample[:len(sample)+n]
 		run.bytesIn.Add(int64(n))
 		run.c.stats.bytesIn.Add(int64(n))
+		if !bomDone && (len(sample) >= 3 || eof) {
+			sample = bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
+			bomDone = true
+		}
+		if bomDone {
+			k, lines := leadingBlankLines(sample)
+			skipped += lines
+			sample = append(sample[:0], sample[k:]...)
+		}
 		if eof || firstRecordComplete(sample, o.Delimiter) {
 			break
 		}
 		if len(sample) > o.MaxRecordBytes {
-			return nil, 0, &RecordTooLongError{Line: 1, Limit: o.MaxRecordBytes}
+			return nil, 0, &RecordTooLongError{Line: 1 + int64(skipped), Limit: o.MaxRecordBytes}
 		}
 	}
-	sample = bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
 
 	// Parse up to SampleRows+1 complete records.
 	var records [][]string
 	var firstEnd, firstLines int
+	var firstLine int64    // line where the first record starts
+	var firstReason string // why the first record is malformed
 	pos := 0
 	var fields []csvField
 	var arena []byte
@@ -354,10 +531,11 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 			break
 		}
 		rec := trimEOL(sample[pos:end])
-		if len(records) == 0 && !blankRecord(rec) {
-			firstEnd, firstLines = end, lines
-		} else if len(records) == 0 {
-			firstLines += lines
+		if len(records) == 0 {
+			// Lines up to the end of the first record (a header's data
+			// starts after them): blank ones and the record's own.
+			firstLine = 1 + int64(skipped+firstLines)
+			firstEnd, firstLines = end, firstLines+lines
 		}
 		pos = end
 		if blankRecord(rec) {
@@ -367,6 +545,7 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 		fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena[:0])
 		if reason != "" {
 			if len(records) == 0 {
+				firstReason = reason
 				records = append(records, nil) // keeps the first-record slot
 			}
 			continue
@@ -387,9 +566,10 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 	case o.Mapping == nil:
 		inf := infer(records, o.Header)
 		if len(records) > 0 && records[0] == nil && inf.Header {
-			return nil, 0, &SchemaError{Msg: "the header record is malformed"}
+			return nil, 0, &SchemaError{Msg: fmt.Sprintf("the header record (line %d) is malformed: %s", firstLine, firstReason)}
 		}
 		header = inf.Header
+		res.HeaderAmbiguous = inf.Ambiguous
 		res.Inference = &inf
 		sourceNames = inf.Source
 		for i, col := range inf.Columns {
@@ -397,21 +577,29 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 		}
 		run.width = len(inf.Source)
 	default:
+		if len(records) > 0 && records[0] == nil && o.Header == HeaderPresent {
+			return nil, 0, &SchemaError{Msg: fmt.Sprintf("the header record (line %d) is malformed: %s", firstLine, firstReason)}
+		}
+		var why string // why the first record is no header, for errors
 		if len(records) > 0 && records[0] != nil {
 			switch o.Header {
 			case HeaderPresent:
 				header = true
-			case HeaderAuto:
-				header = namesAll(records[0], o.Mapping)
+			case HeaderAbsent:
+				why = "Header is HeaderAbsent"
+			case HeaderDetect:
+				glue, ambiguous := detectHeader(records[0], guessColumns(records[1:], 0))
+				// A mapping of col0, col1, … says the file has no header.
+				header = namesAny(records[0], o.Mapping) || glue && !onlyColN(o.Mapping)
+				res.HeaderAmbiguous = !header && ambiguous
+				why = "it names no mapped column and Glue's header rule did not find a header; set Header: HeaderPresent if it is one"
 			}
 			run.width = len(records[0])
 			if header {
 				sourceNames = records[0]
 			}
 		}
-		if header && len(records) > 1 {
-			run.width = len(records[0])
-		} else if !header {
+		if !header {
 			for _, rec := range records {
 				run.width = max(run.width, len(rec))
 			}
@@ -422,7 +610,11 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 		for _, m := range o.Mapping {
 			src := sourceIndex(sourceNames, m.Source)
 			if src < 0 {
-				return nil, 0, &SchemaError{Msg: fmt.Sprintf("mapping source column %q is not in the input (columns %q)", m.Source, sourceNames)}
+				msg := fmt.Sprintf("mapping source column %q is not in the header (columns %s)", m.Source, quoteList(sourceNames))
+				if !header {
+					msg = fmt.Sprintf("mapping source column %q is not in the input: the first record is not a header (%s), so the columns are %s", m.Source, why, quoteList(sourceNames))
+				}
+				return nil, 0, &SchemaError{Msg: msg, Missing: m.Source, Columns: slices.Clone(sourceNames)}
 			}
 			col := m.Column
 			if col.Name == "" {
@@ -438,7 +630,7 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 	if err := run.buildSchema(res); err != nil {
 		return nil, 0, err
 	}
-	line := int64(1)
+	line := 1 + int64(skipped)
 	data := sample
 	if header {
 		data = sample[firstEnd:]
@@ -454,9 +646,24 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 	return rest, line, nil
 }
 
+// leadingBlankLines returns the length of the blank lines ("\n" or
+// "\r\n") at the start of data, and their number.
+func leadingBlankLines(data []byte) (n, lines int) {
+	for {
+		switch {
+		case n < len(data) && data[n] == '\n':
+			n++
+		case n+1 < len(data) && data[n] == '\r' && data[n+1] == '\n':
+			n += 2
+		default:
+			return n, lines
+		}
+		lines++
+	}
+}
+
 // firstRecordComplete reports whether data holds a whole non-blank record.
 func firstRecordComplete(data []byte, delim byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	for pos := 0; pos < len(data); {
 		end, _, complete, _ := recordEnd(data, pos, delim)
 		if !complete {
@@ -470,13 +677,43 @@ func firstRecordComplete(data []byte, delim byte) bool {
 	return false
 }
 
-func namesAll(first []string, ms []Mapping) bool {
+// namesAny reports whether the first record names a mapped source column
+// (other than the colN names of a file without a header).
+func namesAny(first []string, ms []Mapping) bool {
 	for _, m := range ms {
-		if sourceIndex(first, m.Source) < 0 {
+		if sourceIndex(first, m.Source) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteList quotes names for an error message, eliding the middle of a
+// very wide header.
+func quoteList(names []string) string {
+	const half = 20
+	q := make([]string, 0, min(len(names), 2*half+1))
+	for i, n := range names {
+		switch {
+		case len(names) <= 2*half || i < half || i >= len(names)-half:
+			q = append(q, strconv.Quote(n))
+		case i == half:
+			q = append(q, fmt.Sprintf("… %d more …", len(names)-2*half))
+		}
+	}
+	return strings.Join(q, ", ")
+}
+
+// onlyColN reports whether every mapped source is a colN name, as columns
+// are named in a file without a header.
+func onlyColN(ms []Mapping) bool {
+	for _, m := range ms {
+		n, ok := strings.CutPrefix(m.Source, "col")
+		if _, err := strconv.Atoi(n); !ok || err != nil {
 			return false
 		}
 	}
-	return len(ms) > 0
+	return true
 }
 
 func sourceIndex(names []string, src string) int {
@@ -506,8 +743,10 @@ func (run *convRun) buildSchema(res *ConvertResult) error {
 			return &SchemaError{Msg: fmt.Sprintf("column %q appears twice", cd.Name)}
 		}
 		seen[cd.Name] = true
+		cd.bad = fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType())
 		if cd.Type == TypeDate || cd.Type == TypeTimestamp {
 			cd.layout, _ = compileLayout(cd.layoutOrDefault())
+			cd.bad += " (layout " + cd.layoutOrDefault() + ")"
 		}
 	}
 	parts, err := run.resolvePartitions()

@@ -12,7 +12,8 @@ import (
 
 // The seed's LakeFormation job: purchase_date from dd/MM/yyyy to a date,
 // partitioned by the processing date; a bad date is quarantined with its
-// line number instead of failing the job.
+// line number instead of failing the job (as long as bad records stay
+// under MaxQuarantineRatio).
 func ExampleConverter() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
@@ -31,6 +32,7 @@ func ExampleConverter() {
 		}
 		o.Partitions = lakepipe.ProcessingDatePartitions(time.Date(2020, 3, 8, 9, 0, 0, 0, time.UTC))
 		o.Quarantine = &quarantine
+		o.MaxQuarantineRatio = 0.5 // a tiny sample: one bad record in three is fine
 		o.RunID = "retail_sales_1"
 	})
 	res, err := conv.Convert(context.Background(), strings.NewReader(csv))
@@ -53,5 +55,5 @@ func ExampleConverter() {
 	// year=2020/month=03/day=08/part-retail_sales_1-00000.parquet [2020 03 08]
 	// email_id string, retailer_name string, units_purchased bigint, purchase_date date, sale_id string
 	// line,column,reason,record
-	// 3,purchase_date,bad value: not a date,"bob@example.com,Target,1,31/02/2020,S2"
+	// 3,purchase_date,bad value: not a date (layout dd/MM/yyyy),"bob@example.com,Target,1,31/02/2020,S2"
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,16 +89,24 @@ func FuzzConvert(f *testing.F) {
 		"",
 		",,,\n,,,\n",
 		"d\n2021-02-29\n2020-02-29\n",
+		"\n\n\r\nname,city\nann,oslo\n",
+		"n\n1\n2\nx\n",
 	} {
-		f.Add([]byte(seed), false)
-		f.Add([]byte(seed), true)
+		for mode := range uint8(3) {
+			f.Add([]byte(seed), false, mode)
+			f.Add([]byte(seed), true, mode)
+		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte, mapped bool) {
+	f.Fuzz(func(t *testing.T, data []byte, mapped bool, mode uint8) {
 		sink := &convMemSink{files: map[string][]byte{}}
+		header := HeaderMode(mode % 3)
 		c := NewConverter(sink, func(o *ConverterOptions) {
 			o.RowGroupRows = 3
 			o.SampleRows = 4
 			o.DropNullFields = true
+			o.Header = header
+			o.Quarantine = io.Discard
+			o.MaxQuarantineRatio = float64(mode%4) / 3 // 0 is the default
 			if mapped {
 				o.Header = HeaderAbsent
 				o.Mapping = []Mapping{
@@ -105,8 +115,33 @@ func FuzzConvert(f *testing.F) {
 			}
 		})
 		res, err := c.Convert(context.Background(), bytes.NewReader(data))
+		var qe *QuarantineError
+		if errors.As(err, &qe) {
+			// Nothing published, and the error holds what it says.
+			if len(sink.files) != 0 {
+				t.Fatalf("a run that failed with %v left %d files", err, len(sink.files))
+			}
+			if qe.Quarantined == 0 || len(qe.First) == 0 || len(qe.First) > maxQuarantineReasons {
+				t.Fatalf("quarantine error %+v", qe)
+			}
+			for _, r := range qe.First {
+				if r.Line < 1 || r.Line > int64(bytes.Count(data, []byte{'\n'})+1) {
+					t.Fatalf("reason at line %d of %d lines", r.Line, bytes.Count(data, []byte{'\n'})+1)
+				}
+			}
+			return
+		}
 		if err != nil {
 			return // schema errors (e.g. no column 0) are fine
+		}
+		if res.HeaderAmbiguous && (res.Header || mapped || header != HeaderDetect) {
+			t.Fatalf("HeaderAmbiguous with header %v, mapped %v, mode %d", res.Header, mapped, header)
+		}
+		if res.Inference != nil && (res.Inference.Header != res.Header || res.Inference.Ambiguous != res.HeaderAmbiguous) {
+			t.Fatalf("inference %+v, result header %v ambiguous %v", res.Inference, res.Header, res.HeaderAmbiguous)
+		}
+		if q := res.Quarantined; q > 0 && (res.Rows == 0 || float64(q) > c.opts.MaxQuarantineRatio*float64(q+res.Rows)) {
+			t.Fatalf("rows %d quarantined %d past ratio %v without an error", res.Rows, q, c.opts.MaxQuarantineRatio)
 		}
 		records := int64(bytes.Count(data, []byte{'\n'}) + 1)
 		if res.Rows+res.Quarantined > records {
@@ -199,4 +234,60 @@ func FuzzConvertMatchesEncodingCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzConvertLeadingBlankLines: blank lines before the first record change
+// nothing but the line numbers, which shift by their count, whatever the
+// sample size.
+func FuzzConvertLeadingBlankLines(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n3,x\n", "\"h\nx\",n\n1,2\n", "x\n", "a,b\n\n1,\"\n"} {
+		f.Add([]byte(s), uint8(3), uint8(1), false)
+		f.Add([]byte(s), uint8(40), uint8(7), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, blanks, sample uint8, crlf bool) {
+		if bytes.Contains(data, []byte("\xef\xbb\xbf")) {
+			return // a BOM counts only at the very start
+		}
+		conv := func(in []byte) (*ConvertResult, [][]string, error) {
+			var q bytes.Buffer
+			res, err := NewConverter(&convMemSink{files: map[string][]byte{}}, func(o *ConverterOptions) {
+				o.Mapping = []Mapping{{Source: "a"}, {Source: "b", Column: Column{Type: TypeInt64}}}
+				o.Quarantine = &q
+				o.MaxQuarantineRatio = 1
+				o.SampleBytes = int(sample)%9 + 1
+				o.RowGroupRows = 2
+			}).Convert(context.Background(), bytes.NewReader(in))
+			recs, _ := csv.NewReader(&q).ReadAll()
+			return res, recs, err
+		}
+		eol := "\n"
+		if crlf {
+			eol = "\r\n"
+		}
+		k := int(blanks % 50)
+		plain, pq, perr := conv(data)
+		padded, bq, berr := conv(append([]byte(strings.Repeat(eol, k)), data...))
+		if (perr == nil) != (berr == nil) {
+			t.Fatalf("without blank lines err %v, with %d: %v", perr, k, berr)
+		}
+		if perr != nil {
+			return
+		}
+		if plain.Rows != padded.Rows || plain.Quarantined != padded.Quarantined || plain.Header != padded.Header {
+			t.Fatalf("rows %d/%d quarantined %d/%d header %v/%v", plain.Rows, padded.Rows, plain.Quarantined, padded.Quarantined, plain.Header, padded.Header)
+		}
+		for i := 1; i < len(pq) && i < len(bq); i++ {
+			if pq[i][0] != strconv.Itoa(mustAtoi(t, bq[i][0])-k) {
+				t.Fatalf("quarantined line %s with %d blank lines before, %s without", bq[i][0], k, pq[i][0])
+			}
+		}
+	})
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -134,12 +137,21 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 				run.c.stats.rows.Add(n)
 			}
 			for _, b := range ch.bad {
+				if len(run.firstBad) < maxQuarantineReasons {
+					run.firstBad = append(run.firstBad, RowError{Line: b.line, Column: b.column, Reason: b.reason})
+				}
 				if err := q.write(b); err != nil {
 					return fmt.Errorf("lakepipe: writing quarantine: %w", err)
 				}
 			}
 			res.Quarantined += int64(len(ch.bad))
 			run.c.stats.quarantined.Add(int64(len(ch.bad)))
+			if len(ch.bad) > 0 && o.MaxQuarantineRatio == 0 {
+				// No bad record is tolerated: the outcome is known, so
+				// stop instead of reading the rest of the input.
+				return &QuarantineError{Rows: res.Rows, Quarantined: res.Quarantined, First: run.firstBad,
+					Stopped: true, noWriter: o.Quarantine == nil}
+			}
 			for i, n := range ch.nonNull {
 				run.nonNull[i] += n
 			}
@@ -304,18 +316,18 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 			line += int64(nl)
 			pos = end
 			if !complete && open {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: ReasonUnterminated, record: string(rec)})
+				ch.bad = append(ch.bad, convBadRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
 				continue
 			}
 			var reason string
 			fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena)
 			if reason != "" {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: reason, record: string(rec)})
+				ch.bad = append(ch.bad, convBadRecord{line: start, reason: reason, record: run.quarantineText(rec)})
 				continue
 			}
 		}
 		bad := func(column, reason string) {
-			ch.bad = append(ch.bad, convBadRecord{line: start, column: column, reason: reason, record: string(rec)})
+			ch.bad = append(ch.bad, convBadRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
 		}
 		if len(fields) != run.width {
 			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(fields), run.width))
@@ -338,7 +350,7 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 							ch.nonNull[run.leaves[l]]--
 						}
 					}
-					bad(cd.Name, fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType()))
+					bad(cd.Name, cd.bad)
 					ok = false
 					break
 				}
@@ -372,7 +384,7 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 			cd := &run.codecs[i]
 			v, isNull, good := run.decode(cd, fields[cd.src])
 			if !good {
-				bad(cd.Name, fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType()))
+				bad(cd.Name, cd.bad)
 				ok = false
 				break
 			}
@@ -515,28 +527,52 @@ func partitionValues(dir string) []string {
 
 // abort discards the files of a failed run: a sink writer with an Abort
 // method (both of this package's) never publishes them; others are closed
-// and left to the next run's replacement.
+// and then removed.
 func (run *convRun) abort() {
 	for _, pw := range run.order {
-		convDiscard(pw.out)
+		run.discard(pw)
+	}
+	run.rollback()
+}
+
+// discard aborts a partition's file; one that could only be closed is
+// published, and is removed by rollback.
+func (run *convRun) discard(pw *convPartWriter) {
+	if !convDiscard(pw.out) {
+		run.published = append(run.published, pw.name)
 	}
 }
 
 // finish closes the files, applies DropNullFields and replaces the files of
 // earlier runs.
-func (run *convRun) finish(res *ConvertResult) error {
+//
+// Until the first file of an earlier run is removed, a failure removes
+// the files this run published, so that the partitions hold their earlier
+// files only, never both runs' rows; after it, the new files stay.
+func (run *convRun) finish(res *ConvertResult) (err error) {
 	ctx := run.ctx
-	var errs []error
-	for _, pw := range run.order {
+	removing := false
+	defer func() {
+		if err != nil && !removing {
+			run.rollback()
+		}
+	}()
+	for i, pw := range run.order {
 		if err := pw.w.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("lakepipe: closing %s: %w", pw.name, err))
+			// The footer is missing: publishing would leave a file that
+			// no reader can open.
+			for _, rest := range run.order[i:] {
+				run.discard(rest)
+			}
+			return fmt.Errorf("lakepipe: closing %s: %w", pw.name, err)
 		}
 		if err := pw.out.Close(); err != nil {
-			errs = append(errs, err)
+			for _, rest := range run.order[i+1:] {
+				run.discard(rest)
+			}
+			return fmt.Errorf("lakepipe: publishing %s: %w", pw.name, err)
 		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("lakepipe: %d file(s) failed: %w", len(errs), errs[0])
+		run.published = append(run.published, pw.name)
 	}
 	res.BytesIn = run.bytesIn.Load()
 	if run.c.opts.DropNullFields && res.Rows > 0 {
@@ -555,24 +591,61 @@ func (run *convRun) finish(res *ConvertResult) error {
 		if err != nil {
 			return err
 		}
-		var stale []string
-		for _, n := range names {
+		replaced := func(n string) bool { // a file this run replaces
 			base := path.Base(n)
 			if run.c.opts.KeepOtherRuns && !strings.HasPrefix(base, "part-"+run.runID+"-") {
-				continue
+				return false
 			}
-			if strings.HasSuffix(base, ".parquet") && !written[n] {
+			return strings.HasSuffix(base, ".parquet")
+		}
+		var stale []string
+		for _, n := range names {
+			if replaced(n) && !written[n] {
 				stale = append(stale, n)
 			}
 		}
 		if len(stale) > 0 {
+			removing = true
 			if err := run.c.sink.Remove(ctx, stale...); err != nil {
 				return err
 			}
 			res.Removed = append(res.Removed, stale...)
 		}
+		// A killed run leaves an incomplete upload: invisible, but billed
+		// until a lifecycle rule ends it. This run's own uploads are all
+		// complete by now, so one that started before it and names a file
+		// it replaces (or its own file, from a killed run with the same
+		// RunID) is such an orphan.
+		if a, ok := run.c.sink.(uploadAborter); ok {
+			aborted, err := a.abortUploads(ctx, pw.dir, replaced, run.started)
+			res.AbortedUploads = append(res.AbortedUploads, aborted...)
+			if err != nil {
+				// The data is published; only the clean-up failed.
+				run.c.opts.Logger.Warn("lakepipe: aborting incomplete uploads", "dir", pw.dir, "err", err)
+			}
+		}
 	}
 	return nil
+}
+
+// rollback removes the files a failed run published, one by one so that
+// one failure does not keep the others.
+func (run *convRun) rollback() {
+	ctx := context.WithoutCancel(run.ctx)
+	for _, name := range run.published {
+		if err := run.c.sink.Remove(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			run.c.opts.Logger.Warn("lakepipe: removing a file of a failed run", "file", name, "err", err)
+		}
+	}
+}
+
+// uploadAborter is a sink whose files can be left as incomplete uploads
+// (S3 multipart uploads).
+type uploadAborter interface {
+	// abortUploads aborts the incomplete uploads of the files directly in
+	// dir that started before t and for which stale is true, and returns
+	// their names.
+	abortUploads(ctx context.Context, dir string, stale func(name string) bool, before time.Time) ([]string, error)
 }
 
 // dropNullColumns rewrites the files without the columns that were NULL in
@@ -605,6 +678,7 @@ func (run *convRun) dropNullColumns(ctx context.Context, res *ConvertResult) err
 			return err
 		}
 		pw.cw.n = n
+		run.published = append(run.published, newName)
 		if err := run.c.sink.Remove(ctx, pw.name); err != nil {
 			return err
 		}
@@ -635,22 +709,41 @@ func rewriteProjected(ctx context.Context, sink Sink, from, to string, schema *p
 	w := parquet.NewGenericWriter[any](cw, schema, parquet.Compression(comp.codec()), parquet.CreatedBy("lakekit", "", ""))
 	for _, rg := range f.RowGroups() {
 		if _, err := w.WriteRowGroup(parquet.ConvertRowGroup(rg, conv)); err != nil {
-			convDiscard(out)
+			convDiscardNamed(ctx, sink, to, out)
 			return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		convDiscard(out)
+		convDiscardNamed(ctx, sink, to, out)
 		return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
 	}
 	return cw.n, out.Close()
 }
 
-// convDiscard aborts a sink file when it can, or closes it.
-func convDiscard(out io.WriteCloser) {
+// convDiscard aborts a sink file when it can, or closes it; it reports
+// whether it aborted.
+func convDiscard(out io.WriteCloser) bool {
 	if a, ok := out.(interface{ Abort() error }); ok {
 		_ = a.Abort()
-		return
+		return true
 	}
 	_ = out.Close()
+	return false
+}
+
+// convDiscardNamed discards a file no run has recorded.
+func convDiscardNamed(ctx context.Context, sink Sink, name string, out io.WriteCloser) {
+	if !convDiscard(out) {
+		_ = sink.Remove(context.WithoutCancel(ctx), name)
+	}
+}
+
+// quarantineText is the text of a bad record for the Quarantine writer;
+// without one it is not kept (a chunk of bad records would double its
+// memory for nothing).
+func (run *convRun) quarantineText(rec []byte) string {
+	if run.c.opts.Quarantine == nil {
+		return ""
+	}
+	return string(rec)
 }

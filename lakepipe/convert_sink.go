@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -262,7 +263,7 @@ func (w *s3Writer) Write(p []byte) (int, error) {
 func (w *s3Writer) flushPart() error {
 	if w.uploadID == nil {
 		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
-			Bucket: &w.s.bucket, Key: &w.key, ContentType: aws.String("application/vnd.apache.parquet"),
+			Bucket: &w.s.bucket, Key: &w.key, ContentType: contentType(w.key),
 			ExpectedBucketOwner: w.s.owner(),
 		})
 		if err != nil {
@@ -286,6 +287,15 @@ func (w *s3Writer) flushPart() error {
 	return nil
 }
 
+// contentType is the type of a sink file: Parquet, or CSV (a quarantine
+// file written through a sink).
+func contentType(key string) *string {
+	if strings.HasSuffix(key, ".csv") {
+		return aws.String("text/csv")
+	}
+	return aws.String("application/vnd.apache.parquet")
+}
+
 func (w *s3Writer) Close() error {
 	if w.err != nil {
 		w.abort()
@@ -294,7 +304,7 @@ func (w *s3Writer) Close() error {
 	if w.uploadID == nil {
 		_, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
 			Bucket: &w.s.bucket, Key: &w.key, Body: bytes.NewReader(w.buf),
-			ContentLength: aws.Int64(int64(len(w.buf))), ContentType: aws.String("application/vnd.apache.parquet"),
+			ContentLength: aws.Int64(int64(len(w.buf))), ContentType: contentType(w.key),
 			ExpectedBucketOwner: w.s.owner(),
 		})
 		if err != nil {
@@ -403,6 +413,44 @@ func (s *s3Sink) List(ctx context.Context, dir string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// s3UploadLister is the optional part of the client that lets a rerun
+// abort a killed run's multipart uploads (s3:ListBucketMultipartUploads).
+type s3UploadLister interface {
+	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, optFns ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
+}
+
+func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string) bool, before time.Time) ([]string, error) {
+	lister, ok := s.client.(s3UploadLister)
+	if !ok {
+		return nil, nil
+	}
+	prefix := s.prefix + dir
+	var aborted []string
+	in := &s3.ListMultipartUploadsInput{Bucket: &s.bucket, Prefix: &prefix, Delimiter: aws.String("/"), ExpectedBucketOwner: s.owner()}
+	for {
+		out, err := lister.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return aborted, fmt.Errorf("lakepipe: listing uploads under s3://%s/%s: %w", s.bucket, prefix, err)
+		}
+		for _, u := range out.Uploads {
+			name := strings.TrimPrefix(aws.ToString(u.Key), s.prefix)
+			if u.Initiated == nil || !u.Initiated.Before(before) || !stale(name) {
+				continue
+			}
+			if _, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+				Bucket: &s.bucket, Key: u.Key, UploadId: u.UploadId, ExpectedBucketOwner: s.owner(),
+			}); err != nil {
+				return aborted, fmt.Errorf("lakepipe: aborting the upload of %s: %w", aws.ToString(u.Key), err)
+			}
+			aborted = append(aborted, name)
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return aborted, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }
 
 func (s *s3Sink) Remove(ctx context.Context, names ...string) error {

@@ -110,6 +110,7 @@ func TestConvertRoundTripTypes(t *testing.T) {
 		}
 		o.RunID = "r1"
 		o.Quarantine = &q
+		o.MaxQuarantineRatio = 1 // half the records are bad on purpose
 	})
 	_, err := c.Convert(context.Background(), strings.NewReader(input))
 	var se *SchemaError
@@ -183,7 +184,8 @@ func TestConvertTimestampsAndQuarantine(t *testing.T) {
 			{Source: "n", Column: Column{Type: TypeInt64}},
 		}
 		o.Quarantine = &q
-		o.RowGroupRows = 2 // several chunks: line numbers must carry across
+		o.MaxQuarantineRatio = 1 // most records are bad on purpose
+		o.RowGroupRows = 2       // several chunks: line numbers must carry across
 		o.Workers = 3
 	})
 	res, err := c.Convert(context.Background(), strings.NewReader(input))

@@ -96,8 +96,14 @@
 // string column, where it is "" unless EmptyStringsAsNull; NullValues adds
 // NULL texts. Records that do not fit (field count, a value of the wrong
 // type, a bare or unterminated quote) go to the Quarantine writer with
-// their line number, column and reason, and are counted; they never fail
-// the run. Partitions come from the processing date
+// their line number, column and reason, and are counted. A run fails with
+// [*QuarantineError] (and publishes nothing) when every data record is
+// bad, when more than MaxQuarantineRatio are (default
+// [DefaultMaxQuarantineRatio] with a Quarantine writer), or, without a
+// Quarantine writer, when any is: a bad record is never dropped silently.
+// The header is HeaderPresent, HeaderAbsent or HeaderDetect (Glue's CSV
+// classifier rule; ConvertResult.HeaderAmbiguous reports an all-text
+// sample it cannot decide). Partitions come from the processing date
 // ([ProcessingDatePartitions]) or from columns ([DatePartitions],
 // [PartitionKey]); values are escaped as Hive does. A rerun replaces the
 // files of the partitions it writes (KeepOtherRuns narrows that to files
@@ -121,11 +127,15 @@
 //	spec := lakepipe.TableSpecFor(res, "merchandise", "refined_retail_sales", "s3://lake/refined/retail_sales/", lakepipe.Snappy)
 //	_, parts, err := lakepipe.NewCatalog(glueClient).Register(ctx, spec, res)
 //
-// Errors of the converter and catalog: bad records are data, not errors
-// (ConvertResult.Quarantined). Convert fails with [*SchemaError] for a
-// mapping, header or partition that does not fit the input,
-// [*RecordTooLongError] past MaxRecordBytes, [ErrUnsafeName] for a file
-// name that leaves the sink, or the wrapped reader, sink or context error.
+// Errors of the converter and catalog: a few bad records are data, not
+// errors (ConvertResult.Quarantined). Convert fails with [*QuarantineError]
+// (counts and the first reasons, never record values) when too many
+// records are bad, [*SchemaError] for a mapping, header or partition that
+// does not fit the input (a missing mapping source lists the input's real
+// column names in Columns), [*RecordTooLongError] past MaxRecordBytes,
+// [*OptionError] for an invalid ConverterOptions field, [ErrUnsafeName]
+// for a file name that leaves the sink, or the wrapped reader, sink or
+// context error. A failed Convert publishes no file and removes none.
 // [Catalog.EnsureTable] returns [*PartitionKeysChangedError] rather than
 // re-partition a table; [Catalog.AddPartitions] reports each partition's
 // outcome (an existing one is not an error).

@@ -12,17 +12,23 @@ type HeaderMode int
 
 // Header modes.
 const (
-	// HeaderAuto decides as Glue's CSV classifier does: the first record is
-	// a header when every field in it is text (not a number or boolean),
+	// HeaderDetect decides as Glue's CSV classifier does: the first record
+	// is a header when every field in it is text (not a number or boolean),
 	// shorter than 150 characters (except the last), and at least one column
 	// of the sampled data below it is not text. A file whose columns are all
-	// text therefore has no detected header: set HeaderPresent for it.
-	HeaderAuto HeaderMode = iota
+	// text therefore has no detected header (ConvertResult.HeaderAmbiguous
+	// says so): set HeaderPresent for it.
+	HeaderDetect HeaderMode = iota
 	// HeaderPresent: the first record is the header.
 	HeaderPresent
 	// HeaderAbsent: there is no header; columns are named col0, col1, ….
 	HeaderAbsent
 )
+
+// HeaderAuto is the former name of HeaderDetect.
+//
+// Deprecated: use HeaderDetect.
+const HeaderAuto = HeaderDetect
 
 // maxHeaderField is Glue's limit on the length of a header field (all but
 // the last).
@@ -194,9 +200,12 @@ func (g *columnGuess) typ() Type {
 
 // Inference is what the converter decided from the sample.
 type Inference struct {
-	Header  bool     // whether the first record was taken as the header
-	Source  []string // source column names (from the header or colN)
-	Columns []Column // inferred output columns, in source order
+	Header bool // whether the first record was taken as the header
+	// Ambiguous: HeaderDetect saw a first record of text over columns of
+	// text only (or nothing below it), which Glue's rule cannot decide.
+	Ambiguous bool
+	Source    []string // source column names (from the header or colN)
+	Columns   []Column // inferred output columns, in source order
 }
 
 // infer decides the header and the column types from the sampled records
@@ -210,27 +219,18 @@ func infer(records [][]string, mode HeaderMode) Inference {
 	if len(records) == 0 {
 		return inf
 	}
-	guessAll := func(rows [][]string) []columnGuess {
-		gs := make([]columnGuess, width)
-		for _, r := range rows {
-			for i, f := range r {
-				gs[i].observe([]byte(f))
-			}
-		}
-		return gs
-	}
 	switch mode {
 	case HeaderPresent:
 		inf.Header = true
 	case HeaderAbsent:
 	default:
-		inf.Header = looksLikeHeader(records[0], guessAll(records[1:]))
+		inf.Header, inf.Ambiguous = detectHeader(records[0], guessColumns(records[1:], 0))
 	}
 	data := records
 	if inf.Header {
 		data = records[1:]
 	}
-	gs := guessAll(data)
+	gs := guessColumns(data, width)
 	inf.Source = make([]string, width)
 	if inf.Header {
 		copy(inf.Source, records[0])
@@ -247,24 +247,42 @@ func infer(records [][]string, mode HeaderMode) Inference {
 	return inf
 }
 
-func looksLikeHeader(first []string, below []columnGuess) bool {
-	if len(below) == 0 {
-		return false
+// detectHeader applies Glue's rule: the first record is a header when each
+// of its fields is text (not a number or boolean; all but the last shorter
+// than 150 characters) and some column below is not text. ambiguous
+// reports a text-only first record with nothing but text (or nothing)
+// below it, where the rule cannot tell; it then says "no header", as Glue
+// does.
+// guessColumns classifies the fields of each column of rows, at least
+// width columns.
+func guessColumns(rows [][]string, width int) []columnGuess {
+	for _, r := range rows {
+		width = max(width, len(r))
 	}
+	gs := make([]columnGuess, width)
+	for _, r := range rows {
+		for i, f := range r {
+			gs[i].observe([]byte(f))
+		}
+	}
+	return gs
+}
+
+func detectHeader(first []string, below []columnGuess) (header, ambiguous bool) {
 	for i, f := range first {
 		if classify([]byte(f)) != classString {
-			return false
+			return false, false
 		}
 		if i < len(first)-1 && len(f) >= maxHeaderField {
-			return false
+			return false, false
 		}
 	}
 	for _, g := range below {
 		if g.seen[classInt]+g.seen[classFloat]+g.seen[classBool] > 0 && g.typ() != TypeString {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, true
 }
 
 // normalizeNames makes catalog-safe column names as Glue does: lower case,

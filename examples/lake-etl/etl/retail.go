@@ -68,6 +68,15 @@ type Job struct {
 	RefinedPrefix string // e.g. "refined/retail_sales"
 	Database      string // e.g. "merchandise"
 	Table         string // e.g. "refined_retail_sales"
+	// QuarantinePrefix, when set, receives the records of a raw object that
+	// do not fit the mapping, as CSV (line,column,reason,record) under
+	// QuarantinePrefix/<object name>.csv, written only when there are any.
+	// Without it any bad record fails the run (lakepipe's default: nobody
+	// could see why a row was dropped).
+	QuarantinePrefix string
+	// MaxQuarantineRatio is passed to the converter: the share of bad
+	// records a run tolerates. Zero: lakepipe's default.
+	MaxQuarantineRatio float64
 	// ExpectedBucketOwner, when set, is sent with the read of the raw
 	// object and every write of the refined files.
 	ExpectedBucketOwner string
@@ -90,6 +99,18 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 	sink := lakepipe.S3Sink(j.S3, j.Bucket, j.RefinedPrefix, func(o *lakepipe.S3SinkOptions) {
 		o.ExpectedBucketOwner = j.ExpectedBucketOwner
 	})
+	var quarantine *quarantineFile
+	if j.QuarantinePrefix != "" {
+		qs := lakepipe.S3Sink(j.S3, j.Bucket, j.QuarantinePrefix, func(o *lakepipe.S3SinkOptions) {
+			o.ExpectedBucketOwner = j.ExpectedBucketOwner
+		})
+		w, err := qs.Create(ctx, sanitize(path.Base(rawKey))+".csv")
+		if err != nil {
+			return nil, err
+		}
+		quarantine = &quarantineFile{w: w}
+		defer quarantine.discard()
+	}
 	conv := lakepipe.NewConverter(sink, func(o *lakepipe.ConverterOptions) {
 		o.Mapping = Mapping()
 		o.Partitions = lakepipe.ProcessingDatePartitions(processed)
@@ -99,8 +120,19 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 		// land side by side instead of replacing each other.
 		o.RunID = sanitize(path.Base(rawKey))
 		o.KeepOtherRuns = true
+		o.MaxQuarantineRatio = j.MaxQuarantineRatio
+		if quarantine != nil {
+			o.Quarantine = quarantine
+		}
 	})
 	res, err := conv.Convert(ctx, obj.Body)
+	if quarantine != nil && quarantine.n > 0 {
+		// Kept when the run failed too: it says why.
+		if cerr := quarantine.w.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		quarantine.w = nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +143,25 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 		}
 	}
 	return res, nil
+}
+
+// quarantineFile counts what the converter writes to the quarantine file,
+// which is published only when something was written.
+type quarantineFile struct {
+	w io.WriteCloser
+	n int
+}
+
+func (q *quarantineFile) Write(p []byte) (int, error) {
+	n, err := q.w.Write(p)
+	q.n += n
+	return n, err
+}
+
+func (q *quarantineFile) discard() {
+	if a, ok := q.w.(interface{ Abort() error }); ok {
+		_ = a.Abort()
+	}
 }
 
 func sanitize(s string) string {

@@ -18,8 +18,12 @@ import (
 	"github.com/lakekit/lakekit/lakepipe"
 )
 
-// RefinedPrefix is where the walkthrough writes the refined zone.
-const RefinedPrefix = "refined/retail_sales"
+// RefinedPrefix is where the walkthrough writes the refined zone, and
+// QuarantinePrefix the records that do not fit the mapping.
+const (
+	RefinedPrefix    = "refined/retail_sales"
+	QuarantinePrefix = "quarantine/retail_sales"
+)
 
 // Walkthrough is what RunWalkthrough did.
 type Walkthrough struct {
@@ -39,7 +43,10 @@ func RunWalkthrough(ctx context.Context, client *s3.Client, bucket string, out i
 	var cat LocalGlue
 	cat.Install(gw)
 	job := &Job{S3: client, Catalog: lakepipe.NewCatalog(glue.NewFromConfig(gw.Config)), Bucket: bucket,
-		RefinedPrefix: RefinedPrefix, Database: "merchandise", Table: "refined_retail_sales"}
+		RefinedPrefix: RefinedPrefix, Database: "merchandise", Table: "refined_retail_sales",
+		// One bad record in the 5-row file is 20%, over lakepipe's default
+		// of 10%: a small demo file, so tolerate up to a quarter.
+		QuarantinePrefix: QuarantinePrefix, MaxQuarantineRatio: 0.25}
 	day1, day2 := time.Date(2020, 3, 7, 9, 0, 0, 0, time.UTC), time.Date(2020, 3, 8, 9, 0, 0, 0, time.UTC)
 	steps := []struct {
 		file string

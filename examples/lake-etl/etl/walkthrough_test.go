@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -46,6 +47,18 @@ func TestRunWalkthrough(t *testing.T) {
 	}
 	if len(list.Contents) != 2 {
 		t.Fatalf("refined zone holds %d objects, want 2 (the rerun must not add one)", len(list.Contents))
+	}
+	q, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: strPtr(QuarantinePrefix + "/retail_sales_2_csv.csv")})
+	if err != nil {
+		t.Fatalf("quarantine file of the day-two run: %v", err)
+	}
+	qb, _ := io.ReadAll(q.Body)
+	q.Body.Close()
+	if !strings.HasPrefix(string(qb), "line,column,reason,record\n4,purchase_date,bad value: not a date (layout dd/MM/yyyy),") {
+		t.Fatalf("quarantine file %q", qb)
+	}
+	if ql, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: strPtr(QuarantinePrefix + "/")}); err != nil || len(ql.Contents) != 1 {
+		t.Fatalf("quarantine zone: %v %v, want only the day-two file", ql, err)
 	}
 	dir := t.TempDir()
 	if err := Mirror(ctx, client, bucket, RefinedPrefix+"/", dir); err != nil {

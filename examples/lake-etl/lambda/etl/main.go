@@ -47,8 +47,9 @@ func main() {
 				return err
 			}
 			job := &etl.Job{S3: s3c, Catalog: cat, Bucket: r.S3.Bucket.Name, Logger: logger,
-				RefinedPrefix: env("REFINED_PREFIX", "refined/retail_sales"),
-				Database:      env("GLUE_DATABASE", "merchandise"), Table: env("GLUE_TABLE", "refined_retail_sales"),
+				RefinedPrefix:    env("REFINED_PREFIX", "refined/retail_sales"),
+				QuarantinePrefix: env("QUARANTINE_PREFIX", "quarantine/retail_sales"),
+				Database:         env("GLUE_DATABASE", "merchandise"), Table: env("GLUE_TABLE", "refined_retail_sales"),
 				ExpectedBucketOwner: os.Getenv("BUCKET_OWNER")}
 			res, err := job.Run(ctx, key, time.Now())
 			if err != nil {
