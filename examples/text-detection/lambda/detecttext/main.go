@@ -3,8 +3,8 @@
 // returns the text Rekognition detects.
 //
 // Environment: BUCKET (required), KEY_PREFIX (default "uploads/"),
-// BUCKET_OWNER (expected bucket owner account), ALLOW_ORIGIN (CORS, default
-// "*").
+// BUCKET_OWNER (expected bucket owner account), ALLOW_ORIGIN (comma-separated
+// origins allowed by CORS; default none, same-origin callers only).
 package main
 
 import (
