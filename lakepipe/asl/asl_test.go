@@ -233,6 +233,11 @@ func FuzzParse(f *testing.F) {
 	f.Add(sample)
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Not":{"Variable":"$.a","IsNull":true},"Next":"A"}]}}}`))
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":null,"End":true}}}`))
+	f.Add(nestedParallels(3))
+	f.Add(nestedParallels(MaxParallelNest + 1))
+	f.Add(nestedRules(3))
+	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Parallel","Br\u0061nches":[{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}],"End":true}}}`))
+	f.Add([]byte(strings.Repeat(`{"Branches":[`, 20)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
