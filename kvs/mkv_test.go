@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -256,6 +257,10 @@ func FuzzMKVReader(f *testing.F) {
 	f.Add(stream)
 	f.Add(stream[:200])
 	f.Add([]byte{0x1A, 0x45, 0xDF, 0xA3, 0x80, 0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x43, 0xB6, 0x75, 0xFF, 0xE7, 0x81, 0x00})
+	// Headers declaring more than follows: an Info of 64 MiB, a Cluster
+	// child of about 64 MiB.
+	f.Add([]byte{0x15, 0x49, 0xA9, 0x66, 0x01, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00})
+	f.Add([]byte{0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xA3, 0x01, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0xFF})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewMKVReader(bytes.NewReader(data))
 		r.MaxElement = 1 << 16
@@ -280,4 +285,37 @@ func FuzzMKVReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMKVReaderDeclaredSize: a header declaring a 64 MiB element, followed
+// by a few bytes, costs what arrived, not what was declared (before: 12
+// bytes allocated 64 MiB).
+func TestMKVReaderDeclaredSize(t *testing.T) {
+	info := []byte{0x15, 0x49, 0xA9, 0x66, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}
+	info[8] = 0x04                                                                            // size 0x04000000 = 64 MiB
+	cluster := []byte{0x1F, 0x43, 0xB6, 0x75, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, // unknown size
+		0xA3, 0x01, 0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0xFF} // SimpleBlock declaring ~64 MiB
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{
+		{"Info header only", info},
+		{"Info with 100 KiB", append(append([]byte{}, info...), make([]byte, 100<<10)...)},
+		{"Cluster child header only", cluster},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := NewMKVReader(bytes.NewReader(tc.in)).Next()
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes in: allocated %d bytes: %v", len(tc.in), alloc, err)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("err = %v, want io.ErrUnexpectedEOF", err)
+			}
+			if limit := uint64(4*len(tc.in)) + 256<<10; alloc > limit {
+				t.Fatalf("%d input bytes allocated %d bytes, want < %d", len(tc.in), alloc, limit)
+			}
+		})
+	}
 }

@@ -154,10 +154,9 @@ func (m *MKVReader) unknownCluster(h elemHeader) (Element, error) {
 			return Element{}, fmt.Errorf("%w: Cluster larger than %d bytes", ErrBadMKV, m.MaxElement)
 		}
 		start := len(raw)
-		raw = append(raw, c.raw...)
-		raw = slices.Grow(raw, int(c.size))[:len(raw)+int(c.size)]
-		if _, err := io.ReadFull(m.r, raw[len(raw)-int(c.size):]); err != nil {
-			return Element{}, unexpected(err)
+		raw, err = m.readAppend(append(raw, c.raw...), c.size)
+		if err != nil {
+			return Element{}, err
 		}
 		if c.id == idTimecode && m.OnClusterTimecode != nil && c.size <= 8 {
 			var tc uint64
@@ -230,12 +229,31 @@ func (m *MKVReader) header(allowPending bool) (elemHeader, error) {
 }
 
 func (m *MKVReader) body(h elemHeader) ([]byte, error) {
-	out := make([]byte, len(h.raw)+int(h.size))
-	copy(out, h.raw)
-	if _, err := io.ReadFull(m.r, out[len(h.raw):]); err != nil {
-		return nil, unexpected(err)
+	out := append(make([]byte, 0, len(h.raw)+int(min(h.size, readStep))), h.raw...)
+	return m.readAppend(out, h.size)
+}
+
+// readStep is the first allocation for an element's data; the buffer then
+// grows as bytes arrive.
+const readStep = 64 << 10
+
+// readAppend appends n bytes of the stream to b, growing b only as bytes
+// arrive: a 12-byte header declaring a 64 MiB element costs what was
+// actually sent, not 64 MiB.
+func (m *MKVReader) readAppend(b []byte, n int64) ([]byte, error) {
+	want := int64(len(b)) + n
+	for int64(len(b)) < want {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(want-int64(len(b)), int64(max(cap(b), readStep)))))
+		}
+		end := int(min(int64(cap(b)), want))
+		k, err := io.ReadFull(m.r, b[len(b):end])
+		b = b[:len(b)+k]
+		if err != nil {
+			return nil, unexpected(err)
+		}
 	}
-	return out, nil
+	return b, nil
 }
 
 func unexpected(err error) error {

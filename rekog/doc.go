@@ -63,7 +63,11 @@
 // # Errors
 //
 // Invalid input is reported before any AWS call, as *InvalidImageError or
-// *InvalidNameError (with a Reason an API maps to a 4xx answer),
+// *InvalidNameError (with a Reason an API maps to a 4xx answer; an
+// InvalidImageError also carries the image's Width and Height once its
+// header was read, and the Limit it crossed: a [GatedSearch] frame over
+// GateOptions.MaxPixels is ReasonPixels, refused before any pixel is
+// decoded),
 // *InvalidIDError for collection ids, external image ids and processor
 // names, and *RecordError for a stream-processor record that cannot be
 // decoded (a poison record: retrying cannot help). A failed PutObject is a

@@ -153,11 +153,11 @@ func (r ImageRef) sdk() (*rtypes.Image, error) {
 		}
 		return &rtypes.Image{S3Object: o}, nil
 	case len(r.Bytes) > MaxImageBytes:
-		return nil, &InvalidImageError{ReasonTooLarge, "images over 5 MB must be passed as an S3 object"}
+		return nil, &InvalidImageError{Reason: ReasonTooLarge, Detail: "images over 5 MB must be passed as an S3 object"}
 	case len(r.Bytes) > 0:
 		return &rtypes.Image{Bytes: r.Bytes}, nil
 	}
-	return nil, &InvalidImageError{ReasonEmpty, "ImageRef has neither bytes nor S3 object"}
+	return nil, &InvalidImageError{Reason: ReasonEmpty, Detail: "ImageRef has neither bytes nor S3 object"}
 }
 
 // CreateCollection creates a face collection and returns its ARN. An

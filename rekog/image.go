@@ -33,6 +33,13 @@ const (
 	MaxNameBytes = 200
 )
 
+// DefaultGateMaxPixels is the largest frame, in pixels (width×height),
+// [GatedSearch] decodes: 3840×2160 (4K UHD), above any camera stream Kinesis
+// Video carries. Decoding costs 4–8 bytes per pixel and pigo's scan grows
+// with the area, so a 389 KB PNG declaring 10000×10000 would otherwise cost
+// about 720 MB and 15 s; the dimensions are read from the header first.
+const DefaultGateMaxPixels = 3840 * 2160
+
 // Format is an image format recognised by its magic bytes.
 type Format string
 
@@ -59,25 +66,34 @@ type Reason string
 
 // Reasons for InvalidImageError and InvalidNameError.
 const (
-	ReasonEmpty     Reason = "empty"          // no image data
-	ReasonPrefix    Reason = "bad_prefix"     // data URL is not data:image/<type>;base64,
-	ReasonBase64    Reason = "bad_base64"     // payload is not base64
-	ReasonFormat    Reason = "bad_format"     // bytes are neither JPEG nor PNG
-	ReasonMismatch  Reason = "type_mismatch"  // declared type differs from the bytes (strict mode)
-	ReasonCorrupt   Reason = "corrupt"        // header unreadable
-	ReasonTooLarge  Reason = "too_large"      // over the byte limit
-	ReasonTooSmall  Reason = "too_small"      // under MinImageDimension
-	ReasonTooWide   Reason = "too_wide"       // over MaxImageDimension
-	ReasonName      Reason = "bad_name"       // name unusable as a key
-	ReasonNameLong  Reason = "name_too_long"  // name over MaxNameBytes
-	ReasonNameEmpty Reason = "name_empty"     // no name
-	ReasonNameChars Reason = "name_character" // control, separator or reserved character
+	ReasonEmpty     Reason = "empty"           // no image data
+	ReasonPrefix    Reason = "bad_prefix"      // data URL is not data:image/<type>;base64,
+	ReasonBase64    Reason = "bad_base64"      // payload is not base64
+	ReasonFormat    Reason = "bad_format"      // bytes are neither JPEG nor PNG
+	ReasonMismatch  Reason = "type_mismatch"   // declared type differs from the bytes (strict mode)
+	ReasonCorrupt   Reason = "corrupt"         // header unreadable
+	ReasonTooLarge  Reason = "too_large"       // over the byte limit
+	ReasonTooSmall  Reason = "too_small"       // under MinImageDimension
+	ReasonTooWide   Reason = "too_wide"        // over MaxImageDimension
+	ReasonPixels    Reason = "too_many_pixels" // width×height over DecodeOptions.MaxPixels
+	ReasonName      Reason = "bad_name"        // name unusable as a key
+	ReasonNameLong  Reason = "name_too_long"   // name over MaxNameBytes
+	ReasonNameEmpty Reason = "name_empty"      // no name
+	ReasonNameChars Reason = "name_character"  // control, separator or reserved character
 )
 
 // InvalidImageError reports an image rejected by DecodeImage.
 type InvalidImageError struct {
 	Reason Reason
 	Detail string
+	// Width and Height are the image's dimensions when its header was
+	// read (zero otherwise).
+	Width, Height int
+	// Limit is the limit the image exceeded or fell short of, in the
+	// reason's unit: bytes (ReasonTooLarge), pixels per side
+	// (ReasonTooSmall, ReasonTooWide) or pixels (ReasonPixels); zero for
+	// other reasons.
+	Limit int
 }
 
 func (e *InvalidImageError) Error() string {
@@ -118,6 +134,12 @@ type DecodeOptions struct {
 	// bytes. Default false: the bytes decide, because clients commonly
 	// label every image "image/jpeg" (the seed's app does).
 	StrictType bool
+	// MaxPixels is the largest width×height accepted. Default
+	// MaxImageDimension², Rekognition's own limit (no cap beyond
+	// MaxImageDimension per side); callers that decode the pixels
+	// themselves set a lower one (GatedSearch uses GateOptions.MaxPixels,
+	// default DefaultGateMaxPixels).
+	MaxPixels int
 }
 
 func (o DecodeOptions) maxBytes() int {
@@ -130,6 +152,13 @@ func (o DecodeOptions) maxBytes() int {
 	return o.MaxBytes
 }
 
+func (o DecodeOptions) maxPixels() int {
+	if o.MaxPixels <= 0 {
+		return MaxImageDimension * MaxImageDimension
+	}
+	return o.MaxPixels
+}
+
 func (o DecodeOptions) minDimension() int {
 	if o.MinDimension <= 0 {
 		return MinImageDimension
@@ -137,56 +166,85 @@ func (o DecodeOptions) minDimension() int {
 	return o.MinDimension
 }
 
+// MaxDataURLHeaderBytes bounds the part of a data URL before its comma
+// ("data:image/png;charset=…;base64"): a longer header is rejected without
+// looking further, so a body of semicolons costs no allocation.
+const MaxDataURLHeaderBytes = 1024
+
 // DecodeImage decodes a data URL ("data:image/jpeg;base64,…") or raw
 // base64, and validates the result: JPEG or PNG by magic bytes, size, and
 // dimensions read from the header. The payload's length is checked before
-// it is decoded, so an oversized upload costs no allocation. Base64 may use
-// the standard or URL alphabet, with or without padding; ASCII whitespace
-// (line breaks inserted by some encoders) is ignored. Errors are
-// *InvalidImageError.
+// it is decoded, so an oversized upload costs no allocation, and the header
+// is parsed in place (at most MaxDataURLHeaderBytes), never split. Base64
+// may use the standard or URL alphabet, with or without padding; ASCII
+// whitespace (line breaks inserted by some encoders) is ignored. Errors
+// are *InvalidImageError.
 func DecodeImage(s string, opts DecodeOptions) (*Image, error) {
 	payload := s
 	declared := ""
 	if len(s) >= 5 && strings.EqualFold(s[:5], "data:") {
-		meta, data, ok := strings.Cut(s[5:], ",")
-		if !ok {
-			return nil, &InvalidImageError{ReasonPrefix, "data URL has no comma"}
+		head := s[5:]
+		if len(head) > MaxDataURLHeaderBytes {
+			head = head[:MaxDataURLHeaderBytes]
 		}
-		params := strings.Split(meta, ";")
-		mediaType := strings.ToLower(strings.TrimSpace(params[0]))
+		comma := strings.IndexByte(head, ',')
+		if comma < 0 {
+			if len(s)-5 > MaxDataURLHeaderBytes {
+				return nil, &InvalidImageError{Reason: ReasonPrefix, Detail: fmt.Sprintf("data URL has no comma in its first %d bytes", MaxDataURLHeaderBytes)}
+			}
+			return nil, &InvalidImageError{Reason: ReasonPrefix, Detail: "data URL has no comma"}
+		}
+		meta := head[:comma]
+		payload = s[5+comma+1:]
+		mediaType, last := meta, meta
+		if i := strings.IndexByte(meta, ';'); i >= 0 {
+			mediaType, last = meta[:i], meta[strings.LastIndexByte(meta, ';')+1:]
+		}
+		mediaType = strings.ToLower(strings.TrimSpace(mediaType))
 		sub, ok := strings.CutPrefix(mediaType, "image/")
 		if !ok || sub == "" {
-			return nil, &InvalidImageError{ReasonPrefix, fmt.Sprintf("media type %q is not an image", truncate(mediaType, 40))}
+			return nil, &InvalidImageError{Reason: ReasonPrefix, Detail: fmt.Sprintf("media type %q is not an image", truncate(mediaType, 40))}
 		}
-		if !strings.EqualFold(strings.TrimSpace(params[len(params)-1]), "base64") {
-			return nil, &InvalidImageError{ReasonPrefix, "data URL is not base64-encoded"}
+		if last == meta || !strings.EqualFold(strings.TrimSpace(last), "base64") {
+			return nil, &InvalidImageError{Reason: ReasonPrefix, Detail: "data URL is not base64-encoded"}
 		}
 		declared = sub
-		payload = data
-	}
-	payload = stripSpace(payload)
-	if payload == "" {
-		return nil, &InvalidImageError{ReasonEmpty, "no image data"}
 	}
 	max := opts.maxBytes()
-	if base64.RawStdEncoding.DecodedLen(len(strings.TrimRight(payload, "="))) > max {
-		return nil, &InvalidImageError{ReasonTooLarge, fmt.Sprintf("image exceeds %d bytes", max)}
+	// Count before stripping whitespace: the decoded size is known
+	// without copying the payload.
+	n := len(payload) - countSpace(payload)
+	for i := len(payload) - 1; i >= 0 && n > 0; i-- {
+		if c := payload[i]; c == '=' {
+			n--
+		} else if !isSpace(c) {
+			break
+		}
 	}
-	data, err := decodeBase64(payload)
+	if n <= 0 {
+		return nil, &InvalidImageError{Reason: ReasonEmpty, Detail: "no image data"}
+	}
+	if base64.RawStdEncoding.DecodedLen(n) > max {
+		return nil, &InvalidImageError{Reason: ReasonTooLarge, Detail: fmt.Sprintf("image exceeds %d bytes", max), Limit: max}
+	}
+	data, err := decodeBase64(payload, n)
 	if err != nil {
-		return nil, &InvalidImageError{ReasonBase64, err.Error()}
+		return nil, &InvalidImageError{Reason: ReasonBase64, Detail: err.Error()}
 	}
 	return ValidateImage(data, declared, opts)
 }
 
 // ValidateImage checks raw image bytes as DecodeImage does. declared is the
-// type the client claimed ("" when none).
+// type the client claimed ("" when none). Only the header is read: the
+// pixels are never decoded, so a small file declaring a huge image costs
+// nothing here, and a caller that decodes afterwards is bounded by
+// opts.MaxPixels.
 func ValidateImage(data []byte, declared string, opts DecodeOptions) (*Image, error) {
 	if len(data) == 0 {
-		return nil, &InvalidImageError{ReasonEmpty, "no image data"}
+		return nil, &InvalidImageError{Reason: ReasonEmpty, Detail: "no image data"}
 	}
 	if max := opts.maxBytes(); len(data) > max {
-		return nil, &InvalidImageError{ReasonTooLarge, fmt.Sprintf("image is %d bytes, limit %d", len(data), max)}
+		return nil, &InvalidImageError{Reason: ReasonTooLarge, Detail: fmt.Sprintf("image is %d bytes, limit %d", len(data), max), Limit: max}
 	}
 	img := &Image{Bytes: data, Declared: declared}
 	var err error
@@ -200,19 +258,23 @@ func ValidateImage(data []byte, declared string, opts DecodeOptions) (*Image, er
 		cfg, e := png.DecodeConfig(bytes.NewReader(data))
 		img.Width, img.Height, err = cfg.Width, cfg.Height, e
 	default:
-		return nil, &InvalidImageError{ReasonFormat, "bytes are neither JPEG nor PNG"}
+		return nil, &InvalidImageError{Reason: ReasonFormat, Detail: "bytes are neither JPEG nor PNG"}
 	}
 	if err != nil {
-		return nil, &InvalidImageError{ReasonCorrupt, fmt.Sprintf("%s header: %v", img.Format, err)}
+		return nil, &InvalidImageError{Reason: ReasonCorrupt, Detail: fmt.Sprintf("%s header: %v", img.Format, err)}
 	}
+	w, h := img.Width, img.Height
 	if opts.StrictType && declared != "" && !sameFormat(declared, img.Format) {
-		return nil, &InvalidImageError{ReasonMismatch, fmt.Sprintf("declared image/%s, bytes are %s", truncate(declared, 20), img.Format)}
+		return nil, &InvalidImageError{Reason: ReasonMismatch, Detail: fmt.Sprintf("declared image/%s, bytes are %s", truncate(declared, 20), img.Format), Width: w, Height: h}
 	}
-	if min := opts.minDimension(); img.Width < min || img.Height < min {
-		return nil, &InvalidImageError{ReasonTooSmall, fmt.Sprintf("image is %dx%d, minimum %dx%d", img.Width, img.Height, min, min)}
+	if min := opts.minDimension(); w < min || h < min {
+		return nil, &InvalidImageError{Reason: ReasonTooSmall, Detail: fmt.Sprintf("image is %dx%d, minimum %dx%d", w, h, min, min), Width: w, Height: h, Limit: min}
 	}
-	if img.Width > MaxImageDimension || img.Height > MaxImageDimension {
-		return nil, &InvalidImageError{ReasonTooWide, fmt.Sprintf("image is %dx%d, maximum %d per side", img.Width, img.Height, MaxImageDimension)}
+	if w > MaxImageDimension || h > MaxImageDimension {
+		return nil, &InvalidImageError{Reason: ReasonTooWide, Detail: fmt.Sprintf("image is %dx%d, maximum %d per side", w, h, MaxImageDimension), Width: w, Height: h, Limit: MaxImageDimension}
+	}
+	if max := opts.maxPixels(); int64(w)*int64(h) > int64(max) {
+		return nil, &InvalidImageError{Reason: ReasonPixels, Detail: fmt.Sprintf("image is %dx%d (%d pixels), limit %d pixels", w, h, int64(w)*int64(h), max), Width: w, Height: h, Limit: max}
 	}
 	return img, nil
 }
@@ -227,30 +289,54 @@ func sameFormat(declared string, f Format) bool {
 	return false
 }
 
-func stripSpace(s string) string {
-	if !strings.ContainsAny(s, " \t\r\n\f") {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n', '\f':
-			return -1
-		}
-		return r
-	}, s)
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
 }
 
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimRight(s, "=")
+func countSpace(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isSpace(s[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// decodeBase64 decodes the first n base64 characters of s, skipping ASCII
+// whitespace, into a buffer of exactly the decoded size: the payload is
+// never copied whole (an 8 MB body of spaces costs a 4 KiB buffer).
+func decodeBase64(s string, n int) ([]byte, error) {
 	enc := base64.RawStdEncoding
 	if strings.ContainsAny(s, "-_") {
 		enc = base64.RawURLEncoding
 	}
-	out, err := enc.Strict().DecodeString(s)
-	if err != nil {
+	enc = enc.Strict()
+	out := make([]byte, enc.DecodedLen(n))
+	chunk := make([]byte, 0, 4096) // a multiple of 4: whole quanta
+	o := 0
+	flush := func() error {
+		k, err := enc.Decode(out[o:], chunk)
+		o += k
+		chunk = chunk[:0]
+		return err
+	}
+	for i := 0; i < len(s) && n > 0; i++ {
+		if isSpace(s[i]) {
+			continue
+		}
+		chunk = append(chunk, s[i])
+		n--
+		if len(chunk) == cap(chunk) {
+			if err := flush(); err != nil {
+				return nil, errors.New("payload is not valid base64")
+			}
+		}
+	}
+	if err := flush(); err != nil {
 		return nil, errors.New("payload is not valid base64")
 	}
-	return out, nil
+	return out[:o], nil
 }
 
 func truncate(s string, n int) string {

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -192,6 +193,12 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add("data:,")
 	f.Add("data:image/png;charset=x;base64,iVBORw0KGgo=")
 	f.Add("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+	f.Add("data:image/png;;;;;;;;;;;;;;;;;base64,iVBORw0KGgo=")
+	f.Add("data:image/png;base64, iVBO Rw0K\r\nGgo= ")
+	f.Add("data:image/png;base64,iVBORw0KGgo= =")
+	f.Add("data:image/png;base64,iV=BORw0KGgo")
+	f.Add("data:image/png")
+	f.Add(base64.RawURLEncoding.EncodeToString(pngBytes(f, 81, 81)))
 	f.Fuzz(func(t *testing.T, s string) {
 		img, err := DecodeImage(s, DecodeOptions{MinDimension: 1})
 		if err != nil {
@@ -210,6 +217,26 @@ func FuzzDecodeImage(f *testing.F) {
 		if img.Format != FormatJPEG && img.Format != FormatPNG {
 			t.Fatalf("format %q", img.Format)
 		}
+		// The in-place decoder agrees with decoding the whitespace-free
+		// payload in one call.
+		payload := s
+		if i := strings.IndexByte(s, ','); strings.HasPrefix(strings.ToLower(s), "data:") && i >= 0 {
+			payload = s[i+1:]
+		}
+		payload = strings.TrimRight(strings.Map(func(r rune) rune {
+			if r < 0x80 && isSpace(byte(r)) {
+				return -1
+			}
+			return r
+		}, payload), "=")
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(payload, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		want, err := enc.Strict().DecodeString(payload)
+		if err != nil || !bytes.Equal(want, img.Bytes) {
+			t.Fatalf("decoded %d bytes, one-call decoding gives %d (%v)", len(img.Bytes), len(want), err)
+		}
 	})
 }
 
@@ -227,4 +254,32 @@ func FuzzObjectKey(f *testing.F) {
 			t.Fatalf("unsafe key %q from %q", key, name)
 		}
 	})
+}
+
+// TestDecodeImageHostileHeader: an 8 MB body of semicolons before any
+// comma used to be split into 8 million strings (128 MB); the header is now
+// parsed in place, at most MaxDataURLHeaderBytes.
+func TestDecodeImageHostileHeader(t *testing.T) {
+	for _, tc := range []struct{ name, in string }{
+		{"semicolons then comma", "data:image/png" + strings.Repeat(";", 8<<20) + ";base64,AAAA"},
+		{"semicolons no comma", "data:image/png" + strings.Repeat(";", 8<<20)},
+		{"spaces in payload", "data:image/png;base64," + strings.Repeat(" ", 8<<20) + "AAAA"},
+		{"payload too large", "data:image/png;base64," + strings.Repeat("A", 8<<20)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := DecodeImage(tc.in, DecodeOptions{})
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d-byte input: allocated %d bytes: %v", len(tc.in), alloc, err)
+			var ie *InvalidImageError
+			if !errors.As(err, &ie) {
+				t.Fatalf("err = %v, want *InvalidImageError", err)
+			}
+			if alloc > 64<<10 {
+				t.Fatalf("rejecting a %d-byte data URL allocated %d bytes, want < 64 KiB", len(tc.in), alloc)
+			}
+		})
+	}
 }

@@ -30,6 +30,11 @@ type GateOptions struct {
 	ShiftFactor, ScaleFactor float64
 	IoUThreshold             float64
 	MinScore                 float32
+	// MaxPixels is the largest frame (width×height) GatedSearch decodes;
+	// a larger one is rejected from its header with an *InvalidImageError
+	// (ReasonPixels) before any pixel is decoded. Default
+	// DefaultGateMaxPixels.
+	MaxPixels int
 }
 
 // FaceGate detects locally, with pigo, whether a frame shows a face — the
@@ -82,6 +87,12 @@ func NewFaceGate(cascade []byte, optFns ...func(*GateOptions)) (*FaceGate, error
 	}
 	if o.MinScore <= 0 {
 		o.MinScore = DefaultGateMinScore
+	}
+	if o.MaxPixels < 0 {
+		return nil, fmt.Errorf("rekog: GateOptions.MaxPixels %d is negative", o.MaxPixels)
+	}
+	if o.MaxPixels == 0 {
+		o.MaxPixels = DefaultGateMaxPixels
 	}
 	return g, nil
 }
@@ -183,10 +194,12 @@ func (s *GatedSearch) Stats() GateStats {
 
 // Search checks a JPEG or PNG frame locally and, when it shows a face,
 // searches the collection. It returns nil without calling Rekognition when
-// no face is seen.
+// no face is seen. The frame's dimensions are read from its header first:
+// a frame over GateOptions.MaxPixels is an *InvalidImageError
+// (ReasonPixels) and is never decoded.
 func (s *GatedSearch) Search(ctx context.Context, frame []byte) (*FaceSearch, error) {
 	s.frames.Add(1)
-	img, err := ValidateImage(frame, "", DecodeOptions{MinDimension: 1})
+	img, err := ValidateImage(frame, "", DecodeOptions{MinDimension: 1, MaxPixels: s.gate.opts.MaxPixels})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +210,7 @@ func (s *GatedSearch) Search(ctx context.Context, frame []byte) (*FaceSearch, er
 		decoded, err = png.Decode(bytes.NewReader(frame))
 	}
 	if err != nil {
-		return nil, &InvalidImageError{ReasonCorrupt, err.Error()}
+		return nil, &InvalidImageError{Reason: ReasonCorrupt, Detail: err.Error()}
 	}
 	if len(s.gate.Faces(decoded)) == 0 {
 		return nil, nil

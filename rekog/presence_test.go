@@ -3,6 +3,7 @@ package rekog_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/draw"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -145,4 +147,49 @@ func BenchmarkFaceGate640x480(b *testing.B) {
 		gate.Faces(frame)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// TestGatedSearchPixelCap: a 10000×10000 PNG of about 100 KB (valid for
+// Rekognition, which allows 10000 px per side) is refused from its header:
+// before the cap it was decoded to 100 MB of pixels, then scanned by pigo
+// (723 MB allocated, 15.7 s).
+func TestGatedSearchPixelCap(t *testing.T) {
+	gate, err := rekog.NewFaceGate(pigoFile(t, "cascade/facefinder"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := hugeGrayPNG(t, 10000, 10000)
+	t.Logf("10000x10000 PNG: %d bytes", len(frame))
+	gs := rekog.NewGatedSearch(gate, nil, "door", 80)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = gs.Search(context.Background(), frame)
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("Search allocated %d bytes: %v", alloc, err)
+	var ie *rekog.InvalidImageError
+	if !errors.As(err, &ie) || ie.Reason != rekog.ReasonPixels {
+		t.Fatalf("err = %v, want InvalidImageError with reason %s", err, rekog.ReasonPixels)
+	}
+	if ie.Width != 10000 || ie.Height != 10000 || ie.Limit != rekog.DefaultGateMaxPixels {
+		t.Fatalf("error carries %dx%d limit %d", ie.Width, ie.Height, ie.Limit)
+	}
+	if alloc > 1<<20 {
+		t.Fatalf("refusing a 10000x10000 frame allocated %d bytes, want < 1 MiB", alloc)
+	}
+
+	// The cap is an option; a frame under it is decoded and searched.
+	small, err := rekog.NewFaceGate(pigoFile(t, "cascade/facefinder"), func(o *rekog.GateOptions) { o.MaxPixels = 640 * 479 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rekog.NewGatedSearch(small, nil, "door", 80).Search(context.Background(), blankJPEG(t, 640, 480)); !errors.As(err, &ie) || ie.Reason != rekog.ReasonPixels {
+		t.Fatalf("640x480 frame over a 640x479 cap: %v", err)
+	}
+	if res, err := rekog.NewGatedSearch(small, nil, "door", 80).Search(context.Background(), blankJPEG(t, 640, 479)); err != nil || res != nil {
+		t.Fatalf("640x479 blank frame under the cap: %+v %v", res, err)
+	}
+	if _, err := rekog.NewFaceGate(pigoFile(t, "cascade/facefinder"), func(o *rekog.GateOptions) { o.MaxPixels = -1 }); err == nil {
+		t.Fatal("negative MaxPixels accepted")
+	}
 }

@@ -226,7 +226,7 @@ func (d *RekognitionText) DetectText(ctx context.Context, in TextInput) (*TextRe
 		}
 	case in.Image != nil:
 		if len(in.Image.Bytes) > MaxImageBytes {
-			return nil, &InvalidImageError{ReasonTooLarge, fmt.Sprintf("%d bytes: images over %d bytes must be passed as an S3 object", len(in.Image.Bytes), MaxImageBytes)}
+			return nil, &InvalidImageError{Reason: ReasonTooLarge, Detail: fmt.Sprintf("%d bytes: images over %d bytes must be passed as an S3 object", len(in.Image.Bytes), MaxImageBytes)}
 		}
 		req.Image.Bytes = in.Image.Bytes
 	default:

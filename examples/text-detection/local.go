@@ -37,7 +37,9 @@ type localStack struct {
 	close   func()
 }
 
-func newLocalStack(ctx context.Context, logger *slog.Logger) (*localStack, error) {
+// newLocalStack starts the backends; allowedOrigins is the API's CORS list
+// (textapi.Handler.AllowedOrigins; none: same-origin only).
+func newLocalStack(ctx context.Context, logger *slog.Logger, allowedOrigins ...string) (*localStack, error) {
 	s3srv := awstest.StartS3()
 	s3c := s3srv.S3()
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(localBucket)}); err != nil {
@@ -50,7 +52,7 @@ func newLocalStack(ctx context.Context, logger *slog.Logger) (*localStack, error
 		o.Logger = logger
 	})
 	return &localStack{
-		api:     &textapi.Handler{Service: svc, Logger: logger},
+		api:     &textapi.Handler{Service: svc, Logger: logger, AllowedOrigins: allowedOrigins},
 		backend: name,
 		close:   func() { closeDet(); s3srv.Close() },
 	}, nil
@@ -71,7 +73,11 @@ func (l *localStack) handler() http.Handler {
 			http.Error(w, "read error", http.StatusBadRequest)
 			return
 		}
-		resp, _ := l.api.Handle(r.Context(), events.APIGatewayProxyRequest{HTTPMethod: r.Method, Path: r.URL.Path, Body: string(body)})
+		headers := map[string]string{}
+		for k := range r.Header {
+			headers[k] = r.Header.Get(k)
+		}
+		resp, _ := l.api.Handle(r.Context(), events.APIGatewayProxyRequest{HTTPMethod: r.Method, Path: r.URL.Path, Headers: headers, Body: string(body)})
 		for k, v := range resp.Headers {
 			w.Header().Set(k, v)
 		}
@@ -81,10 +87,10 @@ func (l *localStack) handler() http.Handler {
 	return mux
 }
 
-func runLocal(ctx context.Context, addr string, out io.Writer) error {
+func runLocal(ctx context.Context, addr string, out io.Writer, allowedOrigins ...string) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	l, err := newLocalStack(ctx, slog.Default())
+	l, err := newLocalStack(ctx, slog.Default(), allowedOrigins...)
 	if err != nil {
 		return err
 	}

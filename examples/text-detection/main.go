@@ -18,17 +18,20 @@ import (
 	"fmt"
 	"log"
 	"os"
+
+	"github.com/lakekit/lakekit/examples/text-detection/textapi"
 )
 
 func main() {
 	local := flag.Bool("local", false, "serve the API and web page locally")
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	origins := flag.String("allow-origin", "", "comma-separated origins allowed to call the API from another site (CORS); default none: the page's own origin only")
 	flag.Parse()
 	if !*local {
 		fmt.Fprintln(os.Stderr, "usage: text-detection -local [-addr 127.0.0.1:8080]  (the Lambda is ./lambda/detecttext)")
 		os.Exit(2)
 	}
-	if err := runLocal(context.Background(), *addr, os.Stdout); err != nil {
+	if err := runLocal(context.Background(), *addr, os.Stdout, textapi.ParseOrigins(*origins)...); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -6,8 +6,132 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 )
+
+// Limits of the service that parsing enforces.
+const (
+	// MaxDefinitionBytes is the largest definition Step Functions accepts
+	// (CreateStateMachine's definition: 1,048,576 bytes).
+	MaxDefinitionBytes = 1 << 20
+	// MaxNestingDepth bounds how deeply a definition nests JSON objects
+	// and arrays (Parameters, Result, Choice rules, Parallel branches):
+	// it keeps the decoder's stack shallow on hostile input.
+	MaxNestingDepth = 100
+	// MaxRuleNest bounds how deeply Choice rules nest through And, Or and
+	// Not.
+	MaxRuleNest = 16
+)
+
+// DefinitionTooLargeError reports a definition over MaxDefinitionBytes.
+type DefinitionTooLargeError struct {
+	Size, Limit int
+}
+
+func (e *DefinitionTooLargeError) Error() string {
+	return fmt.Sprintf("asl: definition is %d bytes, over the %d-byte limit of Step Functions", e.Size, e.Limit)
+}
+
+// NestingTooDeepError reports a definition nested deeper than a limit:
+// What is "Parallel states" (limit MaxParallelNest), "Choice rules"
+// (MaxRuleNest) or "objects and arrays" (MaxNestingDepth); Offset is the
+// byte at which the limit was crossed.
+type NestingTooDeepError struct {
+	What   string
+	Limit  int
+	Offset int
+}
+
+func (e *NestingTooDeepError) Error() string {
+	return fmt.Sprintf("asl: %s nested deeper than %d levels (at byte %d)", e.What, e.Limit, e.Offset)
+}
+
+// checkNesting scans data once for nesting beyond the limits, before any
+// decoding: encoding/json re-reads every nested level for each level
+// above it (each has its own UnmarshalJSON), so 2,000 nested Parallels
+// (146 KB) cost 14 s and 1.6 GB, and 1 MB of them far longer. A container
+// is a Parallel level when it is the value of a "Branches" member, a rule
+// level when it is the value of "And", "Or" or "Not" (matched without
+// case, as encoding/json matches field names; a key holding an escape
+// counts as both, since it may spell either). Malformed JSON is left to
+// the decoder.
+func checkNesting(data []byte) error {
+	const (
+		other = iota
+		branches
+		rules
+		both
+	)
+	var stack []uint8
+	nBranches, nRules := 0, 0
+	inString, escaped, keyEscaped := false, false, false
+	strStart, key, pending := 0, -1, -1
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped, keyEscaped = true, true
+			case c == '"':
+				inString = false
+				k := other
+				switch str := data[strStart:i]; {
+				case keyEscaped:
+					k = both
+				case bytes.EqualFold(str, []byte("Branches")):
+					k = branches
+				case bytes.EqualFold(str, []byte("And")), bytes.EqualFold(str, []byte("Or")), bytes.EqualFold(str, []byte("Not")):
+					k = rules
+				}
+				key = k
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString, keyEscaped, strStart = true, false, i+1
+			pending = -1
+		case ':':
+			pending, key = key, -1
+		case ',':
+			pending, key = -1, -1
+		case '{', '[':
+			kind := uint8(other)
+			if pending >= 0 {
+				kind = uint8(pending)
+			}
+			pending, key = -1, -1
+			stack = append(stack, kind)
+			if kind == branches || kind == both {
+				nBranches++
+			}
+			if kind == rules || kind == both {
+				nRules++
+			}
+			switch {
+			case len(stack) > MaxNestingDepth:
+				return &NestingTooDeepError{What: "objects and arrays", Limit: MaxNestingDepth, Offset: i}
+			case nBranches > MaxParallelNest:
+				return &NestingTooDeepError{What: "Parallel states", Limit: MaxParallelNest, Offset: i}
+			case nRules > MaxRuleNest:
+				return &NestingTooDeepError{What: "Choice rules", Limit: MaxRuleNest, Offset: i}
+			}
+		case '}', ']':
+			pending, key = -1, -1
+			if n := len(stack); n > 0 {
+				kind := stack[n-1]
+				stack = stack[:n-1]
+				if kind == branches || kind == both {
+					nBranches--
+				}
+				if kind == rules || kind == both {
+					nRules--
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // StateMachine is an Amazon States Language document: the top level of a
 // state machine or a Parallel branch (which has no TimeoutSeconds).
@@ -37,6 +161,18 @@ func (s States) Get(name string) State {
 		}
 	}
 	return nil
+}
+
+// index maps each name to its first state: built once per scope so that
+// lookups stay constant-time on long chains.
+func (s States) index() map[string]State {
+	idx := make(map[string]State, len(s))
+	for _, ns := range s {
+		if _, dup := idx[ns.Name]; !dup {
+			idx[ns.Name] = ns.State
+		}
+	}
+	return idx
 }
 
 // Add appends a state and returns the machine, for chaining.
@@ -310,49 +446,60 @@ func unmarshalState(data []byte) (State, error) {
 		return nil, err
 	}
 	// Strict: an unknown or misspelt field ("Retries", "ErrorEqual") is an
-	// error, not silently dropped.
+	// error, not silently dropped. The Type member is accepted by the
+	// wrapper rather than stripped, which would re-encode the state (and,
+	// for a Parallel, every state nested in it).
 	var target any
 	switch v := s.(type) {
 	case *Task:
 		type t Task
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Pass:
 		type t Pass
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Choice:
 		type t Choice
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Wait:
 		type t Wait
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Succeed:
 		type t Succeed
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Fail:
 		type t Fail
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	case *Parallel:
 		type t Parallel
-		target = (*t)(v)
+		target = &struct {
+			Type string
+			*t
+		}{t: (*t)(v)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(stripType(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(target); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// stripType removes the "Type" member so the strict decoder accepts the
-// rest.
-func stripType(data []byte) []byte {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return data
-	}
-	delete(m, "Type")
-	out, _ := json.Marshal(m)
-	return out
 }
 
 // MarshalJSON writes the states in order.
@@ -391,6 +538,7 @@ func (s *States) UnmarshalJSON(data []byte) error {
 		return errors.New("asl: States is not an object")
 	}
 	var out States
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -401,9 +549,10 @@ func (s *States) UnmarshalJSON(data []byte) error {
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("asl: state %q: %w", name, err)
 		}
-		if slices.ContainsFunc(out, func(ns NamedState) bool { return ns.Name == name }) {
+		if seen[name] {
 			return fmt.Errorf("asl: state %q defined twice", name)
 		}
+		seen[name] = true
 		st, err := unmarshalState(raw)
 		if err != nil {
 			return fmt.Errorf("asl: state %q: %w", name, err)
@@ -443,8 +592,19 @@ func (m *StateMachine) UnmarshalJSON(data []byte) error {
 }
 
 // Parse decodes an ASL JSON document (it does not validate it: see
-// Validate). Unknown fields and unsupported state types are errors.
+// Validate). Unknown fields and unsupported state types are errors; a
+// definition over MaxDefinitionBytes is a *DefinitionTooLargeError, and
+// one with Parallel states nested deeper than MaxParallelNest, Choice
+// rules deeper than MaxRuleNest or JSON deeper than MaxNestingDepth a
+// *NestingTooDeepError, both reported before decoding, so that parsing
+// stays linear in the definition's size.
 func Parse(data []byte) (*StateMachine, error) {
+	if len(data) > MaxDefinitionBytes {
+		return nil, &DefinitionTooLargeError{Size: len(data), Limit: MaxDefinitionBytes}
+	}
+	if err := checkNesting(data); err != nil {
+		return nil, err
+	}
 	var m StateMachine
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&m); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -232,6 +233,11 @@ func FuzzParse(f *testing.F) {
 	f.Add(sample)
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Not":{"Variable":"$.a","IsNull":true},"Next":"A"}]}}}`))
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":null,"End":true}}}`))
+	f.Add(nestedParallels(3))
+	f.Add(nestedParallels(MaxParallelNest + 1))
+	f.Add(nestedRules(3))
+	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Parallel","Br\u0061nches":[{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}],"End":true}}}`))
+	f.Add([]byte(strings.Repeat(`{"Branches":[`, 20)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -270,4 +276,109 @@ func FuzzParsePath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// nestedRules returns a Choice definition whose first rule nests n levels
+// of Not around a comparison.
+func nestedRules(n int) []byte {
+	rule := `{"Variable":"$.a","IsNull":true}`
+	for range n {
+		rule = `{"Not":` + rule + `}`
+	}
+	rule = rule[:len(rule)-1] + `,"Next":"B"}`
+	return []byte(`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[` + rule + `]},"B":{"Type":"Succeed"}}}`)
+}
+
+// TestParseHostileNesting: nesting beyond the limits is refused before
+// decoding, with a typed error, at a cost bounded by the input's size.
+// Before the limits, 2,000 nested Parallels (146 KB) cost 14 s and
+// 1.6–3.7 GB of allocation, and 1 MB of them recursed without bound.
+func TestParseHostileNesting(t *testing.T) {
+	deepJSON := []byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Result":` +
+		strings.Repeat("[", MaxNestingDepth) + strings.Repeat("]", MaxNestingDepth) + `}}}`)
+	megaBrackets := []byte(strings.Repeat(`{"Branches":[`, MaxDefinitionBytes/14))
+	tests := []struct {
+		name     string
+		def      []byte
+		what     string // "" accepted
+		maxAlloc uint64
+	}{
+		{"2000 nested Parallels", nestedParallels(2000), "Parallel states", 64 << 10},
+		{"1 MB of nested Parallels", nestedParallels(MaxDefinitionBytes / 78), "Parallel states", 64 << 10},
+		{"1 MB of Branches brackets", megaBrackets, "Parallel states", 64 << 10},
+		{"Parallels at the limit", nestedParallels(MaxParallelNest), "", 1 << 20},
+		{"Parallels one past the limit", nestedParallels(MaxParallelNest + 1), "Parallel states", 64 << 10},
+		{"rules at the limit", nestedRules(MaxRuleNest), "", 1 << 20},
+		{"rules one past the limit", nestedRules(MaxRuleNest + 1), "Choice rules", 64 << 10},
+		{"Result nested too deep", deepJSON, "objects and arrays", 64 << 10},
+		{"escaped key counts", bytes.ReplaceAll(nestedParallels(MaxParallelNest+1), []byte("Branches"), []byte(`Br\u0061nches`)), "Parallel states", 64 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			m, err := Parse(tt.def)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes: allocated %d bytes: %v", len(tt.def), alloc, err)
+			if tt.what == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := Validate(m); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var ne *NestingTooDeepError
+				if !errors.As(err, &ne) || ne.What != tt.what {
+					t.Fatalf("err = %v, want NestingTooDeepError for %s", err, tt.what)
+				}
+			}
+			if alloc > tt.maxAlloc {
+				t.Fatalf("Parse allocated %d bytes, want < %d", alloc, tt.maxAlloc)
+			}
+		})
+	}
+}
+
+func TestParseDefinitionTooLarge(t *testing.T) {
+	def := chain(MaxDefinitionBytes + 100)
+	_, err := Parse(def)
+	var te *DefinitionTooLargeError
+	if !errors.As(err, &te) || te.Size != len(def) || te.Limit != MaxDefinitionBytes {
+		t.Fatalf("err = %v, want DefinitionTooLargeError", err)
+	}
+	if _, err := Parse(chain(MaxDefinitionBytes)); err != nil {
+		t.Fatalf("a definition of exactly the limit: %v", err)
+	}
+}
+
+// TestParseValidateLinear: parsing and validating 1 MB of states nested
+// MaxParallelNest deep allocates a small multiple of what the flat chain
+// of the same size does (the re-reading of nested levels by encoding/json
+// is bounded by the nesting limit), and doubling a chain doubles the
+// allocation.
+func TestParseValidateLinear(t *testing.T) {
+	measure := func(def []byte) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m, err := Parse(def)
+		if err == nil {
+			err = Validate(m)
+		}
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	half, full := measure(chain(MaxDefinitionBytes/2)), measure(chain(MaxDefinitionBytes))
+	deep := measure(deepChain(MaxParallelNest, MaxDefinitionBytes))
+	t.Logf("chain 512 KB: %d bytes; chain 1 MB: %d bytes; 1 MB inside %d Parallels: %d bytes", half, full, MaxParallelNest, deep)
+	if full > 3*half {
+		t.Errorf("doubling a chain multiplied its allocation by %.1f", float64(full)/float64(half))
+	}
+	if full > 128<<20 || deep > 5*full {
+		t.Errorf("1 MB definitions allocated %d (flat) and %d (nested) bytes", full, deep)
+	}
 }

@@ -26,7 +26,13 @@
 // naming the state and field ("Retry[1].ErrorEquals"); errors.As reaches
 // either. [Parse] returns decoding errors naming the state; it rejects
 // unknown fields, so a misspelt field name ("Retries") does not silently
-// vanish.
+// vanish. Before decoding, it refuses a definition over
+// [MaxDefinitionBytes] (*[DefinitionTooLargeError]) and one with Parallel
+// states nested deeper than [MaxParallelNest], Choice rules deeper than
+// [MaxRuleNest] or JSON deeper than [MaxNestingDepth]
+// (*[NestingTooDeepError]): parsing and validation are linear in the
+// definition's size, and a 1 MB definition parses and validates in a
+// fraction of a second.
 //
 // Among the mistakes the validator reports are those of the seed's
 // definition: "States.All" (the wildcard is "States.ALL", alone in its

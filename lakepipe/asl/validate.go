@@ -296,7 +296,8 @@ func terminal(s State) bool {
 }
 
 func (v *validator) reachability(prefix string, m *StateMachine) {
-	if m.States.Get(m.StartAt) == nil {
+	idx := m.States.index()
+	if idx[m.StartAt] == nil {
 		return
 	}
 	seen := map[string]bool{m.StartAt: true}
@@ -305,7 +306,7 @@ func (v *validator) reachability(prefix string, m *StateMachine) {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		s := m.States.Get(n)
+		s := idx[n]
 		if s == nil {
 			continue
 		}

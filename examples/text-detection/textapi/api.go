@@ -3,7 +3,8 @@
 // with Rekognition's TextDetections shape (so the seed's client works
 // unchanged) plus lines with their words. Invalid input is a 4xx JSON
 // {"error", "reason"}; backend failures are a 502 whose details go to the
-// log only. CORS headers are set on every answer.
+// log only. No CORS header is sent unless Handler.AllowedOrigins names the
+// request's Origin: by default only the page's own origin may call the API.
 package textapi
 
 import (
@@ -28,8 +29,13 @@ const MaxBodyBytes = 8 << 20
 // payload format 1.0, or REST API proxy) Lambda handler.
 type Handler struct {
 	Service *rekog.TextService
-	// AllowOrigin is sent as Access-Control-Allow-Origin. Default "*".
-	AllowOrigin string
+	// AllowedOrigins are the origins ("https://app.example") that may
+	// call the API from another site: a request whose Origin header is in
+	// the list gets it back as Access-Control-Allow-Origin (with Vary:
+	// Origin). Default none: no CORS header, so browsers allow only
+	// same-origin callers. "*" allows every origin and must be listed
+	// explicitly.
+	AllowedOrigins []string
 	// Logger receives backend errors. Nil is silent.
 	Logger *slog.Logger
 }
@@ -73,35 +79,35 @@ type ErrorBody struct {
 func (a *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	switch req.HTTPMethod {
 	case http.MethodOptions:
-		return a.reply(http.StatusNoContent, nil), nil
+		return a.reply(req, http.StatusNoContent, nil), nil
 	case http.MethodPost:
 	default:
-		return a.fail(http.StatusMethodNotAllowed, "method_not_allowed", "use POST"), nil
+		return a.fail(req, http.StatusMethodNotAllowed, "method_not_allowed", "use POST"), nil
 	}
 	body := req.Body
 	if len(body) > MaxBodyBytes*4/3+4 {
-		return a.fail(http.StatusRequestEntityTooLarge, string(rekog.ReasonTooLarge), "request body too large"), nil
+		return a.fail(req, http.StatusRequestEntityTooLarge, string(rekog.ReasonTooLarge), "request body too large"), nil
 	}
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
-			return a.fail(http.StatusBadRequest, "bad_body", "body is not valid base64"), nil
+			return a.fail(req, http.StatusBadRequest, "bad_body", "body is not valid base64"), nil
 		}
 		body = string(b)
 	}
 	if len(body) > MaxBodyBytes {
-		return a.fail(http.StatusRequestEntityTooLarge, string(rekog.ReasonTooLarge), "request body too large"), nil
+		return a.fail(req, http.StatusRequestEntityTooLarge, string(rekog.ReasonTooLarge), "request body too large"), nil
 	}
 	var in Request
 	dec := json.NewDecoder(strings.NewReader(body))
 	if err := dec.Decode(&in); err != nil {
-		return a.fail(http.StatusBadRequest, "bad_json", "body must be JSON {\"Image\": data URL, \"name\": string}"), nil
+		return a.fail(req, http.StatusBadRequest, "bad_json", "body must be JSON {\"Image\": data URL, \"name\": string}"), nil
 	}
 	if in.Image == "" {
-		return a.fail(http.StatusBadRequest, string(rekog.ReasonEmpty), "Image is required"), nil
+		return a.fail(req, http.StatusBadRequest, string(rekog.ReasonEmpty), "Image is required"), nil
 	}
 	if in.Name == "" {
-		return a.fail(http.StatusBadRequest, string(rekog.ReasonNameEmpty), "name is required"), nil
+		return a.fail(req, http.StatusBadRequest, string(rekog.ReasonNameEmpty), "name is required"), nil
 	}
 	det, err := a.Service.Detect(ctx, in.Name, in.Image)
 	var ie *rekog.InvalidImageError
@@ -112,17 +118,17 @@ func (a *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		if ie.Reason == rekog.ReasonTooLarge {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return a.fail(status, string(ie.Reason), ie.Error()), nil
+		return a.fail(req, status, string(ie.Reason), ie.Error()), nil
 	case errors.As(err, &ne):
-		return a.fail(http.StatusBadRequest, string(ne.Reason), ne.Error()), nil
+		return a.fail(req, http.StatusBadRequest, string(ne.Reason), ne.Error()), nil
 	case err != nil:
 		// Details go to the log, not to the caller.
 		if a.Logger != nil {
 			a.Logger.ErrorContext(ctx, "text detection failed", "err", err)
 		}
-		return a.fail(http.StatusBadGateway, "backend_error", "text detection failed; try again"), nil
+		return a.fail(req, http.StatusBadGateway, "backend_error", "text detection failed; try again"), nil
 	}
-	return a.reply(http.StatusOK, toResponse(det)), nil
+	return a.reply(req, http.StatusOK, toResponse(det)), nil
 }
 
 func toResponse(det *rekog.TextDetection) Response {
@@ -142,22 +148,50 @@ func toResponse(det *rekog.TextDetection) Response {
 	return out
 }
 
-func (a *Handler) headers() map[string]string {
-	origin := a.AllowOrigin
-	if origin == "" {
-		origin = "*"
+// ParseOrigins splits a comma-separated list of origins (an environment
+// variable or a flag) for Handler.AllowedOrigins; "" gives none.
+func ParseOrigins(s string) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
 	}
-	return map[string]string{
-		"Content-Type":                 "application/json",
-		"Access-Control-Allow-Origin":  origin,
-		"Access-Control-Allow-Methods": "POST, OPTIONS",
-		"Access-Control-Allow-Headers": "Content-Type, Accept",
-		"X-Content-Type-Options":       "nosniff",
-	}
+	return out
 }
 
-func (a *Handler) reply(status int, v any) events.APIGatewayProxyResponse {
-	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: a.headers()}
+// headers are the answer's headers; CORS ones only for an allowed Origin.
+func (a *Handler) headers(req events.APIGatewayProxyRequest) map[string]string {
+	h := map[string]string{
+		"Content-Type":           "application/json",
+		"X-Content-Type-Options": "nosniff",
+	}
+	origin := ""
+	for k, v := range req.Headers { // API Gateway may lower-case names
+		if strings.EqualFold(k, "Origin") {
+			origin = v
+		}
+	}
+	if origin == "" {
+		return h
+	}
+	for _, allowed := range a.AllowedOrigins {
+		if allowed == "*" || allowed == origin {
+			h["Access-Control-Allow-Origin"] = allowed
+			h["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+			h["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+			h["Vary"] = "Origin"
+			if allowed != "*" {
+				h["Access-Control-Allow-Origin"] = origin
+			}
+			break
+		}
+	}
+	return h
+}
+
+func (a *Handler) reply(req events.APIGatewayProxyRequest, status int, v any) events.APIGatewayProxyResponse {
+	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: a.headers(req)}
 	if v != nil {
 		b, _ := json.Marshal(v)
 		r.Body = string(b)
@@ -165,6 +199,6 @@ func (a *Handler) reply(status int, v any) events.APIGatewayProxyResponse {
 	return r
 }
 
-func (a *Handler) fail(status int, reason, msg string) events.APIGatewayProxyResponse {
-	return a.reply(status, ErrorBody{Error: msg, Reason: reason})
+func (a *Handler) fail(req events.APIGatewayProxyRequest, status int, reason, msg string) events.APIGatewayProxyResponse {
+	return a.reply(req, status, ErrorBody{Error: msg, Reason: reason})
 }

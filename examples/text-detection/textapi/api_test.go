@@ -43,12 +43,12 @@ func newAPI(t *testing.T) (*Handler, *s3.Client) {
 	}
 	_, rc := rekogtest.New(t)
 	svc := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
-	return &Handler{Service: svc, AllowOrigin: "https://app.example", Logger: slog.New(slog.DiscardHandler)}, s3c
+	return &Handler{Service: svc, AllowedOrigins: []string{"https://app.example"}, Logger: slog.New(slog.DiscardHandler)}, s3c
 }
 
 func post(body any) events.APIGatewayProxyRequest {
 	b, _ := json.Marshal(body)
-	return events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/detecttext", Body: string(b)}
+	return events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/detecttext", Body: string(b), Headers: map[string]string{"origin": "https://app.example"}}
 }
 
 func TestHandler(t *testing.T) {
@@ -71,9 +71,9 @@ func TestHandler(t *testing.T) {
 			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(r.Body)), true
 			return r
 		}(), 200, ""},
-		{"preflight", events.APIGatewayProxyRequest{HTTPMethod: "OPTIONS"}, 204, ""},
-		{"GET", events.APIGatewayProxyRequest{HTTPMethod: "GET"}, 405, "method_not_allowed"},
-		{"not json", events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: "Image=x"}, 400, "bad_json"},
+		{"preflight", events.APIGatewayProxyRequest{HTTPMethod: "OPTIONS", Headers: map[string]string{"Origin": "https://app.example"}}, 204, ""},
+		{"GET", events.APIGatewayProxyRequest{HTTPMethod: "GET", Headers: map[string]string{"origin": "https://app.example"}}, 405, "method_not_allowed"},
+		{"not json", events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: "Image=x", Headers: map[string]string{"origin": "https://app.example"}}, 400, "bad_json"},
 		{"no image", post(map[string]string{"name": "x"}), 400, "empty"},
 		{"no name", post(map[string]string{"Image": okURL}), 400, "name_empty"},
 		{"wrong prefix", post(map[string]string{"Image": "data:text/html;base64,PGI+", "name": "x"}), 400, "bad_prefix"},
@@ -172,4 +172,46 @@ func fuzzAPI(t *testing.T) *Handler {
 		fuzzHandler = &Handler{Service: rekog.NewTextService(s3c, "fuzz", rekog.NewRekognitionText(rc))}
 	}
 	return fuzzHandler
+}
+
+// TestCORS: no CORS header unless the request's Origin is listed; the
+// default list is empty (same-origin only). Before, every answer carried
+// Access-Control-Allow-Origin: * unless configured otherwise.
+func TestCORS(t *testing.T) {
+	req := func(method, origin string) events.APIGatewayProxyRequest {
+		r := events.APIGatewayProxyRequest{HTTPMethod: method, Body: "{}"}
+		if origin != "" {
+			r.Headers = map[string]string{"origin": origin}
+		}
+		return r
+	}
+	tests := []struct {
+		name    string
+		allowed []string
+		origin  string
+		want    string
+	}{
+		{"default, foreign origin", nil, "https://evil.example", ""},
+		{"default, no origin", nil, "", ""},
+		{"listed origin", []string{"https://app.example"}, "https://app.example", "https://app.example"},
+		{"unlisted origin", []string{"https://app.example"}, "https://evil.example", ""},
+		{"explicit wildcard", []string{"*"}, "https://any.example", "*"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &Handler{AllowedOrigins: tt.allowed}
+			for _, m := range []string{"OPTIONS", "POST"} {
+				resp, _ := a.Handle(context.Background(), req(m, tt.origin))
+				if got := resp.Headers["Access-Control-Allow-Origin"]; got != tt.want {
+					t.Fatalf("%s: Access-Control-Allow-Origin %q, want %q (headers %v)", m, got, tt.want, resp.Headers)
+				}
+				if tt.want == "" && resp.Headers["Access-Control-Allow-Methods"] != "" {
+					t.Fatalf("%s: CORS headers without an allowed origin: %v", m, resp.Headers)
+				}
+			}
+		})
+	}
+	if got := ParseOrigins(" https://a.example, ,https://b.example "); len(got) != 2 || got[1] != "https://b.example" {
+		t.Fatalf("ParseOrigins: %q", got)
+	}
 }

@@ -338,6 +338,14 @@ func (x *execution) check(state string) error {
 }
 
 func (x *execution) runScope(ctx context.Context, m *asl.StateMachine, input any) (any, error) {
+	// One index per scope: States.Get on every step made a long chain
+	// quadratic.
+	states := make(map[string]asl.State, len(m.States))
+	for _, ns := range m.States {
+		if _, dup := states[ns.Name]; !dup {
+			states[ns.Name] = ns.State
+		}
+	}
 	name := m.StartAt
 	for {
 		if err := ctx.Err(); err != nil {
@@ -346,7 +354,7 @@ func (x *execution) runScope(ctx context.Context, m *asl.StateMachine, input any
 		if err := x.check(name); err != nil {
 			return nil, err
 		}
-		st := m.States.Get(name)
+		st := states[name]
 		raw, _ := json.Marshal(input)
 		x.r.stats.states.Add(1)
 		x.event(Event{Type: st.Type() + "StateEntered", State: name, Data: raw})

@@ -3,8 +3,8 @@
 // returns the text Rekognition detects.
 //
 // Environment: BUCKET (required), KEY_PREFIX (default "uploads/"),
-// BUCKET_OWNER (expected bucket owner account), ALLOW_ORIGIN (CORS, default
-// "*").
+// BUCKET_OWNER (expected bucket owner account), ALLOW_ORIGIN (comma-separated
+// origins allowed by CORS; default none, same-origin callers only).
 package main
 
 import (
@@ -42,6 +42,8 @@ func main() {
 			o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
 			o.Logger = logger
 		})
-	h := &textapi.Handler{Service: svc, AllowOrigin: os.Getenv("ALLOW_ORIGIN"), Logger: logger}
+	// ALLOW_ORIGIN: comma-separated origins allowed by CORS; empty (the
+	// default) answers same-origin callers only.
+	h := &textapi.Handler{Service: svc, AllowedOrigins: textapi.ParseOrigins(os.Getenv("ALLOW_ORIGIN")), Logger: logger}
 	lambda.Start(h.Handle)
 }
