@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/lakekit/lakekit/internal/awserr"
 )
 
 // Copier copies S3 trees. Create it with New; it is safe for concurrent
@@ -424,14 +424,6 @@ func (r *run) fail(t task, dstKey, op string, err error, attempts int) {
 		Multipart: t.src.Size >= r.o.MultipartThreshold, Attempts: attempts, Err: oe})
 }
 
-// runFatalCodes are S3 error codes that no object of a run can escape:
-// the first one stops the run.
-var runFatalCodes = map[string]bool{
-	"NoSuchBucket": true, "InvalidBucketName": true, "AllAccessDisabled": true, "AccountProblem": true,
-	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "ExpiredToken": true, "InvalidToken": true,
-	"TokenRefreshRequired": true, "NotSignedUp": true, "PermanentRedirect": true, "AuthorizationHeaderMalformed": true,
-}
-
 // failedInARow counts a failed object towards the run's stop: at once for
 // an error no object can escape, after MaxConsecutiveFailures otherwise.
 // Key-mapping failures sent no request and failures caused by ctx's end
@@ -443,12 +435,8 @@ func (r *run) failedInARow(res ObjectResult) {
 		return
 	}
 	n := r.streak.Add(1)
-	code := ""
-	var ae smithy.APIError
-	if errors.As(res.Err, &ae) {
-		code = ae.ErrorCode()
-	}
-	fatal := runFatalCodes[code]
+	code := awserr.Code(res.Err)
+	fatal := awserr.Fatal(res.Err)
 	if !fatal && (r.o.MaxConsecutiveFailures < 0 || n < int64(r.o.MaxConsecutiveFailures)) {
 		return
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/smithy-go"
+	"github.com/lakekit/lakekit/internal/awserr"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -159,21 +159,12 @@ func (e *QueueError) Error() string {
 
 func (e *QueueError) Unwrap() error { return e.Err }
 
-// permanentCodes are the SendMessageBatch errors that end a Writer.
-var permanentCodes = map[string]bool{
-	"AWS.SimpleQueueService.NonExistentQueue": true, "QueueDoesNotExist": true, "InvalidAddress": true,
-	"AccessDenied": true, "AccessDeniedException": true, "InvalidClientTokenId": true, "SignatureDoesNotMatch": true,
-	"UnrecognizedClientException": true, "InvalidSecurity": true, "MissingAuthenticationToken": true,
-	"KmsAccessDenied": true, "KmsDisabled": true, "KmsNotFound": true, "KmsInvalidState": true, "KmsInvalidKeyUsage": true,
-	"KMS.AccessDeniedException": true, "KMS.DisabledException": true, "KMS.NotFoundException": true,
-}
-
 // queueError returns the *QueueError for a request error no retry fixes,
 // or nil.
 func (w *Writer) queueError(err error) *QueueError {
-	var ae smithy.APIError
-	if errors.As(err, &ae) && permanentCodes[ae.ErrorCode()] {
-		return &QueueError{QueueURL: w.queueURL, Code: ae.ErrorCode(), Err: err}
+	// A queue's policy covers the whole queue: denied is as final as missing.
+	if awserr.Fatal(err) || awserr.Denied(err) {
+		return &QueueError{QueueURL: w.queueURL, Code: awserr.Code(err), Err: err}
 	}
 	return nil
 }

@@ -20,31 +20,40 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Codes whose call cannot succeed on retry. Both the JSON-protocol names
-// and the legacy query-protocol names that SQS still sends in
+// The permanent codes, by what they say is wrong. Both the JSON-protocol
+// names and the legacy query-protocol names that SQS still sends in
 // x-amzn-query-error are listed.
-var permanentCodes = set(
-	// Identity, credentials and signatures.
-	"AccessDenied", "AccessDeniedException", "AuthFailure", "AuthorizationError",
-	"IncompleteSignature", "InvalidAccessKeyId", "InvalidClientTokenId",
-	"InvalidSignatureException", "MissingAuthenticationToken",
-	"MissingAuthenticationTokenException", "NotAuthorized", "OptInRequired",
-	"SignatureDoesNotMatch", "UnauthorizedOperation", "UnrecognizedClientException",
-	"InvalidSecurity", "AllAccessDisabled",
-	// SQS.
-	"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "InvalidAddress",
-	"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation",
-	"KmsAccessDenied", "KMS.AccessDeniedException", "KmsDisabled", "KMS.DisabledException",
-	"KmsInvalidKeyUsage", "KMS.InvalidKeyUsageException", "KmsInvalidState", "KMS.InvalidStateException",
-	"KmsNotFound", "KMS.NotFoundException", "KmsOptInRequired", "KMS.OptInRequired",
-	"InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
-	"InvalidAttributeName", "InvalidAttributeValue",
-	// Kinesis and DynamoDB.
-	"ResourceNotFoundException", "KMSAccessDeniedException", "KMSDisabledException",
-	"KMSNotFoundException", "KMSInvalidStateException", "KMSOptInRequired",
-	"InvalidArgumentException", "ValidationException",
-	// S3.
-	"NoSuchBucket", "InvalidBucketName", "PermanentRedirect",
+var (
+	// Who is calling: credentials, signatures, the account. Every call made
+	// with these credentials fails alike.
+	identityCodes = set(
+		"AuthFailure", "IncompleteSignature", "InvalidAccessKeyId", "InvalidClientTokenId",
+		"InvalidSignatureException", "MissingAuthenticationToken", "MissingAuthenticationTokenException",
+		"NotAuthorized", "OptInRequired", "SignatureDoesNotMatch", "UnrecognizedClientException",
+		"InvalidSecurity", "AllAccessDisabled", "AccountProblem", "InvalidToken",
+		"TokenRefreshRequired", "NotSignedUp", "AuthorizationHeaderMalformed",
+	)
+	// What is called: the queue, bucket, stream or table does not exist
+	// (here), or its KMS key cannot be used. Every call to it fails alike.
+	targetCodes = set(
+		"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "InvalidAddress",
+		"KmsAccessDenied", "KMS.AccessDeniedException", "KmsDisabled", "KMS.DisabledException",
+		"KmsInvalidKeyUsage", "KMS.InvalidKeyUsageException", "KmsInvalidState", "KMS.InvalidStateException",
+		"KmsNotFound", "KMS.NotFoundException", "KmsOptInRequired", "KMS.OptInRequired",
+		"ResourceNotFoundException", "KMSAccessDeniedException", "KMSDisabledException",
+		"KMSNotFoundException", "KMSInvalidStateException", "KMSOptInRequired",
+		"NoSuchBucket", "InvalidBucketName", "PermanentRedirect",
+	)
+	// Denied by policy. A policy may cover only some keys or prefixes, so
+	// other calls to the same target may still succeed.
+	deniedCodes = set("AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation")
+	// The request itself is wrong; another request may be fine.
+	inputCodes = set(
+		"UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation",
+		"InvalidParameterValue", "InvalidParameterCombination", "MissingParameter",
+		"InvalidAttributeName", "InvalidAttributeValue",
+		"InvalidArgumentException", "ValidationException",
+	)
 )
 
 // Codes that are worth retrying after a pause.
@@ -90,7 +99,7 @@ func Permanent(err error) bool {
 	if errors.As(err, &ae) {
 		code := strings.ToLower(ae.ErrorCode())
 		switch {
-		case permanentCodes[code]:
+		case identityCodes[code], targetCodes[code], deniedCodes[code], inputCodes[code]:
 			return true
 		case transientCodes[code]:
 			return false
@@ -113,4 +122,20 @@ func statusCode(err error) int {
 		return rs.HTTPStatusCode()
 	}
 	return 0
+}
+
+// Fatal reports whether err says that no call to the same target with the
+// same credentials can succeed, whatever its input: bad credentials or
+// signature, a missing queue, bucket or stream, an unusable KMS key. A loop
+// over many items (objects to copy, messages to send) stops at the first
+// such error instead of failing every item alike. Access denied by policy
+// is not Fatal (a policy may allow some keys and not others): see Denied.
+func Fatal(err error) bool {
+	code := strings.ToLower(Code(err))
+	return code != "" && (identityCodes[code] || targetCodes[code])
+}
+
+// Denied reports whether err is an access-denied answer from a policy.
+func Denied(err error) bool {
+	return deniedCodes[strings.ToLower(Code(err))]
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
 )
@@ -120,5 +121,45 @@ func TestTransientAndLocalErrors(t *testing.T) {
 	}
 	if awserr.Permanent(nil) {
 		t.Fatal("Permanent(nil)")
+	}
+}
+
+// TestFatalAndDenied sorts permanent errors by their reach: Fatal ones fail
+// every call to the target, Denied ones may be scoped to some keys, input
+// errors belong to one request.
+func TestFatalAndDenied(t *testing.T) {
+	for _, tc := range []struct {
+		status          int
+		code, queryCode string
+		fatal, denied   bool
+	}{
+		{400, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", true, false},
+		{403, "InvalidClientTokenId", "", true, false},
+		{403, "SignatureDoesNotMatch", "", true, false},
+		{400, "KmsDisabled", "KMS.DisabledException", true, false},
+		{403, "AccessDenied", "", false, true},
+		{400, "AccessDeniedException", "", false, true},
+		{400, "InvalidParameterValue", "", false, false},
+		{400, "SomethingNew", "", false, false},
+		{400, "ThrottlingException", "", false, false},
+		{503, "ServiceUnavailable", "", false, false},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			c := sqs.NewFromConfig(clientConfig(errorServer(t, tc.status, tc.code, tc.queryCode)))
+			_, err := c.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String("http://x/000000000000/q"),
+				Entries: []types.SendMessageBatchRequestEntry{{Id: aws.String("0"), MessageBody: aws.String("b")}}})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := awserr.Fatal(err); got != tc.fatal {
+				t.Errorf("Fatal(%v) = %v, want %v", err, got, tc.fatal)
+			}
+			if got := awserr.Denied(err); got != tc.denied {
+				t.Errorf("Denied(%v) = %v, want %v", err, got, tc.denied)
+			}
+		})
+	}
+	if awserr.Fatal(nil) || awserr.Denied(nil) {
+		t.Fatal("nil is neither Fatal nor Denied")
 	}
 }
