@@ -300,8 +300,20 @@ func TestS3SinkUploadsPartsInParallel(t *testing.T) {
 	if _, err := w.Write([]byte("x")); err == nil {
 		t.Fatal("write after Abort succeeded")
 	}
+	// The same when the run's context is cancelled: the abort runs on a
+	// fresh one.
+	cctx, cancel := context.WithCancel(ctx)
+	w, err = sink.Create(cctx, "cancelled.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(blob[:3*s3copy.MinPartSize]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	_ = w.(interface{ Abort() error }).Abort()
 	ps.mu.Lock()
-	if fmt.Sprint(ps.aborted) != "[/"+bucket+"/refined/t/failed.parquet]" {
+	if fmt.Sprint(ps.aborted) != "[/"+bucket+"/refined/t/failed.parquet /"+bucket+"/refined/t/cancelled.parquet]" {
 		t.Errorf("aborted uploads %q", ps.aborted)
 	}
 	ps.mu.Unlock()
