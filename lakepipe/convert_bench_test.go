@@ -9,10 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -152,35 +149,6 @@ func BenchmarkConvert(b *testing.B) {
 	_ = runtime.GOMAXPROCS(0)
 }
 
-// benchPeakHeap samples the heap in use every 5 ms until the returned stop
-// is called, which returns the peak. A GOGC of 20, as in
-// TestConvertMemoryBounded, keeps the figure close to the live heap.
-func benchPeakHeap() (stop func() uint64) {
-	gc := debug.SetGCPercent(20)
-	runtime.GC()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak.Store(max(peak.Load(), ms.HeapInuse))
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	})
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		debug.SetGCPercent(gc)
-		return peak.Load()
-	}
-}
-
 // benchS3 is a client on an in-process gofakes3 with a fresh bucket, or
 // on the endpoint in LAKEPIPE_BENCH_S3 (gofakes3 in its own process, say),
 // which keeps the server's copy of the files out of the heap figures.
@@ -205,7 +173,7 @@ func BenchmarkConvertToS3(b *testing.B) {
 	const rows = 415_000 // × ≈ 488 B
 	client, bucket := benchS3(b)
 	ctx := context.Background()
-	stop := benchPeakHeap()
+	stop := convPeakSampler()
 	var in int64
 	for i := 0; b.Loop(); i++ {
 		sink := S3Sink(client, bucket, fmt.Sprint("run", i))
@@ -242,7 +210,7 @@ func BenchmarkS3SinkWrite(b *testing.B) {
 		chunk[i] = byte(r.Uint32())
 	}
 	b.SetBytes(size)
-	stop := benchPeakHeap()
+	stop := convPeakSampler()
 	for b.Loop() {
 		sink := S3Sink(client, bucket, "w")
 		w, err := sink.Create(ctx, "file.parquet")

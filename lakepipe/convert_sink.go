@@ -211,7 +211,9 @@ type S3SinkOptions struct {
 // upload completes on Close. A failed or aborted file's upload is aborted
 // on a fresh context bounded by s3copy.AbortTimeout, so a cancelled run
 // still cleans up; a killed run's incomplete uploads are invisible and
-// are aborted by the next run (ConvertResult.AbortedUploads).
+// are aborted by the next run (ConvertResult.AbortedUploads). Parts are
+// sent from memory, so the SDK's default checksums (CRC32) work over plain
+// HTTP as well as TLS.
 func S3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptions)) Sink {
 	s := &s3Sink{client: client, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/")}
 	for _, fn := range optFns {
