@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/lakekit/lakekit/internal/awstest"
 )
 
 // BenchCSV writes n rows of the benchmark's mixed CSV: integers, doubles,
@@ -143,4 +147,84 @@ func BenchmarkConvert(b *testing.B) {
 		b.ReportMetric(mb*float64(b.N)/(convCPU()-cpu0).Seconds(), "MB/cpu-s")
 	})
 	_ = runtime.GOMAXPROCS(0)
+}
+
+// benchS3 is a client on an in-process gofakes3 with a fresh bucket, or
+// on the endpoint in LAKEPIPE_BENCH_S3 (gofakes3 in its own process, say),
+// which keeps the server's copy of the files out of the heap figures.
+func benchS3(b *testing.B) (*s3.Client, string) {
+	var client *s3.Client
+	if ep := os.Getenv("LAKEPIPE_BENCH_S3"); ep != "" {
+		client = killS3Client(ep)
+	} else {
+		client = awstest.S3(b)
+	}
+	bucket := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		b.Fatal(err)
+	}
+	return client, bucket
+}
+
+// BenchmarkConvertToS3 converts ≈ 200 MB of incompressible CSV into one
+// uncompressed Parquet file of ≈ 24 parts in an S3 sink with default
+// options, and reports MB/s and the peak heap in use.
+func BenchmarkConvertToS3(b *testing.B) {
+	const rows = 415_000 // × ≈ 488 B
+	client, bucket := benchS3(b)
+	ctx := context.Background()
+	stop := convPeakSampler()
+	var in int64
+	for i := 0; b.Loop(); i++ {
+		sink := S3Sink(client, bucket, fmt.Sprint("run", i))
+		res, err := NewConverter(sink, func(o *ConverterOptions) {
+			o.Mapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "blob"}}
+			o.Compression = Uncompressed
+		}).Convert(ctx, newKillRowReader(rows))
+		if err != nil || res.Rows != rows || len(res.Files) != 1 {
+			b.Fatal(err, res.Rows, res.Files)
+		}
+		in += res.BytesIn
+		b.StopTimer()
+		if err := sink.Remove(ctx, res.Files[0].Name); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	peak := stop()
+	b.ReportMetric(float64(in)/1e6/b.Elapsed().Seconds(), "MB/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkS3SinkWrite writes one 200 MB file through an S3 sink with
+// default options in 64 KiB writes, as the converter does, and reports
+// the peak heap in use: the sink's own buffers, about
+// (DefaultUploadConcurrency+2) × DefaultPartSize.
+func BenchmarkS3SinkWrite(b *testing.B) {
+	const size = 200e6
+	client, bucket := benchS3(b)
+	ctx := context.Background()
+	chunk := make([]byte, 64<<10)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range chunk {
+		chunk[i] = byte(r.Uint32())
+	}
+	b.SetBytes(size)
+	stop := convPeakSampler()
+	for b.Loop() {
+		sink := S3Sink(client, bucket, "w")
+		w, err := sink.Create(ctx, "file.parquet")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for n := 0; n < size; n += len(chunk) {
+			if _, err := w.Write(chunk[:min(len(chunk), size-n)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(stop())/(1<<20), "peak-heap-MiB")
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 // The kill test's converter child reads these from its environment.
@@ -90,7 +91,7 @@ func killS3Client(endpoint string) *s3.Client {
 }
 
 func killConverter(client *s3.Client, bucket, runID string) *Converter {
-	sink := S3Sink(client, bucket, killPrefix, func(o *S3SinkOptions) { o.PartSize = MinPartSize })
+	sink := S3Sink(client, bucket, killPrefix, func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
 	return NewConverter(sink, func(o *ConverterOptions) {
 		o.Mapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "blob"}}
 		o.Partitions = ProcessingDatePartitions(time.Date(2026, 12, 2, 23, 0, 0, 0, time.UTC))

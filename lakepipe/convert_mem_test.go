@@ -53,10 +53,31 @@ func (g *convGenReader) Read(p []byte) (int, error) {
 // convPeakHeap converts rows generated rows with small row groups and
 // returns the peak heap in use.
 func convPeakHeap(t *testing.T, rows int) uint64 {
-	var peak atomic.Uint64
-	var wg sync.WaitGroup
-	done := make(chan struct{})
+	stop := convPeakSampler()
+	res, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+		o.RowGroupRows = 8192 // ≈ 370 KB of CSV per chunk
+		o.Workers = 2
+	}).Convert(context.Background(), &convGenReader{rows: rows})
+	peak := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != int64(rows) {
+		t.Fatalf("rows %d, want %d", res.Rows, rows)
+	}
+	t.Logf("peak heap %d MiB for %d MB of input", peak>>20, res.BytesIn/1e6)
+	return peak
+}
+
+// convPeakSampler samples the heap in use every 5 ms until the returned stop
+// is called, which returns the peak. Meanwhile GOGC is 20, which keeps
+// the figure close to the live heap (see TestConvertMemoryBounded).
+func convPeakSampler() (stop func() uint64) {
+	gc := debug.SetGCPercent(20)
 	runtime.GC()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
 	wg.Go(func() {
 		var ms runtime.MemStats
 		for {
@@ -69,20 +90,12 @@ func convPeakHeap(t *testing.T, rows int) uint64 {
 			}
 		}
 	})
-	res, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
-		o.RowGroupRows = 8192 // ≈ 370 KB of CSV per chunk
-		o.Workers = 2
-	}).Convert(context.Background(), &convGenReader{rows: rows})
-	close(done)
-	wg.Wait()
-	if err != nil {
-		t.Fatal(err)
+	return func() uint64 {
+		close(done)
+		wg.Wait()
+		debug.SetGCPercent(gc)
+		return peak.Load()
 	}
-	if res.Rows != int64(rows) {
-		t.Fatalf("rows %d, want %d", res.Rows, rows)
-	}
-	t.Logf("peak heap %d MiB for %d MB of input", peak.Load()>>20, res.BytesIn/1e6)
-	return peak.Load()
 }
 
 // TestConvertMemoryBounded converts 4 MB and 40 MB streamed from a

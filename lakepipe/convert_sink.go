@@ -1,7 +1,7 @@
 package lakepipe
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 // Sink is where a Converter writes its files: a local directory or an S3
@@ -160,15 +163,17 @@ func (d dirSink) Remove(_ context.Context, names ...string) error {
 	return errors.Join(errs...)
 }
 
-// S3 multipart limits.
+// Defaults of the zero S3SinkOptions fields.
 const (
-	MinPartSize      = 5 << 20 // S3's minimum part size (but the last)
-	DefaultPartSize  = 8 << 20
-	MaxUploadParts   = 10_000
-	MaxDeleteObjects = 1000 // keys per DeleteObjects request
+	// DefaultPartSize is the part size of an S3 sink's multipart uploads.
+	DefaultPartSize = 8 << 20
+	// DefaultUploadConcurrency is how many parts of one file an S3 sink
+	// uploads at once (the SDK transfer manager's own default).
+	DefaultUploadConcurrency = 5
 )
 
 // S3SinkAPI is the part of the S3 client an S3 sink uses.
+// It includes the calls of the SDK transfer manager's S3APIClient.
 type S3SinkAPI interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
@@ -181,17 +186,34 @@ type S3SinkAPI interface {
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 }
 
+var _ transfermanager.S3APIClient = S3SinkAPI(nil)
+
 // S3SinkOptions configure an S3 sink.
 type S3SinkOptions struct {
 	// PartSize of multipart uploads; files smaller than one part are sent
-	// with one PutObject. Default DefaultPartSize, at least MinPartSize.
+	// with one PutObject. Default DefaultPartSize, at least
+	// s3copy.MinPartSize.
 	PartSize int
+	// Concurrency is how many parts of one file are uploaded at once.
+	// Default DefaultUploadConcurrency. A file being written holds at most
+	// (Concurrency+2) × PartSize bytes of buffers, allocated when it
+	// outgrows one part; a partitioned run has one such file per
+	// partition it is writing.
+	Concurrency int
 	// ExpectedBucketOwner is sent with every request when set.
 	ExpectedBucketOwner string
 }
 
-// S3Sink writes files under s3://bucket/prefix/ with multipart uploads, so
-// a file never sits whole in memory: one part is buffered at a time.
+// S3Sink writes files under s3://bucket/prefix/ with the SDK's transfer
+// manager: a file is streamed in parts uploaded in parallel, never whole
+// in memory. A file smaller than one part is sent with one PutObject when
+// it is closed; a larger one becomes visible only when its multipart
+// upload completes on Close. A failed or aborted file's upload is aborted
+// on a fresh context bounded by s3copy.AbortTimeout, so a cancelled run
+// still cleans up; a killed run's incomplete uploads are invisible and
+// are aborted by the next run (ConvertResult.AbortedUploads). Parts are
+// sent from memory, so the SDK's default checksums (CRC32) work over plain
+// HTTP as well as TLS.
 func S3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptions)) Sink {
 	s := &s3Sink{client: client, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/")}
 	for _, fn := range optFns {
@@ -200,15 +222,28 @@ func S3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptio
 	if s.opts.PartSize == 0 {
 		s.opts.PartSize = DefaultPartSize
 	}
-	s.opts.PartSize = max(s.opts.PartSize, MinPartSize)
+	s.opts.PartSize = max(s.opts.PartSize, s3copy.MinPartSize)
+	if s.opts.Concurrency <= 0 {
+		s.opts.Concurrency = DefaultUploadConcurrency
+	}
 	if s.prefix != "" {
 		s.prefix += "/"
 	}
+	s.up = transfermanager.New(client, func(o *transfermanager.Options) {
+		o.PartSizeBytes = int64(s.opts.PartSize)
+		// One part decides between PutObject and a multipart upload, so
+		// the first part is the only buffer a small file needs.
+		o.MultipartUploadThreshold = int64(s.opts.PartSize)
+		o.Concurrency = s.opts.Concurrency
+		o.MaxUploadParts = s3copy.MaxParts
+		o.FailTimeout = s3copy.AbortTimeout
+	})
 	return s
 }
 
 type s3Sink struct {
 	client S3SinkAPI
+	up     *transfermanager.Client
 	bucket string
 	prefix string
 	opts   S3SinkOptions
@@ -221,71 +256,41 @@ func (s *s3Sink) owner() *string {
 	return aws.String(s.opts.ExpectedBucketOwner)
 }
 
+// errSinkAborted ends the upload of a file whose writer was aborted.
+var errSinkAborted = errors.New("lakepipe: upload aborted")
+
 func (s *s3Sink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	return &s3Writer{ctx: ctx, s: s, key: s.prefix + name, buf: make([]byte, 0, s.opts.PartSize)}, nil
+	key := s.prefix + name
+	pr, pw := io.Pipe()
+	w := &s3Writer{pw: pw, done: make(chan error, 1)}
+	go func() {
+		_, err := s.up.UploadObject(ctx, &transfermanager.UploadObjectInput{
+			Bucket: &s.bucket, Key: &key, Body: pr, ContentType: contentType(key),
+			ExpectedBucketOwner: s.owner(),
+		})
+		if err != nil {
+			err = fmt.Errorf("lakepipe: uploading %s: %w", key, err)
+		}
+		// A failed upload stops reading: fail the writer's next Write.
+		_ = pr.CloseWithError(cmp.Or(err, io.ErrClosedPipe))
+		w.done <- err
+	}()
+	return w, nil
 }
 
-// s3Writer buffers one part and uploads it when full.
+// s3Writer streams a file through a pipe into the transfer manager's
+// upload, which runs in its own goroutine.
 type s3Writer struct {
-	ctx      context.Context
-	s        *s3Sink
-	key      string
-	buf      []byte
-	uploadID *string
-	parts    []s3types.CompletedPart
+	pw       *io.PipeWriter
+	done     chan error
+	finished bool
 	err      error
 }
 
-func (w *s3Writer) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	n := 0
-	for len(p) > 0 {
-		room := cap(w.buf) - len(w.buf)
-		k := min(room, len(p))
-		w.buf = append(w.buf, p[:k]...)
-		p = p[k:]
-		n += k
-		if len(w.buf) == cap(w.buf) {
-			if err := w.flushPart(); err != nil {
-				w.err = err
-				return n, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *s3Writer) flushPart() error {
-	if w.uploadID == nil {
-		out, err := w.s.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
-			Bucket: &w.s.bucket, Key: &w.key, ContentType: contentType(w.key),
-			ExpectedBucketOwner: w.s.owner(),
-		})
-		if err != nil {
-			return fmt.Errorf("lakepipe: starting upload of %s: %w", w.key, err)
-		}
-		w.uploadID = out.UploadId
-	}
-	num := int32(len(w.parts) + 1)
-	if num > MaxUploadParts {
-		return fmt.Errorf("lakepipe: %s needs more than %d parts: raise PartSize", w.key, MaxUploadParts)
-	}
-	out, err := w.s.client.UploadPart(w.ctx, &s3.UploadPartInput{
-		Bucket: &w.s.bucket, Key: &w.key, UploadId: w.uploadID, PartNumber: aws.Int32(num),
-		Body: bytes.NewReader(w.buf), ContentLength: aws.Int64(int64(len(w.buf))), ExpectedBucketOwner: w.s.owner(),
-	})
-	if err != nil {
-		return fmt.Errorf("lakepipe: uploading part %d of %s: %w", num, w.key, err)
-	}
-	w.parts = append(w.parts, s3types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
-	w.buf = w.buf[:0]
-	return nil
-}
+func (w *s3Writer) Write(p []byte) (int, error) { return w.pw.Write(p) }
 
 // contentType is the type of a sink file: Parquet, or CSV (a quarantine
 // file written through a sink).
@@ -296,55 +301,28 @@ func contentType(key string) *string {
 	return aws.String("application/vnd.apache.parquet")
 }
 
-func (w *s3Writer) Close() error {
-	if w.err != nil {
-		w.abort()
-		return w.err
+// finish ends the input with cause (nil: the file is complete) and waits
+// for the upload.
+func (w *s3Writer) finish(cause error) error {
+	if !w.finished {
+		w.finished = true
+		_ = w.pw.CloseWithError(cause)
+		w.err = <-w.done
 	}
-	if w.uploadID == nil {
-		_, err := w.s.client.PutObject(w.ctx, &s3.PutObjectInput{
-			Bucket: &w.s.bucket, Key: &w.key, Body: bytes.NewReader(w.buf),
-			ContentLength: aws.Int64(int64(len(w.buf))), ContentType: contentType(w.key),
-			ExpectedBucketOwner: w.s.owner(),
-		})
-		if err != nil {
-			return fmt.Errorf("lakepipe: writing %s: %w", w.key, err)
-		}
-		return nil
-	}
-	if len(w.buf) > 0 {
-		if err := w.flushPart(); err != nil {
-			w.abort()
-			return err
-		}
-	}
-	_, err := w.s.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: &w.s.bucket, Key: &w.key, UploadId: w.uploadID,
-		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: w.parts}, ExpectedBucketOwner: w.s.owner(),
-	})
-	if err != nil {
-		w.abort()
-		return fmt.Errorf("lakepipe: completing %s: %w", w.key, err)
-	}
-	return nil
+	return w.err
 }
+
+// Close completes the file: it is visible when Close returns nil.
+func (w *s3Writer) Close() error { return w.finish(nil) }
 
 // Abort discards the file: nothing is published and a started multipart
-// upload is aborted.
+// upload is aborted. It returns an error only when the upload had already
+// failed or could not be aborted.
 func (w *s3Writer) Abort() error {
-	w.abort()
-	w.err = errors.New("lakepipe: upload aborted")
-	return nil
-}
-
-func (w *s3Writer) abort() {
-	if w.uploadID != nil {
-		// A fresh context: the run's may be cancelled, and a dangling upload
-		// is billed until a lifecycle rule removes it.
-		_, _ = w.s.client.AbortMultipartUpload(context.WithoutCancel(w.ctx), &s3.AbortMultipartUploadInput{
-			Bucket: &w.s.bucket, Key: &w.key, UploadId: w.uploadID, ExpectedBucketOwner: w.s.owner(),
-		})
+	if err := w.finish(errSinkAborted); err != nil && !errors.Is(err, errSinkAborted) {
+		return err
 	}
+	return nil
 }
 
 func (s *s3Sink) Open(ctx context.Context, name string) (SinkFile, error) {
@@ -455,7 +433,7 @@ func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string
 
 func (s *s3Sink) Remove(ctx context.Context, names ...string) error {
 	for len(names) > 0 {
-		n := min(len(names), MaxDeleteObjects)
+		n := min(len(names), s3copy.MaxDeleteObjects)
 		var ids []s3types.ObjectIdentifier
 		for _, name := range names[:n] {
 			if err := checkName(name); err != nil {

@@ -5,34 +5,43 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 // countingS3 counts the multipart calls an S3 sink makes.
 type sinkCountingS3 struct {
 	*s3.Client
-	parts, puts, completes int
+	parts, puts, completes atomic.Int64 // the transfer manager uploads parts in parallel
 }
 
 func (c *sinkCountingS3) UploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.Options)) (*s3.UploadPartOutput, error) {
-	c.parts++
+	c.parts.Add(1)
 	return c.Client.UploadPart(ctx, in, optFns...)
 }
 
 func (c *sinkCountingS3) PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
-	c.puts++
+	c.puts.Add(1)
 	return c.Client.PutObject(ctx, in, optFns...)
 }
 
 func (c *sinkCountingS3) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
-	c.completes++
+	c.completes.Add(1)
 	return c.Client.CompleteMultipartUpload(ctx, in, optFns...)
 }
 
@@ -55,7 +64,7 @@ func TestConvertToS3Multipart(t *testing.T) {
 		fmt.Fprintf(&csv, "%d,%s,\n", i, b)
 	}
 	api := &sinkCountingS3{Client: client}
-	sink := S3Sink(api, bucket, "refined/t/", func(o *S3SinkOptions) { o.PartSize = MinPartSize })
+	sink := S3Sink(api, bucket, "refined/t/", func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
 	res, err := NewConverter(sink, func(o *ConverterOptions) {
 		o.Compression = Uncompressed
 		o.DropNullFields = true // "empty" is NULL everywhere: the S3 file is rewritten without it
@@ -67,8 +76,8 @@ func TestConvertToS3Multipart(t *testing.T) {
 	if res.Rows != 20_000 || len(res.Files) != 1 || fmt.Sprint(res.Dropped) != "[empty]" {
 		t.Fatalf("rows %d files %v dropped %v", res.Rows, res.Files, res.Dropped)
 	}
-	if api.parts < 4 || api.completes != 2 {
-		t.Fatalf("parts %d completes %d: want two multipart uploads (write, rewrite)", api.parts, api.completes)
+	if api.parts.Load() < 4 || api.completes.Load() != 2 {
+		t.Fatalf("parts %d completes %d: want two multipart uploads (write, rewrite)", api.parts.Load(), api.completes.Load())
 	}
 	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket})
 	if err != nil {
@@ -104,8 +113,8 @@ func TestS3SinkSmallFileIsOnePut(t *testing.T) {
 			t.Fatalf("removed %v", res.Removed)
 		}
 	}
-	if api.puts != 2 || api.parts != 0 {
-		t.Fatalf("puts %d parts %d", api.puts, api.parts)
+	if api.puts.Load() != 2 || api.parts.Load() != 0 {
+		t.Fatalf("puts %d parts %d", api.puts.Load(), api.parts.Load())
 	}
 	names, err := sink.List(ctx, "")
 	if err != nil || fmt.Sprint(names) != "[part-r1-00000.parquet]" {
@@ -151,5 +160,169 @@ func TestConvertFailurePublishesNothing(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Fatalf("temporary files left: %d", len(ents))
+	}
+}
+
+// sinkPartServer is gofakes3 over HTTP that records, for every request an
+// S3 sink makes, the headers it checks, and holds each UploadPart until a
+// second one is in flight (or a second passes), so parts sent one at a
+// time show as a peak of 1.
+type sinkPartServer struct {
+	h        http.Handler
+	inFlight atomic.Int64
+	peak     atomic.Int64
+	arrived  chan struct{}
+
+	mu      sync.Mutex
+	noOwner []string // requests without x-amz-expected-bucket-owner
+	types   []string // Content-Type of CreateMultipartUpload and PutObject
+	uploads []string // CreateMultipartUpload keys
+	aborted []string // AbortMultipartUpload keys
+}
+
+func (s *sinkPartServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	if r.Header.Get("X-Amz-Expected-Bucket-Owner") == "" && r.URL.Path != "/"+sinkPartBucket {
+		s.noOwner = append(s.noOwner, r.Method+" "+r.URL.Path)
+	}
+	switch {
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		s.uploads = append(s.uploads, r.URL.Path)
+		s.types = append(s.types, r.Header.Get("Content-Type"))
+	case r.Method == http.MethodPut && !q.Has("uploadId") && r.URL.Path != "/"+sinkPartBucket:
+		s.types = append(s.types, r.Header.Get("Content-Type"))
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		s.aborted = append(s.aborted, r.URL.Path)
+	}
+	s.mu.Unlock()
+	if r.Method == http.MethodPut && q.Has("partNumber") {
+		n := s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
+		for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+		}
+		select {
+		case s.arrived <- struct{}{}: // release one part already waiting
+		default:
+			select {
+			case <-s.arrived: // another part came
+			case <-time.After(time.Second): // alone: parts go one by one
+			}
+		}
+	}
+	s.h.ServeHTTP(w, r)
+}
+
+const sinkPartBucket = "lake-parts"
+
+// TestS3SinkUploadsPartsInParallel: an S3 sink uploads a file's parts in
+// parallel (the hand-written uploader sent one at a time), with the
+// expected bucket owner on every request and the file's content type, and
+// a failed file's multipart upload is aborted, leaving nothing.
+func TestS3SinkUploadsPartsInParallel(t *testing.T) {
+	ps := &sinkPartServer{
+		h:       gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
+		arrived: make(chan struct{}),
+	}
+	srv := httptest.NewServer(ps)
+	defer srv.Close()
+	client := s3.New(s3.Options{
+		Region: awstest.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
+	})
+	ctx := context.Background()
+	bucket := sinkPartBucket
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	sink := S3Sink(client, bucket, "refined/t", func(o *S3SinkOptions) {
+		o.PartSize = s3copy.MinPartSize
+		o.ExpectedBucketOwner = "111122223333"
+	})
+	// 6 parts of random letters, then a quarantine file by the same sink.
+	r := rand.New(rand.NewPCG(3, 4))
+	blob := make([]byte, 6*s3copy.MinPartSize-100)
+	for i := range blob {
+		blob[i] = byte('a' + r.IntN(26))
+	}
+	for _, name := range []string{"big.parquet", "bad.csv"} {
+		w, err := sink.Create(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := blob
+		if name == "bad.csv" {
+			data = []byte("line,reason\n3,bad quote\n")
+		}
+		for len(data) > 0 { // in 64 KiB writes, as a Parquet writer does
+			k := min(len(data), 64<<10)
+			if _, err := w.Write(data[:k]); err != nil {
+				t.Fatal(err)
+			}
+			data = data[k:]
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := sink.Open(ctx, "big.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, f.Size())
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, blob) {
+		t.Fatalf("read back %d B (%v), want the %d B written", len(got), err, len(blob))
+	}
+	t.Logf("peak UploadPart requests in flight: %d", ps.peak.Load())
+	if ps.peak.Load() < 2 {
+		t.Fatalf("at most %d UploadPart in flight: parts are sent one at a time", ps.peak.Load())
+	}
+	ps.mu.Lock()
+	if len(ps.noOwner) > 0 {
+		t.Errorf("requests without the expected bucket owner: %q", ps.noOwner)
+	}
+	if fmt.Sprint(ps.types) != "[application/vnd.apache.parquet text/csv]" {
+		t.Errorf("content types %q", ps.types)
+	}
+	ps.mu.Unlock()
+
+	// A file that fails after some parts: its upload is aborted.
+	w, err := sink.Create(ctx, "failed.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(blob[:3*s3copy.MinPartSize]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.(interface{ Abort() error }).Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("x")); err == nil {
+		t.Fatal("write after Abort succeeded")
+	}
+	// The same when the run's context is cancelled: the abort runs on a
+	// fresh one.
+	cctx, cancel := context.WithCancel(ctx)
+	w, err = sink.Create(cctx, "cancelled.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(blob[:3*s3copy.MinPartSize]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	_ = w.(interface{ Abort() error }).Abort()
+	ps.mu.Lock()
+	if fmt.Sprint(ps.aborted) != "[/"+bucket+"/refined/t/failed.parquet /"+bucket+"/refined/t/cancelled.parquet]" {
+		t.Errorf("aborted uploads %q", ps.aborted)
+	}
+	ps.mu.Unlock()
+	names, err := sink.List(ctx, "")
+	if err != nil || fmt.Sprint(names) != "[bad.csv big.parquet]" {
+		t.Fatalf("sink lists %q (%v)", names, err)
+	}
+	ups, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	if err != nil || len(ups.Uploads) != 0 {
+		t.Fatalf("%d multipart uploads left open (%v)", len(ups.Uploads), err)
 	}
 }

@@ -3,6 +3,8 @@ package lakepipe
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 // The error types below are named so that a Step Functions Retry or Catch
@@ -44,7 +46,7 @@ type SizeMismatch struct {
 // source object with the source's size. It is usually transient (a copy
 // still running, S3 listing lag): retry it.
 type TransferIncompleteError struct {
-	Source, Dest Location
+	Source, Dest s3copy.Location
 	Missing      []string       // source keys (relative) absent at the destination
 	Mismatched   []SizeMismatch // present with another size
 }
@@ -57,7 +59,7 @@ func (e *TransferIncompleteError) Error() string {
 // PrefixNotEmptyError says that objects remain where none should (the
 // landing zone after its files were archived).
 type PrefixNotEmptyError struct {
-	Location Location
+	Location s3copy.Location
 	Count    int
 	Keys     []string // up to MaxReportedKeys of them
 }

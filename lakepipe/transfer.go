@@ -39,9 +39,9 @@ type TransferRequest struct {
 
 // TransferPlan is where a transfer copies one landed file.
 type TransferPlan struct {
-	Source Location // the landing zone
-	Dest   Location // the raw partition or the archive day
-	File   string   // the file name, the same in both
+	Source s3copy.Location // the landing zone
+	Dest   s3copy.Location // the raw partition or the archive day
+	File   string          // the file name, the same in both
 }
 
 var (
@@ -78,15 +78,15 @@ func (r TransferRequest) Plan() (TransferPlan, error) {
 	if len(r.Year) != 4 || len(r.Month) != 2 || len(r.Day) != 2 || !digitsRe.MatchString(r.Year+r.Month+r.Day) {
 		return bad("date %q-%q-%q is not yyyy-mm-dd", r.Year, r.Month, r.Day)
 	}
-	plan := TransferPlan{Source: Location{r.Bucket, r.SourcePrefix}, File: file}
+	plan := TransferPlan{Source: s3copy.Location{Bucket: r.Bucket, Prefix: r.SourcePrefix}, File: file}
 	switch r.Step {
 	case StepLandingToRaw:
 		if !datasetRe.MatchString(r.Dataset) {
 			return bad("dataset %q", r.Dataset)
 		}
-		plan.Dest = Location{r.Bucket, fmt.Sprintf("%s%s/%s", r.DestinationPrefix, r.Dataset, HivePartition(r.Year, r.Month, r.Day))}
+		plan.Dest = s3copy.Location{Bucket: r.Bucket, Prefix: fmt.Sprintf("%s%s/%s", r.DestinationPrefix, r.Dataset, HivePartition(r.Year, r.Month, r.Day))}
 	case StepLandingToArchive:
-		plan.Dest = Location{r.Bucket, fmt.Sprintf("%s%s-%s-%s/", r.DestinationPrefix, r.Year, r.Month, r.Day)}
+		plan.Dest = s3copy.Location{Bucket: r.Bucket, Prefix: fmt.Sprintf("%s%s-%s-%s/", r.DestinationPrefix, r.Year, r.Month, r.Day)}
 	default:
 		return bad("unknown step %q", r.Step)
 	}
@@ -212,7 +212,7 @@ func (t *Transfers) Step(ctx context.Context, req TransferRequest) (TransferResu
 
 // find lists the one landed object (the listing gives the size and ETag
 // the copier needs without a HEAD).
-func (t *Transfers) find(ctx context.Context, loc Location, file string) (s3copy.Object, bool, error) {
+func (t *Transfers) find(ctx context.Context, loc s3copy.Location, file string) (s3copy.Object, bool, error) {
 	o, found, err := findListed(ctx, t.api, loc, file, t.owner)
 	if !found || err != nil {
 		return s3copy.Object{}, false, err

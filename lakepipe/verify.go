@@ -10,20 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 // ListObjectsV2API is the S3 call verification makes.
 type ListObjectsV2API interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
-
-// Location is a bucket and a key prefix ("data/raw/customers/year=2019/").
-type Location struct {
-	Bucket string
-	Prefix string
-}
-
-func (l Location) String() string { return "s3://" + l.Bucket + "/" + l.Prefix }
 
 // VerifyOptions configures VerifyTransfer and VerifyEmpty.
 type VerifyOptions struct {
@@ -47,7 +41,7 @@ type TransferCheck struct {
 // seed did, passes when one copy is missing and an unrelated object sits in
 // the destination, and never notices a truncated copy. A difference is a
 // *TransferIncompleteError; listing failures are returned as they are.
-func VerifyTransfer(ctx context.Context, api ListObjectsV2API, src, dst Location, optFns ...func(*VerifyOptions)) (TransferCheck, error) {
+func VerifyTransfer(ctx context.Context, api ListObjectsV2API, src, dst s3copy.Location, optFns ...func(*VerifyOptions)) (TransferCheck, error) {
 	o := verifyOptions(optFns)
 	srcObjs, err := listSizes(ctx, api, src, o)
 	if err != nil {
@@ -87,7 +81,7 @@ func VerifyTransfer(ctx context.Context, api ListObjectsV2API, src, dst Location
 
 // VerifyEmpty checks that no selected object remains under loc; otherwise
 // it returns a *PrefixNotEmptyError.
-func VerifyEmpty(ctx context.Context, api ListObjectsV2API, loc Location, optFns ...func(*VerifyOptions)) error {
+func VerifyEmpty(ctx context.Context, api ListObjectsV2API, loc s3copy.Location, optFns ...func(*VerifyOptions)) error {
 	o := verifyOptions(optFns)
 	objs, err := listSizes(ctx, api, loc, o)
 	if err != nil {
@@ -109,7 +103,7 @@ func verifyOptions(optFns []func(*VerifyOptions)) VerifyOptions {
 }
 
 // listSizes lists loc and returns relative key → size for the matching keys.
-func listSizes(ctx context.Context, api ListObjectsV2API, loc Location, o VerifyOptions) (map[string]int64, error) {
+func listSizes(ctx context.Context, api ListObjectsV2API, loc s3copy.Location, o VerifyOptions) (map[string]int64, error) {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Prefix)}
 	if o.ExpectedBucketOwner != "" {
 		in.ExpectedBucketOwner = aws.String(o.ExpectedBucketOwner)
@@ -195,7 +189,7 @@ func (v *TransferVerifier) Check(ctx context.Context, req TransferRequest) (Tran
 // findListed finds loc.Prefix+file with one ListObjectsV2 narrowed to that
 // key (the exact key sorts first among the keys it prefixes), which gives
 // the size and ETag without a HEAD and without listing the whole prefix.
-func findListed(ctx context.Context, api ListObjectsV2API, loc Location, file, owner string) (s3types.Object, bool, error) {
+func findListed(ctx context.Context, api ListObjectsV2API, loc s3copy.Location, file, owner string) (s3types.Object, bool, error) {
 	key := loc.Prefix + file
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)}
 	if owner != "" {

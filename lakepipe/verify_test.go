@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/s3copy"
 )
 
 func landingPut(t *testing.T, c *s3.Client, bucket string, objs map[string]string) {
@@ -34,8 +35,8 @@ func TestVerifyTransfer(t *testing.T) {
 	ctx := context.Background()
 	c := awstest.S3(t)
 	b := landingBucket(t, c)
-	src := Location{b, "data/landing/"}
-	dst := Location{b, "data/raw/customers/year=2019/month=08/day=21/"}
+	src := s3copy.Location{Bucket: b, Prefix: "data/landing/"}
+	dst := s3copy.Location{Bucket: b, Prefix: "data/raw/customers/year=2019/month=08/day=21/"}
 	landingPut(t, c, b, map[string]string{
 		"data/landing/customers_20190821.csv": "id,name\n1,a\n",
 		"data/landing/orders_20190821.csv":    "id\n1\n",
@@ -79,7 +80,7 @@ func TestVerifyTransfer(t *testing.T) {
 		t.Fatalf("landing without the file: %v", err)
 	}
 	// Listing errors are not transfer errors.
-	if _, err := VerifyTransfer(ctx, c, Location{"no-such-bucket-x", ""}, dst); err == nil || errors.As(err, &inc) {
+	if _, err := VerifyTransfer(ctx, c, s3copy.Location{Bucket: "no-such-bucket-x"}, dst); err == nil || errors.As(err, &inc) {
 		t.Fatalf("missing bucket: %v", err)
 	}
 }

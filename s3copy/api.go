@@ -41,6 +41,10 @@ const (
 	DefaultMinBackoff         = 10 * time.Millisecond
 	DefaultMaxBackoff         = 5 * time.Second
 	DefaultProgressInterval   = time.Second
+	// AbortTimeout bounds the clean-up a failed or cancelled run still
+	// does on a fresh context (AbortMultipartUpload, the last manifest
+	// flush), so that cleaning up never hangs.
+	AbortTimeout = 30 * time.Second
 	// DefaultMaxConsecutiveFailures is how many objects in a row may fail
 	// before a run stops (Options.MaxConsecutiveFailures).
 	DefaultMaxConsecutiveFailures = 100

@@ -322,7 +322,7 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 	progress.Wait()
 	r.n.elapsed.Store(int64(time.Since(r.start)))
 	if r.o.Manifest != nil {
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
 		if ferr := r.o.Manifest.Flush(fctx); ferr != nil {
 			err = errors.Join(err, fmt.Errorf("s3copy: flush manifest: %w", ferr))
 		}

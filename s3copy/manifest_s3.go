@@ -109,7 +109,7 @@ func (m *S3Manifest) Record(key, etag string, size int64) error {
 	full := m.count >= S3ManifestFlushEvery || time.Since(m.lastWrite) >= S3ManifestFlushInterval
 	m.mu.Unlock()
 	if full {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), AbortTimeout)
 		defer cancel()
 		return m.Flush(ctx)
 	}

@@ -578,7 +578,7 @@ func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *
 	} else {
 		partErr = &uploadError{id: uploadID, op: "UploadPartCopy", err: partErr}
 	}
-	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
 	defer acancel()
 	n, aerr := r.attempt(actx, &r.n.abort, func(ctx context.Context) error {
 		_, err := r.c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
