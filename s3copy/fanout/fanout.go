@@ -564,7 +564,7 @@ func (f *Fanout) pending(ctx context.Context, queue string) (int64, error) {
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-		}})
+		}}, sqsbatch.SafeRequestBody)
 	if err != nil {
 		return 0, err
 	}
