@@ -144,22 +144,35 @@ func (p *pager) fetch(ctx context.Context) error {
 	if p.source {
 		p.r.n.listed.Add(int64(len(contents)))
 	}
+	more, err := NextListPage(&p.in, out)
+	if err != nil {
+		return err
+	}
+	p.done = !more
+	return nil
+}
+
+// NextListPage checks a ListObjectsV2 answer out to the request in and
+// reports whether the listing goes on; if it does, in.ContinuationToken is
+// set for the next page. A truncated page with no continuation token (which
+// would end the listing early in silence) or with in's own token again
+// (which would list the same page forever) is an error wrapping
+// ErrListing. Every listing loop over ListObjectsV2 in lakekit ends its
+// pages with it.
+func NextListPage(in *s3.ListObjectsV2Input, out *s3.ListObjectsV2Output) (more bool, err error) {
 	next := aws.ToString(out.NextContinuationToken)
 	switch {
 	case !aws.ToBool(out.IsTruncated):
-		p.done = true
+		return false, nil
 	case next == "":
-		// Stopping here would skip the rest of the listing in silence.
-		return fmt.Errorf("s3copy: list s3://%s/%s: %w: truncated page with no continuation token",
-			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing)
-	case next == aws.ToString(p.in.ContinuationToken):
-		// The same page again, forever: a server bug, not progress.
-		return fmt.Errorf("s3copy: list s3://%s/%s: %w: continuation token %q returned again",
-			aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), ErrListing, next)
-	default:
-		p.in.ContinuationToken = out.NextContinuationToken
+		return false, fmt.Errorf("s3copy: list s3://%s/%s: %w: truncated page with no continuation token",
+			aws.ToString(in.Bucket), aws.ToString(in.Prefix), ErrListing)
+	case next == aws.ToString(in.ContinuationToken):
+		return false, fmt.Errorf("s3copy: list s3://%s/%s: %w: continuation token %q returned again",
+			aws.ToString(in.Bucket), aws.ToString(in.Prefix), ErrListing, next)
 	}
-	return nil
+	in.ContinuationToken = &next
+	return true, nil
 }
 
 // mergePage interleaves a page's objects and common prefixes in key order

@@ -171,6 +171,8 @@ type Consumer struct {
 	queueURL string
 	fifo     bool
 	handler  Handler
+	batch    BatchHandler // set by NewEventSourceMapping: whole receives go to it
+	arn      string       // the queue ARN its events carry
 	opts     ConsumerOptions
 	log      *slog.Logger
 
@@ -439,6 +441,9 @@ func (c *Consumer) takeSlots(ctx context.Context, slots chan struct{}) (int32, b
 // a standard queue; on a FIFO queue, the messages of one group in order, so
 // that a group is never handled by two workers at once.
 func (c *Consumer) units(ms []types.Message) [][]types.Message {
+	if c.batch != nil {
+		return [][]types.Message{ms} // one invocation per receive, as Lambda's
+	}
 	if !c.fifo {
 		units := make([][]types.Message, len(ms))
 		for i := range ms {
@@ -463,6 +468,13 @@ func (c *Consumer) units(ms []types.Message) [][]types.Message {
 
 func (c *Consumer) work(ctx, hardCtx, ackCtx context.Context, slots chan<- struct{}, msgs <-chan []types.Message, acks chan<- *string) {
 	for unit := range msgs {
+		if c.batch != nil {
+			c.workBatch(ctx, hardCtx, ackCtx, unit, acks)
+			for range unit {
+				slots <- struct{}{}
+			}
+			continue
+		}
 		for i, m := range unit {
 			if !c.workOne(ctx, hardCtx, ackCtx, m, acks) && i+1 < len(unit) {
 				// FIFO: the rest of the group must not overtake the failed
@@ -485,7 +497,7 @@ func (c *Consumer) workOne(ctx, hardCtx, ackCtx context.Context, m types.Message
 	}
 	var hb *heartbeat
 	if c.opts.Heartbeat > 0 {
-		hb = c.startHeartbeat(ackCtx, m.ReceiptHandle)
+		hb = c.startHeartbeat(ackCtx, []types.Message{m})
 	}
 	err := handle(hardCtx, c.opts.Resolver, c.handler, m)
 	if hb != nil {
@@ -530,12 +542,13 @@ func (h *heartbeat) stop() {
 	h.mu.Unlock()
 }
 
-func (c *Consumer) startHeartbeat(ctx context.Context, receipt *string) *heartbeat {
+// startHeartbeat extends the visibility of ms every Heartbeat until stopped.
+func (c *Consumer) startHeartbeat(ctx context.Context, ms []types.Message) *heartbeat {
 	h := &heartbeat{}
 	var beat func()
 	beat = func() {
-		c.heartbeats.Add(1)
-		c.changeVisibility(ctx, []types.Message{{ReceiptHandle: receipt}}, c.opts.VisibilityTimeout)
+		c.heartbeats.Add(int64(len(ms)))
+		c.changeVisibility(ctx, ms, c.opts.VisibilityTimeout)
 		h.mu.Lock()
 		if !h.stopped {
 			h.t = time.AfterFunc(c.opts.Heartbeat, beat)

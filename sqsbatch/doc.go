@@ -1,7 +1,9 @@
 // Package sqsbatch is lakekit's SQS toolkit for seed system 1 (S3 CSV → SQS
 // standard queue → concurrent processor with "no duplicates"): a batching
 // [Writer], a streaming [CSVSource], a long-polling [Consumer], a Lambda
-// adapter ([LambdaHandler]) returning partial batch responses, an
+// adapter ([LambdaHandler]) returning partial batch responses and its
+// local counterpart ([NewEventSourceMapping]: a Consumer that runs such a
+// Lambda handler on a machine, as Lambda's event source mapping does), an
 // idempotency layer ([Idempotency] over a [Store]: [MemoryStore],
 // [DynamoStore]) and DLQ tools ([InspectDLQ], [Redrive]).
 //
@@ -75,7 +77,8 @@
 // and stores return [ErrLeaseLost] when a claim was taken over. Branch with
 // errors.As / errors.Is.
 //
-// [Consumer.Run] returns nil only after a shutdown its context asked for.
+// [Consumer.Run] (of a [NewConsumer] or a [NewEventSourceMapping]) returns
+// nil only after a shutdown its context asked for.
 // It stops by itself with a [*ReceiveError] when ReceiveMessage fails with
 // an error retrying cannot fix (Permanent: the queue does not exist, access
 // or the KMS key is denied, credentials or signature are invalid, the

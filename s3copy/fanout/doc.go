@@ -25,29 +25,35 @@
 // The handlers return partial batch responses (set ReportBatchItemFailures
 // on the event source mappings); messages that keep failing go to the
 // queues' dead-letter queues instead of being lost like failed
-// asynchronous invokes. Poll does what an event source mapping does, for
-// running the same handlers on a machine, in tests and in
-// examples/oms-copy.
+// asynchronous invokes. The fan-out sends its messages with an
+// sqsbatch.Writer (batching to SQS's limits, per-entry retry). To run the
+// same handlers on a machine (tests, examples/oms-copy), give them to
+// sqsbatch.NewEventSourceMapping, which does what Lambda's event source
+// mapping does:
+//
+//	shards := sqsbatch.NewEventSourceMapping(sqsClient, shardQueueURL, f.HandleShards)
+//	tasks := sqsbatch.NewEventSourceMapping(sqsClient, taskQueueURL, f.HandleTasks)
+//	// run shards.Run(ctx) and tasks.Run(ctx); each returns a
+//	// *sqsbatch.ReceiveError or *sqsbatch.DeleteError when it cannot go on.
 //
 // # Errors
 //
 // Messages that can't be decoded or are invalid wrap ErrBadMessage: they are
 // logged, counted (Status.BadMessages) and dropped, never retried. Other
-// failures (listing, sending, copying) report the message as failed so SQS
-// delivers it again; a task message still failing on its MaxReceives-th
-// delivery is acknowledged and its failed objects counted in Status.Failed
-// and logged.
-//
-// Poll returns nil when its context ends (or after IdleExit empty
-// receives) and a *PollError when SQS calls cannot go on: at once for an
-// error retrying cannot fix (the queue does not exist, access or the KMS
-// key is denied, credentials are invalid), or after MaxFailures transient
-// failures in a row, which it retries with full-jitter backoff.
+// failures report the message as failed so SQS delivers it again: a
+// listing error, including a broken listing answer (s3copy.ErrListing: a
+// truncated page with no continuation token, or the same token again); a
+// *SendError when not every task or sub-shard could be sent (it unwraps to
+// the *sqsbatch.SendError and through it to each failure); a copy error.
+// A task message still failing on its MaxReceives-th delivery is
+// acknowledged and its failed objects counted in Status.Failed and logged.
+// Start returns a *SendError when its root shard could not be sent, and
+// Status a broken listing of the status records as s3copy.ErrListing.
 //
 // # Concurrency
 //
 // A Fanout is safe for concurrent use: Lambda may run a handler on many
-// batches at once, and Poll may be run by many goroutines. Delivery is at
-// least once: a message may be handled twice, which copies its objects
-// twice (idempotent) and is counted once by Status.
+// batches at once. Delivery is at least once: a message may be handled
+// twice, which copies its objects twice (idempotent) and is counted once
+// by Status.
 package fanout

@@ -18,16 +18,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/s3copy"
-)
-
-// SQS and Lambda limits the fan-out respects.
-const (
-	// MaxBatchEntries is the most entries of one SendMessageBatch.
-	MaxBatchEntries = 10
-	// MaxMessageBytes is the largest SQS message body (256 KiB).
-	MaxMessageBytes = 256 << 10
-	// MaxBatchBytes is the largest total payload of one SendMessageBatch.
-	MaxBatchBytes = 256 << 10
+	"github.com/lakekit/lakekit/sqsbatch"
 )
 
 // Defaults of the zero Config fields.
@@ -65,8 +56,11 @@ type Config struct {
 	// prefixes, each sent back to the shard queue (the seed's master per
 	// folder is depth 1). Default DefaultShardDepth (1).
 	ShardDepth int
-	// TaskObjects is the most objects per task message (bounded by
-	// MaxMessageBytes too). Default DefaultTaskObjects (100).
+	// TaskObjects is the most objects per task message; a message is also
+	// cut before its estimated size passes half of
+	// sqsbatch.DefaultMaxMessageBytes (1 MiB, SQS's limit and its default
+	// MaximumMessageSize), leaving room for JSON escaping. Default
+	// DefaultTaskObjects (100), about 120 KiB at most.
 	TaskObjects int
 	// PagesPerMessage bounds the listing pages one shard message handles;
 	// the rest of the shard is sent back to the shard queue as a new
@@ -290,14 +284,21 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 			t := TaskObject{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
 				StorageClass: string(o.StorageClass), LastModified: aws.ToTime(o.LastModified)}
 			size := len(key) + len(t.ETag) + 96
-			if len(batch) == f.cfg.TaskObjects || batchBytes+size > MaxMessageBytes/2 {
+			if len(batch) == f.cfg.TaskObjects || batchBytes+size > sqsbatch.DefaultMaxMessageBytes/2 {
 				flush()
 			}
 			batch = append(batch, t)
 			batchBytes += size
 			objects++
 		}
-		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
+		// A broken page (truncated without a token, or the same token
+		// again) fails the message instead of ending the shard early in
+		// silence or listing it forever.
+		more, err := s3copy.NextListPage(in, out)
+		if err != nil {
+			return err
+		}
+		if !more {
 			break
 		}
 		if pages >= f.cfg.PagesPerMessage && !split && lastKey != "" {
@@ -305,7 +306,6 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 			shards = append(shards, ShardMessage{Job: m.Job, Rel: m.Rel, Depth: m.Depth, StartAfter: lastKey})
 			break
 		}
-		in.ContinuationToken = out.NextContinuationToken
 	}
 	flush()
 	if err := f.send(ctx, f.cfg.TaskQueue, tasks); err != nil {
@@ -419,64 +419,54 @@ func (f *Fanout) record(ctx context.Context, job, kind, msgID, counts string) {
 	}
 }
 
-// send sends messages as JSON, MaxBatchEntries (and MaxBatchBytes) per
-// request, retrying entries SQS reports as failed.
+// SendError is a failure of Start or of a shard message to send all its
+// messages to a queue: the shard message is then reported failed, so SQS
+// delivers it again (the messages already sent are sent again, which only
+// repeats idempotent copies); Start returns it. It unwraps to the
+// *sqsbatch.SendError, whose First results name the failures, and through
+// it to their errors (a *sqsbatch.RequestError wrapping the SDK's error, an
+// *sqsbatch.EntryError, a context error).
+type SendError struct {
+	QueueURL string
+	Messages int // messages the call was to send
+	Sent     int // of which SQS took
+	Err      error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("fanout: %d of %d messages not sent to %s: %v", e.Messages-e.Sent, e.Messages, e.QueueURL, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// send sends msgs as JSON with an sqsbatch.Writer (its batching, size
+// limits, per-entry retry and closed-connection workaround) and waits for
+// every one: nil when all were sent, else a *SendError.
 func (f *Fanout) send(ctx context.Context, queue string, msgs []any) error {
-	var entries []sqstypes.SendMessageBatchRequestEntry
-	size := 0
-	flush := func() error {
-		if len(entries) == 0 {
-			return nil
-		}
-		pending := entries
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt == 5 {
-				return fmt.Errorf("fanout: %d messages not sent to %s", len(pending), queue)
-			}
-			if attempt > 0 {
-				select {
-				case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			out, err := f.sqs.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: pending})
-			if err != nil {
-				return err
-			}
-			var retry []sqstypes.SendMessageBatchRequestEntry
-			for _, fe := range out.Failed {
-				if fe.SenderFault {
-					return fmt.Errorf("fanout: send to %s: %s: %s", queue, aws.ToString(fe.Code), aws.ToString(fe.Message))
-				}
-				for _, e := range pending {
-					if aws.ToString(e.Id) == aws.ToString(fe.Id) {
-						retry = append(retry, e)
-					}
-				}
-			}
-			pending = retry
-		}
-		entries, size = nil, 0
+	if len(msgs) == 0 {
 		return nil
 	}
-	for _, m := range msgs {
+	batch := make([]sqsbatch.Message, len(msgs))
+	for i, m := range msgs {
 		b, err := json.Marshal(m)
 		if err != nil {
-			return err
+			return fmt.Errorf("fanout: encode message: %w", err)
 		}
-		if len(b) > MaxMessageBytes {
-			return fmt.Errorf("fanout: message of %d bytes exceeds %d", len(b), MaxMessageBytes)
-		}
-		if len(entries) == MaxBatchEntries || size+len(b) > MaxBatchBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(string(b))})
-		size += len(b)
+		batch[i] = sqsbatch.Message{Body: string(b)}
 	}
-	return flush()
+	w := sqsbatch.New(f.sqs, queue, func(o *sqsbatch.Options) { o.Logger = f.cfg.Logger })
+	results, err := w.SendAll(ctx, batch)
+	_ = w.Close(ctx) // its error repeats SendAll's: this Writer sends nothing else
+	if err == nil {
+		return nil
+	}
+	sent := 0
+	for _, r := range results {
+		if r.Err == nil {
+			sent++
+		}
+	}
+	return &SendError{QueueURL: queue, Messages: len(msgs), Sent: sent, Err: err}
 }
 
 // Status is a job's progress as the handlers recorded it.
@@ -503,15 +493,19 @@ func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
 	if f.cfg.StatusLocation.Bucket == "" {
 		return st, errors.New("fanout: Status needs Config.StatusLocation")
 	}
-	lister := f.s3
 	loc := f.cfg.StatusLocation
 	base := loc.Prefix + jobID + "/"
 	seen := map[string]bool{}
-	p := s3.NewListObjectsV2Paginator(lister, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(base),
-		ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(base),
+		ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner)}
+	// Not the SDK's paginator: it ends a broken listing in silence, and
+	// counts missing from it could make Done come early.
+	for more := true; more; {
+		page, err := f.s3.ListObjectsV2(ctx, in)
 		if err != nil {
+			return st, err
+		}
+		if more, err = s3copy.NextListPage(in, page); err != nil {
 			return st, err
 		}
 		for _, o := range page.Contents {
@@ -570,7 +564,7 @@ func (f *Fanout) pending(ctx context.Context, queue string) (int64, error) {
 			sqstypes.QueueAttributeNameApproximateNumberOfMessages,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-		}})
+		}}, sqsbatch.SafeRequestBody)
 	if err != nil {
 		return 0, err
 	}

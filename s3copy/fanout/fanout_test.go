@@ -20,6 +20,7 @@ import (
 	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
+	"github.com/lakekit/lakekit/sqsbatch"
 )
 
 func TestMain(m *testing.M) { awstest.Main(m) }
@@ -68,10 +69,11 @@ func TestFanoutEndToEnd(t *testing.T) {
 	}
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = fanout.Poll(pctx, sqsc, shardQ, f.HandleShards, fanout.PollOptions{}) })
-	for range 2 {
-		wg.Go(func() { _ = fanout.Poll(pctx, sqsc, taskQ, f.HandleTasks, fanout.PollOptions{}) })
-	}
+	quick := func(o *sqsbatch.ConsumerOptions) { o.WaitTime, o.VisibilityTimeout = time.Second, 5*time.Second }
+	wg.Go(func() { _ = sqsbatch.NewEventSourceMapping(sqsc, shardQ, f.HandleShards, quick).Run(pctx) })
+	wg.Go(func() {
+		_ = sqsbatch.NewEventSourceMapping(sqsc, taskQ, f.HandleTasks, quick, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 2 }).Run(pctx)
+	})
 	var st fanout.Status
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {

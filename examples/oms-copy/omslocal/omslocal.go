@@ -24,6 +24,7 @@ import (
 
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
+	"github.com/lakekit/lakekit/sqsbatch"
 )
 
 // SizeClass is one object size and its share of a tree.
@@ -236,8 +237,9 @@ type FanoutResult struct {
 }
 
 // RunFanout runs the SQS fan-out in-process: it creates a shard and a task
-// queue, starts the job, runs one master poller and workers worker pollers
-// over the same handlers the Lambdas use, and waits until Status says done.
+// queue, starts the job, runs the handlers the Lambdas use under
+// sqsbatch.NewEventSourceMapping (one master invocation at a time, workers
+// worker invocations) and waits until Status says done.
 func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3copy.Copier, job fanout.Job, status s3copy.Location, workers int, progress func(fanout.Status)) (FanoutResult, error) {
 	start := time.Now()
 	mk := func(name string) (string, error) {
@@ -273,16 +275,20 @@ func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3
 	// A poller that stops by itself (a missing queue, denied access, SQS
 	// unreachable) ends the run with its error instead of leaving it to
 	// wait for a Done that cannot come.
-	pollErrs := make(chan error, workers+1)
-	poll := func(q string, h fanout.Handler) {
-		if err := fanout.Poll(pctx, sqsc, q, h, fanout.PollOptions{}); err != nil {
+	pollErrs := make(chan error, 2)
+	// Local stand-ins for the Lambdas' event source mappings: one master
+	// invocation at a time, workers worker invocations, each a batch of up
+	// to 10 messages as on Lambda.
+	poll := func(q string, h sqsbatch.BatchHandler, pollers int) {
+		esm := sqsbatch.NewEventSourceMapping(sqsc, q, h, func(o *sqsbatch.ConsumerOptions) {
+			o.Pollers, o.WaitTime, o.VisibilityTimeout = pollers, time.Second, 30*time.Second
+		})
+		if err := esm.Run(pctx); err != nil {
 			pollErrs <- err
 		}
 	}
-	wg.Go(func() { poll(shardQ, f.HandleShards) })
-	for range workers {
-		wg.Go(func() { poll(taskQ, f.HandleTasks) })
-	}
+	wg.Go(func() { poll(shardQ, f.HandleShards, 1) })
+	wg.Go(func() { poll(taskQ, f.HandleTasks, max(workers, 1)) })
 	defer func() { stop(); wg.Wait() }()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()

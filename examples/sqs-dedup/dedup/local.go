@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -171,7 +172,21 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 		mu.Unlock()
 		return nil
 	}, &sqsbatch.Resolver{S3: l.S3, Buckets: []string{bucket}}, nil)
-	esm := &EventSourceMapping{Client: l.SQS, QueueURL: aws.ToString(q.QueueUrl), QueueARN: qAttrs.Attributes["QueueArn"], Handler: processor, Pollers: 8}
+	var invokes, handed atomic.Int64
+	arn := qAttrs.Attributes["QueueArn"]
+	invoke := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		invokes.Add(1)
+		handed.Add(int64(len(ev.Records)))
+		for i := range ev.Records {
+			ev.Records[i].EventSourceARN = arn // the server's, with its region
+		}
+		return processor(ctx, ev)
+	}
+	// Lambda's mapping for the Processor: batches of up to 10, eight
+	// invocations at once, the queue's 30 s visibility timeout.
+	esm := sqsbatch.NewEventSourceMapping(l.SQS, aws.ToString(q.QueueUrl), invoke, func(o *sqsbatch.ConsumerOptions) {
+		o.Pollers, o.WaitTime, o.VisibilityTimeout = 8, time.Second, 30*time.Second
+	})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- esm.Run(runCtx) }()
@@ -190,7 +205,7 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 			return fig, err
 		default:
 		}
-		if int(esm.Messages.Load()-esm.Failures.Load()) >= fig.RowsWritten {
+		if int(esm.Stats().Processed) >= fig.RowsWritten {
 			n, err := depth(ctx, l.SQS, aws.ToString(q.QueueUrl))
 			if err != nil {
 				cancel()
@@ -208,8 +223,8 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 		return fig, err
 	}
 	st := idem.Stats()
-	fig.Invocations = int(esm.Invokes.Load())
-	fig.MessagesProcessed = int(esm.Messages.Load())
+	fig.Invocations = int(invokes.Load())
+	fig.MessagesProcessed = int(handed.Load())
 	fig.Applied, fig.Duplicates, fig.RetriedLater = int(st.Applied), int(st.Duplicates), int(st.InProgress)
 	d, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
 	if err != nil {
