@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/s3copy"
 )
 
@@ -434,10 +435,8 @@ func (f *Fanout) send(ctx context.Context, queue string, msgs []any) error {
 				return fmt.Errorf("fanout: %d messages not sent to %s", len(pending), queue)
 			}
 			if attempt > 0 {
-				select {
-				case <-time.After(time.Duration(attempt*attempt) * 100 * time.Millisecond):
-				case <-ctx.Done():
-					return ctx.Err()
+				if err := backoff.Sleep(ctx, time.Duration(attempt*attempt)*100*time.Millisecond); err != nil {
+					return err
 				}
 			}
 			out, err := f.sqs.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: pending})

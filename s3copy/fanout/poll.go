@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,6 +14,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // DefaultPollMaxFailures is PollOptions.MaxFailures' default.
@@ -110,16 +110,7 @@ func Poll(ctx context.Context, client ReceiveAPI, queueURL string, h Handler, op
 		if pe.Permanent || (opts.MaxFailures > 0 && failures >= opts.MaxFailures) {
 			return pe
 		}
-		d := pollRetryBase << min(failures-1, 20)
-		if d <= 0 || d > pollRetryMax {
-			d = pollRetryMax
-		}
-		t := time.NewTimer(rand.N(d) + 1)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
+		_ = backoff.Sleep(ctx, backoff.FullJitter(failures, pollRetryBase, pollRetryMax))
 		return nil
 	}
 	for ctx.Err() == nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
@@ -204,13 +204,7 @@ func (e *EventSourceMapping) poll(ctx context.Context, timeout int32) error {
 		if pe.Permanent || (limit > 0 && failures >= limit) {
 			return pe
 		}
-		d := min(100*time.Millisecond<<min(failures-1, 20), 10*time.Second)
-		t := time.NewTimer(rand.N(d) + 1)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
+		_ = backoff.Sleep(ctx, backoff.FullJitter(failures, 100*time.Millisecond, 10*time.Second))
 		return nil
 	}
 	for ctx.Err() == nil {
