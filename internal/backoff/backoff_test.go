@@ -27,6 +27,9 @@ func TestCeiling(t *testing.T) {
 		// max: the old copies' "d <= 0" check missed these.
 		{36, 3 * time.Minute, time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)},
 		{29, time.Minute, time.Hour, time.Hour},
+		// sqsbatch's old copy (shift capped at 30) gave 1.073741824s here:
+		// (2^34+1)<<30 wraps to 2^30.
+		{31, 1<<34 + 1, time.Hour, time.Hour},
 		{1, 10 * time.Second, time.Second, time.Second},
 		{3, 0, time.Second, 0},
 		{3, time.Second, 0, 0},
