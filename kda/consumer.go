@@ -17,6 +17,7 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // ConsumerAPI is the Kinesis calls a Consumer makes.
@@ -554,7 +555,7 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 			if c.opts.StopAtEnd && aws.ToInt64(out.MillisBehindLatest) == 0 {
 				return nil
 			}
-			if err := sleepCtx(ctx, c.opts.PollInterval); err != nil {
+			if err := backoff.Sleep(ctx, c.opts.PollInterval); err != nil {
 				return nil
 			}
 		}
@@ -598,5 +599,5 @@ func (c *Consumer) retry(ctx context.Context, what, shardID string, err error, f
 	if c.opts.Logger != nil {
 		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
 	}
-	_ = sleepBackoff(ctx, sleepCtx, c.opts.RetryDelay, c.opts.MaxRetryDelay, failures-1)
+	_ = backoff.Sleep(ctx, backoff.FullJitter(failures, c.opts.RetryDelay, c.opts.MaxRetryDelay))
 }

@@ -65,7 +65,8 @@
 //     of 2019-12-30 land under year=2020. ParsePrefix warns on Y, w and e
 //     (Prefix.Warnings, logged by NewDelivery) and the example uses yyyy.
 //     Week fields follow WeekFieldsUS (JVM default locale en-US) unless
-//     DeliveryOptions.WeekFields says otherwise.
+//     DeliveryOptions.WeekFields says otherwise. The pattern engine is the
+//     one lakepipe parses Glue layouts with, checked against the JDK.
 //   - The pumps test > 100 and < 100, so a reading of exactly 100 reaches
 //     neither output; the example keeps the SQL and reports those rows.
 //   - Firehose concatenates records with no delimiter, which Athena cannot

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // PutRecordBatchAPI is the Firehose call a FirehoseSink makes.
@@ -74,7 +76,7 @@ type FirehoseSink struct {
 
 // NewFirehoseSink returns a sink for the named delivery stream.
 func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...func(*FirehoseOptions)) *FirehoseSink {
-	o := FirehoseOptions{MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: sleepCtx}
+	o := FirehoseOptions{MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: backoff.Sleep}
 	for _, f := range optFns {
 		f(&o)
 	}
@@ -124,7 +126,7 @@ func (f *FirehoseSink) sendLocked(ctx context.Context) error {
 	var errs []error
 	for attempt := 1; len(batch) > 0; attempt++ {
 		if attempt > 1 {
-			if err := sleepBackoff(ctx, f.opts.sleep, f.opts.BackoffBase, f.opts.BackoffMax, attempt-1); err != nil {
+			if err := f.opts.sleep(ctx, backoff.FullJitter(attempt, f.opts.BackoffBase, f.opts.BackoffMax)); err != nil {
 				f.pending, f.size = batch, sizeOf(batch)
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // TemplateError is a KDG record template that cannot be parsed: an unknown
@@ -460,7 +462,7 @@ func NewGenerator(t *Template, optFns ...func(*GeneratorOptions)) *Generator {
 		g.loc = time.UTC
 	}
 	if g.opts.sleep == nil {
-		g.opts.sleep = sleepCtx
+		g.opts.sleep = backoff.Sleep
 	}
 	if g.opts.clock == nil {
 		g.opts.clock = time.Now
@@ -509,17 +511,6 @@ func (g *Generator) Run(ctx context.Context, emit func([]byte) error) error {
 		}
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 var firstNames = []string{"Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Mateo", "Isabella", "Lucas", "Mia", "Levi", "Charlotte", "Aiden", "Harper", "Ethan", "Aarav", "Priya", "Wei", "Yuki", "Fatima", "Omar", "Chloe", "Jack"}

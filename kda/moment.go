@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/lakekit/lakekit/internal/javatime"
 )
 
 // momentFormat is a compiled moment.js format string, as KDG's date helpers
@@ -60,8 +62,8 @@ outer:
 	return m, nil
 }
 
-// pad is jpad for int values.
-func pad(dst []byte, v, width int) []byte { return jpad(dst, int64(v), width) }
+// pad appends v zero-padded to width digits.
+func pad(dst []byte, v, width int) []byte { return javatime.AppendPadded(dst, int64(v), width) }
 
 func ordinal(n int) string {
 	if n%100 >= 11 && n%100 <= 13 {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lakekit/lakekit/internal/javatime"
 )
 
 // MaxPrefixLength is Firehose's limit on Prefix and ErrorOutputPrefix.
@@ -43,7 +45,7 @@ type Prefix struct {
 
 type prefixPart struct {
 	lit     string
-	ts      *JavaPattern
+	ts      *javatime.Pattern
 	random  bool
 	errType bool
 }
@@ -111,7 +113,7 @@ func ParsePrefix(s string, isError bool) (*Prefix, error) {
 		}
 		switch ns {
 		case "timestamp":
-			jp, err := ParseJavaPattern(val)
+			jp, err := javatime.Compile(val)
 			if err != nil {
 				return fail(i, "timestamp: %v", err)
 			}
@@ -147,7 +149,7 @@ func ParsePrefix(s string, isError bool) (*Prefix, error) {
 		return nil, err
 	}
 	if !hasTS {
-		jp, _ := ParseJavaPattern("yyyy/MM/dd/HH/")
+		jp, _ := javatime.Compile("yyyy/MM/dd/HH/")
 		p.parts = append(p.parts, prefixPart{ts: jp})
 	}
 	// Only literal text (also quoted inside patterns) can form "/", "." or

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // PutRecordsAPI is the Kinesis call a Producer makes.
@@ -166,7 +167,7 @@ type Producer struct {
 // NewProducer returns a Producer.
 func NewProducer(client PutRecordsAPI, optFns ...func(*ProducerOptions)) (*Producer, error) {
 	o := ProducerOptions{PartitionKey: RandomPartitionKey, MaxRecordBytes: DefaultMaxRecordBytes, MaxInFlight: DefaultMaxInFlight,
-		MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: sleepCtx}
+		MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: backoff.Sleep}
 	for _, f := range optFns {
 		f(&o)
 	}
@@ -257,21 +258,10 @@ func (p *Producer) Put(ctx context.Context, recs []Record) ([]PutResult, error) 
 	return res, sendErr
 }
 
-// sleepBackoff sleeps a full-jitter delay before retry n (1 = the first),
-// uniform in [0, min(base·2^n, maxD)]; a shift that overflows takes maxD.
-// The Producer and the FirehoseSink share it.
-func sleepBackoff(ctx context.Context, sleep func(context.Context, time.Duration) error, base, maxD time.Duration, n int) error {
-	d := base << min(n, 20)
-	if d > maxD || d <= 0 {
-		d = maxD
-	}
-	return sleep(ctx, time.Duration(mrand.Int64N(int64(d)+1)))
-}
-
 func (p *Producer) sendBatch(ctx context.Context, recs []Record, keys []string, pending []int, res []PutResult) {
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > 1 {
-			if err := sleepBackoff(ctx, p.opts.sleep, p.opts.BackoffBase, p.opts.BackoffMax, attempt-1); err != nil {
+			if err := p.opts.sleep(ctx, backoff.FullJitter(attempt, p.opts.BackoffBase, p.opts.BackoffMax)); err != nil {
 				for _, i := range pending {
 					res[i].Err = err
 				}

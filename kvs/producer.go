@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +18,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	"github.com/aws/smithy-go"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // SigningName is the SigV4 service name of Kinesis Video, data plane
@@ -508,11 +509,7 @@ func (p *Producer) run(ctx context.Context) {
 		p.cache.Invalidate()
 		d := p.backoff(failures)
 		p.opts.Logger.Info("kvs: PutMedia connection failed, reconnecting", "stream", string(p.stream), "err", err, "in", d)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, d) != nil {
 			return
 		}
 	}
@@ -538,11 +535,7 @@ func isFinal(err error) bool {
 }
 
 func (p *Producer) backoff(failures int) time.Duration {
-	d := p.opts.RetryBaseDelay << min(failures-1, 20)
-	if d > p.opts.RetryMaxDelay || d <= 0 {
-		d = p.opts.RetryMaxDelay
-	}
-	return time.Duration(rand.Int64N(int64(d)) + 1)
+	return backoff.FullJitter(failures, p.opts.RetryBaseDelay, p.opts.RetryMaxDelay)
 }
 
 // TokenMargin is how long before its credentials expire a connection is

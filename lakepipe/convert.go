@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/s2"
+	"github.com/lakekit/lakekit/internal/javatime"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -376,7 +377,7 @@ type colCodec struct {
 	Column
 	src    int // source field index
 	leaf   int // Parquet leaf index; -1 when only a partition value
-	layout *compiledLayout
+	layout *javatime.Layout
 	bad    string // quarantine reason of a value that does not fit
 }
 
@@ -745,7 +746,7 @@ func (run *convRun) buildSchema(res *ConvertResult) error {
 		seen[cd.Name] = true
 		cd.bad = fmt.Sprintf("%s: not a %s", ReasonBadValue, cd.CatalogType())
 		if cd.Type == TypeDate || cd.Type == TypeTimestamp {
-			cd.layout, _ = compileLayout(cd.layoutOrDefault())
+			cd.layout, _ = javatime.CompileLayout(cd.layoutOrDefault())
 			cd.bad += " (layout " + cd.layoutOrDefault() + ")"
 		}
 	}
@@ -853,21 +854,21 @@ func (run *convRun) decode(cd *colCodec, f csvField) (v parquet.Value, null, ok 
 		x, ok := parseBoolText(b)
 		return parquet.BooleanValue(x), false, ok
 	case TypeDate:
-		t, ok := cd.layout.parse(b)
+		t, ok := cd.layout.Parse(b)
 		if !ok {
 			return parquet.Value{}, false, false
 		}
-		d := t.days()
+		d := t.Days()
 		if d < -1<<31 || d > 1<<31-1 {
 			return parquet.Value{}, false, false
 		}
 		return parquet.Int32Value(int32(d)), false, true
 	case TypeTimestamp:
-		t, ok := cd.layout.parse(b)
+		t, ok := cd.layout.Parse(b)
 		if !ok {
 			return parquet.Value{}, false, false
 		}
-		return parquet.Int64Value(t.micros()), false, true
+		return parquet.Int64Value(t.Micros()), false, true
 	case TypeDecimal:
 		n, ok := parseDecimal(b, cd.Precision, cd.Scale)
 		return parquet.Int64Value(n), false, ok

@@ -162,24 +162,6 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
-// FuzzLayout checks the fast numeric layout parser against time.Parse.
-func FuzzLayout(f *testing.F) {
-	for _, s := range []string{"05/03/2021", "29/02/2020", "31/04/2021", "1/1/2021", "00/01/2000", "05/03/21"} {
-		f.Add(s)
-	}
-	cl, _ := compileLayout("dd/MM/yyyy")
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := cl.parse([]byte(s))
-		want, err := parseGo("02/01/2006", s)
-		if ok != (err == nil) {
-			t.Fatalf("%q: fast ok=%v, time.Parse err=%v", s, ok, err)
-		}
-		if ok && got.days() != want {
-			t.Fatalf("%q: days %d, want %d", s, got.days(), want)
-		}
-	})
-}
-
 // FuzzConvertMatchesEncodingCSV: on input that encoding/csv reads without
 // error (strict quotes, equal field counts, no carriage returns, whose
 // handling inside quotes differs), the converter writes exactly the records

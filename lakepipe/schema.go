@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/lakekit/lakekit/internal/javatime"
 )
 
 // Type is a column type of the converter's output, named as the Glue Data
@@ -74,7 +76,7 @@ func ParseType(name string) (Type, error) {
 type Column struct {
 	Name      string // column name in the Parquet file and the catalog
 	Type      Type
-	Layout    string // TypeDate/TypeTimestamp: the text layout, Java style ("dd/MM/yyyy") or Go style ("02/01/2006")
+	Layout    string // TypeDate/TypeTimestamp: the text layout, Java DateTimeFormatter style ("dd/MM/yyyy"; yy is 2000–2099 as in Spark) or Go style ("02/01/2006")
 	Precision int    // TypeDecimal: total digits, 1..MaxDecimalPrecision
 	Scale     int    // TypeDecimal: digits after the point
 }
@@ -126,7 +128,7 @@ func (c Column) validate() error {
 	switch c.Type {
 	case TypeString, TypeInt64, TypeFloat64, TypeBool:
 	case TypeDate, TypeTimestamp:
-		if _, err := compileLayout(c.layoutOrDefault()); err != nil {
+		if _, err := javatime.CompileLayout(c.layoutOrDefault()); err != nil {
 			return fmt.Errorf("lakepipe: column %q: %w", c.Name, err)
 		}
 	case TypeDecimal:

@@ -13,6 +13,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // pacer is the one backoff a Copier shares between all its workers, in the
@@ -47,18 +49,7 @@ func (p *pacer) wait(ctx context.Context) error {
 	}
 	p.next = at.Add(sleep)
 	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Sleep(ctx, time.Until(at))
 }
 
 // backoff raises the spacing after a throttle or a fault.

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // Consumer defaults and limits.
@@ -363,7 +364,7 @@ func (c *Consumer) receiveFailed(ctx context.Context, err error) bool {
 		return false
 	}
 	c.log.Warn("sqsbatch: ReceiveMessage failed; retrying", "err", err, "code", code, "consecutive", n)
-	return sleepCtx(ctx, backoff(n, receiveRetryBase, receiveRetryMax)) == nil
+	return backoff.Sleep(ctx, backoff.FullJitter(n, receiveRetryBase, receiveRetryMax)) == nil
 }
 
 func (c *Consumer) poll(ctx, ackCtx context.Context, slots chan struct{}, msgs chan<- []types.Message) {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // Idempotency defaults.
@@ -218,7 +220,7 @@ func (i *Idempotency) Do(ctx context.Context, key string, fn func(ctx context.Co
 		if c.State != HeldElsewhere || !time.Now().Before(deadline) {
 			break
 		}
-		if sleepCtx(ctx, poll) != nil {
+		if backoff.Sleep(ctx, poll) != nil {
 			break
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -745,7 +745,7 @@ func (w *Writer) sendBatch(batch []*pending) {
 		}
 		w.retried.Add(int64(len(retry)))
 		w.log.Debug("sqsbatch: retrying entries", "entries", len(retry), "attempt", attempt+1)
-		if err := sleepCtx(w.ctx, backoff(attempt, w.opts.BaseBackoff, w.opts.MaxBackoff)); err != nil {
+		if err := backoff.Sleep(w.ctx, backoff.FullJitter(attempt, w.opts.BaseBackoff, w.opts.MaxBackoff)); err != nil {
 			for _, p := range retry {
 				w.report(p, Result{Err: err})
 			}
@@ -958,26 +958,6 @@ func (w *Writer) Stats() WriterStats {
 	return WriterStats{
 		Accepted: w.accepted.Load(), Sent: w.sent.Load(), Failed: w.failed.Load(), Retried: w.retried.Load(),
 		Requests: w.requests.Load(), Offloaded: w.offloaded.Load(), Bytes: w.bytes.Load(),
-	}
-}
-
-// backoff returns a full-jitter delay for the given attempt (1-based).
-func backoff(attempt int, base, maxD time.Duration) time.Duration {
-	d := base << min(attempt-1, 30)
-	if d <= 0 || d > maxD {
-		d = maxD
-	}
-	return rand.N(d) + 1
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

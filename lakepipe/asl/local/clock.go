@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // Clock is the runner's time: Wait states, retry intervals and timeouts use
@@ -23,14 +25,7 @@ func (RealClock) Now() time.Time { return time.Now() }
 
 // Sleep waits on a timer.
 func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Sleep(ctx, d)
 }
 
 // VirtualClock is time that only moves when someone sleeps: Sleep adds d to

@@ -1,26 +1,8 @@
-package kda
+package javatime
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
-)
-
-// WeekFields defines weeks for the week-based pattern letters Y, w and e,
-// as java.time.temporal.WeekFields does.
-type WeekFields struct {
-	FirstDay    time.Weekday
-	MinimalDays int // days a week needs in the new year to be its week 1
-}
-
-var (
-	// WeekFieldsUS is WeekFields.of(Locale.US): weeks start on Sunday and
-	// week 1 is the week of January 1. It is what a JVM with the default
-	// en-US locale (Firehose's, as far as its output shows) uses for Y.
-	WeekFieldsUS = WeekFields{FirstDay: time.Sunday, MinimalDays: 1}
-	// WeekFieldsISO is ISO-8601: Monday start, week 1 has January 4.
-	WeekFieldsISO = WeekFields{FirstDay: time.Monday, MinimalDays: 4}
 )
 
 // week1Start returns the first day of week 1 of year y.
@@ -47,113 +29,10 @@ func (wf WeekFields) weekBased(t time.Time) (year, week int) {
 	return y, days/7 + 1
 }
 
-// JavaPattern is a compiled java.time.format.DateTimeFormatter pattern, the
-// syntax of Firehose's !{timestamp:…} expressions.
-type JavaPattern struct {
-	items []jItem
-	// WeekBased is true when the pattern uses Y (week-based year), w or e/c:
-	// usually a mistake for y in a partition path.
-	WeekBased bool
-}
+// AppendPadded appends v in decimal, zero-padded to width digits after any
+// sign, without allocating (prefixes are rendered per delivered object).
+func AppendPadded(dst []byte, v int64, width int) []byte { return jpad(dst, v, width) }
 
-type jItem struct {
-	letter byte // 0 for a literal
-	count  int
-	lit    string
-}
-
-// ParseJavaPattern compiles a DateTimeFormatter pattern. It supports the
-// letters G u y Y Q q M L w W d D E e c a h K k H m s S A n N V z Z X x O,
-// 'quoted text' with ” for a quote, and rejects what Java rejects: unknown
-// letters, too many letters, the reserved # { }, and unbalanced [ ]
-// optional sections (whose content is always printed, as Java prints an
-// optional section when the value is available).
-func ParseJavaPattern(p string) (*JavaPattern, error) {
-	jp := &JavaPattern{}
-	depth := 0
-	lit := func(s string) {
-		if n := len(jp.items); n > 0 && jp.items[n-1].letter == 0 {
-			jp.items[n-1].lit += s
-			return
-		}
-		jp.items = append(jp.items, jItem{lit: s})
-	}
-	for i := 0; i < len(p); {
-		c := p[i]
-		switch {
-		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
-			j := i
-			for j < len(p) && p[j] == c {
-				j++
-			}
-			n := j - i
-			if max, ok := javaLetterMax[c]; !ok {
-				return nil, fmt.Errorf("unknown pattern letter %q at %d", c, i)
-			} else if n > max {
-				return nil, fmt.Errorf("too many pattern letters %q at %d", p[i:j], i)
-			}
-			if c == 'V' && n != 2 {
-				return nil, fmt.Errorf("pattern letter V must be VV at %d", i)
-			}
-			if c == 'O' && n != 1 && n != 4 {
-				return nil, fmt.Errorf("pattern letter O must be O or OOOO at %d", i)
-			}
-			if c == 'Y' || c == 'w' || c == 'e' || c == 'c' {
-				jp.WeekBased = true
-			}
-			jp.items = append(jp.items, jItem{letter: c, count: n})
-			i = j
-		case c == '\'':
-			j := i + 1
-			var b strings.Builder
-			for {
-				if j >= len(p) {
-					return nil, fmt.Errorf("pattern ends inside a quoted literal started at %d", i)
-				}
-				if p[j] == '\'' {
-					if j+1 < len(p) && p[j+1] == '\'' {
-						b.WriteByte('\'')
-						j += 2
-						continue
-					}
-					break
-				}
-				b.WriteByte(p[j])
-				j++
-			}
-			if j == i+1 {
-				lit("'") // '' outside quotes is a quote
-			} else {
-				lit(b.String())
-			}
-			i = j + 1
-		case c == '[':
-			depth++
-			i++
-		case c == ']':
-			if depth == 0 {
-				return nil, fmt.Errorf("pattern has ] without [ at %d", i)
-			}
-			depth--
-			i++
-		case c == '#' || c == '{' || c == '}':
-			return nil, fmt.Errorf("pattern character %q at %d is reserved", c, i)
-		default:
-			lit(p[i : i+1])
-			i++
-		}
-	}
-	return jp, nil
-}
-
-var javaLetterMax = map[byte]int{
-	'G': 5, 'u': 19, 'y': 19, 'Y': 19, 'Q': 5, 'q': 5, 'M': 5, 'L': 5, 'w': 2, 'W': 1, 'd': 2, 'D': 3,
-	'E': 5, 'e': 5, 'c': 5, 'a': 1, 'h': 2, 'K': 2, 'k': 2, 'H': 2, 'm': 2, 's': 2, 'S': 9, 'A': 19,
-	'n': 19, 'N': 19, 'V': 2, 'z': 4, 'Z': 5, 'X': 5, 'x': 5, 'O': 4,
-}
-
-// jpad appends v in decimal, zero-padded to width digits after any sign,
-// without allocating (prefixes are rendered per delivered object).
 func jpad(dst []byte, v int64, width int) []byte {
 	if v < 0 {
 		dst = append(dst, '-')
@@ -206,9 +85,12 @@ func offsetItem(dst []byte, off int, withColon, withMinutesAlways, zForZero bool
 	return dst
 }
 
-// Append formats t (already in the wanted zone) with wf for week fields.
-func (jp *JavaPattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
-	for _, it := range jp.items {
+// Append appends t, in its own location, formatted as Java's
+// DateTimeFormatter.ofPattern(pattern, Locale.US) with wf for the week-based
+// letters does, and returns the extended buffer. It does not allocate when
+// dst has room.
+func (p *Pattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
+	for _, it := range p.items {
 		n := it.count
 		switch it.letter {
 		case 0:
@@ -220,7 +102,11 @@ func (jp *JavaPattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
 			}
 			switch n {
 			case 4:
-				dst = append(dst, map[string]string{"AD": "Anno Domini", "BC": "Before Christ"}[era]...)
+				if era == "AD" {
+					dst = append(dst, "Anno Domini"...)
+				} else {
+					dst = append(dst, "Before Christ"...)
+				}
 			case 5:
 				dst = append(dst, era[0])
 			default:
@@ -246,8 +132,8 @@ func (jp *JavaPattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
 			if 7-int(first.Sub(w1).Hours()/24) < wf.MinimalDays {
 				w1 = w1.AddDate(0, 0, 7)
 			}
-			d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-			dst = jpad(dst, int64(floorDiv(int64(d.Sub(w1).Hours()+0.5)/24, 7)+1), 1)
+			days := DaysFromCivil(t.Year(), int(t.Month()), t.Day()) - DaysFromCivil(w1.Year(), int(w1.Month()), w1.Day())
+			dst = jpad(dst, floorDiv(days, 7)+1, 1)
 		case 'Q', 'q':
 			q := (int(t.Month())-1)/3 + 1
 			switch n {
@@ -305,8 +191,8 @@ func (jp *JavaPattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
 		case 's':
 			dst = jpad(dst, int64(t.Second()), n)
 		case 'S':
-			frac := jpad(nil, int64(t.Nanosecond()), 9)
-			dst = append(dst, frac[:n]...)
+			start := len(dst)
+			dst = jpad(dst, int64(t.Nanosecond()), 9)[:start+n]
 		case 'A':
 			ms := int64(t.Hour()*3600+t.Minute()*60+t.Second())*1000 + int64(t.Nanosecond()/1e6)
 			dst = jpad(dst, ms, n)
@@ -363,4 +249,12 @@ func (jp *JavaPattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
 		}
 	}
 	return dst
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }

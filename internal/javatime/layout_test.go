@@ -1,6 +1,7 @@
-package lakepipe
+package javatime
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ func parseGo(layout, s string) (int64, error) {
 	return t.Unix() / 86400, nil
 }
 
-func TestCompileLayout(t *testing.T) {
+func TestCompileLayoutGoLayout(t *testing.T) {
 	tests := []struct {
 		layout, in string
 		want       string // RFC 3339 in UTC, or "" for no match
@@ -31,25 +32,27 @@ func TestCompileLayout(t *testing.T) {
 		{"02/01/2006", "05/03/2021", "2021-03-05T00:00:00Z", "02/01/2006"}, // Go layout as is
 	}
 	for _, tt := range tests {
-		cl, err := compileLayout(tt.layout)
+		cl, err := CompileLayout(tt.layout)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.layout, err)
 		}
-		if cl.goLayout != tt.goLayout {
-			t.Errorf("%s: Go layout %q, want %q", tt.layout, cl.goLayout, tt.goLayout)
+		if cl.GoLayout() != tt.goLayout {
+			t.Errorf("%s: Go layout %q, want %q", tt.layout, cl.GoLayout(), tt.goLayout)
 		}
-		v, ok := cl.parse([]byte(tt.in))
+		v, ok := cl.Parse([]byte(tt.in))
 		got := ""
 		if ok {
-			got = time.UnixMicro(v.micros()).UTC().Format(time.RFC3339Nano)
+			got = time.UnixMicro(v.Micros()).UTC().Format(time.RFC3339Nano)
 		}
 		if got != tt.want {
 			t.Errorf("%s %q = %q, want %q", tt.layout, tt.in, got, tt.want)
 		}
 	}
 	for _, bad := range []string{"", "dd/QQ/yyyy", "yyyy-MM-dd[ HH]", "'unterminated", "HHmmss SSS", "yyyy1MM"} {
-		if _, err := compileLayout(bad); err == nil {
-			t.Errorf("compileLayout(%q) accepted", bad)
+		_, err := CompileLayout(bad)
+		var pe *PatternError
+		if !errors.As(err, &pe) || pe.Pattern != bad {
+			t.Errorf("CompileLayout(%q) = %v, want a *PatternError", bad, err)
 		}
 	}
 }
@@ -60,7 +63,7 @@ func TestDaysFromCivil(t *testing.T) {
 		time.Date(2000, 2, 29, 0, 0, 0, 0, time.UTC), time.Date(-44, 3, 15, 0, 0, 0, 0, time.UTC),
 		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
 	} {
-		if got, want := daysFromCivil(d.Year(), int(d.Month()), d.Day()), d.Unix()/86400; got != want && d.Unix() >= 0 {
+		if got, want := DaysFromCivil(d.Year(), int(d.Month()), d.Day()), d.Unix()/86400; got != want && d.Unix() >= 0 {
 			t.Errorf("%v: %d, want %d", d, got, want)
 		} else if d.Unix() < 0 && got != (d.Unix()-86399)/86400 {
 			t.Errorf("%v: %d, want %d", d, got, (d.Unix()-86399)/86400)
