@@ -2,6 +2,8 @@ package sqsbatch_test
 
 import (
 	"context"
+	"net/http"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -212,5 +214,101 @@ func BenchmarkConsumer(b *testing.B) {
 	b.ReportMetric(median(idems), "idempotent-msgs/s")
 	b.ReportMetric(median(ratios), "ratio")
 	b.ReportMetric(median(idemRatios), "idempotent-ratio")
+	b.ReportMetric(0, "ns/op")
+}
+
+// inFlightClient is an HTTP client that counts the requests it has in
+// flight: the peak, and the time-weighted mean since the last reset.
+type inFlightClient struct {
+	next sqs.HTTPClient
+
+	mu          sync.Mutex
+	n, peak     int
+	start, last time.Time
+	area        float64 // requests × seconds
+}
+
+func (c *inFlightClient) Do(req *http.Request) (*http.Response, error) {
+	c.step(1)
+	defer c.step(-1)
+	return c.next.Do(req)
+}
+
+func (c *inFlightClient) step(d int) {
+	now := time.Now()
+	c.mu.Lock()
+	c.area += float64(c.n) * now.Sub(c.last).Seconds()
+	c.last = now
+	c.n += d
+	c.peak = max(c.peak, c.n)
+	c.mu.Unlock()
+}
+
+func (c *inFlightClient) reset() {
+	c.mu.Lock()
+	c.peak, c.area, c.start, c.last = c.n, 0, time.Now(), time.Now()
+	c.mu.Unlock()
+}
+
+// read returns the peak and mean requests in flight since reset.
+func (c *inFlightClient) read() (peak int, mean float64) {
+	c.step(0)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peak, c.area / c.last.Sub(c.start).Seconds()
+}
+
+// BenchmarkWriterInFlight is BenchmarkWriter's diagnosis: the Writer at
+// MaxInFlight 32 and the raw loop at 32 goroutines, on one client that
+// counts HTTP requests in flight, so that the concurrency each reaches is
+// measured the same way: "peak" is the most requests at once, "mean" the
+// time-weighted average over the run (32 would be every slot busy all the
+// time). Rounds rotate as in BenchmarkWriter; figures are medians.
+func BenchmarkWriterInFlight(b *testing.B) {
+	counter := &inFlightClient{}
+	c := sqs.New(awstest.SQS(b).Options(), func(o *sqs.Options) {
+		counter.next = o.HTTPClient
+		o.HTTPClient = counter
+	})
+	bodies := benchBodies()
+	ctx := context.Background()
+	var rawRate, rawPeak, rawMean, wRate, wPeak, wMean []float64
+	round := 0
+	run := func(prefix string, send func(url string) float64, rate, peak, mean *[]float64) func() {
+		return func() {
+			url := newQueue(b, c, prefix, nil)
+			counter.reset()
+			r := send(url)
+			p, m := counter.read()
+			*rate, *peak, *mean = append(*rate, r), append(*peak, float64(p)), append(*mean, m)
+			deleteQueue(c, url)
+		}
+	}
+	for b.Loop() {
+		rotate(round,
+			run("bench-raw", func(url string) float64 { return rawSend(b, c, url, bodies, 32) }, &rawRate, &rawPeak, &rawMean),
+			run("bench-writer", func(url string) float64 {
+				w := sqsbatch.New(c, url)
+				start := time.Now()
+				for i := range bodies {
+					if _, err := w.Send(ctx, sqsbatch.Message{Body: bodies[i]}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(ctx); err != nil {
+					b.Fatal(err)
+				}
+				return float64(len(bodies)) / time.Since(start).Seconds()
+			}, &wRate, &wPeak, &wMean))
+		round++
+		b.Logf("round %d: raw %.0f msgs/s peak %.0f mean %.1f; writer %.0f msgs/s peak %.0f mean %.1f", round,
+			rawRate[len(rawRate)-1], rawPeak[len(rawPeak)-1], rawMean[len(rawMean)-1], wRate[len(wRate)-1], wPeak[len(wPeak)-1], wMean[len(wMean)-1])
+	}
+	b.ReportMetric(median(rawRate), "raw-msgs/s")
+	b.ReportMetric(median(wRate), "writer-msgs/s")
+	b.ReportMetric(median(rawPeak), "raw-peak")
+	b.ReportMetric(median(wPeak), "writer-peak")
+	b.ReportMetric(median(rawMean), "raw-mean-inflight")
+	b.ReportMetric(median(wMean), "writer-mean-inflight")
 	b.ReportMetric(0, "ns/op")
 }

@@ -240,7 +240,9 @@ type Options struct {
 	MaxMessageBytes int
 	// MaxInFlight bounds the batches being sent at once; Send blocks when
 	// they are all busy. Default DefaultMaxInFlight. Forced to 1 on FIFO
-	// queues to keep order.
+	// queues to keep order. The batches are sent by about MaxInFlight
+	// goroutines, kept from batch to batch; they exit on Close, or one
+	// second after their last batch.
 	MaxInFlight int
 	// MaxInFlightBytes bounds the payload of the batches in flight (a batch
 	// larger than it is sent alone). Default DefaultMaxInFlightBytes. Peak
@@ -292,6 +294,7 @@ type Writer struct {
 	log      *slog.Logger
 
 	sem    chan struct{}       // in-flight batch slots
+	work   chan *batch         // unbuffered: to an idle sender goroutine
 	bytesm *semaphore.Weighted // in-flight payload bytes
 	// dmu is the dispatch token: whoever cuts a batch and waits for
 	// capacity holds it, so batches leave in the order they were cut (FIFO
@@ -380,7 +383,7 @@ func New(client SendMessageBatchAPI, queueURL string, optFns ...func(*Options)) 
 	client, callOpts := applySafeBody(client)
 	return &Writer{
 		client: client, callOpts: callOpts, queueURL: queueURL, fifo: fifo, opts: o, log: loggerOrDiscard(o.Logger),
-		sem: make(chan struct{}, o.MaxInFlight), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), dmu: make(chan struct{}, 1),
+		sem: make(chan struct{}, o.MaxInFlight), work: make(chan *batch), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), dmu: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel,
 	}
 }
@@ -486,7 +489,7 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 			if full {
 				// Send it now if capacity is free; otherwise it leaves
 				// when a batch finishes or the next Send needs room.
-				w.tryDispatch()
+				w.tryDispatch(nil)
 			}
 			return idx, nil
 		}
@@ -539,14 +542,15 @@ func (w *Writer) dispatch(ctx context.Context, cutCur func() bool) error {
 		w.mu.Lock()
 		w.ready = nil
 		w.mu.Unlock()
-		w.launch(b)
+		w.launch(b, nil)
 	}
 	return nil
 }
 
 // tryDispatch sends, without waiting, the batch waiting for capacity and a
-// full current batch, if capacity is free.
-func (w *Writer) tryDispatch() {
+// full current batch, if capacity is free. next is launch's: nil, or where
+// a finishing sender takes its next batch.
+func (w *Writer) tryDispatch(next **batch) {
 	for {
 		w.kick.Store(true)
 		select {
@@ -573,7 +577,7 @@ func (w *Writer) tryDispatch() {
 			w.mu.Lock()
 			w.ready = nil
 			w.mu.Unlock()
-			w.launch(b)
+			w.launch(b, next)
 		}
 		<-w.dmu
 		if !w.kick.Load() {
@@ -601,7 +605,7 @@ func (w *Writer) lockDispatch(ctx context.Context) error {
 func (w *Writer) unlockDispatch() {
 	<-w.dmu
 	if w.kick.Load() {
-		w.tryDispatch()
+		w.tryDispatch(nil)
 	}
 }
 
@@ -661,15 +665,60 @@ func (w *Writer) tryAcquire(weight int64) bool {
 	return false
 }
 
-func (w *Writer) launch(b *batch) {
+// senderIdle is how long a sender goroutine waits for another batch
+// before it exits.
+const senderIdle = time.Second
+
+// launch sends b, which holds a slot and its byte budget. When next is
+// non-nil and empty (a sender that just finished a batch, dispatching for
+// the capacity it freed), b goes there for that sender to run itself; else
+// an idle sender takes it, or a new one starts. Senders outlive their
+// batches because a fresh goroutine's stack has to grow through the SDK's
+// deep call chain on every request (runtime.newstack/copystack cost about
+// 7% of the client's CPU with a goroutine per batch); a kept sender has
+// grown it once, as the raw SendMessageBatch loops' goroutines have.
+func (w *Writer) launch(b *batch, next **batch) {
 	w.inflight.add()
-	go func() {
+	if next != nil && *next == nil {
+		*next = b
+		return
+	}
+	select {
+	case w.work <- b:
+	default:
+		go w.sender(b)
+	}
+}
+
+// sender runs b, then each batch handed to it, until it has been idle for
+// senderIdle or the Writer is closed.
+func (w *Writer) sender(b *batch) {
+	var idle *time.Timer
+	for {
 		w.sendBatch(b.msgs)
 		w.bytesm.Release(b.weight)
 		<-w.sem
 		w.inflight.done()
-		w.tryDispatch() // a batch may be waiting for this capacity
-	}()
+		var next *batch
+		w.tryDispatch(&next) // a batch may be waiting for this capacity
+		if next != nil {
+			b = next
+			continue
+		}
+		if idle == nil {
+			idle = time.NewTimer(senderIdle)
+		} else {
+			idle.Reset(senderIdle)
+		}
+		select {
+		case b = <-w.work:
+		case <-idle.C:
+			return
+		case <-w.ctx.Done():
+			idle.Stop()
+			return
+		}
+	}
 }
 
 func (w *Writer) sendBatch(batch []*pending) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -379,4 +380,61 @@ func sendError(t *testing.T, err error, messages, sent, failed int64) *sqsbatch.
 		t.Fatalf("got %v (%+v), want a *SendError: %d messages, %d sent, %d failed", err, se, messages, sent, failed)
 	}
 	return se
+}
+
+// senderGoroutines counts the goroutines running a Writer's sender loop.
+func senderGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "sqsbatch.(*Writer).sender(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestWriterSenderGoroutines: the goroutines that send batches are kept
+// for the next batch (a new goroutine per batch grew its stack through the
+// SDK's call chain on every request, about 7% of the client's CPU), their
+// number stays near MaxInFlight, and they go away: at once on Close, and
+// after an idle second when the Writer is dropped without Close.
+func TestWriterSenderGoroutines(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.SQS(t)
+	url := newQueue(t, c, "senders", nil)
+	base := senderGoroutines()
+	const inFlight = 4
+	send := func(w *sqsbatch.Writer) {
+		for i := range 400 {
+			if _, err := w.Send(ctx, sqsbatch.Message{Body: strconv.Itoa(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+	send(w)
+	kept := senderGoroutines() - base
+	t.Logf("%d sender goroutines kept after 40 batches at MaxInFlight %d", kept, inFlight)
+	if kept < 1 || kept > 2*inFlight {
+		t.Errorf("%d sender goroutines after Flush, want 1..%d", kept, 2*inFlight)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(t, 2*time.Second, func() bool { return senderGoroutines() == base }) {
+		t.Errorf("%d sender goroutines left 2 s after Close", senderGoroutines()-base)
+	}
+
+	dropped := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+	send(dropped) // never closed
+	if !waitFor(t, 10*time.Second, func() bool { return senderGoroutines() == base }) {
+		t.Errorf("%d sender goroutines left 10 s after an unclosed Writer went idle", senderGoroutines()-base)
+	}
+	if got := len(drain(t, c, url)); got != 800 {
+		t.Errorf("%d messages on the queue, want 800", got)
+	}
 }
