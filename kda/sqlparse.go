@@ -906,17 +906,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 		if err := ps.expectKw("BY"); err != nil {
 			return nil, err
 		}
-		for {
-			e, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			s.GroupBy = append(s.GroupBy, e)
-			if ps.isOp(",") {
-				ps.p++
-				continue
-			}
-			break
+		var err error
+		if s.GroupBy, err = ps.exprList(); err != nil {
+			return nil, err
 		}
 	}
 	if ps.isKw("HAVING") {
@@ -988,6 +980,22 @@ func (ps *parser) unsupportedClause() error {
 // expr parses an expression. Nesting counts against MaxExprDepth here and
 // in the prefix operators (NOT, unary minus), which recurse without expr;
 // the finished top-level tree is checked too, for operator chains.
+// exprList parses expr {"," expr}.
+func (ps *parser) exprList() ([]Expr, error) {
+	var list []Expr
+	for {
+		e, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, e)
+		if !ps.isOp(",") {
+			return list, nil
+		}
+		ps.p++
+	}
+}
+
 func (ps *parser) expr() (Expr, error) {
 	if err := ps.enter(); err != nil {
 		return nil, err
@@ -1103,20 +1111,11 @@ func (ps *parser) cmpExpr() (Expr, error) {
 		if ps.isKw("SELECT") {
 			return nil, ps.peek().pos.unsupported("subquery")
 		}
-		in := &In{P: t.pos, X: l, Not: not}
-		for {
-			v, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			in.List = append(in.List, v)
-			if ps.isOp(",") {
-				ps.p++
-				continue
-			}
-			break
+		list, err := ps.exprList()
+		if err != nil {
+			return nil, err
 		}
-		return in, ps.expectOp(")")
+		return &In{P: t.pos, X: l, Not: not, List: list}, ps.expectOp(")")
 	case ps.acceptKw("LIKE"):
 		pt := ps.peek()
 		if pt.kind != tString {
@@ -1373,17 +1372,9 @@ func (ps *parser) call() (Expr, error) {
 		c.Star = true
 	case ps.isOp(")"):
 	default:
-		for {
-			a, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			c.Args = append(c.Args, a)
-			if ps.isOp(",") {
-				ps.p++
-				continue
-			}
-			break
+		var err error
+		if c.Args, err = ps.exprList(); err != nil {
+			return nil, err
 		}
 	}
 	if err := ps.expectOp(")"); err != nil {
