@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
@@ -24,8 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/lakekit/lakekit/internal/awstest"
@@ -158,14 +155,10 @@ func TestConvertKilledMidUpload(t *testing.T) {
 		hold = p // to replay a failure
 	}
 	t.Logf("kill while part %d is uploading (LAKEPIPE_KILL_PART=%d replays this)", hold, hold)
-	ks := &killServer{
-		h:    gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
-		hold: hold, hit: make(chan struct{}), release: make(chan struct{}),
-	}
-	srv := httptest.NewServer(ks)
-	defer srv.Close()
-	defer close(ks.release)
-	client := killS3Client(srv.URL)
+	ks := &killServer{hold: hold, hit: make(chan struct{}), release: make(chan struct{})}
+	srv := awstest.S3ServerWrapped(t, nil, func(next http.Handler) http.Handler { ks.h = next; return ks })
+	defer close(ks.release) // before the server closes at cleanup
+	client := srv.S3()
 	ctx := context.Background()
 	bucket := "kill-test"
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
@@ -180,7 +173,7 @@ func TestConvertKilledMidUpload(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // only to end a hung child
 		t.Cleanup(cancel)
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestConvertKillChild$", "-test.v")
-		cmd.Env = append(os.Environ(), killChildEnv+"=1", killEndpointEnv+"="+srv.URL,
+		cmd.Env = append(os.Environ(), killChildEnv+"=1", killEndpointEnv+"="+srv.Endpoint,
 			killBucketEnv+"="+bucket, killRowsEnv+"="+strconv.Itoa(rows))
 		return cmd
 	}

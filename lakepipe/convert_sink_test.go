@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -15,10 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/s3copy"
@@ -220,16 +216,8 @@ const sinkPartBucket = "lake-parts"
 // expected bucket owner on every request and the file's content type, and
 // a failed file's multipart upload is aborted, leaving nothing.
 func TestS3SinkUploadsPartsInParallel(t *testing.T) {
-	ps := &sinkPartServer{
-		h:       gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog())).Server(),
-		arrived: make(chan struct{}),
-	}
-	srv := httptest.NewServer(ps)
-	defer srv.Close()
-	client := s3.New(s3.Options{
-		Region: awstest.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
-	})
+	ps := &sinkPartServer{arrived: make(chan struct{})}
+	client := awstest.S3ServerWrapped(t, nil, func(next http.Handler) http.Handler { ps.h = next; return ps }).S3()
 	ctx := context.Background()
 	bucket := sinkPartBucket
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {

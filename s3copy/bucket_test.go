@@ -5,18 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/s3copy"
@@ -99,18 +94,9 @@ func (c *opCounter) ownersSent(op string) []string {
 // countedS3 starts gofakes3 behind an opCounter and returns a client on it.
 func countedS3(t *testing.T, intercept func(op string, w http.ResponseWriter, r *http.Request) bool) (*s3.Client, *opCounter) {
 	t.Helper()
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
-	oc := &opCounter{next: faker.Server(), intercept: intercept, counts: map[string]int{}, owners: map[string][]string{}}
-	hs := httptest.NewServer(oc)
-	t.Cleanup(hs.Close)
-	c := s3.New(s3.Options{
-		Region:       awstest.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
-		BaseEndpoint: aws.String(hs.URL),
-		UsePathStyle: true,
-		HTTPClient:   s3copy.NewHTTPClient(64),
-	})
-	return c, oc
+	oc := &opCounter{intercept: intercept, counts: map[string]int{}, owners: map[string][]string{}}
+	srv := awstest.S3ServerWrapped(t, nil, func(next http.Handler) http.Handler { oc.next = next; return oc })
+	return srv.S3(func(o *s3.Options) { o.HTTPClient = s3copy.NewHTTPClient(64) }), oc
 }
 
 // s3Error writes an S3 error answer.

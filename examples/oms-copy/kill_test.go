@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,9 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/lakekit/lakekit/internal/awstest"
@@ -145,15 +142,9 @@ func TestKill9MidCopyResumes(t *testing.T) {
 	bin := buildCLI(t, dir)
 
 	backend := s3mem.New()
-	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
-	cc := &copyCounter{next: faker.Server(), keys: map[string]int{}}
-	hs := httptest.NewServer(cc)
-	defer hs.Close()
-	c := s3.New(s3.Options{
-		Region:       awstest.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
-		BaseEndpoint: aws.String(hs.URL), UsePathStyle: true, HTTPClient: s3copy.NewHTTPClient(64),
-	})
+	cc := &copyCounter{keys: map[string]int{}}
+	hs := awstest.S3ServerWrapped(t, backend, func(next http.Handler) http.Handler { cc.next = next; return cc })
+	c := hs.S3(func(o *s3.Options) { o.HTTPClient = s3copy.NewHTTPClient(64) })
 	for _, b := range []string{"kill-src", "kill-dst"} {
 		if err := backend.CreateBucket(b); err != nil {
 			t.Fatal(err)
@@ -183,7 +174,7 @@ func TestKill9MidCopyResumes(t *testing.T) {
 	t.Logf("seeded %d objects in %s", n, time.Since(t0).Round(time.Millisecond))
 
 	manifest := filepath.Join(dir, "manifest.tsv")
-	args := []string{"-src", "s3://kill-src/raw/", "-dst", "s3://kill-dst/out/", "-endpoint", hs.URL,
+	args := []string{"-src", "s3://kill-src/raw/", "-dst", "s3://kill-dst/out/", "-endpoint", hs.Endpoint,
 		"-manifest", manifest, "-concurrency", "32", "-quiet"}
 	env := append(os.Environ(),
 		"AWS_ACCESS_KEY_ID="+awstest.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+awstest.SecretAccessKey,
@@ -285,15 +276,9 @@ func sumCounts(m map[string]int) int {
 // command at once with a message naming the bucket and the side, sends no
 // CopyObject, and draws no progress bar of zeros.
 func TestMissingDestinationBucketCLI(t *testing.T) {
-	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
-	cc := &copyCounter{next: faker.Server(), keys: map[string]int{}}
-	hs := httptest.NewServer(cc)
-	defer hs.Close()
-	c := s3.New(s3.Options{
-		Region:       awstest.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(awstest.AccessKeyID, awstest.SecretAccessKey, ""),
-		BaseEndpoint: aws.String(hs.URL), UsePathStyle: true,
-	})
+	cc := &copyCounter{keys: map[string]int{}}
+	hs := awstest.S3ServerWrapped(t, nil, func(next http.Handler) http.Handler { cc.next = next; return cc })
+	c := hs.S3()
 	ctx := context.Background()
 	for _, b := range []string{"cli-src", "cli-dst"} {
 		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
@@ -312,7 +297,7 @@ func TestMissingDestinationBucketCLI(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	var out, bar bytes.Buffer
-	err := run(ctx, flags{src: "s3://cli-src/raw/", dst: "s3://cli-dts/out/", endpoint: hs.URL, concurrency: 16}, &out, &bar)
+	err := run(ctx, flags{src: "s3://cli-src/raw/", dst: "s3://cli-dts/out/", endpoint: hs.Endpoint, concurrency: 16}, &out, &bar)
 	var be *s3copy.BucketError
 	if !errors.As(err, &be) || be.Bucket != "cli-dts" || be.Role != s3copy.RoleDestination {
 		t.Fatalf("err = %v, want a BucketError for the destination", err)

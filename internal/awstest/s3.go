@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -23,6 +24,21 @@ func S3(tb testing.TB) *s3.Client {
 func S3Server(tb testing.TB) *Server {
 	tb.Helper()
 	srv := StartS3()
+	tb.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// S3ServerWrapped is S3Server on backend (a fresh memory backend when nil),
+// with the server's handler passed through wrap first: a test counts,
+// holds or answers requests there. The Server's S3 method builds clients
+// for it, and it is closed when the test ends.
+func S3ServerWrapped(tb testing.TB, backend gofakes3.Backend, wrap func(next http.Handler) http.Handler) *Server {
+	tb.Helper()
+	if backend == nil {
+		backend = s3mem.New()
+	}
+	hs := httptest.NewServer(wrap(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()))
+	srv := newServer("gofakes3", hs.URL, func() error { hs.Close(); return nil })
 	tb.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
