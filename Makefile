@@ -13,7 +13,11 @@ TAGS := tesseract mediatools gstreamer
 # Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
 NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb
 
-.PHONY: tour test test-deps lambdas
+.PHONY: tour test test-deps lambdas lint
+
+# Linters, pinned; fetched through the Go module proxy, never in go.mod.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE    := golang.org/x/tools/cmd/deadcode@v0.52.0
 
 tour: $(NODE_OK)
 	$(GO) run ./examples/tour
@@ -22,6 +26,14 @@ test: test-deps
 	$(GO) vet -tags '$(TAGS)' ./...
 	$(GO) test -count=1 -timeout 15m -tags '$(TAGS)' ./...
 	@for m in $(NESTED); do echo "cd $$m && go test ./..."; (cd $$m && $(GO) test -count=1 -timeout 10m ./...) || exit 1; done
+
+# gofmt, vet, staticcheck, and deadcode (functions no main, test or example
+# reaches; -test counts tests as roots) for the library with every build tag.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -l lists:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags '$(TAGS)' ./...
+	$(GO) run $(STATICCHECK) -tags '$(TAGS)' ./...
+	@echo "$(GO) run $(DEADCODE) -test -tags '$(TAGS)' ./..."; out=$$($(GO) run $(DEADCODE) -test -tags '$(TAGS)' ./...); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 # npm emulators, pinned by the committed package-lock.json, and the Debian
 # packages of the tagged tests.

@@ -1,0 +1,169 @@
+// Command codestats prints the figures of issue 13's before/after table for
+// a source tree: exported top-level identifiers per package, the largest
+// functions, and the files over a line limit. Test files are left out of the
+// first two and marked in the third.
+//
+//	go run ./internal/cmd/codestats [-top 10] [-file-limit 600] [DIR]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type fn struct {
+	name  string
+	pos   string
+	lines int
+}
+
+func main() {
+	top := flag.Int("top", 10, "how many of the largest functions to list")
+	limit := flag.Int("file-limit", 600, "list files with more lines than this")
+	flag.Parse()
+	root := "."
+	if flag.NArg() > 0 {
+		root = flag.Arg(0)
+	}
+	if err := run(root, *top, *limit); err != nil {
+		fmt.Fprintln(os.Stderr, "codestats:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root string, top, limit int) error {
+	fset := token.NewFileSet()
+	exported := map[string]int{}
+	var fns []fn
+	var big []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "node_modules" || n == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		n := fset.File(f.Pos()).LineCount()
+		test := strings.HasSuffix(path, "_test.go")
+		if n > limit {
+			mark := ""
+			if test {
+				mark = " (test)"
+			}
+			big = append(big, fmt.Sprintf("%5d  %s%s", n, rel, mark))
+		}
+		if test {
+			return nil
+		}
+		pkg := filepath.Dir(rel)
+		exported[pkg] += countExported(f)
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			name := fd.Name.Name
+			if fd.Recv != nil && len(fd.Recv.List) == 1 {
+				name = recvName(fd.Recv.List[0].Type) + "." + name
+			}
+			start, end := fset.Position(fd.Pos()), fset.Position(fd.End())
+			fns = append(fns, fn{name, fmt.Sprintf("%s:%d", rel, start.Line), end.Line - start.Line + 1})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println("## Exported top-level identifiers per package (non-test files)")
+	pkgs := make([]string, 0, len(exported))
+	for p := range exported {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, p := range pkgs {
+		if exported[p] > 0 {
+			fmt.Printf("%5d  %s\n", exported[p], p)
+		}
+	}
+	sort.Slice(fns, func(i, j int) bool { return fns[i].lines > fns[j].lines })
+	fmt.Printf("\n## The %d largest functions (lines, non-test files)\n", top)
+	for i := 0; i < top && i < len(fns); i++ {
+		fmt.Printf("%5d  %s  %s\n", fns[i].lines, fns[i].name, fns[i].pos)
+	}
+	over := 0
+	for _, f := range fns {
+		if f.lines > 80 {
+			over++
+		}
+	}
+	fmt.Printf("       (%d functions over 80 lines)\n", over)
+	sort.Sort(sort.Reverse(sort.StringSlice(big)))
+	fmt.Printf("\n## Files over %d lines\n", limit)
+	for _, b := range big {
+		fmt.Println(b)
+	}
+	return nil
+}
+
+// countExported counts the exported names a file declares at top level:
+// functions (not methods), types, constants and variables.
+func countExported(f *ast.File) int {
+	n := 0
+	for _, decl := range f.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.IsExported() {
+				n++
+			}
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					if s.Name.IsExported() {
+						n++
+					}
+				case *ast.ValueSpec:
+					for _, id := range s.Names {
+						if id.IsExported() {
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+func recvName(e ast.Expr) string {
+	switch t := e.(type) {
+	case *ast.StarExpr:
+		return recvName(t.X)
+	case *ast.IndexExpr:
+		return recvName(t.X)
+	case *ast.IndexListExpr:
+		return recvName(t.X)
+	case *ast.Ident:
+		return t.Name
+	}
+	return "?"
+}
