@@ -26,6 +26,9 @@ func TestTour(t *testing.T) {
 			t.Fatalf("no section for system %d:\n%s", s.n, text)
 		}
 		section := text[i:]
+		if j := strings.Index(section[len(head):], "\n== "); j >= 0 {
+			section = section[:len(head)+j]
+		}
 		if !strings.Contains(section, "ok in") {
 			t.Fatalf("system %d did not finish:\n%s", s.n, section)
 		}
