@@ -22,7 +22,7 @@ func ExampleProducer() {
 	srv.CreateStream("camera")
 
 	src, _ := kvs.LoopAnnexB(h264sample.TestSrc, h264sample.FPS, 1) // 10 s of video
-	p, err := kvs.NewProducer(srv.Client(), "camera", src.Track(), func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), "camera", src.Track(), func(o *kvs.ProducerOptions) {
 		o.FragmentDuration = 2 * time.Second
 	})
 	if err != nil {

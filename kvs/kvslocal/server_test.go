@@ -157,7 +157,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func TestGetDataEndpoint(t *testing.T) {
 	srv := New(t)
 	arn := srv.CreateStream("cam")
-	c := kvs.NewEndpointCache(srv.Client(), kvs.StreamRef(arn), 0, nil)
+	c, err := kvs.NewEndpointCache(srv.Client(), kvs.StreamRef(arn))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ep, err := c.Get(context.Background())
 	if err != nil || ep != srv.Endpoint {
 		t.Fatalf("Get = %q, %v", ep, err)
