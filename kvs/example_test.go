@@ -30,7 +30,7 @@ func ExampleProducer() {
 		return
 	}
 	ctx := context.Background()
-	if err := kvs.Stream(ctx, p, src, false); err != nil {
+	if err := kvs.Stream(ctx, p, src, kvs.AsFast); err != nil {
 		fmt.Println(err)
 	}
 	if err := p.Close(ctx); err != nil {

@@ -91,7 +91,11 @@ func run(ctx context.Context, stream, device string, testPattern bool, file stri
 		return err
 	}
 	// A recording is paced like a live camera; a camera paces itself.
-	streamErr := kvs.Stream(ctx, p, src, !live && realtime)
+	pacing := kvs.AsFast
+	if !live && realtime {
+		pacing = kvs.Realtime
+	}
+	streamErr := kvs.Stream(ctx, p, src, pacing)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	closeErr := p.Close(cctx)
