@@ -22,6 +22,9 @@ const EnvNodeDir = "LAKEKIT_NODE_DIR"
 // ModulePath is lakekit's module path, whose cmd/lakekit installs the servers.
 const ModulePath = "github.com/lakekit/lakekit"
 
+// sourceDir is node.SourceDir; tests point it elsewhere.
+var sourceDir = node.SourceDir
+
 // installedMarker is the file npm ci writes last; its presence means the
 // install finished.
 const installedMarker = "node_modules/.package-lock.json"
@@ -39,7 +42,7 @@ func NodeDir() (string, error) {
 		}
 		return d, nil
 	}
-	if d := node.SourceDir(); d != "" && installed(d) {
+	if d := sourceDir(); d != "" && installed(d) {
 		return d, nil
 	}
 	cache, err := CacheDir()
