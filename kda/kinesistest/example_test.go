@@ -12,9 +12,10 @@ import (
 	"github.com/lakekit/lakekit/kda/kinesistest"
 )
 
-// Start is NewServer outside a test; in a test, write
-// srv := kinesistest.NewServer(t) and leave the stopping to the test.
-func ExampleStart() {
+// In a test, srv := kinesistest.NewServer(t) starts the server and the test's
+// end stops it; outside a test, as here, Start gives the same server and
+// the caller closes it.
+func Example() {
 	ctx := context.Background()
 	srv, err := kinesistest.Start(ctx)
 	if err != nil {

@@ -10,9 +10,10 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/gluetest"
 )
 
-// Start is NewServer outside a test; in a test, write
-// srv := gluetest.NewServer(t) and leave the closing to the test.
-func ExampleStart() {
+// In a test, srv := gluetest.NewServer(t) starts the server and the test's
+// end stops it; outside a test, as here, Start gives the same server and
+// the caller closes it.
+func Example() {
 	srv := gluetest.Start()
 	defer srv.Close()
 	srv.AddCrawler("raw-zone")

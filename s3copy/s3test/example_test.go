@@ -12,9 +12,10 @@ import (
 	"github.com/lakekit/lakekit/s3copy/s3test"
 )
 
-// Start is NewServer outside a test; in a test, write
-// srv := s3test.NewServer(t) and leave the closing to the test.
-func ExampleStart() {
+// In a test, srv := s3test.NewServer(t) starts the server and the test's
+// end stops it; outside a test, as here, Start gives the same server and
+// the caller closes it.
+func Example() {
 	srv := s3test.Start()
 	defer srv.Close()
 	ctx := context.Background()

@@ -11,9 +11,10 @@ import (
 	"github.com/lakekit/lakekit/sqsbatch/sqstest"
 )
 
-// Start is NewServer outside a test; in a test, write
-// srv := sqstest.NewServer(t) and leave the stopping to the test.
-func ExampleStart() {
+// In a test, srv := sqstest.NewServer(t) starts the server and the test's
+// end stops it; outside a test, as here, Start gives the same server and
+// the caller closes it.
+func Example() {
 	ctx := context.Background()
 	srv, err := sqstest.Start(ctx)
 	if err != nil {

@@ -10,9 +10,10 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/asl/sfntest"
 )
 
-// Start is NewServer outside a test; in a test, write
-// srv := sfntest.NewServer(t) and leave the stopping to the test.
-func ExampleStart() {
+// In a test, srv := sfntest.NewServer(t) starts the server and the test's
+// end stops it; outside a test, as here, Start gives the same server and
+// the caller closes it.
+func Example() {
 	ctx := context.Background()
 	srv, err := sfntest.Start(ctx)
 	if err != nil {
