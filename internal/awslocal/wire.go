@@ -32,16 +32,15 @@ func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
 // WireServer is a local HTTP server that speaks a service's real wire
 // protocol for services with no local server: AWS JSON 1.1 requests are
-// dispatched on X-Amz-Target to handlers registered with HandleJSON; REST
-// routes are registered with HandleREST. Handlers return documented sample
-// responses and keep whatever state the service would. Requests must be
+// dispatched on X-Amz-Target to handlers registered with HandleJSON.
+// Handlers return documented sample responses and keep whatever state the
+// service would. Requests must be
 // SigV4-signed for the configured signing name, as the service requires.
 type WireServer struct {
 	*Server
 
 	targetPrefix string
 	signingName  string
-	mux          *http.ServeMux
 
 	mu    sync.Mutex
 	json  map[string]JSONHandler
@@ -66,7 +65,6 @@ func StartWireServer(targetPrefix, signingName string) *WireServer {
 	w := &WireServer{
 		targetPrefix: targetPrefix,
 		signingName:  signingName,
-		mux:          http.NewServeMux(),
 		json:         map[string]JSONHandler{},
 		calls:        map[string]int{},
 	}
@@ -83,14 +81,8 @@ func (w *WireServer) HandleJSON(operation string, h JSONHandler) {
 	w.json[operation] = h
 }
 
-// HandleREST registers a handler for a REST route, with http.ServeMux
-// patterns ("POST /putMedia").
-func (w *WireServer) HandleREST(pattern string, h http.HandlerFunc) {
-	w.mux.HandleFunc(pattern, h)
-}
-
-// Calls returns how many requests the operation (a JSON operation name, or a
-// REST "METHOD /path") has received.
+// Calls returns how many requests the operation (its name, "GetCrawler")
+// has received.
 func (w *WireServer) Calls(operation string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -104,13 +96,6 @@ func (w *WireServer) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
-	if target == "" {
-		w.mu.Lock()
-		w.calls[r.Method+" "+r.URL.Path]++
-		w.mu.Unlock()
-		w.mux.ServeHTTP(rw, r)
-		return
-	}
 	op, ok := strings.CutPrefix(target, w.targetPrefix+".")
 	w.mu.Lock()
 	h := w.json[op]

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/lakekit/lakekit/internal/awslocal"
-	"github.com/lakekit/lakekit/internal/awstest/node"
 )
 
 // Kind names one of the npm servers.
@@ -34,20 +33,6 @@ const (
 // MissingError says that Node.js or an npm server is not installed, and how
 // to fix it.
 type MissingError = awslocal.MissingError
-
-// NodeDir returns the directory holding the installed npm servers
-// (LAKEKIT_NODE_DIR, this package's node directory, or the user cache
-// directory `lakekit local install` fills), or this package's node
-// directory when none holds them.
-func NodeDir() string {
-	if d, err := awslocal.NodeDir(); err == nil {
-		return d
-	}
-	return node.SourceDir()
-}
-
-// InstallCommand is the command that installs the npm servers.
-func InstallCommand() string { return awslocal.InstallCommand() }
 
 // Start starts a server of the given kind on a free 127.0.0.1 port and waits
 // until it accepts connections. The caller must Close it. Tests use the
