@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -157,7 +156,7 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	cmd := exec.Command(node, filepath.Join(dir, "serve.mjs"), arg, strconv.Itoa(port), scratch)
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	setProcAttr(cmd)
 	stdin, err := cmd.StdinPipe() // closed by the kernel when we die: serve.mjs exits then
 	if err != nil {
 		return nil, err
@@ -176,12 +175,11 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	go func() { _ = cmd.Wait(); close(exited) }()
 	kill := func() error {
 		_ = stdin.Close()
-		// Negative pid: the whole process group, by id.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		terminate(cmd.Process)
 		select {
 		case <-exited:
 		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			kill(cmd.Process)
 			<-exited
 		}
 		return os.RemoveAll(scratch)
