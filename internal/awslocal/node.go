@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -258,4 +259,28 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.buf.String()
+}
+
+// StartAs starts a server of kind as [Start] does and returns it as the
+// kit package's own type, made by wrap.
+func StartAs[T any](ctx context.Context, kind Kind, wrap func(*Server) T) (T, error) {
+	srv, err := Start(ctx, kind)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return wrap(srv), nil
+}
+
+// NewAs is [StartAs] for a test: it fails tb with Start's error (which
+// names the command that installs a missing server) and stops the server
+// when the test ends.
+func NewAs[T any](tb testing.TB, kind Kind, wrap func(*Server) T) T {
+	tb.Helper()
+	srv, err := Start(context.Background(), kind)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = srv.Close() })
+	return wrap(srv)
 }

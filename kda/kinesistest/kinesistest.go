@@ -57,22 +57,17 @@ type Server struct {
 // command that fixes it, when Node.js or the npm servers are not installed.
 func NewServer(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return awslocal.NewAs(tb, awslocal.KinesisLocal, newServer)
 }
 
 // Start is [NewServer] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
-	srv, err := awslocal.Start(ctx, awslocal.KinesisLocal)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.Kinesis(), srv: srv}, nil
+	return awslocal.StartAs(ctx, awslocal.KinesisLocal, newServer)
+}
+
+func newServer(srv *awslocal.Server) *Server {
+	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.Kinesis(), srv: srv}
 }
 
 // NewStream creates a stream with a name unique to the test and the given

@@ -104,22 +104,13 @@ func Start(optFns ...func(*ServerOptions)) *Server {
 // Node.js or the npm servers are not installed.
 func NewMultipartServer(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := StartMultipart(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return awslocal.NewAs(tb, awslocal.S3rver, newServer)
 }
 
 // StartMultipart is [NewMultipartServer] for programs that are not tests:
 // the caller closes the server.
 func StartMultipart(ctx context.Context) (*Server, error) {
-	srv, err := awslocal.Start(ctx, awslocal.S3rver)
-	if err != nil {
-		return nil, err
-	}
-	return newServer(srv), nil
+	return awslocal.StartAs(ctx, awslocal.S3rver, newServer)
 }
 
 func newServer(srv *awslocal.Server) *Server {

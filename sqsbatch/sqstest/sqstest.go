@@ -63,22 +63,17 @@ type Server struct {
 // that fixes it, when Node.js or the npm servers are not installed.
 func NewServer(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return awslocal.NewAs(tb, awslocal.Fauxqs, newServer)
 }
 
 // Start is [NewServer] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
-	srv, err := awslocal.Start(ctx, awslocal.Fauxqs)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, SQS: srv.SQS(), SNS: srv.SNS(), srv: srv}, nil
+	return awslocal.StartAs(ctx, awslocal.Fauxqs, newServer)
+}
+
+func newServer(srv *awslocal.Server) *Server {
+	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, SQS: srv.SQS(), SNS: srv.SNS(), srv: srv}
 }
 
 // NewQueue creates a queue with a name unique to the test and the given
@@ -119,22 +114,17 @@ type DynamoDB struct {
 // that fixes it, when Node.js or the npm servers are not installed.
 func NewDynamoDB(tb testing.TB) *DynamoDB {
 	tb.Helper()
-	d, err := StartDynamoDB(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = d.Close() })
-	return d
+	return awslocal.NewAs(tb, awslocal.Dynalite, newDynamoDB)
 }
 
 // StartDynamoDB is [NewDynamoDB] for programs that are not tests: the
 // caller closes the server.
 func StartDynamoDB(ctx context.Context) (*DynamoDB, error) {
-	srv, err := awslocal.Start(ctx, awslocal.Dynalite)
-	if err != nil {
-		return nil, err
-	}
-	return &DynamoDB{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.DynamoDB(), srv: srv}, nil
+	return awslocal.StartAs(ctx, awslocal.Dynalite, newDynamoDB)
+}
+
+func newDynamoDB(srv *awslocal.Server) *DynamoDB {
+	return &DynamoDB{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.DynamoDB(), srv: srv}
 }
 
 // Close stops the server. It is safe to call more than once; NewDynamoDB

@@ -60,22 +60,17 @@ const RoleARN = "arn:aws:iam::000000000000:role/sfntest"
 // command that fixes it, when Node.js or the npm servers are not installed.
 func NewServer(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return awslocal.NewAs(tb, awslocal.StepFunctionsLocal, newServer)
 }
 
 // Start is [NewServer] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
-	srv, err := awslocal.Start(ctx, awslocal.StepFunctionsLocal)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.StepFunctions(), srv: srv}, nil
+	return awslocal.StartAs(ctx, awslocal.StepFunctionsLocal, newServer)
+}
+
+func newServer(srv *awslocal.Server) *Server {
+	return &Server{Endpoint: srv.Endpoint, Config: srv.Config, Client: srv.StepFunctions(), srv: srv}
 }
 
 // NewStateMachine creates a state machine from an Amazon States Language
