@@ -162,19 +162,28 @@ func decode(body json.RawMessage, v any) error {
 	return nil
 }
 
-func (s *Server) startCrawler(_ context.Context, body json.RawMessage) (any, error) {
+// crawler returns the crawler a request names; s.mu is held.
+func (s *Server) crawler(body json.RawMessage) (string, *crawler, error) {
 	var in struct{ Name string }
 	if err := decode(body, &in); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.crawlers[in.Name]
 	if c == nil {
-		return nil, notFound("Crawler " + in.Name)
+		return in.Name, nil, notFound("Crawler " + in.Name)
+	}
+	return in.Name, c, nil
+}
+
+func (s *Server) startCrawler(_ context.Context, body json.RawMessage) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, c, err := s.crawler(body)
+	if err != nil {
+		return nil, err
 	}
 	if c.state != "READY" {
-		return nil, &awslocal.APIError{Code: "CrawlerRunningException", Message: "Crawler with name " + in.Name + " has already started"}
+		return nil, &awslocal.APIError{Code: "CrawlerRunningException", Message: "Crawler with name " + name + " has already started"}
 	}
 	c.state = "RUNNING"
 	c.crawls++
@@ -182,15 +191,11 @@ func (s *Server) startCrawler(_ context.Context, body json.RawMessage) (any, err
 }
 
 func (s *Server) getCrawler(_ context.Context, body json.RawMessage) (any, error) {
-	var in struct{ Name string }
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.crawlers[in.Name]
-	if c == nil {
-		return nil, notFound("Crawler " + in.Name)
+	name, c, err := s.crawler(body)
+	if err != nil {
+		return nil, err
 	}
 	state := c.state
 	switch c.state {
@@ -199,9 +204,9 @@ func (s *Server) getCrawler(_ context.Context, body json.RawMessage) (any, error
 	case "STOPPING":
 		c.state, c.last = "READY", "SUCCEEDED"
 	}
-	out := map[string]any{"Name": in.Name, "State": state, "Version": c.crawls}
+	out := map[string]any{"Name": name, "State": state, "Version": c.crawls}
 	if c.last != "" && state == "READY" {
-		out["LastCrawl"] = map[string]any{"Status": c.last, "LogGroup": "/aws-glue/crawlers", "LogStream": in.Name}
+		out["LastCrawl"] = map[string]any{"Status": c.last, "LogGroup": "/aws-glue/crawlers", "LogStream": name}
 	}
 	return map[string]any{"Crawler": out}, nil
 }
