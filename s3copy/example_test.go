@@ -15,7 +15,7 @@ import (
 
 func ExampleCopier_Copy() {
 	// An in-process S3 (gofakes3); against AWS, client is s3.NewFromConfig(cfg).
-	// In a test, s3test.NewServer(t) closes the server when the test ends.
+	// In a test, s3test.New(t) closes the server when the test ends.
 	srv := s3test.Start()
 	defer srv.Close()
 	client := srv.Client

@@ -64,11 +64,11 @@ func TestHelpersNameTheInstallCommand(t *testing.T) {
 		t.Fatalf("InstallCommand() = %q", got)
 	}
 	for name, helper := range map[string]func(testing.TB){
-		"s3test.NewMultipartServer": func(tb testing.TB) { s3test.NewMultipartServer(tb) },
-		"sqstest.NewServer":         func(tb testing.TB) { sqstest.NewServer(tb) },
-		"sqstest.NewDynamoDB":       func(tb testing.TB) { sqstest.NewDynamoDB(tb) },
-		"kinesistest.NewServer":     func(tb testing.TB) { kinesistest.NewServer(tb) },
-		"sfntest.NewServer":         func(tb testing.TB) { sfntest.NewServer(tb) },
+		"s3test.NewMultipart": func(tb testing.TB) { s3test.NewMultipart(tb) },
+		"sqstest.New":         func(tb testing.TB) { sqstest.New(tb) },
+		"sqstest.NewDynamoDB": func(tb testing.TB) { sqstest.NewDynamoDB(tb) },
+		"kinesistest.New":     func(tb testing.TB) { kinesistest.New(tb) },
+		"sfntest.New":         func(tb testing.TB) { sfntest.New(tb) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			msg := failure(t, helper)
@@ -78,8 +78,8 @@ func TestHelpersNameTheInstallCommand(t *testing.T) {
 		})
 	}
 	// The in-process servers need nothing installed.
-	if msg := failure(t, func(tb testing.TB) { s3test.NewServer(tb) }); msg != "" {
-		t.Fatalf("s3test.NewServer: %s", msg)
+	if msg := failure(t, func(tb testing.TB) { s3test.New(tb) }); msg != "" {
+		t.Fatalf("s3test.New: %s", msg)
 	}
 }
 

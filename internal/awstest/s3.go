@@ -12,18 +12,18 @@ import (
 )
 
 // S3 returns a client on a fresh in-process gofakes3 server (memory backend,
-// plain HTTP), closed when the test ends: [s3test.NewServer]'s client.
+// plain HTTP), closed when the test ends: [s3test.New]'s client.
 // gofakes3 does not implement UploadPartCopy: use [S3Multipart] for that.
 func S3(tb testing.TB) *s3.Client {
 	tb.Helper()
-	return s3test.NewServer(tb).Client
+	return s3test.New(tb).Client
 }
 
 // S3Server starts a fresh in-process gofakes3 server, closed when the test
 // ends, and returns it with its endpoint.
 func S3Server(tb testing.TB) *Server {
 	tb.Helper()
-	return fromKit(s3test.NewServer(tb))
+	return fromKit(s3test.New(tb))
 }
 
 // S3ServerWrapped is S3Server on backend (a fresh memory backend when nil),
@@ -31,7 +31,7 @@ func S3Server(tb testing.TB) *Server {
 // holds or answers requests there. It is closed when the test ends.
 func S3ServerWrapped(tb testing.TB, backend gofakes3.Backend, wrap func(next http.Handler) http.Handler) *Server {
 	tb.Helper()
-	return fromKit(s3test.NewServer(tb, func(o *s3test.ServerOptions) { o.Backend, o.Wrap = backend, wrap }))
+	return fromKit(s3test.New(tb, func(o *s3test.ServerOptions) { o.Backend, o.Wrap = backend, wrap }))
 }
 
 // StartS3 starts an in-process gofakes3 server for programs that are not

@@ -12,7 +12,7 @@ import (
 	"github.com/lakekit/lakekit/kda/kinesistest"
 )
 
-// In a test, srv := kinesistest.NewServer(t) starts the server and the test's
+// In a test, srv := kinesistest.New(t) starts the server and the test's
 // end stops it; outside a test, as here, Start gives the same server and
 // the caller closes it.
 func Example() {

@@ -4,13 +4,13 @@
 // an SDK client configured for it, stopped when the test ends.
 //
 //	func TestClicks(t *testing.T) {
-//		srv := kinesistest.NewServer(t) // kinesis-local
+//		srv := kinesistest.New(t) // kinesis-local
 //		stream := srv.NewStream(t, 2)   // two shards, ACTIVE
 //		err := publish(ctx, srv.Client, stream) // the code under test
 //		…
 //	}
 //
-// [NewServer] runs kinesis-local (PutRecords, ListShards, shard iterators,
+// [New] runs kinesis-local (PutRecords, ListShards, shard iterators,
 // GetRecords, addressing by StreamARN), an npm server run by Node.js from
 // the install that `lakekit local install` makes; a test that finds none
 // fails with the command to run:
@@ -52,15 +52,15 @@ type Server struct {
 	srv *awslocal.Server
 }
 
-// NewServer starts kinesis-local in a child process on 127.0.0.1 and stops
+// New starts kinesis-local in a child process on 127.0.0.1 and stops
 // it by process id when the test ends. It fails the test, naming the
 // command that fixes it, when Node.js or the npm servers are not installed.
-func NewServer(tb testing.TB) *Server {
+func New(tb testing.TB) *Server {
 	tb.Helper()
 	return awslocal.NewAs(tb, awslocal.KinesisLocal, newServer)
 }
 
-// Start is [NewServer] for programs that are not tests: the caller closes
+// Start is [New] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
 	return awslocal.StartAs(ctx, awslocal.KinesisLocal, newServer)
@@ -94,6 +94,6 @@ func StreamARN(name string) string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", awslocal.Region, awslocal.AccountID, name)
 }
 
-// Close stops the server. It is safe to call more than once; NewServer
+// Close stops the server. It is safe to call more than once; New
 // calls it when the test ends.
 func (s *Server) Close() error { return s.srv.Close() }

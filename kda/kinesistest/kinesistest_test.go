@@ -16,9 +16,9 @@ import (
 	"github.com/lakekit/lakekit/kda/kinesistest"
 )
 
-func TestNewServer(t *testing.T) {
+func TestNew(t *testing.T) {
 	ctx := context.Background()
-	srv := kinesistest.NewServer(t)
+	srv := kinesistest.New(t)
 	stream := srv.NewStream(t, 2)
 	arn := kinesistest.StreamARN(stream)
 	// Addressed by ARN, as Lambda event source mappings and the SDK's

@@ -5,7 +5,7 @@
 // ends.
 //
 //	func TestRefresh(t *testing.T) {
-//		srv := gluetest.NewServer(t)
+//		srv := gluetest.New(t)
 //		srv.AddCrawler("raw-crawler")
 //		err := refresh(ctx, srv.Client, "raw-crawler") // the code under test
 //		…
@@ -81,15 +81,15 @@ type jobRun struct {
 	args               map[string]string
 }
 
-// NewServer starts a local Glue, closed when the test ends.
-func NewServer(tb testing.TB) *Server {
+// New starts a local Glue, closed when the test ends.
+func New(tb testing.TB) *Server {
 	tb.Helper()
 	s := Start()
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-// Start is [NewServer] for programs that are not tests: the caller closes
+// Start is [New] for programs that are not tests: the caller closes
 // the server.
 func Start() *Server {
 	w := awslocal.StartWireServer("AWSGlue", "glue")

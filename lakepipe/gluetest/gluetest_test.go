@@ -15,7 +15,7 @@ import (
 
 func TestCrawler(t *testing.T) {
 	ctx := context.Background()
-	srv := gluetest.NewServer(t)
+	srv := gluetest.New(t)
 	srv.AddCrawler("raw")
 	if _, err := srv.Client.StartCrawler(ctx, &glue.StartCrawlerInput{Name: aws.String("raw")}); err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestCrawler(t *testing.T) {
 
 func TestJobRun(t *testing.T) {
 	ctx := context.Background()
-	srv := gluetest.NewServer(t)
+	srv := gluetest.New(t)
 	srv.AddJob("etl", func(_ context.Context, args map[string]string) error {
 		if args["--day"] == "" {
 			return errors.New("no --day")
@@ -78,7 +78,7 @@ func TestJobRun(t *testing.T) {
 
 func TestCatalog(t *testing.T) {
 	ctx := context.Background()
-	srv := gluetest.NewServer(t)
+	srv := gluetest.New(t)
 	in := &gluetypes.TableInput{Name: aws.String("sales"), PartitionKeys: []gluetypes.Column{{Name: aws.String("dt"), Type: aws.String("string")}},
 		StorageDescriptor: &gluetypes.StorageDescriptor{Columns: []gluetypes.Column{{Name: aws.String("id"), Type: aws.String("bigint")}}}}
 	var nf *gluetypes.EntityNotFoundException

@@ -12,7 +12,7 @@ import (
 	"github.com/lakekit/lakekit/s3copy/s3test"
 )
 
-// In a test, srv := s3test.NewServer(t) starts the server and the test's
+// In a test, srv := s3test.New(t) starts the server and the test's
 // end stops it; outside a test, as here, Start gives the same server and
 // the caller closes it.
 func Example() {
@@ -32,7 +32,7 @@ func Example() {
 	// Output: "id,name\n1,ada\n"
 }
 
-// StartMultipart is NewMultipartServer outside a test: s3rver, which
+// StartMultipart is NewMultipart outside a test: s3rver, which
 // implements UploadPartCopy.
 func ExampleStartMultipart() {
 	ctx := context.Background()

@@ -4,15 +4,15 @@
 // server stops when the test ends.
 //
 //	func TestArchive(t *testing.T) {
-//		srv := s3test.NewServer(t) // in-process gofakes3, fresh per call
+//		srv := s3test.New(t) // in-process gofakes3, fresh per call
 //		bucket := srv.NewBucket(t)
 //		err := archive(ctx, srv.Client, bucket) // the code under test
 //		…
 //	}
 //
-// [NewServer] is gofakes3 (github.com/johannesboyne/gofakes3) in process:
+// [New] is gofakes3 (github.com/johannesboyne/gofakes3) in process:
 // fast, in memory, with CopyObject, multipart upload, ranges,
-// DeleteObjects and pagination, but not UploadPartCopy. [NewMultipartServer]
+// DeleteObjects and pagination, but not UploadPartCopy. [NewMultipart]
 // is s3rver, an npm server that implements UploadPartCopy with
 // CopySourceRange: disk-backed and slower, for multipart copies. It runs
 // under Node.js from the npm servers that `lakekit local install`
@@ -59,7 +59,7 @@ type Server struct {
 	srv *awslocal.Server
 }
 
-// ServerOptions configures the in-process server of [NewServer] and
+// ServerOptions configures the in-process server of [New] and
 // [Start].
 type ServerOptions struct {
 	// Backend stores the buckets and objects. Nil means a fresh in-memory
@@ -70,16 +70,16 @@ type ServerOptions struct {
 	Wrap func(next http.Handler) http.Handler
 }
 
-// NewServer starts an in-process gofakes3 server on 127.0.0.1, closed when
+// New starts an in-process gofakes3 server on 127.0.0.1, closed when
 // the test ends.
-func NewServer(tb testing.TB, optFns ...func(*ServerOptions)) *Server {
+func New(tb testing.TB, optFns ...func(*ServerOptions)) *Server {
 	tb.Helper()
 	s := Start(optFns...)
 	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
-// Start is [NewServer] for programs that are not tests: the caller closes
+// Start is [New] for programs that are not tests: the caller closes
 // the server.
 func Start(optFns ...func(*ServerOptions)) *Server {
 	var o ServerOptions
@@ -97,17 +97,17 @@ func Start(optFns ...func(*ServerOptions)) *Server {
 	return newServer(awslocal.NewServer("gofakes3", hs.URL, func() error { hs.Close(); return nil }))
 }
 
-// NewMultipartServer starts s3rver, the local S3 server that implements
+// NewMultipart starts s3rver, the local S3 server that implements
 // UploadPartCopy with CopySourceRange, in a child process on 127.0.0.1
 // with its own scratch directory, and stops it by process id when the
 // test ends. It fails the test, naming the command that fixes it, when
 // Node.js or the npm servers are not installed.
-func NewMultipartServer(tb testing.TB) *Server {
+func NewMultipart(tb testing.TB) *Server {
 	tb.Helper()
 	return awslocal.NewAs(tb, awslocal.S3rver, newServer)
 }
 
-// StartMultipart is [NewMultipartServer] for programs that are not tests:
+// StartMultipart is [NewMultipart] for programs that are not tests:
 // the caller closes the server.
 func StartMultipart(ctx context.Context) (*Server, error) {
 	return awslocal.StartAs(ctx, awslocal.S3rver, newServer)
@@ -136,8 +136,8 @@ func (s *Server) NewBucket(tb testing.TB) string {
 	return name
 }
 
-// Close stops the server. It is safe to call more than once; NewServer and
-// NewMultipartServer call it when the test ends.
+// Close stops the server. It is safe to call more than once; New and
+// NewMultipart call it when the test ends.
 func (s *Server) Close() error {
 	return s.srv.Close()
 }

@@ -17,10 +17,10 @@ import (
 	"github.com/lakekit/lakekit/s3copy/s3test"
 )
 
-func TestNewServer(t *testing.T) {
+func TestNew(t *testing.T) {
 	ctx := context.Background()
 	var puts atomic.Int64
-	srv := s3test.NewServer(t, func(o *s3test.ServerOptions) {
+	srv := s3test.New(t, func(o *s3test.ServerOptions) {
 		o.Wrap = func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == http.MethodPut {
@@ -56,11 +56,11 @@ func TestNewServer(t *testing.T) {
 	}
 }
 
-// TestNewMultipartServer copies an object in two ranged UploadPartCopy
+// TestNewMultipart copies an object in two ranged UploadPartCopy
 // parts, which gofakes3 does not implement.
-func TestNewMultipartServer(t *testing.T) {
+func TestNewMultipart(t *testing.T) {
 	ctx := context.Background()
-	srv := s3test.NewMultipartServer(t)
+	srv := s3test.NewMultipart(t)
 	bucket := srv.NewBucket(t)
 	src := bytes.Repeat([]byte("0123456789abcdef"), (6<<20)/16)
 	if _, err := srv.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("src"), Body: bytes.NewReader(src)}); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/lakekit/lakekit/sqsbatch/sqstest"
 )
 
-// In a test, srv := sqstest.NewServer(t) starts the server and the test's
+// In a test, srv := sqstest.New(t) starts the server and the test's
 // end stops it; outside a test, as here, Start gives the same server and
 // the caller closes it.
 func Example() {

@@ -5,13 +5,13 @@
 // test ends.
 //
 //	func TestOrders(t *testing.T) {
-//		srv := sqstest.NewServer(t) // fauxqs: SQS and SNS
+//		srv := sqstest.New(t) // fauxqs: SQS and SNS
 //		queue := srv.NewQueue(t)
 //		err := sendOrders(ctx, srv.SQS, queue) // the code under test
 //		…
 //	}
 //
-// [NewServer] runs fauxqs, which serves SQS (the AWS JSON protocol of the
+// [New] runs fauxqs, which serves SQS (the AWS JSON protocol of the
 // current SDK: batches with attributes, long polling, visibility changes,
 // ApproximateReceiveCount, RedrivePolicy to a DLQ) and SNS, whose
 // subscriptions deliver to its queues. [NewDynamoDB] runs dynalite
@@ -23,7 +23,7 @@
 //	go run github.com/lakekit/lakekit/cmd/lakekit@latest local install
 //
 // Each call starts a fresh server process (a few hundred milliseconds):
-// tests that share one call NewServer in a parent test and run subtests.
+// tests that share one call New in a parent test and run subtests.
 // fauxqs refuses message bodies with characters above U+FFFF, which real
 // SQS accepts.
 //
@@ -58,15 +58,15 @@ type Server struct {
 	srv *awslocal.Server
 }
 
-// NewServer starts fauxqs in a child process on 127.0.0.1 and stops it by
+// New starts fauxqs in a child process on 127.0.0.1 and stops it by
 // process id when the test ends. It fails the test, naming the command
 // that fixes it, when Node.js or the npm servers are not installed.
-func NewServer(tb testing.TB) *Server {
+func New(tb testing.TB) *Server {
 	tb.Helper()
 	return awslocal.NewAs(tb, awslocal.Fauxqs, newServer)
 }
 
-// Start is [NewServer] for programs that are not tests: the caller closes
+// Start is [New] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
 	return awslocal.StartAs(ctx, awslocal.Fauxqs, newServer)
@@ -93,7 +93,7 @@ func (s *Server) NewQueue(tb testing.TB, attributes map[string]string) string {
 	return aws.ToString(out.QueueUrl)
 }
 
-// Close stops the server. It is safe to call more than once; NewServer
+// Close stops the server. It is safe to call more than once; New
 // calls it when the test ends.
 func (s *Server) Close() error { return s.srv.Close() }
 

@@ -17,9 +17,9 @@ import (
 	"github.com/lakekit/lakekit/sqsbatch/sqstest"
 )
 
-func TestNewServer(t *testing.T) {
+func TestNew(t *testing.T) {
 	ctx := context.Background()
-	srv := sqstest.NewServer(t)
+	srv := sqstest.New(t)
 	if !strings.HasPrefix(srv.Endpoint, "http://127.0.0.1:") {
 		t.Fatalf("endpoint %s", srv.Endpoint)
 	}

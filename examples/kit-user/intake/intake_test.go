@@ -25,8 +25,8 @@ import (
 // stopped when the test ends.
 func newIntake(t *testing.T) (*intake.Intake, *s3test.Server, string) {
 	t.Helper()
-	s3srv := s3test.NewServer(t)
-	sqsSrv := sqstest.NewServer(t)
+	s3srv := s3test.New(t)
+	sqsSrv := sqstest.New(t)
 	ddb := sqstest.NewDynamoDB(t)
 	in := &intake.Intake{S3: s3srv.Client, SQS: sqsSrv.SQS, DynamoDB: ddb.Client, Table: "forwarded", QueueURL: sqsSrv.NewQueue(t, nil)}
 	ctx := context.Background()

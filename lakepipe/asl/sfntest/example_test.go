@@ -10,7 +10,7 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/asl/sfntest"
 )
 
-// In a test, srv := sfntest.NewServer(t) starts the server and the test's
+// In a test, srv := sfntest.New(t) starts the server and the test's
 // end stops it; outside a test, as here, Start gives the same server and
 // the caller closes it.
 func Example() {

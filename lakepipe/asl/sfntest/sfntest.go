@@ -5,7 +5,7 @@
 // ends.
 //
 //	func TestDefinitionIsAccepted(t *testing.T) {
-//		srv := sfntest.NewServer(t) // stepfunctions-local
+//		srv := sfntest.New(t) // stepfunctions-local
 //		arn := srv.NewStateMachine(t, definition)
 //		…
 //	}
@@ -55,15 +55,15 @@ type Server struct {
 // local server does not check it.
 const RoleARN = "arn:aws:iam::000000000000:role/sfntest"
 
-// NewServer starts stepfunctions-local in a child process on 127.0.0.1 and
+// New starts stepfunctions-local in a child process on 127.0.0.1 and
 // stops it by process id when the test ends. It fails the test, naming the
 // command that fixes it, when Node.js or the npm servers are not installed.
-func NewServer(tb testing.TB) *Server {
+func New(tb testing.TB) *Server {
 	tb.Helper()
 	return awslocal.NewAs(tb, awslocal.StepFunctionsLocal, newServer)
 }
 
-// Start is [NewServer] for programs that are not tests: the caller closes
+// Start is [New] for programs that are not tests: the caller closes
 // the server.
 func Start(ctx context.Context) (*Server, error) {
 	return awslocal.StartAs(ctx, awslocal.StepFunctionsLocal, newServer)
@@ -87,6 +87,6 @@ func (s *Server) NewStateMachine(tb testing.TB, definition string) string {
 	return aws.ToString(out.StateMachineArn)
 }
 
-// Close stops the server. It is safe to call more than once; NewServer
+// Close stops the server. It is safe to call more than once; New
 // calls it when the test ends.
 func (s *Server) Close() error { return s.srv.Close() }

@@ -18,9 +18,9 @@ const definition = `{"StartAt":"Route","States":{
   "Big":{"Type":"Pass","Result":"big","End":true},
   "Small":{"Type":"Fail","Error":"TooSmall","Cause":"n <= 1"}}}`
 
-func TestNewServer(t *testing.T) {
+func TestNew(t *testing.T) {
 	ctx := context.Background()
-	srv := sfntest.NewServer(t)
+	srv := sfntest.New(t)
 	arn := srv.NewStateMachine(t, definition)
 	if !strings.Contains(arn, ":stateMachine:") {
 		t.Fatalf("ARN %s", arn)
