@@ -113,7 +113,7 @@ func TestNodeDirEnvEmpty(t *testing.T) {
 	t.Setenv(awslocal.EnvNodeDir, dir)
 	_, err := awslocal.NodeDir()
 	var missing *awslocal.MissingError
-	if !errors.As(err, &missing) || !strings.Contains(missing.What, dir) {
+	if !errors.As(err, &missing) || !strings.Contains(missing.What, dir) || missing.Fix != installCmd+" --dir "+dir {
 		t.Fatalf("NodeDir: %v", err)
 	}
 }

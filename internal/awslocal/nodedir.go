@@ -38,7 +38,7 @@ const installedMarker = "node_modules/.package-lock.json"
 func NodeDir() (string, error) {
 	if d := os.Getenv(EnvNodeDir); d != "" {
 		if !installed(d) {
-			return "", &MissingError{What: "the npm servers (in " + EnvNodeDir + "=" + d + ")", Fix: "npm ci --no-audit --no-fund --prefix " + d}
+			return "", &MissingError{What: "the npm servers (in " + EnvNodeDir + "=" + d + ")", Fix: lakekitCommand() + " local install --dir " + d}
 		}
 		return d, nil
 	}
@@ -82,6 +82,12 @@ func CacheDir() (string, error) {
 // the running program was built with (latest when that is unknown, as in a
 // build with a replace directive), and the in-repository alternative.
 func InstallCommand() string {
+	return lakekitCommand() + " local install   (inside a lakekit checkout: make test-deps)"
+}
+
+// lakekitCommand is the `go run` of cmd/lakekit at the running program's
+// version of lakekit.
+func lakekitCommand() string {
 	version := "latest"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
@@ -90,7 +96,7 @@ func InstallCommand() string {
 			}
 		}
 	}
-	return "go run " + ModulePath + "/cmd/lakekit@" + version + " local install   (inside a lakekit checkout: make test-deps)"
+	return "go run " + ModulePath + "/cmd/lakekit@" + version
 }
 
 // InstallOptions configures [Install].
