@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -173,8 +174,18 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	}
 	started = true // from here on kill removes scratch
 	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	var serving, stopping atomic.Bool
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+		if serving.Load() && !stopping.Load() {
+			// A server dying under a test shows up there only as "connection
+			// refused"; say which one died and what it printed.
+			fmt.Fprintf(os.Stderr, "lakekit: %s (pid %d) exited while in use (%s); its output:\n%s\n", kind, cmd.Process.Pid, cmd.ProcessState, logs.String())
+		}
+	}()
 	kill := func() error {
+		stopping.Store(true)
 		_ = stdin.Close()
 		terminate(cmd.Process)
 		select {
@@ -210,6 +221,7 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	select {
 	case ok := <-readyc:
 		if ok {
+			serving.Store(true)
 			endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 			return NewServer(string(kind), endpoint, kill), nil
 		}
