@@ -329,15 +329,25 @@ func (s *Server) putTable(create bool) awslocal.JSONHandler {
 	}
 }
 
-func (s *Server) batchCreatePartition(_ context.Context, body json.RawMessage) (any, error) {
+// existingTable parses a request about a table's partitions, failing with
+// EntityNotFoundException when the table does not exist; s.mu is held.
+func (s *Server) existingTable(body json.RawMessage) (tableRequest, string, error) {
 	r, key, err := parseTable(body)
 	if err != nil {
-		return nil, err
+		return r, key, err
 	}
+	if _, ok := s.tables[key]; !ok {
+		return r, key, errNoTable
+	}
+	return r, key, nil
+}
+
+func (s *Server) batchCreatePartition(_ context.Context, body json.RawMessage) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[key]; !ok {
-		return nil, errNoTable
+	r, key, err := s.existingTable(body)
+	if err != nil {
+		return nil, err
 	}
 	errs := []any{}
 next:
@@ -355,14 +365,11 @@ next:
 }
 
 func (s *Server) getPartitions(_ context.Context, body json.RawMessage) (any, error) {
-	_, key, err := parseTable(body)
-	if err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tables[key]; !ok {
-		return nil, errNoTable
+	_, key, err := s.existingTable(body)
+	if err != nil {
+		return nil, err
 	}
 	db, table, _ := strings.Cut(key, ".")
 	parts := []any{}
