@@ -13,7 +13,7 @@ import (
 	"github.com/lakekit/lakekit/s3copy"
 )
 
-func ExampleCopier_Copy() {
+func Example() {
 	srv := awstest.StartS3() // in-process gofakes3; use s3.NewFromConfig(cfg) against AWS
 	defer srv.Close()
 	client := srv.S3()
