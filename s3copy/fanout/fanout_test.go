@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,14 +161,19 @@ func FuzzDecodeShardMessage(f *testing.F) {
 	})
 }
 
-// failCopies fails CopyObject for good on one key.
+// failCopies fails CopyObject for good on one key, counting the attempts
+// in failed when it is not nil.
 type failCopies struct {
 	s3copy.API
-	key string
+	key    string
+	failed *atomic.Int64
 }
 
 func (f failCopies) CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	if strings.HasSuffix(aws.ToString(in.Key), f.key) {
+		if f.failed != nil {
+			f.failed.Add(1)
+		}
 		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "injected"}
 	}
 	return f.API.CopyObject(ctx, in, optFns...)
