@@ -556,20 +556,14 @@ func (r *run) copyParts(ctx context.Context, o Object, dstKey, uploadID string) 
 	partSize := PartSize(o.Size, r.o.PartSize)
 	nparts := max(int((o.Size+partSize-1)/partSize), 1)
 	helpers := 0
+	for helpers < min(r.o.PartConcurrency, nparts)-1 && r.trySlot() {
+		helpers++
+	}
 	defer func() {
 		for range helpers {
 			<-r.slots
 		}
 	}()
-acquire:
-	for helpers < min(r.o.PartConcurrency, nparts)-1 {
-		select {
-		case r.slots <- struct{}{}:
-			helpers++
-		default:
-			break acquire
-		}
-	}
 	parts := make([]types.CompletedPart, nparts)
 	var attempts atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
@@ -602,6 +596,16 @@ acquire:
 		err = ctx.Err() // parts skipped because the caller's ctx ended
 	}
 	return parts, int(attempts.Load()), err
+}
+
+// trySlot takes one of the run's copy slots if one is free now.
+func (r *run) trySlot() bool {
+	select {
+	case r.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
 }
 
 // copyPart sends one UploadPartCopy and returns the part for the upload's
