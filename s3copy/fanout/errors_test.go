@@ -201,12 +201,7 @@ func TestPoisonedMessagesThroughMapping(t *testing.T) {
 	ctx := context.Background()
 	s3c := awstest.S3(t)
 	sqsc := awstest.SQS(t)
-	sb, db := awstest.Name(t, "src"), awstest.Name(t, "dst")
-	for _, b := range []string{sb, db} {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sb, db := buckets(t, s3c)
 	var objs []fanout.TaskObject
 	for _, k := range []string{"raw/a", "raw/denied", "raw/b"} {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(sb), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
