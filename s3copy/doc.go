@@ -1,18 +1,61 @@
 // Package s3copy copies S3 trees (every object under s3://bucket/prefix) to
 // another prefix of the same or another bucket, server-side, as fast as the
-// service allows and without losing what the objects carry. It is lakekit's
-// port of seed system 8, the orchestrator → master → slave Lambda fan-out.
+// service allows and without losing what the objects carry: one CopyObject
+// per object (multipart UploadPartCopy for large ones), listing streamed
+// into a bounded pool of copies, one shared adaptive backoff, sync
+// (SkipUnchanged, DeleteRemoved), resumable runs (Manifest) and per-object
+// results. examples/oms-copy is the command built on it; the fanout
+// subpackage runs the same copies as Lambda handlers driven through SQS.
 //
-//	c := s3copy.New(s3.NewFromConfig(cfg), func(o *s3copy.Options) {
+//	c, err := s3copy.New(s3.NewFromConfig(cfg), func(o *s3copy.CopierOptions) {
 //		o.Concurrency = 256
 //		o.SkipUnchanged = true
 //	})
+//	if err != nil {
+//		return err // an *OptionError
+//	}
 //	res, err := c.Copy(ctx,
 //		s3copy.Location{Bucket: "lake", Prefix: "raw/"},
 //		s3copy.Location{Bucket: "lake", Prefix: "processed/"})
 //	fmt.Println(res.Stats.Copied, res.Stats.ObjectsPerSecond())
 //
-// How a run goes:
+// The package Example runs a copy and a sync against a local S3.
+//
+// # Errors
+//
+// Copy returns an error when the run could not complete (a listing failed,
+// ErrListing among others, ctx was cancelled, bad locations: ErrOverlap,
+// ErrDeleteNeedsPrefixMap), when
+// a bucket failed its check (*BucketError: which bucket, source or
+// destination, the expected owner, the HTTP status and S3 code), when the
+// run stopped early because going on could only fail (*StopError: an error
+// no object escapes, such as NoSuchBucket or InvalidAccessKeyId, or
+// CopierOptions.MaxConsecutiveFailures objects in a row failed), or when some
+// objects failed: then the error is a *CopyError. In the last two cases
+// Result.Failed holds one ObjectResult per failed object, whose Err is an
+// *ObjectError (source and destination keys, the operation, the aborted
+// multipart upload id) wrapping the cause: ErrKeyEscapes, ErrKeyTooLong,
+// a *KeyCharError (ErrKeyChar: a control character or invalid UTF-8 in
+// the key, with its byte offset), ErrVerify, ErrSourceChanged, or the
+// SDK's error. Use errors.Is and errors.As; nothing needs matching on
+// strings. Progress is never called with a snapshot of zeros for a run
+// that failed.
+//
+// # Concurrency
+//
+// A Copier is safe for concurrent use; runs on one Copier share its backoff.
+// Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
+// of multipart copies included: a multipart copy's parts run in parallel
+// only on slots free at the time) and CopierOptions.ListConcurrency paginators; a
+// full pool stops the listing (backpressure). Give the S3 client a
+// connection pool that large (NewHTTPClient): the SDK's default keeps 10
+// idle connections per host, and a copier above that concurrency would
+// spend its CPU opening connections; NewHTTPClient also caps connections
+// per host, which keeps a 256-way copy at about 260 connections instead of
+// about 370. OnObject is called
+// concurrently from the workers; Progress from one goroutine.
+//
+// # How a run goes
 //
 //   - Both buckets are checked first (HeadBucket, with the expected
 //     owners): a missing, mistyped or foreign bucket fails the run with a
@@ -84,10 +127,9 @@
 //     throttles, live (Copier.Stats, CopierOptions.Progress) and per run
 //     (Result.Stats).
 //
-// The fan-out mode (orchestrator, master and worker Lambda handlers driven
-// through SQS) is in the fanout subpackage.
+// # What is carried
 //
-// What is carried, and what is not: a single CopyObject keeps user
+// A single CopyObject keeps user
 // metadata, content headers and tags (S3's COPY directives) and gets the
 // listed storage class; Overrides replace them (REPLACE directives, with a
 // HeadObject to keep the headers not overridden). Encryption follows
@@ -99,13 +141,17 @@
 // they fail with the error S3 gives. Multipart copies don't carry the
 // source's additional checksums; S3 computes the destination's own.
 //
-// Local servers: gofakes3 lists a folder-marker object "a/" both as an
+// # Local servers
+//
+// gofakes3 lists a folder-marker object "a/" both as an
 // object and as a common prefix (the copier drops such objects from
 // delimited listings, as S3 never returns them there) and decodes
 // CopySource as a query string ("+" means space), so "+" is always sent
 // encoded; s3rver decodes CopySource with decodeURI, which leaves reserved
 // escapes alone, so the copier keeps "$&,:;=@" (Hive partitions'
 // "=") unescaped, as a URL path does.
+//
+// # Benchmarks
 //
 // Benchmarks (bench_test.go, peers_bench_test.go) run the server in a child
 // process, so the copier's CPU per object is its own, and compare with a
@@ -114,63 +160,4 @@
 // runs only the copy (the test binary re-executed), read from its own
 // VmHWM; the oms-copy command prints the same figure for a copy against
 // -endpoint.
-//
-// # Corrections to the seed
-//
-//   - The seed's slave copies with boto3's managed copy, which switches to
-//     multipart above 8 MB; a Go port with CopyObject alone fails on objects
-//     over 5 GB. Here multipart copy is built in, and it carries metadata,
-//     tags and encryption, which a plain multipart copy drops.
-//   - The seed maps keys with file_path.replace(source_prefix,
-//     destination_prefix): that replaces every occurrence, not just the
-//     leading one, and with an empty source prefix Python inserts the
-//     destination prefix between every character. PrefixMap replaces only
-//     the leading prefix, and mapped keys are checked to stay inside the
-//     destination prefix.
-//   - The seed's slave builds the target as source_bucket.Object(new_key):
-//     it copies into the source bucket. Here the destination is explicit.
-//   - The master reads event['table_name'] while the orchestrator sends
-//     'folder_name', and builds the prefix as source_prefix + "/" + name +
-//     "/", which gives a key prefix starting with "/" when source_prefix is
-//     empty; the fan-out here passes typed messages with full prefixes.
-//   - Folders are a hard-coded list; here shards are discovered from the
-//     listing (common prefixes).
-//   - Asynchronous Lambda invokes lose work silently once their retries are
-//     spent and errors are only printed; here tasks travel through SQS
-//     queues (with a dead-letter queue) and failures are reported per object.
-//   - Completion was guessed from the newest LastModified in the
-//     destination; here it is counted (Stats, and the fan-out's Status).
-//
-// # Errors
-//
-// Copy returns an error when the run could not complete (a listing failed,
-// ErrListing among others, ctx was cancelled, bad locations: ErrOverlap,
-// ErrDeleteNeedsPrefixMap), when
-// a bucket failed its check (*BucketError: which bucket, source or
-// destination, the expected owner, the HTTP status and S3 code), when the
-// run stopped early because going on could only fail (*StopError: an error
-// no object escapes, such as NoSuchBucket or InvalidAccessKeyId, or
-// CopierOptions.MaxConsecutiveFailures objects in a row failed), or when some
-// objects failed: then the error is a *CopyError. In the last two cases
-// Result.Failed holds one ObjectResult per failed object, whose Err is an
-// *ObjectError (source and destination keys, the operation, the aborted
-// multipart upload id) wrapping the cause: ErrKeyEscapes, ErrKeyTooLong,
-// a *KeyCharError (ErrKeyChar: a control character or invalid UTF-8 in
-// the key, with its byte offset), ErrVerify, ErrSourceChanged, or the
-// SDK's error. Use errors.Is and errors.As; nothing needs matching on
-// strings. Progress is never called with a snapshot of zeros for a run
-// that failed.
-//
-// # Concurrency
-//
-// A Copier is safe for concurrent use; runs on one Copier share its backoff.
-// Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
-// of multipart copies included) and CopierOptions.ListConcurrency paginators; a
-// full pool stops the listing (backpressure). Give the S3 client a
-// connection pool that large (NewHTTPClient): the SDK's default keeps 10
-// idle connections per host, and a copier above that concurrency would
-// spend its CPU opening connections; NewHTTPClient also caps connections
-// per host, which keeps a 256-way copy at about 260 connections instead of
-// about 370. OnObject is called
-// concurrently from the workers; Progress from one goroutine.
 package s3copy

@@ -13,7 +13,7 @@ import (
 	"github.com/lakekit/lakekit/s3copy/s3test"
 )
 
-func ExampleCopier_Copy() {
+func Example() {
 	// An in-process S3 (gofakes3); against AWS, client is s3.NewFromConfig(cfg).
 	// In a test, s3test.New(t) closes the server when the test ends.
 	srv := s3test.Start()

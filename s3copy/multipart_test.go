@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -204,4 +206,59 @@ func TestMultipartFailureAborts(t *testing.T) {
 	if got := listAll(t, c, db, ""); len(got) != 0 {
 		t.Errorf("destination holds %v", got)
 	}
+}
+
+// inFlight counts the copy requests (CopyObject and UploadPartCopy) in
+// flight at once and keeps the most seen.
+type inFlight struct {
+	s3copy.API
+	now, most atomic.Int64
+}
+
+func (f *inFlight) enter() {
+	n := f.now.Add(1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+}
+
+func (f *inFlight) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, optFns ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
+	f.enter()
+	defer f.now.Add(-1)
+	return f.API.UploadPartCopy(ctx, in, optFns...)
+}
+
+func (f *inFlight) CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
+	f.enter()
+	defer f.now.Add(-1)
+	return f.API.CopyObject(ctx, in, optFns...)
+}
+
+// TestMultipartPartsWithinConcurrency: the parts of multipart copies count
+// against the run's Concurrency (a part runs on a slot another object's
+// copy isn't using), whatever PartConcurrency allows.
+func TestMultipartPartsWithinConcurrency(t *testing.T) {
+	c, _ := s3rverRecorded(t)
+	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
+	data := randomBytes(11<<20, 2) // three 5 MiB parts
+	for i := range 4 {
+		put(t, c, sb, fmt.Sprintf("big/%d.bin", i), data, nil)
+	}
+	put(t, c, sb, "big/small.txt", []byte("small"), nil)
+	api := &inFlight{API: c}
+	const concurrency = 3
+	cp := must(s3copy.New(api, func(o *s3copy.CopierOptions) {
+		o.MultipartThreshold, o.PartSize = 8<<20, 5<<20
+		o.PartConcurrency, o.Concurrency = 8, concurrency
+	}))
+	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "big/"}, s3copy.Location{Bucket: db, Prefix: "copy/"})
+	if err != nil {
+		t.Fatalf("%v %+v", err, res.Failed)
+	}
+	if st := res.Stats; st.Copied != 5 || st.Requests.UploadPartCopy != 12 {
+		t.Fatalf("stats %+v, want 5 copied with 12 parts", st)
+	}
+	if m := api.most.Load(); m > concurrency {
+		t.Fatalf("%d copy requests in flight at once, want at most Concurrency (%d)", m, concurrency)
+	}
+	t.Logf("at most %d copy requests in flight", api.most.Load())
 }

@@ -1,52 +1,34 @@
-// Package sqsbatch is lakekit's SQS toolkit for seed system 1 (S3 CSV → SQS
-// standard queue → concurrent processor with "no duplicates"): a batching
-// [Writer], a streaming [CSVSource], a long-polling [Consumer], a Lambda
-// adapter ([NewLambdaHandler]) returning partial batch responses and its
-// local counterpart ([NewEventSourceMapping]: a Consumer that runs such a
-// Lambda handler on a machine, as Lambda's event source mapping does), an
-// idempotency layer ([Idempotency] over a [Store]: [MemoryStore],
-// [DynamoStore]) and DLQ tools ([InspectDLQ], [Redrive]).
+// Package sqsbatch sends to and consumes from SQS queues, for producers
+// and consumers that must not lose or double-apply messages: a batching
+// [Writer] (batches cut by entries and bytes, per-message [Result]s,
+// retries of failed entries, bodies over the limit offloaded to S3), a
+// streaming [CSVSource] and [WriteCSV] (one message per row), a
+// long-polling [Consumer] (heartbeats, batched deletes, FIFO order), a
+// Lambda adapter ([NewLambdaHandler]) returning partial batch responses
+// and its local counterpart ([NewEventSourceMapping]: a Consumer that runs
+// such a Lambda handler on a machine, as Lambda's event source mapping
+// does), an idempotency layer ([Idempotency] over a [Store]:
+// [MemoryStore], [DynamoStore]) and DLQ tools ([InspectDLQ], [Redrive]).
 //
-//	src, _ := sqsbatch.OpenS3CSV(ctx, s3c, bucket, key, "", func(o *sqsbatch.CSVOptions) { o.KeyColumn = "order_id" })
+//	src, err := sqsbatch.OpenS3CSV(ctx, s3c, bucket, key, "", func(o *sqsbatch.CSVOptions) { o.KeyColumn = "order_id" })
+//	if err != nil {
+//		return err
+//	}
 //	defer src.Close()
-//	w := sqsbatch.New(sqsc, queueURL)
-//	report, err := sqsbatch.WriteCSV(ctx, src, w, false) // skip and report malformed rows
+//	w, err := sqsbatch.NewWriter(sqsc, queueURL)
+//	if err != nil {
+//		return err // an *OptionError
+//	}
+//	report, err := sqsbatch.WriteCSV(ctx, src, w, sqsbatch.SkipMalformed)
 //
-//	idem := sqsbatch.NewIdempotency(sqsbatch.NewDynamoStore(ddb, table, ""), sqsbatch.KeyFromJSONField("order_id"))
-//	lambda.Start(sqsbatch.LambdaHandler(idem.Wrap(process)))
+//	// In the consuming Lambda function:
+//	store, err := sqsbatch.NewDynamoStore(ddb, table)
+//	idem, err := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("order_id"))
+//	lambda.Start(sqsbatch.NewLambdaHandler(idem.Wrap(process)))
 //
-// # What the seed got wrong, and what this package does instead
-//
-//   - "maxReceiveCount = 1 ensures deduplication": it does not. Standard
-//     queues deliver at least once, so a message can be delivered twice
-//     without ever failing, and a producer (or a re-delivered S3 event) can
-//     send the same row twice. With maxReceiveCount 1 every message whose
-//     first delivery failed for any passing reason (a timeout, a throttled
-//     dependency, a Lambda scaled in) goes to the DLQ unprocessed; AWS
-//     advises against it. Here "no duplicates" is a property of the
-//     consumer: [Idempotency] claims the record's own unique key (never the
-//     SQS message id) in a [Store] with a conditional write, applies the
-//     effect once, and marks it completed; redeliveries and resent rows are
-//     acknowledged without a second effect. Use maxReceiveCount ≥ 5 with a
-//     DLQ (examples/sqs-dedup/template.yaml).
-//   - The writer read the whole object into memory and split it on "\n",
-//     which breaks quoted fields holding newlines and counts rows wrongly;
-//     [CSVSource] streams the GetObject body through encoding/csv (header,
-//     BOM, CRLF, quoted newlines and commas) and bounds one record.
-//   - Batch entry Ids were the unique column's values: any value with
-//     characters outside [A-Za-z0-9_-], longer than 80, or repeated within a
-//     batch fails the whole call. The [Writer] makes its own Ids ("0".."9")
-//     and reports each message's outcome against the caller's index and key.
-//   - Failed entries were only printed. The Writer retries entries that
-//     failed with SenderFault=false (full-jitter backoff, bounded attempts)
-//     and gives every message a [Result]; a message too large for the queue
-//     fails before any request ([TooLargeError]) or is offloaded to S3 in
-//     the SQS Extended Client format ([Offload], [Resolver]).
-//   - Batches were cut at 10 entries only; the Writer also cuts by payload
-//     bytes (1 MiB per request by default, 256 KiB configurable).
-//   - The processor returned a string on error, so Lambda deleted the batch;
-//     [NewLambdaHandler] reports batchItemFailures per message (the event source
-//     mapping needs ReportBatchItemFailures).
+// The package Example writes a CSV to a local queue and consumes it with
+// each row's effect applied once. examples/sqs-dedup is a whole system built
+// on the package (and says what it corrects in the seed it ports).
 //
 // # Errors
 //

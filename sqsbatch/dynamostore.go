@@ -35,16 +35,15 @@ const (
 // table.
 const DefaultDynamoKeyAttribute = "id"
 
-// DynamoGetItemAPI is the read a DynamoStore makes after a refused claim
-// (dynalite, like older DynamoDB, lacks ReturnValuesOnConditionCheckFailure).
-type DynamoGetItemAPI interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-}
-
-// DynamoStoreAPI is what a DynamoStore needs: an *dynamodb.Client.
+// DynamoStoreAPI is what a DynamoStore calls (an *dynamodb.Client has it):
+// the writes of a claim, a completion and a release, and the read after a
+// refused claim (dynalite, like older DynamoDB, lacks
+// ReturnValuesOnConditionCheckFailure).
 type DynamoStoreAPI interface {
-	DynamoDBAPI
-	DynamoGetItemAPI
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
 // DynamoStore is a Store in a DynamoDB table with a string partition key,

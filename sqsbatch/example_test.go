@@ -5,14 +5,89 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
+
+// Example writes a CSV's rows to a queue, one message per row, and
+// consumes them with each order's effect applied once, although the CSV
+// holds order A-2 twice.
+func Example() {
+	ctx := context.Background()
+	srv, err := awstest.Start(ctx, awstest.Fauxqs) // a local SQS; use sqs.NewFromConfig(cfg) against AWS
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	client := srv.SQS()
+	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("orders")})
+	if err != nil {
+		panic(err)
+	}
+	queueURL := aws.ToString(q.QueueUrl)
+
+	// Producer: CSV rows → JSON messages, batched by the Writer.
+	src, err := sqsbatch.NewCSV(strings.NewReader("order_id,total\nA-1,10\nA-2,20\nA-2,20\nA-3,5\n"),
+		func(o *sqsbatch.CSVOptions) { o.KeyColumn = "order_id" })
+	if err != nil {
+		panic(err)
+	}
+	w, err := sqsbatch.NewWriter(client, queueURL)
+	if err != nil {
+		panic(err)
+	}
+	report, err := sqsbatch.WriteCSV(ctx, src, w, sqsbatch.SkipMalformed)
+	if err != nil {
+		panic(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println("sent", report.Sent, "messages")
+
+	// Consumer: the effect runs once per order_id (use a DynamoStore
+	// when several processes consume).
+	idem, err := sqsbatch.NewIdempotency(sqsbatch.NewMemoryStore(), sqsbatch.KeyFromJSONField("order_id"))
+	if err != nil {
+		panic(err)
+	}
+	var charged []string // one worker: no lock needed
+	c, err := sqsbatch.NewConsumer(client, queueURL, idem.Wrap(func(ctx context.Context, m types.Message) error {
+		charged = append(charged, aws.ToString(m.Body))
+		return nil
+	}), func(o *sqsbatch.ConsumerOptions) { o.Workers = 1 })
+	if err != nil {
+		panic(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	go func() { // stop once all four messages are handled
+		for st := idem.Stats(); st.Applied+st.Duplicates < 4; st = idem.Stats() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		stop()
+	}()
+	if err := c.Run(runCtx); err != nil {
+		panic(err)
+	}
+	slices.Sort(charged)
+	for _, body := range charged {
+		fmt.Println("charged", body)
+	}
+	// Output:
+	// sent 4 messages
+	// charged {"order_id": "A-1", "total": "10"}
+	// charged {"order_id": "A-2", "total": "20"}
+	// charged {"order_id": "A-3", "total": "5"}
+}
 
 func ExampleNewCSV() {
 	in := "\xEF\xBB\xBForder_id,note\r\n" +

@@ -117,9 +117,10 @@ func (s signalClient) Do(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// TestSafeRequestBodyClosedConnectionRace reproduces the TESTING.md pitfall
-// against fauxqs with the real SDK: without SafeRequestBody every forced
-// race fails ReceiveMessage with a closed connection; with it none does.
+// TestSafeRequestBodyClosedConnectionRace reproduces the race
+// SafeRequestBody works around, against fauxqs with the real SDK: without
+// SafeRequestBody every forced race fails ReceiveMessage with a closed
+// connection; with it none does.
 func TestSafeRequestBodyClosedConnectionRace(t *testing.T) {
 	ctx := context.Background()
 	srv := awstest.Shared(t, awstest.Fauxqs)

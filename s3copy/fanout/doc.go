@@ -1,40 +1,25 @@
-// Package fanout runs s3copy as the seed's orchestrator → master → slave
-// Lambda fan-out, driven through SQS instead of chains of asynchronous
-// Lambda invokes.
+// Package fanout copies S3 trees with s3copy as three Lambda handlers
+// driven through two SQS queues, for trees too large for one process: an
+// orchestrator ([Fanout.Start]) sends the job's root shard to the shard
+// queue; masters ([Fanout.HandleShards]) list their shards, split them into
+// sub-shards and send the listed objects to the task queue; workers
+// ([Fanout.HandleTasks]) copy them. [Fanout.Status] says when the job is
+// done. It is the seed's orchestrator → master → slave fan-out
+// (examples/oms-copy) with queues instead of chains of asynchronous Lambda
+// invokes, so failed work is retried and dead-lettered, not lost.
 //
-//   - Start (the orchestrator) sends the job's root shard to the shard
-//     queue.
-//   - HandleShards (the master, one invocation per batch of shard messages)
-//     lists its shard: while shallower than FanoutOptions.ShardDepth it sends the
-//     shard's common prefixes back to the shard queue (the seed's "master
-//     per folder", and per partition one level down), and sends the
-//     objects it lists to the task queue, FanoutOptions.TaskObjects per message.
-//     A huge folder is cut after FanoutOptions.PagesPerMessage pages and continued
-//     by another invocation (StartAfter), so no invocation hits the Lambda
-//     time limit.
-//   - HandleTasks (the worker, the seed's slave) copies the objects of a
-//     batch of task messages with an s3copy.Copier, the whole batch under
-//     the copier's one concurrency limit: the listing's sizes and ETags
-//     travel in the messages, so each object costs one CopyObject (multipart
-//     above the copier's threshold), with the copier's shared backoff.
-//   - Each handled message leaves a small status object whose key holds its
-//     counts; Status sums them with one listing and reads the queues'
-//     depths, so completion is counted (Done) instead of guessed from the
-//     newest LastModified in the destination, as the seed did.
+//	f, err := fanout.New(s3c, sqsc, copier, shardQueueURL, taskQueueURL, func(o *fanout.FanoutOptions) {
+//		o.StatusLocation = s3copy.Location{Bucket: "ops", Prefix: "copy-jobs/"}
+//	})
+//	if err != nil {
+//		return err // an *OptionError
+//	}
+//	lambda.Start(f.HandleTasks) // the worker function; HandleShards in the master's
 //
-// The handlers return partial batch responses (set ReportBatchItemFailures
-// on the event source mappings); messages that keep failing go to the
-// queues' dead-letter queues instead of being lost like failed
-// asynchronous invokes. The fan-out sends its messages with an
-// sqsbatch.Writer (batching to SQS's limits, per-entry retry). To run the
-// same handlers on a machine (tests, examples/oms-copy), give them to
-// sqsbatch.NewEventSourceMapping, which does what Lambda's event source
-// mapping does:
-//
-//	shards := sqsbatch.NewEventSourceMapping(sqsClient, shardQueueURL, f.HandleShards)
-//	tasks := sqsbatch.NewEventSourceMapping(sqsClient, taskQueueURL, f.HandleTasks)
-//	// run shards.Run(ctx) and tasks.Run(ctx); each returns a
-//	// *sqsbatch.ReceiveError or *sqsbatch.DeleteError when it cannot go on.
+// The package Example runs a whole job on this machine: the same handlers
+// under sqsbatch.NewEventSourceMapping, which does what Lambda's event
+// source mapping does (NewEventSourceMapping(sqsc, shardQueueURL,
+// f.HandleShards), then Run).
 //
 // # Errors
 //
@@ -56,4 +41,29 @@
 // batches at once. Delivery is at least once: a message may be handled
 // twice, which copies its objects twice (idempotent) and is counted once
 // by Status.
+//
+// # How a job runs
+//
+//   - Start validates the job and sends its root shard.
+//   - HandleShards (one invocation per batch of shard messages) lists its
+//     shard: while shallower than FanoutOptions.ShardDepth it sends the
+//     shard's common prefixes back to the shard queue (a master per
+//     folder, and per partition one level down), and sends the objects it
+//     lists to the task queue, FanoutOptions.TaskObjects per message. A
+//     huge folder is cut after FanoutOptions.PagesPerMessage pages and
+//     continued by another invocation (StartAfter), so no invocation hits
+//     the Lambda time limit.
+//   - HandleTasks copies the objects of a batch of task messages with an
+//     s3copy.Copier, the whole batch under the copier's one concurrency
+//     limit: the listing's sizes and ETags travel in the messages, so each
+//     object costs one CopyObject (multipart above the copier's
+//     threshold), with the copier's shared backoff.
+//   - Each handled message leaves a small status object whose key holds
+//     its counts; Status sums them with one listing and reads the queues'
+//     depths, so completion is counted (Done).
+//
+// The handlers return partial batch responses (set ReportBatchItemFailures
+// on the event source mappings); messages that keep failing go to the
+// queues' dead-letter queues. Messages are sent with an sqsbatch.Writer
+// (batches and messages up to SQS's 1 MiB limits, per-entry retry).
 package fanout

@@ -189,3 +189,72 @@ func TestShardMessagesUpTo1MiB(t *testing.T) {
 		t.Fatalf("%d objects in %d task messages, want %d in 2", objects, msgs, n)
 	}
 }
+
+// TestPoisonedMessagesThroughMapping: through SQS and
+// sqsbatch.NewEventSourceMapping (the delivery count comes from the
+// consumer's ApproximateReceiveCount), a task message whose object can
+// never be copied is delivered MaxReceives times, then acknowledged with
+// its failure recorded; a task message that can't be valid is dropped at
+// once and counted as bad; the other objects are copied, and the task
+// queue drains.
+func TestPoisonedMessagesThroughMapping(t *testing.T) {
+	ctx := context.Background()
+	s3c := awstest.S3(t)
+	sqsc := awstest.SQS(t)
+	sb, db := buckets(t, s3c)
+	var objs []fanout.TaskObject
+	for _, k := range []string{"raw/a", "raw/denied", "raw/b"} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(sb), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, fanout.TaskObject{Key: k, Size: int64(len(k))})
+	}
+	shardQ, taskQ := queue(t, sqsc, "shards"), queue(t, sqsc, "tasks")
+	var denied atomic.Int64
+	copier := must(s3copy.New(failCopies{API: s3c, key: "denied", failed: &denied}, func(o *s3copy.CopierOptions) { o.MaxAttempts = 1 }))
+	const maxReceives = 2
+	f, err := fanout.New(s3c, sqsc, copier, shardQ, taskQ, func(o *fanout.FanoutOptions) {
+		o.MaxReceives, o.StatusLocation = maxReceives, s3copy.Location{Bucket: db, Prefix: "_jobs/"}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := fanout.Job{ID: "j", Src: s3copy.Location{Bucket: sb, Prefix: "raw/"}, Dst: s3copy.Location{Bucket: db, Prefix: "out/"}}
+	poisoned, _ := json.Marshal(fanout.TaskMessage{Job: job, Objects: objs[:2]})
+	good, _ := json.Marshal(fanout.TaskMessage{Job: job, Objects: objs[2:]})
+	outside, _ := json.Marshal(fanout.TaskMessage{Job: job, Objects: []fanout.TaskObject{{Key: "elsewhere/x"}}})
+	for _, body := range []string{string(poisoned), string(good), string(outside)} {
+		if _, err := sqsc.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &taskQ, MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tasks, err := sqsbatch.NewEventSourceMapping(sqsc, taskQ, f.HandleTasks, func(o *sqsbatch.ConsumerOptions) {
+		o.WaitTime, o.VisibilityTimeout = time.Second, time.Second
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- tasks.Run(runCtx) }()
+	var st fanout.Status
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if st, err = f.Status(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+		if st.TasksDone == 2 && st.BadMessages == 1 && st.TasksPending == 0 {
+			break
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	t.Logf("status %+v, %d copies of the poisoned object tried", st, denied.Load())
+	if st.TasksDone != 2 || st.BadMessages != 1 || st.TasksPending != 0 || st.Copied != 2 || st.Failed != 1 {
+		t.Fatalf("status %+v, want 2 tasks done (2 copied, 1 failed for good), 1 bad message, the queue drained", st)
+	}
+	if n := denied.Load(); n != maxReceives {
+		t.Fatalf("the poisoned object was tried %d times, want once per delivery (%d)", n, maxReceives)
+	}
+}

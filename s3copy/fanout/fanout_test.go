@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,16 +35,23 @@ func queue(t *testing.T, c *sqs.Client, name string) string {
 	return aws.ToString(out.QueueUrl)
 }
 
+// buckets creates a source and a destination bucket for the test.
+func buckets(t *testing.T, c *s3.Client) (src, dst string) {
+	t.Helper()
+	src, dst = awstest.Name(t, "src"), awstest.Name(t, "dst")
+	for _, b := range []string{src, dst} {
+		if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, dst
+}
+
 func TestFanoutEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	s3c := awstest.S3(t)
 	sqsc := awstest.SQS(t)
-	sb, db := awstest.Name(t, "src"), awstest.Name(t, "dst")
-	for _, b := range []string{sb, db} {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sb, db := buckets(t, s3c)
 	const n = 700
 	for i := range n {
 		k := fmt.Sprintf("raw/table%d/dt=2024-01-%02d/part %04d+x.csv", i%6, i%5+1, i)
@@ -160,14 +168,19 @@ func FuzzDecodeShardMessage(f *testing.F) {
 	})
 }
 
-// failCopies fails CopyObject for good on one key.
+// failCopies fails CopyObject for good on one key, counting the attempts
+// in failed when it is not nil.
 type failCopies struct {
 	s3copy.API
-	key string
+	key    string
+	failed *atomic.Int64
 }
 
 func (f failCopies) CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
 	if strings.HasSuffix(aws.ToString(in.Key), f.key) {
+		if f.failed != nil {
+			f.failed.Add(1)
+		}
 		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "injected"}
 	}
 	return f.API.CopyObject(ctx, in, optFns...)
@@ -176,12 +189,7 @@ func (f failCopies) CopyObject(ctx context.Context, in *s3.CopyObjectInput, optF
 func TestHandleTasksRetriesThenGivesUp(t *testing.T) {
 	ctx := context.Background()
 	s3c := awstest.S3(t)
-	sb, db := awstest.Name(t, "src"), awstest.Name(t, "dst")
-	for _, b := range []string{sb, db} {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sb, db := buckets(t, s3c)
 	var objs []fanout.TaskObject
 	for _, k := range []string{"raw/a", "raw/b", "raw/denied", "raw/c"} {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(sb), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
