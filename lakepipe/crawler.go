@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
-	"github.com/lakekit/lakekit/lakepipe/asl/local"
+	"github.com/lakekit/lakekit/internal/backoff"
 )
 
 // DefaultPollInterval is how often crawler and job runs are polled, as in
@@ -39,16 +39,16 @@ type PollOptions struct {
 	// PollInterval is the time between status reads. Default
 	// DefaultPollInterval.
 	PollInterval time.Duration
-	// Sleep waits d or until ctx ends. Default: the clock of the local
-	// runner when the call comes from one of its task handlers (so polling
-	// runs on its virtual clock), a real timer otherwise.
+	// Sleep waits d or until ctx ends, returning ctx.Err(). Default a real
+	// timer. Handlers run by the local ASL runner pass local.Sleep, so
+	// that polling runs on the runner's (virtual) clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger receives one debug line per poll. Default: silent.
 	Logger *slog.Logger
 }
 
 func pollOptions(optFns []func(*PollOptions)) PollOptions {
-	o := PollOptions{PollInterval: DefaultPollInterval, Sleep: sleepCtx}
+	o := PollOptions{PollInterval: DefaultPollInterval, Sleep: backoff.Sleep}
 	for _, fn := range optFns {
 		fn(&o)
 	}
@@ -56,16 +56,12 @@ func pollOptions(optFns []func(*PollOptions)) PollOptions {
 		o.PollInterval = DefaultPollInterval
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = backoff.Sleep
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	return local.ClockFrom(ctx).Sleep(ctx, d)
 }
 
 // Crawlers starts and watches Glue crawlers. It is safe for concurrent use.

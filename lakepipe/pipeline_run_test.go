@@ -44,17 +44,18 @@ func pipelineRunSetup(t *testing.T, land bool) *pipelineRun {
 		t.Fatal(err)
 	}
 	p.clock = local.NewVirtualClock(time.Date(2019, 8, 21, 6, 0, 0, 0, time.UTC))
-	p.runner, err = local.New(def, func(o *local.Options) { o.Clock = p.clock })
+	p.runner, err = local.New(def, func(o *local.RunnerOptions) { o.Now, o.Sleep = p.clock.Now, p.clock.Sleep })
 	if err != nil {
 		t.Fatal(err)
 	}
 	gc := glue.NewFromConfig(p.glue.Config)
-	crawlers := NewCrawlers(gc)
+	onRunnerClock := func(o *PollOptions) { o.Sleep = local.Sleep }
+	crawlers := NewCrawlers(gc, onRunnerClock)
 	p.runner.Handle(fns.FileTransfer, local.Func(NewTransfers(c).Step))
 	p.runner.Handle(fns.TransferStatus, local.Func(NewTransferVerifier(c, "").Check))
 	p.runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
 	p.runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
-	p.runner.Handle(GlueStartJobRunSync, NewJobs(gc).SyncHandler())
+	p.runner.Handle(GlueStartJobRunSync, NewJobs(gc, onRunnerClock).SyncHandler())
 
 	parser, _ := NewLandingParser()
 	if p.landing, err = parser.ParseKey(p.bucket, "data/landing/customers_20190821.csv", "seq"); err != nil {

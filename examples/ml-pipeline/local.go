@@ -103,16 +103,17 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 		return nil, err
 	}
 	clock := local.NewVirtualClock(time.Date(2019, 8, 21, 6, 0, 0, 0, time.UTC))
-	runner, err := local.New(def, func(o *local.Options) { o.Clock = clock; o.StateMachineARN = localSMArn })
+	runner, err := local.New(def, func(o *local.RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep; o.StateMachineARN = localSMArn })
 	if err != nil {
 		return nil, err
 	}
-	crawlers := lakepipe.NewCrawlers(gc)
+	onRunnerClock := func(o *lakepipe.PollOptions) { o.Sleep = local.Sleep }
+	crawlers := lakepipe.NewCrawlers(gc, onRunnerClock)
 	runner.Handle(fns.FileTransfer, local.Func(lakepipe.NewTransfers(c).Step))
 	runner.Handle(fns.TransferStatus, local.Func(lakepipe.NewTransferVerifier(c, "").Check))
 	runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
 	runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
-	runner.Handle(lakepipe.GlueStartJobRunSync, lakepipe.NewJobs(gc).SyncHandler())
+	runner.Handle(lakepipe.GlueStartJobRunSync, lakepipe.NewJobs(gc, onRunnerClock).SyncHandler())
 
 	sf := local.NewService(runner, localSMArn)
 	trigger, err := lakepipe.NewTrigger(sf, localSMArn)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/lakepipe/asl"
 )
 
@@ -76,11 +77,16 @@ func ErrorName(err error) string {
 	return t.Name()
 }
 
-// Options configures a Runner.
-type Options struct {
-	// Clock drives Wait states, retry intervals and timeouts. Default
-	// RealClock; tests pass a *VirtualClock.
-	Clock Clock
+// RunnerOptions configures a Runner.
+type RunnerOptions struct {
+	// Now is the runner's time: Wait states, retry intervals, timeouts and
+	// event timestamps read it, and task handlers read it with [Now].
+	// Default time.Now. Tests pass a VirtualClock's Now (and its Sleep).
+	Now func() time.Time
+	// Sleep waits d or until ctx ends (returning ctx.Err()): Wait states
+	// and retry intervals, and task handlers through [Sleep]. Default a
+	// real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a number in [0, 1) for JitterStrategy FULL. Default
 	// math/rand/v2.Float64.
 	Jitter func() float64
@@ -100,7 +106,7 @@ type Options struct {
 // handlers before the first Run.
 type Runner struct {
 	m    *asl.StateMachine
-	opts Options
+	opts RunnerOptions
 
 	mu       sync.RWMutex
 	handlers map[string]Handler
@@ -129,17 +135,20 @@ func (r *Runner) Stats() Stats {
 }
 
 // New validates the definition and returns a runner for it.
-func New(m *asl.StateMachine, optFns ...func(*Options)) (*Runner, error) {
+func New(m *asl.StateMachine, optFns ...func(*RunnerOptions)) (*Runner, error) {
 	if err := asl.Validate(m); err != nil {
 		return nil, err
 	}
-	o := Options{Clock: RealClock{}, Jitter: rand.Float64, MaxEvents: DefaultMaxEvents,
+	o := RunnerOptions{Jitter: rand.Float64, MaxEvents: DefaultMaxEvents,
 		StateMachineARN: "arn:aws:states:local:000000000000:stateMachine:local"}
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Clock == nil {
-		o.Clock = RealClock{}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = backoff.Sleep
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
@@ -257,7 +266,8 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 	if missing := r.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("local: no handler for %s", strings.Join(missing, ", "))
 	}
-	x := &execution{r: r, clock: r.opts.Clock, ex: &Execution{Name: name, Start: r.opts.Clock.Now()}}
+	c := clock{now: r.opts.Now, sleep: r.opts.Sleep}
+	x := &execution{r: r, clock: c, ex: &Execution{Name: name, Start: c.Now()}}
 	x.ctxObj = map[string]any{
 		"Execution": map[string]any{
 			"Id":        strings.Replace(r.opts.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name,
@@ -272,7 +282,7 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 	}
 	r.stats.executions.Add(1)
 	x.event(Event{Type: "ExecutionStarted", Data: input})
-	ctx = context.WithValue(ctx, clockKey{}, r.opts.Clock)
+	ctx = context.WithValue(ctx, clockKey{}, x.clock)
 	out, ferr := x.runScope(ctx, r.m, doc)
 	x.ex.Stop = x.clock.Now()
 	if ferr != nil {
@@ -303,7 +313,7 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 
 type execution struct {
 	r        *Runner
-	clock    Clock
+	clock    clock
 	ex       *Execution
 	ctxObj   map[string]any
 	deadline time.Time
