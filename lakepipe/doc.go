@@ -13,7 +13,7 @@
 // (the invoke-step-function Lambda) parses the S3 notification with a
 // [LandingParser] (pattern {name}_{yyyyMMdd}.csv by default, URL-decoded
 // keys) and starts one execution per file, named {yyyymmdd}-{hex} with
-// input {year, month, day, dataset, bucket, key}. [SeedPipeline] returns
+// input {year, month, day, dataset, bucket, key}. mlpipeline.Definition returns
 // the state machine as typed ASL (package asl): [Transfers.Step] copies
 // the file to data/raw/{dataset}/year=/month=/day=/ with s3copy,
 // [TransferVerifier.Check] verifies it (retried 30 s × 2, 5 times, on
@@ -27,7 +27,7 @@
 //
 //	p, _ := lakepipe.NewLandingParser()
 //	l, err := p.ParseKey("lake", "data/landing/customers_20190821.csv", sequencer)
-//	def, _ := lakepipe.SeedPipeline(lakepipe.PipelineConfig{Bucket: "lake", Functions: fns})
+//	def, _ := mlpipeline.Definition(mlpipeline.DefinitionConfig{Bucket: "lake", Functions: fns})
 //	r, _ := local.New(def)
 //	r.Handle(fns.TransferStatus, local.Func(lakepipe.NewTransferVerifier(s3c, "").Check))
 //

@@ -16,6 +16,11 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
 )
 
+// GlueStartJobRunSync is the Step Functions Glue service integration that
+// starts a job run and waits for it to end: the resource a
+// [Jobs.SyncHandler] is registered for in the local runner.
+const GlueStartJobRunSync = "arn:aws:states:::glue:startJobRun.sync"
+
 // JobAPI is the Glue calls of job control: *glue.Client satisfies it.
 type JobAPI interface {
 	StartJobRun(ctx context.Context, in *glue.StartJobRunInput, optFns ...func(*glue.Options)) (*glue.StartJobRunOutput, error)

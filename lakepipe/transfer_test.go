@@ -13,9 +13,9 @@ import (
 )
 
 func transferReq(bucket, step string) TransferRequest {
-	dest := DefaultRawPrefix
+	dest := "data/raw/"
 	if step == StepLandingToArchive {
-		dest = DefaultArchivePrefix
+		dest = "data/archive/"
 	}
 	return TransferRequest{Step: step, Bucket: bucket, SourcePrefix: DefaultLandingPrefix, DestinationPrefix: dest,
 		Key: "data/landing/customers_20190821.csv", Dataset: "customers", Year: "2019", Month: "08", Day: "21"}
