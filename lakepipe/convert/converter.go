@@ -486,73 +486,123 @@ func (run *conversion) checkQuarantine(res *Result) error {
 // reader of the remaining data records and the line number of the first.
 func (run *conversion) prepare(r io.Reader, res *Result) (io.Reader, int64, error) {
 	o := &run.c.opts
-	// Read SampleBytes, and more if the first record is not complete yet:
-	// the header (or the first record) fixes the column count.
-	var sample []byte
-	eof := false
+	smp, err := run.readSample(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	smp.parseRecords(o.SampleRows, o.Delimiter)
+	if len(smp.records) == 0 && smp.eof {
+		return nil, 0, errEmptyInput
+	}
+	var header bool
+	if o.Mapping == nil {
+		header, err = run.inferSchema(smp, res)
+	} else {
+		header, err = run.mapSchema(smp, res)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	res.Header = header
+	if err := run.buildSchema(res); err != nil {
+		return nil, 0, err
+	}
+	line := 1 + int64(smp.skipped)
+	data := smp.data
+	if header {
+		data = smp.data[smp.firstEnd:]
+		line += int64(smp.firstLines)
+	}
+	var rest io.Reader = bytes.NewReader(data)
+	if !smp.eof {
+		rest = io.MultiReader(rest, &countingReader{r: r, n: &run.bytesIn, total: &run.c.stats.bytesIn})
+	}
+	if len(smp.records) > 0 && smp.pos > 0 {
+		run.avgRecord = smp.pos / len(smp.records)
+	}
+	return rest, line, nil
+}
+
+// sample is the start of the input, read to decide header and schema.
+type sample struct {
+	data    []byte
+	eof     bool // data is the whole input
+	skipped int  // blank lines dropped before the first record
+
+	// Filled by parseRecords.
+	records     [][]string // the parsed records; a malformed first one is nil
+	pos         int        // the end of the parsed records in data
+	firstEnd    int        // the end of the first record in data
+	firstLines  int        // lines up to firstEnd (blank ones and the record's)
+	firstLine   int64      // the line where the first record starts
+	firstReason string     // why the first record is malformed
+}
+
+// readSample reads SampleBytes, and more if the first record is not
+// complete yet: the header (or the first record) fixes the column count.
+// A leading byte-order mark is dropped, and so are blank lines before the
+// first record as they arrive (they are skipped anyway), so that any
+// number of them costs no memory.
+func (run *conversion) readSample(r io.Reader) (*sample, error) {
+	o := &run.c.opts
+	s := &sample{}
 	bomDone := false
-	// Blank lines before the first record are dropped as they arrive (they
-	// are skipped anyway), so that any number of them costs no memory.
-	skipped := 0
-	for want := o.SampleBytes; ; want = max(len(sample), o.SampleBytes) {
-		sample = slices.Grow(sample, want)
-		n, err := io.ReadFull(r, sample[len(sample):len(sample)+want])
+	for want := o.SampleBytes; ; want = max(len(s.data), o.SampleBytes) {
+		s.data = slices.Grow(s.data, want)
+		n, err := io.ReadFull(r, s.data[len(s.data):len(s.data)+want])
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-			eof = true
+			s.eof = true
 		case err != nil:
-			return nil, 0, fmt.Errorf("convert: reading input: %w", err)
+			return nil, fmt.Errorf("convert: reading input: %w", err)
 		}
-		sample = sample[:len(sample)+n]
+		s.data = s.data[:len(s.data)+n]
 		run.bytesIn.Add(int64(n))
 		run.c.stats.bytesIn.Add(int64(n))
-		if !bomDone && (len(sample) >= 3 || eof) {
-			sample = bytes.TrimPrefix(sample, []byte("\xef\xbb\xbf"))
+		if !bomDone && (len(s.data) >= 3 || s.eof) {
+			s.data = bytes.TrimPrefix(s.data, []byte("\xef\xbb\xbf"))
 			bomDone = true
 		}
 		if bomDone {
-			k, lines := leadingBlankLines(sample)
-			skipped += lines
-			sample = append(sample[:0], sample[k:]...)
+			k, lines := leadingBlankLines(s.data)
+			s.skipped += lines
+			s.data = append(s.data[:0], s.data[k:]...)
 		}
-		if eof || firstRecordComplete(sample, o.Delimiter) {
-			break
+		if s.eof || firstRecordComplete(s.data, o.Delimiter) {
+			return s, nil
 		}
-		if len(sample) > o.MaxRecordBytes {
-			return nil, 0, &RecordTooLongError{Line: 1 + int64(skipped), Limit: o.MaxRecordBytes}
+		if len(s.data) > o.MaxRecordBytes {
+			return nil, &RecordTooLongError{Line: 1 + int64(s.skipped), Limit: o.MaxRecordBytes}
 		}
 	}
+}
 
-	// Parse up to SampleRows+1 complete records.
-	var records [][]string
-	var firstEnd, firstLines int
-	var firstLine int64    // line where the first record starts
-	var firstReason string // why the first record is malformed
-	pos := 0
+// parseRecords parses up to rows+1 complete records of the sample.
+func (s *sample) parseRecords(rows int, delim byte) {
 	var fields []csvField
 	var arena []byte
-	for len(records) <= o.SampleRows && pos < len(sample) {
-		end, lines, complete, _ := recordEnd(sample, pos, o.Delimiter)
-		if !complete && !eof {
+	for len(s.records) <= rows && s.pos < len(s.data) {
+		end, lines, complete, _ := recordEnd(s.data, s.pos, delim)
+		if !complete && !s.eof {
 			break
 		}
-		rec := trimEOL(sample[pos:end])
-		if len(records) == 0 {
+		rec := trimEOL(s.data[s.pos:end])
+		if len(s.records) == 0 {
 			// Lines up to the end of the first record (a header's data
 			// starts after them): blank ones and the record's own.
-			firstLine = 1 + int64(skipped+firstLines)
-			firstEnd, firstLines = end, firstLines+lines
+			s.firstLine = 1 + int64(s.skipped+s.firstLines)
+			s.firstEnd, s.firstLines = end, s.firstLines+lines
 		}
-		pos = end
+		s.pos = end
 		if blankRecord(rec) {
 			continue
 		}
 		var reason string
-		fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena[:0])
+		fields, arena, reason = splitRecord(rec, delim, fields, arena[:0])
 		if reason != "" {
-			if len(records) == 0 {
-				firstReason = reason
-				records = append(records, nil) // keeps the first-record slot
+			if len(s.records) == 0 {
+				s.firstReason = reason
+				s.records = append(s.records, nil) // keeps the first-record slot
 			}
 			continue
 		}
@@ -560,96 +610,85 @@ func (run *conversion) prepare(r io.Reader, res *Result) (io.Reader, int64, erro
 		for i, f := range fields {
 			row[i] = string(f.data)
 		}
-		records = append(records, row)
+		s.records = append(s.records, row)
 	}
+}
 
-	if len(records) == 0 && eof {
-		return nil, 0, errEmptyInput
+// malformedHeader is the error of a header record that does not parse.
+func (s *sample) malformedHeader() error {
+	return &SchemaError{Msg: fmt.Sprintf("the header record (line %d) is malformed: %s", s.firstLine, s.firstReason)}
+}
+
+// inferSchema infers header and columns from the sample as Glue's CSV
+// classifier does.
+func (run *conversion) inferSchema(s *sample, res *Result) (header bool, err error) {
+	inf := infer(s.records, run.c.opts.Header)
+	if len(s.records) > 0 && s.records[0] == nil && inf.Header {
+		return false, s.malformedHeader()
 	}
-	header := false
+	res.HeaderAmbiguous = inf.Ambiguous
+	res.Inference = &inf
+	for i, col := range inf.Columns {
+		run.codecs = append(run.codecs, colCodec{Column: col, src: i})
+	}
+	run.width = len(inf.Source)
+	return inf.Header, nil
+}
+
+// mapSchema decides the header by the Header option and the Mapping's
+// source names, and finds each mapped column in the input.
+func (run *conversion) mapSchema(s *sample, res *Result) (header bool, err error) {
+	o := &run.c.opts
+	if len(s.records) > 0 && s.records[0] == nil && o.Header == HeaderPresent {
+		return false, s.malformedHeader()
+	}
 	var sourceNames []string
-	switch {
-	case o.Mapping == nil:
-		inf := infer(records, o.Header)
-		if len(records) > 0 && records[0] == nil && inf.Header {
-			return nil, 0, &SchemaError{Msg: fmt.Sprintf("the header record (line %d) is malformed: %s", firstLine, firstReason)}
+	var why string // why the first record is no header, for errors
+	if len(s.records) > 0 && s.records[0] != nil {
+		switch o.Header {
+		case HeaderPresent:
+			header = true
+		case HeaderAbsent:
+			why = "Header is HeaderAbsent"
+		case HeaderDetect:
+			glue, ambiguous := detectHeader(s.records[0], guessColumns(s.records[1:], 0))
+			// A mapping of col0, col1, … says the file has no header.
+			header = namesAny(s.records[0], o.Mapping) || glue && !onlyColN(o.Mapping)
+			res.HeaderAmbiguous = !header && ambiguous
+			why = "it names no mapped column and Glue's header rule did not find a header; set Header: HeaderPresent if it is one"
 		}
-		header = inf.Header
-		res.HeaderAmbiguous = inf.Ambiguous
-		res.Inference = &inf
-		sourceNames = inf.Source
-		for i, col := range inf.Columns {
-			run.codecs = append(run.codecs, colCodec{Column: col, src: i})
-		}
-		run.width = len(inf.Source)
-	default:
-		if len(records) > 0 && records[0] == nil && o.Header == HeaderPresent {
-			return nil, 0, &SchemaError{Msg: fmt.Sprintf("the header record (line %d) is malformed: %s", firstLine, firstReason)}
-		}
-		var why string // why the first record is no header, for errors
-		if len(records) > 0 && records[0] != nil {
-			switch o.Header {
-			case HeaderPresent:
-				header = true
-			case HeaderAbsent:
-				why = "Header is HeaderAbsent"
-			case HeaderDetect:
-				glue, ambiguous := detectHeader(records[0], guessColumns(records[1:], 0))
-				// A mapping of col0, col1, … says the file has no header.
-				header = namesAny(records[0], o.Mapping) || glue && !onlyColN(o.Mapping)
-				res.HeaderAmbiguous = !header && ambiguous
-				why = "it names no mapped column and Glue's header rule did not find a header; set Header: HeaderPresent if it is one"
-			}
-			run.width = len(records[0])
-			if header {
-				sourceNames = records[0]
-			}
-		}
-		if !header {
-			for _, rec := range records {
-				run.width = max(run.width, len(rec))
-			}
-		}
-		for i := len(sourceNames); i < run.width; i++ {
-			sourceNames = append(sourceNames, "col"+strconv.Itoa(i))
-		}
-		for _, m := range o.Mapping {
-			src := sourceIndex(sourceNames, m.Source)
-			if src < 0 {
-				msg := fmt.Sprintf("mapping source column %q is not in the header (columns %s)", m.Source, quoteList(sourceNames))
-				if !header {
-					msg = fmt.Sprintf("mapping source column %q is not in the input: the first record is not a header (%s), so the columns are %s", m.Source, why, quoteList(sourceNames))
-				}
-				return nil, 0, &SchemaError{Msg: msg, Missing: m.Source, Columns: slices.Clone(sourceNames)}
-			}
-			col := m.Column
-			if col.Name == "" {
-				col.Name = normalizeName(m.Source)
-			}
-			if col.Type == 0 {
-				col.Type = TypeString
-			}
-			run.codecs = append(run.codecs, colCodec{Column: col, src: src})
+		run.width = len(s.records[0])
+		if header {
+			sourceNames = s.records[0]
 		}
 	}
-	res.Header = header
-	if err := run.buildSchema(res); err != nil {
-		return nil, 0, err
+	if !header {
+		for _, rec := range s.records {
+			run.width = max(run.width, len(rec))
+		}
 	}
-	line := 1 + int64(skipped)
-	data := sample
-	if header {
-		data = sample[firstEnd:]
-		line += int64(firstLines)
+	for i := len(sourceNames); i < run.width; i++ {
+		sourceNames = append(sourceNames, "col"+strconv.Itoa(i))
 	}
-	var rest io.Reader = bytes.NewReader(data)
-	if !eof {
-		rest = io.MultiReader(rest, &countingReader{r: r, n: &run.bytesIn, total: &run.c.stats.bytesIn})
+	for _, m := range o.Mapping {
+		src := sourceIndex(sourceNames, m.Source)
+		if src < 0 {
+			msg := fmt.Sprintf("mapping source column %q is not in the header (columns %s)", m.Source, quoteList(sourceNames))
+			if !header {
+				msg = fmt.Sprintf("mapping source column %q is not in the input: the first record is not a header (%s), so the columns are %s", m.Source, why, quoteList(sourceNames))
+			}
+			return false, &SchemaError{Msg: msg, Missing: m.Source, Columns: slices.Clone(sourceNames)}
+		}
+		col := m.Column
+		if col.Name == "" {
+			col.Name = normalizeName(m.Source)
+		}
+		if col.Type == 0 {
+			col.Type = TypeString
+		}
+		run.codecs = append(run.codecs, colCodec{Column: col, src: src})
 	}
-	if len(records) > 0 && pos > 0 {
-		run.avgRecord = pos / len(records)
-	}
-	return rest, line, nil
+	return header, nil
 }
 
 // leadingBlankLines returns the length of the blank lines ("\n" or
