@@ -270,161 +270,39 @@ func (run *conversion) chunker(ctx context.Context, r io.Reader, line int64, tok
 	}
 }
 
-// process parses one chunk and encodes its row groups.
+// process parses one chunk and encodes its row groups: each record is
+// split, its fields decoded into one row, and the row appended to the
+// group of its partition (the one group when run.direct).
 func (run *conversion) process(ctx context.Context, ch *chunk) error {
-	o := &run.c.opts
-	data := ch.data
 	ncod := len(run.codecs)
 	row := make([]parquet.Value, ncod)
 	null := make([]bool, ncod)
 	ch.nonNull = make([]int64, ncod)
-	var fields []csvField
-	var arena []byte
-	var keyBuf []byte
-	groups := map[string]*group{}
-	var last *group // rows of one partition come in runs
-	var one *group  // the only group when run.direct
-	nextQuote := -1 // index of the next '"' at or after pos (len(data): none)
-	line := ch.line
-	for pos := 0; pos < len(data); {
-		start := line
-		var rec []byte
-		// Fast path: a line without quotes is a whole record and splits on
-		// the delimiter alone.
-		nl := bytes.IndexByte(data[pos:], '\n')
-		end := len(data)
-		if nl >= 0 {
-			end = pos + nl + 1
-		}
-		if nextQuote < pos {
-			nextQuote = len(data)
-			if q := bytes.IndexByte(data[pos:], '"'); q >= 0 {
-				nextQuote = pos + q
-			}
-		}
-		if nextQuote >= end {
-			rec = trimEOL(data[pos:end])
-			pos = end
-			line++
-			if blankRecord(rec) {
-				continue
-			}
-			fields = splitPlain(rec, o.Delimiter, fields)
-		} else {
-			end, nl, complete, open := recordEnd(data, pos, o.Delimiter)
-			rec = trimEOL(data[pos:end])
-			line += int64(nl)
-			pos = end
-			if !complete && open {
-				ch.bad = append(ch.bad, badRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
-				continue
-			}
-			var reason string
-			fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena)
-			if reason != "" {
-				ch.bad = append(ch.bad, badRecord{line: start, reason: reason, record: run.quarantineText(rec)})
-				continue
-			}
+	recs := recordCursor{data: ch.data, line: ch.line, delim: run.c.opts.Delimiter, nextQuote: -1}
+	var parts partitionGroups
+	for recs.pos < len(recs.data) {
+		start, rec, reason := recs.next()
+		if rec == nil && reason == "" {
+			continue // a blank line
 		}
 		bad := func(column, reason string) {
 			ch.bad = append(ch.bad, badRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
 		}
-		if len(fields) != run.width {
-			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(fields), run.width))
+		if reason != "" {
+			bad("", reason)
 			continue
 		}
-		if run.direct {
-			// No partition values come from the data: decode straight into
-			// the one group's columns, undoing the row if a value is bad.
-			if one == nil {
-				one = run.newGroup(run.constKey)
-				ch.groups = append(ch.groups, one)
-			}
-			ok := true
-			for leaf, ci := range run.leaves {
-				cd := &run.codecs[ci]
-				v, isNull, good := run.decode(cd, fields[cd.src])
-				if !good {
-					for l := range leaf {
-						if !one.vals[l][one.n].IsNull() {
-							ch.nonNull[run.leaves[l]]--
-						}
-					}
-					bad(cd.Name, cd.bad)
-					ok = false
-					break
-				}
-				def := 1
-				if isNull {
-					def = 0
-				} else {
-					ch.nonNull[ci]++
-				}
-				p := &one.vals[leaf][one.n]
-				*p = v
-				p.SetDefinitionLevel(def) // in place: inlined, unlike Level
-				p.SetColumnIndex(leaf)
-			}
-			if !ok {
-				continue
-			}
-			one.rows++
-			if one.n++; one.n == flushRows {
-				if err := run.flushGroup(one); err != nil {
-					return err
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
+		if len(recs.fields) != run.width {
+			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(recs.fields), run.width))
 			continue
 		}
-		ok := true
-		for i := range run.codecs {
-			cd := &run.codecs[i]
-			v, isNull, good := run.decode(cd, fields[cd.src])
-			if !good {
-				bad(cd.Name, cd.bad)
-				ok = false
-				break
-			}
-			row[i], null[i] = v, isNull
-		}
-		if !ok {
+		if cd := run.decodeRow(recs.fields, row, null); cd != nil {
+			bad(cd.Name, cd.bad)
 			continue
 		}
-		keyBuf = run.partitionPath(keyBuf[:0], row, null)
-		grp := last
-		if grp == nil || grp.key != string(keyBuf) {
-			grp = groups[string(keyBuf)]
-		}
-		if grp == nil {
-			key := string(keyBuf)
-			grp = run.newGroup(key)
-			groups[key] = grp
-			ch.groups = append(ch.groups, grp)
-		}
-		last = grp
-		for leaf, ci := range run.leaves {
-			def := 1
-			v := row[ci]
-			if null[ci] {
-				def, v = 0, parquet.Value{}
-			} else {
-				ch.nonNull[ci]++
-			}
-			p := &grp.vals[leaf][grp.n]
-			*p = v
-			p.SetDefinitionLevel(def)
-			p.SetColumnIndex(leaf)
-		}
-		for ci := range run.codecs {
-			if !null[ci] && run.codecs[ci].leaf < 0 {
-				ch.nonNull[ci]++
-			}
-		}
-		grp.rows++
-		if grp.n++; grp.n == flushRows {
+		grp := parts.of(run, ch, row, null)
+		grp.append(run, row, null, ch.nonNull)
+		if grp.n == flushRows {
 			if err := run.flushGroup(grp); err != nil {
 				return err
 			}
@@ -444,6 +322,130 @@ func (run *conversion) process(ctx context.Context, ch *chunk) error {
 		}
 	}
 	return nil
+}
+
+// recordCursor splits a chunk into records.
+type recordCursor struct {
+	data      []byte
+	pos       int
+	line      int64 // the line of the record at pos
+	delim     byte
+	nextQuote int // index of the next '"' at or after pos (len(data): none); -1: unknown
+	fields    []csvField
+	arena     []byte
+}
+
+// next splits the record at pos into c.fields and moves past it. It
+// returns the record's line and text, and why it is malformed ("" when it
+// is not); a blank line is a nil record.
+func (c *recordCursor) next() (line int64, rec []byte, reason string) {
+	line = c.line
+	// Fast path: a line without quotes is a whole record and splits on
+	// the delimiter alone.
+	end := len(c.data)
+	if nl := bytes.IndexByte(c.data[c.pos:], '\n'); nl >= 0 {
+		end = c.pos + nl + 1
+	}
+	if c.nextQuote < c.pos {
+		c.nextQuote = len(c.data)
+		if q := bytes.IndexByte(c.data[c.pos:], '"'); q >= 0 {
+			c.nextQuote = c.pos + q
+		}
+	}
+	if c.nextQuote >= end {
+		rec = trimEOL(c.data[c.pos:end])
+		c.pos = end
+		c.line++
+		if blankRecord(rec) {
+			return line, nil, ""
+		}
+		c.fields = splitPlain(rec, c.delim, c.fields)
+		return line, rec, ""
+	}
+	end, lines, complete, open := recordEnd(c.data, c.pos, c.delim)
+	rec = trimEOL(c.data[c.pos:end])
+	c.line += int64(lines)
+	c.pos = end
+	if !complete && open {
+		return line, rec, ReasonUnterminated
+	}
+	c.fields, c.arena, reason = splitRecord(rec, c.delim, c.fields, c.arena)
+	return line, rec, reason
+}
+
+// decodeRow decodes the fields into row and null, and returns the codec
+// of the first value that does not decode (nil: the row is good).
+func (run *conversion) decodeRow(fields []csvField, row []parquet.Value, null []bool) *colCodec {
+	for i := range run.codecs {
+		cd := &run.codecs[i]
+		v, isNull, good := run.decode(cd, fields[cd.src])
+		if !good {
+			return cd
+		}
+		row[i], null[i] = v, isNull // a NULL is the zero Value
+	}
+	return nil
+}
+
+// partitionGroups finds the group of a row in one chunk.
+type partitionGroups struct {
+	byKey  map[string]*group
+	last   *group // rows of one partition come in runs
+	keyBuf []byte
+}
+
+// of returns the group of the row's partition, adding it to ch.
+func (p *partitionGroups) of(run *conversion, ch *chunk, row []parquet.Value, null []bool) *group {
+	if run.direct {
+		// No partition value comes from the data: one group.
+		if p.last == nil {
+			p.last = run.newGroup(run.constKey)
+			ch.groups = append(ch.groups, p.last)
+		}
+		return p.last
+	}
+	p.keyBuf = run.partitionPath(p.keyBuf[:0], row, null)
+	if p.last != nil && p.last.key == string(p.keyBuf) {
+		return p.last
+	}
+	grp := p.byKey[string(p.keyBuf)]
+	if grp == nil {
+		key := string(p.keyBuf)
+		grp = run.newGroup(key)
+		if p.byKey == nil {
+			p.byKey = map[string]*group{}
+		}
+		p.byKey[key] = grp
+		ch.groups = append(ch.groups, grp)
+	}
+	p.last = grp
+	return grp
+}
+
+// append adds a decoded row to the group's pending values and counts its
+// non-NULL values.
+func (grp *group) append(run *conversion, row []parquet.Value, null []bool, nonNull []int64) {
+	for leaf, ci := range run.leaves {
+		p := &grp.vals[leaf][grp.n]
+		*p = row[ci]
+		def := 0
+		if !null[ci] {
+			def = 1
+			nonNull[ci]++
+		}
+		p.SetDefinitionLevel(def) // in place: inlined, unlike Level
+		p.SetColumnIndex(leaf)
+	}
+	if !run.direct {
+		// Columns that are partition values only (no leaf).
+		for ci := range run.codecs {
+			if !null[ci] && run.codecs[ci].leaf < 0 {
+				nonNull[ci]++
+			}
+		}
+	}
+	grp.rows++
+	grp.n++
 }
 
 // flushGroup writes the group's pending values to its row group, opening
