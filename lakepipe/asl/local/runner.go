@@ -390,88 +390,19 @@ func (x *execution) runScope(ctx context.Context, m *asl.StateMachine, input any
 func (x *execution) step(ctx context.Context, name string, st asl.State, input any) (any, string, error) {
 	switch s := st.(type) {
 	case *asl.Pass:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		if s.Parameters != nil {
-			if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-				return nil, "", err
-			}
-		}
-		result := eff
-		if s.Result != nil {
-			if result, err = decode(s.Result); err != nil {
-				return nil, "", fail(name, asl.ErrorRuntime, "Result: %v", err)
-			}
-		}
-		out, err := x.resultPath(name, s.ResultPath, input, result)
-		if err != nil {
-			return nil, "", err
-		}
-		out, err = x.outputPath(name, s.OutputPath, out)
-		return out, s.Next, err
+		return x.pass(name, s, input)
 	case *asl.Task:
-		out, next, err := x.retrying(ctx, name, s.Retry, s.Catch, input, func(attempt int) (any, error) {
+		return x.withNext(s.Next)(x.retrying(ctx, name, s.Retry, s.Catch, input, func(int) (any, error) {
 			return x.task(ctx, name, s, input)
-		})
-		if next == "" && err == nil {
-			next = s.Next
-		}
-		return out, next, err
+		}))
 	case *asl.Parallel:
-		out, next, err := x.retrying(ctx, name, s.Retry, s.Catch, input, func(int) (any, error) {
+		return x.withNext(s.Next)(x.retrying(ctx, name, s.Retry, s.Catch, input, func(int) (any, error) {
 			return x.parallel(ctx, name, s, input)
-		})
-		if next == "" && err == nil {
-			next = s.Next
-		}
-		return out, next, err
+		}))
 	case *asl.Choice:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		next := s.Default
-		for i, rule := range s.Choices {
-			ok, err := x.match(name, rule, eff)
-			if err != nil {
-				return nil, "", fail(name, asl.ErrorRuntime, "Choices[%d]: %v", i, err)
-			}
-			if ok {
-				next = rule.Next
-				break
-			}
-		}
-		if next == "" {
-			return nil, "", fail(name, asl.ErrorNoChoiceMatched, "no choice rule matched and there is no Default")
-		}
-		out, err := x.outputPath(name, s.OutputPath, eff)
-		return out, next, err
+		return x.choice(name, s, input)
 	case *asl.Wait:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		d, err := x.waitFor(name, s, eff)
-		if err != nil {
-			return nil, "", err
-		}
-		if !x.deadline.IsZero() {
-			if left := x.deadline.Sub(x.clock.Now()); d > left {
-				d = max(left, 0)
-			}
-		}
-		if d > 0 {
-			if err := x.clock.Sleep(ctx, d); err != nil {
-				return nil, "", err
-			}
-		}
-		if err := x.check(name); err != nil {
-			return nil, "", err
-		}
-		out, err := x.outputPath(name, s.OutputPath, eff)
-		return out, s.Next, err
+		return x.wait(ctx, name, s, input)
 	case *asl.Succeed:
 		eff, err := x.inputPath(name, s.InputPath, input)
 		if err != nil {
@@ -483,6 +414,92 @@ func (x *execution) step(ctx context.Context, name string, st asl.State, input a
 		return nil, "", &failure{name: s.Error, cause: s.Cause, state: name}
 	}
 	return nil, "", fail(name, asl.ErrorRuntime, "unsupported state type %s", st.Type())
+}
+
+// withNext completes retrying's result: a state that succeeded without
+// a catcher's Next goes to next.
+func (x *execution) withNext(next string) func(any, string, error) (any, string, error) {
+	return func(out any, caught string, err error) (any, string, error) {
+		if caught == "" && err == nil {
+			caught = next
+		}
+		return out, caught, err
+	}
+}
+
+func (x *execution) pass(name string, s *asl.Pass, input any) (any, string, error) {
+	eff, err := x.inputPath(name, s.InputPath, input)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.Parameters != nil {
+		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
+			return nil, "", err
+		}
+	}
+	result := eff
+	if s.Result != nil {
+		if result, err = decode(s.Result); err != nil {
+			return nil, "", fail(name, asl.ErrorRuntime, "Result: %v", err)
+		}
+	}
+	out, err := x.resultPath(name, s.ResultPath, input, result)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err = x.outputPath(name, s.OutputPath, out)
+	return out, s.Next, err
+}
+
+func (x *execution) choice(name string, s *asl.Choice, input any) (any, string, error) {
+	eff, err := x.inputPath(name, s.InputPath, input)
+	if err != nil {
+		return nil, "", err
+	}
+	next := s.Default
+	for i, rule := range s.Choices {
+		ok, err := x.match(name, rule, eff)
+		if err != nil {
+			return nil, "", fail(name, asl.ErrorRuntime, "Choices[%d]: %v", i, err)
+		}
+		if ok {
+			next = rule.Next
+			break
+		}
+	}
+	if next == "" {
+		return nil, "", fail(name, asl.ErrorNoChoiceMatched, "no choice rule matched and there is no Default")
+	}
+	out, err := x.outputPath(name, s.OutputPath, eff)
+	return out, next, err
+}
+
+// wait sleeps on the runner's clock, never past the execution's
+// deadline.
+func (x *execution) wait(ctx context.Context, name string, s *asl.Wait, input any) (any, string, error) {
+	eff, err := x.inputPath(name, s.InputPath, input)
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := x.waitFor(name, s, eff)
+	if err != nil {
+		return nil, "", err
+	}
+	if !x.deadline.IsZero() {
+		if left := x.deadline.Sub(x.clock.Now()); d > left {
+			d = max(left, 0)
+		}
+	}
+	if d > 0 {
+		if err := x.clock.Sleep(ctx, d); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := x.check(name); err != nil {
+		return nil, "", err
+	}
+	out, err := x.outputPath(name, s.OutputPath, eff)
+	return out, s.Next, err
 }
 
 // retrying runs a Task or Parallel attempt with its retriers and catchers.
