@@ -241,28 +241,23 @@ type crawlerLoop struct {
 }
 
 func (b builder) crawl(c crawlerLoop) {
-	params := map[string]any{"crawler": c.Crawler}
-	b.m.Add(c.Start, &asl.Task{
-		IO:             asl.IO{Comment: "Starts crawler " + c.Crawler + " (joins it when already running)."},
-		Resource:       b.cfg.Functions.CrawlerStart,
-		Parameters:     params,
-		ResultPath:     asl.Path(c.ResultPath),
-		TimeoutSeconds: 60,
-		Retry:          []asl.Retrier{lambdaTransient},
-		Catch:          catch(c.Failed),
-		Transition:     asl.Transition{Next: c.Wait},
-	})
+	// Both Lambda tasks take {"crawler": name} and write the crawl's
+	// status to ResultPath.
+	task := func(comment, resource, next string) *asl.Task {
+		return &asl.Task{
+			IO:             asl.IO{Comment: comment},
+			Resource:       resource,
+			Parameters:     map[string]any{"crawler": c.Crawler},
+			ResultPath:     asl.Path(c.ResultPath),
+			TimeoutSeconds: 60,
+			Retry:          []asl.Retrier{lambdaTransient},
+			Catch:          catch(c.Failed),
+			Transition:     asl.Transition{Next: next},
+		}
+	}
+	b.m.Add(c.Start, task("Starts crawler "+c.Crawler+" (joins it when already running).", b.cfg.Functions.CrawlerStart, c.Wait))
 	b.m.Add(c.Wait, &asl.Wait{Seconds: b.cfg.CrawlerPollSeconds, Transition: asl.Transition{Next: c.Status}})
-	b.m.Add(c.Status, &asl.Task{
-		IO:             asl.IO{Comment: "Reads the crawler's State and LastCrawl.Status; a failed crawl is CrawlerFailedError."},
-		Resource:       b.cfg.Functions.CrawlerStatus,
-		Parameters:     params,
-		ResultPath:     asl.Path(c.ResultPath),
-		TimeoutSeconds: 60,
-		Retry:          []asl.Retrier{lambdaTransient},
-		Catch:          catch(c.Failed),
-		Transition:     asl.Transition{Next: c.Done},
-	})
+	b.m.Add(c.Status, task("Reads the crawler's State and LastCrawl.Status; a failed crawl is CrawlerFailedError.", b.cfg.Functions.CrawlerStatus, c.Done))
 	b.m.Add(c.Done, &asl.Choice{
 		Choices: []asl.ChoiceRule{asl.Rule(c.ResultPath+".done", "BooleanEquals", true).Then(c.Next)},
 		Default: c.Wait,
