@@ -206,29 +206,23 @@ func (b builder) transfer(s transferStage) {
 		"step": s.Step, "bucket": b.cfg.Bucket, "source_prefix": b.cfg.LandingPrefix, "destination_prefix": s.Dest,
 		"key.$": "$.key", "dataset.$": "$.dataset", "year.$": "$.year", "month.$": "$.month", "day.$": "$.day",
 	}
-	b.m.Add(s.Copy, &asl.Task{
-		IO:             asl.IO{Comment: s.CopyComment},
-		Resource:       b.cfg.Functions.FileTransfer,
-		Parameters:     params,
-		ResultPath:     asl.Path("$." + s.Result + "_transfer"),
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry:          []asl.Retrier{lambdaTransient},
-		Catch:          catch(s.Failed),
-		Transition:     asl.Transition{Next: s.Verify},
-	})
-	b.m.Add(s.Verify, &asl.Task{
-		IO:             asl.IO{Comment: s.VerifyComment},
-		Resource:       b.cfg.Functions.TransferStatus,
-		Parameters:     params,
-		ResultPath:     asl.Path("$." + s.Result + "_check"),
-		TimeoutSeconds: LambdaMaxTimeoutSeconds,
-		Retry: []asl.Retrier{
-			{ErrorEquals: s.VerifyErrors, IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: asl.Int(5)},
-			lambdaTransient,
-		},
-		Catch:      catch(s.Failed),
-		Transition: asl.Transition{Next: s.Next},
-	})
+	task := func(comment, resource, result string, retry []asl.Retrier, next string) *asl.Task {
+		return &asl.Task{
+			IO:             asl.IO{Comment: comment},
+			Resource:       resource,
+			Parameters:     params,
+			ResultPath:     asl.Path("$." + s.Result + result),
+			TimeoutSeconds: LambdaMaxTimeoutSeconds,
+			Retry:          retry,
+			Catch:          catch(s.Failed),
+			Transition:     asl.Transition{Next: next},
+		}
+	}
+	b.m.Add(s.Copy, task(s.CopyComment, b.cfg.Functions.FileTransfer, "_transfer", []asl.Retrier{lambdaTransient}, s.Verify))
+	b.m.Add(s.Verify, task(s.VerifyComment, b.cfg.Functions.TransferStatus, "_check", []asl.Retrier{
+		{ErrorEquals: s.VerifyErrors, IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: asl.Int(5)},
+		lambdaTransient,
+	}, s.Next))
 }
 
 // crawlerLoop starts a crawler and polls it with a Wait/Choice loop until

@@ -54,14 +54,9 @@ func (x *execution) withNext(next string) func(any, string, error) (any, string,
 }
 
 func (x *execution) pass(name string, s *asl.Pass, input any) (any, string, error) {
-	eff, err := x.inputPath(name, s.InputPath, input)
+	eff, err := x.effectiveInput(name, s.InputPath, s.Parameters, input)
 	if err != nil {
 		return nil, "", err
-	}
-	if s.Parameters != nil {
-		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-			return nil, "", err
-		}
 	}
 	result := eff
 	if s.Result != nil {
@@ -129,14 +124,9 @@ func (x *execution) wait(ctx context.Context, name string, s *asl.Wait, input an
 }
 
 func (x *execution) task(ctx context.Context, name string, s *asl.Task, raw any) (any, error) {
-	eff, err := x.inputPath(name, s.InputPath, raw)
+	eff, err := x.effectiveInput(name, s.InputPath, s.Parameters, raw)
 	if err != nil {
 		return nil, err
-	}
-	if s.Parameters != nil {
-		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-			return nil, err
-		}
 	}
 	in, _ := json.Marshal(eff)
 	x.r.mu.RLock()
@@ -178,14 +168,9 @@ func (x *execution) task(ctx context.Context, name string, s *asl.Task, raw any)
 }
 
 func (x *execution) parallel(ctx context.Context, name string, s *asl.Parallel, raw any) (any, error) {
-	eff, err := x.inputPath(name, s.InputPath, raw)
+	eff, err := x.effectiveInput(name, s.InputPath, s.Parameters, raw)
 	if err != nil {
 		return nil, err
-	}
-	if s.Parameters != nil {
-		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-			return nil, err
-		}
 	}
 	// Branches run one after another, so a virtual clock stays
 	// deterministic; their outputs keep branch order, as in AWS.
@@ -204,4 +189,14 @@ func (x *execution) parallel(ctx context.Context, name string, s *asl.Parallel, 
 	}
 	var result any = results
 	return x.output(name, s.ResultSelector, s.ResultPath, s.OutputPath, raw, result)
+}
+
+// effectiveInput is a Pass, Task or Parallel state's effective input: its
+// InputPath of the state's input, then its Parameters.
+func (x *execution) effectiveInput(name string, inputPath asl.Path, params map[string]any, input any) (any, error) {
+	eff, err := x.inputPath(name, inputPath, input)
+	if err != nil || params == nil {
+		return eff, err
+	}
+	return x.payload(name, params, eff)
 }
