@@ -34,9 +34,14 @@ type Jobs struct {
 	opts PollOptions
 }
 
-// NewJobs returns job control over a Glue client.
-func NewJobs(api JobAPI, optFns ...func(*PollOptions)) *Jobs {
-	return &Jobs{api: api, opts: pollOptions(optFns)}
+// NewJobs returns job control over a Glue client. An invalid option is an
+// *OptionError.
+func NewJobs(api JobAPI, optFns ...func(*PollOptions)) (*Jobs, error) {
+	o, err := pollOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	return &Jobs{api: api, opts: o}, nil
 }
 
 // JobRunStatus is one read of a job run.

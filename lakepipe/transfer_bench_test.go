@@ -38,7 +38,7 @@ func BenchmarkTransfersLandingToRaw(b *testing.B) {
 		reqs[i] = TransferRequest{Step: StepLandingToRaw, Bucket: bucket, SourcePrefix: DefaultLandingPrefix, DestinationPrefix: "data/raw/",
 			Key: key, Dataset: fmt.Sprintf("ds%03d", i), Year: "2019", Month: "08", Day: day}
 	}
-	tr := NewTransfers(c)
+	tr := must(NewTransfers(c))
 	var stepTime, rawTime time.Duration
 	round := 0
 	for b.Loop() {

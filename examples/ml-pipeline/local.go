@@ -154,12 +154,27 @@ func newLocalRunner(bucket string, s3c *s3.Client, gc *glue.Client) (*local.Runn
 		return nil, nil, err
 	}
 	onRunnerClock := func(o *lakepipe.PollOptions) { o.Sleep = local.Sleep }
-	crawlers := lakepipe.NewCrawlers(gc, onRunnerClock)
-	runner.Handle(fns.FileTransfer, local.Func(lakepipe.NewTransfers(s3c).Step))
-	runner.Handle(fns.TransferStatus, local.Func(lakepipe.NewTransferVerifier(s3c, "").Check))
+	crawlers, err := lakepipe.NewCrawlers(gc, onRunnerClock)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs, err := lakepipe.NewJobs(gc, onRunnerClock)
+	if err != nil {
+		return nil, nil, err
+	}
+	transfers, err := lakepipe.NewTransfers(s3c)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := lakepipe.NewTransferVerifier(s3c)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner.Handle(fns.FileTransfer, local.Func(transfers.Step))
+	runner.Handle(fns.TransferStatus, local.Func(verifier.Check))
 	runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
 	runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
-	runner.Handle(lakepipe.GlueStartJobRunSync, lakepipe.NewJobs(gc, onRunnerClock).SyncHandler())
+	runner.Handle(lakepipe.GlueStartJobRunSync, jobs.SyncHandler())
 	return runner, clock, nil
 }
 
