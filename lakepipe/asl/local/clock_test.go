@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -49,5 +50,17 @@ func TestHandlerClock(t *testing.T) {
 	cancel()
 	if err := Sleep(ctx, time.Hour); err != context.Canceled {
 		t.Fatalf("Sleep on a cancelled context: %v", err)
+	}
+}
+
+// TestNewRefusesInvalidOptions: a negative MaxEvents is an *OptionError,
+// not the default.
+func TestNewRefusesInvalidOptions(t *testing.T) {
+	m := &asl.StateMachine{StartAt: "P"}
+	m.Add("P", &asl.Pass{Transition: asl.Transition{End: true}})
+	_, err := New(m, func(o *RunnerOptions) { o.MaxEvents = -1 })
+	var oe *OptionError
+	if !errors.As(err, &oe) || oe.Field != "MaxEvents" {
+		t.Fatalf("MaxEvents -1: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/lakepipe/asl"
 )
 
@@ -77,6 +78,9 @@ func ErrorName(err error) string {
 	return t.Name()
 }
 
+// OptionError reports a RunnerOptions field New refuses.
+type OptionError = opt.Error
+
 // RunnerOptions configures a Runner.
 type RunnerOptions struct {
 	// Now is the runner's time: Wait states, retry intervals, timeouts and
@@ -90,7 +94,8 @@ type RunnerOptions struct {
 	// Jitter returns a number in [0, 1) for JitterStrategy FULL. Default
 	// math/rand/v2.Float64.
 	Jitter func() float64
-	// MaxEvents bounds an execution's history. Default DefaultMaxEvents.
+	// MaxEvents bounds an execution's history. Default DefaultMaxEvents;
+	// a negative one is an *OptionError.
 	MaxEvents int
 	// Logger gets one debug line per state transition and one info line
 	// per execution end (names and error names only, never payloads).
@@ -134,16 +139,21 @@ func (r *Runner) Stats() Stats {
 	}
 }
 
-// New validates the definition and returns a runner for it.
+// New validates the definition and returns a runner for it. An invalid
+// definition is asl.ValidationErrors, an invalid option an *OptionError.
 func New(m *asl.StateMachine, optFns ...func(*RunnerOptions)) (*Runner, error) {
 	if err := asl.Validate(m); err != nil {
 		return nil, err
 	}
-	o := RunnerOptions{Jitter: rand.Float64, MaxEvents: DefaultMaxEvents,
-		StateMachineARN: "arn:aws:states:local:000000000000:stateMachine:local"}
+	var o RunnerOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
+	if err := opt.Min("local.RunnerOptions", "MaxEvents", o.MaxEvents, 0); err != nil {
+		return nil, err
+	}
+	o.MaxEvents = opt.Default(o.MaxEvents, DefaultMaxEvents)
+	o.StateMachineARN = opt.Default(o.StateMachineARN, "arn:aws:states:local:000000000000:stateMachine:local")
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -152,9 +162,6 @@ func New(m *asl.StateMachine, optFns ...func(*RunnerOptions)) (*Runner, error) {
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
-	}
-	if o.MaxEvents <= 0 {
-		o.MaxEvents = DefaultMaxEvents
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
