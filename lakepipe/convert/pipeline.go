@@ -183,11 +183,18 @@ func (run *conversion) commitGroups(ch *chunk, res *Result) error {
 }
 
 // process parses one chunk and encodes its row groups: each record is
-// split, its fields decoded into one row, and the row appended to the
-// group of its partition (the one group when run.direct).
+// split, its fields decoded, and the row added to the group of its
+// partition. When no partition value comes from the data (run.direct)
+// the one group is known before decoding, and values are decoded
+// straight into its columns; otherwise into a scratch row whose
+// partition path picks the group, then copied.
 func (run *conversion) process(ctx context.Context, ch *chunk) error {
 	ncod := len(run.codecs)
 	row := make([]parquet.Value, ncod)
+	scratch := make([][]parquet.Value, ncod) // row as one-row columns
+	for i := range scratch {
+		scratch[i] = row[i : i+1]
+	}
 	null := make([]bool, ncod)
 	ch.nonNull = make([]int64, ncod)
 	recs := recordCursor{data: ch.data, line: ch.line, delim: run.c.opts.Delimiter, nextQuote: -1}
@@ -208,12 +215,21 @@ func (run *conversion) process(ctx context.Context, ch *chunk) error {
 			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(recs.fields), run.width))
 			continue
 		}
-		if cd := run.decodeRow(recs.fields, row, null); cd != nil {
+		grp, dst, at := parts.direct(run, ch), scratch, 0
+		if grp != nil {
+			dst, at = grp.vals, grp.n // leaf i is codec i: no partition-only codecs
+		}
+		if cd := run.decodeRow(recs.fields, dst, at, null); cd != nil {
 			bad(cd.Name, cd.bad)
 			continue
 		}
-		grp := parts.of(run, ch, row, null)
-		grp.append(run, row, null, ch.nonNull)
+		if grp == nil {
+			grp = parts.of(run, ch, row, null)
+			for leaf, ci := range run.leaves {
+				grp.vals[leaf][grp.n] = row[ci]
+			}
+		}
+		grp.commitRow(run, null, ch.nonNull)
 		if grp.n == flushRows {
 			if err := run.flushGroup(grp); err != nil {
 				return err
@@ -285,16 +301,17 @@ func (c *recordCursor) next() (line int64, rec []byte, reason string) {
 	return line, rec, reason
 }
 
-// decodeRow decodes the fields into row and null, and returns the codec
-// of the first value that does not decode (nil: the row is good).
-func (run *conversion) decodeRow(fields []csvField, row []parquet.Value, null []bool) *colCodec {
+// decodeRow decodes field i into dst[i][at] and null[i], and returns
+// the codec of the first value that does not decode (nil: the row is
+// good).
+func (run *conversion) decodeRow(fields []csvField, dst [][]parquet.Value, at int, null []bool) *colCodec {
 	for i := range run.codecs {
 		cd := &run.codecs[i]
 		v, isNull, good := run.decode(cd, fields[cd.src])
 		if !good {
 			return cd
 		}
-		row[i], null[i] = v, isNull // a NULL is the zero Value
+		dst[i][at], null[i] = v, isNull // a NULL is the zero Value
 	}
 	return nil
 }
@@ -306,16 +323,21 @@ type partitionGroups struct {
 	keyBuf []byte
 }
 
+// direct returns the one group of a run whose partition values are
+// all constant (run.direct), adding it to ch; nil otherwise.
+func (p *partitionGroups) direct(run *conversion, ch *chunk) *group {
+	if !run.direct {
+		return nil
+	}
+	if p.last == nil {
+		p.last = run.newGroup(run.constKey)
+		ch.groups = append(ch.groups, p.last)
+	}
+	return p.last
+}
+
 // of returns the group of the row's partition, adding it to ch.
 func (p *partitionGroups) of(run *conversion, ch *chunk, row []parquet.Value, null []bool) *group {
-	if run.direct {
-		// No partition value comes from the data: one group.
-		if p.last == nil {
-			p.last = run.newGroup(run.constKey)
-			ch.groups = append(ch.groups, p.last)
-		}
-		return p.last
-	}
 	p.keyBuf = run.partitionPath(p.keyBuf[:0], row, null)
 	if p.last != nil && p.last.key == string(p.keyBuf) {
 		return p.last
@@ -334,12 +356,12 @@ func (p *partitionGroups) of(run *conversion, ch *chunk, row []parquet.Value, nu
 	return grp
 }
 
-// append adds a decoded row to the group's pending values and counts its
-// non-NULL values.
-func (grp *group) append(run *conversion, row []parquet.Value, null []bool, nonNull []int64) {
+// commitRow completes the row just written at vals[…][n]: its
+// definition levels and column indexes, and the count of its non-NULL
+// values.
+func (grp *group) commitRow(run *conversion, null []bool, nonNull []int64) {
 	for leaf, ci := range run.leaves {
 		p := &grp.vals[leaf][grp.n]
-		*p = row[ci]
 		def := 0
 		if !null[ci] {
 			def = 1
