@@ -10,8 +10,9 @@ NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 # Build tags of the cgo and tool-dependent tests; `make test` runs them all.
 TAGS := tesseract mediatools gstreamer
 
-# Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
-NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb internal/deploycheck
+# Nested modules (peer harnesses, heavy dependencies kept out of go.mod;
+# examples/kit-user is a user's module whose tests use the public test kit).
+NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb internal/deploycheck examples/kit-user
 
 # What internal/deploycheck reads: the CloudFormation resource specification
 # and the IAM service reference (npm, pinned by its package-lock.json).

@@ -370,7 +370,7 @@ func TestMissingPackagesNameTheFix(t *testing.T) {
 	if !errors.As(err, &missing) {
 		t.Fatalf("got %v, want *MissingError", err)
 	}
-	if missing.Fix != "npm ci --no-audit --no-fund --prefix "+empty || !strings.Contains(err.Error(), missing.Fix) {
+	if !strings.HasSuffix(missing.Fix, "/cmd/lakekit@latest local install --dir "+empty) || !strings.Contains(err.Error(), missing.Fix) {
 		t.Fatalf("fix %q, error %q", missing.Fix, err)
 	}
 	_ = os.Remove(empty)
