@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 
-	"github.com/lakekit/lakekit/lakepipe/asl/local"
+	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // DefaultPollInterval is how often crawler and job runs are polled, as in
@@ -34,38 +35,35 @@ type CrawlerAPI interface {
 	GetCrawlerAPI
 }
 
-// PollOptions configures crawler and job polling.
+// PollOptions configures crawler and job polling (NewCrawlers, NewJobs).
 type PollOptions struct {
 	// PollInterval is the time between status reads. Default
-	// DefaultPollInterval.
+	// DefaultPollInterval; a negative one is an *OptionError.
 	PollInterval time.Duration
-	// Sleep waits d or until ctx ends. Default: the clock of the local
-	// runner when the call comes from one of its task handlers (so polling
-	// runs on its virtual clock), a real timer otherwise.
+	// Sleep waits d or until ctx ends, returning ctx.Err(). Default a real
+	// timer. Handlers run by the local ASL runner pass local.Sleep, so
+	// that polling runs on the runner's (virtual) clock.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger receives one debug line per poll. Default: silent.
 	Logger *slog.Logger
 }
 
-func pollOptions(optFns []func(*PollOptions)) PollOptions {
-	o := PollOptions{PollInterval: DefaultPollInterval, Sleep: sleepCtx}
+func pollOptions(optFns []func(*PollOptions)) (PollOptions, error) {
+	var o PollOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = DefaultPollInterval
+	if err := opt.Min("lakepipe.PollOptions", "PollInterval", o.PollInterval, 0); err != nil {
+		return o, err
 	}
+	o.PollInterval = opt.Default(o.PollInterval, DefaultPollInterval)
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = backoff.Sleep
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return o
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	return local.ClockFrom(ctx).Sleep(ctx, d)
+	return o, nil
 }
 
 // Crawlers starts and watches Glue crawlers. It is safe for concurrent use.
@@ -74,9 +72,14 @@ type Crawlers struct {
 	opts PollOptions
 }
 
-// NewCrawlers returns crawler control over a Glue client.
-func NewCrawlers(api CrawlerAPI, optFns ...func(*PollOptions)) *Crawlers {
-	return &Crawlers{api: api, opts: pollOptions(optFns)}
+// NewCrawlers returns crawler control over a Glue client. An invalid
+// option is an *OptionError.
+func NewCrawlers(api CrawlerAPI, optFns ...func(*PollOptions)) (*Crawlers, error) {
+	o, err := pollOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	return &Crawlers{api: api, opts: o}, nil
 }
 
 // CrawlStatus is a crawler's state as GetCrawler reports it.

@@ -115,7 +115,7 @@ func TestCrawlerRun(t *testing.T) {
 	f := fakeGlueCrawlerServe(t, w, "raw", "refined")
 	f.outcome["refined"] = "FAILED"
 	clock := &fakeGlueSleeper{}
-	c := NewCrawlers(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep })
+	c := must(NewCrawlers(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep }))
 
 	st, err := c.Run(ctx, "raw")
 	if err != nil || !st.Done || st.State != "READY" || st.LastCrawl != "SUCCEEDED" {
@@ -147,7 +147,7 @@ func TestCrawlerAlreadyRunning(t *testing.T) {
 	f := fakeGlueCrawlerServe(t, w, "raw")
 	f.runSteps = 3
 	clock := &fakeGlueSleeper{}
-	c := NewCrawlers(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep; o.PollInterval = 5 * time.Second })
+	c := must(NewCrawlers(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep; o.PollInterval = 5 * time.Second }))
 	if started, err := c.Start(ctx, "raw"); !started || err != nil {
 		t.Fatalf("first start: %v %v", started, err)
 	}

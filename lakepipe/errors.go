@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/s3copy"
 )
+
+// OptionError reports an options field a constructor refuses (its type,
+// field, value and what it accepts).
+type OptionError = opt.Error
 
 // The error types below are named so that a Step Functions Retry or Catch
 // can match them: a Go Lambda reports the type name of the returned error

@@ -16,6 +16,11 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
 )
 
+// GlueStartJobRunSync is the Step Functions Glue service integration that
+// starts a job run and waits for it to end: the resource a
+// [Jobs.SyncHandler] is registered for in the local runner.
+const GlueStartJobRunSync = "arn:aws:states:::glue:startJobRun.sync"
+
 // JobAPI is the Glue calls of job control: *glue.Client satisfies it.
 type JobAPI interface {
 	StartJobRun(ctx context.Context, in *glue.StartJobRunInput, optFns ...func(*glue.Options)) (*glue.StartJobRunOutput, error)
@@ -29,9 +34,14 @@ type Jobs struct {
 	opts PollOptions
 }
 
-// NewJobs returns job control over a Glue client.
-func NewJobs(api JobAPI, optFns ...func(*PollOptions)) *Jobs {
-	return &Jobs{api: api, opts: pollOptions(optFns)}
+// NewJobs returns job control over a Glue client. An invalid option is an
+// *OptionError.
+func NewJobs(api JobAPI, optFns ...func(*PollOptions)) (*Jobs, error) {
+	o, err := pollOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	return &Jobs{api: api, opts: o}, nil
 }
 
 // JobRunStatus is one read of a job run.

@@ -90,7 +90,7 @@ func TestJobRun(t *testing.T) {
 	f := fakeGlueJobsServe(w, "raw-refined", "broken")
 	f.outcome["broken"] = "FAILED"
 	clock := &fakeGlueSleeper{}
-	j := NewJobs(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep })
+	j := must(NewJobs(glue.NewFromConfig(w.Config), func(o *PollOptions) { o.Sleep = clock.sleep }))
 
 	args := PartitionArgs(time.Date(2019, 8, 21, 0, 0, 0, 0, time.UTC), map[string]string{"--refined_prefix": "data/refined"})
 	st, err := j.Run(ctx, "raw-refined", args)

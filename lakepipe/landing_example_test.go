@@ -43,3 +43,28 @@ func ExampleTransferRequest_Plan() {
 	// s3://lake/data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv
 	// s3://lake/data/archive/2019-08-21/customers_20190821.csv
 }
+
+// A landed file, the execution input it gives, and where the pipeline's
+// first step copies it.
+func Example() {
+	p, err := lakepipe.NewLandingParser()
+	if err != nil {
+		panic(err)
+	}
+	l, err := p.ParseKey("lake", "data/landing/customers_20190821.csv", "0055AED6DCD90281E5")
+	if err != nil {
+		panic(err)
+	}
+	in := l.Input()
+	plan, err := lakepipe.TransferRequest{Step: lakepipe.StepLandingToRaw, Bucket: in.Bucket,
+		SourcePrefix: lakepipe.DefaultLandingPrefix, DestinationPrefix: "data/raw/",
+		Key: in.Key, Dataset: in.Dataset, Year: in.Year, Month: in.Month, Day: in.Day}.Plan()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(l.ExecutionName)
+	fmt.Println(plan.Dest.String() + plan.File)
+	// Output:
+	// 20190821-b4ef653c
+	// s3://lake/data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv
+}

@@ -120,13 +120,13 @@ type TransferOptions struct {
 type Transfers struct {
 	api    s3copy.API
 	copier *s3copy.Copier
-	err    error // s3copy.New's, for options it refused: returned by Step
 	owner  string
 	log    *slog.Logger
 }
 
-// NewTransfers returns the step over an S3 client.
-func NewTransfers(api s3copy.API, optFns ...func(*TransferOptions)) *Transfers {
+// NewTransfers returns the step over an S3 client. Copier options that
+// s3copy.New refuses are its *OptionError.
+func NewTransfers(api s3copy.API, optFns ...func(*TransferOptions)) (*Transfers, error) {
 	var o TransferOptions
 	for _, fn := range optFns {
 		fn(&o)
@@ -139,7 +139,10 @@ func NewTransfers(api s3copy.API, optFns ...func(*TransferOptions)) *Transfers {
 		c.ExpectedBucketOwner = o.ExpectedBucketOwner
 		c.ExpectedSourceBucketOwner = o.ExpectedBucketOwner
 	})...)
-	return &Transfers{api: api, copier: copier, err: err, owner: o.ExpectedBucketOwner, log: o.Logger}
+	if err != nil {
+		return nil, err
+	}
+	return &Transfers{api: api, copier: copier, owner: o.ExpectedBucketOwner, log: o.Logger}, nil
 }
 
 // TransferResult is what one transfer step did.
@@ -161,9 +164,6 @@ type TransferResult struct {
 // the transfer-status step, with its retrier, decides. A failed copy is
 // returned with the s3copy error.
 func (t *Transfers) Step(ctx context.Context, req TransferRequest) (TransferResult, error) {
-	if t.err != nil {
-		return TransferResult{}, t.err
-	}
 	plan, err := req.Plan()
 	if err != nil {
 		return TransferResult{}, err

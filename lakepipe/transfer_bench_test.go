@@ -35,10 +35,10 @@ func BenchmarkTransfersLandingToRaw(b *testing.B) {
 		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
 			b.Fatal(err)
 		}
-		reqs[i] = TransferRequest{Step: StepLandingToRaw, Bucket: bucket, SourcePrefix: DefaultLandingPrefix, DestinationPrefix: DefaultRawPrefix,
+		reqs[i] = TransferRequest{Step: StepLandingToRaw, Bucket: bucket, SourcePrefix: DefaultLandingPrefix, DestinationPrefix: "data/raw/",
 			Key: key, Dataset: fmt.Sprintf("ds%03d", i), Year: "2019", Month: "08", Day: day}
 	}
-	tr := NewTransfers(c)
+	tr := must(NewTransfers(c))
 	var stepTime, rawTime time.Duration
 	round := 0
 	for b.Loop() {

@@ -13,9 +13,9 @@ import (
 )
 
 func transferReq(bucket, step string) TransferRequest {
-	dest := DefaultRawPrefix
+	dest := "data/raw/"
 	if step == StepLandingToArchive {
-		dest = DefaultArchivePrefix
+		dest = "data/archive/"
 	}
 	return TransferRequest{Step: step, Bucket: bucket, SourcePrefix: DefaultLandingPrefix, DestinationPrefix: dest,
 		Key: "data/landing/customers_20190821.csv", Dataset: "customers", Year: "2019", Month: "08", Day: "21"}
@@ -41,8 +41,8 @@ func TestTransfersZones(t *testing.T) {
 		"data/landing/customers_20190821.csv": csv,
 		"data/landing/customers_20190822.csv": "other day",
 	})
-	tr := NewTransfers(c)
-	v := NewTransferVerifier(c, "")
+	tr := must(NewTransfers(c))
+	v := must(NewTransferVerifier(c))
 
 	raw := transferReq(b, StepLandingToRaw)
 	var inc *TransferIncompleteError
@@ -175,7 +175,7 @@ func TestTransferVerifierSizeMismatch(t *testing.T) {
 		"data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv":   "trunc",
 		"data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv.x": "full contents",
 	})
-	v := NewTransferVerifier(c, "")
+	v := must(NewTransferVerifier(c))
 	var inc *TransferIncompleteError
 	_, err := v.Check(ctx, transferReq(b, StepLandingToRaw))
 	if !errors.As(err, &inc) || len(inc.Mismatched) != 1 || inc.Mismatched[0] != (SizeMismatch{Key: "customers_20190821.csv", SourceSize: 13, DestSize: 5}) {

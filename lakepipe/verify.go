@@ -137,10 +137,20 @@ type TransferVerifier struct {
 	owner string
 }
 
-// NewTransferVerifier returns the step over an S3 client.
-// expectedBucketOwner, when not empty, is sent with every request.
-func NewTransferVerifier(api ListObjectsV2API, expectedBucketOwner string) *TransferVerifier {
-	return &TransferVerifier{api: api, owner: expectedBucketOwner}
+// TransferVerifierOptions configures a TransferVerifier.
+type TransferVerifierOptions struct {
+	// ExpectedBucketOwner is sent with every listing when set.
+	ExpectedBucketOwner string
+}
+
+// NewTransferVerifier returns the step over an S3 client. It refuses no
+// option today; the error is there for the one shape of constructors.
+func NewTransferVerifier(api ListObjectsV2API, optFns ...func(*TransferVerifierOptions)) (*TransferVerifier, error) {
+	var o TransferVerifierOptions
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return &TransferVerifier{api: api, owner: o.ExpectedBucketOwner}, nil
 }
 
 // Check verifies one step of a landed file's journey:

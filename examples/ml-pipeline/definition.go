@@ -12,7 +12,6 @@ package mlpipeline
 //go:generate go run ./internal/gen
 
 import (
-	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl"
 )
 
@@ -26,9 +25,9 @@ func Deployed() (*asl.StateMachine, error) {
 	fn := func(name string) string {
 		return "arn:aws:lambda:${Region}:${AccountId}:function:${" + name + "}"
 	}
-	return lakepipe.SeedPipeline(lakepipe.PipelineConfig{
+	return Definition(DefinitionConfig{
 		Bucket: "${Bucket}",
-		Functions: lakepipe.PipelineFunctions{
+		Functions: Functions{
 			FileTransfer:   fn("FileTransferFunction"),
 			TransferStatus: fn("TransferStatusFunction"),
 			CrawlerStart:   fn("CrawlerStartFunction"),

@@ -84,9 +84,9 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 
 	report := &LocalReport{Bucket: cfg.Bucket, Landed: landed}
 	var mu sync.Mutex
-	gw, _ := startLocalGlue([]string{lakepipe.DefaultRawCrawler, lakepipe.DefaultRefinedCrawler},
+	gw, _ := startLocalGlue([]string{DefaultRawCrawler, DefaultRefinedCrawler},
 		map[string]func(context.Context, map[string]string) error{
-			lakepipe.DefaultJobName: func(ctx context.Context, args map[string]string) error {
+			DefaultJobName: func(ctx context.Context, args map[string]string) error {
 				rows, err := rawToRefined(ctx, c, cfg.Bucket, args)
 				mu.Lock()
 				report.Rows += rows
@@ -95,24 +95,10 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 			},
 		})
 	defer gw.Close()
-	gc := glue.NewFromConfig(gw.Config)
-
-	fns := lakepipe.SeedFunctions(localRegion, localAccount)
-	def, err := lakepipe.SeedPipeline(lakepipe.PipelineConfig{Bucket: cfg.Bucket, Functions: fns})
+	runner, _, err := newLocalRunner(cfg.Bucket, c, glue.NewFromConfig(gw.Config))
 	if err != nil {
 		return nil, err
 	}
-	clock := local.NewVirtualClock(time.Date(2019, 8, 21, 6, 0, 0, 0, time.UTC))
-	runner, err := local.New(def, func(o *local.Options) { o.Clock = clock; o.StateMachineARN = localSMArn })
-	if err != nil {
-		return nil, err
-	}
-	crawlers := lakepipe.NewCrawlers(gc)
-	runner.Handle(fns.FileTransfer, local.Func(lakepipe.NewTransfers(c).Step))
-	runner.Handle(fns.TransferStatus, local.Func(lakepipe.NewTransferVerifier(c, "").Check))
-	runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
-	runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
-	runner.Handle(lakepipe.GlueStartJobRunSync, lakepipe.NewJobs(gc).SyncHandler())
 
 	sf := local.NewService(runner, localSMArn)
 	trigger, err := lakepipe.NewTrigger(sf, localSMArn)
@@ -137,8 +123,8 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 	for _, z := range []struct {
 		prefix string
 		keys   *[]string
-	}{{lakepipe.DefaultRefinedPrefix, &report.Parquet}, {lakepipe.DefaultRawPrefix, &report.Raw},
-		{lakepipe.DefaultArchivePrefix, &report.Archive}, {lakepipe.DefaultLandingPrefix, &report.Landing}} {
+	}{{DefaultRefinedPrefix, &report.Parquet}, {DefaultRawPrefix, &report.Raw},
+		{DefaultArchivePrefix, &report.Archive}, {lakepipe.DefaultLandingPrefix, &report.Landing}} {
 		if *z.keys, err = listKeys(ctx, c, cfg.Bucket, z.prefix); err != nil {
 			return nil, err
 		}
@@ -147,6 +133,49 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 		return report, fmt.Errorf("mlpipeline: execution %s %s in %s: %s: %s", ex.Name, ex.Status, ex.FailedState, ex.Error, ex.Cause)
 	}
 	return report, nil
+}
+
+// newLocalRunner returns the local runner of the pipeline on bucket, on a
+// virtual clock that starts on the seed's day, with the deployed handlers
+// bound to SeedFunctions(localRegion, localAccount): S3 steps on s3c,
+// crawler and job control on gc, polling on the runner's clock.
+func newLocalRunner(bucket string, s3c *s3.Client, gc *glue.Client) (*local.Runner, *local.VirtualClock, error) {
+	fns := SeedFunctions(localRegion, localAccount)
+	def, err := Definition(DefinitionConfig{Bucket: bucket, Functions: fns})
+	if err != nil {
+		return nil, nil, err
+	}
+	clock := local.NewVirtualClock(time.Date(2019, 8, 21, 6, 0, 0, 0, time.UTC))
+	runner, err := local.New(def, func(o *local.RunnerOptions) {
+		o.Now, o.Sleep = clock.Now, clock.Sleep
+		o.StateMachineARN = localSMArn
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	onRunnerClock := func(o *lakepipe.PollOptions) { o.Sleep = local.Sleep }
+	crawlers, err := lakepipe.NewCrawlers(gc, onRunnerClock)
+	if err != nil {
+		return nil, nil, err
+	}
+	jobs, err := lakepipe.NewJobs(gc, onRunnerClock)
+	if err != nil {
+		return nil, nil, err
+	}
+	transfers, err := lakepipe.NewTransfers(s3c)
+	if err != nil {
+		return nil, nil, err
+	}
+	verifier, err := lakepipe.NewTransferVerifier(s3c)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner.Handle(fns.FileTransfer, local.Func(transfers.Step))
+	runner.Handle(fns.TransferStatus, local.Func(verifier.Check))
+	runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
+	runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
+	runner.Handle(lakepipe.GlueStartJobRunSync, jobs.SyncHandler())
+	return runner, clock, nil
 }
 
 // rawToRefined is the local stand-in for the seed's PySpark job: it reads
@@ -158,7 +187,7 @@ func rawToRefined(ctx context.Context, c *s3.Client, bucket string, args map[str
 		return 0, fmt.Errorf("job arguments: %w", err)
 	}
 	dataset := args["--dataset"]
-	rawPrefix := lakepipe.DefaultRawPrefix + dataset + "/" + lakepipe.HivePartition(args["--year"], args["--month"], args["--day"])
+	rawPrefix := DefaultRawPrefix + dataset + "/" + lakepipe.HivePartition(args["--year"], args["--month"], args["--day"])
 	keys, err := listKeys(ctx, c, bucket, rawPrefix)
 	if err != nil {
 		return 0, err

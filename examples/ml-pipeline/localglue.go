@@ -1,6 +1,7 @@
 package mlpipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,7 @@ import (
 // localGlue is the Glue of the local run, served over Glue's real wire
 // protocol so that the deployed crawler and job code paths run: crawlers
 // move READY → RUNNING → STOPPING → READY, one step per GetCrawler, and end
-// with LastCrawl SUCCEEDED; a job run executes a Go function (the local
+// with LastCrawl SUCCEEDED (or the crawler's failWith); a job run executes a Go function (the local
 // stand-in for the PySpark script) when first polled and ends SUCCEEDED or
 // FAILED with its error.
 type localGlue struct {
@@ -26,6 +27,7 @@ type localGlue struct {
 type localCrawler struct {
 	state, last string
 	crawls      int
+	failWith    string // the LastCrawl.Status of a failing crawl (tests); "" succeeds
 }
 
 type localJobRun struct {
@@ -85,7 +87,7 @@ func (g *localGlue) getCrawler(_ context.Context, body json.RawMessage) (any, er
 	case "RUNNING":
 		c.state = "STOPPING"
 	case "STOPPING":
-		c.state, c.last = "READY", "SUCCEEDED"
+		c.state, c.last = "READY", cmp.Or(c.failWith, "SUCCEEDED")
 	}
 	out := map[string]any{"Name": in.Name, "State": state, "DatabaseName": in.Name, "Version": c.crawls}
 	if c.last != "" && state == "READY" {

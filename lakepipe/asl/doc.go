@@ -34,11 +34,12 @@
 // definition's size, and a 1 MB definition parses and validates in a
 // fraction of a second.
 //
-// Among the mistakes the validator reports are those of the seed's
-// definition: "States.All" (the wildcard is "States.ALL", alone in its
-// ErrorEquals and in the last retrier or catcher). Whether a retrier's
-// error name is one a task actually returns cannot be seen in the
-// definition: lakepipe derives those names from its Go error types.
+// Among the mistakes the validator reports that the service accepts:
+// "States.All" (the wildcard is "States.ALL", alone in its ErrorEquals and
+// in the last retrier or catcher) and states unreachable from StartAt.
+// Whether a retrier's error name is one a task actually returns cannot be
+// seen in the definition: lakepipe derives those names from its Go error
+// types.
 //
 // # Concurrency
 //

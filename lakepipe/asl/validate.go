@@ -103,15 +103,64 @@ func (v *validator) add(state, field, format string, args ...any) {
 	v.errs = append(v.errs, &ValidationError{State: state, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// scope validates the states of a state machine or Parallel branch;
+// prefix names the scope in errors ("" at the top, "P/Branches[0]/" in
+// a branch).
 func (v *validator) scope(prefix string, m *StateMachine, depth int) {
+	scopeName := strings.TrimSuffix(prefix, "/")
 	if depth > MaxParallelNest {
-		v.add(strings.TrimSuffix(prefix, "/"), "Branches", "Parallel states nested deeper than %d", MaxParallelNest)
+		v.add(scopeName, "Branches", "Parallel states nested deeper than %d", MaxParallelNest)
 		return
 	}
 	if len(m.States) == 0 {
-		v.add(strings.TrimSuffix(prefix, "/"), "States", "no states")
+		v.add(scopeName, "States", "no states")
 		return
 	}
+	names := v.stateNames(prefix, m)
+	if m.StartAt == "" {
+		v.add(scopeName, "StartAt", "missing")
+	} else if !names[m.StartAt] {
+		v.add(scopeName, "StartAt", "names no state: %q", m.StartAt)
+	}
+	target := func(state, field, next string) {
+		if next != "" && !names[next] {
+			v.add(state, field, "names no state in this scope: %q", next)
+		}
+	}
+	for _, ns := range m.States {
+		name := prefix + ns.Name
+		switch s := ns.State.(type) {
+		case *Task:
+			v.task(name, s, target)
+		case *Pass:
+			v.io(name, s.IO)
+			v.payload(name, "Parameters", s.Parameters)
+			v.refPath(name, "ResultPath", s.ResultPath)
+			if s.Result != nil && !json.Valid(s.Result) {
+				v.add(name, "Result", "not valid JSON")
+			}
+			v.transition(name, s.Transition, target)
+		case *Choice:
+			v.choice(name, s, target)
+		case *Wait:
+			v.wait(name, s)
+			v.transition(name, s.Transition, target)
+		case *Succeed:
+			v.io(name, s.IO)
+		case *Fail:
+		case *Parallel:
+			v.parallel(name, s, depth, target)
+		case nil:
+			v.add(name, "", "nil state")
+		default:
+			v.add(name, "Type", "unsupported state %T", s)
+		}
+	}
+	v.reachability(prefix, m)
+}
+
+// stateNames checks the scope's state names and returns them.
+func (v *validator) stateNames(prefix string, m *StateMachine) map[string]bool {
 	names := map[string]bool{}
 	for _, ns := range m.States {
 		name := prefix + ns.Name
@@ -125,121 +174,95 @@ func (v *validator) scope(prefix string, m *StateMachine, depth int) {
 		}
 		names[ns.Name] = true
 	}
-	if m.StartAt == "" {
-		v.add(strings.TrimSuffix(prefix, "/"), "StartAt", "missing")
-	} else if !names[m.StartAt] {
-		v.add(strings.TrimSuffix(prefix, "/"), "StartAt", "names no state: %q", m.StartAt)
+	return names
+}
+
+func (v *validator) task(name string, s *Task, target func(state, field, next string)) {
+	v.io(name, s.IO)
+	if s.Resource == "" {
+		v.add(name, "Resource", "missing")
+	} else if !strings.HasPrefix(s.Resource, "arn:") {
+		v.add(name, "Resource", "%q is not an ARN", s.Resource)
 	}
-	target := func(state, field, next string) {
-		if next == "" {
-			return
-		}
-		if !names[next] {
-			v.add(state, field, "names no state in this scope: %q", next)
-		}
+	v.payload(name, "Parameters", s.Parameters)
+	v.payload(name, "ResultSelector", s.ResultSelector)
+	v.refPath(name, "ResultPath", s.ResultPath)
+	if s.TimeoutSeconds < 0 || s.TimeoutSeconds > MaxTimeout {
+		v.add(name, "TimeoutSeconds", "must be between 1 and %d", MaxTimeout)
 	}
-	for _, ns := range m.States {
-		name := prefix + ns.Name
-		switch s := ns.State.(type) {
-		case *Task:
-			v.io(name, s.IO)
-			if s.Resource == "" {
-				v.add(name, "Resource", "missing")
-			} else if !strings.HasPrefix(s.Resource, "arn:") {
-				v.add(name, "Resource", "%q is not an ARN", s.Resource)
-			}
-			v.payload(name, "Parameters", s.Parameters)
-			v.payload(name, "ResultSelector", s.ResultSelector)
-			v.refPath(name, "ResultPath", s.ResultPath)
-			if s.TimeoutSeconds < 0 || s.TimeoutSeconds > MaxTimeout {
-				v.add(name, "TimeoutSeconds", "must be between 1 and %d", MaxTimeout)
-			}
-			if s.HeartbeatSeconds < 0 {
-				v.add(name, "HeartbeatSeconds", "must be positive")
-			}
-			if s.HeartbeatSeconds > 0 && s.TimeoutSeconds > 0 && s.HeartbeatSeconds >= s.TimeoutSeconds {
-				v.add(name, "HeartbeatSeconds", "%d is not less than TimeoutSeconds %d", s.HeartbeatSeconds, s.TimeoutSeconds)
-			}
-			v.retry(name, s.Retry)
-			v.catch(name, s.Catch, target)
-			v.transition(name, s.Transition, target)
-		case *Pass:
-			v.io(name, s.IO)
-			v.payload(name, "Parameters", s.Parameters)
-			v.refPath(name, "ResultPath", s.ResultPath)
-			if s.Result != nil && !json.Valid(s.Result) {
-				v.add(name, "Result", "not valid JSON")
-			}
-			v.transition(name, s.Transition, target)
-		case *Choice:
-			v.io(name, s.IO)
-			if len(s.Choices) == 0 {
-				v.add(name, "Choices", "a Choice needs at least one rule")
-			}
-			for i, r := range s.Choices {
-				field := fmt.Sprintf("Choices[%d]", i)
-				if r.Next == "" {
-					v.add(name, field+".Next", "a top-level rule needs Next")
-				}
-				target(name, field+".Next", r.Next)
-				v.rule(name, field, r, true)
-			}
-			target(name, "Default", s.Default)
-		case *Wait:
-			v.io(name, s.IO)
-			set := 0
-			if s.Seconds != 0 {
-				set++
-				if s.Seconds < 0 || s.Seconds > MaxWaitSeconds {
-					v.add(name, "Seconds", "must be between 0 and %d", MaxWaitSeconds)
-				}
-			}
-			if s.Timestamp != "" {
-				set++
-				if _, err := time.Parse(time.RFC3339, s.Timestamp); err != nil {
-					v.add(name, "Timestamp", "not an RFC 3339 timestamp: %q", s.Timestamp)
-				}
-			}
-			if s.SecondsPath != "" {
-				set++
-				v.refPath(name, "SecondsPath", s.SecondsPath)
-			}
-			if s.TimestampPath != "" {
-				set++
-				v.refPath(name, "TimestampPath", s.TimestampPath)
-			}
-			if set != 1 {
-				v.add(name, "", "a Wait needs exactly one of Seconds, Timestamp, SecondsPath and TimestampPath (has %d)", set)
-			}
-			v.transition(name, s.Transition, target)
-		case *Succeed:
-			v.io(name, s.IO)
-		case *Fail:
-		case *Parallel:
-			v.io(name, s.IO)
-			if len(s.Branches) == 0 {
-				v.add(name, "Branches", "a Parallel needs at least one branch")
-			}
-			for i := range s.Branches {
-				b := &s.Branches[i]
-				if b.TimeoutSeconds != 0 || b.Version != "" {
-					v.add(name, fmt.Sprintf("Branches[%d]", i), "a branch may not set TimeoutSeconds or Version")
-				}
-				v.scope(fmt.Sprintf("%s/Branches[%d]/", name, i), b, depth+1)
-			}
-			v.payload(name, "Parameters", s.Parameters)
-			v.payload(name, "ResultSelector", s.ResultSelector)
-			v.refPath(name, "ResultPath", s.ResultPath)
-			v.retry(name, s.Retry)
-			v.catch(name, s.Catch, target)
-			v.transition(name, s.Transition, target)
-		case nil:
-			v.add(name, "", "nil state")
-		default:
-			v.add(name, "Type", "unsupported state %T", s)
+	if s.HeartbeatSeconds < 0 {
+		v.add(name, "HeartbeatSeconds", "must be positive")
+	}
+	if s.HeartbeatSeconds > 0 && s.TimeoutSeconds > 0 && s.HeartbeatSeconds >= s.TimeoutSeconds {
+		v.add(name, "HeartbeatSeconds", "%d is not less than TimeoutSeconds %d", s.HeartbeatSeconds, s.TimeoutSeconds)
+	}
+	v.retry(name, s.Retry)
+	v.catch(name, s.Catch, target)
+	v.transition(name, s.Transition, target)
+}
+
+func (v *validator) choice(name string, s *Choice, target func(state, field, next string)) {
+	v.io(name, s.IO)
+	if len(s.Choices) == 0 {
+		v.add(name, "Choices", "a Choice needs at least one rule")
+	}
+	for i, r := range s.Choices {
+		field := fmt.Sprintf("Choices[%d]", i)
+		if r.Next == "" {
+			v.add(name, field+".Next", "a top-level rule needs Next")
+		}
+		target(name, field+".Next", r.Next)
+		v.rule(name, field, r, true)
+	}
+	target(name, "Default", s.Default)
+}
+
+func (v *validator) wait(name string, s *Wait) {
+	v.io(name, s.IO)
+	set := 0
+	if s.Seconds != 0 {
+		set++
+		if s.Seconds < 0 || s.Seconds > MaxWaitSeconds {
+			v.add(name, "Seconds", "must be between 0 and %d", MaxWaitSeconds)
 		}
 	}
-	v.reachability(prefix, m)
+	if s.Timestamp != "" {
+		set++
+		if _, err := time.Parse(time.RFC3339, s.Timestamp); err != nil {
+			v.add(name, "Timestamp", "not an RFC 3339 timestamp: %q", s.Timestamp)
+		}
+	}
+	if s.SecondsPath != "" {
+		set++
+		v.refPath(name, "SecondsPath", s.SecondsPath)
+	}
+	if s.TimestampPath != "" {
+		set++
+		v.refPath(name, "TimestampPath", s.TimestampPath)
+	}
+	if set != 1 {
+		v.add(name, "", "a Wait needs exactly one of Seconds, Timestamp, SecondsPath and TimestampPath (has %d)", set)
+	}
+}
+
+func (v *validator) parallel(name string, s *Parallel, depth int, target func(state, field, next string)) {
+	v.io(name, s.IO)
+	if len(s.Branches) == 0 {
+		v.add(name, "Branches", "a Parallel needs at least one branch")
+	}
+	for i := range s.Branches {
+		b := &s.Branches[i]
+		if b.TimeoutSeconds != 0 || b.Version != "" {
+			v.add(name, fmt.Sprintf("Branches[%d]", i), "a branch may not set TimeoutSeconds or Version")
+		}
+		v.scope(fmt.Sprintf("%s/Branches[%d]/", name, i), b, depth+1)
+	}
+	v.payload(name, "Parameters", s.Parameters)
+	v.payload(name, "ResultSelector", s.ResultSelector)
+	v.refPath(name, "ResultPath", s.ResultPath)
+	v.retry(name, s.Retry)
+	v.catch(name, s.Catch, target)
+	v.transition(name, s.Transition, target)
 }
 
 func (v *validator) transition(name string, t Transition, target func(state, field, next string)) {

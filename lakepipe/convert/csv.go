@@ -57,8 +57,6 @@ func recordEnd(data []byte, start int, delim byte) (end, lines int, complete, qu
 	}
 }
 
-var csvQuote = []byte{'"'}
-
 // Reasons a record is quarantined.
 const (
 	ReasonFieldCount       = "field count"

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"path"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
@@ -108,323 +104,133 @@ func (run *conversion) pipeline(r io.Reader, line int64, res *Result) error {
 			return nil
 		})
 	}
-	g.Go(func() error {
-		var q quarantineWriter
-		if o.Quarantine != nil {
-			q.w = csv.NewWriter(o.Quarantine)
-		}
-		for ch := range order {
-			select {
-			case <-ch.done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if ch.err != nil {
-				return ch.err
-			}
-			for _, grp := range ch.groups {
-				grp.pw.mu.Lock()
-				n, err := grp.rg.Commit()
-				grp.pw.rows += n
-				if err == nil {
-					grp.pw.free = append(grp.pw.free, grp.rg)
-				}
-				grp.pw.mu.Unlock()
-				if err != nil {
-					return fmt.Errorf("convert: writing %s: %w", grp.pw.name, err)
-				}
-				res.Rows += n
-				run.c.stats.rows.Add(n)
-			}
-			for _, b := range ch.bad {
-				if len(run.firstBad) < maxQuarantineReasons {
-					run.firstBad = append(run.firstBad, RowError{Line: b.line, Column: b.column, Reason: b.reason})
-				}
-				if err := q.write(b); err != nil {
-					return fmt.Errorf("convert: writing quarantine: %w", err)
-				}
-			}
-			res.Quarantined += int64(len(ch.bad))
-			run.c.stats.quarantined.Add(int64(len(ch.bad)))
-			if len(ch.bad) > 0 && o.MaxQuarantineRatio == 0 {
-				// No bad record is tolerated: the outcome is known, so
-				// stop instead of reading the rest of the input.
-				return &QuarantineError{Rows: res.Rows, Quarantined: res.Quarantined, First: run.firstBad,
-					Stopped: true, noWriter: o.Quarantine == nil}
-			}
-			for i, n := range ch.nonNull {
-				run.nonNull[i] += n
-			}
-			select {
-			case free <- ch.data[:0]:
-			default:
-			}
-			ch.data, ch.groups = nil, nil
-			<-tokens
-		}
-		if q.w != nil {
-			q.w.Flush()
-			if err := q.w.Error(); err != nil {
-				return fmt.Errorf("convert: writing quarantine: %w", err)
-			}
-		}
-		return nil
-	})
+	g.Go(func() error { return run.commit(ctx, order, tokens, free, res) })
 	return g.Wait()
 }
 
-// chunker cuts the input into chunks of RowGroupRows records.
-func (run *conversion) chunker(ctx context.Context, r io.Reader, line int64, tokens chan struct{},
-	work, order chan<- *chunk, free chan []byte) error {
+// commit commits the chunks' row groups in input order, writes their
+// quarantined records, and gives each chunk's token (and buffer) back.
+func (run *conversion) commit(ctx context.Context, order <-chan *chunk, tokens <-chan struct{}, free chan<- []byte, res *Result) error {
 	o := &run.c.opts
-	const readSize = 1 << 20
-	// The first chunk's size is estimated from the sample; later ones from
-	// the previous chunk.
-	lastChunk := min(run.avgRecord*o.RowGroupRows, o.RowGroupBytes)
-	buf := make([]byte, 0, max(lastChunk+lastChunk/8+readSize, 4*readSize))
-	scan, rows := 0, 0
-	nextQuote := -1 // index of the next '"' at or after scan (len(buf): none); -1: unknown
-	eof := false
-	emit := func(end int) error {
-		select {
-		case tokens <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		ch := &chunk{data: buf[:end:end], line: line, done: make(chan struct{})}
-		line += int64(bytes.Count(ch.data, []byte{'\n'}))
-		var next []byte
-		select {
-		case next = <-free:
-		default:
-		}
-		lastChunk = end
-		want := max(lastChunk+lastChunk/8+readSize, len(buf)-end+readSize)
-		if cap(next) < want {
-			next = make([]byte, 0, want)
-		}
-		buf = append(next[:0], buf[end:]...)
-		scan, rows = 0, 0
-		nextQuote = -1
-		select {
-		case order <- ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		select {
-		case work <- ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		return nil
+	var q quarantineWriter
+	if o.Quarantine != nil {
+		q.w = csv.NewWriter(o.Quarantine)
 	}
-	for {
-		for rows < o.RowGroupRows && scan < o.RowGroupBytes && scan < len(buf) {
-			// Fast path: the line ends before the next quote, so it is a
-			// whole record; one IndexByte per line.
-			if nextQuote < scan {
-				nextQuote = len(buf)
-				if q := bytes.IndexByte(buf[scan:], '"'); q >= 0 {
-					nextQuote = scan + q
-				}
-			}
-			if nl := bytes.IndexByte(buf[scan:], '\n'); nl >= 0 && scan+nl < nextQuote {
-				scan, rows = scan+nl+1, rows+1
-				continue
-			}
-			end, _, complete, _ := recordEnd(buf, scan, o.Delimiter)
-			if !complete {
-				if end-scan > o.MaxRecordBytes {
-					return &RecordTooLongError{Line: line + int64(bytes.Count(buf[:scan], []byte{'\n'})), Limit: o.MaxRecordBytes}
-				}
-				if eof {
-					scan, rows = len(buf), rows+1
-				}
-				break
-			}
-			scan, rows = end, rows+1
+	for ch := range order {
+		select {
+		case <-ch.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		if rows >= o.RowGroupRows || scan >= o.RowGroupBytes || eof && scan > 0 {
-			if err := emit(scan); err != nil {
-				return err
-			}
-			continue
+		if ch.err != nil {
+			return ch.err
 		}
-		if eof {
-			return nil
-		}
-		if cap(buf)-len(buf) < readSize {
-			buf = slices.Grow(buf, max(cap(buf), lastChunk/2, readSize))
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		nextQuote = -1 // "no quote" meant none up to the old end
-		if err == io.EOF {
-			eof = true
-		} else if err != nil {
-			return fmt.Errorf("convert: reading input: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
+		if err := run.commitGroups(ch, res); err != nil {
 			return err
 		}
+		for _, b := range ch.bad {
+			if len(run.firstBad) < maxQuarantineReasons {
+				run.firstBad = append(run.firstBad, RowError{Line: b.line, Column: b.column, Reason: b.reason})
+			}
+			if err := q.write(b); err != nil {
+				return fmt.Errorf("convert: writing quarantine: %w", err)
+			}
+		}
+		res.Quarantined += int64(len(ch.bad))
+		run.c.stats.quarantined.Add(int64(len(ch.bad)))
+		if len(ch.bad) > 0 && o.MaxQuarantineRatio == 0 {
+			// No bad record is tolerated: the outcome is known, so
+			// stop instead of reading the rest of the input.
+			return &QuarantineError{Rows: res.Rows, Quarantined: res.Quarantined, First: run.firstBad,
+				Stopped: true, noWriter: o.Quarantine == nil}
+		}
+		for i, n := range ch.nonNull {
+			run.nonNull[i] += n
+		}
+		select {
+		case free <- ch.data[:0]:
+		default:
+		}
+		ch.data, ch.groups = nil, nil
+		<-tokens
 	}
+	if q.w != nil {
+		q.w.Flush()
+		if err := q.w.Error(); err != nil {
+			return fmt.Errorf("convert: writing quarantine: %w", err)
+		}
+	}
+	return nil
 }
 
-// process parses one chunk and encodes its row groups.
+// commitGroups commits a chunk's row groups to their partitions' files.
+func (run *conversion) commitGroups(ch *chunk, res *Result) error {
+	for _, grp := range ch.groups {
+		grp.pw.mu.Lock()
+		n, err := grp.rg.Commit()
+		grp.pw.rows += n
+		if err == nil {
+			grp.pw.free = append(grp.pw.free, grp.rg)
+		}
+		grp.pw.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("convert: writing %s: %w", grp.pw.name, err)
+		}
+		res.Rows += n
+		run.c.stats.rows.Add(n)
+	}
+	return nil
+}
+
+// process parses one chunk and encodes its row groups: each record is
+// split, its fields decoded, and the row added to the group of its
+// partition. When no partition value comes from the data (run.direct)
+// the one group is known before decoding, and values are decoded
+// straight into its columns; otherwise into a scratch row whose
+// partition path picks the group, then copied.
 func (run *conversion) process(ctx context.Context, ch *chunk) error {
-	o := &run.c.opts
-	data := ch.data
 	ncod := len(run.codecs)
 	row := make([]parquet.Value, ncod)
+	scratch := make([][]parquet.Value, ncod) // row as one-row columns
+	for i := range scratch {
+		scratch[i] = row[i : i+1]
+	}
 	null := make([]bool, ncod)
 	ch.nonNull = make([]int64, ncod)
-	var fields []csvField
-	var arena []byte
-	var keyBuf []byte
-	groups := map[string]*group{}
-	var last *group // rows of one partition come in runs
-	var one *group  // the only group when run.direct
-	nextQuote := -1 // index of the next '"' at or after pos (len(data): none)
-	line := ch.line
-	for pos := 0; pos < len(data); {
-		start := line
-		var rec []byte
-		// Fast path: a line without quotes is a whole record and splits on
-		// the delimiter alone.
-		nl := bytes.IndexByte(data[pos:], '\n')
-		end := len(data)
-		if nl >= 0 {
-			end = pos + nl + 1
-		}
-		if nextQuote < pos {
-			nextQuote = len(data)
-			if q := bytes.IndexByte(data[pos:], '"'); q >= 0 {
-				nextQuote = pos + q
-			}
-		}
-		if nextQuote >= end {
-			rec = trimEOL(data[pos:end])
-			pos = end
-			line++
-			if blankRecord(rec) {
-				continue
-			}
-			fields = splitPlain(rec, o.Delimiter, fields)
-		} else {
-			end, nl, complete, open := recordEnd(data, pos, o.Delimiter)
-			rec = trimEOL(data[pos:end])
-			line += int64(nl)
-			pos = end
-			if !complete && open {
-				ch.bad = append(ch.bad, badRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
-				continue
-			}
-			var reason string
-			fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena)
-			if reason != "" {
-				ch.bad = append(ch.bad, badRecord{line: start, reason: reason, record: run.quarantineText(rec)})
-				continue
-			}
+	recs := recordCursor{data: ch.data, line: ch.line, delim: run.c.opts.Delimiter, nextQuote: -1}
+	var parts partitionGroups
+	for recs.pos < len(recs.data) {
+		start, rec, reason := recs.next()
+		if rec == nil && reason == "" {
+			continue // a blank line
 		}
 		bad := func(column, reason string) {
 			ch.bad = append(ch.bad, badRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
 		}
-		if len(fields) != run.width {
-			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(fields), run.width))
+		if reason != "" {
+			bad("", reason)
 			continue
 		}
-		if run.direct {
-			// No partition values come from the data: decode straight into
-			// the one group's columns, undoing the row if a value is bad.
-			if one == nil {
-				one = run.newGroup(run.constKey)
-				ch.groups = append(ch.groups, one)
-			}
-			ok := true
-			for leaf, ci := range run.leaves {
-				cd := &run.codecs[ci]
-				v, isNull, good := run.decode(cd, fields[cd.src])
-				if !good {
-					for l := range leaf {
-						if !one.vals[l][one.n].IsNull() {
-							ch.nonNull[run.leaves[l]]--
-						}
-					}
-					bad(cd.Name, cd.bad)
-					ok = false
-					break
-				}
-				def := 1
-				if isNull {
-					def = 0
-				} else {
-					ch.nonNull[ci]++
-				}
-				p := &one.vals[leaf][one.n]
-				*p = v
-				p.SetDefinitionLevel(def) // in place: inlined, unlike Level
-				p.SetColumnIndex(leaf)
-			}
-			if !ok {
-				continue
-			}
-			one.rows++
-			if one.n++; one.n == flushRows {
-				if err := run.flushGroup(one); err != nil {
-					return err
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
+		if len(recs.fields) != run.width {
+			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(recs.fields), run.width))
 			continue
 		}
-		ok := true
-		for i := range run.codecs {
-			cd := &run.codecs[i]
-			v, isNull, good := run.decode(cd, fields[cd.src])
-			if !good {
-				bad(cd.Name, cd.bad)
-				ok = false
-				break
-			}
-			row[i], null[i] = v, isNull
+		grp, dst, at := parts.direct(run, ch), scratch, 0
+		if grp != nil {
+			dst, at = grp.vals, grp.n // leaf i is codec i: no partition-only codecs
 		}
-		if !ok {
+		if cd := run.decodeRow(recs.fields, dst, at, null); cd != nil {
+			bad(cd.Name, cd.bad)
 			continue
-		}
-		keyBuf = run.partitionPath(keyBuf[:0], row, null)
-		grp := last
-		if grp == nil || grp.key != string(keyBuf) {
-			grp = groups[string(keyBuf)]
 		}
 		if grp == nil {
-			key := string(keyBuf)
-			grp = run.newGroup(key)
-			groups[key] = grp
-			ch.groups = append(ch.groups, grp)
-		}
-		last = grp
-		for leaf, ci := range run.leaves {
-			def := 1
-			v := row[ci]
-			if null[ci] {
-				def, v = 0, parquet.Value{}
-			} else {
-				ch.nonNull[ci]++
-			}
-			p := &grp.vals[leaf][grp.n]
-			*p = v
-			p.SetDefinitionLevel(def)
-			p.SetColumnIndex(leaf)
-		}
-		for ci := range run.codecs {
-			if !null[ci] && run.codecs[ci].leaf < 0 {
-				ch.nonNull[ci]++
+			grp = parts.of(run, ch, row, null)
+			for leaf, ci := range run.leaves {
+				grp.vals[leaf][grp.n] = row[ci]
 			}
 		}
-		grp.rows++
-		if grp.n++; grp.n == flushRows {
+		grp.commitRow(run, null, ch.nonNull)
+		if grp.n == flushRows {
 			if err := run.flushGroup(grp); err != nil {
 				return err
 			}
@@ -444,6 +250,136 @@ func (run *conversion) process(ctx context.Context, ch *chunk) error {
 		}
 	}
 	return nil
+}
+
+// recordCursor splits a chunk into records.
+type recordCursor struct {
+	data      []byte
+	pos       int
+	line      int64 // the line of the record at pos
+	delim     byte
+	nextQuote int // index of the next '"' at or after pos (len(data): none); -1: unknown
+	fields    []csvField
+	arena     []byte
+}
+
+// next splits the record at pos into c.fields and moves past it. It
+// returns the record's line and text, and why it is malformed ("" when it
+// is not); a blank line is a nil record.
+func (c *recordCursor) next() (line int64, rec []byte, reason string) {
+	line = c.line
+	// Fast path: a line without quotes is a whole record and splits on
+	// the delimiter alone.
+	end := len(c.data)
+	if nl := bytes.IndexByte(c.data[c.pos:], '\n'); nl >= 0 {
+		end = c.pos + nl + 1
+	}
+	if c.nextQuote < c.pos {
+		c.nextQuote = len(c.data)
+		if q := bytes.IndexByte(c.data[c.pos:], '"'); q >= 0 {
+			c.nextQuote = c.pos + q
+		}
+	}
+	if c.nextQuote >= end {
+		rec = trimEOL(c.data[c.pos:end])
+		c.pos = end
+		c.line++
+		if blankRecord(rec) {
+			return line, nil, ""
+		}
+		c.fields = splitPlain(rec, c.delim, c.fields)
+		return line, rec, ""
+	}
+	end, lines, complete, open := recordEnd(c.data, c.pos, c.delim)
+	rec = trimEOL(c.data[c.pos:end])
+	c.line += int64(lines)
+	c.pos = end
+	if !complete && open {
+		return line, rec, ReasonUnterminated
+	}
+	c.fields, c.arena, reason = splitRecord(rec, c.delim, c.fields, c.arena)
+	return line, rec, reason
+}
+
+// decodeRow decodes field i into dst[i][at] and null[i], and returns
+// the codec of the first value that does not decode (nil: the row is
+// good).
+func (run *conversion) decodeRow(fields []csvField, dst [][]parquet.Value, at int, null []bool) *colCodec {
+	for i := range run.codecs {
+		cd := &run.codecs[i]
+		v, isNull, good := run.decode(cd, fields[cd.src])
+		if !good {
+			return cd
+		}
+		dst[i][at], null[i] = v, isNull // a NULL is the zero Value
+	}
+	return nil
+}
+
+// partitionGroups finds the group of a row in one chunk.
+type partitionGroups struct {
+	byKey  map[string]*group
+	last   *group // rows of one partition come in runs
+	keyBuf []byte
+}
+
+// direct returns the one group of a run whose partition values are
+// all constant (run.direct), adding it to ch; nil otherwise.
+func (p *partitionGroups) direct(run *conversion, ch *chunk) *group {
+	if !run.direct {
+		return nil
+	}
+	if p.last == nil {
+		p.last = run.newGroup(run.constKey)
+		ch.groups = append(ch.groups, p.last)
+	}
+	return p.last
+}
+
+// of returns the group of the row's partition, adding it to ch.
+func (p *partitionGroups) of(run *conversion, ch *chunk, row []parquet.Value, null []bool) *group {
+	p.keyBuf = run.partitionPath(p.keyBuf[:0], row, null)
+	if p.last != nil && p.last.key == string(p.keyBuf) {
+		return p.last
+	}
+	grp := p.byKey[string(p.keyBuf)]
+	if grp == nil {
+		key := string(p.keyBuf)
+		grp = run.newGroup(key)
+		if p.byKey == nil {
+			p.byKey = map[string]*group{}
+		}
+		p.byKey[key] = grp
+		ch.groups = append(ch.groups, grp)
+	}
+	p.last = grp
+	return grp
+}
+
+// commitRow completes the row just written at vals[…][n]: its
+// definition levels and column indexes, and the count of its non-NULL
+// values.
+func (grp *group) commitRow(run *conversion, null []bool, nonNull []int64) {
+	for leaf, ci := range run.leaves {
+		p := &grp.vals[leaf][grp.n]
+		def := 0
+		if !null[ci] {
+			def = 1
+			nonNull[ci]++
+		}
+		p.SetDefinitionLevel(def) // in place: inlined, unlike Level
+		p.SetColumnIndex(leaf)
+	}
+	if !run.direct {
+		// Columns that are partition values only (no leaf).
+		for ci := range run.codecs {
+			if !null[ci] && run.codecs[ci].leaf < 0 {
+				nonNull[ci]++
+			}
+		}
+	}
+	grp.rows++
+	grp.n++
 }
 
 // flushGroup writes the group's pending values to its row group, opening
@@ -523,219 +459,6 @@ func partitionValues(dir string) []string {
 		}
 	}
 	return vals
-}
-
-// abort discards the files of a failed run: a sink writer with an Abort
-// method (both of this package's) never publishes them; others are closed
-// and then removed.
-func (run *conversion) abort() {
-	for _, pw := range run.order {
-		run.discard(pw)
-	}
-	run.rollback()
-}
-
-// discard aborts a partition's file; one that could only be closed is
-// published, and is removed by rollback.
-func (run *conversion) discard(pw *partFile) {
-	if !abortFile(pw.out) {
-		run.published = append(run.published, pw.name)
-	}
-}
-
-// finish closes the files, applies DropNullFields and replaces the files of
-// earlier runs.
-//
-// Until the first file of an earlier run is removed, a failure removes
-// the files this run published, so that the partitions hold their earlier
-// files only, never both runs' rows; after it, the new files stay.
-func (run *conversion) finish(res *Result) (err error) {
-	ctx := run.ctx
-	removing := false
-	defer func() {
-		if err != nil && !removing {
-			run.rollback()
-		}
-	}()
-	for i, pw := range run.order {
-		if err := pw.w.Close(); err != nil {
-			// The footer is missing: publishing would leave a file that
-			// no reader can open.
-			for _, rest := range run.order[i:] {
-				run.discard(rest)
-			}
-			return fmt.Errorf("convert: closing %s: %w", pw.name, err)
-		}
-		if err := pw.out.Close(); err != nil {
-			for _, rest := range run.order[i+1:] {
-				run.discard(rest)
-			}
-			return fmt.Errorf("convert: publishing %s: %w", pw.name, err)
-		}
-		run.published = append(run.published, pw.name)
-	}
-	res.BytesIn = run.bytesIn.Load()
-	if run.c.opts.DropNullFields && res.Rows > 0 {
-		if err := run.dropNullColumns(ctx, res); err != nil {
-			return err
-		}
-	}
-	written := map[string]bool{}
-	for _, pw := range run.order {
-		res.Files = append(res.Files, OutputFile{Name: pw.name, Partition: pw.values, Rows: pw.rows, Bytes: pw.cw.n})
-		written[pw.name] = true
-	}
-	slices.SortFunc(res.Files, func(a, b OutputFile) int { return strings.Compare(a.Name, b.Name) })
-	for _, pw := range run.order {
-		names, err := run.c.sink.List(ctx, pw.dir)
-		if err != nil {
-			return err
-		}
-		replaced := func(n string) bool { // a file this run replaces
-			base := path.Base(n)
-			if run.c.opts.KeepOtherRuns && !strings.HasPrefix(base, "part-"+run.runID+"-") {
-				return false
-			}
-			return strings.HasSuffix(base, ".parquet")
-		}
-		var stale []string
-		for _, n := range names {
-			if replaced(n) && !written[n] {
-				stale = append(stale, n)
-			}
-		}
-		if len(stale) > 0 {
-			removing = true
-			if err := run.c.sink.Remove(ctx, stale...); err != nil {
-				return err
-			}
-			res.Removed = append(res.Removed, stale...)
-		}
-		// A killed run leaves an incomplete upload: invisible, but billed
-		// until a lifecycle rule ends it. This run's own uploads are all
-		// complete by now, so one that started before it and names a file
-		// it replaces (or its own file, from a killed run with the same
-		// RunID) is such an orphan.
-		if a, ok := run.c.sink.(uploadAborter); ok {
-			aborted, err := a.abortUploads(ctx, pw.dir, replaced, run.started)
-			res.AbortedUploads = append(res.AbortedUploads, aborted...)
-			if err != nil {
-				// The data is published; only the clean-up failed.
-				run.c.opts.Logger.Warn("convert: aborting incomplete uploads", "dir", pw.dir, "err", err)
-			}
-		}
-	}
-	return nil
-}
-
-// rollback removes the files a failed run published, one by one so that
-// one failure does not keep the others.
-func (run *conversion) rollback() {
-	ctx := context.WithoutCancel(run.ctx)
-	for _, name := range run.published {
-		if err := run.c.sink.Remove(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			run.c.opts.Logger.Warn("convert: removing a file of a failed run", "file", name, "err", err)
-		}
-	}
-}
-
-// uploadAborter is a sink whose files can be left as incomplete uploads
-// (S3 multipart uploads).
-type uploadAborter interface {
-	// abortUploads aborts the incomplete uploads of the files directly in
-	// dir that started before t and for which stale is true, and returns
-	// their names.
-	abortUploads(ctx context.Context, dir string, stale func(name string) bool, before time.Time) ([]string, error)
-}
-
-// dropNullColumns rewrites the files without the columns that were NULL in
-// every row. It reads the output, never the input again, and costs nothing
-// when no column is all NULL.
-func (run *conversion) dropNullColumns(ctx context.Context, res *Result) error {
-	var keep []Column
-	for _, ci := range run.leaves {
-		if run.nonNull[ci] == 0 {
-			res.Dropped = append(res.Dropped, run.codecs[ci].Name)
-			continue
-		}
-		keep = append(keep, run.codecs[ci].Column)
-	}
-	if len(res.Dropped) == 0 {
-		return nil
-	}
-	if len(keep) == 0 {
-		// Every column is NULL: a Parquet file without columns cannot hold
-		// rows, so nothing is dropped.
-		res.Dropped = nil
-		return nil
-	}
-	res.Schema = Schema{Columns: keep}
-	target := parquetSchema(keep)
-	for _, pw := range run.order {
-		newName := strings.TrimSuffix(pw.name, ".parquet") + "-d.parquet"
-		n, err := rewriteProjected(ctx, run.c.sink, pw.name, newName, target, run.c.opts.Compression)
-		if err != nil {
-			return err
-		}
-		pw.cw.n = n
-		run.published = append(run.published, newName)
-		if err := run.c.sink.Remove(ctx, pw.name); err != nil {
-			return err
-		}
-		pw.name = newName
-	}
-	return nil
-}
-
-func rewriteProjected(ctx context.Context, sink Sink, from, to string, schema *parquet.Schema, comp Compression) (int64, error) {
-	in, err := sink.Open(ctx, from)
-	if err != nil {
-		return 0, err
-	}
-	defer in.Close()
-	f, err := parquet.OpenFile(in, in.Size())
-	if err != nil {
-		return 0, fmt.Errorf("convert: reopening %s: %w", from, err)
-	}
-	conv, err := parquet.Convert(schema, f.Schema())
-	if err != nil {
-		return 0, fmt.Errorf("convert: projecting %s: %w", from, err)
-	}
-	out, err := sink.Create(ctx, to)
-	if err != nil {
-		return 0, err
-	}
-	cw := &countWriter{w: out}
-	w := parquet.NewGenericWriter[any](cw, schema, parquet.Compression(comp.codec()), parquet.CreatedBy("lakekit", "", ""))
-	for _, rg := range f.RowGroups() {
-		if _, err := w.WriteRowGroup(parquet.ConvertRowGroup(rg, conv)); err != nil {
-			abortNamed(ctx, sink, to, out)
-			return 0, fmt.Errorf("convert: rewriting %s: %w", from, err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		abortNamed(ctx, sink, to, out)
-		return 0, fmt.Errorf("convert: rewriting %s: %w", from, err)
-	}
-	return cw.n, out.Close()
-}
-
-// abortFile aborts a sink file when it can, or closes it; it reports
-// whether it aborted.
-func abortFile(out io.WriteCloser) bool {
-	if a, ok := out.(interface{ Abort() error }); ok {
-		_ = a.Abort()
-		return true
-	}
-	_ = out.Close()
-	return false
-}
-
-// abortNamed discards a file no run has recorded.
-func abortNamed(ctx context.Context, sink Sink, name string, out io.WriteCloser) {
-	if !abortFile(out) {
-		_ = sink.Remove(context.WithoutCancel(ctx), name)
-	}
 }
 
 // quarantineText is the text of a bad record for the Quarantine writer;

@@ -94,10 +94,6 @@ func (a Athena) DirectQuery(queries int, bytesPerQuery int64, viewsPerHour float
 	return a.Workload(queries, bytesPerQuery, viewsPerHour*HoursPerMonth)
 }
 
-// BreakEvenViewsPerHour is the view rate above which hourly SPICE refreshes
-// cost less in Athena scans than direct query: one view an hour.
-func BreakEvenViewsPerHour() float64 { return 1 }
-
 // Edition is a QuickSight edition.
 type Edition int
 

@@ -1,6 +1,7 @@
-// Package cost is the operating-cost model of seed system 4: a QuickSight
-// dashboard over Athena, with SPICE refreshed on a schedule or queried
-// directly on every view.
+// Package cost is the operating-cost model of a QuickSight dashboard over
+// Athena, with SPICE refreshed on a schedule or the sources queried
+// directly on every view: what each costs a month and a year, and the
+// tables that compare them (see the package Example).
 //
 // Athena bills the bytes a query scans, rounded up to the megabyte with a
 // 10 MB minimum per query ([BilledBytes]); the price per TB is a parameter
@@ -15,17 +16,9 @@
 //	spice := a.SPICEHourly(4, 200*cost.MB)          // $2.88 a month
 //	direct := a.DirectQuery(4, 200*cost.MB, 1000)   // $2,880 a month
 //
-// Units are decimal (1 TB = 10^12 bytes) and a month is 30 days, as in the
-// seed's tables.
-//
-// # Corrections to the seed
-//
-//   - The seed's first table bills 720 queries of 210 KB as 0.0001512 TB
-//     ($0.000756 a month). Athena bills each at least 10 MB: 7.2 GB,
-//     $0.036 a month, $0.43 a year.
-//   - The second table's formula reads 4*24*30*300MB, but its result (576 GB,
-//     $2.88) is for 200 MB queries; 300 MB would be 864 GB and $4.32.
-//   - The prices are the seed's (2020); pass today's in [QuickSight] values.
+// Units are decimal (1 TB = 10^12 bytes) and a month is 30 days. The
+// default prices are those of 2020; pass today's in [Athena] and
+// [QuickSight] values.
 //
 // # Errors
 //

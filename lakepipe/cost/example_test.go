@@ -7,13 +7,17 @@ import (
 	"github.com/lakekit/lakekit/lakepipe/cost"
 )
 
-// The seed's tables, reproduced. Two corrections: the small query is billed
-// at Athena's 10 MB minimum (the seed's $0.000756 a month ignores it), and
-// the dashboard's 576 GB is 4 × 24 × 30 × 200 MB (the seed's formula says
-// 300 MB, which would be 864 GB).
+// A small query and a four-query dashboard refreshed hourly into SPICE,
+// the same dashboard queried directly at 1000 views an hour, and the
+// QuickSight user bills. The small query is billed at Athena's 10 MB
+// minimum.
 func Example() {
 	a := cost.Athena{} // $5 per TB
-	_ = cost.WriteAthenaTable(os.Stdout, a, cost.SeedScenarios())
+	_ = cost.WriteAthenaTable(os.Stdout, a, []cost.Scenario{
+		{Name: "small", Queries: 1, BytesPerQuery: 210 * cost.KB},
+		{Name: "dashboard", Queries: 4, BytesPerQuery: 200 * cost.MB},
+		{Name: "no SPICE", Queries: 4, BytesPerQuery: 200 * cost.MB, ViewsPerHour: 1000},
+	})
 	fmt.Println()
 	_ = cost.WriteUserTable(os.Stdout, cost.Pricing(cost.Standard), cost.Users{Authors: 1, Readers: 3})
 	fmt.Println()

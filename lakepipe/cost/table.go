@@ -47,14 +47,3 @@ func WriteUserTable(w io.Writer, q QuickSight, u Users) error {
 	fmt.Fprintf(tw, "total\t\t%s\t%s\n", FormatUSD(c.Monthly), FormatUSD(c.Annual))
 	return tw.Flush()
 }
-
-// SeedScenarios are the seed post's rows: one 210 KB query and four 200 MB
-// queries refreshed hourly into SPICE, and the same four queries run
-// directly for 1000 views an hour.
-func SeedScenarios() []Scenario {
-	return []Scenario{
-		{Name: "small", Queries: 1, BytesPerQuery: 210 * KB},
-		{Name: "dashboard", Queries: 4, BytesPerQuery: 200 * MB},
-		{Name: "no SPICE", Queries: 4, BytesPerQuery: 200 * MB, ViewsPerHour: 1000},
-	}
-}

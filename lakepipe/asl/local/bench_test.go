@@ -27,7 +27,7 @@ func BenchmarkRunnerPollingLoop(b *testing.B) {
 		ResultPath: "$.poll", Transition: asl.Transition{Next: "Done?"}})
 	m.Add("Done?", &asl.Choice{Choices: []asl.ChoiceRule{asl.Rule("$.poll.done", "BooleanEquals", true).Then("Done")}, Default: "Wait"})
 	m.Add("Done", &asl.Succeed{})
-	r, err := New(m, func(o *Options) { o.Clock = NewVirtualClock(t0) })
+	r, err := New(m, func(o *RunnerOptions) { vc := NewVirtualClock(t0); o.Now, o.Sleep = vc.Now, vc.Sleep })
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func BenchmarkRunnerVsStepFunctionsLocal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := New(m, func(o *Options) { o.Clock = NewVirtualClock(t0) })
+	r, err := New(m, func(o *RunnerOptions) { vc := NewVirtualClock(t0); o.Now, o.Sleep = vc.Now, vc.Sleep })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -33,80 +33,100 @@ func (x *execution) match(name string, r asl.ChoiceRule, input any) (bool, error
 		ok, err := x.match(name, *r.Not, input)
 		return !ok, err
 	}
-	pp, err := asl.ParsePath(r.Variable)
+	v, present, err := x.lookup(r.Variable, input)
 	if err != nil {
 		return false, err
 	}
-	doc := input
-	if pp.Context {
-		doc = x.ctxObj
-	}
-	v, verr := pp.Get(doc)
-	present := verr == nil
-	switch r.Op {
-	case "IsPresent":
+	if r.Op == "IsPresent" {
 		return present == r.Value.(bool), nil
 	}
 	if !present {
 		return false, fmt.Errorf("invalid path %q: the choice state's condition path references an invalid value", r.Variable)
 	}
-	operand := r.Value
-	op := r.Op
+	op, operand := r.Op, r.Value
 	if base, ok := strings.CutSuffix(op, "Path"); ok && asl.IsOperator(base) {
-		p, err := asl.ParsePath(operand.(string))
-		if err != nil {
+		// The operand is a path (…Path operators).
+		var found bool
+		if operand, found, err = x.lookup(operand.(string), input); err != nil {
 			return false, err
 		}
-		odoc := input
-		if p.Context {
-			odoc = x.ctxObj
-		}
-		if operand, err = p.Get(odoc); err != nil {
+		if !found {
 			return false, fmt.Errorf("invalid path %q in %s", r.Value, op)
 		}
 		op = base
 	}
+	if ok, known := typeTest(op, v, operand); known {
+		return ok, nil
+	}
+	if ok, known := comparison(op, v, operand); known {
+		return ok, nil
+	}
+	return false, errors.New("unknown operator " + r.Op)
+}
+
+// lookup reads a path of the input, or of the context object for a "$$."
+// path; found is false when the path selects nothing.
+func (x *execution) lookup(path string, input any) (v any, found bool, err error) {
+	pp, err := asl.ParsePath(path)
+	if err != nil {
+		return nil, false, err
+	}
+	doc := input
+	if pp.Context {
+		doc = x.ctxObj
+	}
+	v, gerr := pp.Get(doc)
+	return v, gerr == nil, nil
+}
+
+// typeTest evaluates the Is… operators, StringMatches and BooleanEquals;
+// known is false for other operators.
+func typeTest(op string, v, operand any) (ok, known bool) {
+	want, _ := operand.(bool)
 	switch op {
 	case "IsNull":
-		return (v == nil) == operand.(bool), nil
+		return (v == nil) == want, true
 	case "IsNumeric":
 		_, ok := number(v)
-		return ok == operand.(bool), nil
+		return ok == want, true
 	case "IsString":
 		_, ok := v.(string)
-		return ok == operand.(bool), nil
+		return ok == want, true
 	case "IsBoolean":
 		_, ok := v.(bool)
-		return ok == operand.(bool), nil
+		return ok == want, true
 	case "IsTimestamp":
 		s, ok := v.(string)
 		if ok {
 			_, err := time.Parse(time.RFC3339, s)
 			ok = err == nil
 		}
-		return ok == operand.(bool), nil
+		return ok == want, true
 	case "StringMatches":
 		s, ok := v.(string)
 		pat, _ := operand.(string)
-		return ok && wildcardMatch(pat, s), nil
+		return ok && wildcardMatch(pat, s), true
 	case "BooleanEquals":
 		b, ok := v.(bool)
-		ob, _ := operand.(bool)
-		return ok && b == ob, nil
+		return ok && b == want, true
 	}
+	return false, false
+}
+
+// comparison evaluates the String…, Numeric… and Timestamp… comparisons
+// (Equals, LessThan, …); values of the wrong type compare false. known
+// is false for other operators.
+func comparison(op string, v, operand any) (ok, known bool) {
 	switch {
 	case strings.HasPrefix(op, "String"):
 		s, ok := v.(string)
 		o, ok2 := operand.(string)
-		if !ok || !ok2 {
-			return false, nil
-		}
-		return compare(op[len("String"):], strings.Compare(s, o)), nil
+		return ok && ok2 && compare(op[len("String"):], strings.Compare(s, o)), true
 	case strings.HasPrefix(op, "Numeric"):
 		n, ok := number(v)
 		o, ok2 := number(operand)
 		if !ok || !ok2 {
-			return false, nil
+			return false, true
 		}
 		c := 0
 		if n < o {
@@ -114,21 +134,21 @@ func (x *execution) match(name string, r asl.ChoiceRule, input any) (bool, error
 		} else if n > o {
 			c = 1
 		}
-		return compare(op[len("Numeric"):], c), nil
+		return compare(op[len("Numeric"):], c), true
 	case strings.HasPrefix(op, "Timestamp"):
 		s, ok := v.(string)
 		o, ok2 := operand.(string)
 		if !ok || !ok2 {
-			return false, nil
+			return false, true
 		}
 		t1, err1 := time.Parse(time.RFC3339, s)
 		t2, err2 := time.Parse(time.RFC3339, o)
 		if err1 != nil || err2 != nil {
-			return false, nil
+			return false, true
 		}
-		return compare(op[len("Timestamp"):], t1.Compare(t2)), nil
+		return compare(op[len("Timestamp"):], t1.Compare(t2)), true
 	}
-	return false, errors.New("unknown operator " + r.Op)
+	return false, false
 }
 
 func compare(rel string, c int) bool {

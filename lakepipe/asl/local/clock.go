@@ -8,25 +8,17 @@ import (
 	"github.com/lakekit/lakekit/internal/backoff"
 )
 
-// Clock is the runner's time: Wait states, retry intervals and timeouts use
-// it, and task handlers get it through ClockFrom so that their own polling
-// runs on the same time.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d, or until ctx ends (returning ctx.Err()).
-	Sleep(ctx context.Context, d time.Duration) error
+// clock is the runner's time: RunnerOptions.Now and RunnerOptions.Sleep,
+// with their defaults filled in.
+type clock struct {
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// RealClock is wall-clock time.
-type RealClock struct{}
+func (c clock) Now() time.Time                                   { return c.now() }
+func (c clock) Sleep(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) }
 
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits on a timer.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	return backoff.Sleep(ctx, d)
-}
+var realClock = clock{now: time.Now, sleep: backoff.Sleep}
 
 // VirtualClock is time that only moves when someone sleeps: Sleep adds d to
 // Now at once and records it. Tests use it so that a 30 s retry interval
@@ -68,17 +60,19 @@ func (c *VirtualClock) Sleeps() []time.Duration {
 
 type clockKey struct{}
 
-// ClockFrom returns the runner's clock from a task handler's context, or
-// RealClock outside the runner.
-func ClockFrom(ctx context.Context) Clock {
-	if c, ok := ctx.Value(clockKey{}).(Clock); ok {
+// Now returns the runner's time (its RunnerOptions.Now) in a task
+// handler's context, or time.Now() outside the runner.
+func Now(ctx context.Context) time.Time { return clockFrom(ctx).Now() }
+
+// Sleep waits d on the runner's time (its RunnerOptions.Sleep) in a task
+// handler's context, so that a handler's own polling runs on the
+// runner's virtual clock; outside the runner it waits on a real timer.
+// It ends early with ctx.Err().
+func Sleep(ctx context.Context, d time.Duration) error { return clockFrom(ctx).Sleep(ctx, d) }
+
+func clockFrom(ctx context.Context) clock {
+	if c, ok := ctx.Value(clockKey{}).(clock); ok {
 		return c
 	}
-	return RealClock{}
-}
-
-// Sleeper returns ClockFrom(ctx).Sleep, for options that take a sleep
-// function (lakepipe.PollOptions.Sleep).
-func Sleeper(ctx context.Context) func(context.Context, time.Duration) error {
-	return ClockFrom(ctx).Sleep
+	return realClock
 }

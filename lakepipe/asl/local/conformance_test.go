@@ -86,7 +86,7 @@ func TestConformanceStepFunctionsLocal(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			r, err := New(tc.m, func(o *Options) { o.Clock = NewVirtualClock(t0) })
+			r, err := New(tc.m, func(o *RunnerOptions) { vc := NewVirtualClock(t0); o.Now, o.Sleep = vc.Now, vc.Sleep })
 			if err != nil {
 				t.Fatal(err)
 			}

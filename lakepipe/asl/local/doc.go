@@ -3,7 +3,8 @@
 // that Lambda mains pass to lambda.Start — so a state machine can be
 // executed end to end in tests and local runs.
 //
-//	r, err := local.New(def, func(o *local.Options) { o.Clock = local.NewVirtualClock(start) })
+//	vc := local.NewVirtualClock(start)
+//	r, err := local.New(def, func(o *local.RunnerOptions) { o.Now, o.Sleep = vc.Now, vc.Sleep })
 //	r.Handle("arn:aws:lambda:…:function:transfer-status", local.Func(pipeline.TransferStatus))
 //	ex, err := r.Run(ctx, "20190821-1a2b3c4d", input)
 //	// ex.Status, ex.Output, ex.Error, ex.Cause, ex.History
@@ -21,10 +22,11 @@
 // execution TimeoutSeconds; a history of events named as in
 // GetExecutionHistory.
 //
-// Time comes from a [Clock]: with a [VirtualClock], Waits and retry
-// intervals take no real time and tests can assert them exactly. Task
-// handlers find the runner's clock with [ClockFrom], so their own polling
-// (lakepipe's crawler and job control) runs on it too.
+// Time comes from [RunnerOptions].Now and Sleep: with a [VirtualClock]'s,
+// Waits and retry intervals take no real time and tests can assert them
+// exactly. Task handlers read the runner's time with [Now] and wait on it
+// with [Sleep], so their own polling (lakepipe's crawler and job control,
+// given PollOptions.Sleep = local.Sleep) runs on it too.
 //
 // Intrinsic functions in Parameters and ResultSelector: States.Format,
 // States.StringToJson, States.JsonToString, States.Array,

@@ -25,7 +25,7 @@ func ExampleRunner() {
 		Transition: asl.Transition{End: true},
 	})
 	clock := local.NewVirtualClock(time.Date(2019, 8, 21, 0, 0, 0, 0, time.UTC))
-	r, err := local.New(m, func(o *local.Options) { o.Clock = clock })
+	r, err := local.New(m, func(o *local.RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep })
 	if err != nil {
 		panic(err)
 	}

@@ -31,7 +31,7 @@ func TestIntrinsics(t *testing.T) {
 	for _, tt := range tests {
 		m := &asl.StateMachine{StartAt: "P"}
 		m.Add("P", &asl.Pass{Parameters: map[string]any{"v.$": tt.expr}, Transition: asl.Transition{End: true}})
-		r, err := New(m, func(o *Options) { o.Clock = NewVirtualClock(t0) })
+		r, err := New(m, func(o *RunnerOptions) { vc := NewVirtualClock(t0); o.Now, o.Sleep = vc.Now, vc.Sleep })
 		if err != nil {
 			t.Fatalf("%s: %v", tt.expr, err)
 		}

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/lakepipe/asl"
 )
 
@@ -76,15 +78,24 @@ func ErrorName(err error) string {
 	return t.Name()
 }
 
-// Options configures a Runner.
-type Options struct {
-	// Clock drives Wait states, retry intervals and timeouts. Default
-	// RealClock; tests pass a *VirtualClock.
-	Clock Clock
+// OptionError reports a RunnerOptions field New refuses.
+type OptionError = opt.Error
+
+// RunnerOptions configures a Runner.
+type RunnerOptions struct {
+	// Now is the runner's time: Wait states, retry intervals, timeouts and
+	// event timestamps read it, and task handlers read it with [Now].
+	// Default time.Now. Tests pass a VirtualClock's Now (and its Sleep).
+	Now func() time.Time
+	// Sleep waits d or until ctx ends (returning ctx.Err()): Wait states
+	// and retry intervals, and task handlers through [Sleep]. Default a
+	// real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a number in [0, 1) for JitterStrategy FULL. Default
 	// math/rand/v2.Float64.
 	Jitter func() float64
-	// MaxEvents bounds an execution's history. Default DefaultMaxEvents.
+	// MaxEvents bounds an execution's history. Default DefaultMaxEvents;
+	// a negative one is an *OptionError.
 	MaxEvents int
 	// Logger gets one debug line per state transition and one info line
 	// per execution end (names and error names only, never payloads).
@@ -100,7 +111,7 @@ type Options struct {
 // handlers before the first Run.
 type Runner struct {
 	m    *asl.StateMachine
-	opts Options
+	opts RunnerOptions
 
 	mu       sync.RWMutex
 	handlers map[string]Handler
@@ -128,24 +139,29 @@ func (r *Runner) Stats() Stats {
 	}
 }
 
-// New validates the definition and returns a runner for it.
-func New(m *asl.StateMachine, optFns ...func(*Options)) (*Runner, error) {
+// New validates the definition and returns a runner for it. An invalid
+// definition is asl.ValidationErrors, an invalid option an *OptionError.
+func New(m *asl.StateMachine, optFns ...func(*RunnerOptions)) (*Runner, error) {
 	if err := asl.Validate(m); err != nil {
 		return nil, err
 	}
-	o := Options{Clock: RealClock{}, Jitter: rand.Float64, MaxEvents: DefaultMaxEvents,
-		StateMachineARN: "arn:aws:states:local:000000000000:stateMachine:local"}
+	var o RunnerOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Clock == nil {
-		o.Clock = RealClock{}
+	if err := opt.Min("local.RunnerOptions", "MaxEvents", o.MaxEvents, 0); err != nil {
+		return nil, err
+	}
+	o.MaxEvents = opt.Default(o.MaxEvents, DefaultMaxEvents)
+	o.StateMachineARN = opt.Default(o.StateMachineARN, "arn:aws:states:local:000000000000:stateMachine:local")
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = backoff.Sleep
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
-	}
-	if o.MaxEvents <= 0 {
-		o.MaxEvents = DefaultMaxEvents
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -257,7 +273,8 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 	if missing := r.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("local: no handler for %s", strings.Join(missing, ", "))
 	}
-	x := &execution{r: r, clock: r.opts.Clock, ex: &Execution{Name: name, Start: r.opts.Clock.Now()}}
+	c := clock{now: r.opts.Now, sleep: r.opts.Sleep}
+	x := &execution{r: r, clock: c, ex: &Execution{Name: name, Start: c.Now()}}
 	x.ctxObj = map[string]any{
 		"Execution": map[string]any{
 			"Id":        strings.Replace(r.opts.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name,
@@ -272,7 +289,7 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 	}
 	r.stats.executions.Add(1)
 	x.event(Event{Type: "ExecutionStarted", Data: input})
-	ctx = context.WithValue(ctx, clockKey{}, r.opts.Clock)
+	ctx = context.WithValue(ctx, clockKey{}, x.clock)
 	out, ferr := x.runScope(ctx, r.m, doc)
 	x.ex.Stop = x.clock.Now()
 	if ferr != nil {
@@ -303,7 +320,7 @@ func (r *Runner) Run(ctx context.Context, name string, input []byte) (*Execution
 
 type execution struct {
 	r        *Runner
-	clock    Clock
+	clock    clock
 	ex       *Execution
 	ctxObj   map[string]any
 	deadline time.Time
@@ -373,106 +390,6 @@ func (x *execution) runScope(ctx context.Context, m *asl.StateMachine, input any
 		}
 		name, input = next, out
 	}
-}
-
-// step runs one state and returns its output and the next state ("" when
-// the scope ends).
-func (x *execution) step(ctx context.Context, name string, st asl.State, input any) (any, string, error) {
-	switch s := st.(type) {
-	case *asl.Pass:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		if s.Parameters != nil {
-			if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-				return nil, "", err
-			}
-		}
-		result := eff
-		if s.Result != nil {
-			if result, err = decode(s.Result); err != nil {
-				return nil, "", fail(name, asl.ErrorRuntime, "Result: %v", err)
-			}
-		}
-		out, err := x.resultPath(name, s.ResultPath, input, result)
-		if err != nil {
-			return nil, "", err
-		}
-		out, err = x.outputPath(name, s.OutputPath, out)
-		return out, s.Next, err
-	case *asl.Task:
-		out, next, err := x.retrying(ctx, name, s.Retry, s.Catch, input, func(attempt int) (any, error) {
-			return x.task(ctx, name, s, input)
-		})
-		if next == "" && err == nil {
-			next = s.Next
-		}
-		return out, next, err
-	case *asl.Parallel:
-		out, next, err := x.retrying(ctx, name, s.Retry, s.Catch, input, func(int) (any, error) {
-			return x.parallel(ctx, name, s, input)
-		})
-		if next == "" && err == nil {
-			next = s.Next
-		}
-		return out, next, err
-	case *asl.Choice:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		next := s.Default
-		for i, rule := range s.Choices {
-			ok, err := x.match(name, rule, eff)
-			if err != nil {
-				return nil, "", fail(name, asl.ErrorRuntime, "Choices[%d]: %v", i, err)
-			}
-			if ok {
-				next = rule.Next
-				break
-			}
-		}
-		if next == "" {
-			return nil, "", fail(name, asl.ErrorNoChoiceMatched, "no choice rule matched and there is no Default")
-		}
-		out, err := x.outputPath(name, s.OutputPath, eff)
-		return out, next, err
-	case *asl.Wait:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		d, err := x.waitFor(name, s, eff)
-		if err != nil {
-			return nil, "", err
-		}
-		if !x.deadline.IsZero() {
-			if left := x.deadline.Sub(x.clock.Now()); d > left {
-				d = max(left, 0)
-			}
-		}
-		if d > 0 {
-			if err := x.clock.Sleep(ctx, d); err != nil {
-				return nil, "", err
-			}
-		}
-		if err := x.check(name); err != nil {
-			return nil, "", err
-		}
-		out, err := x.outputPath(name, s.OutputPath, eff)
-		return out, s.Next, err
-	case *asl.Succeed:
-		eff, err := x.inputPath(name, s.InputPath, input)
-		if err != nil {
-			return nil, "", err
-		}
-		out, err := x.outputPath(name, s.OutputPath, eff)
-		return out, "", err
-	case *asl.Fail:
-		return nil, "", &failure{name: s.Error, cause: s.Cause, state: name}
-	}
-	return nil, "", fail(name, asl.ErrorRuntime, "unsupported state type %s", st.Type())
 }
 
 // retrying runs a Task or Parallel attempt with its retriers and catchers.
@@ -584,233 +501,4 @@ func matches(list []string, name string) bool {
 		}
 	}
 	return false
-}
-
-func (x *execution) task(ctx context.Context, name string, s *asl.Task, raw any) (any, error) {
-	eff, err := x.inputPath(name, s.InputPath, raw)
-	if err != nil {
-		return nil, err
-	}
-	if s.Parameters != nil {
-		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-			return nil, err
-		}
-	}
-	in, _ := json.Marshal(eff)
-	x.r.mu.RLock()
-	h := x.r.handlers[s.Resource]
-	x.r.mu.RUnlock()
-	x.r.stats.tasks.Add(1)
-	x.event(Event{Type: "TaskScheduled", State: name, Resource: s.Resource, Data: in})
-	started := x.clock.Now()
-	res, herr := h(ctx, in)
-	if herr != nil && ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if s.TimeoutSeconds > 0 && x.clock.Now().Sub(started) > time.Duration(s.TimeoutSeconds)*time.Second {
-		x.event(Event{Type: "TaskTimedOut", State: name, Resource: s.Resource, Error: asl.ErrorTimeout})
-		return nil, fail(name, asl.ErrorTimeout, "task ran longer than %d s", s.TimeoutSeconds)
-	}
-	if herr != nil {
-		ename := ErrorName(herr)
-		cause := herr.Error()
-		var te *TaskError
-		if errors.As(herr, &te) {
-			cause = te.Cause
-		} else if strings.HasPrefix(s.Resource, "arn:aws:lambda:") {
-			// What Step Functions shows for a Go Lambda's error.
-			c, _ := json.Marshal(map[string]any{"errorMessage": herr.Error(), "errorType": ename})
-			cause = string(c)
-		}
-		x.event(Event{Type: "TaskFailed", State: name, Resource: s.Resource, Error: ename, Cause: cause})
-		return nil, &failure{name: ename, cause: cause, state: name}
-	}
-	x.event(Event{Type: "TaskSucceeded", State: name, Resource: s.Resource, Data: res})
-	var result any
-	if len(bytes.TrimSpace(res)) > 0 {
-		if result, err = decode(res); err != nil {
-			return nil, fail(name, asl.ErrorRuntime, "task result is not JSON: %v", err)
-		}
-	}
-	return x.output(name, s.ResultSelector, s.ResultPath, s.OutputPath, raw, result)
-}
-
-func (x *execution) parallel(ctx context.Context, name string, s *asl.Parallel, raw any) (any, error) {
-	eff, err := x.inputPath(name, s.InputPath, raw)
-	if err != nil {
-		return nil, err
-	}
-	if s.Parameters != nil {
-		if eff, err = x.payload(name, s.Parameters, eff); err != nil {
-			return nil, err
-		}
-	}
-	// Branches run one after another, so a virtual clock stays
-	// deterministic; their outputs keep branch order, as in AWS.
-	results := make([]any, len(s.Branches))
-	for i := range s.Branches {
-		out, err := x.runScope(ctx, &s.Branches[i], eff)
-		if err != nil {
-			var f *failure
-			if errors.As(err, &f) && !f.timedOut {
-				x.event(Event{Type: "ParallelStateFailed", State: name, Error: f.name, Cause: f.cause})
-				return nil, &failure{name: f.name, cause: f.cause, state: name}
-			}
-			return nil, err
-		}
-		results[i] = out
-	}
-	var result any = results
-	return x.output(name, s.ResultSelector, s.ResultPath, s.OutputPath, raw, result)
-}
-
-// output shapes a Task's or Parallel's result into the state's output:
-// ResultSelector, then ResultPath into the raw input, then OutputPath.
-func (x *execution) output(name string, selector map[string]any, resultPath, outputPath asl.Path, raw, result any) (any, error) {
-	if selector != nil {
-		var err error
-		if result, err = x.payload(name, selector, result); err != nil {
-			return nil, err
-		}
-	}
-	out, err := x.resultPath(name, resultPath, raw, result)
-	if err != nil {
-		return nil, err
-	}
-	return x.outputPath(name, outputPath, out)
-}
-
-func (x *execution) waitFor(name string, s *asl.Wait, eff any) (time.Duration, error) {
-	switch {
-	case s.Seconds > 0:
-		return time.Duration(s.Seconds) * time.Second, nil
-	case s.Timestamp != "":
-		t, _ := time.Parse(time.RFC3339, s.Timestamp)
-		return t.Sub(x.clock.Now()), nil
-	case s.SecondsPath != "":
-		v, err := x.get(name, string(s.SecondsPath), eff)
-		if err != nil {
-			return 0, err
-		}
-		n, ok := number(v)
-		if !ok || n < 0 {
-			return 0, fail(name, asl.ErrorRuntime, "SecondsPath %s is not a non-negative number", s.SecondsPath)
-		}
-		return time.Duration(n * float64(time.Second)), nil
-	case s.TimestampPath != "":
-		v, err := x.get(name, string(s.TimestampPath), eff)
-		if err != nil {
-			return 0, err
-		}
-		str, _ := v.(string)
-		t, err := time.Parse(time.RFC3339, str)
-		if err != nil {
-			return 0, fail(name, asl.ErrorRuntime, "TimestampPath %s is not an RFC 3339 timestamp", s.TimestampPath)
-		}
-		return t.Sub(x.clock.Now()), nil
-	}
-	return 0, nil
-}
-
-// get evaluates a path against the input, or the context object for "$$".
-func (x *execution) get(name, path string, doc any) (any, error) {
-	pp, err := asl.ParsePath(path)
-	if err != nil {
-		return nil, fail(name, asl.ErrorRuntime, "%v", err)
-	}
-	if pp.Context {
-		doc = x.ctxObj
-	}
-	v, err := pp.Get(doc)
-	if err != nil {
-		return nil, fail(name, asl.ErrorRuntime, "Invalid path %q: the path does not exist in the input", path)
-	}
-	return v, nil
-}
-
-func (x *execution) inputPath(name string, p asl.Path, input any) (any, error) {
-	switch p {
-	case "":
-		return input, nil
-	case asl.Null:
-		return map[string]any{}, nil
-	}
-	return x.get(name, string(p), input)
-}
-
-func (x *execution) outputPath(name string, p asl.Path, out any) (any, error) {
-	return x.inputPath(name, p, out)
-}
-
-func (x *execution) resultPath(name string, p asl.Path, raw, result any) (any, error) {
-	switch p {
-	case "", "$":
-		return result, nil
-	case asl.Null:
-		return raw, nil
-	}
-	pp, err := asl.ParsePath(string(p))
-	if err != nil {
-		return nil, fail(name, asl.ErrorRuntime, "%v", err)
-	}
-	out, err := pp.Set(raw, result)
-	if err != nil {
-		return nil, fail(name, asl.ErrorResultPathMatchFailure, "ResultPath %s: %v", p, err)
-	}
-	return out, nil
-}
-
-// payload builds a Parameters or ResultSelector document: keys ending in
-// ".$" take the value of their path.
-func (x *execution) payload(name string, tmpl map[string]any, input any) (any, error) {
-	out := make(map[string]any, len(tmpl))
-	for k, v := range tmpl {
-		if key, ok := strings.CutSuffix(k, ".$"); ok {
-			s, _ := v.(string)
-			if strings.HasPrefix(s, "States.") {
-				val, err := x.intrinsic(s, input)
-				if err != nil {
-					cause := err.Error()
-					var f *failure
-					if errors.As(err, &f) {
-						cause = f.cause
-					}
-					return nil, fail(name, asl.ErrorIntrinsicFailure, "%s: %s", s, cause)
-				}
-				out[key] = val
-				continue
-			}
-			val, err := x.get(name, s, input)
-			if err != nil {
-				var f *failure
-				if errors.As(err, &f) {
-					f.name = asl.ErrorParameterPathFailure
-					f.cause = fmt.Sprintf("The JSONPath %s specified for the field %s could not be found in the input", s, k)
-				}
-				return nil, err
-			}
-			out[key] = val
-			continue
-		}
-		if m, ok := v.(map[string]any); ok {
-			sub, err := x.payload(name, m, input)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = sub
-			continue
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-func decode(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }

@@ -50,7 +50,7 @@ func TestRetryBackoff(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := NewVirtualClock(t0)
-			r, err := New(seedRetryMachine(), func(o *Options) { o.Clock = clock })
+			r, err := New(seedRetryMachine(), func(o *RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,10 @@ func TestRetryRules(t *testing.T) {
 			m := &asl.StateMachine{StartAt: "T"}
 			m.Add("T", &asl.Task{Resource: fnCheck, Retry: []asl.Retrier{tt.r}, Transition: asl.Transition{End: true}})
 			clock := NewVirtualClock(t0)
-			r, err := New(m, func(o *Options) { o.Clock = clock; o.Jitter = func() float64 { return tt.jitter } })
+			r, err := New(m, func(o *RunnerOptions) {
+				o.Now, o.Sleep = clock.Now, clock.Sleep
+				o.Jitter = func() float64 { return tt.jitter }
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +215,7 @@ func TestDataFlowAndChoice(t *testing.T) {
 	m.Add("Failed", &asl.Fail{Error: "CrawlFailed"})
 
 	clock := NewVirtualClock(t0)
-	r, err := New(m, func(o *Options) { o.Clock = clock })
+	r, err := New(m, func(o *RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,9 +295,9 @@ func TestTimeoutsAndParallel(t *testing.T) {
 
 	for _, taskTakes := range []time.Duration{10 * time.Second, 200 * time.Second} {
 		clock := NewVirtualClock(t0)
-		r, _ := New(m, func(o *Options) { o.Clock = clock })
+		r, _ := New(m, func(o *RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep })
 		r.Handle(fnCheck, func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
-			return json.RawMessage(`"b"`), ClockFrom(ctx).Sleep(ctx, taskTakes)
+			return json.RawMessage(`"b"`), Sleep(ctx, taskTakes)
 		})
 		ex, err := r.Run(context.Background(), "p", []byte(`{"x":1}`))
 		if err != nil {
@@ -355,7 +358,7 @@ func TestWaitKindsAndContext(t *testing.T) {
 	m.Add("Ctx", &asl.Task{Resource: fnCheck, Parameters: map[string]any{"retry.$": "$$.State.RetryCount", "name.$": "$$.Execution.Name", "state.$": "$$.State.Name"},
 		Retry: []asl.Retrier{{ErrorEquals: []string{"NotYetError"}, IntervalSeconds: 5, MaxAttempts: asl.Int(2)}}, Transition: asl.Transition{End: true}})
 	clock := NewVirtualClock(t0)
-	r, err := New(m, func(o *Options) { o.Clock = clock })
+	r, err := New(m, func(o *RunnerOptions) { o.Now, o.Sleep = clock.Now, clock.Sleep })
 	if err != nil {
 		t.Fatal(err)
 	}

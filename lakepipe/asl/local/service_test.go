@@ -17,7 +17,7 @@ func TestService(t *testing.T) {
 	ctx := context.Background()
 	m := &asl.StateMachine{StartAt: "T"}
 	m.Add("T", &asl.Task{Resource: fnCheck, Transition: asl.Transition{End: true}})
-	r, err := New(m, func(o *Options) { o.Clock = NewVirtualClock(t0) })
+	r, err := New(m, func(o *RunnerOptions) { vc := NewVirtualClock(t0); o.Now, o.Sleep = vc.Now, vc.Sleep })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,8 +21,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := lakepipe.NewCrawlers(glue.NewFromConfig(cfg), func(o *lakepipe.PollOptions) {
+	c, err := lakepipe.NewCrawlers(glue.NewFromConfig(cfg), func(o *lakepipe.PollOptions) {
 		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	lambda.Start(c.StartStep)
 }

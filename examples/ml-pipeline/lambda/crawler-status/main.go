@@ -19,5 +19,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(lakepipe.NewCrawlers(glue.NewFromConfig(cfg)).StatusStep)
+	c, err := lakepipe.NewCrawlers(glue.NewFromConfig(cfg))
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(c.StatusStep)
 }

@@ -23,9 +23,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	t := lakepipe.NewTransfers(s3.NewFromConfig(cfg), func(o *lakepipe.TransferOptions) {
+	t, err := lakepipe.NewTransfers(s3.NewFromConfig(cfg), func(o *lakepipe.TransferOptions) {
 		o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
 		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	lambda.Start(t.Step)
 }

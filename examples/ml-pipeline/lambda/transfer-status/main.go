@@ -23,6 +23,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v := lakepipe.NewTransferVerifier(s3.NewFromConfig(cfg), os.Getenv("BUCKET_OWNER"))
+	v, err := lakepipe.NewTransferVerifier(s3.NewFromConfig(cfg), func(o *lakepipe.TransferVerifierOptions) {
+		o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	lambda.Start(v.Check)
 }

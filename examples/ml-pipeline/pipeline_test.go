@@ -1,4 +1,4 @@
-package lakepipe
+package mlpipeline
 
 import (
 	"context"
@@ -13,17 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl"
-	"github.com/lakekit/lakekit/lakepipe/asl/local"
 )
 
-func pipelineTestConfig() PipelineConfig {
-	return PipelineConfig{Bucket: "bucketname", Functions: SeedFunctions("us-west-2", "123456789012")}
+func pipelineTestConfig() DefinitionConfig {
+	return DefinitionConfig{Bucket: "bucketname", Functions: SeedFunctions("us-west-2", "123456789012")}
 }
 
 func pipelineTestJSON(t *testing.T) []byte {
 	t.Helper()
-	m, err := SeedPipeline(pipelineTestConfig())
+	m, err := Definition(pipelineTestConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +34,9 @@ func pipelineTestJSON(t *testing.T) []byte {
 	return def
 }
 
-// TestSeedPipelineStepFunctionsLocal: stepfunctions-local 1.3.1 accepts
+// TestDefinitionStepFunctionsLocal: stepfunctions-local 1.3.1 accepts
 // the generated definition with CreateStateMachine; a broken definition is refused, so the check can fail.
-func TestSeedPipelineStepFunctionsLocal(t *testing.T) {
+func TestDefinitionStepFunctionsLocal(t *testing.T) {
 	ctx := context.Background()
 	c := awstest.StepFunctions(t)
 	def := string(pipelineTestJSON(t))
@@ -69,9 +69,9 @@ func TestSeedPipelineStepFunctionsLocal(t *testing.T) {
 	}
 }
 
-// TestSeedPipelineASLValidator runs the npm asl-validator on the
+// TestDefinitionASLValidator runs the npm asl-validator on the
 // definition, and on a broken one to prove it can say no.
-func TestSeedPipelineASLValidator(t *testing.T) {
+func TestDefinitionASLValidator(t *testing.T) {
 	tool := awstest.NodeTool(t, "asl-validator/dist/bin/asl-validator.js")
 	dir := t.TempDir()
 	def := pipelineTestJSON(t)
@@ -94,8 +94,8 @@ func TestSeedPipelineASLValidator(t *testing.T) {
 	}
 }
 
-func TestSeedPipelineShape(t *testing.T) {
-	m, err := SeedPipeline(pipelineTestConfig())
+func TestDefinitionShape(t *testing.T) {
+	m, err := Definition(pipelineTestConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,19 +104,10 @@ func TestSeedPipelineShape(t *testing.T) {
 	if r.ErrorEquals[0] != "TransferIncompleteError" || r.IntervalSeconds != 30 || r.BackoffRate != 2 || *r.MaxAttempts != 5 {
 		t.Fatalf("verify retrier %+v", r)
 	}
-	// The error names in the definition are the Go type names.
-	for name, err := range map[string]error{ErrNameTransferIncomplete: &TransferIncompleteError{}, ErrNamePrefixNotEmpty: &PrefixNotEmptyError{},
-		ErrNameCrawlerFailed: &CrawlerFailedError{}, ErrNameJobRunFailed: &JobRunFailedError{}, ErrNameKeyMismatch: &KeyMismatchError{}} {
-		if got := localErrorName(err); got != name {
-			t.Errorf("%T reported as %q, definition says %q", err, got, name)
-		}
-	}
-	if job := m.States.Get(StateGlueJob).(*asl.Task); job.Resource != GlueStartJobRunSync {
+	if job := m.States.Get(StateGlueJob).(*asl.Task); job.Resource != lakepipe.GlueStartJobRunSync {
 		t.Fatalf("glue job resource %s", job.Resource)
 	}
-	if _, err := SeedPipeline(PipelineConfig{}); err == nil {
+	if _, err := Definition(DefinitionConfig{}); err == nil {
 		t.Fatal("empty config accepted")
 	}
 }
-
-func localErrorName(err error) string { return local.ErrorName(err) }

@@ -1,63 +1,74 @@
-package lakepipe
+package mlpipeline
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
 )
+
+const runLanded = "data/landing/customers_20190821.csv"
 
 type pipelineRun struct {
 	s3      *s3.Client
 	bucket  string
 	glue    *awstest.WireServer
-	crawler *fakeGlueCrawler
-	jobs    *fakeGlueJobs
+	local   *localGlue
 	clock   *local.VirtualClock
 	runner  *local.Runner
-	landing Landing
+	landing lakepipe.Landing
+
+	mu      sync.Mutex
+	jobArgs []map[string]string // the Glue job runs' arguments
+	jobErr  error               // what the Glue job stand-in returns
 }
 
-// pipelineRunSetup wires the seed pipeline to the real steps: S3 on
-// gofakes3, Glue crawlers and jobs on a wire-protocol server, the local
-// runner on a virtual clock. land says whether the file is in landing.
+// pipelineRunSetup wires the pipeline to the deployed steps: S3 on
+// gofakes3, Glue crawlers and jobs on the local wire-protocol Glue, the
+// local runner on a virtual clock. land says whether the file is in
+// landing.
 func pipelineRunSetup(t *testing.T, land bool) *pipelineRun {
 	t.Helper()
+	ctx := context.Background()
 	c := awstest.S3(t)
-	p := &pipelineRun{s3: c, bucket: landingBucket(t, c), glue: awstest.NewWireServer(t, "AWSGlue", "glue")}
+	p := &pipelineRun{s3: c, bucket: awstest.Name(t, "lake")}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &p.bucket}); err != nil {
+		t.Fatal(err)
+	}
 	if land {
-		landingPut(t, c, p.bucket, map[string]string{"data/landing/customers_20190821.csv": "email_id,units_purchased\na@example.com,3\n"})
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &p.bucket, Key: aws.String(runLanded),
+			Body: strings.NewReader("email_id,units_purchased\na@example.com,3\n")}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p.crawler = fakeGlueCrawlerServe(t, p.glue, "raw", "refined")
-	p.jobs = fakeGlueJobsServe(p.glue, "raw-refined")
-
-	fns := SeedFunctions("us-west-2", "123456789012")
-	def, err := SeedPipeline(PipelineConfig{Bucket: p.bucket, Functions: fns})
-	if err != nil {
+	p.glue, p.local = startLocalGlue([]string{DefaultRawCrawler, DefaultRefinedCrawler},
+		map[string]func(context.Context, map[string]string) error{
+			DefaultJobName: func(_ context.Context, args map[string]string) error {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				p.jobArgs = append(p.jobArgs, args)
+				return p.jobErr
+			},
+		})
+	t.Cleanup(func() { _ = p.glue.Close() })
+	var err error
+	if p.runner, p.clock, err = newLocalRunner(p.bucket, c, glue.NewFromConfig(p.glue.Config)); err != nil {
 		t.Fatal(err)
 	}
-	p.clock = local.NewVirtualClock(time.Date(2019, 8, 21, 6, 0, 0, 0, time.UTC))
-	p.runner, err = local.New(def, func(o *local.Options) { o.Clock = p.clock })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc := glue.NewFromConfig(p.glue.Config)
-	crawlers := NewCrawlers(gc)
-	p.runner.Handle(fns.FileTransfer, local.Func(NewTransfers(c).Step))
-	p.runner.Handle(fns.TransferStatus, local.Func(NewTransferVerifier(c, "").Check))
-	p.runner.Handle(fns.CrawlerStart, local.Func(crawlers.StartStep))
-	p.runner.Handle(fns.CrawlerStatus, local.Func(crawlers.StatusStep))
-	p.runner.Handle(GlueStartJobRunSync, NewJobs(gc).SyncHandler())
-
-	parser, _ := NewLandingParser()
-	if p.landing, err = parser.ParseKey(p.bucket, "data/landing/customers_20190821.csv", "seq"); err != nil {
+	parser, _ := lakepipe.NewLandingParser()
+	if p.landing, err = parser.ParseKey(p.bucket, runLanded, "seq"); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -73,10 +84,16 @@ func (p *pipelineRun) run(t *testing.T) *local.Execution {
 	return ex
 }
 
+func (p *pipelineRun) exists(t *testing.T, key string) bool {
+	t.Helper()
+	_, err := p.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &p.bucket, Key: &key})
+	return err == nil
+}
+
 func pipelineStates(ex *local.Execution) []string {
 	var out []string
 	for _, ev := range ex.History {
-		if len(ev.Type) > len("StateEntered") && ev.Type[len(ev.Type)-len("StateEntered"):] == "StateEntered" {
+		if strings.HasSuffix(ev.Type, "StateEntered") {
 			out = append(out, ev.State)
 		}
 	}
@@ -107,23 +124,25 @@ func TestPipelineRunSucceeds(t *testing.T) {
 	}
 	var out struct {
 		GlueJob struct{ JobRunID, JobRunState string } `json:"glue_job"`
-		Archive TransferResult                         `json:"archive_transfer"`
+		Archive lakepipe.TransferResult                `json:"archive_transfer"`
 	}
 	if err := json.Unmarshal(ex.Output, &out); err != nil {
 		t.Fatal(err)
 	}
-	run := p.jobs.runs[out.GlueJob.JobRunID]
-	if out.GlueJob.JobRunState != "SUCCEEDED" || run == nil || run.args["--year"] != "2019" || run.args["--month"] != "08" ||
-		run.args["--day"] != "21" || run.args["--dataset"] != "customers" || run.args["--refined_prefix"] != DefaultRefinedPrefix {
-		t.Fatalf("glue job %+v, run %+v", out.GlueJob, run)
+	if out.GlueJob.JobRunState != "SUCCEEDED" || len(p.jobArgs) != 1 {
+		t.Fatalf("glue job %+v, %d runs", out.GlueJob, len(p.jobArgs))
+	}
+	if args := p.jobArgs[0]; args["--year"] != "2019" || args["--month"] != "08" || args["--day"] != "21" ||
+		args["--dataset"] != "customers" || args["--refined_prefix"] != DefaultRefinedPrefix {
+		t.Fatalf("glue job arguments %v", args)
 	}
 	if !out.Archive.Deleted {
 		t.Fatalf("archive %+v", out.Archive)
 	}
-	if _, ok := transferGet(t, p.s3, p.bucket, "data/archive/2019-08-21/customers_20190821.csv"); !ok {
+	if !p.exists(t, "data/archive/2019-08-21/customers_20190821.csv") {
 		t.Fatal("not archived")
 	}
-	if _, ok := transferGet(t, p.s3, p.bucket, "data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv"); !ok {
+	if !p.exists(t, "data/raw/customers/year=2019/month=08/day=21/customers_20190821.csv") {
 		t.Fatal("not in raw")
 	}
 }
@@ -133,13 +152,13 @@ func TestPipelineRunSucceeds(t *testing.T) {
 // job never starts. The seed's GetCrawlerMetrics check would have gone on.
 func TestPipelineRunCrawlerFails(t *testing.T) {
 	p := pipelineRunSetup(t, true)
-	p.crawler.outcome["raw"] = "FAILED"
+	p.local.crawlers[DefaultRawCrawler].failWith = "FAILED"
 	ex := p.run(t)
 	if ex.Status != local.StatusFailed || ex.FailedState != StateRawCrawlerFailed || ex.Error != StateRawCrawlerFailed {
 		t.Fatalf("%s at %s: %s", ex.Status, ex.FailedState, ex.Error)
 	}
 	failed := ex.Events("TaskFailed")
-	if len(failed) != 1 || failed[0].State != StateRawCrawlerStatus || failed[0].Error != ErrNameCrawlerFailed {
+	if len(failed) != 1 || failed[0].State != StateRawCrawlerStatus || failed[0].Error != lakepipe.ErrNameCrawlerFailed {
 		t.Fatalf("task failures %+v", failed)
 	}
 	if n := p.glue.Calls("StartJobRun"); n != 0 {
@@ -147,7 +166,7 @@ func TestPipelineRunCrawlerFails(t *testing.T) {
 	}
 	var in struct{ Error struct{ Error, Cause string } }
 	_ = json.Unmarshal(ex.Events("FailStateEntered")[0].Data, &in)
-	if in.Error.Error != ErrNameCrawlerFailed {
+	if in.Error.Error != lakepipe.ErrNameCrawlerFailed {
 		t.Fatalf("Fail state input %s", ex.Events("FailStateEntered")[0].Data)
 	}
 }
@@ -170,7 +189,7 @@ func TestPipelineRunFileNeverArrives(t *testing.T) {
 		t.Fatalf("%d failed attempts", len(failed))
 	}
 	for _, ev := range failed {
-		if ev.State != StateVerifyRaw || ev.Error != ErrNameTransferIncomplete {
+		if ev.State != StateVerifyRaw || ev.Error != lakepipe.ErrNameTransferIncomplete {
 			t.Fatalf("failure %+v", ev)
 		}
 	}
@@ -181,7 +200,7 @@ func TestPipelineRunFileNeverArrives(t *testing.T) {
 
 func TestPipelineRunGlueJobFails(t *testing.T) {
 	p := pipelineRunSetup(t, true)
-	p.jobs.outcome["raw-refined"] = "FAILED"
+	p.jobErr = errors.New("AnalysisException: path does not exist")
 	ex := p.run(t)
 	if ex.Status != local.StatusFailed || ex.FailedState != StateGlueJobFailed {
 		t.Fatalf("%s at %s: %s", ex.Status, ex.FailedState, ex.Error)
@@ -195,7 +214,7 @@ func TestPipelineRunGlueJobFails(t *testing.T) {
 		t.Fatalf("cause %q", failed[0].Cause)
 	}
 	// The landing file stays for a re-run.
-	if _, ok := transferGet(t, p.s3, p.bucket, "data/landing/customers_20190821.csv"); !ok {
+	if !p.exists(t, runLanded) {
 		t.Fatal("landing file gone after a failed run")
 	}
 }
