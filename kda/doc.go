@@ -29,7 +29,7 @@
 //
 // A minimal application:
 //
-//	engine, _ := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{{Columns: cols}} })
+//	engine, _ := kda.NewEngine(sql, []kda.Input{{Columns: cols}})
 //	anomalies, _ := kda.NewDelivery(s3Client, "bucket", "anomaly-delivery-stream",
 //		func(o *kda.DeliveryOptions) { o.Prefix = "data/anomaly/year=!{timestamp:yyyy}/" })
 //	app, _ := kda.NewApp(engine, "", kda.Output{Stream: "anomaly_data_stream", Sink: anomalies})

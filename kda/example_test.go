@@ -14,7 +14,7 @@ CREATE OR REPLACE PUMP "STREAM_PUMP_ANOMALY" AS INSERT INTO "anomaly_data_stream
 SELECT STREAM "sensor_id", "current_temperature", "location"
 FROM "SOURCE_SQL_STREAM_001" WHERE "current_temperature" > 100;`
 	cols, _ := kda.DiscoverSchema([][]byte{[]byte(`{"sensor_id": 7, "current_temperature": 120, "location": "AUS"}`)})
-	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{{Columns: cols}} })
+	engine, err := kda.NewEngine(sql, []kda.Input{{Columns: cols}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,7 +41,7 @@ SELECT STREAM "location", AVG("current_temperature"), COUNT(*)
 FROM "SOURCE_SQL_STREAM_001"
 GROUP BY "location", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`
 	input := kda.Input{Columns: []kda.Column{{Name: "current_temperature", Type: kda.Integer}, {Name: "location", Type: kda.Varchar(16)}}}
-	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{input} })
+	engine, err := kda.NewEngine(sql, []kda.Input{input})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -37,7 +37,7 @@ type counts struct{ anomaly, output, bytes int }
 // lakekitRun runs the seed's SQL over recs.
 func lakekitRun(b testing.TB, recs [][]byte) counts {
 	var c counts
-	engine, err := kda.NewEngine(seed.SQL, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{seed.Input} })
+	engine, err := kda.NewEngine(seed.SQL, []kda.Input{seed.Input})
 	if err != nil {
 		b.Fatal(err)
 	}

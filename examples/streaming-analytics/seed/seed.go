@@ -91,8 +91,7 @@ type Pipeline struct {
 // and output_data_stream to their deliveries and the error_stream to the
 // error prefix of the anomaly bucket. deliveryOpts apply to all three.
 func NewPipeline(s3 kda.PutObjectAPI, bucket string, now func() time.Time, deliveryOpts ...func(*kda.DeliveryOptions)) (*Pipeline, error) {
-	engine, err := kda.NewEngine(SQL, func(o *kda.EngineOptions) {
-		o.Inputs = []kda.Input{Input}
+	engine, err := kda.NewEngine(SQL, []kda.Input{Input}, func(o *kda.EngineOptions) {
 		if now != nil {
 			o.Now = now
 		}

@@ -1,6 +1,8 @@
-package kda
+package engine
 
 import (
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
 	"math"
 	"strconv"
 	"strings"
@@ -17,25 +19,25 @@ func (e *EvalError) Error() string { return e.Msg }
 // env is what a compiled expression reads: the current row, or in a
 // window's output the group keys and finished aggregates.
 type env struct {
-	row     []Value
+	row     []value.Value
 	rowtime int64
-	keys    []Value
-	aggs    []Value
+	keys    []value.Value
+	aggs    []value.Value
 }
 
-type evalFn func(*env) (Value, error)
+type evalFn func(*env) (value.Value, error)
 
 type cexpr struct {
 	fn  evalFn
-	typ Kind // KindNull when the expression is the NULL literal
-	lit *Value
+	typ value.Kind // KindNull when the expression is the NULL literal
+	lit *value.Value
 }
 
 // scope resolves names while compiling one pump's expressions.
 type scope struct {
 	stream string
 	alias  string
-	cols   []Column
+	cols   []value.Column
 	idx    map[string]int
 
 	// In a window's output, expressions must be group keys or aggregates.
@@ -49,12 +51,12 @@ type scope struct {
 type aggSpec struct {
 	name string
 	arg  evalFn // nil for COUNT(*)
-	typ  Kind
+	typ  value.Kind
 }
 
-func (s *scope) col(c *ColRef) (int, error) {
+func (s *scope) col(c *syntax.ColRef) (int, error) {
 	if c.Qual != "" && c.Qual != s.stream && c.Qual != s.alias {
-		return 0, c.P.errorf("unknown stream or alias %q", c.Qual)
+		return 0, c.P.Errorf("unknown stream or alias %q", c.Qual)
 	}
 	i, ok := s.idx[c.Name]
 	if !ok {
@@ -64,42 +66,12 @@ func (s *scope) col(c *ColRef) (int, error) {
 		} else if _, ok := s.idx[strings.ToLower(c.Name)]; ok {
 			hint = " (unquoted names are upper-cased: write \"" + strings.ToLower(c.Name) + "\")"
 		}
-		return 0, c.P.errorf("unknown column %q in stream %q%s", c.Name, s.stream, hint)
+		return 0, c.P.Errorf("unknown column %q in stream %q%s", c.Name, s.stream, hint)
 	}
 	return i, nil
 }
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
-
-// unsupportedFunctions are the functions of the KDA SQL reference that the
-// engine does not run yet; calling one is an *UnsupportedError, not an
-// unknown function. The engine runs COUNT, SUM, AVG, MIN, MAX, COALESCE,
-// UPPER, LOWER, CHAR_LENGTH/CHARACTER_LENGTH, ABS, FLOOR, CEIL/CEILING,
-// STEP and CAST.
-var unsupportedFunctions = map[string]bool{
-	// Aggregate and analytic functions.
-	"COUNT_DISTINCT_ITEMS_TUMBLING": true, "EXP_AVG": true, "FIRST_VALUE": true, "LAST_VALUE": true,
-	"TOP_K_ITEMS_TUMBLING": true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
-	// Boolean functions.
-	"ANY": true, "EVERY": true,
-	// Conversion and datetime conversion functions.
-	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "CHAR_TO_TIMESTAMP": true, "DATE_TO_CHAR": true,
-	"TIME_TO_CHAR": true, "TIMESTAMP_TO_CHAR": true, "TO_TIMESTAMP": true, "UNIX_TIMESTAMP": true,
-	// Date and time functions.
-	"CURRENT_DATE": true, "CURRENT_ROW_TIMESTAMP": true, "CURRENT_TIME": true, "CURRENT_TIMESTAMP": true,
-	"EXTRACT": true, "LOCALTIME": true, "LOCALTIMESTAMP": true, "TSDIFF": true,
-	// Null and numeric functions.
-	"NULLIF": true, "EXP": true, "LN": true, "LOG10": true, "MOD": true, "POWER": true,
-	// Log parsing functions.
-	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "REGEX_LOG_PARSE": true, "SYS_LOG_PARSE": true,
-	"VARIABLE_COLUMN_LOG_PARSE": true, "W3C_LOG_PARSE": true,
-	// Statistical variance and deviation functions.
-	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
-	// Streaming SQL functions.
-	"LAG": true, "MONOTONIC": true, "NTH_VALUE": true,
-	// String and search functions.
-	"INITCAP": true, "OVERLAY": true, "POSITION": true, "REGEX_REPLACE": true, "SUBSTRING": true, "TRIM": true,
-}
 
 // groupKeys are a window's GROUP BY expressions. In the window's output an
 // expression equal to one of them reads the group's key. Equality is
@@ -107,11 +79,11 @@ var unsupportedFunctions = map[string]bool{
 // every node of a SELECT list against the keys stays linear (printing each
 // node to compare strings was cubic in the expression's size).
 type groupKeys struct {
-	exprs  []Expr
+	exprs  []syntax.Expr
 	hashes []uint64
-	kinds  []Kind
+	kinds  []value.Kind
 	shapes map[shape]bool // of exprs: most nodes match none, and need no hash
-	memo   map[Expr]uint64
+	memo   map[syntax.Expr]uint64
 }
 
 // shape is a node's type and operator or name: equal expressions have
@@ -121,38 +93,38 @@ type shape struct {
 	name string
 }
 
-func shapeOf(e Expr) shape {
+func shapeOf(e syntax.Expr) shape {
 	switch e := e.(type) {
-	case *Literal:
+	case *syntax.Literal:
 		return shape{1, ""}
-	case *ColRef:
+	case *syntax.ColRef:
 		return shape{2, e.Name}
-	case *Binary:
+	case *syntax.Binary:
 		return shape{3, e.Op}
-	case *Unary:
+	case *syntax.Unary:
 		return shape{4, e.Op}
-	case *Call:
+	case *syntax.Call:
 		return shape{5, e.Name}
-	case *Step:
+	case *syntax.Step:
 		return shape{6, ""}
-	case *Cast:
+	case *syntax.Cast:
 		return shape{7, ""}
-	case *IsNull:
+	case *syntax.IsNull:
 		return shape{8, ""}
-	case *Like:
+	case *syntax.Like:
 		return shape{9, ""}
-	case *Case:
+	case *syntax.Case:
 		return shape{10, ""}
-	case *Between:
+	case *syntax.Between:
 		return shape{11, ""}
-	case *In:
+	case *syntax.In:
 		return shape{12, ""}
 	}
 	return shape{}
 }
 
 // find returns the index of the key equal to e.
-func (g *groupKeys) find(e Expr) (int, bool) {
+func (g *groupKeys) find(e syntax.Expr) (int, bool) {
 	if !g.shapes[shapeOf(e)] {
 		return 0, false
 	}
@@ -166,7 +138,7 @@ func (g *groupKeys) find(e Expr) (int, bool) {
 }
 
 // add records e as a key unless an equal one exists; it returns e's index.
-func (g *groupKeys) add(e Expr, kind Kind) (int, bool) {
+func (g *groupKeys) add(e syntax.Expr, kind value.Kind) (int, bool) {
 	if i, ok := g.find(e); ok {
 		return i, false
 	}
@@ -179,7 +151,7 @@ func (g *groupKeys) add(e Expr, kind Kind) (int, bool) {
 
 // exprHash hashes e's structure (the equality of equalExpr), memoised per
 // node in memo.
-func exprHash(e Expr, memo map[Expr]uint64) uint64 {
+func exprHash(e syntax.Expr, memo map[syntax.Expr]uint64) uint64 {
 	if h, ok := memo[e]; ok {
 		return h
 	}
@@ -198,50 +170,50 @@ func exprHash(e Expr, memo map[Expr]uint64) uint64 {
 		}
 	}
 	switch e := e.(type) {
-	case *Literal:
+	case *syntax.Literal:
 		mix("lit")
 		mix(e.V.SQL())
-	case *ColRef:
+	case *syntax.ColRef:
 		mix("col")
 		mix(e.Name)
-	case *Binary:
+	case *syntax.Binary:
 		mix("bin")
 		mix(e.Op)
-	case *Unary:
+	case *syntax.Unary:
 		mix("un")
 		mix(e.Op)
-	case *Call:
+	case *syntax.Call:
 		mix("call")
 		mix(e.Name)
 		if e.Star {
 			mix("*")
 		}
-	case *Step:
+	case *syntax.Step:
 		mix("step")
 		mixU(uint64(e.Millis))
-	case *Cast:
+	case *syntax.Cast:
 		mix("cast")
 		mix(e.Type.String())
-	case *IsNull:
+	case *syntax.IsNull:
 		mix("isnull")
 		mixU(uint64(b2i(e.Not)))
-	case *Like:
+	case *syntax.Like:
 		mix("like")
 		mix(e.Pattern)
 		mixU(uint64(b2i(e.Not)))
-	case *Case:
+	case *syntax.Case:
 		mix("case")
 		mixU(uint64(len(e.Whens)))
 		mixU(uint64(b2i(e.Operand != nil)))
 		mixU(uint64(b2i(e.Else != nil)))
-	case *Between:
+	case *syntax.Between:
 		mix("between")
 		mixU(uint64(b2i(e.Not)))
-	case *In:
+	case *syntax.In:
 		mix("in")
 		mixU(uint64(b2i(e.Not)))
 	}
-	for _, c := range children(e) {
+	for _, c := range syntax.Children(e) {
 		mixU(exprHash(c, memo))
 	}
 	memo[e] = h
@@ -250,43 +222,43 @@ func exprHash(e Expr, memo map[Expr]uint64) uint64 {
 
 // equalExpr reports whether a and b are the same expression: what String
 // prints alike (a column's qualifier does not count; != is <>).
-func equalExpr(a, b Expr) bool {
+func equalExpr(a, b syntax.Expr) bool {
 	switch a := a.(type) {
-	case *Literal:
-		b, ok := b.(*Literal)
+	case *syntax.Literal:
+		b, ok := b.(*syntax.Literal)
 		return ok && a.V.K == b.V.K && a.V.SQL() == b.V.SQL()
-	case *ColRef:
-		b, ok := b.(*ColRef)
+	case *syntax.ColRef:
+		b, ok := b.(*syntax.ColRef)
 		return ok && a.Name == b.Name
-	case *Binary:
-		b, ok := b.(*Binary)
+	case *syntax.Binary:
+		b, ok := b.(*syntax.Binary)
 		return ok && a.Op == b.Op && equalExpr(a.L, b.L) && equalExpr(a.R, b.R)
-	case *Unary:
-		b, ok := b.(*Unary)
+	case *syntax.Unary:
+		b, ok := b.(*syntax.Unary)
 		return ok && a.Op == b.Op && equalExpr(a.X, b.X)
-	case *Call:
-		b, ok := b.(*Call)
+	case *syntax.Call:
+		b, ok := b.(*syntax.Call)
 		return ok && a.Name == b.Name && a.Star == b.Star && equalExprs(a.Args, b.Args)
-	case *Step:
-		b, ok := b.(*Step)
+	case *syntax.Step:
+		b, ok := b.(*syntax.Step)
 		return ok && a.Millis == b.Millis && equalExpr(a.X, b.X)
-	case *Cast:
-		b, ok := b.(*Cast)
+	case *syntax.Cast:
+		b, ok := b.(*syntax.Cast)
 		return ok && a.Type == b.Type && equalExpr(a.X, b.X)
-	case *IsNull:
-		b, ok := b.(*IsNull)
+	case *syntax.IsNull:
+		b, ok := b.(*syntax.IsNull)
 		return ok && a.Not == b.Not && equalExpr(a.X, b.X)
-	case *Like:
-		b, ok := b.(*Like)
+	case *syntax.Like:
+		b, ok := b.(*syntax.Like)
 		return ok && a.Not == b.Not && a.Pattern == b.Pattern && equalExpr(a.X, b.X)
-	case *Between:
-		b, ok := b.(*Between)
+	case *syntax.Between:
+		b, ok := b.(*syntax.Between)
 		return ok && a.Not == b.Not && equalExpr(a.X, b.X) && equalExpr(a.Lo, b.Lo) && equalExpr(a.Hi, b.Hi)
-	case *In:
-		b, ok := b.(*In)
+	case *syntax.In:
+		b, ok := b.(*syntax.In)
 		return ok && a.Not == b.Not && equalExpr(a.X, b.X) && equalExprs(a.List, b.List)
-	case *Case:
-		b, ok := b.(*Case)
+	case *syntax.Case:
+		b, ok := b.(*syntax.Case)
 		if !ok || len(a.Whens) != len(b.Whens) || (a.Operand == nil) != (b.Operand == nil) || (a.Else == nil) != (b.Else == nil) {
 			return false
 		}
@@ -303,7 +275,7 @@ func equalExpr(a, b Expr) bool {
 	return false
 }
 
-func equalExprs(a, b []Expr) bool {
+func equalExprs(a, b []syntax.Expr) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -315,96 +287,96 @@ func equalExprs(a, b []Expr) bool {
 	return true
 }
 
-func (s *scope) compile(e Expr) (cexpr, error) {
+func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {
 		if k, ok := s.keys.find(e); ok {
 			ks := s.keys.kinds[k]
-			return cexpr{typ: ks, fn: func(v *env) (Value, error) { return v.keys[k], nil }}, nil
+			return cexpr{typ: ks, fn: func(v *env) (value.Value, error) { return v.keys[k], nil }}, nil
 		}
 	}
 	switch e := e.(type) {
-	case *Literal:
+	case *syntax.Literal:
 		v := e.V
-		return cexpr{typ: v.K, lit: &v, fn: func(*env) (Value, error) { return v, nil }}, nil
-	case *ColRef:
+		return cexpr{typ: v.K, lit: &v, fn: func(*env) (value.Value, error) { return v, nil }}, nil
+	case *syntax.ColRef:
 		if e.Name == "ROWTIME" {
-			return cexpr{typ: KindTime, fn: func(v *env) (Value, error) { return Value{K: KindTime, I: v.rowtime}, nil }}, nil
+			return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) { return value.Value{K: value.KindTime, I: v.rowtime}, nil }}, nil
 		}
 		if s.agg && !s.inAgg {
-			return cexpr{}, e.P.errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
+			return cexpr{}, e.P.Errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
 		}
 		i, err := s.col(e)
 		if err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: s.cols[i].Type.Kind, fn: func(v *env) (Value, error) { return v.row[i], nil }}, nil
-	case *Step:
+		return cexpr{typ: s.cols[i].Type.Kind, fn: func(v *env) (value.Value, error) { return v.row[i], nil }}, nil
+	case *syntax.Step:
 		x, err := s.compile(e.X)
 		if err != nil {
 			return cexpr{}, err
 		}
-		if x.typ != KindTime {
-			return cexpr{}, e.P.errorf("STEP needs a TIMESTAMP, got %s", x.typ)
+		if x.typ != value.KindTime {
+			return cexpr{}, e.P.Errorf("STEP needs a TIMESTAMP, got %s", x.typ)
 		}
 		m := e.Millis
-		return cexpr{typ: KindTime, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) {
 			t, err := x.fn(v)
-			if err != nil || t.K == KindNull {
+			if err != nil || t.K == value.KindNull {
 				return t, err
 			}
-			return Value{K: KindTime, I: floorDiv(t.I, m) * m}, nil
+			return value.Value{K: value.KindTime, I: floorDiv(t.I, m) * m}, nil
 		}}, nil
-	case *IsNull:
+	case *syntax.IsNull:
 		x, err := s.compile(e.X)
 		if err != nil {
 			return cexpr{}, err
 		}
 		not := e.Not
-		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 			a, err := x.fn(v)
-			return BoolValue((a.K == KindNull) != not), err
+			return value.BoolValue((a.K == value.KindNull) != not), err
 		}}, nil
-	case *Unary:
+	case *syntax.Unary:
 		x, err := s.compile(e.X)
 		if err != nil {
 			return cexpr{}, err
 		}
 		if e.Op == "NOT" {
-			if x.typ != KindBool && x.typ != KindNull {
-				return cexpr{}, e.P.errorf("NOT needs a BOOLEAN, got %s", x.typ)
+			if x.typ != value.KindBool && x.typ != value.KindNull {
+				return cexpr{}, e.P.Errorf("NOT needs a BOOLEAN, got %s", x.typ)
 			}
-			return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+			return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 				a, err := x.fn(v)
-				if err != nil || a.K == KindNull {
+				if err != nil || a.K == value.KindNull {
 					return a, err
 				}
-				return BoolValue(a.I == 0), nil
+				return value.BoolValue(a.I == 0), nil
 			}}, nil
 		}
-		if x.typ != KindInt && x.typ != KindFloat {
-			return cexpr{}, e.P.errorf("unary minus needs a number, got %s", x.typ)
+		if x.typ != value.KindInt && x.typ != value.KindFloat {
+			return cexpr{}, e.P.Errorf("unary minus needs a number, got %s", x.typ)
 		}
-		return cexpr{typ: x.typ, fn: func(v *env) (Value, error) {
+		return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
 			a, err := x.fn(v)
 			a.I, a.F = -a.I, -a.F
 			return a, err
 		}}, nil
-	case *Cast:
+	case *syntax.Cast:
 		return s.compileCast(e)
-	case *Like:
+	case *syntax.Like:
 		return s.compileLike(e)
-	case *Case:
+	case *syntax.Case:
 		return s.compileCase(e)
-	case *Between:
+	case *syntax.Between:
 		return s.compileBetween(e)
-	case *In:
+	case *syntax.In:
 		return s.compileIn(e)
-	case *Call:
+	case *syntax.Call:
 		return s.compileCall(e)
-	case *Binary:
+	case *syntax.Binary:
 		return s.compileBinary(e)
 	}
-	return cexpr{}, e.exprPos().errorf("unsupported expression %s", e)
+	return cexpr{}, e.ExprPos().Errorf("unsupported expression %s", e)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -415,21 +387,21 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func (s *scope) compileCall(e *Call) (cexpr, error) {
+func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if aggNames[e.Name] {
 		if !s.agg {
-			return cexpr{}, e.P.errorf("aggregate %s needs GROUP BY with a STEP(… ROWTIME BY INTERVAL …) window", e.Name)
+			return cexpr{}, e.P.Errorf("aggregate %s needs GROUP BY with a STEP(… ROWTIME BY INTERVAL …) window", e.Name)
 		}
 		if s.inAgg {
-			return cexpr{}, e.P.errorf("aggregates cannot be nested")
+			return cexpr{}, e.P.Errorf("aggregates cannot be nested")
 		}
-		spec := aggSpec{name: e.Name, typ: KindInt}
+		spec := aggSpec{name: e.Name, typ: value.KindInt}
 		switch {
 		case e.Star && e.Name == "COUNT":
 		case e.Star:
-			return cexpr{}, e.P.errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
+			return cexpr{}, e.P.Errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
 		case len(e.Args) != 1:
-			return cexpr{}, e.P.errorf("%s takes one argument", e.Name)
+			return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
 		default:
 			s.inAgg = true
 			x, err := s.compile(e.Args[0])
@@ -441,12 +413,12 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 			switch e.Name {
 			case "COUNT":
 			case "SUM", "AVG":
-				if x.typ != KindInt && x.typ != KindFloat {
-					return cexpr{}, e.P.errorf("%s needs a number, got %s", e.Name, x.typ)
+				if x.typ != value.KindInt && x.typ != value.KindFloat {
+					return cexpr{}, e.P.Errorf("%s needs a number, got %s", e.Name, x.typ)
 				}
 				spec.typ = x.typ
 				if e.Name == "AVG" {
-					spec.typ = KindFloat
+					spec.typ = value.KindFloat
 				}
 			default:
 				spec.typ = x.typ
@@ -454,7 +426,7 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 		}
 		k := len(*s.aggs)
 		*s.aggs = append(*s.aggs, spec)
-		return cexpr{typ: spec.typ, fn: func(v *env) (Value, error) { return v.aggs[k], nil }}, nil
+		return cexpr{typ: spec.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
 	}
 	args := make([]cexpr, len(e.Args))
 	for i, a := range e.Args {
@@ -464,37 +436,37 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 		}
 		args[i] = c
 	}
-	one := func(kinds ...Kind) (cexpr, error) {
+	one := func(kinds ...value.Kind) (cexpr, error) {
 		if len(args) != 1 {
-			return cexpr{}, e.P.errorf("%s takes one argument", e.Name)
+			return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
 		}
 		for _, k := range kinds {
-			if args[0].typ == k || args[0].typ == KindNull {
+			if args[0].typ == k || args[0].typ == value.KindNull {
 				return args[0], nil
 			}
 		}
-		return cexpr{}, e.P.errorf("%s does not take %s", e.Name, args[0].typ)
+		return cexpr{}, e.P.Errorf("%s does not take %s", e.Name, args[0].typ)
 	}
 	switch e.Name {
 	case "COALESCE":
 		if len(args) == 0 {
-			return cexpr{}, e.P.errorf("COALESCE needs arguments")
+			return cexpr{}, e.P.Errorf("COALESCE needs arguments")
 		}
 		typ, err := commonKind(e.P, "COALESCE", args)
 		if err != nil {
 			return cexpr{}, err
 		}
-		return cexpr{typ: typ, fn: func(v *env) (Value, error) {
+		return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
 			for _, a := range args {
 				x, err := a.fn(v)
-				if err != nil || x.K != KindNull {
+				if err != nil || x.K != value.KindNull {
 					return widen(x, typ), err
 				}
 			}
-			return Value{}, nil
+			return value.Value{}, nil
 		}}, nil
 	case "UPPER", "LOWER":
-		x, err := one(KindString)
+		x, err := one(value.KindString)
 		if err != nil {
 			return x, err
 		}
@@ -502,35 +474,35 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 		if e.Name == "LOWER" {
 			f = strings.ToLower
 		}
-		return cexpr{typ: KindString, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
 			a, err := x.fn(v)
-			if err != nil || a.K == KindNull {
+			if err != nil || a.K == value.KindNull {
 				return a, err
 			}
-			return StringValue(f(a.S)), nil
+			return value.StringValue(f(a.S)), nil
 		}}, nil
 	case "CHAR_LENGTH", "CHARACTER_LENGTH":
-		x, err := one(KindString)
+		x, err := one(value.KindString)
 		if err != nil {
 			return x, err
 		}
-		return cexpr{typ: KindInt, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindInt, fn: func(v *env) (value.Value, error) {
 			a, err := x.fn(v)
-			if err != nil || a.K == KindNull {
+			if err != nil || a.K == value.KindNull {
 				return a, err
 			}
-			return IntValue(int64(utf8.RuneCountInString(a.S))), nil
+			return value.IntValue(int64(utf8.RuneCountInString(a.S))), nil
 		}}, nil
 	case "ABS", "FLOOR", "CEIL", "CEILING":
-		x, err := one(KindInt, KindFloat)
+		x, err := one(value.KindInt, value.KindFloat)
 		if err != nil {
 			return x, err
 		}
 		name := e.Name
-		return cexpr{typ: x.typ, fn: func(v *env) (Value, error) {
+		return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
 			a, err := x.fn(v)
-			if err != nil || a.K != KindFloat && (a.K != KindInt || name != "ABS") {
-				if a.K == KindInt && a.I < 0 && name == "ABS" {
+			if err != nil || a.K != value.KindFloat && (a.K != value.KindInt || name != "ABS") {
+				if a.K == value.KindInt && a.I < 0 && name == "ABS" {
 					a.I = -a.I
 				}
 				return a, err
@@ -546,19 +518,19 @@ func (s *scope) compileCall(e *Call) (cexpr, error) {
 			return a, nil
 		}}, nil
 	}
-	if unsupportedFunctions[e.Name] {
-		return cexpr{}, e.P.unsupported(e.Name)
+	if syntax.IsUnsupportedFunction(e.Name) {
+		return cexpr{}, e.P.Unsupported(e.Name)
 	}
-	return cexpr{}, e.P.errorf("unknown function %s", e.Name)
+	return cexpr{}, e.P.Errorf("unknown function %s", e.Name)
 }
 
-func (s *scope) compileCast(e *Cast) (cexpr, error) {
+func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 	x, err := s.compile(e.X)
 	if err != nil {
 		return cexpr{}, err
 	}
 	t := e.Type
-	return cexpr{typ: t.Kind, fn: func(v *env) (Value, error) {
+	return cexpr{typ: t.Kind, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err
@@ -568,28 +540,28 @@ func (s *scope) compileCast(e *Cast) (cexpr, error) {
 }
 
 // castValue converts v to t as CAST does.
-func castValue(v Value, t Type) (Value, error) {
-	if v.K == KindNull {
+func castValue(v value.Value, t value.Type) (value.Value, error) {
+	if v.K == value.KindNull {
 		return v, nil
 	}
 	switch t.Kind {
-	case KindInt:
+	case value.KindInt:
 		var n int64
 		switch v.K {
-		case KindInt:
+		case value.KindInt:
 			n = v.I
-		case KindFloat:
+		case value.KindFloat:
 			if math.IsNaN(v.F) || v.F >= 1<<63 || v.F < -1<<63 {
 				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
 			}
 			n = int64(v.F)
-		case KindString:
+		case value.KindString:
 			p, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64)
 			if err != nil {
 				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
 			}
 			n = p
-		case KindBool:
+		case value.KindBool:
 			n = v.I
 		default:
 			return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
@@ -597,27 +569,27 @@ func castValue(v Value, t Type) (Value, error) {
 		if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
 			return v, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
 		}
-		return IntValue(n), nil
-	case KindFloat:
+		return value.IntValue(n), nil
+	case value.KindFloat:
 		switch v.K {
-		case KindInt:
-			return FloatValue(float64(v.I)), nil
-		case KindFloat:
+		case value.KindInt:
+			return value.FloatValue(float64(v.I)), nil
+		case value.KindFloat:
 			return v, nil
-		case KindString:
+		case value.KindString:
 			f, err := strconv.ParseFloat(strings.TrimSpace(v.S), 64)
 			if err != nil {
 				return v, &EvalError{"cannot cast " + v.SQL() + " to DOUBLE"}
 			}
-			return FloatValue(f), nil
+			return value.FloatValue(f), nil
 		}
-	case KindString:
+	case value.KindString:
 		var s string
 		switch v.K {
-		case KindString:
+		case value.KindString:
 			s = v.S
-		case KindTime:
-			s = v.Time().Format(sqlTimeLayout)
+		case value.KindTime:
+			s = v.Time().Format(value.SQLTimeLayout)
 		default:
 			s = string(v.AppendJSON(nil))
 		}
@@ -625,26 +597,26 @@ func castValue(v Value, t Type) (Value, error) {
 			// CAST truncates to the target length, as in SQL.
 			s = truncateRunes(s, t.Len)
 		}
-		return StringValue(s), nil
-	case KindBool:
+		return value.StringValue(s), nil
+	case value.KindBool:
 		switch v.K {
-		case KindBool:
+		case value.KindBool:
 			return v, nil
-		case KindString:
+		case value.KindString:
 			switch strings.ToUpper(strings.TrimSpace(v.S)) {
 			case "TRUE":
-				return BoolValue(true), nil
+				return value.BoolValue(true), nil
 			case "FALSE":
-				return BoolValue(false), nil
+				return value.BoolValue(false), nil
 			}
 		}
-	case KindTime:
+	case value.KindTime:
 		switch v.K {
-		case KindTime:
+		case value.KindTime:
 			return v, nil
-		case KindString:
+		case value.KindString:
 			if ms, ok := parseTimestamp(v.S); ok {
-				return Value{K: KindTime, I: ms}, nil
+				return value.Value{K: value.KindTime, I: ms}, nil
 			}
 		}
 	}
@@ -661,16 +633,18 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-func numeric(k Kind) bool { return k == KindInt || k == KindFloat || k == KindNull }
+func numeric(k value.Kind) bool {
+	return k == value.KindInt || k == value.KindFloat || k == value.KindNull
+}
 
-func comparable(a, b Kind) bool {
-	if a == KindNull || b == KindNull || a == b {
+func comparable(a, b value.Kind) bool {
+	if a == value.KindNull || b == value.KindNull || a == b {
 		return true
 	}
 	return numeric(a) && numeric(b)
 }
 
-func (s *scope) compileBinary(e *Binary) (cexpr, error) {
+func (s *scope) compileBinary(e *syntax.Binary) (cexpr, error) {
 	l, err := s.compile(e.L)
 	if err != nil {
 		return cexpr{}, err
@@ -682,41 +656,41 @@ func (s *scope) compileBinary(e *Binary) (cexpr, error) {
 	switch e.Op {
 	case "AND", "OR":
 		for _, x := range []cexpr{l, r} {
-			if x.typ != KindBool && x.typ != KindNull {
-				return cexpr{}, e.P.errorf("%s needs BOOLEAN operands, got %s", e.Op, x.typ)
+			if x.typ != value.KindBool && x.typ != value.KindNull {
+				return cexpr{}, e.P.Errorf("%s needs BOOLEAN operands, got %s", e.Op, x.typ)
 			}
 		}
 		and := e.Op == "AND"
-		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 			a, err := l.fn(v)
 			if err != nil {
 				return a, err
 			}
 			// Short-circuit: FALSE AND x = FALSE, TRUE OR x = TRUE.
-			if a.K == KindBool && (a.I == 1) != and {
+			if a.K == value.KindBool && (a.I == 1) != and {
 				return a, nil
 			}
 			b, err := r.fn(v)
 			if err != nil {
 				return b, err
 			}
-			if b.K == KindBool && (b.I == 1) != and {
+			if b.K == value.KindBool && (b.I == 1) != and {
 				return b, nil
 			}
-			if a.K == KindNull || b.K == KindNull {
-				return Value{}, nil
+			if a.K == value.KindNull || b.K == value.KindNull {
+				return value.Value{}, nil
 			}
 			return b, nil
 		}}, nil
 	case "=", "<>", "<", "<=", ">", ">=":
 		if !comparable(l.typ, r.typ) {
-			return cexpr{}, e.P.errorf("cannot compare %s with %s", l.typ, r.typ)
+			return cexpr{}, e.P.Errorf("cannot compare %s with %s", l.typ, r.typ)
 		}
 		test := cmpTest(e.Op)
 		if fn := fastCompare(e, l, r, test); fn != nil {
-			return cexpr{typ: KindBool, fn: fn}, nil
+			return cexpr{typ: value.KindBool, fn: fn}, nil
 		}
-		return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 			a, err := l.fn(v)
 			if err != nil {
 				return a, err
@@ -725,40 +699,40 @@ func (s *scope) compileBinary(e *Binary) (cexpr, error) {
 			if err != nil {
 				return b, err
 			}
-			if a.K == KindNull || b.K == KindNull {
-				return Value{}, nil
+			if a.K == value.KindNull || b.K == value.KindNull {
+				return value.Value{}, nil
 			}
-			return BoolValue(test(compareValues(a, b))), nil
+			return value.BoolValue(test(compareValues(a, b))), nil
 		}}, nil
 	case "||":
-		if l.typ != KindString && l.typ != KindNull || r.typ != KindString && r.typ != KindNull {
-			return cexpr{}, e.P.errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
+		if l.typ != value.KindString && l.typ != value.KindNull || r.typ != value.KindString && r.typ != value.KindNull {
+			return cexpr{}, e.P.Errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
 		}
-		return cexpr{typ: KindString, fn: func(v *env) (Value, error) {
+		return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
 			a, err := l.fn(v)
 			if err != nil {
 				return a, err
 			}
 			b, err := r.fn(v)
-			if err != nil || b.K == KindNull {
+			if err != nil || b.K == value.KindNull {
 				return b, err
 			}
-			if a.K == KindNull {
+			if a.K == value.KindNull {
 				return a, nil
 			}
-			return StringValue(a.S + b.S), nil
+			return value.StringValue(a.S + b.S), nil
 		}}, nil
 	}
 	// + - * / %
 	if !numeric(l.typ) || !numeric(r.typ) {
-		return cexpr{}, e.P.errorf("%s needs numbers, got %s and %s", e.Op, l.typ, r.typ)
+		return cexpr{}, e.P.Errorf("%s needs numbers, got %s and %s", e.Op, l.typ, r.typ)
 	}
-	typ := KindInt
-	if l.typ == KindFloat || r.typ == KindFloat {
-		typ = KindFloat
+	typ := value.KindInt
+	if l.typ == value.KindFloat || r.typ == value.KindFloat {
+		typ = value.KindFloat
 	}
 	op := e.Op[0]
-	return cexpr{typ: typ, fn: func(v *env) (Value, error) {
+	return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
 		a, err := l.fn(v)
 		if err != nil {
 			return a, err
@@ -767,15 +741,15 @@ func (s *scope) compileBinary(e *Binary) (cexpr, error) {
 		if err != nil {
 			return b, err
 		}
-		if a.K == KindNull || b.K == KindNull {
-			return Value{}, nil
+		if a.K == value.KindNull || b.K == value.KindNull {
+			return value.Value{}, nil
 		}
 		return arith(op, a, b)
 	}}, nil
 }
 
-func arith(op byte, a, b Value) (Value, error) {
-	if a.K == KindInt && b.K == KindInt {
+func arith(op byte, a, b value.Value) (value.Value, error) {
+	if a.K == value.KindInt && b.K == value.KindInt {
 		x, y := a.I, b.I
 		switch op {
 		case '+':
@@ -783,18 +757,18 @@ func arith(op byte, a, b Value) (Value, error) {
 			if (z > x) != (y > 0) {
 				return a, &EvalError{"BIGINT overflow"}
 			}
-			return IntValue(z), nil
+			return value.IntValue(z), nil
 		case '-':
 			z := x - y
 			if (z < x) != (y > 0) {
 				return a, &EvalError{"BIGINT overflow"}
 			}
-			return IntValue(z), nil
+			return value.IntValue(z), nil
 		case '*':
 			if x != 0 && ((x*y)/x != y || x == -1 && y == math.MinInt64 || y == -1 && x == math.MinInt64) {
 				return a, &EvalError{"BIGINT overflow"}
 			}
-			return IntValue(x * y), nil
+			return value.IntValue(x * y), nil
 		case '/', '%':
 			if y == 0 {
 				return a, &EvalError{"division by zero"}
@@ -803,29 +777,29 @@ func arith(op byte, a, b Value) (Value, error) {
 				return a, &EvalError{"BIGINT overflow"}
 			}
 			if op == '/' {
-				return IntValue(x / y), nil
+				return value.IntValue(x / y), nil
 			}
-			return IntValue(x % y), nil
+			return value.IntValue(x % y), nil
 		}
 	}
 	x, y := a.Float(), b.Float()
 	switch op {
 	case '+':
-		return FloatValue(x + y), nil
+		return value.FloatValue(x + y), nil
 	case '-':
-		return FloatValue(x - y), nil
+		return value.FloatValue(x - y), nil
 	case '*':
-		return FloatValue(x * y), nil
+		return value.FloatValue(x * y), nil
 	case '/':
 		if y == 0 {
 			return a, &EvalError{"division by zero"}
 		}
-		return FloatValue(x / y), nil
+		return value.FloatValue(x / y), nil
 	}
 	if y == 0 {
 		return a, &EvalError{"division by zero"}
 	}
-	return FloatValue(math.Mod(x, y)), nil
+	return value.FloatValue(math.Mod(x, y)), nil
 }
 
 func cmpTest(op string) func(int) bool {
@@ -845,11 +819,11 @@ func cmpTest(op string) func(int) bool {
 }
 
 // compareValues orders two non-NULL values of comparable kinds.
-func compareValues(a, b Value) int {
+func compareValues(a, b value.Value) int {
 	switch {
-	case a.K == KindInt && b.K == KindInt, a.K == KindTime && b.K == KindTime, a.K == KindBool && b.K == KindBool:
+	case a.K == value.KindInt && b.K == value.KindInt, a.K == value.KindTime && b.K == value.KindTime, a.K == value.KindBool && b.K == value.KindBool:
 		return cmp3(a.I, b.I)
-	case a.K == KindString:
+	case a.K == value.KindString:
 		return strings.Compare(a.S, b.S)
 	}
 	x, y := a.Float(), b.Float()
@@ -874,9 +848,9 @@ func cmp3(x, y int64) int {
 
 // fastCompare specialises "column op integer literal" on an integer column,
 // the shape of nearly every KDA filter, to one closure without calls.
-func fastCompare(e *Binary, l, r cexpr, test func(int) bool) evalFn {
-	col, ok := e.L.(*ColRef)
-	if !ok || r.lit == nil || r.lit.K != KindInt || l.typ != KindInt || col.Name == "ROWTIME" {
+func fastCompare(e *syntax.Binary, l, r cexpr, test func(int) bool) evalFn {
+	col, ok := e.L.(*syntax.ColRef)
+	if !ok || r.lit == nil || r.lit.K != value.KindInt || l.typ != value.KindInt || col.Name == "ROWTIME" {
 		return nil
 	}
 	lf := l.fn
@@ -884,30 +858,30 @@ func fastCompare(e *Binary, l, r cexpr, test func(int) bool) evalFn {
 	var pred func(int64) bool
 	switch e.Op {
 	case ">":
-		return func(v *env) (Value, error) {
+		return func(v *env) (value.Value, error) {
 			a, err := lf(v)
-			if a.K != KindInt {
-				return Value{}, err
+			if a.K != value.KindInt {
+				return value.Value{}, err
 			}
-			return Value{K: KindBool, I: b2i(a.I > c)}, err
+			return value.Value{K: value.KindBool, I: b2i(a.I > c)}, err
 		}
 	case "<":
-		return func(v *env) (Value, error) {
+		return func(v *env) (value.Value, error) {
 			a, err := lf(v)
-			if a.K != KindInt {
-				return Value{}, err
+			if a.K != value.KindInt {
+				return value.Value{}, err
 			}
-			return Value{K: KindBool, I: b2i(a.I < c)}, err
+			return value.Value{K: value.KindBool, I: b2i(a.I < c)}, err
 		}
 	default:
 		pred = func(x int64) bool { return test(cmp3(x, c)) }
 	}
-	return func(v *env) (Value, error) {
+	return func(v *env) (value.Value, error) {
 		a, err := lf(v)
-		if a.K != KindInt {
-			return Value{}, err
+		if a.K != value.KindInt {
+			return value.Value{}, err
 		}
-		return BoolValue(pred(a.I)), err
+		return value.BoolValue(pred(a.I)), err
 	}
 }
 
@@ -920,44 +894,44 @@ func b2i(b bool) int64 {
 
 // commonKind is the result kind of values that may be any of args: one
 // kind, or DOUBLE for a mix of numbers.
-func commonKind(p Pos, what string, args []cexpr) (Kind, error) {
-	typ := KindNull
+func commonKind(p syntax.Pos, what string, args []cexpr) (value.Kind, error) {
+	typ := value.KindNull
 	for _, a := range args {
 		switch {
-		case a.typ == KindNull || a.typ == typ:
-		case typ == KindNull:
+		case a.typ == value.KindNull || a.typ == typ:
+		case typ == value.KindNull:
 			typ = a.typ
 		case numeric(typ) && numeric(a.typ):
-			typ = KindFloat
+			typ = value.KindFloat
 		default:
-			return 0, p.errorf("%s mixes %s and %s", what, typ, a.typ)
+			return 0, p.Errorf("%s mixes %s and %s", what, typ, a.typ)
 		}
 	}
 	return typ, nil
 }
 
-func widen(v Value, k Kind) Value {
-	if k == KindFloat && v.K == KindInt {
-		return FloatValue(float64(v.I))
+func widen(v value.Value, k value.Kind) value.Value {
+	if k == value.KindFloat && v.K == value.KindInt {
+		return value.FloatValue(float64(v.I))
 	}
 	return v
 }
 
-func (s *scope) compileLike(e *Like) (cexpr, error) {
+func (s *scope) compileLike(e *syntax.Like) (cexpr, error) {
 	x, err := s.compile(e.X)
 	if err != nil {
 		return cexpr{}, err
 	}
-	if x.typ != KindString && x.typ != KindNull {
-		return cexpr{}, e.P.errorf("LIKE needs a VARCHAR, got %s", x.typ)
+	if x.typ != value.KindString && x.typ != value.KindNull {
+		return cexpr{}, e.P.Errorf("LIKE needs a VARCHAR, got %s", x.typ)
 	}
 	pat, not := e.Pattern, e.Not
-	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
-		if err != nil || a.K == KindNull {
-			return Value{}, err
+		if err != nil || a.K == value.KindNull {
+			return value.Value{}, err
 		}
-		return BoolValue(likeMatch(a.S, pat) != not), nil
+		return value.BoolValue(likeMatch(a.S, pat) != not), nil
 	}}, nil
 }
 
@@ -1005,7 +979,7 @@ func likeMatch(s, p string) bool {
 	return pi == len(p)
 }
 
-func (s *scope) compileCase(e *Case) (cexpr, error) {
+func (s *scope) compileCase(e *syntax.Case) (cexpr, error) {
 	var operand *cexpr
 	if e.Operand != nil {
 		op, err := s.compile(e.Operand)
@@ -1023,10 +997,10 @@ func (s *scope) compileCase(e *Case) (cexpr, error) {
 		}
 		if operand != nil {
 			if !comparable(operand.typ, c.typ) {
-				return cexpr{}, w.Cond.exprPos().errorf("cannot compare %s with %s", operand.typ, c.typ)
+				return cexpr{}, w.Cond.ExprPos().Errorf("cannot compare %s with %s", operand.typ, c.typ)
 			}
-		} else if c.typ != KindBool && c.typ != KindNull {
-			return cexpr{}, w.Cond.exprPos().errorf("WHEN needs a BOOLEAN condition, got %s", c.typ)
+		} else if c.typ != value.KindBool && c.typ != value.KindNull {
+			return cexpr{}, w.Cond.ExprPos().Errorf("WHEN needs a BOOLEAN condition, got %s", c.typ)
 		}
 		conds[i] = c
 		r, err := s.compile(w.Result)
@@ -1048,8 +1022,8 @@ func (s *scope) compileCase(e *Case) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, err
 	}
-	return cexpr{typ: typ, fn: func(v *env) (Value, error) {
-		var opv Value
+	return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
+		var opv value.Value
 		if operand != nil {
 			var err error
 			if opv, err = operand.fn(v); err != nil {
@@ -1063,9 +1037,9 @@ func (s *scope) compileCase(e *Case) (cexpr, error) {
 			}
 			hit := false
 			if operand != nil {
-				hit = opv.K != KindNull && cv.K != KindNull && compareValues(opv, cv) == 0
+				hit = opv.K != value.KindNull && cv.K != value.KindNull && compareValues(opv, cv) == 0
 			} else {
-				hit = cv.K == KindBool && cv.I == 1
+				hit = cv.K == value.KindBool && cv.I == 1
 			}
 			if hit {
 				r, err := results[i].fn(v)
@@ -1076,11 +1050,11 @@ func (s *scope) compileCase(e *Case) (cexpr, error) {
 			r, err := elseFn.fn(v)
 			return widen(r, typ), err
 		}
-		return Value{}, nil
+		return value.Value{}, nil
 	}}, nil
 }
 
-func (s *scope) compileBetween(e *Between) (cexpr, error) {
+func (s *scope) compileBetween(e *syntax.Between) (cexpr, error) {
 	x, err := s.compile(e.X)
 	if err != nil {
 		return cexpr{}, err
@@ -1095,13 +1069,13 @@ func (s *scope) compileBetween(e *Between) (cexpr, error) {
 	}
 	for _, b := range []cexpr{lo, hi} {
 		if !comparable(x.typ, b.typ) {
-			return cexpr{}, e.P.errorf("cannot compare %s with %s", x.typ, b.typ)
+			return cexpr{}, e.P.Errorf("cannot compare %s with %s", x.typ, b.typ)
 		}
 	}
 	not := e.Not
 	// x >= lo AND x <= hi in three-valued logic, x evaluated once; hi is
 	// not evaluated when x < lo.
-	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err
@@ -1110,25 +1084,25 @@ func (s *scope) compileBetween(e *Between) (cexpr, error) {
 		if err != nil {
 			return l, err
 		}
-		geLo := a.K != KindNull && l.K != KindNull
+		geLo := a.K != value.KindNull && l.K != value.KindNull
 		if geLo && compareValues(a, l) < 0 {
-			return BoolValue(not), nil
+			return value.BoolValue(not), nil
 		}
 		h, err := hi.fn(v)
 		if err != nil {
 			return h, err
 		}
-		if a.K != KindNull && h.K != KindNull && compareValues(a, h) > 0 {
-			return BoolValue(not), nil
+		if a.K != value.KindNull && h.K != value.KindNull && compareValues(a, h) > 0 {
+			return value.BoolValue(not), nil
 		}
-		if !geLo || h.K == KindNull {
-			return Value{}, nil
+		if !geLo || h.K == value.KindNull {
+			return value.Value{}, nil
 		}
-		return BoolValue(!not), nil
+		return value.BoolValue(!not), nil
 	}}, nil
 }
 
-func (s *scope) compileIn(e *In) (cexpr, error) {
+func (s *scope) compileIn(e *syntax.In) (cexpr, error) {
 	x, err := s.compile(e.X)
 	if err != nil {
 		return cexpr{}, err
@@ -1140,35 +1114,35 @@ func (s *scope) compileIn(e *In) (cexpr, error) {
 			return cexpr{}, err
 		}
 		if !comparable(x.typ, c.typ) {
-			return cexpr{}, le.exprPos().errorf("cannot compare %s with %s", x.typ, c.typ)
+			return cexpr{}, le.ExprPos().Errorf("cannot compare %s with %s", x.typ, c.typ)
 		}
 		list[i] = c
 	}
 	not := e.Not
 	// x = l1 OR x = l2 … in three-valued logic, x evaluated once and the
 	// list up to the first match.
-	return cexpr{typ: KindBool, fn: func(v *env) (Value, error) {
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err
 		}
-		null := a.K == KindNull
+		null := a.K == value.KindNull
 		for _, c := range list {
 			b, err := c.fn(v)
 			if err != nil {
 				return b, err
 			}
-			if b.K == KindNull || a.K == KindNull {
+			if b.K == value.KindNull || a.K == value.KindNull {
 				null = true
 				continue
 			}
 			if compareValues(a, b) == 0 {
-				return BoolValue(!not), nil
+				return value.BoolValue(!not), nil
 			}
 		}
 		if null {
-			return Value{}, nil
+			return value.Value{}, nil
 		}
-		return BoolValue(not), nil
+		return value.BoolValue(not), nil
 	}}, nil
 }

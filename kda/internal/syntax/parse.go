@@ -1,7 +1,8 @@
-package kda
+package syntax
 
 import (
 	"fmt"
+	"github.com/lakekit/lakekit/kda/internal/value"
 	"strconv"
 	"strings"
 )
@@ -55,16 +56,20 @@ func (e *ExprDepthError) Error() string {
 // Pos is a position in SQL text.
 type Pos struct{ Line, Col int }
 
-func (p Pos) errorf(format string, args ...any) error {
+// Errorf returns a *SQLError at p.
+func (p Pos) Errorf(format string, args ...any) error {
 	return &SQLError{Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (p Pos) unsupported(construct string) error {
+// Unsupported returns a *SQLError at p wrapping an *UnsupportedError for
+// construct.
+func (p Pos) Unsupported(construct string) error {
 	u := &UnsupportedError{Construct: construct, Line: p.Line, Col: p.Col}
 	return &SQLError{Line: p.Line, Col: p.Col, Msg: u.Error(), Err: u}
 }
 
-func (p Pos) tooDeep() error {
+// TooDeep returns a *SQLError at p wrapping an *ExprDepthError.
+func (p Pos) TooDeep() error {
 	d := &ExprDepthError{Line: p.Line, Col: p.Col, Max: MaxExprDepth}
 	return &SQLError{Line: p.Line, Col: p.Col, Msg: d.Error(), Err: d}
 }
@@ -138,7 +143,7 @@ func (lx *lexer) next() (token, error) {
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			end := strings.Index(src[i+2:], "*/")
 			if end < 0 {
-				return token{}, pos.errorf("unterminated comment")
+				return token{}, pos.Errorf("unterminated comment")
 			}
 			adv(end + 4)
 		case c == '"' || c == '\'':
@@ -148,9 +153,9 @@ func (lx *lexer) next() (token, error) {
 			for {
 				if lx.i >= len(src) {
 					if c == '"' {
-						return token{}, pos.errorf("unterminated quoted identifier")
+						return token{}, pos.Errorf("unterminated quoted identifier")
 					}
-					return token{}, pos.errorf("unterminated string literal")
+					return token{}, pos.Errorf("unterminated string literal")
 				}
 				if src[lx.i] == c {
 					if lx.i+1 < len(src) && src[lx.i+1] == c {
@@ -172,7 +177,7 @@ func (lx *lexer) next() (token, error) {
 			if c == '"' {
 				k = tQIdent
 				if text == "" {
-					return token{}, pos.errorf("empty quoted identifier")
+					return token{}, pos.Errorf("empty quoted identifier")
 				}
 			}
 			return token{kind: k, text: text, pos: pos}, nil
@@ -211,12 +216,12 @@ func (lx *lexer) next() (token, error) {
 				}
 			}
 			if !strings.Contains("=<>!|+-*/%(),;.", op[:1]) || op == "!" || op == "|" {
-				return token{}, pos.errorf("unexpected character %q", c)
+				return token{}, pos.Errorf("unexpected character %q", c)
 			}
 			switch op {
 			case "(":
 				if lx.parens++; lx.parens > MaxExprDepth {
-					return token{}, pos.tooDeep()
+					return token{}, pos.TooDeep()
 				}
 			case ")":
 				lx.parens--
@@ -233,15 +238,18 @@ type Script struct {
 	Stmts []Stmt
 }
 
-// Stmt is a CreateStream or a CreatePump.
-type Stmt interface{ stmtPos() Pos }
+// Stmt is a statement: a *CreateStream or a *CreatePump.
+type Stmt interface {
+	// StmtPos is where the statement starts.
+	StmtPos() Pos
+}
 
 // CreateStream is CREATE [OR REPLACE] STREAM name (columns).
 type CreateStream struct {
 	Pos       Pos
 	OrReplace bool
 	Name      string
-	Columns   []Column
+	Columns   []value.Column
 }
 
 // CreatePump is CREATE [OR REPLACE] PUMP name AS INSERT INTO target
@@ -256,8 +264,8 @@ type CreatePump struct {
 	Select    *Select
 }
 
-func (s *CreateStream) stmtPos() Pos { return s.Pos }
-func (s *CreatePump) stmtPos() Pos   { return s.Pos }
+func (s *CreateStream) StmtPos() Pos { return s.Pos }
+func (s *CreatePump) StmtPos() Pos   { return s.Pos }
 
 // Select is SELECT STREAM items FROM stream [WHERE cond] [GROUP BY …].
 type Select struct {
@@ -281,14 +289,14 @@ type SelectItem struct {
 
 // Expr is an expression node.
 type Expr interface {
-	exprPos() Pos
+	ExprPos() Pos
 	String() string
 }
 
 // Literal is a constant.
 type Literal struct {
 	P Pos
-	V Value
+	V value.Value
 }
 
 // ColRef is a column reference, optionally qualified by a stream name or
@@ -332,7 +340,7 @@ type Step struct {
 type Cast struct {
 	P    Pos
 	X    Expr
-	Type Type
+	Type value.Type
 }
 
 // IsNull is x IS [NOT] NULL.
@@ -377,18 +385,18 @@ type In struct {
 	Not  bool
 }
 
-func (e *Literal) exprPos() Pos { return e.P }
-func (e *ColRef) exprPos() Pos  { return e.P }
-func (e *Binary) exprPos() Pos  { return e.P }
-func (e *Unary) exprPos() Pos   { return e.P }
-func (e *Call) exprPos() Pos    { return e.P }
-func (e *Step) exprPos() Pos    { return e.P }
-func (e *Cast) exprPos() Pos    { return e.P }
-func (e *IsNull) exprPos() Pos  { return e.P }
-func (e *Like) exprPos() Pos    { return e.P }
-func (e *Case) exprPos() Pos    { return e.P }
-func (e *Between) exprPos() Pos { return e.P }
-func (e *In) exprPos() Pos      { return e.P }
+func (e *Literal) ExprPos() Pos { return e.P }
+func (e *ColRef) ExprPos() Pos  { return e.P }
+func (e *Binary) ExprPos() Pos  { return e.P }
+func (e *Unary) ExprPos() Pos   { return e.P }
+func (e *Call) ExprPos() Pos    { return e.P }
+func (e *Step) ExprPos() Pos    { return e.P }
+func (e *Cast) ExprPos() Pos    { return e.P }
+func (e *IsNull) ExprPos() Pos  { return e.P }
+func (e *Like) ExprPos() Pos    { return e.P }
+func (e *Case) ExprPos() Pos    { return e.P }
+func (e *Between) ExprPos() Pos { return e.P }
+func (e *In) ExprPos() Pos      { return e.P }
 
 func (e *Literal) String() string { return exprString(e) }
 func (e *ColRef) String() string  { return exprString(e) }
@@ -465,7 +473,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		if e.Not {
 			b.WriteString(" NOT")
 		}
-		b.WriteString(" LIKE " + Value{K: KindString, S: e.Pattern}.SQL() + ")")
+		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
 		b.WriteString("CASE")
 		if e.Operand != nil {
@@ -513,8 +521,8 @@ func writeExpr(b *strings.Builder, e Expr) {
 	}
 }
 
-// children returns e's direct subexpressions.
-func children(e Expr) []Expr {
+// Children returns e's direct subexpressions.
+func Children(e Expr) []Expr {
 	switch e := e.(type) {
 	case *Binary:
 		return []Expr{e.L, e.R}
@@ -555,9 +563,9 @@ func children(e Expr) []Expr {
 // parser's own nesting count does not cover them.
 func checkDepth(e Expr, d int) error {
 	if d > MaxExprDepth {
-		return e.exprPos().tooDeep()
+		return e.ExprPos().TooDeep()
 	}
-	for _, c := range children(e) {
+	for _, c := range Children(e) {
 		if err := checkDepth(c, d+1); err != nil {
 			return err
 		}
@@ -626,7 +634,7 @@ func (ps *parser) script() (*Script, error) {
 		}
 	}
 	if len(s.Stmts) == 0 {
-		return nil, Pos{1, 1}.errorf("no statements")
+		return nil, Pos{1, 1}.Errorf("no statements")
 	}
 	return s, nil
 }
@@ -656,7 +664,7 @@ func (ps *parser) acceptKw(kw string) bool {
 }
 func (ps *parser) unexpected(want string) error {
 	t := ps.peek()
-	return t.pos.errorf("expected %s, found %s", want, t)
+	return t.pos.Errorf("expected %s, found %s", want, t)
 }
 func (ps *parser) expectKw(kw string) error {
 	if !ps.acceptKw(kw) {
@@ -725,10 +733,10 @@ func (ps *parser) stmt() (Stmt, error) {
 				return nil, err
 			}
 			if seen[cn] {
-				return nil, cpos.errorf("duplicate column %q", cn)
+				return nil, cpos.Errorf("duplicate column %q", cn)
 			}
 			seen[cn] = true
-			cs.Columns = append(cs.Columns, Column{Name: cn, Type: typ})
+			cs.Columns = append(cs.Columns, value.Column{Name: cn, Type: typ})
 			if ps.isOp(",") {
 				ps.p++
 				continue
@@ -776,22 +784,22 @@ func (ps *parser) stmt() (Stmt, error) {
 	return nil, ps.unexpected("STREAM or PUMP")
 }
 
-func (ps *parser) typ() (Type, error) {
+func (ps *parser) typ() (value.Type, error) {
 	t := ps.peek()
 	if t.kind != tIdent {
-		return Type{}, ps.unexpected("a column type")
+		return value.Type{}, ps.unexpected("a column type")
 	}
 	ps.p++
-	var typ Type
+	var typ value.Type
 	switch t.text {
 	case "INTEGER", "INT", "SMALLINT", "TINYINT":
-		typ.Kind = KindInt
+		typ.Kind = value.KindInt
 		typ.Bits = 32
 	case "BIGINT":
-		typ.Kind = KindInt
+		typ.Kind = value.KindInt
 		typ.Bits = 64
 	case "DOUBLE", "REAL", "FLOAT", "DECIMAL", "NUMERIC":
-		typ.Kind = KindFloat
+		typ.Kind = value.KindFloat
 		if t.text == "DOUBLE" {
 			ps.acceptKw("PRECISION")
 		}
@@ -807,7 +815,7 @@ func (ps *parser) typ() (Type, error) {
 			}
 		}
 	case "VARCHAR", "CHAR":
-		typ.Kind = KindString
+		typ.Kind = value.KindString
 		if ps.isOp("(") {
 			ps.p++
 			n := ps.peek()
@@ -826,13 +834,13 @@ func (ps *parser) typ() (Type, error) {
 			return typ, ps.unexpected("( length ) after VARCHAR")
 		}
 	case "BOOLEAN":
-		typ.Kind = KindBool
+		typ.Kind = value.KindBool
 	case "TIMESTAMP":
-		typ.Kind = KindTime
+		typ.Kind = value.KindTime
 	case "DATE", "TIME", "INTERVAL", "BINARY", "VARBINARY":
-		return typ, t.pos.unsupported("type " + t.text)
+		return typ, t.pos.Unsupported("type " + t.text)
 	default:
-		return typ, t.pos.errorf("unsupported type %s", t.text)
+		return typ, t.pos.Errorf("unsupported type %s", t.text)
 	}
 	return typ, nil
 }
@@ -846,7 +854,7 @@ func (ps *parser) selectStmt() (*Select, error) {
 		return nil, err
 	}
 	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.unsupported("DISTINCT")
+		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
 	ps.acceptKw("ALL") // the default
 	for {
@@ -937,12 +945,12 @@ func (ps *parser) unsupportedSource() error {
 	t := ps.peek()
 	switch {
 	case t.kind == tOp && t.text == "(":
-		return t.pos.unsupported("subquery")
+		return t.pos.Unsupported("subquery")
 	case t.kind == tIdent && t.text == "TABLE" && ps.tok(1).kind == tOp && ps.tok(1).text == "(":
 		if f := ps.tok(2); f.kind == tIdent && (unsupportedFunctions[f.text] || f.text == "CURSOR") {
-			return f.pos.unsupported(f.text)
+			return f.pos.Unsupported(f.text)
 		}
-		return t.pos.unsupported("TABLE(…) in FROM")
+		return t.pos.Unsupported("TABLE(…) in FROM")
 	}
 	return nil
 }
@@ -952,27 +960,27 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.unsupported("JOIN")
+		return t.pos.Unsupported("JOIN")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
 	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
-		return t.pos.unsupported("JOIN")
+		return t.pos.Unsupported("JOIN")
 	case "WINDOW":
-		return t.pos.unsupported("WINDOW clause")
+		return t.pos.Unsupported("WINDOW clause")
 	case "WINDOWED":
-		return t.pos.unsupported("WINDOWED BY STAGGER")
+		return t.pos.Unsupported("WINDOWED BY STAGGER")
 	case "ORDER":
-		return t.pos.unsupported("ORDER BY")
+		return t.pos.Unsupported("ORDER BY")
 	case "UNION":
 		if nt := ps.tok(1); nt.kind == tIdent && nt.text == "ALL" {
-			return t.pos.unsupported("UNION ALL")
+			return t.pos.Unsupported("UNION ALL")
 		}
-		return t.pos.unsupported("UNION")
+		return t.pos.Unsupported("UNION")
 	case "EXCEPT", "INTERSECT":
-		return t.pos.unsupported(t.text)
+		return t.pos.Unsupported(t.text)
 	}
 	return nil
 }
@@ -1010,7 +1018,7 @@ func (ps *parser) expr() (Expr, error) {
 
 func (ps *parser) enter() error {
 	if ps.depth >= MaxExprDepth {
-		return ps.peek().pos.tooDeep()
+		return ps.peek().pos.TooDeep()
 	}
 	ps.depth++
 	return nil
@@ -1026,7 +1034,7 @@ func (ps *parser) leftAssoc(operand func() (Expr, error), atOp func() bool) (Exp
 		if n > MaxExprDepth {
 			// A left-deep chain this long is too deep already; stop
 			// before building the rest of it.
-			return nil, t.pos.tooDeep()
+			return nil, t.pos.TooDeep()
 		}
 		var r Expr
 		if r, err = operand(); err == nil {
@@ -1090,7 +1098,7 @@ func (ps *parser) cmpExpr() (Expr, error) {
 	}
 	switch {
 	case ps.isKw("SIMILAR"):
-		return nil, t.pos.unsupported("SIMILAR TO")
+		return nil, t.pos.Unsupported("SIMILAR TO")
 	case ps.acceptKw("BETWEEN"):
 		lo, err := ps.addExpr()
 		if err != nil {
@@ -1109,7 +1117,7 @@ func (ps *parser) cmpExpr() (Expr, error) {
 			return nil, err
 		}
 		if ps.isKw("SELECT") {
-			return nil, ps.peek().pos.unsupported("subquery")
+			return nil, ps.peek().pos.Unsupported("subquery")
 		}
 		list, err := ps.exprList()
 		if err != nil {
@@ -1123,7 +1131,7 @@ func (ps *parser) cmpExpr() (Expr, error) {
 		}
 		ps.p++
 		if ps.isKw("ESCAPE") {
-			return nil, ps.peek().pos.unsupported("LIKE … ESCAPE")
+			return nil, ps.peek().pos.Unsupported("LIKE … ESCAPE")
 		}
 		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, nil
 	}
@@ -1133,9 +1141,9 @@ func (ps *parser) cmpExpr() (Expr, error) {
 		if nt := ps.peek(); nt.kind == tIdent {
 			switch nt.text {
 			case "TRUE", "FALSE", "UNKNOWN":
-				return nil, t.pos.unsupported("IS [NOT] " + nt.text)
+				return nil, t.pos.Unsupported("IS [NOT] " + nt.text)
 			case "DISTINCT":
-				return nil, t.pos.unsupported("IS [NOT] DISTINCT FROM")
+				return nil, t.pos.Unsupported("IS [NOT] DISTINCT FROM")
 			}
 		}
 		if err := ps.expectKw("NULL"); err != nil {
@@ -1168,7 +1176,7 @@ func (ps *parser) unary() (Expr, error) {
 		if t.text == "+" {
 			return x, nil
 		}
-		if lit, ok := x.(*Literal); ok && (lit.V.K == KindInt && lit.V.I != -1<<63 || lit.V.K == KindFloat) {
+		if lit, ok := x.(*Literal); ok && (lit.V.K == value.KindInt && lit.V.I != -1<<63 || lit.V.K == value.KindFloat) {
 			lit.V.I, lit.V.F = -lit.V.I, -lit.V.F
 			lit.P = t.pos
 			return lit, nil
@@ -1187,22 +1195,22 @@ func (ps *parser) primary() (Expr, error) {
 		ps.p++
 		if !strings.ContainsAny(t.text, ".eE") {
 			if v, err := strconv.ParseInt(t.text, 10, 64); err == nil {
-				return &Literal{P: t.pos, V: IntValue(v)}, nil
+				return &Literal{P: t.pos, V: value.IntValue(v)}, nil
 			}
 		}
 		f, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
-			return nil, t.pos.errorf("bad number %s", t.text)
+			return nil, t.pos.Errorf("bad number %s", t.text)
 		}
-		return &Literal{P: t.pos, V: FloatValue(f)}, nil
+		return &Literal{P: t.pos, V: value.FloatValue(f)}, nil
 	case tString:
 		ps.p++
-		return &Literal{P: t.pos, V: StringValue(t.text)}, nil
+		return &Literal{P: t.pos, V: value.StringValue(t.text)}, nil
 	case tOp:
 		if t.text == "(" {
 			ps.p++
 			if ps.isKw("SELECT") {
-				return nil, ps.peek().pos.unsupported("subquery")
+				return nil, ps.peek().pos.Unsupported("subquery")
 			}
 			e, err := ps.expr()
 			if err != nil {
@@ -1217,21 +1225,21 @@ func (ps *parser) primary() (Expr, error) {
 		nt := ps.tok(1)
 		switch {
 		case t.text == "EXISTS":
-			return nil, t.pos.unsupported("EXISTS")
+			return nil, t.pos.Unsupported("EXISTS")
 		case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
-			return nil, t.pos.unsupported(t.text + " literal")
+			return nil, t.pos.Unsupported(t.text + " literal")
 		case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
-			return nil, t.pos.unsupported("CURSOR")
+			return nil, t.pos.Unsupported("CURSOR")
 		case unsupportedFunctions[t.text] && !(nt.kind == tOp && nt.text == "."):
-			return nil, t.pos.unsupported(t.text)
+			return nil, t.pos.Unsupported(t.text)
 		}
 		switch t.text {
 		case "NULL":
 			ps.p++
-			return &Literal{P: t.pos, V: Value{}}, nil
+			return &Literal{P: t.pos, V: value.Value{}}, nil
 		case "TRUE", "FALSE":
 			ps.p++
-			return &Literal{P: t.pos, V: BoolValue(t.text == "TRUE")}, nil
+			return &Literal{P: t.pos, V: value.BoolValue(t.text == "TRUE")}, nil
 		case "CASE":
 			ps.p++
 			c := &Case{P: t.pos}
@@ -1364,7 +1372,7 @@ func (ps *parser) call() (Expr, error) {
 		return c, ps.expectOp(")")
 	}
 	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.unsupported("DISTINCT")
+		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
 	switch {
 	case ps.isOp("*"):
@@ -1381,7 +1389,7 @@ func (ps *parser) call() (Expr, error) {
 		return nil, err
 	}
 	if ps.isKw("OVER") {
-		return nil, ps.peek().pos.unsupported("OVER (sliding windows)")
+		return nil, ps.peek().pos.Unsupported("OVER (sliding windows)")
 	}
 	return c, nil
 }

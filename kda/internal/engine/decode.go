@@ -1,9 +1,10 @@
-package kda
+package engine
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lakekit/lakekit/kda/internal/value"
 	"math"
 	"sort"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 // descending only into objects that hold mapped columns.
 type decoder struct {
 	root  *pathNode
-	types []Type
+	types []value.Type
 	names []string
 	// intern keeps short VARCHAR values per column: streams repeat a few
 	// values (locations, states), so rows need no allocation.
@@ -49,7 +50,7 @@ type pathNode struct {
 	col  int
 }
 
-func newDecoder(cols []Column) (*decoder, error) {
+func newDecoder(cols []value.Column) (*decoder, error) {
 	if len(cols) == 0 {
 		return nil, errors.New("no columns")
 	}
@@ -60,10 +61,10 @@ func newDecoder(cols []Column) (*decoder, error) {
 			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
-		if c.Type.Kind == KindString && c.Type.Len < 1 || c.Type.Kind == KindNull {
+		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
 			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
-		if c.Type.Kind == KindInt && c.Type.Bits == 0 {
+		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
 			cols[i].Type.Bits = 64
 		}
 		path, err := parseMapping(c)
@@ -93,7 +94,7 @@ func newDecoder(cols []Column) (*decoder, error) {
 	return d, nil
 }
 
-func parseMapping(c Column) ([]string, error) {
+func parseMapping(c value.Column) ([]string, error) {
 	m := c.Mapping
 	if m == "" {
 		return []string{c.Name}, nil
@@ -123,7 +124,7 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("column %q: %s", e.Column, e.Msg)
 }
 
-func (d *decoder) decode(data []byte, out []Value) error {
+func (d *decoder) decode(data []byte, out []value.Value) error {
 	clear(out)
 	p := skipWS(data, 0)
 	if p >= len(data) || data[p] != '{' {
@@ -149,7 +150,7 @@ func skipWS(b []byte, p int) int {
 var errBadJSON = &InputError{Msg: "invalid JSON"}
 
 // object parses the object at b[p] ('{'), filling mapped columns.
-func (d *decoder) object(b []byte, p int, n *pathNode, out []Value) (int, error) {
+func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, error) {
 	p = skipWS(b, p+1)
 	if p < len(b) && b[p] == '}' {
 		return p + 1, nil
@@ -310,7 +311,7 @@ func numberEnd(b []byte, p int) int {
 }
 
 // value parses the JSON value at b[p] into column col.
-func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
+func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
 	bad := func(format string, args ...any) (int, error) {
 		return 0, &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
@@ -342,17 +343,17 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 			str = d.str(col, b[s:e])
 		}
 		switch t.Kind {
-		case KindString:
+		case value.KindString:
 			if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
 				return bad("value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
 			}
-			out[col] = StringValue(str)
-		case KindTime:
+			out[col] = value.StringValue(str)
+		case value.KindTime:
 			ms, ok := parseTimestamp(str)
 			if !ok {
 				return bad("%q is not a timestamp", truncateRunes(str, 64))
 			}
-			out[col] = Value{K: KindTime, I: ms}
+			out[col] = value.Value{K: value.KindTime, I: ms}
 		default:
 			return bad("string value for %s column", t)
 		}
@@ -367,10 +368,10 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 			return 0, err
 		}
 		switch t.Kind {
-		case KindBool:
-			out[col] = BoolValue(c == 't')
-		case KindString:
-			out[col] = StringValue(word)
+		case value.KindBool:
+			out[col] = value.BoolValue(c == 't')
+		case value.KindString:
+			out[col] = value.StringValue(word)
 		default:
 			return bad("boolean value for %s column", t)
 		}
@@ -379,7 +380,7 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 		e := numberEnd(b, p)
 		num := b[p:e]
 		switch t.Kind {
-		case KindInt, KindTime:
+		case value.KindInt, value.KindTime:
 			n, ok := parseInt(num)
 			if !ok && !json.Valid(num) {
 				return 0, errBadJSON
@@ -394,24 +395,24 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 				}
 				n = int64(f)
 			}
-			if t.Kind == KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+			if t.Kind == value.KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
 				return bad("%d is out of range for INTEGER", n)
 			}
-			out[col] = Value{K: t.Kind, I: n} // TIMESTAMP from a number: epoch milliseconds
-		case KindFloat:
+			out[col] = value.Value{K: t.Kind, I: n} // TIMESTAMP from a number: epoch milliseconds
+		case value.KindFloat:
 			f, err := strconv.ParseFloat(string(num), 64)
 			if err != nil || !json.Valid(num) {
 				return 0, errBadJSON
 			}
-			out[col] = FloatValue(f)
-		case KindString:
+			out[col] = value.FloatValue(f)
+		case value.KindString:
 			if !json.Valid(num) {
 				return 0, errBadJSON
 			}
 			if len(num) > t.Len {
 				return bad("value of %d characters is too long for %s", len(num), t)
 			}
-			out[col] = StringValue(string(num))
+			out[col] = value.StringValue(string(num))
 		default:
 			return bad("number for %s column", t)
 		}
@@ -421,14 +422,14 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if t.Kind != KindString {
+		if t.Kind != value.KindString {
 			return bad("object or array for %s column", t)
 		}
 		raw := b[p:np]
 		if len(raw) > t.Len && utf8.RuneCount(raw) > t.Len {
 			return bad("value of %d characters is too long for %s", utf8.RuneCount(raw), t)
 		}
-		out[col] = StringValue(string(raw))
+		out[col] = value.StringValue(string(raw))
 		return np, nil
 	}
 	return 0, errBadJSON
@@ -481,7 +482,7 @@ func parseTimestamp(s string) (int64, bool) {
 // strings, arrays and mixed kinds as VARCHAR(n) with n the longest value
 // rounded up to a power of two (at least 4). Columns are ordered by first
 // appearance. Records that are not JSON objects are an error.
-func DiscoverSchema(samples [][]byte) ([]Column, error) {
+func DiscoverSchema(samples [][]byte) ([]value.Column, error) {
 	type stat struct {
 		name, mapping string
 		kinds         map[string]bool
@@ -552,27 +553,27 @@ func DiscoverSchema(samples [][]byte) ([]Column, error) {
 	if len(order) == 0 {
 		return nil, errors.New("kda: no fields found in the samples")
 	}
-	cols := make([]Column, 0, len(order))
+	cols := make([]value.Column, 0, len(order))
 	for _, s := range order {
-		c := Column{Name: s.name, Mapping: s.mapping}
+		c := value.Column{Name: s.name, Mapping: s.mapping}
 		switch {
 		case len(s.kinds) == 1 && s.kinds["int"]:
-			c.Type = Integer
+			c.Type = value.Integer
 			if s.big {
-				c.Type = Bigint
+				c.Type = value.Bigint
 			}
 		case len(s.kinds) == 1 && s.kinds["bool"]:
-			c.Type = Boolean
+			c.Type = value.Boolean
 		case len(s.kinds) == 1 && s.kinds["time"]:
-			c.Type = Timestamp
+			c.Type = value.Timestamp
 		case len(s.kinds) > 0 && !s.kinds["bool"] && !s.kinds["string"] && !s.kinds["time"]:
-			c.Type = Double
+			c.Type = value.Double
 		default:
 			n := 4
 			for n < s.maxLen {
 				n *= 2
 			}
-			c.Type = Varchar(n)
+			c.Type = value.Varchar(n)
 		}
 		cols = append(cols, c)
 	}
