@@ -232,9 +232,9 @@ func (a *AnnexBReader) nextNAL() ([]byte, error) {
 	}
 	a.buf = a.buf[:0]
 	for {
-		chunk, err := a.r.Peek(a.r.Buffered())
+		chunk, _ := a.r.Peek(a.r.Buffered()) // never more than is buffered: no error
 		if len(chunk) == 0 {
-			if _, err = a.r.Peek(1); err != nil {
+			if _, err := a.r.Peek(1); err != nil {
 				if err == io.EOF {
 					a.err = io.EOF
 					if n := trimZeros(a.buf); len(n) > 0 {

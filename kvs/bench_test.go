@@ -183,7 +183,7 @@ func BenchmarkPutMediaEndToEnd(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := kvslocal.New(b)
 			srv.CreateStream("bench")
-			p, err := kvs.NewProducer(srv.Client(), "bench", track, func(o *kvs.Options) {
+			p, err := kvs.NewProducer(srv.Client(), "bench", track, func(o *kvs.ProducerOptions) {
 				o.TimecodeType, o.FragmentDuration, o.BufferPolicy = kvs.TimecodeRelative, time.Second, kvs.Block
 			})
 			if err != nil {

@@ -31,7 +31,7 @@
 //	src, _ := kvs.LoopAnnexB(h264sample.TestSrc, h264sample.FPS, 1)
 //	p, err := kvs.NewProducer(kinesisvideo.NewFromConfig(cfg), "camera", src.Track())
 //	if err != nil { … }
-//	err = kvs.Stream(ctx, p, src, true) // paced like a live camera
+//	err = kvs.Stream(ctx, p, src, kvs.Realtime) // paced like a live camera
 //	err = p.Close(ctx)                   // waits until every fragment is PERSISTED
 //
 // # Matroska and ebml-go

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
+
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // GetDataEndpointAPI is the Kinesis Video control-plane call the producer
@@ -30,16 +32,6 @@ const (
 	DefaultEndpointTTL        = 40 * time.Minute
 )
 
-// Clock gives the time; tests inject a fake one. The zero Options use the
-// wall clock.
-type Clock interface {
-	Now() time.Time
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
-
 // StreamRef names a stream by name or ARN: a value starting with "arn:" is
 // an ARN.
 type StreamRef string
@@ -53,7 +45,7 @@ type EndpointCache struct {
 	api    GetDataEndpointAPI
 	stream StreamRef
 	ttl    time.Duration
-	clock  Clock
+	now    func() time.Time
 
 	mu       sync.Mutex
 	endpoint string
@@ -61,16 +53,34 @@ type EndpointCache struct {
 	calls    int
 }
 
-// NewEndpointCache returns a cache; ttl 0 means DefaultEndpointTTL, a nil
-// clock the wall clock.
-func NewEndpointCache(api GetDataEndpointAPI, stream StreamRef, ttl time.Duration, clock Clock) *EndpointCache {
-	if ttl <= 0 {
-		ttl = DefaultEndpointTTL
+// EndpointCacheOptions configures an EndpointCache. Zero fields take the
+// documented defaults.
+type EndpointCacheOptions struct {
+	// TTL is how long a GetDataEndpoint answer is used. Default
+	// DefaultEndpointTTL; negative is an error.
+	TTL time.Duration
+	// Now gives the time the TTL is measured on. Default time.Now.
+	Now func() time.Time
+}
+
+// NewEndpointCache returns a cache of the PUT_MEDIA endpoint of stream
+// (a name, or an ARN starting with "arn:"). It returns an *OptionError for
+// a negative TTL.
+func NewEndpointCache(api GetDataEndpointAPI, stream StreamRef, optFns ...func(*EndpointCacheOptions)) (*EndpointCache, error) {
+	if stream == "" {
+		return nil, errNoStream
 	}
-	if clock == nil {
-		clock = wallClock{}
+	var o EndpointCacheOptions
+	for _, f := range optFns {
+		f(&o)
 	}
-	return &EndpointCache{api: api, stream: stream, ttl: ttl, clock: clock}
+	if err := opt.Min("kvs.EndpointCacheOptions", "TTL", o.TTL, 0); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &EndpointCache{api: api, stream: stream, ttl: opt.Default(o.TTL, DefaultEndpointTTL), now: o.Now}, nil
 }
 
 // Get returns the cached endpoint, calling GetDataEndpoint when there is
@@ -78,7 +88,7 @@ func NewEndpointCache(api GetDataEndpointAPI, stream StreamRef, ttl time.Duratio
 func (c *EndpointCache) Get(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.endpoint != "" && c.clock.Now().Sub(c.fetched) < c.ttl {
+	if c.endpoint != "" && c.now().Sub(c.fetched) < c.ttl {
 		return c.endpoint, nil
 	}
 	in := &kinesisvideo.GetDataEndpointInput{APIName: types.APINamePutMedia}
@@ -97,7 +107,7 @@ func (c *EndpointCache) Get(ctx context.Context) (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "", fmt.Errorf("kvs: GetDataEndpoint %s returned unusable endpoint %q", c.stream, ep)
 	}
-	c.endpoint, c.fetched = strings.TrimSuffix(ep, "/"), c.clock.Now()
+	c.endpoint, c.fetched = strings.TrimSuffix(ep, "/"), c.now()
 	return c.endpoint, nil
 }
 

@@ -22,7 +22,7 @@ func ExampleProducer() {
 	srv.CreateStream("camera")
 
 	src, _ := kvs.LoopAnnexB(h264sample.TestSrc, h264sample.FPS, 1) // 10 s of video
-	p, err := kvs.NewProducer(srv.Client(), "camera", src.Track(), func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), "camera", src.Track(), func(o *kvs.ProducerOptions) {
 		o.FragmentDuration = 2 * time.Second
 	})
 	if err != nil {
@@ -30,7 +30,7 @@ func ExampleProducer() {
 		return
 	}
 	ctx := context.Background()
-	if err := kvs.Stream(ctx, p, src, false); err != nil {
+	if err := kvs.Stream(ctx, p, src, kvs.AsFast); err != nil {
 		fmt.Println(err)
 	}
 	if err := p.Close(ctx); err != nil {

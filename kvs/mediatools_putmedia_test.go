@@ -19,11 +19,11 @@ import (
 // a complete Matroska stream that ffprobe, mkvinfo and ffmpeg accept.
 func TestPutMediaBodiesValidatedByMediaTools(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
-	srv := kvslocal.New(t, func(o *kvslocal.Options) { o.KeepMedia = true })
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.KeepMedia = true })
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
 	clock := &manualClock{now: time.Now()}
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) { o.Clock = clock })
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) { o.Now = clock.Now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/at-wat/ebml-go"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // CodecIDH264 is the Matroska codec id of H.264 in AVCC form.
@@ -22,7 +23,11 @@ const (
 	MaxFragmentDuration        = 10 * time.Second
 	DefaultFragmentDuration    = 2 * time.Second
 	DefaultMaxFragmentDuration = 10 * time.Second
-	maxBlockOffset             = 32767 * time.Millisecond
+	// MaxFragmentGrowth is the largest MuxerOptions.MaxFragmentDuration:
+	// the longest a fragment may grow waiting for a key frame, below
+	// the SimpleBlock offset limit.
+	MaxFragmentGrowth = 30 * time.Second
+	maxBlockOffset    = 32767 * time.Millisecond
 )
 
 // TimecodeScale is the Matroska TimecodeScale this package writes: one
@@ -150,7 +155,10 @@ type Muxer struct {
 	lastTC       int64
 }
 
-// NewMuxer returns a Muxer for the track.
+const muxerOptions = "kvs.MuxerOptions"
+
+// NewMuxer returns a Muxer for the track. Options it cannot honour are an
+// *OptionError.
 func NewMuxer(track Track, optFns ...func(*MuxerOptions)) (*Muxer, error) {
 	var o MuxerOptions
 	for _, f := range optFns {
@@ -159,24 +167,24 @@ func NewMuxer(track Track, optFns ...func(*MuxerOptions)) (*Muxer, error) {
 	if o.FragmentDuration == 0 {
 		o.FragmentDuration = DefaultFragmentDuration
 	}
-	if o.FragmentDuration < MinFragmentDuration || o.FragmentDuration > MaxFragmentDuration {
-		return nil, fmt.Errorf("kvs: FragmentDuration %v outside [%v, %v]", o.FragmentDuration, MinFragmentDuration, MaxFragmentDuration)
+	if err := opt.Range(muxerOptions, "FragmentDuration", o.FragmentDuration, MinFragmentDuration, MaxFragmentDuration); err != nil {
+		return nil, err
 	}
 	if o.MaxFragmentDuration == 0 {
 		o.MaxFragmentDuration = max(DefaultMaxFragmentDuration, o.FragmentDuration)
 	}
-	if o.MaxFragmentDuration < o.FragmentDuration || o.MaxFragmentDuration > 30*time.Second {
-		return nil, fmt.Errorf("kvs: MaxFragmentDuration %v outside [FragmentDuration, 30s]", o.MaxFragmentDuration)
+	if err := opt.Range(muxerOptions, "MaxFragmentDuration", o.MaxFragmentDuration, o.FragmentDuration, MaxFragmentGrowth); err != nil {
+		return nil, err
 	}
 	switch o.TimecodeType {
 	case "":
 		o.TimecodeType = TimecodeAbsolute
 	case TimecodeAbsolute, TimecodeRelative:
 	default:
-		return nil, fmt.Errorf("kvs: unknown TimecodeType %q", o.TimecodeType)
+		return nil, &OptionError{Type: muxerOptions, Field: "TimecodeType", Value: o.TimecodeType, Want: "TimecodeAbsolute or TimecodeRelative"}
 	}
 	if o.TimecodeType == TimecodeAbsolute && o.StartTime.IsZero() {
-		return nil, errors.New("kvs: absolute timecodes need MuxerOptions.StartTime")
+		return nil, &OptionError{Type: muxerOptions, Field: "StartTime", Value: o.StartTime, Want: "a time when TimecodeType is TimecodeAbsolute"}
 	}
 	if len(track.CodecPrivate) == 0 {
 		return nil, errors.New("kvs: Track.CodecPrivate (AVCDecoderConfigurationRecord) is required")

@@ -12,7 +12,7 @@ import (
 	"github.com/lakekit/lakekit/kvs/kvslocal"
 )
 
-// manualClock is a Clock safe for the producer's goroutines.
+// manualClock is a time source safe for the producer's goroutines.
 type manualClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -36,8 +36,8 @@ func TestProducerRotatesBeforeConnectionLimit(t *testing.T) {
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
 	clock := &manualClock{now: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
-		o.Clock = clock // ConnectionLifetime and EndpointTTL: the 40-minute defaults
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
+		o.Now = clock.Now // ConnectionLifetime and EndpointTTL: the 40-minute defaults
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,12 @@ func TestEndpointCache(t *testing.T) {
 	arn := srv.CreateStream(name)
 	clock := &manualClock{now: time.Unix(1e9, 0)}
 	for _, ref := range []kvs.StreamRef{kvs.StreamRef(name), kvs.StreamRef(arn)} {
-		c := kvs.NewEndpointCache(srv.Client(), ref, 10*time.Minute, clock)
+		c, err := kvs.NewEndpointCache(srv.Client(), ref, func(o *kvs.EndpointCacheOptions) {
+			o.TTL, o.Now = 10*time.Minute, clock.Now
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx := context.Background()
 		for range 3 {
 			ep, err := c.Get(ctx)
@@ -101,7 +106,10 @@ func TestEndpointCache(t *testing.T) {
 			t.Fatalf("%d calls, want 3 (after the TTL, after Invalidate)", c.Calls())
 		}
 	}
-	c := kvs.NewEndpointCache(srv.Client(), "missing", 0, nil)
+	c, err := kvs.NewEndpointCache(srv.Client(), "missing")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Get(context.Background()); err == nil {
 		t.Fatal("endpoint of a missing stream")
 	}
@@ -127,10 +135,10 @@ func TestProducerBlockPolicy(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
 	g := newGate()
 	defer g.open()
-	srv := kvslocal.New(t, func(o *kvslocal.Options) { o.Fault = g.fault })
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.Fault = g.fault })
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType, o.BufferPolicy, o.MaxBufferSize = kvs.TimecodeRelative, kvs.Block, 40<<10
 	})
 	if err != nil {
@@ -165,10 +173,10 @@ func TestProducerDropOldestPolicy(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
 	g := newGate()
 	defer g.open()
-	srv := kvslocal.New(t, func(o *kvslocal.Options) { o.Fault = g.fault })
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.Fault = g.fault })
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType, o.MaxBufferSize = kvs.TimecodeRelative, 40<<10 // DropOldest is the default
 	})
 	if err != nil {
@@ -213,13 +221,13 @@ func TestProducerDropOldestPolicy(t *testing.T) {
 
 func TestProducerIdleAcks(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
-	srv := kvslocal.New(t, func(o *kvslocal.Options) { o.IdleInterval = 10 * time.Millisecond })
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.IdleInterval = 10 * time.Millisecond })
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
 	var idle sync.WaitGroup
 	idle.Add(1)
 	var once sync.Once
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType = kvs.TimecodeRelative
 		o.OnAck = func(a kvs.Ack) {
 			if a.EventType == kvs.AckIdle && !a.HasTimecode {

@@ -44,10 +44,10 @@ func TestProducerResendsWithoutLossOrDuplicates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := kvslocal.New(t, func(o *kvslocal.Options) { o.Fault = faults(tt.faults) })
+			srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.Fault = faults(tt.faults) })
 			name := awstest.Name(t, "cam")
 			srv.CreateStream(name)
-			p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+			p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 				o.TimecodeType = kvs.TimecodeRelative
 			})
 			if err != nil {
@@ -69,12 +69,12 @@ func TestProducerResendsWithoutLossOrDuplicates(t *testing.T) {
 
 func TestProducerDropsRejectedFragment(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
-	srv := kvslocal.New(t, func(o *kvslocal.Options) {
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) {
 		o.Fault = faults(map[int]kvslocal.Fault{2: {Error: kvs.ErrMaxFragmentSizeReached}})
 	})
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) { o.TimecodeType = kvs.TimecodeRelative })
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) { o.TimecodeType = kvs.TimecodeRelative })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,12 +90,12 @@ func TestProducerDropsRejectedFragment(t *testing.T) {
 
 func TestProducerStopsOnFatalError(t *testing.T) {
 	track, frames := kvs.LoadFixture(t)
-	srv := kvslocal.New(t, func(o *kvslocal.Options) {
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) {
 		o.Fault = faults(map[int]kvslocal.Fault{2: {Error: kvs.ErrStreamNotActive}})
 	})
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) { o.TimecodeType = kvs.TimecodeRelative })
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) { o.TimecodeType = kvs.TimecodeRelative })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestProducerHTTPErrors(t *testing.T) {
 	srv := kvslocal.New(t)
 	// A stream the server does not have: GetDataEndpoint answers 404, which
 	// is final.
-	p, err := kvs.NewProducer(srv.Client(), "no-such-stream", track, testOptions, func(o *kvs.Options) { o.TimecodeType = kvs.TimecodeRelative })
+	p, err := kvs.NewProducer(srv.Client(), "no-such-stream", track, testOptions, func(o *kvs.ProducerOptions) { o.TimecodeType = kvs.TimecodeRelative })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestProducerBadCredentialsRejected(t *testing.T) {
 	bad := credentialsFunc(func(ctx context.Context) (awsCreds, error) {
 		return awsCreds{AccessKeyID: awstest.AccessKeyID, SecretAccessKey: "wrong", Source: "test"}, nil
 	})
-	p, err := kvs.NewProducer(good, name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(good, name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType, o.Credentials, o.MaxRetries = kvs.TimecodeRelative, bad, 2
 	})
 	if err != nil {
@@ -191,7 +191,7 @@ func TestProducerRecoversFromStalledConnection(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	defer once.Do(func() { close(release) })
-	srv := kvslocal.New(t, func(o *kvslocal.Options) {
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) {
 		o.Fault = func(fi kvslocal.FragmentInfo) kvslocal.Fault {
 			if fi.Index == 3 {
 				<-release
@@ -202,7 +202,7 @@ func TestProducerRecoversFromStalledConnection(t *testing.T) {
 	})
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType, o.AckTimeout = kvs.TimecodeRelative, 300*time.Millisecond
 	})
 	if err != nil {
@@ -237,8 +237,8 @@ func TestProducerRotatesBeforeCredentialsExpire(t *testing.T) {
 		return awsCreds{AccessKeyID: awstest.AccessKeyID, SecretAccessKey: awstest.SecretAccessKey,
 			CanExpire: true, Expires: clock.Now().Add(10 * time.Minute)}, nil
 	})
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
-		o.Clock, o.Credentials = clock, kvsCredentialsCacheFree(creds)
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
+		o.Now, o.Credentials = clock.Now, kvsCredentialsCacheFree(creds)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,7 @@ func TestProducerHTTPStatusClasses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := kvslocal.New(t, func(o *kvslocal.Options) {
+			srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) {
 				o.Reject = func(conn int) *kvslocal.APIError {
 					if conn == 1 {
 						return tt.err
@@ -281,7 +281,7 @@ func TestProducerHTTPStatusClasses(t *testing.T) {
 			})
 			name := awstest.Name(t, "cam")
 			srv.CreateStream(name)
-			p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) { o.TimecodeType = kvs.TimecodeRelative })
+			p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) { o.TimecodeType = kvs.TimecodeRelative })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -319,10 +319,10 @@ func TestProducerRetryBudgetCountsFailuresInARow(t *testing.T) {
 	for i := 2; i <= 10; i += 2 { // every other fragment drops the connection
 		drops[i] = kvslocal.Fault{Drop: true}
 	}
-	srv := kvslocal.New(t, func(o *kvslocal.Options) { o.Fault = faults(drops) })
+	srv := kvslocal.New(t, func(o *kvslocal.ServerOptions) { o.Fault = faults(drops) })
 	name := awstest.Name(t, "cam")
 	srv.CreateStream(name)
-	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.Options) {
+	p, err := kvs.NewProducer(srv.Client(), name, track, testOptions, func(o *kvs.ProducerOptions) {
 		o.TimecodeType, o.MaxRetries = kvs.TimecodeRelative, 2
 	})
 	if err != nil {

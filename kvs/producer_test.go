@@ -2,6 +2,7 @@ package kvs_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,11 +10,6 @@ import (
 	"github.com/lakekit/lakekit/kvs"
 	"github.com/lakekit/lakekit/kvs/kvslocal"
 )
-
-// fakeClock is a Clock tests move by hand.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
 
 func sum(b []byte) uint32 { return kvslocal.Checksum(b) }
 
@@ -56,7 +52,7 @@ func putAll(t *testing.T, p *kvs.Producer, frames []kvs.Frame) {
 	}
 }
 
-func testOptions(o *kvs.Options) {
+func testOptions(o *kvs.ProducerOptions) {
 	o.RetryBaseDelay, o.RetryMaxDelay = time.Millisecond, 10*time.Millisecond
 	o.FragmentDuration = time.Second
 	o.AckTimeout = 10 * time.Second
@@ -83,7 +79,7 @@ func TestProducerPersistsEveryFrame(t *testing.T) {
 				ref = arn
 			}
 			var acks []kvs.Ack
-			p, err := kvs.NewProducer(srv.Client(), ref, track, testOptions, func(o *kvs.Options) {
+			p, err := kvs.NewProducer(srv.Client(), ref, track, testOptions, func(o *kvs.ProducerOptions) {
 				o.TimecodeType, o.StartTime = tt.tcType, start
 				o.OnAck = func(a kvs.Ack) { acks = append(acks, a) }
 			})
@@ -111,5 +107,35 @@ func TestProducerPersistsEveryFrame(t *testing.T) {
 				t.Errorf("OnAck saw %d acks, want at least 30", len(acks))
 			}
 		})
+	}
+}
+
+func TestNewProducerOptionErrors(t *testing.T) {
+	srv := kvslocal.New(t)
+	track, _ := kvs.LoadFixture(t)
+	tests := []struct {
+		name  string
+		fn    func(*kvs.ProducerOptions)
+		field string
+	}{
+		{"lifetime over the service limit", func(o *kvs.ProducerOptions) { o.ConnectionLifetime = kvs.MaxConnectionDuration + time.Second }, "ConnectionLifetime"},
+		{"negative buffer", func(o *kvs.ProducerOptions) { o.MaxBufferSize = -1 }, "MaxBufferSize"},
+		{"negative ack timeout", func(o *kvs.ProducerOptions) { o.AckTimeout = -time.Second }, "AckTimeout"},
+		{"base delay over max", func(o *kvs.ProducerOptions) { o.RetryBaseDelay, o.RetryMaxDelay = time.Second, time.Millisecond }, "RetryBaseDelay"},
+		{"unknown policy", func(o *kvs.ProducerOptions) { o.BufferPolicy = 7 }, "BufferPolicy"},
+		{"fragment too short", func(o *kvs.ProducerOptions) { o.FragmentDuration = time.Millisecond }, "FragmentDuration"},
+		{"fragment growth over the limit", func(o *kvs.ProducerOptions) { o.MaxFragmentDuration = kvs.MaxFragmentGrowth + time.Second }, "MaxFragmentDuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := kvs.NewProducer(srv.Client(), "cam", track, tt.fn)
+			var oe *kvs.OptionError
+			if !errors.As(err, &oe) || oe.Field != tt.field {
+				t.Fatalf("err = %v, want an OptionError on %s", err, tt.field)
+			}
+		})
+	}
+	if _, err := kvs.NewEndpointCache(srv.Client(), "cam", func(o *kvs.EndpointCacheOptions) { o.TTL = -1 }); err == nil {
+		t.Fatal("negative TTL accepted")
 	}
 }

@@ -18,10 +18,22 @@ type Source interface {
 	Next(ctx context.Context) (Frame, error)
 }
 
+// Pacing says how fast Stream puts frames.
+type Pacing int
+
+const (
+	// AsFast puts frames as fast as the producer takes them (a live
+	// source paces itself; a recording is sent as fast as acknowledged).
+	AsFast Pacing = iota
+	// Realtime puts frames no faster than their PTS: a recording replayed
+	// as if live.
+	Realtime
+)
+
 // Stream puts every frame of src into p until src ends (returning nil),
-// ctx ends, or Put fails. It does not close p. With pace set, frames are put
-// no faster than their PTS (a recording replayed as if live).
-func Stream(ctx context.Context, p *Producer, src Source, pace bool) error {
+// ctx ends, or Put fails, at the given pacing. It does not close p.
+func Stream(ctx context.Context, p *Producer, src Source, pacing Pacing) error {
+	pace := pacing == Realtime
 	start := time.Now()
 	for {
 		f, err := src.Next(ctx)

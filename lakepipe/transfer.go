@@ -107,7 +107,7 @@ type TransferOptions struct {
 	// a re-run copies nothing twice. (s3copy compares the ETag CopyObject
 	// returns with the listed one; the archive step also lists the copy and
 	// compares its size before it deletes the source.)
-	Copier []func(*s3copy.Options)
+	Copier []func(*s3copy.CopierOptions)
 	// Logger gets one info line per transfer (keys and counts, never
 	// contents). Default: silent.
 	Logger *slog.Logger
@@ -120,6 +120,7 @@ type TransferOptions struct {
 type Transfers struct {
 	api    s3copy.API
 	copier *s3copy.Copier
+	err    error // s3copy.New's, for options it refused: returned by Step
 	owner  string
 	log    *slog.Logger
 }
@@ -133,12 +134,12 @@ func NewTransfers(api s3copy.API, optFns ...func(*TransferOptions)) *Transfers {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	copier := s3copy.New(api, append(o.Copier, func(c *s3copy.Options) {
+	copier, err := s3copy.New(api, append(o.Copier, func(c *s3copy.CopierOptions) {
 		c.SkipUnchanged = true
 		c.ExpectedBucketOwner = o.ExpectedBucketOwner
 		c.ExpectedSourceBucketOwner = o.ExpectedBucketOwner
 	})...)
-	return &Transfers{api: api, copier: copier, owner: o.ExpectedBucketOwner, log: o.Logger}
+	return &Transfers{api: api, copier: copier, err: err, owner: o.ExpectedBucketOwner, log: o.Logger}
 }
 
 // TransferResult is what one transfer step did.
@@ -160,6 +161,9 @@ type TransferResult struct {
 // the transfer-status step, with its retrier, decides. A failed copy is
 // returned with the s3copy error.
 func (t *Transfers) Step(ctx context.Context, req TransferRequest) (TransferResult, error) {
+	if t.err != nil {
+		return TransferResult{}, t.err
+	}
 	plan, err := req.Plan()
 	if err != nil {
 		return TransferResult{}, err
@@ -239,4 +243,9 @@ func (t *Transfers) delete(ctx context.Context, bucket, key string) error {
 }
 
 // Stats returns the copier's counters over every step this Transfers ran.
-func (t *Transfers) Stats() s3copy.Stats { return t.copier.Stats() }
+func (t *Transfers) Stats() s3copy.Stats {
+	if t.copier == nil {
+		return s3copy.Stats{}
+	}
+	return t.copier.Stats()
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Alerter defaults and SNS limits.
@@ -63,7 +64,7 @@ type AlertOptions struct {
 	// the Lambda ran. Default time.Now.
 	Now func() time.Time
 	// Logger receives debug records (names and decisions, never message
-	// bodies at info). Nil is silent.
+	// bodies at info). Default: a discarding logger.
 	Logger *slog.Logger
 }
 
@@ -108,25 +109,33 @@ type Alerter struct {
 	stats    AlertStats
 }
 
-// NewAlerter returns an Alerter publishing to topicARN.
-func NewAlerter(client PublishAPI, topicARN string, optFns ...func(*AlertOptions)) *Alerter {
+// NewAlerter returns an Alerter publishing to topicARN. Negative windows
+// and limits, and an unknown Mode, are an *OptionError.
+func NewAlerter(client PublishAPI, topicARN string, optFns ...func(*AlertOptions)) (*Alerter, error) {
 	a := &Alerter{sns: client, topic: topicARN, lastSeen: map[string]time.Time{}}
 	for _, fn := range optFns {
 		fn(&a.opts)
 	}
-	if a.opts.KnownWindow <= 0 {
-		a.opts.KnownWindow = DefaultKnownWindow
+	o := &a.opts
+	const typ = "rekog.AlertOptions"
+	for _, err := range []error{
+		opt.Min(typ, "KnownWindow", o.KnownWindow, 0),
+		opt.Min(typ, "UnknownLimit", o.UnknownLimit, 0),
+		opt.Min(typ, "UnknownInterval", o.UnknownInterval, 0),
+		opt.Range(typ, "Mode", o.Mode, AlertBoth, AlertUnknown),
+	} {
+		if err != nil {
+			return nil, err
+		}
 	}
-	if a.opts.UnknownLimit <= 0 {
-		a.opts.UnknownLimit = DefaultUnknownLimit
+	o.KnownWindow = opt.Default(o.KnownWindow, DefaultKnownWindow)
+	o.UnknownLimit = opt.Default(o.UnknownLimit, DefaultUnknownLimit)
+	o.UnknownInterval = opt.Default(o.UnknownInterval, DefaultUnknownInterval)
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if a.opts.UnknownInterval <= 0 {
-		a.opts.UnknownInterval = DefaultUnknownInterval
-	}
-	if a.opts.Now == nil {
-		a.opts.Now = time.Now
-	}
-	return a
+	o.Logger = orDiscard(o.Logger)
+	return a, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -247,16 +256,12 @@ func (a *Alerter) alertOne(ctx context.Context, s Sighting) AlertResult {
 		undo()
 		a.stats.Failed++
 		res.Decision, res.Err = Failed, fmt.Errorf("rekog: publishing %s face alert: %w", kind, err)
-		if a.opts.Logger != nil {
-			a.opts.Logger.Warn("face alert not published", "kind", kind, "err", err)
-		}
+		a.opts.Logger.Warn("face alert not published", "kind", kind, "err", err)
 		return res
 	}
 	a.stats.Published++
 	res.Decision, res.MessageID = Published, aws.ToString(out.MessageId)
-	if a.opts.Logger != nil {
-		a.opts.Logger.Debug("face alert published", "kind", kind, "externalImageId", s.ExternalImageID, "messageId", res.MessageID)
-	}
+	a.opts.Logger.Debug("face alert published", "kind", kind, "externalImageId", s.ExternalImageID, "messageId", res.MessageID)
 	return res
 }
 
@@ -345,9 +350,7 @@ func (a *Alerter) HandleKinesisRecords(ctx context.Context, records []events.Kin
 		fr, err := DecodeFaceRecord(rec.Kinesis.Data)
 		if err != nil {
 			out[i].Err = err
-			if a.opts.Logger != nil {
-				a.opts.Logger.Warn("skipping stream processor record", "sequenceNumber", rec.Kinesis.SequenceNumber, "err", err)
-			}
+			a.opts.Logger.Warn("skipping stream processor record", "sequenceNumber", rec.Kinesis.SequenceNumber, "err", err)
 			continue
 		}
 		out[i].Alerts = a.HandleRecord(ctx, fr)

@@ -89,7 +89,7 @@ func drain(t *testing.T, q *sqs.Client, url string, want int) []delivered {
 func TestAlerterThousandRecords(t *testing.T) {
 	ctx := context.Background()
 	n, q, topic, url := alertTopic(t)
-	a := rekog.NewAlerter(n, topic, func(o *rekog.AlertOptions) {
+	a := mustAlerter(t, n, topic, func(o *rekog.AlertOptions) {
 		o.KnownWindow = 30 * time.Second
 		o.UnknownLimit = 2
 		o.UnknownInterval = time.Minute
@@ -158,7 +158,7 @@ func TestAlerterModes(t *testing.T) {
 		{rekog.AlertKnown, "Known face: Jane Doe"},
 		{rekog.AlertUnknown, "Unknown face detected"},
 	} {
-		a := rekog.NewAlerter(n, topic, func(o *rekog.AlertOptions) { o.Mode = tt.mode })
+		a := mustAlerter(t, n, topic, func(o *rekog.AlertOptions) { o.Mode = tt.mode })
 		res := a.HandleRecord(ctx, rec(1.7e9))
 		if len(res) != 2 || a.Stats().Published != 1 || a.Stats().Ignored != 1 {
 			t.Fatalf("mode %d: %+v", tt.mode, a.Stats())
@@ -177,7 +177,7 @@ func TestAlerterPublishFailure(t *testing.T) {
 	ctx := context.Background()
 	n, _, topic, _ := alertTopic(t)
 	missing := topic + "-missing"
-	a := rekog.NewAlerter(n, missing)
+	a := mustAlerter(t, n, missing)
 	data := rekogtest.FaceRecordJSON("arn:s", 1, 1.7e9, rekogtest.SeenFace{ExternalImageID: "Jane_Doe"})
 	ev := events.KinesisEvent{Records: []events.KinesisEventRecord{
 		{Kinesis: events.KinesisRecord{SequenceNumber: "1", Data: []byte("not json")}},
@@ -193,7 +193,7 @@ func TestAlerterPublishFailure(t *testing.T) {
 	if st := a.Stats(); st.Failed != 1 || st.Published != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	ok := rekog.NewAlerter(n, topic)
+	ok := mustAlerter(t, n, topic)
 	r, _ := rekog.DecodeFaceRecord(data)
 	// Same alerter state semantics on a working topic: first is published.
 	if res := ok.HandleRecord(ctx, r); res[0].Decision != rekog.Published || res[0].MessageID == "" {
@@ -222,7 +222,7 @@ func TestAlertMessageSubjectIsClean(t *testing.T) {
 func TestAlerterConcurrentSamePerson(t *testing.T) {
 	ctx := context.Background()
 	n, q, topic, url := alertTopic(t)
-	a := rekog.NewAlerter(n, topic, func(o *rekog.AlertOptions) { o.UnknownLimit = 2 })
+	a := mustAlerter(t, n, topic, func(o *rekog.AlertOptions) { o.UnknownLimit = 2 })
 	at := time.Unix(1.7e9, 0)
 	done := make(chan []rekog.AlertResult)
 	for i := range 16 {
@@ -254,7 +254,7 @@ func TestAlerterConcurrentSamePerson(t *testing.T) {
 func TestUnknownRateLimitOutOfOrder(t *testing.T) {
 	ctx := context.Background()
 	n, _, topic, _ := alertTopic(t)
-	a := rekog.NewAlerter(n, topic, func(o *rekog.AlertOptions) { o.UnknownLimit, o.UnknownInterval = 1, 30*time.Second })
+	a := mustAlerter(t, n, topic, func(o *rekog.AlertOptions) { o.UnknownLimit, o.UnknownInterval = 1, 30*time.Second })
 	base := time.Unix(1.7e9, 0)
 	var got []rekog.Decision
 	for _, sec := range []int{100, 90, 0, 125, 131} {
@@ -285,7 +285,7 @@ func TestAlertAttributesDriveFilterPolicies(t *testing.T) {
 		Attributes: map[string]string{"FilterPolicy": `{"face":["unknown"]}`}}); err != nil {
 		t.Fatal(err)
 	}
-	a := rekog.NewAlerter(n, topic)
+	a := mustAlerter(t, n, topic)
 	r, err := rekog.DecodeFaceRecord(rekogtest.FaceRecordJSON("arn:s", 1, 1.7e9, rekogtest.SeenFace{ExternalImageID: "Jane_Doe"}, rekogtest.SeenFace{}))
 	if err != nil {
 		t.Fatal(err)

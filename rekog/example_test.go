@@ -37,7 +37,7 @@ func ExampleObjectKey() {
 }
 
 func ExampleDecodeImage() {
-	_, err := rekog.DecodeImage("data:image/jpeg;base64,R0lGODlhAQABAAAAACw=", rekog.DecodeOptions{})
+	_, err := rekog.DecodeImage("data:image/jpeg;base64,R0lGODlhAQABAAAAACw=")
 	fmt.Println(err)
 	// Output:
 	// rekog: invalid image (bad_format): bytes are neither JPEG nor PNG
@@ -61,8 +61,12 @@ func ExampleTextService() {
 	_, rc, wire := rekogtest.Start() // local Rekognition: the documented DetectText sample
 	defer wire.Close()
 
-	svc := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc),
+	svc, err := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc),
 		func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	var png bytes.Buffer
 	_ = pngenc.Encode(&png, image.NewGray(image.Rect(0, 0, 100, 100)))
 	det, err := svc.Detect(ctx, "monday", "data:image/jpeg;base64,"+base64.StdEncoding.EncodeToString(png.Bytes()))

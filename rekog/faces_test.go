@@ -151,7 +151,10 @@ func TestStreamProcessorLifecycle(t *testing.T) {
 	if _, err := rekog.CreateCollection(ctx, rc, "rekVideoBlog", false); err != nil {
 		t.Fatal(err)
 	}
-	sp := rekog.NewStreamProcessors(rc, func(o *rekog.ProcessorOptions) { o.PollInterval = time.Millisecond })
+	sp, err := rekog.NewStreamProcessors(rc, func(o *rekog.ProcessorOptions) { o.PollInterval = time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := rekog.FaceSearchProcessor{
 		Name:               "streamProcessorForRekognitionVideoBlog",
 		VideoStreamARN:     "arn:aws:kinesisvideo:us-west-2:123456789012:stream/webcam/1",

@@ -11,6 +11,8 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/lakekit/lakekit/rekog"
 )
 
 // noisyPNG returns a PNG of at least n bytes: random pixels do not
@@ -93,4 +95,22 @@ func hugeGrayPNG(t testing.TB, w, h int) []byte {
 	chunk("IDAT", idat.Bytes())
 	chunk("IEND", nil)
 	return out.Bytes()
+}
+
+func mustAlerter(t *testing.T, client rekog.PublishAPI, topic string, optFns ...func(*rekog.AlertOptions)) *rekog.Alerter {
+	t.Helper()
+	a, err := rekog.NewAlerter(client, topic, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func mustTextService(t *testing.T, store rekog.PutObjectAPI, bucket string, d rekog.TextDetector, optFns ...func(*rekog.TextOptions)) *rekog.TextService {
+	t.Helper()
+	s, err := rekog.NewTextService(store, bucket, d, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

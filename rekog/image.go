@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Rekognition image limits (Amazon Rekognition Developer Guide, "Guidelines
@@ -121,11 +123,12 @@ type Image struct {
 	Declared string
 }
 
-// DecodeOptions tune DecodeImage. The zero value applies Rekognition's
-// limits for images sent as bytes.
+// DecodeOptions tune DecodeImage and ValidateImage. The zero value applies
+// Rekognition's limits for images sent as bytes; negative fields, and
+// MaxBytes above MaxS3ImageBytes, are an *OptionError.
 type DecodeOptions struct {
 	// MaxBytes is the largest decoded image accepted. Default
-	// MaxImageBytes; values above MaxS3ImageBytes are lowered to it.
+	// MaxImageBytes; at most MaxS3ImageBytes.
 	MaxBytes int
 	// MinDimension is the smallest width and height accepted. Default
 	// MinImageDimension.
@@ -142,28 +145,31 @@ type DecodeOptions struct {
 	MaxPixels int
 }
 
-func (o DecodeOptions) maxBytes() int {
-	switch {
-	case o.MaxBytes <= 0:
-		return MaxImageBytes
-	case o.MaxBytes > MaxS3ImageBytes:
-		return MaxS3ImageBytes
+// withDefaults validates o and returns it with its zero fields set to
+// their defaults.
+func (o DecodeOptions) withDefaults() (DecodeOptions, error) {
+	const typ = "rekog.DecodeOptions"
+	if err := opt.Range(typ, "MaxBytes", o.MaxBytes, 0, MaxS3ImageBytes); err != nil {
+		return o, err
 	}
-	return o.MaxBytes
+	if err := opt.Min(typ, "MinDimension", o.MinDimension, 0); err != nil {
+		return o, err
+	}
+	if err := opt.Min(typ, "MaxPixels", o.MaxPixels, 0); err != nil {
+		return o, err
+	}
+	o.MaxBytes = opt.Default(o.MaxBytes, MaxImageBytes)
+	o.MinDimension = opt.Default(o.MinDimension, MinImageDimension)
+	o.MaxPixels = opt.Default(o.MaxPixels, MaxImageDimension*MaxImageDimension)
+	return o, nil
 }
 
-func (o DecodeOptions) maxPixels() int {
-	if o.MaxPixels <= 0 {
-		return MaxImageDimension * MaxImageDimension
+func decodeOptions(optFns []func(*DecodeOptions)) (DecodeOptions, error) {
+	var o DecodeOptions
+	for _, f := range optFns {
+		f(&o)
 	}
-	return o.MaxPixels
-}
-
-func (o DecodeOptions) minDimension() int {
-	if o.MinDimension <= 0 {
-		return MinImageDimension
-	}
-	return o.MinDimension
+	return o.withDefaults()
 }
 
 // MaxDataURLHeaderBytes bounds the part of a data URL before its comma
@@ -178,8 +184,17 @@ const MaxDataURLHeaderBytes = 1024
 // is parsed in place (at most MaxDataURLHeaderBytes), never split. Base64
 // may use the standard or URL alphabet, with or without padding; ASCII
 // whitespace (line breaks inserted by some encoders) is ignored. Errors
-// are *InvalidImageError.
-func DecodeImage(s string, opts DecodeOptions) (*Image, error) {
+// are *InvalidImageError, or *OptionError for options it cannot honour.
+func DecodeImage(s string, optFns ...func(*DecodeOptions)) (*Image, error) {
+	o, err := decodeOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	return decodeImage(s, o)
+}
+
+// decodeImage is DecodeImage with options already defaulted.
+func decodeImage(s string, opts DecodeOptions) (*Image, error) {
 	payload := s
 	declared := ""
 	if len(s) >= 5 && strings.EqualFold(s[:5], "data:") {
@@ -210,7 +225,7 @@ func DecodeImage(s string, opts DecodeOptions) (*Image, error) {
 		}
 		declared = sub
 	}
-	max := opts.maxBytes()
+	max := opts.MaxBytes
 	// Count before stripping whitespace: the decoded size is known
 	// without copying the payload.
 	n := len(payload) - countSpace(payload)
@@ -231,19 +246,28 @@ func DecodeImage(s string, opts DecodeOptions) (*Image, error) {
 	if err != nil {
 		return nil, &InvalidImageError{Reason: ReasonBase64, Detail: err.Error()}
 	}
-	return ValidateImage(data, declared, opts)
+	return validateImage(data, declared, opts)
 }
 
 // ValidateImage checks raw image bytes as DecodeImage does. declared is the
 // type the client claimed ("" when none). Only the header is read: the
 // pixels are never decoded, so a small file declaring a huge image costs
 // nothing here, and a caller that decodes afterwards is bounded by
-// opts.MaxPixels.
-func ValidateImage(data []byte, declared string, opts DecodeOptions) (*Image, error) {
+// DecodeOptions.MaxPixels.
+func ValidateImage(data []byte, declared string, optFns ...func(*DecodeOptions)) (*Image, error) {
+	o, err := decodeOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	return validateImage(data, declared, o)
+}
+
+// validateImage is ValidateImage with options already defaulted.
+func validateImage(data []byte, declared string, opts DecodeOptions) (*Image, error) {
 	if len(data) == 0 {
 		return nil, &InvalidImageError{Reason: ReasonEmpty, Detail: "no image data"}
 	}
-	if max := opts.maxBytes(); len(data) > max {
+	if max := opts.MaxBytes; len(data) > max {
 		return nil, &InvalidImageError{Reason: ReasonTooLarge, Detail: fmt.Sprintf("image is %d bytes, limit %d", len(data), max), Limit: max}
 	}
 	img := &Image{Bytes: data, Declared: declared}
@@ -267,13 +291,13 @@ func ValidateImage(data []byte, declared string, opts DecodeOptions) (*Image, er
 	if opts.StrictType && declared != "" && !sameFormat(declared, img.Format) {
 		return nil, &InvalidImageError{Reason: ReasonMismatch, Detail: fmt.Sprintf("declared image/%s, bytes are %s", truncate(declared, 20), img.Format), Width: w, Height: h}
 	}
-	if min := opts.minDimension(); w < min || h < min {
+	if min := opts.MinDimension; w < min || h < min {
 		return nil, &InvalidImageError{Reason: ReasonTooSmall, Detail: fmt.Sprintf("image is %dx%d, minimum %dx%d", w, h, min, min), Width: w, Height: h, Limit: min}
 	}
 	if w > MaxImageDimension || h > MaxImageDimension {
 		return nil, &InvalidImageError{Reason: ReasonTooWide, Detail: fmt.Sprintf("image is %dx%d, maximum %d per side", w, h, MaxImageDimension), Width: w, Height: h, Limit: MaxImageDimension}
 	}
-	if max := opts.maxPixels(); int64(w)*int64(h) > int64(max) {
+	if max := opts.MaxPixels; int64(w)*int64(h) > int64(max) {
 		return nil, &InvalidImageError{Reason: ReasonPixels, Detail: fmt.Sprintf("image is %dx%d (%d pixels), limit %d pixels", w, h, int64(w)*int64(h), max), Width: w, Height: h, Limit: max}
 	}
 	return img, nil

@@ -115,7 +115,7 @@ func TestDecodeImage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			img, err := DecodeImage(tt.in, tt.opts)
+			img, err := DecodeImage(tt.in, func(o *DecodeOptions) { *o = tt.opts })
 			if tt.reason != "" {
 				var ie *InvalidImageError
 				if !errors.As(err, &ie) {
@@ -200,7 +200,7 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add("data:image/png")
 	f.Add(base64.RawURLEncoding.EncodeToString(pngBytes(f, 81, 81)))
 	f.Fuzz(func(t *testing.T, s string) {
-		img, err := DecodeImage(s, DecodeOptions{MinDimension: 1})
+		img, err := DecodeImage(s, func(o *DecodeOptions) { o.MinDimension = 1 })
 		if err != nil {
 			var ie *InvalidImageError
 			if !errors.As(err, &ie) {
@@ -269,7 +269,7 @@ func TestDecodeImageHostileHeader(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := DecodeImage(tc.in, DecodeOptions{})
+			_, err := DecodeImage(tc.in)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d-byte input: allocated %d bytes: %v", len(tc.in), alloc, err)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	pigo "github.com/esimov/pigo/core"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // FaceGate defaults (pigo's recommended settings for its facefinder
@@ -24,7 +25,8 @@ const (
 )
 
 // GateOptions tune a FaceGate. Zero fields take the Default… constants;
-// MaxFace defaults to the image's shorter side.
+// MaxFace defaults to the image's shorter side. Negative values, factors
+// out of range and a MaxFace below MinFace are an *OptionError.
 type GateOptions struct {
 	MinFace, MaxFace         int
 	ShiftFactor, ScaleFactor float64
@@ -72,29 +74,40 @@ func NewFaceGate(cascade []byte, optFns ...func(*GateOptions)) (*FaceGate, error
 	for _, fn := range optFns {
 		fn(&g.opts)
 	}
-	o := &g.opts
-	if o.MinFace <= 0 {
-		o.MinFace = DefaultGateMinFace
-	}
-	if o.ShiftFactor <= 0 {
-		o.ShiftFactor = DefaultGateShiftFactor
-	}
-	if o.ScaleFactor <= 1 {
-		o.ScaleFactor = DefaultGateScaleFactor
-	}
-	if o.IoUThreshold <= 0 {
-		o.IoUThreshold = DefaultGateIoU
-	}
-	if o.MinScore <= 0 {
-		o.MinScore = DefaultGateMinScore
-	}
-	if o.MaxPixels < 0 {
-		return nil, fmt.Errorf("rekog: GateOptions.MaxPixels %d is negative", o.MaxPixels)
-	}
-	if o.MaxPixels == 0 {
-		o.MaxPixels = DefaultGateMaxPixels
+	if err := g.opts.setDefaults(); err != nil {
+		return nil, err
 	}
 	return g, nil
+}
+
+// setDefaults validates o and fills in its zero fields.
+func (o *GateOptions) setDefaults() error {
+	const typ = "rekog.GateOptions"
+	for _, err := range []error{
+		opt.Min(typ, "MinFace", o.MinFace, 0),
+		opt.Min(typ, "MaxFace", o.MaxFace, 0),
+		opt.Range(typ, "ShiftFactor", o.ShiftFactor, 0, 1),
+		opt.Range(typ, "IoUThreshold", o.IoUThreshold, 0, 1),
+		opt.Min(typ, "MinScore", o.MinScore, 0),
+		opt.Min(typ, "MaxPixels", o.MaxPixels, 0),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	if o.ScaleFactor != 0 && o.ScaleFactor <= 1 {
+		return &OptionError{Type: typ, Field: "ScaleFactor", Value: o.ScaleFactor, Want: "above 1 (0: DefaultGateScaleFactor)"}
+	}
+	if o.MaxFace != 0 && o.MaxFace < opt.Default(o.MinFace, DefaultGateMinFace) {
+		return &OptionError{Type: typ, Field: "MaxFace", Value: o.MaxFace, Want: "at least MinFace"}
+	}
+	o.MinFace = opt.Default(o.MinFace, DefaultGateMinFace)
+	o.ShiftFactor = opt.Default(o.ShiftFactor, DefaultGateShiftFactor)
+	o.ScaleFactor = opt.Default(o.ScaleFactor, DefaultGateScaleFactor)
+	o.IoUThreshold = opt.Default(o.IoUThreshold, DefaultGateIoU)
+	o.MinScore = opt.Default(o.MinScore, DefaultGateMinScore)
+	o.MaxPixels = opt.Default(o.MaxPixels, DefaultGateMaxPixels)
+	return nil
 }
 
 // DetectedFace is a face FaceGate found: its box in image ratios and
@@ -199,7 +212,7 @@ func (s *GatedSearch) Stats() GateStats {
 // (ReasonPixels) and is never decoded.
 func (s *GatedSearch) Search(ctx context.Context, frame []byte) (*FaceSearch, error) {
 	s.frames.Add(1)
-	img, err := ValidateImage(frame, "", DecodeOptions{MinDimension: 1, MaxPixels: s.gate.opts.MaxPixels})
+	img, err := validateImage(frame, "", DecodeOptions{MaxBytes: MaxImageBytes, MinDimension: 1, MaxPixels: s.gate.opts.MaxPixels})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
 	rtypes "github.com/aws/aws-sdk-go-v2/service/rekognition/types"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Stream processor defaults and limits.
@@ -38,7 +39,8 @@ type ProcessorOptions struct {
 	// PollInterval is the pause between DescribeStreamProcessor calls in
 	// Wait. Default DefaultPollInterval.
 	PollInterval time.Duration
-	// Logger receives status transitions at debug level. Nil is silent.
+	// Logger receives status transitions at debug level. Default: a
+	// discarding logger.
 	Logger *slog.Logger
 }
 
@@ -49,16 +51,19 @@ type StreamProcessors struct {
 	opts   ProcessorOptions
 }
 
-// NewStreamProcessors returns a StreamProcessors using client.
-func NewStreamProcessors(client StreamProcessorAPI, optFns ...func(*ProcessorOptions)) *StreamProcessors {
+// NewStreamProcessors returns a StreamProcessors using client. A negative
+// PollInterval is an *OptionError.
+func NewStreamProcessors(client StreamProcessorAPI, optFns ...func(*ProcessorOptions)) (*StreamProcessors, error) {
 	p := &StreamProcessors{client: client}
 	for _, fn := range optFns {
 		fn(&p.opts)
 	}
-	if p.opts.PollInterval <= 0 {
-		p.opts.PollInterval = DefaultPollInterval
+	if err := opt.Min("rekog.ProcessorOptions", "PollInterval", p.opts.PollInterval, 0); err != nil {
+		return nil, err
 	}
-	return p
+	p.opts.PollInterval = opt.Default(p.opts.PollInterval, DefaultPollInterval)
+	p.opts.Logger = orDiscard(p.opts.Logger)
+	return p, nil
 }
 
 // FaceSearchProcessor is the seed's create-stream-processor JSON.
@@ -223,7 +228,7 @@ func (p *StreamProcessors) Wait(ctx context.Context, name string, want ...rtypes
 		if err != nil {
 			return nil, err
 		}
-		if info.Status != last && p.opts.Logger != nil {
+		if info.Status != last {
 			p.opts.Logger.Debug("stream processor status", "name", name, "status", info.Status)
 		}
 		last = info.Status

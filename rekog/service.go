@@ -38,8 +38,8 @@ type TextOptions struct {
 	// MaxImageBytes as bytes and MaxS3ImageBytes from S3: raise
 	// Decode.MaxBytes above the former only together with PassS3.
 	PassS3 bool
-	// Logger receives debug records (keys, sizes, never image data). Nil is
-	// silent.
+	// Logger receives debug records (keys, sizes, never image data).
+	// Default: a discarding logger.
 	Logger *slog.Logger
 }
 
@@ -55,13 +55,19 @@ type TextService struct {
 	detected, rejected, failed atomic.Int64
 }
 
-// NewTextService returns a TextService storing images in bucket.
-func NewTextService(store PutObjectAPI, bucket string, detector TextDetector, optFns ...func(*TextOptions)) *TextService {
+// NewTextService returns a TextService storing images in bucket. Decode
+// options it cannot honour are an *OptionError.
+func NewTextService(store PutObjectAPI, bucket string, detector TextDetector, optFns ...func(*TextOptions)) (*TextService, error) {
 	s := &TextService{s3: store, bucket: bucket, detector: detector}
 	for _, fn := range optFns {
 		fn(&s.opts)
 	}
-	return s
+	var err error
+	if s.opts.Decode, err = s.opts.Decode.withDefaults(); err != nil {
+		return nil, err
+	}
+	s.opts.Logger = orDiscard(s.opts.Logger)
+	return s, nil
 }
 
 // TextDetection is the answer for one upload.
@@ -88,7 +94,7 @@ func (s *TextService) Stats() TextStats {
 // stores the image and detects its text. Invalid input returns
 // *InvalidImageError or *InvalidNameError before anything is stored.
 func (s *TextService) Detect(ctx context.Context, name, dataURL string) (*TextDetection, error) {
-	img, err := DecodeImage(dataURL, s.opts.Decode)
+	img, err := decodeImage(dataURL, s.opts.Decode)
 	if err != nil {
 		s.rejected.Add(1)
 		return nil, err
@@ -135,10 +141,8 @@ func (s *TextService) DetectImage(ctx context.Context, name string, img *Image) 
 		return nil, &DetectError{Key: key, Err: err}
 	}
 	s.detected.Add(1)
-	if s.opts.Logger != nil {
-		s.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "text detected", slog.String("key", key),
-			slog.Int("bytes", len(img.Bytes)), slog.Int("lines", len(res.Lines)))
-	}
+	s.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "text detected", slog.String("key", key),
+		slog.Int("bytes", len(img.Bytes)), slog.Int("lines", len(res.Lines)))
 	return &TextDetection{Bucket: s.bucket, Key: key, Format: img.Format, Width: img.Width, Height: img.Height, Result: res}, nil
 }
 

@@ -48,7 +48,7 @@ func TestTextServiceRekognition(t *testing.T) {
 	fake, rc := rekogtest.New(t)
 	fake.SetS3(s3Getter(s3c))
 	for _, passS3 := range []bool{false, true} {
-		svc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
+		svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
 			o.Prefix = "uploads/"
 			o.PassS3 = passS3
 		})
@@ -91,7 +91,7 @@ func TestTextServiceFilters(t *testing.T) {
 	s3c, bucket := newBucket(t)
 	fake, rc := rekogtest.New(t)
 	filter := &rekog.TextFilter{MinConfidence: 96.5, Regions: []rekog.Box{{Left: 0.2, Top: 0.4, Width: 0.6, Height: 0.3}}}
-	svc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Filter = filter })
+	svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Filter = filter })
 	det, err := svc.Detect(ctx, "x", dataURL("image/png", pngBytes(t, 100, 100)))
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestTextServiceRejects(t *testing.T) {
 	ctx := context.Background()
 	s3c, bucket := newBucket(t)
 	_, rc := rekogtest.New(t)
-	svc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc))
+	svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc))
 	good := dataURL("image/png", pngBytes(t, 100, 100))
 	cases := []struct {
 		name, who, img string
@@ -162,7 +162,7 @@ func TestTextServiceRejects(t *testing.T) {
 	}
 
 	// A missing bucket is a StoreError; the detector is never called.
-	bad := rekog.NewTextService(s3c, "no-such-bucket", rekog.NewRekognitionText(rc))
+	bad := mustTextService(t, s3c, "no-such-bucket", rekog.NewRekognitionText(rc))
 	var se *rekog.StoreError
 	if _, err := bad.Detect(ctx, "ok", good); !errors.As(err, &se) {
 		t.Fatalf("err = %v, want StoreError", err)
@@ -196,14 +196,14 @@ func TestLargeImagesGoThroughS3(t *testing.T) {
 	fake.SetS3(s3Getter(s3c))
 	big := noisyPNG(t, 6<<20)
 	url := dataURL("image/png", big)
-	bytesSvc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
+	bytesSvc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
 		o.Decode.MaxBytes = rekog.MaxS3ImageBytes
 	})
 	var ie *rekog.InvalidImageError
 	if _, err := bytesSvc.Detect(ctx, "big", url); !errors.As(err, &ie) || ie.Reason != rekog.ReasonTooLarge {
 		t.Fatalf("6 MB as bytes: %v", err)
 	}
-	s3Svc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
+	s3Svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
 		o.Decode.MaxBytes = rekog.MaxS3ImageBytes
 		o.PassS3 = true
 	})

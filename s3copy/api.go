@@ -29,7 +29,7 @@ const (
 	MaxDeleteObjects = 1000
 )
 
-// Defaults of the zero Options fields.
+// Defaults of the zero CopierOptions fields.
 const (
 	DefaultConcurrency        = 64
 	DefaultListConcurrency    = 4
@@ -46,7 +46,7 @@ const (
 	// flush), so that cleaning up never hangs.
 	AbortTimeout = 30 * time.Second
 	// DefaultMaxConsecutiveFailures is how many objects in a row may fail
-	// before a run stops (Options.MaxConsecutiveFailures).
+	// before a run stops (CopierOptions.MaxConsecutiveFailures).
 	DefaultMaxConsecutiveFailures = 100
 )
 
@@ -167,8 +167,8 @@ const (
 	// HeadObject per object) and applies it to the copy, including the
 	// SSE-KMS key id and bucket-key setting.
 	EncryptionPreserve
-	// EncryptionSet applies Options.ServerSideEncryption and
-	// Options.SSEKMSKeyID to every copy.
+	// EncryptionSet applies CopierOptions.ServerSideEncryption and
+	// CopierOptions.SSEKMSKeyID to every copy.
 	EncryptionSet
 )
 
@@ -197,8 +197,8 @@ func (o *Overrides) replacesMetadata() bool {
 		o.ContentDisposition != nil || o.ContentLanguage != nil || o.CacheControl != nil
 }
 
-// Options configure a Copier. Every zero field means its documented default.
-type Options struct {
+// CopierOptions configure a Copier. Every zero field means its documented default.
+type CopierOptions struct {
 	// Concurrency bounds the copy requests in flight for one Copy call,
 	// parts of multipart copies included. Default DefaultConcurrency (64).
 	Concurrency int
@@ -213,11 +213,11 @@ type Options struct {
 
 	// MultipartThreshold is the size from which objects are copied with
 	// multipart UploadPartCopy. Default DefaultMultipartThreshold (256 MiB);
-	// values above MaxCopyObjectSize are lowered to it.
+	// at most MaxCopyObjectSize.
 	MultipartThreshold int64
 	// PartSize is the multipart part size. Default DefaultPartSize
-	// (64 MiB); raised when an object would need more than MaxParts parts,
-	// and kept within MinPartSize..MaxPartSize.
+	// (64 MiB); MinPartSize..MaxPartSize. It is raised for an object that
+	// would need more than MaxParts parts.
 	PartSize int64
 	// PartConcurrency bounds the parts of one object copied at once; they
 	// also count against Concurrency. Default DefaultPartConcurrency (8).
@@ -420,7 +420,7 @@ var (
 	ErrKeyTooLong = errors.New("s3copy: destination key longer than 1024 bytes")
 	// ErrVerify: a copy does not match its source after being written
 	// (its ETag differs from the listed one where both are MD5s, or, with
-	// Options.Verify, its size or ETag read back differ).
+	// CopierOptions.Verify, its size or ETag read back differ).
 	ErrVerify = errors.New("s3copy: copy does not match its source")
 	// ErrSourceChanged: the source object changed between listing and copy.
 	ErrSourceChanged = errors.New("s3copy: source object changed during the copy")
@@ -470,7 +470,7 @@ func (e *CopyError) Unwrap() error { return e.First }
 // ExpiredToken, InvalidToken, TokenRefreshRequired, AccountProblem,
 // AllAccessDisabled, InvalidBucketName, PermanentRedirect,
 // AuthorizationHeaderMalformed, NotSignedUp), or
-// Options.MaxConsecutiveFailures objects in a row failed. Objects already
+// CopierOptions.MaxConsecutiveFailures objects in a row failed. Objects already
 // finished have their outcome in Result (Failed lists the failures); the
 // listed objects not yet started were not attempted and have none, and
 // the listing was cut short. A Manifest still holds every completed

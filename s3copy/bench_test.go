@@ -154,7 +154,7 @@ func copyChild() {
 		}
 		n = int64(len(keys))
 	default:
-		cp := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = conc })
+		cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Concurrency = conc }))
 		res, err := cp.Copy(ctx, s3copy.Location{Bucket: src, Prefix: "src/"}, s3copy.Location{Bucket: dst, Prefix: "src/"})
 		if err != nil {
 			fmt.Println("ERROR", err)
@@ -355,7 +355,7 @@ func BenchmarkCopy20k(b *testing.B) {
 	lib := func(name string, conc int) float64 {
 		runtime.GC()
 		cpu0 := cpuTime()
-		cp := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = conc })
+		cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Concurrency = conc }))
 		res, err := cp.Copy(ctx, s3copy.Location{Bucket: bucket, Prefix: "src/"}, s3copy.Location{Bucket: mkBucket(b, c, name), Prefix: "src/"})
 		if err != nil || res.Stats.Copied != n {
 			b.Fatalf("%v %+v", err, res.Stats)
@@ -445,7 +445,7 @@ func BenchmarkCopy200k(b *testing.B) {
 		// The Go heap in use, sampled through the run: flat if memory is
 		// bounded, rising if anything grew with the object count.
 		var firstHeap, lastHeap float64
-		cp := s3copy.New(c, func(o *s3copy.Options) {
+		cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 			o.Concurrency = 256
 			o.Progress = func(s s3copy.Stats) {
 				var m runtime.MemStats
@@ -457,7 +457,7 @@ func BenchmarkCopy200k(b *testing.B) {
 					lastHeap = max(lastHeap, h)
 				}
 			}
-		})
+		}))
 		res, err := cp.Copy(ctx, s3copy.Location{Bucket: bucket, Prefix: "src/"}, s3copy.Location{Bucket: mkBucket(b, c, fmt.Sprintf("lib-%d", i)), Prefix: "src/"})
 		if err != nil || res.Stats.Copied != n {
 			b.Fatalf("%v %+v", err, res.Stats)

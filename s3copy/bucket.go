@@ -47,7 +47,7 @@ func (e *BucketError) Error() string {
 	case e.Status == 403 && e.ExpectedOwner != "":
 		return fmt.Sprintf("%s is not accessible (%s): it is not owned by account %s, or access is denied", what, e.Code, e.ExpectedOwner)
 	case e.Status == 403:
-		return fmt.Sprintf("%s is not accessible (%s): access denied (HeadBucket needs s3:ListBucket; see Options.SkipBucketCheck)", what, e.Code)
+		return fmt.Sprintf("%s is not accessible (%s): access denied (HeadBucket needs s3:ListBucket; see CopierOptions.SkipBucketCheck)", what, e.Code)
 	case e.Status == 301:
 		return fmt.Sprintf("%s is in another region than the client's (%s)", what, e.Code)
 	}

@@ -136,11 +136,11 @@ func TestMissingBucketFailsBeforeAnyRequest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			copies0, lists0 := oc.count("CopyObject"), oc.count("ListObjectsV2")
 			var progress atomic.Int64
-			cp := s3copy.New(c, func(o *s3copy.Options) {
+			cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 				o.Concurrency = 16
 				o.SkipUnchanged = tc.skip
 				o.Progress = func(s3copy.Stats) { progress.Add(1) }
-			})
+			}))
 			res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: tc.src, Prefix: "raw/"}, s3copy.Location{Bucket: tc.dst, Prefix: "out/"})
 			var be *s3copy.BucketError
 			if !errors.As(err, &be) {
@@ -201,9 +201,9 @@ func TestForeignBucketFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			copies0 := oc.count("CopyObject")
-			_, err := s3copy.New(c, func(o *s3copy.Options) {
+			_, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 				o.ExpectedSourceBucketOwner, o.ExpectedBucketOwner = tc.srcOwner, tc.dstOwner
-			}).Copy(context.Background(), src, dst)
+			})).Copy(context.Background(), src, dst)
 			var be *s3copy.BucketError
 			if !errors.As(err, &be) || be.Role != tc.role || be.Status != http.StatusForbidden || be.ExpectedOwner != "999999999999" {
 				t.Fatalf("err = %v (%+v), want a 403 BucketError for the %s", err, be, tc.role)
@@ -219,9 +219,9 @@ func TestForeignBucketFails(t *testing.T) {
 	}
 	// The right owners pass, and HeadBucket carried them.
 	heads0 := len(oc.ownersSent("HeadBucket"))
-	res, err := s3copy.New(c, func(o *s3copy.Options) {
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.ExpectedSourceBucketOwner, o.ExpectedBucketOwner = "444455556666", "111122223333"
-	}).Copy(context.Background(), src, dst)
+	})).Copy(context.Background(), src, dst)
 	if err != nil || res.Stats.Copied != 50 || res.Stats.Requests.Bucket != 2 {
 		t.Fatalf("%v %+v", err, res.Stats)
 	}
@@ -252,10 +252,10 @@ func TestStopsWhenEveryCopyIsDenied(t *testing.T) {
 	const n, conc = 2000, 16
 	seedFlat(t, c, sb, "raw/", n)
 	var last s3copy.Stats
-	res, err := s3copy.New(c, func(o *s3copy.Options) {
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Concurrency = conc
 		o.Progress = func(s s3copy.Stats) { last = s }
-	}).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
+	})).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	var se *s3copy.StopError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v, want a *StopError", err)
@@ -278,10 +278,10 @@ func TestStopsWhenEveryCopyIsDenied(t *testing.T) {
 
 	// A negative MaxConsecutiveFailures keeps going: every object is tried.
 	copies0 := oc.count("CopyObject")
-	res, err = s3copy.New(c, func(o *s3copy.Options) {
+	res, err = must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Concurrency = conc
 		o.MaxConsecutiveFailures = -1
-	}).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
+	})).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	var ce *s3copy.CopyError
 	if !errors.As(err, &ce) || ce.Failed != n || oc.count("CopyObject")-copies0 != n {
 		t.Fatalf("err %v, %d copies", err, oc.count("CopyObject")-copies0)
@@ -298,7 +298,7 @@ func TestScatteredFailuresDoNotStop(t *testing.T) {
 	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
 	const n = 1000
 	seedFlat(t, c, sb, "raw/", n)
-	res, err := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = 16 }).Copy(context.Background(),
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Concurrency = 16 })).Copy(context.Background(),
 		s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	var ce *s3copy.CopyError
 	if !errors.As(err, &ce) || ce.Failed != 300 || res.Stats.Copied != 700 {
@@ -318,10 +318,10 @@ func TestStopsAtOnceOnNoSuchBucket(t *testing.T) {
 	sb := mkBucket(t, c, "src")
 	const n, conc = 1000, 8
 	seedFlat(t, c, sb, "raw/", n)
-	res, err := s3copy.New(c, func(o *s3copy.Options) {
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Concurrency = conc
 		o.SkipBucketCheck = true
-	}).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: "no-such-bucket-here", Prefix: "out/"})
+	})).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: "no-such-bucket-here", Prefix: "out/"})
 	var se *s3copy.StopError
 	if !errors.As(err, &se) || !se.Fatal || se.Code != "NoSuchBucket" {
 		t.Fatalf("err = %v, want a fatal StopError for NoSuchBucket", err)
@@ -385,7 +385,7 @@ func TestBrokenListingFails(t *testing.T) {
 			put(t, c, sb, "raw/a", []byte("a"), nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bounds the old endless loop
 			defer cancel()
-			_, err := s3copy.New(c, func(o *s3copy.Options) { o.ShardDepth = -1 }).Copy(ctx,
+			_, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.ShardDepth = -1 })).Copy(ctx,
 				s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 			if !errors.Is(err, s3copy.ErrListing) {
 				t.Fatalf("err = %v after %d list requests, want ErrListing", err, oc.count("ListObjectsV2"))
@@ -426,7 +426,7 @@ func TestCopyReturnsWhenCtxEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = 16; o.Manifest = m }).Copy(ctx,
+	_, err = must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Concurrency = 16; o.Manifest = m })).Copy(ctx,
 		s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {

@@ -15,13 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Copier copies S3 trees. Create it with New; it is safe for concurrent
 // use, and its backoff is shared by every Copy running on it.
 type Copier struct {
 	client API
-	opts   Options
+	opts   CopierOptions
 	pacer  *pacer
 
 	mu    sync.Mutex
@@ -30,63 +31,72 @@ type Copier struct {
 }
 
 // New returns a Copier over client (an *s3.Client, or anything with the
-// same methods). optFns adjust the defaults.
-func New(client API, optFns ...func(*Options)) *Copier {
-	var o Options
+// same methods). optFns adjust the defaults. It returns an *OptionError for
+// an option it cannot honour: a negative count or duration, a
+// MultipartThreshold above MaxCopyObjectSize, a PartSize outside
+// MinPartSize..MaxPartSize, or MaxBackoff below MinBackoff.
+func New(client API, optFns ...func(*CopierOptions)) (*Copier, error) {
+	var o CopierOptions
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
+	if err := o.setDefaults(); err != nil {
+		return nil, err
 	}
-	if o.ListConcurrency <= 0 {
-		o.ListConcurrency = DefaultListConcurrency
+	return &Copier{client: client, opts: o, pacer: newPacer(o.MinBackoff, o.MaxBackoff), live: map[*run]struct{}{}}, nil
+}
+
+const copierOptions = "s3copy.CopierOptions"
+
+// setDefaults checks o and fills its zero fields with the defaults.
+func (o *CopierOptions) setDefaults() error {
+	if err := errors.Join(
+		opt.Min(copierOptions, "Concurrency", o.Concurrency, 0),
+		opt.Min(copierOptions, "ListConcurrency", o.ListConcurrency, 0),
+		opt.Range(copierOptions, "MultipartThreshold", o.MultipartThreshold, 0, MaxCopyObjectSize),
+		opt.Min(copierOptions, "PartConcurrency", o.PartConcurrency, 0),
+		opt.Min(copierOptions, "MaxAttempts", o.MaxAttempts, 0),
+		opt.Min(copierOptions, "MinBackoff", o.MinBackoff, 0),
+		opt.Min(copierOptions, "MaxBackoff", o.MaxBackoff, 0),
+		opt.Min(copierOptions, "ProgressInterval", o.ProgressInterval, 0),
+	); err != nil {
+		return err
 	}
+	if o.PartSize != 0 {
+		if err := opt.Range(copierOptions, "PartSize", o.PartSize, MinPartSize, MaxPartSize); err != nil {
+			return err
+		}
+	}
+	o.Concurrency = opt.Default(o.Concurrency, DefaultConcurrency)
+	o.ListConcurrency = opt.Default(o.ListConcurrency, DefaultListConcurrency)
 	switch {
 	case o.ShardDepth == 0:
 		o.ShardDepth = DefaultShardDepth
-	case o.ShardDepth < 0:
+	case o.ShardDepth < 0: // documented: one paginator
 		o.ShardDepth = 0
 	}
-	if o.MultipartThreshold <= 0 {
-		o.MultipartThreshold = DefaultMultipartThreshold
-	}
-	if o.MultipartThreshold > MaxCopyObjectSize {
-		o.MultipartThreshold = MaxCopyObjectSize
-	}
-	if o.PartSize <= 0 {
-		o.PartSize = DefaultPartSize
-	}
-	o.PartSize = min(max(o.PartSize, MinPartSize), MaxPartSize)
-	if o.PartConcurrency <= 0 {
-		o.PartConcurrency = DefaultPartConcurrency
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
-	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = DefaultMinBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultMaxBackoff
-	}
+	o.MultipartThreshold = opt.Default(o.MultipartThreshold, DefaultMultipartThreshold)
+	o.PartSize = opt.Default(o.PartSize, DefaultPartSize)
+	o.PartConcurrency = opt.Default(o.PartConcurrency, DefaultPartConcurrency)
+	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
+	o.MinBackoff = opt.Default(o.MinBackoff, DefaultMinBackoff)
+	o.MaxBackoff = opt.Default(o.MaxBackoff, DefaultMaxBackoff)
 	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = o.MinBackoff
+		return &OptionError{Type: copierOptions, Field: "MaxBackoff", Value: o.MaxBackoff, Want: fmt.Sprintf("at least MinBackoff (%v)", o.MinBackoff)}
 	}
-	if o.ProgressInterval <= 0 {
-		o.ProgressInterval = DefaultProgressInterval
-	}
-	if o.MaxConsecutiveFailures == 0 {
-		o.MaxConsecutiveFailures = DefaultMaxConsecutiveFailures
-	}
+	o.ProgressInterval = opt.Default(o.ProgressInterval, DefaultProgressInterval)
+	o.MaxConsecutiveFailures = opt.Default(o.MaxConsecutiveFailures, DefaultMaxConsecutiveFailures)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Copier{client: client, opts: o, pacer: newPacer(o.MinBackoff, o.MaxBackoff), live: map[*run]struct{}{}}
+	return nil
 }
 
-// Options returns the options in force, defaults filled in.
-func (c *Copier) Options() Options { return c.opts }
+// OptionError is the error New returns for an options field it cannot
+// honour (a negative count, a part size outside S3's limits, two fields that
+// contradict each other). It names the options type, the field, the value
+// and what is accepted; match it with errors.As.
+type OptionError = opt.Error
 
 // Stats returns the counters of every run on this Copier so far, the ones
 // in progress included. Elapsed is the sum of the finished runs' durations
@@ -170,7 +180,7 @@ type task struct {
 // run is one Copy call.
 type run struct {
 	c        *Copier
-	o        *Options
+	o        *CopierOptions
 	src, dst Location
 	n        counters
 	start    time.Time
@@ -193,12 +203,12 @@ type run struct {
 var errStopped = errors.New("s3copy: run stopped")
 
 // Copy copies every object under src to dst, mapping keys with
-// Options.KeyMap. It first checks both buckets (HeadBucket: a missing or
+// CopierOptions.KeyMap. It first checks both buckets (HeadBucket: a missing or
 // foreign bucket is a *BucketError before anything else is sent). It
 // returns when every listed object has an outcome, or when ctx is done.
 // Objects that fail are listed in Result.Failed and make the error a
 // *CopyError; the run goes on past them, unless going on can only fail:
-// then it stops with a *StopError (see Options.MaxConsecutiveFailures). A
+// then it stops with a *StopError (see CopierOptions.MaxConsecutiveFailures). A
 // listing failure ends the run early with that error.
 func (c *Copier) Copy(ctx context.Context, src, dst Location) (Result, error) {
 	r, err := c.newRun(src, dst)
@@ -514,7 +524,7 @@ func noRetry(o *s3.Options) {
 
 // leanStack removes the middleware noRetry names from a request's stack.
 func leanStack(s *middleware.Stack) error {
-	_, _ = s.Build.Remove("ClientRequestID")
+	_, _ = s.Build.Remove(idClientRequestID) // TestSDKMiddlewareIDs: found
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -130,11 +131,11 @@ func TestCopyTreeAwkwardKeys(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var results []s3copy.ObjectResult
-			cp := s3copy.New(c, func(o *s3copy.Options) {
+			cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 				o.Concurrency = 8
 				o.ShardDepth = tc.shardDepth
 				o.OnObject = func(r s3copy.ObjectResult) { mu.Lock(); results = append(results, r); mu.Unlock() }
-			})
+			}))
 			res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: tc.srcPrefix}, s3copy.Location{Bucket: db, Prefix: tc.dstPrefix})
 			if err != nil {
 				t.Fatalf("Copy: %v (failed: %+v)", err, res.Failed)
@@ -195,7 +196,7 @@ func TestCopyPreservesMetadataSingle(t *testing.T) {
 		in.CacheControl = aws.String("max-age=60")
 		in.Metadata = map[string]string{"origin": "landing", "batch": "42"}
 	})
-	cp := s3copy.New(c)
+	cp := must(s3copy.New(c))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "a/"}, s3copy.Location{Bucket: db, Prefix: "b/"})
 	if err != nil {
 		t.Fatal(err)
@@ -265,13 +266,13 @@ func TestCopyOverrides(t *testing.T) {
 		in.CacheControl = aws.String("max-age=5")
 		in.Metadata = map[string]string{"old": "1"}
 	})
-	cp := s3copy.New(c, func(o *s3copy.Options) {
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Overrides.ContentType = aws.String("text/csv")
 		o.Overrides.Metadata = map[string]string{"new": "2"}
 		o.Overrides.Tags = map[string]string{"zone": "processed"}
 		o.Encryption = s3copy.EncryptionSet
 		o.ServerSideEncryption = types.ServerSideEncryptionAes256
-	})
+	}))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "a/"}, s3copy.Location{Bucket: db, Prefix: "b/"})
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +309,7 @@ func TestKeyMapEscapeRejected(t *testing.T) {
 	for _, k := range []string{"in/ok.txt", "in/evil.txt", "in/dots.txt", "in/abs.txt", "in/../up.txt"} {
 		put(t, c, sb, k, body(k), nil)
 	}
-	cp := s3copy.New(c, func(o *s3copy.Options) {
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.KeyMap = func(src, dst s3copy.Location, key string) (string, error) {
 			rel := strings.TrimPrefix(key, src.Prefix)
 			switch rel {
@@ -321,7 +322,7 @@ func TestKeyMapEscapeRejected(t *testing.T) {
 			}
 			return dst.Prefix + rel, nil
 		}
-	})
+	}))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "in/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	var ce *s3copy.CopyError
 	if !errors.As(err, &ce) || ce.Failed != 4 {
@@ -420,7 +421,7 @@ func TestControlCharacterKeyFailsObject(t *testing.T) {
 	c, oc := countedS3(t, nil)
 	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
 	put(t, c, sb, "in/ok.txt", []byte("x"), nil)
-	res, err := s3copy.New(c).CopyObjects(context.Background(), s3copy.Location{Bucket: sb, Prefix: "in/"}, s3copy.Location{Bucket: db, Prefix: "out/"},
+	res, err := must(s3copy.New(c)).CopyObjects(context.Background(), s3copy.Location{Bucket: sb, Prefix: "in/"}, s3copy.Location{Bucket: db, Prefix: "out/"},
 		[]s3copy.Object{{Key: "in/ok.txt", Size: 1}, {Key: "in/bell\a.txt", Size: 1}})
 	var ce *s3copy.CopyError
 	var ke *s3copy.KeyCharError
@@ -434,7 +435,7 @@ func TestControlCharacterKeyFailsObject(t *testing.T) {
 }
 
 func TestOverlapRejected(t *testing.T) {
-	cp := s3copy.New(awstest.S3(t))
+	cp := must(s3copy.New(awstest.S3(t)))
 	for _, tc := range [][2]string{{"a/", "a/b/"}, {"a/b/", "a/"}, {"", "x/"}, {"a", "a-copy/"}, {"a/", "a/"}} {
 		_, err := cp.Copy(context.Background(), s3copy.Location{Bucket: "b", Prefix: tc[0]}, s3copy.Location{Bucket: "b", Prefix: tc[1]})
 		if !errors.Is(err, s3copy.ErrOverlap) {
@@ -452,7 +453,7 @@ func TestSyncSkipDryRunDelete(t *testing.T) {
 		k := fmt.Sprintf("raw/f%d/obj-%02d", i%3, i)
 		put(t, c, sb, k, body(k), nil)
 	}
-	cp := s3copy.New(c, func(o *s3copy.Options) { o.SkipUnchanged = true; o.DeleteRemoved = true; o.Concurrency = 4 })
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.SkipUnchanged = true; o.DeleteRemoved = true; o.Concurrency = 4 }))
 	res, err := cp.Copy(context.Background(), src, dst)
 	if err != nil || res.Stats.Copied != 30 {
 		t.Fatalf("first sync: %v %+v", err, res.Stats)
@@ -467,7 +468,7 @@ func TestSyncSkipDryRunDelete(t *testing.T) {
 	put(t, c, db, "outside/keep", []byte("x"), nil)
 	before := listAll(t, c, db, "")
 
-	dry := s3copy.New(c, func(o *s3copy.Options) { o.SkipUnchanged = true; o.DeleteRemoved = true; o.DryRun = true })
+	dry := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.SkipUnchanged = true; o.DeleteRemoved = true; o.DryRun = true }))
 	res, err = dry.Copy(context.Background(), src, dst)
 	if err != nil {
 		t.Fatal(err)
@@ -513,7 +514,7 @@ func TestSkipUnchangedCustomKeyMapHeads(t *testing.T) {
 		return dst.Prefix + "dt=2024-01-01/" + strings.TrimPrefix(key, src.Prefix), nil
 	}
 	mk := func() *s3copy.Copier {
-		return s3copy.New(c, func(o *s3copy.Options) { o.KeyMap = km; o.SkipUnchanged = true })
+		return must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.KeyMap = km; o.SkipUnchanged = true }))
 	}
 	src, dst := s3copy.Location{Bucket: sb, Prefix: "in/"}, s3copy.Location{Bucket: db, Prefix: "zone/"}
 	if res, err := mk().Copy(context.Background(), src, dst); err != nil || res.Stats.Copied != 5 {
@@ -523,7 +524,7 @@ func TestSkipUnchangedCustomKeyMapHeads(t *testing.T) {
 	if err != nil || res.Stats.Skipped != 5 || res.Stats.Requests.Copy != 0 || res.Stats.Requests.Head != 5 {
 		t.Fatalf("%v %+v", err, res.Stats)
 	}
-	if _, err := s3copy.New(c, func(o *s3copy.Options) { o.KeyMap = km; o.DeleteRemoved = true }).Copy(context.Background(), src, dst); !errors.Is(err, s3copy.ErrDeleteNeedsPrefixMap) {
+	if _, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.KeyMap = km; o.DeleteRemoved = true })).Copy(context.Background(), src, dst); !errors.Is(err, s3copy.ErrDeleteNeedsPrefixMap) {
 		t.Errorf("DeleteRemoved with custom KeyMap: %v", err)
 	}
 }
@@ -534,7 +535,7 @@ func TestVerify(t *testing.T) {
 	for i := range 4 {
 		put(t, c, sb, fmt.Sprintf("v/%d", i), body(fmt.Sprint(i)), nil)
 	}
-	res, err := s3copy.New(c, func(o *s3copy.Options) { o.Verify = true }).Copy(context.Background(),
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Verify = true })).Copy(context.Background(),
 		s3copy.Location{Bucket: sb, Prefix: "v/"}, s3copy.Location{Bucket: db, Prefix: "w/"})
 	if err != nil || res.Stats.Copied != 4 || res.Stats.Requests.Head != 4 {
 		t.Fatalf("%v %+v", err, res.Stats)
@@ -545,7 +546,7 @@ func TestStorageClassCarried(t *testing.T) {
 	c := awstest.S3(t)
 	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
 	put(t, c, sb, "s/ia", []byte("x"), func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassStandardIa })
-	if _, err := s3copy.New(c).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "s/"}, s3copy.Location{Bucket: db, Prefix: "s/"}); err != nil {
+	if _, err := must(s3copy.New(c)).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "s/"}, s3copy.Location{Bucket: db, Prefix: "s/"}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(db)})
@@ -568,11 +569,11 @@ func TestProgressAndOwnerHeaders(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var calls []s3copy.Stats
-	cp := s3copy.New(c, func(o *s3copy.Options) {
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.ExpectedBucketOwner = "111122223333"
 		o.ExpectedSourceBucketOwner = "444455556666"
 		o.Progress = func(s s3copy.Stats) { mu.Lock(); calls = append(calls, s); mu.Unlock() }
-	})
+	}))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "p/"}, s3copy.Location{Bucket: db, Prefix: "q/"})
 	if err != nil {
 		t.Fatal(err)
@@ -650,10 +651,10 @@ func TestSkipUnchangedMultipartETagsUseChecksums(t *testing.T) {
 	}}
 	var mu sync.Mutex
 	actions := map[string]s3copy.Action{}
-	res, err := s3copy.New(api, func(o *s3copy.Options) {
+	res, err := must(s3copy.New(api, func(o *s3copy.CopierOptions) {
 		o.SkipUnchanged = true
 		o.OnObject = func(r s3copy.ObjectResult) { mu.Lock(); actions[r.SrcKey] = r.Action; mu.Unlock() }
-	}).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "m/"}, s3copy.Location{Bucket: db, Prefix: "n/"})
+	})).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "m/"}, s3copy.Location{Bucket: db, Prefix: "n/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -709,7 +710,7 @@ func TestCopyETagCheck(t *testing.T) {
 			sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
 			put(t, c, sb, "e/x", []byte("x"), nil)
 			tc.lie.API = c
-			res, err := s3copy.New(tc.lie).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "e/"}, s3copy.Location{Bucket: db, Prefix: "f/"})
+			res, err := must(s3copy.New(tc.lie)).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "e/"}, s3copy.Location{Bucket: db, Prefix: "f/"})
 			if tc.wantErr != (err != nil) || res.Stats.Requests.Head != tc.wantHeads {
 				t.Fatalf("err %v, heads %d", err, res.Stats.Requests.Head)
 			}
@@ -729,6 +730,32 @@ func TestNewHTTPClientPool(t *testing.T) {
 		}
 		if tr.MaxIdleConnsPerHost < want || tr.MaxIdleConns < want {
 			t.Errorf("concurrency %d: %d idle per host, %d in all", conc, tr.MaxIdleConnsPerHost, tr.MaxIdleConns)
+		}
+	}
+}
+
+// must returns v, panicking on err: the constructors' options in these
+// tests are valid, so an error is a bug in the test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestNewRefusesInvalidOptions: values New cannot honour are an
+// *OptionError naming the field, not a silent clamp.
+func TestNewRefusesInvalidOptions(t *testing.T) {
+	for field, f := range map[string]func(*s3copy.CopierOptions){
+		"PartSize":           func(o *s3copy.CopierOptions) { o.PartSize = s3copy.MinPartSize - 1 },
+		"MultipartThreshold": func(o *s3copy.CopierOptions) { o.MultipartThreshold = s3copy.MaxCopyObjectSize + 1 },
+		"MaxBackoff":         func(o *s3copy.CopierOptions) { o.MinBackoff, o.MaxBackoff = time.Second, time.Millisecond },
+		"Concurrency":        func(o *s3copy.CopierOptions) { o.Concurrency = -1 },
+	} {
+		_, err := s3copy.New(nil, f)
+		var oe *s3copy.OptionError
+		if !errors.As(err, &oe) || oe.Field != field {
+			t.Errorf("%s: got %v, want an *OptionError", field, err)
 		}
 	}
 }

@@ -41,22 +41,37 @@ func copyObjectOpts(o *s3.Options) {
 // swapCopyDeserializer puts copyResultDeserializer in place of the SDK's
 // CopyObject deserializer and its 200-error check. If the SDK's stack does
 // not have them under the expected names the stack is left as it is.
+// TestSDKMiddlewareIDs fails when the SDK renames either.
 func swapCopyDeserializer(s *middleware.Stack) error {
 	d := &copyResultDeserializer{}
-	orig, err := s.Deserialize.Swap("OperationDeserializer", d)
+	orig, err := s.Deserialize.Swap(idOperationDeserializer, d)
 	if err != nil {
 		return nil
 	}
 	d.orig = orig
-	_, _ = s.Deserialize.Remove("S3:ProcessResponseFor200Error")
+	_, _ = s.Deserialize.Remove(idProcess200Error)
 	return nil
 }
+
+// The IDs of the SDK middleware s3copy replaces or removes. An SDK that
+// renamed one would silently turn its optimisation off:
+// TestSDKMiddlewareIDs checks each against the real client's stacks.
+const (
+	// idOperationDeserializer is every operation's answer decoder
+	// (Deserialize step).
+	idOperationDeserializer = "OperationDeserializer"
+	// idProcess200Error is S3's check for a 200 whose body is an <Error>
+	// (Deserialize step), which copyResultDeserializer does itself.
+	idProcess200Error = "S3:ProcessResponseFor200Error"
+	// idClientRequestID adds the amz-sdk-invocation-id header (Build step).
+	idClientRequestID = "ClientRequestID"
+)
 
 type copyResultDeserializer struct {
 	orig middleware.DeserializeMiddleware // the SDK's: errors go to it
 }
 
-func (*copyResultDeserializer) ID() string { return "OperationDeserializer" }
+func (*copyResultDeserializer) ID() string { return idOperationDeserializer }
 
 // replay is a DeserializeHandler that returns an answer already received.
 type replay struct {

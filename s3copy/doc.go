@@ -16,7 +16,7 @@
 //
 //   - Both buckets are checked first (HeadBucket, with the expected
 //     owners): a missing, mistyped or foreign bucket fails the run with a
-//     *BucketError before any listing or copy (Options.SkipBucketCheck
+//     *BucketError before any listing or copy (CopierOptions.SkipBucketCheck
 //     turns this off for roles without s3:ListBucket).
 //   - Listing is split into shards by common prefix (ShardDepth levels below
 //     the source prefix: the seed's "master per folder"), listed by
@@ -43,7 +43,7 @@
 //     has tags, or when the server does not send a tag count) and sends user metadata, content headers, storage class,
 //     encryption and tags on CreateMultipartUpload.
 //   - All requests of all workers go through one shared adaptive backoff
-//     (see Options.MinBackoff): SlowDown, 503 and 429 answers and connection
+//     (see CopierOptions.MinBackoff): SlowDown, 503 and 429 answers and connection
 //     faults double the spacing between requests for everyone; successes
 //     shrink it back to nothing. Each request is retried up to MaxAttempts;
 //     the SDK's own retryer is turned off for the copier's requests so that
@@ -60,7 +60,7 @@
 //     CPU per object (listing included) by about 20%, below a raw
 //     CopyObject loop's; signing, the user agent and clock-skew correction
 //     are kept.
-//   - Keys are mapped with Options.KeyMap (default PrefixMap: the leading
+//   - Keys are mapped with CopierOptions.KeyMap (default PrefixMap: the leading
 //     source prefix replaced by the destination prefix). A mapped key that
 //     leaves the destination prefix, holds "." or ".." segments or is longer
 //     than 1024 bytes fails that object with ErrKeyEscapes/ErrKeyTooLong.
@@ -81,7 +81,7 @@
 //     *ManifestError. Opening a manifest reads outside input: it is
 //     bounded per line and fuzzed (FuzzReadManifest).
 //   - Stats counts objects, bytes, requests by operation, retries and
-//     throttles, live (Copier.Stats, Options.Progress) and per run
+//     throttles, live (Copier.Stats, CopierOptions.Progress) and per run
 //     (Result.Stats).
 //
 // The fan-out mode (orchestrator, master and worker Lambda handlers driven
@@ -91,9 +91,9 @@
 // metadata, content headers and tags (S3's COPY directives) and gets the
 // listed storage class; Overrides replace them (REPLACE directives, with a
 // HeadObject to keep the headers not overridden). Encryption follows
-// Options.Encryption (see EncryptionBucketDefault for why preserving each
+// CopierOptions.Encryption (see EncryptionBucketDefault for why preserving each
 // object's own key costs a HeadObject per object). ACLs are not copied (S3
-// recommends bucket-owner-enforced ownership; Options.ACL sets a canned
+// recommends bucket-owner-enforced ownership; CopierOptions.ACL sets a canned
 // ACL). Objects encrypted with SSE-C, archived objects (GLACIER, DEEP_ARCHIVE
 // not restored) and versions other than the current one are not supported:
 // they fail with the error S3 gives. Multipart copies don't carry the
@@ -150,7 +150,7 @@
 // destination, the expected owner, the HTTP status and S3 code), when the
 // run stopped early because going on could only fail (*StopError: an error
 // no object escapes, such as NoSuchBucket or InvalidAccessKeyId, or
-// Options.MaxConsecutiveFailures objects in a row failed), or when some
+// CopierOptions.MaxConsecutiveFailures objects in a row failed), or when some
 // objects failed: then the error is a *CopyError. In the last two cases
 // Result.Failed holds one ObjectResult per failed object, whose Err is an
 // *ObjectError (source and destination keys, the operation, the aborted
@@ -164,8 +164,8 @@
 // # Concurrency
 //
 // A Copier is safe for concurrent use; runs on one Copier share its backoff.
-// Each Copy runs at most Options.Concurrency copy requests at once (parts
-// of multipart copies included) and Options.ListConcurrency paginators; a
+// Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
+// of multipart copies included) and CopierOptions.ListConcurrency paginators; a
 // full pool stops the listing (backpressure). Give the S3 client a
 // connection pool that large (NewHTTPClient): the SDK's default keeps 10
 // idle connections per host, and a copier above that concurrency would

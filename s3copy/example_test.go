@@ -23,7 +23,10 @@ func ExampleCopier_Copy() {
 		client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(k), Body: strings.NewReader("x")})
 	}
 
-	copier := s3copy.New(client, func(o *s3copy.Options) { o.Concurrency = 16 })
+	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) { o.Concurrency = 16 })
+	if err != nil {
+		panic(err)
+	}
 	res, err := copier.Copy(ctx,
 		s3copy.Location{Bucket: "lake", Prefix: "raw/"},
 		s3copy.Location{Bucket: "lake", Prefix: "processed/"})
@@ -34,7 +37,10 @@ func ExampleCopier_Copy() {
 	fmt.Printf("copied %d objects with %d CopyObject requests\n", res.Stats.Copied, res.Stats.Requests.Copy)
 
 	// Again, in sync mode: nothing changed, nothing copied.
-	syncer := s3copy.New(client, func(o *s3copy.Options) { o.SkipUnchanged = true })
+	syncer, err := s3copy.New(client, func(o *s3copy.CopierOptions) { o.SkipUnchanged = true })
+	if err != nil {
+		panic(err)
+	}
 	res, _ = syncer.Copy(ctx, s3copy.Location{Bucket: "lake", Prefix: "raw/"}, s3copy.Location{Bucket: "lake", Prefix: "processed/"})
 	fmt.Printf("sync: %d skipped, %d copied\n", res.Stats.Skipped, res.Stats.Copied)
 	// Output:

@@ -89,13 +89,13 @@ func TestFaultsThrottleAndDrops(t *testing.T) {
 	}
 	proxy := newFaultProxy(t, srv.Endpoint, 0.05, 0.01)
 	c := srv.S3(func(o *s3.Options) { o.BaseEndpoint = &proxy.srv.URL })
-	cp := s3copy.New(c, func(o *s3copy.Options) {
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Concurrency = 32
 		o.Verify = true
 		o.MaxAttempts = 8
 		o.MinBackoff = time.Millisecond
 		o.MaxBackoff = 50 * time.Millisecond
-	})
+	}))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "raw/"}, s3copy.Location{Bucket: db, Prefix: "out/"})
 	if err != nil {
 		t.Fatalf("%v (%d failed)", err, len(res.Failed))

@@ -34,7 +34,7 @@ func TestResumeAfterInterruptedRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var copied atomic.Int64
-	first := s3copy.New(c, func(o *s3copy.Options) {
+	first := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.Concurrency = 8
 		o.Manifest = m
 		o.OnObject = func(r s3copy.ObjectResult) {
@@ -42,7 +42,7 @@ func TestResumeAfterInterruptedRun(t *testing.T) {
 				cancel() // the run is "killed" here
 			}
 		}
-	})
+	}))
 	res1, err := first.Copy(ctx, src, dst)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
@@ -62,7 +62,7 @@ func TestResumeAfterInterruptedRun(t *testing.T) {
 	if m2.Len() != int(res1.Stats.Copied) {
 		t.Fatalf("manifest holds %d entries, first run copied %d", m2.Len(), res1.Stats.Copied)
 	}
-	res2, err := s3copy.New(c, func(o *s3copy.Options) { o.Manifest = m2 }).Copy(context.Background(), src, dst)
+	res2, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Manifest = m2 })).Copy(context.Background(), src, dst)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestResumeAfterInterruptedRun(t *testing.T) {
 
 	// A source object that changed since is copied again.
 	put(t, c, sb, "raw/d0/o000", []byte("new content"), nil)
-	res3, err := s3copy.New(c, func(o *s3copy.Options) { o.Manifest = m2 }).Copy(context.Background(), src, dst)
+	res3, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Manifest = m2 })).Copy(context.Background(), src, dst)
 	if err != nil || res3.Stats.Copied != 1 || res3.Stats.Skipped != n-1 {
 		t.Fatalf("after a change: %v %+v", err, res3.Stats)
 	}
@@ -136,7 +136,7 @@ func TestS3ManifestResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, dst := s3copy.Location{Bucket: sb, Prefix: "a/"}, s3copy.Location{Bucket: db, Prefix: "b/"}
-	if res, err := s3copy.New(c, func(o *s3copy.Options) { o.Manifest = m }).Copy(context.Background(), src, dst); err != nil || res.Stats.Copied != 50 {
+	if res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Manifest = m })).Copy(context.Background(), src, dst); err != nil || res.Stats.Copied != 50 {
 		t.Fatalf("%v %+v", err, res.Stats)
 	}
 	// A new process opens the same manifest and has nothing to do.
@@ -147,7 +147,7 @@ func TestS3ManifestResume(t *testing.T) {
 	if m2.Len() != 50 {
 		t.Fatalf("reopened manifest holds %d entries", m2.Len())
 	}
-	res, err := s3copy.New(c, func(o *s3copy.Options) { o.Manifest = m2 }).Copy(context.Background(), src, dst)
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Manifest = m2 })).Copy(context.Background(), src, dst)
 	if err != nil || res.Stats.Skipped != 50 || res.Stats.Requests.Copy != 0 {
 		t.Fatalf("%v %+v", err, res.Stats)
 	}
@@ -271,7 +271,7 @@ func TestManifestRecordFailureIsAnError(t *testing.T) {
 		put(t, c, sb, fmt.Sprintf("a/%d", i), []byte("x"), nil)
 	}
 	m := &failingManifest{}
-	res, err := s3copy.New(c, func(o *s3copy.Options) { o.Manifest = m }).Copy(context.Background(),
+	res, err := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Manifest = m })).Copy(context.Background(),
 		s3copy.Location{Bucket: sb, Prefix: "a/"}, s3copy.Location{Bucket: db, Prefix: "b/"})
 	if err == nil || !strings.Contains(err.Error(), "10 record(s) failed") || res.Stats.Copied != 10 {
 		t.Fatalf("err = %v, stats %+v", err, res.Stats)

@@ -89,13 +89,13 @@ func TestMultipart64MiB(t *testing.T) {
 		t.Fatal(err)
 	}
 	put(t, c, sb, "big/small.txt", []byte("small"), nil)
-	cp := s3copy.New(c, func(o *s3copy.Options) {
+	cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.MultipartThreshold = 8 << 20
 		o.PartSize = 5 << 20
 		o.PartConcurrency = 4
 		o.Concurrency = 8
 		o.Verify = true
-	})
+	}))
 	res, err := cp.Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "big/"}, s3copy.Location{Bucket: db, Prefix: "copy/"})
 	if err != nil {
 		t.Fatalf("%v %+v", err, res.Failed)
@@ -180,7 +180,11 @@ func TestMultipartFailureAborts(t *testing.T) {
 	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
 	put(t, c, sb, "m/obj", randomBytes(12<<20, 2), nil)
 	api := &failingParts{API: c}
-	res, err := s3copy.New(api, func(o *s3copy.Options) { o.MultipartThreshold = 5 << 20; o.PartSize = 5 << 20; o.PartConcurrency = 1 }).
+	res, err := must(s3copy.New(api, func(o *s3copy.CopierOptions) {
+		o.MultipartThreshold = 5 << 20
+		o.PartSize = 5 << 20
+		o.PartConcurrency = 1
+	})).
 		Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "m/"}, s3copy.Location{Bucket: db, Prefix: "n/"})
 	var ce *s3copy.CopyError
 	if !errors.As(err, &ce) || len(res.Failed) != 1 {

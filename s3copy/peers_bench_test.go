@@ -85,7 +85,7 @@ func BenchmarkPeers(b *testing.B) {
 			raw = max(raw, n/d.Seconds())
 		}
 		for _, conc := range []int{s3copy.DefaultConcurrency, 256} {
-			cp := s3copy.New(c, func(o *s3copy.Options) { o.Concurrency = conc })
+			cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) { o.Concurrency = conc }))
 			res, err := cp.Copy(ctx, s3copy.Location{Bucket: bucket, Prefix: "src/"}, s3copy.Location{Bucket: mkBucket(b, c, fmt.Sprintf("s3copy-%d-%d", i, conc)), Prefix: "src/"})
 			if err != nil || res.Stats.Copied != n {
 				b.Fatalf("%v %+v", err, res.Stats)
@@ -175,11 +175,11 @@ func BenchmarkMultipartS3rver(b *testing.B) {
 		// Parts in parallel (the default, 8) and one at a time: s3rver is
 		// one Node.js process on a disk, where parallel parts compete.
 		for _, pc := range []int{s3copy.DefaultPartConcurrency, 1} {
-			cp := s3copy.New(c, func(o *s3copy.Options) {
+			cp := must(s3copy.New(c, func(o *s3copy.CopierOptions) {
 				o.MultipartThreshold = 64 << 20
 				o.PartSize = 64 << 20
 				o.PartConcurrency = pc
-			})
+			}))
 			res, err := cp.Copy(ctx, s3copy.Location{Bucket: bucket, Prefix: "src/"}, s3copy.Location{Bucket: bucket, Prefix: fmt.Sprintf("lib%d-%d/", i, pc)})
 			if err != nil || res.Stats.Copied != 1 || res.Stats.Requests.UploadPartCopy == 0 {
 				b.Fatalf("%v %+v", err, res.Stats)

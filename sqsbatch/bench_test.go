@@ -93,7 +93,7 @@ func BenchmarkWriter(b *testing.B) {
 		write := func(inFlight int, into *float64) func() {
 			return func() {
 				url := newQueue(b, c, "bench-writer", nil)
-				w := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+				w := must(sqsbatch.NewWriter(c, url, func(o *sqsbatch.WriterOptions) { o.MaxInFlight = inFlight }))
 				cpu0 := cpuTime()
 				start := time.Now()
 				for i := range bodies {
@@ -156,7 +156,7 @@ func rawReceive(b *testing.B, c *sqs.Client, url string, pollers, total int) flo
 
 func consumeAll(b *testing.B, c *sqs.Client, url string, h sqsbatch.Handler, total int) float64 {
 	b.Helper()
-	cons := sqsbatch.NewConsumer(c, url, h, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 8; o.Workers = 80 })
+	cons := must(sqsbatch.NewConsumer(c, url, h, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 8; o.Workers = 80 }))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	start := time.Now()
@@ -198,7 +198,7 @@ func BenchmarkConsumer(b *testing.B) {
 			deleteQueue(c, url)
 		}, func() {
 			url := fill(b, c, bodies)
-			id := sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, sqsbatch.KeyFromJSONField("id"))
+			id := must(sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, sqsbatch.KeyFromJSONField("id")))
 			idem = consumeAll(b, c, url, id.Wrap(noop), benchMessages)
 			if st := id.Stats(); st.Applied != benchMessages {
 				b.Fatalf("idempotency stats %+v", st)
@@ -288,7 +288,7 @@ func BenchmarkWriterInFlight(b *testing.B) {
 		rotate(round,
 			run("bench-raw", func(url string) float64 { return rawSend(b, c, url, bodies, 32) }, &rawRate, &rawPeak, &rawMean),
 			run("bench-writer", func(url string) float64 {
-				w := sqsbatch.New(c, url)
+				w := must(sqsbatch.NewWriter(c, url))
 				start := time.Now()
 				for i := range bodies {
 					if _, err := w.Send(ctx, sqsbatch.Message{Body: bodies[i]}); err != nil {

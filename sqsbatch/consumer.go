@@ -18,12 +18,15 @@ import (
 
 	"github.com/lakekit/lakekit/internal/awserr"
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Consumer defaults and limits.
 const (
 	// MaxWaitTime is the longest ReceiveMessage long poll, and the default.
 	MaxWaitTime = 20 * time.Second
+	// MaxVisibilityTimeout is the longest visibility timeout SQS accepts.
+	MaxVisibilityTimeout = 12 * time.Hour
 	// DefaultPollers is how many ReceiveMessage calls a Consumer keeps open.
 	DefaultPollers = 4
 	// DefaultWorkers is how many handlers a Consumer runs at once.
@@ -66,12 +69,13 @@ type ConsumerOptions struct {
 	// Pollers×MaxMessages workers for full-size receives. Default
 	// DefaultWorkers.
 	Workers int
-	// MaxMessages per receive, 1..10. Default 10.
+	// MaxMessages per receive, 1..MaxBatchEntries. Default MaxBatchEntries.
 	MaxMessages int32
 	// WaitTime is the long-poll wait. Default MaxWaitTime (20 s).
 	WaitTime time.Duration
-	// VisibilityTimeout is asked for on every receive (whole seconds).
-	// Default DefaultVisibilityTimeout.
+	// VisibilityTimeout is asked for on every receive (whole seconds, at
+	// least 1 s, at most MaxVisibilityTimeout). Default
+	// DefaultVisibilityTimeout.
 	VisibilityTimeout time.Duration
 	// Heartbeat is how often a message still being handled has its
 	// visibility extended by VisibilityTimeout. Default VisibilityTimeout/2;
@@ -190,36 +194,49 @@ type Consumer struct {
 	fatalErr error
 }
 
-// NewConsumer returns a Consumer of queueURL that runs h.
-func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(*ConsumerOptions)) *Consumer {
+// NewConsumer returns a Consumer of queueURL that runs h. It returns an
+// *OptionError for an option it cannot honour (a negative count or
+// duration, MaxMessages above MaxBatchEntries, WaitTime above MaxWaitTime,
+// a VisibilityTimeout or RetryDelay outside what SQS accepts).
+func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
 	var o ConsumerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.Pollers <= 0 {
-		o.Pollers = DefaultPollers
+	fifo := strings.HasSuffix(queueURL, ".fifo")
+	if err := o.setDefaults(fifo); err != nil {
+		return nil, err
 	}
-	if o.Workers <= 0 {
-		o.Workers = DefaultWorkers
+	client, callOpts := applySafeBody(client)
+	return &Consumer{client: client, callOpts: callOpts, fifo: fifo, queueURL: queueURL, handler: h, opts: o, log: loggerOrDiscard(o.Logger)}, nil
+}
+
+const consumerOptions = "sqsbatch.ConsumerOptions"
+
+// setDefaults checks o and fills its zero fields with the defaults.
+func (o *ConsumerOptions) setDefaults(fifo bool) error {
+	if err := errors.Join(
+		opt.Min(consumerOptions, "Pollers", o.Pollers, 0),
+		opt.Min(consumerOptions, "Workers", o.Workers, 0),
+		opt.Range(consumerOptions, "MaxMessages", o.MaxMessages, 0, MaxBatchEntries),
+		opt.Range(consumerOptions, "WaitTime", o.WaitTime, 0, MaxWaitTime),
+		opt.Range(consumerOptions, "VisibilityTimeout", o.VisibilityTimeout, 0, MaxVisibilityTimeout),
+		opt.Range(consumerOptions, "RetryDelay", o.RetryDelay, 0, MaxVisibilityTimeout),
+		opt.Min(consumerOptions, "ShutdownGrace", o.ShutdownGrace, 0),
+	); err != nil {
+		return err
 	}
-	if o.MaxMessages <= 0 || o.MaxMessages > MaxBatchEntries {
-		o.MaxMessages = MaxBatchEntries
+	if o.VisibilityTimeout > 0 && o.VisibilityTimeout < time.Second {
+		return &OptionError{Type: consumerOptions, Field: "VisibilityTimeout", Value: o.VisibilityTimeout, Want: "0 or at least 1s (SQS counts whole seconds)"}
 	}
-	if o.WaitTime <= 0 || o.WaitTime > MaxWaitTime {
-		o.WaitTime = MaxWaitTime
-	}
-	if o.VisibilityTimeout < time.Second {
-		o.VisibilityTimeout = DefaultVisibilityTimeout
-	}
-	if o.Heartbeat == 0 {
-		o.Heartbeat = o.VisibilityTimeout / 2
-	}
-	if o.ShutdownGrace <= 0 {
-		o.ShutdownGrace = DefaultShutdownGrace
-	}
-	if o.MaxReceiveFailures == 0 {
-		o.MaxReceiveFailures = DefaultMaxReceiveFailures
-	}
+	o.Pollers = opt.Default(o.Pollers, DefaultPollers)
+	o.Workers = opt.Default(o.Workers, DefaultWorkers)
+	o.MaxMessages = opt.Default(o.MaxMessages, MaxBatchEntries)
+	o.WaitTime = opt.Default(o.WaitTime, MaxWaitTime)
+	o.VisibilityTimeout = opt.Default(o.VisibilityTimeout, DefaultVisibilityTimeout)
+	o.Heartbeat = opt.Default(o.Heartbeat, o.VisibilityTimeout/2)
+	o.ShutdownGrace = opt.Default(o.ShutdownGrace, DefaultShutdownGrace)
+	o.MaxReceiveFailures = opt.Default(o.MaxReceiveFailures, DefaultMaxReceiveFailures)
 	if o.MessageAttributeNames == nil {
 		o.MessageAttributeNames = []string{"All"}
 	}
@@ -228,13 +245,11 @@ func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(
 			types.MessageSystemAttributeNameApproximateReceiveCount, types.MessageSystemAttributeNameSentTimestamp,
 		}
 	}
-	fifo := strings.HasSuffix(queueURL, ".fifo")
 	if fifo && !slices.Contains(o.SystemAttributeNames, types.MessageSystemAttributeNameMessageGroupId) &&
 		!slices.Contains(o.SystemAttributeNames, types.MessageSystemAttributeNameAll) {
 		o.SystemAttributeNames = append(slices.Clone(o.SystemAttributeNames), types.MessageSystemAttributeNameMessageGroupId)
 	}
-	client, callOpts := applySafeBody(client)
-	return &Consumer{client: client, callOpts: callOpts, fifo: fifo, queueURL: queueURL, handler: h, opts: o, log: loggerOrDiscard(o.Logger)}
+	return nil
 }
 
 // Stats returns a snapshot of the Consumer's counters.
@@ -519,7 +534,7 @@ func (c *Consumer) workOne(ctx, hardCtx, ackCtx context.Context, m types.Message
 }
 
 // handle runs h on m, its extended-client pointer body first resolved when
-// r is set; the Consumer and LambdaHandler share it.
+// r is set; the Consumer and NewLambdaHandler share it.
 func handle(ctx context.Context, r *Resolver, h Handler, m types.Message) error {
 	if r != nil {
 		var err error

@@ -44,7 +44,7 @@ func nop(context.Context, types.Message) error { return nil }
 func TestConsumerWrongQueueURLStops(t *testing.T) {
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "wrong", nil) + "-typo"
-	cons := sqsbatch.NewConsumer(c, url, nop, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second })
+	cons := must(sqsbatch.NewConsumer(c, url, nop, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second }))
 	err := runUntilError(t, cons)
 	var re *sqsbatch.ReceiveError
 	if !errors.As(err, &re) || !re.Permanent || re.QueueURL != url {
@@ -66,7 +66,7 @@ func TestConsumerWrongQueueURLStops(t *testing.T) {
 func TestConsumerInvalidQueueURL(t *testing.T) {
 	c := awstest.SQS(t)
 	for _, u := range []string{"", "my-queue", "sqs.us-east-1.amazonaws.com/123456789012/q", "https://sqs.us-east-1.amazonaws.com/", "http://[::1", "arn:aws:sqs:us-east-1:123456789012:q"} {
-		cons := sqsbatch.NewConsumer(c, u, nop)
+		cons := must(sqsbatch.NewConsumer(c, u, nop))
 		err := runUntilError(t, cons)
 		var re *sqsbatch.ReceiveError
 		if !errors.Is(err, sqsbatch.ErrInvalidQueueURL) || !errors.As(err, &re) || !re.Permanent {
@@ -89,10 +89,10 @@ func TestConsumerClosedPortGivesUp(t *testing.T) {
 	ln.Close()
 	srv := awstest.Shared(t, awstest.Fauxqs)
 	c := srv.SQS(func(o *sqs.Options) { o.BaseEndpoint = &endpoint; o.RetryMaxAttempts = 1 })
-	cons := sqsbatch.NewConsumer(c, endpoint+"/000000000000/q", nop, func(o *sqsbatch.ConsumerOptions) {
+	cons := must(sqsbatch.NewConsumer(c, endpoint+"/000000000000/q", nop, func(o *sqsbatch.ConsumerOptions) {
 		o.Pollers = 1
 		o.MaxReceiveFailures = 4
-	})
+	}))
 	err = runUntilError(t, cons)
 	var re *sqsbatch.ReceiveError
 	if !errors.As(err, &re) || re.Permanent || re.Failures != 4 || re.Code != "" {
@@ -179,8 +179,8 @@ func TestConsumerRecoversFromTransientBlip(t *testing.T) {
 	})
 	pc := awstest.Shared(t, awstest.Fauxqs).SQS(func(o *sqs.Options) { o.BaseEndpoint = &endpoint; o.RetryMaxAttempts = 1 })
 	var handled atomic.Int64
-	cons := sqsbatch.NewConsumer(pc, queue, func(context.Context, types.Message) error { handled.Add(1); return nil },
-		func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1; o.WaitTime = time.Second; o.MaxReceiveFailures = 4 })
+	cons := must(sqsbatch.NewConsumer(pc, queue, func(context.Context, types.Message) error { handled.Add(1); return nil },
+		func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1; o.WaitTime = time.Second; o.MaxReceiveFailures = 4 }))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 50 })
 	st := cons.Stats()
 	if st.ReceiveErrors != 3 || st.Processed != 50 || handled.Load() != 50 || st.InFlight != 0 {
@@ -216,7 +216,7 @@ func TestConsumerPermanentErrorsStop(t *testing.T) {
 				return true
 			})
 			pc := awstest.Shared(t, awstest.Fauxqs).SQS(func(o *sqs.Options) { o.BaseEndpoint = &endpoint })
-			cons := sqsbatch.NewConsumer(pc, queue, nop, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1 })
+			cons := must(sqsbatch.NewConsumer(pc, queue, nop, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1 }))
 			err := runUntilError(t, cons)
 			want := tc.code
 			if tc.queryCode != "" {
@@ -241,7 +241,7 @@ func TestConsumerPermanentErrorsStop(t *testing.T) {
 			return true
 		})
 		pc := awstest.Shared(t, awstest.Fauxqs).SQS(func(o *sqs.Options) { o.BaseEndpoint = &endpoint })
-		cons := sqsbatch.NewConsumer(pc, queue, nop, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1; o.WaitTime = time.Second })
+		cons := must(sqsbatch.NewConsumer(pc, queue, nop, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 1; o.WaitTime = time.Second }))
 		err := runUntilError(t, cons)
 		var de *sqsbatch.DeleteError
 		if !errors.As(err, &de) || de.Code != "AccessDenied" || de.Entries < 1 {

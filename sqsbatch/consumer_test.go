@@ -25,7 +25,7 @@ func sendN(t testing.TB, c *sqs.Client, url string, n int, body func(i int) stri
 	for i := range msgs {
 		msgs[i] = sqsbatch.Message{Key: strconv.Itoa(i), Body: body(i)}
 	}
-	results, err := sqsbatch.New(c, url).SendAll(context.Background(), msgs)
+	results, err := must(sqsbatch.NewWriter(c, url)).SendAll(context.Background(), msgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,12 +61,12 @@ func TestConsumerProcessesAndDeletes(t *testing.T) {
 	sendN(t, c, url, 500, func(i int) string { return "m" + strconv.Itoa(i) })
 	var mu sync.Mutex
 	seen := map[string]int{}
-	cons := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		mu.Lock()
 		seen[aws.ToString(m.Body)]++
 		mu.Unlock()
 		return nil
-	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second })
+	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second }))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 500 })
 	if len(seen) != 500 {
 		t.Fatalf("%d distinct bodies", len(seen))
@@ -94,7 +94,7 @@ func TestConsumerRedeliveryAfterVisibilityExpiry(t *testing.T) {
 	sendN(t, c, url, 3, func(i int) string { return "m" + strconv.Itoa(i) })
 	var mu sync.Mutex
 	counts := map[string][]string{}
-	cons := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		mu.Lock()
 		defer mu.Unlock()
 		b := aws.ToString(m.Body)
@@ -103,7 +103,7 @@ func TestConsumerRedeliveryAfterVisibilityExpiry(t *testing.T) {
 			return errors.New("first attempt fails")
 		}
 		return nil
-	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second; o.VisibilityTimeout = time.Second })
+	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second; o.VisibilityTimeout = time.Second }))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 3 })
 	if fmt.Sprint(counts["m1"]) != "[1 2]" || fmt.Sprint(counts["m0"]) != "[1]" {
 		t.Fatalf("receive counts %v", counts)
@@ -120,7 +120,7 @@ func TestConsumerHeartbeat(t *testing.T) {
 	url := newQueue(t, c, "heartbeat", nil)
 	sendN(t, c, url, 1, func(int) string { return "slow" })
 	var calls atomic.Int32
-	cons := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		calls.Add(1)
 		time.Sleep(3 * time.Second)
 		return nil
@@ -129,7 +129,7 @@ func TestConsumerHeartbeat(t *testing.T) {
 		o.VisibilityTimeout = time.Second
 		o.Heartbeat = 300 * time.Millisecond
 		o.Pollers = 2
-	})
+	}))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 1 })
 	if calls.Load() != 1 {
 		t.Fatalf("handled %d times", calls.Load())
@@ -158,11 +158,11 @@ func TestConsumerGracefulShutdown(t *testing.T) {
 		finished.Add(1)
 		return nil
 	}
-	cons := sqsbatch.NewConsumer(c, url, h, func(o *sqsbatch.ConsumerOptions) {
+	cons := must(sqsbatch.NewConsumer(c, url, h, func(o *sqsbatch.ConsumerOptions) {
 		o.WaitTime = time.Second
 		o.Workers = 2
 		o.Pollers = 1
-	})
+	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- cons.Run(ctx) }()
@@ -177,10 +177,10 @@ func TestConsumerGracefulShutdown(t *testing.T) {
 		t.Fatalf("after shutdown: stats %+v, finished %d", st, finished.Load())
 	}
 	// The released messages are visible again now, well before 30 s.
-	cons2 := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons2 := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		handled.Store(aws.ToString(m.Body), true)
 		return nil
-	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second })
+	}, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second }))
 	runConsumer(t, cons2, func() bool { return st.Deleted+cons2.Stats().Deleted == 40 })
 	n := 0
 	handled.Range(func(any, any) bool { n++; return true })
@@ -198,7 +198,7 @@ func TestConsumerDeletesDuplicateReceiptsInOneBatch(t *testing.T) {
 	sendN(t, c, url, 1, func(int) string { return "once" })
 	var calls atomic.Int32
 	release := make(chan struct{})
-	cons := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		if calls.Add(1) == 1 {
 			<-release // hold the first receipt until the second arrives
 		} else {
@@ -210,7 +210,7 @@ func TestConsumerDeletesDuplicateReceiptsInOneBatch(t *testing.T) {
 		o.VisibilityTimeout = time.Second
 		o.Heartbeat = -1
 		o.Pollers = 1
-	})
+	}))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted+cons.Stats().DeleteErrors == 2 })
 	if st := cons.Stats(); st.Received != 2 || st.Deleted < 1 {
 		t.Fatalf("stats %+v", st)
@@ -232,14 +232,14 @@ func TestConsumerFIFOKeepsGroupOrder(t *testing.T) {
 	for i := range 30 {
 		msgs = append(msgs, sqsbatch.Message{Body: strconv.Itoa(i), GroupID: "g" + strconv.Itoa(i%3), DeduplicationID: "d" + strconv.Itoa(i)})
 	}
-	if res, err := sqsbatch.New(c, url).SendAll(ctx, msgs); err != nil || res[29].Err != nil {
+	if res, err := must(sqsbatch.NewWriter(c, url)).SendAll(ctx, msgs); err != nil || res[29].Err != nil {
 		t.Fatal(err, res[29].Err)
 	}
 	var mu sync.Mutex
 	done := map[string][]int{}
 	active := map[string]bool{}
 	failedOnce := false
-	cons := sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(c, url, func(ctx context.Context, m types.Message) error {
 		v, _ := strconv.Atoi(aws.ToString(m.Body))
 		g := m.Attributes["MessageGroupId"]
 		mu.Lock()
@@ -263,7 +263,7 @@ func TestConsumerFIFOKeepsGroupOrder(t *testing.T) {
 		o.WaitTime = time.Second
 		o.VisibilityTimeout = time.Second
 		o.Workers = 30
-	})
+	}))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 30 })
 	mu.Lock()
 	defer mu.Unlock()
@@ -371,7 +371,7 @@ func TestConsumerFIFOGroupsInOneReceive(t *testing.T) {
 	done := map[string][]int{}
 	active := map[string]bool{}
 	var overlap, failedOnce bool
-	cons := sqsbatch.NewConsumer(f, "https://sqs.us-east-1.amazonaws.com/000000000000/q.fifo", func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(f, "https://sqs.us-east-1.amazonaws.com/000000000000/q.fifo", func(ctx context.Context, m types.Message) error {
 		v, _ := strconv.Atoi(aws.ToString(m.Body))
 		g := m.Attributes["MessageGroupId"]
 		mu.Lock()
@@ -388,7 +388,7 @@ func TestConsumerFIFOGroupsInOneReceive(t *testing.T) {
 		}
 		done[g] = append(done[g], v)
 		return nil
-	}, func(o *sqsbatch.ConsumerOptions) { o.Workers = 30; o.RetryDelay = time.Second; o.Heartbeat = -1 })
+	}, func(o *sqsbatch.ConsumerOptions) { o.Workers = 30; o.RetryDelay = time.Second; o.Heartbeat = -1 }))
 	runConsumer(t, cons, func() bool { return cons.Stats().Deleted == 30 })
 	mu.Lock()
 	defer mu.Unlock()

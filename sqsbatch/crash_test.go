@@ -97,10 +97,10 @@ func crashChild(spec string) int {
 		}
 		return nil
 	}
-	idem := sqsbatch.NewIdempotency(sqsbatch.NewDynamoStore(ddb, cfg.IdemTable, ""), key,
-		func(o *sqsbatch.IdempotencyOptions) { o.Lease = crashLease })
+	idem := must(sqsbatch.NewIdempotency(must(sqsbatch.NewDynamoStore(ddb, cfg.IdemTable)), key,
+		func(o *sqsbatch.IdempotencyOptions) { o.Lease = crashLease }))
 	wrapped := idem.Wrap(effect)
-	cons := sqsbatch.NewConsumer(sqsc, cfg.Queue, func(ctx context.Context, m types.Message) error {
+	cons := must(sqsbatch.NewConsumer(sqsc, cfg.Queue, func(ctx context.Context, m types.Message) error {
 		order, _ := key(m)
 		if err := add(ctx, order, "deliveries", false); err != nil {
 			return err
@@ -108,7 +108,7 @@ func crashChild(spec string) int {
 		return wrapped(ctx, m)
 	}, func(o *sqsbatch.ConsumerOptions) {
 		o.Pollers, o.Workers, o.WaitTime, o.VisibilityTimeout, o.ShutdownGrace = 2, 16, time.Second, crashVisibility, 5*time.Second
-	})
+	}))
 	err := cons.Run(ctx)
 	st, _ := json.Marshal(struct {
 		Consumer    sqsbatch.ConsumerStats

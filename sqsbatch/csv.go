@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // DefaultMaxRecordBytes bounds one CSV record, so that a file with an
@@ -205,9 +207,10 @@ func NewCSV(r io.Reader, optFns ...func(*CSVOptions)) (*CSVSource, error) {
 	if o.Comma == 0 {
 		o.Comma = ','
 	}
-	if o.MaxRecordBytes <= 0 {
-		o.MaxRecordBytes = DefaultMaxRecordBytes
+	if err := opt.Min("sqsbatch.CSVOptions", "MaxRecordBytes", o.MaxRecordBytes, 0); err != nil {
+		return nil, err
 	}
+	o.MaxRecordBytes = opt.Default(o.MaxRecordBytes, DefaultMaxRecordBytes)
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)

@@ -187,9 +187,9 @@ func TestCSVFromS3With2MiBRow(t *testing.T) {
 
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "csv", nil)
-	w := sqsbatch.New(c, url, func(o *sqsbatch.Options) {
+	w := must(sqsbatch.NewWriter(c, url, func(o *sqsbatch.WriterOptions) {
 		o.Offload = &sqsbatch.Offload{S3: s3c, Bucket: bucket, Prefix: "offload/"}
-	})
+	}))
 	var msgs []sqsbatch.Message
 	for {
 		rec, err := src.Next()
@@ -303,8 +303,12 @@ func TestWriteCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := sqsbatch.New(c, url)
-			rep, err := sqsbatch.WriteCSV(ctx, src, w, stop)
+			w := must(sqsbatch.NewWriter(c, url))
+			on := sqsbatch.SkipMalformed
+			if stop {
+				on = sqsbatch.StopOnMalformed
+			}
+			rep, err := sqsbatch.WriteCSV(ctx, src, w, on)
 			var re *sqsbatch.RowError
 			if stop {
 				if !errors.As(err, &re) || re.Line != 3 || rep.Rows != 1 || rep.Sent != 1 {

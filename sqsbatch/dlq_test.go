@@ -26,13 +26,13 @@ func TestDLQInspectAndRedrive(t *testing.T) {
 	for i := range 15 {
 		msgs = append(msgs, sqsbatch.Message{Body: "m" + strconv.Itoa(i), Attributes: attrs})
 	}
-	if _, err := sqsbatch.New(c, url).SendAll(ctx, msgs); err != nil {
+	if _, err := must(sqsbatch.NewWriter(c, url)).SendAll(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
 	// A handler that always fails: after one receive each message is
 	// dead-lettered (maxReceiveCount 1 here only to get there fast).
-	failing := sqsbatch.NewConsumer(c, url, func(context.Context, types.Message) error { return context.DeadlineExceeded },
-		func(o *sqsbatch.ConsumerOptions) { o.WaitTime = 1e9; o.VisibilityTimeout = 1e9 })
+	failing := must(sqsbatch.NewConsumer(c, url, func(context.Context, types.Message) error { return context.DeadlineExceeded },
+		func(o *sqsbatch.ConsumerOptions) { o.WaitTime = 1e9; o.VisibilityTimeout = 1e9 }))
 	runConsumer(t, failing, func() bool { return queueDepth(t, c, dlq) == 15 })
 
 	for range 2 { // inspecting twice shows nothing was lost the first time
@@ -119,7 +119,7 @@ func TestRedriveCountsUndeleted(t *testing.T) {
 	for i := range 12 {
 		msgs = append(msgs, sqsbatch.Message{Body: "m" + strconv.Itoa(i)})
 	}
-	if _, err := sqsbatch.New(c, dlq).SendAll(ctx, msgs); err != nil {
+	if _, err := must(sqsbatch.NewWriter(c, dlq)).SendAll(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := sqsbatch.Redrive(ctx, firstDeleteFails{c}, dlq, target, 1000)

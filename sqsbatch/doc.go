@@ -1,7 +1,7 @@
 // Package sqsbatch is lakekit's SQS toolkit for seed system 1 (S3 CSV → SQS
 // standard queue → concurrent processor with "no duplicates"): a batching
 // [Writer], a streaming [CSVSource], a long-polling [Consumer], a Lambda
-// adapter ([LambdaHandler]) returning partial batch responses and its
+// adapter ([NewLambdaHandler]) returning partial batch responses and its
 // local counterpart ([NewEventSourceMapping]: a Consumer that runs such a
 // Lambda handler on a machine, as Lambda's event source mapping does), an
 // idempotency layer ([Idempotency] over a [Store]: [MemoryStore],
@@ -45,7 +45,7 @@
 //   - Batches were cut at 10 entries only; the Writer also cuts by payload
 //     bytes (1 MiB per request by default, 256 KiB configurable).
 //   - The processor returned a string on error, so Lambda deleted the batch;
-//     [LambdaHandler] reports batchItemFailures per message (the event source
+//     [NewLambdaHandler] reports batchItemFailures per message (the event source
 //     mapping needs ReportBatchItemFailures).
 //
 // # Errors
@@ -88,14 +88,14 @@
 // [*DeleteError] when DeleteMessageBatch fails with an error retrying
 // cannot fix. Both unwrap to the SDK's error.
 //
-// A Lambda handler built by [LambdaHandler] never returns an error: failures
+// A Lambda handler built by [NewLambdaHandler] never returns an error: failures
 // are reported per message.
 //
 // # Concurrency
 //
 // A [Writer] is safe for concurrent use; Send blocks while MaxInFlight
 // batches or MaxInFlightBytes of payload are in flight and the current
-// batch is full (backpressure), and Options.OnResult is called from the
+// batch is full (backpressure), and WriterOptions.OnResult is called from the
 // sending goroutines. No Writer call waits on another caller's context:
 // waiting for capacity never holds the Writer's lock. Its memory is
 // bounded by MaxInFlightBytes (4 MiB by default) plus two batches: streaming

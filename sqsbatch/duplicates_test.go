@@ -70,7 +70,7 @@ func duplicatesRun(t *testing.T, base sqsbatch.Store, rows int) {
 	}
 
 	// Producer: every row is sent, then every row again.
-	w := sqsbatch.New(c, url)
+	w := must(sqsbatch.NewWriter(c, url))
 	for pass := range 2 {
 		src, err := sqsbatch.NewCSV(bytes.NewReader(csvBuf.Bytes()), func(o *sqsbatch.CSVOptions) { o.KeyColumn = "order_id" })
 		if err != nil {
@@ -100,7 +100,7 @@ func duplicatesRun(t *testing.T, base sqsbatch.Store, rows int) {
 	var mu sync.Mutex
 	ledger := make(map[string]int, rows)
 	store := &crashingStore{Store: base, rate: 0.005}
-	idem := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("order_id"), func(o *sqsbatch.IdempotencyOptions) { o.Lease = 2 * time.Second })
+	idem := must(sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("order_id"), func(o *sqsbatch.IdempotencyOptions) { o.Lease = 2 * time.Second }))
 	var cancelledMid atomic.Int64
 	handler := idem.Wrap(func(ctx context.Context, m types.Message) error {
 		// Work that takes a little while and can be interrupted.
@@ -120,14 +120,14 @@ func duplicatesRun(t *testing.T, base sqsbatch.Store, rows int) {
 	})
 
 	newConsumer := func() *sqsbatch.Consumer {
-		return sqsbatch.NewConsumer(c, url, handler, func(o *sqsbatch.ConsumerOptions) {
+		return must(sqsbatch.NewConsumer(c, url, handler, func(o *sqsbatch.ConsumerOptions) {
 			o.WaitTime = time.Second
 			o.VisibilityTimeout = 2 * time.Second
 			o.RetryDelay = time.Second
 			o.ShutdownGrace = time.Millisecond // cancel running handlers almost at once
 			o.Pollers = 2
 			o.Workers = 20
-		})
+		}))
 	}
 	type running struct {
 		cons   *sqsbatch.Consumer

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Attribute names of a DynamoStore item besides its key.
@@ -51,19 +53,36 @@ type DynamoStore struct {
 	client DynamoStoreAPI
 	table  string
 	keyAtt string
-	// Now, if set, replaces time.Now (tests). Expiry comparisons use the
-	// writer's clock, so processes sharing a table need synchronised clocks
-	// (leases are minutes; NTP skew is milliseconds).
+	now    func() time.Time
+}
+
+// DynamoStoreOptions configure a DynamoStore.
+type DynamoStoreOptions struct {
+	// KeyAttribute is the table's string partition key attribute. Default
+	// DefaultDynamoKeyAttribute.
+	KeyAttribute string
+	// Now is the clock leases and TTLs are written and compared on. Default
+	// time.Now. Expiry comparisons use the writing process's clock, so
+	// processes sharing a table need synchronised clocks (leases are
+	// minutes; NTP skew is milliseconds).
 	Now func() time.Time
 }
 
-// NewDynamoStore returns a store on table, whose partition key is the string
-// attribute keyAttribute ("" = DefaultDynamoKeyAttribute).
-func NewDynamoStore(client DynamoStoreAPI, table, keyAttribute string) *DynamoStore {
-	if keyAttribute == "" {
-		keyAttribute = DefaultDynamoKeyAttribute
+// NewDynamoStore returns a store on table. It returns an *OptionError when
+// table is empty.
+func NewDynamoStore(client DynamoStoreAPI, table string, optFns ...func(*DynamoStoreOptions)) (*DynamoStore, error) {
+	var o DynamoStoreOptions
+	for _, f := range optFns {
+		f(&o)
 	}
-	return &DynamoStore{client: client, table: table, keyAtt: keyAttribute}
+	if table == "" {
+		return nil, &OptionError{Type: "sqsbatch.NewDynamoStore", Field: "table", Value: `""`, Want: "a table name"}
+	}
+	o.KeyAttribute = opt.Default(o.KeyAttribute, DefaultDynamoKeyAttribute)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &DynamoStore{client: client, table: table, keyAtt: o.KeyAttribute, now: o.Now}, nil
 }
 
 // IdempotencyTableInput returns the CreateTable input of a DynamoStore
@@ -77,12 +96,7 @@ func IdempotencyTableInput(table string) *dynamodb.CreateTableInput {
 	}
 }
 
-func (s *DynamoStore) clock() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *DynamoStore) clock() time.Time { return s.now() }
 
 func num(n int64) ddbtypes.AttributeValue {
 	return &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}

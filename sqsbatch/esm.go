@@ -11,7 +11,7 @@ import (
 )
 
 // BatchHandler is a Lambda SQS handler with partial batch responses: the
-// shape [LambdaHandler] returns and Lambda's event source mapping invokes.
+// shape [NewLambdaHandler] returns and Lambda's event source mapping invokes.
 type BatchHandler func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
 
 // NewEventSourceMapping returns a [Consumer] that does on a machine what
@@ -35,11 +35,11 @@ type BatchHandler func(ctx context.Context, ev events.SQSEvent) (events.SQSEvent
 //
 // Each record's EventSourceARN is derived from the queue URL
 // (arn:aws:sqs:<region>:<account>:<name>, the region taken from an AWS
-// endpoint's host name and empty otherwise), so that LambdaHandler
+// endpoint's host name and empty otherwise), so that NewLambdaHandler
 // recognises a FIFO queue. On a FIFO queue h must, as on Lambda, report
 // every message from a group's first failure on.
-func NewEventSourceMapping(client ConsumerAPI, queueURL string, h BatchHandler, optFns ...func(*ConsumerOptions)) *Consumer {
-	c := NewConsumer(client, queueURL, nil, func(o *ConsumerOptions) {
+func NewEventSourceMapping(client ConsumerAPI, queueURL string, h BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
+	c, err := NewConsumer(client, queueURL, nil, func(o *ConsumerOptions) {
 		for _, f := range optFns {
 			f(o)
 		}
@@ -48,7 +48,7 @@ func NewEventSourceMapping(client ConsumerAPI, queueURL string, h BatchHandler, 
 			if pollers <= 0 {
 				pollers = DefaultPollers
 			}
-			if per <= 0 || per > MaxBatchEntries {
+			if per <= 0 {
 				per = MaxBatchEntries
 			}
 			o.Workers = pollers * per
@@ -58,9 +58,12 @@ func NewEventSourceMapping(client ConsumerAPI, queueURL string, h BatchHandler, 
 		}
 		o.Resolver = nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	c.batch = h
 	c.arn = queueARN(queueURL)
-	return c
+	return c, nil
 }
 
 // workBatch runs the batch handler on one receive and acknowledges what it

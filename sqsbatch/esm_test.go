@@ -107,9 +107,9 @@ func TestEventSourceMappingPartialBatches(t *testing.T) {
 		}
 		return resp, nil
 	}
-	esm := sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) {
+	esm := must(sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) {
 		o.Pollers, o.WaitTime, o.VisibilityTimeout, o.RetryDelay = 2, time.Second, 5*time.Second, time.Second
-	})
+	}))
 	err := runESM(t, esm, func() bool { mu.Lock(); defer mu.Unlock(); return len(done) == n && queueDepth(t, c, url) == 0 })
 	if err != nil {
 		t.Fatalf("Run = %v", err)
@@ -142,9 +142,9 @@ func TestEventSourceMappingSlowBatch(t *testing.T) {
 		finished.Add(1)
 		return events.SQSEventResponse{}, nil
 	}
-	esm := sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) {
+	esm := must(sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) {
 		o.Pollers, o.WaitTime, o.VisibilityTimeout = 2, time.Second, time.Second
-	})
+	}))
 	var deadline time.Time
 	err := runESM(t, esm, func() bool {
 		if finished.Load() > 0 && deadline.IsZero() {
@@ -168,7 +168,7 @@ func TestEventSourceMappingStops(t *testing.T) {
 	h := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 		return events.SQSEventResponse{}, nil
 	}
-	err := runUntilError(t, sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second }))
+	err := runUntilError(t, must(sqsbatch.NewEventSourceMapping(c, url, h, func(o *sqsbatch.ConsumerOptions) { o.WaitTime = time.Second })))
 	var re *sqsbatch.ReceiveError
 	var qdne *types.QueueDoesNotExist
 	if !errors.As(err, &re) || !re.Permanent || !errors.As(err, &qdne) {

@@ -53,7 +53,10 @@ func ExampleEncodePointer() {
 
 func ExampleIdempotency_Do() {
 	ctx := context.Background()
-	idem := sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, nil)
+	idem, err := sqsbatch.NewIdempotency(sqsbatch.NewMemoryStore(), nil)
+	if err != nil {
+		panic(err)
+	}
 	charge := func(ctx context.Context) ([]byte, error) {
 		fmt.Println("charging order A-1")
 		return []byte("receipt-7"), nil
@@ -69,8 +72,8 @@ func ExampleIdempotency_Do() {
 	// receipt-7 true <nil>
 }
 
-func ExampleLambdaHandler() {
-	h := sqsbatch.LambdaHandler(func(ctx context.Context, m types.Message) error {
+func ExampleNewLambdaHandler() {
+	h := sqsbatch.NewLambdaHandler(func(ctx context.Context, m types.Message) error {
 		if strings.Contains(aws.ToString(m.Body), "bad") {
 			return errors.New("cannot process")
 		}

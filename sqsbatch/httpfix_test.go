@@ -26,13 +26,18 @@ type raceState struct {
 	mu         sync.Mutex
 	returned   chan struct{} // closed when the HTTP client's Do has returned
 	bodyClosed chan struct{} // closed at the first socket read after that
+	hold       time.Duration // how long that read waits for net/http to close the connection
 }
 
-func (s *raceState) reset() {
+// reset starts a request whose response read waits up to hold for the
+// connection to close: long without the fix (the close comes, but a loaded
+// machine may take a while to schedule it), short with it (no close comes).
+func (s *raceState) reset(hold time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.returned = make(chan struct{})
 	s.bodyClosed = make(chan struct{})
+	s.hold = hold
 }
 
 func (s *raceState) current() (returned, bodyClosed chan struct{}) {
@@ -41,9 +46,16 @@ func (s *raceState) current() (returned, bodyClosed chan struct{}) {
 	return s.returned, s.bodyClosed
 }
 
+func (s *raceState) holdFor() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hold
+}
+
 // raceConn holds the end of the request-body write until smithy-go has
 // closed the body, and the rest of the response until net/http has closed
-// the connection (or, with the fix, 300 ms have passed).
+// the connection (or the request's hold has passed: with the fix no close
+// comes).
 //
 // Why the first socket read after Do returned marks the body's close:
 // smithy-go closes the request body right after the HTTP client returns, in
@@ -77,7 +89,7 @@ func (c *raceConn) Read(p []byte) (int, error) {
 			close(bodyClosed)
 			select {
 			case <-c.closed:
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(c.state.holdFor()):
 			}
 		}
 	default:
@@ -131,8 +143,8 @@ func TestSafeRequestBodyClosedConnectionRace(t *testing.T) {
 		o.HTTPClient = signalClient{next: &http.Client{Transport: transport}, state: state}
 		o.RetryMaxAttempts = 1 // show the error the SDK would retry
 	})
-	receive := func(optFns ...func(*sqs.Options)) (int, error) {
-		state.reset()
+	receive := func(hold time.Duration, optFns ...func(*sqs.Options)) (int, error) {
+		state.reset(hold)
 		out, err := racy.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10}, optFns...)
 		if err != nil {
 			return 0, err
@@ -140,13 +152,13 @@ func TestSafeRequestBodyClosedConnectionRace(t *testing.T) {
 		return len(out.Messages), nil
 	}
 	for i := range 3 {
-		_, err := receive()
+		_, err := receive(10 * time.Second)
 		if !errors.Is(err, net.ErrClosed) {
 			t.Fatalf("call %d without the fix: got %v, want use of closed network connection", i, err)
 		}
 	}
 	for i := range 3 {
-		n, err := receive(sqsbatch.SafeRequestBody)
+		n, err := receive(300*time.Millisecond, sqsbatch.SafeRequestBody)
 		if err != nil || n != 10 {
 			t.Fatalf("call %d with SafeRequestBody: %d messages, %v", i, n, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Idempotency defaults.
@@ -130,7 +131,7 @@ func KeyFromJSONField(field string) KeyFunc {
 }
 
 // KeyFromAttribute takes the key from a String message attribute (see
-// Options.KeyAttribute of the Writer).
+// WriterOptions.KeyAttribute of the Writer).
 func KeyFromAttribute(name string) KeyFunc {
 	return func(m types.Message) (string, error) {
 		a, ok := m.MessageAttributes[name]
@@ -178,21 +179,20 @@ type Idempotency struct {
 
 // NewIdempotency returns an Idempotency over store; key names each message's
 // key (for Wrap; Do takes the key directly).
-func NewIdempotency(store Store, key KeyFunc, optFns ...func(*IdempotencyOptions)) *Idempotency {
+// It returns an *OptionError for a negative Lease or CompletedTTL.
+func NewIdempotency(store Store, key KeyFunc, optFns ...func(*IdempotencyOptions)) (*Idempotency, error) {
 	var o IdempotencyOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.Lease <= 0 {
-		o.Lease = DefaultLease
+	const typ = "sqsbatch.IdempotencyOptions"
+	if err := errors.Join(opt.Min(typ, "Lease", o.Lease, 0), opt.Min(typ, "CompletedTTL", o.CompletedTTL, 0)); err != nil {
+		return nil, err
 	}
-	if o.CompletedTTL <= 0 {
-		o.CompletedTTL = DefaultCompletedTTL
-	}
-	if o.WaitInProgress == 0 {
-		o.WaitInProgress = DefaultWaitInProgress
-	}
-	return &Idempotency{store: store, key: key, opts: o}
+	o.Lease = opt.Default(o.Lease, DefaultLease)
+	o.CompletedTTL = opt.Default(o.CompletedTTL, DefaultCompletedTTL)
+	o.WaitInProgress = opt.Default(o.WaitInProgress, DefaultWaitInProgress)
+	return &Idempotency{store: store, key: key, opts: o}, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -266,13 +266,27 @@ func (i *Idempotency) Wrap(h Handler) Handler {
 }
 
 // MemoryStore is a Store in process memory, for tests and single-process
-// consumers. The zero value is ready to use.
+// consumers. The zero value is ready to use (on time.Now).
 type MemoryStore struct {
-	mu   sync.Mutex
-	recs map[string]memRecord
-	seq  uint64
-	// Now, if set, replaces time.Now (tests).
+	mu    sync.Mutex
+	recs  map[string]memRecord
+	seq   uint64
+	clock func() time.Time
+}
+
+// MemoryStoreOptions configure a MemoryStore.
+type MemoryStoreOptions struct {
+	// Now is the clock leases and TTLs are read on. Default time.Now.
 	Now func() time.Time
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore(optFns ...func(*MemoryStoreOptions)) *MemoryStore {
+	var o MemoryStoreOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	return &MemoryStore{clock: o.Now}
 }
 
 type memRecord struct {
@@ -283,8 +297,8 @@ type memRecord struct {
 }
 
 func (s *MemoryStore) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }

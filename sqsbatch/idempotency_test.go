@@ -27,7 +27,7 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func newDynamoStore(t testing.TB) *sqsbatch.DynamoStore {
+func newDynamoStore(t testing.TB, optFns ...func(*sqsbatch.DynamoStoreOptions)) *sqsbatch.DynamoStore {
 	t.Helper()
 	ctx := context.Background()
 	d := awstest.DynamoDB(t)
@@ -39,7 +39,7 @@ func newDynamoStore(t testing.TB) *sqsbatch.DynamoStore {
 		Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	return sqsbatch.NewDynamoStore(d, table, "")
+	return must(sqsbatch.NewDynamoStore(d, table, optFns...))
 }
 
 // TestStoreConformance runs the Store contract against both stores.
@@ -48,11 +48,11 @@ func TestStoreConformance(t *testing.T) {
 		name string
 		make func(t *testing.T, clock *fakeClock) sqsbatch.Store
 	}{
-		{"memory", func(t *testing.T, clock *fakeClock) sqsbatch.Store { return &sqsbatch.MemoryStore{Now: clock.Now} }},
+		{"memory", func(t *testing.T, clock *fakeClock) sqsbatch.Store {
+			return sqsbatch.NewMemoryStore(func(o *sqsbatch.MemoryStoreOptions) { o.Now = clock.Now })
+		}},
 		{"dynamodb", func(t *testing.T, clock *fakeClock) sqsbatch.Store {
-			s := newDynamoStore(t)
-			s.Now = clock.Now
-			return s
+			return newDynamoStore(t, func(o *sqsbatch.DynamoStoreOptions) { o.Now = clock.Now })
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,7 +149,7 @@ func TestStoreConformance(t *testing.T) {
 func TestIdempotencyDo(t *testing.T) {
 	ctx := context.Background()
 	store := &sqsbatch.MemoryStore{}
-	idem := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("id"))
+	idem := must(sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("id")))
 	runs := 0
 	fn := func(ctx context.Context) ([]byte, error) { runs++; return []byte("r" + strconv.Itoa(runs)), nil }
 	res, dup, err := idem.Do(ctx, "k", fn)

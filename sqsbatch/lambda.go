@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// LambdaOptions configure LambdaHandler.
+// LambdaOptions configure NewLambdaHandler.
 type LambdaOptions struct {
 	// Resolver, if set, resolves extended-client pointer bodies.
 	Resolver *Resolver
@@ -24,7 +24,7 @@ type LambdaOptions struct {
 	Logger *slog.Logger
 }
 
-// LambdaHandler turns h into a Lambda SQS handler that reports partial batch
+// NewLambdaHandler turns h into a Lambda SQS handler that reports partial batch
 // failures: the event source mapping must enable ReportBatchItemFailures
 // (FunctionResponseTypes), or Lambda treats the whole batch as processed.
 // Messages are handled in order, one at a time (Lambda already runs batches
@@ -35,7 +35,7 @@ type LambdaOptions struct {
 //
 // The handler never returns an error itself: a failure is always per
 // message, so one bad message does not send the whole batch back.
-func LambdaHandler(h Handler, optFns ...func(*LambdaOptions)) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func NewLambdaHandler(h Handler, optFns ...func(*LambdaOptions)) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	var o LambdaOptions
 	for _, f := range optFns {
 		f(&o)

@@ -16,7 +16,7 @@ import (
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
-func TestLambdaHandler(t *testing.T) {
+func TestNewLambdaHandler(t *testing.T) {
 	event := func(arn string, bodies ...string) events.SQSEvent {
 		var ev events.SQSEvent
 		for i, b := range bodies {
@@ -63,7 +63,7 @@ func TestLambdaHandler(t *testing.T) {
 			if strings.Contains(tc.name, "concurren") {
 				conc = 3
 			}
-			resp, err := sqsbatch.LambdaHandler(h, func(o *sqsbatch.LambdaOptions) { o.Concurrency = conc })(context.Background(), event(tc.arn, tc.bodies...))
+			resp, err := sqsbatch.NewLambdaHandler(h, func(o *sqsbatch.LambdaOptions) { o.Concurrency = conc })(context.Background(), event(tc.arn, tc.bodies...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,9 +86,9 @@ func TestLambdaHandler(t *testing.T) {
 // TestLambdaIdempotent: the same row delivered in two invocations (SQS
 // delivered it twice, or the producer sent it twice) has its effect once.
 func TestLambdaIdempotent(t *testing.T) {
-	idem := sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, sqsbatch.KeyFromJSONField("id"))
+	idem := must(sqsbatch.NewIdempotency(&sqsbatch.MemoryStore{}, sqsbatch.KeyFromJSONField("id")))
 	effects := map[string]int{}
-	h := sqsbatch.LambdaHandler(idem.Wrap(func(ctx context.Context, m types.Message) error {
+	h := sqsbatch.NewLambdaHandler(idem.Wrap(func(ctx context.Context, m types.Message) error {
 		k, _ := sqsbatch.KeyFromJSONField("id")(m)
 		effects[k]++
 		return nil

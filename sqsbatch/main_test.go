@@ -137,3 +137,12 @@ func waitFor(t testing.TB, within time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// must returns v, panicking on err: the constructors' options in these
+// tests are valid, so an error is a bug in the test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -22,110 +22,136 @@ type CSVReport struct {
 // MaxReportedErrors bounds CSVReport.Malformed and CSVReport.Failed.
 const MaxReportedErrors = 100
 
+// OnMalformed says what WriteCSV does with a malformed row.
+type OnMalformed int
+
+const (
+	// SkipMalformed skips and reports malformed rows and goes on.
+	SkipMalformed OnMalformed = iota
+	// StopOnMalformed ends the run at the first malformed row.
+	StopOnMalformed
+)
+
 // WriteCSV sends every record of src through w (one message per row, the key
 // column as Message.Key, the row as a JSON body) and flushes w. Malformed
-// rows are skipped and reported, or stop the run when stopOnMalformed. It
-// returns once every message has a result, or ctx ends.
+// rows are skipped and reported (SkipMalformed), or stop the run
+// (StopOnMalformed). It returns once every message has a result, or ctx
+// ends.
 //
 // Its error is nil when every row read was sent (malformed rows skipped as
 // asked are only in the report); a *SendError when some message was not
 // sent or ctx ended first (it unwraps to ctx's error, or to the *RowError
 // that stopped the run); or the *RowError that stopped the run (fatal, or
-// stopOnMalformed) when every message before it went through. The report
+// StopOnMalformed) when every message before it went through. The report
 // holds the per-row outcomes; on an early return it is a snapshot that
 // messages still in flight no longer change.
-func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, stopOnMalformed bool) (*CSVReport, error) {
-	rep := &CSVReport{}
-	var (
-		mu      sync.Mutex
-		pending int // rows sent without a result yet
-		idle    = make(chan struct{}, 1)
-		sent    []Result // first failures, for the SendError
-	)
-	done := func(r Result) {
-		mu.Lock()
-		if r.Err == nil {
-			rep.Sent++
-			if r.Offloaded {
-				rep.Offloaded++
-			}
-		} else {
-			rep.FailedCount++
-			if len(rep.Failed) < MaxReportedErrors {
-				rep.Failed = append(rep.Failed, r)
-			}
-			if len(sent) < MaxSendErrorSamples {
-				sent = append(sent, r)
-			}
-		}
-		pending--
-		if pending == 0 {
-			select {
-			case idle <- struct{}{}:
-			default:
-			}
-		}
-		mu.Unlock()
+func WriteCSV(ctx context.Context, src *CSVSource, w *Writer, onMalformed OnMalformed) (*CSVReport, error) {
+	r := &csvRun{idle: make(chan struct{}, 1)}
+	runErr := r.read(ctx, src, w, onMalformed)
+	_ = w.dispatch(ctx, always) // on ctx's end the batch stays queued; the wait below tells
+	r.wait(ctx)
+	defer r.mu.Unlock()
+	out := r.rep
+	out.Malformed, out.Failed = slices.Clone(r.rep.Malformed), slices.Clone(r.rep.Failed)
+	if r.pending > 0 && runErr == nil {
+		runErr = ctx.Err()
 	}
-	var runErr error
+	if r.pending > 0 || out.FailedCount > 0 {
+		return &out, &SendError{Messages: int64(out.Rows), Sent: int64(out.Sent), Failed: int64(out.FailedCount), First: slices.Clone(r.first), Err: runErr}
+	}
+	return &out, runErr
+}
+
+// csvRun is the state of one WriteCSV, shared with the Writer's result
+// callbacks.
+type csvRun struct {
+	mu      sync.Mutex
+	rep     CSVReport
+	pending int           // rows sent without a result yet
+	idle    chan struct{} // signalled when pending drops to 0
+	first   []Result      // first failures, for the SendError
+}
+
+// done records one message's result.
+func (r *csvRun) done(res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if res.Err == nil {
+		r.rep.Sent++
+		if res.Offloaded {
+			r.rep.Offloaded++
+		}
+	} else {
+		r.rep.FailedCount++
+		if len(r.rep.Failed) < MaxReportedErrors {
+			r.rep.Failed = append(r.rep.Failed, res)
+		}
+		if len(r.first) < MaxSendErrorSamples {
+			r.first = append(r.first, res)
+		}
+	}
+	r.pending--
+	if r.pending == 0 {
+		select {
+		case r.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// read sends src's records through w until the end of src, a malformed
+// row that stops the run, or a refused send, and returns what ended it
+// early.
+func (r *csvRun) read(ctx context.Context, src *CSVSource, w *Writer, onMalformed OnMalformed) error {
 	for {
 		rec, err := src.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		var re *RowError
 		if errors.As(err, &re) {
-			mu.Lock()
-			rep.MalformedCount++
-			if len(rep.Malformed) < MaxReportedErrors {
-				rep.Malformed = append(rep.Malformed, re)
+			r.mu.Lock()
+			r.rep.MalformedCount++
+			if len(r.rep.Malformed) < MaxReportedErrors {
+				r.rep.Malformed = append(r.rep.Malformed, re)
 			}
-			mu.Unlock()
-			if stopOnMalformed || re.Fatal {
-				runErr = re
-				break
+			r.mu.Unlock()
+			if onMalformed == StopOnMalformed || re.Fatal {
+				return re
 			}
 			continue
 		}
 		if err != nil {
-			runErr = err
-			break
+			return err
 		}
-		mu.Lock()
-		rep.Rows++
-		pending++
-		mu.Unlock()
-		if idx, err := w.send(ctx, rec.Message(), done); idx < 0 {
-			mu.Lock()
-			rep.Rows-- // not accepted: never sent, never reported
-			pending--
-			mu.Unlock()
-			runErr = err
-			break
+		r.mu.Lock()
+		r.rep.Rows++
+		r.pending++
+		r.mu.Unlock()
+		if idx, err := w.send(ctx, rec.Message(), r.done); idx < 0 {
+			r.mu.Lock()
+			r.rep.Rows-- // not accepted: never sent, never reported
+			r.pending--
+			r.mu.Unlock()
+			return err
 		}
 	}
-	_ = w.dispatch(ctx, always) // on ctx's end the batch stays queued; the wait below tells
-	for ended := false; !ended; {
-		mu.Lock()
-		if pending == 0 {
-			break
+}
+
+// wait returns, holding r.mu, once every message sent has a result or ctx
+// ends.
+func (r *csvRun) wait(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		if r.pending == 0 {
+			return
 		}
-		mu.Unlock()
+		r.mu.Unlock()
 		select {
-		case <-idle: // may be stale: pending is checked again
+		case <-r.idle: // may be stale: pending is checked again
 		case <-ctx.Done():
-			ended = true
-			mu.Lock()
+			r.mu.Lock()
+			return
 		}
 	}
-	defer mu.Unlock()
-	out := *rep
-	out.Malformed, out.Failed = slices.Clone(rep.Malformed), slices.Clone(rep.Failed)
-	if pending > 0 && runErr == nil {
-		runErr = ctx.Err()
-	}
-	if pending > 0 || out.FailedCount > 0 {
-		return &out, &SendError{Messages: int64(out.Rows), Sent: int64(out.Sent), Failed: int64(out.FailedCount), First: slices.Clone(sent), Err: runErr}
-	}
-	return &out, runErr
 }

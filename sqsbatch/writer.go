@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/lakekit/lakekit/internal/awserr"
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -116,7 +117,7 @@ func (e *EntryError) Error() string {
 }
 
 // TooLargeError is a message that can never fit the queue's limit and was
-// not sent. Configure Options.Offload to send such messages through S3.
+// not sent. Configure WriterOptions.Offload to send such messages through S3.
 type TooLargeError struct {
 	Index int64
 	Key   string
@@ -174,7 +175,7 @@ var ErrClosed = errors.New("sqsbatch: writer closed")
 
 // ErrNoResult is the Result.Err of a message that SendAll accepted but whose
 // batch had not finished when SendAll returned (its ctx ended first): the
-// message may still be sent; Options.OnResult will tell.
+// message may still be sent; WriterOptions.OnResult will tell.
 var ErrNoResult = errors.New("sqsbatch: no result before the call returned; the message may still be sent")
 
 // MaxSendErrorSamples bounds SendError.First.
@@ -229,8 +230,8 @@ func (e *SendError) Unwrap() []error {
 	return errs
 }
 
-// Options configure a Writer. Zero fields take the documented defaults.
-type Options struct {
+// WriterOptions configure a Writer. Zero fields take the documented defaults.
+type WriterOptions struct {
 	// MaxBatchBytes caps the payload of one SendMessageBatch. Default
 	// DefaultMaxBatchBytes (1 MiB); set LegacyMaxBatchBytes for 256 KiB.
 	MaxBatchBytes int
@@ -290,7 +291,7 @@ type Writer struct {
 	callOpts []func(*sqs.Options) // SafeRequestBody, when client is not an *sqs.Client
 	queueURL string
 	fifo     bool
-	opts     Options
+	opts     WriterOptions
 	log      *slog.Logger
 
 	sem    chan struct{}       // in-flight batch slots
@@ -348,36 +349,19 @@ var entryIDs = func() (ids [MaxBatchEntries]string) {
 	return ids
 }()
 
-// New returns a Writer for the queue at queueURL.
-func New(client SendMessageBatchAPI, queueURL string, optFns ...func(*Options)) *Writer {
-	var o Options
+// NewWriter returns a Writer for the queue at queueURL. It returns an
+// *OptionError for an option it cannot honour: a negative field, a batch or
+// message size above the service limit, MaxBackoff below BaseBackoff, or
+// MaxInFlight above 1 on a FIFO queue (whose order one batch in flight
+// keeps; zero gives 1 there).
+func NewWriter(client SendMessageBatchAPI, queueURL string, optFns ...func(*WriterOptions)) (*Writer, error) {
+	var o WriterOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.MaxBatchBytes <= 0 {
-		o.MaxBatchBytes = DefaultMaxBatchBytes
-	}
-	if o.MaxMessageBytes <= 0 {
-		o.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = DefaultMaxInFlight
-	}
-	if o.MaxInFlightBytes <= 0 {
-		o.MaxInFlightBytes = DefaultMaxInFlightBytes
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
-	}
-	if o.BaseBackoff <= 0 {
-		o.BaseBackoff = DefaultBaseBackoff
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = DefaultMaxBackoff
-	}
 	fifo := strings.HasSuffix(queueURL, ".fifo")
-	if fifo {
-		o.MaxInFlight = 1
+	if err := o.setDefaults(fifo); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	client, callOpts := applySafeBody(client)
@@ -385,7 +369,42 @@ func New(client SendMessageBatchAPI, queueURL string, optFns ...func(*Options)) 
 		client: client, callOpts: callOpts, queueURL: queueURL, fifo: fifo, opts: o, log: loggerOrDiscard(o.Logger),
 		sem: make(chan struct{}, o.MaxInFlight), work: make(chan *batch), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), dmu: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel,
+	}, nil
+}
+
+const writerOptions = "sqsbatch.WriterOptions"
+
+// setDefaults checks o and fills its zero fields with the defaults.
+func (o *WriterOptions) setDefaults(fifo bool) error {
+	if err := errors.Join(
+		opt.Range(writerOptions, "MaxBatchBytes", o.MaxBatchBytes, 0, DefaultMaxBatchBytes),
+		opt.Range(writerOptions, "MaxMessageBytes", o.MaxMessageBytes, 0, DefaultMaxMessageBytes),
+		opt.Min(writerOptions, "MaxInFlight", o.MaxInFlight, 0),
+		opt.Min(writerOptions, "MaxInFlightBytes", o.MaxInFlightBytes, 0),
+		opt.Min(writerOptions, "MaxAttempts", o.MaxAttempts, 0),
+		opt.Min(writerOptions, "BaseBackoff", o.BaseBackoff, 0),
+		opt.Min(writerOptions, "MaxBackoff", o.MaxBackoff, 0),
+		opt.Min(writerOptions, "Linger", o.Linger, 0),
+	); err != nil {
+		return err
 	}
+	if fifo && o.MaxInFlight > 1 {
+		return &OptionError{Type: writerOptions, Field: "MaxInFlight", Value: o.MaxInFlight, Want: "0 or 1 on a FIFO queue (one batch in flight keeps the order)"}
+	}
+	o.MaxBatchBytes = opt.Default(o.MaxBatchBytes, DefaultMaxBatchBytes)
+	o.MaxMessageBytes = opt.Default(o.MaxMessageBytes, DefaultMaxMessageBytes)
+	o.MaxInFlight = opt.Default(o.MaxInFlight, DefaultMaxInFlight)
+	if fifo {
+		o.MaxInFlight = 1
+	}
+	o.MaxInFlightBytes = opt.Default(o.MaxInFlightBytes, DefaultMaxInFlightBytes)
+	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
+	o.BaseBackoff = opt.Default(o.BaseBackoff, DefaultBaseBackoff)
+	o.MaxBackoff = opt.Default(o.MaxBackoff, DefaultMaxBackoff)
+	if o.MaxBackoff < o.BaseBackoff {
+		return &OptionError{Type: writerOptions, Field: "MaxBackoff", Value: o.MaxBackoff, Want: fmt.Sprintf("at least BaseBackoff (%v)", o.BaseBackoff)}
+	}
+	return nil
 }
 
 // ReadQueueLimits sets MaxMessageBytes from the queue's MaximumMessageSize.
@@ -412,7 +431,7 @@ func (w *Writer) ReadQueueLimits(ctx context.Context, client GetQueueAttributesA
 // MaxInFlight batches (or MaxInFlightBytes) are in flight and the current
 // batch is full (backpressure), until ctx ends: it then returns ctx's error
 // and the message is not sent (its Result carries the same error). Its
-// outcome arrives in Options.OnResult once its batch is done. A message
+// outcome arrives in WriterOptions.OnResult once its batch is done. A message
 // that can never fit and cannot be offloaded is refused at once: Send
 // returns (and reports) a *TooLargeError; a failed offload returns an
 // *OffloadError. A nil error means the message will get a Result.
@@ -1050,11 +1069,4 @@ func (t *tracker) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func loggerOrDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
 }

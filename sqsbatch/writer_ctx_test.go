@@ -63,17 +63,17 @@ func (h *holdServer) Release() { h.once.Do(func() { h.holding.Store(false); clos
 
 // timed runs fn and fails the test if it has not returned within 1 s: the
 // bound only detects a hang (the server holds requests for 5 s).
-func timed(t *testing.T, what string, fn func() error) (error, time.Duration) {
+func timed(t *testing.T, what string, fn func() error) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
 	select {
 	case err := <-done:
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(time.Second):
 		t.Fatalf("%s: still blocked 1 s after its 50 ms context ended", what)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -90,11 +90,11 @@ func TestWriterSendHonoursContextUnderBackpressure(t *testing.T) {
 			hold, hc := newHoldServer(t, c)
 			var mu sync.Mutex
 			results := map[int64]sqsbatch.Result{}
-			w := sqsbatch.New(hc, url, func(o *sqsbatch.Options) {
+			w := must(sqsbatch.NewWriter(hc, url, func(o *sqsbatch.WriterOptions) {
 				o.MaxInFlight = 1
 				o.Linger = linger
 				o.OnResult = func(r sqsbatch.Result) { mu.Lock(); results[r.Index] = r; mu.Unlock() }
-			})
+			}))
 			bg := context.Background()
 			for i := range 10 { // batch 0: in flight, held
 				if _, err := w.Send(bg, sqsbatch.Message{Key: strconv.Itoa(i), Body: "b"}); err != nil {
@@ -124,7 +124,7 @@ func TestWriterSendHonoursContextUnderBackpressure(t *testing.T) {
 			defer cancel()
 			var idx int64
 			short := 0
-			err, took := timed(t, "Send", func() error {
+			took, err := timed(t, "Send", func() error {
 				for ; short < 30; short++ {
 					var err error
 					if idx, err = w.Send(ctx, sqsbatch.Message{Key: "short", Body: "b"}); err != nil {
@@ -139,7 +139,7 @@ func TestWriterSendHonoursContextUnderBackpressure(t *testing.T) {
 			}
 			ctx2, cancel2 := context.WithTimeout(bg, 50*time.Millisecond)
 			defer cancel2()
-			err, _ = timed(t, "Flush", func() error { return w.Flush(ctx2) })
+			_, err = timed(t, "Flush", func() error { return w.Flush(ctx2) })
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("Flush returned %v, want context.DeadlineExceeded", err)
 			}
@@ -186,10 +186,10 @@ func TestWriterCloseHonoursContextUnderBackpressure(t *testing.T) {
 	hold, hc := newHoldServer(t, c)
 	var mu sync.Mutex
 	results := map[int64]sqsbatch.Result{}
-	w := sqsbatch.New(hc, url, func(o *sqsbatch.Options) {
+	w := must(sqsbatch.NewWriter(hc, url, func(o *sqsbatch.WriterOptions) {
 		o.MaxInFlight = 1
 		o.OnResult = func(r sqsbatch.Result) { mu.Lock(); results[r.Index] = r; mu.Unlock() }
-	})
+	}))
 	bg := context.Background()
 	for i := range 25 { // batch 0 held, batch 1 waiting, 5 in the current batch
 		if _, err := w.Send(bg, sqsbatch.Message{Key: strconv.Itoa(i), Body: "b"}); err != nil {
@@ -201,7 +201,7 @@ func TestWriterCloseHonoursContextUnderBackpressure(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(bg, 50*time.Millisecond)
 	defer cancel()
-	err, took := timed(t, "Close", func() error { return w.Close(ctx) })
+	took, err := timed(t, "Close", func() error { return w.Close(ctx) })
 	t.Logf("Close with a 50 ms context under back-pressure returned after %v: %v", took.Round(time.Millisecond), err)
 	var se *sqsbatch.SendError
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &se) || se.Messages != 25 || se.Failed != 25 {
@@ -229,7 +229,7 @@ func TestWriterSendAllHonoursContext(t *testing.T) {
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "held-all", nil)
 	hold, hc := newHoldServer(t, c)
-	w := sqsbatch.New(hc, url, func(o *sqsbatch.Options) { o.MaxInFlight = 1 })
+	w := must(sqsbatch.NewWriter(hc, url, func(o *sqsbatch.WriterOptions) { o.MaxInFlight = 1 }))
 	defer w.Close(context.Background())
 	defer hold.Release()
 	var msgs []sqsbatch.Message
@@ -239,7 +239,7 @@ func TestWriterSendAllHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	var results []sqsbatch.Result
-	err, _ := timed(t, "SendAll", func() error {
+	_, err := timed(t, "SendAll", func() error {
 		var err error
 		results, err = w.SendAll(ctx, msgs)
 		return err
@@ -289,7 +289,7 @@ func TestWriterErrorWhenEverySendFails(t *testing.T) {
 			for i := range 15 {
 				msgs = append(msgs, sqsbatch.Message{Key: "k" + strconv.Itoa(i), Body: "b"})
 			}
-			w := sqsbatch.New(tc.client, tc.url)
+			w := must(sqsbatch.NewWriter(tc.client, tc.url))
 			results, err := w.SendAll(ctx, msgs)
 			var se *sqsbatch.SendError
 			var re *sqsbatch.RequestError
@@ -325,7 +325,7 @@ func TestWriterErrorWhenEverySendFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := sqsbatch.WriteCSV(ctx, src, sqsbatch.New(tc.client, tc.url), false)
+			rep, err := sqsbatch.WriteCSV(ctx, src, must(sqsbatch.NewWriter(tc.client, tc.url)), sqsbatch.SkipMalformed)
 			if !errors.As(err, &se) || se.Messages != 3 || se.Failed != 3 || rep.FailedCount != 3 || rep.Sent != 0 {
 				t.Fatalf("WriteCSV: %v (%+v) %+v", err, se, rep)
 			}
@@ -342,7 +342,7 @@ func TestWriterStopsOnMissingQueue(t *testing.T) {
 	c := awstest.SQS(t)
 	missing := strings.Replace(newQueue(t, c, "exists", nil), "exists", "missing", 1)
 	cc := &countingSQS{Client: c}
-	w := sqsbatch.New(cc, missing, func(o *sqsbatch.Options) { o.MaxInFlight = 1 })
+	w := must(sqsbatch.NewWriter(cc, missing, func(o *sqsbatch.WriterOptions) { o.MaxInFlight = 1 }))
 	var msgs []sqsbatch.Message
 	for i := range 2000 {
 		msgs = append(msgs, sqsbatch.Message{Key: strconv.Itoa(i), Body: "b"})

@@ -34,7 +34,7 @@ func TestWriterKeysThatAreInvalidEntryIDs(t *testing.T) {
 		msgs = append(msgs, sqsbatch.Message{Key: k, Body: fmt.Sprintf(`{"n":%d}`, i)})
 	}
 	cc := &countingSQS{Client: c}
-	w := sqsbatch.New(cc, url)
+	w := must(sqsbatch.NewWriter(cc, url))
 	results, err := w.SendAll(ctx, msgs)
 	if err != nil {
 		t.Fatal(err)
@@ -90,10 +90,10 @@ func TestWriterCutsBatchesByBytes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cc := &countingSQS{Client: c}
-			w := sqsbatch.New(cc, url, func(o *sqsbatch.Options) {
+			w := must(sqsbatch.NewWriter(cc, url, func(o *sqsbatch.WriterOptions) {
 				o.MaxBatchBytes = tc.maxBatch
 				o.MaxInFlight = 1 // keeps batchSizes in send order
-			})
+			}))
 			var msgs []sqsbatch.Message
 			for i := range tc.n {
 				msgs = append(msgs, sqsbatch.Message{Key: strconv.Itoa(i), Body: strings.Repeat("x", tc.bodyBytes), Attributes: attr})
@@ -124,7 +124,7 @@ func TestWriterMessageThatCanNeverFit(t *testing.T) {
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "huge", nil)
 	cc := &countingSQS{Client: c}
-	w := sqsbatch.New(cc, url)
+	w := must(sqsbatch.NewWriter(cc, url))
 	huge := strings.Repeat("h", 2<<20)
 	results, err := w.SendAll(ctx, []sqsbatch.Message{{Key: "small", Body: "s"}, {Key: "row-2MiB", Body: huge}, {Key: "small2", Body: "t"}})
 	if se := sendError(t, err, 3, 2, 1); se.First[0].Key != "row-2MiB" {
@@ -164,7 +164,7 @@ func TestWriterPartialBatchFailure(t *testing.T) {
 		msgs = append(msgs, sqsbatch.Message{Key: "row-" + strconv.Itoa(i), Body: body})
 	}
 	cc := &countingSQS{Client: c}
-	w := sqsbatch.New(cc, url)
+	w := must(sqsbatch.NewWriter(cc, url))
 	results, err := w.SendAll(ctx, msgs)
 	sendError(t, err, 10, 6, 4)
 	for i, r := range results {
@@ -184,7 +184,7 @@ func TestWriterPartialBatchFailure(t *testing.T) {
 		t.Fatalf("received %d, want 6", got)
 	}
 
-	w2 := sqsbatch.New(cc, url)
+	w2 := must(sqsbatch.NewWriter(cc, url))
 	if err := w2.ReadQueueLimits(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -248,11 +248,11 @@ func TestWriterRetriesServerFaults(t *testing.T) {
 	url := newQueue(t, c, "retry", nil)
 	f := &flakySQS{Client: c, failures: map[string]int{"m1": 1, "m4": 2, "m7": 99}}
 	var seen sync.Map
-	w := sqsbatch.New(f, url, func(o *sqsbatch.Options) {
+	w := must(sqsbatch.NewWriter(f, url, func(o *sqsbatch.WriterOptions) {
 		o.MaxAttempts = 3
 		o.BaseBackoff = 1
 		o.OnResult = func(r sqsbatch.Result) { seen.Store(r.Index, r) }
-	})
+	}))
 	var msgs []sqsbatch.Message
 	for i := range 10 {
 		msgs = append(msgs, sqsbatch.Message{Key: "k" + strconv.Itoa(i), Body: "m" + strconv.Itoa(i)})
@@ -300,7 +300,7 @@ func TestWriterFIFO(t *testing.T) {
 	ctx := context.Background()
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "fifo", map[string]string{"FifoQueue": "true"})
-	w := sqsbatch.New(c, url)
+	w := must(sqsbatch.NewWriter(c, url))
 	var msgs []sqsbatch.Message
 	for i := range 25 {
 		msgs = append(msgs, sqsbatch.Message{Key: strconv.Itoa(i), Body: strconv.Itoa(i), GroupID: "g" + strconv.Itoa(i%2), DeduplicationID: "d" + strconv.Itoa(i)})
@@ -348,10 +348,10 @@ func TestWriterLinger(t *testing.T) {
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "linger", nil)
 	got := make(chan sqsbatch.Result, 3)
-	w := sqsbatch.New(c, url, func(o *sqsbatch.Options) {
+	w := must(sqsbatch.NewWriter(c, url, func(o *sqsbatch.WriterOptions) {
 		o.Linger = 20 * time.Millisecond
 		o.OnResult = func(r sqsbatch.Result) { got <- r }
-	})
+	}))
 	for i := range 3 {
 		if _, err := w.Send(ctx, sqsbatch.Message{Key: strconv.Itoa(i), Body: "b"}); err != nil {
 			t.Fatal(err)
@@ -403,7 +403,13 @@ func TestWriterSenderGoroutines(t *testing.T) {
 	ctx := context.Background()
 	c := awstest.SQS(t)
 	url := newQueue(t, c, "senders", nil)
-	base := senderGoroutines()
+	// Writers that earlier tests dropped without Close stop their senders
+	// after an idle second; counting from before that made the figures
+	// below negative on a loaded machine.
+	if !waitFor(t, 5*time.Second, func() bool { return senderGoroutines() == 0 }) {
+		t.Fatalf("%d sender goroutines of earlier tests still running 5 s after they went idle", senderGoroutines())
+	}
+	const base = 0
 	const inFlight = 4
 	send := func(w *sqsbatch.Writer) {
 		for i := range 400 {
@@ -415,7 +421,7 @@ func TestWriterSenderGoroutines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+	w := must(sqsbatch.NewWriter(c, url, func(o *sqsbatch.WriterOptions) { o.MaxInFlight = inFlight }))
 	send(w)
 	kept := senderGoroutines() - base
 	t.Logf("%d sender goroutines kept after 40 batches at MaxInFlight %d", kept, inFlight)
@@ -429,7 +435,7 @@ func TestWriterSenderGoroutines(t *testing.T) {
 		t.Errorf("%d sender goroutines left 2 s after Close", senderGoroutines()-base)
 	}
 
-	dropped := sqsbatch.New(c, url, func(o *sqsbatch.Options) { o.MaxInFlight = inFlight })
+	dropped := must(sqsbatch.NewWriter(c, url, func(o *sqsbatch.WriterOptions) { o.MaxInFlight = inFlight }))
 	send(dropped) // never closed
 	if !waitFor(t, 10*time.Second, func() bool { return senderGoroutines() == base }) {
 		t.Errorf("%d sender goroutines left 10 s after an unclosed Writer went idle", senderGoroutines()-base)

@@ -57,7 +57,10 @@ func command(ctx context.Context, rc faceAPI, args []string, out io.Writer) erro
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	sp := rekog.NewStreamProcessors(rc)
+	sp, err := rekog.NewStreamProcessors(rc)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
 	switch args[0] {
@@ -140,7 +143,7 @@ func indexFolder(ctx context.Context, c rekog.IndexFacesAPI, collection, dir str
 			errs = append(errs, err)
 			continue
 		}
-		if _, err := rekog.ValidateImage(data, "", rekog.DecodeOptions{}); err != nil {
+		if _, err := rekog.ValidateImage(data, ""); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
 			continue
 		}

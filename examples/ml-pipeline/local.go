@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // LocalConfig configures RunLocal.
@@ -162,16 +163,23 @@ func rawToRefined(ctx context.Context, c *s3.Client, bucket string, args map[str
 	if err != nil {
 		return 0, err
 	}
-	sink := lakepipe.S3Sink(c, bucket, args["--refined_prefix"]+dataset+"/")
+	sink, err := convert.NewS3Sink(c, bucket, args["--refined_prefix"]+dataset+"/")
+	if err != nil {
+		return 0, err
+	}
+	conv, err := convert.NewConverter(sink, func(o *convert.ConverterOptions) {
+		o.Partitions = convert.ProcessingDatePartitions(date)
+	})
+	if err != nil {
+		return 0, err
+	}
 	var rows int64
 	for _, key := range keys {
 		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
 			return rows, err
 		}
-		res, err := lakepipe.NewConverter(sink, func(o *lakepipe.ConverterOptions) {
-			o.Partitions = lakepipe.ProcessingDatePartitions(date)
-		}).Convert(ctx, obj.Body)
+		res, err := conv.Convert(ctx, obj.Body)
 		obj.Body.Close()
 		if err != nil {
 			return rows, fmt.Errorf("convert %s: %w", key, err)

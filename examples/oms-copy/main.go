@@ -82,36 +82,11 @@ func main() {
 }
 
 func run(ctx context.Context, f flags, out, errOut io.Writer) error {
-	var client *s3.Client
-	var local *awstest.Server
-	if f.local {
-		var err error
-		switch f.server {
-		case "gofakes3":
-			local = awstest.StartS3()
-		case "s3rver":
-			if local, err = awstest.Start(ctx, awstest.S3rver); err != nil {
-				return err
-			}
-			f.threshold = cmp(f.threshold, "8MiB")
-			f.partSize = cmp(f.partSize, "5MiB")
-		default:
-			return fmt.Errorf("unknown -server %q", f.server)
-		}
-		defer local.Close()
-		client = local.S3()
-		f.src, f.dst = cmp(f.src, "s3://raw-zone/lake/"), cmp(f.dst, "s3://processed-zone/lake/")
-	} else {
-		cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(s3copy.NewHTTPClient(f.concurrency)))
-		if err != nil {
-			return err
-		}
-		client = s3.NewFromConfig(cfg, func(o *s3.Options) {
-			if f.endpoint != "" {
-				o.BaseEndpoint, o.UsePathStyle = aws.String(f.endpoint), true
-			}
-		})
+	client, closeLocal, err := newClient(ctx, &f)
+	if err != nil {
+		return err
 	}
+	defer closeLocal()
 	src, err := s3copy.ParseLocation(f.src)
 	if err != nil {
 		return err
@@ -120,118 +95,29 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	threshold, partSize := int64(0), int64(0)
-	if f.threshold != "" {
-		if threshold, err = omslocal.ParseSize(f.threshold); err != nil {
-			return err
-		}
-	}
-	if f.partSize != "" {
-		if partSize, err = omslocal.ParseSize(f.partSize); err != nil {
-			return err
-		}
-	}
-
 	var gen omslocal.Generated
-	total := int64(0)
 	if f.local || f.generate {
-		mix, err := omslocal.ParseSizeMix(f.sizes)
-		if err != nil {
+		if gen, err = generate(ctx, client, f, src, dst, out); err != nil {
 			return err
 		}
-		for _, b := range []string{src.Bucket, dst.Bucket} {
-			if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && f.local {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		t0 := time.Now()
-		gen, err = omslocal.Generate(ctx, client, src, omslocal.Tree{Objects: f.objects, Folders: f.folders, Partitions: f.partitions, Mix: mix, Seed: 8})
-		if err != nil {
-			return err
-		}
-		total = int64(gen.Objects)
-		fmt.Fprintf(out, "generated %d objects, %.1f MiB in %s in %s\n", gen.Objects, float64(gen.Bytes)/(1<<20), src, time.Since(t0).Round(time.Millisecond))
 	}
-
-	var manifest s3copy.Manifest
-	switch {
-	case strings.HasPrefix(f.manifest, "s3://"):
-		loc, err := s3copy.ParseLocation(f.manifest)
-		if err != nil {
-			return err
-		}
-		if manifest, err = s3copy.OpenS3Manifest(ctx, client, loc, f.owner); err != nil {
-			return err
-		}
-	case f.manifest != "":
-		fm, err := s3copy.OpenFileManifest(f.manifest)
-		if err != nil {
-			return err
-		}
-		defer fm.Close()
-		manifest = fm
+	manifest, closeManifest, err := openManifest(ctx, client, f)
+	if err != nil {
+		return err
 	}
-	bar := &progressBar{w: errOut, total: total, quiet: f.quiet}
-	copier := s3copy.New(client, func(o *s3copy.Options) {
-		o.Concurrency = f.concurrency
-		o.ShardDepth = f.shardDepth
-		o.MultipartThreshold, o.PartSize = threshold, partSize
-		o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = f.sync, f.del, f.dryRun, f.verify
-		o.Manifest = manifest
-		o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner = f.owner, f.srcOwner
-		o.SkipBucketCheck, o.MaxConsecutiveFailures = f.skipBucketCheck, f.maxFailures
-		o.Progress = bar.update
-		o.ProgressInterval = 200 * time.Millisecond
-	})
-
+	defer closeManifest()
+	bar := &progressBar{w: errOut, total: int64(gen.Objects), quiet: f.quiet}
+	copier, err := newCopier(client, f, manifest, bar)
+	if err != nil {
+		return err
+	}
 	if f.fanout > 0 {
-		if !f.local {
-			return fmt.Errorf("-fanout runs the fan-out locally; deploy template.yaml for AWS")
-		}
-		q, err := awstest.Start(ctx, awstest.Fauxqs)
-		if err != nil {
-			return err
-		}
-		defer q.Close()
-		res, err := omslocal.RunFanout(ctx, client, q.SQS(), copier,
-			fanout.Job{ID: "oms-local", Src: src, Dst: dst}, s3copy.Location{Bucket: dst.Bucket, Prefix: "_oms-jobs/"}, f.fanout,
-			func(st fanout.Status) {
-				bar.update(s3copy.Stats{Listed: st.ObjectsListed, Copied: st.Copied, Bytes: st.Bytes})
-			})
-		bar.done()
-		if err != nil {
-			return err
-		}
-		st := res.Status
-		fmt.Fprintf(out, "fan-out: %d shard messages, %d task messages, %d copied, %d failed in %s: %.0f objects/s, %.1f MiB/s\n",
-			st.ShardsDone, st.TasksDone, st.Copied, st.Failed, res.Elapsed.Round(time.Millisecond),
-			float64(st.Copied)/res.Elapsed.Seconds(), float64(st.Bytes)/(1<<20)/res.Elapsed.Seconds())
+		err = runFanout(ctx, client, copier, f, src, dst, bar, out)
 	} else {
-		cpu0 := cpuTime()
-		res, err := copier.Copy(ctx, src, dst)
-		bar.done()
-		st := res.Stats
-		if err != nil && st.Listed == 0 && st.Failed == 0 {
-			return err // nothing happened: no figures of zeros
-		}
-		fmt.Fprintf(out, "%s → %s: %d listed, %d copied, %d skipped, %d dry-run, %d deleted, %d failed in %s\n",
-			src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
-		fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
-			st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Retries, st.Throttles)
-		if peak := peakRSSMiB(); peak > 0 && !f.generate {
-			// With -local the server runs in this process and counts too.
-			fmt.Fprintf(out, "process: peak RSS %.1f MiB, CPU %.3f ms/object (copy only)\n", peak, float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(max(st.Copied, 1)))
-		}
-		for i, fr := range res.Failed {
-			if i == 10 {
-				fmt.Fprintf(out, "… %d more failures\n", len(res.Failed)-10)
-				break
-			}
-			fmt.Fprintln(out, "failed:", fr.Err)
-		}
-		if err != nil {
-			return err
-		}
+		err = runCopy(ctx, copier, f, src, dst, bar, out)
+	}
+	if err != nil {
+		return err
 	}
 	if (f.local || f.generate) && !f.dryRun {
 		v, err := omslocal.Verify(ctx, client, src, dst, gen.Largest, 20)
@@ -244,6 +130,164 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// newClient returns the S3 client: a local server's with -local (f gets
+// that server's default trees and part sizes), else one from the AWS
+// configuration. The function it returns stops the local server.
+func newClient(ctx context.Context, f *flags) (*s3.Client, func(), error) {
+	if !f.local {
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(s3copy.NewHTTPClient(f.concurrency)))
+		if err != nil {
+			return nil, nil, err
+		}
+		return s3.NewFromConfig(cfg, func(o *s3.Options) {
+			if f.endpoint != "" {
+				o.BaseEndpoint, o.UsePathStyle = aws.String(f.endpoint), true
+			}
+		}), func() {}, nil
+	}
+	var local *awstest.Server
+	switch f.server {
+	case "gofakes3":
+		local = awstest.StartS3()
+	case "s3rver":
+		var err error
+		if local, err = awstest.Start(ctx, awstest.S3rver); err != nil {
+			return nil, nil, err
+		}
+		f.threshold = cmp(f.threshold, "8MiB")
+		f.partSize = cmp(f.partSize, "5MiB")
+	default:
+		return nil, nil, fmt.Errorf("unknown -server %q", f.server)
+	}
+	f.src, f.dst = cmp(f.src, "s3://raw-zone/lake/"), cmp(f.dst, "s3://processed-zone/lake/")
+	return local.S3(), func() { local.Close() }, nil
+}
+
+// generate creates both buckets (with -local a failure is an error; with
+// -generate they may exist) and the -objects tree under src.
+func generate(ctx context.Context, client *s3.Client, f flags, src, dst s3copy.Location, out io.Writer) (omslocal.Generated, error) {
+	mix, err := omslocal.ParseSizeMix(f.sizes)
+	if err != nil {
+		return omslocal.Generated{}, err
+	}
+	for _, b := range []string{src.Bucket, dst.Bucket} {
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil && f.local {
+			return omslocal.Generated{}, fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	t0 := time.Now()
+	gen, err := omslocal.Generate(ctx, client, src, omslocal.Tree{Objects: f.objects, Folders: f.folders, Partitions: f.partitions, Mix: mix, Seed: 8})
+	if err != nil {
+		return gen, err
+	}
+	fmt.Fprintf(out, "generated %d objects, %.1f MiB in %s in %s\n", gen.Objects, float64(gen.Bytes)/(1<<20), src, time.Since(t0).Round(time.Millisecond))
+	return gen, nil
+}
+
+// openManifest opens -manifest: an S3 location or a file; nil without it.
+// The function it returns closes a file manifest.
+func openManifest(ctx context.Context, client *s3.Client, f flags) (s3copy.Manifest, func(), error) {
+	switch {
+	case strings.HasPrefix(f.manifest, "s3://"):
+		loc, err := s3copy.ParseLocation(f.manifest)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := s3copy.OpenS3Manifest(ctx, client, loc, f.owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, func() {}, nil
+	case f.manifest != "":
+		fm, err := s3copy.OpenFileManifest(f.manifest)
+		if err != nil {
+			return nil, nil, err
+		}
+		return fm, func() { fm.Close() }, nil
+	}
+	return nil, func() {}, nil
+}
+
+// newCopier builds the Copier the flags describe.
+func newCopier(client *s3.Client, f flags, manifest s3copy.Manifest, bar *progressBar) (*s3copy.Copier, error) {
+	threshold, partSize := int64(0), int64(0)
+	var err error
+	if f.threshold != "" {
+		if threshold, err = omslocal.ParseSize(f.threshold); err != nil {
+			return nil, err
+		}
+	}
+	if f.partSize != "" {
+		if partSize, err = omslocal.ParseSize(f.partSize); err != nil {
+			return nil, err
+		}
+	}
+	return s3copy.New(client, func(o *s3copy.CopierOptions) {
+		o.Concurrency = f.concurrency
+		o.ShardDepth = f.shardDepth
+		o.MultipartThreshold, o.PartSize = threshold, partSize
+		o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = f.sync, f.del, f.dryRun, f.verify
+		o.Manifest = manifest
+		o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner = f.owner, f.srcOwner
+		o.SkipBucketCheck, o.MaxConsecutiveFailures = f.skipBucketCheck, f.maxFailures
+		o.Progress = bar.update
+		o.ProgressInterval = 200 * time.Millisecond
+	})
+}
+
+// runFanout runs the SQS fan-out on a local fauxqs and prints its figures.
+func runFanout(ctx context.Context, client *s3.Client, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *progressBar, out io.Writer) error {
+	if !f.local {
+		return fmt.Errorf("-fanout runs the fan-out locally; deploy template.yaml for AWS")
+	}
+	q, err := awstest.Start(ctx, awstest.Fauxqs)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	res, err := omslocal.RunFanout(ctx, client, q.SQS(), copier,
+		fanout.Job{ID: "oms-local", Src: src, Dst: dst}, s3copy.Location{Bucket: dst.Bucket, Prefix: "_oms-jobs/"}, f.fanout,
+		func(st fanout.Status) {
+			bar.update(s3copy.Stats{Listed: st.ObjectsListed, Copied: st.Copied, Bytes: st.Bytes})
+		})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	st := res.Status
+	fmt.Fprintf(out, "fan-out: %d shard messages, %d task messages, %d copied, %d failed in %s: %.0f objects/s, %.1f MiB/s\n",
+		st.ShardsDone, st.TasksDone, st.Copied, st.Failed, res.Elapsed.Round(time.Millisecond),
+		float64(st.Copied)/res.Elapsed.Seconds(), float64(st.Bytes)/(1<<20)/res.Elapsed.Seconds())
+	return nil
+}
+
+// runCopy runs one Copy and prints its figures and first failures.
+func runCopy(ctx context.Context, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *progressBar, out io.Writer) error {
+	cpu0 := cpuTime()
+	res, err := copier.Copy(ctx, src, dst)
+	bar.done()
+	st := res.Stats
+	if err != nil && st.Listed == 0 && st.Failed == 0 {
+		return err // nothing happened: no figures of zeros
+	}
+	fmt.Fprintf(out, "%s → %s: %d listed, %d copied, %d skipped, %d dry-run, %d deleted, %d failed in %s\n",
+		src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
+		st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Retries, st.Throttles)
+	if peak := peakRSSMiB(); peak > 0 && !f.generate {
+		// With -local the server runs in this process and counts too.
+		fmt.Fprintf(out, "process: peak RSS %.1f MiB, CPU %.3f ms/object (copy only)\n", peak, float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(max(st.Copied, 1)))
+	}
+	for i, fr := range res.Failed {
+		if i == 10 {
+			fmt.Fprintf(out, "… %d more failures\n", len(res.Failed)-10)
+			break
+		}
+		fmt.Fprintln(out, "failed:", fr.Err)
+	}
+	return err
 }
 
 func cmp(s, def string) string {

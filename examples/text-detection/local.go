@@ -47,10 +47,15 @@ func newLocalStack(ctx context.Context, logger *slog.Logger, allowedOrigins ...s
 		return nil, err
 	}
 	det, name, closeDet := localDetector()
-	svc := rekog.NewTextService(s3c, localBucket, det, func(o *rekog.TextOptions) {
+	svc, err := rekog.NewTextService(s3c, localBucket, det, func(o *rekog.TextOptions) {
 		o.Prefix = "uploads/"
 		o.Logger = logger
 	})
+	if err != nil {
+		closeDet()
+		s3srv.Close()
+		return nil, err
+	}
 	return &localStack{
 		api:     &textapi.Handler{Service: svc, Logger: logger, AllowedOrigins: allowedOrigins},
 		backend: name,

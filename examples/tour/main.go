@@ -21,8 +21,7 @@ import (
 )
 
 // runner runs one seed system end to end and writes a few lines of figures.
-// Each system's runner lives in systemN.go; a nil runner means the system is
-// not built yet.
+// Each system's runner lives in systemN.go.
 type runner func(ctx context.Context, env *env, out io.Writer) error
 
 // system is one seed system as the tour runs it.
@@ -66,10 +65,6 @@ func run(ctx context.Context, out io.Writer, only int) int {
 			continue
 		}
 		fmt.Fprintf(out, "== %d. %s [%s]\n", s.n, s.title, s.pkgs)
-		if s.run == nil {
-			fmt.Fprintln(out, "   not built yet")
-			continue
-		}
 		start := time.Now()
 		w := &indent{w: out}
 		if err := s.run(ctx, e, w); err != nil {

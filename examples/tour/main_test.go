@@ -12,7 +12,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 // TestTour runs the whole tour as `make tour` does and checks that every
-// system either ran or says it is not built yet.
+// system ran to its end.
 func TestTour(t *testing.T) {
 	var out bytes.Buffer
 	if code := run(context.Background(), &out, 0); code != 0 {
@@ -26,10 +26,10 @@ func TestTour(t *testing.T) {
 			t.Fatalf("no section for system %d:\n%s", s.n, text)
 		}
 		section := text[i:]
-		if s.run == nil && !strings.Contains(section, "not built yet") {
-			t.Fatalf("system %d has no runner but does not say so:\n%s", s.n, section)
+		if j := strings.Index(section[len(head):], "\n== "); j >= 0 {
+			section = section[:len(head)+j]
 		}
-		if s.run != nil && !strings.Contains(section, "ok in") {
+		if !strings.Contains(section, "ok in") {
 			t.Fatalf("system %d did not finish:\n%s", s.n, section)
 		}
 	}

@@ -31,7 +31,10 @@ func system2(ctx context.Context, e *env, out io.Writer) error {
 	}
 	_, rc, wire := rekogtest.Start()
 	defer wire.Close()
-	svc := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+	svc, err := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+	if err != nil {
+		return err
+	}
 
 	img := image.NewGray(image.Rect(0, 0, 640, 480))
 	for i := range img.Pix {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lakekit/lakekit/examples/face-alerts/localrun"
 	"github.com/lakekit/lakekit/internal/awstest"
-	"github.com/lakekit/lakekit/kvs/kvslocal"
 	"github.com/lakekit/lakekit/rekog/rekogtest"
 )
 
@@ -22,7 +21,7 @@ import (
 // PutMedia to a local, SigV4-checking server, with an injected ERROR ack and
 // a dropped connection, every frame persisted exactly once.
 func system6(ctx context.Context, e *env, out io.Writer) error {
-	if _, err := kvslocal.Demo(ctx, out); err != nil {
+	if _, err := localrun.Video(ctx, out); err != nil {
 		return fmt.Errorf("kinesis video: %w", err)
 	}
 	kin, err := e.Node(ctx, awstest.KinesisLocal)

@@ -11,7 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/lakekit/lakekit/examples/lake-etl/etl"
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // system7 runs seed system 7, the LakeFormation ETL: two retail CSVs (20
@@ -31,7 +31,10 @@ func system7(ctx context.Context, env *env, out io.Writer) error {
 	if _, err := etl.RunWalkthrough(ctx, client, bucket, out); err != nil {
 		return err
 	}
-	sink := lakepipe.S3Sink(client, bucket, etl.RefinedPrefix)
+	sink, err := convert.NewS3Sink(client, bucket, etl.RefinedPrefix)
+	if err != nil {
+		return err
+	}
 	list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: aws.String(etl.RefinedPrefix + "/")})
 	if err != nil {
 		return err

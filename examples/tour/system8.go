@@ -37,7 +37,10 @@ func system8(ctx context.Context, e *env, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "generated %d objects (%.1f MiB) in %s\n", gen.Objects, float64(gen.Bytes)/(1<<20), raw)
 
-	copier := s3copy.New(s3c, func(o *s3copy.Options) { o.Concurrency = 128 })
+	copier, err := s3copy.New(s3c, func(o *s3copy.CopierOptions) { o.Concurrency = 128 })
+	if err != nil {
+		return err
+	}
 	res, err := copier.Copy(ctx, raw, processed)
 	if err != nil {
 		return err
@@ -55,7 +58,10 @@ func system8(ctx context.Context, e *env, out io.Writer) error {
 		return fmt.Errorf("copy does not match its source")
 	}
 
-	syncer := s3copy.New(s3c, func(o *s3copy.Options) { o.SkipUnchanged, o.DeleteRemoved = true, true })
+	syncer, err := s3copy.New(s3c, func(o *s3copy.CopierOptions) { o.SkipUnchanged, o.DeleteRemoved = true, true })
+	if err != nil {
+		return err
+	}
 	res, err = syncer.Copy(ctx, raw, processed)
 	if err != nil {
 		return err
@@ -69,7 +75,11 @@ func system8(ctx context.Context, e *env, out io.Writer) error {
 	}
 	fctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	fres, err := omslocal.RunFanout(fctx, s3c, q.SQS(), s3copy.New(s3c, func(o *s3copy.Options) { o.Concurrency = 32 }),
+	fanCopier, err := s3copy.New(s3c, func(o *s3copy.CopierOptions) { o.Concurrency = 32 })
+	if err != nil {
+		return err
+	}
+	fres, err := omslocal.RunFanout(fctx, s3c, q.SQS(), fanCopier,
 		fanout.Job{ID: "tour-oms", Src: raw, Dst: fanned}, s3copy.Location{Bucket: processed.Bucket, Prefix: "_jobs/"}, 4, nil)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -175,8 +176,18 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	}
 	started = true // from here on kill removes scratch
 	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	var serving, stopping atomic.Bool
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+		if serving.Load() && !stopping.Load() {
+			// A server dying under a test shows up there only as "connection
+			// refused"; say which one died and what it printed.
+			fmt.Fprintf(os.Stderr, "awstest: %s (pid %d) exited while in use (%s); its output:\n%s\n", kind, cmd.Process.Pid, cmd.ProcessState, logs.String())
+		}
+	}()
 	kill := func() error {
+		stopping.Store(true)
 		_ = stdin.Close()
 		// Negative pid: the whole process group, by id.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
@@ -213,6 +224,7 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 	select {
 	case ok := <-readyc:
 		if ok {
+			serving.Store(true)
 			endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 			return newServer(string(kind), endpoint, kill), nil
 		}

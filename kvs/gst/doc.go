@@ -18,7 +18,7 @@
 //
 //	src, err := gst.Open(ctx, func(o *gst.Options) { o.Device = "/dev/video0" })
 //	p, err := kvs.NewProducer(kvc, "camera", src.Track())
-//	err = kvs.Stream(ctx, p, src, false)
+//	err = kvs.Stream(ctx, p, src, kvs.AsFast)
 //
 // # Errors
 //

@@ -12,8 +12,6 @@
 // credentials and region as lakekit's other local servers
 // (internal/awstest), and, unlike them, links none of the emulators, so
 // that a producer binary may embed it for its local mode.
-// Demo runs the producer against it end to end (the tour's video side and
-// `kvs-producer -local`).
 //
 // # Errors
 //
@@ -50,6 +48,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/kvs"
 )
 
@@ -107,10 +106,19 @@ type StoredFragment struct {
 	ServerReceived time.Time
 }
 
-// Options configures the server.
-type Options struct {
+// OptionError reports a ServerOptions field Start refuses. Branch on it
+// with errors.As.
+type OptionError = opt.Error
+
+// DefaultIdleInterval is how often, by default, the server sends IDLE on a
+// connection that carries no data (KVS sends one every few seconds).
+const DefaultIdleInterval = 3 * time.Second
+
+// ServerOptions configures the server.
+type ServerOptions struct {
 	// IdleInterval is how often an IDLE acknowledgement is sent on a
-	// connection that carries no data. Default 3 s.
+	// connection that carries no data. Default DefaultIdleInterval;
+	// negative is an *OptionError.
 	IdleInterval time.Duration
 	// Fault, when set, is called for every complete fragment before it is
 	// persisted; a non-zero Fault replaces the persistence.
@@ -165,7 +173,7 @@ type Server struct {
 	// Config is an aws.Config for Endpoint: region, static credentials.
 	Config aws.Config
 
-	opts Options
+	opts ServerOptions
 	hs   *http.Server
 	ln   net.Listener
 
@@ -176,7 +184,7 @@ type Server struct {
 }
 
 // New starts a server closed when the test ends.
-func New(tb testing.TB, optFns ...func(*Options)) *Server {
+func New(tb testing.TB, optFns ...func(*ServerOptions)) *Server {
 	tb.Helper()
 	s, err := Start(optFns...)
 	if err != nil {
@@ -188,14 +196,15 @@ func New(tb testing.TB, optFns ...func(*Options)) *Server {
 
 // Start starts a server for a program that is not a test; the caller closes
 // it.
-func Start(optFns ...func(*Options)) (*Server, error) {
-	var o Options
+func Start(optFns ...func(*ServerOptions)) (*Server, error) {
+	var o ServerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.IdleInterval <= 0 {
-		o.IdleInterval = 3 * time.Second
+	if err := opt.Min("kvslocal.ServerOptions", "IdleInterval", o.IdleInterval, 0); err != nil {
+		return nil, err
 	}
+	o.IdleInterval = opt.Default(o.IdleInterval, DefaultIdleInterval)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("kvslocal: %w", err)
@@ -281,7 +290,7 @@ func (s *Server) Connections(name string) int {
 }
 
 // Media returns the raw PutMedia bodies received for the stream (with
-// Options.KeepMedia), one per connection.
+// ServerOptions.KeepMedia), one per connection.
 func (s *Server) Media(name string) [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -370,7 +379,7 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"DataEndpoint": s.Endpoint})
 }
 
-// tee keeps a copy of what is read, for Options.KeepMedia.
+// tee keeps a copy of what is read, for ServerOptions.KeepMedia.
 type tee struct {
 	r    io.Reader
 	keep []byte

@@ -157,9 +157,53 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func TestGetDataEndpoint(t *testing.T) {
 	srv := New(t)
 	arn := srv.CreateStream("cam")
-	c := kvs.NewEndpointCache(srv.Client(), kvs.StreamRef(arn), 0, nil)
+	c, err := kvs.NewEndpointCache(srv.Client(), kvs.StreamRef(arn))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ep, err := c.Get(context.Background())
 	if err != nil || ep != srv.Endpoint {
 		t.Fatalf("Get = %q, %v", ep, err)
+	}
+}
+
+// TestReject: a connection refused by the Reject hook is answered with the
+// APIError's status and type; the producer's next connection succeeds.
+func TestReject(t *testing.T) {
+	reject := &APIError{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "injected"}
+	if got := reject.Error(); got != "InternalFailure: injected" {
+		t.Fatalf("Error() = %q", got)
+	}
+	srv := New(t, func(o *ServerOptions) {
+		o.Reject = func(conn int) *APIError {
+			if conn == 1 {
+				return reject
+			}
+			return nil
+		}
+	})
+	srv.CreateStream("cam")
+	src, err := kvs.LoopAnnexB(h264sample.TestSrc, h264sample.FPS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := kvs.NewProducer(srv.Client(), "cam", src.Track(), func(o *kvs.ProducerOptions) {
+		o.RetryBaseDelay, o.RetryMaxDelay = time.Millisecond, time.Millisecond
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := kvs.Stream(ctx, p, src, kvs.AsFast); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.FailedConnections != 1 || s.FragmentsPersisted != 5 {
+		t.Fatalf("stats %+v", s)
+	}
+	if n := srv.Calls("POST /putMedia"); n != 2 {
+		t.Fatalf("%d PutMedia calls, want 2", n)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 func detect(t testing.TB, d *tesseract.Detector, pngBytes []byte, filter *rekog.TextFilter) *rekog.TextResult {
 	t.Helper()
-	img, err := rekog.ValidateImage(pngBytes, "", rekog.DecodeOptions{MaxBytes: rekog.MaxS3ImageBytes})
+	img, err := rekog.ValidateImage(pngBytes, "", func(o *rekog.DecodeOptions) { o.MaxBytes = rekog.MaxS3ImageBytes })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func BenchmarkDetect800x600(b *testing.B) {
 	defer d.Close()
 	img, _ := page(b, 800, 600, face(b, fonts[0].ttf, 28), 28, 40, 60, sampleLines)
 	data := encodePNG(b, img)
-	in, err := rekog.ValidateImage(data, "", rekog.DecodeOptions{})
+	in, err := rekog.ValidateImage(data, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestConcurrentCallsShareEngines(t *testing.T) {
 	for g := range 6 {
 		go func() {
 			i := g % len(pages)
-			img, err := rekog.ValidateImage(pages[i], "", rekog.DecodeOptions{})
+			img, err := rekog.ValidateImage(pages[i], "")
 			if err != nil {
 				errs <- err
 				return
@@ -247,7 +247,7 @@ func TestCloseWaitsForCallInProgress(t *testing.T) {
 	_ = ref.Close()
 
 	d := tesseract.New()
-	in, err := rekog.ValidateImage(data, "", rekog.DecodeOptions{})
+	in, err := rekog.ValidateImage(data, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,11 @@
 //   - Start (the orchestrator) sends the job's root shard to the shard
 //     queue.
 //   - HandleShards (the master, one invocation per batch of shard messages)
-//     lists its shard: while shallower than Config.ShardDepth it sends the
+//     lists its shard: while shallower than FanoutOptions.ShardDepth it sends the
 //     shard's common prefixes back to the shard queue (the seed's "master
 //     per folder", and per partition one level down), and sends the
-//     objects it lists to the task queue, Config.TaskObjects per message.
-//     A huge folder is cut after Config.PagesPerMessage pages and continued
+//     objects it lists to the task queue, FanoutOptions.TaskObjects per message.
+//     A huge folder is cut after FanoutOptions.PagesPerMessage pages and continued
 //     by another invocation (StartAfter), so no invocation hits the Lambda
 //     time limit.
 //   - HandleTasks (the worker, the seed's slave) copies the objects of a

@@ -76,8 +76,9 @@ func TestShardBrokenListingFails(t *testing.T) {
 				t.Fatal(err)
 			}
 			shardQ, taskQ := queue(t, sqsc, "shards"), queue(t, sqsc, "tasks")
-			f, err := fanout.New(s3c, sqsc, nil, fanout.Config{ShardQueue: shardQ, TaskQueue: taskQ, PagesPerMessage: 2,
-				StatusLocation: s3copy.Location{Bucket: "status", Prefix: "_jobs/"}})
+			f, err := fanout.New(s3c, sqsc, nil, shardQ, taskQ, func(o *fanout.FanoutOptions) {
+				o.PagesPerMessage, o.StatusLocation = 2, s3copy.Location{Bucket: "status", Prefix: "_jobs/"}
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +119,7 @@ func TestShardBrokenListingFails(t *testing.T) {
 func TestStartMissingQueue(t *testing.T) {
 	sqsc := awstest.SQS(t)
 	missing := queue(t, sqsc, "shards") + "-typo"
-	f, err := fanout.New(nil, sqsc, nil, fanout.Config{ShardQueue: missing, TaskQueue: missing})
+	f, err := fanout.New(nil, sqsc, nil, missing, missing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestShardMessagesUpTo1MiB(t *testing.T) {
 		}
 	}
 	shardQ, taskQ := queue(t, sqsc, "shards"), queue(t, sqsc, "tasks")
-	f, err := fanout.New(s3c, sqsc, nil, fanout.Config{ShardQueue: shardQ, TaskQueue: taskQ, TaskObjects: n})
+	f, err := fanout.New(s3c, sqsc, nil, shardQ, taskQ, func(o *fanout.FanoutOptions) { o.TaskObjects = n })
 	if err != nil {
 		t.Fatal(err)
 	}

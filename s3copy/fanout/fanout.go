@@ -17,11 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/sqsbatch"
 )
 
-// Defaults of the zero Config fields.
+// MaxPageSize is the most keys one ListObjectsV2 page returns.
+const MaxPageSize = 1000
+
+// Defaults of the zero FanoutOptions fields.
 const (
 	DefaultShardDepth      = 1
 	DefaultTaskObjects     = 100
@@ -42,11 +46,9 @@ type SQSAPI interface {
 	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, optFns ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
 }
 
-// Config configures a Fanout. Zero fields take the documented defaults.
-type Config struct {
-	// ShardQueue receives shard messages (the masters' queue), TaskQueue
-	// copy tasks (the workers' queue). Both are queue URLs and required.
-	ShardQueue, TaskQueue string
+// FanoutOptions configure a Fanout. Zero fields take the documented
+// defaults.
+type FanoutOptions struct {
 	// StatusLocation is where handlers record their counts, one small
 	// object per handled message (the object key holds the counts, so
 	// Status needs only a listing). Required for Status. Keep it outside
@@ -68,8 +70,8 @@ type Config struct {
 	// into the Lambda time limit on a huge folder. Default
 	// DefaultPagesPerMessage (20, about 20,000 objects).
 	PagesPerMessage int
-	// PageSize is the MaxKeys of the masters' listings; 0 lets S3 choose
-	// (1,000).
+	// PageSize is the MaxKeys of the masters' listings, at most
+	// MaxPageSize; 0 lets S3 choose (MaxPageSize).
 	PageSize int
 	// MaxReceives: a task message whose objects still fail on its
 	// MaxReceives-th delivery is acknowledged and its failures recorded
@@ -88,35 +90,52 @@ type Config struct {
 // Fanout holds the orchestrator, master and worker handlers of the
 // seed's fan-out, driven through SQS.
 type Fanout struct {
-	s3     S3API
-	sqs    SQSAPI
-	copier *s3copy.Copier
-	cfg    Config
+	s3                    S3API
+	sqs                   SQSAPI
+	copier                *s3copy.Copier
+	shardQueue, taskQueue string
+	opts                  FanoutOptions
 }
 
-// New returns a Fanout. copier does the copies of the worker handler and is
-// only needed there (nil is fine for the orchestrator and the master).
-func New(s3c S3API, sqsc SQSAPI, copier *s3copy.Copier, cfg Config) (*Fanout, error) {
-	if cfg.ShardQueue == "" || cfg.TaskQueue == "" {
-		return nil, errors.New("fanout: ShardQueue and TaskQueue are required")
+// New returns a Fanout that sends shard messages (the masters' work) to
+// shardQueue and copy tasks (the workers') to taskQueue, both queue URLs.
+// copier does the copies of the worker handler and is only needed there
+// (nil is fine for the orchestrator and the master). It returns an
+// *OptionError for a missing queue URL or a negative option.
+func New(s3c S3API, sqsc SQSAPI, copier *s3copy.Copier, shardQueue, taskQueue string, optFns ...func(*FanoutOptions)) (*Fanout, error) {
+	var o FanoutOptions
+	for _, fn := range optFns {
+		fn(&o)
 	}
-	if cfg.ShardDepth <= 0 {
-		cfg.ShardDepth = DefaultShardDepth
+	const typ = "fanout.FanoutOptions"
+	for _, q := range []struct{ name, url string }{{"shardQueue", shardQueue}, {"taskQueue", taskQueue}} {
+		if q.url == "" {
+			return nil, &OptionError{Type: "fanout.New", Field: q.name, Value: `""`, Want: "a queue URL"}
+		}
 	}
-	if cfg.TaskObjects <= 0 {
-		cfg.TaskObjects = DefaultTaskObjects
+	if err := errors.Join(
+		opt.Min(typ, "ShardDepth", o.ShardDepth, 0),
+		opt.Min(typ, "TaskObjects", o.TaskObjects, 0),
+		opt.Min(typ, "PagesPerMessage", o.PagesPerMessage, 0),
+		opt.Range(typ, "PageSize", o.PageSize, 0, MaxPageSize),
+		opt.Min(typ, "MaxReceives", o.MaxReceives, 0),
+	); err != nil {
+		return nil, err
 	}
-	if cfg.PagesPerMessage <= 0 {
-		cfg.PagesPerMessage = DefaultPagesPerMessage
+	o.ShardDepth = opt.Default(o.ShardDepth, DefaultShardDepth)
+	o.TaskObjects = opt.Default(o.TaskObjects, DefaultTaskObjects)
+	o.PagesPerMessage = opt.Default(o.PagesPerMessage, DefaultPagesPerMessage)
+	o.MaxReceives = opt.Default(o.MaxReceives, DefaultMaxReceives)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.MaxReceives <= 0 {
-		cfg.MaxReceives = DefaultMaxReceives
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Fanout{s3: s3c, sqs: sqsc, copier: copier, cfg: cfg}, nil
+	return &Fanout{s3: s3c, sqs: sqsc, copier: copier, shardQueue: shardQueue, taskQueue: taskQueue, opts: o}, nil
 }
+
+// OptionError is the error New returns for an input or options field it
+// cannot honour. It names the options type, the field, the value and what
+// is accepted; match it with errors.As.
+type OptionError = opt.Error
 
 // Job is one tree copy.
 type Job struct {
@@ -209,7 +228,7 @@ func (f *Fanout) Start(ctx context.Context, job Job) error {
 	if job.Src.Bucket == job.Dst.Bucket && (strings.HasPrefix(job.Dst.Prefix, job.Src.Prefix) || strings.HasPrefix(job.Src.Prefix, job.Dst.Prefix)) {
 		return s3copy.ErrOverlap
 	}
-	return f.send(ctx, f.cfg.ShardQueue, []any{ShardMessage{Job: job}})
+	return f.send(ctx, f.shardQueue, []any{ShardMessage{Job: job}})
 }
 
 // HandleShards is the master: for each shard message it lists its part of
@@ -227,12 +246,12 @@ func (f *Fanout) HandleShards(ctx context.Context, ev events.SQSEvent) (events.S
 			err = f.handleShard(ctx, rec.MessageId, m)
 		}
 		if errors.Is(err, ErrBadMessage) {
-			f.cfg.Logger.Error("fanout: dropping bad shard message", "id", rec.MessageId, "err", err)
+			f.opts.Logger.Error("fanout: dropping bad shard message", "id", rec.MessageId, "err", err)
 			f.record(ctx, m.Job.ID, "bad", rec.MessageId, "1")
 			continue
 		}
 		if err != nil {
-			f.cfg.Logger.Warn("fanout: shard failed", "id", rec.MessageId, "err", err)
+			f.opts.Logger.Warn("fanout: shard failed", "id", rec.MessageId, "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
@@ -243,13 +262,13 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 	in := &s3.ListObjectsV2Input{
 		Bucket:              aws.String(m.Job.Src.Bucket),
 		Prefix:              aws.String(m.Job.Src.Prefix + m.Rel),
-		ExpectedBucketOwner: optString(f.cfg.ExpectedSourceBucketOwner),
+		ExpectedBucketOwner: optString(f.opts.ExpectedSourceBucketOwner),
 		StartAfter:          optString(m.StartAfter),
 	}
-	if f.cfg.PageSize > 0 {
-		in.MaxKeys = aws.Int32(int32(min(f.cfg.PageSize, 1000)))
+	if f.opts.PageSize > 0 {
+		in.MaxKeys = aws.Int32(int32(min(f.opts.PageSize, 1000)))
 	}
-	split := m.Depth < f.cfg.ShardDepth
+	split := m.Depth < f.opts.ShardDepth
 	if split {
 		in.Delimiter = aws.String("/")
 	}
@@ -284,7 +303,7 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 			t := TaskObject{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
 				StorageClass: string(o.StorageClass), LastModified: aws.ToTime(o.LastModified)}
 			size := len(key) + len(t.ETag) + 96
-			if len(batch) == f.cfg.TaskObjects || batchBytes+size > sqsbatch.DefaultMaxMessageBytes/2 {
+			if len(batch) == f.opts.TaskObjects || batchBytes+size > sqsbatch.DefaultMaxMessageBytes/2 {
 				flush()
 			}
 			batch = append(batch, t)
@@ -301,17 +320,17 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 		if !more {
 			break
 		}
-		if pages >= f.cfg.PagesPerMessage && !split && lastKey != "" {
+		if pages >= f.opts.PagesPerMessage && !split && lastKey != "" {
 			// Hand the rest of the shard to another invocation.
 			shards = append(shards, ShardMessage{Job: m.Job, Rel: m.Rel, Depth: m.Depth, StartAfter: lastKey})
 			break
 		}
 	}
 	flush()
-	if err := f.send(ctx, f.cfg.TaskQueue, tasks); err != nil {
+	if err := f.send(ctx, f.taskQueue, tasks); err != nil {
 		return err
 	}
-	if err := f.send(ctx, f.cfg.ShardQueue, shards); err != nil {
+	if err := f.send(ctx, f.shardQueue, shards); err != nil {
 		return err
 	}
 	f.record(ctx, m.Job.ID, "s", msgID, fmt.Sprintf("%d-%d", objects, len(shards)))
@@ -341,7 +360,7 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 	for _, rec := range ev.Records {
 		m, err := DecodeTaskMessage(rec.Body)
 		if err != nil {
-			f.cfg.Logger.Error("fanout: dropping bad task message", "id", rec.MessageId, "err", err)
+			f.opts.Logger.Error("fanout: dropping bad task message", "id", rec.MessageId, "err", err)
 			f.record(ctx, m.Job.ID, "bad", rec.MessageId, "1")
 			continue
 		}
@@ -365,7 +384,7 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 		res, err := f.copier.CopyObjects(ctx, job.Src, job.Dst, objs)
 		var ce *s3copy.CopyError
 		if err != nil && !errors.As(err, &ce) {
-			f.cfg.Logger.Warn("fanout: copy failed", "job", job.ID, "err", err)
+			f.opts.Logger.Warn("fanout: copy failed", "job", job.ID, "err", err)
 			for _, i := range byJob[job] {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: recs[i].id})
 			}
@@ -382,7 +401,7 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 		}
 		for _, i := range byJob[job] {
 			r := recs[i]
-			if len(failed[i]) > 0 && r.receives < f.cfg.MaxReceives {
+			if len(failed[i]) > 0 && r.receives < f.opts.MaxReceives {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.id})
 				continue
 			}
@@ -390,7 +409,7 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 			for _, o := range r.msg.Objects {
 				if failed[i][o.Key] {
 					bad++
-					f.cfg.Logger.Error("fanout: object failed for good", "job", job.ID, "key", o.Key)
+					f.opts.Logger.Error("fanout: object failed for good", "job", job.ID, "key", o.Key)
 					continue
 				}
 				copied++
@@ -404,7 +423,7 @@ func (f *Fanout) HandleTasks(ctx context.Context, ev events.SQSEvent) (events.SQ
 
 // record writes one status object: <status prefix><job>/<kind>/<msgID>/<counts>.
 func (f *Fanout) record(ctx context.Context, job, kind, msgID, counts string) {
-	loc := f.cfg.StatusLocation
+	loc := f.opts.StatusLocation
 	// A bad message's job id is unchecked: recording under it could write
 	// into another job's status.
 	if loc.Bucket == "" || !validJobID(job) {
@@ -412,10 +431,10 @@ func (f *Fanout) record(ctx context.Context, job, kind, msgID, counts string) {
 	}
 	_, err := f.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(loc.Bucket), Key: aws.String(loc.Prefix + job + "/" + kind + "/" + msgID + "/" + counts),
-		Body: strings.NewReader(""), ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner),
+		Body: strings.NewReader(""), ExpectedBucketOwner: optString(f.opts.ExpectedBucketOwner),
 	})
 	if err != nil {
-		f.cfg.Logger.Warn("fanout: record status", "err", err)
+		f.opts.Logger.Warn("fanout: record status", "err", err)
 	}
 }
 
@@ -454,7 +473,10 @@ func (f *Fanout) send(ctx context.Context, queue string, msgs []any) error {
 		}
 		batch[i] = sqsbatch.Message{Body: string(b)}
 	}
-	w := sqsbatch.New(f.sqs, queue, func(o *sqsbatch.Options) { o.Logger = f.cfg.Logger })
+	w, err := sqsbatch.NewWriter(f.sqs, queue, func(o *sqsbatch.WriterOptions) { o.Logger = f.opts.Logger })
+	if err != nil {
+		return err
+	}
 	results, err := w.SendAll(ctx, batch)
 	_ = w.Close(ctx) // its error repeats SendAll's: this Writer sends nothing else
 	if err == nil {
@@ -490,14 +512,14 @@ type Status struct {
 // object to be accounted for, so it never comes early.
 func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
 	var st Status
-	if f.cfg.StatusLocation.Bucket == "" {
-		return st, errors.New("fanout: Status needs Config.StatusLocation")
+	if f.opts.StatusLocation.Bucket == "" {
+		return st, errors.New("fanout: Status needs FanoutOptions.StatusLocation")
 	}
-	loc := f.cfg.StatusLocation
+	loc := f.opts.StatusLocation
 	base := loc.Prefix + jobID + "/"
 	seen := map[string]bool{}
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(base),
-		ExpectedBucketOwner: optString(f.cfg.ExpectedBucketOwner)}
+		ExpectedBucketOwner: optString(f.opts.ExpectedBucketOwner)}
 	// Not the SDK's paginator: it ends a broken listing in silence, and
 	// counts missing from it could make Done come early.
 	for more := true; more; {
@@ -535,10 +557,10 @@ func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
 		}
 	}
 	var err error
-	if st.ShardsPending, err = f.pending(ctx, f.cfg.ShardQueue); err != nil {
+	if st.ShardsPending, err = f.pending(ctx, f.shardQueue); err != nil {
 		return st, err
 	}
-	if st.TasksPending, err = f.pending(ctx, f.cfg.TaskQueue); err != nil {
+	if st.TasksPending, err = f.pending(ctx, f.taskQueue); err != nil {
 		return st, err
 	}
 	st.Done = st.ShardsDone > 0 && st.ShardsPending == 0 && st.TasksPending == 0 &&

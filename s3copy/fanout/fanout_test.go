@@ -55,10 +55,10 @@ func TestFanoutEndToEnd(t *testing.T) {
 		}
 	}
 	shardQ, taskQ := queue(t, sqsc, "shards"), queue(t, sqsc, "tasks")
-	copier := s3copy.New(s3c, func(o *s3copy.Options) { o.Concurrency = 16 })
-	f, err := fanout.New(s3c, sqsc, copier, fanout.Config{
-		ShardQueue: shardQ, TaskQueue: taskQ, ShardDepth: 2, TaskObjects: 25, PagesPerMessage: 2, PageSize: 10,
-		StatusLocation: s3copy.Location{Bucket: db, Prefix: "_jobs/"},
+	copier := must(s3copy.New(s3c, func(o *s3copy.CopierOptions) { o.Concurrency = 16 }))
+	f, err := fanout.New(s3c, sqsc, copier, shardQ, taskQ, func(o *fanout.FanoutOptions) {
+		o.ShardDepth, o.TaskObjects, o.PagesPerMessage, o.PageSize = 2, 25, 2, 10
+		o.StatusLocation = s3copy.Location{Bucket: db, Prefix: "_jobs/"}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -70,10 +70,16 @@ func TestFanoutEndToEnd(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	quick := func(o *sqsbatch.ConsumerOptions) { o.WaitTime, o.VisibilityTimeout = time.Second, 5*time.Second }
-	wg.Go(func() { _ = sqsbatch.NewEventSourceMapping(sqsc, shardQ, f.HandleShards, quick).Run(pctx) })
-	wg.Go(func() {
-		_ = sqsbatch.NewEventSourceMapping(sqsc, taskQ, f.HandleTasks, quick, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 2 }).Run(pctx)
-	})
+	shards, err := sqsbatch.NewEventSourceMapping(sqsc, shardQ, f.HandleShards, quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := sqsbatch.NewEventSourceMapping(sqsc, taskQ, f.HandleTasks, quick, func(o *sqsbatch.ConsumerOptions) { o.Pollers = 2 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() { _ = shards.Run(pctx) })
+	wg.Go(func() { _ = tasks.Run(pctx) })
 	var st fanout.Status
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
@@ -183,9 +189,10 @@ func TestHandleTasksRetriesThenGivesUp(t *testing.T) {
 		}
 		objs = append(objs, fanout.TaskObject{Key: k, Size: int64(len(k))})
 	}
-	copier := s3copy.New(failCopies{API: s3c, key: "denied"})
-	f, err := fanout.New(s3c, nil, copier, fanout.Config{ShardQueue: "q1", TaskQueue: "q2", MaxReceives: 3,
-		StatusLocation: s3copy.Location{Bucket: db, Prefix: "_jobs/"}})
+	copier := must(s3copy.New(failCopies{API: s3c, key: "denied"}))
+	f, err := fanout.New(s3c, nil, copier, "q1", "q2", func(o *fanout.FanoutOptions) {
+		o.MaxReceives, o.StatusLocation = 3, s3copy.Location{Bucket: db, Prefix: "_jobs/"}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,4 +226,13 @@ func TestHandleTasksRetriesThenGivesUp(t *testing.T) {
 	if err != nil || !slices.Equal(keys, []string{"m1/2-0-1-10", "m2/1-0-0-5"}) {
 		t.Fatalf("status objects: %v %v", keys, err)
 	}
+}
+
+// must returns v, panicking on err: the constructors' options in these
+// tests are valid, so an error is a bug in the test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -27,9 +27,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 
+	"github.com/lakekit/lakekit/examples/face-alerts/localrun"
 	"github.com/lakekit/lakekit/kvs"
 	"github.com/lakekit/lakekit/kvs/h264sample"
-	"github.com/lakekit/lakekit/kvs/kvslocal"
 )
 
 func main() {
@@ -55,7 +55,7 @@ func main() {
 				os.Exit(1)
 			}
 		}
-		_, err = kvslocal.Demo(ctx, os.Stdout, func(o *kvslocal.DemoOptions) {
+		_, err = localrun.Video(ctx, os.Stdout, func(o *localrun.VideoOptions) {
 			o.Seconds, o.FragmentDuration, o.Source = *seconds, *fragment, src
 		})
 	} else {
@@ -84,14 +84,18 @@ func run(ctx context.Context, stream, device string, testPattern bool, file stri
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	p, err := kvs.NewProducer(kinesisvideo.NewFromConfig(cfg), stream, src.Track(), func(o *kvs.Options) {
+	p, err := kvs.NewProducer(kinesisvideo.NewFromConfig(cfg), stream, src.Track(), func(o *kvs.ProducerOptions) {
 		o.FragmentDuration, o.Logger = fragment, logger
 	})
 	if err != nil {
 		return err
 	}
 	// A recording is paced like a live camera; a camera paces itself.
-	streamErr := kvs.Stream(ctx, p, src, !live && realtime)
+	pacing := kvs.AsFast
+	if !live && realtime {
+		pacing = kvs.Realtime
+	}
+	streamErr := kvs.Stream(ctx, p, src, pacing)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	closeErr := p.Close(cctx)

@@ -126,7 +126,10 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 	}
 
 	// The seed's Step 5: create and start the stream processor.
-	sp := rekog.NewStreamProcessors(c.Rekognition, func(o *rekog.ProcessorOptions) { o.PollInterval = 10 * time.Millisecond })
+	sp, err := rekog.NewStreamProcessors(c.Rekognition, func(o *rekog.ProcessorOptions) { o.PollInterval = 10 * time.Millisecond })
+	if err != nil {
+		return nil, err
+	}
 	proc := rekog.FaceSearchProcessor{
 		Name:               "streamProcessorForRekognitionVideoBlog" + cfg.Suffix,
 		VideoStreamARN:     "arn:aws:kinesisvideo:us-east-1:000000000000:stream/webcam/1",
@@ -160,7 +163,10 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 	sum.Records = len(got)
 
 	// The alert Lambda, invoked with batches as the Kinesis trigger would.
-	alerter := rekog.NewAlerter(c.SNS, topicARN, cfg.Alert)
+	alerter, err := rekog.NewAlerter(c.SNS, topicARN, cfg.Alert)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	const batch = 100
 	for i := 0; i < len(got); i += batch {

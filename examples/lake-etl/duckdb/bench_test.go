@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // The benchmark runs each side in a child process (this test binary,
@@ -41,33 +41,37 @@ func TestMain(m *testing.M) {
 // sides so that they do the same work.
 var benchColumns = []struct {
 	name, duck string
-	col        lakepipe.Column
+	col        convert.Column
 }{
-	{"id", "BIGINT", lakepipe.Column{Type: lakepipe.TypeInt64}},
-	{"email", "VARCHAR", lakepipe.Column{Type: lakepipe.TypeString}},
-	{"retailer", "VARCHAR", lakepipe.Column{Type: lakepipe.TypeString}},
-	{"units", "BIGINT", lakepipe.Column{Type: lakepipe.TypeInt64}},
-	{"price", "DOUBLE", lakepipe.Column{Type: lakepipe.TypeFloat64}},
-	{"active", "BOOLEAN", lakepipe.Column{Type: lakepipe.TypeBool}},
-	{"purchase_date", "DATE", lakepipe.Column{Type: lakepipe.TypeDate, Layout: "dd/MM/yyyy"}},
-	{"seen_at", "TIMESTAMP", lakepipe.Column{Type: lakepipe.TypeTimestamp, Layout: "yyyy-MM-dd HH:mm:ss"}},
-	{"note", "VARCHAR", lakepipe.Column{Type: lakepipe.TypeString}},
+	{"id", "BIGINT", convert.Column{Type: convert.TypeInt64}},
+	{"email", "VARCHAR", convert.Column{Type: convert.TypeString}},
+	{"retailer", "VARCHAR", convert.Column{Type: convert.TypeString}},
+	{"units", "BIGINT", convert.Column{Type: convert.TypeInt64}},
+	{"price", "DOUBLE", convert.Column{Type: convert.TypeFloat64}},
+	{"active", "BOOLEAN", convert.Column{Type: convert.TypeBool}},
+	{"purchase_date", "DATE", convert.Column{Type: convert.TypeDate, Layout: "dd/MM/yyyy"}},
+	{"seen_at", "TIMESTAMP", convert.Column{Type: convert.TypeTimestamp, Layout: "yyyy-MM-dd HH:mm:ss"}},
+	{"note", "VARCHAR", convert.Column{Type: convert.TypeString}},
 }
 
 func benchChild(mode, csvPath, out string) error {
 	ctx := context.Background()
 	switch mode {
 	case "converter":
-		var m []lakepipe.Mapping
+		var m []convert.Mapping
 		for _, c := range benchColumns {
-			m = append(m, lakepipe.Mapping{Source: c.name, Column: c.col})
+			m = append(m, convert.Mapping{Source: c.name, Column: c.col})
 		}
 		f, err := os.Open(csvPath)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		res, err := lakepipe.NewConverter(lakepipe.DirSink(out), func(o *lakepipe.ConverterOptions) { o.Mapping = m }).Convert(ctx, f)
+		conv, err := convert.NewConverter(convert.DirSink(out), func(o *convert.ConverterOptions) { o.Mapping = m })
+		if err != nil {
+			return err
+		}
+		res, err := conv.Convert(ctx, f)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // TestRoundTripDuckDB writes tricky values with the converter and reads
@@ -27,21 +27,25 @@ func TestRoundTripDuckDB(t *testing.T) {
 		"3,\"" + long + "\",-9223372036854775808,-99999999.99,FALSE,-1e-300,29/02/2020,1969-12-31 23:59:59.5\n" +
 		"4,\"line1\nline2\",9223372036854775807,0.01,True,1.7976931348623157e308,01/01/0001,2262-04-11 23:47:16.854775\n"
 	dir := t.TempDir()
-	res, err := lakepipe.NewConverter(lakepipe.DirSink(dir), func(o *lakepipe.ConverterOptions) {
-		o.Mapping = []lakepipe.Mapping{
-			{Source: "id", Column: lakepipe.Column{Type: lakepipe.TypeInt64}},
-			{Source: "name", Column: lakepipe.Column{Type: lakepipe.TypeString}},
-			{Source: "units", Column: lakepipe.Column{Type: lakepipe.TypeInt64}},
-			{Source: "price", Column: lakepipe.Column{Type: lakepipe.TypeDecimal, Precision: 10, Scale: 2}},
-			{Source: "ok", Column: lakepipe.Column{Type: lakepipe.TypeBool}},
-			{Source: "ratio", Column: lakepipe.Column{Type: lakepipe.TypeFloat64}},
-			{Source: "bought", Column: lakepipe.Column{Type: lakepipe.TypeDate, Layout: "dd/MM/yyyy"}},
-			{Source: "seen", Column: lakepipe.Column{Type: lakepipe.TypeTimestamp, Layout: "yyyy-MM-dd HH:mm:ss.SSSSSS"}},
+	conv, err := convert.NewConverter(convert.DirSink(dir), func(o *convert.ConverterOptions) {
+		o.Mapping = []convert.Mapping{
+			{Source: "id", Column: convert.Column{Type: convert.TypeInt64}},
+			{Source: "name", Column: convert.Column{Type: convert.TypeString}},
+			{Source: "units", Column: convert.Column{Type: convert.TypeInt64}},
+			{Source: "price", Column: convert.Column{Type: convert.TypeDecimal, Precision: 10, Scale: 2}},
+			{Source: "ok", Column: convert.Column{Type: convert.TypeBool}},
+			{Source: "ratio", Column: convert.Column{Type: convert.TypeFloat64}},
+			{Source: "bought", Column: convert.Column{Type: convert.TypeDate, Layout: "dd/MM/yyyy"}},
+			{Source: "seen", Column: convert.Column{Type: convert.TypeTimestamp, Layout: "yyyy-MM-dd HH:mm:ss.SSSSSS"}},
 		}
 		o.EmptyStringsAsNull = true
-		o.Partitions = lakepipe.ProcessingDatePartitions(time.Date(2021, 3, 5, 0, 0, 0, 0, time.UTC))
+		o.Partitions = convert.ProcessingDatePartitions(time.Date(2021, 3, 5, 0, 0, 0, 0, time.UTC))
 		o.RowGroupRows = 2
-	}).Convert(context.Background(), strings.NewReader(csv))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := conv.Convert(context.Background(), strings.NewReader(csv))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // GenerateRetail writes the seed's retail sales CSV: email_id,
@@ -44,26 +44,26 @@ func GenerateRetail(w io.Writer, rows int, seed uint64) error {
 
 // Mapping is the seed's ApplyMapping with its Spark step folded in:
 // purchase_date goes from a dd/MM/yyyy string to a date.
-func Mapping() []lakepipe.Mapping {
-	return []lakepipe.Mapping{
-		{Source: "email_id", Column: lakepipe.Column{Type: lakepipe.TypeString}},
-		{Source: "retailer_name", Column: lakepipe.Column{Type: lakepipe.TypeString}},
-		{Source: "units_purchased", Column: lakepipe.Column{Type: lakepipe.TypeInt64}},
-		{Source: "purchase_date", Column: lakepipe.Column{Type: lakepipe.TypeDate, Layout: "dd/MM/yyyy"}},
-		{Source: "sale_id", Column: lakepipe.Column{Type: lakepipe.TypeString}},
+func Mapping() []convert.Mapping {
+	return []convert.Mapping{
+		{Source: "email_id", Column: convert.Column{Type: convert.TypeString}},
+		{Source: "retailer_name", Column: convert.Column{Type: convert.TypeString}},
+		{Source: "units_purchased", Column: convert.Column{Type: convert.TypeInt64}},
+		{Source: "purchase_date", Column: convert.Column{Type: convert.TypeDate, Layout: "dd/MM/yyyy"}},
+		{Source: "sale_id", Column: convert.Column{Type: convert.TypeString}},
 	}
 }
 
 // S3API is what the job needs from S3: reading the raw object and writing
 // the refined files.
 type S3API interface {
-	lakepipe.S3SinkAPI
+	convert.S3SinkAPI
 }
 
 // Job converts one raw object into the refined zone and catalogs it.
 type Job struct {
 	S3            S3API
-	Catalog       *lakepipe.Catalog // nil: no catalog step
+	Catalog       *convert.Catalog // nil: no catalog step
 	Bucket        string
 	RefinedPrefix string // e.g. "refined/retail_sales"
 	Database      string // e.g. "merchandise"
@@ -86,7 +86,7 @@ type Job struct {
 // Run converts s3://Bucket/rawKey into the refined zone under the
 // processing date's partition, replacing that partition's earlier files,
 // and registers the table and partition.
-func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lakepipe.ConvertResult, error) {
+func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*convert.Result, error) {
 	in := &s3.GetObjectInput{Bucket: &j.Bucket, Key: &rawKey}
 	if j.ExpectedBucketOwner != "" {
 		in.ExpectedBucketOwner = &j.ExpectedBucketOwner
@@ -96,14 +96,20 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 		return nil, fmt.Errorf("reading s3://%s/%s: %w", j.Bucket, rawKey, err)
 	}
 	defer obj.Body.Close()
-	sink := lakepipe.S3Sink(j.S3, j.Bucket, j.RefinedPrefix, func(o *lakepipe.S3SinkOptions) {
+	sink, err := convert.NewS3Sink(j.S3, j.Bucket, j.RefinedPrefix, func(o *convert.S3SinkOptions) {
 		o.ExpectedBucketOwner = j.ExpectedBucketOwner
 	})
+	if err != nil {
+		return nil, err
+	}
 	var quarantine *quarantineFile
 	if j.QuarantinePrefix != "" {
-		qs := lakepipe.S3Sink(j.S3, j.Bucket, j.QuarantinePrefix, func(o *lakepipe.S3SinkOptions) {
+		qs, err := convert.NewS3Sink(j.S3, j.Bucket, j.QuarantinePrefix, func(o *convert.S3SinkOptions) {
 			o.ExpectedBucketOwner = j.ExpectedBucketOwner
 		})
+		if err != nil {
+			return nil, err
+		}
 		w, err := qs.Create(ctx, sanitize(path.Base(rawKey))+".csv")
 		if err != nil {
 			return nil, err
@@ -111,9 +117,9 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 		quarantine = &quarantineFile{w: w}
 		defer quarantine.discard()
 	}
-	conv := lakepipe.NewConverter(sink, func(o *lakepipe.ConverterOptions) {
+	conv, err := convert.NewConverter(sink, func(o *convert.ConverterOptions) {
 		o.Mapping = Mapping()
-		o.Partitions = lakepipe.ProcessingDatePartitions(processed)
+		o.Partitions = convert.ProcessingDatePartitions(processed)
 		o.DropNullFields = true
 		o.Logger = j.Logger
 		// One run id per raw object: two raw files processed the same day
@@ -125,6 +131,9 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 			o.Quarantine = quarantine
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
 	res, err := conv.Convert(ctx, obj.Body)
 	if quarantine != nil && quarantine.n > 0 {
 		// Kept when the run failed too: it says why.
@@ -137,7 +146,7 @@ func (j *Job) Run(ctx context.Context, rawKey string, processed time.Time) (*lak
 		return nil, err
 	}
 	if j.Catalog != nil {
-		spec := lakepipe.TableSpecFor(res, j.Database, j.Table, "s3://"+j.Bucket+"/"+j.RefinedPrefix+"/", lakepipe.Snappy)
+		spec := convert.TableSpecFor(res, j.Database, j.Table, "s3://"+j.Bucket+"/"+j.RefinedPrefix+"/", convert.Snappy)
 		if _, _, err := j.Catalog.Register(ctx, spec, res); err != nil {
 			return res, err
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/awstest"
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // RefinedPrefix is where the walkthrough writes the refined zone, and
@@ -27,9 +27,9 @@ const (
 
 // Walkthrough is what RunWalkthrough did.
 type Walkthrough struct {
-	Runs       []*lakepipe.ConvertResult // day one, day two, day one again
-	Partitions []string                  // the catalog's partitions
-	Columns    []string                  // the catalog's columns, name type
+	Runs       []*convert.Result // day one, day two, day one again
+	Partitions []string          // the catalog's partitions
+	Columns    []string          // the catalog's columns, name type
 }
 
 // RunWalkthrough runs the seed's walkthrough against an S3 client and a
@@ -42,7 +42,11 @@ func RunWalkthrough(ctx context.Context, client *s3.Client, bucket string, out i
 	defer gw.Close()
 	var cat LocalGlue
 	cat.Install(gw)
-	job := &Job{S3: client, Catalog: lakepipe.NewCatalog(glue.NewFromConfig(gw.Config)), Bucket: bucket,
+	catalog, err := convert.NewCatalog(glue.NewFromConfig(gw.Config))
+	if err != nil {
+		return nil, err
+	}
+	job := &Job{S3: client, Catalog: catalog, Bucket: bucket,
 		RefinedPrefix: RefinedPrefix, Database: "merchandise", Table: "refined_retail_sales",
 		// One bad record in the 5-row file is 20%, over lakepipe's default
 		// of 10%: a small demo file, so tolerate up to a quarter.

@@ -42,9 +42,7 @@ func Fanout(ctx context.Context) (*fanout.Fanout, error) {
 		return nil, err
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	fc := fanout.Config{
-		ShardQueue:                os.Getenv("SHARD_QUEUE_URL"),
-		TaskQueue:                 os.Getenv("TASK_QUEUE_URL"),
+	fc := fanout.FanoutOptions{
 		ExpectedBucketOwner:       os.Getenv("BUCKET_OWNER"),
 		ExpectedSourceBucketOwner: os.Getenv("SOURCE_BUCKET_OWNER"),
 		Logger:                    logger,
@@ -60,8 +58,6 @@ func Fanout(ctx context.Context) (*fanout.Fanout, error) {
 	if fc.TaskObjects, err = intEnv("TASK_OBJECTS"); err != nil {
 		return nil, err
 	}
-	var opts s3copy.Options
-	opts.Concurrency = conc
 	threshold, err := intEnv("MULTIPART_THRESHOLD")
 	if err != nil {
 		return nil, err
@@ -71,15 +67,19 @@ func Fanout(ctx context.Context) (*fanout.Fanout, error) {
 		return nil, err
 	}
 	client := s3.NewFromConfig(cfg)
-	copier := s3copy.New(client, func(o *s3copy.Options) {
-		o.Concurrency = opts.Concurrency
+	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) {
+		o.Concurrency = conc
 		o.MultipartThreshold = int64(threshold)
 		o.PartSize = int64(partSize)
 		o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
 		o.ExpectedSourceBucketOwner = os.Getenv("SOURCE_BUCKET_OWNER")
 		o.Logger = logger
 	})
-	return fanout.New(client, sqs.NewFromConfig(cfg), copier, fc)
+	if err != nil {
+		return nil, err
+	}
+	return fanout.New(client, sqs.NewFromConfig(cfg), copier, os.Getenv("SHARD_QUEUE_URL"), os.Getenv("TASK_QUEUE_URL"),
+		func(o *fanout.FanoutOptions) { *o = fc })
 }
 
 func intEnv(name string) (int, error) {

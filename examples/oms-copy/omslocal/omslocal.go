@@ -185,7 +185,7 @@ func Verify(ctx context.Context, c *s3.Client, src, dst s3copy.Location, largest
 	var v Verification
 	var keys []string
 	var mu sync.Mutex
-	check := s3copy.New(c, func(o *s3copy.Options) {
+	check, err := s3copy.New(c, func(o *s3copy.CopierOptions) {
 		o.SkipUnchanged, o.DeleteRemoved, o.DryRun = true, true, true
 		o.OnObject = func(r s3copy.ObjectResult) {
 			mu.Lock()
@@ -195,6 +195,9 @@ func Verify(ctx context.Context, c *s3.Client, src, dst s3copy.Location, largest
 			mu.Unlock()
 		}
 	})
+	if err != nil {
+		return v, err
+	}
 	res, err := check.Copy(ctx, src, dst)
 	if err != nil {
 		return v, err
@@ -263,7 +266,9 @@ func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3
 			_, _ = sqsc.DeleteQueue(context.WithoutCancel(ctx), &sqs.DeleteQueueInput{QueueUrl: aws.String(q)})
 		}
 	}()
-	f, err := fanout.New(s3c, sqsc, copier, fanout.Config{ShardQueue: shardQ, TaskQueue: taskQ, ShardDepth: 2, StatusLocation: status})
+	f, err := fanout.New(s3c, sqsc, copier, shardQ, taskQ, func(o *fanout.FanoutOptions) {
+		o.ShardDepth, o.StatusLocation = 2, status
+	})
 	if err != nil {
 		return FanoutResult{}, err
 	}
@@ -280,10 +285,13 @@ func RunFanout(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, copier *s3
 	// invocation at a time, workers worker invocations, each a batch of up
 	// to 10 messages as on Lambda.
 	poll := func(q string, h sqsbatch.BatchHandler, pollers int) {
-		esm := sqsbatch.NewEventSourceMapping(sqsc, q, h, func(o *sqsbatch.ConsumerOptions) {
+		esm, err := sqsbatch.NewEventSourceMapping(sqsc, q, h, func(o *sqsbatch.ConsumerOptions) {
 			o.Pollers, o.WaitTime, o.VisibilityTimeout = pollers, time.Second, 30*time.Second
 		})
-		if err := esm.Run(pctx); err != nil {
+		if err == nil {
+			err = esm.Run(pctx)
+		}
+		if err != nil {
 			pollErrs <- err
 		}
 	}

@@ -94,7 +94,10 @@ func BenchmarkPeersProducer(b *testing.B) {
 		raw = append(raw, best)
 
 		url := queue(b, c)
-		w := sqsbatch.New(c, url)
+		w, err := sqsbatch.NewWriter(c, url)
+		if err != nil {
+			b.Fatal(err)
+		}
 		start := time.Now()
 		for _, m := range msgs {
 			if _, err := w.Send(context.Background(), sqsbatch.Message{Body: m}); err != nil {
@@ -144,8 +147,11 @@ func BenchmarkPeersConsumer(b *testing.B) {
 		drop(c, url)
 
 		url = fill()
-		consumer := sqsbatch.NewConsumer(c, url, func(context.Context, types.Message) error { return nil },
+		consumer, err := sqsbatch.NewConsumer(c, url, func(context.Context, types.Message) error { return nil },
 			func(o *sqsbatch.ConsumerOptions) { o.Pollers = 8; o.Workers = 80 })
+		if err != nil {
+			b.Fatal(err)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		start := time.Now()

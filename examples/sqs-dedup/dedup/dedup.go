@@ -63,13 +63,17 @@ func WriterHandler(s3c S3API, sqsc sqsbatch.SendMessageBatchAPI, cfg WriterConfi
 			if err != nil {
 				return sum, err
 			}
-			w := sqsbatch.New(sqsc, cfg.QueueURL, func(o *sqsbatch.Options) {
+			w, err := sqsbatch.NewWriter(sqsc, cfg.QueueURL, func(o *sqsbatch.WriterOptions) {
 				o.Logger = cfg.Logger
 				if cfg.OffloadBucket != "" {
 					o.Offload = &sqsbatch.Offload{S3: s3c, Bucket: cfg.OffloadBucket, Prefix: "offload/", ExpectedBucketOwner: cfg.BucketOwner}
 				}
 			})
-			rep, err := sqsbatch.WriteCSV(ctx, src, w, false)
+			if err != nil {
+				src.Close()
+				return sum, err
+			}
+			rep, err := sqsbatch.WriteCSV(ctx, src, w, sqsbatch.SkipMalformed)
 			src.Close()
 			if cerr := w.Close(ctx); err == nil {
 				err = cerr
@@ -111,7 +115,7 @@ func ProcessorHandler(idem *sqsbatch.Idempotency, keyField string, apply Effect,
 		}
 		return apply(ctx, row[keyField], row)
 	})
-	return sqsbatch.LambdaHandler(h, func(o *sqsbatch.LambdaOptions) {
+	return sqsbatch.NewLambdaHandler(h, func(o *sqsbatch.LambdaOptions) {
 		o.Resolver = resolver
 		o.Logger = log
 	})

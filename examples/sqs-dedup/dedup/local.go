@@ -100,133 +100,33 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 		rows = 2000
 	}
 	var fig Figures
-	sfx := randSuffix()
-	bucket := "sqs-dedup-" + sfx
-	if _, err := l.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		return fig, err
-	}
-	dlq, err := l.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("failed-messages-" + sfx)})
+	env, err := l.setUp(ctx)
 	if err != nil {
 		return fig, err
 	}
-	dlqAttrs, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	store, err := l.store(ctx, env.suffix)
 	if err != nil {
 		return fig, err
 	}
-	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": dlqAttrs.Attributes["QueueArn"], "maxReceiveCount": "5"})
-	q, err := l.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("to-be-processed-" + sfx), Attributes: map[string]string{
-		"VisibilityTimeout": "30", "RedrivePolicy": string(redrive),
-	}})
-	if err != nil {
-		return fig, err
-	}
-	qAttrs, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return fig, err
-	}
-
-	var store sqsbatch.Store = &sqsbatch.MemoryStore{}
 	fig.Store = "in-memory"
 	if l.DynamoDB != nil {
-		table := "idempotency-" + sfx
-		if _, err := l.DynamoDB.CreateTable(ctx, sqsbatch.IdempotencyTableInput(table)); err != nil {
-			return fig, err
-		}
-		if err := dynamodb.NewTableExistsWaiter(l.DynamoDB, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond }).
-			Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
-			return fig, err
-		}
-		store = sqsbatch.NewDynamoStore(l.DynamoDB, table, "")
 		fig.Store = "DynamoDB"
 	}
 
 	data, unique := GenerateCSV(rows)
 	fig.CSVRows, fig.UniqueKeys, fig.DuplicateRowsInSource = rows, unique, rows-unique
 	key := "incoming/orders 2026-11-26.csv"
-	if _, err := l.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(data)}); err != nil {
+	if _, err := l.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &env.bucket, Key: &key, Body: bytes.NewReader(data)}); err != nil {
 		return fig, err
 	}
-
-	// The Writer Lambda, invoked twice with the same S3 event.
-	writer := WriterHandler(l.S3, l.SQS, WriterConfig{QueueURL: aws.ToString(q.QueueUrl), KeyColumn: "order_id", OffloadBucket: bucket})
-	ev := events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
-		Bucket: events.S3Bucket{Name: bucket}, Object: events.S3Object{Key: "incoming/orders+2026-11-26.csv"},
-	}}}}
-	for range 2 {
-		sum, err := writer(ctx, ev)
-		if err != nil {
-			return fig, err
-		}
-		fig.RowsWritten += sum.Sent
-		fig.Offloaded += sum.Offloaded
-		fig.Malformed = sum.Malformed
-	}
-
-	// The Processor Lambda behind a local event source mapping.
-	var mu sync.Mutex
-	ledger := map[string]int{}
-	idem := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("order_id"))
-	processor := ProcessorHandler(idem, "order_id", func(ctx context.Context, key string, row map[string]string) error {
-		mu.Lock()
-		ledger[key]++
-		mu.Unlock()
-		return nil
-	}, &sqsbatch.Resolver{S3: l.S3, Buckets: []string{bucket}}, nil)
-	var invokes, handed atomic.Int64
-	arn := qAttrs.Attributes["QueueArn"]
-	invoke := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		invokes.Add(1)
-		handed.Add(int64(len(ev.Records)))
-		for i := range ev.Records {
-			ev.Records[i].EventSourceARN = arn // the server's, with its region
-		}
-		return processor(ctx, ev)
-	}
-	// Lambda's mapping for the Processor: batches of up to 10, eight
-	// invocations at once, the queue's 30 s visibility timeout.
-	esm := sqsbatch.NewEventSourceMapping(l.SQS, aws.ToString(q.QueueUrl), invoke, func(o *sqsbatch.ConsumerOptions) {
-		o.Pollers, o.WaitTime, o.VisibilityTimeout = 8, time.Second, 30*time.Second
-	})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- esm.Run(runCtx) }()
-	for {
-		if ctx.Err() != nil {
-			cancel()
-			<-done
-			return fig, ctx.Err()
-		}
-		select {
-		case err := <-done: // the mapping stopped by itself
-			cancel()
-			if err == nil {
-				err = errors.New("dedup: event source mapping stopped before the queue drained")
-			}
-			return fig, err
-		default:
-		}
-		if int(esm.Stats().Processed) >= fig.RowsWritten {
-			n, err := depth(ctx, l.SQS, aws.ToString(q.QueueUrl))
-			if err != nil {
-				cancel()
-				<-done
-				return fig, err
-			}
-			if n == 0 {
-				break
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := l.write(ctx, env, &fig); err != nil {
 		return fig, err
 	}
-	st := idem.Stats()
-	fig.Invocations = int(invokes.Load())
-	fig.MessagesProcessed = int(handed.Load())
-	fig.Applied, fig.Duplicates, fig.RetriedLater = int(st.Applied), int(st.Duplicates), int(st.InProgress)
-	d, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
+	ledger, err := l.process(ctx, env, store, &fig)
+	if err != nil {
+		return fig, err
+	}
+	d, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &env.dlqURL, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages}})
 	if err != nil {
 		return fig, err
 	}
@@ -242,6 +142,164 @@ func (l Local) Run(ctx context.Context) (Figures, error) {
 		return fig, fmt.Errorf("%d keys applied, want %d", len(ledger), unique)
 	}
 	return fig, nil
+}
+
+// localEnv is what setUp made: a bucket, the queue and its dead-letter queue.
+type localEnv struct {
+	suffix, bucket             string
+	queueURL, queueARN, dlqURL string
+}
+
+// setUp creates the seed's bucket, its dead-letter queue and its queue
+// (visibility 30 s, five receives before the DLQ).
+func (l Local) setUp(ctx context.Context) (localEnv, error) {
+	env := localEnv{suffix: randSuffix()}
+	env.bucket = "sqs-dedup-" + env.suffix
+	if _, err := l.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &env.bucket}); err != nil {
+		return env, err
+	}
+	dlqURL, dlqARN, err := l.createQueue(ctx, "failed-messages-"+env.suffix, nil)
+	if err != nil {
+		return env, err
+	}
+	env.dlqURL = dlqURL
+	redrive, _ := json.Marshal(map[string]string{"deadLetterTargetArn": dlqARN, "maxReceiveCount": "5"})
+	env.queueURL, env.queueARN, err = l.createQueue(ctx, "to-be-processed-"+env.suffix, map[string]string{
+		"VisibilityTimeout": "30", "RedrivePolicy": string(redrive),
+	})
+	return env, err
+}
+
+// createQueue creates a queue and returns its URL and ARN.
+func (l Local) createQueue(ctx context.Context, name string, attrs map[string]string) (url, arn string, err error) {
+	q, err := l.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: attrs})
+	if err != nil {
+		return "", "", err
+	}
+	a, err := l.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", "", err
+	}
+	return aws.ToString(q.QueueUrl), a.Attributes["QueueArn"], nil
+}
+
+// store returns the idempotency store: a DynamoDB table when l has a
+// DynamoDB client, else process memory.
+func (l Local) store(ctx context.Context, suffix string) (sqsbatch.Store, error) {
+	if l.DynamoDB == nil {
+		return sqsbatch.NewMemoryStore(), nil
+	}
+	table := "idempotency-" + suffix
+	if _, err := l.DynamoDB.CreateTable(ctx, sqsbatch.IdempotencyTableInput(table)); err != nil {
+		return nil, err
+	}
+	if err := dynamodb.NewTableExistsWaiter(l.DynamoDB, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond }).
+		Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
+		return nil, err
+	}
+	return sqsbatch.NewDynamoStore(l.DynamoDB, table)
+}
+
+// write invokes the Writer Lambda twice with the same S3 event.
+func (l Local) write(ctx context.Context, env localEnv, fig *Figures) error {
+	writer := WriterHandler(l.S3, l.SQS, WriterConfig{QueueURL: env.queueURL, KeyColumn: "order_id", OffloadBucket: env.bucket})
+	ev := events.S3Event{Records: []events.S3EventRecord{{S3: events.S3Entity{
+		Bucket: events.S3Bucket{Name: env.bucket}, Object: events.S3Object{Key: "incoming/orders+2026-11-26.csv"},
+	}}}}
+	for range 2 {
+		sum, err := writer(ctx, ev)
+		if err != nil {
+			return err
+		}
+		fig.RowsWritten += sum.Sent
+		fig.Offloaded += sum.Offloaded
+		fig.Malformed = sum.Malformed
+	}
+	return nil
+}
+
+// process runs the Processor Lambda behind a local event source mapping
+// until the queue is drained, and returns how often each key was applied.
+func (l Local) process(ctx context.Context, env localEnv, store sqsbatch.Store, fig *Figures) (map[string]int, error) {
+	var mu sync.Mutex
+	ledger := map[string]int{}
+	idem, err := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField("order_id"))
+	if err != nil {
+		return nil, err
+	}
+	resolver, err := sqsbatch.NewResolver(l.S3, []string{env.bucket})
+	if err != nil {
+		return nil, err
+	}
+	processor := ProcessorHandler(idem, "order_id", func(ctx context.Context, key string, row map[string]string) error {
+		mu.Lock()
+		ledger[key]++
+		mu.Unlock()
+		return nil
+	}, resolver, nil)
+	var invokes, handed atomic.Int64
+	invoke := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		invokes.Add(1)
+		handed.Add(int64(len(ev.Records)))
+		for i := range ev.Records {
+			ev.Records[i].EventSourceARN = env.queueARN // the server's, with its region
+		}
+		return processor(ctx, ev)
+	}
+	// Lambda's mapping for the Processor: batches of up to 10, eight
+	// invocations at once, the queue's 30 s visibility timeout.
+	esm, err := sqsbatch.NewEventSourceMapping(l.SQS, env.queueURL, invoke, func(o *sqsbatch.ConsumerOptions) {
+		o.Pollers, o.WaitTime, o.VisibilityTimeout = 8, time.Second, 30*time.Second
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.runUntilDrained(ctx, esm, env.queueURL, fig.RowsWritten); err != nil {
+		return nil, err
+	}
+	st := idem.Stats()
+	fig.Invocations = int(invokes.Load())
+	fig.MessagesProcessed = int(handed.Load())
+	fig.Applied, fig.Duplicates, fig.RetriedLater = int(st.Applied), int(st.Duplicates), int(st.InProgress)
+	return ledger, nil
+}
+
+// runUntilDrained runs c until it has processed at least want messages and
+// the queue is empty, then shuts it down.
+func (l Local) runUntilDrained(ctx context.Context, c *sqsbatch.Consumer, queueURL string, want int) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+	stop := func(err error) error {
+		cancel()
+		<-done
+		return err
+	}
+	for {
+		if ctx.Err() != nil {
+			return stop(ctx.Err())
+		}
+		select {
+		case err := <-done: // the mapping stopped by itself
+			if err == nil {
+				err = errors.New("dedup: event source mapping stopped before the queue drained")
+			}
+			return err
+		default:
+		}
+		if int(c.Stats().Processed) >= want {
+			n, err := depth(ctx, l.SQS, queueURL)
+			if err != nil {
+				return stop(err)
+			}
+			if n == 0 {
+				cancel()
+				return <-done
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // depth returns the messages visible, in flight or delayed on a queue.

@@ -101,8 +101,11 @@ func run(ctx context.Context, mb, rowBytes int) error {
 		return err
 	}
 	defer src.Close()
-	w := sqsbatch.New(sqsc, aws.ToString(qo.QueueUrl))
-	rep, err := sqsbatch.WriteCSV(ctx, src, w, false)
+	w, err := sqsbatch.NewWriter(sqsc, aws.ToString(qo.QueueUrl))
+	if err != nil {
+		return err
+	}
+	rep, err := sqsbatch.WriteCSV(ctx, src, w, sqsbatch.SkipMalformed)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,10 @@ func newAPI(t *testing.T) (*Handler, *s3.Client) {
 		t.Fatal(err)
 	}
 	_, rc := rekogtest.New(t)
-	svc := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+	svc, err := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &Handler{Service: svc, AllowedOrigins: []string{"https://app.example"}, Logger: slog.New(slog.DiscardHandler)}, s3c
 }
 
@@ -169,7 +172,11 @@ func fuzzAPI(t *testing.T) *Handler {
 			t.Fatal(err)
 		}
 		_, rc, _ := rekogtest.Start()
-		fuzzHandler = &Handler{Service: rekog.NewTextService(s3c, "fuzz", rekog.NewRekognitionText(rc))}
+		svc, err := rekog.NewTextService(s3c, "fuzz", rekog.NewRekognitionText(rc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fuzzHandler = &Handler{Service: svc}
 	}
 	return fuzzHandler
 }

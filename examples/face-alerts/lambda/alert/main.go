@@ -36,7 +36,10 @@ func main() {
 		log.Fatal(err)
 	}
 	opts.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	a := rekog.NewAlerter(sns.NewFromConfig(cfg), topic, func(o *rekog.AlertOptions) { *o = opts })
+	a, err := rekog.NewAlerter(sns.NewFromConfig(cfg), topic, func(o *rekog.AlertOptions) { *o = opts })
+	if err != nil {
+		log.Fatal(err)
+	}
 	lambda.Start(a.HandleKinesisEvent)
 }
 

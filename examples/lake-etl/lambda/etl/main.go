@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/examples/lake-etl/etl"
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 func env(k, def string) string {
@@ -39,7 +39,10 @@ func main() {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	s3c := s3.NewFromConfig(cfg)
-	cat := lakepipe.NewCatalog(glue.NewFromConfig(cfg), func(o *lakepipe.CatalogOptions) { o.Logger = logger })
+	cat, err := convert.NewCatalog(glue.NewFromConfig(cfg), func(o *convert.CatalogOptions) { o.Logger = logger })
+	if err != nil {
+		panic(err)
+	}
 	lambda.Start(func(ctx context.Context, ev events.S3Event) error {
 		for _, r := range ev.Records {
 			key, err := url.QueryUnescape(r.S3.Object.Key) // S3 events URL-encode keys

@@ -28,8 +28,14 @@ func main() {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	keyField := os.Getenv("KEY_FIELD")
-	store := sqsbatch.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("IDEMPOTENCY_TABLE"), "")
-	idem := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField(keyField))
+	store, err := sqsbatch.NewDynamoStore(dynamodb.NewFromConfig(cfg), os.Getenv("IDEMPOTENCY_TABLE"))
+	if err != nil {
+		panic(err)
+	}
+	idem, err := sqsbatch.NewIdempotency(store, sqsbatch.KeyFromJSONField(keyField))
+	if err != nil {
+		panic(err)
+	}
 	var resolver *sqsbatch.Resolver
 	if b := os.Getenv("OFFLOAD_BUCKET"); b != "" {
 		resolver = &sqsbatch.Resolver{S3: s3.NewFromConfig(cfg), Buckets: []string{b}, ExpectedBucketOwner: os.Getenv("EXPECTED_BUCKET_OWNER")}

@@ -36,12 +36,15 @@ func main() {
 		log.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	svc := rekog.NewTextService(s3.NewFromConfig(cfg), bucket, rekog.NewRekognitionText(rekognition.NewFromConfig(cfg)),
+	svc, err := rekog.NewTextService(s3.NewFromConfig(cfg), bucket, rekog.NewRekognitionText(rekognition.NewFromConfig(cfg)),
 		func(o *rekog.TextOptions) {
 			o.Prefix = prefix
 			o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
 			o.Logger = logger
 		})
+	if err != nil {
+		log.Fatal(err)
+	}
 	// ALLOW_ORIGIN: comma-separated origins allowed by CORS; empty (the
 	// default) answers same-origin callers only.
 	h := &textapi.Handler{Service: svc, AllowedOrigins: textapi.ParseOrigins(os.Getenv("ALLOW_ORIGIN")), Logger: logger}

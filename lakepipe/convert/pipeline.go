@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -26,37 +26,37 @@ import (
 // quarantined records. A token per chunk, taken by the chunker and given
 // back by the committer, bounds the chunks alive to Workers+2.
 
-// convChunk is one unit of work.
-type convChunk struct {
+// chunk is one unit of work.
+type chunk struct {
 	data []byte
 	line int64 // line number of the first record
 	done chan struct{}
 	err  error
 
-	groups  []*convGroup
-	bad     []convBadRecord
+	groups  []*group
+	bad     []badRecord
 	nonNull []int64
 }
 
-type convBadRecord struct {
+type badRecord struct {
 	line   int64
 	column string
 	reason string
 	record string
 }
 
-// convGroup is the rows of one partition in one chunk.
-type convGroup struct {
+// group is the rows of one partition in one chunk.
+type group struct {
 	key  string
-	pw   *convPartWriter
+	pw   *partFile
 	rg   *parquet.ConcurrentRowGroupWriter
 	vals [][]parquet.Value // per leaf: flushRows slots, the first n pending
 	n    int
 	rows int64
 }
 
-// convPartWriter is the open file of one partition.
-type convPartWriter struct {
+// partFile is the open file of one partition.
+type partFile struct {
 	mu     sync.Mutex
 	dir    string // k=v/…/ or ""
 	name   string
@@ -83,12 +83,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // column writers; pages are cut between such writes.
 const flushRows = 1024
 
-func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error {
+func (run *conversion) pipeline(r io.Reader, line int64, res *Result) error {
 	o := &run.c.opts
 	g, ctx := errgroup.WithContext(run.ctx)
 	tokens := make(chan struct{}, o.Workers+2)
-	work := make(chan *convChunk)
-	order := make(chan *convChunk, o.Workers+2)
+	work := make(chan *chunk)
+	order := make(chan *chunk, o.Workers+2)
 	free := make(chan []byte, 2) // spare chunk buffers: bounded, not one per token
 
 	g.Go(func() error {
@@ -131,7 +131,7 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 				}
 				grp.pw.mu.Unlock()
 				if err != nil {
-					return fmt.Errorf("lakepipe: writing %s: %w", grp.pw.name, err)
+					return fmt.Errorf("convert: writing %s: %w", grp.pw.name, err)
 				}
 				res.Rows += n
 				run.c.stats.rows.Add(n)
@@ -141,7 +141,7 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 					run.firstBad = append(run.firstBad, RowError{Line: b.line, Column: b.column, Reason: b.reason})
 				}
 				if err := q.write(b); err != nil {
-					return fmt.Errorf("lakepipe: writing quarantine: %w", err)
+					return fmt.Errorf("convert: writing quarantine: %w", err)
 				}
 			}
 			res.Quarantined += int64(len(ch.bad))
@@ -165,7 +165,7 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 		if q.w != nil {
 			q.w.Flush()
 			if err := q.w.Error(); err != nil {
-				return fmt.Errorf("lakepipe: writing quarantine: %w", err)
+				return fmt.Errorf("convert: writing quarantine: %w", err)
 			}
 		}
 		return nil
@@ -174,8 +174,8 @@ func (run *convRun) pipeline(r io.Reader, line int64, res *ConvertResult) error 
 }
 
 // chunker cuts the input into chunks of RowGroupRows records.
-func (run *convRun) chunker(ctx context.Context, r io.Reader, line int64, tokens chan struct{},
-	work, order chan<- *convChunk, free chan []byte) error {
+func (run *conversion) chunker(ctx context.Context, r io.Reader, line int64, tokens chan struct{},
+	work, order chan<- *chunk, free chan []byte) error {
 	o := &run.c.opts
 	const readSize = 1 << 20
 	// The first chunk's size is estimated from the sample; later ones from
@@ -191,7 +191,7 @@ func (run *convRun) chunker(ctx context.Context, r io.Reader, line int64, tokens
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		ch := &convChunk{data: buf[:end:end], line: line, done: make(chan struct{})}
+		ch := &chunk{data: buf[:end:end], line: line, done: make(chan struct{})}
 		line += int64(bytes.Count(ch.data, []byte{'\n'}))
 		var next []byte
 		select {
@@ -262,7 +262,7 @@ func (run *convRun) chunker(ctx context.Context, r io.Reader, line int64, tokens
 		if err == io.EOF {
 			eof = true
 		} else if err != nil {
-			return fmt.Errorf("lakepipe: reading input: %w", err)
+			return fmt.Errorf("convert: reading input: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -271,7 +271,7 @@ func (run *convRun) chunker(ctx context.Context, r io.Reader, line int64, tokens
 }
 
 // process parses one chunk and encodes its row groups.
-func (run *convRun) process(ctx context.Context, ch *convChunk) error {
+func (run *conversion) process(ctx context.Context, ch *chunk) error {
 	o := &run.c.opts
 	data := ch.data
 	ncod := len(run.codecs)
@@ -281,10 +281,10 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 	var fields []csvField
 	var arena []byte
 	var keyBuf []byte
-	groups := map[string]*convGroup{}
-	var last *convGroup // rows of one partition come in runs
-	var one *convGroup  // the only group when run.direct
-	nextQuote := -1     // index of the next '"' at or after pos (len(data): none)
+	groups := map[string]*group{}
+	var last *group // rows of one partition come in runs
+	var one *group  // the only group when run.direct
+	nextQuote := -1 // index of the next '"' at or after pos (len(data): none)
 	line := ch.line
 	for pos := 0; pos < len(data); {
 		start := line
@@ -316,18 +316,18 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 			line += int64(nl)
 			pos = end
 			if !complete && open {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
+				ch.bad = append(ch.bad, badRecord{line: start, reason: ReasonUnterminated, record: run.quarantineText(rec)})
 				continue
 			}
 			var reason string
 			fields, arena, reason = splitRecord(rec, o.Delimiter, fields, arena)
 			if reason != "" {
-				ch.bad = append(ch.bad, convBadRecord{line: start, reason: reason, record: run.quarantineText(rec)})
+				ch.bad = append(ch.bad, badRecord{line: start, reason: reason, record: run.quarantineText(rec)})
 				continue
 			}
 		}
 		bad := func(column, reason string) {
-			ch.bad = append(ch.bad, convBadRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
+			ch.bad = append(ch.bad, badRecord{line: start, column: column, reason: reason, record: run.quarantineText(rec)})
 		}
 		if len(fields) != run.width {
 			bad("", fmt.Sprintf("%s: %d fields, want %d", ReasonFieldCount, len(fields), run.width))
@@ -434,13 +434,13 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 		}
 	}
 	// Groups whose every row was bad have no row group and no file.
-	ch.groups = slices.DeleteFunc(ch.groups, func(g *convGroup) bool { return g.rows == 0 })
+	ch.groups = slices.DeleteFunc(ch.groups, func(g *group) bool { return g.rows == 0 })
 	for _, grp := range ch.groups {
 		if err := run.flushGroup(grp); err != nil {
 			return err
 		}
 		if err := grp.rg.Flush(); err != nil {
-			return fmt.Errorf("lakepipe: encoding %s: %w", grp.pw.name, err)
+			return fmt.Errorf("convert: encoding %s: %w", grp.pw.name, err)
 		}
 	}
 	return nil
@@ -448,7 +448,7 @@ func (run *convRun) process(ctx context.Context, ch *convChunk) error {
 
 // flushGroup writes the group's pending values to its row group, opening
 // the partition's file and row group on first use.
-func (run *convRun) flushGroup(grp *convGroup) error {
+func (run *conversion) flushGroup(grp *group) error {
 	if grp.rg == nil {
 		pw, err := run.partWriter(grp.key)
 		if err != nil {
@@ -466,14 +466,14 @@ func (run *convRun) flushGroup(grp *convGroup) error {
 	return grp.flush()
 }
 
-func (grp *convGroup) flush() error {
+func (grp *group) flush() error {
 	if grp.n == 0 {
 		return nil
 	}
 	cws := grp.rg.ColumnWriters()
 	for leaf, vals := range grp.vals {
 		if _, err := cws[leaf].WriteRowValues(vals[:grp.n]); err != nil {
-			return fmt.Errorf("lakepipe: encoding %s: %w", grp.pw.name, err)
+			return fmt.Errorf("convert: encoding %s: %w", grp.pw.name, err)
 		}
 		clear(vals[:grp.n]) // drop references to the chunk's bytes
 	}
@@ -482,8 +482,8 @@ func (grp *convGroup) flush() error {
 }
 
 // newGroup returns an empty group with room for flushRows rows.
-func (run *convRun) newGroup(key string) *convGroup {
-	g := &convGroup{key: key, vals: make([][]parquet.Value, len(run.leaves))}
+func (run *conversion) newGroup(key string) *group {
+	g := &group{key: key, vals: make([][]parquet.Value, len(run.leaves))}
 	for i := range g.vals {
 		g.vals[i] = make([]parquet.Value, flushRows)
 	}
@@ -491,7 +491,7 @@ func (run *convRun) newGroup(key string) *convGroup {
 }
 
 // partWriter returns the writer of a partition path, creating it.
-func (run *convRun) partWriter(dir string) (*convPartWriter, error) {
+func (run *conversion) partWriter(dir string) (*partFile, error) {
 	run.mu.Lock()
 	defer run.mu.Unlock()
 	if pw := run.writers[dir]; pw != nil {
@@ -508,7 +508,7 @@ func (run *convRun) partWriter(dir string) (*convPartWriter, error) {
 	w := parquet.NewGenericWriter[any](cw, run.schema,
 		parquet.Compression(run.c.opts.Compression.codec()),
 		parquet.CreatedBy("lakekit", "", ""))
-	pw := &convPartWriter{dir: dir, name: name, out: out, cw: cw, w: w, values: partitionValues(dir)}
+	pw := &partFile{dir: dir, name: name, out: out, cw: cw, w: w, values: partitionValues(dir)}
 	run.writers[dir] = pw
 	run.order = append(run.order, pw)
 	return pw, nil
@@ -528,7 +528,7 @@ func partitionValues(dir string) []string {
 // abort discards the files of a failed run: a sink writer with an Abort
 // method (both of this package's) never publishes them; others are closed
 // and then removed.
-func (run *convRun) abort() {
+func (run *conversion) abort() {
 	for _, pw := range run.order {
 		run.discard(pw)
 	}
@@ -537,8 +537,8 @@ func (run *convRun) abort() {
 
 // discard aborts a partition's file; one that could only be closed is
 // published, and is removed by rollback.
-func (run *convRun) discard(pw *convPartWriter) {
-	if !convDiscard(pw.out) {
+func (run *conversion) discard(pw *partFile) {
+	if !abortFile(pw.out) {
 		run.published = append(run.published, pw.name)
 	}
 }
@@ -549,7 +549,7 @@ func (run *convRun) discard(pw *convPartWriter) {
 // Until the first file of an earlier run is removed, a failure removes
 // the files this run published, so that the partitions hold their earlier
 // files only, never both runs' rows; after it, the new files stay.
-func (run *convRun) finish(res *ConvertResult) (err error) {
+func (run *conversion) finish(res *Result) (err error) {
 	ctx := run.ctx
 	removing := false
 	defer func() {
@@ -564,13 +564,13 @@ func (run *convRun) finish(res *ConvertResult) (err error) {
 			for _, rest := range run.order[i:] {
 				run.discard(rest)
 			}
-			return fmt.Errorf("lakepipe: closing %s: %w", pw.name, err)
+			return fmt.Errorf("convert: closing %s: %w", pw.name, err)
 		}
 		if err := pw.out.Close(); err != nil {
 			for _, rest := range run.order[i+1:] {
 				run.discard(rest)
 			}
-			return fmt.Errorf("lakepipe: publishing %s: %w", pw.name, err)
+			return fmt.Errorf("convert: publishing %s: %w", pw.name, err)
 		}
 		run.published = append(run.published, pw.name)
 	}
@@ -621,7 +621,7 @@ func (run *convRun) finish(res *ConvertResult) (err error) {
 			res.AbortedUploads = append(res.AbortedUploads, aborted...)
 			if err != nil {
 				// The data is published; only the clean-up failed.
-				run.c.opts.Logger.Warn("lakepipe: aborting incomplete uploads", "dir", pw.dir, "err", err)
+				run.c.opts.Logger.Warn("convert: aborting incomplete uploads", "dir", pw.dir, "err", err)
 			}
 		}
 	}
@@ -630,11 +630,11 @@ func (run *convRun) finish(res *ConvertResult) (err error) {
 
 // rollback removes the files a failed run published, one by one so that
 // one failure does not keep the others.
-func (run *convRun) rollback() {
+func (run *conversion) rollback() {
 	ctx := context.WithoutCancel(run.ctx)
 	for _, name := range run.published {
 		if err := run.c.sink.Remove(ctx, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			run.c.opts.Logger.Warn("lakepipe: removing a file of a failed run", "file", name, "err", err)
+			run.c.opts.Logger.Warn("convert: removing a file of a failed run", "file", name, "err", err)
 		}
 	}
 }
@@ -651,7 +651,7 @@ type uploadAborter interface {
 // dropNullColumns rewrites the files without the columns that were NULL in
 // every row. It reads the output, never the input again, and costs nothing
 // when no column is all NULL.
-func (run *convRun) dropNullColumns(ctx context.Context, res *ConvertResult) error {
+func (run *conversion) dropNullColumns(ctx context.Context, res *Result) error {
 	var keep []Column
 	for _, ci := range run.leaves {
 		if run.nonNull[ci] == 0 {
@@ -695,11 +695,11 @@ func rewriteProjected(ctx context.Context, sink Sink, from, to string, schema *p
 	defer in.Close()
 	f, err := parquet.OpenFile(in, in.Size())
 	if err != nil {
-		return 0, fmt.Errorf("lakepipe: reopening %s: %w", from, err)
+		return 0, fmt.Errorf("convert: reopening %s: %w", from, err)
 	}
 	conv, err := parquet.Convert(schema, f.Schema())
 	if err != nil {
-		return 0, fmt.Errorf("lakepipe: projecting %s: %w", from, err)
+		return 0, fmt.Errorf("convert: projecting %s: %w", from, err)
 	}
 	out, err := sink.Create(ctx, to)
 	if err != nil {
@@ -709,20 +709,20 @@ func rewriteProjected(ctx context.Context, sink Sink, from, to string, schema *p
 	w := parquet.NewGenericWriter[any](cw, schema, parquet.Compression(comp.codec()), parquet.CreatedBy("lakekit", "", ""))
 	for _, rg := range f.RowGroups() {
 		if _, err := w.WriteRowGroup(parquet.ConvertRowGroup(rg, conv)); err != nil {
-			convDiscardNamed(ctx, sink, to, out)
-			return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
+			abortNamed(ctx, sink, to, out)
+			return 0, fmt.Errorf("convert: rewriting %s: %w", from, err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		convDiscardNamed(ctx, sink, to, out)
-		return 0, fmt.Errorf("lakepipe: rewriting %s: %w", from, err)
+		abortNamed(ctx, sink, to, out)
+		return 0, fmt.Errorf("convert: rewriting %s: %w", from, err)
 	}
 	return cw.n, out.Close()
 }
 
-// convDiscard aborts a sink file when it can, or closes it; it reports
+// abortFile aborts a sink file when it can, or closes it; it reports
 // whether it aborted.
-func convDiscard(out io.WriteCloser) bool {
+func abortFile(out io.WriteCloser) bool {
 	if a, ok := out.(interface{ Abort() error }); ok {
 		_ = a.Abort()
 		return true
@@ -731,9 +731,9 @@ func convDiscard(out io.WriteCloser) bool {
 	return false
 }
 
-// convDiscardNamed discards a file no run has recorded.
-func convDiscardNamed(ctx context.Context, sink Sink, name string, out io.WriteCloser) {
-	if !convDiscard(out) {
+// abortNamed discards a file no run has recorded.
+func abortNamed(ctx context.Context, sink Sink, name string, out io.WriteCloser) {
+	if !abortFile(out) {
 		_ = sink.Remove(context.WithoutCancel(ctx), name)
 	}
 }
@@ -741,7 +741,7 @@ func convDiscardNamed(ctx context.Context, sink Sink, name string, out io.WriteC
 // quarantineText is the text of a bad record for the Quarantine writer;
 // without one it is not kept (a chunk of bad records would double its
 // memory for nothing).
-func (run *convRun) quarantineText(rec []byte) string {
+func (run *conversion) quarantineText(rec []byte) string {
 	if run.c.opts.Quarantine == nil {
 		return ""
 	}

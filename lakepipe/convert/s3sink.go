@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"cmp"
@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,151 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/s3copy"
 )
-
-// Sink is where a Converter writes its files: a local directory or an S3
-// prefix. Names are slash-separated and relative to the sink's root.
-type Sink interface {
-	// Create starts a new file; it is complete, and visible under its name,
-	// when Close returns nil. A writer that also has an Abort() error method
-	// is aborted instead of closed when a conversion fails, so that no
-	// partial file is published.
-	Create(ctx context.Context, name string) (io.WriteCloser, error)
-	// Open opens a complete file for reading.
-	Open(ctx context.Context, name string) (SinkFile, error)
-	// List returns the names of the files directly in dir ("" is the root).
-	List(ctx context.Context, dir string) ([]string, error)
-	// Remove deletes files.
-	Remove(ctx context.Context, names ...string) error
-}
-
-// SinkFile is an opened file of a Sink.
-type SinkFile interface {
-	io.ReaderAt
-	io.Closer
-	Size() int64
-}
-
-// ErrUnsafeName reports a file name that is absolute or leaves the sink's
-// root.
-var ErrUnsafeName = errors.New("lakepipe: file name escapes the sink root")
-
-func checkName(name string) error {
-	if name == "" || strings.HasPrefix(name, "/") || !filepath.IsLocal(filepath.FromSlash(name)) || path.Clean(name) != name {
-		return fmt.Errorf("%w: %q", ErrUnsafeName, name)
-	}
-	return nil
-}
-
-// DirSink writes files under a local directory. Files are written to a
-// temporary name and renamed on Close, so a reader never sees half a file.
-func DirSink(root string) Sink { return dirSink{root: root} }
-
-type dirSink struct{ root string }
-
-func (d dirSink) path(name string) (string, error) {
-	if err := checkName(name); err != nil {
-		return "", err
-	}
-	return filepath.Join(d.root, filepath.FromSlash(name)), nil
-}
-
-func (d dirSink) Create(_ context.Context, name string) (io.WriteCloser, error) {
-	p, err := d.path(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &dirFile{f: f, final: p}, nil
-}
-
-type dirFile struct {
-	f     *os.File
-	final string
-}
-
-func (w *dirFile) Write(p []byte) (int, error) { return w.f.Write(p) }
-
-func (w *dirFile) Close() error {
-	if err := w.f.Close(); err != nil {
-		_ = os.Remove(w.f.Name())
-		return err
-	}
-	return os.Rename(w.f.Name(), w.final)
-}
-
-// Abort discards the file.
-func (w *dirFile) Abort() error {
-	w.f.Close()
-	return os.Remove(w.f.Name())
-}
-
-type osSinkFile struct {
-	*os.File
-	size int64
-}
-
-func (f osSinkFile) Size() int64 { return f.size }
-
-func (d dirSink) Open(_ context.Context, name string) (SinkFile, error) {
-	p, err := d.path(name)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return osSinkFile{File: f, size: st.Size()}, nil
-}
-
-func (d dirSink) List(_ context.Context, dir string) ([]string, error) {
-	p := d.root
-	if dir != "" {
-		var err error
-		if p, err = d.path(strings.TrimSuffix(dir, "/")); err != nil {
-			return nil, err
-		}
-	}
-	ents, err := os.ReadDir(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".tmp-") {
-			out = append(out, path.Join(strings.TrimSuffix(dir, "/"), e.Name()))
-		}
-	}
-	return out, nil
-}
-
-func (d dirSink) Remove(_ context.Context, names ...string) error {
-	var errs []error
-	for _, n := range names {
-		p, err := d.path(n)
-		if err == nil {
-			err = os.Remove(p)
-		}
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
 
 // Defaults of the zero S3SinkOptions fields.
 const (
@@ -204,28 +59,35 @@ type S3SinkOptions struct {
 	ExpectedBucketOwner string
 }
 
-// S3Sink writes files under s3://bucket/prefix/ with the SDK's transfer
+// NewS3Sink returns a Sink that writes files under s3://bucket/prefix/ with the SDK's transfer
 // manager: a file is streamed in parts uploaded in parallel, never whole
 // in memory. A file smaller than one part is sent with one PutObject when
 // it is closed; a larger one becomes visible only when its multipart
 // upload completes on Close. A failed or aborted file's upload is aborted
 // on a fresh context bounded by s3copy.AbortTimeout, so a cancelled run
 // still cleans up; a killed run's incomplete uploads are invisible and
-// are aborted by the next run (ConvertResult.AbortedUploads). Parts are
+// are aborted by the next run (Result.AbortedUploads). Parts are
 // sent from memory, so the SDK's default checksums (CRC32) work over plain
 // HTTP as well as TLS.
-func S3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptions)) Sink {
-	s := &s3Sink{client: client, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/")}
+//
+// A PartSize outside [s3copy.MinPartSize, s3copy.MaxPartSize] or a
+// negative Concurrency is an *OptionError.
+func NewS3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptions)) (*S3Sink, error) {
+	s := &S3Sink{client: client, bucket: bucket, prefix: strings.TrimSuffix(prefix, "/")}
 	for _, fn := range optFns {
 		fn(&s.opts)
 	}
-	if s.opts.PartSize == 0 {
-		s.opts.PartSize = DefaultPartSize
+	const typ = "convert.S3SinkOptions"
+	if s.opts.PartSize != 0 {
+		if err := opt.Range(typ, "PartSize", s.opts.PartSize, s3copy.MinPartSize, s3copy.MaxPartSize); err != nil {
+			return nil, err
+		}
 	}
-	s.opts.PartSize = max(s.opts.PartSize, s3copy.MinPartSize)
-	if s.opts.Concurrency <= 0 {
-		s.opts.Concurrency = DefaultUploadConcurrency
+	if err := opt.Min(typ, "Concurrency", s.opts.Concurrency, 0); err != nil {
+		return nil, err
 	}
+	s.opts.PartSize = opt.Default(s.opts.PartSize, DefaultPartSize)
+	s.opts.Concurrency = opt.Default(s.opts.Concurrency, DefaultUploadConcurrency)
 	if s.prefix != "" {
 		s.prefix += "/"
 	}
@@ -238,10 +100,11 @@ func S3Sink(client S3SinkAPI, bucket, prefix string, optFns ...func(*S3SinkOptio
 		o.MaxUploadParts = s3copy.MaxParts
 		o.FailTimeout = s3copy.AbortTimeout
 	})
-	return s
+	return s, nil
 }
 
-type s3Sink struct {
+// S3Sink is a Sink under s3://bucket/prefix/; see NewS3Sink.
+type S3Sink struct {
 	client S3SinkAPI
 	up     *transfermanager.Client
 	bucket string
@@ -249,7 +112,7 @@ type s3Sink struct {
 	opts   S3SinkOptions
 }
 
-func (s *s3Sink) owner() *string {
+func (s *S3Sink) owner() *string {
 	if s.opts.ExpectedBucketOwner == "" {
 		return nil
 	}
@@ -257,9 +120,9 @@ func (s *s3Sink) owner() *string {
 }
 
 // errSinkAborted ends the upload of a file whose writer was aborted.
-var errSinkAborted = errors.New("lakepipe: upload aborted")
+var errSinkAborted = errors.New("convert: upload aborted")
 
-func (s *s3Sink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
+func (s *S3Sink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
@@ -272,7 +135,7 @@ func (s *s3Sink) Create(ctx context.Context, name string) (io.WriteCloser, error
 			ExpectedBucketOwner: s.owner(),
 		})
 		if err != nil {
-			err = fmt.Errorf("lakepipe: uploading %s: %w", key, err)
+			err = fmt.Errorf("convert: uploading %s: %w", key, err)
 		}
 		// A failed upload stops reading: fail the writer's next Write.
 		_ = pr.CloseWithError(cmp.Or(err, io.ErrClosedPipe))
@@ -325,14 +188,14 @@ func (w *s3Writer) Abort() error {
 	return nil
 }
 
-func (s *s3Sink) Open(ctx context.Context, name string) (SinkFile, error) {
+func (s *S3Sink) Open(ctx context.Context, name string) (SinkFile, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
 	key := s.prefix + name
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key, ExpectedBucketOwner: s.owner()})
 	if err != nil {
-		return nil, fmt.Errorf("lakepipe: opening %s: %w", key, err)
+		return nil, fmt.Errorf("convert: opening %s: %w", key, err)
 	}
 	return &s3File{ctx: ctx, s: s, key: key, size: aws.ToInt64(out.ContentLength), etag: out.ETag}, nil
 }
@@ -340,7 +203,7 @@ func (s *s3Sink) Open(ctx context.Context, name string) (SinkFile, error) {
 // s3File reads an object with ranged GETs, pinned to the ETag it opened.
 type s3File struct {
 	ctx  context.Context
-	s    *s3Sink
+	s    *S3Sink
 	key  string
 	size int64
 	etag *string
@@ -369,7 +232,7 @@ func (f *s3File) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-func (s *s3Sink) List(ctx context.Context, dir string) ([]string, error) {
+func (s *S3Sink) List(ctx context.Context, dir string) ([]string, error) {
 	prefix := s.prefix
 	if dir != "" {
 		if err := checkName(strings.TrimSuffix(dir, "/")); err != nil {
@@ -384,7 +247,7 @@ func (s *s3Sink) List(ctx context.Context, dir string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("lakepipe: listing s3://%s/%s: %w", s.bucket, prefix, err)
+			return nil, fmt.Errorf("convert: listing s3://%s/%s: %w", s.bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
 			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
@@ -399,7 +262,7 @@ type s3UploadLister interface {
 	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, optFns ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
-func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string) bool, before time.Time) ([]string, error) {
+func (s *S3Sink) abortUploads(ctx context.Context, dir string, stale func(string) bool, before time.Time) ([]string, error) {
 	lister, ok := s.client.(s3UploadLister)
 	if !ok {
 		return nil, nil
@@ -410,7 +273,7 @@ func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string
 	for {
 		out, err := lister.ListMultipartUploads(ctx, in)
 		if err != nil {
-			return aborted, fmt.Errorf("lakepipe: listing uploads under s3://%s/%s: %w", s.bucket, prefix, err)
+			return aborted, fmt.Errorf("convert: listing uploads under s3://%s/%s: %w", s.bucket, prefix, err)
 		}
 		for _, u := range out.Uploads {
 			name := strings.TrimPrefix(aws.ToString(u.Key), s.prefix)
@@ -420,7 +283,7 @@ func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string
 			if _, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 				Bucket: &s.bucket, Key: u.Key, UploadId: u.UploadId, ExpectedBucketOwner: s.owner(),
 			}); err != nil {
-				return aborted, fmt.Errorf("lakepipe: aborting the upload of %s: %w", aws.ToString(u.Key), err)
+				return aborted, fmt.Errorf("convert: aborting the upload of %s: %w", aws.ToString(u.Key), err)
 			}
 			aborted = append(aborted, name)
 		}
@@ -431,7 +294,7 @@ func (s *s3Sink) abortUploads(ctx context.Context, dir string, stale func(string
 	}
 }
 
-func (s *s3Sink) Remove(ctx context.Context, names ...string) error {
+func (s *S3Sink) Remove(ctx context.Context, names ...string) error {
 	for len(names) > 0 {
 		n := min(len(names), s3copy.MaxDeleteObjects)
 		var ids []s3types.ObjectIdentifier
@@ -445,11 +308,11 @@ func (s *s3Sink) Remove(ctx context.Context, names ...string) error {
 			Bucket: &s.bucket, Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)}, ExpectedBucketOwner: s.owner(),
 		})
 		if err != nil {
-			return fmt.Errorf("lakepipe: deleting from s3://%s/%s: %w", s.bucket, s.prefix, err)
+			return fmt.Errorf("convert: deleting from s3://%s/%s: %w", s.bucket, s.prefix, err)
 		}
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
-			return fmt.Errorf("lakepipe: deleting %s: %s: %s (%d failed)", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors))
+			return fmt.Errorf("convert: deleting %s: %s: %s (%d failed)", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors))
 		}
 		names = names[n:]
 	}

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bufio"
@@ -88,8 +88,8 @@ func killS3Client(endpoint string) *s3.Client {
 }
 
 func killConverter(client *s3.Client, bucket, runID string) *Converter {
-	sink := S3Sink(client, bucket, killPrefix, func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
-	return NewConverter(sink, func(o *ConverterOptions) {
+	sink := mustS3Sink(client, bucket, killPrefix, func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
+	return mustConverter(sink, func(o *ConverterOptions) {
 		o.Mapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "blob"}}
 		o.Partitions = ProcessingDatePartitions(time.Date(2026, 12, 2, 23, 0, 0, 0, time.UTC))
 		o.Compression = Uncompressed
@@ -240,7 +240,7 @@ func TestConvertKilledMidUpload(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, out2.Bytes())
 	}
-	var res ConvertResult
+	var res Result
 	sc := bufio.NewScanner(&out2)
 	for sc.Scan() {
 		if b, ok := bytes.CutPrefix(sc.Bytes(), []byte("RESULT ")); ok {
@@ -257,7 +257,7 @@ func TestConvertKilledMidUpload(t *testing.T) {
 		t.Fatalf("after the rerun the bucket lists %q, want only %s", got, res.Files[0].Name)
 	}
 	// Every row once, read back with parquet-go.
-	sink := S3Sink(client, bucket, killPrefix)
+	sink := mustS3Sink(client, bucket, killPrefix)
 	f, err := sink.Open(ctx, res.Files[0].Name)
 	if err != nil {
 		t.Fatal(err)
@@ -323,8 +323,8 @@ func TestConvertAbortsOrphanUploads(t *testing.T) {
 	start("part-mine-00000.parquet")  // a killed run of the same RunID: its own key
 	start("part-other-00000.parquet") // another input's run (KeepOtherRuns)
 	start("notes.txt")                // not a data file
-	sink := S3Sink(client, bucket, killPrefix)
-	res, err := NewConverter(sink, func(o *ConverterOptions) {
+	sink := mustS3Sink(client, bucket, killPrefix)
+	res, err := mustConverter(sink, func(o *ConverterOptions) {
 		o.Partitions = ProcessingDatePartitions(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 		o.RunID = "mine"
 		o.KeepOtherRuns = true

@@ -1,8 +1,9 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -60,8 +61,8 @@ func TestConvertToS3Multipart(t *testing.T) {
 		fmt.Fprintf(&csv, "%d,%s,\n", i, b)
 	}
 	api := &sinkCountingS3{Client: client}
-	sink := S3Sink(api, bucket, "refined/t/", func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
-	res, err := NewConverter(sink, func(o *ConverterOptions) {
+	sink := mustS3Sink(api, bucket, "refined/t/", func(o *S3SinkOptions) { o.PartSize = s3copy.MinPartSize })
+	res, err := mustConverter(sink, func(o *ConverterOptions) {
 		o.Compression = Uncompressed
 		o.DropNullFields = true // "empty" is NULL everywhere: the S3 file is rewritten without it
 		o.Mapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "blob"}, {Source: "empty", Column: Column{Type: TypeInt64}}}
@@ -85,7 +86,7 @@ func TestConvertToS3Multipart(t *testing.T) {
 	if st := aws.ToInt64(list.Contents[0].Size); st != res.Files[0].Bytes {
 		t.Fatalf("object is %d B, result says %d", st, res.Files[0].Bytes)
 	}
-	cols, _, rows := convReadFile(t, sink, res.Files[0].Name)
+	cols, _, rows := readFile(t, sink, res.Files[0].Name)
 	if strings.Join(cols, ",") != "id,blob" || len(rows) != 20_000 || rows[19_999][0] != int64(19_999) || len(rows[7][1].(string)) != 350 {
 		t.Fatalf("read back cols %v, %d rows", cols, len(rows))
 	}
@@ -99,9 +100,9 @@ func TestS3SinkSmallFileIsOnePut(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := &sinkCountingS3{Client: client}
-	sink := S3Sink(api, bucket, "t")
+	sink := mustS3Sink(api, bucket, "t")
 	for i := range 2 { // the rerun replaces the first run's file
-		res, err := NewConverter(sink, func(o *ConverterOptions) { o.RunID = fmt.Sprint("r", i) }).Convert(ctx, strings.NewReader("a,b\n1,x\n"))
+		res, err := mustConverter(sink, func(o *ConverterOptions) { o.RunID = fmt.Sprint("r", i) }).Convert(ctx, strings.NewReader("a,b\n1,x\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,8 +143,8 @@ func TestConvertFailurePublishesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, sink := range []Sink{S3Sink(client, bucket, "t"), DirSink(dir)} {
-		_, err := NewConverter(sink, func(o *ConverterOptions) {
+	for _, sink := range []Sink{mustS3Sink(client, bucket, "t"), DirSink(dir)} {
+		_, err := mustConverter(sink, func(o *ConverterOptions) {
 			o.Header = HeaderAbsent
 			o.RowGroupRows = 1000
 		}).Convert(ctx, &sinkFailingReader{})
@@ -223,7 +224,7 @@ func TestS3SinkUploadsPartsInParallel(t *testing.T) {
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
 	}
-	sink := S3Sink(client, bucket, "refined/t", func(o *S3SinkOptions) {
+	sink := mustS3Sink(client, bucket, "refined/t", func(o *S3SinkOptions) {
 		o.PartSize = s3copy.MinPartSize
 		o.ExpectedBucketOwner = "111122223333"
 	})
@@ -312,5 +313,29 @@ func TestS3SinkUploadsPartsInParallel(t *testing.T) {
 	ups, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket})
 	if err != nil || len(ups.Uploads) != 0 {
 		t.Fatalf("%d multipart uploads left open (%v)", len(ups.Uploads), err)
+	}
+}
+
+// TestNewS3SinkRefusesInvalidOptions: a part size S3 cannot take is an
+// *OptionError, not silently raised to the minimum.
+func TestNewS3SinkRefusesInvalidOptions(t *testing.T) {
+	tests := []struct {
+		field string
+		set   func(*S3SinkOptions)
+	}{
+		{"PartSize", func(o *S3SinkOptions) { o.PartSize = 1 << 20 }},
+		{"PartSize", func(o *S3SinkOptions) { o.PartSize = -1 }},
+		{"PartSize", func(o *S3SinkOptions) { o.PartSize = s3copy.MaxPartSize + 1 }},
+		{"Concurrency", func(o *S3SinkOptions) { o.Concurrency = -1 }},
+	}
+	for _, tt := range tests {
+		_, err := NewS3Sink(nil, "b", "p", tt.set)
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Field != tt.field {
+			t.Errorf("%s: err = %v, want *OptionError for it", tt.field, err)
+		}
+	}
+	if _, err := NewS3Sink(nil, "b", "p"); err != nil {
+		t.Fatalf("defaults: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package kvslocal
+package localrun
 
 import (
 	"bytes"
@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-func TestDemo(t *testing.T) {
+func TestVideo(t *testing.T) {
 	var out bytes.Buffer
-	res, err := Demo(context.Background(), &out)
+	res, err := Video(context.Background(), &out)
 	if err != nil {
 		t.Fatal(err)
 	}

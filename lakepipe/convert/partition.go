@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"fmt"
@@ -60,7 +60,7 @@ type partSpec struct {
 	value string // escaped constant value
 }
 
-func (run *convRun) resolvePartitions() ([]partSpec, error) {
+func (run *conversion) resolvePartitions() ([]partSpec, error) {
 	var specs []partSpec
 	names := map[string]bool{}
 	constant := true
@@ -111,7 +111,7 @@ func (run *convRun) resolvePartitions() ([]partSpec, error) {
 
 // partitionOnly reports whether the codec's column is a whole-value
 // partition key, kept out of the files.
-func (run *convRun) partitionOnly(codec int) bool {
+func (run *conversion) partitionOnly(codec int) bool {
 	for _, s := range run.parts {
 		if s.codec == codec && s.key.Part == PartValue {
 			return true
@@ -121,7 +121,7 @@ func (run *convRun) partitionOnly(codec int) bool {
 }
 
 // partitionPath appends the row's partition path (k=v/…/) to buf.
-func (run *convRun) partitionPath(buf []byte, row []parquet.Value, null []bool) []byte {
+func (run *conversion) partitionPath(buf []byte, row []parquet.Value, null []bool) []byte {
 	for _, s := range run.parts {
 		buf = append(buf, s.key.Name...)
 		buf = append(buf, '=')

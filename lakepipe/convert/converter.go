@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 	"github.com/lakekit/lakekit/internal/javatime"
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -58,14 +59,14 @@ const (
 	Uncompressed
 )
 
-// convSnappy writes Snappy blocks with s2's fast encoder: parquet-go's
+// snappyCodec writes Snappy blocks with s2's fast encoder: parquet-go's
 // Snappy codec uses the "better" one, which costs about twice the CPU for
 // a few percent of size.
-type convSnappy struct{ snappy.Codec }
+type snappyCodec struct{ snappy.Codec }
 
-func (convSnappy) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst[:0], src), nil }
+func (snappyCodec) Encode(dst, src []byte) ([]byte, error) { return s2.EncodeSnappy(dst[:0], src), nil }
 
-var convFastSnappy = &convSnappy{}
+var fastSnappy = &snappyCodec{}
 
 func (c Compression) codec() compress.Codec {
 	switch c {
@@ -76,7 +77,7 @@ func (c Compression) codec() compress.Codec {
 	case Uncompressed:
 		return &parquet.Uncompressed
 	}
-	return convFastSnappy
+	return fastSnappy
 }
 
 // ConverterOptions configure a Converter. Every zero field means its
@@ -87,7 +88,7 @@ type ConverterOptions struct {
 	Mapping []Mapping
 	// Header says whether the first record is a header: HeaderPresent,
 	// HeaderAbsent or HeaderDetect. Default HeaderDetect: Glue's CSV
-	// classifier rule without a Mapping (ConvertResult.HeaderAmbiguous
+	// classifier rule without a Mapping (Result.HeaderAmbiguous
 	// reports an all-text sample, which that rule cannot decide); with a
 	// Mapping, the first record is a header when it names a mapped source
 	// column or passes Glue's rule.
@@ -162,7 +163,6 @@ type ConverterOptions struct {
 type Converter struct {
 	sink Sink
 	opts ConverterOptions
-	err  error // an invalid option, returned by every Convert
 
 	stats struct {
 		runs, bytesIn, rows, quarantined, files atomic.Int64
@@ -187,67 +187,75 @@ func (c *Converter) Stats() ConverterStats {
 	}
 }
 
-// NewConverter returns a Converter writing into sink.
-func NewConverter(sink Sink, optFns ...func(*ConverterOptions)) *Converter {
+// NewConverter returns a Converter writing into sink. An options field it
+// cannot honour (a negative size, an unknown HeaderMode, a delimiter that
+// is a quote or a line break, a MaxQuarantineRatio above 1) is an
+// *OptionError.
+func NewConverter(sink Sink, optFns ...func(*ConverterOptions)) (*Converter, error) {
 	c := &Converter{sink: sink}
 	for _, fn := range optFns {
 		fn(&c.opts)
 	}
+	if err := c.opts.validate(); err != nil {
+		return nil, err
+	}
 	o := &c.opts
-	if o.Delimiter == 0 {
-		o.Delimiter = DefaultDelimiter
-	}
-	if o.SampleRows <= 0 {
-		o.SampleRows = DefaultSampleRows
-	}
-	if o.SampleBytes <= 0 {
-		o.SampleBytes = DefaultSampleBytes
-	}
-	if o.RowGroupRows <= 0 {
-		o.RowGroupRows = DefaultRowGroupRows
-	}
-	if o.RowGroupBytes <= 0 {
-		o.RowGroupBytes = DefaultRowGroupBytes
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	if o.MaxRecordBytes <= 0 {
-		o.MaxRecordBytes = DefaultMaxRecordBytes
-	}
+	o.Delimiter = opt.Default(o.Delimiter, DefaultDelimiter)
+	o.SampleRows = opt.Default(o.SampleRows, DefaultSampleRows)
+	o.SampleBytes = opt.Default(o.SampleBytes, DefaultSampleBytes)
+	o.RowGroupRows = opt.Default(o.RowGroupRows, DefaultRowGroupRows)
+	o.RowGroupBytes = opt.Default(o.RowGroupBytes, DefaultRowGroupBytes)
+	o.Workers = opt.Default(o.Workers, runtime.GOMAXPROCS(0))
+	o.MaxRecordBytes = opt.Default(o.MaxRecordBytes, DefaultMaxRecordBytes)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	switch r := o.MaxQuarantineRatio; {
-	case math.IsNaN(r) || r > 1:
-		c.err = &OptionError{Option: "MaxQuarantineRatio", Reason: fmt.Sprintf("%v is not a share between 0 and 1", r)}
 	case r < 0:
-		o.MaxQuarantineRatio = 0
+		o.MaxQuarantineRatio = 0 // documented: none tolerated
 	case r == 0 && o.Quarantine != nil:
 		o.MaxQuarantineRatio = DefaultMaxQuarantineRatio
+	}
+	return c, nil
+}
+
+const optionsType = "convert.ConverterOptions"
+
+func (o *ConverterOptions) validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{
+		{"SampleRows", o.SampleRows}, {"SampleBytes", o.SampleBytes}, {"RowGroupRows", o.RowGroupRows},
+		{"RowGroupBytes", o.RowGroupBytes}, {"Workers", o.Workers}, {"MaxRecordBytes", o.MaxRecordBytes},
+	} {
+		if err := opt.Min(optionsType, f.name, f.v, 0); err != nil {
+			return err
+		}
+	}
+	if r := o.MaxQuarantineRatio; math.IsNaN(r) || r > 1 {
+		return &OptionError{Type: optionsType, Field: "MaxQuarantineRatio", Value: r, Want: "a share of at most 1 (negative: none)"}
 	}
 	switch o.Header {
 	case HeaderDetect, HeaderPresent, HeaderAbsent:
 	default:
-		c.err = &OptionError{Option: "Header", Reason: fmt.Sprintf("unknown HeaderMode %d", o.Header)}
+		return &OptionError{Type: optionsType, Field: "Header", Value: o.Header, Want: "HeaderDetect, HeaderPresent or HeaderAbsent"}
 	}
-	return c
+	switch o.Delimiter {
+	case '"', '\n', '\r':
+		return &OptionError{Type: optionsType, Field: "Delimiter", Value: fmt.Sprintf("%q", o.Delimiter), Want: "a byte other than a quote or a line break"}
+	}
+	return nil
 }
 
-// OptionError reports an invalid ConverterOptions field. NewConverter
-// cannot return it (its signature predates the check), so every Convert of
-// that Converter returns it before reading any input.
-type OptionError struct {
-	Option string // field name, e.g. "MaxQuarantineRatio"
-	Reason string
-}
+// OptionError reports an options field whose value a constructor of this
+// package refuses: NewConverter, NewCatalog, NewS3Sink. It is the one
+// option error of every lakekit package ([opt.Error]), so errors.As works
+// the same on all of them.
+type OptionError = opt.Error
 
-func (e *OptionError) Error() string {
-	return "lakepipe: invalid ConverterOptions." + e.Option + ": " + e.Reason
-}
-
-// ConvertResult describes one conversion.
-type ConvertResult struct {
+// Result describes one conversion.
+type Result struct {
 	// Schema holds the columns written in the files: partition-only columns
 	// and dropped null columns are not in it.
 	Schema Schema
@@ -294,7 +302,7 @@ type RecordTooLongError struct {
 }
 
 func (e *RecordTooLongError) Error() string {
-	return fmt.Sprintf("lakepipe: record at line %d is longer than %d bytes", e.Line, e.Limit)
+	return fmt.Sprintf("convert: record at line %d is longer than %d bytes", e.Line, e.Limit)
 }
 
 // SchemaError reports a mapping, partition or header that does not fit the
@@ -308,7 +316,7 @@ type SchemaError struct {
 	Columns []string
 }
 
-func (e *SchemaError) Error() string { return "lakepipe: " + e.Msg }
+func (e *SchemaError) Error() string { return "convert: " + e.Msg }
 
 // QuarantineError reports a run that quarantined every data record, or
 // more than MaxQuarantineRatio of them (any, without a Quarantine writer).
@@ -346,17 +354,17 @@ func (e *QuarantineError) Error() string {
 	total := e.Rows + e.Quarantined
 	switch {
 	case e.Stopped && e.noWriter:
-		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); the run stopped there and wrote nothing", e.Quarantined, total)
+		fmt.Fprintf(&b, "convert: %d of the first %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); the run stopped there and wrote nothing", e.Quarantined, total)
 	case e.Stopped:
-		fmt.Fprintf(&b, "lakepipe: %d of the first %d records were quarantined and MaxQuarantineRatio tolerates none; the run stopped there and wrote nothing", e.Quarantined, total)
+		fmt.Fprintf(&b, "convert: %d of the first %d records were quarantined and MaxQuarantineRatio tolerates none; the run stopped there and wrote nothing", e.Quarantined, total)
 	case e.Rows == 0:
-		fmt.Fprintf(&b, "lakepipe: all %d records were quarantined, nothing was written", total)
+		fmt.Fprintf(&b, "convert: all %d records were quarantined, nothing was written", total)
 	case e.MaxRatio == 0 && e.noWriter:
-		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); nothing was written", e.Quarantined, total)
+		fmt.Fprintf(&b, "convert: %d of %d records were quarantined and there is no Quarantine writer to keep them (set one, or MaxQuarantineRatio); nothing was written", e.Quarantined, total)
 	case e.MaxRatio == 0:
-		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined and MaxQuarantineRatio tolerates none; nothing was written", e.Quarantined, total)
+		fmt.Fprintf(&b, "convert: %d of %d records were quarantined and MaxQuarantineRatio tolerates none; nothing was written", e.Quarantined, total)
 	default:
-		fmt.Fprintf(&b, "lakepipe: %d of %d records were quarantined, more than MaxQuarantineRatio %v; nothing was written", e.Quarantined, total, e.MaxRatio)
+		fmt.Fprintf(&b, "convert: %d of %d records were quarantined, more than MaxQuarantineRatio %v; nothing was written", e.Quarantined, total, e.MaxRatio)
 	}
 	for i, r := range e.First {
 		if i == 0 {
@@ -381,8 +389,8 @@ type colCodec struct {
 	bad    string // quarantine reason of a value that does not fit
 }
 
-// convRun is the state of one Convert call.
-type convRun struct {
+// conversion is the state of one Convert call.
+type conversion struct {
 	c        *Converter
 	ctx      context.Context
 	width    int // fields per record
@@ -396,8 +404,8 @@ type convRun struct {
 	started  time.Time
 
 	mu      sync.Mutex
-	writers map[string]*convPartWriter
-	order   []*convPartWriter
+	writers map[string]*partFile
+	order   []*partFile
 	nonNull []int64 // per codec, guarded by the committer goroutine only
 
 	firstBad  []RowError // the first bad records, for a QuarantineError
@@ -417,11 +425,8 @@ type convRun struct {
 // success, the files of earlier runs in the partitions this run wrote are
 // removed, so a rerun replaces a partition instead of duplicating it, and
 // so are the incomplete uploads a killed run left (AbortedUploads).
-func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, error) {
-	if c.err != nil {
-		return nil, c.err
-	}
-	run := &convRun{c: c, ctx: ctx, writers: map[string]*convPartWriter{}, runID: c.opts.RunID, started: time.Now()}
+func (c *Converter) Convert(ctx context.Context, r io.Reader) (*Result, error) {
+	run := &conversion{c: c, ctx: ctx, writers: map[string]*partFile{}, runID: c.opts.RunID, started: time.Now()}
 	if run.runID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -433,7 +438,7 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 			run.nulls[v] = true
 		}
 	}
-	res := &ConvertResult{}
+	res := &Result{}
 	rest, line, err := run.prepare(r, res)
 	if errors.Is(err, errEmptyInput) {
 		res.BytesIn = run.bytesIn.Load()
@@ -449,7 +454,7 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 	}
 	if err := run.checkQuarantine(res); err != nil {
 		run.abort()
-		c.opts.Logger.Info("lakepipe: conversion failed", "rows", res.Rows, "quarantined", res.Quarantined, "err", err)
+		c.opts.Logger.Info("convert: conversion failed", "rows", res.Rows, "quarantined", res.Quarantined, "err", err)
 		return nil, err
 	}
 	if err := run.finish(res); err != nil {
@@ -457,14 +462,14 @@ func (c *Converter) Convert(ctx context.Context, r io.Reader) (*ConvertResult, e
 	}
 	c.stats.runs.Add(1)
 	c.stats.files.Add(int64(len(res.Files)))
-	c.opts.Logger.Info("lakepipe: converted", "rows", res.Rows, "quarantined", res.Quarantined,
+	c.opts.Logger.Info("convert: converted", "rows", res.Rows, "quarantined", res.Quarantined,
 		"files", len(res.Files), "bytes_in", res.BytesIn)
 	return res, nil
 }
 
 // checkQuarantine fails a run that quarantined every data record or more
 // than MaxQuarantineRatio of them.
-func (run *convRun) checkQuarantine(res *ConvertResult) error {
+func (run *conversion) checkQuarantine(res *Result) error {
 	q := res.Quarantined
 	if q == 0 {
 		return nil
@@ -479,7 +484,7 @@ func (run *convRun) checkQuarantine(res *ConvertResult) error {
 
 // prepare reads the sample, decides header and schema, and returns the
 // reader of the remaining data records and the line number of the first.
-func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, error) {
+func (run *conversion) prepare(r io.Reader, res *Result) (io.Reader, int64, error) {
 	o := &run.c.opts
 	// Read SampleBytes, and more if the first record is not complete yet:
 	// the header (or the first record) fixes the column count.
@@ -496,7 +501,7 @@ func (run *convRun) prepare(r io.Reader, res *ConvertResult) (io.Reader, int64, 
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 			eof = true
 		case err != nil:
-			return nil, 0, fmt.Errorf("lakepipe: reading input: %w", err)
+			return nil, 0, fmt.Errorf("convert: reading input: %w", err)
 		}
 		sample = sample[:len(sample)+n]
 		run.bytesIn.Add(int64(n))
@@ -733,12 +738,12 @@ func sourceIndex(names []string, src string) int {
 
 // buildSchema validates the codecs and partitions and builds the Parquet
 // schema.
-func (run *convRun) buildSchema(res *ConvertResult) error {
+func (run *conversion) buildSchema(res *Result) error {
 	seen := map[string]bool{}
 	for i := range run.codecs {
 		cd := &run.codecs[i]
 		if err := cd.validate(); err != nil {
-			return &SchemaError{Msg: strings.TrimPrefix(err.Error(), "lakepipe: ")}
+			return &SchemaError{Msg: strings.TrimPrefix(err.Error(), "convert: ")}
 		}
 		if seen[cd.Name] {
 			return &SchemaError{Msg: fmt.Sprintf("column %q appears twice", cd.Name)}
@@ -787,7 +792,7 @@ func parquetSchema(cols []Column) *parquet.Schema {
 		g[c.Name] = parquet.Optional(parquetNode(c))
 		order[i] = c.Name
 	}
-	return parquet.NewSchema("schema", convOrderedGroup{Group: g, order: order})
+	return parquet.NewSchema("schema", orderedGroup{Group: g, order: order})
 }
 
 func parquetNode(c Column) parquet.Node {
@@ -808,14 +813,14 @@ func parquetNode(c Column) parquet.Node {
 	return parquet.String()
 }
 
-// convOrderedGroup is a parquet.Group that keeps the CSV column order
+// orderedGroup is a parquet.Group that keeps the CSV column order
 // (parquet.Group sorts fields by name).
-type convOrderedGroup struct {
+type orderedGroup struct {
 	parquet.Group
 	order []string
 }
 
-func (g convOrderedGroup) Fields() []parquet.Field {
+func (g orderedGroup) Fields() []parquet.Field {
 	byName := map[string]parquet.Field{}
 	for _, f := range g.Group.Fields() {
 		byName[f.Name()] = f
@@ -829,7 +834,7 @@ func (g convOrderedGroup) Fields() []parquet.Field {
 
 // decode converts one field to the column's Parquet value (levels not yet
 // set). null reports a NULL; ok false means the text does not fit the type.
-func (run *convRun) decode(cd *colCodec, f csvField) (v parquet.Value, null, ok bool) {
+func (run *conversion) decode(cd *colCodec, f csvField) (v parquet.Value, null, ok bool) {
 	b := f.data
 	if !f.quoted && run.nulls != nil && run.nulls[string(b)] {
 		return parquet.Value{}, true, true
@@ -951,7 +956,7 @@ func allDigits(b []byte) bool {
 }
 
 // errEmptyInput: the input holds no record at all (empty or blank lines).
-var errEmptyInput = errors.New("lakepipe: empty input")
+var errEmptyInput = errors.New("convert: empty input")
 
 // countingReader counts the bytes read.
 type countingReader struct {
@@ -975,7 +980,7 @@ type quarantineWriter struct {
 	header bool
 }
 
-func (q *quarantineWriter) write(b convBadRecord) error {
+func (q *quarantineWriter) write(b badRecord) error {
 	if q.w == nil {
 		return nil
 	}

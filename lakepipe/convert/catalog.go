@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"context"
@@ -69,8 +69,10 @@ type Catalog struct {
 	opts CatalogOptions
 }
 
-// NewCatalog returns a Catalog on a Glue client.
-func NewCatalog(api CatalogAPI, optFns ...func(*CatalogOptions)) *Catalog {
+// NewCatalog returns a Catalog on a Glue client. No CatalogOptions value
+// is invalid today; the error is there so that the constructor keeps the
+// one shape of the library.
+func NewCatalog(api CatalogAPI, optFns ...func(*CatalogOptions)) (*Catalog, error) {
 	c := &Catalog{api: api}
 	for _, fn := range optFns {
 		fn(&c.opts)
@@ -78,7 +80,7 @@ func NewCatalog(api CatalogAPI, optFns ...func(*CatalogOptions)) *Catalog {
 	if c.opts.Logger == nil {
 		c.opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return c
+	return c, nil
 }
 
 // TableSpec describes a Parquet table.
@@ -93,7 +95,7 @@ type TableSpec struct {
 }
 
 // TableSpecFor builds the spec of a conversion's output.
-func TableSpecFor(res *ConvertResult, database, table, location string, comp Compression) TableSpec {
+func TableSpecFor(res *Result, database, table, location string, comp Compression) TableSpec {
 	return TableSpec{Database: database, Table: table, Location: location,
 		Columns: res.Schema.Columns, PartitionKeys: res.PartitionKeys, Compression: comp}
 }
@@ -117,7 +119,7 @@ type PartitionKeysChangedError struct {
 }
 
 func (e *PartitionKeysChangedError) Error() string {
-	return fmt.Sprintf("lakepipe: table %s is partitioned by %v, not %v", e.Table, e.Have, e.Want)
+	return fmt.Sprintf("convert: table %s is partitioned by %v, not %v", e.Table, e.Have, e.Want)
 }
 
 func (s TableSpec) storage(location string) *gluetypes.StorageDescriptor {
@@ -195,12 +197,12 @@ func (c *Catalog) EnsureTable(ctx context.Context, spec TableSpec) (TableAction,
 			return c.EnsureTable(ctx, spec)
 		}
 		if err != nil {
-			return "", fmt.Errorf("lakepipe: creating table %s.%s: %w", spec.Database, spec.Table, err)
+			return "", fmt.Errorf("convert: creating table %s.%s: %w", spec.Database, spec.Table, err)
 		}
-		c.opts.Logger.Info("lakepipe: table created", "database", spec.Database, "table", spec.Table)
+		c.opts.Logger.Info("convert: table created", "database", spec.Database, "table", spec.Table)
 		return TableCreated, nil
 	case err != nil:
-		return "", fmt.Errorf("lakepipe: reading table %s.%s: %w", spec.Database, spec.Table, err)
+		return "", fmt.Errorf("convert: reading table %s.%s: %w", spec.Database, spec.Table, err)
 	}
 	t := got.Table
 	var have []string
@@ -215,9 +217,9 @@ func (c *Catalog) EnsureTable(ctx context.Context, spec TableSpec) (TableAction,
 		return TableUnchanged, nil
 	}
 	if _, err := c.api.UpdateTable(ctx, &glue.UpdateTableInput{CatalogId: c.catalogID(), DatabaseName: &spec.Database, TableInput: spec.input()}); err != nil {
-		return "", fmt.Errorf("lakepipe: updating table %s.%s: %w", spec.Database, spec.Table, err)
+		return "", fmt.Errorf("convert: updating table %s.%s: %w", spec.Database, spec.Table, err)
 	}
-	c.opts.Logger.Info("lakepipe: table updated", "database", spec.Database, "table", spec.Table)
+	c.opts.Logger.Info("convert: table updated", "database", spec.Database, "table", spec.Table)
 	return TableUpdated, nil
 }
 
@@ -251,7 +253,7 @@ func (c *Catalog) AddPartitions(ctx context.Context, spec TableSpec, values [][]
 		inputs := make([]gluetypes.PartitionInput, len(batch))
 		for i, vals := range batch {
 			if len(vals) != len(spec.PartitionKeys) {
-				return results, fmt.Errorf("lakepipe: partition %v has %d values for keys %v", vals, len(vals), spec.PartitionKeys)
+				return results, fmt.Errorf("convert: partition %v has %d values for keys %v", vals, len(vals), spec.PartitionKeys)
 			}
 			var path strings.Builder
 			for k, v := range vals {
@@ -264,7 +266,7 @@ func (c *Catalog) AddPartitions(ctx context.Context, spec TableSpec, values [][]
 			CatalogId: c.catalogID(), DatabaseName: &spec.Database, TableName: &spec.Table, PartitionInputList: inputs,
 		})
 		if err != nil {
-			return results, fmt.Errorf("lakepipe: adding partitions to %s.%s: %w", spec.Database, spec.Table, err)
+			return results, fmt.Errorf("convert: adding partitions to %s.%s: %w", spec.Database, spec.Table, err)
 		}
 		for _, e := range out.Errors {
 			for i, vals := range batch {
@@ -278,7 +280,7 @@ func (c *Catalog) AddPartitions(ctx context.Context, spec TableSpec, values [][]
 					code, msg = aws.ToString(e.ErrorDetail.ErrorCode), aws.ToString(e.ErrorDetail.ErrorMessage)
 				}
 				if code != "AlreadyExistsException" {
-					r.Err = fmt.Errorf("lakepipe: partition %v: %s: %s", vals, code, msg)
+					r.Err = fmt.Errorf("convert: partition %v: %s: %s", vals, code, msg)
 				}
 			}
 		}
@@ -288,7 +290,7 @@ func (c *Catalog) AddPartitions(ctx context.Context, spec TableSpec, values [][]
 
 // Register makes a conversion's output queryable: it ensures the table and
 // adds the partitions the conversion wrote.
-func (c *Catalog) Register(ctx context.Context, spec TableSpec, res *ConvertResult) (TableAction, []PartitionResult, error) {
+func (c *Catalog) Register(ctx context.Context, spec TableSpec, res *Result) (TableAction, []PartitionResult, error) {
 	action, err := c.EnsureTable(ctx, spec)
 	if err != nil {
 		return "", nil, err

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"time"
 )
 
-// convGenReader produces rows of CSV on demand, so the input never exists
+// genReader produces rows of CSV on demand, so the input never exists
 // in memory as a whole.
-type convGenReader struct {
+type genReader struct {
 	rows, next int
 	pending    []byte
 }
 
-func (g *convGenReader) Read(p []byte) (int, error) {
+func (g *genReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if len(g.pending) == 0 {
@@ -50,14 +50,14 @@ func (g *convGenReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// convPeakHeap converts rows generated rows with small row groups and
+// peakHeap converts rows generated rows with small row groups and
 // returns the peak heap in use.
-func convPeakHeap(t *testing.T, rows int) uint64 {
-	stop := convPeakSampler()
-	res, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+func peakHeap(t *testing.T, rows int) uint64 {
+	stop := peakSampler()
+	res, err := mustConverter(&discardSink{memSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
 		o.RowGroupRows = 8192 // ≈ 370 KB of CSV per chunk
 		o.Workers = 2
-	}).Convert(context.Background(), &convGenReader{rows: rows})
+	}).Convert(context.Background(), &genReader{rows: rows})
 	peak := stop()
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +69,10 @@ func convPeakHeap(t *testing.T, rows int) uint64 {
 	return peak
 }
 
-// convPeakSampler samples the heap in use every 5 ms until the returned stop
+// peakSampler samples the heap in use every 5 ms until the returned stop
 // is called, which returns the peak. Meanwhile GOGC is 20, which keeps
 // the figure close to the live heap (see TestConvertMemoryBounded).
-func convPeakSampler() (stop func() uint64) {
+func peakSampler() (stop func() uint64) {
 	gc := debug.SetGCPercent(20)
 	runtime.GC()
 	var peak atomic.Uint64
@@ -109,8 +109,8 @@ func TestConvertMemoryBounded(t *testing.T) {
 	// pace that depends on machine load. A low GOGC keeps the measured peak
 	// close to the live heap, which is what the row-group bound is about.
 	defer debug.SetGCPercent(debug.SetGCPercent(20))
-	small := convPeakHeap(t, 90_000)
-	large := convPeakHeap(t, 900_000)
+	small := peakHeap(t, 90_000)
+	large := peakHeap(t, 900_000)
 	if large > small+16<<20 || large > 64<<20 {
 		t.Fatalf("peak heap %d MiB for 10× the input of %d MiB: not bounded by the row group", large>>20, small>>20)
 	}

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ const (
 	// is a header when every field in it is text (not a number or boolean),
 	// shorter than 150 characters (except the last), and at least one column
 	// of the sampled data below it is not text. A file whose columns are all
-	// text therefore has no detected header (ConvertResult.HeaderAmbiguous
+	// text therefore has no detected header (Result.HeaderAmbiguous
 	// says so): set HeaderPresent for it.
 	HeaderDetect HeaderMode = iota
 	// HeaderPresent: the first record is the header.
@@ -24,11 +24,6 @@ const (
 	// HeaderAbsent: there is no header; columns are named col0, col1, ….
 	HeaderAbsent
 )
-
-// HeaderAuto is the former name of HeaderDetect.
-//
-// Deprecated: use HeaderDetect.
-const HeaderAuto = HeaderDetect
 
 // maxHeaderField is Glue's limit on the length of a header field (all but
 // the last).

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"fmt"
@@ -69,7 +69,7 @@ func ParseType(name string) (Type, error) {
 	case "decimal":
 		return TypeDecimal, nil
 	}
-	return 0, fmt.Errorf("lakepipe: unknown type %q", name)
+	return 0, fmt.Errorf("convert: unknown type %q", name)
 }
 
 // Column is one column of the converter's output schema.
@@ -123,21 +123,21 @@ func (s Schema) Index(name string) int {
 // validate checks column names, decimal shapes and layouts.
 func (c Column) validate() error {
 	if c.Name == "" {
-		return fmt.Errorf("lakepipe: column without a name")
+		return fmt.Errorf("convert: column without a name")
 	}
 	switch c.Type {
 	case TypeString, TypeInt64, TypeFloat64, TypeBool:
 	case TypeDate, TypeTimestamp:
 		if _, err := javatime.CompileLayout(c.layoutOrDefault()); err != nil {
-			return fmt.Errorf("lakepipe: column %q: %w", c.Name, err)
+			return fmt.Errorf("convert: column %q: %w", c.Name, err)
 		}
 	case TypeDecimal:
 		if c.Precision < 1 || c.Precision > MaxDecimalPrecision || c.Scale < 0 || c.Scale > c.Precision {
-			return fmt.Errorf("lakepipe: column %q: decimal(%d,%d) is outside 1 ≤ precision ≤ %d, 0 ≤ scale ≤ precision",
+			return fmt.Errorf("convert: column %q: decimal(%d,%d) is outside 1 ≤ precision ≤ %d, 0 ≤ scale ≤ precision",
 				c.Name, c.Precision, c.Scale, MaxDecimalPrecision)
 		}
 	default:
-		return fmt.Errorf("lakepipe: column %q: invalid type %v", c.Name, c.Type)
+		return fmt.Errorf("convert: column %q: invalid type %v", c.Name, c.Type)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // BenchCSV writes n rows of the benchmark's mixed CSV: integers, doubles,
 // booleans, quoted strings with delimiters and escaped quotes, dd/MM/yyyy
 // dates and timestamps. Exported through the test binary only.
-func convBenchCSV(w io.Writer, n int, seed uint64) {
+func benchCSV(w io.Writer, n int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	bw := &bytes.Buffer{}
 	bw.WriteString("id,email,retailer,units,price,active,purchase_date,seen_at,note\n")
@@ -49,7 +49,7 @@ func convBenchCSV(w io.Writer, n int, seed uint64) {
 }
 
 // ConvBenchMapping is the benchmark CSV's mapping.
-func convBenchMapping() []Mapping {
+func benchMapping() []Mapping {
 	return []Mapping{
 		{Source: "id", Column: Column{Type: TypeInt64}},
 		{Source: "email", Column: Column{Type: TypeString}},
@@ -63,20 +63,20 @@ func convBenchMapping() []Mapping {
 	}
 }
 
-// convDiscardSink counts bytes and keeps nothing.
-type convDiscardSink struct{ convMemSink }
+// discardSink counts bytes and keeps nothing.
+type discardSink struct{ memSink }
 
-type convDiscardFile struct{}
+type discardFile struct{}
 
-func (convDiscardFile) Write(p []byte) (int, error) { return len(p), nil }
-func (convDiscardFile) Close() error                { return nil }
+func (discardFile) Write(p []byte) (int, error) { return len(p), nil }
+func (discardFile) Close() error                { return nil }
 
-func (*convDiscardSink) Create(context.Context, string) (io.WriteCloser, error) {
-	return convDiscardFile{}, nil
+func (*discardSink) Create(context.Context, string) (io.WriteCloser, error) {
+	return discardFile{}, nil
 }
 
-// convCPU returns the process's user+system CPU time.
-func convCPU() time.Duration {
+// cpuTime returns the process's user+system CPU time.
+func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -89,20 +89,20 @@ func convCPU() time.Duration {
 // shares the cores. The DuckDB comparison is in examples/lake-etl.
 func BenchmarkConvert(b *testing.B) {
 	var data bytes.Buffer
-	convBenchCSV(&data, 200_000, 1) // ≈ 20 MB
+	benchCSV(&data, 200_000, 1) // ≈ 20 MB
 	mb := float64(data.Len()) / 1e6
 	b.Run("converter", func(b *testing.B) {
 		b.SetBytes(int64(data.Len()))
-		sink := &convDiscardSink{convMemSink{files: map[string][]byte{}}}
-		cpu0 := convCPU()
+		sink := &discardSink{memSink{files: map[string][]byte{}}}
+		cpu0 := cpuTime()
 		for b.Loop() {
-			res, err := NewConverter(sink, func(o *ConverterOptions) { o.Mapping = convBenchMapping() }).
+			res, err := mustConverter(sink, func(o *ConverterOptions) { o.Mapping = benchMapping() }).
 				Convert(context.Background(), bytes.NewReader(data.Bytes()))
 			if err != nil || res.Rows != 200_000 {
 				b.Fatal(err, res.Rows)
 			}
 		}
-		b.ReportMetric(mb*float64(b.N)/(convCPU()-cpu0).Seconds(), "MB/cpu-s")
+		b.ReportMetric(mb*float64(b.N)/(cpuTime()-cpu0).Seconds(), "MB/cpu-s")
 	})
 	b.Run("naive", func(b *testing.B) {
 		b.SetBytes(int64(data.Len()))
@@ -117,7 +117,7 @@ func BenchmarkConvert(b *testing.B) {
 			Seen     time.Time `parquet:"seen_at,timestamp(microsecond)"`
 			Note     string    `parquet:"note"`
 		}
-		cpu0 := convCPU()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			r := csv.NewReader(bytes.NewReader(data.Bytes()))
 			r.ReuseRecord = true
@@ -144,7 +144,7 @@ func BenchmarkConvert(b *testing.B) {
 			_, _ = w.Write(buf)
 			_ = w.Close()
 		}
-		b.ReportMetric(mb*float64(b.N)/(convCPU()-cpu0).Seconds(), "MB/cpu-s")
+		b.ReportMetric(mb*float64(b.N)/(cpuTime()-cpu0).Seconds(), "MB/cpu-s")
 	})
 	_ = runtime.GOMAXPROCS(0)
 }
@@ -173,11 +173,11 @@ func BenchmarkConvertToS3(b *testing.B) {
 	const rows = 415_000 // × ≈ 488 B
 	client, bucket := benchS3(b)
 	ctx := context.Background()
-	stop := convPeakSampler()
+	stop := peakSampler()
 	var in int64
 	for i := 0; b.Loop(); i++ {
-		sink := S3Sink(client, bucket, fmt.Sprint("run", i))
-		res, err := NewConverter(sink, func(o *ConverterOptions) {
+		sink := mustS3Sink(client, bucket, fmt.Sprint("run", i))
+		res, err := mustConverter(sink, func(o *ConverterOptions) {
 			o.Mapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "blob"}}
 			o.Compression = Uncompressed
 		}).Convert(ctx, newKillRowReader(rows))
@@ -210,9 +210,9 @@ func BenchmarkS3SinkWrite(b *testing.B) {
 		chunk[i] = byte(r.Uint32())
 	}
 	b.SetBytes(size)
-	stop := convPeakSampler()
+	stop := peakSampler()
 	for b.Loop() {
-		sink := S3Sink(client, bucket, "w")
+		sink := mustS3Sink(client, bucket, "w")
 		w, err := sink.Create(ctx, "file.parquet")
 		if err != nil {
 			b.Fatal(err)

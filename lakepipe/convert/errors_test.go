@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// convTenRows is a header and ten records, bad of them with a value that is
+// tenRows is a header and ten records, bad of them with a value that is
 // not a bigint.
-func convTenRows(bad int) string {
+func tenRows(bad int) string {
 	var b strings.Builder
 	b.WriteString("id,n\n")
 	for i := range 10 {
@@ -29,7 +29,7 @@ func convTenRows(bad int) string {
 	return b.String()
 }
 
-var convTenRowsMapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "n", Column: Column{Type: TypeInt64}}}
+var tenRowsMapping = []Mapping{{Source: "id", Column: Column{Type: TypeInt64}}, {Source: "n", Column: Column{Type: TypeInt64}}}
 
 // TestConvertAllQuarantinedFails is issue 12 case 4: a date column without
 // a layout quarantined every record and Convert returned rows=0 and a nil
@@ -40,7 +40,7 @@ func TestConvertAllQuarantinedFails(t *testing.T) {
 		t.Run(fmt.Sprint("quarantine writer ", withWriter), func(t *testing.T) {
 			dir := t.TempDir()
 			var q bytes.Buffer
-			res, err := NewConverter(DirSink(dir), func(o *ConverterOptions) {
+			res, err := mustConverter(DirSink(dir), func(o *ConverterOptions) {
 				o.Mapping = []Mapping{{Source: "order_id"}, {Source: "purchase_date", Column: Column{Type: TypeDate}}}
 				if withWriter {
 					o.Quarantine = &q
@@ -60,7 +60,7 @@ func TestConvertAllQuarantinedFails(t *testing.T) {
 			if strings.Contains(err.Error(), "05/03/2021") {
 				t.Fatalf("error message holds record values: %v", err)
 			}
-			if files := convListAll(t, dir); len(files) != 0 {
+			if files := listAll(t, dir); len(files) != 0 {
 				t.Fatalf("sink holds %v after a failed run", files)
 			}
 			if withWriter && strings.Count(q.String(), "\n") != 3 {
@@ -70,7 +70,7 @@ func TestConvertAllQuarantinedFails(t *testing.T) {
 	}
 }
 
-func convListAll(t *testing.T, dir string) []string {
+func listAll(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	var walk func(d string)
@@ -106,13 +106,13 @@ func TestConvertQuarantineRatio(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var q bytes.Buffer
-			res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
-				o.Mapping = convTenRowsMapping
+			res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+				o.Mapping = tenRowsMapping
 				o.MaxQuarantineRatio = tt.ratio
 				if tt.writer {
 					o.Quarantine = &q
 				}
-			}).Convert(context.Background(), strings.NewReader(convTenRows(tt.bad)))
+			}).Convert(context.Background(), strings.NewReader(tenRows(tt.bad)))
 			if tt.wantErr == "" {
 				if err != nil || res.Rows != int64(10-tt.bad) || res.Quarantined != int64(tt.bad) {
 					t.Fatalf("Convert = %+v, %v", res, err)
@@ -129,10 +129,9 @@ func TestConvertQuarantineRatio(t *testing.T) {
 		})
 	}
 	for _, r := range []float64{1.5, -0 + 2} {
-		_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.MaxQuarantineRatio = r }).
-			Convert(context.Background(), strings.NewReader("a\n1\n"))
+		_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.MaxQuarantineRatio = r })
 		var oe *OptionError
-		if !errors.As(err, &oe) || oe.Option != "MaxQuarantineRatio" {
+		if !errors.As(err, &oe) || oe.Field != "MaxQuarantineRatio" {
 			t.Fatalf("ratio %v: err = %v, want *OptionError", r, err)
 		}
 	}
@@ -141,12 +140,12 @@ func TestConvertQuarantineRatio(t *testing.T) {
 // TestConvertQuarantineErrorListsFirstReasons: at most five reasons, in
 // input order, and a count of the rest.
 func TestConvertQuarantineErrorListsFirstReasons(t *testing.T) {
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
-		o.Mapping = convTenRowsMapping
+	_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+		o.Mapping = tenRowsMapping
 		o.MaxQuarantineRatio = 0.5
 		o.RowGroupRows = 2 // several chunks, committed in order
 		o.Workers = 3
-	}).Convert(context.Background(), strings.NewReader(convTenRows(8)+"1,2,3\n"))
+	}).Convert(context.Background(), strings.NewReader(tenRows(8)+"1,2,3\n"))
 	var qe *QuarantineError
 	if !errors.As(err, &qe) || len(qe.First) != maxQuarantineReasons {
 		t.Fatalf("err = %v", err)
@@ -165,17 +164,17 @@ func TestConvertQuarantineErrorListsFirstReasons(t *testing.T) {
 // nothing and removes nothing, so the partition keeps the earlier run.
 func TestConvertQuarantineFailureKeepsPartition(t *testing.T) {
 	dir := t.TempDir()
-	conv := func(input string) (*ConvertResult, error) {
-		return NewConverter(DirSink(dir), func(o *ConverterOptions) {
-			o.Mapping = convTenRowsMapping
+	conv := func(input string) (*Result, error) {
+		return mustConverter(DirSink(dir), func(o *ConverterOptions) {
+			o.Mapping = tenRowsMapping
 			o.Partitions = []PartitionKey{{Name: "day", Value: "01"}}
 		}).Convert(context.Background(), strings.NewReader(input))
 	}
-	first, err := conv(convTenRows(0))
+	first, err := conv(tenRows(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conv(convTenRows(10)); err == nil {
+	if _, err := conv(tenRows(10)); err == nil {
 		t.Fatal("all-bad run succeeded")
 	}
 	names, err := DirSink(dir).List(context.Background(), "day=01/")
@@ -208,7 +207,7 @@ func TestConvertHeaderModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+			res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 				o.Header = tt.mode
 				o.Mapping = tt.mapping
 			}).Convert(context.Background(), strings.NewReader(tt.input))
@@ -223,11 +222,35 @@ func TestConvertHeaderModes(t *testing.T) {
 			}
 		})
 	}
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.Header = 7 }).
-		Convert(context.Background(), strings.NewReader("a\n"))
+	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.Header = 7 })
 	var oe *OptionError
-	if !errors.As(err, &oe) || oe.Option != "Header" {
+	if !errors.As(err, &oe) || oe.Field != "Header" {
 		t.Fatalf("Header 7: err = %v, want *OptionError", err)
+	}
+}
+
+// TestNewConverterRefusesInvalidOptions: a value the converter cannot
+// honour is an *OptionError from the constructor, never a silent default.
+func TestNewConverterRefusesInvalidOptions(t *testing.T) {
+	tests := []struct {
+		field string
+		set   func(*ConverterOptions)
+	}{
+		{"SampleRows", func(o *ConverterOptions) { o.SampleRows = -1 }},
+		{"SampleBytes", func(o *ConverterOptions) { o.SampleBytes = -1 }},
+		{"RowGroupRows", func(o *ConverterOptions) { o.RowGroupRows = -5 }},
+		{"RowGroupBytes", func(o *ConverterOptions) { o.RowGroupBytes = -5 }},
+		{"Workers", func(o *ConverterOptions) { o.Workers = -2 }},
+		{"MaxRecordBytes", func(o *ConverterOptions) { o.MaxRecordBytes = -1 }},
+		{"Delimiter", func(o *ConverterOptions) { o.Delimiter = '"' }},
+		{"Delimiter", func(o *ConverterOptions) { o.Delimiter = '\n' }},
+	}
+	for _, tt := range tests {
+		_, err := NewConverter(DirSink(t.TempDir()), tt.set)
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Field != tt.field || oe.Type != "convert.ConverterOptions" {
+			t.Errorf("%s: err = %v, want *OptionError for it", tt.field, err)
+		}
 	}
 }
 
@@ -254,7 +277,7 @@ func TestConvertMappingMissingColumnNamesHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+			_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 				o.Header = tt.mode
 				o.Mapping = []Mapping{{Source: "amout", Column: Column{Type: TypeInt64}}, {Source: "name"}}
 			}).Convert(context.Background(), strings.NewReader(tt.input))
@@ -267,7 +290,7 @@ func TestConvertMappingMissingColumnNamesHeader(t *testing.T) {
 }
 
 func TestConvertMalformedHeader(t *testing.T) {
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+	_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.Header = HeaderPresent
 		o.Mapping = []Mapping{{Source: "a"}}
 	}).Convert(context.Background(), strings.NewReader("\na,b\"c\n1,2\n"))
@@ -277,14 +300,14 @@ func TestConvertMalformedHeader(t *testing.T) {
 	}
 }
 
-// convBlankReader streams n blank lines (each eol), then tail.
-type convBlankReader struct {
+// blankReader streams n blank lines (each eol), then tail.
+type blankReader struct {
 	n    int
 	eol  string
 	tail *strings.Reader
 }
 
-func (b *convBlankReader) Read(p []byte) (int, error) {
+func (b *blankReader) Read(p []byte) (int, error) {
 	if b.n == 0 {
 		return b.tail.Read(p)
 	}
@@ -314,14 +337,14 @@ func TestConvertLeadingBlankLines(t *testing.T) {
 		t.Run(fmt.Sprintf("%q %d MiB max record %d", tt.eol, tt.bytes>>20, tt.maxRecord), func(t *testing.T) {
 			n := tt.bytes / len(tt.eol)
 			var q bytes.Buffer
-			c := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+			c := mustConverter(&discardSink{memSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
 				o.Mapping = []Mapping{{Source: "a"}, {Source: "b", Column: Column{Type: TypeInt64}}}
 				o.Quarantine = &q
 				o.MaxQuarantineRatio = 1
 				o.Workers = 1
 				o.MaxRecordBytes = tt.maxRecord
 			})
-			in := &convBlankReader{n: n, eol: tt.eol, tail: strings.NewReader("a,b\n1,2\n3,x\n")}
+			in := &blankReader{n: n, eol: tt.eol, tail: strings.NewReader("a,b\n1,2\n3,x\n")}
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -352,7 +375,7 @@ func TestConvertLeadingBlankLines(t *testing.T) {
 func TestConvertLineNumbersAfterBlankLines(t *testing.T) {
 	for _, mode := range []HeaderMode{HeaderPresent, HeaderDetect} {
 		var q bytes.Buffer
-		_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+		_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 			o.Header = mode
 			o.Mapping = []Mapping{{Source: "a"}, {Source: "b", Column: Column{Type: TypeInt64}}}
 			o.Quarantine = &q
@@ -369,30 +392,30 @@ func TestConvertLineNumbersAfterBlankLines(t *testing.T) {
 	}
 }
 
-// convFailSink is a DirSink whose files in the partition fail: on Close
+// failSink is a DirSink whose files in the partition fail: on Close
 // (closeFails) or on the write of the Parquet trailer (trailerFails).
-type convFailSink struct {
+type failSink struct {
 	Sink
 	partition    string
 	closeFails   bool
 	trailerFails bool
 }
 
-type convFailFile struct {
+type failFile struct {
 	io.WriteCloser
-	s *convFailSink
+	s *failSink
 	n int
 }
 
-func (s *convFailSink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
+func (s *failSink) Create(ctx context.Context, name string) (io.WriteCloser, error) {
 	w, err := s.Sink.Create(ctx, name)
 	if err != nil || !strings.HasPrefix(name, s.partition) {
 		return w, err
 	}
-	return &convFailFile{WriteCloser: w, s: s}, nil
+	return &failFile{WriteCloser: w, s: s}, nil
 }
 
-func (f *convFailFile) Write(p []byte) (int, error) {
+func (f *failFile) Write(p []byte) (int, error) {
 	if f.s.trailerFails && f.n+len(p) > 4 && bytes.HasSuffix(p, []byte("PAR1")) {
 		return 0, errors.New("disk full")
 	}
@@ -400,7 +423,7 @@ func (f *convFailFile) Write(p []byte) (int, error) {
 	return f.WriteCloser.Write(p)
 }
 
-func (f *convFailFile) Close() error {
+func (f *failFile) Close() error {
 	if f.s.closeFails {
 		f.WriteCloser.(interface{ Abort() error }).Abort()
 		return errors.New("upload refused")
@@ -408,7 +431,7 @@ func (f *convFailFile) Close() error {
 	return f.WriteCloser.Close()
 }
 
-func (f *convFailFile) Abort() error { return f.WriteCloser.(interface{ Abort() error }).Abort() }
+func (f *failFile) Abort() error { return f.WriteCloser.(interface{ Abort() error }).Abort() }
 
 // TestConvertFailedFinishLeavesEarlierFiles: when one partition's file
 // fails at the end, the other partitions' new files were left published
@@ -416,8 +439,8 @@ func (f *convFailFile) Abort() error { return f.WriteCloser.(interface{ Abort() 
 // Parquet trailer failed was published without it.
 func TestConvertFailedFinishLeavesEarlierFiles(t *testing.T) {
 	input := "day,n\n01,1\n02,2\n03,3\n"
-	conv := func(sink Sink, runID string) (*ConvertResult, error) {
-		return NewConverter(sink, func(o *ConverterOptions) {
+	conv := func(sink Sink, runID string) (*Result, error) {
+		return mustConverter(sink, func(o *ConverterOptions) {
 			o.Mapping = []Mapping{{Source: "day"}, {Source: "n", Column: Column{Type: TypeInt64}}}
 			o.Partitions = []PartitionKey{{Name: "day", Column: "day"}}
 			o.RunID = runID
@@ -432,7 +455,7 @@ func TestConvertFailedFinishLeavesEarlierFiles(t *testing.T) {
 			if _, err := conv(DirSink(dir), "earlier"); err != nil {
 				t.Fatal(err)
 			}
-			_, err := conv(&convFailSink{Sink: DirSink(dir), partition: "day=02/", closeFails: tt.close, trailerFails: tt.footer}, "later")
+			_, err := conv(&failSink{Sink: DirSink(dir), partition: "day=02/", closeFails: tt.close, trailerFails: tt.footer}, "later")
 			if err == nil {
 				t.Fatal("a run whose file failed succeeded")
 			}
@@ -454,11 +477,11 @@ func TestConvertFailedFinishLeavesEarlierFiles(t *testing.T) {
 // aborted (no Abort method) kept the files of a failed run; they are
 // removed now.
 func TestConvertFailedRunSinkWithoutAbort(t *testing.T) {
-	sink := &convMemSink{files: map[string][]byte{}}
-	_, err := NewConverter(sink, func(o *ConverterOptions) {
-		o.Mapping = convTenRowsMapping
+	sink := &memSink{files: map[string][]byte{}}
+	_, err := mustConverter(sink, func(o *ConverterOptions) {
+		o.Mapping = tenRowsMapping
 		o.RowGroupRows = 2 // the good rows are committed before the bad ones are counted
-	}).Convert(context.Background(), strings.NewReader(convTenRows(0)+"10,x\n"))
+	}).Convert(context.Background(), strings.NewReader(tenRows(0)+"10,x\n"))
 	var qe *QuarantineError
 	if !errors.As(err, &qe) {
 		t.Fatalf("err = %v", err)
@@ -481,8 +504,8 @@ func TestConvertBadRecordsWithoutWriterNotCopied(t *testing.T) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		_, err := NewConverter(&convDiscardSink{convMemSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
-			o.Mapping = convTenRowsMapping
+		_, err := mustConverter(&discardSink{memSink{files: map[string][]byte{}}}, func(o *ConverterOptions) {
+			o.Mapping = tenRowsMapping
 			o.Workers = 1
 			o.Quarantine = q
 		}).Convert(context.Background(), bytes.NewReader(in.Bytes()))
@@ -507,8 +530,8 @@ func TestConvertBadRecordsWithoutWriterNotCopied(t *testing.T) {
 func TestConvertStopsAtFirstBadRecord(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	in := io.MultiReader(strings.NewReader("a,b\n1,2\nx,2\n"), convEndless{})
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+	in := io.MultiReader(strings.NewReader("a,b\n1,2\nx,2\n"), endless{})
+	_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.Mapping = []Mapping{{Source: "a", Column: Column{Type: TypeInt64}}, {Source: "b", Column: Column{Type: TypeInt64}}}
 		o.RowGroupRows = 1000
 	}).Convert(ctx, in)

@@ -1,4 +1,4 @@
-package lakepipe_test
+package convert_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lakekit/lakekit/lakepipe"
+	"github.com/lakekit/lakekit/lakepipe/convert"
 )
 
 // The seed's LakeFormation job: purchase_date from dd/MM/yyyy to a date,
@@ -22,19 +22,23 @@ func ExampleConverter() {
 		"bob@example.com,Target,1,31/02/2020,S2\n" +
 		"eve@example.com,Costco,,07/03/2020,S3\n"
 	var quarantine strings.Builder
-	conv := lakepipe.NewConverter(lakepipe.DirSink(dir), func(o *lakepipe.ConverterOptions) {
-		o.Mapping = []lakepipe.Mapping{
-			{Source: "email_id", Column: lakepipe.Column{Type: lakepipe.TypeString}},
-			{Source: "retailer_name", Column: lakepipe.Column{Type: lakepipe.TypeString}},
-			{Source: "units_purchased", Column: lakepipe.Column{Type: lakepipe.TypeInt64}},
-			{Source: "purchase_date", Column: lakepipe.Column{Type: lakepipe.TypeDate, Layout: "dd/MM/yyyy"}},
-			{Source: "sale_id", Column: lakepipe.Column{Type: lakepipe.TypeString}},
+	conv, err := convert.NewConverter(convert.DirSink(dir), func(o *convert.ConverterOptions) {
+		o.Mapping = []convert.Mapping{
+			{Source: "email_id", Column: convert.Column{Type: convert.TypeString}},
+			{Source: "retailer_name", Column: convert.Column{Type: convert.TypeString}},
+			{Source: "units_purchased", Column: convert.Column{Type: convert.TypeInt64}},
+			{Source: "purchase_date", Column: convert.Column{Type: convert.TypeDate, Layout: "dd/MM/yyyy"}},
+			{Source: "sale_id", Column: convert.Column{Type: convert.TypeString}},
 		}
-		o.Partitions = lakepipe.ProcessingDatePartitions(time.Date(2020, 3, 8, 9, 0, 0, 0, time.UTC))
+		o.Partitions = convert.ProcessingDatePartitions(time.Date(2020, 3, 8, 9, 0, 0, 0, time.UTC))
 		o.Quarantine = &quarantine
 		o.MaxQuarantineRatio = 0.5 // a tiny sample: one bad record in three is fine
 		o.RunID = "retail_sales_1"
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	res, err := conv.Convert(context.Background(), strings.NewReader(csv))
 	if err != nil {
 		fmt.Println(err)

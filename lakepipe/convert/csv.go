@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"

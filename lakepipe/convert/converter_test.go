@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -17,10 +17,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// convReadFile reads a Parquet file back with parquet-go: the column names
+// readFile reads a Parquet file back with parquet-go: the column names
 // and types as the file declares them, and the rows as Go values (nil for
 // NULL, string, int64, float64, bool, time.Time for dates and timestamps).
-func convReadFile(t *testing.T, sink Sink, name string) (cols []string, types []string, rows [][]any) {
+func readFile(t *testing.T, sink Sink, name string) (cols []string, types []string, rows [][]any) {
 	t.Helper()
 	f, err := sink.Open(context.Background(), name)
 	if err != nil {
@@ -48,7 +48,7 @@ func convReadFile(t *testing.T, sink Sink, name string) (cols []string, types []
 		for _, row := range buf[:n] {
 			out := make([]any, len(cols))
 			for _, v := range row {
-				out[v.Column()] = convGoValue(v, types[v.Column()])
+				out[v.Column()] = goValue(v, types[v.Column()])
 			}
 			rows = append(rows, out)
 		}
@@ -62,7 +62,7 @@ func convReadFile(t *testing.T, sink Sink, name string) (cols []string, types []
 	return cols, types, rows
 }
 
-func convGoValue(v parquet.Value, typ string) any {
+func goValue(v parquet.Value, typ string) any {
 	if v.IsNull() {
 		return nil
 	}
@@ -87,7 +87,7 @@ func convGoValue(v parquet.Value, typ string) any {
 	return v.String()
 }
 
-func convDate(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
 
 func TestConvertRoundTripTypes(t *testing.T) {
 	long := strings.Repeat("λ€𝄞x", 50_000) // 0.45 MB: longer than a page
@@ -98,7 +98,7 @@ func TestConvertRoundTripTypes(t *testing.T) {
 		"4,,+8,1000,True,31/12/1899,2262-04-11 23:47:16\n"
 	dir := t.TempDir()
 	var q bytes.Buffer
-	c := NewConverter(DirSink(dir), func(o *ConverterOptions) {
+	c := mustConverter(DirSink(dir), func(o *ConverterOptions) {
 		o.Mapping = []Mapping{
 			{Source: "id", Column: Column{Type: TypeInt64}},
 			{Source: "name", Column: Column{Name: "customer", Type: TypeString}},
@@ -139,7 +139,7 @@ func TestConvertRoundTripTypes(t *testing.T) {
 	if len(res.Removed) != 1 {
 		t.Fatalf("rerun removed %v, want the first run's file", res.Removed)
 	}
-	cols, types, rows := convReadFile(t, DirSink(dir), res.Files[0].Name)
+	cols, types, rows := readFile(t, DirSink(dir), res.Files[0].Name)
 	if want := []string{"id", "customer", "amount", "price", "active", "bought", "seen"}; !slices.Equal(cols, want) {
 		t.Fatalf("columns %v, want %v", cols, want)
 	}
@@ -149,10 +149,10 @@ func TestConvertRoundTripTypes(t *testing.T) {
 		t.Fatalf("types %q, want %q", types, wantTypes)
 	}
 	want := [][]any{
-		{int64(1), `Zoë "the" ünïcode`, int64(42), int64(1235), true, convDate(2021, 3, 5), "2021-03-05 10:11:12.123456"},
+		{int64(1), `Zoë "the" ünïcode`, int64(42), int64(1235), true, date(2021, 3, 5), "2021-03-05 10:11:12.123456"},
 		{int64(2), "multi\nline, \"quoted\"", nil, nil, false, nil, ""},
-		{int64(3), long, int64(-7), int64(-50), false, convDate(2020, 2, 29), "1969-12-31 23:59:59"},
-		{int64(4), "", int64(8), int64(100000), true, convDate(1899, 12, 31), "2262-04-11 23:47:16"},
+		{int64(3), long, int64(-7), int64(-50), false, date(2020, 2, 29), "1969-12-31 23:59:59"},
+		{int64(4), "", int64(8), int64(100000), true, date(1899, 12, 31), "2262-04-11 23:47:16"},
 	}
 	for i := range want {
 		for j := range want[i] {
@@ -177,7 +177,7 @@ func TestConvertTimestampsAndQuarantine(t *testing.T) {
 		"j,\"never closed,1\r\n" // line 12: unterminated at EOF
 	var q bytes.Buffer
 	sink := DirSink(t.TempDir())
-	c := NewConverter(sink, func(o *ConverterOptions) {
+	c := mustConverter(sink, func(o *ConverterOptions) {
 		o.Mapping = []Mapping{
 			{Source: "k", Column: Column{Type: TypeString}},
 			{Source: "ts", Column: Column{Type: TypeTimestamp, Layout: "yyyy-MM-dd'T'HH:mm:ss.S"}},
@@ -216,7 +216,7 @@ func TestConvertTimestampsAndQuarantine(t *testing.T) {
 	if st := c.Stats(); st != (ConverterStats{Runs: 1, BytesIn: int64(len(input)), Rows: 3, Quarantined: 6, Files: 1}) {
 		t.Fatalf("stats %+v", st)
 	}
-	_, types, rows := convReadFile(t, sink, res.Files[0].Name)
+	_, types, rows := readFile(t, sink, res.Files[0].Name)
 	if types[1] != "INT64 TIMESTAMP(isAdjustedToUTC=false,unit=MICROS)" {
 		t.Fatalf("timestamp type %q", types[1])
 	}
@@ -251,7 +251,7 @@ func TestConvertInference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := NewConverter(DirSink(t.TempDir())).Convert(context.Background(), strings.NewReader(tt.csv))
+			res, err := mustConverter(DirSink(t.TempDir())).Convert(context.Background(), strings.NewReader(tt.csv))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func TestConvertInferredValueOutsideSample(t *testing.T) {
 	}
 	b.WriteString("oops,y\n") // line 52
 	var q bytes.Buffer
-	res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+	res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.SampleRows = 10
 		o.Quarantine = &q
 	}).Convert(context.Background(), strings.NewReader(b.String()))
@@ -299,9 +299,9 @@ func TestConvertPartitionsAndReplace(t *testing.T) {
 		{Source: "units", Column: Column{Type: TypeInt64}},
 		{Source: "purchase_date", Column: Column{Type: TypeDate, Layout: "dd/MM/yyyy"}},
 	}
-	conv := func(parts []PartitionKey, runID string) *ConvertResult {
+	conv := func(parts []PartitionKey, runID string) *Result {
 		t.Helper()
-		res, err := NewConverter(sink, func(o *ConverterOptions) {
+		res, err := mustConverter(sink, func(o *ConverterOptions) {
 			o.Mapping = mapping
 			o.Partitions = parts
 			o.RunID = runID
@@ -354,7 +354,7 @@ func TestConvertPartitionsAndReplace(t *testing.T) {
 	// KeepOtherRuns: another input the same day adds a file; rerunning it
 	// replaces only its own.
 	for range 2 {
-		res, err := NewConverter(sink, func(o *ConverterOptions) {
+		res, err := mustConverter(sink, func(o *ConverterOptions) {
 			o.Mapping = mapping
 			o.Partitions = ProcessingDatePartitions(day)
 			o.RunID = "second_csv"
@@ -370,7 +370,7 @@ func TestConvertPartitionsAndReplace(t *testing.T) {
 	}
 
 	// A whole-value partition column leaves the files, and values are escaped.
-	res, err = NewConverter(sink, func(o *ConverterOptions) {
+	res, err = mustConverter(sink, func(o *ConverterOptions) {
 		o.Mapping = []Mapping{{Source: "a", Column: Column{Type: TypeString}}, {Source: "b", Column: Column{Type: TypeInt64}}}
 		o.Partitions = []PartitionKey{{Name: "a", Column: "a"}}
 	}).Convert(context.Background(), strings.NewReader("a,b\n../x=y,1\n"))
@@ -385,7 +385,7 @@ func TestConvertPartitionsAndReplace(t *testing.T) {
 func TestConvertDropNullFields(t *testing.T) {
 	sink := DirSink(t.TempDir())
 	input := "a,b,c,d\n1,,x,\n2,,,\n3,,y,\n"
-	res, err := NewConverter(sink, func(o *ConverterOptions) {
+	res, err := mustConverter(sink, func(o *ConverterOptions) {
 		o.DropNullFields = true
 		o.EmptyStringsAsNull = true
 		o.Header = HeaderPresent
@@ -397,7 +397,7 @@ func TestConvertDropNullFields(t *testing.T) {
 	if !slices.Equal(res.Dropped, []string{"b", "d"}) {
 		t.Fatalf("dropped %v, want [b d]", res.Dropped)
 	}
-	cols, _, rows := convReadFile(t, sink, res.Files[0].Name)
+	cols, _, rows := readFile(t, sink, res.Files[0].Name)
 	if !slices.Equal(cols, []string{"a", "c"}) || fmt.Sprint(rows) != "[[1 x] [2 <nil>] [3 y]]" {
 		t.Fatalf("cols %v rows %v", cols, rows)
 	}
@@ -407,7 +407,7 @@ func TestConvertDropNullFields(t *testing.T) {
 	}
 	// A column NULL in the sample but not later is kept: it is per run, not
 	// per sample or per row.
-	res, err = NewConverter(sink, func(o *ConverterOptions) {
+	res, err = mustConverter(sink, func(o *ConverterOptions) {
 		o.DropNullFields = true
 		o.SampleRows = 1
 		o.Mapping = []Mapping{{Source: "a", Column: Column{Type: TypeInt64}}, {Source: "b", Column: Column{Type: TypeInt64}}}
@@ -438,7 +438,7 @@ func TestConvertSchemaErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewConverter(DirSink(t.TempDir()), tt.opt).Convert(context.Background(), strings.NewReader("a,b\nx,1\n"))
+			_, err := mustConverter(DirSink(t.TempDir()), tt.opt).Convert(context.Background(), strings.NewReader("a,b\nx,1\n"))
 			var se *SchemaError
 			if !errors.As(err, &se) {
 				t.Fatalf("err = %v, want *SchemaError", err)
@@ -449,7 +449,7 @@ func TestConvertSchemaErrors(t *testing.T) {
 
 func TestConvertRecordTooLong(t *testing.T) {
 	input := "a,b\n1,\"" + strings.Repeat("x", 5000) // never closes
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+	_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.MaxRecordBytes = 1000
 		o.SampleBytes = 100
 		o.Header = HeaderPresent
@@ -463,16 +463,16 @@ func TestConvertRecordTooLong(t *testing.T) {
 func TestConvertCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := io.MultiReader(strings.NewReader("a,b\n1,2\n"), convEndless{})
-	_, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.SampleBytes = 64 }).Convert(ctx, r)
+	r := io.MultiReader(strings.NewReader("a,b\n1,2\n"), endless{})
+	_, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.SampleBytes = 64 }).Convert(ctx, r)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
 
-type convEndless struct{}
+type endless struct{}
 
-func (convEndless) Read(p []byte) (int, error) {
+func (endless) Read(p []byte) (int, error) {
 	for i := range p {
 		p[i] = "1,2\n"[i%4]
 	}
@@ -489,7 +489,7 @@ func TestSinkRejectsEscapingNames(t *testing.T) {
 
 func TestConvertEmptyInput(t *testing.T) {
 	for _, in := range []string{"", "\n\r\n\n"} {
-		res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+		res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 			o.Mapping = []Mapping{{Source: "a"}}
 		}).Convert(context.Background(), strings.NewReader(in))
 		if err != nil || res.Rows != 0 || len(res.Files) != 0 {
@@ -497,7 +497,7 @@ func TestConvertEmptyInput(t *testing.T) {
 		}
 	}
 	// A header without data is no error either.
-	res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.Mapping = []Mapping{{Source: "a"}} }).
+	res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) { o.Mapping = []Mapping{{Source: "a"}} }).
 		Convert(context.Background(), strings.NewReader("a,b\n"))
 	if err != nil || res.Rows != 0 || len(res.Files) != 0 || !res.Header {
 		t.Fatalf("header only: %+v %v", res, err)
@@ -511,7 +511,7 @@ func TestConvertRowGroupBytes(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%s\n", i, strings.Repeat("x", 1000))
 	}
 	sink := DirSink(t.TempDir())
-	res, err := NewConverter(sink, func(o *ConverterOptions) { o.RowGroupBytes = 100_000 }).
+	res, err := mustConverter(sink, func(o *ConverterOptions) { o.RowGroupBytes = 100_000 }).
 		Convert(context.Background(), strings.NewReader(b.String()))
 	if err != nil {
 		t.Fatal(err)
@@ -539,7 +539,7 @@ func TestConvertCompression(t *testing.T) {
 		want string
 	}{{Snappy, "SNAPPY"}, {Zstd, "ZSTD"}, {Gzip, "GZIP"}, {Uncompressed, "UNCOMPRESSED"}} {
 		sink := DirSink(t.TempDir())
-		res, err := NewConverter(sink, func(o *ConverterOptions) { o.Compression = tt.c }).
+		res, err := mustConverter(sink, func(o *ConverterOptions) { o.Compression = tt.c }).
 			Convert(context.Background(), strings.NewReader("a,b\n1,xxxxxxxxxxxxxxxx\n2,xxxxxxxxxxxxxxxx\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -553,7 +553,7 @@ func TestConvertCompression(t *testing.T) {
 			t.Errorf("%v: codec %s", tt.c, got)
 		}
 		f.Close()
-		if _, _, rows := convReadFile(t, sink, res.Files[0].Name); fmt.Sprint(rows) != "[[1 xxxxxxxxxxxxxxxx] [2 xxxxxxxxxxxxxxxx]]" {
+		if _, _, rows := readFile(t, sink, res.Files[0].Name); fmt.Sprint(rows) != "[[1 xxxxxxxxxxxxxxxx] [2 xxxxxxxxxxxxxxxx]]" {
 			t.Errorf("%v: rows %v", tt.c, rows)
 		}
 	}

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"context"
@@ -112,10 +112,10 @@ func catInstall(w *awstest.WireServer) *catFakeGlue {
 func TestCatalogRegister(t *testing.T) {
 	w := awstest.NewWireServer(t, "AWSGlue", "glue")
 	fake := catInstall(w)
-	cat := NewCatalog(glue.NewFromConfig(w.Config))
+	cat, _ := NewCatalog(glue.NewFromConfig(w.Config))
 	ctx := context.Background()
 
-	res, err := NewConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
+	res, err := mustConverter(DirSink(t.TempDir()), func(o *ConverterOptions) {
 		o.Mapping = []Mapping{
 			{Source: "email_id", Column: Column{Type: TypeString}},
 			{Source: "units_purchased", Column: Column{Type: TypeInt64}},
@@ -186,7 +186,7 @@ func TestCatalogRegister(t *testing.T) {
 func TestCatalogAddPartitionsBatches(t *testing.T) {
 	w := awstest.NewWireServer(t, "AWSGlue", "glue")
 	catInstall(w)
-	cat := NewCatalog(glue.NewFromConfig(w.Config))
+	cat, _ := NewCatalog(glue.NewFromConfig(w.Config))
 	spec := TableSpec{Database: "d", Table: "t", Location: "s3://b/t/", Columns: []Column{{Name: "x", Type: TypeInt64}}, PartitionKeys: []string{"k"}}
 	if _, err := cat.EnsureTable(context.Background(), spec); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package lakepipe
+package convert
 
 import (
 	"bytes"
@@ -18,43 +18,43 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// convMemSink is an in-memory Sink for fuzzing.
-type convMemSink struct {
+// memSink is an in-memory Sink for fuzzing.
+type memSink struct {
 	mu    sync.Mutex
 	files map[string][]byte
 }
 
-type convMemFile struct {
-	s    *convMemSink
+type memFile struct {
+	s    *memSink
 	name string
 	bytes.Buffer
 }
 
-func (f *convMemFile) Close() error {
+func (f *memFile) Close() error {
 	f.s.mu.Lock()
 	defer f.s.mu.Unlock()
 	f.s.files[f.name] = f.Bytes()
 	return nil
 }
 
-type convMemReader struct{ *bytes.Reader }
+type memReader struct{ *bytes.Reader }
 
-func (convMemReader) Close() error { return nil }
+func (memReader) Close() error { return nil }
 
-func (s *convMemSink) Create(_ context.Context, name string) (io.WriteCloser, error) {
+func (s *memSink) Create(_ context.Context, name string) (io.WriteCloser, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	return &convMemFile{s: s, name: name}, nil
+	return &memFile{s: s, name: name}, nil
 }
 
-func (s *convMemSink) Open(_ context.Context, name string) (SinkFile, error) {
+func (s *memSink) Open(_ context.Context, name string) (SinkFile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return convMemReader{bytes.NewReader(s.files[name])}, nil
+	return memReader{bytes.NewReader(s.files[name])}, nil
 }
 
-func (s *convMemSink) List(_ context.Context, dir string) ([]string, error) {
+func (s *memSink) List(_ context.Context, dir string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
@@ -67,7 +67,7 @@ func (s *convMemSink) List(_ context.Context, dir string) ([]string, error) {
 	return out, nil
 }
 
-func (s *convMemSink) Remove(_ context.Context, names ...string) error {
+func (s *memSink) Remove(_ context.Context, names ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, n := range names {
@@ -98,9 +98,9 @@ func FuzzConvert(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, mapped bool, mode uint8) {
-		sink := &convMemSink{files: map[string][]byte{}}
+		sink := &memSink{files: map[string][]byte{}}
 		header := HeaderMode(mode % 3)
-		c := NewConverter(sink, func(o *ConverterOptions) {
+		c := mustConverter(sink, func(o *ConverterOptions) {
 			o.RowGroupRows = 3
 			o.SampleRows = 4
 			o.DropNullFields = true
@@ -184,8 +184,8 @@ func FuzzConvertMatchesEncodingCSV(f *testing.F) {
 		for i := range want[0] {
 			mapping = append(mapping, Mapping{Source: fmt.Sprintf("col%d", i), Column: Column{Name: fmt.Sprintf("c%d", i)}})
 		}
-		sink := &convMemSink{files: map[string][]byte{}}
-		res, err := NewConverter(sink, func(o *ConverterOptions) {
+		sink := &memSink{files: map[string][]byte{}}
+		res, err := mustConverter(sink, func(o *ConverterOptions) {
 			o.Header = HeaderAbsent
 			o.Mapping = mapping
 			o.RowGroupRows = int(rowGroup%7) + 1
@@ -230,9 +230,9 @@ func FuzzConvertLeadingBlankLines(f *testing.F) {
 		if bytes.Contains(data, []byte("\xef\xbb\xbf")) {
 			return // a BOM counts only at the very start
 		}
-		conv := func(in []byte) (*ConvertResult, [][]string, error) {
+		conv := func(in []byte) (*Result, [][]string, error) {
 			var q bytes.Buffer
-			res, err := NewConverter(&convMemSink{files: map[string][]byte{}}, func(o *ConverterOptions) {
+			res, err := mustConverter(&memSink{files: map[string][]byte{}}, func(o *ConverterOptions) {
 				o.Mapping = []Mapping{{Source: "a"}, {Source: "b", Column: Column{Type: TypeInt64}}}
 				o.Quarantine = &q
 				o.MaxQuarantineRatio = 1
