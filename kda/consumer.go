@@ -18,6 +18,7 @@ import (
 
 	"github.com/lakekit/lakekit/internal/awserr"
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // ConsumerAPI is the Kinesis calls a Consumer makes.
@@ -123,11 +124,29 @@ var ErrCheckpointBehind = errors.New("kda: stored checkpoint is ahead of this on
 type DynamoDBCheckpoints struct {
 	client     CheckpointTableAPI
 	table, app string
+	now        func() time.Time
 }
 
-// NewDynamoDBCheckpoints returns checkpoints for application app in table.
-func NewDynamoDBCheckpoints(client CheckpointTableAPI, table, app string) *DynamoDBCheckpoints {
-	return &DynamoDBCheckpoints{client: client, table: table, app: app}
+// DynamoDBCheckpointsOptions configures DynamoDBCheckpoints.
+type DynamoDBCheckpointsOptions struct {
+	// Now stamps each checkpoint's "updated" attribute. Default time.Now.
+	Now func() time.Time
+}
+
+// NewDynamoDBCheckpoints returns checkpoints for application app in table
+// (see CreateCheckpointTableInput).
+func NewDynamoDBCheckpoints(client CheckpointTableAPI, table, app string, optFns ...func(*DynamoDBCheckpointsOptions)) (*DynamoDBCheckpoints, error) {
+	if table == "" || app == "" {
+		return nil, errors.New("kda: NewDynamoDBCheckpoints needs a table and an application name")
+	}
+	var o DynamoDBCheckpointsOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &DynamoDBCheckpoints{client: client, table: table, app: app, now: o.Now}, nil
 }
 
 // CreateCheckpointTableInput is the table DynamoDBCheckpoints expects,
@@ -174,7 +193,7 @@ func (c *DynamoDBCheckpoints) SetCheckpoint(ctx context.Context, shardID, seq st
 	item := c.key(shardID)
 	item["seq"] = &ddbtypes.AttributeValueMemberS{Value: seq}
 	item["seq_sort"] = &ddbtypes.AttributeValueMemberS{Value: seqSort(seq)}
-	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
+	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: c.now().UTC().Format(time.RFC3339Nano)}
 	_, err := c.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 &c.table,
 		Item:                      item,
@@ -196,14 +215,12 @@ type BatchHandler func(ctx context.Context, shardID string, recs []KinesisRecord
 
 // ConsumerOptions configures a Consumer.
 type ConsumerOptions struct {
-	// StreamARN or StreamName names the stream (one is required).
-	StreamARN, StreamName string
 	// Checkpoints stores progress. Default: a new MemoryCheckpoints.
 	Checkpoints Checkpointer
 	// StartAtLatest starts shards without a checkpoint at LATEST instead of
 	// TRIM_HORIZON (the default).
 	StartAtLatest bool
-	// Limit is GetRecords' Limit. Default DefaultGetRecordsLimit, at most
+	// Limit is GetRecords' Limit. Default DefaultGetRecordsLimit; 1 to
 	// MaxGetRecordsLimit.
 	Limit int32
 	// PollInterval is the pause after a GetRecords that returned nothing.
@@ -217,7 +234,8 @@ type ConsumerOptions struct {
 	// to RetryDelay·2^n, capped at MaxRetryDelay (full jitter). Default
 	// DefaultConsumerRetryDelay.
 	RetryDelay time.Duration
-	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry.
+	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry; not
+	// below RetryDelay.
 	MaxRetryDelay time.Duration
 	// MaxFailures is how many failures in a row on one shard (calls, the
 	// handler, checkpoints), or of the shard listing, Run retries before it
@@ -230,7 +248,10 @@ type ConsumerOptions struct {
 	// GetRecords with MillisBehindLatest 0) or closed: for batch jobs,
 	// tests and local runners.
 	StopAtEnd bool
-	// Logger gets warnings for retried failures. Default nil: silent.
+	// Sleep waits between polls, shard syncs and retries. Default: a real
+	// timer that ends early with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger gets warnings for retried failures. Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -245,32 +266,60 @@ type ConsumerStats struct {
 // handled batch. Child shards start after their parents reach ShardEnd.
 type Consumer struct {
 	client  ConsumerAPI
+	stream  string // name or ARN
 	handler BatchHandler
 	opts    ConsumerOptions
 
 	records, batches, checkpoints, retries atomic.Int64
 }
 
-// NewConsumer returns a Consumer.
-func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
-	o := ConsumerOptions{Limit: DefaultGetRecordsLimit, PollInterval: DefaultPollInterval, ShardSyncInterval: DefaultShardSyncInterval,
-		RetryDelay: DefaultConsumerRetryDelay, MaxRetryDelay: DefaultConsumerMaxRetry, MaxFailures: DefaultConsumerMaxFailures}
+// NewConsumer returns a Consumer of stream (a name, or an ARN starting
+// with "arn:") that hands its records to handler. Options it cannot honour
+// are an *OptionError.
+func NewConsumer(client ConsumerAPI, stream string, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
+	if stream == "" {
+		return nil, errors.New("kda: NewConsumer needs a stream name or ARN")
+	}
+	if handler == nil {
+		return nil, errors.New("kda: NewConsumer needs a handler")
+	}
+	var o ConsumerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.StreamARN == "" && o.StreamName == "" {
-		return nil, errors.New("kda: consumer needs StreamARN or StreamName")
+	if err := o.setDefaults(); err != nil {
+		return nil, err
 	}
-	if o.Limit < 1 || o.Limit > MaxGetRecordsLimit {
-		return nil, fmt.Errorf("kda: Limit %d outside [1, %d]", o.Limit, MaxGetRecordsLimit)
+	return &Consumer{client: client, stream: stream, handler: handler, opts: o}, nil
+}
+
+func (o *ConsumerOptions) setDefaults() error {
+	const typ = "kda.ConsumerOptions"
+	o.Limit = opt.Default(o.Limit, DefaultGetRecordsLimit)
+	o.PollInterval = opt.Default(o.PollInterval, DefaultPollInterval)
+	o.ShardSyncInterval = opt.Default(o.ShardSyncInterval, DefaultShardSyncInterval)
+	o.RetryDelay = opt.Default(o.RetryDelay, DefaultConsumerRetryDelay)
+	o.MaxRetryDelay = opt.Default(o.MaxRetryDelay, DefaultConsumerMaxRetry)
+	o.MaxFailures = opt.Default(o.MaxFailures, DefaultConsumerMaxFailures)
+	for _, err := range []error{
+		opt.Range(typ, "Limit", o.Limit, 1, MaxGetRecordsLimit),
+		opt.Min(typ, "PollInterval", o.PollInterval, 0),
+		opt.Min(typ, "ShardSyncInterval", o.ShardSyncInterval, time.Millisecond),
+		opt.Min(typ, "RetryDelay", o.RetryDelay, 0),
+		opt.Min(typ, "MaxRetryDelay", o.MaxRetryDelay, o.RetryDelay),
+	} {
+		if err != nil {
+			return err
+		}
 	}
 	if o.Checkpoints == nil {
 		o.Checkpoints = &MemoryCheckpoints{}
 	}
-	if o.MaxFailures == 0 {
-		o.MaxFailures = DefaultConsumerMaxFailures
+	if o.Sleep == nil {
+		o.Sleep = backoff.Sleep
 	}
-	return &Consumer{client: client, handler: handler, opts: o}, nil
+	o.Logger = loggerOrDiscard(o.Logger)
+	return nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -278,16 +327,17 @@ func (c *Consumer) Stats() ConsumerStats {
 	return ConsumerStats{Records: c.records.Load(), Batches: c.batches.Load(), Checkpoints: c.checkpoints.Load(), Retries: c.retries.Load()}
 }
 
-func (c *Consumer) stream() (name, arn *string) {
-	if c.opts.StreamARN != "" {
-		return nil, aws.String(c.opts.StreamARN)
+// streamRef returns the stream as the name or the ARN field of a request.
+func (c *Consumer) streamRef() (name, arn *string) {
+	if isARN(c.stream) {
+		return nil, aws.String(c.stream)
 	}
-	return aws.String(c.opts.StreamName), nil
+	return aws.String(c.stream), nil
 }
 
 func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
 	var shards []kintypes.Shard
-	name, arn := c.stream()
+	name, arn := c.streamRef()
 	in := &kinesis.ListShardsInput{StreamName: name, StreamARN: arn}
 	for {
 		out, err := c.client.ListShards(ctx, in)
@@ -311,144 +361,144 @@ func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
 func (c *Consumer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu      sync.Mutex
-		started = map[string]bool{}
-		done    = map[string]bool{}
-		wg      sync.WaitGroup
-		fatal   error
-	)
-	sync1 := func() (int, error) {
-		shards, err := c.listShards(ctx)
-		if err != nil {
-			return 0, err
-		}
-		known := map[string]bool{}
-		for _, s := range shards {
-			known[aws.ToString(s.ShardId)] = true
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		running := 0
-		for _, s := range shards {
-			id := aws.ToString(s.ShardId)
-			if started[id] {
-				if !done[id] {
-					running++
-				}
-				continue
-			}
-			ready := true
-			for _, parent := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
-				p := aws.ToString(parent)
-				if p == "" || !known[p] {
-					continue // no parent, or it has expired
-				}
-				if !done[p] {
-					if cp, err := c.opts.Checkpoints.Checkpoint(ctx, p); err != nil {
-						return 0, err
-					} else if cp != ShardEnd {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				running++ // waits for its parent
-				continue
-			}
-			cp, err := c.opts.Checkpoints.Checkpoint(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			started[id] = true
-			if cp == ShardEnd {
-				done[id] = true
-				continue
-			}
-			running++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := c.runShard(ctx, id, cp)
-				mu.Lock()
-				done[id] = true
-				if err != nil && fatal == nil && ctx.Err() == nil {
-					fatal = err
-					cancel()
-				}
-				mu.Unlock()
-			}()
-		}
-		return running, nil
-	}
-	syncFailures := 0
-	// syncFailed counts a failed shard sync and returns the error that
-	// ends Run, or nil after backing off.
-	syncFailed := func(err error) error {
-		syncFailures++
-		if cerr := c.giveUp("", "ListShards", err, syncFailures); cerr != nil {
-			return cerr
-		}
-		c.retry(ctx, "ListShards", "", err, syncFailures)
-		return nil
-	}
-	for {
-		_, err := sync1()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if cerr := syncFailed(err); cerr != nil {
-			return cerr
-		}
-	}
-	syncFailures = 0
+	s := &shardSet{c: c, cancel: cancel, started: map[string]bool{}, done: map[string]bool{}}
 	poll := c.opts.ShardSyncInterval
 	if c.opts.StopAtEnd && poll > 100*time.Millisecond {
 		poll = 100 * time.Millisecond
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return fatal
-		case <-t.C:
-		}
-		running, err := sync1()
-		if err != nil {
-			if ctx.Err() != nil {
-				continue
+	failures := 0 // shard syncs failed in a row
+	for synced := false; ; {
+		running, err := s.sync(ctx)
+		if err == nil {
+			synced, failures = true, 0
+			if c.opts.StopAtEnd && running == 0 {
+				return s.wait()
 			}
-			if cerr := syncFailed(err); cerr != nil {
+		} else if ctx.Err() == nil {
+			failures++
+			if cerr := c.giveUp("", "ListShards", err, failures); cerr != nil {
 				cancel()
-				wg.Wait()
-				mu.Lock()
-				defer mu.Unlock()
-				if fatal != nil {
+				if fatal := s.wait(); fatal != nil {
 					return fatal
 				}
 				return cerr
 			}
-			continue
+			c.retry(ctx, "ListShards", "", err, failures)
+			if !synced {
+				continue // no shard runs yet: sync again after the backoff
+			}
 		}
-		syncFailures = 0
-		if c.opts.StopAtEnd && running == 0 {
-			wg.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return fatal
+		if c.opts.Sleep(ctx, poll) != nil {
+			return s.wait()
 		}
 	}
 }
 
+// shardSet is the shards one Run has started, and the first error that
+// ended one of them.
+type shardSet struct {
+	c      *Consumer
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	started map[string]bool
+	done    map[string]bool
+	fatal   error
+}
+
+// wait waits for every shard's goroutine and returns the error that ended
+// the first to fail.
+func (s *shardSet) wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
+}
+
+// sync lists the shards, starts those not started whose parents are done,
+// and returns how many are running or waiting for a parent.
+func (s *shardSet) sync(ctx context.Context) (int, error) {
+	shards, err := s.c.listShards(ctx)
+	if err != nil {
+		return 0, err
+	}
+	known := map[string]bool{}
+	for _, sh := range shards {
+		known[aws.ToString(sh.ShardId)] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	running := 0
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		if s.started[id] {
+			if !s.done[id] {
+				running++
+			}
+			continue
+		}
+		ready, err := s.parentsDone(ctx, sh, known)
+		if err != nil {
+			return 0, err
+		}
+		if !ready {
+			running++ // waits for its parent
+			continue
+		}
+		cp, err := s.c.opts.Checkpoints.Checkpoint(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		s.started[id] = true
+		if cp == ShardEnd {
+			s.done[id] = true
+			continue
+		}
+		running++
+		s.start(ctx, id, cp)
+	}
+	return running, nil
+}
+
+// parentsDone reports whether every listed parent of sh has been read to
+// its end, by this Run or (its checkpoint) an earlier one.
+func (s *shardSet) parentsDone(ctx context.Context, sh kintypes.Shard, known map[string]bool) (bool, error) {
+	for _, parent := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
+		p := aws.ToString(parent)
+		if p == "" || !known[p] || s.done[p] {
+			continue // no parent, it has expired, or it is done
+		}
+		cp, err := s.c.opts.Checkpoints.Checkpoint(ctx, p)
+		if err != nil {
+			return false, err
+		}
+		if cp != ShardEnd {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// start reads shard id from checkpoint cp in a goroutine; its error ends
+// the Run. s.mu is held.
+func (s *shardSet) start(ctx context.Context, id, cp string) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := s.c.runShard(ctx, id, cp)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.done[id] = true
+		if err != nil && s.fatal == nil && ctx.Err() == nil {
+			s.fatal = err
+			s.cancel()
+		}
+	}()
+}
+
 func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string, error) {
-	name, arn := c.stream()
+	name, arn := c.streamRef()
 	in := &kinesis.GetShardIteratorInput{StreamName: name, StreamARN: arn, ShardId: aws.String(shardID)}
 	switch {
 	case after != "":
@@ -490,7 +540,7 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 				return c.setCheckpoint(ctx, shardID, ShardEnd)
 			}
 		}
-		_, arn := c.stream()
+		_, arn := c.streamRef()
 		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
 		if err != nil {
 			// An expired iterator, throttling or a network error: start again
@@ -523,7 +573,7 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 				// A handler's error is the application's: never taken as
 				// permanent, but it counts towards MaxFailures.
 				if lim := c.opts.MaxFailures; lim > 0 && failures >= lim {
-					return &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: "handler", Failures: failures, Err: err}
+					return &ConsumerError{Stream: c.stream, ShardID: shardID, Op: "handler", Failures: failures, Err: err}
 				}
 				c.retry(ctx, "handler", shardID, err, failures)
 				continue
@@ -555,7 +605,7 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 			if c.opts.StopAtEnd && aws.ToInt64(out.MillisBehindLatest) == 0 {
 				return nil
 			}
-			if err := backoff.Sleep(ctx, c.opts.PollInterval); err != nil {
+			if err := c.opts.Sleep(ctx, c.opts.PollInterval); err != nil {
 				return nil
 			}
 		}
@@ -571,13 +621,6 @@ func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error
 	return err
 }
 
-func (c *Consumer) streamID() string {
-	if c.opts.StreamARN != "" {
-		return c.opts.StreamARN
-	}
-	return c.opts.StreamName
-}
-
 // giveUp returns the *ConsumerError that ends Run after err, the
 // failures-th in a row, or nil when it is to be retried.
 func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
@@ -585,10 +628,8 @@ func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
 	if !permanent && (c.opts.MaxFailures < 0 || failures < c.opts.MaxFailures) {
 		return nil
 	}
-	cerr := &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: op, Code: awserr.Code(err), Permanent: permanent, Failures: failures, Err: err}
-	if c.opts.Logger != nil {
-		c.opts.Logger.Error("kda: consumer stopping", "error", cerr)
-	}
+	cerr := &ConsumerError{Stream: c.stream, ShardID: shardID, Op: op, Code: awserr.Code(err), Permanent: permanent, Failures: failures, Err: err}
+	c.opts.Logger.Error("kda: consumer stopping", "error", cerr)
 	return cerr
 }
 
@@ -596,8 +637,6 @@ func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
 // calls in a row have failed on the shard.
 func (c *Consumer) retry(ctx context.Context, what, shardID string, err error, failures int) {
 	c.retries.Add(1)
-	if c.opts.Logger != nil {
-		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
-	}
-	_ = backoff.Sleep(ctx, backoff.FullJitter(failures, c.opts.RetryDelay, c.opts.MaxRetryDelay))
+	c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
+	_ = c.opts.Sleep(ctx, backoff.FullJitter(failures, c.opts.RetryDelay, c.opts.MaxRetryDelay))
 }

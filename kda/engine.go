@@ -2,7 +2,6 @@ package kda
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"time"
 
@@ -46,7 +45,7 @@ type EngineOptions struct {
 	// time. Default time.Now.
 	Now func() time.Time
 	// Logger receives a debug line per error_stream row (never the row's
-	// data). Default nil: silent.
+	// data). Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -111,9 +110,7 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 	if io.Now == nil {
 		io.Now = time.Now
 	}
-	if io.Logger == nil {
-		io.Logger = discardLogger
-	}
+	io.Logger = loggerOrDiscard(o.Logger)
 	for _, in := range inputs {
 		io.Inputs = append(io.Inputs, engine.Input(in))
 	}
@@ -123,9 +120,6 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 	}
 	return &Engine{e: e}, nil
 }
-
-// discardLogger is the Logger of components given none.
-var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // Subscribe registers fn to receive every row inserted into stream, in
 // order. fn runs synchronously inside Insert/InsertJSON/Advance/Flush with

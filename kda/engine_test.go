@@ -65,7 +65,7 @@ func collect(t testing.TB, e *Engine, stream string) *[]string {
 func TestSeedSQLOnGeneratedData(t *testing.T) {
 	e := newSeedEngine(t, nil)
 	anomaly, output, errs := collect(t, e, "anomaly_data_stream"), collect(t, e, "output_data_stream"), collect(t, e, ErrorStream)
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 2026 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 2026 }))
 	const n = 20000
 	hot, cold, exactly100 := 0, 0, 0
 	for range n {
@@ -313,7 +313,7 @@ CREATE PUMP "P2" AS INSERT INTO "final" SELECT STREAM id, label, CAST(f AS VARCH
 }
 
 func TestDiscoverSchema(t *testing.T) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 5 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 5 }))
 	var samples [][]byte
 	for range 100 {
 		samples = append(samples, g.Next())
@@ -385,7 +385,7 @@ func FuzzNewEngine(f *testing.F) {
 // application does between its Kinesis source and Firehose destinations),
 // and typed rows in with no output encoding.
 func BenchmarkEngineSeedPumps(b *testing.B) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([][]byte, 4096)
 	vals := make([][]Value, len(recs))
 	for i := range recs {
@@ -438,7 +438,7 @@ func BenchmarkEngineSeedPumps(b *testing.B) {
 }
 
 func BenchmarkEngineWindow(b *testing.B) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([][]byte, 4096)
 	for i := range recs {
 		recs[i] = g.Next()
@@ -481,6 +481,31 @@ func TestInsertTypedValues(t *testing.T) {
 	}
 	if len(*anomaly) != 1 || (*anomaly)[0] != `{"sensor_id":3,"current_temperature":120,"location":"UK"}` || len(*errs) != 2 {
 		t.Fatalf("anomaly %v errors %v", *anomaly, *errs)
+	}
+}
+
+// TestInsertBoolAndTime: BOOLEAN and TIMESTAMP values inserted with
+// BoolValue and TimeValue reach a pump's output unchanged (milliseconds).
+func TestInsertBoolAndTime(t *testing.T) {
+	sql := `
+CREATE STREAM "out" ("ok" BOOLEAN, "at" TIMESTAMP);
+CREATE PUMP "P" AS INSERT INTO "out" SELECT STREAM "ok", "at" FROM "SOURCE_SQL_STREAM_001" WHERE "ok";`
+	e, err := NewEngine(sql, []Input{{Columns: []Column{{Name: "ok", Type: Boolean}, {Name: "at", Type: Timestamp}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Row
+	if err := e.Subscribe("out", func(r Row) { got = append(got, r.Clone()) }); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
+	for _, ok := range []bool{true, false} {
+		if err := e.Insert(DefaultInputStream, []Value{BoolValue(ok), TimeValue(at)}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 || got[0].Get("ok") != BoolValue(true) || !got[0].Get("at").Time().Equal(at.Truncate(time.Millisecond)) {
+		t.Fatalf("rows %+v, want one with ok TRUE and at %v", got, at.Truncate(time.Millisecond))
 	}
 }
 

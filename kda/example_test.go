@@ -62,7 +62,7 @@ GROUP BY "location", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE
 func ExampleParsePrefix() {
 	at := time.Date(2019, 12, 30, 10, 0, 0, 0, time.UTC)
 	for _, s := range []string{"year=!{timestamp:YYYY}/", "year=!{timestamp:yyyy}/"} {
-		p, _ := kda.ParsePrefix(s, false)
+		p, _ := kda.ParsePrefix(s)
 		fmt.Println(p.Render(kda.PrefixValues{Time: at}), len(p.Warnings) > 0)
 	}
 	// Output:
@@ -72,10 +72,14 @@ func ExampleParsePrefix() {
 
 func ExampleNewGenerator() {
 	tpl := kda.MustParseTemplate(`{"sensor_id": {{random.number(50)}}, "at": "{{date.utc("YYYY-MM-DD HH:mm")}}"}`)
-	g := kda.NewGenerator(tpl, func(o *kda.GeneratorOptions) {
+	g, err := kda.NewGenerator(tpl, func(o *kda.GeneratorOptions) {
 		o.Seed = 1
 		o.Now = func() time.Time { return time.Date(2026, 7, 1, 12, 30, 0, 0, time.UTC) }
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(string(g.Next()))
 	// Output:
 	// {"sensor_id": 26, "at": "2026-07-01 12:30"}

@@ -187,10 +187,10 @@ func Aggregate(recs []UserRecord) []byte {
 	}
 	for _, r := range recs {
 		var m []byte
-		m = binary.AppendUvarint(m, 1<<3|0)
+		m = binary.AppendUvarint(m, 1<<3) // field 1, varint
 		m = binary.AppendUvarint(m, pkIdx[r.PartitionKey])
 		if r.ExplicitHashKey != "" {
-			m = binary.AppendUvarint(m, 2<<3|0)
+			m = binary.AppendUvarint(m, 2<<3) // field 2, varint
 			m = binary.AppendUvarint(m, ehkIdx[r.ExplicitHashKey])
 		}
 		m = pbBytes(m, 3, r.Data)

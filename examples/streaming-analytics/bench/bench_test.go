@@ -24,7 +24,10 @@ const (
 )
 
 func records() [][]byte {
-	g := kda.NewGenerator(kda.MustParseTemplate(seed.Template), func(o *kda.GeneratorOptions) { o.Seed = 1 })
+	g, err := kda.NewGenerator(kda.MustParseTemplate(seed.Template), func(o *kda.GeneratorOptions) { o.Seed = 1 })
+	if err != nil {
+		panic(err)
+	}
 	out := make([][]byte, nRecords)
 	for i := range out {
 		out[i] = g.Next()

@@ -174,7 +174,10 @@ func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, see
 		time.Sleep(50 * time.Millisecond)
 	}
 	rep := &Report{}
-	gen := kda.NewGenerator(kda.MustParseTemplate(Template), func(o *kda.GeneratorOptions) { o.Seed, o.Count = seed, n })
+	gen, err := kda.NewGenerator(kda.MustParseTemplate(Template), func(o *kda.GeneratorOptions) { o.Seed, o.Count = seed, n })
+	if err != nil {
+		return nil, err
+	}
 	var recs []kda.Record
 	if err := gen.Run(ctx, func(b []byte) error {
 		recs = append(recs, kda.Record{Data: append([]byte(nil), b...)})
@@ -186,7 +189,7 @@ func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, see
 	recs = append(recs, kda.Record{Data: []byte(`{"sensor_id": "x", "current_temperature": 1, "location": "UK"}`)})
 	rep.Generated = len(recs)
 	start := time.Now()
-	prod, err := kda.NewProducer(c.Kinesis, func(o *kda.ProducerOptions) { o.StreamARN = arn; o.PartitionKey = kda.FieldPartitionKey("sensor_id") })
+	prod, err := kda.NewProducer(c.Kinesis, arn, func(o *kda.ProducerOptions) { o.PartitionKey = kda.FieldPartitionKey("sensor_id") })
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +230,7 @@ func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, see
 			rep.Exactly100++
 		}
 	})
-	cons, err := kda.NewConsumer(c.Kinesis, func(ctx context.Context, _ string, rs []kda.KinesisRecord) error {
+	cons, err := kda.NewConsumer(c.Kinesis, arn, func(ctx context.Context, _ string, rs []kda.KinesisRecord) error {
 		for _, r := range rs {
 			if err := pl.App.HandleRecord(ctx, r); err != nil {
 				return err
@@ -235,7 +238,7 @@ func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, see
 		}
 		return nil
 	}, func(o *kda.ConsumerOptions) {
-		o.StreamARN, o.StopAtEnd = arn, true
+		o.StopAtEnd = true
 		o.PollInterval, o.RetryDelay = 20*time.Millisecond, 100*time.Millisecond
 	})
 	if err != nil {
@@ -274,7 +277,7 @@ func (r *Report) Print(w io.Writer) {
 func PrefixDemo(w io.Writer) error {
 	at := time.Date(2019, 12, 30, 10, 0, 0, 0, time.UTC)
 	for _, s := range []string{SeedAnomalyPrefix, AnomalyPrefix} {
-		p, err := kda.ParsePrefix(s, false)
+		p, err := kda.ParsePrefix(s)
 		if err != nil {
 			return err
 		}
