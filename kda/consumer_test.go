@@ -51,7 +51,7 @@ func TestConsumerCheckpointsAndResumes(t *testing.T) {
 		recs = append(recs, Record{Data: fmt.Appendf(nil, `{"i":%d}`, i)})
 	}
 	// One KPL aggregate of three user records.
-	recs = append(recs, Record{Data: Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte(`{"i":300}`)}, {PartitionKey: "b", Data: []byte(`{"i":301}`)},
+	recs = append(recs, Record{Data: aggregate([]UserRecord{{PartitionKey: "a", Data: []byte(`{"i":300}`)}, {PartitionKey: "b", Data: []byte(`{"i":301}`)},
 		{PartitionKey: "c", Data: []byte(`{"i":302}`)}}), PartitionKey: "a"})
 	putAll(t, c, arn, recs)
 

@@ -1,12 +1,13 @@
 package engine
 
 import (
-	"github.com/lakekit/lakekit/kda/internal/syntax"
-	"github.com/lakekit/lakekit/kda/internal/value"
 	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // EvalError is a row that failed evaluation (division by zero, a value

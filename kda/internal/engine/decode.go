@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lakekit/lakekit/kda/internal/value"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // decoder maps a JSON record onto an input stream's columns by their

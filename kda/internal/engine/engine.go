@@ -3,8 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"github.com/lakekit/lakekit/kda/internal/syntax"
-	"github.com/lakekit/lakekit/kda/internal/value"
 	"log/slog"
 	"math"
 	"slices"
@@ -13,6 +11,9 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // Names the engine gives to streams it creates itself.

@@ -2,9 +2,10 @@ package engine
 
 import (
 	"encoding/binary"
+	"math"
+
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
-	"math"
 )
 
 // window is the state of a pump whose GROUP BY has a STEP over ROWTIME: a

@@ -2,9 +2,10 @@ package syntax
 
 import (
 	"fmt"
-	"github.com/lakekit/lakekit/kda/internal/value"
 	"strconv"
 	"strings"
+
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // SQLError is a statement the engine cannot parse or compile. Line and Col
