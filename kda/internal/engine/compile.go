@@ -390,44 +390,7 @@ func floorDiv(a, b int64) int64 {
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if aggNames[e.Name] {
-		if !s.agg {
-			return cexpr{}, e.P.Errorf("aggregate %s needs GROUP BY with a STEP(… ROWTIME BY INTERVAL …) window", e.Name)
-		}
-		if s.inAgg {
-			return cexpr{}, e.P.Errorf("aggregates cannot be nested")
-		}
-		spec := aggSpec{name: e.Name, typ: value.KindInt}
-		switch {
-		case e.Star && e.Name == "COUNT":
-		case e.Star:
-			return cexpr{}, e.P.Errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
-		case len(e.Args) != 1:
-			return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
-		default:
-			s.inAgg = true
-			x, err := s.compile(e.Args[0])
-			s.inAgg = false
-			if err != nil {
-				return cexpr{}, err
-			}
-			spec.arg = x.fn
-			switch e.Name {
-			case "COUNT":
-			case "SUM", "AVG":
-				if x.typ != value.KindInt && x.typ != value.KindFloat {
-					return cexpr{}, e.P.Errorf("%s needs a number, got %s", e.Name, x.typ)
-				}
-				spec.typ = x.typ
-				if e.Name == "AVG" {
-					spec.typ = value.KindFloat
-				}
-			default:
-				spec.typ = x.typ
-			}
-		}
-		k := len(*s.aggs)
-		*s.aggs = append(*s.aggs, spec)
-		return cexpr{typ: spec.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
+		return s.compileAggregate(e)
 	}
 	args := make([]cexpr, len(e.Args))
 	for i, a := range e.Args {
@@ -437,37 +400,11 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		}
 		args[i] = c
 	}
-	one := func(kinds ...value.Kind) (cexpr, error) {
-		if len(args) != 1 {
-			return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
-		}
-		for _, k := range kinds {
-			if args[0].typ == k || args[0].typ == value.KindNull {
-				return args[0], nil
-			}
-		}
-		return cexpr{}, e.P.Errorf("%s does not take %s", e.Name, args[0].typ)
-	}
 	switch e.Name {
 	case "COALESCE":
-		if len(args) == 0 {
-			return cexpr{}, e.P.Errorf("COALESCE needs arguments")
-		}
-		typ, err := commonKind(e.P, "COALESCE", args)
-		if err != nil {
-			return cexpr{}, err
-		}
-		return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
-			for _, a := range args {
-				x, err := a.fn(v)
-				if err != nil || x.K != value.KindNull {
-					return widen(x, typ), err
-				}
-			}
-			return value.Value{}, nil
-		}}, nil
+		return compileCoalesce(e, args)
 	case "UPPER", "LOWER":
-		x, err := one(value.KindString)
+		x, err := oneArg(e, args, value.KindString)
 		if err != nil {
 			return x, err
 		}
@@ -475,54 +412,140 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		if e.Name == "LOWER" {
 			f = strings.ToLower
 		}
-		return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
-			a, err := x.fn(v)
-			if err != nil || a.K == value.KindNull {
-				return a, err
-			}
-			return value.StringValue(f(a.S)), nil
-		}}, nil
+		return stringFn(x, value.KindString, func(s string) value.Value { return value.StringValue(f(s)) }), nil
 	case "CHAR_LENGTH", "CHARACTER_LENGTH":
-		x, err := one(value.KindString)
+		x, err := oneArg(e, args, value.KindString)
 		if err != nil {
 			return x, err
 		}
-		return cexpr{typ: value.KindInt, fn: func(v *env) (value.Value, error) {
-			a, err := x.fn(v)
-			if err != nil || a.K == value.KindNull {
-				return a, err
-			}
-			return value.IntValue(int64(utf8.RuneCountInString(a.S))), nil
-		}}, nil
+		return stringFn(x, value.KindInt, func(s string) value.Value { return value.IntValue(int64(utf8.RuneCountInString(s))) }), nil
 	case "ABS", "FLOOR", "CEIL", "CEILING":
-		x, err := one(value.KindInt, value.KindFloat)
+		x, err := oneArg(e, args, value.KindInt, value.KindFloat)
 		if err != nil {
 			return x, err
 		}
-		name := e.Name
-		return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
-			a, err := x.fn(v)
-			if err != nil || a.K != value.KindFloat && (a.K != value.KindInt || name != "ABS") {
-				if a.K == value.KindInt && a.I < 0 && name == "ABS" {
-					a.I = -a.I
-				}
-				return a, err
-			}
-			switch name {
-			case "ABS":
-				a.F = math.Abs(a.F)
-			case "FLOOR":
-				a.F = math.Floor(a.F)
-			case "CEIL", "CEILING":
-				a.F = math.Ceil(a.F)
-			}
-			return a, nil
-		}}, nil
+		return compileRounding(e.Name, x), nil
 	}
 	if syntax.IsUnsupportedFunction(e.Name) {
 		return cexpr{}, e.P.Unsupported(e.Name)
 	}
 	return cexpr{}, e.P.Errorf("unknown function %s", e.Name)
+}
+
+// compileAggregate compiles COUNT, SUM, AVG, MIN or MAX into a slot of the
+// window's aggregates, which the expression then reads.
+func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
+	if !s.agg {
+		return cexpr{}, e.P.Errorf("aggregate %s needs GROUP BY with a STEP(… ROWTIME BY INTERVAL …) window", e.Name)
+	}
+	if s.inAgg {
+		return cexpr{}, e.P.Errorf("aggregates cannot be nested")
+	}
+	spec := aggSpec{name: e.Name, typ: value.KindInt}
+	switch {
+	case e.Star && e.Name == "COUNT":
+	case e.Star:
+		return cexpr{}, e.P.Errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
+	case len(e.Args) != 1:
+		return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
+	default:
+		s.inAgg = true
+		x, err := s.compile(e.Args[0])
+		s.inAgg = false
+		if err != nil {
+			return cexpr{}, err
+		}
+		spec.arg = x.fn
+		switch e.Name {
+		case "COUNT":
+		case "SUM", "AVG":
+			if x.typ != value.KindInt && x.typ != value.KindFloat {
+				return cexpr{}, e.P.Errorf("%s needs a number, got %s", e.Name, x.typ)
+			}
+			spec.typ = x.typ
+			if e.Name == "AVG" {
+				spec.typ = value.KindFloat
+			}
+		default:
+			spec.typ = x.typ
+		}
+	}
+	k := len(*s.aggs)
+	*s.aggs = append(*s.aggs, spec)
+	return cexpr{typ: spec.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
+}
+
+// oneArg returns the only argument of a call, of one of kinds (or NULL).
+func oneArg(e *syntax.Call, args []cexpr, kinds ...value.Kind) (cexpr, error) {
+	if len(args) != 1 {
+		return cexpr{}, e.P.Errorf("%s takes one argument", e.Name)
+	}
+	for _, k := range kinds {
+		if args[0].typ == k || args[0].typ == value.KindNull {
+			return args[0], nil
+		}
+	}
+	return cexpr{}, e.P.Errorf("%s does not take %s", e.Name, args[0].typ)
+}
+
+func compileCoalesce(e *syntax.Call, args []cexpr) (cexpr, error) {
+	if len(args) == 0 {
+		return cexpr{}, e.P.Errorf("COALESCE needs arguments")
+	}
+	typ, err := commonKind(e.P, "COALESCE", args)
+	if err != nil {
+		return cexpr{}, err
+	}
+	return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
+		for _, a := range args {
+			x, err := a.fn(v)
+			if err != nil || x.K != value.KindNull {
+				return widen(x, typ), err
+			}
+		}
+		return value.Value{}, nil
+	}}, nil
+}
+
+// stringFn applies f to a VARCHAR argument; NULL stays NULL.
+func stringFn(x cexpr, typ value.Kind, f func(string) value.Value) cexpr {
+	return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
+		a, err := x.fn(v)
+		if err != nil || a.K == value.KindNull {
+			return a, err
+		}
+		return f(a.S), nil
+	}}
+}
+
+// compileRounding compiles ABS, FLOOR, CEIL or CEILING of a number: FLOOR
+// and CEIL leave integers as they are; ABS of the smallest BIGINT
+// overflows.
+func compileRounding(name string, x cexpr) cexpr {
+	var f func(float64) float64
+	switch name {
+	case "ABS":
+		f = math.Abs
+	case "FLOOR":
+		f = math.Floor
+	default:
+		f = math.Ceil
+	}
+	return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
+		a, err := x.fn(v)
+		switch {
+		case err != nil:
+			return a, err
+		case a.K == value.KindFloat:
+			a.F = f(a.F)
+		case a.K == value.KindInt && name == "ABS" && a.I < 0:
+			if a.I == math.MinInt64 {
+				return a, &EvalError{"BIGINT overflow"}
+			}
+			a.I = -a.I
+		}
+		return a, nil
+	}}
 }
 
 func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {

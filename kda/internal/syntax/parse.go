@@ -1194,143 +1194,169 @@ func (ps *parser) primary() (Expr, error) {
 	switch t.kind {
 	case tNumber:
 		ps.p++
-		if !strings.ContainsAny(t.text, ".eE") {
-			if v, err := strconv.ParseInt(t.text, 10, 64); err == nil {
-				return &Literal{P: t.pos, V: value.IntValue(v)}, nil
-			}
-		}
-		f, err := strconv.ParseFloat(t.text, 64)
-		if err != nil {
-			return nil, t.pos.Errorf("bad number %s", t.text)
-		}
-		return &Literal{P: t.pos, V: value.FloatValue(f)}, nil
+		return numberLiteral(t)
 	case tString:
 		ps.p++
 		return &Literal{P: t.pos, V: value.StringValue(t.text)}, nil
 	case tOp:
-		if t.text == "(" {
-			ps.p++
-			if ps.isKw("SELECT") {
-				return nil, ps.peek().pos.Unsupported("subquery")
-			}
-			e, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			return e, ps.expectOp(")")
+		if t.text != "(" {
+			return nil, ps.unexpected("an expression")
 		}
-		return nil, ps.unexpected("an expression")
+		ps.p++
+		if ps.isKw("SELECT") {
+			return nil, ps.peek().pos.Unsupported("subquery")
+		}
+		e, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		return e, ps.expectOp(")")
 	case tQIdent:
 		return ps.colRef()
 	case tIdent:
-		nt := ps.tok(1)
-		switch {
-		case t.text == "EXISTS":
-			return nil, t.pos.Unsupported("EXISTS")
-		case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
-			return nil, t.pos.Unsupported(t.text + " literal")
-		case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
-			return nil, t.pos.Unsupported("CURSOR")
-		case unsupportedFunctions[t.text] && !(nt.kind == tOp && nt.text == "."):
-			return nil, t.pos.Unsupported(t.text)
-		}
-		switch t.text {
-		case "NULL":
-			ps.p++
-			return &Literal{P: t.pos, V: value.Value{}}, nil
-		case "TRUE", "FALSE":
-			ps.p++
-			return &Literal{P: t.pos, V: value.BoolValue(t.text == "TRUE")}, nil
-		case "CASE":
-			ps.p++
-			c := &Case{P: t.pos}
-			if !ps.isKw("WHEN") {
-				op, err := ps.expr()
-				if err != nil {
-					return nil, err
-				}
-				c.Operand = op
-			}
-			for ps.acceptKw("WHEN") {
-				cond, err := ps.expr()
-				if err != nil {
-					return nil, err
-				}
-				if err := ps.expectKw("THEN"); err != nil {
-					return nil, err
-				}
-				res, err := ps.expr()
-				if err != nil {
-					return nil, err
-				}
-				c.Whens = append(c.Whens, When{Cond: cond, Result: res})
-			}
-			if len(c.Whens) == 0 {
-				return nil, ps.unexpected("WHEN")
-			}
-			if ps.acceptKw("ELSE") {
-				e, err := ps.expr()
-				if err != nil {
-					return nil, err
-				}
-				c.Else = e
-			}
-			return c, ps.expectKw("END")
-		case "CAST":
-			ps.p++
-			if err := ps.expectOp("("); err != nil {
-				return nil, err
-			}
-			x, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			if err := ps.expectKw("AS"); err != nil {
-				return nil, err
-			}
-			typ, err := ps.typ()
-			if err != nil {
-				return nil, err
-			}
-			return &Cast{P: t.pos, X: x, Type: typ}, ps.expectOp(")")
-		case "STEP":
-			ps.p++
-			if err := ps.expectOp("("); err != nil {
-				return nil, err
-			}
-			x, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			if err := ps.expectKw("BY"); err != nil {
-				return nil, err
-			}
-			if err := ps.expectKw("INTERVAL"); err != nil {
-				return nil, err
-			}
-			nt := ps.peek()
-			n, err := strconv.ParseInt(strings.TrimSpace(nt.text), 10, 64)
-			if nt.kind != tString || err != nil || n < 1 || n > 1_000_000 {
-				return nil, ps.unexpected("an interval like '1'")
-			}
-			ps.p++
-			ut := ps.peek()
-			unit, ok := intervalUnits[ut.text]
-			if ut.kind != tIdent || !ok {
-				return nil, ps.unexpected("SECOND, MINUTE, HOUR or DAY")
-			}
-			ps.p++
-			return &Step{P: t.pos, X: x, Millis: n * unit}, ps.expectOp(")")
-		}
-		if ps.tok(1).kind == tOp && ps.tok(1).text == "(" {
-			return ps.call()
-		}
-		if reserved[t.text] {
-			return nil, ps.unexpected("an expression")
-		}
-		return ps.colRef()
+		return ps.identExpr(t)
 	}
 	return nil, ps.unexpected("an expression")
+}
+
+// numberLiteral is an integer literal when it fits BIGINT, else DOUBLE.
+func numberLiteral(t token) (Expr, error) {
+	if !strings.ContainsAny(t.text, ".eE") {
+		if v, err := strconv.ParseInt(t.text, 10, 64); err == nil {
+			return &Literal{P: t.pos, V: value.IntValue(v)}, nil
+		}
+	}
+	f, err := strconv.ParseFloat(t.text, 64)
+	if err != nil {
+		return nil, t.pos.Errorf("bad number %s", t.text)
+	}
+	return &Literal{P: t.pos, V: value.FloatValue(f)}, nil
+}
+
+// identExpr parses an expression that starts with the identifier t: a
+// keyword literal, CASE, CAST, STEP, a call or a column.
+func (ps *parser) identExpr(t token) (Expr, error) {
+	nt := ps.tok(1)
+	switch {
+	case t.text == "EXISTS":
+		return nil, t.pos.Unsupported("EXISTS")
+	case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
+		return nil, t.pos.Unsupported(t.text + " literal")
+	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
+		return nil, t.pos.Unsupported("CURSOR")
+	case unsupportedFunctions[t.text] && !(nt.kind == tOp && nt.text == "."):
+		return nil, t.pos.Unsupported(t.text)
+	}
+	switch t.text {
+	case "NULL":
+		ps.p++
+		return &Literal{P: t.pos, V: value.Value{}}, nil
+	case "TRUE", "FALSE":
+		ps.p++
+		return &Literal{P: t.pos, V: value.BoolValue(t.text == "TRUE")}, nil
+	case "CASE":
+		ps.p++
+		return ps.caseExpr(t.pos)
+	case "CAST":
+		ps.p++
+		return ps.castExpr(t.pos)
+	case "STEP":
+		ps.p++
+		return ps.stepExpr(t.pos)
+	}
+	if nt.kind == tOp && nt.text == "(" {
+		return ps.call()
+	}
+	if reserved[t.text] {
+		return nil, ps.unexpected("an expression")
+	}
+	return ps.colRef()
+}
+
+// caseExpr parses what follows CASE: [operand] WHEN … THEN … [ELSE …] END.
+func (ps *parser) caseExpr(pos Pos) (Expr, error) {
+	c := &Case{P: pos}
+	if !ps.isKw("WHEN") {
+		op, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Operand = op
+	}
+	for ps.acceptKw("WHEN") {
+		cond, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		if err := ps.expectKw("THEN"); err != nil {
+			return nil, err
+		}
+		res, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Whens = append(c.Whens, When{Cond: cond, Result: res})
+	}
+	if len(c.Whens) == 0 {
+		return nil, ps.unexpected("WHEN")
+	}
+	if ps.acceptKw("ELSE") {
+		e, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Else = e
+	}
+	return c, ps.expectKw("END")
+}
+
+// castExpr parses what follows CAST: (expr AS type).
+func (ps *parser) castExpr(pos Pos) (Expr, error) {
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	x, err := ps.expr()
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.expectKw("AS"); err != nil {
+		return nil, err
+	}
+	typ, err := ps.typ()
+	if err != nil {
+		return nil, err
+	}
+	return &Cast{P: pos, X: x, Type: typ}, ps.expectOp(")")
+}
+
+// stepExpr parses what follows STEP: (expr BY INTERVAL 'n' unit).
+func (ps *parser) stepExpr(pos Pos) (Expr, error) {
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	x, err := ps.expr()
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.expectKw("BY"); err != nil {
+		return nil, err
+	}
+	if err := ps.expectKw("INTERVAL"); err != nil {
+		return nil, err
+	}
+	nt := ps.peek()
+	n, err := strconv.ParseInt(strings.TrimSpace(nt.text), 10, 64)
+	if nt.kind != tString || err != nil || n < 1 || n > 1_000_000 {
+		return nil, ps.unexpected("an interval like '1'")
+	}
+	ps.p++
+	ut := ps.peek()
+	unit, ok := intervalUnits[ut.text]
+	if ut.kind != tIdent || !ok {
+		return nil, ps.unexpected("SECOND, MINUTE, HOUR or DAY")
+	}
+	ps.p++
+	return &Step{P: pos, X: x, Millis: n * unit}, ps.expectOp(")")
 }
 
 func (ps *parser) colRef() (Expr, error) {
