@@ -520,87 +520,43 @@ func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string
 // caught up. Failures are retried from the checkpoint, with a backoff that
 // grows while they come in a row.
 func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) error {
-	var iter *string
-	failures := 0 // in a row on this shard
+	r := &shardReader{c: c, id: shardID, checkpoint: checkpoint}
 	for ctx.Err() == nil {
-		if iter == nil {
-			var err error
-			if iter, err = c.iterator(ctx, shardID, checkpoint); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				failures++
-				if cerr := c.giveUp(shardID, "GetShardIterator", err, failures); cerr != nil {
+		if r.iter == nil {
+			iter, err := c.iterator(ctx, shardID, r.checkpoint)
+			if err != nil {
+				if cerr := r.fail(ctx, "GetShardIterator", err); cerr != nil {
 					return cerr
 				}
-				c.retry(ctx, "GetShardIterator", shardID, err, failures)
 				continue
 			}
 			if iter == nil {
 				return c.setCheckpoint(ctx, shardID, ShardEnd)
 			}
+			r.iter = iter
 		}
 		_, arn := c.streamRef()
-		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
+		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: r.iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
 		if err != nil {
 			// An expired iterator, throttling or a network error: start again
 			// from the checkpoint.
-			if ctx.Err() != nil {
-				return nil
-			}
-			iter = nil
-			failures++
-			if cerr := c.giveUp(shardID, "GetRecords", err, failures); cerr != nil {
+			r.iter = nil
+			if cerr := r.fail(ctx, "GetRecords", err); cerr != nil {
 				return cerr
 			}
-			c.retry(ctx, "GetRecords", shardID, err, failures)
 			continue
 		}
-		if len(out.Records) > 0 {
-			var recs []KinesisRecord
-			for _, r := range out.Records {
-				for _, u := range userRecords(r.Data, aws.ToString(r.PartitionKey)) {
-					recs = append(recs, KinesisRecord{UserRecord: u, ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
-						ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)})
-				}
-			}
-			if err := c.handler(ctx, shardID, recs); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				iter = nil
-				failures++
-				// A handler's error is the application's: never taken as
-				// permanent, but it counts towards MaxFailures.
-				if lim := c.opts.MaxFailures; lim > 0 && failures >= lim {
-					return &ConsumerError{Stream: c.stream, ShardID: shardID, Op: "handler", Failures: failures, Err: err}
-				}
-				c.retry(ctx, "handler", shardID, err, failures)
-				continue
-			}
-			c.batches.Add(1)
-			c.records.Add(int64(len(recs)))
-			last := aws.ToString(out.Records[len(out.Records)-1].SequenceNumber)
-			if err := c.setCheckpoint(ctx, shardID, last); err != nil {
-				if errors.Is(err, ErrCheckpointBehind) {
-					return err // another consumer is ahead on this shard
-				}
-				failures++
-				if cerr := c.giveUp(shardID, "checkpoint", err, failures); cerr != nil {
-					return cerr
-				}
-				c.retry(ctx, "checkpoint", shardID, err, failures)
-			} else {
-				failures = 0
-			}
-			checkpoint = last
-		} else {
-			failures = 0
+		if len(out.Records) == 0 {
+			r.failures = 0
+		} else if handled, err := r.handle(ctx, out.Records); err != nil {
+			return err
+		} else if !handled {
+			continue // read again from the checkpoint
 		}
 		if out.NextShardIterator == nil {
 			return c.setCheckpoint(ctx, shardID, ShardEnd)
 		}
-		iter = out.NextShardIterator
+		r.iter = out.NextShardIterator
 		if len(out.Records) == 0 {
 			if c.opts.StopAtEnd && aws.ToInt64(out.MillisBehindLatest) == 0 {
 				return nil
@@ -611,6 +567,73 @@ func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) err
 		}
 	}
 	return nil
+}
+
+// shardReader is the state of one runShard.
+type shardReader struct {
+	c          *Consumer
+	id         string
+	checkpoint string  // the last sequence number handled
+	iter       *string // nil: get one after the checkpoint
+	failures   int     // in a row on this shard
+}
+
+// fail counts a failed call and backs off, or returns the *ConsumerError
+// that ends the shard. A failure because ctx ended is not counted.
+func (r *shardReader) fail(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	r.failures++
+	if cerr := r.c.giveUp(r.id, op, err, r.failures); cerr != nil {
+		return cerr
+	}
+	r.c.retry(ctx, op, r.id, err, r.failures)
+	return nil
+}
+
+// handle hands the user records of recs to the handler and checkpoints
+// the last one. It reports false when the handler failed (the shard is
+// read again from the checkpoint) and returns the error that ends the
+// shard, if any.
+func (r *shardReader) handle(ctx context.Context, recs []kintypes.Record) (bool, error) {
+	c := r.c
+	var batch []KinesisRecord
+	for _, rec := range recs {
+		for _, u := range userRecords(rec.Data, aws.ToString(rec.PartitionKey)) {
+			batch = append(batch, KinesisRecord{UserRecord: u, ShardID: r.id, SequenceNumber: aws.ToString(rec.SequenceNumber),
+				ArrivalTime: aws.ToTime(rec.ApproximateArrivalTimestamp)})
+		}
+	}
+	if err := c.handler(ctx, r.id, batch); err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		r.iter = nil
+		r.failures++
+		// A handler's error is the application's: never taken as
+		// permanent, but it counts towards MaxFailures.
+		if lim := c.opts.MaxFailures; lim > 0 && r.failures >= lim {
+			return false, &ConsumerError{Stream: c.stream, ShardID: r.id, Op: "handler", Failures: r.failures, Err: err}
+		}
+		c.retry(ctx, "handler", r.id, err, r.failures)
+		return false, nil
+	}
+	c.batches.Add(1)
+	c.records.Add(int64(len(batch)))
+	last := aws.ToString(recs[len(recs)-1].SequenceNumber)
+	if err := c.setCheckpoint(ctx, r.id, last); err != nil {
+		if errors.Is(err, ErrCheckpointBehind) {
+			return false, err // another consumer is ahead on this shard
+		}
+		if cerr := r.fail(ctx, "checkpoint", err); cerr != nil {
+			return false, cerr
+		}
+	} else {
+		r.failures = 0
+	}
+	r.checkpoint = last
+	return true, nil
 }
 
 func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error {

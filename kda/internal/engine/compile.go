@@ -312,56 +312,11 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		}
 		return cexpr{typ: s.cols[i].Type.Kind, fn: func(v *env) (value.Value, error) { return v.row[i], nil }}, nil
 	case *syntax.Step:
-		x, err := s.compile(e.X)
-		if err != nil {
-			return cexpr{}, err
-		}
-		if x.typ != value.KindTime {
-			return cexpr{}, e.P.Errorf("STEP needs a TIMESTAMP, got %s", x.typ)
-		}
-		m := e.Millis
-		return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) {
-			t, err := x.fn(v)
-			if err != nil || t.K == value.KindNull {
-				return t, err
-			}
-			return value.Value{K: value.KindTime, I: floorDiv(t.I, m) * m}, nil
-		}}, nil
+		return s.compileStep(e)
 	case *syntax.IsNull:
-		x, err := s.compile(e.X)
-		if err != nil {
-			return cexpr{}, err
-		}
-		not := e.Not
-		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
-			a, err := x.fn(v)
-			return value.BoolValue((a.K == value.KindNull) != not), err
-		}}, nil
+		return s.compileIsNull(e)
 	case *syntax.Unary:
-		x, err := s.compile(e.X)
-		if err != nil {
-			return cexpr{}, err
-		}
-		if e.Op == "NOT" {
-			if x.typ != value.KindBool && x.typ != value.KindNull {
-				return cexpr{}, e.P.Errorf("NOT needs a BOOLEAN, got %s", x.typ)
-			}
-			return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
-				a, err := x.fn(v)
-				if err != nil || a.K == value.KindNull {
-					return a, err
-				}
-				return value.BoolValue(a.I == 0), nil
-			}}, nil
-		}
-		if x.typ != value.KindInt && x.typ != value.KindFloat {
-			return cexpr{}, e.P.Errorf("unary minus needs a number, got %s", x.typ)
-		}
-		return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
-			a, err := x.fn(v)
-			a.I, a.F = -a.I, -a.F
-			return a, err
-		}}, nil
+		return s.compileUnary(e)
 	case *syntax.Cast:
 		return s.compileCast(e)
 	case *syntax.Like:
@@ -378,6 +333,66 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		return s.compileBinary(e)
 	}
 	return cexpr{}, e.ExprPos().Errorf("unsupported expression %s", e)
+}
+
+// compileStep compiles STEP(ts BY INTERVAL …): ts rounded down to the
+// interval.
+func (s *scope) compileStep(e *syntax.Step) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if x.typ != value.KindTime {
+		return cexpr{}, e.P.Errorf("STEP needs a TIMESTAMP, got %s", x.typ)
+	}
+	m := e.Millis
+	return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) {
+		t, err := x.fn(v)
+		if err != nil || t.K == value.KindNull {
+			return t, err
+		}
+		return value.Value{K: value.KindTime, I: floorDiv(t.I, m) * m}, nil
+	}}, nil
+}
+
+func (s *scope) compileIsNull(e *syntax.IsNull) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	not := e.Not
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
+		a, err := x.fn(v)
+		return value.BoolValue((a.K == value.KindNull) != not), err
+	}}, nil
+}
+
+// compileUnary compiles NOT and unary minus.
+func (s *scope) compileUnary(e *syntax.Unary) (cexpr, error) {
+	x, err := s.compile(e.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if e.Op == "NOT" {
+		if x.typ != value.KindBool && x.typ != value.KindNull {
+			return cexpr{}, e.P.Errorf("NOT needs a BOOLEAN, got %s", x.typ)
+		}
+		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
+			a, err := x.fn(v)
+			if err != nil || a.K == value.KindNull {
+				return a, err
+			}
+			return value.BoolValue(a.I == 0), nil
+		}}, nil
+	}
+	if x.typ != value.KindInt && x.typ != value.KindFloat {
+		return cexpr{}, e.P.Errorf("unary minus needs a number, got %s", x.typ)
+	}
+	return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
+		a, err := x.fn(v)
+		a.I, a.F = -a.I, -a.F
+		return a, err
+	}}, nil
 }
 
 func floorDiv(a, b int64) int64 {
@@ -570,30 +585,7 @@ func castValue(v value.Value, t value.Type) (value.Value, error) {
 	}
 	switch t.Kind {
 	case value.KindInt:
-		var n int64
-		switch v.K {
-		case value.KindInt:
-			n = v.I
-		case value.KindFloat:
-			if math.IsNaN(v.F) || v.F >= 1<<63 || v.F < -1<<63 {
-				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
-			}
-			n = int64(v.F)
-		case value.KindString:
-			p, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64)
-			if err != nil {
-				return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
-			}
-			n = p
-		case value.KindBool:
-			n = v.I
-		default:
-			return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
-		}
-		if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
-			return v, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
-		}
-		return value.IntValue(n), nil
+		return castInt(v, t)
 	case value.KindFloat:
 		switch v.K {
 		case value.KindInt:
@@ -608,20 +600,7 @@ func castValue(v value.Value, t value.Type) (value.Value, error) {
 			return value.FloatValue(f), nil
 		}
 	case value.KindString:
-		var s string
-		switch v.K {
-		case value.KindString:
-			s = v.S
-		case value.KindTime:
-			s = v.Time().Format(value.SQLTimeLayout)
-		default:
-			s = string(v.AppendJSON(nil))
-		}
-		if utf8.RuneCountInString(s) > t.Len {
-			// CAST truncates to the target length, as in SQL.
-			s = truncateRunes(s, t.Len)
-		}
-		return value.StringValue(s), nil
+		return castString(v, t), nil
 	case value.KindBool:
 		switch v.K {
 		case value.KindBool:
@@ -645,6 +624,50 @@ func castValue(v value.Value, t value.Type) (value.Value, error) {
 		}
 	}
 	return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+}
+
+// castInt converts a non-NULL v to INTEGER or BIGINT.
+func castInt(v value.Value, t value.Type) (value.Value, error) {
+	var n int64
+	switch v.K {
+	case value.KindInt, value.KindBool:
+		n = v.I
+	case value.KindFloat:
+		if math.IsNaN(v.F) || v.F >= 1<<63 || v.F < -1<<63 {
+			return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+		}
+		n = int64(v.F)
+	case value.KindString:
+		p, err := strconv.ParseInt(strings.TrimSpace(v.S), 10, 64)
+		if err != nil {
+			return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+		}
+		n = p
+	default:
+		return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
+	}
+	if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+		return v, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
+	}
+	return value.IntValue(n), nil
+}
+
+// castString converts a non-NULL v to VARCHAR(t.Len), truncating as SQL's
+// CAST does.
+func castString(v value.Value, t value.Type) value.Value {
+	var s string
+	switch v.K {
+	case value.KindString:
+		s = v.S
+	case value.KindTime:
+		s = v.Time().Format(value.SQLTimeLayout)
+	default:
+		s = string(v.AppendJSON(nil))
+	}
+	if utf8.RuneCountInString(s) > t.Len {
+		s = truncateRunes(s, t.Len)
+	}
+	return value.StringValue(s)
 }
 
 func truncateRunes(s string, n int) string {
@@ -679,75 +702,94 @@ func (s *scope) compileBinary(e *syntax.Binary) (cexpr, error) {
 	}
 	switch e.Op {
 	case "AND", "OR":
-		for _, x := range []cexpr{l, r} {
-			if x.typ != value.KindBool && x.typ != value.KindNull {
-				return cexpr{}, e.P.Errorf("%s needs BOOLEAN operands, got %s", e.Op, x.typ)
-			}
-		}
-		and := e.Op == "AND"
-		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
-			a, err := l.fn(v)
-			if err != nil {
-				return a, err
-			}
-			// Short-circuit: FALSE AND x = FALSE, TRUE OR x = TRUE.
-			if a.K == value.KindBool && (a.I == 1) != and {
-				return a, nil
-			}
-			b, err := r.fn(v)
-			if err != nil {
-				return b, err
-			}
-			if b.K == value.KindBool && (b.I == 1) != and {
-				return b, nil
-			}
-			if a.K == value.KindNull || b.K == value.KindNull {
-				return value.Value{}, nil
-			}
-			return b, nil
-		}}, nil
+		return compileLogic(e, l, r)
 	case "=", "<>", "<", "<=", ">", ">=":
-		if !comparable(l.typ, r.typ) {
-			return cexpr{}, e.P.Errorf("cannot compare %s with %s", l.typ, r.typ)
-		}
-		test := cmpTest(e.Op)
-		if fn := fastCompare(e, l, r, test); fn != nil {
-			return cexpr{typ: value.KindBool, fn: fn}, nil
-		}
-		return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
-			a, err := l.fn(v)
-			if err != nil {
-				return a, err
-			}
-			b, err := r.fn(v)
-			if err != nil {
-				return b, err
-			}
-			if a.K == value.KindNull || b.K == value.KindNull {
-				return value.Value{}, nil
-			}
-			return value.BoolValue(test(compareValues(a, b))), nil
-		}}, nil
+		return compileComparison(e, l, r)
 	case "||":
-		if l.typ != value.KindString && l.typ != value.KindNull || r.typ != value.KindString && r.typ != value.KindNull {
-			return cexpr{}, e.P.Errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
-		}
-		return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
-			a, err := l.fn(v)
-			if err != nil {
-				return a, err
-			}
-			b, err := r.fn(v)
-			if err != nil || b.K == value.KindNull {
-				return b, err
-			}
-			if a.K == value.KindNull {
-				return a, nil
-			}
-			return value.StringValue(a.S + b.S), nil
-		}}, nil
+		return compileConcat(e, l, r)
 	}
-	// + - * / %
+	return compileArith(e, l, r) // + - * / %
+}
+
+// compileLogic compiles AND or OR, with SQL's three-valued logic.
+func compileLogic(e *syntax.Binary, l, r cexpr) (cexpr, error) {
+	for _, x := range []cexpr{l, r} {
+		if x.typ != value.KindBool && x.typ != value.KindNull {
+			return cexpr{}, e.P.Errorf("%s needs BOOLEAN operands, got %s", e.Op, x.typ)
+		}
+	}
+	and := e.Op == "AND"
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
+		a, err := l.fn(v)
+		if err != nil {
+			return a, err
+		}
+		// Short-circuit: FALSE AND x = FALSE, TRUE OR x = TRUE.
+		if a.K == value.KindBool && (a.I == 1) != and {
+			return a, nil
+		}
+		b, err := r.fn(v)
+		if err != nil {
+			return b, err
+		}
+		if b.K == value.KindBool && (b.I == 1) != and {
+			return b, nil
+		}
+		if a.K == value.KindNull || b.K == value.KindNull {
+			return value.Value{}, nil
+		}
+		return b, nil
+	}}, nil
+}
+
+// compileComparison compiles = <> < <= > >=; NULL compares unknown.
+func compileComparison(e *syntax.Binary, l, r cexpr) (cexpr, error) {
+	if !comparable(l.typ, r.typ) {
+		return cexpr{}, e.P.Errorf("cannot compare %s with %s", l.typ, r.typ)
+	}
+	test := cmpTest(e.Op)
+	if fn := fastCompare(e, l, r, test); fn != nil {
+		return cexpr{typ: value.KindBool, fn: fn}, nil
+	}
+	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
+		a, err := l.fn(v)
+		if err != nil {
+			return a, err
+		}
+		b, err := r.fn(v)
+		if err != nil {
+			return b, err
+		}
+		if a.K == value.KindNull || b.K == value.KindNull {
+			return value.Value{}, nil
+		}
+		return value.BoolValue(test(compareValues(a, b))), nil
+	}}, nil
+}
+
+// compileConcat compiles ||.
+func compileConcat(e *syntax.Binary, l, r cexpr) (cexpr, error) {
+	if l.typ != value.KindString && l.typ != value.KindNull || r.typ != value.KindString && r.typ != value.KindNull {
+		return cexpr{}, e.P.Errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
+	}
+	return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
+		a, err := l.fn(v)
+		if err != nil {
+			return a, err
+		}
+		b, err := r.fn(v)
+		if err != nil || b.K == value.KindNull {
+			return b, err
+		}
+		if a.K == value.KindNull {
+			return a, nil
+		}
+		return value.StringValue(a.S + b.S), nil
+	}}, nil
+}
+
+// compileArith compiles + - * / %: BIGINT unless an operand is DOUBLE.
+func compileArith(e *syntax.Binary, l, r cexpr) (cexpr, error) {
 	if !numeric(l.typ) || !numeric(r.typ) {
 		return cexpr{}, e.P.Errorf("%s needs numbers, got %s and %s", e.Op, l.typ, r.typ)
 	}
