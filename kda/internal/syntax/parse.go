@@ -445,12 +445,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		if e.Star {
 			b.WriteByte('*')
 		}
-		for i, a := range e.Args {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeExpr(b, a)
-		}
+		writeList(b, e.Args)
 		b.WriteByte(')')
 	case *Step:
 		b.WriteString("STEP(")
@@ -476,22 +471,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		}
 		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
-		b.WriteString("CASE")
-		if e.Operand != nil {
-			b.WriteByte(' ')
-			writeExpr(b, e.Operand)
-		}
-		for _, w := range e.Whens {
-			b.WriteString(" WHEN ")
-			writeExpr(b, w.Cond)
-			b.WriteString(" THEN ")
-			writeExpr(b, w.Result)
-		}
-		if e.Else != nil {
-			b.WriteString(" ELSE ")
-			writeExpr(b, e.Else)
-		}
-		b.WriteString(" END")
+		writeCase(b, e)
 	case *Between:
 		b.WriteByte('(')
 		writeExpr(b, e.X)
@@ -510,16 +490,40 @@ func writeExpr(b *strings.Builder, e Expr) {
 			b.WriteString(" NOT")
 		}
 		b.WriteString(" IN (")
-		for i, a := range e.List {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeExpr(b, a)
-		}
+		writeList(b, e.List)
 		b.WriteString("))")
 	default:
 		b.WriteString(fmt.Sprintf("%T", e))
 	}
+}
+
+// writeList writes xs separated by commas.
+func writeList(b *strings.Builder, xs []Expr) {
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeExpr(b, x)
+	}
+}
+
+func writeCase(b *strings.Builder, e *Case) {
+	b.WriteString("CASE")
+	if e.Operand != nil {
+		b.WriteByte(' ')
+		writeExpr(b, e.Operand)
+	}
+	for _, w := range e.Whens {
+		b.WriteString(" WHEN ")
+		writeExpr(b, w.Cond)
+		b.WriteString(" THEN ")
+		writeExpr(b, w.Result)
+	}
+	if e.Else != nil {
+		b.WriteString(" ELSE ")
+		writeExpr(b, e.Else)
+	}
+	b.WriteString(" END")
 }
 
 // Children returns e's direct subexpressions.
@@ -715,74 +719,84 @@ func (ps *parser) stmt() (Stmt, error) {
 	}
 	switch {
 	case ps.acceptKw("STREAM"):
-		name, _, err := ps.ident("stream name")
-		if err != nil {
-			return nil, err
-		}
-		cs := &CreateStream{Pos: start, OrReplace: orReplace, Name: name}
-		if err := ps.expectOp("("); err != nil {
-			return nil, err
-		}
-		seen := map[string]bool{}
-		for {
-			cn, cpos, err := ps.ident("column name")
-			if err != nil {
-				return nil, err
-			}
-			typ, err := ps.typ()
-			if err != nil {
-				return nil, err
-			}
-			if seen[cn] {
-				return nil, cpos.Errorf("duplicate column %q", cn)
-			}
-			seen[cn] = true
-			cs.Columns = append(cs.Columns, value.Column{Name: cn, Type: typ})
-			if ps.isOp(",") {
-				ps.p++
-				continue
-			}
-			break
-		}
-		return cs, ps.expectOp(")")
+		return ps.createStream(start, orReplace)
 	case ps.acceptKw("PUMP"):
-		name, _, err := ps.ident("pump name")
-		if err != nil {
-			return nil, err
-		}
-		cp := &CreatePump{Pos: start, OrReplace: orReplace, Name: name}
-		for _, kw := range []string{"AS", "INSERT", "INTO"} {
-			if err := ps.expectKw(kw); err != nil {
-				return nil, err
-			}
-		}
-		if cp.Target, cp.TargetPos, err = ps.ident("target stream name"); err != nil {
-			return nil, err
-		}
-		if ps.isOp("(") {
-			ps.p++
-			for {
-				cn, _, err := ps.ident("column name")
-				if err != nil {
-					return nil, err
-				}
-				cp.Columns = append(cp.Columns, cn)
-				if ps.isOp(",") {
-					ps.p++
-					continue
-				}
-				break
-			}
-			if err := ps.expectOp(")"); err != nil {
-				return nil, err
-			}
-		}
-		if cp.Select, err = ps.selectStmt(); err != nil {
-			return nil, err
-		}
-		return cp, nil
+		return ps.createPump(start, orReplace)
 	}
 	return nil, ps.unexpected("STREAM or PUMP")
+}
+
+// createStream parses what follows CREATE [OR REPLACE] STREAM: a name and
+// its column list.
+func (ps *parser) createStream(start Pos, orReplace bool) (Stmt, error) {
+	name, _, err := ps.ident("stream name")
+	if err != nil {
+		return nil, err
+	}
+	cs := &CreateStream{Pos: start, OrReplace: orReplace, Name: name}
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for {
+		cn, cpos, err := ps.ident("column name")
+		if err != nil {
+			return nil, err
+		}
+		typ, err := ps.typ()
+		if err != nil {
+			return nil, err
+		}
+		if seen[cn] {
+			return nil, cpos.Errorf("duplicate column %q", cn)
+		}
+		seen[cn] = true
+		cs.Columns = append(cs.Columns, value.Column{Name: cn, Type: typ})
+		if !ps.isOp(",") {
+			break
+		}
+		ps.p++
+	}
+	return cs, ps.expectOp(")")
+}
+
+// createPump parses what follows CREATE [OR REPLACE] PUMP: a name, AS
+// INSERT INTO target [(columns)] and the SELECT.
+func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
+	name, _, err := ps.ident("pump name")
+	if err != nil {
+		return nil, err
+	}
+	cp := &CreatePump{Pos: start, OrReplace: orReplace, Name: name}
+	for _, kw := range []string{"AS", "INSERT", "INTO"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	if cp.Target, cp.TargetPos, err = ps.ident("target stream name"); err != nil {
+		return nil, err
+	}
+	if ps.isOp("(") {
+		ps.p++
+		for {
+			cn, _, err := ps.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			cp.Columns = append(cp.Columns, cn)
+			if !ps.isOp(",") {
+				break
+			}
+			ps.p++
+		}
+		if err := ps.expectOp(")"); err != nil {
+			return nil, err
+		}
+	}
+	if cp.Select, err = ps.selectStmt(); err != nil {
+		return nil, err
+	}
+	return cp, nil
 }
 
 func (ps *parser) typ() (value.Type, error) {
@@ -858,50 +872,22 @@ func (ps *parser) selectStmt() (*Select, error) {
 		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
 	ps.acceptKw("ALL") // the default
-	for {
-		it := SelectItem{Pos: ps.peek().pos}
-		if ps.isOp("*") {
-			ps.p++
-			it.Star = true
-		} else {
-			e, err := ps.expr()
-			if err != nil {
-				return nil, err
-			}
-			it.Expr = e
-			if ps.acceptKw("AS") {
-				if it.Alias, _, err = ps.ident("column alias"); err != nil {
-					return nil, err
-				}
-			} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] && !clauseWords[t.text] {
-				it.Alias = t.text
-				ps.p++
-			}
-		}
-		s.Items = append(s.Items, it)
-		if ps.isOp(",") {
-			ps.p++
-			continue
-		}
-		break
+	items, err := ps.selectItems()
+	if err != nil {
+		return nil, err
 	}
+	s.Items = items
 	if err := ps.expectKw("FROM"); err != nil {
 		return nil, err
 	}
 	if err := ps.unsupportedSource(); err != nil {
 		return nil, err
 	}
-	var err error
 	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
 		return nil, err
 	}
-	if ps.acceptKw("AS") {
-		if s.Alias, _, err = ps.ident("stream alias"); err != nil {
-			return nil, err
-		}
-	} else if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] && !clauseWords[t.text] {
-		s.Alias = t.text
-		ps.p++
+	if s.Alias, err = ps.optAlias("stream alias"); err != nil {
+		return nil, err
 	}
 	if err := ps.unsupportedClause(); err != nil {
 		return nil, err
@@ -915,7 +901,6 @@ func (ps *parser) selectStmt() (*Select, error) {
 		if err := ps.expectKw("BY"); err != nil {
 			return nil, err
 		}
-		var err error
 		if s.GroupBy, err = ps.exprList(); err != nil {
 			return nil, err
 		}
@@ -925,7 +910,6 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, ps.unexpected("GROUP BY before HAVING")
 		}
 		ps.p++
-		var err error
 		if s.Having, err = ps.expr(); err != nil {
 			return nil, err
 		}
@@ -1069,6 +1053,45 @@ func (ps *parser) notExpr() (Expr, error) {
 	return ps.cmpExpr()
 }
 
+// selectItems parses the comma-separated SELECT list.
+func (ps *parser) selectItems() ([]SelectItem, error) {
+	var items []SelectItem
+	for {
+		it := SelectItem{Pos: ps.peek().pos}
+		if ps.isOp("*") {
+			ps.p++
+			it.Star = true
+		} else {
+			e, err := ps.expr()
+			if err != nil {
+				return nil, err
+			}
+			it.Expr = e
+			if it.Alias, err = ps.optAlias("column alias"); err != nil {
+				return nil, err
+			}
+		}
+		items = append(items, it)
+		if !ps.isOp(",") {
+			return items, nil
+		}
+		ps.p++
+	}
+}
+
+// optAlias parses an optional [AS] alias; "" when there is none.
+func (ps *parser) optAlias(what string) (string, error) {
+	if ps.acceptKw("AS") {
+		alias, _, err := ps.ident(what)
+		return alias, err
+	}
+	if t := ps.peek(); t.kind == tQIdent || t.kind == tIdent && !reserved[t.text] && !clauseWords[t.text] {
+		ps.p++
+		return t.text, nil
+	}
+	return "", nil
+}
+
 func (ps *parser) cmpExpr() (Expr, error) {
 	l, err := ps.addExpr()
 	if err != nil {
@@ -1097,44 +1120,8 @@ func (ps *parser) cmpExpr() (Expr, error) {
 			not = true
 		}
 	}
-	switch {
-	case ps.isKw("SIMILAR"):
-		return nil, t.pos.Unsupported("SIMILAR TO")
-	case ps.acceptKw("BETWEEN"):
-		lo, err := ps.addExpr()
-		if err != nil {
-			return nil, err
-		}
-		if err := ps.expectKw("AND"); err != nil {
-			return nil, err
-		}
-		hi, err := ps.addExpr()
-		if err != nil {
-			return nil, err
-		}
-		return &Between{P: t.pos, X: l, Lo: lo, Hi: hi, Not: not}, nil
-	case ps.acceptKw("IN"):
-		if err := ps.expectOp("("); err != nil {
-			return nil, err
-		}
-		if ps.isKw("SELECT") {
-			return nil, ps.peek().pos.Unsupported("subquery")
-		}
-		list, err := ps.exprList()
-		if err != nil {
-			return nil, err
-		}
-		return &In{P: t.pos, X: l, Not: not, List: list}, ps.expectOp(")")
-	case ps.acceptKw("LIKE"):
-		pt := ps.peek()
-		if pt.kind != tString {
-			return nil, ps.unexpected("a pattern string after LIKE")
-		}
-		ps.p++
-		if ps.isKw("ESCAPE") {
-			return nil, ps.peek().pos.Unsupported("LIKE … ESCAPE")
-		}
-		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, nil
+	if x, ok, err := ps.predicate(t, l, not); ok || err != nil {
+		return x, err
 	}
 	if ps.isKw("IS") {
 		ps.p++
@@ -1153,6 +1140,51 @@ func (ps *parser) cmpExpr() (Expr, error) {
 		return &IsNull{P: t.pos, X: l, Not: not}, nil
 	}
 	return l, nil
+}
+
+// predicate parses [NOT] BETWEEN, IN or LIKE after l, whose operator
+// token is t; ok is false when none follows.
+func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err error) {
+	switch {
+	case ps.isKw("SIMILAR"):
+		return nil, true, t.pos.Unsupported("SIMILAR TO")
+	case ps.acceptKw("BETWEEN"):
+		lo, err := ps.addExpr()
+		if err != nil {
+			return nil, true, err
+		}
+		if err := ps.expectKw("AND"); err != nil {
+			return nil, true, err
+		}
+		hi, err := ps.addExpr()
+		if err != nil {
+			return nil, true, err
+		}
+		return &Between{P: t.pos, X: l, Lo: lo, Hi: hi, Not: not}, true, nil
+	case ps.acceptKw("IN"):
+		if err := ps.expectOp("("); err != nil {
+			return nil, true, err
+		}
+		if ps.isKw("SELECT") {
+			return nil, true, ps.peek().pos.Unsupported("subquery")
+		}
+		list, err := ps.exprList()
+		if err != nil {
+			return nil, true, err
+		}
+		return &In{P: t.pos, X: l, Not: not, List: list}, true, ps.expectOp(")")
+	case ps.acceptKw("LIKE"):
+		pt := ps.peek()
+		if pt.kind != tString {
+			return nil, true, ps.unexpected("a pattern string after LIKE")
+		}
+		ps.p++
+		if ps.isKw("ESCAPE") {
+			return nil, true, ps.peek().pos.Unsupported("LIKE … ESCAPE")
+		}
+		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, true, nil
+	}
+	return nil, false, nil
 }
 
 func (ps *parser) addExpr() (Expr, error) {
