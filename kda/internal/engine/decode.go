@@ -313,52 +313,16 @@ func numberEnd(b []byte, p int) int {
 
 // value parses the JSON value at b[p] into column col.
 func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
-	t := d.types[col]
-	bad := func(format string, args ...any) (int, error) {
-		return 0, &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
-	}
 	if p >= len(b) {
 		return 0, errBadJSON
 	}
-	c := b[p]
-	switch {
+	t := d.types[col]
+	switch c := b[p]; {
 	case c == 'n':
 		np, err := lit(b, p, "null")
 		return np, err // out[col] stays NULL
 	case c == '"':
-		s, e, esc, np := scanString(b, p)
-		if np < 0 {
-			return 0, errBadJSON
-		}
-		var str string
-		if esc {
-			un, ok := unquoteJSON(b[s-1 : e+1])
-			if !ok {
-				return 0, errBadJSON
-			}
-			str = un
-		} else {
-			if !utf8.Valid(b[s:e]) {
-				return bad("string is not valid UTF-8")
-			}
-			str = d.str(col, b[s:e])
-		}
-		switch t.Kind {
-		case value.KindString:
-			if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
-				return bad("value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
-			}
-			out[col] = value.StringValue(str)
-		case value.KindTime:
-			ms, ok := parseTimestamp(str)
-			if !ok {
-				return bad("%q is not a timestamp", truncateRunes(str, 64))
-			}
-			out[col] = value.Value{K: value.KindTime, I: ms}
-		default:
-			return bad("string value for %s column", t)
-		}
-		return np, nil
+		return d.stringValue(b, p, col, out)
 	case c == 't' || c == 'f':
 		word := "true"
 		if c == 'f' {
@@ -374,66 +338,118 @@ func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 		case value.KindString:
 			out[col] = value.StringValue(word)
 		default:
-			return bad("boolean value for %s column", t)
+			return 0, d.bad(col, "boolean value for %s column", t)
 		}
 		return np, nil
 	case c == '-' || c >= '0' && c <= '9':
-		e := numberEnd(b, p)
-		num := b[p:e]
-		switch t.Kind {
-		case value.KindInt, value.KindTime:
-			n, ok := parseInt(num)
-			if !ok && !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			if !ok {
-				n, ok = parseIntSlow(num)
-			}
-			if !ok {
-				f, err := strconv.ParseFloat(string(num), 64)
-				if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
-					return bad("%s is not an integer", truncateRunes(string(num), 32))
-				}
-				n = int64(f)
-			}
-			if t.Kind == value.KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
-				return bad("%d is out of range for INTEGER", n)
-			}
-			out[col] = value.Value{K: t.Kind, I: n} // TIMESTAMP from a number: epoch milliseconds
-		case value.KindFloat:
-			f, err := strconv.ParseFloat(string(num), 64)
-			if err != nil || !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			out[col] = value.FloatValue(f)
-		case value.KindString:
-			if !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			if len(num) > t.Len {
-				return bad("value of %d characters is too long for %s", len(num), t)
-			}
-			out[col] = value.StringValue(string(num))
-		default:
-			return bad("number for %s column", t)
-		}
-		return e, nil
+		return d.numberValue(b, p, col, out)
 	case c == '{' || c == '[':
 		np, err := skipValue(b, p, 0)
 		if err != nil {
 			return 0, err
 		}
 		if t.Kind != value.KindString {
-			return bad("object or array for %s column", t)
+			return 0, d.bad(col, "object or array for %s column", t)
 		}
 		raw := b[p:np]
 		if len(raw) > t.Len && utf8.RuneCount(raw) > t.Len {
-			return bad("value of %d characters is too long for %s", utf8.RuneCount(raw), t)
+			return 0, d.bad(col, "value of %d characters is too long for %s", utf8.RuneCount(raw), t)
 		}
 		out[col] = value.StringValue(string(raw))
 		return np, nil
 	}
 	return 0, errBadJSON
+}
+
+// bad is the *InputError of a value that does not fit column col.
+func (d *decoder) bad(col int, format string, args ...any) error {
+	return &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
+}
+
+// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR or
+// a TIMESTAMP.
+func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
+	t := d.types[col]
+	s, e, esc, np := scanString(b, p)
+	if np < 0 {
+		return 0, errBadJSON
+	}
+	var str string
+	if esc {
+		un, ok := unquoteJSON(b[s-1 : e+1])
+		if !ok {
+			return 0, errBadJSON
+		}
+		str = un
+	} else {
+		if !utf8.Valid(b[s:e]) {
+			return 0, d.bad(col, "string is not valid UTF-8")
+		}
+		str = d.str(col, b[s:e])
+	}
+	switch t.Kind {
+	case value.KindString:
+		if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
+			return 0, d.bad(col, "value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
+		}
+		out[col] = value.StringValue(str)
+	case value.KindTime:
+		ms, ok := parseTimestamp(str)
+		if !ok {
+			return 0, d.bad(col, "%q is not a timestamp", truncateRunes(str, 64))
+		}
+		out[col] = value.Value{K: value.KindTime, I: ms}
+	default:
+		return 0, d.bad(col, "string value for %s column", t)
+	}
+	return np, nil
+}
+
+// numberValue decodes the JSON number at b[p] into out[col]: an integer
+// (a TIMESTAMP from a number is epoch milliseconds), a DOUBLE or its text
+// in a VARCHAR.
+func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, error) {
+	t := d.types[col]
+	e := numberEnd(b, p)
+	num := b[p:e]
+	switch t.Kind {
+	case value.KindInt, value.KindTime:
+		n, ok := parseInt(num)
+		if !ok && !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		if !ok {
+			n, ok = parseIntSlow(num)
+		}
+		if !ok {
+			f, err := strconv.ParseFloat(string(num), 64)
+			if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+				return 0, d.bad(col, "%s is not an integer", truncateRunes(string(num), 32))
+			}
+			n = int64(f)
+		}
+		if t.Kind == value.KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+			return 0, d.bad(col, "%d is out of range for INTEGER", n)
+		}
+		out[col] = value.Value{K: t.Kind, I: n}
+	case value.KindFloat:
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		out[col] = value.FloatValue(f)
+	case value.KindString:
+		if !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		if len(num) > t.Len {
+			return 0, d.bad(col, "value of %d characters is too long for %s", len(num), t)
+		}
+		out[col] = value.StringValue(string(num))
+	default:
+		return 0, d.bad(col, "number for %s column", t)
+	}
+	return e, nil
 }
 
 // parseInt parses a JSON integer without allocating.
