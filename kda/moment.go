@@ -114,12 +114,12 @@ func (m *momentFormat) append(dst []byte, t time.Time) []byte {
 			dst = append(dst, t.Weekday().String()[:3]...)
 		case "dddd":
 			dst = append(dst, t.Weekday().String()...)
-		default:
-			dst = appendClock(dst, k.tok, t)
 		case "X":
 			dst = strconv.AppendInt(dst, t.Unix(), 10)
 		case "x":
 			dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+		default:
+			dst = appendClock(dst, k.tok, t)
 		}
 	}
 	return dst
