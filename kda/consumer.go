@@ -143,9 +143,7 @@ func NewDynamoDBCheckpoints(client CheckpointTableAPI, table, app string, optFns
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Now = orNow(o.Now)
 	return &DynamoDBCheckpoints{client: client, table: table, app: app, now: o.Now}, nil
 }
 
@@ -301,23 +299,19 @@ func (o *ConsumerOptions) setDefaults() error {
 	o.RetryDelay = opt.Default(o.RetryDelay, DefaultConsumerRetryDelay)
 	o.MaxRetryDelay = opt.Default(o.MaxRetryDelay, DefaultConsumerMaxRetry)
 	o.MaxFailures = opt.Default(o.MaxFailures, DefaultConsumerMaxFailures)
-	for _, err := range []error{
+	if err := errors.Join(
 		opt.Range(typ, "Limit", o.Limit, 1, MaxGetRecordsLimit),
 		opt.Min(typ, "PollInterval", o.PollInterval, 0),
 		opt.Min(typ, "ShardSyncInterval", o.ShardSyncInterval, time.Millisecond),
 		opt.Min(typ, "RetryDelay", o.RetryDelay, 0),
 		opt.Min(typ, "MaxRetryDelay", o.MaxRetryDelay, o.RetryDelay),
-	} {
-		if err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	if o.Checkpoints == nil {
 		o.Checkpoints = &MemoryCheckpoints{}
 	}
-	if o.Sleep == nil {
-		o.Sleep = backoff.Sleep
-	}
+	o.Sleep = orSleep(o.Sleep)
 	o.Logger = loggerOrDiscard(o.Logger)
 	return nil
 }

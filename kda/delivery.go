@@ -2,6 +2,7 @@ package kda
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -15,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/awserr"
-	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -177,28 +177,19 @@ func (o *DeliveryOptions) setDefaults() error {
 	if o.AllowSmallBuffers {
 		minSize = 1
 	}
-	for _, err := range []error{
+	if err := errors.Join(
 		opt.Range(typ, "BufferSize", o.BufferSize, minSize, MaxBufferSize),
 		opt.Range(typ, "BufferInterval", o.BufferInterval, 0, MaxBufferInterval),
 		opt.Min(typ, "Version", o.Version, 1),
-	} {
-		if err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	if o.Compression != Uncompressed && o.Compression != GZIP {
 		return &OptionError{Type: typ, Field: "Compression", Value: o.Compression, Want: "Uncompressed or GZIP"}
 	}
 	o.MaxTickFailures = opt.Default(o.MaxTickFailures, DefaultMaxTickFailures)
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = backoff.Sleep
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
-	}
+	o.Now, o.Sleep = orNow(o.Now), orSleep(o.Sleep)
+	o.Location = cmp.Or(o.Location, time.UTC)
 	o.Logger = loggerOrDiscard(o.Logger)
 	return nil
 }

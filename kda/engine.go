@@ -107,9 +107,7 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 		return nil, errors.New("kda: NewEngine needs at least one input stream; declare its columns (see DiscoverSchema)")
 	}
 	io := engine.Options{Now: o.Now, Logger: o.Logger}
-	if io.Now == nil {
-		io.Now = time.Now
-	}
+	io.Now = orNow(io.Now)
 	io.Logger = loggerOrDiscard(o.Logger)
 	for _, in := range inputs {
 		io.Inputs = append(io.Inputs, engine.Input(in))

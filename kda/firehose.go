@@ -90,18 +90,14 @@ func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...
 	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
 	o.BackoffBase = opt.Default(o.BackoffBase, DefaultBackoffBase)
 	o.BackoffMax = opt.Default(o.BackoffMax, DefaultBackoffMax)
-	for _, err := range []error{
+	if err := errors.Join(
 		opt.Min(typ, "MaxAttempts", o.MaxAttempts, 1),
 		opt.Min(typ, "BackoffBase", o.BackoffBase, 0),
 		opt.Min(typ, "BackoffMax", o.BackoffMax, o.BackoffBase),
-	} {
-		if err != nil {
-			return nil, err
-		}
+	); err != nil {
+		return nil, err
 	}
-	if o.Sleep == nil {
-		o.Sleep = backoff.Sleep
-	}
+	o.Sleep = orSleep(o.Sleep)
 	o.Logger = loggerOrDiscard(o.Logger)
 	return &FirehoseSink{client: client, stream: deliveryStream, opts: o}, nil
 }

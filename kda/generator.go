@@ -2,6 +2,7 @@ package kda
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -464,15 +464,8 @@ func NewGenerator(t *Template, optFns ...func(*GeneratorOptions)) (*Generator, e
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Sleep == nil {
-		o.Sleep = backoff.Sleep
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
-	}
+	o.Now, o.Sleep = orNow(o.Now), orSleep(o.Sleep)
+	o.Location = cmp.Or(o.Location, time.UTC)
 	return &Generator{t: t, opts: o, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
 }
 

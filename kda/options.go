@@ -1,9 +1,12 @@
 package kda
 
 import (
+	"context"
 	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -20,6 +23,23 @@ func loggerOrDiscard(l *slog.Logger) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return l
+}
+
+// orNow is how each constructor replaces a nil Now: time.Now.
+func orNow(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
+// orSleep is how each constructor replaces a nil Sleep: a real timer that
+// ends early with ctx.Err().
+func orSleep(sleep func(context.Context, time.Duration) error) func(context.Context, time.Duration) error {
+	if sleep == nil {
+		return backoff.Sleep
+	}
+	return sleep
 }
 
 // isARN reports whether a stream argument is an ARN rather than a name.

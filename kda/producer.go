@@ -182,23 +182,19 @@ func NewProducer(client PutRecordsAPI, stream string, optFns ...func(*ProducerOp
 	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
 	o.BackoffBase = opt.Default(o.BackoffBase, DefaultBackoffBase)
 	o.BackoffMax = opt.Default(o.BackoffMax, DefaultBackoffMax)
-	for _, err := range []error{
+	if err := errors.Join(
 		opt.Range(typ, "MaxRecordBytes", o.MaxRecordBytes, 1, MaxRecordBytesLimit),
 		opt.Min(typ, "MaxInFlight", o.MaxInFlight, 1),
 		opt.Min(typ, "MaxAttempts", o.MaxAttempts, 1),
 		opt.Min(typ, "BackoffBase", o.BackoffBase, 0),
 		opt.Min(typ, "BackoffMax", o.BackoffMax, o.BackoffBase),
-	} {
-		if err != nil {
-			return nil, err
-		}
+	); err != nil {
+		return nil, err
 	}
 	if o.PartitionKey == nil {
 		o.PartitionKey = RandomPartitionKey
 	}
-	if o.Sleep == nil {
-		o.Sleep = backoff.Sleep
-	}
+	o.Sleep = orSleep(o.Sleep)
 	o.Logger = loggerOrDiscard(o.Logger)
 	return &Producer{client: client, stream: stream, opts: o, sem: make(chan struct{}, o.MaxInFlight)}, nil
 }
