@@ -200,7 +200,7 @@ func (d *Delivery) Warnings() []string {
 	return append(append([]string(nil), d.prefix.Warnings...), d.errPfx.Warnings...)
 }
 
-// Put buffers one record that arrived at arrival (zero: Options.Now) and
+// Put buffers one record that arrived at arrival (zero: DeliveryOptions.Now) and
 // writes the buffer when it is full or older than BufferInterval. A failed
 // write returns a *DeliveryError and keeps the buffer, this record
 // included, for the next attempt: do not Put the record again unless
