@@ -46,8 +46,8 @@ type FirehoseSinkOptions struct {
 	Logger *slog.Logger
 }
 
-// FirehoseStats is a snapshot of a FirehoseSink's counters.
-type FirehoseStats struct {
+// FirehoseSinkStats is a snapshot of a FirehoseSink's counters.
+type FirehoseSinkStats struct {
 	Records, Retried, Requests int64
 }
 
@@ -73,7 +73,7 @@ type FirehoseSink struct {
 	mu      sync.Mutex
 	pending [][]byte
 	size    int
-	stats   FirehoseStats
+	stats   FirehoseSinkStats
 }
 
 // NewFirehoseSink returns a sink for the named delivery stream. Options it
@@ -103,7 +103,7 @@ func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...
 }
 
 // Stats returns a snapshot of the counters.
-func (f *FirehoseSink) Stats() FirehoseStats {
+func (f *FirehoseSink) Stats() FirehoseSinkStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.stats
