@@ -533,6 +533,28 @@ CREATE PUMP "P" AS INSERT INTO "out" SELECT STREAM ABS("i"), ABS("f"), FLOOR("f"
 	}
 }
 
+// TestStrictOperatorsNull: ||, arithmetic and comparisons yield NULL when
+// an operand is NULL.
+func TestStrictOperatorsNull(t *testing.T) {
+	sql := `
+CREATE STREAM "out" ("s" VARCHAR(8), "x" BIGINT, "c" BOOLEAN);
+CREATE PUMP "P" AS INSERT INTO "out" SELECT STREAM "a" || 'x', "n" + 1, "n" > "m" FROM "SOURCE_SQL_STREAM_001";`
+	e, err := NewEngine(sql, []Input{{Columns: []Column{{Name: "a", Type: Varchar(4)}, {Name: "n", Type: Bigint}, {Name: "m", Type: Bigint}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := collect(t, e, "out")
+	for _, rec := range []string{`{"a": null, "n": null, "m": 1}`, `{"a": "ab", "n": 2, "m": 1}`} {
+		if err := e.InsertJSON(DefaultInputStream, []byte(rec), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{`{"s":null,"x":null,"c":null}`, `{"s":"abx","x":3,"c":true}`}
+	if !slices.Equal(*out, want) {
+		t.Fatalf("got %v, want %v", *out, want)
+	}
+}
+
 func TestCaseBetweenInLikeCoalesce(t *testing.T) {
 	sql := `
 CREATE STREAM "classified" ("sensor_id" INTEGER, "band" VARCHAR(8), "x" DOUBLE, "loc" VARCHAR(16));

@@ -258,7 +258,15 @@ func compileComparison(e *syntax.Binary, l, r cexpr) (cexpr, error) {
 	if fn := fastCompare(e, l, r, test); fn != nil {
 		return cexpr{typ: value.KindBool, fn: fn}, nil
 	}
-	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
+	return cexpr{typ: value.KindBool, fn: strict(l, r, func(a, b value.Value) (value.Value, error) {
+		return value.BoolValue(test(compareValues(a, b))), nil
+	})}, nil
+}
+
+// strict evaluates l then r and applies f to their values, or yields NULL
+// when either is NULL, as SQL's strict operators do.
+func strict(l, r cexpr, f func(a, b value.Value) (value.Value, error)) evalFn {
+	return func(v *env) (value.Value, error) {
 		a, err := l.fn(v)
 		if err != nil {
 			return a, err
@@ -270,8 +278,8 @@ func compileComparison(e *syntax.Binary, l, r cexpr) (cexpr, error) {
 		if a.K == value.KindNull || b.K == value.KindNull {
 			return value.Value{}, nil
 		}
-		return value.BoolValue(test(compareValues(a, b))), nil
-	}}, nil
+		return f(a, b)
+	}
 }
 
 // compileConcat compiles ||.
@@ -279,20 +287,9 @@ func compileConcat(e *syntax.Binary, l, r cexpr) (cexpr, error) {
 	if l.typ != value.KindString && l.typ != value.KindNull || r.typ != value.KindString && r.typ != value.KindNull {
 		return cexpr{}, e.P.Errorf("|| needs VARCHAR operands, got %s and %s", l.typ, r.typ)
 	}
-	return cexpr{typ: value.KindString, fn: func(v *env) (value.Value, error) {
-		a, err := l.fn(v)
-		if err != nil {
-			return a, err
-		}
-		b, err := r.fn(v)
-		if err != nil || b.K == value.KindNull {
-			return b, err
-		}
-		if a.K == value.KindNull {
-			return a, nil
-		}
+	return cexpr{typ: value.KindString, fn: strict(l, r, func(a, b value.Value) (value.Value, error) {
 		return value.StringValue(a.S + b.S), nil
-	}}, nil
+	})}, nil
 }
 
 // compileArith compiles + - * / %: BIGINT unless an operand is DOUBLE.
@@ -305,20 +302,7 @@ func compileArith(e *syntax.Binary, l, r cexpr) (cexpr, error) {
 		typ = value.KindFloat
 	}
 	op := e.Op[0]
-	return cexpr{typ: typ, fn: func(v *env) (value.Value, error) {
-		a, err := l.fn(v)
-		if err != nil {
-			return a, err
-		}
-		b, err := r.fn(v)
-		if err != nil {
-			return b, err
-		}
-		if a.K == value.KindNull || b.K == value.KindNull {
-			return value.Value{}, nil
-		}
-		return arith(op, a, b)
-	}}, nil
+	return cexpr{typ: typ, fn: strict(l, r, func(a, b value.Value) (value.Value, error) { return arith(op, a, b) })}, nil
 }
 
 func arith(op byte, a, b value.Value) (value.Value, error) {
