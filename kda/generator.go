@@ -485,9 +485,10 @@ func (g *Generator) Append(dst []byte) []byte {
 func (g *Generator) Next() []byte { return g.Append(nil) }
 
 // Run calls emit with each record, paced at GeneratorOptions.Rate and
-// stopping after GeneratorOptions.Count records, when emit fails, or when ctx is done. The slice
-// passed to emit is reused after emit returns. Pacing is by schedule (record
-// i is due at start + i/Rate), so a slow emit is caught up on rather than
+// stopping after GeneratorOptions.Count records, when emit fails, or when
+// ctx is done. The slice passed to emit is reused after emit returns.
+// Pacing is by schedule (record i is due at start + i/Rate on the Now
+// clock, waited for with Sleep), so a slow emit is caught up on rather than
 // lowering the average rate.
 func (g *Generator) Run(ctx context.Context, emit func([]byte) error) error {
 	var buf []byte
