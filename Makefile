@@ -10,8 +10,14 @@ NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 # Build tags of the cgo and tool-dependent tests; `make test` runs them all.
 TAGS := tesseract mediatools gstreamer
 
-# Nested modules (peer harnesses, heavy dependencies kept out of go.mod).
-NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb
+# Nested modules (peer harnesses, heavy dependencies kept out of go.mod;
+# examples/kit-user is a user's module whose tests use the public test kit).
+NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb internal/deploycheck examples/kit-user
+
+# What internal/deploycheck reads: the CloudFormation resource specification
+# and the IAM service reference (npm, pinned by its package-lock.json).
+DEPLOYCHECK_NODE    := internal/deploycheck/node
+DEPLOYCHECK_NODE_OK := $(DEPLOYCHECK_NODE)/node_modules/.package-lock.json
 
 .PHONY: tour test test-deps lambdas lint
 
@@ -37,12 +43,15 @@ lint:
 
 # npm emulators, pinned by the committed package-lock.json, and the Debian
 # packages of the tagged tests.
-test-deps: $(NODE_OK)
+test-deps: $(NODE_OK) $(DEPLOYCHECK_NODE_OK)
 	./scripts/system-deps.sh
 
 $(NODE_OK): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	@command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
 	npm ci --no-audit --no-fund --prefix $(NODE_DIR)
+
+$(DEPLOYCHECK_NODE_OK): $(DEPLOYCHECK_NODE)/package.json $(DEPLOYCHECK_NODE)/package-lock.json $(NODE_OK)
+	npm ci --no-audit --no-fund --prefix $(DEPLOYCHECK_NODE)
 
 # Every Lambda main under examples/*/lambda/<name>, built for provided.al2023
 # (linux/arm64, -tags lambda.norpc, binary named bootstrap) and zipped.

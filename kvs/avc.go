@@ -165,63 +165,15 @@ func ParseSPS(nalu []byte) (SPSInfo, error) {
 	if hasChromaExt(info.Profile) || info.Profile == 244 || info.Profile == 44 || info.Profile == 83 ||
 		info.Profile == 86 || info.Profile == 118 || info.Profile == 128 || info.Profile == 138 ||
 		info.Profile == 139 || info.Profile == 134 || info.Profile == 135 {
-		info.ChromaFormat = int(r.ue())
-		if info.ChromaFormat > 3 {
-			return SPSInfo{}, fmt.Errorf("%w: chroma_format_idc %d", ErrBadSPS, info.ChromaFormat)
-		}
-		if info.ChromaFormat == 3 {
-			r.bits(1) // separate_colour_plane_flag
-		}
-		info.BitDepthLuma = int(r.ue()) + 8
-		info.BitDepthChroma = int(r.ue()) + 8
-		if info.BitDepthLuma > 14 || info.BitDepthChroma > 14 {
-			return SPSInfo{}, fmt.Errorf("%w: bit depth", ErrBadSPS)
-		}
-		r.bits(1)           // qpprime_y_zero_transform_bypass_flag
-		if r.bits(1) == 1 { // seq_scaling_matrix_present_flag
-			lists := 8
-			if info.ChromaFormat == 3 {
-				lists = 12
-			}
-			for i := range lists {
-				if r.bits(1) == 1 {
-					size := 16
-					if i >= 6 {
-						size = 64
-					}
-					last, next := int64(8), int64(8)
-					for range size {
-						if next != 0 {
-							next = (last + r.se() + 256) % 256
-						}
-						if next != 0 {
-							last = next
-						}
-					}
-				}
-			}
+		if err := readChromaFormat(&r, &info); err != nil {
+			return SPSInfo{}, err
 		}
 	}
 	if r.ue() > 12 { // log2_max_frame_num_minus4
 		return SPSInfo{}, fmt.Errorf("%w: log2_max_frame_num", ErrBadSPS)
 	}
-	switch pocType := r.ue(); pocType {
-	case 0:
-		r.ue()
-	case 1:
-		r.bits(1)
-		r.se()
-		r.se()
-		n := r.ue()
-		if n > 255 {
-			return SPSInfo{}, fmt.Errorf("%w: num_ref_frames_in_pic_order_cnt_cycle", ErrBadSPS)
-		}
-		for range n {
-			r.se()
-		}
-	case 2:
-	default:
-		return SPSInfo{}, fmt.Errorf("%w: pic_order_cnt_type %d", ErrBadSPS, pocType)
+	if err := skipPicOrderCount(&r); err != nil {
+		return SPSInfo{}, err
 	}
 	r.ue()    // max_num_ref_frames
 	r.bits(1) // gaps_in_frame_num_value_allowed_flag
@@ -257,6 +209,77 @@ func ParseSPS(nalu []byte) (SPSInfo, error) {
 	}
 	info.Width, info.Height = int(w), int(h)
 	return info, nil
+}
+
+// readChromaFormat reads the high profiles' chroma format, bit depths and
+// scaling matrices.
+func readChromaFormat(r *bitReader, info *SPSInfo) error {
+	info.ChromaFormat = int(r.ue())
+	if info.ChromaFormat > 3 {
+		return fmt.Errorf("%w: chroma_format_idc %d", ErrBadSPS, info.ChromaFormat)
+	}
+	if info.ChromaFormat == 3 {
+		r.bits(1) // separate_colour_plane_flag
+	}
+	info.BitDepthLuma = int(r.ue()) + 8
+	info.BitDepthChroma = int(r.ue()) + 8
+	if info.BitDepthLuma > 14 || info.BitDepthChroma > 14 {
+		return fmt.Errorf("%w: bit depth", ErrBadSPS)
+	}
+	r.bits(1)           // qpprime_y_zero_transform_bypass_flag
+	if r.bits(1) == 1 { // seq_scaling_matrix_present_flag
+		lists := 8
+		if info.ChromaFormat == 3 {
+			lists = 12
+		}
+		skipScalingLists(r, lists)
+	}
+	return nil
+}
+
+// skipScalingLists reads past the given number of scaling lists.
+func skipScalingLists(r *bitReader, lists int) {
+	for i := range lists {
+		if r.bits(1) == 0 {
+			continue
+		}
+		size := 16
+		if i >= 6 {
+			size = 64
+		}
+		last, next := int64(8), int64(8)
+		for range size {
+			if next != 0 {
+				next = (last + r.se() + 256) % 256
+			}
+			if next != 0 {
+				last = next
+			}
+		}
+	}
+}
+
+// skipPicOrderCount reads past the picture order count fields.
+func skipPicOrderCount(r *bitReader) error {
+	switch pocType := r.ue(); pocType {
+	case 0:
+		r.ue()
+	case 1:
+		r.bits(1)
+		r.se()
+		r.se()
+		n := r.ue()
+		if n > 255 {
+			return fmt.Errorf("%w: num_ref_frames_in_pic_order_cnt_cycle", ErrBadSPS)
+		}
+		for range n {
+			r.se()
+		}
+	case 2:
+	default:
+		return fmt.Errorf("%w: pic_order_cnt_type %d", ErrBadSPS, pocType)
+	}
+	return nil
 }
 
 // unescapeRBSP removes emulation prevention bytes (00 00 03 → 00 00).

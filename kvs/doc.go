@@ -1,7 +1,6 @@
-// Package kvs is a Kinesis Video Streams producer in pure Go, for seed
-// system 6 (webcam → Kinesis Video → Rekognition Video). AWS ships producer
-// SDKs only for C/C++/Java/Android, and aws-sdk-go-v2 has no PutMedia, so
-// the package speaks the PutMedia protocol itself:
+// Package kvs streams H.264 video to Amazon Kinesis Video Streams from Go.
+// AWS ships producer SDKs only for C/C++/Java/Android, and aws-sdk-go-v2 has
+// no PutMedia; this package speaks the PutMedia protocol itself, in pure Go:
 //
 //   - GetDataEndpoint(PUT_MEDIA) by stream name or ARN, cached and
 //     refreshed (EndpointCache);
@@ -24,6 +23,9 @@
 //     and Stats;
 //   - file sources (AnnexBSource, MKVSource) for users without a camera;
 //     the camera source is kvs/gst (cgo, build tag gstreamer).
+//
+// Credentials come from the SDK configuration and are never logged, nor is
+// frame data.
 //
 // kvs/kvslocal is a local PutMedia/GetDataEndpoint server for tests and
 // local runs; kvs/h264sample embeds a 10-second H.264 test stream.
@@ -50,28 +52,12 @@
 // end of unknown-size Clusters) and hands each whole element to
 // ebml.Unmarshal.
 //
-// # Corrections to the seed
-//
-//   - The seed passes AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY on the command
-//     line, where they land in shell history and process listings. The
-//     producer takes credentials from the SDK configuration (the default
-//     chain: environment, profile, instance role) and never logs them or
-//     frame data.
-//   - The seed's producer (the C++ SDK's kvssink) has to be built from
-//     source with a script that downloads its dependencies; this package
-//     and kvs/gst build from Debian packages and the Go module proxy.
-//   - The seed's pipeline has no key-frame interval guard: fragments only
-//     start at key frames, so a lost key frame would stretch a fragment.
-//     The muxer caps fragments at MaxFragmentDuration (frames are dropped
-//     until the next key frame) and validates FragmentDuration (1–10 s).
-//   - The stream is addressed by name or ARN (the Rekognition stream
-//     processor of the seed needs the ARN anyway).
-//
 // # Errors
 //
+// Constructors refuse invalid options with *OptionError naming the field.
 // Put returns nil once a frame is buffered; frames that cannot start a
 // fragment are counted in Stats.FramesSkipped. Connection failures are
-// retried with exponential backoff and full jitter up to Options.MaxRetries
+// retried with exponential backoff and full jitter up to ProducerOptions.MaxRetries
 // in a row; after that, or on a final error, Put and Close return it:
 // *HTTPError (errors.As; Retryable tells 403/404 from 5xx and throttling)
 // or *FragmentError carrying the ERROR acknowledgement, which unwraps to its
@@ -86,7 +72,7 @@
 //
 // A Producer is safe for concurrent use; Put calls are serialised. It runs
 // one background goroutine per producer, and per connection one goroutine
-// reading acknowledgements; Options.OnAck is called synchronously from the
+// reading acknowledgements; ProducerOptions.OnAck is called synchronously from the
 // latter. A Muxer, AnnexBReader, AckDecoder, MKVReader and the sources are
 // not safe for concurrent use. EndpointCache is.
 package kvs

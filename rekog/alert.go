@@ -186,58 +186,76 @@ func (a *Alerter) alertOne(ctx context.Context, s Sighting) AlertResult {
 	// announce; undo it if Publish fails.
 	var undo func()
 	if s.Known {
-		key := personKey(s)
-		if last, ok := a.lastSeen[key]; ok && at.Sub(last) < a.opts.KnownWindow && !at.Before(last.Add(-a.opts.KnownWindow)) {
-			a.stats.SuppressedWindow++
-			a.mu.Unlock()
-			res.Decision = SuppressedWindow
-			return res
-		}
-		prev, had := a.lastSeen[key]
-		a.lastSeen[key] = at
-		a.pruneLocked(at)
-		undo = func() {
-			if had {
-				a.lastSeen[key] = prev
-			} else {
-				delete(a.lastSeen, key)
-			}
-		}
+		undo, res.Decision = a.reserveKnownLocked(personKey(s), at)
 	} else {
-		// Records normally arrive in video order, but a retried batch may
-		// not: count announcements on either side of this sighting.
-		if at.After(a.newest) {
-			a.newest = at
-		}
-		kept := a.unknown[:0]
-		inWindow := 0
-		for _, u := range a.unknown {
-			if a.newest.Sub(u) < 2*a.opts.UnknownInterval {
-				kept = append(kept, u)
-			}
-			if d := at.Sub(u); d < a.opts.UnknownInterval && d > -a.opts.UnknownInterval {
-				inWindow++
-			}
-		}
-		a.unknown = kept
-		if inWindow >= a.opts.UnknownLimit {
-			a.stats.SuppressedRate++
-			a.mu.Unlock()
-			res.Decision = SuppressedRate
-			return res
-		}
-		a.unknown = append(a.unknown, at)
-		undo = func() {
-			for i := len(a.unknown) - 1; i >= 0; i-- {
-				if a.unknown[i].Equal(at) {
-					a.unknown = append(a.unknown[:i], a.unknown[i+1:]...)
-					return
-				}
-			}
-		}
+		undo, res.Decision = a.reserveUnknownLocked(at)
 	}
 	a.mu.Unlock()
+	if undo == nil {
+		return res
+	}
+	return a.publish(ctx, res, undo)
+}
 
+// reserveKnownLocked claims the alert for a known person seen at at, unless
+// one was sent within KnownWindow; it returns how to give the claim back,
+// or nil and the suppression.
+func (a *Alerter) reserveKnownLocked(key string, at time.Time) (func(), Decision) {
+	if last, ok := a.lastSeen[key]; ok && at.Sub(last) < a.opts.KnownWindow && !at.Before(last.Add(-a.opts.KnownWindow)) {
+		a.stats.SuppressedWindow++
+		return nil, SuppressedWindow
+	}
+	prev, had := a.lastSeen[key]
+	a.lastSeen[key] = at
+	a.pruneLocked(at)
+	return func() {
+		if had {
+			a.lastSeen[key] = prev
+		} else {
+			delete(a.lastSeen, key)
+		}
+	}, Published
+}
+
+// reserveUnknownLocked claims an unknown-face alert at at, unless
+// UnknownLimit were sent within UnknownInterval of it; it returns how to
+// give the claim back, or nil and the suppression.
+func (a *Alerter) reserveUnknownLocked(at time.Time) (func(), Decision) {
+	// Records normally arrive in video order, but a retried batch may
+	// not: count announcements on either side of this sighting.
+	if at.After(a.newest) {
+		a.newest = at
+	}
+	kept := a.unknown[:0]
+	inWindow := 0
+	for _, u := range a.unknown {
+		if a.newest.Sub(u) < 2*a.opts.UnknownInterval {
+			kept = append(kept, u)
+		}
+		if d := at.Sub(u); d < a.opts.UnknownInterval && d > -a.opts.UnknownInterval {
+			inWindow++
+		}
+	}
+	a.unknown = kept
+	if inWindow >= a.opts.UnknownLimit {
+		a.stats.SuppressedRate++
+		return nil, SuppressedRate
+	}
+	a.unknown = append(a.unknown, at)
+	return func() {
+		for i := len(a.unknown) - 1; i >= 0; i-- {
+			if a.unknown[i].Equal(at) {
+				a.unknown = append(a.unknown[:i], a.unknown[i+1:]...)
+				return
+			}
+		}
+	}, Published
+}
+
+// publish sends the reserved alert to the topic; on failure it gives the
+// reservation back with undo.
+func (a *Alerter) publish(ctx context.Context, res AlertResult, undo func()) AlertResult {
+	s := res.Sighting
 	subject, body := AlertMessage(s)
 	kind := "unknown"
 	if s.Known {

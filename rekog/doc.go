@@ -1,6 +1,8 @@
-// Package rekog is the Rekognition side of seed systems 2 and 6.
+// Package rekog detects text in images and identifies faces in video with
+// Amazon Rekognition, with the input checks, safe S3 keys and alert
+// suppression an application around it needs.
 //
-// System 2 (text detection): [DecodeImage] turns a data URL or raw base64
+// Text detection: [DecodeImage] turns a data URL or raw base64
 // into a validated [Image] (JPEG or PNG by magic bytes, size and dimension
 // limits), [ObjectKey] derives a safe S3 key from the caller's name, and a
 // [TextService] stores the image and runs a [TextDetector]: Rekognition's
@@ -8,21 +10,25 @@
 // rekog/tesseract, behind the `tesseract` build tag). Both return lines
 // with their words, confidences and boxes as 0–1 ratios.
 //
-//	svc := rekog.NewTextService(s3Client, "detect-text-in-image",
+//	svc, err := rekog.NewTextService(s3Client, "detect-text-in-image",
 //		rekog.NewRekognitionText(rekognitionClient),
 //		func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
+//	if err != nil { … }
 //	det, err := svc.Detect(ctx, req.Name, req.Image)
 //
-// System 6 (face alerts): face collections ([CreateCollection],
+// ExampleTextService runs this against an in-process S3 and a local
+// Rekognition server.
+//
+// Face identification: face collections ([CreateCollection],
 // [IndexFace] with [ExternalImageID] to turn a person's name into a valid
 // id, [SearchFacesByImage]), stream processors ([StreamProcessors]: create,
 // start, stop, delete, describe, list, [StreamProcessors.Wait]), typed
 // decoding of the records a stream processor writes to Kinesis
 // ([DecodeFaceRecord]), known/unknown classification ([Classifier]) and an
 // SNS [Alerter] with a per-person suppression window and an unknown-face
-// rate limit; [Alerter.HandleKinesisEvent] is the seed's Lambda. The
-// seed's cost note (call Rekognition on a snapshot only when a person is
-// there) is [FaceGate], local face detection with pigo, and [GatedSearch],
+// rate limit ([Alerter.HandleKinesisEvent] is the Lambda handler for the
+// processor's Kinesis stream). To call Rekognition only when a person is
+// there, use [FaceGate] (local face detection with pigo) and [GatedSearch],
 // which calls SearchFacesByImage only for frames with a face.
 //
 // The Tesseract backend needs cgo and the Debian packages tesseract-ocr,
@@ -33,35 +39,9 @@
 // documented sample responses and the service's state (collections, faces,
 // stream processor statuses), for tests, examples and the tour.
 //
-// # Corrections to the seeds
-//
-//   - The text Lambda parsed the API Gateway event itself as JSON
-//     (JSON.parse(event)); the request is the event's body.
-//   - It stored the decoded bytes with Content-Encoding "base64" and
-//     Content-Type "image/jpeg" whatever they were, and the app prefixed
-//     every image with "data:image/jpeg;base64,". Here the bytes decide the
-//     type (a PNG labelled JPEG is stored as PNG; TextOptions.Decode.StrictType
-//     rejects the mismatch instead) and no Content-Encoding is sent.
-//   - It used the caller's name as the object key unchecked, so "../x" or
-//     another user's name overwrote objects; keys are now built under a
-//     prefix from validated names only.
-//   - Its prefix regexp left an unexpected prefix in the payload, which
-//     Node's lenient base64 decoder turned into garbage bytes sent to
-//     Rekognition; decoding is now strict and every rejection is a typed
-//     error with a reason, answered as 4xx rather than a Lambda error (502).
-//   - Its dead Textract parameters (FeatureTypes: ["TABLES" | "FORMS"],
-//     which evaluates to [0]) are gone; DetectText's own WordFilter and
-//     RegionsOfInterest are offered instead.
-//   - The face Lambda sent one email per stream-processor record, that is
-//     per analysed frame: a person standing at the door produced several
-//     emails a second. The Alerter announces each person once per window
-//     and rate-limits unknown faces, judged on the video's timestamps.
-//   - index-faces was shown with --external-image-id "<name of the
-//     person>", but ExternalImageId must match [a-zA-Z0-9_.\-:]+ ("Jane
-//     Doe" is rejected); ExternalImageID encodes any name reversibly.
-//
 // # Errors
 //
+// Constructors refuse invalid options with *OptionError naming the field.
 // Invalid input is reported before any AWS call, as *InvalidImageError or
 // *InvalidNameError (with a Reason an API maps to a 4xx answer; an
 // InvalidImageError also carries the image's Width and Height once its

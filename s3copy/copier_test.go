@@ -759,3 +759,45 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiresCarried: the source's Expires header, read from the SDK's
+// ExpiresString, is sent with a copy that replaces the metadata and with a
+// multipart upload (neither carries it by itself).
+func TestExpiresCarried(t *testing.T) {
+	c, rec := s3rverRecorded(t)
+	sb, db := mkBucket(t, c, "src"), mkBucket(t, c, "dst")
+	expires := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	put(t, c, sb, "a/x.csv", []byte("a,b\n"), func(in *s3.PutObjectInput) { in.Expires = &expires })
+	for _, tc := range []struct {
+		name, query string
+		opts        func(*s3copy.CopierOptions)
+	}{
+		{"replace", "", func(o *s3copy.CopierOptions) { o.Overrides.ContentType = aws.String("text/csv") }},
+		{"multipart", "uploads", func(o *s3copy.CopierOptions) { o.MultipartThreshold = 1 }},
+	} {
+		if _, err := must(s3copy.New(c, tc.opts)).Copy(context.Background(), s3copy.Location{Bucket: sb, Prefix: "a/"},
+			s3copy.Location{Bucket: db, Prefix: tc.name + "/"}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var sent *http.Request
+		for _, r := range rec.find(http.MethodPut, "") {
+			if strings.HasPrefix(r.URL.Path, "/"+db+"/"+tc.name+"/") && r.Header.Get("X-Amz-Copy-Source") != "" {
+				sent = r
+			}
+		}
+		if tc.query != "" {
+			sent = nil
+			for _, r := range rec.find(http.MethodPost, tc.query) {
+				if strings.HasPrefix(r.URL.Path, "/"+db+"/"+tc.name+"/") {
+					sent = r
+				}
+			}
+		}
+		if sent == nil {
+			t.Fatalf("%s: no copy request recorded", tc.name)
+		}
+		if got, want := sent.Header.Get("Expires"), expires.Format(http.TimeFormat); got != want {
+			t.Errorf("%s: sent Expires %q, want %q", tc.name, got, want)
+		}
+	}
+}

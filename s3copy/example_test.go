@@ -9,14 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/s3copy"
+	"github.com/lakekit/lakekit/s3copy/s3test"
 )
 
 func ExampleCopier_Copy() {
-	srv := awstest.StartS3() // in-process gofakes3; use s3.NewFromConfig(cfg) against AWS
+	// An in-process S3 (gofakes3); against AWS, client is s3.NewFromConfig(cfg).
+	// In a test, s3test.New(t) closes the server when the test ends.
+	srv := s3test.Start()
 	defer srv.Close()
-	client := srv.S3()
+	client := srv.Client
 	ctx := context.Background()
 	client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")})
 	for _, k := range []string{"raw/sales/dt=2024-01-01/a.csv", "raw/sales/dt=2024-01-02/b.csv", "raw/users/u.csv"} {

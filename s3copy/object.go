@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithytime "github.com/aws/smithy-go/time"
+	"golang.org/x/sync/errgroup"
 )
 
 // copyOne takes one listed object to its outcome.
@@ -32,34 +32,14 @@ func (r *run) copyOne(ctx context.Context, t task) {
 		r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionSkipped})
 		return
 	}
-	attempts := 0
-	if r.o.SkipUnchanged && !r.sync && t.dst == nil {
-		d, n, err := r.headDst(ctx, dstKey)
-		attempts += n
-		if err != nil {
-			r.fail(t, dstKey, "HeadObject", err, attempts)
-			return
-		}
-		if d != nil {
-			t.dst = d
-			t.check = compareListed(t.src, *d) == verdictChecksum
-			if compareListed(t.src, *d) == verdictSame {
-				r.skip(t.src, dstKey)
-				return
-			}
-		}
+	same, attempts, err := r.unchanged(ctx, &t, dstKey)
+	if err != nil {
+		r.fail(t, dstKey, "HeadObject", err, attempts)
+		return
 	}
-	if t.check {
-		same, n, err := r.sameChecksums(ctx, t.src, dstKey, *t.dst)
-		attempts += n
-		if err != nil {
-			r.fail(t, dstKey, "HeadObject", err, attempts)
-			return
-		}
-		if same {
-			r.skip(t.src, dstKey)
-			return
-		}
+	if same {
+		r.skip(t.src, dstKey)
+		return
 	}
 	multipart := t.src.Size >= r.o.MultipartThreshold
 	if r.o.DryRun {
@@ -101,6 +81,31 @@ func (r *run) copyOne(ctx context.Context, t task) {
 		r.record(m, t.src)
 	}
 	r.report(ObjectResult{SrcKey: t.src.Key, DstKey: dstKey, Size: t.src.Size, Action: ActionCopied, Multipart: multipart, Attempts: attempts})
+}
+
+// unchanged reports whether the destination already holds t's copy: with
+// SkipUnchanged it heads the destination (a sync's task comes with the
+// listed one), and when the listings can't tell it compares checksums.
+func (r *run) unchanged(ctx context.Context, t *task, dstKey string) (bool, int, error) {
+	attempts := 0
+	if r.o.SkipUnchanged && !r.sync && t.dst == nil {
+		d, n, err := r.headDst(ctx, dstKey)
+		attempts += n
+		if err != nil || d == nil {
+			return false, attempts, err
+		}
+		t.dst = d
+		v := compareListed(t.src, *d)
+		if v == verdictSame {
+			return true, attempts, nil
+		}
+		t.check = v == verdictChecksum
+	}
+	if !t.check {
+		return false, attempts, nil
+	}
+	same, n, err := r.sameChecksums(ctx, t.src, dstKey, *t.dst)
+	return same, attempts + n, err
 }
 
 // copySource is the CopySource header value: bucket/key, percent-encoded.
@@ -188,6 +193,20 @@ type headers struct {
 	bucketKey                                                         *bool
 }
 
+// expiresOf is the source's Expires header as a time, nil when absent or
+// not an HTTP date: what the SDK's deprecated HeadObjectOutput.Expires
+// held, read from ExpiresString, the raw header the SDK now recommends.
+func expiresOf(head *s3.HeadObjectOutput) *time.Time {
+	if head.ExpiresString == nil {
+		return nil
+	}
+	t, err := smithytime.ParseHTTPDate(*head.ExpiresString)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
 // headersFrom takes the source's headers (nil head: none known) and applies
 // the overrides and the encryption mode.
 func (r *run) headersFrom(head *s3.HeadObjectOutput) headers {
@@ -196,7 +215,7 @@ func (r *run) headersFrom(head *s3.HeadObjectOutput) headers {
 		h = headers{
 			metadata: head.Metadata, contentType: head.ContentType, contentEncoding: head.ContentEncoding,
 			contentDisposition: head.ContentDisposition, contentLanguage: head.ContentLanguage,
-			cacheControl: head.CacheControl, websiteRedirect: head.WebsiteRedirectLocation, expires: head.Expires,
+			cacheControl: head.CacheControl, websiteRedirect: head.WebsiteRedirectLocation, expires: expiresOf(head),
 			sse: head.ServerSideEncryption, kmsKey: head.SSEKMSKeyId, bucketKey: head.BucketKeyEnabled,
 		}
 	}
@@ -437,38 +456,77 @@ func PartSize(size, configured int64) int64 {
 // carrying the headers and tags that a multipart upload does not copy by
 // itself. A failed copy aborts its upload.
 func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *s3.HeadObjectOutput) (int, error) {
-	var attempts atomic.Int64
-	h := r.headersFrom(head)
-	var tagging *string
-	if r.o.Overrides.Tags != nil {
-		tagging = aws.String(encodeTags(r.o.Overrides.Tags))
-	} else if head.TagCount == nil || *head.TagCount > 0 {
-		// S3 sends x-amz-tagging-count only when there are tags; a server
-		// that never sends it (s3rver) is asked, to be safe.
-		var out *s3.GetObjectTaggingOutput
-		n, err := r.do(ctx, &r.n.tagging, func(ctx context.Context) error {
-			var err error
-			out, err = r.c.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{
-				Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key),
-				ExpectedBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+	tagging, attempts, err := r.multipartTagging(ctx, o, head)
+	if err != nil {
+		return attempts, &uploadError{op: "GetObjectTagging", err: err}
+	}
+	uploadID, n, err := r.createUpload(ctx, o, dstKey, head, tagging)
+	attempts += n
+	if err != nil {
+		return attempts, &uploadError{op: "CreateMultipartUpload", err: err}
+	}
+	parts, n, err := r.copyParts(ctx, o, dstKey, uploadID)
+	attempts += n
+	if err != nil {
+		err = &uploadError{id: uploadID, op: "UploadPartCopy", err: err}
+	} else {
+		n, err = r.do(ctx, &r.n.complete, func(ctx context.Context) error {
+			_, err := r.c.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
+				MultipartUpload:     &types.CompletedMultipartUpload{Parts: parts},
+				ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
 			}, noRetry)
 			return err
 		})
-		attempts.Add(int64(n))
-		if err != nil {
-			return int(attempts.Load()), &uploadError{op: "GetObjectTagging", err: err}
+		attempts += n
+		if err == nil {
+			return attempts, nil
 		}
-		tags := make(map[string]string, len(out.TagSet))
-		for _, t := range out.TagSet {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-		tagging = aws.String(encodeTags(tags))
+		err = &uploadError{id: uploadID, op: "CompleteMultipartUpload", err: err}
 	}
+	n, aerr := r.abortUpload(ctx, dstKey, uploadID)
+	return attempts + n, errors.Join(err, aerr)
+}
+
+// multipartTagging is the x-amz-tagging of a multipart copy: the override,
+// else the source's tags (nil when it has none).
+func (r *run) multipartTagging(ctx context.Context, o Object, head *s3.HeadObjectOutput) (*string, int, error) {
+	if r.o.Overrides.Tags != nil {
+		return aws.String(encodeTags(r.o.Overrides.Tags)), 0, nil
+	}
+	if head.TagCount != nil && *head.TagCount == 0 {
+		return nil, 0, nil
+	}
+	// S3 sends x-amz-tagging-count only when there are tags; a server that
+	// never sends it (s3rver) is asked, to be safe.
+	var out *s3.GetObjectTaggingOutput
+	n, err := r.do(ctx, &r.n.tagging, func(ctx context.Context) error {
+		var err error
+		out, err = r.c.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{
+			Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key),
+			ExpectedBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+		}, noRetry)
+		return err
+	})
+	if err != nil {
+		return nil, n, err
+	}
+	tags := make(map[string]string, len(out.TagSet))
+	for _, t := range out.TagSet {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return aws.String(encodeTags(tags)), n, nil
+}
+
+// createUpload starts the multipart upload of dstKey with the headers,
+// storage class and tags the copy carries, and returns its upload ID.
+func (r *run) createUpload(ctx context.Context, o Object, dstKey string, head *s3.HeadObjectOutput, tagging *string) (string, int, error) {
+	h := r.headersFrom(head)
 	sc := r.storageClass(o.StorageClass)
 	if sc == "" && head.StorageClass != "" && head.StorageClass != types.StorageClassStandard {
 		sc = head.StorageClass
 	}
-	create := &s3.CreateMultipartUploadInput{
+	in := &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey),
 		Metadata: h.metadata, ContentType: h.contentType, ContentEncoding: h.contentEncoding,
 		ContentDisposition: h.contentDisposition, ContentLanguage: h.contentLanguage,
@@ -479,117 +537,108 @@ func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *
 	}
 	var uploadID string
 	n, err := r.do(ctx, &r.n.create, func(ctx context.Context) error {
-		out, err := r.c.client.CreateMultipartUpload(ctx, create, noRetry)
+		out, err := r.c.client.CreateMultipartUpload(ctx, in, noRetry)
 		if err == nil {
 			uploadID = aws.ToString(out.UploadId)
 		}
 		return err
 	})
-	attempts.Add(int64(n))
-	if err != nil {
-		return int(attempts.Load()), &uploadError{op: "CreateMultipartUpload", err: err}
-	}
+	return uploadID, n, err
+}
 
+// copyParts copies o's parts into the upload, in order of part number in
+// the returned slice. The calling worker's slot copies one part at a time;
+// more parts run at once only on the run's slots that are free right now
+// (up to PartConcurrency in all), so parts never exceed the run's
+// Concurrency and a busy run never waits on itself. The first failure
+// cancels the other parts.
+func (r *run) copyParts(ctx context.Context, o Object, dstKey, uploadID string) ([]types.CompletedPart, int, error) {
 	partSize := PartSize(o.Size, r.o.PartSize)
-	nparts := int((o.Size + partSize - 1) / partSize)
-	if nparts == 0 {
-		nparts = 1
-	}
-	parts := make([]types.CompletedPart, nparts)
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var next atomic.Int64
-	var errOnce sync.Once
-	var partErr error
-	source := aws.String(copySource(r.src.Bucket, o.Key))
-	copyParts := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= nparts || pctx.Err() != nil {
-				return
-			}
-			first := int64(i) * partSize
-			last := min(first+partSize, o.Size) - 1
-			in := &s3.UploadPartCopyInput{
-				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
-				PartNumber: aws.Int32(int32(i + 1)), CopySource: source,
-				CopySourceRange:           aws.String(fmt.Sprintf("bytes=%d-%d", first, last)),
-				CopySourceIfMatch:         optString(o.ETag),
-				ExpectedBucketOwner:       optString(r.o.ExpectedBucketOwner),
-				ExpectedSourceBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
-			}
-			if o.Size == 0 {
-				in.CopySourceRange = nil
-			}
-			n, err := r.do(pctx, &r.n.part, func(ctx context.Context) error {
-				out, err := r.c.client.UploadPartCopy(ctx, in, noRetry)
-				if err == nil {
-					res := out.CopyPartResult
-					if res == nil {
-						return errors.New("UploadPartCopy returned no CopyPartResult")
-					}
-					parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: res.ETag,
-						ChecksumCRC32: res.ChecksumCRC32, ChecksumCRC32C: res.ChecksumCRC32C,
-						ChecksumCRC64NVME: res.ChecksumCRC64NVME, ChecksumSHA1: res.ChecksumSHA1, ChecksumSHA256: res.ChecksumSHA256}
-				}
-				return err
-			})
-			attempts.Add(int64(n))
-			if err != nil {
-				errOnce.Do(func() { partErr = preconditionFailed(err); cancel() })
-				return
-			}
+	nparts := max(int((o.Size+partSize-1)/partSize), 1)
+	helpers := 0
+	defer func() {
+		for range helpers {
+			<-r.slots
 		}
-	}
-	// The worker's own slot copies parts; helpers run only on slots that
-	// are free right now, so parts never exceed the run's Concurrency and a
-	// busy run never waits on itself.
-	var helpers sync.WaitGroup
-	for h := 1; h < min(r.o.PartConcurrency, nparts); h++ {
+	}()
+acquire:
+	for helpers < min(r.o.PartConcurrency, nparts)-1 {
 		select {
 		case r.slots <- struct{}{}:
-			helpers.Go(func() {
-				defer func() { <-r.slots }()
-				copyParts()
-			})
+			helpers++
 		default:
+			break acquire
 		}
 	}
-	copyParts()
-	helpers.Wait()
-	if partErr == nil && ctx.Err() != nil {
-		partErr = ctx.Err()
-	}
-	if partErr == nil {
-		sort.Slice(parts, func(a, b int) bool { return aws.ToInt32(parts[a].PartNumber) < aws.ToInt32(parts[b].PartNumber) })
-		n, err := r.do(ctx, &r.n.complete, func(ctx context.Context) error {
-			_, err := r.c.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
-				MultipartUpload:     &types.CompletedMultipartUpload{Parts: parts},
-				ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
-			}, noRetry)
+	parts := make([]types.CompletedPart, nparts)
+	var attempts atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(1 + helpers)
+	source := aws.String(copySource(r.src.Bucket, o.Key))
+	for i := range nparts {
+		if gctx.Err() != nil {
+			break
+		}
+		in := &s3.UploadPartCopyInput{
+			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
+			PartNumber: aws.Int32(int32(i + 1)), CopySource: source,
+			CopySourceIfMatch:         optString(o.ETag),
+			ExpectedBucketOwner:       optString(r.o.ExpectedBucketOwner),
+			ExpectedSourceBucketOwner: optString(r.o.ExpectedSourceBucketOwner),
+		}
+		if o.Size > 0 {
+			first := int64(i) * partSize
+			in.CopySourceRange = aws.String(fmt.Sprintf("bytes=%d-%d", first, min(first+partSize, o.Size)-1))
+		}
+		g.Go(func() error {
+			part, n, err := r.copyPart(gctx, in)
+			attempts.Add(int64(n))
+			parts[i] = part
 			return err
 		})
-		attempts.Add(int64(n))
-		if err == nil {
-			return int(attempts.Load()), nil
-		}
-		partErr = &uploadError{id: uploadID, op: "CompleteMultipartUpload", err: err}
-	} else {
-		partErr = &uploadError{id: uploadID, op: "UploadPartCopy", err: partErr}
 	}
-	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
-	defer acancel()
-	n, aerr := r.attempt(actx, &r.n.abort, func(ctx context.Context) error {
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err() // parts skipped because the caller's ctx ended
+	}
+	return parts, int(attempts.Load()), err
+}
+
+// copyPart sends one UploadPartCopy and returns the part for the upload's
+// completion.
+func (r *run) copyPart(ctx context.Context, in *s3.UploadPartCopyInput) (types.CompletedPart, int, error) {
+	var part types.CompletedPart
+	n, err := r.do(ctx, &r.n.part, func(ctx context.Context) error {
+		out, err := r.c.client.UploadPartCopy(ctx, in, noRetry)
+		if err != nil {
+			return err
+		}
+		res := out.CopyPartResult
+		if res == nil {
+			return errors.New("UploadPartCopy returned no CopyPartResult")
+		}
+		part = types.CompletedPart{PartNumber: in.PartNumber, ETag: res.ETag,
+			ChecksumCRC32: res.ChecksumCRC32, ChecksumCRC32C: res.ChecksumCRC32C,
+			ChecksumCRC64NVME: res.ChecksumCRC64NVME, ChecksumSHA1: res.ChecksumSHA1, ChecksumSHA256: res.ChecksumSHA256}
+		return nil
+	})
+	return part, n, preconditionFailed(err)
+}
+
+// abortUpload aborts a failed upload, even when ctx has ended or the run
+// was stopped, within AbortTimeout.
+func (r *run) abortUpload(ctx context.Context, dstKey, uploadID string) (int, error) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
+	defer cancel()
+	n, err := r.attempt(actx, &r.n.abort, func(ctx context.Context) error {
 		_, err := r.c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
 			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
 		}, noRetry)
 		return err
 	}, false)
-	attempts.Add(int64(n))
-	if aerr != nil {
-		partErr = errors.Join(partErr, fmt.Errorf("abort upload %s: %w", uploadID, aerr))
+	if err != nil {
+		return n, fmt.Errorf("abort upload %s: %w", uploadID, err)
 	}
-	return int(attempts.Load()), partErr
+	return n, nil
 }

@@ -459,39 +459,54 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 	}
 	p := &pending{idx: idx, msg: m, size: m.Size(), done: done}
 	if p.size > limit {
-		if w.opts.Offload == nil {
-			err := &TooLargeError{Index: idx, Key: m.Key, Size: p.size, Limit: limit}
-			w.report(p, Result{Err: err})
-			return idx, err
-		}
-		ptr, err := w.opts.Offload.store(ctx, &p.msg, idx)
-		if err != nil {
-			w.report(p, Result{Err: err})
-			return idx, err
-		}
-		p.offload = true
-		p.size = p.msg.Size()
-		w.offloaded.Add(1)
-		w.log.Debug("sqsbatch: body offloaded to S3", "index", idx, "key", ptr.Key)
-		if p.size > limit { // attributes alone too large
-			err := &TooLargeError{Index: idx, Key: m.Key, Size: p.size, Limit: limit}
+		if err := w.offload(ctx, p, limit); err != nil {
 			w.report(p, Result{Err: err})
 			return idx, err
 		}
 	}
-
 	if qe := w.dead.Load(); qe != nil {
 		err := &RequestError{Index: idx, Key: m.Key, Err: qe}
 		w.report(p, Result{Err: err})
 		return idx, err
 	}
+	if err := w.enqueue(ctx, p); err != nil {
+		w.report(p, Result{Err: err})
+		return idx, err
+	}
+	return idx, nil
+}
+
+// offload moves the body of p, too large for limit, to S3, or returns
+// the *TooLargeError of a message that can't be offloaded or is still too
+// large without its body, or the *OffloadError of a failed offload.
+func (w *Writer) offload(ctx context.Context, p *pending, limit int) error {
+	if w.opts.Offload == nil {
+		return &TooLargeError{Index: p.idx, Key: p.msg.Key, Size: p.size, Limit: limit}
+	}
+	ptr, err := w.opts.Offload.store(ctx, &p.msg, p.idx)
+	if err != nil {
+		return err
+	}
+	p.offload = true
+	p.size = p.msg.Size()
+	w.offloaded.Add(1)
+	w.log.Debug("sqsbatch: body offloaded to S3", "index", p.idx, "key", ptr.Key)
+	if p.size > limit { // attributes alone too large
+		return &TooLargeError{Index: p.idx, Key: p.msg.Key, Size: p.size, Limit: limit}
+	}
+	return nil
+}
+
+// enqueue adds p to the current batch, first sending the batch if p
+// doesn't fit (waiting for capacity until ctx ends: p is not in any batch
+// yet, so it then fails alone).
+func (w *Writer) enqueue(ctx context.Context, p *pending) error {
 	noRoom := func() bool { return len(w.cur) == MaxBatchEntries || w.curBytes+p.size > w.opts.MaxBatchBytes }
 	for {
 		w.mu.Lock()
 		if w.closed {
 			w.mu.Unlock()
-			w.report(p, Result{Err: ErrClosed})
-			return idx, ErrClosed
+			return ErrClosed
 		}
 		if len(w.cur) == 0 || !noRoom() {
 			if w.cur == nil {
@@ -510,14 +525,12 @@ func (w *Writer) send(ctx context.Context, m Message, done func(Result)) (int64,
 				// when a batch finishes or the next Send needs room.
 				w.tryDispatch(nil)
 			}
-			return idx, nil
+			return nil
 		}
 		w.mu.Unlock()
-		// The current batch is full: make room, waiting for capacity. p is
-		// not in any batch yet, so on ctx's end it fails alone.
+		// The current batch is full: make room, waiting for capacity.
 		if err := w.dispatch(ctx, noRoom); err != nil {
-			w.report(p, Result{Err: err})
-			return idx, err
+			return err
 		}
 	}
 }
@@ -746,19 +759,7 @@ func (w *Writer) sendBatch(batch []*pending) {
 		entries = entries[:0]
 		for i, p := range batch {
 			p.attempts++
-			e := types.SendMessageBatchRequestEntry{
-				Id:                &entryIDs[i],
-				MessageBody:       &p.msg.Body,
-				MessageAttributes: p.msg.Attributes,
-				DelaySeconds:      p.msg.DelaySeconds,
-			}
-			if p.msg.GroupID != "" {
-				e.MessageGroupId = &p.msg.GroupID
-			}
-			if p.msg.DeduplicationID != "" {
-				e.MessageDeduplicationId = &p.msg.DeduplicationID
-			}
-			entries = append(entries, e)
+			entries = append(entries, p.entry(i))
 		}
 		if qe := w.dead.Load(); qe != nil {
 			for _, p := range batch {
@@ -770,44 +771,10 @@ func (w *Writer) sendBatch(batch []*pending) {
 		w.requests.Add(1)
 		out, err := w.client.SendMessageBatch(w.ctx, &sqs.SendMessageBatchInput{QueueUrl: &w.queueURL, Entries: entries}, w.callOpts...)
 		if err != nil {
-			w.log.Warn("sqsbatch: SendMessageBatch failed", "entries", len(batch), "err", err)
-			if qe := w.queueError(err); qe != nil {
-				if w.dead.CompareAndSwap(nil, qe) {
-					w.log.Error("sqsbatch: queue cannot be written; failing the remaining messages without sending", "queue", w.queueURL, "code", qe.Code)
-				}
-				err = qe
-			}
-			for _, p := range batch {
-				w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: err}})
-			}
+			w.requestFailed(batch, err)
 			return
 		}
-		for _, s := range out.Successful {
-			p := take(batch, s.Id)
-			if p == nil {
-				continue
-			}
-			w.sent.Add(1)
-			w.bytes.Add(int64(p.size))
-			w.report(p, Result{MessageID: aws.ToString(s.MessageId), SequenceNumber: aws.ToString(s.SequenceNumber)})
-		}
-		var retry []*pending
-		for _, f := range out.Failed {
-			p := take(batch, f.Id)
-			if p == nil {
-				continue
-			}
-			if !f.SenderFault && p.attempts < w.opts.MaxAttempts {
-				retry = append(retry, p)
-				continue
-			}
-			w.report(p, Result{Err: &EntryError{Index: p.idx, Key: p.msg.Key, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault, Attempts: p.attempts}})
-		}
-		for _, p := range batch {
-			if p != nil { // neither successful nor failed: SQS broke its contract
-				w.report(p, Result{Err: &EntryError{Index: p.idx, Key: p.msg.Key, Code: "MissingFromResponse", Message: "entry absent from SendMessageBatch answer", Attempts: p.attempts}})
-			}
-		}
+		retry := w.answered(batch, out)
 		if len(retry) == 0 {
 			return
 		}
@@ -821,6 +788,70 @@ func (w *Writer) sendBatch(batch []*pending) {
 		}
 		batch = retry
 	}
+}
+
+// entry is p as the i-th entry of a SendMessageBatch request.
+func (p *pending) entry(i int) types.SendMessageBatchRequestEntry {
+	e := types.SendMessageBatchRequestEntry{
+		Id:                &entryIDs[i],
+		MessageBody:       &p.msg.Body,
+		MessageAttributes: p.msg.Attributes,
+		DelaySeconds:      p.msg.DelaySeconds,
+	}
+	if p.msg.GroupID != "" {
+		e.MessageGroupId = &p.msg.GroupID
+	}
+	if p.msg.DeduplicationID != "" {
+		e.MessageDeduplicationId = &p.msg.DeduplicationID
+	}
+	return e
+}
+
+// requestFailed reports every entry of a batch whose SendMessageBatch
+// failed; an error that says the queue cannot be written stops the Writer.
+func (w *Writer) requestFailed(batch []*pending, err error) {
+	w.log.Warn("sqsbatch: SendMessageBatch failed", "entries", len(batch), "err", err)
+	if qe := w.queueError(err); qe != nil {
+		if w.dead.CompareAndSwap(nil, qe) {
+			w.log.Error("sqsbatch: queue cannot be written; failing the remaining messages without sending", "queue", w.queueURL, "code", qe.Code)
+		}
+		err = qe
+	}
+	for _, p := range batch {
+		w.report(p, Result{Err: &RequestError{Index: p.idx, Key: p.msg.Key, Err: err}})
+	}
+}
+
+// answered reports the entries SQS took or refused for good and returns
+// those to retry.
+func (w *Writer) answered(batch []*pending, out *sqs.SendMessageBatchOutput) []*pending {
+	for _, s := range out.Successful {
+		p := take(batch, s.Id)
+		if p == nil {
+			continue
+		}
+		w.sent.Add(1)
+		w.bytes.Add(int64(p.size))
+		w.report(p, Result{MessageID: aws.ToString(s.MessageId), SequenceNumber: aws.ToString(s.SequenceNumber)})
+	}
+	var retry []*pending
+	for _, f := range out.Failed {
+		p := take(batch, f.Id)
+		if p == nil {
+			continue
+		}
+		if !f.SenderFault && p.attempts < w.opts.MaxAttempts {
+			retry = append(retry, p)
+			continue
+		}
+		w.report(p, Result{Err: &EntryError{Index: p.idx, Key: p.msg.Key, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault, Attempts: p.attempts}})
+	}
+	for _, p := range batch {
+		if p != nil { // neither successful nor failed: SQS broke its contract
+			w.report(p, Result{Err: &EntryError{Index: p.idx, Key: p.msg.Key, Code: "MissingFromResponse", Message: "entry absent from SendMessageBatch answer", Attempts: p.attempts}})
+		}
+	}
+	return retry
 }
 
 // entryID returns the writer-made Id of the i-th entry of a batch.

@@ -36,7 +36,8 @@ func TestCommittedDefinitionFresh(t *testing.T) {
 
 // TestTemplateMatchesDefinition: every ${…} placeholder of the committed
 // definition is a DefinitionSubstitutions key of template.yaml, and every
-// function's CodeUri is a main in lambda/.
+// function's CodeUri is the package `make lambdas` builds from a main in
+// lambda/ (../../dist/lambda/ml-pipeline-<name>.zip from lambda/<name>).
 func TestTemplateMatchesDefinition(t *testing.T) {
 	tmpl, err := os.ReadFile("template.yaml")
 	if err != nil {
@@ -59,7 +60,12 @@ func TestTemplateMatchesDefinition(t *testing.T) {
 			in = false
 		}
 		if uri, ok := strings.CutPrefix(trimmed, "CodeUri: "); ok {
-			if _, err := os.Stat(filepath.Join(uri, "main.go")); err != nil {
+			name, ok := strings.CutPrefix(uri, "../../dist/lambda/ml-pipeline-")
+			if !ok || !strings.HasSuffix(name, ".zip") {
+				t.Errorf("CodeUri %s: not a make lambdas package of ml-pipeline", uri)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join("lambda", strings.TrimSuffix(name, ".zip"), "main.go")); err != nil {
 				t.Errorf("CodeUri %s: %v", uri, err)
 			}
 		}

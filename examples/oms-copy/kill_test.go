@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,11 +65,9 @@ func (c *copyCounter) reset() map[string]int {
 func buildCLI(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "oms-copy")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
-	cmd := exec.Command(goBin, "build", "-o", bin, ".")
+	// go test puts its own GOROOT/bin first on the test's PATH, so "go" is
+	// the go command running the test.
+	cmd := exec.Command("go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -1,7 +1,10 @@
-// Package awstest gives lakekit's tests, benchmarks and local runners
+// Package awstest gives lakekit's own tests, benchmarks and local runners
 // one-line access to local servers that speak the AWS wire protocols, so that
 // the real aws-sdk-go-v2 clients, serializers and error paths run without an
-// AWS account.
+// AWS account. It is a thin layer over the public test kit (s3copy/s3test,
+// sqsbatch/sqstest, kda/kinesistest, lakepipe/asl/sfntest, lakepipe/gluetest,
+// all started by internal/awslocal) that adds one shared server of each
+// npm kind per test binary; a user's module uses the kit itself.
 //
 //	s3c := awstest.S3(t)          // in-process gofakes3, fresh per call
 //	s3m := awstest.S3Multipart(t) // s3rver: the local server with UploadPartCopy
@@ -9,9 +12,10 @@
 //	k := awstest.Kinesis(t)       // kinesis-local
 //	d := awstest.DynamoDB(t)      // dynalite
 //
-// The npm servers (s3rver, fauxqs, kinesis-local, dynalite) are installed from
-// the committed package.json and package-lock.json in the node directory beside
-// this file (`make test-deps`, or `npm ci --prefix internal/awstest/node`).
+// The npm servers (s3rver, fauxqs, kinesis-local, dynalite,
+// stepfunctions-local) are installed from the committed package.json and
+// package-lock.json in the node directory beside this file (`make test-deps`),
+// which lakekit also embeds for `lakekit local install`.
 // Each is started on first use on a free 127.0.0.1 port, waited for until it
 // accepts connections, shared by every test of one package binary, and stopped
 // by process id when the binary ends. For that, a package whose tests use them
@@ -29,8 +33,8 @@
 //
 // Services with no local server (Rekognition, Glue, Athena, Firehose, Kinesis
 // Video) are served by a [WireServer]: a local HTTP server speaking the
-// service's real protocol (AWS JSON 1.1 with X-Amz-Target dispatch, or REST
-// routes) whose handlers answer with documented sample responses and keep
+// service's real protocol (AWS JSON 1.1 with X-Amz-Target dispatch) whose
+// handlers answer with documented sample responses and keep
 // state the way the service does.
 //
 // Programs that are not tests (examples/tour) use [Start] and [Server.Close].

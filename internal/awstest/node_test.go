@@ -370,7 +370,7 @@ func TestMissingPackagesNameTheFix(t *testing.T) {
 	if !errors.As(err, &missing) {
 		t.Fatalf("got %v, want *MissingError", err)
 	}
-	if missing.Fix != "npm ci --no-audit --no-fund --prefix "+empty || !strings.Contains(err.Error(), missing.Fix) {
+	if !strings.HasSuffix(missing.Fix, "/cmd/lakekit@latest local install --dir "+empty) || !strings.Contains(err.Error(), missing.Fix) {
 		t.Fatalf("fix %q, error %q", missing.Fix, err)
 	}
 	_ = os.Remove(empty)
@@ -415,5 +415,33 @@ func TestStepFunctionsSmoke(t *testing.T) {
 		RoleArn: aws.String("arn:aws:iam::" + awstest.AccountID + ":role/sfn"),
 	}); err == nil {
 		t.Fatal("an invalid definition was accepted")
+	}
+}
+
+// TestDynaliteSurvivesAbortedRequest: a client that closes its connection
+// in the middle of a request body (a canceled context does) made dynalite 4
+// rethrow the request's "aborted" error and exit, failing every later test
+// of the binary with "connection refused". serve.mjs keeps it serving.
+func TestDynaliteSurvivesAbortedRequest(t *testing.T) {
+	srv, err := awstest.Start(context.Background(), awstest.Dynalite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	u, _ := url.Parse(srv.Endpoint)
+	for range 3 {
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Half of a 100-byte body, then the connection closes.
+		fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100\r\n\r\n{\"Limit\":", u.Host)
+		time.Sleep(50 * time.Millisecond) // let the server start reading the body
+		conn.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := srv.DynamoDB().ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+		t.Fatalf("after three aborted requests: %v", err)
 	}
 }

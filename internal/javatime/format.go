@@ -91,159 +91,194 @@ func offsetItem(dst []byte, off int, withColon, withMinutesAlways, zForZero bool
 // dst has room.
 func (p *Pattern) Append(dst []byte, t time.Time, wf WeekFields) []byte {
 	for _, it := range p.items {
-		n := it.count
-		switch it.letter {
-		case 0:
+		if it.letter == 0 {
 			dst = append(dst, it.lit...)
-		case 'G':
-			era := "AD"
-			if t.Year() <= 0 {
-				era = "BC"
-			}
-			switch n {
-			case 4:
-				if era == "AD" {
-					dst = append(dst, "Anno Domini"...)
-				} else {
-					dst = append(dst, "Before Christ"...)
-				}
-			case 5:
-				dst = append(dst, era[0])
-			default:
-				dst = append(dst, era...)
-			}
-		case 'u':
-			dst = yearItem(dst, t.Year(), n)
-		case 'y':
-			y := t.Year()
-			if y <= 0 {
-				y = 1 - y
-			}
-			dst = yearItem(dst, y, n)
-		case 'Y':
-			y, _ := wf.weekBased(t)
-			dst = yearItem(dst, y, n)
-		case 'w':
-			_, w := wf.weekBased(t)
-			dst = jpad(dst, int64(w), n)
-		case 'W':
-			first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-			w1 := first.AddDate(0, 0, -((int(first.Weekday()) - int(wf.FirstDay) + 7) % 7))
-			if 7-int(first.Sub(w1).Hours()/24) < wf.MinimalDays {
-				w1 = w1.AddDate(0, 0, 7)
-			}
-			days := DaysFromCivil(t.Year(), int(t.Month()), t.Day()) - DaysFromCivil(w1.Year(), int(w1.Month()), w1.Day())
-			dst = jpad(dst, floorDiv(days, 7)+1, 1)
-		case 'Q', 'q':
-			q := (int(t.Month())-1)/3 + 1
-			switch n {
-			case 1, 2:
-				dst = jpad(dst, int64(q), n)
-			case 3:
-				dst = append(append(dst, 'Q'), byte('0'+q))
-			case 4:
-				dst = append(dst, []string{"1st", "2nd", "3rd", "4th"}[q-1]+" quarter"...)
-			default:
-				dst = append(dst, byte('0'+q))
-			}
-		case 'M', 'L':
-			if n <= 2 {
-				dst = jpad(dst, int64(t.Month()), n)
+			continue
+		}
+		var ok bool
+		if dst, ok = appendDate(dst, it, t, wf); ok {
+			continue
+		}
+		if dst, ok = appendClock(dst, it, t); ok {
+			continue
+		}
+		dst = appendZone(dst, it, t)
+	}
+	return dst
+}
+
+// appendDate formats the era, year, week, quarter, month and day letters; false for any other letter.
+func appendDate(dst []byte, it item, t time.Time, wf WeekFields) ([]byte, bool) {
+	n := it.count
+	switch it.letter {
+	case 'G':
+		era := "AD"
+		if t.Year() <= 0 {
+			era = "BC"
+		}
+		switch n {
+		case 4:
+			if era == "AD" {
+				dst = append(dst, "Anno Domini"...)
 			} else {
-				dst = textItem(dst, t.Month().String(), n)
+				dst = append(dst, "Before Christ"...)
 			}
-		case 'd':
-			dst = jpad(dst, int64(t.Day()), n)
-		case 'D':
-			dst = jpad(dst, int64(t.YearDay()), n)
-		case 'E':
+		case 5:
+			dst = append(dst, era[0])
+		default:
+			dst = append(dst, era...)
+		}
+	case 'u':
+		dst = yearItem(dst, t.Year(), n)
+	case 'y':
+		y := t.Year()
+		if y <= 0 {
+			y = 1 - y
+		}
+		dst = yearItem(dst, y, n)
+	case 'Y':
+		y, _ := wf.weekBased(t)
+		dst = yearItem(dst, y, n)
+	case 'w':
+		_, w := wf.weekBased(t)
+		dst = jpad(dst, int64(w), n)
+	case 'W':
+		first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		w1 := first.AddDate(0, 0, -((int(first.Weekday()) - int(wf.FirstDay) + 7) % 7))
+		if 7-int(first.Sub(w1).Hours()/24) < wf.MinimalDays {
+			w1 = w1.AddDate(0, 0, 7)
+		}
+		days := DaysFromCivil(t.Year(), int(t.Month()), t.Day()) - DaysFromCivil(w1.Year(), int(w1.Month()), w1.Day())
+		dst = jpad(dst, floorDiv(days, 7)+1, 1)
+	case 'Q', 'q':
+		q := (int(t.Month())-1)/3 + 1
+		switch n {
+		case 1, 2:
+			dst = jpad(dst, int64(q), n)
+		case 3:
+			dst = append(append(dst, 'Q'), byte('0'+q))
+		case 4:
+			dst = append(dst, []string{"1st", "2nd", "3rd", "4th"}[q-1]+" quarter"...)
+		default:
+			dst = append(dst, byte('0'+q))
+		}
+	case 'M', 'L':
+		if n <= 2 {
+			dst = jpad(dst, int64(t.Month()), n)
+		} else {
+			dst = textItem(dst, t.Month().String(), n)
+		}
+	case 'd':
+		dst = jpad(dst, int64(t.Day()), n)
+	case 'D':
+		dst = jpad(dst, int64(t.YearDay()), n)
+	case 'E':
+		dst = textItem(dst, t.Weekday().String(), n)
+	case 'e', 'c':
+		if n <= 2 {
+			dst = jpad(dst, int64((int(t.Weekday())-int(wf.FirstDay)+7)%7+1), n)
+		} else {
 			dst = textItem(dst, t.Weekday().String(), n)
-		case 'e', 'c':
-			if n <= 2 {
-				dst = jpad(dst, int64((int(t.Weekday())-int(wf.FirstDay)+7)%7+1), n)
-			} else {
-				dst = textItem(dst, t.Weekday().String(), n)
-			}
-		case 'a':
-			if t.Hour() < 12 {
-				dst = append(dst, "AM"...)
-			} else {
-				dst = append(dst, "PM"...)
-			}
-		case 'h':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			dst = jpad(dst, int64(h), n)
-		case 'K':
-			dst = jpad(dst, int64(t.Hour()%12), n)
-		case 'k':
-			h := t.Hour()
-			if h == 0 {
-				h = 24
-			}
-			dst = jpad(dst, int64(h), n)
-		case 'H':
-			dst = jpad(dst, int64(t.Hour()), n)
-		case 'm':
-			dst = jpad(dst, int64(t.Minute()), n)
-		case 's':
-			dst = jpad(dst, int64(t.Second()), n)
-		case 'S':
-			start := len(dst)
-			dst = jpad(dst, int64(t.Nanosecond()), 9)[:start+n]
-		case 'A':
-			ms := int64(t.Hour()*3600+t.Minute()*60+t.Second())*1000 + int64(t.Nanosecond()/1e6)
-			dst = jpad(dst, ms, n)
-		case 'n':
-			dst = jpad(dst, int64(t.Nanosecond()), n)
-		case 'N':
-			dst = jpad(dst, int64(t.Hour()*3600+t.Minute()*60+t.Second())*1e9+int64(t.Nanosecond()), n)
-		case 'V':
-			dst = append(dst, t.Location().String()...)
-		case 'z':
-			name, _ := t.Zone()
-			dst = append(dst, name...)
-		case 'Z':
-			_, off := t.Zone()
-			switch {
-			case n <= 3:
-				dst = offsetItem(dst, off, false, true, false)
-			case n == 4:
-				dst = append(dst, "GMT"...)
-				if off != 0 {
-					dst = offsetItem(dst, off, true, true, false)
-				}
-			default:
-				dst = offsetItem(dst, off, true, true, true)
-			}
-		case 'X', 'x':
-			_, off := t.Zone()
-			z := it.letter == 'X'
-			switch n {
-			case 1:
-				dst = offsetItem(dst, off, false, false, z)
-			case 2, 4:
-				dst = offsetItem(dst, off, false, true, z)
-			default:
-				dst = offsetItem(dst, off, true, true, z)
-			}
-		case 'O':
-			_, off := t.Zone()
+		}
+	default:
+		return dst, false
+	}
+	return dst, true
+}
+
+// appendClock formats the half-day, hour, minute, second and fraction letters; false for any other letter.
+func appendClock(dst []byte, it item, t time.Time) ([]byte, bool) {
+	n := it.count
+	switch it.letter {
+	case 'a':
+		if t.Hour() < 12 {
+			dst = append(dst, "AM"...)
+		} else {
+			dst = append(dst, "PM"...)
+		}
+	case 'h':
+		h := t.Hour() % 12
+		if h == 0 {
+			h = 12
+		}
+		dst = jpad(dst, int64(h), n)
+	case 'K':
+		dst = jpad(dst, int64(t.Hour()%12), n)
+	case 'k':
+		h := t.Hour()
+		if h == 0 {
+			h = 24
+		}
+		dst = jpad(dst, int64(h), n)
+	case 'H':
+		dst = jpad(dst, int64(t.Hour()), n)
+	case 'm':
+		dst = jpad(dst, int64(t.Minute()), n)
+	case 's':
+		dst = jpad(dst, int64(t.Second()), n)
+	case 'S':
+		start := len(dst)
+		dst = jpad(dst, int64(t.Nanosecond()), 9)[:start+n]
+	case 'A':
+		ms := int64(t.Hour()*3600+t.Minute()*60+t.Second())*1000 + int64(t.Nanosecond()/1e6)
+		dst = jpad(dst, ms, n)
+	case 'n':
+		dst = jpad(dst, int64(t.Nanosecond()), n)
+	case 'N':
+		dst = jpad(dst, int64(t.Hour()*3600+t.Minute()*60+t.Second())*1e9+int64(t.Nanosecond()), n)
+	default:
+		return dst, false
+	}
+	return dst, true
+}
+
+// appendZone formats the zone and offset letters (V z Z X x O).
+func appendZone(dst []byte, it item, t time.Time) []byte {
+	n := it.count
+	switch it.letter {
+	case 'V':
+		dst = append(dst, t.Location().String()...)
+	case 'z':
+		name, _ := t.Zone()
+		dst = append(dst, name...)
+	case 'Z':
+		_, off := t.Zone()
+		switch {
+		case n <= 3:
+			dst = offsetItem(dst, off, false, true, false)
+		case n == 4:
 			dst = append(dst, "GMT"...)
 			if off != 0 {
-				if n == 4 {
-					dst = offsetItem(dst, off, true, true, false)
-				} else {
-					sign := byte('+')
-					if off < 0 {
-						sign, off = '-', -off
-					}
-					dst = strconv.AppendInt(append(dst, sign), int64(off/3600), 10)
-					if off%3600 != 0 {
-						dst = jpad(append(dst, ':'), int64(off%3600/60), 2)
-					}
+				dst = offsetItem(dst, off, true, true, false)
+			}
+		default:
+			dst = offsetItem(dst, off, true, true, true)
+		}
+	case 'X', 'x':
+		_, off := t.Zone()
+		z := it.letter == 'X'
+		switch n {
+		case 1:
+			dst = offsetItem(dst, off, false, false, z)
+		case 2, 4:
+			dst = offsetItem(dst, off, false, true, z)
+		default:
+			dst = offsetItem(dst, off, true, true, z)
+		}
+	case 'O':
+		_, off := t.Zone()
+		dst = append(dst, "GMT"...)
+		if off != 0 {
+			if n == 4 {
+				dst = offsetItem(dst, off, true, true, false)
+			} else {
+				sign := byte('+')
+				if off < 0 {
+					sign, off = '-', -off
+				}
+				dst = strconv.AppendInt(append(dst, sign), int64(off/3600), 10)
+				if off%3600 != 0 {
+					dst = jpad(append(dst, ':'), int64(off%3600/60), 2)
 				}
 			}
 		}

@@ -32,15 +32,11 @@ type layoutOp struct {
 
 // Layout parses date and timestamp text. It is safe for concurrent use.
 type Layout struct {
-	source string
-	ops    []layoutOp // nil when goLayout must be used
+	ops []layoutOp // nil when goLayout must be used
 	// goLayout is the Go layout equivalent of the source.
 	goLayout string
 	year2    bool // the pattern has a two-digit year (yy or uu)
 }
-
-// String returns the layout as written.
-func (l *Layout) String() string { return l.source }
 
 // GoLayout returns the equivalent Go reference-time layout.
 func (l *Layout) GoLayout() string { return l.goLayout }
@@ -60,7 +56,7 @@ func CompileLayout(layout string) (*Layout, error) {
 		return fail(-1, "empty layout")
 	}
 	if isGoLayout(layout) {
-		return &Layout{source: layout, goLayout: layout}, nil
+		return &Layout{goLayout: layout}, nil
 	}
 	p, err := Compile(layout)
 	if err != nil {
@@ -69,7 +65,7 @@ func CompileLayout(layout string) (*Layout, error) {
 	if p.optional {
 		return fail(strings.IndexByte(layout, '['), "optional sections are not supported for parsing")
 	}
-	l := &Layout{source: layout}
+	l := &Layout{}
 	numeric := true
 	var goL strings.Builder
 	for _, it := range p.items {

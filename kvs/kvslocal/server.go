@@ -454,54 +454,16 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	if !s.verify(w, r, kvs.EmptyPayloadHash) {
 		return
 	}
-	if r.ProtoMajor == 1 && (len(r.TransferEncoding) == 0 || r.TransferEncoding[0] != "chunked") {
-		writeError(w, http.StatusBadRequest, "InvalidArgumentException", "PutMedia streams its body with chunked transfer encoding")
+	req, apiErr := s.parsePutMedia(r)
+	if apiErr != nil {
+		writeError(w, apiErr.Status, apiErr.Code, apiErr.Message)
 		return
 	}
-	name, arn := r.Header.Get(kvs.HeaderStreamName), r.Header.Get(kvs.HeaderStreamARN)
-	if (name == "") == (arn == "") {
-		writeError(w, http.StatusBadRequest, "InvalidArgumentException", "specify exactly one of x-amzn-stream-name and x-amzn-stream-arn")
+	sess, apiErr := s.admit(req)
+	if apiErr != nil {
+		writeError(w, apiErr.Status, apiErr.Code, apiErr.Message)
 		return
 	}
-	tcType := kvs.TimecodeType(r.Header.Get(kvs.HeaderTimecodeType))
-	if tcType != kvs.TimecodeAbsolute && tcType != kvs.TimecodeRelative {
-		writeError(w, http.StatusBadRequest, "InvalidArgumentException", "x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
-		return
-	}
-	var start time.Time
-	if v := r.Header.Get(kvs.HeaderProducerStart); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			writeError(w, http.StatusBadRequest, "InvalidArgumentException", "bad x-amzn-producer-start-timestamp")
-			return
-		}
-		start = time.UnixMilli(int64(f*1000 + 0.5))
-	} else if tcType == kvs.TimecodeRelative {
-		writeError(w, http.StatusBadRequest, "InvalidArgumentException", "RELATIVE timecodes need x-amzn-producer-start-timestamp")
-		return
-	}
-	st := s.lookup(name, arn)
-	if st == nil {
-		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "stream not found")
-		return
-	}
-	s.mu.Lock()
-	st.connections++
-	conn := st.connections
-	fault, rejectFn := s.opts.Fault, s.opts.Reject
-	s.mu.Unlock()
-	if rejectFn != nil {
-		if e := rejectFn(conn); e != nil {
-			s.recordErr(fmt.Errorf("stream %s connection %d rejected: %s", st.name, conn, e.Code))
-			status := e.Status
-			if status == 0 {
-				status = http.StatusBadRequest
-			}
-			writeError(w, status, e.Code, e.Message)
-			return
-		}
-	}
-
 	rc := http.NewResponseController(w)
 	// The acknowledgements flow while the body is still being read.
 	if err := rc.EnableFullDuplex(); err != nil {
@@ -511,60 +473,144 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_ = rc.Flush()
-	acks := &ackWriter{w: w, rc: rc, last: time.Now()}
-
-	var body io.Reader = r.Body
-	var kept *tee
+	sess.acks = &ackWriter{w: w, rc: rc, last: time.Now()}
+	sess.rc = rc
+	sess.body = r.Body
 	if s.opts.KeepMedia {
-		kept = &tee{r: r.Body}
-		body = kept
+		kept := &tee{r: r.Body}
+		sess.body = kept
 		defer func() {
 			s.mu.Lock()
-			st.media = append(st.media, kept.keep)
+			req.st.media = append(req.st.media, kept.keep)
 			s.mu.Unlock()
 		}()
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	defer acks.close()
-	go func() {
-		t := time.NewTicker(s.opts.IdleInterval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				acks.mu.Lock()
-				idle := time.Since(acks.last) >= s.opts.IdleInterval
-				acks.mu.Unlock()
-				if idle {
-					acks.send(kvs.Ack{EventType: kvs.AckIdle})
-				}
+	defer sess.acks.close()
+	go s.sendIdleAcks(ctx, sess.acks)
+	s.readFragments(sess)
+}
+
+// putMediaRequest is what PutMedia's headers ask for.
+type putMediaRequest struct {
+	st     *stream
+	tcType kvs.TimecodeType
+	start  time.Time // the producer start timestamp; zero when absent
+}
+
+// parsePutMedia checks PutMedia's transfer encoding and headers and finds
+// the stream, answering with the error the service gives.
+func (s *Server) parsePutMedia(r *http.Request) (putMediaRequest, *APIError) {
+	bad := func(msg string) (putMediaRequest, *APIError) {
+		return putMediaRequest{}, &APIError{Status: http.StatusBadRequest, Code: "InvalidArgumentException", Message: msg}
+	}
+	if r.ProtoMajor == 1 && (len(r.TransferEncoding) == 0 || r.TransferEncoding[0] != "chunked") {
+		return bad("PutMedia streams its body with chunked transfer encoding")
+	}
+	name, arn := r.Header.Get(kvs.HeaderStreamName), r.Header.Get(kvs.HeaderStreamARN)
+	if (name == "") == (arn == "") {
+		return bad("specify exactly one of x-amzn-stream-name and x-amzn-stream-arn")
+	}
+	req := putMediaRequest{tcType: kvs.TimecodeType(r.Header.Get(kvs.HeaderTimecodeType))}
+	if req.tcType != kvs.TimecodeAbsolute && req.tcType != kvs.TimecodeRelative {
+		return bad("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE")
+	}
+	if v := r.Header.Get(kvs.HeaderProducerStart); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return bad("bad x-amzn-producer-start-timestamp")
+		}
+		req.start = time.UnixMilli(int64(f*1000 + 0.5))
+	} else if req.tcType == kvs.TimecodeRelative {
+		return bad("RELATIVE timecodes need x-amzn-producer-start-timestamp")
+	}
+	if req.st = s.lookup(name, arn); req.st == nil {
+		return putMediaRequest{}, &APIError{Status: http.StatusNotFound, Code: "ResourceNotFoundException", Message: "stream not found"}
+	}
+	return req, nil
+}
+
+// mediaSession is one PutMedia connection being read.
+type mediaSession struct {
+	putMediaRequest
+	conn  int // the stream's connection number, from 1
+	fault func(FragmentInfo) Fault
+	acks  *ackWriter
+	rc    *http.ResponseController
+	body  io.Reader
+}
+
+// admit counts the connection and asks the Reject hook whether to refuse it.
+func (s *Server) admit(req putMediaRequest) (*mediaSession, *APIError) {
+	s.mu.Lock()
+	req.st.connections++
+	sess := &mediaSession{putMediaRequest: req, conn: req.st.connections, fault: s.opts.Fault}
+	rejectFn := s.opts.Reject
+	s.mu.Unlock()
+	if rejectFn == nil {
+		return sess, nil
+	}
+	e := rejectFn(sess.conn)
+	if e == nil {
+		return sess, nil
+	}
+	s.recordErr(fmt.Errorf("stream %s connection %d rejected: %s", req.st.name, sess.conn, e.Code))
+	refused := *e
+	if refused.Status == 0 {
+		refused.Status = http.StatusBadRequest
+	}
+	return nil, &refused
+}
+
+// sendIdleAcks sends an IDLE acknowledgement whenever nothing else was sent
+// for IdleInterval, until ctx ends.
+func (s *Server) sendIdleAcks(ctx context.Context, acks *ackWriter) {
+	t := time.NewTicker(s.opts.IdleInterval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			acks.mu.Lock()
+			idle := time.Since(acks.last) >= s.opts.IdleInterval
+			acks.mu.Unlock()
+			if idle {
+				acks.send(kvs.Ack{EventType: kvs.AckIdle})
 			}
 		}
-	}()
+	}
+}
 
-	mr := kvs.NewMKVReader(body)
+// drain stops acknowledging and reads what is left of the body, so the
+// producer sees its error acknowledgement rather than a reset connection.
+func (m *mediaSession) drain() {
+	m.acks.close()
+	_ = m.rc.SetReadDeadline(time.Now().Add(drainTimeout))
+	_, _ = io.Copy(io.Discard, m.body)
+}
+
+// reject records and acknowledges a refused fragment (tc < 0: no timecode).
+func (s *Server) reject(m *mediaSession, tc int64, id kvs.ErrorID, msg string) {
+	s.recordErr(fmt.Errorf("stream %s fragment %d: %s: %s", m.st.name, tc, id.String(), msg))
+	a := kvs.Ack{EventType: kvs.AckError, ErrorID: id, ErrorCode: id.String()}
+	if tc >= 0 {
+		a.FragmentTimecode, a.HasTimecode = tc, true
+	}
+	m.acks.send(a)
+}
+
+// readFragments reads the MKV stream element by element, checking and
+// persisting each cluster, until the body ends or a fragment is refused.
+func (s *Server) readFragments(m *mediaSession) {
+	mr := kvs.NewMKVReader(m.body)
 	mr.MaxElement = MaxFragmentSize + 1<<20
 	mr.OnClusterTimecode = func(tc uint64) {
-		acks.send(kvs.Ack{EventType: kvs.AckBuffering, FragmentTimecode: int64(tc), HasTimecode: true, FragmentNumber: fragmentNumber(conn, int64(tc))})
+		m.acks.send(kvs.Ack{EventType: kvs.AckBuffering, FragmentTimecode: int64(tc), HasTimecode: true, FragmentNumber: fragmentNumber(m.conn, int64(tc))})
 	}
 	var h header
 	var lastTC int64 = -1
-	drain := func() {
-		acks.close()
-		_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
-		_, _ = io.Copy(io.Discard, body)
-	}
-	reject := func(tc int64, id kvs.ErrorID, msg string) {
-		s.recordErr(fmt.Errorf("stream %s fragment %d: %s: %s", st.name, tc, id.String(), msg))
-		a := kvs.Ack{EventType: kvs.AckError, ErrorID: id, ErrorCode: id.String()}
-		if tc >= 0 {
-			a.FragmentTimecode, a.HasTimecode = tc, true
-		}
-		acks.send(a)
-	}
 	for {
 		el, err := mr.Next()
 		if err == io.EOF {
@@ -572,8 +618,8 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			if errors.Is(err, kvs.ErrBadMKV) {
-				reject(-1, kvs.ErrInvalidMKVData, err.Error())
-				drain()
+				s.reject(m, -1, kvs.ErrInvalidMKVData, err.Error())
+				m.drain()
 			}
 			// Otherwise the connection broke: nothing to answer.
 			return
@@ -590,27 +636,36 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request) {
 		case kvs.IDCluster:
 			var c kvs.Cluster
 			if c, derr = kvs.DecodeCluster(el.Raw); derr == nil {
-				tc := int64(c.Timecode)
-				if id, msg := check(h, c, lastTC); id != 0 {
-					reject(tc, id, msg)
-					drain()
-					return
-				}
-				lastTC = tc
-				if !s.persist(st, conn, fault, tcType, start, c, acks) {
-					if !acks.hijacked() {
-						drain()
-					}
+				if !s.cluster(m, h, c, &lastTC) {
 					return
 				}
 			}
 		}
 		if derr != nil {
-			reject(-1, kvs.ErrInvalidMKVData, derr.Error())
-			drain()
+			s.reject(m, -1, kvs.ErrInvalidMKVData, derr.Error())
+			m.drain()
 			return
 		}
 	}
+}
+
+// cluster checks and persists one decoded cluster; false ends the
+// connection.
+func (s *Server) cluster(m *mediaSession, h header, c kvs.Cluster, lastTC *int64) bool {
+	tc := int64(c.Timecode)
+	if id, msg := check(h, c, *lastTC); id != 0 {
+		s.reject(m, tc, id, msg)
+		m.drain()
+		return false
+	}
+	*lastTC = tc
+	if !s.persist(m.st, m.conn, m.fault, m.tcType, m.start, c, m.acks) {
+		if !m.acks.hijacked() {
+			m.drain()
+		}
+		return false
+	}
+	return true
 }
 
 // persist stores one checked fragment and acknowledges it, unless the fault

@@ -62,30 +62,15 @@ func VerifySigV4(r *http.Request, accessKey, secretKey, service, payloadHash str
 	if !sort.StringsAreSorted(names) || !slices.Contains(names, "host") || !slices.Contains(names, "x-amz-date") {
 		return fmt.Errorf("signed headers %q must be sorted and include host and x-amz-date", signedHeaders)
 	}
-	var ch strings.Builder
-	for _, n := range names {
-		var vals []string
-		if n == "host" {
-			vals = []string{r.Host}
-		} else {
-			vals = r.Header.Values(n)
-			if n == "content-length" && len(vals) == 0 && r.ContentLength >= 0 {
-				vals = []string{fmt.Sprint(r.ContentLength)}
-			}
-		}
-		if len(vals) == 0 {
-			return fmt.Errorf("signed header %q is missing", n)
-		}
-		for i, v := range vals {
-			vals[i] = strings.Join(strings.Fields(v), " ")
-		}
-		ch.WriteString(n + ":" + strings.Join(vals, ",") + "\n")
+	headers, err := canonicalHeaders(r, names)
+	if err != nil {
+		return err
 	}
 	canonical := strings.Join([]string{
 		r.Method,
 		canonicalPath(r.URL),
 		canonicalQuery(r.URL),
-		ch.String(),
+		headers,
 		signedHeaders,
 		payloadHash,
 	}, "\n")
@@ -100,6 +85,31 @@ func VerifySigV4(r *http.Request, accessKey, secretKey, service, payloadHash str
 		return errors.New("signature does not match")
 	}
 	return nil
+}
+
+// canonicalHeaders is the canonical-headers part of the canonical request:
+// each signed header with its values, spaces folded, one per line.
+func canonicalHeaders(r *http.Request, names []string) (string, error) {
+	var ch strings.Builder
+	for _, n := range names {
+		var vals []string
+		if n == "host" {
+			vals = []string{r.Host}
+		} else {
+			vals = r.Header.Values(n)
+			if n == "content-length" && len(vals) == 0 && r.ContentLength >= 0 {
+				vals = []string{fmt.Sprint(r.ContentLength)}
+			}
+		}
+		if len(vals) == 0 {
+			return "", fmt.Errorf("signed header %q is missing", n)
+		}
+		for i, v := range vals {
+			vals[i] = strings.Join(strings.Fields(v), " ")
+		}
+		ch.WriteString(n + ":" + strings.Join(vals, ",") + "\n")
+	}
+	return ch.String(), nil
 }
 
 func hmacSHA256(key []byte, data string) []byte {

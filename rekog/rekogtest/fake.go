@@ -1,5 +1,5 @@
 // Package rekogtest serves Amazon Rekognition's wire protocol (AWS JSON 1.1)
-// on a local awstest.WireServer for tests, examples and the tour: there is no
+// on a local wire-protocol server for tests, examples and the tour: there is no
 // local Rekognition. Answers follow the documented sample responses of the
 // Rekognition API reference; the server keeps the state the service keeps
 // (collections and their faces, stream processors and their status), and
@@ -33,7 +33,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
 
-	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/internal/awslocal"
 )
 
 // Fake is the state behind one local Rekognition endpoint.
@@ -71,21 +71,21 @@ type processor struct {
 // for it; the server stops when the test ends.
 func New(tb testing.TB) (*Fake, *rekognition.Client) {
 	tb.Helper()
-	w := awstest.NewWireServer(tb, "RekognitionService", "rekognition")
+	w := awslocal.NewWireServer(tb, "RekognitionService", "rekognition")
 	f := Install(w)
 	return f, rekognition.NewFromConfig(w.Config)
 }
 
 // Start is New for programs that are not tests: the caller closes the
 // returned server.
-func Start() (*Fake, *rekognition.Client, *awstest.WireServer) {
-	w := awstest.StartWireServer("RekognitionService", "rekognition")
+func Start() (*Fake, *rekognition.Client, *awslocal.WireServer) {
+	w := awslocal.StartWireServer("RekognitionService", "rekognition")
 	f := Install(w)
 	return f, rekognition.NewFromConfig(w.Config), w
 }
 
 // Install registers Rekognition's operations on w.
-func Install(w *awstest.WireServer) *Fake {
+func Install(w *awslocal.WireServer) *Fake {
 	f := &Fake{text: SampleTextDetections(), textModel: "3.0", collection: map[string]*collection{}, processors: map[string]*processor{}}
 	w.HandleJSON("DetectText", f.detectText)
 	w.HandleJSON("CreateCollection", f.createCollection)
@@ -190,7 +190,7 @@ type detectTextRequest struct {
 	}
 }
 
-func apiErr(code, msg string) error { return &awstest.APIError{Code: code, Message: msg} }
+func apiErr(code, msg string) error { return &awslocal.APIError{Code: code, Message: msg} }
 
 // image resolves and validates an Image the way the service does.
 func (f *Fake) image(ctx context.Context, ref imageRef) ([]byte, error) {
@@ -305,7 +305,7 @@ var (
 )
 
 func (f *Fake) collectionArn(id string) string {
-	return "aws:rekognition:" + awstest.Region + ":" + awstest.AccountID + ":collection/" + id
+	return "aws:rekognition:" + awslocal.Region + ":" + awslocal.AccountID + ":collection/" + id
 }
 
 func (f *Fake) createCollection(_ context.Context, body json.RawMessage) (any, error) {
@@ -545,7 +545,7 @@ func (f *Fake) createStreamProcessor(_ context.Context, body json.RawMessage) (a
 	}
 	p := &processor{
 		name:    req.Name,
-		arn:     "arn:aws:rekognition:" + awstest.Region + ":" + awstest.AccountID + ":streamprocessor/" + req.Name,
+		arn:     "arn:aws:rekognition:" + awslocal.Region + ":" + awslocal.AccountID + ":streamprocessor/" + req.Name,
 		status:  "STOPPED",
 		req:     body,
 		created: 1.5e9 + float64(f.seq),

@@ -506,14 +506,25 @@ type Status struct {
 	Done          bool  // queues drained and every listed object accounted for
 }
 
-// Status reads a job's counts (one listing of its status objects) and the
-// queues' depths. Done is the seed's missing "transfer finished" signal.
+// Status reads the queues' depths and then a job's counts (one listing of
+// its status objects). Done is the seed's missing "transfer finished" signal.
 // SQS queue counts are approximate; Done also requires every listed
 // object to be accounted for, so it never comes early.
 func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
 	var st Status
 	if f.opts.StatusLocation.Bucket == "" {
 		return st, errors.New("fanout: Status needs FanoutOptions.StatusLocation")
+	}
+	// The queue depths first, the records after: queues seen empty mean
+	// every handler has finished, and so written its record, before the
+	// listing starts. The other order could miss a shard that finished
+	// between the two and say Done without its objects.
+	var err error
+	if st.ShardsPending, err = f.pending(ctx, f.shardQueue); err != nil {
+		return st, err
+	}
+	if st.TasksPending, err = f.pending(ctx, f.taskQueue); err != nil {
+		return st, err
 	}
 	loc := f.opts.StatusLocation
 	base := loc.Prefix + jobID + "/"
@@ -555,13 +566,6 @@ func (f *Fanout) Status(ctx context.Context, jobID string) (Status, error) {
 				st.BadMessages++
 			}
 		}
-	}
-	var err error
-	if st.ShardsPending, err = f.pending(ctx, f.shardQueue); err != nil {
-		return st, err
-	}
-	if st.TasksPending, err = f.pending(ctx, f.taskQueue); err != nil {
-		return st, err
 	}
 	st.Done = st.ShardsDone > 0 && st.ShardsPending == 0 && st.TasksPending == 0 &&
 		st.Copied+st.Skipped+st.Failed == st.ObjectsListed

@@ -97,26 +97,12 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 	collection := "rekVideoBlog" + cfg.Suffix
 
 	// The seed's Step 4: collection and faces (one synthetic photo each).
-	if _, err := rekog.CreateCollection(ctx, c.Rekognition, collection, true); err != nil {
+	ids, err := indexPeople(ctx, c, collection, cfg.People, sum)
+	if err != nil {
 		return nil, err
 	}
-	ids := map[string]string{}
-	for i, name := range cfg.People {
-		id, err := rekog.ExternalImageID(name)
-		if err != nil {
-			return nil, err
-		}
-		res, err := rekog.IndexFace(ctx, c.Rekognition, collection, rekog.ImageRef{Bytes: FacePhoto(i)}, id, 1)
-		if err != nil {
-			return nil, err
-		}
-		ids[name] = id
-		sum.Indexed += len(res.Faces)
-	}
-
 	// Kinesis data stream for the processor's output, SNS topic and inbox.
-	stream := "AmazonRekognition-faces" + cfg.Suffix
-	streamARN, err := createStream(ctx, c.Kinesis, stream)
+	streamARN, err := createStream(ctx, c.Kinesis, "AmazonRekognition-faces"+cfg.Suffix)
 	if err != nil {
 		return nil, err
 	}
@@ -138,18 +124,10 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 		CollectionID:       collection,
 		FaceMatchThreshold: 85.5,
 	}
-	if _, err := sp.Create(ctx, proc); err != nil {
+	if err := startProcessor(ctx, sp, proc, sum); err != nil {
 		return nil, err
 	}
-	if err := sp.Start(ctx, proc.Name); err != nil {
-		return nil, err
-	}
-	info, err := sp.Wait(ctx, proc.Name, rtypes.StreamProcessorStatusRunning)
-	if err != nil {
-		return nil, err
-	}
-	sum.Processor = string(info.Status)
-	fmt.Fprintf(out, "collection %s: %d faces indexed; stream processor %s\n", collection, sum.Indexed, info.Status)
+	fmt.Fprintf(out, "collection %s: %d faces indexed; stream processor %s\n", collection, sum.Indexed, sum.Processor)
 
 	// What the running processor writes, one record per analysed frame.
 	records := SceneRecords(proc.VideoStreamARN, cfg.Scene, cfg.FPS, ids)
@@ -161,28 +139,10 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 		return nil, err
 	}
 	sum.Records = len(got)
-
-	// The alert Lambda, invoked with batches as the Kinesis trigger would.
-	alerter, err := rekog.NewAlerter(c.SNS, topicARN, cfg.Alert)
-	if err != nil {
+	if err := runAlertLambda(ctx, c, topicARN, cfg.Alert, got, sum); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	const batch = 100
-	for i := 0; i < len(got); i += batch {
-		ev := events.KinesisEvent{Records: got[i:min(i+batch, len(got))]}
-		resp, err := alerter.HandleKinesisEvent(ctx, ev)
-		if err != nil {
-			return nil, err
-		}
-		if len(resp.BatchItemFailures) > 0 {
-			return nil, fmt.Errorf("%d records failed to alert", len(resp.BatchItemFailures))
-		}
-	}
-	sum.HandlerTime = time.Since(start)
-	sum.Stats = alerter.Stats()
-	sum.Delivered, err = drain(ctx, c.SQS, queueURL, int(sum.Stats.Published))
-	if err != nil {
+	if sum.Delivered, err = drain(ctx, c.SQS, queueURL, int(sum.Stats.Published)); err != nil {
 		return nil, err
 	}
 
@@ -200,6 +160,69 @@ func Run(ctx context.Context, c Clients, cfg Config, out io.Writer) (*Summary, e
 		return nil, err
 	}
 	return sum, nil
+}
+
+// indexPeople creates the collection and indexes one synthetic photo per
+// person, returning each person's external image id.
+func indexPeople(ctx context.Context, c Clients, collection string, people []string, sum *Summary) (map[string]string, error) {
+	if _, err := rekog.CreateCollection(ctx, c.Rekognition, collection, true); err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for i, name := range people {
+		id, err := rekog.ExternalImageID(name)
+		if err != nil {
+			return nil, err
+		}
+		res, err := rekog.IndexFace(ctx, c.Rekognition, collection, rekog.ImageRef{Bytes: FacePhoto(i)}, id, 1)
+		if err != nil {
+			return nil, err
+		}
+		ids[name] = id
+		sum.Indexed += len(res.Faces)
+	}
+	return ids, nil
+}
+
+// startProcessor creates and starts the stream processor and waits until it
+// runs.
+func startProcessor(ctx context.Context, sp *rekog.StreamProcessors, proc rekog.FaceSearchProcessor, sum *Summary) error {
+	if _, err := sp.Create(ctx, proc); err != nil {
+		return err
+	}
+	if err := sp.Start(ctx, proc.Name); err != nil {
+		return err
+	}
+	info, err := sp.Wait(ctx, proc.Name, rtypes.StreamProcessorStatusRunning)
+	if err != nil {
+		return err
+	}
+	sum.Processor = string(info.Status)
+	return nil
+}
+
+// runAlertLambda invokes the alert Lambda's handler with batches of the
+// records, as the Kinesis trigger would.
+func runAlertLambda(ctx context.Context, c Clients, topicARN string, optFn func(*rekog.AlertOptions), got []events.KinesisEventRecord, sum *Summary) error {
+	alerter, err := rekog.NewAlerter(c.SNS, topicARN, optFn)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	const batch = 100
+	for i := 0; i < len(got); i += batch {
+		ev := events.KinesisEvent{Records: got[i:min(i+batch, len(got))]}
+		resp, err := alerter.HandleKinesisEvent(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if len(resp.BatchItemFailures) > 0 {
+			return fmt.Errorf("%d records failed to alert", len(resp.BatchItemFailures))
+		}
+	}
+	sum.HandlerTime = time.Since(start)
+	sum.Stats = alerter.Stats()
+	return nil
 }
 
 // FacePhoto returns a distinct synthetic 120×120 JPEG "photo" for person

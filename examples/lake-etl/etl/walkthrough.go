@@ -3,6 +3,7 @@ package etl
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/lakepipe/convert"
+	"github.com/lakekit/lakekit/lakepipe/gluetest"
 )
 
 // RefinedPrefix is where the walkthrough writes the refined zone, and
@@ -38,11 +38,9 @@ type Walkthrough struct {
 // to show that a rerun replaces its partition. It writes one line per run
 // to out.
 func RunWalkthrough(ctx context.Context, client *s3.Client, bucket string, out io.Writer) (*Walkthrough, error) {
-	gw := awstest.StartWireServer("AWSGlue", "glue")
-	defer gw.Close()
-	var cat LocalGlue
-	cat.Install(gw)
-	catalog, err := convert.NewCatalog(glue.NewFromConfig(gw.Config))
+	cat := gluetest.Start() // a local Glue Data Catalog
+	defer cat.Close()
+	catalog, err := convert.NewCatalog(cat.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +85,33 @@ func RunWalkthrough(ctx context.Context, client *s3.Client, bucket string, out i
 		fmt.Fprintf(out, "%s on %s: %d rows → %s (%d B), %d quarantined%s\n", key, st.day.Format("2006-01-02"),
 			res.Rows, res.Files[0].Name, res.Files[0].Bytes, res.Quarantined, note)
 	}
-	w.Partitions = cat.Partitions["merchandise.refined_retail_sales"]
-	w.Columns = cat.Columns("merchandise.refined_retail_sales")
+	for _, p := range cat.Partitions("merchandise", "refined_retail_sales") {
+		w.Partitions = append(w.Partitions, strings.Join(p, "/"))
+	}
+	if w.Columns, err = columns(cat, "merchandise", "refined_retail_sales"); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(out, "catalog merchandise.refined_retail_sales: columns %v, partitions %v\n", w.Columns, w.Partitions)
 	return w, nil
+}
+
+// columns returns a catalog table's columns as "name type".
+func columns(cat *gluetest.Server, database, table string) ([]string, error) {
+	raw, ok := cat.Table(database, table)
+	if !ok {
+		return nil, fmt.Errorf("catalog: no table %s.%s", database, table)
+	}
+	var t struct {
+		StorageDescriptor struct{ Columns []struct{ Name, Type string } }
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range t.StorageDescriptor.Columns {
+		out = append(out, c.Name+" "+c.Type)
+	}
+	return out, nil
 }
 
 // Mirror copies every object under prefix to dir, keeping the relative

@@ -60,48 +60,69 @@ func run(ctx context.Context, mb, rowBytes int) error {
 	}
 	defer q.Close()
 	s3c, sqsc := s3srv.S3(), q.SQS()
-	bucket := "memcheck"
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+	const bucket, key = "memcheck", "big.csv"
+	if err := upload(ctx, s3c, bucket, key, path, size); err != nil {
+		return err
+	}
+	qo, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("memcheck")})
+	if err != nil {
+		return err
+	}
+	defer purgeEverySecond(ctx, sqsc, aws.ToString(qo.QueueUrl))()
+	if err := write(ctx, s3c, sqsc, bucket, key, aws.ToString(qo.QueueUrl)); err != nil {
+		return err
+	}
+	fmt.Printf("peak RSS of this process (VmHWM): %s\n", hwm())
+	return nil
+}
+
+// upload puts the file at path to bucket/key.
+func upload(ctx context.Context, s3c *s3.Client, bucket, key, path string, size int64) error {
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return err
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	start := time.Now()
-	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("big.csv"), Body: f, ContentLength: aws.Int64(size)})
-	f.Close()
-	if err != nil {
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: f, ContentLength: aws.Int64(size)}); err != nil {
 		return err
 	}
 	fmt.Printf("uploaded to s3rver in %s; RSS so far %s\n", time.Since(start).Round(time.Millisecond), hwm())
+	return nil
+}
 
-	qo, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("memcheck")})
-	if err != nil {
-		return err
-	}
-	stopPurge := make(chan struct{})
+// purgeEverySecond purges the queue every second, so that the emulator
+// does not hold the data, until the function it returns is called.
+func purgeEverySecond(ctx context.Context, sqsc *sqs.Client, queueURL string) (stop func()) {
+	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {
-			case <-stopPurge:
+			case <-done:
 				return
 			case <-t.C:
-				_, _ = sqsc.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: qo.QueueUrl})
+				_, _ = sqsc.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(queueURL)})
 			}
 		}
 	}()
-	defer close(stopPurge)
+	return func() { close(done) }
+}
 
-	start = time.Now()
-	src, err := sqsbatch.OpenS3CSV(ctx, s3c, bucket, "big.csv", "", func(o *sqsbatch.CSVOptions) { o.KeyColumn = "id" })
+// write streams bucket/key's CSV rows to the queue with a Writer and
+// prints what it sent.
+func write(ctx context.Context, s3c *s3.Client, sqsc *sqs.Client, bucket, key, queueURL string) error {
+	start := time.Now()
+	src, err := sqsbatch.OpenS3CSV(ctx, s3c, bucket, key, "", func(o *sqsbatch.CSVOptions) { o.KeyColumn = "id" })
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	w, err := sqsbatch.NewWriter(sqsc, aws.ToString(qo.QueueUrl))
+	w, err := sqsbatch.NewWriter(sqsc, queueURL)
 	if err != nil {
 		return err
 	}
@@ -117,7 +138,6 @@ func run(ctx context.Context, mb, rowBytes int) error {
 	fmt.Printf("written: %d rows, %d sent, %d failed, %d malformed, %.1f MB of payload in %d requests, %s (%.0f msg/s, %.1f MB/s)\n",
 		rep.Rows, rep.Sent, rep.FailedCount, rep.MalformedCount, float64(st.Bytes)/1e6, st.Requests, el.Round(time.Millisecond),
 		float64(rep.Sent)/el.Seconds(), float64(st.Bytes)/1e6/el.Seconds())
-	fmt.Printf("peak RSS of this process (VmHWM): %s\n", hwm())
 	return nil
 }
 

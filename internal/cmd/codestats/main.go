@@ -39,11 +39,27 @@ func main() {
 	}
 }
 
+// stats is what one walk of the tree found.
+type stats struct {
+	exported map[string]int // package directory → exported names
+	fns      []fn
+	big      []string // files over the limit, formatted
+}
+
 func run(root string, top, limit int) error {
+	st, err := collect(root, limit)
+	if err != nil {
+		return err
+	}
+	st.print(top, limit)
+	return nil
+}
+
+// collect parses every .go file under root (skipping hidden directories,
+// node_modules and testdata).
+func collect(root string, limit int) (*stats, error) {
+	st := &stats{exported: map[string]int{}}
 	fset := token.NewFileSet()
-	exported := map[string]int{}
-	var fns []fn
-	var big []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -62,48 +78,53 @@ func run(root string, top, limit int) error {
 		if err != nil {
 			return err
 		}
-		n := fset.File(f.Pos()).LineCount()
-		test := strings.HasSuffix(path, "_test.go")
-		if n > limit {
-			mark := ""
-			if test {
-				mark = " (test)"
-			}
-			big = append(big, fmt.Sprintf("%5d  %s%s", n, rel, mark))
-		}
-		if test {
-			return nil
-		}
-		pkg := filepath.Dir(rel)
-		exported[pkg] += countExported(f)
-		for _, decl := range f.Decls {
-			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			name := fd.Name.Name
-			if fd.Recv != nil && len(fd.Recv.List) == 1 {
-				name = recvName(fd.Recv.List[0].Type) + "." + name
-			}
-			start, end := fset.Position(fd.Pos()), fset.Position(fd.End())
-			fns = append(fns, fn{name, fmt.Sprintf("%s:%d", rel, start.Line), end.Line - start.Line + 1})
-		}
+		st.addFile(fset, f, rel, limit)
 		return nil
 	})
-	if err != nil {
-		return err
+	return st, err
+}
+
+func (st *stats) addFile(fset *token.FileSet, f *ast.File, rel string, limit int) {
+	n := fset.File(f.Pos()).LineCount()
+	test := strings.HasSuffix(rel, "_test.go")
+	if n > limit {
+		mark := ""
+		if test {
+			mark = " (test)"
+		}
+		st.big = append(st.big, fmt.Sprintf("%5d  %s%s", n, rel, mark))
 	}
+	if test {
+		return
+	}
+	st.exported[filepath.Dir(rel)] += countExported(f)
+	for _, decl := range f.Decls {
+		fd, ok := decl.(*ast.FuncDecl)
+		if !ok || fd.Body == nil {
+			continue
+		}
+		name := fd.Name.Name
+		if fd.Recv != nil && len(fd.Recv.List) == 1 {
+			name = recvName(fd.Recv.List[0].Type) + "." + name
+		}
+		start, end := fset.Position(fd.Pos()), fset.Position(fd.End())
+		st.fns = append(st.fns, fn{name, fmt.Sprintf("%s:%d", rel, start.Line), end.Line - start.Line + 1})
+	}
+}
+
+func (st *stats) print(top, limit int) {
 	fmt.Println("## Exported top-level identifiers per package (non-test files)")
-	pkgs := make([]string, 0, len(exported))
-	for p := range exported {
+	pkgs := make([]string, 0, len(st.exported))
+	for p := range st.exported {
 		pkgs = append(pkgs, p)
 	}
 	sort.Strings(pkgs)
 	for _, p := range pkgs {
-		if exported[p] > 0 {
-			fmt.Printf("%5d  %s\n", exported[p], p)
+		if st.exported[p] > 0 {
+			fmt.Printf("%5d  %s\n", st.exported[p], p)
 		}
 	}
+	fns := st.fns
 	sort.Slice(fns, func(i, j int) bool { return fns[i].lines > fns[j].lines })
 	fmt.Printf("\n## The %d largest functions (lines, non-test files)\n", top)
 	for i := 0; i < top && i < len(fns); i++ {
@@ -116,12 +137,11 @@ func run(root string, top, limit int) error {
 		}
 	}
 	fmt.Printf("       (%d functions over 80 lines)\n", over)
-	sort.Sort(sort.Reverse(sort.StringSlice(big)))
+	sort.Sort(sort.Reverse(sort.StringSlice(st.big)))
 	fmt.Printf("\n## Files over %d lines\n", limit)
-	for _, b := range big {
+	for _, b := range st.big {
 		fmt.Println(b)
 	}
-	return nil
 }
 
 // countExported counts the exported names a file declares at top level:

@@ -1,0 +1,98 @@
+// Command lakekit is lakekit's command-line tool. This first version has
+// the command a user's tests need:
+//
+//	lakekit local install [--dir DIR] [--force]
+//
+// installs the pinned npm servers behind lakekit's test kit (s3rver,
+// fauxqs, kinesis-local, dynalite, stepfunctions-local) into the user's
+// cache directory, os.UserCacheDir()/lakekit/npm-<version>, where the kit's
+// helpers (s3copy/s3test, sqsbatch/sqstest, kda/kinesistest,
+// lakepipe/asl/sfntest) find them. It needs Node.js 20 or later with npm.
+// Install it with
+//
+//	go install github.com/lakekit/lakekit/cmd/lakekit@latest
+//
+// or run it once with `go run github.com/lakekit/lakekit/cmd/lakekit@latest
+// local install`.
+//
+// Exit codes: 0 success, 1 failure, 2 bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks an error in the command line, as opposed to one in
+// doing what it asked.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// run runs the command line args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "lakekit:", err)
+	if ue := (usageError{}); errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := group(&cobra.Command{Use: "lakekit", Short: "lakekit's command-line tool", SilenceUsage: true, SilenceErrors: true})
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newLocal())
+	return root
+}
+
+// group makes c a command that only holds subcommands: bare, it prints its
+// help; with an unknown subcommand it is a usage error (cobra's own
+// "unknown command" error is untyped, and it does not report one below the
+// root).
+func group(c *cobra.Command) *cobra.Command {
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+		}
+		return cmd.Help()
+	}
+	return c
+}
+
+// noArgs is cobra.NoArgs as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
