@@ -87,16 +87,6 @@ func (a *App) HandleRecord(ctx context.Context, r KinesisRecord) error {
 	return a.Process(ctx, r.Data, r.ArrivalTime)
 }
 
-// Advance closes windows up to t (see Engine.Advance) and passes their rows
-// to the sinks.
-func (a *App) Advance(ctx context.Context, t time.Time) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.ctx, a.err = ctx, nil
-	a.engine.Advance(t)
-	return a.err
-}
-
 // Flush writes every sink's buffer.
 func (a *App) Flush(ctx context.Context) error {
 	a.mu.Lock()

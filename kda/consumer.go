@@ -5,19 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/lakekit/lakekit/internal/awserr"
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // ConsumerAPI is the Kinesis calls a Consumer makes.
@@ -70,125 +68,6 @@ func (e *ConsumerError) Error() string {
 
 func (e *ConsumerError) Unwrap() error { return e.Err }
 
-// Checkpointer stores, per shard, the sequence number of the last record
-// processed. Implementations must be safe for concurrent use.
-type Checkpointer interface {
-	// Checkpoint returns the shard's checkpoint, "" when there is none.
-	Checkpoint(ctx context.Context, shardID string) (string, error)
-	// SetCheckpoint records seq (or ShardEnd) for the shard.
-	SetCheckpoint(ctx context.Context, shardID, seq string) error
-}
-
-// MemoryCheckpoints is an in-process Checkpointer. The zero value is ready.
-type MemoryCheckpoints struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-// Checkpoint implements Checkpointer.
-func (c *MemoryCheckpoints) Checkpoint(_ context.Context, shardID string) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[shardID], nil
-}
-
-// SetCheckpoint implements Checkpointer.
-func (c *MemoryCheckpoints) SetCheckpoint(_ context.Context, shardID, seq string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]string{}
-	}
-	c.m[shardID] = seq
-	return nil
-}
-
-// CheckpointTableAPI is the DynamoDB calls DynamoDBCheckpoints makes.
-type CheckpointTableAPI interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-}
-
-// ErrCheckpointBehind is returned by DynamoDBCheckpoints.SetCheckpoint when
-// the stored checkpoint is already further along: another consumer owns
-// the shard, or this one is replaying.
-var ErrCheckpointBehind = errors.New("kda: stored checkpoint is ahead of this one")
-
-// DynamoDBCheckpoints keeps checkpoints in a DynamoDB table whose partition
-// key is the string attribute "shard". Items are keyed
-// "<application>/<shard id>" so applications can share a table. A
-// checkpoint never moves backwards: SetCheckpoint with an older sequence
-// number fails with ErrCheckpointBehind (sequence numbers are compared as
-// numbers, through a zero-padded copy in "seq_sort").
-type DynamoDBCheckpoints struct {
-	client     CheckpointTableAPI
-	table, app string
-}
-
-// NewDynamoDBCheckpoints returns checkpoints for application app in table.
-func NewDynamoDBCheckpoints(client CheckpointTableAPI, table, app string) *DynamoDBCheckpoints {
-	return &DynamoDBCheckpoints{client: client, table: table, app: app}
-}
-
-// CreateCheckpointTableInput is the table DynamoDBCheckpoints expects,
-// on-demand billing.
-func CreateCheckpointTableInput(table string) *dynamodb.CreateTableInput {
-	return &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("shard"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("shard"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-	}
-}
-
-func (c *DynamoDBCheckpoints) key(shardID string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"shard": &ddbtypes.AttributeValueMemberS{Value: c.app + "/" + shardID}}
-}
-
-// Checkpoint implements Checkpointer with a consistent read.
-func (c *DynamoDBCheckpoints) Checkpoint(ctx context.Context, shardID string) (string, error) {
-	out, err := c.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &c.table, Key: c.key(shardID), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", err
-	}
-	if v, ok := out.Item["seq"].(*ddbtypes.AttributeValueMemberS); ok {
-		return v.Value, nil
-	}
-	return "", nil
-}
-
-// seqSort pads a sequence number so that string order is numeric order;
-// ShardEnd sorts after every number.
-func seqSort(seq string) string {
-	if seq == ShardEnd {
-		return "~"
-	}
-	if len(seq) >= 80 {
-		return seq
-	}
-	return strings.Repeat("0", 80-len(seq)) + seq
-}
-
-// SetCheckpoint implements Checkpointer.
-func (c *DynamoDBCheckpoints) SetCheckpoint(ctx context.Context, shardID, seq string) error {
-	item := c.key(shardID)
-	item["seq"] = &ddbtypes.AttributeValueMemberS{Value: seq}
-	item["seq_sort"] = &ddbtypes.AttributeValueMemberS{Value: seqSort(seq)}
-	item["updated"] = &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339Nano)}
-	_, err := c.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &c.table,
-		Item:                      item,
-		ConditionExpression:       aws.String("attribute_not_exists(#k) OR #s <= :s"),
-		ExpressionAttributeNames:  map[string]string{"#k": "shard", "#s": "seq_sort"},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": item["seq_sort"]},
-	})
-	var ccf *ddbtypes.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("%w: shard %s at %s", ErrCheckpointBehind, shardID, seq)
-	}
-	return err
-}
-
 // BatchHandler processes the user records of one GetRecords call, in order.
 // On success the batch's last sequence number is checkpointed; on error the
 // Consumer waits and reads the shard again from the last checkpoint.
@@ -196,14 +75,12 @@ type BatchHandler func(ctx context.Context, shardID string, recs []KinesisRecord
 
 // ConsumerOptions configures a Consumer.
 type ConsumerOptions struct {
-	// StreamARN or StreamName names the stream (one is required).
-	StreamARN, StreamName string
 	// Checkpoints stores progress. Default: a new MemoryCheckpoints.
 	Checkpoints Checkpointer
 	// StartAtLatest starts shards without a checkpoint at LATEST instead of
 	// TRIM_HORIZON (the default).
 	StartAtLatest bool
-	// Limit is GetRecords' Limit. Default DefaultGetRecordsLimit, at most
+	// Limit is GetRecords' Limit. Default DefaultGetRecordsLimit; 1 to
 	// MaxGetRecordsLimit.
 	Limit int32
 	// PollInterval is the pause after a GetRecords that returned nothing.
@@ -217,7 +94,8 @@ type ConsumerOptions struct {
 	// to RetryDelay·2^n, capped at MaxRetryDelay (full jitter). Default
 	// DefaultConsumerRetryDelay.
 	RetryDelay time.Duration
-	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry.
+	// MaxRetryDelay caps that backoff. Default DefaultConsumerMaxRetry; not
+	// below RetryDelay.
 	MaxRetryDelay time.Duration
 	// MaxFailures is how many failures in a row on one shard (calls, the
 	// handler, checkpoints), or of the shard listing, Run retries before it
@@ -230,7 +108,10 @@ type ConsumerOptions struct {
 	// GetRecords with MillisBehindLatest 0) or closed: for batch jobs,
 	// tests and local runners.
 	StopAtEnd bool
-	// Logger gets warnings for retried failures. Default nil: silent.
+	// Sleep waits between polls, shard syncs and retries. Default: a real
+	// timer that ends early with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger gets warnings for retried failures. Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -245,32 +126,56 @@ type ConsumerStats struct {
 // handled batch. Child shards start after their parents reach ShardEnd.
 type Consumer struct {
 	client  ConsumerAPI
+	stream  string // name or ARN
 	handler BatchHandler
 	opts    ConsumerOptions
 
 	records, batches, checkpoints, retries atomic.Int64
 }
 
-// NewConsumer returns a Consumer.
-func NewConsumer(client ConsumerAPI, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
-	o := ConsumerOptions{Limit: DefaultGetRecordsLimit, PollInterval: DefaultPollInterval, ShardSyncInterval: DefaultShardSyncInterval,
-		RetryDelay: DefaultConsumerRetryDelay, MaxRetryDelay: DefaultConsumerMaxRetry, MaxFailures: DefaultConsumerMaxFailures}
+// NewConsumer returns a Consumer of stream (a name, or an ARN starting
+// with "arn:") that hands its records to handler. Options it cannot honour
+// are an *OptionError.
+func NewConsumer(client ConsumerAPI, stream string, handler BatchHandler, optFns ...func(*ConsumerOptions)) (*Consumer, error) {
+	if stream == "" {
+		return nil, errors.New("kda: NewConsumer needs a stream name or ARN")
+	}
+	if handler == nil {
+		return nil, errors.New("kda: NewConsumer needs a handler")
+	}
+	var o ConsumerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.StreamARN == "" && o.StreamName == "" {
-		return nil, errors.New("kda: consumer needs StreamARN or StreamName")
+	if err := o.setDefaults(); err != nil {
+		return nil, err
 	}
-	if o.Limit < 1 || o.Limit > MaxGetRecordsLimit {
-		return nil, fmt.Errorf("kda: Limit %d outside [1, %d]", o.Limit, MaxGetRecordsLimit)
+	return &Consumer{client: client, stream: stream, handler: handler, opts: o}, nil
+}
+
+func (o *ConsumerOptions) setDefaults() error {
+	const typ = "kda.ConsumerOptions"
+	o.Limit = opt.Default(o.Limit, DefaultGetRecordsLimit)
+	o.PollInterval = opt.Default(o.PollInterval, DefaultPollInterval)
+	o.ShardSyncInterval = opt.Default(o.ShardSyncInterval, DefaultShardSyncInterval)
+	o.RetryDelay = opt.Default(o.RetryDelay, DefaultConsumerRetryDelay)
+	o.MaxRetryDelay = opt.Default(o.MaxRetryDelay, DefaultConsumerMaxRetry)
+	o.MaxFailures = opt.Default(o.MaxFailures, DefaultConsumerMaxFailures)
+	if err := errors.Join(
+		opt.Range(typ, "Limit", o.Limit, 1, MaxGetRecordsLimit),
+		opt.Min(typ, "PollInterval", o.PollInterval, 0),
+		opt.Min(typ, "ShardSyncInterval", o.ShardSyncInterval, time.Millisecond),
+		opt.Min(typ, "RetryDelay", o.RetryDelay, 0),
+		opt.Min(typ, "MaxRetryDelay", o.MaxRetryDelay, o.RetryDelay),
+	); err != nil {
+		return err
 	}
 	if o.Checkpoints == nil {
 		o.Checkpoints = &MemoryCheckpoints{}
 	}
-	if o.MaxFailures == 0 {
-		o.MaxFailures = DefaultConsumerMaxFailures
-	}
-	return &Consumer{client: client, handler: handler, opts: o}, nil
+	o.Sleep = orSleep(o.Sleep)
+	o.Logger = loggerOrDiscard(o.Logger)
+	return nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -278,16 +183,17 @@ func (c *Consumer) Stats() ConsumerStats {
 	return ConsumerStats{Records: c.records.Load(), Batches: c.batches.Load(), Checkpoints: c.checkpoints.Load(), Retries: c.retries.Load()}
 }
 
-func (c *Consumer) stream() (name, arn *string) {
-	if c.opts.StreamARN != "" {
-		return nil, aws.String(c.opts.StreamARN)
+// streamRef returns the stream as the name or the ARN field of a request.
+func (c *Consumer) streamRef() (name, arn *string) {
+	if isARN(c.stream) {
+		return nil, aws.String(c.stream)
 	}
-	return aws.String(c.opts.StreamName), nil
+	return aws.String(c.stream), nil
 }
 
 func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
 	var shards []kintypes.Shard
-	name, arn := c.stream()
+	name, arn := c.streamRef()
 	in := &kinesis.ListShardsInput{StreamName: name, StreamARN: arn}
 	for {
 		out, err := c.client.ListShards(ctx, in)
@@ -311,144 +217,144 @@ func (c *Consumer) listShards(ctx context.Context) ([]kintypes.Shard, error) {
 func (c *Consumer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu      sync.Mutex
-		started = map[string]bool{}
-		done    = map[string]bool{}
-		wg      sync.WaitGroup
-		fatal   error
-	)
-	sync1 := func() (int, error) {
-		shards, err := c.listShards(ctx)
-		if err != nil {
-			return 0, err
-		}
-		known := map[string]bool{}
-		for _, s := range shards {
-			known[aws.ToString(s.ShardId)] = true
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		running := 0
-		for _, s := range shards {
-			id := aws.ToString(s.ShardId)
-			if started[id] {
-				if !done[id] {
-					running++
-				}
-				continue
-			}
-			ready := true
-			for _, parent := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
-				p := aws.ToString(parent)
-				if p == "" || !known[p] {
-					continue // no parent, or it has expired
-				}
-				if !done[p] {
-					if cp, err := c.opts.Checkpoints.Checkpoint(ctx, p); err != nil {
-						return 0, err
-					} else if cp != ShardEnd {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				running++ // waits for its parent
-				continue
-			}
-			cp, err := c.opts.Checkpoints.Checkpoint(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			started[id] = true
-			if cp == ShardEnd {
-				done[id] = true
-				continue
-			}
-			running++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := c.runShard(ctx, id, cp)
-				mu.Lock()
-				done[id] = true
-				if err != nil && fatal == nil && ctx.Err() == nil {
-					fatal = err
-					cancel()
-				}
-				mu.Unlock()
-			}()
-		}
-		return running, nil
-	}
-	syncFailures := 0
-	// syncFailed counts a failed shard sync and returns the error that
-	// ends Run, or nil after backing off.
-	syncFailed := func(err error) error {
-		syncFailures++
-		if cerr := c.giveUp("", "ListShards", err, syncFailures); cerr != nil {
-			return cerr
-		}
-		c.retry(ctx, "ListShards", "", err, syncFailures)
-		return nil
-	}
-	for {
-		_, err := sync1()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if cerr := syncFailed(err); cerr != nil {
-			return cerr
-		}
-	}
-	syncFailures = 0
+	s := &shardSet{c: c, cancel: cancel, started: map[string]bool{}, done: map[string]bool{}}
 	poll := c.opts.ShardSyncInterval
 	if c.opts.StopAtEnd && poll > 100*time.Millisecond {
 		poll = 100 * time.Millisecond
 	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return fatal
-		case <-t.C:
-		}
-		running, err := sync1()
-		if err != nil {
-			if ctx.Err() != nil {
-				continue
+	failures := 0 // shard syncs failed in a row
+	for synced := false; ; {
+		running, err := s.sync(ctx)
+		if err == nil {
+			synced, failures = true, 0
+			if c.opts.StopAtEnd && running == 0 {
+				return s.wait()
 			}
-			if cerr := syncFailed(err); cerr != nil {
+		} else if ctx.Err() == nil {
+			failures++
+			if cerr := c.giveUp("", "ListShards", err, failures); cerr != nil {
 				cancel()
-				wg.Wait()
-				mu.Lock()
-				defer mu.Unlock()
-				if fatal != nil {
+				if fatal := s.wait(); fatal != nil {
 					return fatal
 				}
 				return cerr
 			}
-			continue
+			c.retry(ctx, "ListShards", "", err, failures)
+			if !synced {
+				continue // no shard runs yet: sync again after the backoff
+			}
 		}
-		syncFailures = 0
-		if c.opts.StopAtEnd && running == 0 {
-			wg.Wait()
-			mu.Lock()
-			defer mu.Unlock()
-			return fatal
+		if c.opts.Sleep(ctx, poll) != nil {
+			return s.wait()
 		}
 	}
 }
 
+// shardSet is the shards one Run has started, and the first error that
+// ended one of them.
+type shardSet struct {
+	c      *Consumer
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	started map[string]bool
+	done    map[string]bool
+	fatal   error
+}
+
+// wait waits for every shard's goroutine and returns the error that ended
+// the first to fail.
+func (s *shardSet) wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
+}
+
+// sync lists the shards, starts those not started whose parents are done,
+// and returns how many are running or waiting for a parent.
+func (s *shardSet) sync(ctx context.Context) (int, error) {
+	shards, err := s.c.listShards(ctx)
+	if err != nil {
+		return 0, err
+	}
+	known := map[string]bool{}
+	for _, sh := range shards {
+		known[aws.ToString(sh.ShardId)] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	running := 0
+	for _, sh := range shards {
+		id := aws.ToString(sh.ShardId)
+		if s.started[id] {
+			if !s.done[id] {
+				running++
+			}
+			continue
+		}
+		ready, err := s.parentsDone(ctx, sh, known)
+		if err != nil {
+			return 0, err
+		}
+		if !ready {
+			running++ // waits for its parent
+			continue
+		}
+		cp, err := s.c.opts.Checkpoints.Checkpoint(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		s.started[id] = true
+		if cp == ShardEnd {
+			s.done[id] = true
+			continue
+		}
+		running++
+		s.start(ctx, id, cp)
+	}
+	return running, nil
+}
+
+// parentsDone reports whether every listed parent of sh has been read to
+// its end, by this Run or (its checkpoint) an earlier one.
+func (s *shardSet) parentsDone(ctx context.Context, sh kintypes.Shard, known map[string]bool) (bool, error) {
+	for _, parent := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
+		p := aws.ToString(parent)
+		if p == "" || !known[p] || s.done[p] {
+			continue // no parent, it has expired, or it is done
+		}
+		cp, err := s.c.opts.Checkpoints.Checkpoint(ctx, p)
+		if err != nil {
+			return false, err
+		}
+		if cp != ShardEnd {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// start reads shard id from checkpoint cp in a goroutine; its error ends
+// the Run. s.mu is held.
+func (s *shardSet) start(ctx context.Context, id, cp string) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := s.c.runShard(ctx, id, cp)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.done[id] = true
+		if err != nil && s.fatal == nil && ctx.Err() == nil {
+			s.fatal = err
+			s.cancel()
+		}
+	}()
+}
+
 func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string, error) {
-	name, arn := c.stream()
+	name, arn := c.streamRef()
 	in := &kinesis.GetShardIteratorInput{StreamName: name, StreamARN: arn, ShardId: aws.String(shardID)}
 	switch {
 	case after != "":
@@ -470,97 +376,120 @@ func (c *Consumer) iterator(ctx context.Context, shardID, after string) (*string
 // caught up. Failures are retried from the checkpoint, with a backoff that
 // grows while they come in a row.
 func (c *Consumer) runShard(ctx context.Context, shardID, checkpoint string) error {
-	var iter *string
-	failures := 0 // in a row on this shard
+	r := &shardReader{c: c, id: shardID, checkpoint: checkpoint}
 	for ctx.Err() == nil {
-		if iter == nil {
-			var err error
-			if iter, err = c.iterator(ctx, shardID, checkpoint); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				failures++
-				if cerr := c.giveUp(shardID, "GetShardIterator", err, failures); cerr != nil {
+		if r.iter == nil {
+			iter, err := c.iterator(ctx, shardID, r.checkpoint)
+			if err != nil {
+				if cerr := r.fail(ctx, "GetShardIterator", err); cerr != nil {
 					return cerr
 				}
-				c.retry(ctx, "GetShardIterator", shardID, err, failures)
 				continue
 			}
 			if iter == nil {
 				return c.setCheckpoint(ctx, shardID, ShardEnd)
 			}
+			r.iter = iter
 		}
-		_, arn := c.stream()
-		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
+		_, arn := c.streamRef()
+		out, err := c.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: r.iter, Limit: aws.Int32(c.opts.Limit), StreamARN: arn})
 		if err != nil {
 			// An expired iterator, throttling or a network error: start again
 			// from the checkpoint.
-			if ctx.Err() != nil {
-				return nil
-			}
-			iter = nil
-			failures++
-			if cerr := c.giveUp(shardID, "GetRecords", err, failures); cerr != nil {
+			r.iter = nil
+			if cerr := r.fail(ctx, "GetRecords", err); cerr != nil {
 				return cerr
 			}
-			c.retry(ctx, "GetRecords", shardID, err, failures)
 			continue
 		}
-		if len(out.Records) > 0 {
-			var recs []KinesisRecord
-			for _, r := range out.Records {
-				for _, u := range userRecords(r.Data, aws.ToString(r.PartitionKey)) {
-					recs = append(recs, KinesisRecord{UserRecord: u, ShardID: shardID, SequenceNumber: aws.ToString(r.SequenceNumber),
-						ArrivalTime: aws.ToTime(r.ApproximateArrivalTimestamp)})
-				}
-			}
-			if err := c.handler(ctx, shardID, recs); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				iter = nil
-				failures++
-				// A handler's error is the application's: never taken as
-				// permanent, but it counts towards MaxFailures.
-				if lim := c.opts.MaxFailures; lim > 0 && failures >= lim {
-					return &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: "handler", Failures: failures, Err: err}
-				}
-				c.retry(ctx, "handler", shardID, err, failures)
-				continue
-			}
-			c.batches.Add(1)
-			c.records.Add(int64(len(recs)))
-			last := aws.ToString(out.Records[len(out.Records)-1].SequenceNumber)
-			if err := c.setCheckpoint(ctx, shardID, last); err != nil {
-				if errors.Is(err, ErrCheckpointBehind) {
-					return err // another consumer is ahead on this shard
-				}
-				failures++
-				if cerr := c.giveUp(shardID, "checkpoint", err, failures); cerr != nil {
-					return cerr
-				}
-				c.retry(ctx, "checkpoint", shardID, err, failures)
-			} else {
-				failures = 0
-			}
-			checkpoint = last
-		} else {
-			failures = 0
+		if len(out.Records) == 0 {
+			r.failures = 0
+		} else if handled, err := r.handle(ctx, out.Records); err != nil {
+			return err
+		} else if !handled {
+			continue // read again from the checkpoint
 		}
 		if out.NextShardIterator == nil {
 			return c.setCheckpoint(ctx, shardID, ShardEnd)
 		}
-		iter = out.NextShardIterator
+		r.iter = out.NextShardIterator
 		if len(out.Records) == 0 {
 			if c.opts.StopAtEnd && aws.ToInt64(out.MillisBehindLatest) == 0 {
 				return nil
 			}
-			if err := backoff.Sleep(ctx, c.opts.PollInterval); err != nil {
+			if err := c.opts.Sleep(ctx, c.opts.PollInterval); err != nil {
 				return nil
 			}
 		}
 	}
 	return nil
+}
+
+// shardReader is the state of one runShard.
+type shardReader struct {
+	c          *Consumer
+	id         string
+	checkpoint string  // the last sequence number handled
+	iter       *string // nil: get one after the checkpoint
+	failures   int     // in a row on this shard
+}
+
+// fail counts a failed call and backs off, or returns the *ConsumerError
+// that ends the shard. A failure because ctx ended is not counted.
+func (r *shardReader) fail(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	r.failures++
+	if cerr := r.c.giveUp(r.id, op, err, r.failures); cerr != nil {
+		return cerr
+	}
+	r.c.retry(ctx, op, r.id, err, r.failures)
+	return nil
+}
+
+// handle hands the user records of recs to the handler and checkpoints
+// the last one. It reports false when the handler failed (the shard is
+// read again from the checkpoint) and returns the error that ends the
+// shard, if any.
+func (r *shardReader) handle(ctx context.Context, recs []kintypes.Record) (bool, error) {
+	c := r.c
+	var batch []KinesisRecord
+	for _, rec := range recs {
+		for _, u := range userRecords(rec.Data, aws.ToString(rec.PartitionKey)) {
+			batch = append(batch, KinesisRecord{UserRecord: u, ShardID: r.id, SequenceNumber: aws.ToString(rec.SequenceNumber),
+				ArrivalTime: aws.ToTime(rec.ApproximateArrivalTimestamp)})
+		}
+	}
+	if err := c.handler(ctx, r.id, batch); err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		r.iter = nil
+		r.failures++
+		// A handler's error is the application's: never taken as
+		// permanent, but it counts towards MaxFailures.
+		if lim := c.opts.MaxFailures; lim > 0 && r.failures >= lim {
+			return false, &ConsumerError{Stream: c.stream, ShardID: r.id, Op: "handler", Failures: r.failures, Err: err}
+		}
+		c.retry(ctx, "handler", r.id, err, r.failures)
+		return false, nil
+	}
+	c.batches.Add(1)
+	c.records.Add(int64(len(batch)))
+	last := aws.ToString(recs[len(recs)-1].SequenceNumber)
+	if err := c.setCheckpoint(ctx, r.id, last); err != nil {
+		if errors.Is(err, ErrCheckpointBehind) {
+			return false, err // another consumer is ahead on this shard
+		}
+		if cerr := r.fail(ctx, "checkpoint", err); cerr != nil {
+			return false, cerr
+		}
+	} else {
+		r.failures = 0
+	}
+	r.checkpoint = last
+	return true, nil
 }
 
 func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error {
@@ -571,13 +500,6 @@ func (c *Consumer) setCheckpoint(ctx context.Context, shardID, seq string) error
 	return err
 }
 
-func (c *Consumer) streamID() string {
-	if c.opts.StreamARN != "" {
-		return c.opts.StreamARN
-	}
-	return c.opts.StreamName
-}
-
 // giveUp returns the *ConsumerError that ends Run after err, the
 // failures-th in a row, or nil when it is to be retried.
 func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
@@ -585,10 +507,8 @@ func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
 	if !permanent && (c.opts.MaxFailures < 0 || failures < c.opts.MaxFailures) {
 		return nil
 	}
-	cerr := &ConsumerError{Stream: c.streamID(), ShardID: shardID, Op: op, Code: awserr.Code(err), Permanent: permanent, Failures: failures, Err: err}
-	if c.opts.Logger != nil {
-		c.opts.Logger.Error("kda: consumer stopping", "error", cerr)
-	}
+	cerr := &ConsumerError{Stream: c.stream, ShardID: shardID, Op: op, Code: awserr.Code(err), Permanent: permanent, Failures: failures, Err: err}
+	c.opts.Logger.Error("kda: consumer stopping", "error", cerr)
 	return cerr
 }
 
@@ -596,8 +516,6 @@ func (c *Consumer) giveUp(shardID, op string, err error, failures int) error {
 // calls in a row have failed on the shard.
 func (c *Consumer) retry(ctx context.Context, what, shardID string, err error, failures int) {
 	c.retries.Add(1)
-	if c.opts.Logger != nil {
-		c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
-	}
-	_ = backoff.Sleep(ctx, backoff.FullJitter(failures, c.opts.RetryDelay, c.opts.MaxRetryDelay))
+	c.opts.Logger.Warn("kda: consumer retrying", "call", what, "shard", shardID, "failures", failures, "error", err)
+	_ = c.opts.Sleep(ctx, backoff.FullJitter(failures, c.opts.RetryDelay, c.opts.MaxRetryDelay))
 }

@@ -37,7 +37,7 @@ func TestConsumerStopsWhenStreamDeleted(t *testing.T) {
 	putAll(t, c, arn, []Record{{Data: []byte(`{"i":1}`)}, {Data: []byte(`{"i":2}`)}})
 	var seen atomic.Int64
 	deleted := make(chan struct{})
-	cons, err := NewConsumer(c, func(ctx context.Context, _ string, rs []KinesisRecord) error {
+	cons, err := NewConsumer(c, arn, func(ctx context.Context, _ string, rs []KinesisRecord) error {
 		if seen.Add(int64(len(rs))) >= 2 {
 			select {
 			case <-deleted:
@@ -50,7 +50,6 @@ func TestConsumerStopsWhenStreamDeleted(t *testing.T) {
 		}
 		return nil
 	}, func(o *ConsumerOptions) {
-		o.StreamARN = arn
 		o.PollInterval, o.RetryDelay, o.ShardSyncInterval = 20*time.Millisecond, 20*time.Millisecond, 100*time.Millisecond
 	})
 	if err != nil {
@@ -75,8 +74,7 @@ func TestConsumerGivesUp(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
 	kc := awstest.Shared(t, awstest.KinesisLocal).Kinesis(func(o *kinesis.Options) { o.BaseEndpoint = &closed; o.RetryMaxAttempts = 1 })
-	cons, err := NewConsumer(kc, func(context.Context, string, []KinesisRecord) error { return nil }, func(o *ConsumerOptions) {
-		o.StreamName = "s"
+	cons, err := NewConsumer(kc, "s", func(context.Context, string, []KinesisRecord) error { return nil }, func(o *ConsumerOptions) {
 		o.RetryDelay, o.MaxFailures = 10*time.Millisecond, 3
 	})
 	if err != nil {
@@ -95,8 +93,7 @@ func TestConsumerGivesUp(t *testing.T) {
 	putAll(t, c, arn, []Record{{Data: []byte(`{"i":1}`)}})
 	boom := errors.New("downstream refused the batch")
 	var calls atomic.Int64
-	cons, err = NewConsumer(c, func(context.Context, string, []KinesisRecord) error { calls.Add(1); return boom }, func(o *ConsumerOptions) {
-		o.StreamARN = arn
+	cons, err = NewConsumer(c, arn, func(context.Context, string, []KinesisRecord) error { calls.Add(1); return boom }, func(o *ConsumerOptions) {
 		o.PollInterval, o.RetryDelay, o.MaxFailures = 20*time.Millisecond, 10*time.Millisecond, 4
 	})
 	if err != nil {

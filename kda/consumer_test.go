@@ -17,9 +17,8 @@ import (
 	"github.com/lakekit/lakekit/internal/awstest"
 )
 
-func fastConsumer(arn string, cp Checkpointer) func(*ConsumerOptions) {
+func fastConsumer(cp Checkpointer) func(*ConsumerOptions) {
 	return func(o *ConsumerOptions) {
-		o.StreamARN = arn
 		o.Checkpoints = cp
 		o.StopAtEnd = true
 		o.PollInterval, o.RetryDelay = 20*time.Millisecond, 20*time.Millisecond
@@ -28,7 +27,7 @@ func fastConsumer(arn string, cp Checkpointer) func(*ConsumerOptions) {
 
 func putAll(t testing.TB, c *kinesis.Client, arn string, recs []Record) {
 	t.Helper()
-	p, err := NewProducer(c, func(o *ProducerOptions) { o.StreamARN = arn })
+	p, err := NewProducer(c, arn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func TestConsumerCheckpointsAndResumes(t *testing.T) {
 		recs = append(recs, Record{Data: fmt.Appendf(nil, `{"i":%d}`, i)})
 	}
 	// One KPL aggregate of three user records.
-	recs = append(recs, Record{Data: Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte(`{"i":300}`)}, {PartitionKey: "b", Data: []byte(`{"i":301}`)},
+	recs = append(recs, Record{Data: aggregate([]UserRecord{{PartitionKey: "a", Data: []byte(`{"i":300}`)}, {PartitionKey: "b", Data: []byte(`{"i":301}`)},
 		{PartitionKey: "c", Data: []byte(`{"i":302}`)}}), PartitionKey: "a"})
 	putAll(t, c, arn, recs)
 
@@ -72,7 +71,7 @@ func TestConsumerCheckpointsAndResumes(t *testing.T) {
 		return nil
 	}
 	cp := &MemoryCheckpoints{}
-	cons, err := NewConsumer(c, handler, fastConsumer(arn, cp), func(o *ConsumerOptions) { o.Limit = 50 })
+	cons, err := NewConsumer(c, arn, handler, fastConsumer(cp), func(o *ConsumerOptions) { o.Limit = 50 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +92,12 @@ func TestConsumerCheckpointsAndResumes(t *testing.T) {
 	// A new consumer with the same checkpoints sees only new records.
 	putAll(t, c, arn, []Record{{Data: []byte(`{"i":"new"}`)}})
 	var again []string
-	cons2, _ := NewConsumer(c, func(_ context.Context, _ string, rs []KinesisRecord) error {
+	cons2, _ := NewConsumer(c, arn, func(_ context.Context, _ string, rs []KinesisRecord) error {
 		for _, r := range rs {
 			again = append(again, string(r.Data))
 		}
 		return nil
-	}, fastConsumer(arn, cp))
+	}, fastConsumer(cp))
 	if err := cons2.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +119,8 @@ func TestDynamoDBCheckpoints(t *testing.T) {
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	cp := NewDynamoDBCheckpoints(d, table, "app1")
-	other := NewDynamoDBCheckpoints(d, table, "app2")
+	cp := must(NewDynamoDBCheckpoints(d, table, "app1"))
+	other := must(NewDynamoDBCheckpoints(d, table, "app2"))
 	if s, err := cp.Checkpoint(ctx, "shardId-000000000000"); err != nil || s != "" {
 		t.Fatalf("empty: %q %v", s, err)
 	}
@@ -169,7 +168,7 @@ func TestEndToEndKinesisLocalToS3(t *testing.T) {
 	}
 
 	const n = 800
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 99; o.Count = n })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 99; o.Count = n }))
 	var recs []Record
 	want := map[string]int{}
 	if err := g.Run(ctx, func(b []byte) error {
@@ -204,14 +203,14 @@ func TestEndToEndKinesisLocalToS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons, err := NewConsumer(kc, func(ctx context.Context, _ string, rs []KinesisRecord) error {
+	cons, err := NewConsumer(kc, arn, func(ctx context.Context, _ string, rs []KinesisRecord) error {
 		for _, r := range rs {
 			if err := app.HandleRecord(ctx, r); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, fastConsumer(arn, NewDynamoDBCheckpoints(ddb, table, "seed-app")))
+	}, fastConsumer(must(NewDynamoDBCheckpoints(ddb, table, "seed-app"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +272,7 @@ func TestConsumerFollowsReshard(t *testing.T) {
 	var order []string
 	shardsSeen := map[string]bool{}
 	cp := &MemoryCheckpoints{}
-	cons, err := NewConsumer(c, func(_ context.Context, shard string, rs []KinesisRecord) error {
+	cons, err := NewConsumer(c, arn, func(_ context.Context, shard string, rs []KinesisRecord) error {
 		mu.Lock()
 		defer mu.Unlock()
 		shardsSeen[shard] = true
@@ -281,7 +280,7 @@ func TestConsumerFollowsReshard(t *testing.T) {
 			order = append(order, string(r.Data))
 		}
 		return nil
-	}, fastConsumer(arn, cp))
+	}, fastConsumer(cp))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package kda
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // PutObjectAPI is the S3 call a Delivery makes.
@@ -29,6 +31,8 @@ const (
 	DefaultBufferSize     = 5 << 20
 	MaxBufferInterval     = 900 * time.Second
 	DefaultBufferInterval = 300 * time.Second
+	// DefaultErrorOutputPrefix is DeliveryOptions.ErrorOutputPrefix' default.
+	DefaultErrorOutputPrefix = "!{firehose:error-output-type}/"
 )
 
 // Compression is the object compression of a Delivery.
@@ -46,7 +50,7 @@ type DeliveryOptions struct {
 	// go under yyyy/MM/dd/HH/.
 	Prefix string
 	// ErrorOutputPrefix is where PutError records go. Default
-	// "!{firehose:error-output-type}/" (plus the default time prefix).
+	// DefaultErrorOutputPrefix (plus the default time prefix).
 	ErrorOutputPrefix string
 	// BufferSize flushes a buffer when it reaches this many bytes. Default
 	// DefaultBufferSize (5 MiB); must be within [MinBufferSize,
@@ -54,7 +58,8 @@ type DeliveryOptions struct {
 	BufferSize int
 	// BufferInterval flushes a buffer this long after its oldest record
 	// arrived (checked by Tick and Put). Default DefaultBufferInterval
-	// (300 s); 0 up to MaxBufferInterval.
+	// (300 s); at most MaxBufferInterval. A record older than that when a
+	// Put or Tick comes is written then.
 	BufferInterval time.Duration
 	// AllowSmallBuffers lifts the 1 MiB minimum of BufferSize (tests, tours).
 	AllowSmallBuffers bool
@@ -74,6 +79,9 @@ type DeliveryOptions struct {
 	ExpectedBucketOwner string
 	// Now is the clock for arrival times and intervals. Default time.Now.
 	Now func() time.Time
+	// Sleep waits between Run's ticks. Default: a real timer that ends
+	// early with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Seed makes random strings and object ids reproducible. Default 0:
 	// random.
 	Seed uint64
@@ -87,7 +95,7 @@ type DeliveryOptions struct {
 	// negative: retry for ever.
 	MaxTickFailures int
 	// Logger gets a warning per week-based prefix field and a debug line per
-	// object (key and size, never data). Default nil: silent.
+	// object (key and size, never data). Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -129,37 +137,21 @@ type buffer struct {
 // NewDelivery returns a Delivery writing to bucket for the named delivery
 // stream. It fails on an invalid prefix or option.
 func NewDelivery(client PutObjectAPI, bucket, streamName string, optFns ...func(*DeliveryOptions)) (*Delivery, error) {
-	o := DeliveryOptions{BufferSize: DefaultBufferSize, BufferInterval: DefaultBufferInterval, Version: 1,
-		ErrorOutputPrefix: "!{firehose:error-output-type}/"}
+	var o DeliveryOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.MaxTickFailures == 0 {
-		o.MaxTickFailures = DefaultMaxTickFailures
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
-	}
 	if bucket == "" || streamName == "" {
-		return nil, errors.New("kda: delivery needs a bucket and a stream name")
+		return nil, errors.New("kda: NewDelivery needs a bucket and a delivery stream name")
 	}
-	if o.BufferSize < 1 || !o.AllowSmallBuffers && o.BufferSize < MinBufferSize || o.BufferSize > MaxBufferSize {
-		return nil, fmt.Errorf("kda: BufferSize %d outside [%d, %d]", o.BufferSize, MinBufferSize, MaxBufferSize)
+	if err := o.setDefaults(); err != nil {
+		return nil, err
 	}
-	if o.BufferInterval < 0 || o.BufferInterval > MaxBufferInterval {
-		return nil, fmt.Errorf("kda: BufferInterval %v outside [0, %v]", o.BufferInterval, MaxBufferInterval)
-	}
-	if o.Compression != Uncompressed && o.Compression != GZIP {
-		return nil, fmt.Errorf("kda: unsupported compression %q", o.Compression)
-	}
-	p, err := ParsePrefix(o.Prefix, false)
+	p, err := ParsePrefix(o.Prefix)
 	if err != nil {
 		return nil, err
 	}
-	ep, err := ParsePrefix(o.ErrorOutputPrefix, true)
+	ep, err := parsePrefix(o.ErrorOutputPrefix, errorPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +161,37 @@ func NewDelivery(client PutObjectAPI, bucket, streamName string, optFns ...func(
 	}
 	d := &Delivery{client: client, bucket: bucket, stream: streamName, opts: o, prefix: p, errPfx: ep,
 		rnd: rand.New(rand.NewPCG(seed, ^seed)), errs: map[string]*buffer{}}
-	if o.Logger != nil {
-		for _, w := range append(p.Warnings, ep.Warnings...) {
-			o.Logger.Warn("kda: delivery prefix", "stream", streamName, "warning", w)
-		}
+	for _, w := range append(p.Warnings, ep.Warnings...) {
+		o.Logger.Warn("kda: delivery prefix", "stream", streamName, "warning", w)
 	}
 	return d, nil
+}
+
+func (o *DeliveryOptions) setDefaults() error {
+	const typ = "kda.DeliveryOptions"
+	o.ErrorOutputPrefix = opt.Default(o.ErrorOutputPrefix, DefaultErrorOutputPrefix)
+	o.BufferSize = opt.Default(o.BufferSize, DefaultBufferSize)
+	o.BufferInterval = opt.Default(o.BufferInterval, DefaultBufferInterval)
+	o.Version = opt.Default(o.Version, 1)
+	minSize := MinBufferSize
+	if o.AllowSmallBuffers {
+		minSize = 1
+	}
+	if err := errors.Join(
+		opt.Range(typ, "BufferSize", o.BufferSize, minSize, MaxBufferSize),
+		opt.Range(typ, "BufferInterval", o.BufferInterval, 0, MaxBufferInterval),
+		opt.Min(typ, "Version", o.Version, 1),
+	); err != nil {
+		return err
+	}
+	if o.Compression != Uncompressed && o.Compression != GZIP {
+		return &OptionError{Type: typ, Field: "Compression", Value: o.Compression, Want: "Uncompressed or GZIP"}
+	}
+	o.MaxTickFailures = opt.Default(o.MaxTickFailures, DefaultMaxTickFailures)
+	o.Now, o.Sleep = orNow(o.Now), orSleep(o.Sleep)
+	o.Location = cmp.Or(o.Location, time.UTC)
+	o.Logger = loggerOrDiscard(o.Logger)
+	return nil
 }
 
 // Warnings returns the prefix warnings (for example YYYY) found by
@@ -183,7 +200,7 @@ func (d *Delivery) Warnings() []string {
 	return append(append([]string(nil), d.prefix.Warnings...), d.errPfx.Warnings...)
 }
 
-// Put buffers one record that arrived at arrival (zero: Options.Now) and
+// Put buffers one record that arrived at arrival (zero: DeliveryOptions.Now) and
 // writes the buffer when it is full or older than BufferInterval. A failed
 // write returns a *DeliveryError and keeps the buffer, this record
 // included, for the next attempt: do not Put the record again unless
@@ -257,33 +274,25 @@ func (d *Delivery) Tick(ctx context.Context) error {
 // may be tried again), but a destination that cannot be written no longer
 // goes unnoticed while they pile up.
 func (d *Delivery) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	failures := 0
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			return d.Flush(fctx)
-		case <-t.C:
-			err := d.Tick(ctx)
-			if err == nil {
-				failures = 0
-				continue
-			}
-			if ctx.Err() != nil {
-				continue
-			}
-			failures++
-			if awserr.Permanent(err) || (d.opts.MaxTickFailures > 0 && failures >= d.opts.MaxTickFailures) {
-				return err
-			}
-			if d.opts.Logger != nil {
-				d.opts.Logger.Warn("kda: delivery tick", "stream", d.stream, "error", err, "failures", failures)
-			}
+	for d.opts.Sleep(ctx, interval) == nil {
+		err := d.Tick(ctx)
+		if err == nil {
+			failures = 0
+			continue
 		}
+		if ctx.Err() != nil {
+			break
+		}
+		failures++
+		if awserr.Permanent(err) || (d.opts.MaxTickFailures > 0 && failures >= d.opts.MaxTickFailures) {
+			return err
+		}
+		d.opts.Logger.Warn("kda: delivery tick", "stream", d.stream, "error", err, "failures", failures)
 	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return d.Flush(fctx)
 }
 
 // Flush writes every non-empty buffer now.
@@ -355,9 +364,7 @@ func (d *Delivery) flushLocked(ctx context.Context, b *buffer, errType string) e
 	d.stats.Bytes += int64(len(body))
 	b.data.Reset()
 	b.records = 0
-	if d.opts.Logger != nil {
-		d.opts.Logger.Debug("kda: delivered object", "stream", d.stream, "key", key, "records", n, "bytes", len(body))
-	}
+	d.opts.Logger.Debug("kda: delivered object", "stream", d.stream, "key", key, "records", n, "bytes", len(body))
 	if d.opts.OnObject != nil {
 		d.opts.OnObject(key, n)
 	}

@@ -232,7 +232,7 @@ func (d *discardPut) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...fu
 }
 
 func BenchmarkDelivery(b *testing.B) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([][]byte, 1024)
 	for i := range recs {
 		recs[i] = bytes.Join(bytes.Fields(g.Next()), nil)
@@ -293,7 +293,7 @@ func TestDeliveryRunFlushesOnCancel(t *testing.T) {
 // The 30 s bound only detects a hang.
 func TestDeliveryRunStopsOnMissingBucket(t *testing.T) {
 	c := awstest.S3(t)
-	d, err := NewDelivery(c, newBucket(t, c)+"-typo", "s", func(o *DeliveryOptions) { o.BufferInterval = 0 })
+	d, err := NewDelivery(c, newBucket(t, c)+"-typo", "s", func(o *DeliveryOptions) { o.BufferInterval = time.Nanosecond })
 	if err != nil {
 		t.Fatal(err)
 	}

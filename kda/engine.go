@@ -2,48 +2,35 @@ package kda
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
-	"math"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/engine"
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // Names the engine gives to streams it creates itself.
 const (
 	// DefaultInputStream is the name KDA gives the in-application input
 	// stream mapped to the streaming source.
-	DefaultInputStream = "SOURCE_SQL_STREAM_001"
+	DefaultInputStream = engine.DefaultInputStream
 	// ErrorStream is the in-application stream that receives rows which do
 	// not match their stream's schema or fail evaluation. Quote it in SQL:
 	// "error_stream".
-	ErrorStream = "error_stream"
+	ErrorStream = engine.ErrorStream
+)
+
+// Error names written to the error_stream's ERROR_NAME column.
+const (
+	// ErrorNameInput marks a record that does not match its input schema.
+	ErrorNameInput = engine.ErrorNameInput
+	// ErrorNameEval marks a row whose evaluation failed in a pump.
+	ErrorNameEval = engine.ErrorNameEval
 )
 
 // ErrUnknownStream is returned for a stream name that no statement or input
 // declared.
-var ErrUnknownStream = errors.New("kda: unknown stream")
-
-// errorStreamColumns is KDA's error_stream schema.
-var errorStreamColumns = []Column{
-	{Name: "ERROR_TIME", Type: Timestamp},
-	{Name: "ERROR_LEVEL", Type: Varchar(10)},
-	{Name: "ERROR_NAME", Type: Varchar(32)},
-	{Name: "MESSAGE", Type: Varchar(1024)},
-	{Name: "DATA_ROWTIME", Type: Timestamp},
-	{Name: "DATA_ROW", Type: Varchar(49152)},
-	{Name: "PUMP_NAME", Type: Varchar(128)},
-}
-
-// Error names written to the error_stream's ERROR_NAME column.
-const (
-	ErrorNameInput = "Input_Schema_Mismatch"
-	ErrorNameEval  = "Evaluation_Error"
-)
+var ErrUnknownStream = engine.ErrUnknownStream
 
 // Input declares an in-application input stream: its name (default
 // DefaultInputStream) and columns with their JSON mappings.
@@ -54,14 +41,11 @@ type Input struct {
 
 // EngineOptions configures an Engine.
 type EngineOptions struct {
-	// Inputs are the in-application input streams fed by InsertJSON or
-	// Insert. At least one is required.
-	Inputs []Input
 	// Now is the clock that stamps ROWTIME on rows inserted with a zero
 	// time. Default time.Now.
 	Now func() time.Time
 	// Logger receives a debug line per error_stream row (never the row's
-	// data). Default nil: silent.
+	// data). Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -84,9 +68,9 @@ func (r Row) Clone() Row {
 	return r
 }
 
-// AppendJSON appends the row as a JSON object, as KDA writes it to a JSON
-// destination.
-func (r Row) AppendJSON(dst []byte) []byte { return AppendRowJSON(dst, r.Columns, r.Values) }
+// AppendJSON appends the row as a JSON object keyed by column name, as KDA
+// writes it to a JSON destination.
+func (r Row) AppendJSON(dst []byte) []byte { return value.AppendRowJSON(dst, r.Columns, r.Values) }
 
 // Get returns the value of the named column, or NULL.
 func (r Row) Get(name string) Value {
@@ -104,576 +88,74 @@ type EngineStats struct {
 	Rows map[string]uint64
 }
 
-type stream struct {
-	name  string
-	cols  []Column
-	idx   map[string]int
-	pumps []*pump
-	subs  []func(Row)
-	rows  uint64
-	dec   *decoder // input streams only
-	in    []Value  // input streams: decode buffer
-	env   env
-}
-
-type pump struct {
-	name     string
-	src, dst *stream
-	where    evalFn
-	projs    []evalFn
-	target   []int // destination column of each projection
-	types    []Type
-	direct   []int  // source column copied as is by projection i, or -1
-	convert  []bool // projection i needs assign to its column type
-	out      []Value
-	win      *window
-}
-
 // Engine runs a KDA SQL application: rows inserted into its input streams
 // flow through the pumps into in-application streams, whose rows are
 // delivered to subscribers.
 type Engine struct {
-	mu        sync.Mutex
-	opts      EngineOptions
-	streams   map[string]*stream
-	pumps     []*pump
-	pumpNames map[string]*pump
-	errStream *stream
-	last      int64 // last ROWTIME assigned; ROWTIME never goes back
-	nextClose int64 // earliest end of an open window
-	errBuf    []byte
+	e *engine.Engine
 }
 
-// NewEngine parses and compiles a KDA SQL application.
-func NewEngine(sql string, optFns ...func(*EngineOptions)) (*Engine, error) {
+// NewEngine parses and compiles a KDA SQL application reading the given
+// input streams (at least one; DiscoverSchema infers one from samples).
+// SQL errors are *SQLError.
+func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Engine, error) {
 	var o EngineOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if len(inputs) == 0 {
+		return nil, errors.New("kda: NewEngine needs at least one input stream; declare its columns (see DiscoverSchema)")
 	}
-	if len(o.Inputs) == 0 {
-		return nil, errors.New("kda: EngineOptions.Inputs is empty; declare the input stream's columns (see DiscoverSchema)")
+	io := engine.Options{Now: o.Now, Logger: o.Logger}
+	io.Now = orNow(io.Now)
+	io.Logger = loggerOrDiscard(o.Logger)
+	for _, in := range inputs {
+		io.Inputs = append(io.Inputs, engine.Input(in))
 	}
-	script, err := ParseSQL(sql)
+	e, err := engine.New(sql, io)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: o, streams: map[string]*stream{}, pumpNames: map[string]*pump{}, nextClose: math.MaxInt64}
-	e.errStream = e.addStream(ErrorStream, errorStreamColumns)
-	for _, in := range o.Inputs {
-		name := in.Name
-		if name == "" {
-			name = DefaultInputStream
-		}
-		if _, dup := e.streams[name]; dup {
-			return nil, fmt.Errorf("kda: input stream %q declared twice", name)
-		}
-		cols := append([]Column(nil), in.Columns...) // newDecoder normalises types
-		dec, err := newDecoder(cols)
-		if err != nil {
-			return nil, fmt.Errorf("kda: input %q: %w", name, err)
-		}
-		s := e.addStream(name, cols)
-		s.dec = dec
-		s.in = make([]Value, len(in.Columns))
-	}
-	for _, st := range script.Stmts {
-		switch st := st.(type) {
-		case *CreateStream:
-			if old, ok := e.streams[st.Name]; ok {
-				if !st.OrReplace || old.dec != nil || old == e.errStream {
-					return nil, st.Pos.errorf("stream %q already exists", st.Name)
-				}
-				if len(old.pumps) > 0 {
-					return nil, st.Pos.errorf("stream %q is read by pump %q and cannot be replaced", st.Name, old.pumps[0].name)
-				}
-			}
-			e.addStream(st.Name, st.Columns)
-		case *CreatePump:
-			if err := e.addPump(st); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return e, nil
-}
-
-func (e *Engine) addStream(name string, cols []Column) *stream {
-	s := &stream{name: name, cols: cols, idx: map[string]int{}}
-	for i, c := range cols {
-		s.idx[c.Name] = i
-	}
-	e.streams[name] = s
-	return s
-}
-
-func (e *Engine) addPump(st *CreatePump) error {
-	if old := e.pumpNames[st.Name]; old != nil {
-		if !st.OrReplace {
-			return st.Pos.errorf("pump %q already exists", st.Name)
-		}
-		// Replacing is rare; a lookup by name keeps many pumps linear.
-		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
-		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
-		delete(e.pumpNames, st.Name)
-	}
-	sel := st.Select
-	src, ok := e.streams[sel.From]
-	if !ok {
-		return sel.FromPos.errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
-	}
-	dst, ok := e.streams[st.Target]
-	if !ok {
-		return st.TargetPos.errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
-	}
-	if dst.dec != nil {
-		return st.TargetPos.errorf("cannot insert into input stream %q", st.Target)
-	}
-	if dst == e.errStream {
-		return st.TargetPos.errorf("cannot insert into %q", ErrorStream)
-	}
-	if e.reaches(dst, src) {
-		return st.TargetPos.errorf("pump %q would make a cycle: %q already feeds %q", st.Name, st.Target, sel.From)
-	}
-	p := &pump{name: st.Name, src: src, dst: dst}
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx}
-	if sel.Where != nil {
-		w, err := sc.compile(sel.Where)
-		if err != nil {
-			return err
-		}
-		if w.typ != KindBool && w.typ != KindNull {
-			return sel.Where.exprPos().errorf("WHERE needs a BOOLEAN condition, got %s", w.typ)
-		}
-		p.where = w.fn
-	}
-	if len(sel.GroupBy) > 0 {
-		win, err := newWindow(sel, sc)
-		if err != nil {
-			return err
-		}
-		p.win = win
-		sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-			agg: true, keys: &win.groupBy, aggs: &win.aggs}
-		if sel.Having != nil {
-			h, err := sc.compile(sel.Having)
-			if err != nil {
-				return err
-			}
-			if h.typ != KindBool && h.typ != KindNull {
-				return sel.Having.exprPos().errorf("HAVING needs a BOOLEAN condition, got %s", h.typ)
-			}
-			win.having = h.fn
-		}
-	}
-	// Expand * and compile the projections.
-	type item struct {
-		c   cexpr
-		pos Pos
-		src int // source column index for a plain column reference, else -1
-	}
-	var items []item
-	for _, it := range sel.Items {
-		if it.Star {
-			if p.win != nil {
-				return it.Pos.errorf("SELECT * cannot be used with GROUP BY")
-			}
-			for i, c := range src.cols {
-				items = append(items, item{cexpr{typ: c.Type.Kind, fn: colFn(i)}, it.Pos, i})
-			}
-			continue
-		}
-		c, err := sc.compile(it.Expr)
-		if err != nil {
-			return err
-		}
-		srcIdx := -1
-		if cr, ok := it.Expr.(*ColRef); ok && p.win == nil && cr.Name != "ROWTIME" {
-			srcIdx = src.idx[cr.Name]
-		}
-		items = append(items, item{c, it.Pos, srcIdx})
-	}
-	target := make([]int, len(items))
-	if len(st.Columns) > 0 {
-		if len(st.Columns) != len(items) {
-			return sel.Pos.errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), len(items))
-		}
-		named := make(map[string]bool, len(st.Columns))
-		for i, name := range st.Columns {
-			k, ok := dst.idx[name]
-			if !ok {
-				return st.TargetPos.errorf("stream %q has no column %q", dst.name, name)
-			}
-			if named[name] {
-				return st.TargetPos.errorf("INSERT names column %q twice", name)
-			}
-			named[name] = true
-			target[i] = k
-		}
-	} else {
-		if len(dst.cols) != len(items) {
-			return sel.Pos.errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), len(items))
-		}
-		for i := range target {
-			target[i] = i
-		}
-	}
-	for i, it := range items {
-		ct := dst.cols[target[i]].Type
-		if !assignable(it.c.typ, ct.Kind) {
-			return it.pos.errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
-		}
-		p.projs = append(p.projs, it.c.fn)
-		p.types = append(p.types, ct)
-		p.direct = append(p.direct, it.src)
-		conv := true
-		if it.src >= 0 {
-			// A column copied into a type at least as wide needs no check.
-			st := src.cols[it.src].Type
-			conv = !(st.Kind == ct.Kind && st.Len <= ct.Len && (st.Kind != KindInt || st.Bits <= ct.Bits))
-		}
-		p.convert = append(p.convert, conv)
-	}
-	p.target = target
-	p.out = make([]Value, len(dst.cols))
-	src.pumps = append(src.pumps, p)
-	e.pumps = append(e.pumps, p)
-	e.pumpNames[p.name] = p
-	return nil
-}
-
-func colFn(i int) evalFn { return func(v *env) (Value, error) { return v.row[i], nil } }
-
-func assignable(from, to Kind) bool {
-	return from == KindNull || from == to || numeric(from) && numeric(to) && to != KindNull
-}
-
-// reaches reports whether rows inserted into from can flow into to. It
-// visits each stream once: pumps may join and fork streams, and following
-// every path would take exponential time.
-func (e *Engine) reaches(from, to *stream) bool {
-	seen := map[*stream]bool{from: true}
-	stack := []*stream{from}
-	for len(stack) > 0 {
-		s := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if s == to {
-			return true
-		}
-		for _, p := range s.pumps {
-			if !seen[p.dst] {
-				seen[p.dst] = true
-				stack = append(stack, p.dst)
-			}
-		}
-	}
-	return false
-}
-
-// sqlCaseHint explains an unknown stream name in SQL that differs only in
-// case from one that exists, as column errors do.
-func (e *Engine) sqlCaseHint(name string) string {
-	for n := range e.streams {
-		if n != name && strings.EqualFold(n, name) {
-			if strings.ToUpper(n) == n {
-				return " (unquoted names are upper-cased: write " + strings.ToLower(n) + " or " + strconv.Quote(n) + ")"
-			}
-			return " (unquoted names are upper-cased: write " + strconv.Quote(n) + ")"
-		}
-	}
-	return ""
-}
-
-// unknownStream is the error for a stream name passed to the Go API that no
-// stream has; a name that differs only in case says which stream exists.
-func (e *Engine) unknownStream(name, detail string) error {
-	hint := ""
-	for n := range e.streams {
-		if n != name && strings.EqualFold(n, name) {
-			if strings.ToUpper(n) == n {
-				hint = " (unquoted names are upper-cased: the stream is " + strconv.Quote(n) + ")"
-			} else {
-				hint = " (names are case-sensitive: the stream is " + strconv.Quote(n) + ")"
-			}
-			break
-		}
-	}
-	return fmt.Errorf("%w %q%s%s", ErrUnknownStream, name, detail, hint)
+	return &Engine{e: e}, nil
 }
 
 // Subscribe registers fn to receive every row inserted into stream, in
 // order. fn runs synchronously inside Insert/InsertJSON/Advance/Flush with
 // the engine locked: it must not call back into the Engine.
 func (e *Engine) Subscribe(stream string, fn func(Row)) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.streams[stream]
-	if !ok {
-		return e.unknownStream(stream, "")
-	}
-	s.subs = append(s.subs, fn)
-	return nil
+	return e.e.Subscribe(stream, func(r engine.Row) { fn(Row(r)) })
 }
 
 // Schema returns the columns of a stream.
-func (e *Engine) Schema(stream string) ([]Column, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.streams[stream]
-	if !ok {
-		return nil, e.unknownStream(stream, "")
-	}
-	return append([]Column(nil), s.cols...), nil
-}
+func (e *Engine) Schema(stream string) ([]Column, error) { return e.e.Schema(stream) }
 
 // Stats returns a snapshot of the engine's counters.
-func (e *Engine) Stats() EngineStats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	st := EngineStats{Rows: map[string]uint64{}}
-	for n, s := range e.streams {
-		st.Rows[n] = s.rows
-	}
-	return st
-}
-
-func (e *Engine) rowtime(t time.Time) int64 {
-	if t.IsZero() {
-		t = e.opts.Now()
-	}
-	ms := t.UnixMilli()
-	if ms < e.last {
-		ms = e.last
-	}
-	e.last = ms
-	return ms
-}
+func (e *Engine) Stats() EngineStats { return EngineStats(e.e.Stats()) }
 
 // InsertJSON maps a JSON record onto the columns of an input stream and
-// runs it through the pumps. rowtime stamps ROWTIME (zero: Options.Now);
+// runs it through the pumps. rowtime stamps ROWTIME (zero: EngineOptions.Now);
 // ROWTIME never decreases, so an earlier time is raised to the last one.
 // A record that does not match the schema goes to the error_stream and is
 // not an error for the caller; InsertJSON fails only for an unknown stream.
 func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.streams[stream]
-	if !ok || s.dec == nil {
-		return e.unknownStream(stream, " (not an input stream)")
-	}
-	rt := e.rowtime(rowtime)
-	if rt >= e.nextClose {
-		e.advance(rt)
-	}
-	if err := s.dec.decode(data, s.in); err != nil {
-		e.emitError(ErrorNameInput, err.Error(), rt, dataRow(data), "")
-		return nil
-	}
-	e.insert(s, s.in, rt)
-	return nil
+	return e.e.InsertJSON(stream, data, rowtime)
 }
 
 // Insert inserts typed values into a stream (an input or any
 // in-application stream), converting each to its column's type. A row that
 // does not convert goes to the error_stream.
 func (e *Engine) Insert(stream string, vals []Value, rowtime time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.streams[stream]
-	if !ok || s == e.errStream {
-		return e.unknownStream(stream, "")
-	}
-	rt := e.rowtime(rowtime)
-	if rt >= e.nextClose {
-		e.advance(rt)
-	}
-	if len(vals) != len(s.cols) {
-		e.emitError(ErrorNameInput, fmt.Sprintf("%d values for %d columns", len(vals), len(s.cols)), rt, valuesRow(vals), "")
-		return nil
-	}
-	if len(s.in) != len(s.cols) {
-		s.in = make([]Value, len(s.cols))
-	}
-	row := s.in
-	for i, v := range vals {
-		c, err := assign(v, s.cols[i].Type)
-		if err != nil {
-			e.emitError(ErrorNameInput, fmt.Sprintf("column %q: %v", s.cols[i].Name, err), rt, valuesRow(vals), "")
-			return nil
-		}
-		row[i] = c
-	}
-	e.insert(s, row, rt)
-	return nil
+	return e.e.Insert(stream, vals, rowtime)
 }
 
 // Advance moves ROWTIME to t and closes every tumbling window that ends at
 // or before t, emitting its rows. Without Advance a window closes when the
 // first row of a later window arrives.
-func (e *Engine) Advance(t time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.advance(e.rowtime(t))
-}
+func (e *Engine) Advance(t time.Time) { e.e.Advance(t) }
 
 // Flush closes every open window now, whatever its end, as at shutdown.
-func (e *Engine) Flush() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.advance(math.MaxInt64)
-}
+func (e *Engine) Flush() { e.e.Flush() }
 
-func (e *Engine) advance(t int64) {
-	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && t >= p.win.start+p.win.millis {
-			e.closeWindow(p)
-		}
-	}
-	e.nextClose = math.MaxInt64
-	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && p.win.start+p.win.millis < e.nextClose {
-			e.nextClose = p.win.start + p.win.millis
-		}
-	}
-}
-
-func (e *Engine) insert(s *stream, row []Value, rt int64) {
-	s.rows++
-	if len(s.subs) > 0 {
-		r := Row{Stream: s.name, Columns: s.cols, Values: row, Rowtime: rt}
-		for _, fn := range s.subs {
-			fn(r)
-		}
-	}
-	if len(s.pumps) == 0 {
-		return
-	}
-	// Each stream has its own env: pumps form a DAG, so a stream's env is
-	// never in use twice at once.
-	env := &s.env
-	env.row, env.rowtime = row, rt
-	for _, p := range s.pumps {
-		e.push(p, env)
-	}
-}
-
-func (e *Engine) push(p *pump, v *env) {
-	if p.where != nil {
-		ok, err := p.where(v)
-		if err != nil {
-			e.pumpError(p, v, err)
-			return
-		}
-		if ok.K != KindBool || ok.I == 0 {
-			return
-		}
-	}
-	if p.win != nil {
-		if err := e.accumulate(p, v); err != nil {
-			e.pumpError(p, v, err)
-		}
-		return
-	}
-	out := p.out
-	if len(p.projs) != len(out) {
-		clear(out)
-	}
-	for i, f := range p.projs {
-		if k := p.direct[i]; k >= 0 && !p.convert[i] {
-			out[p.target[i]] = v.row[k]
-			continue
-		}
-		x, err := f(v)
-		if err == nil && p.convert[i] {
-			x, err = assign(x, p.types[i])
-		}
-		if err != nil {
-			e.pumpError(p, v, err)
-			return
-		}
-		out[p.target[i]] = x
-	}
-	e.insert(p.dst, out, v.rowtime)
-}
-
-func (e *Engine) pumpError(p *pump, v *env, err error) {
-	if p.src == e.errStream {
-		if e.opts.Logger != nil {
-			e.opts.Logger.Debug("kda: dropped error_stream row that failed in a pump", "pump", p.name, "error", err)
-		}
-		return
-	}
-	e.emitError(ErrorNameEval, err.Error(), v.rowtime, string(AppendRowJSON(nil, p.src.cols, v.row)), p.name)
-}
-
-func (e *Engine) emitError(name, msg string, rt int64, data, pumpName string) {
-	if e.opts.Logger != nil {
-		e.opts.Logger.Debug("kda: row sent to error_stream", "error", name, "message", msg, "pump", pumpName)
-	}
-	now := e.opts.Now().UnixMilli()
-	row := []Value{
-		{K: KindTime, I: now}, StringValue("Error"), StringValue(name), StringValue(truncateRunes(msg, 1024)),
-		{K: KindTime, I: rt}, StringValue(truncateRunes(data, 49152)), StringValue(pumpName),
-	}
-	if pumpName == "" {
-		row[6] = Value{}
-	}
-	e.insert(e.errStream, row, rt)
-}
-
-func dataRow(data []byte) string {
-	if utf8.Valid(data) {
-		return string(data)
-	}
-	return fmt.Sprintf("%x", data)
-}
-
-func valuesRow(vals []Value) string {
-	b := []byte{'['}
-	for i, v := range vals {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = v.AppendJSON(b)
-	}
-	return string(append(b, ']'))
-}
-
-// assign converts v for storage in a column of type t: numbers convert
-// (DOUBLE to INTEGER truncates; out-of-range fails), strings longer than the
-// column fail rather than being cut silently.
-func assign(v Value, t Type) (Value, error) {
-	if v.K == KindNull {
-		return v, nil
-	}
-	switch t.Kind {
-	case KindInt:
-		if v.K == KindInt && (t.Bits != 32 || v.I >= math.MinInt32 && v.I <= math.MaxInt32) {
-			return v, nil
-		}
-		if v.K == KindInt || v.K == KindFloat {
-			return castValue(v, t)
-		}
-	case KindFloat:
-		if v.K == KindFloat {
-			return v, nil
-		}
-		if v.K == KindInt {
-			return FloatValue(float64(v.I)), nil
-		}
-	case KindString:
-		if v.K == KindString {
-			if len(v.S) > t.Len && utf8.RuneCountInString(v.S) > t.Len {
-				return v, &EvalError{fmt.Sprintf("value of %d characters is too long for %s", utf8.RuneCountInString(v.S), t)}
-			}
-			return v, nil
-		}
-	default:
-		if v.K == t.Kind {
-			return v, nil
-		}
-	}
-	return v, &EvalError{fmt.Sprintf("%s value %s does not fit %s", v.K, v.SQL(), t)}
-}
+// DiscoverSchema infers an input stream's columns from sample JSON records,
+// as the KDA console's "Discover schema" does.
+func DiscoverSchema(samples [][]byte) ([]Column, error) { return engine.DiscoverSchema(samples) }

@@ -1,11 +1,71 @@
 package kda_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/lakekit/lakekit/kda"
 )
+
+// printSink is a Sink that prints each row: a Delivery or a FirehoseSink
+// in a real application.
+type printSink struct{ name string }
+
+func (s printSink) Put(_ context.Context, row []byte, _ time.Time) error {
+	fmt.Printf("%s: %s\n", s.name, row)
+	return nil
+}
+
+func (printSink) Flush(context.Context) error { return nil }
+
+// Example runs the seed's anomaly pump on three records: one hot reading,
+// one normal, and one that does not match the schema.
+func Example() {
+	sql := `
+CREATE OR REPLACE STREAM "anomaly_data_stream" ("sensor_id" INTEGER, "current_temperature" INTEGER, "location" VARCHAR(16));
+CREATE OR REPLACE PUMP "STREAM_PUMP_ANOMALY" AS INSERT INTO "anomaly_data_stream"
+SELECT STREAM "sensor_id", "current_temperature", "location"
+FROM "SOURCE_SQL_STREAM_001" WHERE "current_temperature" > 100;`
+	input := kda.Input{Columns: []kda.Column{
+		{Name: "sensor_id", Type: kda.Integer},
+		{Name: "current_temperature", Type: kda.Integer},
+		{Name: "location", Type: kda.Varchar(16)},
+	}}
+	arrival := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC) // the Kinesis record's, in HandleRecord
+	engine, err := kda.NewEngine(sql, []kda.Input{input}, func(o *kda.EngineOptions) {
+		o.Now = func() time.Time { return arrival } // stamps ERROR_TIME; default time.Now
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	app, err := kda.NewApp(engine, "",
+		kda.Output{Stream: "anomaly_data_stream", Sink: printSink{"anomaly"}},
+		kda.Output{Stream: kda.ErrorStream, Sink: printSink{"error"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	for _, rec := range []string{
+		`{"sensor_id": 7, "current_temperature": 120, "location": "AUS"}`,
+		`{"sensor_id": 8, "current_temperature": 99, "location": "UK"}`,
+		`{"sensor_id": "x"}`,
+	} {
+		if err := app.Process(ctx, []byte(rec), arrival); err != nil {
+			fmt.Println(err)
+		}
+	}
+	// An application in a Lambda would now be
+	// lambda.Start(kda.NewLambdaHandler(app.HandleRecord, …)).
+	if err := app.Flush(ctx); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// anomaly: {"sensor_id":7,"current_temperature":120,"location":"AUS"}
+	// error: {"ERROR_TIME":"2026-01-01 10:00:00.000","ERROR_LEVEL":"Error","ERROR_NAME":"Input_Schema_Mismatch","MESSAGE":"column \"sensor_id\": string value for INTEGER column","DATA_ROWTIME":"2026-01-01 10:00:00.000","DATA_ROW":"{\"sensor_id\": \"x\"}","PUMP_NAME":null}
+}
 
 func ExampleNewEngine() {
 	sql := `
@@ -14,7 +74,7 @@ CREATE OR REPLACE PUMP "STREAM_PUMP_ANOMALY" AS INSERT INTO "anomaly_data_stream
 SELECT STREAM "sensor_id", "current_temperature", "location"
 FROM "SOURCE_SQL_STREAM_001" WHERE "current_temperature" > 100;`
 	cols, _ := kda.DiscoverSchema([][]byte{[]byte(`{"sensor_id": 7, "current_temperature": 120, "location": "AUS"}`)})
-	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{{Columns: cols}} })
+	engine, err := kda.NewEngine(sql, []kda.Input{{Columns: cols}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -41,7 +101,7 @@ SELECT STREAM "location", AVG("current_temperature"), COUNT(*)
 FROM "SOURCE_SQL_STREAM_001"
 GROUP BY "location", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE);`
 	input := kda.Input{Columns: []kda.Column{{Name: "current_temperature", Type: kda.Integer}, {Name: "location", Type: kda.Varchar(16)}}}
-	engine, err := kda.NewEngine(sql, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{input} })
+	engine, err := kda.NewEngine(sql, []kda.Input{input})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -62,7 +122,7 @@ GROUP BY "location", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE
 func ExampleParsePrefix() {
 	at := time.Date(2019, 12, 30, 10, 0, 0, 0, time.UTC)
 	for _, s := range []string{"year=!{timestamp:YYYY}/", "year=!{timestamp:yyyy}/"} {
-		p, _ := kda.ParsePrefix(s, false)
+		p, _ := kda.ParsePrefix(s)
 		fmt.Println(p.Render(kda.PrefixValues{Time: at}), len(p.Warnings) > 0)
 	}
 	// Output:
@@ -72,10 +132,14 @@ func ExampleParsePrefix() {
 
 func ExampleNewGenerator() {
 	tpl := kda.MustParseTemplate(`{"sensor_id": {{random.number(50)}}, "at": "{{date.utc("YYYY-MM-DD HH:mm")}}"}`)
-	g := kda.NewGenerator(tpl, func(o *kda.GeneratorOptions) {
+	g, err := kda.NewGenerator(tpl, func(o *kda.GeneratorOptions) {
 		o.Seed = 1
 		o.Now = func() time.Time { return time.Date(2026, 7, 1, 12, 30, 0, 0, time.UTC) }
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(string(g.Next()))
 	// Output:
 	// {"sensor_id": 26, "at": "2026-07-01 12:30"}

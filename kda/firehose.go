@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // PutRecordBatchAPI is the Firehose call a FirehoseSink makes.
@@ -28,8 +29,8 @@ const (
 	MaxFirehoseRecordBytes  = 1000 << 10
 )
 
-// FirehoseOptions configures a FirehoseSink.
-type FirehoseOptions struct {
+// FirehoseSinkOptions configures a FirehoseSink.
+type FirehoseSinkOptions struct {
 	// NoNewline sends rows as they are; by default each gets a trailing
 	// newline so the delivered S3 objects are JSON Lines.
 	NoNewline bool
@@ -38,14 +39,15 @@ type FirehoseOptions struct {
 	// BackoffBase and BackoffMax shape the jittered backoff between
 	// attempts. Defaults DefaultBackoffBase and DefaultBackoffMax.
 	BackoffBase, BackoffMax time.Duration
-	// Logger gets a debug line per retried batch. Default nil: silent.
+	// Sleep waits between attempts. Default: a real timer that ends early
+	// with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger gets a debug line per retried batch. Default: discarded.
 	Logger *slog.Logger
-
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// FirehoseStats is a snapshot of a FirehoseSink's counters.
-type FirehoseStats struct {
+// FirehoseSinkStats is a snapshot of a FirehoseSink's counters.
+type FirehoseSinkStats struct {
 	Records, Retried, Requests int64
 }
 
@@ -66,25 +68,42 @@ func (e *FirehoseError) Error() string {
 type FirehoseSink struct {
 	client PutRecordBatchAPI
 	stream string
-	opts   FirehoseOptions
+	opts   FirehoseSinkOptions
 
 	mu      sync.Mutex
 	pending [][]byte
 	size    int
-	stats   FirehoseStats
+	stats   FirehoseSinkStats
 }
 
-// NewFirehoseSink returns a sink for the named delivery stream.
-func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...func(*FirehoseOptions)) *FirehoseSink {
-	o := FirehoseOptions{MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: backoff.Sleep}
+// NewFirehoseSink returns a sink for the named delivery stream. Options it
+// cannot honour are an *OptionError.
+func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...func(*FirehoseSinkOptions)) (*FirehoseSink, error) {
+	if deliveryStream == "" {
+		return nil, errors.New("kda: NewFirehoseSink needs a delivery stream name")
+	}
+	var o FirehoseSinkOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	return &FirehoseSink{client: client, stream: deliveryStream, opts: o}
+	const typ = "kda.FirehoseSinkOptions"
+	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
+	o.BackoffBase = opt.Default(o.BackoffBase, DefaultBackoffBase)
+	o.BackoffMax = opt.Default(o.BackoffMax, DefaultBackoffMax)
+	if err := errors.Join(
+		opt.Min(typ, "MaxAttempts", o.MaxAttempts, 1),
+		opt.Min(typ, "BackoffBase", o.BackoffBase, 0),
+		opt.Min(typ, "BackoffMax", o.BackoffMax, o.BackoffBase),
+	); err != nil {
+		return nil, err
+	}
+	o.Sleep = orSleep(o.Sleep)
+	o.Logger = loggerOrDiscard(o.Logger)
+	return &FirehoseSink{client: client, stream: deliveryStream, opts: o}, nil
 }
 
 // Stats returns a snapshot of the counters.
-func (f *FirehoseSink) Stats() FirehoseStats {
+func (f *FirehoseSink) Stats() FirehoseSinkStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.stats
@@ -126,7 +145,7 @@ func (f *FirehoseSink) sendLocked(ctx context.Context) error {
 	var errs []error
 	for attempt := 1; len(batch) > 0; attempt++ {
 		if attempt > 1 {
-			if err := f.opts.sleep(ctx, backoff.FullJitter(attempt, f.opts.BackoffBase, f.opts.BackoffMax)); err != nil {
+			if err := f.opts.Sleep(ctx, backoff.FullJitter(attempt, f.opts.BackoffBase, f.opts.BackoffMax)); err != nil {
 				f.pending, f.size = batch, sizeOf(batch)
 				return err
 			}
@@ -164,9 +183,7 @@ func (f *FirehoseSink) sendLocked(ctx context.Context) error {
 		}
 		if len(retry) > 0 {
 			f.stats.Retried += int64(len(retry))
-			if f.opts.Logger != nil {
-				f.opts.Logger.Debug("kda: retrying failed PutRecordBatch entries", "entries", len(retry), "attempt", attempt)
-			}
+			f.opts.Logger.Debug("kda: retrying failed PutRecordBatch entries", "entries", len(retry), "attempt", attempt)
 		}
 		batch = retry
 	}

@@ -80,7 +80,7 @@ func TestFirehoseSinkRetriesFailedEntries(t *testing.T) {
 	fake := &fakeFirehose{stream: "anomaly-delivery-stream", seen: map[string]int{}, failCalls: 1}
 	fake.install(w)
 	client := firehose.NewFromConfig(w.Config)
-	sink := NewFirehoseSink(client, "anomaly-delivery-stream", func(o *FirehoseOptions) { o.sleep = noSleep })
+	sink := must(NewFirehoseSink(client, "anomaly-delivery-stream", func(o *FirehoseSinkOptions) { o.Sleep = noSleep }))
 	const n = 1234
 	for i := range n {
 		if err := sink.Put(ctx, fmt.Appendf(nil, `{"i":%d}`, i), time.Time{}); err != nil {
@@ -110,7 +110,7 @@ func TestFirehoseSinkRetriesFailedEntries(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	// A stream that does not exist: the error is returned and nothing retried forever.
-	bad := NewFirehoseSink(client, "missing", func(o *FirehoseOptions) { o.sleep = noSleep })
+	bad := must(NewFirehoseSink(client, "missing", func(o *FirehoseSinkOptions) { o.Sleep = noSleep }))
 	_ = bad.Put(ctx, []byte("x"), time.Time{})
 	if err := bad.Flush(ctx); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("missing stream: %v", err)

@@ -2,8 +2,10 @@ package kda
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // TemplateError is a KDG record template that cannot be parsed: an unknown
@@ -241,11 +243,11 @@ func buildHelper(name string, args []json.RawMessage) (helperFunc, error) {
 		}
 		utc := name == "date.utc"
 		return func(dst []byte, g *Generator) []byte {
-			t := g.now()
+			t := g.opts.Now()
 			if utc {
 				t = t.UTC()
 			} else {
-				t = t.In(g.loc)
+				t = t.In(g.opts.Location)
 			}
 			return f.append(dst, t)
 		}, nil
@@ -421,17 +423,16 @@ type GeneratorOptions struct {
 	// Count is how many records Run produces before returning. Zero (the
 	// default) means until ctx is done.
 	Count int
-	// Now is the clock date.now and date.utc read. Default time.Now.
+	// Now is the clock date.now and date.utc read and Run paces records
+	// by. Default time.Now. A Now frozen for reproducible dates needs a
+	// Sleep that advances it (local.VirtualClock's pair), or Rate 0.
 	Now func() time.Time
+	// Sleep waits for the next record's due time in Run. Default: a real
+	// timer that ends early with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Location is the zone of date.now. Default UTC (a Lambda's zone; KDG
 	// uses the browser's).
 	Location *time.Location
-
-	// clock and sleep pace Run; tests replace them to check rate control
-	// without the wall clock. Pacing never uses Now, which may be frozen
-	// for reproducible dates.
-	clock func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Generator produces records from a Template. It is not safe for
@@ -440,34 +441,32 @@ type Generator struct {
 	t    *Template
 	rnd  *rand.Rand
 	opts GeneratorOptions
-	now  func() time.Time
-	loc  *time.Location
 }
 
-// NewGenerator returns a Generator for t.
-func NewGenerator(t *Template, optFns ...func(*GeneratorOptions)) *Generator {
+// NewGenerator returns a Generator for t. Options it cannot honour are an
+// *OptionError.
+func NewGenerator(t *Template, optFns ...func(*GeneratorOptions)) (*Generator, error) {
+	if t == nil {
+		return nil, errors.New("kda: NewGenerator needs a template (see ParseTemplate)")
+	}
 	var o GeneratorOptions
 	for _, f := range optFns {
 		f(&o)
+	}
+	const typ = "kda.GeneratorOptions"
+	if err := opt.Min(typ, "Rate", o.Rate, 0); err != nil {
+		return nil, err
+	}
+	if err := opt.Min(typ, "Count", o.Count, 0); err != nil {
+		return nil, err
 	}
 	seed := o.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	g := &Generator{t: t, opts: o, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: o.Now, loc: o.Location}
-	if g.now == nil {
-		g.now = time.Now
-	}
-	if g.loc == nil {
-		g.loc = time.UTC
-	}
-	if g.opts.sleep == nil {
-		g.opts.sleep = backoff.Sleep
-	}
-	if g.opts.clock == nil {
-		g.opts.clock = time.Now
-	}
-	return g
+	o.Now, o.Sleep = orNow(o.Now), orSleep(o.Sleep)
+	o.Location = cmp.Or(o.Location, time.UTC)
+	return &Generator{t: t, opts: o, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
 }
 
 // Append appends one generated record to dst.
@@ -485,22 +484,23 @@ func (g *Generator) Append(dst []byte) []byte {
 // Next returns one newly allocated record.
 func (g *Generator) Next() []byte { return g.Append(nil) }
 
-// Run calls emit with each record, paced at Options.Rate and stopping after
-// Options.Count records, when emit fails, or when ctx is done. The slice
-// passed to emit is reused after emit returns. Pacing is by schedule (record
-// i is due at start + i/Rate), so a slow emit is caught up on rather than
+// Run calls emit with each record, paced at GeneratorOptions.Rate and
+// stopping after GeneratorOptions.Count records, when emit fails, or when
+// ctx is done. The slice passed to emit is reused after emit returns.
+// Pacing is by schedule (record i is due at start + i/Rate on the Now
+// clock, waited for with Sleep), so a slow emit is caught up on rather than
 // lowering the average rate.
 func (g *Generator) Run(ctx context.Context, emit func([]byte) error) error {
 	var buf []byte
-	start := g.opts.clock()
+	start := g.opts.Now()
 	for i := 0; g.opts.Count == 0 || i < g.opts.Count; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if g.opts.Rate > 0 {
 			due := start.Add(time.Duration(float64(i) / g.opts.Rate * float64(time.Second)))
-			if d := due.Sub(g.opts.clock()); d > 0 {
-				if err := g.opts.sleep(ctx, d); err != nil {
+			if d := due.Sub(g.opts.Now()); d > 0 {
+				if err := g.opts.Sleep(ctx, d); err != nil {
 					return err
 				}
 			}

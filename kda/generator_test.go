@@ -25,7 +25,7 @@ const seedTemplate = `{
 }`
 
 func TestSeedTemplateGeneratesValidJSON(t *testing.T) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 42 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 42 }))
 	seenLoc := map[string]int{}
 	minT, maxT, maxS := 1000, -1, -1
 	for range 5000 {
@@ -54,9 +54,9 @@ func TestSeedTemplateGeneratesValidJSON(t *testing.T) {
 
 func TestGeneratorIsReproducible(t *testing.T) {
 	tpl := MustParseTemplate(`{{random.uuid}} {{name.firstName}} {{random.number(1000)}} {{internet.ip}}`)
-	a := NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 7 })
-	b := NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 7 })
-	c := NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 8 })
+	a := must(NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 7 }))
+	b := must(NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 7 }))
+	c := must(NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 8 }))
 	same := true
 	for range 10 {
 		x, y, z := string(a.Next()), string(b.Next()), string(c.Next())
@@ -97,7 +97,7 @@ func TestHelpers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			g := NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 1; o.Now = func() time.Time { return now } })
+			g := must(NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 1; o.Now = func() time.Time { return now } }))
 			re := regexp.MustCompile(`^(` + tc.want + `)$`)
 			for range 50 {
 				if got := g.Next(); !re.Match(got) {
@@ -143,12 +143,11 @@ func TestTemplateErrors(t *testing.T) {
 func TestRunPacesAndCounts(t *testing.T) {
 	clock := time.Unix(0, 0)
 	var slept time.Duration
-	g := NewGenerator(MustParseTemplate(`{{random.number(9)}}`), func(o *GeneratorOptions) {
+	g := must(NewGenerator(MustParseTemplate(`{{random.number(9)}}`), func(o *GeneratorOptions) {
 		o.Seed, o.Rate, o.Count = 3, 5, 10
-		o.clock = func() time.Time { return clock }
-		o.Now = func() time.Time { return time.Unix(0, 0) } // a frozen date clock does not affect pacing
-		o.sleep = func(_ context.Context, d time.Duration) error { slept += d; clock = clock.Add(d); return nil }
-	})
+		o.Now = func() time.Time { return clock }
+		o.Sleep = func(_ context.Context, d time.Duration) error { slept += d; clock = clock.Add(d); return nil }
+	}))
 	n := 0
 	if err := g.Run(context.Background(), func([]byte) error { n++; return nil }); err != nil {
 		t.Fatal(err)
@@ -157,7 +156,7 @@ func TestRunPacesAndCounts(t *testing.T) {
 		t.Fatalf("emitted %d records after sleeping %v; want 10 after 1.8s", n, slept)
 	}
 	stop := errors.New("stop")
-	g = NewGenerator(MustParseTemplate(`x`))
+	g = must(NewGenerator(MustParseTemplate(`x`)))
 	if err := g.Run(context.Background(), func([]byte) error { return stop }); err != stop {
 		t.Fatalf("emit error not returned: %v", err)
 	}
@@ -177,13 +176,13 @@ func FuzzParseTemplate(f *testing.F) {
 			}
 			return
 		}
-		g := NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 1 })
+		g := must(NewGenerator(tpl, func(o *GeneratorOptions) { o.Seed = 1 }))
 		g.Next()
 	})
 }
 
 func BenchmarkGenerator(b *testing.B) {
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 })
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	var buf []byte
 	b.ReportAllocs()
 	cpu0 := cpuTime()

@@ -8,8 +8,8 @@ import (
 	"fmt"
 )
 
-// KPLMagic starts every record aggregated by the Kinesis Producer Library.
-var KPLMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+// kplMagic starts every record aggregated by the Kinesis Producer Library.
+var kplMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
 
 // UserRecord is one record carried inside a Kinesis record: the record
 // itself, or one of the user records of a KPL aggregate.
@@ -37,10 +37,10 @@ var ErrBadAggregate = errors.New("kda: malformed KPL aggregated record")
 // is allocated once at its final size, and each key is copied once.
 func Deaggregate(data []byte, partitionKey string) ([]UserRecord, error) {
 	single := []UserRecord{{PartitionKey: partitionKey, Data: data}}
-	if len(data) < len(KPLMagic)+md5.Size || !bytes.HasPrefix(data, KPLMagic) {
+	if len(data) < len(kplMagic)+md5.Size || !bytes.HasPrefix(data, kplMagic) {
 		return single, nil
 	}
-	body := data[len(KPLMagic) : len(data)-md5.Size]
+	body := data[len(kplMagic) : len(data)-md5.Size]
 	sum := md5.Sum(body)
 	if !bytes.Equal(sum[:], data[len(data)-md5.Size:]) {
 		return single, nil
@@ -158,53 +158,6 @@ func pbFields(b []byte, fn func(field, wire int, v uint64, b []byte) error) erro
 		}
 	}
 	return nil
-}
-
-// Aggregate packs user records into one KPL aggregated record, as the KPL
-// does (partition keys and explicit hash keys deduplicated into tables).
-// The caller puts the result with any one of the records' partition keys.
-func Aggregate(recs []UserRecord) []byte {
-	var body []byte
-	pkIdx, ehkIdx := map[string]uint64{}, map[string]uint64{}
-	var pkOrder, ehkOrder []string
-	for _, r := range recs {
-		if _, ok := pkIdx[r.PartitionKey]; !ok {
-			pkIdx[r.PartitionKey] = uint64(len(pkOrder))
-			pkOrder = append(pkOrder, r.PartitionKey)
-		}
-		if r.ExplicitHashKey != "" {
-			if _, ok := ehkIdx[r.ExplicitHashKey]; !ok {
-				ehkIdx[r.ExplicitHashKey] = uint64(len(ehkOrder))
-				ehkOrder = append(ehkOrder, r.ExplicitHashKey)
-			}
-		}
-	}
-	for _, k := range pkOrder {
-		body = pbBytes(body, 1, []byte(k))
-	}
-	for _, k := range ehkOrder {
-		body = pbBytes(body, 2, []byte(k))
-	}
-	for _, r := range recs {
-		var m []byte
-		m = binary.AppendUvarint(m, 1<<3|0)
-		m = binary.AppendUvarint(m, pkIdx[r.PartitionKey])
-		if r.ExplicitHashKey != "" {
-			m = binary.AppendUvarint(m, 2<<3|0)
-			m = binary.AppendUvarint(m, ehkIdx[r.ExplicitHashKey])
-		}
-		m = pbBytes(m, 3, r.Data)
-		body = pbBytes(body, 3, m)
-	}
-	sum := md5.Sum(body)
-	out := append(append([]byte(nil), KPLMagic...), body...)
-	return append(out, sum[:]...)
-}
-
-func pbBytes(dst []byte, field int, b []byte) []byte {
-	dst = binary.AppendUvarint(dst, uint64(field)<<3|2)
-	dst = binary.AppendUvarint(dst, uint64(len(b)))
-	return append(dst, b...)
 }
 
 // userRecords de-aggregates a Kinesis record for the consumers (the Lambda

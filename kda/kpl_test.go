@@ -3,6 +3,7 @@ package kda
 import (
 	"bytes"
 	"crypto/md5"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"testing"
@@ -15,7 +16,7 @@ import (
 func TestDeaggregateKnownBytes(t *testing.T) {
 	body, _ := hex.DecodeString("0a0161" + "1a06" + "0800" + "1a026869")
 	sum := md5.Sum(body)
-	data := append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+	data := append(append(append([]byte(nil), kplMagic...), body...), sum[:]...)
 	urs, err := Deaggregate(data, "outer")
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +24,7 @@ func TestDeaggregateKnownBytes(t *testing.T) {
 	if len(urs) != 1 || urs[0].PartitionKey != "a" || string(urs[0].Data) != "hi" || !urs[0].Aggregated {
 		t.Fatalf("%+v", urs)
 	}
-	if !bytes.Equal(Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("hi")}}), data) {
+	if !bytes.Equal(aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("hi")}}), data) {
 		t.Fatal("Aggregate does not produce the KPL bytes")
 	}
 }
@@ -34,7 +35,7 @@ func TestDeaggregate(t *testing.T) {
 		{PartitionKey: "k2", ExplicitHashKey: "12345", Data: []byte(`{"a":2}`)},
 		{PartitionKey: "k1", Data: []byte{}},
 	}
-	agg := Aggregate(in)
+	agg := aggregate(in)
 	out, err := Deaggregate(agg, "k1")
 	if err != nil {
 		t.Fatal(err)
@@ -58,14 +59,14 @@ func TestDeaggregate(t *testing.T) {
 	// Valid checksum, bad body: an error.
 	body := []byte{0x1a, 0x02, 0x08, 0x05} // record with partition_key_index 5 and no table
 	sum := md5.Sum(body)
-	bad := append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+	bad := append(append(append([]byte(nil), kplMagic...), body...), sum[:]...)
 	if _, err := Deaggregate(bad, "pk"); !errors.Is(err, ErrBadAggregate) {
 		t.Fatalf("bad aggregate: %v", err)
 	}
 }
 
 func FuzzDeaggregate(f *testing.F) {
-	f.Add(Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("x")}, {PartitionKey: "b", ExplicitHashKey: "1", Data: []byte("y")}}))
+	f.Add(aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("x")}, {PartitionKey: "b", ExplicitHashKey: "1", Data: []byte("y")}}))
 	f.Add([]byte("plain"))
 	f.Add([]byte{0x1a, 0x04, 0x08, 0x00, 0x1a, 0x00, 0x0a, 0x00})             // a record before the key table
 	f.Add([]byte{0x0a, 0x00, 0x1a, 0x04, 0x08, 0x00, 0x1a, 0x00, 0x1a, 0x02}) // truncated second record
@@ -73,7 +74,7 @@ func FuzzDeaggregate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		// Fuzz the protobuf body under a valid checksum, where parsing happens.
 		sum := md5.Sum(body)
-		data := append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+		data := append(append(append([]byte(nil), kplMagic...), body...), sum[:]...)
 		out, err := Deaggregate(data, "pk")
 		if err != nil {
 			if !errors.Is(err, ErrBadAggregate) {
@@ -86,7 +87,7 @@ func FuzzDeaggregate(f *testing.F) {
 				t.Fatalf("Data of %d bytes, capacity %d, from a %d-byte body", len(u.Data), cap(u.Data), len(body))
 			}
 		}
-		again, err := Deaggregate(Aggregate(out), "pk")
+		again, err := Deaggregate(aggregate(out), "pk")
 		if err != nil || len(again) != len(out) {
 			t.Fatalf("re-aggregation: %v %d/%d", err, len(again), len(out))
 		}
@@ -96,7 +97,7 @@ func FuzzDeaggregate(f *testing.F) {
 // kplWithChecksum frames a protobuf body as a KPL aggregate.
 func kplWithChecksum(body []byte) []byte {
 	sum := md5.Sum(body)
-	return append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+	return append(append(append([]byte(nil), kplMagic...), body...), sum[:]...)
 }
 
 // TestDeaggregateMemoryIsBounded: a 12 MB aggregate of the smallest
@@ -132,7 +133,7 @@ func TestDeaggregateMemoryIsBounded(t *testing.T) {
 	}
 	// Data aliases the input, capped so that appending to it cannot
 	// overwrite the next record.
-	agg := Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("xy")}, {PartitionKey: "a", Data: []byte("z")}})
+	agg := aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("xy")}, {PartitionKey: "a", Data: []byte("z")}})
 	out, err := Deaggregate(agg, "a")
 	if err != nil || len(out) != 2 {
 		t.Fatal(out, err)
@@ -141,4 +142,51 @@ func TestDeaggregateMemoryIsBounded(t *testing.T) {
 	if again, _ := Deaggregate(agg, "a"); len(again) != 2 || string(again[1].Data) != "z" || cap(out[0].Data) != 2 {
 		t.Fatalf("append to Data reached the next record: %+v", again)
 	}
+}
+
+// aggregate packs user records into one KPL aggregated record, as the KPL
+// does (partition keys and explicit hash keys deduplicated into tables).
+// The caller puts the result with any one of the records' partition keys.
+func aggregate(recs []UserRecord) []byte {
+	var body []byte
+	pkIdx, ehkIdx := map[string]uint64{}, map[string]uint64{}
+	var pkOrder, ehkOrder []string
+	for _, r := range recs {
+		if _, ok := pkIdx[r.PartitionKey]; !ok {
+			pkIdx[r.PartitionKey] = uint64(len(pkOrder))
+			pkOrder = append(pkOrder, r.PartitionKey)
+		}
+		if r.ExplicitHashKey != "" {
+			if _, ok := ehkIdx[r.ExplicitHashKey]; !ok {
+				ehkIdx[r.ExplicitHashKey] = uint64(len(ehkOrder))
+				ehkOrder = append(ehkOrder, r.ExplicitHashKey)
+			}
+		}
+	}
+	for _, k := range pkOrder {
+		body = pbBytes(body, 1, []byte(k))
+	}
+	for _, k := range ehkOrder {
+		body = pbBytes(body, 2, []byte(k))
+	}
+	for _, r := range recs {
+		var m []byte
+		m = binary.AppendUvarint(m, 1<<3) // field 1, varint
+		m = binary.AppendUvarint(m, pkIdx[r.PartitionKey])
+		if r.ExplicitHashKey != "" {
+			m = binary.AppendUvarint(m, 2<<3) // field 2, varint
+			m = binary.AppendUvarint(m, ehkIdx[r.ExplicitHashKey])
+		}
+		m = pbBytes(m, 3, r.Data)
+		body = pbBytes(body, 3, m)
+	}
+	sum := md5.Sum(body)
+	out := append(append([]byte(nil), kplMagic...), body...)
+	return append(out, sum[:]...)
+}
+
+func pbBytes(dst []byte, field int, b []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(field)<<3|2)
+	dst = binary.AppendUvarint(dst, uint64(len(b)))
+	return append(dst, b...)
 }

@@ -29,7 +29,7 @@ type LambdaOptions struct {
 	// fails, the whole batch is reported failed and retried. Default nil.
 	AfterBatch func(ctx context.Context) error
 	// Logger gets a warning per failed record (sequence number and error,
-	// never data). Default nil: silent.
+	// never data). Default: discarded.
 	Logger *slog.Logger
 }
 
@@ -46,6 +46,7 @@ func NewLambdaHandler(h RecordHandler, optFns ...func(*LambdaOptions)) func(cont
 	for _, f := range optFns {
 		f(&o)
 	}
+	o.Logger = loggerOrDiscard(o.Logger)
 	return func(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 		var resp events.KinesisEventResponse
 		failedShard := map[string]bool{}
@@ -63,16 +64,12 @@ func NewLambdaHandler(h RecordHandler, optFns ...func(*LambdaOptions)) func(cont
 			if err := handleOne(ctx, h, shard, r); err != nil {
 				failedShard[shard] = true
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: r.Kinesis.SequenceNumber})
-				if o.Logger != nil {
-					o.Logger.Warn("kda: record failed; retrying from it", "shard", shard, "sequenceNumber", r.Kinesis.SequenceNumber, "error", err)
-				}
+				o.Logger.Warn("kda: record failed; retrying from it", "shard", shard, "sequenceNumber", r.Kinesis.SequenceNumber, "error", err)
 			}
 		}
 		if o.AfterBatch != nil {
 			if err := o.AfterBatch(ctx); err != nil {
-				if o.Logger != nil {
-					o.Logger.Warn("kda: after-batch step failed; retrying the batch", "error", err)
-				}
+				o.Logger.Warn("kda: after-batch step failed; retrying the batch", "error", err)
 				resp.BatchItemFailures = resp.BatchItemFailures[:0]
 				for _, s := range shardOrder {
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: firstOfShard[s]})

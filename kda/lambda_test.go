@@ -32,7 +32,7 @@ func TestLambdaHandlerReportsFirstFailurePerShard(t *testing.T) {
 	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000000", []int{1, 2, 3, 4}, plain)...)
 	ev.Records = append(ev.Records, kinesisEvent("shardId-000000000001", []int{11, 12}, func(i int) []byte {
 		if i == 12 { // a KPL aggregate of three user records
-			return Aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("12a")}, {PartitionKey: "b", Data: []byte("12b")}, {PartitionKey: "c", Data: []byte("12c")}})
+			return aggregate([]UserRecord{{PartitionKey: "a", Data: []byte("12a")}, {PartitionKey: "b", Data: []byte("12b")}, {PartitionKey: "c", Data: []byte("12c")}})
 		}
 		return plain(i)
 	})...)
@@ -77,7 +77,7 @@ func TestLambdaHandlerAfterBatchFailureRetriesAll(t *testing.T) {
 func TestLambdaHandlerPassesBadAggregateOn(t *testing.T) {
 	body := []byte{0x1a, 0x02, 0x08, 0x05} // record with partition_key_index 5 and no table
 	sum := md5.Sum(body)
-	bad := append(append(append([]byte(nil), KPLMagic...), body...), sum[:]...)
+	bad := append(append(append([]byte(nil), kplMagic...), body...), sum[:]...)
 	var ev events.KinesisEvent
 	ev.Records = kinesisEvent("shardId-000000000000", []int{1, 2}, func(i int) []byte {
 		if i == 1 {

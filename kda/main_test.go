@@ -32,3 +32,12 @@ func newStream(t testing.TB, c *kinesis.Client, shards int32) string {
 	}
 	return aws.ToString(sum.StreamDescriptionSummary.StreamARN)
 }
+
+// must returns v, panicking on err: for constructors whose options a test
+// knows to be valid.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -3,6 +3,7 @@ package kda
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lakekit/lakekit/internal/javatime"
@@ -113,58 +114,68 @@ func (m *momentFormat) append(dst []byte, t time.Time) []byte {
 			dst = append(dst, t.Weekday().String()[:3]...)
 		case "dddd":
 			dst = append(dst, t.Weekday().String()...)
-		case "H":
-			dst = strconv.AppendInt(dst, int64(t.Hour()), 10)
-		case "HH":
-			dst = pad(dst, t.Hour(), 2)
-		case "h", "hh":
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			dst = pad(dst, h, len(k.tok))
-		case "k", "kk":
-			h := t.Hour()
-			if h == 0 {
-				h = 24
-			}
-			dst = pad(dst, h, len(k.tok))
-		case "m":
-			dst = strconv.AppendInt(dst, int64(t.Minute()), 10)
-		case "mm":
-			dst = pad(dst, t.Minute(), 2)
-		case "s":
-			dst = strconv.AppendInt(dst, int64(t.Second()), 10)
-		case "ss":
-			dst = pad(dst, t.Second(), 2)
-		case "S", "SS", "SSS", "SSSSSS", "SSSSSSSSS":
-			frac := pad(nil, t.Nanosecond(), 9)
-			dst = append(dst, frac[:len(k.tok)]...)
-		case "A", "a":
-			ampm := "AM"
-			if t.Hour() >= 12 {
-				ampm = "PM"
-			}
-			if k.tok == "a" {
-				ampm = map[string]string{"AM": "am", "PM": "pm"}[ampm]
-			}
-			dst = append(dst, ampm...)
-		case "Z", "ZZ":
-			_, off := t.Zone()
-			sign := byte('+')
-			if off < 0 {
-				sign, off = '-', -off
-			}
-			dst = pad(append(dst, sign), off/3600, 2)
-			if k.tok == "Z" {
-				dst = append(dst, ':')
-			}
-			dst = pad(dst, off%3600/60, 2)
 		case "X":
 			dst = strconv.AppendInt(dst, t.Unix(), 10)
 		case "x":
 			dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+		default:
+			dst = appendClock(dst, k.tok, t)
 		}
+	}
+	return dst
+}
+
+// appendClock appends the time-of-day and zone tokens of a moment.js
+// format (H, h, k, m, s, S…, A, a, Z, ZZ).
+func appendClock(dst []byte, tok string, t time.Time) []byte {
+	switch tok {
+	case "H":
+		return strconv.AppendInt(dst, int64(t.Hour()), 10)
+	case "HH":
+		return pad(dst, t.Hour(), 2)
+	case "h", "hh":
+		h := t.Hour() % 12
+		if h == 0 {
+			h = 12
+		}
+		return pad(dst, h, len(tok))
+	case "k", "kk":
+		h := t.Hour()
+		if h == 0 {
+			h = 24
+		}
+		return pad(dst, h, len(tok))
+	case "m":
+		return strconv.AppendInt(dst, int64(t.Minute()), 10)
+	case "mm":
+		return pad(dst, t.Minute(), 2)
+	case "s":
+		return strconv.AppendInt(dst, int64(t.Second()), 10)
+	case "ss":
+		return pad(dst, t.Second(), 2)
+	case "S", "SS", "SSS", "SSSSSS", "SSSSSSSSS":
+		frac := pad(nil, t.Nanosecond(), 9)
+		return append(dst, frac[:len(tok)]...)
+	case "A", "a":
+		ampm := "AM"
+		if t.Hour() >= 12 {
+			ampm = "PM"
+		}
+		if tok == "a" {
+			ampm = strings.ToLower(ampm)
+		}
+		return append(dst, ampm...)
+	case "Z", "ZZ":
+		_, off := t.Zone()
+		sign := byte('+')
+		if off < 0 {
+			sign, off = '-', -off
+		}
+		dst = pad(append(dst, sign), off/3600, 2)
+		if tok == "Z" {
+			dst = append(dst, ':')
+		}
+		return pad(dst, off%3600/60, 2)
 	}
 	return dst
 }

@@ -1,6 +1,7 @@
 package kda
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,102 +51,55 @@ type prefixPart struct {
 	errType bool
 }
 
-// ParsePrefix parses a Firehose Prefix (isError false) or
-// ErrorOutputPrefix (isError true) the way Firehose validates them:
-// expressions are !{timestamp:<java pattern>}, !{firehose:random-string}
-// and, in an error prefix only, !{firehose:error-output-type}; nesting and
-// unknown namespaces are errors; a prefix with no timestamp expression gets
-// DefaultTimePrefix appended. It also rejects what could address objects
-// outside the prefix: a leading "/", "." or ".." path segments.
-func ParsePrefix(s string, isError bool) (*Prefix, error) {
-	fail := func(off int, format string, args ...any) (*Prefix, error) {
-		return nil, &PrefixError{Prefix: s, Offset: off, Msg: fmt.Sprintf(format, args...)}
-	}
+// ParsePrefix parses a Firehose S3 Prefix the way Firehose validates it:
+// expressions are !{timestamp:<java pattern>} and
+// !{firehose:random-string}; nesting and unknown namespaces are errors; a
+// prefix with no timestamp expression gets DefaultTimePrefix appended. It
+// also rejects what could address objects outside the prefix: a leading
+// "/", "." or ".." path segments. (An ErrorOutputPrefix, which may also
+// hold !{firehose:error-output-type}, is checked by NewDelivery.)
+func ParsePrefix(s string) (*Prefix, error) { return parsePrefix(s, dataPrefix) }
+
+// prefixKind tells the data prefix from the error output prefix, the only
+// one that may name the error output type.
+type prefixKind int
+
+const (
+	dataPrefix prefixKind = iota
+	errorPrefix
+)
+
+func parsePrefix(s string, kind prefixKind) (*Prefix, error) {
 	if len(s) > MaxPrefixLength {
-		return fail(MaxPrefixLength, "longer than %d bytes", MaxPrefixLength)
+		return nil, &PrefixError{Prefix: s, Offset: MaxPrefixLength, Msg: fmt.Sprintf("longer than %d bytes", MaxPrefixLength)}
 	}
 	if strings.HasPrefix(s, "/") {
-		return fail(0, "must not start with /")
+		return nil, &PrefixError{Prefix: s, Offset: 0, Msg: "must not start with /"}
 	}
 	p := &Prefix{src: s}
 	hasTS := false
-	var lit strings.Builder
-	flushLit := func(off int) error {
-		l := lit.String()
-		lit.Reset()
-		if l == "" {
-			return nil
-		}
-		for _, seg := range strings.Split(l, "/") {
-			if seg == ".." || seg == "." {
-				return &PrefixError{Prefix: s, Offset: off, Msg: "path segment " + seg + " is not allowed"}
-			}
-		}
-		for _, r := range l {
-			if r < 0x20 || r == 0x7f {
-				return &PrefixError{Prefix: s, Offset: off, Msg: "control character in prefix"}
-			}
-		}
-		p.parts = append(p.parts, prefixPart{lit: l})
-		return nil
-	}
 	litStart := 0
 	for i := 0; i < len(s); {
 		if !strings.HasPrefix(s[i:], "!{") {
-			lit.WriteByte(s[i])
 			i++
 			continue
 		}
-		if err := flushLit(litStart); err != nil {
+		if err := p.addLiteral(s[litStart:i], litStart); err != nil {
 			return nil, err
 		}
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return fail(i, "unterminated expression")
+			return nil, &PrefixError{Prefix: s, Offset: i, Msg: "unterminated expression"}
 		}
-		body := s[i+2 : i+end]
-		if strings.Contains(body, "!{") {
-			return fail(i, "expressions cannot be nested")
+		ts, err := p.addExpr(s[i+2:i+end], kind)
+		if err != nil {
+			return nil, &PrefixError{Prefix: s, Offset: i, Msg: err.Error()}
 		}
-		ns, val, ok := strings.Cut(body, ":")
-		if !ok {
-			return fail(i, "expression %q needs namespace:value", body)
-		}
-		switch ns {
-		case "timestamp":
-			jp, err := javatime.Compile(val)
-			if err != nil {
-				return fail(i, "timestamp: %v", err)
-			}
-			if val == "" {
-				return fail(i, "timestamp pattern is empty")
-			}
-			if jp.WeekBased {
-				p.Warnings = append(p.Warnings, fmt.Sprintf("!{timestamp:%s} uses a week-based field (Y, w or e): around New Year YYYY differs from the calendar year yyyy (2019-12-30 is in week-based year 2020)", val))
-			}
-			p.parts = append(p.parts, prefixPart{ts: jp})
-			hasTS = true
-		case "firehose":
-			switch val {
-			case "random-string":
-				p.parts = append(p.parts, prefixPart{random: true})
-			case "error-output-type":
-				if !isError {
-					return fail(i, "!{firehose:error-output-type} is only allowed in the error output prefix")
-				}
-				p.parts = append(p.parts, prefixPart{errType: true})
-			default:
-				return fail(i, "unknown firehose expression %q", val)
-			}
-		case "partitionKeyFromQuery", "partitionKeyFromLambda":
-			return fail(i, "%s needs dynamic partitioning, which this delivery does not implement", ns)
-		default:
-			return fail(i, "unknown namespace %q", ns)
-		}
+		hasTS = hasTS || ts
 		i += end + 1
 		litStart = i
 	}
-	if err := flushLit(litStart); err != nil {
+	if err := p.addLiteral(s[litStart:], litStart); err != nil {
 		return nil, err
 	}
 	if !hasTS {
@@ -156,14 +110,76 @@ func ParsePrefix(s string, isError bool) (*Prefix, error) {
 	// "..": one sample rendering checks every rendering.
 	sample := p.Render(PrefixValues{Time: time.Date(2019, 12, 30, 0, 0, 0, 0, time.UTC), RandomString: "x", ErrorOutputType: "x"})
 	if strings.HasPrefix(sample, "/") {
-		return fail(0, "renders with a leading /")
+		return nil, &PrefixError{Prefix: s, Offset: 0, Msg: "renders with a leading /"}
 	}
 	for _, seg := range strings.Split(sample, "/") {
 		if seg == "." || seg == ".." {
-			return fail(0, "renders a %s path segment", seg)
+			return nil, &PrefixError{Prefix: s, Offset: 0, Msg: fmt.Sprintf("renders a %s path segment", seg)}
 		}
 	}
 	return p, nil
+}
+
+// addLiteral appends the literal text l, which starts at byte off of the
+// prefix.
+func (p *Prefix) addLiteral(l string, off int) error {
+	if l == "" {
+		return nil
+	}
+	for _, seg := range strings.Split(l, "/") {
+		if seg == ".." || seg == "." {
+			return &PrefixError{Prefix: p.src, Offset: off, Msg: "path segment " + seg + " is not allowed"}
+		}
+	}
+	for _, r := range l {
+		if r < 0x20 || r == 0x7f {
+			return &PrefixError{Prefix: p.src, Offset: off, Msg: "control character in prefix"}
+		}
+	}
+	p.parts = append(p.parts, prefixPart{lit: l})
+	return nil
+}
+
+// addExpr appends the expression whose body (between "!{" and "}") is
+// body, and reports whether it is a timestamp.
+func (p *Prefix) addExpr(body string, kind prefixKind) (timestamp bool, err error) {
+	if strings.Contains(body, "!{") {
+		return false, errors.New("expressions cannot be nested")
+	}
+	ns, val, ok := strings.Cut(body, ":")
+	if !ok {
+		return false, fmt.Errorf("expression %q needs namespace:value", body)
+	}
+	switch ns {
+	case "timestamp":
+		jp, err := javatime.Compile(val)
+		if err != nil {
+			return false, fmt.Errorf("timestamp: %v", err)
+		}
+		if val == "" {
+			return false, errors.New("timestamp pattern is empty")
+		}
+		if jp.WeekBased {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("!{timestamp:%s} uses a week-based field (Y, w or e): around New Year YYYY differs from the calendar year yyyy (2019-12-30 is in week-based year 2020)", val))
+		}
+		p.parts = append(p.parts, prefixPart{ts: jp})
+		return true, nil
+	case "firehose":
+		switch {
+		case val == "random-string":
+			p.parts = append(p.parts, prefixPart{random: true})
+		case val == "error-output-type" && kind == errorPrefix:
+			p.parts = append(p.parts, prefixPart{errType: true})
+		case val == "error-output-type":
+			return false, errors.New("!{firehose:error-output-type} is only allowed in the error output prefix")
+		default:
+			return false, fmt.Errorf("unknown firehose expression %q", val)
+		}
+		return false, nil
+	case "partitionKeyFromQuery", "partitionKeyFromLambda":
+		return false, fmt.Errorf("%s needs dynamic partitioning, which this delivery does not implement", ns)
+	}
+	return false, fmt.Errorf("unknown namespace %q", ns)
 }
 
 // String returns the prefix as written.

@@ -46,7 +46,7 @@ func TestPrefixRendering(t *testing.T) {
 		{"x/!{firehose:random-string}/", d(2019, 12, 30, 5), nil, WeekFieldsUS, "x/RANDOMSTRIN/2019/12/30/05/", false},
 	}
 	for _, tc := range tests {
-		p, err := ParsePrefix(tc.prefix, false)
+		p, err := ParsePrefix(tc.prefix)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.prefix, err)
 		}
@@ -58,7 +58,7 @@ func TestPrefixRendering(t *testing.T) {
 			t.Errorf("%s: warnings %v, want warning %v", tc.prefix, p.Warnings, tc.warn)
 		}
 	}
-	ep, err := ParsePrefix("errors/!{firehose:error-output-type}/!{timestamp:yyyy}/", true)
+	ep, err := parsePrefix("errors/!{firehose:error-output-type}/!{timestamp:yyyy}/", errorPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestPrefixErrors(t *testing.T) {
 		{strings.Repeat("a", 1025), false, 1024, "longer than"},
 	}
 	for _, tc := range tests {
-		_, err := ParsePrefix(tc.prefix, tc.isError)
+		_, err := parsePrefix(tc.prefix, kindOf(tc.isError))
 		var pe *PrefixError
 		if !errors.As(err, &pe) || pe.Offset != tc.off || !strings.Contains(pe.Msg, tc.msg) {
 			t.Errorf("%s: got %v, want offset %d %q", tc.prefix, err, tc.off, tc.msg)
@@ -107,7 +107,7 @@ func FuzzParsePrefix(f *testing.F) {
 		f.Add(s, true)
 	}
 	f.Fuzz(func(t *testing.T, s string, isError bool) {
-		p, err := ParsePrefix(s, isError)
+		p, err := parsePrefix(s, kindOf(isError))
 		if err != nil {
 			var pe *PrefixError
 			if !errors.As(err, &pe) {
@@ -125,4 +125,11 @@ func FuzzParsePrefix(f *testing.F) {
 			}
 		}
 	})
+}
+
+func kindOf(isError bool) prefixKind {
+	if isError {
+		return errorPrefix
+	}
+	return dataPrefix
 }

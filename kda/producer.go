@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // PutRecordsAPI is the Kinesis call a Producer makes.
@@ -72,7 +73,7 @@ func retryableCode(code string) bool {
 // Record is one record to put.
 type Record struct {
 	Data []byte
-	// PartitionKey chooses the shard. Empty: Options.PartitionKey(Data).
+	// PartitionKey chooses the shard. Empty: ProducerOptions.PartitionKey(Data).
 	PartitionKey    string
 	ExplicitHashKey string
 }
@@ -122,8 +123,6 @@ func ConstantPartitionKey(key string) PartitionKeyFunc { return func([]byte) str
 
 // ProducerOptions configures a Producer.
 type ProducerOptions struct {
-	// StreamName or StreamARN names the stream (one is required).
-	StreamName, StreamARN string
 	// PartitionKey keys records that have none. Default RandomPartitionKey.
 	PartitionKey PartitionKeyFunc
 	// MaxRecordBytes is the stream's maximum record size (data plus
@@ -139,10 +138,11 @@ type ProducerOptions struct {
 	// BackoffBase and BackoffMax shape the full-jitter exponential backoff
 	// between attempts. Defaults DefaultBackoffBase, DefaultBackoffMax.
 	BackoffBase, BackoffMax time.Duration
-	// Logger gets a debug line per retried batch. Default nil: silent.
+	// Sleep waits between attempts. Default: a real timer that ends early
+	// with ctx.Err().
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Logger gets a debug line per retried batch. Default: discarded.
 	Logger *slog.Logger
-
-	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // ProducerStats is a snapshot of a Producer's counters.
@@ -158,26 +158,45 @@ type ProducerStats struct {
 // batching by count and bytes, and retrying only the entries that failed.
 type Producer struct {
 	client PutRecordsAPI
+	stream string // name or ARN
 	opts   ProducerOptions
 	sem    chan struct{}
 
 	records, failed, retried, requests, bytes atomic.Int64
 }
 
-// NewProducer returns a Producer.
-func NewProducer(client PutRecordsAPI, optFns ...func(*ProducerOptions)) (*Producer, error) {
-	o := ProducerOptions{PartitionKey: RandomPartitionKey, MaxRecordBytes: DefaultMaxRecordBytes, MaxInFlight: DefaultMaxInFlight,
-		MaxAttempts: DefaultMaxAttempts, BackoffBase: DefaultBackoffBase, BackoffMax: DefaultBackoffMax, sleep: backoff.Sleep}
+// NewProducer returns a Producer putting records into stream (a name, or
+// an ARN starting with "arn:"). Options it cannot honour are an
+// *OptionError.
+func NewProducer(client PutRecordsAPI, stream string, optFns ...func(*ProducerOptions)) (*Producer, error) {
+	if stream == "" {
+		return nil, errors.New("kda: NewProducer needs a stream name or ARN")
+	}
+	var o ProducerOptions
 	for _, f := range optFns {
 		f(&o)
 	}
-	if o.StreamName == "" && o.StreamARN == "" {
-		return nil, errors.New("kda: producer needs StreamName or StreamARN")
+	const typ = "kda.ProducerOptions"
+	o.MaxRecordBytes = opt.Default(o.MaxRecordBytes, DefaultMaxRecordBytes)
+	o.MaxInFlight = opt.Default(o.MaxInFlight, DefaultMaxInFlight)
+	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
+	o.BackoffBase = opt.Default(o.BackoffBase, DefaultBackoffBase)
+	o.BackoffMax = opt.Default(o.BackoffMax, DefaultBackoffMax)
+	if err := errors.Join(
+		opt.Range(typ, "MaxRecordBytes", o.MaxRecordBytes, 1, MaxRecordBytesLimit),
+		opt.Min(typ, "MaxInFlight", o.MaxInFlight, 1),
+		opt.Min(typ, "MaxAttempts", o.MaxAttempts, 1),
+		opt.Min(typ, "BackoffBase", o.BackoffBase, 0),
+		opt.Min(typ, "BackoffMax", o.BackoffMax, o.BackoffBase),
+	); err != nil {
+		return nil, err
 	}
-	if o.MaxRecordBytes < 1 || o.MaxRecordBytes > MaxRecordBytesLimit || o.MaxInFlight < 1 || o.MaxAttempts < 1 {
-		return nil, errors.New("kda: producer options out of range")
+	if o.PartitionKey == nil {
+		o.PartitionKey = RandomPartitionKey
 	}
-	return &Producer{client: client, opts: o, sem: make(chan struct{}, o.MaxInFlight)}, nil
+	o.Sleep = orSleep(o.Sleep)
+	o.Logger = loggerOrDiscard(o.Logger)
+	return &Producer{client: client, stream: stream, opts: o, sem: make(chan struct{}, o.MaxInFlight)}, nil
 }
 
 // Stats returns a snapshot of the counters.
@@ -261,7 +280,7 @@ func (p *Producer) Put(ctx context.Context, recs []Record) ([]PutResult, error) 
 func (p *Producer) sendBatch(ctx context.Context, recs []Record, keys []string, pending []int, res []PutResult) {
 	for attempt := 1; len(pending) > 0; attempt++ {
 		if attempt > 1 {
-			if err := p.opts.sleep(ctx, backoff.FullJitter(attempt, p.opts.BackoffBase, p.opts.BackoffMax)); err != nil {
+			if err := p.opts.Sleep(ctx, backoff.FullJitter(attempt, p.opts.BackoffBase, p.opts.BackoffMax)); err != nil {
 				for _, i := range pending {
 					res[i].Err = err
 				}
@@ -270,10 +289,10 @@ func (p *Producer) sendBatch(ctx context.Context, recs []Record, keys []string, 
 			}
 		}
 		in := &kinesis.PutRecordsInput{Records: make([]kintypes.PutRecordsRequestEntry, len(pending))}
-		if p.opts.StreamARN != "" {
-			in.StreamARN = aws.String(p.opts.StreamARN)
+		if isARN(p.stream) {
+			in.StreamARN = aws.String(p.stream)
 		} else {
-			in.StreamName = aws.String(p.opts.StreamName)
+			in.StreamName = aws.String(p.stream)
 		}
 		for j, i := range pending {
 			e := kintypes.PutRecordsRequestEntry{Data: recs[i].Data, PartitionKey: aws.String(keys[i])}
@@ -321,9 +340,7 @@ func (p *Producer) sendBatch(ctx context.Context, recs []Record, keys []string, 
 		}
 		if len(retry) > 0 {
 			p.retried.Add(int64(len(retry)))
-			if p.opts.Logger != nil {
-				p.opts.Logger.Debug("kda: retrying failed PutRecords entries", "entries", len(retry), "of", len(pending), "attempt", attempt)
-			}
+			p.opts.Logger.Debug("kda: retrying failed PutRecords entries", "entries", len(retry), "of", len(pending), "attempt", attempt)
 		}
 		pending = retry
 	}

@@ -86,10 +86,9 @@ func TestProducerRetriesPartialFailureOnKinesisLocal(t *testing.T) {
 		}
 		return ""
 	}}
-	p, err := NewProducer(proxy, func(o *ProducerOptions) {
-		o.StreamARN = arn
+	p, err := NewProducer(proxy, arn, func(o *ProducerOptions) {
 		o.PartitionKey = FieldPartitionKey("i")
-		o.sleep = noSleep
+		o.Sleep = noSleep
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -217,8 +216,7 @@ func TestProducerBatchLimits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rp := &recordingPut{}
-			p, err := NewProducer(rp, func(o *ProducerOptions) {
-				o.StreamName = "s"
+			p, err := NewProducer(rp, "s", func(o *ProducerOptions) {
 				o.PartitionKey = ConstantPartitionKey("k")
 				if tc.maxRecord > 0 {
 					o.MaxRecordBytes = tc.maxRecord
@@ -258,7 +256,7 @@ func TestProducerBatchLimits(t *testing.T) {
 
 func TestProducerBoundsInFlight(t *testing.T) {
 	rp := &recordingPut{gate: make(chan struct{}), entered: make(chan struct{})}
-	p, _ := NewProducer(rp, func(o *ProducerOptions) { o.StreamName = "s"; o.MaxInFlight = 2 })
+	p, _ := NewProducer(rp, "s", func(o *ProducerOptions) { o.MaxInFlight = 2 })
 	recs := make([]Record, 5*MaxPutRecordsEntries)
 	for i := range recs {
 		recs[i].Data = []byte("x")
@@ -296,8 +294,8 @@ func TestPartitionKeys(t *testing.T) {
 func BenchmarkProducerKinesisLocal(b *testing.B) {
 	c := awstest.Kinesis(b)
 	arn := newStream(b, c, 2)
-	p, _ := NewProducer(c, func(o *ProducerOptions) { o.StreamARN = arn })
-	g := NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 })
+	p, _ := NewProducer(c, arn)
+	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([]Record, 2000)
 	for i := range recs {
 		recs[i].Data = g.Next()

@@ -24,7 +24,10 @@ const (
 )
 
 func records() [][]byte {
-	g := kda.NewGenerator(kda.MustParseTemplate(seed.Template), func(o *kda.GeneratorOptions) { o.Seed = 1 })
+	g, err := kda.NewGenerator(kda.MustParseTemplate(seed.Template), func(o *kda.GeneratorOptions) { o.Seed = 1 })
+	if err != nil {
+		panic(err)
+	}
 	out := make([][]byte, nRecords)
 	for i := range out {
 		out[i] = g.Next()
@@ -37,7 +40,7 @@ type counts struct{ anomaly, output, bytes int }
 // lakekitRun runs the seed's SQL over recs.
 func lakekitRun(b testing.TB, recs [][]byte) counts {
 	var c counts
-	engine, err := kda.NewEngine(seed.SQL, func(o *kda.EngineOptions) { o.Inputs = []kda.Input{seed.Input} })
+	engine, err := kda.NewEngine(seed.SQL, []kda.Input{seed.Input})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -91,8 +91,7 @@ type Pipeline struct {
 // and output_data_stream to their deliveries and the error_stream to the
 // error prefix of the anomaly bucket. deliveryOpts apply to all three.
 func NewPipeline(s3 kda.PutObjectAPI, bucket string, now func() time.Time, deliveryOpts ...func(*kda.DeliveryOptions)) (*Pipeline, error) {
-	engine, err := kda.NewEngine(SQL, func(o *kda.EngineOptions) {
-		o.Inputs = []kda.Input{Input}
+	engine, err := kda.NewEngine(SQL, []kda.Input{Input}, func(o *kda.EngineOptions) {
 		if now != nil {
 			o.Now = now
 		}
@@ -159,76 +158,95 @@ type LocalClients struct {
 // application, and delivered to S3. Objects are buffered up to 8 KiB so a
 // short run still shows the Firehose naming over several objects.
 func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, seed uint64) (*Report, error) {
-	if _, err := c.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &streamName, ShardCount: aws.Int32(2)}); err != nil {
+	arn, err := createStream(ctx, c, streamName)
+	if err != nil {
 		return nil, err
 	}
-	var arn string
+	rep := &Report{}
+	if err := produce(ctx, c, arn, n, seed, rep); err != nil {
+		return nil, err
+	}
+	if err := consume(ctx, c, arn, rep); err != nil {
+		return nil, err
+	}
+	sort.Strings(rep.Keys)
+	return rep, nil
+}
+
+// createStream creates a two-shard stream and returns its ARN once it is
+// active.
+func createStream(ctx context.Context, c LocalClients, streamName string) (string, error) {
+	if _, err := c.Kinesis.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &streamName, ShardCount: aws.Int32(2)}); err != nil {
+		return "", err
+	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		sum, err := c.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &streamName})
 		if err == nil && sum.StreamDescriptionSummary.StreamStatus == "ACTIVE" {
-			arn = aws.ToString(sum.StreamDescriptionSummary.StreamARN)
-			break
+			return aws.ToString(sum.StreamDescriptionSummary.StreamARN), nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("stream %s not active: %v", streamName, err)
+			return "", fmt.Errorf("stream %s not active: %v", streamName, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	rep := &Report{}
-	gen := kda.NewGenerator(kda.MustParseTemplate(Template), func(o *kda.GeneratorOptions) { o.Seed, o.Count = seed, n })
+}
+
+// produce generates n records from the seed's template, plus one
+// malformed record that shows the error_stream, and puts them into the
+// stream.
+func produce(ctx context.Context, c LocalClients, arn string, n int, seed uint64, rep *Report) error {
+	gen, err := kda.NewGenerator(kda.MustParseTemplate(Template), func(o *kda.GeneratorOptions) { o.Seed, o.Count = seed, n })
+	if err != nil {
+		return err
+	}
 	var recs []kda.Record
 	if err := gen.Run(ctx, func(b []byte) error {
 		recs = append(recs, kda.Record{Data: append([]byte(nil), b...)})
 		return nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	// One malformed record shows the error_stream.
 	recs = append(recs, kda.Record{Data: []byte(`{"sensor_id": "x", "current_temperature": 1, "location": "UK"}`)})
 	rep.Generated = len(recs)
 	start := time.Now()
-	prod, err := kda.NewProducer(c.Kinesis, func(o *kda.ProducerOptions) { o.StreamARN = arn; o.PartitionKey = kda.FieldPartitionKey("sensor_id") })
+	prod, err := kda.NewProducer(c.Kinesis, arn, func(o *kda.ProducerOptions) { o.PartitionKey = kda.FieldPartitionKey("sensor_id") })
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res, err := prod.Put(ctx, recs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i, r := range res {
 		if r.Err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, r.Err)
+			return fmt.Errorf("record %d: %w", i, r.Err)
 		}
 	}
 	rep.ProduceTime, rep.Retried = time.Since(start), prod.Stats().Retried
+	return nil
+}
 
-	start = time.Now()
+// consume reads the stream to its end through the seed's pipeline,
+// counting each stream's rows into rep.
+func consume(ctx context.Context, c LocalClients, arn string, rep *Report) error {
+	start := time.Now()
 	pl, err := NewPipeline(c.S3, c.Bucket, nil, func(o *kda.DeliveryOptions) {
 		o.BufferSize, o.AllowSmallBuffers = 8<<10, true
 		o.OnObject = func(key string, _ int) { rep.Keys = append(rep.Keys, key) }
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, s := range []string{"anomaly_data_stream", "output_data_stream", kda.ErrorStream} {
-		name := s
-		_ = pl.App.Engine().Subscribe(name, func(r kda.Row) {
-			switch name {
-			case "anomaly_data_stream":
-				rep.Anomaly++
-			case "output_data_stream":
-				rep.Output++
-			default:
-				rep.Errors++
-			}
-		})
+	counters := map[string]*int{"anomaly_data_stream": &rep.Anomaly, "output_data_stream": &rep.Output, kda.ErrorStream: &rep.Errors}
+	for name, n := range counters {
+		_ = pl.App.Engine().Subscribe(name, func(kda.Row) { *n++ })
 	}
 	_ = pl.App.Engine().Subscribe(kda.DefaultInputStream, func(r kda.Row) {
 		if v := r.Values[1]; v.K == kda.KindInt && v.I == 100 {
 			rep.Exactly100++
 		}
 	})
-	cons, err := kda.NewConsumer(c.Kinesis, func(ctx context.Context, _ string, rs []kda.KinesisRecord) error {
+	cons, err := kda.NewConsumer(c.Kinesis, arn, func(ctx context.Context, _ string, rs []kda.KinesisRecord) error {
 		for _, r := range rs {
 			if err := pl.App.HandleRecord(ctx, r); err != nil {
 				return err
@@ -236,21 +254,20 @@ func RunLocal(ctx context.Context, c LocalClients, streamName string, n int, see
 		}
 		return nil
 	}, func(o *kda.ConsumerOptions) {
-		o.StreamARN, o.StopAtEnd = arn, true
+		o.StopAtEnd = true
 		o.PollInterval, o.RetryDelay = 20*time.Millisecond, 100*time.Millisecond
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := cons.Run(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := pl.App.Flush(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	rep.ConsumeTime = time.Since(start)
-	sort.Strings(rep.Keys)
-	return rep, nil
+	return nil
 }
 
 // Print writes the report.
@@ -275,7 +292,7 @@ func (r *Report) Print(w io.Writer) {
 func PrefixDemo(w io.Writer) error {
 	at := time.Date(2019, 12, 30, 10, 0, 0, 0, time.UTC)
 	for _, s := range []string{SeedAnomalyPrefix, AnomalyPrefix} {
-		p, err := kda.ParsePrefix(s, false)
+		p, err := kda.ParsePrefix(s)
 		if err != nil {
 			return err
 		}

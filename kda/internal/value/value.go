@@ -1,4 +1,4 @@
-package kda
+package value
 
 import (
 	"math"
@@ -106,12 +106,14 @@ func (v Value) SQL() string {
 	case KindString:
 		return "'" + strings.ReplaceAll(v.S, "'", "''") + "'"
 	case KindTime:
-		return "TIMESTAMP '" + v.Time().Format(sqlTimeLayout) + "'"
+		return "TIMESTAMP '" + v.Time().Format(SQLTimeLayout) + "'"
 	}
 	return string(v.AppendJSON(nil))
 }
 
-const sqlTimeLayout = "2006-01-02 15:04:05.000"
+// SQLTimeLayout is how a TIMESTAMP is written in SQL literals, JSON and
+// CAST to VARCHAR.
+const SQLTimeLayout = "2006-01-02 15:04:05.000"
 
 // AppendJSON appends v as a JSON value. TIMESTAMPs are written as
 // "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does; non-finite
@@ -134,7 +136,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		return appendJSONString(dst, v.S)
 	case KindTime:
 		dst = append(dst, '"')
-		dst = v.Time().AppendFormat(dst, sqlTimeLayout)
+		dst = v.Time().AppendFormat(dst, SQLTimeLayout)
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)

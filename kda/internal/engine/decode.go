@@ -1,15 +1,16 @@
-package kda
+package engine
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // decoder maps a JSON record onto an input stream's columns by their
@@ -17,7 +18,7 @@ import (
 // descending only into objects that hold mapped columns.
 type decoder struct {
 	root  *pathNode
-	types []Type
+	types []value.Type
 	names []string
 	// intern keeps short VARCHAR values per column: streams repeat a few
 	// values (locations, states), so rows need no allocation.
@@ -49,7 +50,7 @@ type pathNode struct {
 	col  int
 }
 
-func newDecoder(cols []Column) (*decoder, error) {
+func newDecoder(cols []value.Column) (*decoder, error) {
 	if len(cols) == 0 {
 		return nil, errors.New("no columns")
 	}
@@ -60,10 +61,10 @@ func newDecoder(cols []Column) (*decoder, error) {
 			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
-		if c.Type.Kind == KindString && c.Type.Len < 1 || c.Type.Kind == KindNull {
+		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
 			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
-		if c.Type.Kind == KindInt && c.Type.Bits == 0 {
+		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
 			cols[i].Type.Bits = 64
 		}
 		path, err := parseMapping(c)
@@ -93,7 +94,7 @@ func newDecoder(cols []Column) (*decoder, error) {
 	return d, nil
 }
 
-func parseMapping(c Column) ([]string, error) {
+func parseMapping(c value.Column) ([]string, error) {
 	m := c.Mapping
 	if m == "" {
 		return []string{c.Name}, nil
@@ -123,7 +124,7 @@ func (e *InputError) Error() string {
 	return fmt.Sprintf("column %q: %s", e.Column, e.Msg)
 }
 
-func (d *decoder) decode(data []byte, out []Value) error {
+func (d *decoder) decode(data []byte, out []value.Value) error {
 	clear(out)
 	p := skipWS(data, 0)
 	if p >= len(data) || data[p] != '{' {
@@ -149,7 +150,7 @@ func skipWS(b []byte, p int) int {
 var errBadJSON = &InputError{Msg: "invalid JSON"}
 
 // object parses the object at b[p] ('{'), filling mapped columns.
-func (d *decoder) object(b []byte, p int, n *pathNode, out []Value) (int, error) {
+func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, error) {
 	p = skipWS(b, p+1)
 	if p < len(b) && b[p] == '}' {
 		return p + 1, nil
@@ -310,53 +311,17 @@ func numberEnd(b []byte, p int) int {
 }
 
 // value parses the JSON value at b[p] into column col.
-func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
-	t := d.types[col]
-	bad := func(format string, args ...any) (int, error) {
-		return 0, &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
-	}
+func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 	if p >= len(b) {
 		return 0, errBadJSON
 	}
-	c := b[p]
-	switch {
+	t := d.types[col]
+	switch c := b[p]; {
 	case c == 'n':
 		np, err := lit(b, p, "null")
 		return np, err // out[col] stays NULL
 	case c == '"':
-		s, e, esc, np := scanString(b, p)
-		if np < 0 {
-			return 0, errBadJSON
-		}
-		var str string
-		if esc {
-			un, ok := unquoteJSON(b[s-1 : e+1])
-			if !ok {
-				return 0, errBadJSON
-			}
-			str = un
-		} else {
-			if !utf8.Valid(b[s:e]) {
-				return bad("string is not valid UTF-8")
-			}
-			str = d.str(col, b[s:e])
-		}
-		switch t.Kind {
-		case KindString:
-			if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
-				return bad("value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
-			}
-			out[col] = StringValue(str)
-		case KindTime:
-			ms, ok := parseTimestamp(str)
-			if !ok {
-				return bad("%q is not a timestamp", truncateRunes(str, 64))
-			}
-			out[col] = Value{K: KindTime, I: ms}
-		default:
-			return bad("string value for %s column", t)
-		}
-		return np, nil
+		return d.stringValue(b, p, col, out)
 	case c == 't' || c == 'f':
 		word := "true"
 		if c == 'f' {
@@ -367,71 +332,123 @@ func (d *decoder) value(b []byte, p, col int, out []Value) (int, error) {
 			return 0, err
 		}
 		switch t.Kind {
-		case KindBool:
-			out[col] = BoolValue(c == 't')
-		case KindString:
-			out[col] = StringValue(word)
+		case value.KindBool:
+			out[col] = value.BoolValue(c == 't')
+		case value.KindString:
+			out[col] = value.StringValue(word)
 		default:
-			return bad("boolean value for %s column", t)
+			return 0, d.bad(col, "boolean value for %s column", t)
 		}
 		return np, nil
 	case c == '-' || c >= '0' && c <= '9':
-		e := numberEnd(b, p)
-		num := b[p:e]
-		switch t.Kind {
-		case KindInt, KindTime:
-			n, ok := parseInt(num)
-			if !ok && !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			if !ok {
-				n, ok = parseIntSlow(num)
-			}
-			if !ok {
-				f, err := strconv.ParseFloat(string(num), 64)
-				if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
-					return bad("%s is not an integer", truncateRunes(string(num), 32))
-				}
-				n = int64(f)
-			}
-			if t.Kind == KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
-				return bad("%d is out of range for INTEGER", n)
-			}
-			out[col] = Value{K: t.Kind, I: n} // TIMESTAMP from a number: epoch milliseconds
-		case KindFloat:
-			f, err := strconv.ParseFloat(string(num), 64)
-			if err != nil || !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			out[col] = FloatValue(f)
-		case KindString:
-			if !json.Valid(num) {
-				return 0, errBadJSON
-			}
-			if len(num) > t.Len {
-				return bad("value of %d characters is too long for %s", len(num), t)
-			}
-			out[col] = StringValue(string(num))
-		default:
-			return bad("number for %s column", t)
-		}
-		return e, nil
+		return d.numberValue(b, p, col, out)
 	case c == '{' || c == '[':
 		np, err := skipValue(b, p, 0)
 		if err != nil {
 			return 0, err
 		}
-		if t.Kind != KindString {
-			return bad("object or array for %s column", t)
+		if t.Kind != value.KindString {
+			return 0, d.bad(col, "object or array for %s column", t)
 		}
 		raw := b[p:np]
 		if len(raw) > t.Len && utf8.RuneCount(raw) > t.Len {
-			return bad("value of %d characters is too long for %s", utf8.RuneCount(raw), t)
+			return 0, d.bad(col, "value of %d characters is too long for %s", utf8.RuneCount(raw), t)
 		}
-		out[col] = StringValue(string(raw))
+		out[col] = value.StringValue(string(raw))
 		return np, nil
 	}
 	return 0, errBadJSON
+}
+
+// bad is the *InputError of a value that does not fit column col.
+func (d *decoder) bad(col int, format string, args ...any) error {
+	return &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
+}
+
+// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR or
+// a TIMESTAMP.
+func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
+	t := d.types[col]
+	s, e, esc, np := scanString(b, p)
+	if np < 0 {
+		return 0, errBadJSON
+	}
+	var str string
+	if esc {
+		un, ok := unquoteJSON(b[s-1 : e+1])
+		if !ok {
+			return 0, errBadJSON
+		}
+		str = un
+	} else {
+		if !utf8.Valid(b[s:e]) {
+			return 0, d.bad(col, "string is not valid UTF-8")
+		}
+		str = d.str(col, b[s:e])
+	}
+	switch t.Kind {
+	case value.KindString:
+		if len(str) > t.Len && utf8.RuneCountInString(str) > t.Len {
+			return 0, d.bad(col, "value of %d characters is too long for %s", utf8.RuneCountInString(str), t)
+		}
+		out[col] = value.StringValue(str)
+	case value.KindTime:
+		ms, ok := parseTimestamp(str)
+		if !ok {
+			return 0, d.bad(col, "%q is not a timestamp", truncateRunes(str, 64))
+		}
+		out[col] = value.Value{K: value.KindTime, I: ms}
+	default:
+		return 0, d.bad(col, "string value for %s column", t)
+	}
+	return np, nil
+}
+
+// numberValue decodes the JSON number at b[p] into out[col]: an integer
+// (a TIMESTAMP from a number is epoch milliseconds), a DOUBLE or its text
+// in a VARCHAR.
+func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, error) {
+	t := d.types[col]
+	e := numberEnd(b, p)
+	num := b[p:e]
+	switch t.Kind {
+	case value.KindInt, value.KindTime:
+		n, ok := parseInt(num)
+		if !ok && !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		if !ok {
+			n, ok = parseIntSlow(num)
+		}
+		if !ok {
+			f, err := strconv.ParseFloat(string(num), 64)
+			if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1<<63 {
+				return 0, d.bad(col, "%s is not an integer", truncateRunes(string(num), 32))
+			}
+			n = int64(f)
+		}
+		if t.Kind == value.KindInt && t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+			return 0, d.bad(col, "%d is out of range for INTEGER", n)
+		}
+		out[col] = value.Value{K: t.Kind, I: n}
+	case value.KindFloat:
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		out[col] = value.FloatValue(f)
+	case value.KindString:
+		if !json.Valid(num) {
+			return 0, errBadJSON
+		}
+		if len(num) > t.Len {
+			return 0, d.bad(col, "value of %d characters is too long for %s", len(num), t)
+		}
+		out[col] = value.StringValue(string(num))
+	default:
+		return 0, d.bad(col, "number for %s column", t)
+	}
+	return e, nil
 }
 
 // parseInt parses a JSON integer without allocating.
@@ -471,112 +488,6 @@ func parseTimestamp(s string) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// DiscoverSchema infers input columns from sample JSON records, as the KDA
-// console's "Discover schema" does: one column per leaf field (nested
-// objects flattened to parent_child with mapping $.parent.child), integers
-// as INTEGER (BIGINT beyond 32 bits), other numbers as DOUBLE, booleans as
-// BOOLEAN, strings that all parse as timestamps as TIMESTAMP, other
-// strings, arrays and mixed kinds as VARCHAR(n) with n the longest value
-// rounded up to a power of two (at least 4). Columns are ordered by first
-// appearance. Records that are not JSON objects are an error.
-func DiscoverSchema(samples [][]byte) ([]Column, error) {
-	type stat struct {
-		name, mapping string
-		kinds         map[string]bool
-		maxLen        int
-		big           bool
-	}
-	var order []*stat
-	byPath := map[string]*stat{}
-	var walk func(prefix, path string, m map[string]any)
-	walk = func(prefix, path string, m map[string]any) {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v := m[k]
-			name, mp := prefix+k, path+"."+k
-			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
-				walk(name+"_", mp, sub)
-				continue
-			}
-			s := byPath[mp]
-			if s == nil {
-				s = &stat{name: name, mapping: mp, kinds: map[string]bool{}}
-				byPath[mp] = s
-				order = append(order, s)
-			}
-			var text string
-			switch v := v.(type) {
-			case nil:
-				continue
-			case bool:
-				s.kinds["bool"] = true
-				text = strconv.FormatBool(v)
-			case json.Number:
-				text = v.String()
-				if n, err := v.Int64(); err == nil {
-					s.kinds["int"] = true
-					s.big = s.big || n > math.MaxInt32 || n < math.MinInt32
-				} else {
-					s.kinds["float"] = true
-				}
-			case string:
-				text = v
-				if _, ok := parseTimestamp(v); ok && len(v) >= 10 {
-					s.kinds["time"] = true
-				} else {
-					s.kinds["string"] = true
-				}
-			default:
-				b, _ := json.Marshal(v)
-				text = string(b)
-				s.kinds["string"] = true
-			}
-			s.maxLen = max(s.maxLen, utf8.RuneCountInString(text))
-		}
-	}
-	for i, rec := range samples {
-		dec := json.NewDecoder(strings.NewReader(string(rec)))
-		dec.UseNumber()
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil || m == nil {
-			return nil, fmt.Errorf("kda: sample %d is not a JSON object", i)
-		}
-		walk("", "$", m)
-	}
-	if len(order) == 0 {
-		return nil, errors.New("kda: no fields found in the samples")
-	}
-	cols := make([]Column, 0, len(order))
-	for _, s := range order {
-		c := Column{Name: s.name, Mapping: s.mapping}
-		switch {
-		case len(s.kinds) == 1 && s.kinds["int"]:
-			c.Type = Integer
-			if s.big {
-				c.Type = Bigint
-			}
-		case len(s.kinds) == 1 && s.kinds["bool"]:
-			c.Type = Boolean
-		case len(s.kinds) == 1 && s.kinds["time"]:
-			c.Type = Timestamp
-		case len(s.kinds) > 0 && !s.kinds["bool"] && !s.kinds["string"] && !s.kinds["time"]:
-			c.Type = Double
-		default:
-			n := 4
-			for n < s.maxLen {
-				n *= 2
-			}
-			c.Type = Varchar(n)
-		}
-		cols = append(cols, c)
-	}
-	return cols, nil
 }
 
 func parseIntSlow(b []byte) (int64, bool) {

@@ -1,8 +1,11 @@
-package kda
+package engine
 
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // window is the state of a pump whose GROUP BY has a STEP over ROWTIME: a
@@ -18,12 +21,12 @@ type window struct {
 	start  int64
 	groups map[string]*group
 	order  []*group
-	keys   []Value
+	keys   []value.Value
 	keyBuf []byte
 }
 
 type group struct {
-	keys []Value
+	keys []value.Value
 	acc  []aggAcc
 }
 
@@ -31,17 +34,17 @@ type aggAcc struct {
 	n    int64
 	sumI int64
 	sumF float64
-	ext  Value // MIN/MAX so far
+	ext  value.Value // MIN/MAX so far
 	err  error
 }
 
-func newWindow(sel *Select, sc *scope) (*window, error) {
-	w := &window{groupBy: groupKeys{memo: map[Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
+func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
+	w := &window{groupBy: groupKeys{memo: map[syntax.Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
 	for _, g := range sel.GroupBy {
-		if st, ok := g.(*Step); ok {
-			if c, ok := st.X.(*ColRef); ok && c.Name == "ROWTIME" {
+		if st, ok := g.(*syntax.Step); ok {
+			if c, ok := st.X.(*syntax.ColRef); ok && c.Name == "ROWTIME" {
 				if w.millis != 0 {
-					return nil, st.P.errorf("GROUP BY has more than one STEP over ROWTIME")
+					return nil, st.P.Errorf("GROUP BY has more than one STEP over ROWTIME")
 				}
 				w.millis = st.Millis
 			}
@@ -55,9 +58,9 @@ func newWindow(sel *Select, sc *scope) (*window, error) {
 		}
 	}
 	if w.millis == 0 {
-		return nil, sel.GroupBy[0].exprPos().errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)", sel.From)
+		return nil, sel.GroupBy[0].ExprPos().Errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)", sel.From)
 	}
-	w.keys = make([]Value, len(w.keyFns))
+	w.keys = make([]value.Value, len(w.keyFns))
 	return w, nil
 }
 
@@ -83,7 +86,7 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 	w.keyBuf = appendKey(w.keyBuf[:0], w.keys)
 	g := w.groups[string(w.keyBuf)]
 	if g == nil {
-		g = &group{keys: append([]Value(nil), w.keys...), acc: make([]aggAcc, len(w.aggs))}
+		g = &group{keys: append([]value.Value(nil), w.keys...), acc: make([]aggAcc, len(w.aggs))}
 		w.groups[string(w.keyBuf)] = g
 		w.order = append(w.order, g)
 	}
@@ -98,13 +101,13 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 		if err != nil {
 			return err
 		}
-		if x.K == KindNull {
+		if x.K == value.KindNull {
 			continue
 		}
 		acc.n++
 		switch a.name {
 		case "SUM", "AVG":
-			if x.K == KindInt {
+			if x.K == value.KindInt {
 				s := acc.sumI + x.I
 				if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
 					acc.err = &EvalError{"SUM overflow"}
@@ -126,19 +129,19 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 }
 
 // appendKey encodes group key values so equal keys give equal bytes.
-func appendKey(dst []byte, keys []Value) []byte {
+func appendKey(dst []byte, keys []value.Value) []byte {
 	for _, k := range keys {
 		dst = append(dst, byte(k.K))
 		switch k.K {
-		case KindInt, KindTime, KindBool:
+		case value.KindInt, value.KindTime, value.KindBool:
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(k.I))
-		case KindFloat:
+		case value.KindFloat:
 			f := k.F
 			if f == 0 {
 				f = 0 // -0 and +0 group together
 			}
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
-		case KindString:
+		case value.KindString:
 			dst = binary.AppendUvarint(dst, uint64(len(k.S)))
 			dst = append(dst, k.S...)
 		}
@@ -151,7 +154,7 @@ func appendKey(dst []byte, keys []Value) []byte {
 func (e *Engine) closeWindow(p *pump) {
 	w := p.win
 	end := w.start + w.millis
-	aggVals := make([]Value, len(w.aggs))
+	aggVals := make([]value.Value, len(w.aggs))
 	order := w.order
 	w.open, w.order, w.groups = false, nil, map[string]*group{}
 	var ev env
@@ -159,24 +162,24 @@ func (e *Engine) closeWindow(p *pump) {
 		var failed error
 		for i, a := range w.aggs {
 			acc := g.acc[i]
-			var val Value
+			var val value.Value
 			switch a.name {
 			case "COUNT":
-				val = IntValue(acc.n)
+				val = value.IntValue(acc.n)
 			case "SUM":
 				switch {
 				case acc.n == 0:
-				case a.typ == KindInt:
-					val = IntValue(acc.sumI)
+				case a.typ == value.KindInt:
+					val = value.IntValue(acc.sumI)
 					if acc.err != nil {
 						failed = acc.err
 					}
 				default:
-					val = FloatValue(acc.sumF)
+					val = value.FloatValue(acc.sumF)
 				}
 			case "AVG":
 				if acc.n > 0 {
-					val = FloatValue(acc.sumF / float64(acc.n))
+					val = value.FloatValue(acc.sumF / float64(acc.n))
 				}
 			default:
 				if acc.n > 0 {
@@ -196,7 +199,7 @@ func (e *Engine) closeWindow(p *pump) {
 				e.windowError(p, &ev, err)
 				continue
 			}
-			if h.K != KindBool || h.I == 0 {
+			if h.K != value.KindBool || h.I == 0 {
 				continue
 			}
 		}
@@ -222,5 +225,5 @@ func (e *Engine) closeWindow(p *pump) {
 }
 
 func (e *Engine) windowError(p *pump, ev *env, err error) {
-	e.emitError(ErrorNameEval, err.Error(), ev.rowtime, valuesRow(append(append([]Value(nil), ev.keys...), ev.aggs...)), p.name)
+	e.emitError(ErrorNameEval, err.Error(), ev.rowtime, valuesRow(append(append([]value.Value(nil), ev.keys...), ev.aggs...)), p.name)
 }

@@ -1,0 +1,5 @@
+// Package engine compiles the statements of package syntax into pumps
+// (closures over rows) and runs them: input decoding, in-application
+// streams, tumbling windows and the error_stream. Package kda wraps it in
+// the Engine its users call.
+package engine

@@ -1,0 +1,512 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+// Names the engine gives to streams it creates itself.
+const (
+	// DefaultInputStream is the name KDA gives the in-application input
+	// stream mapped to the streaming source.
+	DefaultInputStream = "SOURCE_SQL_STREAM_001"
+	// ErrorStream is the in-application stream that receives rows which do
+	// not match their stream's schema or fail evaluation. Quote it in SQL:
+	// "error_stream".
+	ErrorStream = "error_stream"
+)
+
+// ErrUnknownStream is returned for a stream name that no statement or input
+// declared.
+var ErrUnknownStream = errors.New("kda: unknown stream")
+
+// errorStreamColumns is KDA's error_stream schema.
+var errorStreamColumns = []value.Column{
+	{Name: "ERROR_TIME", Type: value.Timestamp},
+	{Name: "ERROR_LEVEL", Type: value.Varchar(10)},
+	{Name: "ERROR_NAME", Type: value.Varchar(32)},
+	{Name: "MESSAGE", Type: value.Varchar(1024)},
+	{Name: "DATA_ROWTIME", Type: value.Timestamp},
+	{Name: "DATA_ROW", Type: value.Varchar(49152)},
+	{Name: "PUMP_NAME", Type: value.Varchar(128)},
+}
+
+// Error names written to the error_stream's ERROR_NAME column.
+const (
+	ErrorNameInput = "Input_Schema_Mismatch"
+	ErrorNameEval  = "Evaluation_Error"
+)
+
+// Input declares an input stream: its name and its columns with their
+// JSON mappings.
+type Input struct {
+	Name    string
+	Columns []value.Column
+}
+
+// Options configures an Engine. The caller fills every field.
+type Options struct {
+	Inputs []Input
+	// Now stamps ROWTIME on rows inserted with a zero time.
+	Now func() time.Time
+	// Logger receives a debug line per error_stream row.
+	Logger *slog.Logger
+}
+
+// Row is one row delivered to a subscriber; Values is only valid during
+// the callback.
+type Row struct {
+	Stream  string
+	Columns []value.Column
+	Values  []value.Value
+	// Rowtime is the row's ROWTIME in Unix milliseconds.
+	Rowtime int64
+}
+
+// Stats is a snapshot of an Engine's counters.
+type Stats struct {
+	// Rows counts rows inserted into each stream, including error_stream.
+	Rows map[string]uint64
+}
+
+type stream struct {
+	name  string
+	cols  []value.Column
+	idx   map[string]int
+	pumps []*pump
+	subs  []func(Row)
+	rows  uint64
+	dec   *decoder      // input streams only
+	in    []value.Value // input streams: decode buffer
+	env   env
+}
+
+type pump struct {
+	name     string
+	src, dst *stream
+	where    evalFn
+	projs    []evalFn
+	target   []int // destination column of each projection
+	types    []value.Type
+	direct   []int  // source column copied as is by projection i, or -1
+	convert  []bool // projection i needs assign to its column type
+	out      []value.Value
+	win      *window
+}
+
+// Engine runs a KDA SQL application: rows inserted into its input streams
+// flow through the pumps into in-application streams, whose rows are
+// delivered to subscribers.
+type Engine struct {
+	mu        sync.Mutex
+	opts      Options
+	streams   map[string]*stream
+	pumps     []*pump
+	pumpNames map[string]*pump
+	errStream *stream
+	last      int64 // last ROWTIME assigned; ROWTIME never goes back
+	nextClose int64 // earliest end of an open window
+}
+
+// New parses and compiles a KDA SQL application.
+func New(sql string, o Options) (*Engine, error) {
+	script, err := syntax.ParseSQL(sql)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{opts: o, streams: map[string]*stream{}, pumpNames: map[string]*pump{}, nextClose: math.MaxInt64}
+	e.errStream = e.addStream(ErrorStream, errorStreamColumns)
+	for _, in := range o.Inputs {
+		if err := e.addInput(in); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range script.Stmts {
+		if err := e.addStmt(st); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) addInput(in Input) error {
+	name := in.Name
+	if name == "" {
+		name = DefaultInputStream
+	}
+	if _, dup := e.streams[name]; dup {
+		return fmt.Errorf("kda: input stream %q declared twice", name)
+	}
+	cols := append([]value.Column(nil), in.Columns...) // newDecoder normalises types
+	dec, err := newDecoder(cols)
+	if err != nil {
+		return fmt.Errorf("kda: input %q: %w", name, err)
+	}
+	s := e.addStream(name, cols)
+	s.dec = dec
+	s.in = make([]value.Value, len(in.Columns))
+	return nil
+}
+
+func (e *Engine) addStmt(st syntax.Stmt) error {
+	switch st := st.(type) {
+	case *syntax.CreateStream:
+		if old, ok := e.streams[st.Name]; ok {
+			if !st.OrReplace || old.dec != nil || old == e.errStream {
+				return st.Pos.Errorf("stream %q already exists", st.Name)
+			}
+			if len(old.pumps) > 0 {
+				return st.Pos.Errorf("stream %q is read by pump %q and cannot be replaced", st.Name, old.pumps[0].name)
+			}
+		}
+		e.addStream(st.Name, st.Columns)
+		return nil
+	case *syntax.CreatePump:
+		return e.addPump(st)
+	}
+	// A statement the parser knows and the engine does not run yet.
+	return st.StmtPos().Unsupported(fmt.Sprintf("%T", st))
+}
+
+func (e *Engine) addStream(name string, cols []value.Column) *stream {
+	s := &stream{name: name, cols: cols, idx: map[string]int{}}
+	for i, c := range cols {
+		s.idx[c.Name] = i
+	}
+	e.streams[name] = s
+	return s
+}
+
+// reaches reports whether rows inserted into from can flow into to. It
+// visits each stream once: pumps may join and fork streams, and following
+// every path would take exponential time.
+func (e *Engine) reaches(from, to *stream) bool {
+	seen := map[*stream]bool{from: true}
+	stack := []*stream{from}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if s == to {
+			return true
+		}
+		for _, p := range s.pumps {
+			if !seen[p.dst] {
+				seen[p.dst] = true
+				stack = append(stack, p.dst)
+			}
+		}
+	}
+	return false
+}
+
+// sqlCaseHint explains an unknown stream name in SQL that differs only in
+// case from one that exists, as column errors do.
+func (e *Engine) sqlCaseHint(name string) string {
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				return " (unquoted names are upper-cased: write " + strings.ToLower(n) + " or " + strconv.Quote(n) + ")"
+			}
+			return " (unquoted names are upper-cased: write " + strconv.Quote(n) + ")"
+		}
+	}
+	return ""
+}
+
+// unknownStream is the error for a stream name passed to the Go API that no
+// stream has; a name that differs only in case says which stream exists.
+func (e *Engine) unknownStream(name, detail string) error {
+	hint := ""
+	for n := range e.streams {
+		if n != name && strings.EqualFold(n, name) {
+			if strings.ToUpper(n) == n {
+				hint = " (unquoted names are upper-cased: the stream is " + strconv.Quote(n) + ")"
+			} else {
+				hint = " (names are case-sensitive: the stream is " + strconv.Quote(n) + ")"
+			}
+			break
+		}
+	}
+	return fmt.Errorf("%w %q%s%s", ErrUnknownStream, name, detail, hint)
+}
+
+// Subscribe registers fn to receive every row inserted into stream, in
+// order. fn runs synchronously inside Insert/InsertJSON/Advance/Flush with
+// the engine locked: it must not call back into the Engine.
+func (e *Engine) Subscribe(stream string, fn func(Row)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.streams[stream]
+	if !ok {
+		return e.unknownStream(stream, "")
+	}
+	s.subs = append(s.subs, fn)
+	return nil
+}
+
+// Schema returns the columns of a stream.
+func (e *Engine) Schema(stream string) ([]value.Column, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.streams[stream]
+	if !ok {
+		return nil, e.unknownStream(stream, "")
+	}
+	return append([]value.Column(nil), s.cols...), nil
+}
+
+// Stats returns a snapshot of the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := Stats{Rows: map[string]uint64{}}
+	for n, s := range e.streams {
+		st.Rows[n] = s.rows
+	}
+	return st
+}
+
+func (e *Engine) rowtime(t time.Time) int64 {
+	if t.IsZero() {
+		t = e.opts.Now()
+	}
+	ms := t.UnixMilli()
+	if ms < e.last {
+		ms = e.last
+	}
+	e.last = ms
+	return ms
+}
+
+// InsertJSON maps a JSON record onto the columns of an input stream and
+// runs it through the pumps. rowtime stamps ROWTIME (zero: Options.Now);
+// ROWTIME never decreases, so an earlier time is raised to the last one.
+// A record that does not match the schema goes to the error_stream and is
+// not an error for the caller; InsertJSON fails only for an unknown stream.
+func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.streams[stream]
+	if !ok || s.dec == nil {
+		return e.unknownStream(stream, " (not an input stream)")
+	}
+	rt := e.rowtime(rowtime)
+	if rt >= e.nextClose {
+		e.advance(rt)
+	}
+	if err := s.dec.decode(data, s.in); err != nil {
+		e.emitError(ErrorNameInput, err.Error(), rt, dataRow(data), "")
+		return nil
+	}
+	e.insert(s, s.in, rt)
+	return nil
+}
+
+// Insert inserts typed values into a stream (an input or any
+// in-application stream), converting each to its column's type. A row that
+// does not convert goes to the error_stream.
+func (e *Engine) Insert(stream string, vals []value.Value, rowtime time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.streams[stream]
+	if !ok || s == e.errStream {
+		return e.unknownStream(stream, "")
+	}
+	rt := e.rowtime(rowtime)
+	if rt >= e.nextClose {
+		e.advance(rt)
+	}
+	if len(vals) != len(s.cols) {
+		e.emitError(ErrorNameInput, fmt.Sprintf("%d values for %d columns", len(vals), len(s.cols)), rt, valuesRow(vals), "")
+		return nil
+	}
+	if len(s.in) != len(s.cols) {
+		s.in = make([]value.Value, len(s.cols))
+	}
+	row := s.in
+	for i, v := range vals {
+		c, err := assign(v, s.cols[i].Type)
+		if err != nil {
+			e.emitError(ErrorNameInput, fmt.Sprintf("column %q: %v", s.cols[i].Name, err), rt, valuesRow(vals), "")
+			return nil
+		}
+		row[i] = c
+	}
+	e.insert(s, row, rt)
+	return nil
+}
+
+// Advance moves ROWTIME to t and closes every tumbling window that ends at
+// or before t, emitting its rows. Without Advance a window closes when the
+// first row of a later window arrives.
+func (e *Engine) Advance(t time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.advance(e.rowtime(t))
+}
+
+// Flush closes every open window now, whatever its end, as at shutdown.
+func (e *Engine) Flush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.advance(math.MaxInt64)
+}
+
+func (e *Engine) advance(t int64) {
+	for _, p := range e.pumps {
+		if p.win != nil && p.win.open && t >= p.win.start+p.win.millis {
+			e.closeWindow(p)
+		}
+	}
+	e.nextClose = math.MaxInt64
+	for _, p := range e.pumps {
+		if p.win != nil && p.win.open && p.win.start+p.win.millis < e.nextClose {
+			e.nextClose = p.win.start + p.win.millis
+		}
+	}
+}
+
+func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
+	s.rows++
+	if len(s.subs) > 0 {
+		r := Row{Stream: s.name, Columns: s.cols, Values: row, Rowtime: rt}
+		for _, fn := range s.subs {
+			fn(r)
+		}
+	}
+	if len(s.pumps) == 0 {
+		return
+	}
+	// Each stream has its own env: pumps form a DAG, so a stream's env is
+	// never in use twice at once.
+	env := &s.env
+	env.row, env.rowtime = row, rt
+	for _, p := range s.pumps {
+		e.push(p, env)
+	}
+}
+
+func (e *Engine) push(p *pump, v *env) {
+	if p.where != nil {
+		ok, err := p.where(v)
+		if err != nil {
+			e.pumpError(p, v, err)
+			return
+		}
+		if ok.K != value.KindBool || ok.I == 0 {
+			return
+		}
+	}
+	if p.win != nil {
+		if err := e.accumulate(p, v); err != nil {
+			e.pumpError(p, v, err)
+		}
+		return
+	}
+	out := p.out
+	if len(p.projs) != len(out) {
+		clear(out)
+	}
+	for i, f := range p.projs {
+		if k := p.direct[i]; k >= 0 && !p.convert[i] {
+			out[p.target[i]] = v.row[k]
+			continue
+		}
+		x, err := f(v)
+		if err == nil && p.convert[i] {
+			x, err = assign(x, p.types[i])
+		}
+		if err != nil {
+			e.pumpError(p, v, err)
+			return
+		}
+		out[p.target[i]] = x
+	}
+	e.insert(p.dst, out, v.rowtime)
+}
+
+func (e *Engine) pumpError(p *pump, v *env, err error) {
+	if p.src == e.errStream {
+		e.opts.Logger.Debug("kda: dropped error_stream row that failed in a pump", "pump", p.name, "error", err)
+		return
+	}
+	e.emitError(ErrorNameEval, err.Error(), v.rowtime, string(value.AppendRowJSON(nil, p.src.cols, v.row)), p.name)
+}
+
+func (e *Engine) emitError(name, msg string, rt int64, data, pumpName string) {
+	e.opts.Logger.Debug("kda: row sent to error_stream", "error", name, "message", msg, "pump", pumpName)
+	now := e.opts.Now().UnixMilli()
+	row := []value.Value{
+		{K: value.KindTime, I: now}, value.StringValue("Error"), value.StringValue(name), value.StringValue(truncateRunes(msg, 1024)),
+		{K: value.KindTime, I: rt}, value.StringValue(truncateRunes(data, 49152)), value.StringValue(pumpName),
+	}
+	if pumpName == "" {
+		row[6] = value.Value{}
+	}
+	e.insert(e.errStream, row, rt)
+}
+
+func dataRow(data []byte) string {
+	if utf8.Valid(data) {
+		return string(data)
+	}
+	return fmt.Sprintf("%x", data)
+}
+
+func valuesRow(vals []value.Value) string {
+	b := []byte{'['}
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = v.AppendJSON(b)
+	}
+	return string(append(b, ']'))
+}
+
+// assign converts v for storage in a column of type t: numbers convert
+// (DOUBLE to INTEGER truncates; out-of-range fails), strings longer than the
+// column fail rather than being cut silently.
+func assign(v value.Value, t value.Type) (value.Value, error) {
+	if v.K == value.KindNull {
+		return v, nil
+	}
+	switch t.Kind {
+	case value.KindInt:
+		if v.K == value.KindInt && (t.Bits != 32 || v.I >= math.MinInt32 && v.I <= math.MaxInt32) {
+			return v, nil
+		}
+		if v.K == value.KindInt || v.K == value.KindFloat {
+			return castValue(v, t)
+		}
+	case value.KindFloat:
+		if v.K == value.KindFloat {
+			return v, nil
+		}
+		if v.K == value.KindInt {
+			return value.FloatValue(float64(v.I)), nil
+		}
+	case value.KindString:
+		if v.K == value.KindString {
+			if len(v.S) > t.Len && utf8.RuneCountInString(v.S) > t.Len {
+				return v, &EvalError{fmt.Sprintf("value of %d characters is too long for %s", utf8.RuneCountInString(v.S), t)}
+			}
+			return v, nil
+		}
+	default:
+		if v.K == t.Kind {
+			return v, nil
+		}
+	}
+	return v, &EvalError{fmt.Sprintf("%s value %s does not fit %s", v.K, v.SQL(), t)}
+}

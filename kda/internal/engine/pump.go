@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+func (e *Engine) addPump(st *syntax.CreatePump) error {
+	if old := e.pumpNames[st.Name]; old != nil {
+		if !st.OrReplace {
+			return st.Pos.Errorf("pump %q already exists", st.Name)
+		}
+		// Replacing is rare; a lookup by name keeps many pumps linear.
+		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
+		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
+		delete(e.pumpNames, st.Name)
+	}
+	src, dst, err := e.pumpStreams(st)
+	if err != nil {
+		return err
+	}
+	sel := st.Select
+	p := &pump{name: st.Name, src: src, dst: dst}
+	sc, err := p.compileFilters(sel)
+	if err != nil {
+		return err
+	}
+	items, err := p.compileItems(sel, sc)
+	if err != nil {
+		return err
+	}
+	target, err := insertTargets(st, dst, len(items))
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		ct := dst.cols[target[i]].Type
+		if !assignable(it.c.typ, ct.Kind) {
+			return it.pos.Errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
+		}
+		p.projs = append(p.projs, it.c.fn)
+		p.types = append(p.types, ct)
+		p.direct = append(p.direct, it.src)
+		conv := true
+		if it.src >= 0 {
+			// A column copied into a type at least as wide needs no check.
+			st := src.cols[it.src].Type
+			conv = !(st.Kind == ct.Kind && st.Len <= ct.Len && (st.Kind != value.KindInt || st.Bits <= ct.Bits))
+		}
+		p.convert = append(p.convert, conv)
+	}
+	p.target = target
+	p.out = make([]value.Value, len(dst.cols))
+	src.pumps = append(src.pumps, p)
+	e.pumps = append(e.pumps, p)
+	e.pumpNames[p.name] = p
+	return nil
+}
+
+// pumpStreams returns the streams a pump reads and writes, refusing a
+// target it may not write.
+func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error) {
+	sel := st.Select
+	src, ok := e.streams[sel.From]
+	if !ok {
+		return nil, nil, sel.FromPos.Errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
+	}
+	dst, ok = e.streams[st.Target]
+	switch {
+	case !ok:
+		return nil, nil, st.TargetPos.Errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
+	case dst.dec != nil:
+		return nil, nil, st.TargetPos.Errorf("cannot insert into input stream %q", st.Target)
+	case dst == e.errStream:
+		return nil, nil, st.TargetPos.Errorf("cannot insert into %q", ErrorStream)
+	case e.reaches(dst, src):
+		return nil, nil, st.TargetPos.Errorf("pump %q would make a cycle: %q already feeds %q", st.Name, st.Target, sel.From)
+	}
+	return src, dst, nil
+}
+
+// compileFilters compiles WHERE, the GROUP BY window and HAVING into p,
+// and returns the scope the projections are compiled in.
+func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
+	src := p.src
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx}
+	if sel.Where != nil {
+		w, err := compileCondition(sc, sel.Where, "WHERE")
+		if err != nil {
+			return nil, err
+		}
+		p.where = w
+	}
+	if len(sel.GroupBy) == 0 {
+		return sc, nil
+	}
+	win, err := newWindow(sel, sc)
+	if err != nil {
+		return nil, err
+	}
+	p.win = win
+	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
+		agg: true, keys: &win.groupBy, aggs: &win.aggs}
+	if sel.Having != nil {
+		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+// compileCondition compiles the BOOLEAN condition of a WHERE or HAVING
+// clause.
+func compileCondition(sc *scope, x syntax.Expr, clause string) (evalFn, error) {
+	c, err := sc.compile(x)
+	if err != nil {
+		return nil, err
+	}
+	if c.typ != value.KindBool && c.typ != value.KindNull {
+		return nil, x.ExprPos().Errorf("%s needs a BOOLEAN condition, got %s", clause, c.typ)
+	}
+	return c.fn, nil
+}
+
+// projection is a compiled SELECT item.
+type projection struct {
+	c   cexpr
+	pos syntax.Pos
+	src int // source column index for a plain column reference, else -1
+}
+
+// compileItems expands * and compiles the SELECT items.
+func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error) {
+	var items []projection
+	for _, it := range sel.Items {
+		if it.Star {
+			if p.win != nil {
+				return nil, it.Pos.Errorf("SELECT * cannot be used with GROUP BY")
+			}
+			for i, c := range p.src.cols {
+				items = append(items, projection{cexpr{typ: c.Type.Kind, fn: colFn(i)}, it.Pos, i})
+			}
+			continue
+		}
+		c, err := sc.compile(it.Expr)
+		if err != nil {
+			return nil, err
+		}
+		srcIdx := -1
+		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" {
+			srcIdx = p.src.idx[cr.Name]
+		}
+		items = append(items, projection{c, it.Pos, srcIdx})
+	}
+	return items, nil
+}
+
+// insertTargets maps each of n SELECT items to its column of dst: the
+// columns INSERT names, else all of them in order.
+func insertTargets(st *syntax.CreatePump, dst *stream, n int) ([]int, error) {
+	target := make([]int, n)
+	if len(st.Columns) == 0 {
+		if len(dst.cols) != n {
+			return nil, st.Select.Pos.Errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), n)
+		}
+		for i := range target {
+			target[i] = i
+		}
+		return target, nil
+	}
+	if len(st.Columns) != n {
+		return nil, st.Select.Pos.Errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), n)
+	}
+	named := make(map[string]bool, len(st.Columns))
+	for i, name := range st.Columns {
+		k, ok := dst.idx[name]
+		if !ok {
+			return nil, st.TargetPos.Errorf("stream %q has no column %q", dst.name, name)
+		}
+		if named[name] {
+			return nil, st.TargetPos.Errorf("INSERT names column %q twice", name)
+		}
+		named[name] = true
+		target[i] = k
+	}
+	return target, nil
+}
+
+func colFn(i int) evalFn { return func(v *env) (value.Value, error) { return v.row[i], nil } }
+
+func assignable(from, to value.Kind) bool {
+	return from == value.KindNull || from == to || numeric(from) && numeric(to) && to != value.KindNull
+}

@@ -1,0 +1,353 @@
+package syntax
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+// Script is a parsed KDA SQL application: its statements in order.
+type Script struct {
+	Stmts []Stmt
+}
+
+// Stmt is a statement: a *CreateStream or a *CreatePump.
+type Stmt interface {
+	// StmtPos is where the statement starts.
+	StmtPos() Pos
+}
+
+// CreateStream is CREATE [OR REPLACE] STREAM name (columns).
+type CreateStream struct {
+	Pos       Pos
+	OrReplace bool
+	Name      string
+	Columns   []value.Column
+}
+
+// CreatePump is CREATE [OR REPLACE] PUMP name AS INSERT INTO target
+// [(columns)] SELECT STREAM ….
+type CreatePump struct {
+	Pos       Pos
+	OrReplace bool
+	Name      string
+	Target    string
+	TargetPos Pos
+	Columns   []string
+	Select    *Select
+}
+
+func (s *CreateStream) StmtPos() Pos { return s.Pos }
+func (s *CreatePump) StmtPos() Pos   { return s.Pos }
+
+// Select is SELECT STREAM items FROM stream [WHERE cond] [GROUP BY …].
+type Select struct {
+	Pos     Pos
+	Items   []SelectItem
+	From    string
+	FromPos Pos
+	Alias   string
+	Where   Expr
+	GroupBy []Expr
+	Having  Expr
+}
+
+// SelectItem is one output expression, or * when Star.
+type SelectItem struct {
+	Pos   Pos
+	Star  bool
+	Expr  Expr
+	Alias string
+}
+
+// Expr is an expression node.
+type Expr interface {
+	ExprPos() Pos
+	String() string
+}
+
+// Literal is a constant.
+type Literal struct {
+	P Pos
+	V value.Value
+}
+
+// ColRef is a column reference, optionally qualified by a stream name or
+// alias. ROWTIME is a ColRef named ROWTIME.
+type ColRef struct {
+	P          Pos
+	Qual, Name string
+}
+
+// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||.
+type Binary struct {
+	P    Pos
+	Op   string
+	L, R Expr
+}
+
+// Unary is NOT x or -x.
+type Unary struct {
+	P  Pos
+	Op string
+	X  Expr
+}
+
+// Call is a function or aggregate call; Star for COUNT(*).
+type Call struct {
+	P    Pos
+	Name string
+	Args []Expr
+	Star bool
+}
+
+// Step is STEP(x BY INTERVAL 'n' unit) (also FLOOR(x TO unit)): x rounded
+// down to a multiple of Millis.
+type Step struct {
+	P      Pos
+	X      Expr
+	Millis int64
+}
+
+// Cast is CAST(x AS type).
+type Cast struct {
+	P    Pos
+	X    Expr
+	Type value.Type
+}
+
+// IsNull is x IS [NOT] NULL.
+type IsNull struct {
+	P   Pos
+	X   Expr
+	Not bool
+}
+
+// Like is x [NOT] LIKE 'pattern' (% any run, _ one character).
+type Like struct {
+	P       Pos
+	X       Expr
+	Pattern string
+	Not     bool
+}
+
+// Case is CASE [operand] WHEN … THEN … [ELSE …] END.
+type Case struct {
+	P       Pos
+	Operand Expr // nil for a searched CASE
+	Whens   []When
+	Else    Expr // nil: NULL
+}
+
+// When is one WHEN … THEN … arm of a Case.
+type When struct{ Cond, Result Expr }
+
+// Between is x [NOT] BETWEEN lo AND hi; x is evaluated once.
+type Between struct {
+	P         Pos
+	X, Lo, Hi Expr
+	Not       bool
+}
+
+// In is x [NOT] IN (list…); x is evaluated once, the list left to right
+// until a match.
+type In struct {
+	P    Pos
+	X    Expr
+	List []Expr
+	Not  bool
+}
+
+func (e *Literal) ExprPos() Pos { return e.P }
+func (e *ColRef) ExprPos() Pos  { return e.P }
+func (e *Binary) ExprPos() Pos  { return e.P }
+func (e *Unary) ExprPos() Pos   { return e.P }
+func (e *Call) ExprPos() Pos    { return e.P }
+func (e *Step) ExprPos() Pos    { return e.P }
+func (e *Cast) ExprPos() Pos    { return e.P }
+func (e *IsNull) ExprPos() Pos  { return e.P }
+func (e *Like) ExprPos() Pos    { return e.P }
+func (e *Case) ExprPos() Pos    { return e.P }
+func (e *Between) ExprPos() Pos { return e.P }
+func (e *In) ExprPos() Pos      { return e.P }
+
+func (e *Literal) String() string { return exprString(e) }
+func (e *ColRef) String() string  { return exprString(e) }
+func (e *Binary) String() string  { return exprString(e) }
+func (e *Unary) String() string   { return exprString(e) }
+func (e *Call) String() string    { return exprString(e) }
+func (e *Step) String() string    { return exprString(e) }
+func (e *Cast) String() string    { return exprString(e) }
+func (e *IsNull) String() string  { return exprString(e) }
+func (e *Like) String() string    { return exprString(e) }
+func (e *Case) String() string    { return exprString(e) }
+func (e *Between) String() string { return exprString(e) }
+func (e *In) String() string      { return exprString(e) }
+
+// exprString prints e into one builder, in time linear in its size
+// (concatenating the children's strings at every level was quadratic).
+func exprString(e Expr) string {
+	var b strings.Builder
+	writeExpr(&b, e)
+	return b.String()
+}
+
+func writeExpr(b *strings.Builder, e Expr) {
+	switch e := e.(type) {
+	case *Literal:
+		b.WriteString(e.V.SQL())
+	case *ColRef:
+		if e.Name == "ROWTIME" {
+			b.WriteString("ROWTIME") // qualified or not, there is one ROWTIME per row
+			return
+		}
+		b.WriteString(strconv.Quote(e.Name))
+	case *Binary:
+		b.WriteByte('(')
+		writeExpr(b, e.L)
+		b.WriteString(" " + e.Op + " ")
+		writeExpr(b, e.R)
+		b.WriteByte(')')
+	case *Unary:
+		b.WriteString("(" + e.Op + " ")
+		writeExpr(b, e.X)
+		b.WriteByte(')')
+	case *Call:
+		b.WriteString(e.Name + "(")
+		if e.Star {
+			b.WriteByte('*')
+		}
+		writeList(b, e.Args)
+		b.WriteByte(')')
+	case *Step:
+		b.WriteString("STEP(")
+		writeExpr(b, e.X)
+		b.WriteString(" BY " + strconv.FormatInt(e.Millis, 10) + "ms)")
+	case *Cast:
+		b.WriteString("CAST(")
+		writeExpr(b, e.X)
+		b.WriteString(" AS " + e.Type.String() + ")")
+	case *IsNull:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" IS NOT NULL)")
+		} else {
+			b.WriteString(" IS NULL)")
+		}
+	case *Like:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
+	case *Case:
+		writeCase(b, e)
+	case *Between:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" BETWEEN ")
+		writeExpr(b, e.Lo)
+		b.WriteString(" AND ")
+		writeExpr(b, e.Hi)
+		b.WriteByte(')')
+	case *In:
+		b.WriteByte('(')
+		writeExpr(b, e.X)
+		if e.Not {
+			b.WriteString(" NOT")
+		}
+		b.WriteString(" IN (")
+		writeList(b, e.List)
+		b.WriteString("))")
+	default:
+		b.WriteString(fmt.Sprintf("%T", e))
+	}
+}
+
+// writeList writes xs separated by commas.
+func writeList(b *strings.Builder, xs []Expr) {
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeExpr(b, x)
+	}
+}
+
+func writeCase(b *strings.Builder, e *Case) {
+	b.WriteString("CASE")
+	if e.Operand != nil {
+		b.WriteByte(' ')
+		writeExpr(b, e.Operand)
+	}
+	for _, w := range e.Whens {
+		b.WriteString(" WHEN ")
+		writeExpr(b, w.Cond)
+		b.WriteString(" THEN ")
+		writeExpr(b, w.Result)
+	}
+	if e.Else != nil {
+		b.WriteString(" ELSE ")
+		writeExpr(b, e.Else)
+	}
+	b.WriteString(" END")
+}
+
+// Children returns e's direct subexpressions.
+func Children(e Expr) []Expr {
+	switch e := e.(type) {
+	case *Binary:
+		return []Expr{e.L, e.R}
+	case *Unary:
+		return []Expr{e.X}
+	case *Call:
+		return e.Args
+	case *Step:
+		return []Expr{e.X}
+	case *Cast:
+		return []Expr{e.X}
+	case *IsNull:
+		return []Expr{e.X}
+	case *Like:
+		return []Expr{e.X}
+	case *Case:
+		out := make([]Expr, 0, 2*len(e.Whens)+2)
+		if e.Operand != nil {
+			out = append(out, e.Operand)
+		}
+		for _, w := range e.Whens {
+			out = append(out, w.Cond, w.Result)
+		}
+		if e.Else != nil {
+			out = append(out, e.Else)
+		}
+		return out
+	case *Between:
+		return []Expr{e.X, e.Lo, e.Hi}
+	case *In:
+		return append([]Expr{e.X}, e.List...)
+	}
+	return nil
+}
+
+// checkDepth fails if e's tree is deeper than MaxExprDepth, counting d for
+// e itself. Operator chains build deep trees without deep parsing, so the
+// parser's own nesting count does not cover them.
+func checkDepth(e Expr, d int) error {
+	if d > MaxExprDepth {
+		return e.ExprPos().TooDeep()
+	}
+	for _, c := range Children(e) {
+		if err := checkDepth(c, d+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}

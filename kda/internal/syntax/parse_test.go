@@ -1,0 +1,63 @@
+package syntax
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const seedSQL = `CREATE OR REPLACE STREAM "anomaly_data_stream" ("sensor_id" INTEGER, "current_temperature" INTEGER, "location" VARCHAR(16));
+CREATE OR REPLACE PUMP "anomaly_pump" AS INSERT INTO "anomaly_data_stream"
+SELECT STREAM "sensor_id", "current_temperature", "location" FROM "SOURCE_SQL_STREAM_001" WHERE "current_temperature" > 100;`
+
+// TestUnsupportedFunctionsAreNamed: every reference function the engine
+// lacks is named, not "unknown".
+func TestUnsupportedFunctionsAreNamed(t *testing.T) {
+	const from = `FROM "SOURCE_SQL_STREAM_001"`
+	stream := `CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
+	for name := range unsupportedFunctions {
+		sql := stream + `SELECT STREAM ` + name + `("sensor_id") ` + from
+		_, err := ParseSQL(sql)
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) || ue.Construct != name {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func FuzzParseSQL(f *testing.F) {
+	f.Add(seedSQL)
+	f.Add(`CREATE PUMP "p" AS INSERT INTO "s" ("a") SELECT STREAM CAST(x AS VARCHAR(3)) || 'it''s' FROM y WHERE NOT a IS NULL; -- c`)
+	f.Add(`CREATE STREAM s (a DECIMAL(10,2), b DOUBLE PRECISION, c CHAR); /* x */`)
+	f.Add("\"")
+	f.Add("FLOOR(ROWTIME TO MINUTE)")
+	f.Add(`CREATE STREAM "o" ("a" VARCHAR(4)); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM CASE "sensor_id" WHEN 1 THEN 'a' ELSE COALESCE("location", 'b') END FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT LIKE '%_x' AND "sensor_id" NOT IN (1, 2) AND "current_temperature" BETWEEN 1 AND 2;`)
+	f.Add(strings.Repeat("(", MaxExprDepth+1))
+	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + strings.Repeat("NOT ", 200) + strings.Repeat("-", 200) + "1 + 1 + 1" + ` FROM "SOURCE_SQL_STREAM_001";`)
+	f.Add(`CREATE STREAM "o" ("n" BOOLEAN); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM (("sensor_id" BETWEEN 1 AND 2) BETWEEN FALSE AND TRUE) IN (TRUE, NULL) FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT SIMILAR TO 'x';`)
+	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM COUNT(DISTINCT x) OVER w FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM s))) s LEFT JOIN t ON TRUE WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING) UNION ALL SELECT STREAM 1 FROM u;`)
+	f.Fuzz(func(t *testing.T, src string) {
+		s, err := ParseSQL(src)
+		if err != nil {
+			var se *SQLError
+			if !errors.As(err, &se) || se.Line < 1 || se.Col < 1 {
+				t.Fatalf("bad error %T %v", err, err)
+			}
+			return
+		}
+		for _, st := range s.Stmts {
+			if cp, ok := st.(*CreatePump); ok {
+				for _, it := range cp.Select.Items {
+					if it.Expr != nil {
+						_ = it.Expr.String()
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkEngineSeedPumps measures the seed's two pumps on one goroutine:
+// JSON records in, JSON rows out to both output streams (the work a KDA
+// application does between its Kinesis source and Firehose destinations),
+// and typed rows in with no output encoding.
