@@ -2,7 +2,6 @@ package deploycheck
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lakekit/lakekit/examples/lake-etl/etl"
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/lakepipe/gluetest"
 )
 
 func createBucket(t *testing.T, c *s3.Client, name string) {
@@ -101,9 +101,7 @@ func TestLakeETL(t *testing.T) {
 	c := srv.S3()
 	bucket := awstest.Name(t, "lake")
 	createBucket(t, c, bucket)
-	gw := awstest.NewWireServer(t, "AWSGlue", "glue")
-	var cat etl.LocalGlue
-	cat.Install(gw)
+	cat := gluetest.New(t) // the wire-protocol Glue Data Catalog
 	var csv strings.Builder
 	if err := etl.GenerateRetail(&csv, 20, 1); err != nil {
 		t.Fatal(err)
@@ -115,7 +113,7 @@ func TestLakeETL(t *testing.T) {
 	}
 
 	env := templateEnv(t, "examples/lake-etl/template.yaml", "EtlFunction", nil)
-	fn := startLambda(t, "lake-etl-etl", withEnv(env, map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_ENDPOINT_URL_GLUE": gw.Endpoint}))
+	fn := startLambda(t, "lake-etl-etl", withEnv(env, map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_ENDPOINT_URL_GLUE": cat.Endpoint}))
 	var ev events.S3Event
 	sample(t, "s3-event.json", &ev)
 	ev.Records[0].S3.Bucket.Name = bucket
@@ -129,12 +127,11 @@ func TestLakeETL(t *testing.T) {
 		t.Fatalf("objects %v, want one Parquet file under refined/retail_sales/year=…/ and the bad record under quarantine/", keys)
 	}
 	table := env["GLUE_DATABASE"] + "." + env["GLUE_TABLE"]
-	if len(cat.Partitions[table]) != 1 || cat.Tables[table] == nil {
-		t.Fatalf("catalog: table %s %s, partitions %v", table, cat.Tables[table], cat.Partitions)
+	if _, ok := cat.Table(env["GLUE_DATABASE"], env["GLUE_TABLE"]); !ok {
+		t.Fatalf("catalog: no table %s", table)
 	}
-	var ti struct {
-		TableInput struct{ PartitionKeys []struct{ Name string } }
+	if parts := cat.Partitions(env["GLUE_DATABASE"], env["GLUE_TABLE"]); len(parts) != 1 {
+		t.Fatalf("catalog: table %s has partitions %v, want one", table, parts)
 	}
-	_ = json.Unmarshal(cat.Tables[table], &ti)
 	recordEffect("lake-etl-etl", "S3 ObjectCreated (s3-event.json, raw/ key with spaces, 21 rows, 1 impossible date)", "1 Parquet object under refined/retail_sales/year=…/month=…/day=…/, 1 quarantine CSV; table "+table+" created, 1 partition added")
 }
