@@ -39,7 +39,7 @@ func Bodies(n, size int) []string {
 //
 // Every call carries sqsbatch.SafeRequestBody, as Receive's do and as every
 // call of sqsbatch's Writer does: the closed-connection workaround is needed
-// for correct results on this SDK (TESTING.md, "Known pitfalls"), so a
+// for correct results on this SDK (see sqsbatch.SafeRequestBody), so a
 // ceiling without it would measure a client no user of the package gets.
 func Send(ctx context.Context, c *sqs.Client, url string, bodies []string, concurrency int) (float64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
