@@ -129,30 +129,9 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 			_ = os.RemoveAll(scratch)
 		}
 	}()
-	arg := string(kind)
-	env := os.Environ()
-	switch kind {
-	case KinesisLocal:
-		arg = "kinesis"
-		tlsPort, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		env = append(env,
-			"KINESIS_MOCK_PLAIN_PORT="+strconv.Itoa(port),
-			"KINESIS_MOCK_TLS_PORT="+strconv.Itoa(tlsPort),
-			"CREATE_STREAM_DURATION=50ms", "DELETE_STREAM_DURATION=50ms",
-			"UPDATE_SHARD_COUNT_DURATION=50ms", "SPLIT_SHARD_DURATION=50ms", "MERGE_SHARDS_DURATION=50ms",
-			"REGISTER_STREAM_CONSUMER_DURATION=50ms", "DEREGISTER_STREAM_CONSUMER_DURATION=50ms",
-			"LOG_LEVEL=ERROR", "ROOT_LOG_LEVEL=ERROR", "SHOULD_PERSIST_DATA=false")
-	case StepFunctionsLocal:
-		arg = "stepfunctions"
-		env = append(env, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1")
-	case S3rver:
-		// s3rver 4 uses a digest OpenSSL 3 no longer enables by default.
-		env = append(env, "NODE_OPTIONS=--openssl-legacy-provider")
-	case Fauxqs:
-		env = append(env, "FAUXQS_HOST=localhost", "FAUXQS_DEFAULT_REGION="+Region)
+	arg, env, err := serverArgs(kind, port)
+	if err != nil {
+		return nil, err
 	}
 
 	cmd := exec.Command(node, filepath.Join(dir, "serve.mjs"), arg, strconv.Itoa(port), scratch)
@@ -173,48 +152,8 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 		return nil, fmt.Errorf("lakekit: start %s: %w", kind, err)
 	}
 	started = true // from here on kill removes scratch
-	exited := make(chan struct{})
-	var serving, stopping atomic.Bool
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-		if serving.Load() && !stopping.Load() {
-			// A server dying under a test shows up there only as "connection
-			// refused"; say which one died and what it printed.
-			fmt.Fprintf(os.Stderr, "lakekit: %s (pid %d) exited while in use (%s); its output:\n%s\n", kind, cmd.Process.Pid, cmd.ProcessState, logs.String())
-		}
-	}()
-	kill := func() error {
-		stopping.Store(true)
-		_ = stdin.Close()
-		terminate(cmd.Process)
-		select {
-		case <-exited:
-		case <-time.After(3 * time.Second):
-			kill(cmd.Process)
-			<-exited
-		}
-		return os.RemoveAll(scratch)
-	}
-
-	readyc := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sent := false
-		for sc.Scan() {
-			line := sc.Text()
-			if !sent && strings.HasPrefix(line, "READY ") {
-				readyc <- true
-				sent = true
-				continue
-			}
-			logs.Write([]byte(line + "\n"))
-		}
-		if !sent {
-			readyc <- false
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
+	kill, exited, serving := supervise(cmd, stdin, kind, logs, scratch)
+	readyc := watchReady(stdout, logs)
 
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
@@ -239,6 +178,94 @@ func startOnce(ctx context.Context, node, dir string, kind Kind) (*Server, error
 		_ = kill()
 		return nil, ctx.Err()
 	}
+}
+
+// supervise watches the started server: kill stops it (stdin closed, then
+// SIGTERM, SIGKILL after 3 s) and removes scratch; exited closes when it
+// has exited; once serving is set, an exit that kill did not cause is
+// reported on stderr.
+func supervise(cmd *exec.Cmd, stdin io.Closer, kind Kind, logs *tailBuffer, scratch string) (func() error, <-chan struct{}, *atomic.Bool) {
+	exited := make(chan struct{})
+	serving := new(atomic.Bool)
+	var stopping atomic.Bool
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+		if serving.Load() && !stopping.Load() {
+			// A server dying under a test shows up there only as "connection
+			// refused"; say which one died and what it printed.
+			fmt.Fprintf(os.Stderr, "lakekit: %s (pid %d) exited while in use (%s); its output:\n%s\n", kind, cmd.Process.Pid, cmd.ProcessState, logs.String())
+		}
+	}()
+	kill := func() error {
+		stopping.Store(true)
+		_ = stdin.Close()
+		terminate(cmd.Process)
+		select {
+		case <-exited:
+		case <-time.After(3 * time.Second):
+			kill(cmd.Process)
+			<-exited
+		}
+		return os.RemoveAll(scratch)
+	}
+	return kill, exited, serving
+}
+
+// serverArgs is serve.mjs's server argument for kind and the environment
+// the server runs with on port.
+func serverArgs(kind Kind, port int) (string, []string, error) {
+	arg := string(kind)
+	env := os.Environ()
+	switch kind {
+	case KinesisLocal:
+		arg = "kinesis"
+		tlsPort, err := freePort()
+		if err != nil {
+			return "", nil, err
+		}
+		env = append(env,
+			"KINESIS_MOCK_PLAIN_PORT="+strconv.Itoa(port),
+			"KINESIS_MOCK_TLS_PORT="+strconv.Itoa(tlsPort),
+			"CREATE_STREAM_DURATION=50ms", "DELETE_STREAM_DURATION=50ms",
+			"UPDATE_SHARD_COUNT_DURATION=50ms", "SPLIT_SHARD_DURATION=50ms", "MERGE_SHARDS_DURATION=50ms",
+			"REGISTER_STREAM_CONSUMER_DURATION=50ms", "DEREGISTER_STREAM_CONSUMER_DURATION=50ms",
+			"LOG_LEVEL=ERROR", "ROOT_LOG_LEVEL=ERROR", "SHOULD_PERSIST_DATA=false")
+	case StepFunctionsLocal:
+		arg = "stepfunctions"
+		env = append(env, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1")
+	case S3rver:
+		// s3rver 4 uses a digest OpenSSL 3 no longer enables by default.
+		env = append(env, "NODE_OPTIONS=--openssl-legacy-provider")
+	case Fauxqs:
+		env = append(env, "FAUXQS_HOST=localhost", "FAUXQS_DEFAULT_REGION="+Region)
+	}
+	return arg, env, nil
+}
+
+// watchReady reads the server's stdout: the channel gets true at its
+// "READY <port>" line, or false if stdout ends first; every other line goes
+// to logs.
+func watchReady(stdout io.Reader, logs *tailBuffer) <-chan bool {
+	readyc := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if !sent && strings.HasPrefix(line, "READY ") {
+				readyc <- true
+				sent = true
+				continue
+			}
+			logs.Write([]byte(line + "\n"))
+		}
+		if !sent {
+			readyc <- false
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	return readyc
 }
 
 func freePort() (int, error) {
