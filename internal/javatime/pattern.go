@@ -81,6 +81,33 @@ var letterMax = map[byte]int{
 	'n': 19, 'N': 19, 'V': 2, 'z': 4, 'Z': 5, 'X': 5, 'x': 5, 'O': 4,
 }
 
+// quoted reads the quoted literal that starts at pattern[i] (a quote): its
+// text (two quotes inside it, or two quotes alone, stand for one) and the index
+// after its closing quote; false when it does not close.
+func quoted(pattern string, i int) (string, int, bool) {
+	j := i + 1
+	var b strings.Builder
+	for {
+		if j >= len(pattern) {
+			return "", 0, false
+		}
+		if pattern[j] == '\'' {
+			if j+1 < len(pattern) && pattern[j+1] == '\'' {
+				b.WriteByte('\'')
+				j += 2
+				continue
+			}
+			break
+		}
+		b.WriteByte(pattern[j])
+		j++
+	}
+	if j == i+1 {
+		return "'", j + 1, true // '' outside quotes is a quote
+	}
+	return b.String(), j + 1, true
+}
+
 // Compile checks a DateTimeFormatter pattern. It supports the letters
 // G u y Y Q q M L w W d D E e c a h K k H m s S A n N V z Z X x O,
 // 'quoted text' with a doubled quote for a quote, and rejects what Java rejects: unknown
@@ -126,29 +153,12 @@ func Compile(pattern string) (*Pattern, error) {
 			p.items = append(p.items, item{letter: c, count: n, pos: i})
 			i = j
 		case c == '\'':
-			j := i + 1
-			var b strings.Builder
-			for {
-				if j >= len(pattern) {
-					return fail(i, "unterminated quoted literal")
-				}
-				if pattern[j] == '\'' {
-					if j+1 < len(pattern) && pattern[j+1] == '\'' {
-						b.WriteByte('\'')
-						j += 2
-						continue
-					}
-					break
-				}
-				b.WriteByte(pattern[j])
-				j++
+			text, end, ok := quoted(pattern, i)
+			if !ok {
+				return fail(i, "unterminated quoted literal")
 			}
-			if j == i+1 {
-				lit(i, "'") // '' outside quotes is a quote
-			} else {
-				lit(i, b.String())
-			}
-			i = j + 1
+			lit(i, text)
+			i = end
 		case c == '[':
 			depth++
 			p.optional = true
