@@ -174,7 +174,7 @@ func (o *ConsumerOptions) setDefaults() error {
 		o.Checkpoints = &MemoryCheckpoints{}
 	}
 	o.Sleep = orSleep(o.Sleep)
-	o.Logger = loggerOrDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return nil
 }
 

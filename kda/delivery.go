@@ -190,7 +190,7 @@ func (o *DeliveryOptions) setDefaults() error {
 	o.MaxTickFailures = opt.Default(o.MaxTickFailures, DefaultMaxTickFailures)
 	o.Now, o.Sleep = orNow(o.Now), orSleep(o.Sleep)
 	o.Location = cmp.Or(o.Location, time.UTC)
-	o.Logger = loggerOrDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return nil
 }
 

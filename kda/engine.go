@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/kda/internal/engine"
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -108,7 +109,7 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 	}
 	io := engine.Options{Now: o.Now, Logger: o.Logger}
 	io.Now = orNow(io.Now)
-	io.Logger = loggerOrDiscard(o.Logger)
+	io.Logger = opt.Logger(o.Logger)
 	for _, in := range inputs {
 		io.Inputs = append(io.Inputs, engine.Input(in))
 	}

@@ -98,7 +98,7 @@ func NewFirehoseSink(client PutRecordBatchAPI, deliveryStream string, optFns ...
 		return nil, err
 	}
 	o.Sleep = orSleep(o.Sleep)
-	o.Logger = loggerOrDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return &FirehoseSink{client: client, stream: deliveryStream, opts: o}, nil
 }
 

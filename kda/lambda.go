@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // KinesisRecord is one user record handed to a RecordHandler, with where it
@@ -46,7 +47,7 @@ func NewLambdaHandler(h RecordHandler, optFns ...func(*LambdaOptions)) func(cont
 	for _, f := range optFns {
 		f(&o)
 	}
-	o.Logger = loggerOrDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return func(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 		var resp events.KinesisEventResponse
 		failedShard := map[string]bool{}

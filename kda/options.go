@@ -2,7 +2,6 @@ package kda
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -16,14 +15,6 @@ import (
 // options type, the field, the value and what is accepted; match it with
 // errors.As.
 type OptionError = opt.Error
-
-// loggerOrDiscard is how each constructor replaces a nil Logger, once.
-func loggerOrDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
-}
 
 // orNow is how each constructor replaces a nil Now: time.Now.
 func orNow(now func() time.Time) func() time.Time {

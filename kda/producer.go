@@ -195,7 +195,7 @@ func NewProducer(client PutRecordsAPI, stream string, optFns ...func(*ProducerOp
 		o.PartitionKey = RandomPartitionKey
 	}
 	o.Sleep = orSleep(o.Sleep)
-	o.Logger = loggerOrDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return &Producer{client: client, stream: stream, opts: o, sem: make(chan struct{}, o.MaxInFlight)}, nil
 }
 

@@ -182,8 +182,6 @@ func (o *ProducerOptions) setDefaults() error {
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Now()
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return nil
 }

@@ -60,9 +60,7 @@ func pollOptions(optFns []func(*PollOptions)) (PollOptions, error) {
 	if o.Sleep == nil {
 		o.Sleep = backoff.Sleep
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return o, nil
 }
 

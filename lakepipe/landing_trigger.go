@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // StartExecutionAPI is the Step Functions call of the trigger.
@@ -46,9 +47,7 @@ func NewTrigger(api StartExecutionAPI, stateMachineARN string, optFns ...func(*T
 	if err != nil {
 		return nil, err
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return &Trigger{api: api, arn: stateMachineARN, parser: p, log: o.Logger}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/lakekit/lakekit/internal/opt"
 	"github.com/lakekit/lakekit/s3copy"
 )
 
@@ -131,9 +132,7 @@ func NewTransfers(api s3copy.API, optFns ...func(*TransferOptions)) (*Transfers,
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	copier, err := s3copy.New(api, append(o.Copier, func(c *s3copy.CopierOptions) {
 		c.SkipUnchanged = true
 		c.ExpectedBucketOwner = o.ExpectedBucketOwner

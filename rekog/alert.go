@@ -134,7 +134,7 @@ func NewAlerter(client PublishAPI, topicARN string, optFns ...func(*AlertOptions
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Logger = orDiscard(o.Logger)
+	o.Logger = opt.Logger(o.Logger)
 	return a, nil
 }
 

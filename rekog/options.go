@@ -1,8 +1,6 @@
 package rekog
 
 import (
-	"log/slog"
-
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -11,12 +9,3 @@ import (
 // NewTextService, DecodeImage, ValidateImage): the options type, the
 // field, the value and what it accepts. Branch on it with errors.As.
 type OptionError = opt.Error
-
-// orDiscard returns l, or a logger that discards everything when l is nil:
-// constructors replace a nil Logger once, so no call site checks.
-func orDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
-}

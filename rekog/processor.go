@@ -62,7 +62,7 @@ func NewStreamProcessors(client StreamProcessorAPI, optFns ...func(*ProcessorOpt
 		return nil, err
 	}
 	p.opts.PollInterval = opt.Default(p.opts.PollInterval, DefaultPollInterval)
-	p.opts.Logger = orDiscard(p.opts.Logger)
+	p.opts.Logger = opt.Logger(p.opts.Logger)
 	return p, nil
 }
 

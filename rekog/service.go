@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // PutObjectAPI is the S3 call TextService makes.
@@ -66,7 +67,7 @@ func NewTextService(store PutObjectAPI, bucket string, detector TextDetector, op
 	if s.opts.Decode, err = s.opts.Decode.withDefaults(); err != nil {
 		return nil, err
 	}
-	s.opts.Logger = orDiscard(s.opts.Logger)
+	s.opts.Logger = opt.Logger(s.opts.Logger)
 	return s, nil
 }
 

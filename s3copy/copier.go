@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,9 +85,7 @@ func (o *CopierOptions) setDefaults() error {
 	}
 	o.ProgressInterval = opt.Default(o.ProgressInterval, DefaultProgressInterval)
 	o.MaxConsecutiveFailures = opt.Default(o.MaxConsecutiveFailures, DefaultMaxConsecutiveFailures)
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return nil
 }
 

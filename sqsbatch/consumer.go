@@ -208,7 +208,7 @@ func NewConsumer(client ConsumerAPI, queueURL string, h Handler, optFns ...func(
 		return nil, err
 	}
 	client, callOpts := applySafeBody(client)
-	return &Consumer{client: client, callOpts: callOpts, fifo: fifo, queueURL: queueURL, handler: h, opts: o, log: loggerOrDiscard(o.Logger)}, nil
+	return &Consumer{client: client, callOpts: callOpts, fifo: fifo, queueURL: queueURL, handler: h, opts: o, log: opt.Logger(o.Logger)}, nil
 }
 
 const consumerOptions = "sqsbatch.ConsumerOptions"

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // InspectAPI is what InspectDLQ needs.
@@ -32,7 +33,7 @@ func InspectDLQ(ctx context.Context, client InspectAPI, queueURL string, max int
 	var all []types.Message
 	defer func() {
 		// Give everything back, even when ctx ended.
-		changeVisibility(context.WithoutCancel(ctx), client, queueURL, all, 0, loggerOrDiscard(nil), SafeRequestBody)
+		changeVisibility(context.WithoutCancel(ctx), client, queueURL, all, 0, opt.Logger(nil), SafeRequestBody)
 	}()
 	seen := map[string]bool{}
 	for len(all) < max {

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/lakekit/lakekit/internal/opt"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -40,7 +41,7 @@ func NewLambdaHandler(h Handler, optFns ...func(*LambdaOptions)) func(context.Co
 	for _, f := range optFns {
 		f(&o)
 	}
-	log := loggerOrDiscard(o.Logger)
+	log := opt.Logger(o.Logger)
 	one := func(ctx context.Context, rec events.SQSMessage) error {
 		err := handle(ctx, o.Resolver, h, MessageFromEvent(rec))
 		if err != nil {

@@ -1,8 +1,6 @@
 package sqsbatch
 
 import (
-	"log/slog"
-
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -11,11 +9,3 @@ import (
 // limit, two fields that contradict each other). It names the options type,
 // the field, the value and what is accepted; match it with errors.As.
 type OptionError = opt.Error
-
-// loggerOrDiscard is how each constructor replaces a nil Logger, once.
-func loggerOrDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
-}

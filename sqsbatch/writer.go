@@ -236,7 +236,7 @@ func NewWriter(client SendMessageBatchAPI, queueURL string, optFns ...func(*Writ
 	ctx, cancel := context.WithCancel(context.Background())
 	client, callOpts := applySafeBody(client)
 	return &Writer{
-		client: client, callOpts: callOpts, queueURL: queueURL, fifo: fifo, opts: o, log: loggerOrDiscard(o.Logger),
+		client: client, callOpts: callOpts, queueURL: queueURL, fifo: fifo, opts: o, log: opt.Logger(o.Logger),
 		sem: make(chan struct{}, o.MaxInFlight), work: make(chan *batch), bytesm: semaphore.NewWeighted(int64(o.MaxInFlightBytes)), dmu: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel,
 	}, nil

@@ -6,6 +6,7 @@ package opt
 import (
 	"cmp"
 	"fmt"
+	"log/slog"
 )
 
 // Error reports an options field whose value a constructor refuses. Zero
@@ -49,4 +50,13 @@ func Default[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// Logger is how a constructor replaces a nil Logger, once: with one that
+// discards, so that no call site checks for nil.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

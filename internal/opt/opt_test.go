@@ -1,7 +1,10 @@
 package opt
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 )
@@ -44,5 +47,15 @@ func TestDefault(t *testing.T) {
 	}
 	if got := Default(3, 7); got != 3 {
 		t.Errorf("Default(3, 7) = %d", got)
+	}
+}
+
+func TestLogger(t *testing.T) {
+	if l := Logger(nil); l == nil || l.Enabled(context.Background(), slog.LevelError) {
+		t.Fatalf("Logger(nil) = %v, want a logger that discards", l)
+	}
+	mine := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if Logger(mine) != mine {
+		t.Fatal("Logger replaced a non-nil logger")
 	}
 }

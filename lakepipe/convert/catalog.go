@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
+	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // MaxBatchCreatePartitions is Glue's limit of partitions per
@@ -77,9 +78,7 @@ func NewCatalog(api CatalogAPI, optFns ...func(*CatalogOptions)) (*Catalog, erro
 	for _, fn := range optFns {
 		fn(&c.opts)
 	}
-	if c.opts.Logger == nil {
-		c.opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	c.opts.Logger = opt.Logger(c.opts.Logger)
 	return c, nil
 }
 

@@ -205,9 +205,7 @@ func NewConverter(sink Sink, optFns ...func(*ConverterOptions)) (*Converter, err
 	o.RowGroupBytes = opt.Default(o.RowGroupBytes, DefaultRowGroupBytes)
 	o.Workers = opt.Default(o.Workers, runtime.GOMAXPROCS(0))
 	o.MaxRecordBytes = opt.Default(o.MaxRecordBytes, DefaultMaxRecordBytes)
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	switch r := o.MaxQuarantineRatio; {
 	case r < 0:
 		o.MaxQuarantineRatio = 0 // documented: none tolerated

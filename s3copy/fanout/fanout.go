@@ -125,9 +125,7 @@ func New(s3c S3API, sqsc SQSAPI, copier *s3copy.Copier, shardQueue, taskQueue st
 	o.TaskObjects = opt.Default(o.TaskObjects, DefaultTaskObjects)
 	o.PagesPerMessage = opt.Default(o.PagesPerMessage, DefaultPagesPerMessage)
 	o.MaxReceives = opt.Default(o.MaxReceives, DefaultMaxReceives)
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return &Fanout{s3: s3c, sqs: sqsc, copier: copier, shardQueue: shardQueue, taskQueue: taskQueue, opts: o}, nil
 }
 

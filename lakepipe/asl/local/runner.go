@@ -163,9 +163,7 @@ func New(m *asl.StateMachine, optFns ...func(*RunnerOptions)) (*Runner, error) {
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o.Logger = opt.Logger(o.Logger)
 	return &Runner{m: m, opts: o, handlers: map[string]Handler{}}, nil
 }
 
