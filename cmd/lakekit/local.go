@@ -2,22 +2,23 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lakekit/lakekit/internal/awslocal"
 )
 
-func newLocal() *cobra.Command {
+func newLocal(a *app) *cobra.Command {
 	local := group(&cobra.Command{
 		Use:   "local",
 		Short: "The local servers of lakekit's test kit",
 	})
-	local.AddCommand(newLocalInstall())
+	local.AddCommand(newLocalInstall(a))
 	return local
 }
 
-func newLocalInstall() *cobra.Command {
+func newLocalInstall(a *app) *cobra.Command {
 	var o awslocal.InstallOptions
 	cmd := &cobra.Command{
 		Use:   "install",
@@ -34,12 +35,17 @@ LAKEKIT_NODE_DIR. Needs Node.js 20 or later with npm.`,
 			if err != nil {
 				return err
 			}
-			if res.Already {
-				fmt.Fprintf(cmd.OutOrStdout(), "already installed in %s (--force reinstalls)\n", res.Dir)
-				return nil
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "installed in %s\n", res.Dir)
-			return nil
+			sum := struct {
+				Dir     string `json:"dir"`
+				Already bool   `json:"already_installed"`
+			}{res.Dir, res.Already}
+			return a.summary(sum, func(w io.Writer) {
+				if res.Already {
+					fmt.Fprintf(w, "already installed in %s (--force reinstalls)\n", res.Dir)
+					return
+				}
+				fmt.Fprintf(w, "installed in %s\n", res.Dir)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "install into `DIR` instead of the user cache directory")

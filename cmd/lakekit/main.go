@@ -1,5 +1,4 @@
-// Command lakekit is lakekit's command-line tool. This first version has
-// the command a user's tests need:
+// Command lakekit is lakekit's command-line tool.
 //
 //	lakekit local install [--dir DIR] [--force]
 //
@@ -15,7 +14,20 @@
 // or run it once with `go run github.com/lakekit/lakekit/cmd/lakekit@latest
 // local install`.
 //
-// Exit codes: 0 success, 1 failure, 2 bad usage.
+// # Global flags
+//
+// Every command takes --json (a machine-readable summary on stdout),
+// --quiet, and the AWS flags --endpoint-url, --region and --profile on top
+// of the standard AWS config chain (AWS_REGION, AWS_PROFILE, the shared
+// config files, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>). Progress
+// is shown only when stdout is a terminal; NO_COLOR turns color off.
+//
+// # Exit codes
+//
+//	0  success
+//	1  the command failed, or found problems (a lint finding, a failed object)
+//	2  bad usage: unknown command or flag, wrong arguments
+//	3  AWS configuration: no region, no credentials, unreadable profile
 package main
 
 import (
@@ -41,6 +53,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitConfig  = 3
 )
 
 // usageError marks an error in the command line, as opposed to one in
@@ -62,15 +75,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if ue := (usageError{}); errors.As(err, &ue) {
 		return exitUsage
 	}
+	if ce := (configError{}); errors.As(err, &ce) {
+		return exitConfig
+	}
 	return exitFailure
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr}
 	root := group(&cobra.Command{Use: "lakekit", Short: "lakekit's command-line tool", SilenceUsage: true, SilenceErrors: true})
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	a.addFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newLocal())
+	root.AddCommand(newLocal(a))
 	return root
 }
 

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func lakekit(args ...string) (code int, stdout, stderr string) {
@@ -50,5 +55,66 @@ func TestLocalInstallKeeps(t *testing.T) {
 	code, _, errOut = lakekit("local", "install", "--dir", dir, "--force")
 	if code != exitFailure || !strings.Contains(errOut, "npm is not on PATH") {
 		t.Fatalf("--force without npm: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestAWSConfig checks the config errors every AWS command reports before
+// it starts work (exit code 3), and that a custom endpoint is path-style.
+func TestAWSConfig(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("AWS_REGION", "")
+	os.Unsetenv("AWS_REGION")
+	a := &app{}
+	ctx := context.Background()
+	if _, err := a.awsConfig(ctx); err == nil || !strings.Contains(err.Error(), "no AWS region") {
+		t.Fatalf("no region: %v", err)
+	}
+	a.region = "eu-west-1"
+	_, err := a.awsConfig(ctx)
+	if ce := (configError{}); !errors.As(err, &ce) || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("no credentials: %v", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKID")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	a.endpointURL = "http://127.0.0.1:1"
+	cfg, err := a.awsConfig(ctx)
+	if err != nil || cfg.Region != "eu-west-1" || aws.ToString(cfg.BaseEndpoint) != a.endpointURL {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	if !a.s3Client(cfg).Options().UsePathStyle {
+		t.Error("custom endpoint: want path-style S3 addressing")
+	}
+	if (&app{}).s3Client(cfg).Options().UsePathStyle {
+		t.Error("AWS endpoint: want virtual-hosted S3 addressing")
+	}
+}
+
+// TestOutputModes: off a terminal there is no progress and no color, and
+// --json replaces the text summary.
+func TestOutputModes(t *testing.T) {
+	var out bytes.Buffer
+	a := &app{stdout: &out}
+	if a.progress() || a.color() {
+		t.Fatal("progress or color on a buffer")
+	}
+	text := func(w io.Writer) { fmt.Fprintln(w, "text") }
+	if err := a.summary(map[string]int{"n": 1}, text); err != nil || out.String() != "text\n" {
+		t.Fatalf("text summary %q, %v", out.String(), err)
+	}
+	out.Reset()
+	a.json = true
+	if err := a.summary(map[string]int{"n": 1}, text); err != nil || out.String() != "{\n  \"n\": 1\n}\n" {
+		t.Fatalf("json summary %q, %v", out.String(), err)
+	}
+	out.Reset()
+	a.json, a.quiet = false, true
+	if err := a.summary(nil, text); err != nil || out.Len() != 0 {
+		t.Fatalf("quiet summary %q", out.String())
 	}
 }
