@@ -46,11 +46,14 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// cmdServer is the script command `server KIND [NAME]`: it starts a local
-// server for the rest of the script and sets its endpoint variable.
-//
-//	server s3          in-process gofakes3: AWS_ENDPOINT_URL_S3
-//	server s3 bucket   … and creates the bucket
+// scriptServers are the kinds of `server KIND [ARGS]`, each starting a
+// local server for the rest of the script and setting its endpoint
+// variable. A command's test file adds the kinds it needs in an init func.
+var scriptServers = map[string]func(ts *testscript.TestScript, args []string){
+	"s3": serverS3,
+}
+
+// cmdServer is the script command `server KIND [ARGS]`.
 func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! server")
@@ -58,17 +61,22 @@ func cmdServer(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 {
 		ts.Fatalf("usage: server KIND [ARGS]")
 	}
-	switch args[0] {
-	case "s3":
-		srv := s3test.Start()
-		ts.Defer(func() { srv.Close() })
-		ts.Setenv("AWS_ENDPOINT_URL_S3", srv.Endpoint)
-		for _, b := range args[1:] {
-			if _, err := srv.Client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &b}); err != nil {
-				ts.Fatalf("create bucket %s: %v", b, err)
-			}
-		}
-	default:
+	start, ok := scriptServers[args[0]]
+	if !ok {
 		ts.Fatalf("server: unknown kind %q", args[0])
+	}
+	start(ts, args[1:])
+}
+
+// serverS3 is `server s3 [BUCKET…]`: in-process gofakes3, its endpoint in
+// AWS_ENDPOINT_URL_S3, with the buckets created.
+func serverS3(ts *testscript.TestScript, buckets []string) {
+	srv := s3test.Start()
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("AWS_ENDPOINT_URL_S3", srv.Endpoint)
+	for _, b := range buckets {
+		if _, err := srv.Client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &b}); err != nil {
+			ts.Fatalf("create bucket %s: %v", b, err)
+		}
 	}
 }
