@@ -65,18 +65,18 @@ func (f *csvFlags) apply() (func(*convert.ConverterOptions), error) {
 
 // convertSummary is the --json summary of parquet convert.
 type convertSummary struct {
-	Source          string               `json:"source"`
-	Destination     string               `json:"destination"`
-	Header          bool                 `json:"header"`
-	HeaderAmbiguous bool                 `json:"header_ambiguous,omitempty"`
-	Rows            int64                `json:"rows"`
-	Quarantined     int64                `json:"quarantined"`
-	BytesIn         int64                `json:"bytes_in"`
-	Columns         []mappingColumn      `json:"columns"`
-	PartitionKeys   []string             `json:"partition_keys,omitempty"`
-	Files           []outputFile         `json:"files"`
-	Removed         []string             `json:"removed,omitempty"`
-	Quarantine      string               `json:"quarantine,omitempty"`
+	Source          string          `json:"source"`
+	Destination     string          `json:"destination"`
+	Header          bool            `json:"header"`
+	HeaderAmbiguous bool            `json:"header_ambiguous,omitempty"`
+	Rows            int64           `json:"rows"`
+	Quarantined     int64           `json:"quarantined"`
+	BytesIn         int64           `json:"bytes_in"`
+	Columns         []mappingColumn `json:"columns"`
+	PartitionKeys   []string        `json:"partition_keys,omitempty"`
+	Files           []outputFile    `json:"files"`
+	Removed         []string        `json:"removed,omitempty"`
+	Quarantine      string          `json:"quarantine,omitempty"`
 }
 
 func newParquetConvert(a *app) *cobra.Command {
