@@ -77,7 +77,9 @@ func newSendCSV(a *app) *cobra.Command {
 		Long: `Send each row of a CSV with a header row to an SQS queue, in batches, as a JSON
 object of the row (the body seed system 1's writer sent). COLUMN holds each
 row's unique key: the idempotency key of the consumer downstream, echoed in
-errors, and sent as a message attribute with --key-attribute. A malformed row
+errors, and sent as a message attribute with --key-attribute; on a FIFO queue
+it is each message's deduplication id (a row sent twice within five minutes
+is delivered once) and group id. A malformed row
 (wrong field count, bare quote, bytes that are not UTF-8, empty key) is
 reported by its line and skipped (--on-malformed skip, the default) or ends
 the run (--on-malformed stop). Bodies over the queue's limit go through S3

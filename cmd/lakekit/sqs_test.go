@@ -19,8 +19,10 @@ func init() {
 
 // serverSQS is `server sqs QUEUE…`: fauxqs, its endpoint in
 // AWS_ENDPOINT_URL_SQS, with the queues created and each queue's URL in
-// the variable of its name. A queue written NAME>DLQ has a redrive policy
-// sending its messages to the queue DLQ (created first) after one receive.
+// the variable of its name (dots as underscores: $orders_fifo). A name
+// ending in .fifo makes a FIFO queue; a queue written NAME>DLQ has a
+// redrive policy sending its messages to the queue DLQ (created first)
+// after one receive.
 func serverSQS(ts *testscript.TestScript, queues []string) {
 	ctx := context.Background()
 	srv, err := sqstest.Start(ctx)
@@ -32,8 +34,11 @@ func serverSQS(ts *testscript.TestScript, queues []string) {
 	for _, q := range queues {
 		name, dlq, _ := strings.Cut(q, ">")
 		attrs := map[string]string{}
+		if strings.HasSuffix(name, ".fifo") {
+			attrs[string(types.QueueAttributeNameFifoQueue)] = "true"
+		}
 		if dlq != "" {
-			arn, err := srv.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(ts.Getenv(dlq)),
+			arn, err := srv.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(ts.Getenv(strings.ReplaceAll(dlq, ".", "_"))),
 				AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 			if err != nil {
 				ts.Fatalf("server sqs: queue %s: dead-letter queue %s: %v", name, dlq, err)
@@ -45,7 +50,7 @@ func serverSQS(ts *testscript.TestScript, queues []string) {
 		if err != nil {
 			ts.Fatalf("server sqs: create queue %s: %v", name, err)
 		}
-		ts.Setenv(name, aws.ToString(out.QueueUrl))
+		ts.Setenv(strings.ReplaceAll(name, ".", "_"), aws.ToString(out.QueueUrl))
 	}
 	ts.Setenv("SQS_ENDPOINT", srv.Endpoint)
 }
