@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -68,32 +68,11 @@ their Glue types, its row count and, with --rows N, its first N rows as JSON.`,
 	return c
 }
 
-// readerAtFile is what schema reads: a local file or an S3 object.
-type readerAtFile interface {
-	io.ReaderAt
-	io.Closer
-	Size() int64
-}
-
-type localFile struct {
-	*os.File
-	size int64
-}
-
-func (f localFile) Size() int64 { return f.size }
-
-func (a *app) openReaderAt(ctx context.Context, name string) (readerAtFile, error) {
+// openReaderAt opens what schema reads, a local file or an S3 object, as
+// a convert.SinkFile: random access (ranged GETs on S3) and its size.
+func (a *app) openReaderAt(ctx context.Context, name string) (convert.SinkFile, error) {
 	if !isS3URL(name) {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return localFile{f, st.Size()}, nil
+		return convert.DirSink(filepath.Dir(name)).Open(ctx, filepath.Base(name))
 	}
 	bucket, key, err := parseS3Object(name)
 	if err != nil {
@@ -164,7 +143,7 @@ func (s *schemaSummary) text(w io.Writer) {
 
 // parquetFileSchema reads a Parquet file's columns (with the Glue types
 // lakepipe/convert writes them as) and its first rows.
-func parquetFileSchema(name string, f readerAtFile, rows int) (*schemaSummary, error) {
+func parquetFileSchema(name string, f convert.SinkFile, rows int) (*schemaSummary, error) {
 	pf, err := parquet.OpenFile(f, f.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
