@@ -378,16 +378,19 @@ func printAttrs(w io.Writer, kind string, attrs map[string]string) {
 
 // redriveSummary is the --json summary of sqs dlq redrive.
 type redriveSummary struct {
-	DLQ       string `json:"dlq"`
-	To        string `json:"to"`
-	Moved     int    `json:"moved"`
-	Failed    int    `json:"failed"`
-	Undeleted int    `json:"undeleted"`
+	DLQ string `json:"dlq"`
+	To  string `json:"to"`
+	// TaskHandle is set with --server-side: SQS moves the messages itself.
+	TaskHandle string `json:"task_handle,omitempty"`
+	Moved      int    `json:"moved"`
+	Failed     int    `json:"failed"`
+	Undeleted  int    `json:"undeleted"`
 }
 
 func newDLQRedrive(a *app) *cobra.Command {
 	var queue, to string
 	var max int
+	var serverSide bool
 	c := &cobra.Command{
 		Use:   "redrive --queue DLQ [--to URL]",
 		Short: "Move a dead-letter queue's messages back to a queue",
@@ -396,7 +399,10 @@ queue whose redrive policy names the DLQ (ListDeadLetterSourceQueues). Each
 batch is received, sent to the target and only then deleted from the DLQ, so
 no message is lost; one whose delete fails stays in the DLQ and is sent again
 by the next redrive. Bodies, message attributes and FIFO group and
-deduplication ids are kept.
+deduplication ids are kept. --server-side starts SQS's own move task instead
+(StartMessageMoveTask: back to each message's source queue without --to) and
+returns at once; where the server has none (local emulators), the messages are
+moved here.
 
 Exit status 1 when a message could not be moved.`,
 		Example: `  lakekit sqs dlq redrive --queue https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq
@@ -418,6 +424,18 @@ Exit status 1 when a message could not be moved.`,
 				return err
 			}
 			client := sqs.NewFromConfig(cfg)
+			if serverSide {
+				handle, err := startMoveTask(ctx, client, queue, to)
+				if err == nil {
+					return a.summary(redriveSummary{DLQ: queue, To: to, TaskHandle: handle}, func(w io.Writer) {
+						fmt.Fprintf(w, "started SQS's move task %s (it runs on the server; see aws sqs list-message-move-tasks)\n", handle)
+					})
+				}
+				if !sqsbatch.IsUnsupported(err) {
+					return fmt.Errorf("starting the move task of %s: %w", queue, err)
+				}
+				fmt.Fprintln(a.stderr, "lakekit: the server has no StartMessageMoveTask; moving the messages here")
+			}
 			if to == "" {
 				if to, err = redriveSource(ctx, client, queue); err != nil {
 					return err
@@ -439,7 +457,32 @@ Exit status 1 when a message could not be moved.`,
 	c.Flags().StringVar(&queue, "queue", "", "the dead-letter queue's `URL` (required)")
 	c.Flags().StringVar(&to, "to", "", "the target queue `URL` (default: the queue whose redrive policy names the DLQ)")
 	c.Flags().IntVar(&max, "max", 0, "move at most `N` messages (0: all)")
+	c.Flags().BoolVar(&serverSide, "server-side", false, "start SQS's move task (StartMessageMoveTask) instead of moving the messages here")
 	return c
+}
+
+// startMoveTask starts SQS's move task from dlq to the queue to ("" for
+// each message's source queue).
+func startMoveTask(ctx context.Context, client *sqs.Client, dlq, to string) (string, error) {
+	arn := func(url string) (string, error) {
+		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url,
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}}, sqsbatch.SafeRequestBody)
+		if err != nil {
+			return "", err
+		}
+		return out.Attributes[string(types.QueueAttributeNameQueueArn)], nil
+	}
+	dlqARN, err := arn(dlq)
+	if err != nil {
+		return "", err
+	}
+	toARN := ""
+	if to != "" {
+		if toARN, err = arn(to); err != nil {
+			return "", err
+		}
+	}
+	return sqsbatch.StartMoveTask(ctx, client, dlqARN, toARN)
 }
 
 // redriveSource finds the one queue whose redrive policy names dlq: by
