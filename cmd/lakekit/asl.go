@@ -161,58 +161,61 @@ var (
 )
 
 // parseErrorNode finds the node a Parse error is about: the states its
-// message names, nested through Parallel branches, then the unknown field
-// or mistyped value within the last of them.
+// message names, nested through Parallel branches (where two branches may
+// hold states of the same name), then the unknown field or mistyped value
+// within the last of them.
 func parseErrorNode(root *jsonNode, err error) *jsonNode {
 	if root == nil {
 		return nil
 	}
 	msg := err.Error()
-	n := root
+	cands := []*jsonNode{root}
 	for i, m := range parseErrState.FindAllStringSubmatch(msg, -1) {
 		name, uerr := strconv.Unquote(m[1])
 		if uerr != nil {
 			break
 		}
-		var next *jsonNode
-		if i == 0 {
-			next = root.find([]string{"States", name})
-			if next == root {
-				next = nil
+		var next []*jsonNode
+		for _, n := range cands {
+			if i == 0 {
+				if s := n.member("States"); s != nil && s.member(name) != nil {
+					next = append(next, s.member(name))
+				}
+				continue
 			}
-		} else if br := n.member("Branches"); br != nil {
-			for _, b := range br.elems {
-				if s := b.member("States"); s != nil && s.member(name) != nil {
-					next = s.member(name)
-					break
+			if br := n.member("Branches"); br != nil {
+				for _, b := range br.elems {
+					if s := b.member("States"); s != nil && s.member(name) != nil {
+						next = append(next, s.member(name))
+					}
 				}
 			}
 		}
-		if next == nil {
+		if len(next) == 0 {
 			break
 		}
-		n = next
+		cands = next
 	}
+	var key string
 	if m := parseErrField.FindStringSubmatch(msg); m != nil {
-		if key, uerr := strconv.Unquote(m[1]); uerr == nil {
+		key, _ = strconv.Unquote(m[1])
+	}
+	var te *json.UnmarshalTypeError
+	if key == "" && errors.As(err, &te) && te.Field != "" {
+		segs := strings.Split(te.Field, ".")
+		key = segs[len(segs)-1]
+	}
+	if key == "" && strings.Contains(msg, "state type") {
+		key = "Type"
+	}
+	if key != "" {
+		for _, n := range cands {
 			if f := n.findKey(key); f != nil {
 				return f
 			}
 		}
 	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		segs := strings.Split(te.Field, ".")
-		if f := n.findKey(segs[len(segs)-1]); f != nil {
-			return f
-		}
-	}
-	if strings.Contains(msg, "state type") {
-		if f := n.member("Type"); f != nil {
-			return f
-		}
-	}
-	return n
+	return cands[0]
 }
 
 // scriptedTask is one scripted answer of a Task resource in a handlers
