@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -69,6 +70,9 @@ func FuzzJSONLocate(f *testing.F) {
 			t.Fatalf("lineCol = %d:%d", l, c)
 		}
 		root.findKey(field)
+		if n := parseErrorNode(root, fmt.Errorf("asl: state %q: asl: state %q: json: unknown field %q", field, field, field)); n == nil {
+			t.Fatal("parseErrorNode found nothing, not even the document")
+		}
 	})
 }
 
