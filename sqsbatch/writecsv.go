@@ -2,6 +2,8 @@ package sqsbatch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"slices"
@@ -128,7 +130,12 @@ func (r *csvRun) read(ctx context.Context, src *CSVSource, w *Writer, onMalforme
 		r.rep.Rows++
 		r.pending++
 		r.mu.Unlock()
-		if idx, err := w.send(ctx, rec.Message(), r.done); idx < 0 {
+		m := rec.Message()
+		if w.fifo {
+			m.DeduplicationID = fifoID(m.Key)
+			m.GroupID = m.DeduplicationID
+		}
+		if idx, err := w.send(ctx, m, r.done); idx < 0 {
 			r.mu.Lock()
 			r.rep.Rows-- // not accepted: never sent, never reported
 			r.pending--
@@ -154,4 +161,22 @@ func (r *csvRun) wait(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// maxFIFOIDLength is the longest MessageDeduplicationId and MessageGroupId.
+const maxFIFOIDLength = 128
+
+// fifoID returns key as a FIFO deduplication and group id: itself when
+// SQS accepts it (1 to 128 ASCII letters, digits and punctuation), else its
+// SHA-256 in hex.
+func fifoID(key string) string {
+	ok := key != "" && len(key) <= maxFIFOIDLength
+	for i := 0; ok && i < len(key); i++ {
+		ok = key[i] > ' ' && key[i] <= '~'
+	}
+	if ok {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
 }

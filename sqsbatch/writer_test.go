@@ -293,6 +293,31 @@ func TestWriterRetriesServerFaults(t *testing.T) {
 	}
 }
 
+// TestWriteCSVFIFO writes a CSV twice to a FIFO queue: each row's key is
+// its deduplication id, so the second pass is accepted but nothing is
+// delivered twice; a key SQS would refuse as an id is sent hashed.
+func TestWriteCSVFIFO(t *testing.T) {
+	ctx := context.Background()
+	c := awstest.SQS(t)
+	url := newQueue(t, c, "csvfifo", map[string]string{"FifoQueue": "true"})
+	in := "id,v\n1,a\n2,b\norder 3 (café),c\n"
+	for range 2 {
+		src, err := sqsbatch.NewCSV(strings.NewReader(in), func(o *sqsbatch.CSVOptions) { o.KeyColumn = "id" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := must(sqsbatch.NewWriter(c, url))
+		rep, err := sqsbatch.WriteCSV(ctx, src, w, sqsbatch.StopOnMalformed)
+		if err != nil || rep.Sent != 3 {
+			t.Fatalf("WriteCSV: %v %+v", err, rep)
+		}
+	}
+	msgs := drain(t, c, url)
+	if len(msgs) != 3 {
+		t.Fatalf("received %d messages, want 3 (the second pass deduplicated)", len(msgs))
+	}
+}
+
 // TestWriterFIFO sends to a FIFO queue with group and deduplication ids:
 // order within a group holds, and a resent deduplication id is not
 // delivered twice.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -262,7 +263,33 @@ func TestConvertInference(t *testing.T) {
 			if strings.Join(got, " ") != tt.cols || res.Header != tt.header {
 				t.Fatalf("got %q header=%v, want %q header=%v", strings.Join(got, " "), res.Header, tt.cols, tt.header)
 			}
+			// Infer decides the same from the sample alone.
+			inf, err := Infer(strings.NewReader(tt.csv))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(inf, res.Inference) {
+				t.Fatalf("Infer = %+v, Convert inferred %+v", inf, res.Inference)
+			}
 		})
+	}
+}
+
+func TestInferEdges(t *testing.T) {
+	if inf, err := Infer(strings.NewReader("\n\n")); err != nil || len(inf.Columns) != 0 {
+		t.Fatalf("blank input: %+v, %v", inf, err)
+	}
+	var se *SchemaError
+	if _, err := Infer(strings.NewReader("a,\"b\n1,2\n"), func(o *ConverterOptions) { o.Header = HeaderPresent }); !errors.As(err, &se) {
+		t.Fatalf("malformed header: %v, want a *SchemaError", err)
+	}
+	var oe *OptionError
+	if _, err := Infer(strings.NewReader("a\n1\n"), func(o *ConverterOptions) { o.SampleRows = -1 }); !errors.As(err, &oe) {
+		t.Fatalf("SampleRows -1: %v, want an *OptionError", err)
+	}
+	inf, err := Infer(strings.NewReader("a;b\nx;1\n"), func(o *ConverterOptions) { o.Delimiter = ';' })
+	if err != nil || !inf.Header || len(inf.Columns) != 2 || inf.Columns[1].Type != TypeInt64 {
+		t.Fatalf("delimiter ';': %+v, %v", inf, err)
 	}
 }
 
