@@ -2,6 +2,11 @@ package deploycheck
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/awslabs/goformation/v7/intrinsics"
+
+	"github.com/lakekit/lakekit/internal/awstest"
 )
 
 // kinesisStream creates a one-shard stream on kinesis-local, waits for it
@@ -83,3 +92,118 @@ func putAndRead(t *testing.T, c *kinesis.Client, stream, arn string, data ...[]b
 }
 
 func kinesisSample(t *testing.T, into *events.KinesisEvent) { sample(t, "kinesis-event.json", into) }
+
+// TestSystem3Chain runs seed system 3 from its input stream on: KDG
+// readings (the post's template: sensor_id, current_temperature, location)
+// are put on a kinesis-local stream → read back as Lambda's poller hands
+// them over → the app Lambda with the environment
+// examples/streaming-analytics/template.yaml gives it → the rows in S3,
+// partitioned by the records' Kinesis arrival time (the hour the stream
+// received them, whatever time the batch is processed or retried), each
+// object under a prefix the template's AppRole lets the function write.
+func TestSystem3Chain(t *testing.T) {
+	kin := awstest.Shared(t, awstest.KinesisLocal)
+	kc := kin.Kinesis()
+	stream, arn := kinesisStream(t, kc, awstest.Name(t, "readings"))
+	s3srv := awstest.S3Server(t)
+	c := s3srv.S3()
+	bucket := awstest.Name(t, "data")
+	createBucket(t, c, bucket)
+
+	ev := putAndRead(t, kc, stream, arn,
+		[]byte(`{"sensor_id": 1, "current_temperature": 130, "location": "UK"}`),
+		[]byte(`{"sensor_id": 2, "current_temperature": 20, "location": "AUS"}`),
+		[]byte(`{"sensor_id": 3, "current_temperature": 100, "location": "US"}`), // neither pump: > 100 and < 100
+		[]byte(`{"sensor_id": 4, "current_temperature": 101, "location": "IN"}`))
+	app := startLambda(t, "streaming-analytics-app", withEnv(templateEnv(t, "examples/streaming-analytics/template.yaml", "AppFunction",
+		map[string]string{"DataBucket": bucket}), map[string]string{"AWS_ENDPOINT_URL_S3": s3srv.Endpoint}))
+	status, body := app.invoke(t, ev)
+	assertBatchItemFailures(t, status, body)
+
+	at := ev.Records[0].Kinesis.ApproximateArrivalTimestamp.UTC()
+	hour := at.Format("year=2006/month=01/day=02/hour=15/")
+	keys := listKeys(t, c, bucket)
+	if len(keys) != 2 || countPrefix(keys, "data/anomaly/"+hour) != 1 || countPrefix(keys, "data/output/"+hour) != 1 {
+		t.Fatalf("objects %v, want one under data/anomaly/%s and one under data/output/%s", keys, hour, hour)
+	}
+	anomaly := readObject(t, c, bucket, keys[0])
+	if strings.Count(anomaly, "\n") != 2 || !strings.Contains(anomaly, `"sensor_id":1`) || !strings.Contains(anomaly, `"sensor_id":4`) {
+		t.Fatalf("anomaly object %q, want sensors 1 and 4, one JSON line each", anomaly)
+	}
+	allowed := putObjectPrefixes(t, "examples/streaming-analytics/template.yaml", "AppRole", "DataBucket")
+	for _, k := range keys {
+		if !slices.ContainsFunc(allowed, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			t.Errorf("the function wrote %s, outside what AppRole allows (%v)", k, allowed)
+		}
+	}
+	recordEffect("streaming-analytics-app", "Kinesis batch read back from kinesis-local: readings 130, 20, 100, 101",
+		"data/anomaly/"+"<arrival hour>/ holds 130 and 101 as JSON lines, data/output/<arrival hour>/ holds 20, 100 reaches neither; every key inside AppRole's s3:PutObject resources; batchItemFailures = []")
+}
+
+// putObjectPrefixes returns the key prefixes of bucket that role's
+// policies allow s3:PutObject on ("${Bucket.Arn}/data/*" gives "data/").
+func putObjectPrefixes(t *testing.T, template, role, bucket string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, template))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl struct {
+		Resources map[string]struct {
+			Properties struct {
+				Policies []struct {
+					PolicyDocument struct {
+						Statement []struct {
+							Action, Resource any
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(js, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	list := func(v any) []any {
+		if l, ok := v.([]any); ok {
+			return l
+		}
+		return []any{v}
+	}
+	var out []string
+	for _, p := range tmpl.Resources[role].Properties.Policies {
+		for _, st := range p.PolicyDocument.Statement {
+			if !slices.Contains(list(st.Action), any("s3:PutObject")) {
+				continue
+			}
+			for _, r := range list(st.Resource) {
+				sub, _ := asMap(r)["Fn::Sub"].(string)
+				if rest, ok := strings.CutPrefix(sub, "${"+bucket+".Arn}/"); ok {
+					out = append(out, strings.TrimSuffix(rest, "*"))
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: %s allows no s3:PutObject on %s", template, role, bucket)
+	}
+	return out
+}
+
+func readObject(t *testing.T, c *s3.Client, bucket, key string) string {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
