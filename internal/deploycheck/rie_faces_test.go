@@ -66,9 +66,9 @@ func TestSystem6Chain(t *testing.T) {
 	r := ev.Records
 	assertBatchItemFailures(t, status, body, r[0].Kinesis.SequenceNumber, r[1].Kinesis.SequenceNumber, r[2].Kinesis.SequenceNumber)
 
-	recordEffect("face-alerts-alert", "Kinesis batch read back from kinesis-local (kinesis-event.json shape): Jane twice in 10 s, an unknown face, a record that is not JSON",
+	recordEffect(t, "face-alerts-alert", "Kinesis batch read back from kinesis-local (kinesis-event.json shape): Jane twice in 10 s, an unknown face, a record that is not JSON",
 		"SNS (fauxqs) → subscribed queue gets \"Known face: Jane Doe\" once and \"Unknown face detected\" once; bad record skipped; batchItemFailures = []")
-	recordEffect("face-alerts-alert", "same batch, TOPIC_ARN of a topic that does not exist",
+	recordEffect(t, "face-alerts-alert", "same batch, TOPIC_ARN of a topic that does not exist",
 		"publish fails: batchItemFailures = the 3 records with alerts, first record first (Lambda resumes there)")
 }
 

@@ -164,12 +164,15 @@ func TestSystem5Chain(t *testing.T) {
 		t.Fatalf("crawler-status on a crawler that never ran answered %s, want errorType %s", body, lakepipe.ErrNameCrawlerFailed)
 	}
 
-	recordEffect("ml-pipeline-invoke-step-function", "S3 ObjectCreated (s3-event.json): data/landing/customers_20190821.csv + data/landing/notes.csv",
+	recordEffect(t, "ml-pipeline-invoke-step-function", "S3 ObjectCreated (s3-event.json): data/landing/customers_20190821.csv + data/landing/notes.csv",
 		"1 execution started on stepfunctions-local (the committed definition), input {year 2019, month 08, day 21, dataset customers, bucket, key}; notes.csv skipped")
-	recordEffect("ml-pipeline-invoke-step-function", "the same notification again", "duplicates = [the execution's name]; nothing started")
-	recordEffect("ml-pipeline-file-transfer, -transfer-status, -crawler-start, -crawler-status", "every Task input of one execution of statemachine.asl.json (local ASL runner, virtual clock), execution input from stepfunctions-local",
-		"SUCCEEDED: the file in data/raw/customers/year=2019/month=08/day=21/ and data/archive/, landing empty; raw and refined crawled once each (crawler-status polled 3× per crawl); Glue job run with --dataset customers")
-	recordEffect("ml-pipeline-crawler-status", `{"crawler": "never-ran"} (a crawler with no crawl)`, "errorType "+lakepipe.ErrNameCrawlerFailed+", which the state's Catch (States.ALL) sends to RawCrawlerFailed")
+	recordEffect(t, "ml-pipeline-invoke-step-function", "the same notification again", "duplicates = [the execution's name]; nothing started")
+	runIn := "Task inputs of one execution of statemachine.asl.json (local ASL runner, virtual clock; execution input read back from stepfunctions-local)"
+	recordEffect(t, "ml-pipeline-file-transfer", runIn+": LandingToRaw, LandingToArchive", "the file in data/raw/customers/year=2019/month=08/day=21/, then in data/archive/ and gone from landing")
+	recordEffect(t, "ml-pipeline-transfer-status", runIn+": VerifyLandingToRaw, VerifyLandingToArchive", "success both times; the execution SUCCEEDED")
+	recordEffect(t, "ml-pipeline-crawler-start", runIn+": StartRawCrawler, StartRefinedCrawler", "raw and refined crawlers started once each on gluetest")
+	recordEffect(t, "ml-pipeline-crawler-status", runIn+": RawCrawlerStatus, RefinedCrawlerStatus after each Wait", "polled 3× per crawl (RUNNING, STOPPING, READY+SUCCEEDED): done=true ends each loop; the Glue job between ran with --dataset customers")
+	recordEffect(t, "ml-pipeline-crawler-status", `{"crawler": "never-ran"} (a crawler with no crawl)`, "errorType "+lakepipe.ErrNameCrawlerFailed+", which the state's Catch (States.ALL) sends to RawCrawlerFailed")
 }
 
 // deployedDefinition is the committed statemachine.asl.json with the

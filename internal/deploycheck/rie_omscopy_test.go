@@ -129,10 +129,10 @@ func TestSystem8Chain(t *testing.T) {
 		t.Fatalf("job status %+v, want Done with 6 shards, 5 listed, 4 copied, 1 failed", st)
 	}
 
-	recordEffect("oms-copy-orchestrator", `the template's documented input {"id","src","dst"}`, `response {"job":"job-1"}; the root shard on the fauxqs shard queue`)
-	recordEffect("oms-copy-orchestrator", "a job whose destination is inside its source", "errorMessage "+s3copy.ErrOverlap.Error()+"; nothing sent")
-	recordEffect("oms-copy-master", "SQS event of 1 shard message (sqs-event.json shape, from fauxqs), until the queue is empty", "6 shards handled (ShardDepth 2), sub-shards and task messages sent, batchItemFailures = [] each time")
-	recordEffect("oms-copy-worker", "SQS batches of ≤ 10 task messages (from fauxqs, ApproximateReceiveCount as fauxqs counts it), source object deleted after listing", "4 objects copied with metadata; the message with the deleted object is a batch item failure on deliveries 1 and 2, acknowledged on 3; fanout.Status Done: 6 shards, 5 listed, 4 copied, 1 failed")
+	recordEffect(t, "oms-copy-orchestrator", `the template's documented input {"id","src","dst"}`, `response {"job":"job-1"}; the root shard on the fauxqs shard queue`)
+	recordEffect(t, "oms-copy-orchestrator", "a job whose destination is inside its source", "errorMessage "+s3copy.ErrOverlap.Error()+"; nothing sent")
+	recordEffect(t, "oms-copy-master", "SQS event of 1 shard message (sqs-event.json shape, from fauxqs), until the queue is empty", "6 shards handled (ShardDepth 2), sub-shards and task messages sent, batchItemFailures = [] each time")
+	recordEffect(t, "oms-copy-worker", "SQS batches of ≤ 10 task messages (from fauxqs, ApproximateReceiveCount as fauxqs counts it), source object deleted after listing", "4 objects copied with metadata; the message with the deleted object is a batch item failure on deliveries 1 and 2, acknowledged on 3; fanout.Status Done: 6 shards, 5 listed, 4 copied, 1 failed")
 }
 
 // queue creates an SQS queue on fauxqs and returns its URL and ARN.

@@ -89,8 +89,8 @@ func TestStreamingAnalyticsApp(t *testing.T) {
 	gone := startLambda(t, "streaming-analytics-app", withEnv(templateEnv(t, "examples/streaming-analytics/template.yaml", "AppFunction", map[string]string{"DataBucket": "no-such-bucket"}), sdk))
 	status, body = gone.invoke(t, ev)
 	assertBatchItemFailures(t, status, body, ev.Records[0].Kinesis.SequenceNumber)
-	recordEffect("streaming-analytics-app", "Kinesis batch (kinesis-event.json, 3 records: 120, 50, not JSON)", "1 object each under data/anomaly/year=2016/, data/output/year=2016/, errors/; batchItemFailures = []")
-	recordEffect("streaming-analytics-app", "same batch, BUCKET missing", "flush fails: batchItemFailures = [the shard's first sequence number]")
+	recordEffect(t, "streaming-analytics-app", "Kinesis batch (kinesis-event.json, 3 records: 120, 50, not JSON)", "1 object each under data/anomaly/year=2016/, data/output/year=2016/, errors/; batchItemFailures = []")
+	recordEffect(t, "streaming-analytics-app", "same batch, BUCKET missing", "flush fails: batchItemFailures = [the shard's first sequence number]")
 }
 
 // TestSystem7Chain is seed system 7's chain, one Lambda long: a CSV put
@@ -145,6 +145,6 @@ func TestSystem7Chain(t *testing.T) {
 	if again := listKeys(t, c, bucket); !slices.Equal(again, keys) || len(cat.Partitions(env["GLUE_DATABASE"], env["GLUE_TABLE"])) != 1 {
 		t.Fatalf("after the redelivery: objects %v (before %v), partitions %v", again, keys, cat.Partitions(env["GLUE_DATABASE"], env["GLUE_TABLE"]))
 	}
-	recordEffect("lake-etl-etl", "S3 ObjectCreated (s3-event.json, raw/ key with spaces, 21 rows, 1 impossible date)", "1 Parquet object under refined/retail_sales/year=…/month=…/day=…/, 1 quarantine CSV; table "+table+" created, 1 partition added")
-	recordEffect("lake-etl-etl", "the same notification again", "the same objects rewritten (keys derive from the raw key): still 1 Parquet object, 1 partition")
+	recordEffect(t, "lake-etl-etl", "S3 ObjectCreated (s3-event.json, raw/ key with spaces, 21 rows, 1 impossible date)", "1 Parquet object under refined/retail_sales/year=…/month=…/day=…/, 1 quarantine CSV; table "+table+" created, 1 partition added")
+	recordEffect(t, "lake-etl-etl", "the same notification again", "the same objects rewritten (keys derive from the raw key): still 1 Parquet object, 1 partition")
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -106,8 +107,8 @@ func TestSystem1Chain(t *testing.T) {
 	if len(scan.Items) != 3 {
 		t.Errorf("idempotency table holds %d keys, want 3", len(scan.Items))
 	}
-	recordEffect("sqs-dedup-writer", "S3 ObjectCreated (s3-event.json, key form-encoded)", "4 rows → 4 messages on fauxqs; response {Rows:4, Sent:4}")
-	recordEffect("sqs-dedup-processor", "SQS batch (sqs-event.json shape, fauxqs's 4 messages + 1 poisoned), twice", "batchItemFailures = [poisoned-1]; 3 rows applied once across both invokes; 3 keys in dynalite")
+	recordEffect(t, "sqs-dedup-writer", "S3 ObjectCreated (s3-event.json, key form-encoded)", "4 rows → 4 messages on fauxqs; response {Rows:4, Sent:4}")
+	recordEffect(t, "sqs-dedup-processor", "SQS batch (sqs-event.json shape, fauxqs's 4 messages + 1 poisoned), twice", "batchItemFailures = [poisoned-1]; 3 rows applied once across both invokes; 3 keys in dynalite")
 }
 
 // TestProcessorColdStartFailure: the processor without its table variable
@@ -124,7 +125,7 @@ func TestProcessorColdStartFailure(t *testing.T) {
 	if status != 502 {
 		t.Errorf("without IDEMPOTENCY_TABLE the invoke answered %d %s, want 502 (the sandbox failed)", status, body)
 	}
-	recordEffect("sqs-dedup-processor", "any event, IDEMPOTENCY_TABLE unset", "init panics: 502, Runtime.ExitError, Sandbox.Failure")
+	recordEffect(t, "sqs-dedup-processor", "any event, IDEMPOTENCY_TABLE unset", "init panics: 502, Runtime.ExitError, Sandbox.Failure")
 }
 
 // receiveEvent receives up to n messages from fauxqs (polling until n
@@ -226,8 +227,10 @@ func assertBatchItemFailures(t *testing.T, status int, body []byte, want ...stri
 
 func waitTable(t *testing.T, ddb *dynamodb.Client, table string) {
 	t.Helper()
-	w := dynamodb.NewTableExistsWaiter(ddb)
-	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &table}, 30e9); err != nil {
+	// dynalite creates tables in 50 ms; the waiter's default first delay
+	// is 20 s.
+	w := dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }

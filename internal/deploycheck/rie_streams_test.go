@@ -136,7 +136,7 @@ func TestSystem3Chain(t *testing.T) {
 			t.Errorf("the function wrote %s, outside what AppRole allows (%v)", k, allowed)
 		}
 	}
-	recordEffect("streaming-analytics-app", "Kinesis batch read back from kinesis-local: readings 130, 20, 100, 101",
+	recordEffect(t, "streaming-analytics-app", "Kinesis batch read back from kinesis-local: readings 130, 20, 100, 101",
 		"data/anomaly/"+"<arrival hour>/ holds 130 and 101 as JSON lines, data/output/<arrival hour>/ holds 20, 100 reaches neither; every key inside AppRole's s3:PutObject resources; batchItemFailures = []")
 }
 

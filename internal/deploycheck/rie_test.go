@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -230,7 +231,7 @@ func (e *emulated) invoke(t *testing.T, event any) (int, []byte) {
 	}
 	if e.invoked == 0 {
 		e.ColdInit = time.Since(e.started)
-		recordColdStart(e.pkg, e.ColdInit, initDuration(e.out.String()))
+		recordColdStart(e.pkg, e.ColdInit, e.out)
 	}
 	e.invoked++
 	return resp.StatusCode, b
@@ -261,22 +262,35 @@ func (e *emulated) waitCount(s string, n int) int {
 // initRE finds the emulator's report of the bootstrap's init phase.
 var initRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
-func initDuration(log string) string {
+// initMillis is the init phase the emulator reported in log, or -1.
+func initMillis(log string) float64 {
 	if m := initRE.FindStringSubmatch(log); m != nil {
-		return m[1] + " ms"
+		if f, err := strconv.ParseFloat(m[1], 64); err == nil {
+			return f
+		}
 	}
-	return "not reported"
+	return -1
+}
+
+// coldStart is one emulator start of a bootstrap: the time from the
+// emulator listening to the first response, and the emulator's output,
+// read for its INIT REPORT when the report is made (the emulator may log
+// it after it answered).
+type coldStart struct {
+	pkg   string
+	first time.Duration
+	out   *lockedBuffer
 }
 
 var coldStarts = struct {
 	sync.Mutex
-	rows []string
+	rows []coldStart
 }{}
 
-func recordColdStart(pkg string, d time.Duration, init string) {
+func recordColdStart(pkg string, d time.Duration, out *lockedBuffer) {
 	coldStarts.Lock()
 	defer coldStarts.Unlock()
-	coldStarts.rows = append(coldStarts.rows, fmt.Sprintf("| %s | %s | %v |", pkg, init, d.Round(time.Millisecond)))
+	coldStarts.rows = append(coldStarts.rows, coldStart{pkg, d, out})
 }
 
 func freePort(t *testing.T) string {
@@ -405,15 +419,19 @@ func sample(t *testing.T, name string, into any) {
 	}
 }
 
+// effect is one report row: a Lambda package, what its emulated invokes
+// were given, what the test asserted, and the test.
+type effect struct{ pkg, event, asserted, test string }
+
 var effects = struct {
 	sync.Mutex
-	rows []string
+	rows []effect
 }{}
 
 // recordEffect notes, for the report, what an emulated invoke was given and
 // what the test asserted.
-func recordEffect(pkg, event, effect string) {
+func recordEffect(t *testing.T, pkg, event, asserted string) {
 	effects.Lock()
 	defer effects.Unlock()
-	effects.rows = append(effects.rows, "| "+pkg+" | "+event+" | "+effect+" |")
+	effects.rows = append(effects.rows, effect{pkg, event, asserted, t.Name()})
 }

@@ -94,9 +94,9 @@ func TestSystem2Chain(t *testing.T) {
 		t.Fatalf("after the refused image the bucket holds %v", keys)
 	}
 
-	recordEffect("text-detection-detecttext", "HTTP API payload 1.0 (apigw-request.json, POST /detecttext, Origin allowed), a 320×200 PNG data URL",
+	recordEffect(t, "text-detection-detecttext", "HTTP API payload 1.0 (apigw-request.json, POST /detecttext, Origin allowed), a 320×200 PNG data URL",
 		"200; the sample's 4 LINEs from Rekognition (wire fake); the image stored under uploads/ as the response's Key; Access-Control-Allow-Origin set")
-	recordEffect("text-detection-detecttext", "same request, a 20×20 PNG", `HTTP 400 {"reason":"too_small"}; nothing stored`)
+	recordEffect(t, "text-detection-detecttext", "same request, a 20×20 PNG", `HTTP 400 {"reason":"too_small"}; nothing stored`)
 }
 
 func pngImage(t *testing.T, w, h int) []byte {
