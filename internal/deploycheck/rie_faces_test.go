@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/rekog/rekogtest"
@@ -76,21 +75,12 @@ func TestSystem6Chain(t *testing.T) {
 // off: the SNS envelope, as an email subscriber gets subject and message).
 func subscribedQueue(t *testing.T, nc *sns.Client, qc *sqs.Client, topic string) string {
 	t.Helper()
-	ctx := context.Background()
-	q, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "inbox"))})
-	if err != nil {
+	url, arn := queue(t, qc, "inbox")
+	if _, err := nc.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"),
+		Endpoint: &arn}); err != nil {
 		t.Fatal(err)
 	}
-	attrs, err := qc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := nc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}); err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(q.QueueUrl)
+	return url
 }
 
 // drainSubjects receives until want SNS notifications arrived and one more

@@ -33,26 +33,16 @@ func TestSystem1Chain(t *testing.T) {
 
 	input, payload := awstest.Name(t, "input"), awstest.Name(t, "payload")
 	for _, b := range []string{input, payload} {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
+		createBucket(t, s3c, b)
 	}
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "processing"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queueArn := qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	queueURL, queueArn := queue(t, sqsc, "processing")
 	table := awstest.Name(t, "idempotency")
 	if _, err := ddb.CreateTable(ctx, sqsbatch.IdempotencyTableInput(table)); err != nil {
 		t.Fatal(err)
 	}
 	waitTable(t, ddb, table)
 
-	local := map[string]string{"ProcessingQueue": *q.QueueUrl, "PayloadBucket": payload, "IdempotencyTable": table}
+	local := map[string]string{"ProcessingQueue": queueURL, "PayloadBucket": payload, "IdempotencyTable": table}
 	sdk := map[string]string{"AWS_ENDPOINT_URL_S3": s3srv.Endpoint, "AWS_ENDPOINT_URL_SQS": sqsSrv.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": ddbSrv.Endpoint}
 
 	// The CSV: three orders, one of them twice (the duplicate a standard
@@ -76,7 +66,7 @@ func TestSystem1Chain(t *testing.T) {
 	}
 
 	// What fauxqs holds, as Lambda's SQS poller would hand it over.
-	sqsev := receiveEvent(t, sqsc, *q.QueueUrl, queueArn, 4)
+	sqsev := receiveEvent(t, sqsc, queueURL, queueArn, 4)
 	if len(sqsev.Records) != 4 {
 		t.Fatalf("fauxqs returned %d of 4 messages", len(sqsev.Records))
 	}

@@ -2,10 +2,7 @@ package deploycheck
 
 import (
 	"context"
-	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/awslabs/goformation/v7/intrinsics"
 
 	"github.com/lakekit/lakekit/internal/awstest"
 )
@@ -144,14 +140,6 @@ func TestSystem3Chain(t *testing.T) {
 // policies allow s3:PutObject on ("${Bucket.Arn}/data/*" gives "data/").
 func putObjectPrefixes(t *testing.T, template, role, bucket string) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, template))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tmpl struct {
 		Resources map[string]struct {
 			Properties struct {
@@ -165,9 +153,7 @@ func putObjectPrefixes(t *testing.T, template, role, bucket string) []string {
 			}
 		}
 	}
-	if err := json.Unmarshal(js, &tmpl); err != nil {
-		t.Fatal(err)
-	}
+	readTemplate(t, template, &tmpl)
 	list := func(v any) []any {
 		if l, ok := v.([]any); ok {
 			return l

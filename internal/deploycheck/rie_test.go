@@ -312,18 +312,8 @@ func freePort(t *testing.T) string {
 // fails it: the template and the test disagree.
 func templateEnv(t *testing.T, template, id string, local map[string]string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, template))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tmpl map[string]any
-	if err := json.Unmarshal(js, &tmpl); err != nil {
-		t.Fatal(err)
-	}
+	readTemplate(t, template, &tmpl)
 	fn := asMap(asMap(tmpl["Resources"])[id])
 	if fn == nil {
 		t.Fatalf("%s has no resource %s", template, id)
@@ -358,6 +348,24 @@ func templateEnv(t *testing.T, template, id string, local map[string]string) map
 		env[k] = s
 	}
 	return env
+}
+
+// readTemplate decodes the template at path (from the repository root)
+// into v, its short-form intrinsics (!Ref, !Sub…) as their JSON forms,
+// unresolved.
+func readTemplate(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
 
 func resolve(v any, lookup func(string) (string, bool)) (string, error) {
