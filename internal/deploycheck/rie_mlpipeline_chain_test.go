@@ -40,6 +40,10 @@ import (
 //     the wire-protocol Glue: copy to raw, verify, raw crawl polled to done,
 //     the job, refined crawl, archive, verify.
 //
+// A second execution whose landed file is gone: file-transfer finds
+// nothing to copy, and transfer-status answers TransferIncompleteError,
+// which VerifyLandingToRaw's Retry matches by name five times before its
+// Catch sends the execution to LandingToRawFailed.
 // Finally crawler-status on a crawler that never ran answers the typed
 // error the states' Catch sees, CrawlerFailedError.
 func TestSystem5Chain(t *testing.T) {
@@ -156,6 +160,27 @@ func TestSystem5Chain(t *testing.T) {
 		t.Fatalf("emulated invokes %v, want %v", calls.n, want)
 	}
 
+	// A landing whose file is gone by the time the execution copies it.
+	gone := input
+	gone.Key, gone.Day = "data/landing/customers_20190822.csv", "22"
+	goneIn, _ := json.Marshal(gone)
+	ex, err = runner.Run(ctx, "gone", goneIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, e := range ex.History {
+		if e.Type == "TaskFailed" {
+			failed = append(failed, e.State+": "+e.Error)
+		}
+	}
+	wantFailed := slices.Repeat([]string{"VerifyLandingToRaw: " + lakepipe.ErrNameTransferIncomplete}, 6)
+	if ex.Status != local.StatusFailed || ex.Error != "LandingToRawFailed" || !slices.Equal(failed, wantFailed) {
+		t.Fatalf("execution with the file gone: %s %s (%s), failed tasks %v; want VerifyLandingToRaw failed 6 times with %s (1 + the 5 its Retry allows), then caught into LandingToRawFailed",
+			ex.Status, ex.Error, ex.Cause, failed, lakepipe.ErrNameTransferIncomplete)
+	}
+	waited := ex.Stop.Sub(ex.Start)
+
 	never := startLambda(t, "ml-pipeline-crawler-status", env("CrawlerStatusFunction"))
 	glueSrv.AddCrawler("never-ran")
 	_, body = never.invoke(t, map[string]string{"crawler": "never-ran"})
@@ -172,6 +197,8 @@ func TestSystem5Chain(t *testing.T) {
 	recordEffect(t, "ml-pipeline-transfer-status", runIn+": VerifyLandingToRaw, VerifyLandingToArchive", "success both times; the execution SUCCEEDED")
 	recordEffect(t, "ml-pipeline-crawler-start", runIn+": StartRawCrawler, StartRefinedCrawler", "raw and refined crawlers started once each on gluetest")
 	recordEffect(t, "ml-pipeline-crawler-status", runIn+": RawCrawlerStatus, RefinedCrawlerStatus after each Wait", "polled 3× per crawl (RUNNING, STOPPING, READY+SUCCEEDED): done=true ends each loop; the Glue job between ran with --dataset customers")
+	recordEffect(t, "ml-pipeline-transfer-status", "VerifyLandingToRaw's task input of a second execution, whose landed file is gone",
+		"errorType "+lakepipe.ErrNameTransferIncomplete+" 6 times: the state's Retry matches it by name (5 retries, "+waited.String()+" of virtual backoff), then its Catch: the execution FAILED with LandingToRawFailed")
 	recordEffect(t, "ml-pipeline-crawler-status", `{"crawler": "never-ran"} (a crawler with no crawl)`, "errorType "+lakepipe.ErrNameCrawlerFailed+", which the state's Catch (States.ALL) sends to RawCrawlerFailed")
 }
 
