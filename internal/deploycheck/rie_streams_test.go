@@ -80,6 +80,9 @@ func putAndRead(t *testing.T, c *kinesis.Client, stream, arn string, data ...[]b
 			ev.Records = append(ev.Records, e)
 		}
 		iter = recs.NextShardIterator
+		if len(recs.Records) == 0 {
+			time.Sleep(200 * time.Millisecond) // GetRecords allows 5 calls a second per shard
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("kinesis-local returned %d of %d records", len(ev.Records), len(data))
 		}
