@@ -133,12 +133,14 @@ func bootstrap(t *testing.T, pkg string) string {
 
 // emulated is one bootstrap running under the emulator.
 type emulated struct {
-	pkg      string
-	url      string
-	out      *lockedBuffer
-	started  time.Time
-	invoked  int
-	ColdInit time.Duration // emulator start → first response, for the first invoke
+	pkg     string
+	url     string
+	out     *lockedBuffer
+	invoked int
+	// ColdInit is the first invoke's round trip: the emulator starts the
+	// bootstrap on the first invoke, so it is the cold start (init) plus
+	// the handler's first run.
+	ColdInit time.Duration
 }
 
 type lockedBuffer struct {
@@ -182,7 +184,7 @@ func startLambda(t *testing.T, pkg string, env map[string]string) *emulated {
 	}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	e := &emulated{pkg: pkg, url: "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations", out: out, started: time.Now()}
+	e := &emulated{pkg: pkg, url: "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations", out: out}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +209,6 @@ func startLambda(t *testing.T, pkg string, env map[string]string) *emulated {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.started = time.Now()
 	return e
 }
 
@@ -220,6 +221,7 @@ func (e *emulated) invoke(t *testing.T, event any) (int, []byte) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Timeout: 2 * time.Minute}
+	sent := time.Now()
 	resp, err := client.Post(e.url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("invoke %s: %v", e.pkg, err)
@@ -230,7 +232,7 @@ func (e *emulated) invoke(t *testing.T, event any) (int, []byte) {
 		t.Fatal(err)
 	}
 	if e.invoked == 0 {
-		e.ColdInit = time.Since(e.started)
+		e.ColdInit = time.Since(sent)
 		recordColdStart(e.pkg, e.ColdInit, e.out)
 	}
 	e.invoked++
@@ -272,8 +274,8 @@ func initMillis(log string) float64 {
 	return -1
 }
 
-// coldStart is one emulator start of a bootstrap: the time from the
-// emulator listening to the first response, and the emulator's output,
+// coldStart is one emulator start of a bootstrap: its first invoke's
+// round trip (init + first run), and the emulator's output,
 // read for its INIT REPORT when the report is made (the emulator may log
 // it after it answered).
 type coldStart struct {

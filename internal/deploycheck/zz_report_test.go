@@ -45,7 +45,7 @@ func TestZZReport(t *testing.T) {
 	t.Log(b.String())
 
 	b.Reset()
-	b.WriteString("\n| bootstrap | cold starts | init phase, emulator's INIT REPORT (min–max) | emulator listening → first response (min–max) |\n|---|---|---|---|\n")
+	b.WriteString("\n| bootstrap | cold starts | init phase, emulator's INIT REPORT (min–max) | first invoke's round trip: init + first run (min–max) |\n|---|---|---|---|\n")
 	byPkg := map[string][]coldStart{}
 	for _, c := range cold {
 		byPkg[c.pkg] = append(byPkg[c.pkg], c)
