@@ -12,5 +12,10 @@
 //
 // The tests check every template of the repository, and run every Lambda
 // main of examples/ under AWS's Lambda Runtime Interface Emulator against
-// the local servers of internal/awstest.
+// the local servers of internal/awstest: one TestSystemNChain per system
+// with Lambdas (1, 2, 3, 5, 6, 7, 8; system 4 has none) runs its whole
+// chain, from the event source's local server through the emulated
+// Lambdas to the effects downstream. TestZZReport prints each Lambda
+// package × event × asserted effect and each bootstrap's cold starts, and
+// fails a full run that left a main out.
 package deploycheck

@@ -107,7 +107,7 @@ func TestMLPipelineTransfer(t *testing.T) {
 	if code != 200 || strings.Contains(string(body), "errorType") {
 		t.Fatalf("after the copy transfer-status answered %d %s", code, body)
 	}
-	recordEffect("ml-pipeline-transfer-status", "VerifyLandingToRaw's task input (from statemachine.asl.json), before the copy", "errorType TransferIncompleteError, which the state's Retry matches")
-	recordEffect("ml-pipeline-file-transfer", "LandingToRaw's task input", "the landed file copied under data/raw/customers/…; response "+transferBody)
-	recordEffect("ml-pipeline-transfer-status", "the same input after the copy", "success")
+	recordEffect(t, "ml-pipeline-transfer-status", "VerifyLandingToRaw's task input (from statemachine.asl.json), before the copy", "errorType TransferIncompleteError, which the state's Retry matches")
+	recordEffect(t, "ml-pipeline-file-transfer", "LandingToRaw's task input", "the landed file copied under data/raw/customers/…; response "+transferBody)
+	recordEffect(t, "ml-pipeline-transfer-status", "the same input after the copy", "success")
 }

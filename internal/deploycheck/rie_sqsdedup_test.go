@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,26 +33,16 @@ func TestSystem1Chain(t *testing.T) {
 
 	input, payload := awstest.Name(t, "input"), awstest.Name(t, "payload")
 	for _, b := range []string{input, payload} {
-		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
+		createBucket(t, s3c, b)
 	}
-	q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(awstest.Name(t, "processing"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queueArn := qa.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	queueURL, queueArn := queue(t, sqsc, "processing")
 	table := awstest.Name(t, "idempotency")
 	if _, err := ddb.CreateTable(ctx, sqsbatch.IdempotencyTableInput(table)); err != nil {
 		t.Fatal(err)
 	}
 	waitTable(t, ddb, table)
 
-	local := map[string]string{"ProcessingQueue": *q.QueueUrl, "PayloadBucket": payload, "IdempotencyTable": table}
+	local := map[string]string{"ProcessingQueue": queueURL, "PayloadBucket": payload, "IdempotencyTable": table}
 	sdk := map[string]string{"AWS_ENDPOINT_URL_S3": s3srv.Endpoint, "AWS_ENDPOINT_URL_SQS": sqsSrv.Endpoint, "AWS_ENDPOINT_URL_DYNAMODB": ddbSrv.Endpoint}
 
 	// The CSV: three orders, one of them twice (the duplicate a standard
@@ -75,36 +66,13 @@ func TestSystem1Chain(t *testing.T) {
 	}
 
 	// What fauxqs holds, as Lambda's SQS poller would hand it over.
-	var sqsev events.SQSEvent
-	sample(t, "sqs-event.json", &sqsev)
-	shape := sqsev.Records[0]
-	sqsev.Records = nil
-	for len(sqsev.Records) < 4 {
-		out, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}, MessageAttributeNames: []string{"All"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
-			t.Fatalf("fauxqs returned %d of 4 messages", len(sqsev.Records))
-		}
-		for _, m := range out.Messages {
-			r := shape
-			r.MessageId, r.ReceiptHandle, r.Body, r.Md5OfBody = *m.MessageId, *m.ReceiptHandle, *m.Body, aws.ToString(m.MD5OfBody)
-			r.Attributes = m.Attributes
-			r.MessageAttributes = nil
-			for k, v := range m.MessageAttributes {
-				if r.MessageAttributes == nil {
-					r.MessageAttributes = map[string]events.SQSMessageAttribute{}
-				}
-				r.MessageAttributes[k] = events.SQSMessageAttribute{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
-			}
-			r.EventSourceARN = queueArn
-			sqsev.Records = append(sqsev.Records, r)
-		}
+	sqsev := receiveEvent(t, sqsc, queueURL, queueArn, 4)
+	if len(sqsev.Records) != 4 {
+		t.Fatalf("fauxqs returned %d of 4 messages", len(sqsev.Records))
 	}
+	shape := sqsev.Records[0]
 	poisoned := shape
-	poisoned.MessageId, poisoned.Body, poisoned.EventSourceARN = "poisoned-1", "not a row", queueArn
+	poisoned.MessageId, poisoned.Body, poisoned.ReceiptHandle = "poisoned-1", "not a row", "poisoned-1"
 	sqsev.Records = append(sqsev.Records, poisoned)
 
 	processor := startLambda(t, "sqs-dedup-processor", withEnv(templateEnv(t, "examples/sqs-dedup/template.yaml", "ProcessorFunction", local), sdk))
@@ -129,8 +97,8 @@ func TestSystem1Chain(t *testing.T) {
 	if len(scan.Items) != 3 {
 		t.Errorf("idempotency table holds %d keys, want 3", len(scan.Items))
 	}
-	recordEffect("sqs-dedup-writer", "S3 ObjectCreated (s3-event.json, key form-encoded)", "4 rows → 4 messages on fauxqs; response {Rows:4, Sent:4}")
-	recordEffect("sqs-dedup-processor", "SQS batch (sqs-event.json shape, fauxqs's 4 messages + 1 poisoned), twice", "batchItemFailures = [poisoned-1]; 3 rows applied once across both invokes; 3 keys in dynalite")
+	recordEffect(t, "sqs-dedup-writer", "S3 ObjectCreated (s3-event.json, key form-encoded)", "4 rows → 4 messages on fauxqs; response {Rows:4, Sent:4}")
+	recordEffect(t, "sqs-dedup-processor", "SQS batch (sqs-event.json shape, fauxqs's 4 messages + 1 poisoned), twice", "batchItemFailures = [poisoned-1]; 3 rows applied once across both invokes; 3 keys in dynalite")
 }
 
 // TestProcessorColdStartFailure: the processor without its table variable
@@ -147,7 +115,76 @@ func TestProcessorColdStartFailure(t *testing.T) {
 	if status != 502 {
 		t.Errorf("without IDEMPOTENCY_TABLE the invoke answered %d %s, want 502 (the sandbox failed)", status, body)
 	}
-	recordEffect("sqs-dedup-processor", "any event, IDEMPOTENCY_TABLE unset", "init panics: 502, Runtime.ExitError, Sandbox.Failure")
+	recordEffect(t, "sqs-dedup-processor", "any event, IDEMPOTENCY_TABLE unset", "init panics: 502, Runtime.ExitError, Sandbox.Failure")
+}
+
+// receiveEvent receives up to n messages from fauxqs (polling until n
+// arrived or a poll comes back empty) and returns them as Lambda's SQS
+// poller hands them over: aws-lambda-go's sqs-event.json shape with the
+// messages' ids, receipt handles, bodies, system attributes
+// (ApproximateReceiveCount…) and message attributes.
+func receiveEvent(t *testing.T, c *sqs.Client, url, arn string, n int) events.SQSEvent {
+	t.Helper()
+	var ev events.SQSEvent
+	sample(t, "sqs-event.json", &ev)
+	shape := ev.Records[0]
+	ev.Records = nil
+	for len(ev.Records) < n {
+		out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: int32(min(n-len(ev.Records), 10)), WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			break
+		}
+		for _, m := range out.Messages {
+			r := shape
+			r.MessageId, r.ReceiptHandle, r.Body, r.Md5OfBody = *m.MessageId, *m.ReceiptHandle, *m.Body, aws.ToString(m.MD5OfBody)
+			r.Attributes = m.Attributes
+			r.MessageAttributes = nil
+			for k, v := range m.MessageAttributes {
+				if r.MessageAttributes == nil {
+					r.MessageAttributes = map[string]events.SQSMessageAttribute{}
+				}
+				r.MessageAttributes[k] = events.SQSMessageAttribute{DataType: aws.ToString(v.DataType), StringValue: v.StringValue, BinaryValue: v.BinaryValue}
+			}
+			r.EventSourceARN = arn
+			ev.Records = append(ev.Records, r)
+		}
+	}
+	return ev
+}
+
+// settle does what Lambda's SQS poller does with a handler's answer: it
+// deletes the messages not in batchItemFailures, and makes the failed ones
+// visible again at once (standing in for their visibility timeout
+// expiring). It returns the failed ids.
+func settle(t *testing.T, c *sqs.Client, url string, ev events.SQSEvent, status int, body []byte) []string {
+	t.Helper()
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(body, &resp); status != 200 || err != nil {
+		t.Fatalf("answered %d %s", status, body)
+	}
+	failed := map[string]bool{}
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+		ids = append(ids, f.ItemIdentifier)
+	}
+	ctx := context.Background()
+	for _, r := range ev.Records {
+		var err error
+		if failed[r.MessageId] {
+			_, err = c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: &r.ReceiptHandle, VisibilityTimeout: 0})
+		} else {
+			_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: &r.ReceiptHandle})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
 }
 
 func withEnv(a, b map[string]string) map[string]string {
@@ -180,8 +217,10 @@ func assertBatchItemFailures(t *testing.T, status int, body []byte, want ...stri
 
 func waitTable(t *testing.T, ddb *dynamodb.Client, table string) {
 	t.Helper()
-	w := dynamodb.NewTableExistsWaiter(ddb)
-	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &table}, 30e9); err != nil {
+	// dynalite creates tables in 50 ms; the waiter's default first delay
+	// is 20 s.
+	w := dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -132,12 +133,14 @@ func bootstrap(t *testing.T, pkg string) string {
 
 // emulated is one bootstrap running under the emulator.
 type emulated struct {
-	pkg      string
-	url      string
-	out      *lockedBuffer
-	started  time.Time
-	invoked  int
-	ColdInit time.Duration // emulator start → first response, for the first invoke
+	pkg     string
+	url     string
+	out     *lockedBuffer
+	invoked int
+	// ColdInit is the first invoke's round trip: the emulator starts the
+	// bootstrap on the first invoke, so it is the cold start (init) plus
+	// the handler's first run.
+	ColdInit time.Duration
 }
 
 type lockedBuffer struct {
@@ -181,7 +184,7 @@ func startLambda(t *testing.T, pkg string, env map[string]string) *emulated {
 	}
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	e := &emulated{pkg: pkg, url: "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations", out: out, started: time.Now()}
+	e := &emulated{pkg: pkg, url: "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations", out: out}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +209,6 @@ func startLambda(t *testing.T, pkg string, env map[string]string) *emulated {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	e.started = time.Now()
 	return e
 }
 
@@ -219,6 +221,7 @@ func (e *emulated) invoke(t *testing.T, event any) (int, []byte) {
 		t.Fatal(err)
 	}
 	client := &http.Client{Timeout: 2 * time.Minute}
+	sent := time.Now()
 	resp, err := client.Post(e.url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("invoke %s: %v", e.pkg, err)
@@ -229,8 +232,8 @@ func (e *emulated) invoke(t *testing.T, event any) (int, []byte) {
 		t.Fatal(err)
 	}
 	if e.invoked == 0 {
-		e.ColdInit = time.Since(e.started)
-		recordColdStart(e.pkg, e.ColdInit, initDuration(e.out.String()))
+		e.ColdInit = time.Since(sent)
+		recordColdStart(e.pkg, e.ColdInit, e.out)
 	}
 	e.invoked++
 	return resp.StatusCode, b
@@ -261,22 +264,35 @@ func (e *emulated) waitCount(s string, n int) int {
 // initRE finds the emulator's report of the bootstrap's init phase.
 var initRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
-func initDuration(log string) string {
+// initMillis is the init phase the emulator reported in log, or -1.
+func initMillis(log string) float64 {
 	if m := initRE.FindStringSubmatch(log); m != nil {
-		return m[1] + " ms"
+		if f, err := strconv.ParseFloat(m[1], 64); err == nil {
+			return f
+		}
 	}
-	return "not reported"
+	return -1
+}
+
+// coldStart is one emulator start of a bootstrap: its first invoke's
+// round trip (init + first run), and the emulator's output,
+// read for its INIT REPORT when the report is made (the emulator may log
+// it after it answered).
+type coldStart struct {
+	pkg   string
+	first time.Duration
+	out   *lockedBuffer
 }
 
 var coldStarts = struct {
 	sync.Mutex
-	rows []string
+	rows []coldStart
 }{}
 
-func recordColdStart(pkg string, d time.Duration, init string) {
+func recordColdStart(pkg string, d time.Duration, out *lockedBuffer) {
 	coldStarts.Lock()
 	defer coldStarts.Unlock()
-	coldStarts.rows = append(coldStarts.rows, fmt.Sprintf("| %s | %s | %v |", pkg, init, d.Round(time.Millisecond)))
+	coldStarts.rows = append(coldStarts.rows, coldStart{pkg, d, out})
 }
 
 func freePort(t *testing.T) string {
@@ -298,18 +314,8 @@ func freePort(t *testing.T) string {
 // fails it: the template and the test disagree.
 func templateEnv(t *testing.T, template, id string, local map[string]string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, template))
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tmpl map[string]any
-	if err := json.Unmarshal(js, &tmpl); err != nil {
-		t.Fatal(err)
-	}
+	readTemplate(t, template, &tmpl)
 	fn := asMap(asMap(tmpl["Resources"])[id])
 	if fn == nil {
 		t.Fatalf("%s has no resource %s", template, id)
@@ -344,6 +350,24 @@ func templateEnv(t *testing.T, template, id string, local map[string]string) map
 		env[k] = s
 	}
 	return env
+}
+
+// readTemplate decodes the template at path (from the repository root)
+// into v, its short-form intrinsics (!Ref, !Sub…) as their JSON forms,
+// unresolved.
+func readTemplate(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }
 
 func resolve(v any, lookup func(string) (string, bool)) (string, error) {
@@ -405,15 +429,19 @@ func sample(t *testing.T, name string, into any) {
 	}
 }
 
+// effect is one report row: a Lambda package, what its emulated invokes
+// were given, what the test asserted, and the test.
+type effect struct{ pkg, event, asserted, test string }
+
 var effects = struct {
 	sync.Mutex
-	rows []string
+	rows []effect
 }{}
 
 // recordEffect notes, for the report, what an emulated invoke was given and
 // what the test asserted.
-func recordEffect(pkg, event, effect string) {
+func recordEffect(t *testing.T, pkg, event, asserted string) {
 	effects.Lock()
 	defer effects.Unlock()
-	effects.rows = append(effects.rows, "| "+pkg+" | "+event+" | "+effect+" |")
+	effects.rows = append(effects.rows, effect{pkg, event, asserted, t.Name()})
 }
