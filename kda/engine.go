@@ -34,11 +34,20 @@ const (
 var ErrUnknownStream = engine.ErrUnknownStream
 
 // Input declares an in-application input stream: its name (default
-// DefaultInputStream) and columns with their JSON mappings.
+// DefaultInputStream), its columns with their JSON mappings, and its
+// record format (default JSON).
 type Input struct {
 	Name    string
 	Columns []Column
+	Format  RecordFormat
 }
+
+// RecordFormat is how an input stream's records are laid out, as a KDA
+// input schema's RecordFormat says: Type "JSON" (the default; one row per
+// record, columns found by their Mapping) or "CSV" (rows split by
+// RowDelimiter, default "\n"; fields by ColumnDelimiter, default ",";
+// in column order, with no quoting; an empty non-VARCHAR field is NULL).
+type RecordFormat = engine.Format
 
 // EngineOptions configures an Engine.
 type EngineOptions struct {
@@ -133,13 +142,14 @@ func (e *Engine) Schema(stream string) ([]Column, error) { return e.e.Schema(str
 // Stats returns a snapshot of the engine's counters.
 func (e *Engine) Stats() EngineStats { return EngineStats(e.e.Stats()) }
 
-// InsertJSON maps a JSON record onto the columns of an input stream and
-// runs it through the pumps. rowtime stamps ROWTIME (zero: EngineOptions.Now);
+// InsertJSON maps a record onto the columns of an input stream and runs
+// it through the pumps: a JSON record, or for an input whose Format is CSV,
+// a CSV record of one or more rows. rowtime stamps ROWTIME (zero: EngineOptions.Now);
 // ROWTIME never decreases, so an earlier time is raised to the last one.
 // A record that does not match the schema goes to the error_stream and is
 // not an error for the caller; InsertJSON fails only for an unknown stream.
 func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
-	return e.e.InsertJSON(stream, data, rowtime)
+	return e.e.InsertRecord(stream, data, rowtime)
 }
 
 // Insert inserts typed values into a stream (an input or any

@@ -94,6 +94,13 @@ func newDecoder(cols []value.Column) (*decoder, error) {
 	return d, nil
 }
 
+// CheckMapping reports whether c's JSON mapping is one the decoder reads
+// ($.field or $.a.b).
+func CheckMapping(c value.Column) error {
+	_, err := parseMapping(c)
+	return err
+}
+
 func parseMapping(c value.Column) ([]string, error) {
 	m := c.Mapping
 	if m == "" {

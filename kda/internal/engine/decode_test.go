@@ -68,3 +68,32 @@ func FuzzLikeMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCSV: the CSV decoder never panics, and every row it accepts
+// has one value per column of that column's kind (or NULL).
+func FuzzDecodeCSV(f *testing.F) {
+	f.Add([]byte("12,101,AUS\n13,,x\n"))
+	f.Add([]byte("1,2\n,,,\n\xff"))
+	cols := append([]value.Column(nil), seedColumns...)
+	dec, err := newCSVDecoder(Format{Type: FormatCSV}, cols)
+	if err != nil {
+		f.Fatal(err)
+	}
+	out := make([]value.Value, len(cols))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec.rows(data, out, func(row []value.Value, raw string, err error) {
+			if err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("error type %T", err)
+				}
+				return
+			}
+			for i, v := range row {
+				if v.K != value.KindNull && v.K != cols[i].Type.Kind {
+					t.Fatalf("column %d: %v for %s", i, v, cols[i].Type)
+				}
+			}
+		})
+	})
+}

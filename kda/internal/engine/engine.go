@@ -52,6 +52,7 @@ const (
 type Input struct {
 	Name    string
 	Columns []value.Column
+	Format  Format
 }
 
 // Options configures an Engine. The caller fills every field.
@@ -86,7 +87,9 @@ type stream struct {
 	pumps []*pump
 	subs  []func(Row)
 	rows  uint64
-	dec   *decoder      // input streams only
+	dec   *decoder      // input streams only (JSON; nil for CSV)
+	csv   *csvDecoder   // CSV input streams only
+	input bool          // an input stream
 	in    []value.Value // input streams: decode buffer
 	env   env
 }
@@ -147,13 +150,23 @@ func (e *Engine) addInput(in Input) error {
 	if _, dup := e.streams[name]; dup {
 		return fmt.Errorf("kda: input stream %q declared twice", name)
 	}
-	cols := append([]value.Column(nil), in.Columns...) // newDecoder normalises types
-	dec, err := newDecoder(cols)
+	cols := append([]value.Column(nil), in.Columns...) // the decoders normalise types
+	var dec *decoder
+	var csv *csvDecoder
+	var err error
+	switch in.Format.Type {
+	case "", FormatJSON:
+		dec, err = newDecoder(cols)
+	case FormatCSV:
+		csv, err = newCSVDecoder(in.Format, cols)
+	default:
+		err = fmt.Errorf("record format %q is not JSON or CSV", in.Format.Type)
+	}
 	if err != nil {
 		return fmt.Errorf("kda: input %q: %w", name, err)
 	}
 	s := e.addStream(name, cols)
-	s.dec = dec
+	s.dec, s.csv, s.input = dec, csv, true
 	s.in = make([]value.Value, len(in.Columns))
 	return nil
 }
@@ -162,7 +175,7 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 	switch st := st.(type) {
 	case *syntax.CreateStream:
 		if old, ok := e.streams[st.Name]; ok {
-			if !st.OrReplace || old.dec != nil || old == e.errStream {
+			if !st.OrReplace || old.input || old == e.errStream {
 				return st.Pos.Errorf("stream %q already exists", st.Name)
 			}
 			if len(old.pumps) > 0 {
@@ -241,7 +254,7 @@ func (e *Engine) unknownStream(name, detail string) error {
 }
 
 // Subscribe registers fn to receive every row inserted into stream, in
-// order. fn runs synchronously inside Insert/InsertJSON/Advance/Flush with
+// order. fn runs synchronously inside Insert/InsertRecord/Advance/Flush with
 // the engine locked: it must not call back into the Engine.
 func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	e.mu.Lock()
@@ -288,21 +301,32 @@ func (e *Engine) rowtime(t time.Time) int64 {
 	return ms
 }
 
-// InsertJSON maps a JSON record onto the columns of an input stream and
-// runs it through the pumps. rowtime stamps ROWTIME (zero: Options.Now);
-// ROWTIME never decreases, so an earlier time is raised to the last one.
-// A record that does not match the schema goes to the error_stream and is
-// not an error for the caller; InsertJSON fails only for an unknown stream.
-func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
+// InsertRecord maps a record (JSON or CSV, as the input stream's Format
+// says) onto the columns of an input stream and runs its rows through the
+// pumps. rowtime stamps ROWTIME (zero: Options.Now); ROWTIME never
+// decreases, so an earlier time is raised to the last one. A record that
+// does not match the schema goes to the error_stream and is not an error
+// for the caller; InsertRecord fails only for an unknown stream.
+func (e *Engine) InsertRecord(stream string, data []byte, rowtime time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
-	if !ok || s.dec == nil {
+	if !ok || !s.input {
 		return e.unknownStream(stream, " (not an input stream)")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {
 		e.advance(rt)
+	}
+	if s.csv != nil {
+		s.csv.rows(data, s.in, func(row []value.Value, raw string, err error) {
+			if err != nil {
+				e.emitError(ErrorNameInput, err.Error(), rt, raw, "")
+				return
+			}
+			e.insert(s, row, rt)
+		})
+		return nil
 	}
 	if err := s.dec.decode(data, s.in); err != nil {
 		e.emitError(ErrorNameInput, err.Error(), rt, dataRow(data), "")

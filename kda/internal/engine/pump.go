@@ -71,7 +71,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error
 	switch {
 	case !ok:
 		return nil, nil, st.TargetPos.Errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
-	case dst.dec != nil:
+	case dst.input:
 		return nil, nil, st.TargetPos.Errorf("cannot insert into input stream %q", st.Target)
 	case dst == e.errStream:
 		return nil, nil, st.TargetPos.Errorf("cannot insert into %q", ErrorStream)

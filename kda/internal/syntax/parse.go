@@ -504,3 +504,18 @@ func (ps *parser) optAlias(what string) (string, error) {
 	}
 	return "", nil
 }
+
+// ParseType parses a column type as SQL spells it ("VARCHAR(4)", "REAL",
+// "DECIMAL(8,2)", "TIMESTAMP"), the SqlType of a KDA input schema. Errors
+// are *SQLError with columns counted in s.
+func ParseType(s string) (value.Type, error) {
+	ps := &parser{lx: lexer{src: s, line: 1, col: 1}}
+	typ, err := ps.typ()
+	if err == nil && ps.peek().kind != tEOF {
+		err = ps.unexpected("end of the type")
+	}
+	if ps.lexErr != nil {
+		return typ, ps.lexErr
+	}
+	return typ, err
+}
