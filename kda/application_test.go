@@ -116,7 +116,9 @@ func at(m map[string]any, field string, i int) map[string]any {
 // TestApplicationErrorsNameTheJSONPath: each missing or wrong piece of a
 // description is an *ApplicationError whose Path points at it.
 func TestApplicationErrorsNameTheJSONPath(t *testing.T) {
-	schema := func(ad map[string]any) map[string]any { return at(ad, "InputDescriptions", 0)["InputSchema"].(map[string]any) }
+	schema := func(ad map[string]any) map[string]any {
+		return at(ad, "InputDescriptions", 0)["InputSchema"].(map[string]any)
+	}
 	tests := []struct {
 		path string
 		edit func(ad map[string]any)
