@@ -117,8 +117,9 @@ type Engine struct {
 	pumps     []*pump
 	pumpNames map[string]*pump
 	errStream *stream
-	last      int64 // last ROWTIME assigned; ROWTIME never goes back
-	nextClose int64 // earliest end of an open window
+	created   []string // streams CREATE STREAM made, in order
+	last      int64    // last ROWTIME assigned; ROWTIME never goes back
+	nextClose int64    // earliest end of an open window
 }
 
 // New parses and compiles a KDA SQL application.
@@ -181,6 +182,9 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 			if len(old.pumps) > 0 {
 				return st.Pos.Errorf("stream %q is read by pump %q and cannot be replaced", st.Name, old.pumps[0].name)
 			}
+		}
+		if _, replaced := e.streams[st.Name]; !replaced {
+			e.created = append(e.created, st.Name)
 		}
 		e.addStream(st.Name, st.Columns)
 		return nil
@@ -265,6 +269,14 @@ func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	}
 	s.subs = append(s.subs, fn)
 	return nil
+}
+
+// CreatedStreams returns the names of the streams the application's
+// CREATE STREAM statements made, in order.
+func (e *Engine) CreatedStreams() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.created...)
 }
 
 // Schema returns the columns of a stream.
