@@ -365,6 +365,7 @@ func FuzzNewEngine(f *testing.F) {
 	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + strings.Repeat("NOT ", 200) + strings.Repeat("-", 200) + "1 + 1 + 1" + ` FROM "SOURCE_SQL_STREAM_001";`)
 	f.Add(`CREATE STREAM "o" ("n" BOOLEAN); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM (("sensor_id" BETWEEN 1 AND 2) BETWEEN FALSE AND TRUE) IN (TRUE, NULL) FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT SIMILAR TO 'x';`)
 	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM COUNT(DISTINCT x) OVER w FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM s))) s LEFT JOIN t ON TRUE WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING) UNION ALL SELECT STREAM 1 FROM u;`)
+	f.Add(`CREATE STREAM "o" ("a" VARCHAR(64), "t" TIMESTAMP); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM SUBSTRING("location" SIMILAR 'U#"%#"' ESCAPE '#') || REGEX_REPLACE("location", '(U)', '$1x', 1, 0) || REGEX_LOG_PARSE("location", '(.)(.*)').COLUMN2 || TRIM(LEADING 'U' FROM "location") || INITCAP("location"), CHAR_TO_TIMESTAMP('yyyy', '2020') FROM "SOURCE_SQL_STREAM_001" WHERE "location" SIMILAR TO '(U|K)+' AND POSITION('K' IN "location") > 0;`)
 	f.Fuzz(func(t *testing.T, src string) {
 		e, err := NewEngine(src, []Input{seedInput})
 		if err != nil {

@@ -170,8 +170,6 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		sql, construct string
 		col            int // column of the construct on line 1, 0 to skip
 	}{
-		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" SIMILAR TO 'U%'`, "SIMILAR TO", 130},
-		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" NOT SIMILAR TO 'U%'`, "SIMILAR TO", 130},
 		{stream + `SELECT STREAM SUM("sensor_id") OVER (RANGE INTERVAL '1' MINUTE PRECEDING) ` + from, "OVER (sliding windows)", 0},
 		{stream + `SELECT STREAM SUM("sensor_id") OVER W1 ` + from + ` WINDOW W1 AS (ROWS 2 PRECEDING)`, "OVER (sliding windows)", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WINDOW W1 AS (RANGE INTERVAL '1' MINUTE PRECEDING)`, "WINDOW clause", 0},
@@ -189,17 +187,10 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		{stream + `SELECT STREAM COUNT(DISTINCT "sensor_id") ` + from + ` GROUP BY STEP(ROWTIME BY INTERVAL '1' MINUTE)`, "DISTINCT", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` ORDER BY "sensor_id"`, "ORDER BY", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE EXISTS (SELECT STREAM 1 ` + from + `)`, "EXISTS", 0},
-		{stream + `SELECT STREAM CURRENT_ROW_TIMESTAMP ` + from, "CURRENT_ROW_TIMESTAMP", 82},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE ROWTIME > CURRENT_TIMESTAMP - INTERVAL '1' MINUTE`, "CURRENT_TIMESTAMP", 0},
 		{stream + `SELECT STREAM EXTRACT(HOUR FROM ROWTIME) ` + from, "EXTRACT", 82},
-		{stream + `SELECT STREAM POSITION('a' IN "location") ` + from, "POSITION", 82},
-		{stream + `SELECT STREAM CHAR_LENGTH(SUBSTRING("location" FROM 1 FOR 2)) ` + from, "SUBSTRING", 94},
-		{stream + `SELECT STREAM CHAR_LENGTH(TRIM(BOTH ' ' FROM "location")) ` + from, "TRIM", 94},
-		{stream + `SELECT STREAM CHAR_LENGTH(REGEX_REPLACE("location", 'a', 'b', 1, 0)) ` + from, "REGEX_REPLACE", 94},
-		{stream + `SELECT STREAM TSDIFF(ROWTIME, ROWTIME) ` + from, "TSDIFF", 82},
 		{stream + `SELECT STREAM LAG("sensor_id", 1) OVER W ` + from, "LAG", 82},
 		{stream + `SELECT STREAM STDDEV_POP("sensor_id") ` + from + ` GROUP BY STEP(ROWTIME BY INTERVAL '1' MINUTE)`, "STDDEV_POP", 82},
-		{stream + `SELECT STREAM 1 ` + from + ` WHERE ROWTIME > TIMESTAMP '2020-01-01 00:00:00'`, "TIMESTAMP literal", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE ROWTIME > ROWTIME - INTERVAL '1' MINUTE`, "INTERVAL literal", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE ("location" = 'UK') IS NOT TRUE`, "IS [NOT] TRUE", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" IS DISTINCT FROM 'UK'`, "IS [NOT] DISTINCT FROM", 0},

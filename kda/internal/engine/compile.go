@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"strings"
+	"time"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -45,6 +46,9 @@ type scope struct {
 	aggs *[]aggSpec
 	// inAgg is set while compiling an aggregate's argument (row scope).
 	inAgg bool
+
+	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
+	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
 }
 
 type aggSpec struct {
@@ -113,6 +117,8 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		return s.compileIn(e)
 	case *syntax.Call:
 		return s.compileCall(e)
+	case *syntax.Field:
+		return s.compileField(e)
 	case *syntax.Binary:
 		return s.compileBinary(e)
 	}

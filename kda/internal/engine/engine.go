@@ -105,6 +105,7 @@ type pump struct {
 	convert  []bool // projection i needs assign to its column type
 	out      []value.Value
 	win      *window
+	now      func() time.Time
 }
 
 // Engine runs a KDA SQL application: rows inserted into its input streams

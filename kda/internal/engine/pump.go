@@ -22,7 +22,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 		return err
 	}
 	sel := st.Select
-	p := &pump{name: st.Name, src: src, dst: dst}
+	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
 	sc, err := p.compileFilters(sel)
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error
 // and returns the scope the projections are compiled in.
 func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 	src := p.src
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx}
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
 	if sel.Where != nil {
 		w, err := compileCondition(sc, sel.Where, "WHERE")
 		if err != nil {
@@ -102,7 +102,7 @@ func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err

@@ -160,6 +160,14 @@ type In struct {
 	Not  bool
 }
 
+// Field is a column of a row-valued call: REGEX_LOG_PARSE(…).COLUMN1.
+type Field struct {
+	P    Pos
+	X    *Call
+	Name string
+}
+
+func (e *Field) ExprPos() Pos   { return e.P }
 func (e *Literal) ExprPos() Pos { return e.P }
 func (e *ColRef) ExprPos() Pos  { return e.P }
 func (e *Binary) ExprPos() Pos  { return e.P }
@@ -173,6 +181,7 @@ func (e *Case) ExprPos() Pos    { return e.P }
 func (e *Between) ExprPos() Pos { return e.P }
 func (e *In) ExprPos() Pos      { return e.P }
 
+func (e *Field) String() string   { return exprString(e) }
 func (e *Literal) String() string { return exprString(e) }
 func (e *ColRef) String() string  { return exprString(e) }
 func (e *Binary) String() string  { return exprString(e) }
@@ -246,6 +255,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
 		writeCase(b, e)
+	case *Field:
+		writeExpr(b, e.X)
+		b.WriteString("." + e.Name)
 	case *Between:
 		b.WriteByte('(')
 		writeExpr(b, e.X)
@@ -309,6 +321,8 @@ func Children(e Expr) []Expr {
 		return []Expr{e.X}
 	case *Call:
 		return e.Args
+	case *Field:
+		return []Expr{e.X}
 	case *Step:
 		return []Expr{e.X}
 	case *Cast:

@@ -3,6 +3,7 @@ package syntax
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -144,8 +145,25 @@ func (ps *parser) cmpExpr() (Expr, error) {
 // token is t; ok is false when none follows.
 func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err error) {
 	switch {
-	case ps.isKw("SIMILAR"):
-		return nil, true, t.pos.Unsupported("SIMILAR TO")
+	case ps.isKw("SIMILAR") && ps.tok(1).kind == tIdent && ps.tok(1).text == "TO":
+		ps.p += 2
+		pat, err := ps.addExpr()
+		if err != nil {
+			return nil, true, err
+		}
+		args := []Expr{l, pat}
+		if ps.acceptKw("ESCAPE") {
+			esc, err := ps.addExpr()
+			if err != nil {
+				return nil, true, err
+			}
+			args = append(args, esc)
+		}
+		var x Expr = &Call{P: t.pos, Name: "SIMILAR TO", Args: args}
+		if not {
+			x = &Unary{P: t.pos, Op: "NOT", X: x}
+		}
+		return x, true, nil
 	case ps.acceptKw("BETWEEN"):
 		lo, err := ps.addExpr()
 		if err != nil {
@@ -270,7 +288,17 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 	switch {
 	case t.text == "EXISTS":
 		return nil, t.pos.Unsupported("EXISTS")
-	case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
+	case nt.kind == tString && t.text == "TIMESTAMP":
+		ps.p += 2
+		ms, ok := parseTimestampLiteral(nt.text)
+		if !ok {
+			return nil, nt.pos.Errorf("bad TIMESTAMP literal '%s' (want yyyy-MM-dd HH:mm:ss[.fff])", nt.text)
+		}
+		return &Literal{P: t.pos, V: value.Value{K: value.KindTime, I: ms}}, nil
+	case t.text == "CURRENT_ROW_TIMESTAMP" && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
+		ps.p++
+		return &Call{P: t.pos, Name: t.text}, nil
+	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
 		return nil, t.pos.Unsupported(t.text + " literal")
 	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
 		return nil, t.pos.Unsupported("CURSOR")
@@ -295,7 +323,20 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 		return ps.stepExpr(t.pos)
 	}
 	if nt.kind == tOp && nt.text == "(" {
-		return ps.call()
+		c, err := ps.call()
+		if err != nil || !ps.isOp(".") {
+			return c, err
+		}
+		call, ok := c.(*Call)
+		if !ok || !RowFunctions[call.Name] {
+			return nil, ps.unexpected("no '.' after a function that does not return a row")
+		}
+		ps.p++
+		name, npos, err := ps.ident("column name")
+		if err != nil {
+			return nil, err
+		}
+		return &Field{P: npos, X: call, Name: name}, nil
 	}
 	if reserved[t.text] {
 		return nil, ps.unexpected("an expression")
@@ -431,6 +472,14 @@ func (ps *parser) call() (Expr, error) {
 	if ps.isKw("DISTINCT") {
 		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
+	switch t.text {
+	case "SUBSTRING":
+		return ps.substringArgs(c)
+	case "POSITION":
+		return ps.positionArgs(c)
+	case "TRIM":
+		return ps.trimArgs(c)
+	}
 	switch {
 	case ps.isOp("*"):
 		ps.p++
@@ -449,4 +498,123 @@ func (ps *parser) call() (Expr, error) {
 		return nil, ps.peek().pos.Unsupported("OVER (sliding windows)")
 	}
 	return c, nil
+}
+
+// substringArgs parses the arguments of SUBSTRING after its '(': (s FROM
+// start [FOR len]), (s, start [, len]) or (s SIMILAR pattern ESCAPE c),
+// the last as the call SUBSTRING SIMILAR (s, pattern, c).
+func (ps *parser) substringArgs(c *Call) (Expr, error) {
+	s, err := ps.expr()
+	if err != nil {
+		return nil, err
+	}
+	c.Args = []Expr{s}
+	switch {
+	case ps.acceptKw("SIMILAR"):
+		c.Name = "SUBSTRING SIMILAR"
+		pat, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		if err := ps.expectKw("ESCAPE"); err != nil {
+			return nil, err
+		}
+		esc, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, pat, esc)
+	case ps.acceptKw("FROM"):
+		start, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, start)
+		if ps.acceptKw("FOR") {
+			n, err := ps.expr()
+			if err != nil {
+				return nil, err
+			}
+			c.Args = append(c.Args, n)
+		}
+	case ps.isOp(","):
+		ps.p++
+		rest, err := ps.exprList()
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, rest...)
+	}
+	return c, ps.expectOp(")")
+}
+
+// positionArgs parses POSITION(search IN source) after its '('.
+func (ps *parser) positionArgs(c *Call) (Expr, error) {
+	// The search string is parsed above IN's precedence: x IN y is not a
+	// membership test here.
+	search, err := ps.addExpr()
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.expectKw("IN"); err != nil {
+		return nil, err
+	}
+	src, err := ps.expr()
+	if err != nil {
+		return nil, err
+	}
+	c.Args = []Expr{search, src}
+	return c, ps.expectOp(")")
+}
+
+// trimArgs parses TRIM([[LEADING|TRAILING|BOTH] [chars] FROM] s) after its
+// '(' as TRIM('mode', chars, s).
+func (ps *parser) trimArgs(c *Call) (Expr, error) {
+	mode := "BOTH"
+	var chars Expr = &Literal{P: c.P, V: value.StringValue(" ")}
+	explicit := false
+	for _, m := range []string{"LEADING", "TRAILING", "BOTH"} {
+		if ps.acceptKw(m) {
+			mode, explicit = m, true
+			break
+		}
+	}
+	var s Expr
+	if explicit && ps.acceptKw("FROM") {
+		x, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		s = x
+	} else {
+		x, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		if ps.acceptKw("FROM") {
+			chars = x
+			if s, err = ps.expr(); err != nil {
+				return nil, err
+			}
+		} else if explicit {
+			return nil, ps.unexpected("FROM")
+		} else {
+			s = x
+		}
+	}
+	c.Args = []Expr{&Literal{P: c.P, V: value.StringValue(mode)}, chars, s}
+	return c, ps.expectOp(")")
+}
+
+var timestampLiteralLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02"}
+
+// parseTimestampLiteral reads the text of TIMESTAMP '…' as UTC Unix
+// milliseconds.
+func parseTimestampLiteral(s string) (int64, bool) {
+	for _, l := range timestampLiteralLayouts {
+		if t, err := time.Parse(l, strings.TrimSpace(s)); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
 }
