@@ -23,6 +23,10 @@
 //     STREAM/PUMP, INSERT INTO … SELECT STREAM … FROM … WHERE …, GROUP BY
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
+//     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
+//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
+//     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
+//     NTH_VALUE, EXP_AVG; one output row per input row),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
@@ -86,10 +90,10 @@
 // of a describe-application document), *RecordsError (the JSON path in a
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
-// does not run yet ("sql 3:14: LAG is not supported yet": sliding
-// windows (OVER, WINDOW), WINDOWED BY STAGGER, JOIN, subqueries, TABLE and
+// does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
+// WINDOWED BY STAGGER, JOIN, subqueries, TABLE and
 // CURSOR, UNION, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as LAG, EXTRACT,
+// literals, and the reference functions it lacks, such as EXTRACT,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream

@@ -11,6 +11,12 @@ import (
 )
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
+	if e.Over != nil || e.OverName != "" {
+		return s.compileOver(e)
+	}
+	if !aggNames[e.Name] && slideFunctions[e.Name] {
+		return cexpr{}, e.P.Errorf("%s needs OVER (a sliding window)", e.Name)
+	}
 	if aggNames[e.Name] {
 		return s.compileAggregate(e)
 	}

@@ -47,6 +47,11 @@ type scope struct {
 	// inAgg is set while compiling an aggregate's argument (row scope).
 	inAgg bool
 
+	// slide collects the calls with OVER of a SELECT list without GROUP
+	// BY; windows are its WINDOW clause.
+	slide   *slide
+	windows []syntax.NamedWindow
+
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
 }

@@ -97,3 +97,16 @@ func FuzzDecodeCSV(f *testing.F) {
 		})
 	})
 }
+
+// FuzzValidNumber checks validNumber against encoding/json.
+func FuzzValidNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "01", "1.", ".5", "1e5", "1E+5", "-1.5e-3", "+1", "1e", "--1", "", "-"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := json.Valid(b) && len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') && !strings.ContainsAny(string(b), " \t\r\n")
+		if got := validNumber(b); got != want {
+			t.Fatalf("validNumber(%q) = %v, want %v", b, got, want)
+		}
+	})
+}

@@ -105,6 +105,7 @@ type pump struct {
 	convert  []bool // projection i needs assign to its column type
 	out      []value.Value
 	win      *window
+	slide    *slide
 	now      func() time.Time
 }
 
@@ -449,6 +450,13 @@ func (e *Engine) push(p *pump, v *env) {
 			e.pumpError(p, v, err)
 		}
 		return
+	}
+	if p.slide != nil {
+		if err := p.slide.update(v); err != nil {
+			e.pumpError(p, v, err)
+			return
+		}
+		v.aggs = p.slide.vals
 	}
 	out := p.out
 	if len(p.projs) != len(out) {

@@ -31,6 +31,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	if err != nil {
 		return err
 	}
+	if sc.slide != nil && len(sc.slide.aggs) > 0 {
+		p.slide = sc.slide
+	}
 	target, err := insertTargets(st, dst, len(items))
 	if err != nil {
 		return err
@@ -94,6 +97,7 @@ func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 		p.where = w
 	}
 	if len(sel.GroupBy) == 0 {
+		sc.slide, sc.windows = &slide{}, sel.Windows
 		return sc, nil
 	}
 	win, err := newWindow(sel, sc)

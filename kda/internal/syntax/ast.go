@@ -52,6 +52,7 @@ type Select struct {
 	Where   Expr
 	GroupBy []Expr
 	Having  Expr
+	Windows []NamedWindow
 }
 
 // SelectItem is one output expression, or * when Star.
@@ -95,12 +96,30 @@ type Unary struct {
 	X  Expr
 }
 
-// Call is a function or aggregate call; Star for COUNT(*).
+// Call is a function or aggregate call; Star for COUNT(*). A call with
+// OVER has Over (inline) or OverName (a WINDOW clause's name) set.
 type Call struct {
-	P    Pos
+	P        Pos
+	Name     string
+	Args     []Expr
+	Star     bool
+	Over     *WindowSpec
+	OverName string
+}
+
+// WindowSpec is a sliding window: [PARTITION BY …] RANGE INTERVAL 'n' unit
+// PRECEDING (Millis) or ROWS n PRECEDING (Rows, with Size the n).
+type WindowSpec struct {
+	P           Pos
+	PartitionBy []Expr
+	Rows        bool
+	Size        int64 // milliseconds for RANGE, rows for ROWS
+}
+
+// NamedWindow is one WINDOW name AS (spec) of a SELECT.
+type NamedWindow struct {
 	Name string
-	Args []Expr
-	Star bool
+	Spec *WindowSpec
 }
 
 // Step is STEP(x BY INTERVAL 'n' unit) (also FLOOR(x TO unit)): x rounded
@@ -230,6 +249,14 @@ func writeExpr(b *strings.Builder, e Expr) {
 		}
 		writeList(b, e.Args)
 		b.WriteByte(')')
+		switch {
+		case e.OverName != "":
+			b.WriteString(" OVER " + strconv.Quote(e.OverName))
+		case e.Over != nil:
+			b.WriteString(" OVER (")
+			writeWindowSpec(b, e.Over)
+			b.WriteByte(')')
+		}
 	case *Step:
 		b.WriteString("STEP(")
 		writeExpr(b, e.X)
@@ -290,6 +317,19 @@ func writeList(b *strings.Builder, xs []Expr) {
 			b.WriteString(", ")
 		}
 		writeExpr(b, x)
+	}
+}
+
+func writeWindowSpec(b *strings.Builder, w *WindowSpec) {
+	if len(w.PartitionBy) > 0 {
+		b.WriteString("PARTITION BY ")
+		writeList(b, w.PartitionBy)
+		b.WriteByte(' ')
+	}
+	if w.Rows {
+		b.WriteString("ROWS " + strconv.FormatInt(w.Size, 10) + " PRECEDING")
+	} else {
+		b.WriteString("RANGE " + strconv.FormatInt(w.Size, 10) + "ms PRECEDING")
 	}
 }
 

@@ -415,19 +415,11 @@ func (ps *parser) stepExpr(pos Pos) (Expr, error) {
 	if err := ps.expectKw("INTERVAL"); err != nil {
 		return nil, err
 	}
-	nt := ps.peek()
-	n, err := strconv.ParseInt(strings.TrimSpace(nt.text), 10, 64)
-	if nt.kind != tString || err != nil || n < 1 || n > 1_000_000 {
-		return nil, ps.unexpected("an interval like '1'")
+	ms, err := ps.intervalMillis()
+	if err != nil {
+		return nil, err
 	}
-	ps.p++
-	ut := ps.peek()
-	unit, ok := intervalUnits[ut.text]
-	if ut.kind != tIdent || !ok {
-		return nil, ps.unexpected("SECOND, MINUTE, HOUR or DAY")
-	}
-	ps.p++
-	return &Step{P: pos, X: x, Millis: n * unit}, ps.expectOp(")")
+	return &Step{P: pos, X: x, Millis: ms}, ps.expectOp(")")
 }
 
 func (ps *parser) colRef() (Expr, error) {
@@ -473,6 +465,8 @@ func (ps *parser) call() (Expr, error) {
 		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
 	switch t.text {
+	case "EXP_AVG":
+		return ps.expAvgArgs(c)
 	case "SUBSTRING":
 		return ps.substringArgs(c)
 	case "POSITION":
@@ -491,13 +485,98 @@ func (ps *parser) call() (Expr, error) {
 			return nil, err
 		}
 	}
+	return ps.over(c)
+}
+
+// over parses the ')' closing c's arguments and an optional OVER.
+func (ps *parser) over(c *Call) (Expr, error) {
 	if err := ps.expectOp(")"); err != nil {
 		return nil, err
 	}
-	if ps.isKw("OVER") {
-		return nil, ps.peek().pos.Unsupported("OVER (sliding windows)")
+	if ps.acceptKw("OVER") {
+		if !ps.isOp("(") {
+			name, _, err := ps.ident("window name or (")
+			if err != nil {
+				return nil, err
+			}
+			c.OverName = name
+			return c, nil
+		}
+		spec, err := ps.windowSpec()
+		if err != nil {
+			return nil, err
+		}
+		c.Over = spec
 	}
 	return c, nil
+}
+
+// windowSpec parses ( [PARTITION BY …] RANGE INTERVAL 'n' unit PRECEDING |
+// ROWS n PRECEDING ).
+func (ps *parser) windowSpec() (*WindowSpec, error) {
+	w := &WindowSpec{P: ps.peek().pos}
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	if ps.acceptKw("PARTITION") {
+		if err := ps.expectKw("BY"); err != nil {
+			return nil, err
+		}
+		list, err := ps.exprList()
+		if err != nil {
+			return nil, err
+		}
+		w.PartitionBy = list
+	}
+	switch t := ps.peek(); {
+	case ps.acceptKw("ROWS"):
+		w.Rows = true
+		nt := ps.peek()
+		n, err := strconv.ParseInt(nt.text, 10, 64)
+		if nt.kind != tNumber || err != nil || n < 0 || n > 1_000_000 {
+			if nt.kind == tIdent && nt.text == "UNBOUNDED" {
+				return nil, nt.pos.Unsupported("ROWS UNBOUNDED PRECEDING")
+			}
+			return nil, ps.unexpected("a row count between 0 and 1000000")
+		}
+		ps.p++
+		w.Size = n
+	case ps.acceptKw("RANGE"):
+		if ps.isKw("UNBOUNDED") {
+			return nil, ps.peek().pos.Unsupported("RANGE UNBOUNDED PRECEDING")
+		}
+		if err := ps.expectKw("INTERVAL"); err != nil {
+			return nil, err
+		}
+		ms, err := ps.intervalMillis()
+		if err != nil {
+			return nil, err
+		}
+		w.Size = ms
+	default:
+		return nil, t.pos.Errorf("expected RANGE INTERVAL 'n' unit PRECEDING or ROWS n PRECEDING, found %s", t)
+	}
+	if err := ps.expectKw("PRECEDING"); err != nil {
+		return nil, err
+	}
+	return w, ps.expectOp(")")
+}
+
+// intervalMillis parses what follows INTERVAL: 'n' SECOND|MINUTE|HOUR|DAY.
+func (ps *parser) intervalMillis() (int64, error) {
+	nt := ps.peek()
+	n, err := strconv.ParseInt(strings.TrimSpace(nt.text), 10, 64)
+	if nt.kind != tString || err != nil || n < 1 || n > 1_000_000 {
+		return 0, ps.unexpected("an interval like '1'")
+	}
+	ps.p++
+	ut := ps.peek()
+	unit, ok := intervalUnits[ut.text]
+	if ut.kind != tIdent || !ok {
+		return 0, ps.unexpected("SECOND, MINUTE, HOUR or DAY")
+	}
+	ps.p++
+	return n * unit, nil
 }
 
 // substringArgs parses the arguments of SUBSTRING after its '(': (s FROM
@@ -546,6 +625,28 @@ func (ps *parser) substringArgs(c *Call) (Expr, error) {
 		c.Args = append(c.Args, rest...)
 	}
 	return c, ps.expectOp(")")
+}
+
+// expAvgArgs parses EXP_AVG(x, INTERVAL 'n' unit) after its '(', the
+// half-life as a BIGINT literal of milliseconds, then its OVER.
+func (ps *parser) expAvgArgs(c *Call) (Expr, error) {
+	x, err := ps.expr()
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.expectOp(","); err != nil {
+		return nil, err
+	}
+	it := ps.peek()
+	if err := ps.expectKw("INTERVAL"); err != nil {
+		return nil, err
+	}
+	ms, err := ps.intervalMillis()
+	if err != nil {
+		return nil, err
+	}
+	c.Args = []Expr{x, &Literal{P: it.pos, V: value.IntValue(ms)}}
+	return ps.over(c)
 }
 
 // positionArgs parses POSITION(search IN source) after its '('.

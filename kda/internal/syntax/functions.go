@@ -10,8 +10,8 @@ package syntax
 // TIMESTAMP_TO_CHAR.
 var unsupportedFunctions = map[string]bool{
 	// Aggregate and analytic functions.
-	"COUNT_DISTINCT_ITEMS_TUMBLING": true, "EXP_AVG": true, "FIRST_VALUE": true, "LAST_VALUE": true,
-	"TOP_K_ITEMS_TUMBLING": true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
+	"COUNT_DISTINCT_ITEMS_TUMBLING": true,
+	"TOP_K_ITEMS_TUMBLING":          true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
 	// Boolean functions.
 	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.
@@ -28,7 +28,7 @@ var unsupportedFunctions = map[string]bool{
 	// Statistical variance and deviation functions.
 	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
 	// Streaming SQL functions.
-	"LAG": true, "MONOTONIC": true, "NTH_VALUE": true,
+	"MONOTONIC": true,
 	// String and search functions.
 	"OVERLAY": true,
 }

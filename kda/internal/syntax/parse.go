@@ -393,6 +393,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, err
 		}
 	}
+	if err := ps.windowClause(s); err != nil {
+		return nil, err
+	}
 	if ps.acceptKw("GROUP") {
 		if err := ps.expectKw("BY"); err != nil {
 			return nil, err
@@ -410,7 +413,40 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, err
 		}
 	}
+	if err := ps.windowClause(s); err != nil {
+		return nil, err
+	}
 	return s, ps.unsupportedClause()
+}
+
+// windowClause parses [WINDOW name AS (spec) {, name AS (spec)}].
+func (ps *parser) windowClause(s *Select) error {
+	if !ps.acceptKw("WINDOW") {
+		return nil
+	}
+	for {
+		name, npos, err := ps.ident("window name")
+		if err != nil {
+			return err
+		}
+		for _, w := range s.Windows {
+			if w.Name == name {
+				return npos.Errorf("window %q is defined twice", name)
+			}
+		}
+		if err := ps.expectKw("AS"); err != nil {
+			return err
+		}
+		spec, err := ps.windowSpec()
+		if err != nil {
+			return err
+		}
+		s.Windows = append(s.Windows, NamedWindow{Name: name, Spec: spec})
+		if !ps.isOp(",") {
+			return nil
+		}
+		ps.p++
+	}
 }
 
 // clauseWords end a FROM item or a SELECT item: never taken as an alias,
@@ -449,8 +485,6 @@ func (ps *parser) unsupportedClause() error {
 	switch t.text {
 	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
 		return t.pos.Unsupported("JOIN")
-	case "WINDOW":
-		return t.pos.Unsupported("WINDOW clause")
 	case "WINDOWED":
 		return t.pos.Unsupported("WINDOWED BY STAGGER")
 	case "ORDER":
