@@ -245,4 +245,3 @@ WINDOW W1 AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING);`
 		b.Fatalf("%d output rows for %d records", rows, b.N)
 	}
 }
-
