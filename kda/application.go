@@ -400,11 +400,26 @@ func (a *Application) inputs() []Input {
 	return ins
 }
 
-// NewEngine compiles the application's code over its input streams. A SQL
+// NewEngine compiles the application's code over its input streams, with
+// its reference tables in EngineOptions.Tables (LoadReferences). A SQL
 // error is an *ApplicationError at ApplicationDetail.ApplicationCode
-// wrapping the *SQLError; an output whose stream the code does not create
-// is an *ApplicationError at its OutputDescriptions entry.
+// wrapping the *SQLError; an output whose stream the code does not create,
+// or a reference table not loaded, is an *ApplicationError at its entry.
 func (a *Application) NewEngine(optFns ...func(*EngineOptions)) (*Engine, error) {
+	var o EngineOptions
+	for _, f := range optFns {
+		f(&o)
+	}
+	for i, r := range a.References {
+		found := false
+		for _, t := range o.Tables {
+			found = found || t.Name == r.Table
+		}
+		if !found {
+			return nil, &ApplicationError{Path: fmt.Sprintf("ApplicationDetail.ReferenceDataSourceDescriptions[%d]", i),
+				Msg: fmt.Sprintf("table %q is not loaded: pass it in EngineOptions.Tables (Application.LoadReferences)", r.Table)}
+		}
+	}
 	e, err := NewEngine(a.Code, a.inputs(), optFns...)
 	if err != nil {
 		var se *SQLError

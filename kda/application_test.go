@@ -1,6 +1,7 @@
 package kda
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -9,6 +10,17 @@ import (
 	"testing"
 	"time"
 )
+
+// testTables loads the test application's reference table from
+// testdata/companies.csv.
+func testTables(t testing.TB, app *Application) func(*EngineOptions) {
+	t.Helper()
+	tables, err := app.LoadReferences(context.Background(), nil, map[string]string{"COMPANIES": "testdata/companies.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(o *EngineOptions) { o.Tables = tables }
+}
 
 func readApp(t testing.TB) []byte {
 	t.Helper()
@@ -40,7 +52,10 @@ func TestParseApplication(t *testing.T) {
 	if len(app.Outputs) != 1 || app.Outputs[0] != (AppOutput{Stream: "DESTINATION_SQL_STREAM", Format: "JSON", Kind: DestinationFirehose, ResourceARN: "arn:aws:firehose:us-east-1:123456789012:deliverystream/out"}) {
 		t.Fatalf("outputs %+v", app.Outputs)
 	}
-	e, err := app.NewEngine()
+	if _, err := app.NewEngine(); err == nil || !strings.Contains(err.Error(), `table "COMPANIES" is not loaded`) {
+		t.Fatalf("err %v, want the reference table missing", err)
+	}
+	e, err := app.NewEngine(testTables(t, app))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,12 +63,14 @@ func TestParseApplication(t *testing.T) {
 	for _, rec := range []string{
 		`{"TICKER_SYMBOL":"AMZN","SECTOR":"TECHNOLOGY","CHANGE":-1.5,"PRICE":120.25}`,
 		`{"TICKER_SYMBOL":"XOM","SECTOR":"ENERGY","CHANGE":0.5,"PRICE":80}`,
+		`{"TICKER_SYMBOL":"NEW","SECTOR":"TECHNOLOGY","CHANGE":1,"PRICE":1}`,
 	} {
 		if err := e.InsertJSON("SOURCE_SQL_STREAM_001", []byte(rec), time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if want := []string{`{"TICKER_SYMBOL":"AMZN","CHANGE":-1.5,"PRICE":120.25}`}; !slices.Equal(*out, want) {
+	if want := []string{`{"TICKER_SYMBOL":"AMZN","COMPANY":"Amazon.com Inc.","CHANGE":-1.5,"PRICE":120.25}`,
+		`{"TICKER_SYMBOL":"NEW","COMPANY":null,"CHANGE":1.0,"PRICE":1.0}`}; !slices.Equal(*out, want) {
 		t.Fatalf("got %v, want %v", *out, want)
 	}
 }
@@ -67,6 +84,7 @@ func TestApplicationCSVInputAndParallelism(t *testing.T) {
 		delete(in, "InAppStreamNames")
 		in["InputParallelism"] = map[string]any{"Count": 2}
 		sch := in["InputSchema"].(map[string]any)
+		delete(ad, "ReferenceDataSourceDescriptions")
 		sch["RecordFormat"] = map[string]any{"RecordFormatType": "CSV", "MappingParameters": map[string]any{
 			"CSVMappingParameters": map[string]any{"RecordRowDelimiter": "|", "RecordColumnDelimiter": ";"}}}
 		ad["ApplicationCode"] = `CREATE STREAM "DESTINATION_SQL_STREAM" (t VARCHAR(4), p REAL);
@@ -169,7 +187,7 @@ func TestApplicationErrorsNameTheJSONPath(t *testing.T) {
 		t.Run(tc.path, func(t *testing.T) {
 			app, err := ParseApplication(editApp(t, tc.edit))
 			if err == nil {
-				_, err = app.NewEngine()
+				_, err = app.NewEngine(testTables(t, app))
 			}
 			var ae *ApplicationError
 			if !errors.As(err, &ae) || ae.Path != tc.path {
@@ -180,7 +198,7 @@ func TestApplicationErrorsNameTheJSONPath(t *testing.T) {
 	}
 	var se *SQLError
 	app := must(ParseApplication(editApp(t, func(ad map[string]any) { ad["ApplicationCode"] = "CREATE STREAM x (a BIGINT;" })))
-	if _, err := app.NewEngine(); !errors.As(err, &se) || se.Line != 1 {
+	if _, err := app.NewEngine(testTables(t, app)); !errors.As(err, &se) || se.Line != 1 {
 		t.Fatalf("err %v, want it to wrap the *SQLError", err)
 	}
 	if _, err := ParseApplication([]byte(`{"Application": {}}`)); err == nil || !strings.Contains(err.Error(), "ApplicationDetail: missing") {

@@ -26,7 +26,10 @@
 //     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
 //     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
 //     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
-//     NTH_VALUE, EXP_AVG; one output row per input row),
+//     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
+//     LEFT [OUTER] JOIN of the stream with a reference table ON a
+//     condition (EngineOptions.Tables; equalities with a table column are
+//     a hash index, the rest filters; one row per match),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
@@ -45,6 +48,9 @@
 //     Lambda Kinesis events; Replay and ReplayToDir run such records
 //     through an application deterministically and write each output
 //     stream's rows as JSON lines, to compare with what KDA wrote.
+//     AppReference.Load reads a reference table from S3 (CSV or JSON per
+//     its ReferenceSchema), Application.LoadReferences all of them (or
+//     local files instead).
 //   - App (NewApp): an Engine joined to its Sinks.
 //   - Delivery (NewDelivery): Firehose-style S3 objects (size and interval
 //     buffers, !{timestamp:…} prefixes with Java DateTimeFormatter
@@ -91,7 +97,7 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
-// WINDOWED BY STAGGER, JOIN, subqueries, TABLE and
+// WINDOWED BY STAGGER, JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries, TABLE and
 // CURSOR, UNION, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as EXTRACT,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an

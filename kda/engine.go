@@ -57,6 +57,8 @@ type EngineOptions struct {
 	// Logger receives a debug line per error_stream row (never the row's
 	// data). Default: discarded.
 	Logger *slog.Logger
+	// Tables are the reference tables pumps may JOIN. Default none.
+	Tables []Table
 }
 
 // Row is one row delivered to a subscriber. Values is only valid during the
@@ -116,7 +118,7 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 	if len(inputs) == 0 {
 		return nil, errors.New("kda: NewEngine needs at least one input stream; declare its columns (see DiscoverSchema)")
 	}
-	io := engine.Options{Now: o.Now, Logger: o.Logger}
+	io := engine.Options{Now: o.Now, Logger: o.Logger, Tables: o.Tables}
 	io.Now = orNow(io.Now)
 	io.Logger = opt.Logger(o.Logger)
 	for _, in := range inputs {

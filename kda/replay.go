@@ -32,6 +32,12 @@ type ReplayOptions struct {
 	// Logger receives a debug line per error_stream row (never the row's
 	// data). Default: discarded.
 	Logger *slog.Logger
+	// References maps a reference table to a local file that replaces its
+	// S3 object (TABLE=FILE). Default none.
+	References map[string]string
+	// S3 loads the reference tables References does not name. Default nil:
+	// every reference table needs a file.
+	S3 GetObjectAPI
 }
 
 // ReplayStats counts what a replay did.
@@ -72,12 +78,17 @@ func Replay(ctx context.Context, app *Application, records []KinesisRecord, out 
 		return st, &ApplicationError{Path: "ApplicationDetail.InputDescriptions[0].InputProcessingConfigurationDescription",
 			Msg: "the application preprocesses its input with " + input.PreprocessorARN + ": set ReplayOptions.Preprocess, or ReplayOptions.Preprocessed for records it already transformed"}
 	}
+	tables, err := app.LoadReferences(ctx, o.S3, o.References)
+	if err != nil {
+		return st, err
+	}
 	recs := slices.Clone(records)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].ArrivalTime.Before(recs[j].ArrivalTime) })
 	var clock time.Time
 	e, err := app.NewEngine(func(eo *EngineOptions) {
 		eo.Now = func() time.Time { return clock }
 		eo.Logger = o.Logger
+		eo.Tables = tables
 	})
 	if err != nil {
 		return st, err

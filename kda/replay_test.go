@@ -135,7 +135,9 @@ func TestReplayToDirIsDeterministic(t *testing.T) {
 	var runs [2]map[string]string
 	for k := range runs {
 		dir := t.TempDir()
-		st, err := ReplayToDir(context.Background(), replayApp(t), recs, dir, func(o *ReplayOptions) { o.Preprocessed = true })
+		st, err := ReplayToDir(context.Background(), replayApp(t), recs, dir, func(o *ReplayOptions) {
+			o.Preprocessed, o.References = true, companiesFile
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,13 +184,14 @@ func TestReplayToDirIsDeterministic(t *testing.T) {
 func TestReplayPreprocessAndParallelism(t *testing.T) {
 	recs := must(ReadRecords(strings.NewReader(lambdaEventJSON())))
 	app := replayApp(t)
-	if _, err := Replay(context.Background(), app, recs, discardStreams); err == nil || !strings.Contains(err.Error(), "InputProcessingConfigurationDescription") {
+	if _, err := Replay(context.Background(), app, recs, discardStreams, func(o *ReplayOptions) { o.References = companiesFile }); err == nil || !strings.Contains(err.Error(), "InputProcessingConfigurationDescription") {
 		t.Fatalf("err %v, want the preprocessor named", err)
 	}
 	for i := range demoRecords {
 		recs[i].Data = bytes.ReplaceAll(recs[i].Data, []byte("TECHNOLOGY"), []byte("technology"))
 	}
 	st, err := Replay(context.Background(), app, recs, discardStreams, func(o *ReplayOptions) {
+		o.References = companiesFile
 		o.Preprocess = func(_ context.Context, r KinesisRecord) ([]byte, error) {
 			if bytes.Contains(r.Data, []byte("ENERGY")) {
 				return nil, nil
@@ -204,13 +207,16 @@ func TestReplayPreprocessAndParallelism(t *testing.T) {
 CREATE PUMP a AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001";
 CREATE PUMP b AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_002";`
 	app.Outputs = app.Outputs[:1]
-	st, err = Replay(context.Background(), app, recs, discardStreams, func(o *ReplayOptions) { o.Preprocessed = true })
+	st, err = Replay(context.Background(), app, recs, discardStreams, func(o *ReplayOptions) { o.Preprocessed, o.References = true, companiesFile })
 	if err != nil || st.Rows["DESTINATION_SQL_STREAM"] != 4 || st.Rows[ErrorStream] != 1 {
 		t.Fatalf("stats %+v, err %v", st, err)
 	}
 }
 
 func discardStreams(string) (io.Writer, error) { return io.Discard, nil }
+
+// companiesFile replaces the test application's reference table.
+var companiesFile = map[string]string{"COMPANIES": "testdata/companies.csv"}
 
 // TestStreamFileName: quoted stream names become one safe file name.
 func TestStreamFileName(t *testing.T) {

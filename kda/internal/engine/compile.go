@@ -20,6 +20,7 @@ func (e *EvalError) Error() string { return e.Msg }
 // window's output the group keys and finished aggregates.
 type env struct {
 	row     []value.Value
+	ref     []value.Value // the joined table row, in a pump with a JOIN
 	rowtime int64
 	keys    []value.Value
 	aggs    []value.Value
@@ -51,6 +52,7 @@ type scope struct {
 	// BY; windows are its WINDOW clause.
 	slide   *slide
 	windows []syntax.NamedWindow
+	ref     *refScope // the JOINed table, or nil
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -98,6 +100,17 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		}
 		if s.agg && !s.inAgg {
 			return cexpr{}, e.P.Errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
+		}
+		if i, found, err := s.tableCol(e); err != nil || found {
+			if err != nil {
+				return cexpr{}, err
+			}
+			return cexpr{typ: s.ref.t.cols[i].Type.Kind, fn: func(v *env) (value.Value, error) {
+				if v.ref == nil {
+					return value.Value{}, nil
+				}
+				return v.ref[i], nil
+			}}, nil
 		}
 		i, err := s.col(e)
 		if err != nil {

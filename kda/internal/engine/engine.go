@@ -58,6 +58,8 @@ type Input struct {
 // Options configures an Engine. The caller fills every field.
 type Options struct {
 	Inputs []Input
+	// Tables are the reference tables pumps may JOIN.
+	Tables []Table
 	// Now stamps ROWTIME on rows inserted with a zero time.
 	Now func() time.Time
 	// Logger receives a debug line per error_stream row.
@@ -106,6 +108,7 @@ type pump struct {
 	out      []value.Value
 	win      *window
 	slide    *slide
+	join     *join
 	now      func() time.Time
 }
 
@@ -119,6 +122,7 @@ type Engine struct {
 	pumps     []*pump
 	pumpNames map[string]*pump
 	errStream *stream
+	tables    map[string]*table
 	created   []string // streams CREATE STREAM made, in order
 	last      int64    // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64    // earliest end of an open window
@@ -136,6 +140,17 @@ func New(sql string, o Options) (*Engine, error) {
 		if err := e.addInput(in); err != nil {
 			return nil, err
 		}
+	}
+	e.tables = map[string]*table{}
+	for _, t := range o.Tables {
+		tb, err := newTable(t)
+		if err != nil {
+			return nil, fmt.Errorf("kda: %w", err)
+		}
+		if _, clash := e.streams[t.Name]; clash || e.tables[t.Name] != nil {
+			return nil, fmt.Errorf("kda: reference table %q has the name of another stream or table", t.Name)
+		}
+		e.tables[t.Name] = tb
 	}
 	for _, st := range script.Stmts {
 		if err := e.addStmt(st); err != nil {
@@ -177,6 +192,9 @@ func (e *Engine) addInput(in Input) error {
 func (e *Engine) addStmt(st syntax.Stmt) error {
 	switch st := st.(type) {
 	case *syntax.CreateStream:
+		if _, ok := e.tables[st.Name]; ok {
+			return st.Pos.Errorf("%q is a reference table", st.Name)
+		}
 		if old, ok := e.streams[st.Name]; ok {
 			if !st.OrReplace || old.input || old == e.errStream {
 				return st.Pos.Errorf("stream %q already exists", st.Name)
@@ -434,7 +452,31 @@ func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
 	}
 }
 
+// push runs the row in v through pump p: once per joined table row for a
+// pump with a JOIN (once with a NULL table row for an unmatched LEFT JOIN).
 func (e *Engine) push(p *pump, v *env) {
+	j := p.join
+	if j == nil {
+		e.pushRow(p, v)
+		return
+	}
+	matches, err := j.lookup(v)
+	if err != nil {
+		e.pumpError(p, v, err)
+		return
+	}
+	if len(matches) == 0 && j.left {
+		v.ref = j.nulls
+		e.pushRow(p, v)
+	}
+	for _, m := range matches {
+		v.ref = m
+		e.pushRow(p, v)
+	}
+	v.ref = nil
+}
+
+func (e *Engine) pushRow(p *pump, v *env) {
 	if p.where != nil {
 		ok, err := p.where(v)
 		if err != nil {

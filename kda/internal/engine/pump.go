@@ -23,7 +23,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	sel := st.Select
 	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
-	sc, err := p.compileFilters(sel)
+	sc, err := p.compileFilters(e, sel)
 	if err != nil {
 		return err
 	}
@@ -86,9 +86,14 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error
 
 // compileFilters compiles WHERE, the GROUP BY window and HAVING into p,
 // and returns the scope the projections are compiled in.
-func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
+func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	src := p.src
 	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
+	if sel.Join != nil {
+		if err := e.compileJoin(p, sel, sc); err != nil {
+			return nil, err
+		}
+	}
 	if sel.Where != nil {
 		w, err := compileCondition(sc, sel.Where, "WHERE")
 		if err != nil {
@@ -106,7 +111,7 @@ func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err
@@ -154,7 +159,11 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 		}
 		srcIdx := -1
 		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" {
-			srcIdx = p.src.idx[cr.Name]
+			if _, inTable, _ := sc.tableCol(cr); !inTable {
+				if k, inStream := p.src.idx[cr.Name]; inStream {
+					srcIdx = k
+				}
+			}
 		}
 		items = append(items, projection{c, it.Pos, srcIdx})
 	}

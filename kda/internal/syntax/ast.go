@@ -53,6 +53,18 @@ type Select struct {
 	GroupBy []Expr
 	Having  Expr
 	Windows []NamedWindow
+	Join    *Join
+}
+
+// Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a
+// table (or stream) ON a condition.
+type Join struct {
+	P        Pos
+	Left     bool
+	Table    string
+	TablePos Pos
+	Alias    string
+	On       Expr
 }
 
 // SelectItem is one output expression, or * when Star.

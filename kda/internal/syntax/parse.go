@@ -385,6 +385,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if s.Alias, err = ps.optAlias("stream alias"); err != nil {
 		return nil, err
 	}
+	if s.Join, err = ps.join(); err != nil {
+		return nil, err
+	}
 	if err := ps.unsupportedClause(); err != nil {
 		return nil, err
 	}
@@ -449,11 +452,53 @@ func (ps *parser) windowClause(s *Select) error {
 	}
 }
 
+// join parses [INNER] JOIN or LEFT [OUTER] JOIN table [alias] ON cond,
+// or returns nil.
+func (ps *parser) join() (*Join, error) {
+	j := &Join{P: ps.peek().pos}
+	switch {
+	case ps.isKw("JOIN"):
+	case ps.isKw("INNER") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
+		ps.p++
+	case ps.isKw("LEFT"):
+		ps.p++
+		j.Left = true
+		ps.acceptKw("OUTER")
+		if !ps.isKw("JOIN") {
+			return nil, ps.unexpected("JOIN")
+		}
+	default:
+		return nil, nil
+	}
+	ps.p++ // JOIN
+	if err := ps.unsupportedSource(); err != nil {
+		return nil, err
+	}
+	var err error
+	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+		return nil, err
+	}
+	if j.Alias, err = ps.optAlias("table alias"); err != nil {
+		return nil, err
+	}
+	if ps.isKw("USING") {
+		return nil, ps.peek().pos.Unsupported("JOIN … USING")
+	}
+	if err := ps.expectKw("ON"); err != nil {
+		return nil, err
+	}
+	if j.On, err = ps.expr(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
 // clauseWords end a FROM item or a SELECT item: never taken as an alias,
 // so that the construct they start is named.
 var clauseWords = map[string]bool{
 	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true, "NATURAL": true,
 	"WINDOW": true, "WINDOWED": true, "UNION": true, "EXCEPT": true, "INTERSECT": true, "ORDER": true, "OVER": true,
+	"ON": true, "USING": true, "OUTER": true,
 }
 
 // unsupportedSource names a FROM item other than a stream: a subquery or
@@ -477,14 +522,16 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.Unsupported("JOIN")
+		return t.pos.Unsupported("JOIN by comma")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
-	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
-		return t.pos.Unsupported("JOIN")
+	case "JOIN", "INNER", "LEFT":
+		return t.pos.Unsupported("a second JOIN")
+	case "RIGHT", "FULL", "CROSS", "NATURAL":
+		return t.pos.Unsupported(t.text + " JOIN")
 	case "WINDOWED":
 		return t.pos.Unsupported("WINDOWED BY STAGGER")
 	case "ORDER":
