@@ -42,3 +42,38 @@ GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SE
 		t.Fatalf("got %v\nwant %v", *out, want)
 	}
 }
+
+// TestUnionAll: a pump's SELECTs joined by UNION ALL each insert their
+// rows into the target, from different streams, and OR REPLACE replaces
+// every arm.
+func TestUnionAll(t *testing.T) {
+	sql := `CREATE STREAM "a" (x VARCHAR(4));
+CREATE STREAM "o" (x VARCHAR(8));
+CREATE PUMP "pa" AS INSERT INTO "a" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'ENERGY';
+CREATE PUMP "p" AS INSERT INTO "o"
+SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'TECH'
+UNION ALL SELECT STREAM 'e:' || x FROM "a"
+UNION ALL SELECT STREAM LOWER(ticker_symbol) FROM "SOURCE_SQL_STREAM_001" WHERE price > 100;`
+	run := func(sql string) []string {
+		e, err := NewEngine(sql, []Input{demoInput})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := collect(t, e, "o")
+		for _, rec := range []string{
+			`{"TICKER_SYMBOL":"AMZN","SECTOR":"TECH","CHANGE":1,"PRICE":150}`,
+			`{"TICKER_SYMBOL":"XOM","SECTOR":"ENERGY","CHANGE":1,"PRICE":80}`,
+		} {
+			must(0, e.InsertJSON(DefaultInputStream, []byte(rec), time.Time{}))
+		}
+		return *out
+	}
+	if got, want := run(sql), []string{`{"X":"AMZN"}`, `{"X":"amzn"}`, `{"X":"e:XOM"}`}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	replaced := sql + `
+CREATE OR REPLACE PUMP "p" AS INSERT INTO "o" SELECT STREAM sector FROM "SOURCE_SQL_STREAM_001";`
+	if got, want := run(replaced), []string{`{"X":"TECH"}`, `{"X":"ENERGY"}`}; !slices.Equal(got, want) {
+		t.Fatalf("after OR REPLACE got %v, want %v", got, want)
+	}
+}

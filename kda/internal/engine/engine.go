@@ -109,6 +109,7 @@ type pump struct {
 	win      *window
 	slide    *slide
 	join     *join
+	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
 }
 

@@ -13,35 +13,57 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 			return st.Pos.Errorf("pump %q already exists", st.Name)
 		}
 		// Replacing is rare; a lookup by name keeps many pumps linear.
-		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
-		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
+		for _, o := range append([]*pump{old}, old.arms...) {
+			e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == o })
+			o.src.pumps = slices.DeleteFunc(o.src.pumps, func(p *pump) bool { return p == o })
+		}
 		delete(e.pumpNames, st.Name)
 	}
-	src, dst, err := e.pumpStreams(st)
-	if err != nil {
-		return err
+	// Each SELECT of a UNION ALL is an arm of the pump, inserting into its
+	// target: the arms run as pumps of their own streams.
+	var arms []*pump
+	for sel := st.Select; sel != nil; sel = sel.UnionAll {
+		p, err := e.compilePump(st, sel)
+		if err != nil {
+			return err
+		}
+		arms = append(arms, p)
 	}
-	sel := st.Select
+	for _, p := range arms {
+		p.src.pumps = append(p.src.pumps, p)
+		e.pumps = append(e.pumps, p)
+	}
+	arms[0].arms = arms[1:]
+	e.pumpNames[st.Name] = arms[0]
+	return nil
+}
+
+// compilePump compiles one SELECT of pump st.
+func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, error) {
+	src, dst, err := e.pumpStreams(st, sel)
+	if err != nil {
+		return nil, err
+	}
 	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
 	sc, err := p.compileFilters(e, sel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	items, err := p.compileItems(sel, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if sc.slide != nil && len(sc.slide.aggs) > 0 {
 		p.slide = sc.slide
 	}
-	target, err := insertTargets(st, dst, len(items))
+	target, err := insertTargets(st, sel, dst, len(items))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, it := range items {
 		ct := dst.cols[target[i]].Type
 		if !assignable(it.c.typ, ct.Kind) {
-			return it.pos.Errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
+			return nil, it.pos.Errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
 		}
 		p.projs = append(p.projs, it.c.fn)
 		p.types = append(p.types, ct)
@@ -56,16 +78,12 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	p.target = target
 	p.out = make([]value.Value, len(dst.cols))
-	src.pumps = append(src.pumps, p)
-	e.pumps = append(e.pumps, p)
-	e.pumpNames[p.name] = p
-	return nil
+	return p, nil
 }
 
 // pumpStreams returns the streams a pump reads and writes, refusing a
 // target it may not write.
-func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error) {
-	sel := st.Select
+func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, dst *stream, err error) {
 	src, ok := e.streams[sel.From]
 	if !ok {
 		return nil, nil, sel.FromPos.Errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
@@ -172,11 +190,11 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 
 // insertTargets maps each of n SELECT items to its column of dst: the
 // columns INSERT names, else all of them in order.
-func insertTargets(st *syntax.CreatePump, dst *stream, n int) ([]int, error) {
+func insertTargets(st *syntax.CreatePump, sel *syntax.Select, dst *stream, n int) ([]int, error) {
 	target := make([]int, n)
 	if len(st.Columns) == 0 {
 		if len(dst.cols) != n {
-			return nil, st.Select.Pos.Errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), n)
+			return nil, sel.Pos.Errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), n)
 		}
 		for i := range target {
 			target[i] = i
@@ -184,7 +202,7 @@ func insertTargets(st *syntax.CreatePump, dst *stream, n int) ([]int, error) {
 		return target, nil
 	}
 	if len(st.Columns) != n {
-		return nil, st.Select.Pos.Errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), n)
+		return nil, sel.Pos.Errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), n)
 	}
 	named := make(map[string]bool, len(st.Columns))
 	for i, name := range st.Columns {

@@ -54,6 +54,8 @@ type Select struct {
 	Having  Expr
 	Windows []NamedWindow
 	Join    *Join
+	// UnionAll is the next SELECT of a UNION ALL, or nil.
+	UnionAll *Select
 }
 
 // Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a

@@ -292,6 +292,12 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 	if cp.Select, err = ps.selectStmt(); err != nil {
 		return nil, err
 	}
+	for last := cp.Select; ps.isUnionAll(); last = last.UnionAll {
+		ps.p += 2
+		if last.UnionAll, err = ps.selectStmt(); err != nil {
+			return nil, err
+		}
+	}
 	return cp, nil
 }
 
@@ -422,6 +428,11 @@ func (ps *parser) selectStmt() (*Select, error) {
 	return s, ps.unsupportedClause()
 }
 
+// isUnionAll reports whether UNION ALL comes next.
+func (ps *parser) isUnionAll() bool {
+	return ps.isKw("UNION") && ps.tok(1).kind == tIdent && ps.tok(1).text == "ALL"
+}
+
 // windowClause parses [WINDOW name AS (spec) {, name AS (spec)}].
 func (ps *parser) windowClause(s *Select) error {
 	if !ps.acceptKw("WINDOW") {
@@ -537,10 +548,10 @@ func (ps *parser) unsupportedClause() error {
 	case "ORDER":
 		return t.pos.Unsupported("ORDER BY")
 	case "UNION":
-		if nt := ps.tok(1); nt.kind == tIdent && nt.text == "ALL" {
-			return t.pos.Unsupported("UNION ALL")
+		if ps.isUnionAll() {
+			return nil // the pump's next SELECT
 		}
-		return t.pos.Unsupported("UNION")
+		return t.pos.Unsupported("UNION (without ALL)")
 	case "EXCEPT", "INTERSECT":
 		return t.pos.Unsupported(t.text)
 	}
