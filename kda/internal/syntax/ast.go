@@ -257,20 +257,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		writeExpr(b, e.X)
 		b.WriteByte(')')
 	case *Call:
-		b.WriteString(e.Name + "(")
-		if e.Star {
-			b.WriteByte('*')
-		}
-		writeList(b, e.Args)
-		b.WriteByte(')')
-		switch {
-		case e.OverName != "":
-			b.WriteString(" OVER " + strconv.Quote(e.OverName))
-		case e.Over != nil:
-			b.WriteString(" OVER (")
-			writeWindowSpec(b, e.Over)
-			b.WriteByte(')')
-		}
+		writeCall(b, e)
 	case *Step:
 		b.WriteString("STEP(")
 		writeExpr(b, e.X)
@@ -321,6 +308,24 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString("))")
 	default:
 		b.WriteString(fmt.Sprintf("%T", e))
+	}
+}
+
+// writeCall writes a call with its OVER.
+func writeCall(b *strings.Builder, e *Call) {
+	b.WriteString(e.Name + "(")
+	if e.Star {
+		b.WriteByte('*')
+	}
+	writeList(b, e.Args)
+	b.WriteByte(')')
+	switch {
+	case e.OverName != "":
+		b.WriteString(" OVER " + strconv.Quote(e.OverName))
+	case e.Over != nil:
+		b.WriteString(" OVER (")
+		writeWindowSpec(b, e.Over)
+		b.WriteByte(')')
 	}
 }
 
