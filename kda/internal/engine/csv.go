@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -37,9 +36,6 @@ type csvDecoder struct {
 }
 
 func newCSVDecoder(f Format, cols []value.Column) (*csvDecoder, error) {
-	if len(cols) == 0 {
-		return nil, errors.New("no columns")
-	}
 	d := &csvDecoder{rowDelim: f.RowDelimiter, colDelim: f.ColumnDelimiter}
 	if d.rowDelim == "" {
 		d.rowDelim = "\n"
@@ -50,18 +46,10 @@ func newCSVDecoder(f Format, cols []value.Column) (*csvDecoder, error) {
 	if d.rowDelim == d.colDelim {
 		return nil, fmt.Errorf("row and column delimiters are both %q", d.rowDelim)
 	}
-	seen := map[string]bool{}
+	if err := checkColumns(cols); err != nil {
+		return nil, err
+	}
 	for i, c := range cols {
-		if c.Name == "" || seen[c.Name] {
-			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
-		}
-		seen[c.Name] = true
-		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
-			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
-		}
-		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
-			cols[i].Type.Bits = 64
-		}
 		d.types = append(d.types, cols[i].Type)
 		d.names = append(d.names, c.Name)
 	}

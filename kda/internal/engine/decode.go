@@ -70,23 +70,35 @@ func (n *pathNode) kid(key []byte) *pathNode {
 	return n.kids[string(key)]
 }
 
-func newDecoder(cols []value.Column) (*decoder, error) {
+// checkColumns refuses an input stream's columns with no name, a
+// duplicate name or an invalid type, and makes an integer of unknown width
+// a BIGINT (in cols).
+func checkColumns(cols []value.Column) error {
 	if len(cols) == 0 {
-		return nil, errors.New("no columns")
+		return errors.New("no columns")
 	}
-	d := &decoder{root: &pathNode{col: -1}}
 	seen := map[string]bool{}
 	for i, c := range cols {
 		if c.Name == "" || seen[c.Name] {
-			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
+			return fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
 		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
-			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
+			return fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
 		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
 			cols[i].Type.Bits = 64
 		}
+	}
+	return nil
+}
+
+func newDecoder(cols []value.Column) (*decoder, error) {
+	if err := checkColumns(cols); err != nil {
+		return nil, err
+	}
+	d := &decoder{root: &pathNode{col: -1}}
+	for i, c := range cols {
 		path, err := parseMapping(c)
 		if err != nil {
 			return nil, err

@@ -89,6 +89,22 @@ func (c *regexCache) get(pat string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
+// regexCall compiles a strict call whose argument pat is a pattern: f gets
+// the compiled pattern with the argument values.
+func regexCall(e *syntax.Call, args []cexpr, pat int, translate func(string) (string, error), f func(re *regexp.Regexp, a []value.Value) (value.Value, error)) (cexpr, error) {
+	rc, err := newRegexCache(e.Args[pat], args[pat], translate)
+	if err != nil {
+		return cexpr{}, err
+	}
+	return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
+		re, err := rc.get(a[pat].S)
+		if err != nil {
+			return value.Value{}, err
+		}
+		return f(re, a)
+	}), nil
+}
+
 // newRegexCache precompiles a literal pattern argument, failing at its
 // position.
 func newRegexCache(arg syntax.Expr, c cexpr, translate func(string) (string, error)) (*regexCache, error) {
@@ -182,20 +198,14 @@ func compileSimilar(e *syntax.Call, args []cexpr) (cexpr, error) {
 		esc = r
 		args = args[:2]
 	}
-	rc, err := newRegexCache(e.Args[1], args[1], func(p string) (string, error) {
+	c, err := regexCall(e, args, 1, func(p string) (string, error) {
 		body, err := similarToRegex(p, esc)
 		return "^(?s:" + body + ")$", err
-	})
-	if err != nil {
-		return cexpr{}, err
-	}
-	return strictCall(value.KindBool, args, func(a []value.Value) (value.Value, error) {
-		re, err := rc.get(a[1].S)
-		if err != nil {
-			return value.Value{}, err
-		}
+	}, func(re *regexp.Regexp, a []value.Value) (value.Value, error) {
 		return value.BoolValue(re.MatchString(a[0].S)), nil
-	}), nil
+	})
+	c.typ = value.KindBool
+	return c, err
 }
 
 // runeOffset returns the byte offset of the n-th character of s (0-based),
@@ -228,15 +238,7 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 		if err := argKinds(e, args, 2, value.KindString, value.KindString, value.KindInt); err != nil {
 			return cexpr{}, err
 		}
-		rc, err := newRegexCache(e.Args[1], args[1], nil)
-		if err != nil {
-			return cexpr{}, err
-		}
-		return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
-			re, err := rc.get(a[1].S)
-			if err != nil {
-				return value.Value{}, err
-			}
+		return regexCall(e, args, 1, nil, func(re *regexp.Regexp, a []value.Value) (value.Value, error) {
 			loc := re.FindStringIndex(a[0].S)
 			if loc == nil {
 				return value.Value{}, nil
@@ -249,7 +251,7 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 				m = runeSlice(m, 0, int(min(a[2].I, 1<<30)))
 			}
 			return value.StringValue(m), nil
-		}), nil
+		})
 	}
 	if err := argKinds(e, args, 2, value.KindString, value.KindInt, value.KindInt); err != nil {
 		return cexpr{}, err
@@ -439,15 +441,7 @@ func compileRegexReplace(e *syntax.Call, args []cexpr) (cexpr, error) {
 	if err := argKinds(e, args, 5, value.KindString, value.KindString, value.KindString, value.KindInt, value.KindInt); err != nil {
 		return cexpr{}, err
 	}
-	rc, err := newRegexCache(e.Args[1], args[1], nil)
-	if err != nil {
-		return cexpr{}, err
-	}
-	return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
-		re, err := rc.get(a[1].S)
-		if err != nil {
-			return value.Value{}, err
-		}
+	return regexCall(e, args, 1, nil, func(re *regexp.Regexp, a []value.Value) (value.Value, error) {
 		start, occ := intArg(a[3]), intArg(a[4])
 		if start < 1 {
 			return value.Value{}, &EvalError{"REGEX_REPLACE startPosition " + strconv.FormatInt(start, 10) + " is less than 1"}
@@ -486,5 +480,5 @@ func compileRegexReplace(e *syntax.Call, args []cexpr) (cexpr, error) {
 		}
 		b.WriteString(s[last:])
 		return value.StringValue(b.String()), nil
-	}), nil
+	})
 }
