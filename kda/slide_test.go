@@ -204,10 +204,12 @@ func TestSlidingWindowErrors(t *testing.T) {
 			t.Errorf("%s:\n  err %v, want %q", sql, err, want)
 		}
 	}
-	_, err := NewEngine(stream+`AVG(price) OVER (RANGE UNBOUNDED PRECEDING)`+from, []Input{demoInput})
-	var ue *UnsupportedError
-	if !errors.As(err, &ue) || ue.Construct != "RANGE UNBOUNDED PRECEDING" {
-		t.Errorf("err %v, want RANGE UNBOUNDED PRECEDING unsupported", err)
+	for _, frame := range []string{"RANGE UNBOUNDED PRECEDING", "ROWS UNBOUNDED PRECEDING"} {
+		_, err := NewEngine(stream+`AVG(price) OVER (`+frame+`)`+from, []Input{demoInput})
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) || ue.Construct != frame {
+			t.Errorf("err %v, want %s unsupported", err, frame)
+		}
 	}
 }
 

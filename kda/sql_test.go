@@ -192,6 +192,10 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE "location" LIKE 'U!%' ESCAPE '!'`, "LIKE … ESCAPE", 0},
 		{`CREATE STREAM "s" ("d" DATE);`, "type DATE", 24},
 		{`CREATE STREAM "s" ("b" VARBINARY(8));`, "type VARBINARY", 24},
+		{`CREATE STREAM "s" ("t" TIME);`, "type TIME", 24},
+		{`CREATE STREAM "s" ("i" INTERVAL);`, "type INTERVAL", 24},
+		{stream + `SELECT STREAM 1 ` + from + ` EXCEPT SELECT STREAM 2 ` + from, "EXCEPT", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` INTERSECT SELECT STREAM 2 ` + from, "INTERSECT", 0},
 	}
 	for _, tc := range tests {
 		_, err := NewEngine(tc.sql, []Input{seedInput})
