@@ -30,7 +30,8 @@
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
 //     condition (EngineOptions.Tables; equalities with a table column are
 //     a hash index, the rest filters; one row per match), UNION ALL of a
-//     pump's SELECTs,
+//     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
+//     …: a window per key, opened by its first row),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
@@ -98,7 +99,7 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
-// WINDOWED BY STAGGER, JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries, TABLE and
+// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries, TABLE and
 // CURSOR, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as EXTRACT,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an

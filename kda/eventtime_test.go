@@ -2,6 +2,7 @@ package kda
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +76,53 @@ UNION ALL SELECT STREAM LOWER(ticker_symbol) FROM "SOURCE_SQL_STREAM_001" WHERE 
 CREATE OR REPLACE PUMP "p" AS INSERT INTO "o" SELECT STREAM sector FROM "SOURCE_SQL_STREAM_001";`
 	if got, want := run(replaced), []string{`{"X":"TECH"}`, `{"X":"ENERGY"}`}; !slices.Equal(got, want) {
 		t.Fatalf("after OR REPLACE got %v, want %v", got, want)
+	}
+}
+
+// TestStaggerWindow: WINDOWED BY STAGGER opens a window per partition key
+// at its first row and closes it RANGE later, so late rows of an event
+// minute still count with it (the developer guide's stagger example), and
+// a row after the close opens a new window.
+func TestStaggerWindow(t *testing.T) {
+	sql := `CREATE STREAM "o" (ticker VARCHAR(4), event_minute TIMESTAMP, n BIGINT, hi DOUBLE);
+CREATE PUMP "p" AS INSERT INTO "o"
+SELECT STREAM ticker_symbol, FLOOR(event_time TO MINUTE), COUNT(*), MAX(price)
+FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (PARTITION BY FLOOR(event_time TO MINUTE), ticker_symbol RANGE INTERVAL '1' MINUTE);`
+	in := Input{Columns: []Column{{Name: "TICKER_SYMBOL", Type: Varchar(4)}, {Name: "EVENT_TIME", Type: Timestamp}, {Name: "PRICE", Type: Double}}}
+	e, err := NewEngine(sql, []Input{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	must(0, e.Subscribe("o", func(r Row) { got = append(got, r.Time().Format("15:04:05")+" "+string(r.AppendJSON(nil))) }))
+	at := func(hms string) time.Time { return must(time.Parse("2006-01-02 15:04:05", "2026-01-01 "+hms)) }
+	for _, r := range []struct{ arrival, rec string }{
+		{"10:00:20", `{"TICKER_SYMBOL":"AMZN","EVENT_TIME":"2026-01-01 10:00:10","PRICE":1}`},
+		{"10:00:30", `{"TICKER_SYMBOL":"IBM","EVENT_TIME":"2026-01-01 10:00:25","PRICE":5}`},
+		{"10:00:50", `{"TICKER_SYMBOL":"AMZN","EVENT_TIME":"2026-01-01 10:00:45","PRICE":3}`},
+		{"10:01:10", `{"TICKER_SYMBOL":"AMZN","EVENT_TIME":"2026-01-01 10:00:58","PRICE":2}`}, // late, same window
+		{"10:01:15", `{"TICKER_SYMBOL":"AMZN","EVENT_TIME":"2026-01-01 10:01:05","PRICE":9}`}, // next minute: its own window
+		{"10:01:25", `{"TICKER_SYMBOL":"AMZN","EVENT_TIME":"2026-01-01 10:00:59","PRICE":7}`}, // after the close: a new window
+	} {
+		must(0, e.InsertJSON(DefaultInputStream, []byte(r.rec), at(r.arrival)))
+	}
+	e.Advance(at("10:05:00"))
+	want := []string{
+		`10:01:20 {"TICKER":"AMZN","EVENT_MINUTE":"2026-01-01 10:00:00.000","N":3,"HI":3.0}`,
+		`10:01:30 {"TICKER":"IBM","EVENT_MINUTE":"2026-01-01 10:00:00.000","N":1,"HI":5.0}`,
+		`10:02:15 {"TICKER":"AMZN","EVENT_MINUTE":"2026-01-01 10:01:00.000","N":1,"HI":9.0}`,
+		`10:02:25 {"TICKER":"AMZN","EVENT_MINUTE":"2026-01-01 10:00:00.000","N":1,"HI":7.0}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got\n%v\nwant\n%v", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for sql, msg := range map[string]string{
+		`CREATE STREAM "o" (n BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM COUNT(*) FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE) GROUP BY ticker_symbol;`: "remove GROUP BY",
+		`CREATE STREAM "o" (n DOUBLE); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM price FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE);`:                           `column "PRICE" must appear in GROUP BY`,
+	} {
+		if _, err := NewEngine(sql, []Input{in}); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("err %v, want %q", err, msg)
+		}
 	}
 }

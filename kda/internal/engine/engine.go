@@ -421,14 +421,21 @@ func (e *Engine) Flush() {
 
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && t >= p.win.start+p.win.millis {
+		switch {
+		case p.win == nil:
+		case p.win.stagger:
+			e.closeStagger(p, t)
+		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}
 	}
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && p.win.start+p.win.millis < e.nextClose {
-			e.nextClose = p.win.start + p.win.millis
+		if p.win == nil {
+			continue
+		}
+		if end, ok := p.win.nextEnd(); ok && end < e.nextClose {
+			e.nextClose = end
 		}
 	}
 }

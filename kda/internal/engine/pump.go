@@ -119,7 +119,10 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 		}
 		p.where = w
 	}
-	if len(sel.GroupBy) == 0 {
+	if sel.Stagger != nil && len(sel.GroupBy) > 0 {
+		return nil, sel.GroupBy[0].ExprPos().Errorf("WINDOWED BY STAGGER groups by its PARTITION BY: remove GROUP BY")
+	}
+	if len(sel.GroupBy) == 0 && sel.Stagger == nil {
 		sc.slide, sc.windows = &slide{}, sel.Windows
 		return sc, nil
 	}

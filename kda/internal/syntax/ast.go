@@ -56,6 +56,9 @@ type Select struct {
 	Join    *Join
 	// UnionAll is the next SELECT of a UNION ALL, or nil.
 	UnionAll *Select
+	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
+	// or nil.
+	Stagger *WindowSpec
 }
 
 // Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a

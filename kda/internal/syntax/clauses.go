@@ -78,3 +78,39 @@ func (ps *parser) join() (*Join, error) {
 	}
 	return j, nil
 }
+
+// stagger parses [WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL 'n'
+// unit)].
+func (ps *parser) stagger() (*WindowSpec, error) {
+	if !ps.isKw("WINDOWED") {
+		return nil, nil
+	}
+	w := &WindowSpec{P: ps.next().pos}
+	for _, kw := range []string{"BY", "STAGGER"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	for _, kw := range []string{"PARTITION", "BY"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	list, err := ps.exprList()
+	if err != nil {
+		return nil, err
+	}
+	w.PartitionBy = list
+	for _, kw := range []string{"RANGE", "INTERVAL"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	if w.Size, err = ps.intervalMillis(); err != nil {
+		return nil, err
+	}
+	return w, ps.expectOp(")")
+}

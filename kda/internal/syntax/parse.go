@@ -405,6 +405,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.windowClause(s); err != nil {
 		return nil, err
 	}
+	if s.Stagger, err = ps.stagger(); err != nil {
+		return nil, err
+	}
 	if ps.acceptKw("GROUP") {
 		if err := ps.expectKw("BY"); err != nil {
 			return nil, err
@@ -424,6 +427,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 	}
 	if err := ps.windowClause(s); err != nil {
 		return nil, err
+	}
+	if ps.isKw("WINDOWED") {
+		return nil, ps.peek().pos.Errorf("WINDOWED BY STAGGER goes after WHERE, without GROUP BY")
 	}
 	return s, ps.unsupportedClause()
 }
@@ -468,7 +474,7 @@ func (ps *parser) unsupportedClause() error {
 	case "RIGHT", "FULL", "CROSS", "NATURAL":
 		return t.pos.Unsupported(t.text + " JOIN")
 	case "WINDOWED":
-		return t.pos.Unsupported("WINDOWED BY STAGGER")
+		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":
 		return t.pos.Unsupported("ORDER BY")
 	case "UNION":
