@@ -31,7 +31,9 @@
 //     condition (EngineOptions.Tables; equalities with a table column are
 //     a hash index, the rest filters; one row per match), UNION ALL of a
 //     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
-//     …: a window per key, opened by its first row),
+//     …: a window per key, opened by its first row), subqueries in FROM
+//     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
+//     row-valued column and AS l(r) column lists),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
@@ -99,7 +101,7 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
-// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries, TABLE and
+// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM, TABLE and
 // CURSOR, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as EXTRACT,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an

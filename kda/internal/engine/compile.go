@@ -66,6 +66,10 @@ type aggSpec struct {
 
 func (s *scope) col(c *syntax.ColRef) (int, error) {
 	if c.Qual != "" && c.Qual != s.stream && c.Qual != s.alias {
+		// REC.COLUMN1 unqualified: a subquery's row-valued column.
+		if i, ok := s.idx[c.Qual+"."+c.Name]; ok {
+			return i, nil
+		}
 		return 0, c.P.Errorf("unknown stream or alias %q", c.Qual)
 	}
 	i, ok := s.idx[c.Name]

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
@@ -23,6 +24,15 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	// target: the arms run as pumps of their own streams.
 	var arms []*pump
 	for sel := st.Select; sel != nil; sel = sel.UnionAll {
+		if sel.Sub != nil {
+			// A subquery is a pump of its own into a hidden stream,
+			// which this SELECT reads.
+			sub, err := e.compileSubquery(st, sel)
+			if err != nil {
+				return err
+			}
+			arms = append(arms, sub...)
+		}
 		p, err := e.compilePump(st, sel)
 		if err != nil {
 			return err
@@ -33,8 +43,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 		p.src.pumps = append(p.src.pumps, p)
 		e.pumps = append(e.pumps, p)
 	}
-	arms[0].arms = arms[1:]
-	e.pumpNames[st.Name] = arms[0]
+	main := arms[len(arms)-1]
+	main.arms = arms[:len(arms)-1]
+	e.pumpNames[st.Name] = main
 	return nil
 }
 
@@ -226,4 +237,118 @@ func colFn(i int) evalFn { return func(v *env) (value.Value, error) { return v.r
 
 func assignable(from, to value.Kind) bool {
 	return from == value.KindNull || from == to || numeric(from) && numeric(to) && to != value.KindNull
+}
+
+// compileSubquery compiles FROM (SELECT STREAM …) alias of sel: its own
+// pumps (first those of subqueries inside it) into a hidden stream named
+// after the pump and alias, whose columns are the subquery's items — their
+// aliases, the alias's column list, or EXPR$i; a row-valued item REC of a
+// log parsing function gives columns REC.COLUMN1 …. sel then reads the
+// hidden stream.
+func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
+	sub := sel.Sub
+	var pumps []*pump
+	if sub.Sub != nil {
+		inner, err := e.compileSubquery(st, sub)
+		if err != nil {
+			return nil, err
+		}
+		pumps = inner
+	}
+	src, ok := e.streams[sub.From]
+	if !ok {
+		return nil, sub.FromPos.Errorf("unknown stream %q%s", sub.From, e.sqlCaseHint(sub.From))
+	}
+	// Compile the items once to learn their types (the pump compiles them
+	// again against the hidden stream).
+	probe := &pump{name: st.Name, src: src, now: e.opts.Now}
+	sc, err := probe.compileFilters(e, sub)
+	if err != nil {
+		return nil, err
+	}
+	var cols []value.Column
+	var items []syntax.SelectItem
+	for i, it := range sub.Items {
+		if it.Star {
+			return nil, it.Pos.Unsupported("SELECT * in a subquery")
+		}
+		name := it.Alias
+		if i < len(sel.SubCols) {
+			name = sel.SubCols[i]
+		}
+		if c, ok := it.Expr.(*syntax.Call); ok && syntax.RowFunctions[c.Name] && c.Over == nil {
+			rf, err := sc.compileRowCall(c)
+			if err != nil {
+				return nil, err
+			}
+			if name == "" {
+				name = fmt.Sprintf("EXPR$%d", i)
+			}
+			for _, rc := range rf.cols {
+				cols = append(cols, value.Column{Name: name + "." + rc.Name, Type: rc.Type})
+				items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.Field{P: it.Pos, X: c, Name: rc.Name}})
+			}
+			continue
+		}
+		x, err := sc.compile(it.Expr)
+		if err != nil {
+			return nil, err
+		}
+		typ := kindType(x.typ)
+		if cr, ok := it.Expr.(*syntax.ColRef); ok {
+			if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
+				typ = src.cols[k].Type
+			}
+			if name == "" {
+				name = cr.Name
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("EXPR$%d", i)
+		}
+		cols = append(cols, value.Column{Name: name, Type: typ})
+		items = append(items, it)
+	}
+	if len(sel.SubCols) > len(sub.Items) {
+		return nil, sel.FromPos.Errorf("the subquery alias names %d columns but the subquery gives %d", len(sel.SubCols), len(sub.Items))
+	}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c.Name] {
+			return nil, sel.FromPos.Errorf("the subquery has two columns named %q: give them aliases", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	hidden := st.Name + "$" + sel.Alias
+	for e.streams[hidden] != nil {
+		hidden += "$"
+	}
+	e.addStream(hidden, cols)
+	sub.Items = items
+	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub)
+	if err != nil {
+		return nil, err
+	}
+	sel.From = hidden
+	if sel.Alias == "" {
+		sel.Alias = hidden
+	}
+	return append(pumps, p), nil
+}
+
+// kindType is the column type holding values of kind k.
+func kindType(k value.Kind) value.Type {
+	switch k {
+	case value.KindInt:
+		return value.Bigint
+	case value.KindFloat:
+		return value.Double
+	case value.KindString:
+		return value.Varchar(1 << 20)
+	case value.KindBool:
+		return value.Boolean
+	case value.KindTime:
+		return value.Timestamp
+	}
+	return value.Varchar(1 << 20) // the NULL literal
 }

@@ -56,6 +56,10 @@ type Select struct {
 	Join    *Join
 	// UnionAll is the next SELECT of a UNION ALL, or nil.
 	UnionAll *Select
+	// Sub is the subquery of FROM (SELECT STREAM …) [AS] alias [(cols)],
+	// From then empty; SubCols are the alias's column names.
+	Sub     *Select
+	SubCols []string
 	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
 	// or nil.
 	Stagger *WindowSpec

@@ -114,3 +114,42 @@ func (ps *parser) stagger() (*WindowSpec, error) {
 	}
 	return w, ps.expectOp(")")
 }
+
+// subquery parses FROM's ( SELECT STREAM … ) [AS] alias [(col, …)] into s.
+func (ps *parser) subquery(s *Select) error {
+	s.FromPos = ps.next().pos          // (
+	if err := ps.enter(); err != nil { // subqueries nest: count them
+		return err
+	}
+	sub, err := ps.selectStmt()
+	ps.depth--
+	if err != nil {
+		return err
+	}
+	if sub.UnionAll != nil || ps.isUnionAll() {
+		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
+	}
+	if err := ps.expectOp(")"); err != nil {
+		return err
+	}
+	s.Sub = sub
+	if s.Alias, err = ps.optAlias("subquery alias"); err != nil {
+		return err
+	}
+	if s.Alias != "" && ps.isOp("(") {
+		ps.p++
+		for {
+			name, _, err := ps.ident("column name")
+			if err != nil {
+				return err
+			}
+			s.SubCols = append(s.SubCols, name)
+			if !ps.isOp(",") {
+				break
+			}
+			ps.p++
+		}
+		return ps.expectOp(")")
+	}
+	return nil
+}

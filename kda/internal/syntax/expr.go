@@ -433,6 +433,16 @@ func (ps *parser) colRef() (Expr, error) {
 			}
 			return nil, err
 		}
+		// T.REC.COLUMN1: a column of a row-valued column of a subquery,
+		// named REC.COLUMN1 there.
+		if ps.isOp(".") {
+			ps.p++
+			sub, _, err := ps.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			name += "." + sub
+		}
 		return &ColRef{P: t.pos, Qual: t.text, Name: name}, nil
 	}
 	return &ColRef{P: t.pos, Name: t.text}, nil
