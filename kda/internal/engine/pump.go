@@ -266,48 +266,9 @@ func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*
 	if err != nil {
 		return nil, err
 	}
-	var cols []value.Column
-	var items []syntax.SelectItem
-	for i, it := range sub.Items {
-		if it.Star {
-			return nil, it.Pos.Unsupported("SELECT * in a subquery")
-		}
-		name := it.Alias
-		if i < len(sel.SubCols) {
-			name = sel.SubCols[i]
-		}
-		if c, ok := it.Expr.(*syntax.Call); ok && syntax.RowFunctions[c.Name] && c.Over == nil {
-			rf, err := sc.compileRowCall(c)
-			if err != nil {
-				return nil, err
-			}
-			if name == "" {
-				name = fmt.Sprintf("EXPR$%d", i)
-			}
-			for _, rc := range rf.cols {
-				cols = append(cols, value.Column{Name: name + "." + rc.Name, Type: rc.Type})
-				items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.Field{P: it.Pos, X: c, Name: rc.Name}})
-			}
-			continue
-		}
-		x, err := sc.compile(it.Expr)
-		if err != nil {
-			return nil, err
-		}
-		typ := kindType(x.typ)
-		if cr, ok := it.Expr.(*syntax.ColRef); ok {
-			if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
-				typ = src.cols[k].Type
-			}
-			if name == "" {
-				name = cr.Name
-			}
-		}
-		if name == "" {
-			name = fmt.Sprintf("EXPR$%d", i)
-		}
-		cols = append(cols, value.Column{Name: name, Type: typ})
-		items = append(items, it)
+	cols, items, err := subqueryColumns(sel, sub, sc, src)
+	if err != nil {
+		return nil, err
 	}
 	if len(sel.SubCols) > len(sub.Items) {
 		return nil, sel.FromPos.Errorf("the subquery alias names %d columns but the subquery gives %d", len(sel.SubCols), len(sub.Items))
@@ -334,6 +295,55 @@ func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*
 		sel.Alias = hidden
 	}
 	return append(pumps, p), nil
+}
+
+// subqueryColumns are the hidden stream's columns for sub's items, with
+// the items that fill them (a row-valued call expanded into its fields).
+func subqueryColumns(sel, sub *syntax.Select, sc *scope, src *stream) ([]value.Column, []syntax.SelectItem, error) {
+	var cols []value.Column
+	var items []syntax.SelectItem
+	for i, it := range sub.Items {
+		if it.Star {
+			return nil, nil, it.Pos.Unsupported("SELECT * in a subquery")
+		}
+		name := it.Alias
+		if i < len(sel.SubCols) {
+			name = sel.SubCols[i]
+		}
+		if c, ok := it.Expr.(*syntax.Call); ok && syntax.RowFunctions[c.Name] && c.Over == nil {
+			rf, err := sc.compileRowCall(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if name == "" {
+				name = fmt.Sprintf("EXPR$%d", i)
+			}
+			for _, rc := range rf.cols {
+				cols = append(cols, value.Column{Name: name + "." + rc.Name, Type: rc.Type})
+				items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.Field{P: it.Pos, X: c, Name: rc.Name}})
+			}
+			continue
+		}
+		x, err := sc.compile(it.Expr)
+		if err != nil {
+			return nil, nil, err
+		}
+		typ := kindType(x.typ)
+		if cr, ok := it.Expr.(*syntax.ColRef); ok {
+			if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
+				typ = src.cols[k].Type
+			}
+			if name == "" {
+				name = cr.Name
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("EXPR$%d", i)
+		}
+		cols = append(cols, value.Column{Name: name, Type: typ})
+		items = append(items, it)
+	}
+	return cols, items, nil
 }
 
 // kindType is the column type holding values of kind k.
