@@ -455,7 +455,11 @@ func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
 	env := &s.env
 	env.row, env.rowtime = row, rt
 	for _, p := range s.pumps {
-		e.push(p, env)
+		if p.join == nil {
+			e.pushRow(p, env)
+		} else {
+			e.push(p, env)
+		}
 	}
 }
 
