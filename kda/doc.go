@@ -23,10 +23,38 @@
 //     STREAM/PUMP, INSERT INTO … SELECT STREAM … FROM … WHERE …, GROUP BY
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
-//     ROWTIME, CAST, CASE, [NOT] BETWEEN/IN/LIKE, IS [NOT] NULL, COALESCE,
-//     UPPER/LOWER, CHAR_LENGTH, ABS/FLOOR/CEIL/CEILING, || and arithmetic,
-//     the error_stream. DiscoverSchema infers the input columns from
-//     samples, like the console.
+//     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
+//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
+//     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
+//     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
+//     LEFT [OUTER] JOIN of the stream with a reference table ON a
+//     condition (EngineOptions.Tables; equalities with a table column are
+//     a hash index, the rest filters; one row per match), UNION ALL of a
+//     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
+//     …: a window per key, opened by its first row), subqueries in FROM
+//     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
+//     row-valued column and AS l(r) column lists),
+//     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
+//     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
+//     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
+//     expression, SIMILAR … ESCAPE), REGEX_REPLACE, REGEX_LOG_PARSE,
+//     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
+//     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
+//     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
+//     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream.
+//     DiscoverSchema infers the input columns from samples, like the
+//     console. Regular expressions are RE2, not Java's: lookaround,
+//     backreferences and possessive quantifiers fail at compile time.
+//   - Application (ParseApplication): an application as `aws
+//     kinesisanalytics describe-application` prints it (inputs with JSON
+//     or CSV schemas, reference sources, outputs, code); its NewEngine
+//     runs it. ReadRecords reads `aws kinesis get-records` output and
+//     Lambda Kinesis events; Replay and ReplayToDir run such records
+//     through an application deterministically and write each output
+//     stream's rows as JSON lines, to compare with what KDA wrote.
+//     AppReference.Load reads a reference table from S3 (CSV or JSON per
+//     its ReferenceSchema), Application.LoadReferences all of them (or
+//     local files instead).
 //   - App (NewApp): an Engine joined to its Sinks.
 //   - Delivery (NewDelivery): Firehose-style S3 objects (size and interval
 //     buffers, !{timestamp:…} prefixes with Java DateTimeFormatter
@@ -68,13 +96,15 @@
 // Constructors refuse options they cannot honour with an *OptionError
 // (the options type, the field, the value and what is accepted). Parse
 // errors are typed: *TemplateError (line, column, helper), *SQLError
-// (line, column), *PrefixError (offset). A *SQLError may wrap
+// (line, column), *PrefixError (offset), *ApplicationError (the JSON path
+// of a describe-application document), *RecordsError (the JSON path in a
+// records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
-// does not run yet ("sql 3:14: SIMILAR TO is not supported yet": sliding
-// windows (OVER, WINDOW), WINDOWED BY STAGGER, JOIN, subqueries, TABLE and
-// CURSOR, UNION, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as REGEX_REPLACE,
-// LAG, TSDIFF, SUBSTRING or RANDOM_CUT_FOREST), or *ExprDepthError, for an
+// does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
+// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM, TABLE and
+// CURSOR, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
+// literals, and the reference functions it lacks, such as EXTRACT,
+// FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

@@ -34,11 +34,20 @@ const (
 var ErrUnknownStream = engine.ErrUnknownStream
 
 // Input declares an in-application input stream: its name (default
-// DefaultInputStream) and columns with their JSON mappings.
+// DefaultInputStream), its columns with their JSON mappings, and its
+// record format (default JSON).
 type Input struct {
 	Name    string
 	Columns []Column
+	Format  RecordFormat
 }
+
+// RecordFormat is how an input stream's records are laid out, as a KDA
+// input schema's RecordFormat says: Type "JSON" (the default; one row per
+// record, columns found by their Mapping) or "CSV" (rows split by
+// RowDelimiter, default "\n"; fields by ColumnDelimiter, default ",";
+// in column order, with no quoting; an empty non-VARCHAR field is NULL).
+type RecordFormat = engine.Format
 
 // EngineOptions configures an Engine.
 type EngineOptions struct {
@@ -48,6 +57,8 @@ type EngineOptions struct {
 	// Logger receives a debug line per error_stream row (never the row's
 	// data). Default: discarded.
 	Logger *slog.Logger
+	// Tables are the reference tables pumps may JOIN. Default none.
+	Tables []Table
 }
 
 // Row is one row delivered to a subscriber. Values is only valid during the
@@ -107,7 +118,7 @@ func NewEngine(sql string, inputs []Input, optFns ...func(*EngineOptions)) (*Eng
 	if len(inputs) == 0 {
 		return nil, errors.New("kda: NewEngine needs at least one input stream; declare its columns (see DiscoverSchema)")
 	}
-	io := engine.Options{Now: o.Now, Logger: o.Logger}
+	io := engine.Options{Now: o.Now, Logger: o.Logger, Tables: o.Tables}
 	io.Now = orNow(io.Now)
 	io.Logger = opt.Logger(o.Logger)
 	for _, in := range inputs {
@@ -133,13 +144,14 @@ func (e *Engine) Schema(stream string) ([]Column, error) { return e.e.Schema(str
 // Stats returns a snapshot of the engine's counters.
 func (e *Engine) Stats() EngineStats { return EngineStats(e.e.Stats()) }
 
-// InsertJSON maps a JSON record onto the columns of an input stream and
-// runs it through the pumps. rowtime stamps ROWTIME (zero: EngineOptions.Now);
+// InsertJSON maps a record onto the columns of an input stream and runs
+// it through the pumps: a JSON record, or for an input whose Format is CSV,
+// a CSV record of one or more rows. rowtime stamps ROWTIME (zero: EngineOptions.Now);
 // ROWTIME never decreases, so an earlier time is raised to the last one.
 // A record that does not match the schema goes to the error_stream and is
 // not an error for the caller; InsertJSON fails only for an unknown stream.
 func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
-	return e.e.InsertJSON(stream, data, rowtime)
+	return e.e.InsertRecord(stream, data, rowtime)
 }
 
 // Insert inserts typed values into a stream (an input or any

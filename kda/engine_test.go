@@ -352,6 +352,10 @@ func TestDiscoverSchema(t *testing.T) {
 	}
 }
 
+// fuzzTable is the reference table FuzzNewEngine's SQL may JOIN.
+var fuzzTable = Table{Name: "R", Columns: []Column{{Name: "LOC", Type: Varchar(4)}, {Name: "ID", Type: Integer}, {Name: "NAME", Type: Varchar(8)}},
+	Rows: [][]Value{{StringValue("UK"), IntValue(0), StringValue("uk")}, {StringValue("UK"), IntValue(5), StringValue("uk5")}}}
+
 func FuzzNewEngine(f *testing.F) {
 	f.Add(seedSQL)
 	f.Add(windowSQL)
@@ -365,8 +369,12 @@ func FuzzNewEngine(f *testing.F) {
 	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + strings.Repeat("NOT ", 200) + strings.Repeat("-", 200) + "1 + 1 + 1" + ` FROM "SOURCE_SQL_STREAM_001";`)
 	f.Add(`CREATE STREAM "o" ("n" BOOLEAN); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM (("sensor_id" BETWEEN 1 AND 2) BETWEEN FALSE AND TRUE) IN (TRUE, NULL) FROM "SOURCE_SQL_STREAM_001" WHERE "location" NOT SIMILAR TO 'x';`)
 	f.Add(`CREATE STREAM "o" ("n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM COUNT(DISTINCT x) OVER w FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM s))) s LEFT JOIN t ON TRUE WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING) UNION ALL SELECT STREAM 1 FROM u;`)
+	f.Add(`CREATE STREAM "o" ("a" VARCHAR(64), "t" TIMESTAMP); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM SUBSTRING("location" SIMILAR 'U#"%#"' ESCAPE '#') || REGEX_REPLACE("location", '(U)', '$1x', 1, 0) || REGEX_LOG_PARSE("location", '(.)(.*)').COLUMN2 || TRIM(LEADING 'U' FROM "location") || INITCAP("location"), CHAR_TO_TIMESTAMP('yyyy', '2020') FROM "SOURCE_SQL_STREAM_001" WHERE "location" SIMILAR TO '(U|K)+' AND POSITION('K' IN "location") > 0;`)
+	f.Add(`CREATE STREAM "o" ("a" DOUBLE, "b" INTEGER, "c" DOUBLE); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM AVG("current_temperature") OVER W, LAG("sensor_id", 2, 0) OVER (PARTITION BY "location" ROWS 3 PRECEDING), EXP_AVG("current_temperature", INTERVAL '1' SECOND) OVER W FROM "SOURCE_SQL_STREAM_001" WINDOW W AS (PARTITION BY "location" RANGE INTERVAL '1' MINUTE PRECEDING);`)
+	f.Add(`CREATE STREAM "o" ("a" VARCHAR(8)); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM r.NAME FROM "SOURCE_SQL_STREAM_001" AS s LEFT JOIN R AS r ON s."location" = r.LOC AND s."sensor_id" > r.ID;`)
+	f.Add(`CREATE STREAM "o" ("a" VARCHAR(8), "n" BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM T.REC.COLUMN1, T.n FROM (SELECT STREAM REGEX_LOG_PARSE("location", '(.)(.*)') AS rec, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY REGEX_LOG_PARSE("location", '(.)(.*)') RANGE INTERVAL '1' SECOND)) AS T;`)
 	f.Fuzz(func(t *testing.T, src string) {
-		e, err := NewEngine(src, []Input{seedInput})
+		e, err := NewEngine(src, []Input{seedInput}, func(o *EngineOptions) { o.Tables = []Table{fuzzTable} })
 		if err != nil {
 			var se *SQLError
 			if !errors.As(err, &se) || se.Line < 1 || se.Col < 1 {

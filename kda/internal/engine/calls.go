@@ -11,6 +11,12 @@ import (
 )
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
+	if e.Over != nil || e.OverName != "" {
+		return s.compileOver(e)
+	}
+	if !aggNames[e.Name] && slideFunctions[e.Name] {
+		return cexpr{}, e.P.Errorf("%s needs OVER (a sliding window)", e.Name)
+	}
 	if aggNames[e.Name] {
 		return s.compileAggregate(e)
 	}
@@ -47,6 +53,26 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 			return x, err
 		}
 		return compileRounding(e.Name, x), nil
+	case "SIMILAR TO":
+		return compileSimilar(e, args)
+	case "SUBSTRING":
+		return compileSubstring(e, args)
+	case "SUBSTRING SIMILAR":
+		return compileSubstringSimilar(e, args)
+	case "POSITION":
+		return compilePosition(e, args)
+	case "TRIM":
+		return compileTrim(e, args)
+	case "INITCAP":
+		return compileInitcap(e, args)
+	case "REGEX_REPLACE":
+		return compileRegexReplace(e, args)
+	}
+	if syntax.RowFunctions[e.Name] {
+		return cexpr{}, e.P.Errorf("%s returns a row: select its columns, as in %s(…).COLUMN1", e.Name, e.Name)
+	}
+	if c, ok, err := s.compileTimeCall(e, args); ok {
+		return c, err
 	}
 	if syntax.IsUnsupportedFunction(e.Name) {
 		return cexpr{}, e.P.Unsupported(e.Name)
@@ -176,6 +202,9 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 		return cexpr{}, err
 	}
 	t := e.Type
+	if !castable(x.typ, t.Kind) {
+		return cexpr{}, e.P.Errorf("CAST from %s to %s is not a conversion the KDA reference allows", x.typ, t)
+	}
 	return cexpr{typ: t.Kind, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
@@ -183,6 +212,19 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 		}
 		return castValue(a, t)
 	}}, nil
+}
+
+// castable reports whether the KDA reference lists CAST from a value of
+// kind from to type kind to: numbers to numbers and strings; strings to
+// anything; TIMESTAMP and BOOLEAN to themselves and strings.
+func castable(from, to value.Kind) bool {
+	switch from {
+	case value.KindNull, value.KindString:
+		return true
+	case value.KindInt, value.KindFloat:
+		return to == value.KindInt || to == value.KindFloat || to == value.KindString
+	}
+	return to == from || to == value.KindString
 }
 
 // castValue converts v to t as CAST does.
@@ -268,6 +310,13 @@ func castString(v value.Value, t value.Type) value.Value {
 		s = v.S
 	case value.KindTime:
 		s = v.Time().Format(value.SQLTimeLayout)
+	case value.KindBool:
+		s = "FALSE"
+		if v.I != 0 {
+			s = "TRUE"
+		}
+	case value.KindFloat:
+		s = javaDouble(v.F)
 	default:
 		s = string(v.AppendJSON(nil))
 	}
@@ -285,4 +334,37 @@ func truncateRunes(s string, n int) string {
 		n--
 	}
 	return s
+}
+
+// javaDouble formats f as Java's Double.toString does: the shortest digits
+// that read back as f, in plain notation from 10^-3 to 10^7 (with at least
+// one decimal: 100.0) and as d.dddE±n outside it.
+func javaDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'E', -1, 64) // 1.5E+20
+	mant, exp, _ := strings.Cut(s, "E")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	n, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(n)
 }

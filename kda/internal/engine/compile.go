@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"strings"
+	"time"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -19,6 +20,7 @@ func (e *EvalError) Error() string { return e.Msg }
 // window's output the group keys and finished aggregates.
 type env struct {
 	row     []value.Value
+	ref     []value.Value // the joined table row, in a pump with a JOIN
 	rowtime int64
 	keys    []value.Value
 	aggs    []value.Value
@@ -45,6 +47,15 @@ type scope struct {
 	aggs *[]aggSpec
 	// inAgg is set while compiling an aggregate's argument (row scope).
 	inAgg bool
+
+	// slide collects the calls with OVER of a SELECT list without GROUP
+	// BY; windows are its WINDOW clause.
+	slide   *slide
+	windows []syntax.NamedWindow
+	ref     *refScope // the JOINed table, or nil
+
+	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
+	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
 }
 
 type aggSpec struct {
@@ -55,6 +66,10 @@ type aggSpec struct {
 
 func (s *scope) col(c *syntax.ColRef) (int, error) {
 	if c.Qual != "" && c.Qual != s.stream && c.Qual != s.alias {
+		// REC.COLUMN1 unqualified: a subquery's row-valued column.
+		if i, ok := s.idx[c.Qual+"."+c.Name]; ok {
+			return i, nil
+		}
 		return 0, c.P.Errorf("unknown stream or alias %q", c.Qual)
 	}
 	i, ok := s.idx[c.Name]
@@ -90,6 +105,17 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		if s.agg && !s.inAgg {
 			return cexpr{}, e.P.Errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
 		}
+		if i, found, err := s.tableCol(e); err != nil || found {
+			if err != nil {
+				return cexpr{}, err
+			}
+			return cexpr{typ: s.ref.t.cols[i].Type.Kind, fn: func(v *env) (value.Value, error) {
+				if v.ref == nil {
+					return value.Value{}, nil
+				}
+				return v.ref[i], nil
+			}}, nil
+		}
 		i, err := s.col(e)
 		if err != nil {
 			return cexpr{}, err
@@ -113,6 +139,8 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		return s.compileIn(e)
 	case *syntax.Call:
 		return s.compileCall(e)
+	case *syntax.Field:
+		return s.compileField(e)
 	case *syntax.Binary:
 		return s.compileBinary(e)
 	}

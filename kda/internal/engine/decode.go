@@ -48,25 +48,57 @@ func (d *decoder) str(col int, b []byte) string {
 type pathNode struct {
 	kids map[string]*pathNode
 	col  int
+	// names and nodes list kids in order when there are few: comparing a
+	// few short keys beats hashing each one (a fifth of a demo record's
+	// decoding).
+	names []string
+	nodes []*pathNode
 }
 
-func newDecoder(cols []value.Column) (*decoder, error) {
-	if len(cols) == 0 {
-		return nil, errors.New("no columns")
+const linearKids = 8
+
+// kid returns the child named key, or nil.
+func (n *pathNode) kid(key []byte) *pathNode {
+	if n.names != nil {
+		for i, name := range n.names {
+			if string(key) == name {
+				return n.nodes[i]
+			}
+		}
+		return nil
 	}
-	d := &decoder{root: &pathNode{col: -1}}
+	return n.kids[string(key)]
+}
+
+// checkColumns refuses an input stream's columns with no name, a
+// duplicate name or an invalid type, and makes an integer of unknown width
+// a BIGINT (in cols).
+func checkColumns(cols []value.Column) error {
+	if len(cols) == 0 {
+		return errors.New("no columns")
+	}
 	seen := map[string]bool{}
 	for i, c := range cols {
 		if c.Name == "" || seen[c.Name] {
-			return nil, fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
+			return fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
 		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
-			return nil, fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
+			return fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
 		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
 			cols[i].Type.Bits = 64
 		}
+	}
+	return nil
+}
+
+func newDecoder(cols []value.Column) (*decoder, error) {
+	if err := checkColumns(cols); err != nil {
+		return nil, err
+	}
+	d := &decoder{root: &pathNode{col: -1}}
+	for i, c := range cols {
 		path, err := parseMapping(c)
 		if err != nil {
 			return nil, err
@@ -91,7 +123,29 @@ func newDecoder(cols []value.Column) (*decoder, error) {
 		d.names = append(d.names, c.Name)
 		d.intern = append(d.intern, map[string]string{})
 	}
+	d.root.index()
 	return d, nil
+}
+
+// index fills names and nodes for nodes with few kids, recursively.
+func (n *pathNode) index() {
+	n.names, n.nodes = nil, nil
+	if len(n.kids) > 0 && len(n.kids) <= linearKids {
+		for name, k := range n.kids {
+			n.names = append(n.names, name)
+			n.nodes = append(n.nodes, k)
+		}
+	}
+	for _, k := range n.kids {
+		k.index()
+	}
+}
+
+// CheckMapping reports whether c's JSON mapping is one the decoder reads
+// ($.field or $.a.b).
+func CheckMapping(c value.Column) error {
+	_, err := parseMapping(c)
+	return err
 }
 
 func parseMapping(c value.Column) ([]string, error) {
@@ -169,9 +223,9 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 			if json.Unmarshal(b[ks-1:ke+1], &key) != nil {
 				return 0, errBadJSON
 			}
-			kid = n.kids[key]
+			kid = n.kid([]byte(key))
 		} else {
-			kid = n.kids[string(b[ks:ke])]
+			kid = n.kid(b[ks:ke])
 		}
 		p = skipWS(b, np)
 		if p >= len(b) || b[p] != ':' {
@@ -284,7 +338,7 @@ func skipValue(b []byte, p, depth int) (int, error) {
 		return lit(b, p, "null")
 	default:
 		e := numberEnd(b, p)
-		if e == p || !json.Valid(b[p:e]) {
+		if e == p || !validNumber(b[p:e]) {
 			return 0, errBadJSON
 		}
 		return e, nil
@@ -414,7 +468,7 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 	switch t.Kind {
 	case value.KindInt, value.KindTime:
 		n, ok := parseInt(num)
-		if !ok && !json.Valid(num) {
+		if !ok && !validNumber(num) {
 			return 0, errBadJSON
 		}
 		if !ok {
@@ -433,12 +487,12 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 		out[col] = value.Value{K: t.Kind, I: n}
 	case value.KindFloat:
 		f, err := strconv.ParseFloat(string(num), 64)
-		if err != nil || !json.Valid(num) {
+		if err != nil || !validNumber(num) {
 			return 0, errBadJSON
 		}
 		out[col] = value.FloatValue(f)
 	case value.KindString:
-		if !json.Valid(num) {
+		if !validNumber(num) {
 			return 0, errBadJSON
 		}
 		if len(num) > t.Len {
@@ -449,6 +503,45 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 		return 0, d.bad(col, "number for %s column", t)
 	}
 	return e, nil
+}
+
+// validNumber reports whether b is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. It replaces json.Valid
+// on the hot path, where it cost an eighth of a record's decoding.
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 // parseInt parses a JSON integer without allocating.

@@ -68,3 +68,45 @@ func FuzzLikeMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCSV: the CSV decoder never panics, and every row it accepts
+// has one value per column of that column's kind (or NULL).
+func FuzzDecodeCSV(f *testing.F) {
+	f.Add([]byte("12,101,AUS\n13,,x\n"))
+	f.Add([]byte("1,2\n,,,\n\xff"))
+	cols := append([]value.Column(nil), seedColumns...)
+	dec, err := newCSVDecoder(Format{Type: FormatCSV}, cols)
+	if err != nil {
+		f.Fatal(err)
+	}
+	out := make([]value.Value, len(cols))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dec.rows(data, out, func(row []value.Value, raw string, err error) {
+			if err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("error type %T", err)
+				}
+				return
+			}
+			for i, v := range row {
+				if v.K != value.KindNull && v.K != cols[i].Type.Kind {
+					t.Fatalf("column %d: %v for %s", i, v, cols[i].Type)
+				}
+			}
+		})
+	})
+}
+
+// FuzzValidNumber checks validNumber against encoding/json.
+func FuzzValidNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "01", "1.", ".5", "1e5", "1E+5", "-1.5e-3", "+1", "1e", "--1", "", "-"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := json.Valid(b) && len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') && !strings.ContainsAny(string(b), " \t\r\n")
+		if got := validNumber(b); got != want {
+			t.Fatalf("validNumber(%q) = %v, want %v", b, got, want)
+		}
+	})
+}

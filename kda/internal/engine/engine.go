@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -52,11 +51,14 @@ const (
 type Input struct {
 	Name    string
 	Columns []value.Column
+	Format  Format
 }
 
 // Options configures an Engine. The caller fills every field.
 type Options struct {
 	Inputs []Input
+	// Tables are the reference tables pumps may JOIN.
+	Tables []Table
 	// Now stamps ROWTIME on rows inserted with a zero time.
 	Now func() time.Time
 	// Logger receives a debug line per error_stream row.
@@ -86,7 +88,9 @@ type stream struct {
 	pumps []*pump
 	subs  []func(Row)
 	rows  uint64
-	dec   *decoder      // input streams only
+	dec   *decoder      // input streams only (JSON; nil for CSV)
+	csv   *csvDecoder   // CSV input streams only
+	input bool          // an input stream
 	in    []value.Value // input streams: decode buffer
 	env   env
 }
@@ -102,6 +106,10 @@ type pump struct {
 	convert  []bool // projection i needs assign to its column type
 	out      []value.Value
 	win      *window
+	slide    *slide
+	join     *join
+	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
+	now      func() time.Time
 }
 
 // Engine runs a KDA SQL application: rows inserted into its input streams
@@ -114,8 +122,10 @@ type Engine struct {
 	pumps     []*pump
 	pumpNames map[string]*pump
 	errStream *stream
-	last      int64 // last ROWTIME assigned; ROWTIME never goes back
-	nextClose int64 // earliest end of an open window
+	tables    map[string]*table
+	created   []string // streams CREATE STREAM made, in order
+	last      int64    // last ROWTIME assigned; ROWTIME never goes back
+	nextClose int64    // earliest end of an open window
 }
 
 // New parses and compiles a KDA SQL application.
@@ -130,6 +140,17 @@ func New(sql string, o Options) (*Engine, error) {
 		if err := e.addInput(in); err != nil {
 			return nil, err
 		}
+	}
+	e.tables = map[string]*table{}
+	for _, t := range o.Tables {
+		tb, err := newTable(t)
+		if err != nil {
+			return nil, fmt.Errorf("kda: %w", err)
+		}
+		if _, clash := e.streams[t.Name]; clash || e.tables[t.Name] != nil {
+			return nil, fmt.Errorf("kda: reference table %q has the name of another stream or table", t.Name)
+		}
+		e.tables[t.Name] = tb
 	}
 	for _, st := range script.Stmts {
 		if err := e.addStmt(st); err != nil {
@@ -147,13 +168,23 @@ func (e *Engine) addInput(in Input) error {
 	if _, dup := e.streams[name]; dup {
 		return fmt.Errorf("kda: input stream %q declared twice", name)
 	}
-	cols := append([]value.Column(nil), in.Columns...) // newDecoder normalises types
-	dec, err := newDecoder(cols)
+	cols := append([]value.Column(nil), in.Columns...) // the decoders normalise types
+	var dec *decoder
+	var csv *csvDecoder
+	var err error
+	switch in.Format.Type {
+	case "", FormatJSON:
+		dec, err = newDecoder(cols)
+	case FormatCSV:
+		csv, err = newCSVDecoder(in.Format, cols)
+	default:
+		err = fmt.Errorf("record format %q is not JSON or CSV", in.Format.Type)
+	}
 	if err != nil {
 		return fmt.Errorf("kda: input %q: %w", name, err)
 	}
 	s := e.addStream(name, cols)
-	s.dec = dec
+	s.dec, s.csv, s.input = dec, csv, true
 	s.in = make([]value.Value, len(in.Columns))
 	return nil
 }
@@ -161,13 +192,19 @@ func (e *Engine) addInput(in Input) error {
 func (e *Engine) addStmt(st syntax.Stmt) error {
 	switch st := st.(type) {
 	case *syntax.CreateStream:
+		if _, ok := e.tables[st.Name]; ok {
+			return st.Pos.Errorf("%q is a reference table", st.Name)
+		}
 		if old, ok := e.streams[st.Name]; ok {
-			if !st.OrReplace || old.dec != nil || old == e.errStream {
+			if !st.OrReplace || old.input || old == e.errStream {
 				return st.Pos.Errorf("stream %q already exists", st.Name)
 			}
 			if len(old.pumps) > 0 {
 				return st.Pos.Errorf("stream %q is read by pump %q and cannot be replaced", st.Name, old.pumps[0].name)
 			}
+		}
+		if _, replaced := e.streams[st.Name]; !replaced {
+			e.created = append(e.created, st.Name)
 		}
 		e.addStream(st.Name, st.Columns)
 		return nil
@@ -241,7 +278,7 @@ func (e *Engine) unknownStream(name, detail string) error {
 }
 
 // Subscribe registers fn to receive every row inserted into stream, in
-// order. fn runs synchronously inside Insert/InsertJSON/Advance/Flush with
+// order. fn runs synchronously inside Insert/InsertRecord/Advance/Flush with
 // the engine locked: it must not call back into the Engine.
 func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	e.mu.Lock()
@@ -252,6 +289,14 @@ func (e *Engine) Subscribe(stream string, fn func(Row)) error {
 	}
 	s.subs = append(s.subs, fn)
 	return nil
+}
+
+// CreatedStreams returns the names of the streams the application's
+// CREATE STREAM statements made, in order.
+func (e *Engine) CreatedStreams() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.created...)
 }
 
 // Schema returns the columns of a stream.
@@ -288,21 +333,32 @@ func (e *Engine) rowtime(t time.Time) int64 {
 	return ms
 }
 
-// InsertJSON maps a JSON record onto the columns of an input stream and
-// runs it through the pumps. rowtime stamps ROWTIME (zero: Options.Now);
-// ROWTIME never decreases, so an earlier time is raised to the last one.
-// A record that does not match the schema goes to the error_stream and is
-// not an error for the caller; InsertJSON fails only for an unknown stream.
-func (e *Engine) InsertJSON(stream string, data []byte, rowtime time.Time) error {
+// InsertRecord maps a record (JSON or CSV, as the input stream's Format
+// says) onto the columns of an input stream and runs its rows through the
+// pumps. rowtime stamps ROWTIME (zero: Options.Now); ROWTIME never
+// decreases, so an earlier time is raised to the last one. A record that
+// does not match the schema goes to the error_stream and is not an error
+// for the caller; InsertRecord fails only for an unknown stream.
+func (e *Engine) InsertRecord(stream string, data []byte, rowtime time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, ok := e.streams[stream]
-	if !ok || s.dec == nil {
+	if !ok || !s.input {
 		return e.unknownStream(stream, " (not an input stream)")
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {
 		e.advance(rt)
+	}
+	if s.csv != nil {
+		s.csv.rows(data, s.in, func(row []value.Value, raw string, err error) {
+			if err != nil {
+				e.emitError(ErrorNameInput, err.Error(), rt, raw, "")
+				return
+			}
+			e.insert(s, row, rt)
+		})
+		return nil
 	}
 	if err := s.dec.decode(data, s.in); err != nil {
 		e.emitError(ErrorNameInput, err.Error(), rt, dataRow(data), "")
@@ -364,14 +420,21 @@ func (e *Engine) Flush() {
 
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && t >= p.win.start+p.win.millis {
+		switch {
+		case p.win == nil:
+		case p.win.stagger:
+			e.closeStagger(p, t)
+		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}
 	}
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
-		if p.win != nil && p.win.open && p.win.start+p.win.millis < e.nextClose {
-			e.nextClose = p.win.start + p.win.millis
+		if p.win == nil {
+			continue
+		}
+		if end, ok := p.win.nextEnd(); ok && end < e.nextClose {
+			e.nextClose = end
 		}
 	}
 }
@@ -392,11 +455,39 @@ func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
 	env := &s.env
 	env.row, env.rowtime = row, rt
 	for _, p := range s.pumps {
-		e.push(p, env)
+		if p.join == nil {
+			e.pushRow(p, env)
+		} else {
+			e.push(p, env)
+		}
 	}
 }
 
+// push runs the row in v through pump p: once per joined table row for a
+// pump with a JOIN (once with a NULL table row for an unmatched LEFT JOIN).
 func (e *Engine) push(p *pump, v *env) {
+	j := p.join
+	if j == nil {
+		e.pushRow(p, v)
+		return
+	}
+	matches, err := j.lookup(v)
+	if err != nil {
+		e.pumpError(p, v, err)
+		return
+	}
+	if len(matches) == 0 && j.left {
+		v.ref = j.nulls
+		e.pushRow(p, v)
+	}
+	for _, m := range matches {
+		v.ref = m
+		e.pushRow(p, v)
+	}
+	v.ref = nil
+}
+
+func (e *Engine) pushRow(p *pump, v *env) {
 	if p.where != nil {
 		ok, err := p.where(v)
 		if err != nil {
@@ -412,6 +503,13 @@ func (e *Engine) push(p *pump, v *env) {
 			e.pumpError(p, v, err)
 		}
 		return
+	}
+	if p.slide != nil {
+		if err := p.slide.update(v); err != nil {
+			e.pumpError(p, v, err)
+			return
+		}
+		v.aggs = p.slide.vals
 	}
 	out := p.out
 	if len(p.projs) != len(out) {
@@ -454,59 +552,4 @@ func (e *Engine) emitError(name, msg string, rt int64, data, pumpName string) {
 		row[6] = value.Value{}
 	}
 	e.insert(e.errStream, row, rt)
-}
-
-func dataRow(data []byte) string {
-	if utf8.Valid(data) {
-		return string(data)
-	}
-	return fmt.Sprintf("%x", data)
-}
-
-func valuesRow(vals []value.Value) string {
-	b := []byte{'['}
-	for i, v := range vals {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = v.AppendJSON(b)
-	}
-	return string(append(b, ']'))
-}
-
-// assign converts v for storage in a column of type t: numbers convert
-// (DOUBLE to INTEGER truncates; out-of-range fails), strings longer than the
-// column fail rather than being cut silently.
-func assign(v value.Value, t value.Type) (value.Value, error) {
-	if v.K == value.KindNull {
-		return v, nil
-	}
-	switch t.Kind {
-	case value.KindInt:
-		if v.K == value.KindInt && (t.Bits != 32 || v.I >= math.MinInt32 && v.I <= math.MaxInt32) {
-			return v, nil
-		}
-		if v.K == value.KindInt || v.K == value.KindFloat {
-			return castValue(v, t)
-		}
-	case value.KindFloat:
-		if v.K == value.KindFloat {
-			return v, nil
-		}
-		if v.K == value.KindInt {
-			return value.FloatValue(float64(v.I)), nil
-		}
-	case value.KindString:
-		if v.K == value.KindString {
-			if len(v.S) > t.Len && utf8.RuneCountInString(v.S) > t.Len {
-				return v, &EvalError{fmt.Sprintf("value of %d characters is too long for %s", utf8.RuneCountInString(v.S), t)}
-			}
-			return v, nil
-		}
-	default:
-		if v.K == t.Kind {
-			return v, nil
-		}
-	}
-	return v, &EvalError{fmt.Sprintf("%s value %s does not fit %s", v.K, v.SQL(), t)}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
@@ -13,32 +14,67 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 			return st.Pos.Errorf("pump %q already exists", st.Name)
 		}
 		// Replacing is rare; a lookup by name keeps many pumps linear.
-		e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == old })
-		old.src.pumps = slices.DeleteFunc(old.src.pumps, func(p *pump) bool { return p == old })
+		for _, o := range append([]*pump{old}, old.arms...) {
+			e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == o })
+			o.src.pumps = slices.DeleteFunc(o.src.pumps, func(p *pump) bool { return p == o })
+		}
 		delete(e.pumpNames, st.Name)
 	}
-	src, dst, err := e.pumpStreams(st)
-	if err != nil {
-		return err
+	// Each SELECT of a UNION ALL is an arm of the pump, inserting into its
+	// target: the arms run as pumps of their own streams.
+	var arms []*pump
+	for sel := st.Select; sel != nil; sel = sel.UnionAll {
+		if sel.Sub != nil {
+			// A subquery is a pump of its own into a hidden stream,
+			// which this SELECT reads.
+			sub, err := e.compileSubquery(st, sel)
+			if err != nil {
+				return err
+			}
+			arms = append(arms, sub...)
+		}
+		p, err := e.compilePump(st, sel)
+		if err != nil {
+			return err
+		}
+		arms = append(arms, p)
 	}
-	sel := st.Select
-	p := &pump{name: st.Name, src: src, dst: dst}
-	sc, err := p.compileFilters(sel)
+	for _, p := range arms {
+		p.src.pumps = append(p.src.pumps, p)
+		e.pumps = append(e.pumps, p)
+	}
+	main := arms[len(arms)-1]
+	main.arms = arms[:len(arms)-1]
+	e.pumpNames[st.Name] = main
+	return nil
+}
+
+// compilePump compiles one SELECT of pump st.
+func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, error) {
+	src, dst, err := e.pumpStreams(st, sel)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
+	sc, err := p.compileFilters(e, sel)
+	if err != nil {
+		return nil, err
 	}
 	items, err := p.compileItems(sel, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	target, err := insertTargets(st, dst, len(items))
+	if sc.slide != nil && len(sc.slide.aggs) > 0 {
+		p.slide = sc.slide
+	}
+	target, err := insertTargets(st, sel, dst, len(items))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, it := range items {
 		ct := dst.cols[target[i]].Type
 		if !assignable(it.c.typ, ct.Kind) {
-			return it.pos.Errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
+			return nil, it.pos.Errorf("cannot insert %s into column %q %s", it.c.typ, dst.cols[target[i]].Name, ct)
 		}
 		p.projs = append(p.projs, it.c.fn)
 		p.types = append(p.types, ct)
@@ -53,16 +89,12 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	p.target = target
 	p.out = make([]value.Value, len(dst.cols))
-	src.pumps = append(src.pumps, p)
-	e.pumps = append(e.pumps, p)
-	e.pumpNames[p.name] = p
-	return nil
+	return p, nil
 }
 
 // pumpStreams returns the streams a pump reads and writes, refusing a
 // target it may not write.
-func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error) {
-	sel := st.Select
+func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, dst *stream, err error) {
 	src, ok := e.streams[sel.From]
 	if !ok {
 		return nil, nil, sel.FromPos.Errorf("unknown stream %q%s", sel.From, e.sqlCaseHint(sel.From))
@@ -71,7 +103,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error
 	switch {
 	case !ok:
 		return nil, nil, st.TargetPos.Errorf("unknown stream %q%s", st.Target, e.sqlCaseHint(st.Target))
-	case dst.dec != nil:
+	case dst.input:
 		return nil, nil, st.TargetPos.Errorf("cannot insert into input stream %q", st.Target)
 	case dst == e.errStream:
 		return nil, nil, st.TargetPos.Errorf("cannot insert into %q", ErrorStream)
@@ -83,9 +115,14 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump) (src, dst *stream, err error
 
 // compileFilters compiles WHERE, the GROUP BY window and HAVING into p,
 // and returns the scope the projections are compiled in.
-func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
+func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	src := p.src
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx}
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
+	if sel.Join != nil {
+		if err := e.compileJoin(p, sel, sc); err != nil {
+			return nil, err
+		}
+	}
 	if sel.Where != nil {
 		w, err := compileCondition(sc, sel.Where, "WHERE")
 		if err != nil {
@@ -93,7 +130,11 @@ func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 		}
 		p.where = w
 	}
-	if len(sel.GroupBy) == 0 {
+	if sel.Stagger != nil && len(sel.GroupBy) > 0 {
+		return nil, sel.GroupBy[0].ExprPos().Errorf("WINDOWED BY STAGGER groups by its PARTITION BY: remove GROUP BY")
+	}
+	if len(sel.GroupBy) == 0 && sel.Stagger == nil {
+		sc.slide, sc.windows = &slide{}, sel.Windows
 		return sc, nil
 	}
 	win, err := newWindow(sel, sc)
@@ -102,7 +143,7 @@ func (p *pump) compileFilters(sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err
@@ -150,7 +191,11 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 		}
 		srcIdx := -1
 		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" {
-			srcIdx = p.src.idx[cr.Name]
+			if _, inTable, _ := sc.tableCol(cr); !inTable {
+				if k, inStream := p.src.idx[cr.Name]; inStream {
+					srcIdx = k
+				}
+			}
 		}
 		items = append(items, projection{c, it.Pos, srcIdx})
 	}
@@ -159,11 +204,11 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 
 // insertTargets maps each of n SELECT items to its column of dst: the
 // columns INSERT names, else all of them in order.
-func insertTargets(st *syntax.CreatePump, dst *stream, n int) ([]int, error) {
+func insertTargets(st *syntax.CreatePump, sel *syntax.Select, dst *stream, n int) ([]int, error) {
 	target := make([]int, n)
 	if len(st.Columns) == 0 {
 		if len(dst.cols) != n {
-			return nil, st.Select.Pos.Errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), n)
+			return nil, sel.Pos.Errorf("stream %q has %d columns but SELECT gives %d", dst.name, len(dst.cols), n)
 		}
 		for i := range target {
 			target[i] = i
@@ -171,7 +216,7 @@ func insertTargets(st *syntax.CreatePump, dst *stream, n int) ([]int, error) {
 		return target, nil
 	}
 	if len(st.Columns) != n {
-		return nil, st.Select.Pos.Errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), n)
+		return nil, sel.Pos.Errorf("INSERT names %d columns but SELECT gives %d", len(st.Columns), n)
 	}
 	named := make(map[string]bool, len(st.Columns))
 	for i, name := range st.Columns {
@@ -192,4 +237,128 @@ func colFn(i int) evalFn { return func(v *env) (value.Value, error) { return v.r
 
 func assignable(from, to value.Kind) bool {
 	return from == value.KindNull || from == to || numeric(from) && numeric(to) && to != value.KindNull
+}
+
+// compileSubquery compiles FROM (SELECT STREAM …) alias of sel: its own
+// pumps (first those of subqueries inside it) into a hidden stream named
+// after the pump and alias, whose columns are the subquery's items — their
+// aliases, the alias's column list, or EXPR$i; a row-valued item REC of a
+// log parsing function gives columns REC.COLUMN1 …. sel then reads the
+// hidden stream.
+func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
+	sub := sel.Sub
+	var pumps []*pump
+	if sub.Sub != nil {
+		inner, err := e.compileSubquery(st, sub)
+		if err != nil {
+			return nil, err
+		}
+		pumps = inner
+	}
+	src, ok := e.streams[sub.From]
+	if !ok {
+		return nil, sub.FromPos.Errorf("unknown stream %q%s", sub.From, e.sqlCaseHint(sub.From))
+	}
+	// Compile the items once to learn their types (the pump compiles them
+	// again against the hidden stream).
+	probe := &pump{name: st.Name, src: src, now: e.opts.Now}
+	sc, err := probe.compileFilters(e, sub)
+	if err != nil {
+		return nil, err
+	}
+	cols, items, err := subqueryColumns(sel, sub, sc, src)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel.SubCols) > len(sub.Items) {
+		return nil, sel.FromPos.Errorf("the subquery alias names %d columns but the subquery gives %d", len(sel.SubCols), len(sub.Items))
+	}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c.Name] {
+			return nil, sel.FromPos.Errorf("the subquery has two columns named %q: give them aliases", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	hidden := st.Name + "$" + sel.Alias
+	for e.streams[hidden] != nil {
+		hidden += "$"
+	}
+	e.addStream(hidden, cols)
+	sub.Items = items
+	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub)
+	if err != nil {
+		return nil, err
+	}
+	sel.From = hidden
+	if sel.Alias == "" {
+		sel.Alias = hidden
+	}
+	return append(pumps, p), nil
+}
+
+// subqueryColumns are the hidden stream's columns for sub's items, with
+// the items that fill them (a row-valued call expanded into its fields).
+func subqueryColumns(sel, sub *syntax.Select, sc *scope, src *stream) ([]value.Column, []syntax.SelectItem, error) {
+	var cols []value.Column
+	var items []syntax.SelectItem
+	for i, it := range sub.Items {
+		if it.Star {
+			return nil, nil, it.Pos.Unsupported("SELECT * in a subquery")
+		}
+		name := it.Alias
+		if i < len(sel.SubCols) {
+			name = sel.SubCols[i]
+		}
+		if c, ok := it.Expr.(*syntax.Call); ok && syntax.RowFunctions[c.Name] && c.Over == nil {
+			rf, err := sc.compileRowCall(c)
+			if err != nil {
+				return nil, nil, err
+			}
+			if name == "" {
+				name = fmt.Sprintf("EXPR$%d", i)
+			}
+			for _, rc := range rf.cols {
+				cols = append(cols, value.Column{Name: name + "." + rc.Name, Type: rc.Type})
+				items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.Field{P: it.Pos, X: c, Name: rc.Name}})
+			}
+			continue
+		}
+		x, err := sc.compile(it.Expr)
+		if err != nil {
+			return nil, nil, err
+		}
+		typ := kindType(x.typ)
+		if cr, ok := it.Expr.(*syntax.ColRef); ok {
+			if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
+				typ = src.cols[k].Type
+			}
+			if name == "" {
+				name = cr.Name
+			}
+		}
+		if name == "" {
+			name = fmt.Sprintf("EXPR$%d", i)
+		}
+		cols = append(cols, value.Column{Name: name, Type: typ})
+		items = append(items, it)
+	}
+	return cols, items, nil
+}
+
+// kindType is the column type holding values of kind k.
+func kindType(k value.Kind) value.Type {
+	switch k {
+	case value.KindInt:
+		return value.Bigint
+	case value.KindFloat:
+		return value.Double
+	case value.KindString:
+		return value.Varchar(1 << 20)
+	case value.KindBool:
+		return value.Boolean
+	case value.KindTime:
+		return value.Timestamp
+	}
+	return value.Varchar(1 << 20) // the NULL literal
 }

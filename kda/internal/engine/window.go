@@ -17,6 +17,11 @@ type window struct {
 	aggs    []aggSpec
 	having  evalFn // nil: every group is emitted
 
+	// stagger: each group is a window of its own, opened by its first row
+	// and closed millis later (WINDOWED BY STAGGER); order is then the
+	// open groups by opening time.
+	stagger bool
+
 	open   bool
 	start  int64
 	groups map[string]*group
@@ -26,8 +31,10 @@ type window struct {
 }
 
 type group struct {
-	keys []value.Value
-	acc  []aggAcc
+	keys  []value.Value
+	acc   []aggAcc
+	start int64 // a stagger window's opening ROWTIME
+	key   string
 }
 
 type aggAcc struct {
@@ -40,8 +47,12 @@ type aggAcc struct {
 
 func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
 	w := &window{groupBy: groupKeys{memo: map[syntax.Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
-	for _, g := range sel.GroupBy {
-		if st, ok := g.(*syntax.Step); ok {
+	keys := sel.GroupBy
+	if st := sel.Stagger; st != nil {
+		w.millis, w.stagger, keys = st.Size, true, st.PartitionBy
+	}
+	for _, g := range keys {
+		if st, ok := g.(*syntax.Step); ok && !w.stagger {
 			if c, ok := st.X.(*syntax.ColRef); ok && c.Name == "ROWTIME" {
 				if w.millis != 0 {
 					return nil, st.P.Errorf("GROUP BY has more than one STEP over ROWTIME")
@@ -66,14 +77,18 @@ func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
 
 func (e *Engine) accumulate(p *pump, v *env) error {
 	w := p.win
-	ws := floorDiv(v.rowtime, w.millis) * w.millis
-	if w.open && ws >= w.start+w.millis {
-		e.closeWindow(p)
-	}
-	if !w.open {
-		w.open, w.start = true, ws
-		if end := ws + w.millis; end < e.nextClose {
-			e.nextClose = end
+	if w.stagger {
+		e.closeStagger(p, v.rowtime)
+	} else {
+		ws := floorDiv(v.rowtime, w.millis) * w.millis
+		if w.open && ws >= w.start+w.millis {
+			e.closeWindow(p)
+		}
+		if !w.open {
+			w.open, w.start = true, ws
+			if end := ws + w.millis; end < e.nextClose {
+				e.nextClose = end
+			}
 		}
 	}
 	for i, f := range w.keyFns {
@@ -86,9 +101,12 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 	w.keyBuf = appendKey(w.keyBuf[:0], w.keys)
 	g := w.groups[string(w.keyBuf)]
 	if g == nil {
-		g = &group{keys: append([]value.Value(nil), w.keys...), acc: make([]aggAcc, len(w.aggs))}
-		w.groups[string(w.keyBuf)] = g
+		g = &group{keys: append([]value.Value(nil), w.keys...), acc: make([]aggAcc, len(w.aggs)), start: v.rowtime, key: string(w.keyBuf)}
+		w.groups[g.key] = g
 		w.order = append(w.order, g)
+		if end := v.rowtime + w.millis; w.stagger && end < e.nextClose {
+			e.nextClose = end
+		}
 	}
 	for i := range w.aggs {
 		a := &w.aggs[i]
@@ -154,73 +172,107 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 func (e *Engine) closeWindow(p *pump) {
 	w := p.win
 	end := w.start + w.millis
-	aggVals := make([]value.Value, len(w.aggs))
 	order := w.order
 	w.open, w.order, w.groups = false, nil, map[string]*group{}
-	var ev env
 	for _, g := range order {
-		var failed error
-		for i, a := range w.aggs {
-			acc := g.acc[i]
-			var val value.Value
-			switch a.name {
-			case "COUNT":
-				val = value.IntValue(acc.n)
-			case "SUM":
-				switch {
-				case acc.n == 0:
-				case a.typ == value.KindInt:
-					val = value.IntValue(acc.sumI)
-					if acc.err != nil {
-						failed = acc.err
-					}
-				default:
-					val = value.FloatValue(acc.sumF)
-				}
-			case "AVG":
-				if acc.n > 0 {
-					val = value.FloatValue(acc.sumF / float64(acc.n))
+		e.emitGroup(p, g, end)
+	}
+}
+
+// closeStagger emits the stagger windows that have closed by t (those
+// opened at least millis before it), in opening order, each with ROWTIME
+// its close.
+func (e *Engine) closeStagger(p *pump, t int64) {
+	w := p.win
+	n := 0
+	for n < len(w.order) && w.order[n].start+w.millis <= t {
+		g := w.order[n]
+		delete(w.groups, g.key)
+		e.emitGroup(p, g, g.start+w.millis)
+		n++
+	}
+	if n > 0 {
+		w.order = append(w.order[:0], w.order[n:]...)
+	}
+}
+
+// nextEnd is when the pump's window next closes, or false.
+func (w *window) nextEnd() (int64, bool) {
+	if w.stagger {
+		if len(w.order) == 0 {
+			return 0, false
+		}
+		return w.order[0].start + w.millis, true
+	}
+	return w.start + w.millis, w.open
+}
+
+// emitGroup emits a group's row, with ROWTIME end.
+func (e *Engine) emitGroup(p *pump, g *group, end int64) {
+	w := p.win
+	aggVals := make([]value.Value, len(w.aggs))
+	var ev env
+	var failed error
+	for i, a := range w.aggs {
+		acc := g.acc[i]
+		var val value.Value
+		switch a.name {
+		case "COUNT":
+			val = value.IntValue(acc.n)
+		case "SUM":
+			switch {
+			case acc.n == 0:
+			case a.typ == value.KindInt:
+				val = value.IntValue(acc.sumI)
+				if acc.err != nil {
+					failed = acc.err
 				}
 			default:
-				if acc.n > 0 {
-					val = acc.ext
-				}
+				val = value.FloatValue(acc.sumF)
 			}
-			aggVals[i] = val
-		}
-		ev = env{rowtime: end, keys: g.keys, aggs: aggVals}
-		if failed != nil {
-			e.windowError(p, &ev, failed)
-			continue
-		}
-		if w.having != nil {
-			h, err := w.having(&ev)
-			if err != nil {
-				e.windowError(p, &ev, err)
-				continue
+		case "AVG":
+			if acc.n > 0 {
+				val = value.FloatValue(acc.sumF / float64(acc.n))
 			}
-			if h.K != value.KindBool || h.I == 0 {
-				continue
+		default:
+			if acc.n > 0 {
+				val = acc.ext
 			}
 		}
-		out := p.out
-		clear(out)
-		ok := true
-		for i, f := range p.projs {
-			x, err := f(&ev)
-			if err == nil {
-				x, err = assign(x, p.types[i])
-			}
-			if err != nil {
-				e.windowError(p, &ev, err)
-				ok = false
-				break
-			}
-			out[p.target[i]] = x
+		aggVals[i] = val
+	}
+	ev = env{rowtime: end, keys: g.keys, aggs: aggVals}
+	if failed != nil {
+		e.windowError(p, &ev, failed)
+		return
+	}
+	if w.having != nil {
+		h, err := w.having(&ev)
+		if err != nil {
+			e.windowError(p, &ev, err)
+			return
 		}
-		if ok {
-			e.insert(p.dst, out, end)
+		if h.K != value.KindBool || h.I == 0 {
+			return
 		}
+	}
+	out := p.out
+	clear(out)
+	ok := true
+	for i, f := range p.projs {
+		x, err := f(&ev)
+		if err == nil {
+			x, err = assign(x, p.types[i])
+		}
+		if err != nil {
+			e.windowError(p, &ev, err)
+			ok = false
+			break
+		}
+		out[p.target[i]] = x
+	}
+	if ok {
+		e.insert(p.dst, out, end)
 	}
 }
 

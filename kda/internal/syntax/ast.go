@@ -52,6 +52,28 @@ type Select struct {
 	Where   Expr
 	GroupBy []Expr
 	Having  Expr
+	Windows []NamedWindow
+	Join    *Join
+	// UnionAll is the next SELECT of a UNION ALL, or nil.
+	UnionAll *Select
+	// Sub is the subquery of FROM (SELECT STREAM …) [AS] alias [(cols)],
+	// From then empty; SubCols are the alias's column names.
+	Sub     *Select
+	SubCols []string
+	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
+	// or nil.
+	Stagger *WindowSpec
+}
+
+// Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a
+// table (or stream) ON a condition.
+type Join struct {
+	P        Pos
+	Left     bool
+	Table    string
+	TablePos Pos
+	Alias    string
+	On       Expr
 }
 
 // SelectItem is one output expression, or * when Star.
@@ -95,12 +117,30 @@ type Unary struct {
 	X  Expr
 }
 
-// Call is a function or aggregate call; Star for COUNT(*).
+// Call is a function or aggregate call; Star for COUNT(*). A call with
+// OVER has Over (inline) or OverName (a WINDOW clause's name) set.
 type Call struct {
-	P    Pos
+	P        Pos
+	Name     string
+	Args     []Expr
+	Star     bool
+	Over     *WindowSpec
+	OverName string
+}
+
+// WindowSpec is a sliding window: [PARTITION BY …] RANGE INTERVAL 'n' unit
+// PRECEDING (Millis) or ROWS n PRECEDING (Rows, with Size the n).
+type WindowSpec struct {
+	P           Pos
+	PartitionBy []Expr
+	Rows        bool
+	Size        int64 // milliseconds for RANGE, rows for ROWS
+}
+
+// NamedWindow is one WINDOW name AS (spec) of a SELECT.
+type NamedWindow struct {
 	Name string
-	Args []Expr
-	Star bool
+	Spec *WindowSpec
 }
 
 // Step is STEP(x BY INTERVAL 'n' unit) (also FLOOR(x TO unit)): x rounded
@@ -160,6 +200,14 @@ type In struct {
 	Not  bool
 }
 
+// Field is a column of a row-valued call: REGEX_LOG_PARSE(…).COLUMN1.
+type Field struct {
+	P    Pos
+	X    *Call
+	Name string
+}
+
+func (e *Field) ExprPos() Pos   { return e.P }
 func (e *Literal) ExprPos() Pos { return e.P }
 func (e *ColRef) ExprPos() Pos  { return e.P }
 func (e *Binary) ExprPos() Pos  { return e.P }
@@ -173,6 +221,7 @@ func (e *Case) ExprPos() Pos    { return e.P }
 func (e *Between) ExprPos() Pos { return e.P }
 func (e *In) ExprPos() Pos      { return e.P }
 
+func (e *Field) String() string   { return exprString(e) }
 func (e *Literal) String() string { return exprString(e) }
 func (e *ColRef) String() string  { return exprString(e) }
 func (e *Binary) String() string  { return exprString(e) }
@@ -215,12 +264,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		writeExpr(b, e.X)
 		b.WriteByte(')')
 	case *Call:
-		b.WriteString(e.Name + "(")
-		if e.Star {
-			b.WriteByte('*')
-		}
-		writeList(b, e.Args)
-		b.WriteByte(')')
+		writeCall(b, e)
 	case *Step:
 		b.WriteString("STEP(")
 		writeExpr(b, e.X)
@@ -246,6 +290,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
 		writeCase(b, e)
+	case *Field:
+		writeExpr(b, e.X)
+		b.WriteString("." + e.Name)
 	case *Between:
 		b.WriteByte('(')
 		writeExpr(b, e.X)
@@ -271,6 +318,24 @@ func writeExpr(b *strings.Builder, e Expr) {
 	}
 }
 
+// writeCall writes a call with its OVER.
+func writeCall(b *strings.Builder, e *Call) {
+	b.WriteString(e.Name + "(")
+	if e.Star {
+		b.WriteByte('*')
+	}
+	writeList(b, e.Args)
+	b.WriteByte(')')
+	switch {
+	case e.OverName != "":
+		b.WriteString(" OVER " + strconv.Quote(e.OverName))
+	case e.Over != nil:
+		b.WriteString(" OVER (")
+		writeWindowSpec(b, e.Over)
+		b.WriteByte(')')
+	}
+}
+
 // writeList writes xs separated by commas.
 func writeList(b *strings.Builder, xs []Expr) {
 	for i, x := range xs {
@@ -278,6 +343,19 @@ func writeList(b *strings.Builder, xs []Expr) {
 			b.WriteString(", ")
 		}
 		writeExpr(b, x)
+	}
+}
+
+func writeWindowSpec(b *strings.Builder, w *WindowSpec) {
+	if len(w.PartitionBy) > 0 {
+		b.WriteString("PARTITION BY ")
+		writeList(b, w.PartitionBy)
+		b.WriteByte(' ')
+	}
+	if w.Rows {
+		b.WriteString("ROWS " + strconv.FormatInt(w.Size, 10) + " PRECEDING")
+	} else {
+		b.WriteString("RANGE " + strconv.FormatInt(w.Size, 10) + "ms PRECEDING")
 	}
 }
 
@@ -309,6 +387,8 @@ func Children(e Expr) []Expr {
 		return []Expr{e.X}
 	case *Call:
 		return e.Args
+	case *Field:
+		return []Expr{e.X}
 	case *Step:
 		return []Expr{e.X}
 	case *Cast:

@@ -144,8 +144,25 @@ func (ps *parser) cmpExpr() (Expr, error) {
 // token is t; ok is false when none follows.
 func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err error) {
 	switch {
-	case ps.isKw("SIMILAR"):
-		return nil, true, t.pos.Unsupported("SIMILAR TO")
+	case ps.isKw("SIMILAR") && ps.tok(1).kind == tIdent && ps.tok(1).text == "TO":
+		ps.p += 2
+		pat, err := ps.addExpr()
+		if err != nil {
+			return nil, true, err
+		}
+		args := []Expr{l, pat}
+		if ps.acceptKw("ESCAPE") {
+			esc, err := ps.addExpr()
+			if err != nil {
+				return nil, true, err
+			}
+			args = append(args, esc)
+		}
+		var x Expr = &Call{P: t.pos, Name: "SIMILAR TO", Args: args}
+		if not {
+			x = &Unary{P: t.pos, Op: "NOT", X: x}
+		}
+		return x, true, nil
 	case ps.acceptKw("BETWEEN"):
 		lo, err := ps.addExpr()
 		if err != nil {
@@ -270,7 +287,17 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 	switch {
 	case t.text == "EXISTS":
 		return nil, t.pos.Unsupported("EXISTS")
-	case nt.kind == tString && (t.text == "TIMESTAMP" || t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
+	case nt.kind == tString && t.text == "TIMESTAMP":
+		ps.p += 2
+		ms, ok := parseTimestampLiteral(nt.text)
+		if !ok {
+			return nil, nt.pos.Errorf("bad TIMESTAMP literal '%s' (want yyyy-MM-dd HH:mm:ss[.fff])", nt.text)
+		}
+		return &Literal{P: t.pos, V: value.Value{K: value.KindTime, I: ms}}, nil
+	case t.text == "CURRENT_ROW_TIMESTAMP" && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
+		ps.p++
+		return &Call{P: t.pos, Name: t.text}, nil
+	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
 		return nil, t.pos.Unsupported(t.text + " literal")
 	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
 		return nil, t.pos.Unsupported("CURSOR")
@@ -295,7 +322,20 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 		return ps.stepExpr(t.pos)
 	}
 	if nt.kind == tOp && nt.text == "(" {
-		return ps.call()
+		c, err := ps.call()
+		if err != nil || !ps.isOp(".") {
+			return c, err
+		}
+		call, ok := c.(*Call)
+		if !ok || !RowFunctions[call.Name] {
+			return nil, ps.unexpected("no '.' after a function that does not return a row")
+		}
+		ps.p++
+		name, npos, err := ps.ident("column name")
+		if err != nil {
+			return nil, err
+		}
+		return &Field{P: npos, X: call, Name: name}, nil
 	}
 	if reserved[t.text] {
 		return nil, ps.unexpected("an expression")
@@ -374,19 +414,11 @@ func (ps *parser) stepExpr(pos Pos) (Expr, error) {
 	if err := ps.expectKw("INTERVAL"); err != nil {
 		return nil, err
 	}
-	nt := ps.peek()
-	n, err := strconv.ParseInt(strings.TrimSpace(nt.text), 10, 64)
-	if nt.kind != tString || err != nil || n < 1 || n > 1_000_000 {
-		return nil, ps.unexpected("an interval like '1'")
+	ms, err := ps.intervalMillis()
+	if err != nil {
+		return nil, err
 	}
-	ps.p++
-	ut := ps.peek()
-	unit, ok := intervalUnits[ut.text]
-	if ut.kind != tIdent || !ok {
-		return nil, ps.unexpected("SECOND, MINUTE, HOUR or DAY")
-	}
-	ps.p++
-	return &Step{P: pos, X: x, Millis: n * unit}, ps.expectOp(")")
+	return &Step{P: pos, X: x, Millis: ms}, ps.expectOp(")")
 }
 
 func (ps *parser) colRef() (Expr, error) {
@@ -400,6 +432,16 @@ func (ps *parser) colRef() (Expr, error) {
 				return &ColRef{P: t.pos, Qual: t.text, Name: "ROWTIME"}, nil
 			}
 			return nil, err
+		}
+		// T.REC.COLUMN1: a column of a row-valued column of a subquery,
+		// named REC.COLUMN1 there.
+		if ps.isOp(".") {
+			ps.p++
+			sub, _, err := ps.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			name += "." + sub
 		}
 		return &ColRef{P: t.pos, Qual: t.text, Name: name}, nil
 	}
@@ -431,6 +473,16 @@ func (ps *parser) call() (Expr, error) {
 	if ps.isKw("DISTINCT") {
 		return nil, ps.peek().pos.Unsupported("DISTINCT")
 	}
+	switch t.text {
+	case "EXP_AVG":
+		return ps.expAvgArgs(c)
+	case "SUBSTRING":
+		return ps.substringArgs(c)
+	case "POSITION":
+		return ps.positionArgs(c)
+	case "TRIM":
+		return ps.trimArgs(c)
+	}
 	switch {
 	case ps.isOp("*"):
 		ps.p++
@@ -442,11 +494,5 @@ func (ps *parser) call() (Expr, error) {
 			return nil, err
 		}
 	}
-	if err := ps.expectOp(")"); err != nil {
-		return nil, err
-	}
-	if ps.isKw("OVER") {
-		return nil, ps.peek().pos.Unsupported("OVER (sliding windows)")
-	}
-	return c, nil
+	return ps.over(c)
 }

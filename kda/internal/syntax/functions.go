@@ -4,30 +4,33 @@ package syntax
 // engine does not run yet; calling one is an *UnsupportedError, not an
 // unknown function. The engine runs COUNT, SUM, AVG, MIN, MAX, COALESCE,
 // UPPER, LOWER, CHAR_LENGTH/CHARACTER_LENGTH, ABS, FLOOR, CEIL/CEILING,
-// STEP and CAST.
+// STEP, CAST, SUBSTRING, POSITION, TRIM, INITCAP, REGEX_REPLACE,
+// REGEX_LOG_PARSE, W3C_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, TO_TIMESTAMP,
+// UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP, CHAR_TO_TIMESTAMP and
+// TIMESTAMP_TO_CHAR.
 var unsupportedFunctions = map[string]bool{
 	// Aggregate and analytic functions.
-	"COUNT_DISTINCT_ITEMS_TUMBLING": true, "EXP_AVG": true, "FIRST_VALUE": true, "LAST_VALUE": true,
-	"TOP_K_ITEMS_TUMBLING": true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
+	"COUNT_DISTINCT_ITEMS_TUMBLING": true,
+	"TOP_K_ITEMS_TUMBLING":          true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
 	// Boolean functions.
 	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.
-	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "CHAR_TO_TIMESTAMP": true, "DATE_TO_CHAR": true,
-	"TIME_TO_CHAR": true, "TIMESTAMP_TO_CHAR": true, "TO_TIMESTAMP": true, "UNIX_TIMESTAMP": true,
+	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "DATE_TO_CHAR": true,
+	"TIME_TO_CHAR": true,
 	// Date and time functions.
-	"CURRENT_DATE": true, "CURRENT_ROW_TIMESTAMP": true, "CURRENT_TIME": true, "CURRENT_TIMESTAMP": true,
-	"EXTRACT": true, "LOCALTIME": true, "LOCALTIMESTAMP": true, "TSDIFF": true,
+	"CURRENT_DATE": true, "CURRENT_TIME": true, "CURRENT_TIMESTAMP": true,
+	"EXTRACT": true, "LOCALTIME": true, "LOCALTIMESTAMP": true,
 	// Null and numeric functions.
 	"NULLIF": true, "EXP": true, "LN": true, "LOG10": true, "MOD": true, "POWER": true,
 	// Log parsing functions.
-	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "REGEX_LOG_PARSE": true, "SYS_LOG_PARSE": true,
-	"VARIABLE_COLUMN_LOG_PARSE": true, "W3C_LOG_PARSE": true,
+	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
+
 	// Statistical variance and deviation functions.
 	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
 	// Streaming SQL functions.
-	"LAG": true, "MONOTONIC": true, "NTH_VALUE": true,
+	"MONOTONIC": true,
 	// String and search functions.
-	"INITCAP": true, "OVERLAY": true, "POSITION": true, "REGEX_REPLACE": true, "SUBSTRING": true, "TRIM": true,
+	"OVERLAY": true,
 }
 
 // IsUnsupportedFunction reports whether name is a function of the KDA SQL
@@ -37,3 +40,7 @@ func IsUnsupportedFunction(name string) bool { return unsupportedFunctions[name]
 func isIdentByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
+
+// RowFunctions return a row, whose columns are selected with
+// f(…).COLUMN1 (a *Field).
+var RowFunctions = map[string]bool{"REGEX_LOG_PARSE": true, "W3C_LOG_PARSE": true, "VARIABLE_COLUMN_LOG_PARSE": true}

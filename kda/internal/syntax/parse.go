@@ -292,6 +292,12 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 	if cp.Select, err = ps.selectStmt(); err != nil {
 		return nil, err
 	}
+	for last := cp.Select; ps.isUnionAll(); last = last.UnionAll {
+		ps.p += 2
+		if last.UnionAll, err = ps.selectStmt(); err != nil {
+			return nil, err
+		}
+	}
 	return cp, nil
 }
 
@@ -376,13 +382,22 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.expectKw("FROM"); err != nil {
 		return nil, err
 	}
-	if err := ps.unsupportedSource(); err != nil {
-		return nil, err
+	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
+		if err := ps.subquery(s); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := ps.unsupportedSource(); err != nil {
+			return nil, err
+		}
+		if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+			return nil, err
+		}
+		if s.Alias, err = ps.optAlias("stream alias"); err != nil {
+			return nil, err
+		}
 	}
-	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
-		return nil, err
-	}
-	if s.Alias, err = ps.optAlias("stream alias"); err != nil {
+	if s.Join, err = ps.join(); err != nil {
 		return nil, err
 	}
 	if err := ps.unsupportedClause(); err != nil {
@@ -392,6 +407,12 @@ func (ps *parser) selectStmt() (*Select, error) {
 		if s.Where, err = ps.expr(); err != nil {
 			return nil, err
 		}
+	}
+	if err := ps.windowClause(s); err != nil {
+		return nil, err
+	}
+	if s.Stagger, err = ps.stagger(); err != nil {
+		return nil, err
 	}
 	if ps.acceptKw("GROUP") {
 		if err := ps.expectKw("BY"); err != nil {
@@ -410,6 +431,12 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, err
 		}
 	}
+	if err := ps.windowClause(s); err != nil {
+		return nil, err
+	}
+	if ps.isKw("WINDOWED") {
+		return nil, ps.peek().pos.Errorf("WINDOWED BY STAGGER goes after WHERE, without GROUP BY")
+	}
 	return s, ps.unsupportedClause()
 }
 
@@ -418,6 +445,7 @@ func (ps *parser) selectStmt() (*Select, error) {
 var clauseWords = map[string]bool{
 	"JOIN": true, "INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true, "NATURAL": true,
 	"WINDOW": true, "WINDOWED": true, "UNION": true, "EXCEPT": true, "INTERSECT": true, "ORDER": true, "OVER": true,
+	"ON": true, "USING": true, "OUTER": true,
 }
 
 // unsupportedSource names a FROM item other than a stream: a subquery or
@@ -441,25 +469,25 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.Unsupported("JOIN")
+		return t.pos.Unsupported("JOIN by comma")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
-	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL":
-		return t.pos.Unsupported("JOIN")
-	case "WINDOW":
-		return t.pos.Unsupported("WINDOW clause")
+	case "JOIN", "INNER", "LEFT":
+		return t.pos.Unsupported("a second JOIN")
+	case "RIGHT", "FULL", "CROSS", "NATURAL":
+		return t.pos.Unsupported(t.text + " JOIN")
 	case "WINDOWED":
-		return t.pos.Unsupported("WINDOWED BY STAGGER")
+		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":
 		return t.pos.Unsupported("ORDER BY")
 	case "UNION":
-		if nt := ps.tok(1); nt.kind == tIdent && nt.text == "ALL" {
-			return t.pos.Unsupported("UNION ALL")
+		if ps.isUnionAll() {
+			return nil // the pump's next SELECT
 		}
-		return t.pos.Unsupported("UNION")
+		return t.pos.Unsupported("UNION (without ALL)")
 	case "EXCEPT", "INTERSECT":
 		return t.pos.Unsupported(t.text)
 	}
@@ -503,4 +531,19 @@ func (ps *parser) optAlias(what string) (string, error) {
 		return t.text, nil
 	}
 	return "", nil
+}
+
+// ParseType parses a column type as SQL spells it ("VARCHAR(4)", "REAL",
+// "DECIMAL(8,2)", "TIMESTAMP"), the SqlType of a KDA input schema. Errors
+// are *SQLError with columns counted in s.
+func ParseType(s string) (value.Type, error) {
+	ps := &parser{lx: lexer{src: s, line: 1, col: 1}}
+	typ, err := ps.typ()
+	if err == nil && ps.peek().kind != tEOF {
+		err = ps.unexpected("end of the type")
+	}
+	if ps.lexErr != nil {
+		return typ, ps.lexErr
+	}
+	return typ, err
 }

@@ -1,0 +1,478 @@
+package engine
+
+import (
+	"math"
+	"strings"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+// Sliding windows: an aggregate or analytic function with OVER gives one
+// value per input row, computed over the rows of the row's partition whose
+// ROWTIME is at most the window's range before the row's (RANGE INTERVAL
+// … PRECEDING) or over the row and the n rows before it (ROWS n
+// PRECEDING). The current row is always in its window. COUNT, SUM and AVG
+// are kept as running sums (compensated for DOUBLE), MIN and MAX as
+// monotonic queues, so a row costs O(1) amortised whatever the window's
+// size; EXP_AVG scans its window.
+
+// slide is a pump's sliding-window state: its windows and the calls over
+// them.
+type slide struct {
+	specs []*slideSpec
+	aggs  []slideAgg
+	vals  []value.Value // per row: each call's value, read through env.aggs
+}
+
+// slideSpec is one window of a pump, with its partitions.
+type slideSpec struct {
+	ast    *syntax.WindowSpec
+	keyFns []evalFn
+	rows   bool
+	size   int64
+	aggs   []int                 // indices into slide.aggs
+	slots  int                   // argument values kept per row
+	parts  map[string]*partition // by appendKey of the keys
+	// strParts are the partitions of a single VARCHAR key, by its value.
+	strParts map[string]*partition
+	keys     []value.Value
+	keyBuf   []byte
+	cur      []value.Value // this row's argument values
+}
+
+// slideAgg is one call with OVER.
+type slideAgg struct {
+	name string
+	spec int
+	arg  evalFn // nil for COUNT(*)
+	slot int    // its argument's slot in a row's values
+	typ  value.Kind
+	n    int64  // LAG offset, NTH_VALUE position
+	def  evalFn // LAG's default, or nil
+	half int64  // EXP_AVG half-life in milliseconds
+	// intArg: the argument is an integer, so AVG is exact from sumI.
+	intArg bool
+}
+
+// partition holds one partition's rows in arrival order: rts[i] and
+// vals[i*slots:(i+1)*slots] for i from head on; seq is the sequence number
+// of rts[head].
+type partition struct {
+	rts  []int64
+	vals []value.Value
+	head int
+	seq  int64
+	acc  []slideAcc
+}
+
+// slideAcc is the running state of one call in one partition.
+type slideAcc struct {
+	n     int64   // non-NULL values in the window
+	sumI  int64   // SUM/AVG of integers
+	sumF  float64 // SUM/AVG of numbers, with Neumaier's compensation
+	comp  float64
+	mono  []int64 // MIN/MAX: sequence numbers of the candidates, front best
+	mhead int
+}
+
+var slideFunctions = map[string]bool{
+	"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
+	"FIRST_VALUE": true, "LAST_VALUE": true, "LAG": true, "NTH_VALUE": true, "EXP_AVG": true,
+}
+
+// compileOver compiles a call with OVER into a slot of the pump's sliding
+// state.
+func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
+	if s.slide == nil {
+		if s.agg {
+			return cexpr{}, e.P.Errorf("%s … OVER cannot be used with GROUP BY", e.Name)
+		}
+		return cexpr{}, e.P.Errorf("%s … OVER is only allowed in the SELECT list", e.Name)
+	}
+	if s.inAgg {
+		return cexpr{}, e.P.Errorf("window functions cannot be nested")
+	}
+	if !slideFunctions[e.Name] {
+		return cexpr{}, e.P.Errorf("%s cannot be used with OVER", e.Name)
+	}
+	spec := e.Over
+	if e.OverName != "" {
+		for _, w := range s.windows {
+			if w.Name == e.OverName {
+				spec = w.Spec
+			}
+		}
+		if spec == nil {
+			return cexpr{}, e.P.Errorf("unknown window %q (define it with WINDOW %s AS (…))", e.OverName, e.OverName)
+		}
+	}
+	si, err := s.slideSpecFor(spec)
+	if err != nil {
+		return cexpr{}, err
+	}
+	ss := s.slide.specs[si]
+	a := slideAgg{name: e.Name, spec: si, slot: -1}
+	nargs := len(e.Args)
+	switch {
+	case e.Star && e.Name == "COUNT":
+		a.typ = value.KindInt
+	case e.Star:
+		return cexpr{}, e.P.Errorf("%s(*) is not allowed; only COUNT(*)", e.Name)
+	case nargs == 0:
+		return cexpr{}, e.P.Errorf("%s needs an argument", e.Name)
+	default:
+		s.inAgg = true
+		x, err := s.compile(e.Args[0])
+		s.inAgg = false
+		if err != nil {
+			return cexpr{}, err
+		}
+		a.arg, a.slot, a.typ, a.intArg = x.fn, ss.slots, x.typ, x.typ == value.KindInt
+		ss.slots++
+		if err := a.checkArgs(e, x.typ, s); err != nil {
+			return cexpr{}, err
+		}
+	}
+	k := len(s.slide.aggs)
+	s.slide.aggs = append(s.slide.aggs, a)
+	ss.aggs = append(ss.aggs, k)
+	s.slide.vals = append(s.slide.vals, value.Value{})
+	return cexpr{typ: a.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
+}
+
+// checkArgs checks a window call's arguments after the first, whose kind is
+// typ, and sets its result kind.
+func (a *slideAgg) checkArgs(e *syntax.Call, typ value.Kind, s *scope) error {
+	nargs := len(e.Args)
+	switch a.name {
+	case "COUNT":
+		a.typ = value.KindInt
+	case "SUM", "AVG", "EXP_AVG":
+		if typ != value.KindInt && typ != value.KindFloat {
+			return e.P.Errorf("%s needs a number, got %s", a.name, typ)
+		}
+		if a.name != "SUM" {
+			a.typ = value.KindFloat
+		}
+	}
+	maxArgs := 1
+	switch a.name {
+	case "LAG":
+		maxArgs, a.n = 3, 1
+		if nargs >= 2 {
+			n, err := constInt(e.Args[1], 0, 1_000_000)
+			if err != nil {
+				return err
+			}
+			a.n = n
+		}
+		if nargs == 3 {
+			d, err := s.compile(e.Args[2])
+			if err != nil {
+				return err
+			}
+			if !comparable(d.typ, typ) {
+				return e.Args[2].ExprPos().Errorf("LAG's default is %s, its value %s", d.typ, typ)
+			}
+			a.def = d.fn
+		}
+	case "NTH_VALUE":
+		maxArgs = 2
+		if nargs != 2 {
+			return e.P.Errorf("NTH_VALUE takes 2 arguments")
+		}
+		n, err := constInt(e.Args[1], 1, 1_000_000)
+		if err != nil {
+			return err
+		}
+		a.n = n
+	case "EXP_AVG":
+		maxArgs = 2
+		if nargs != 2 {
+			return e.P.Errorf("EXP_AVG takes an expression and INTERVAL 'n' unit (the half-life)")
+		}
+		h, ok := e.Args[1].(*syntax.Literal)
+		if !ok || h.V.K != value.KindInt || h.V.I < 1 {
+			return e.Args[1].ExprPos().Errorf("EXP_AVG's half-life must be INTERVAL 'n' SECOND|MINUTE|HOUR|DAY")
+		}
+		a.half = h.V.I
+	}
+	if nargs > maxArgs {
+		return e.P.Errorf("%s takes at most %d arguments", a.name, maxArgs)
+	}
+	return nil
+}
+
+// constInt reads an integer literal between lo and hi.
+func constInt(x syntax.Expr, lo, hi int64) (int64, error) {
+	l, ok := x.(*syntax.Literal)
+	if !ok || l.V.K != value.KindInt || l.V.I < lo || l.V.I > hi {
+		return 0, x.ExprPos().Errorf("expected an integer literal between %d and %d", lo, hi)
+	}
+	return l.V.I, nil
+}
+
+// slideSpecFor returns the index of w's state, made on first use.
+func (s *scope) slideSpecFor(w *syntax.WindowSpec) (int, error) {
+	for i, ss := range s.slide.specs {
+		if ss.ast == w {
+			return i, nil
+		}
+	}
+	ss := &slideSpec{ast: w, rows: w.Rows, size: w.Size, parts: map[string]*partition{}, strParts: map[string]*partition{}}
+	for _, p := range w.PartitionBy {
+		s.inAgg = true // partition keys read the row
+		c, err := s.compile(p)
+		s.inAgg = false
+		if err != nil {
+			return 0, err
+		}
+		ss.keyFns = append(ss.keyFns, c.fn)
+	}
+	ss.keys = make([]value.Value, len(ss.keyFns))
+	s.slide.specs = append(s.slide.specs, ss)
+	return len(s.slide.specs) - 1, nil
+}
+
+// update adds the row in v to each window and computes every call's value
+// into sl.vals.
+func (sl *slide) update(v *env) error {
+	for _, ss := range sl.specs {
+		for i, f := range ss.keyFns {
+			k, err := f(v)
+			if err != nil {
+				return err
+			}
+			ss.keys[i] = k
+		}
+		if cap(ss.cur) < ss.slots {
+			ss.cur = make([]value.Value, ss.slots)
+		}
+		cur := ss.cur[:ss.slots]
+		for _, k := range ss.aggs {
+			if a := &sl.aggs[k]; a.arg != nil {
+				x, err := a.arg(v)
+				if err != nil {
+					return err
+				}
+				cur[a.slot] = x
+			}
+		}
+		p := ss.partition(len(sl.aggs))
+		sl.evict(ss, p, v.rowtime)
+		sl.add(ss, p, v.rowtime, cur)
+		for _, k := range ss.aggs {
+			x, err := sl.result(ss, p, k, v)
+			if err != nil {
+				return err
+			}
+			sl.vals[k] = x
+		}
+	}
+	return nil
+}
+
+// partition returns the partition of the keys in ss.keys, made on first
+// use. One VARCHAR key (PARTITION BY ticker) is its own map key.
+func (ss *slideSpec) partition(naggs int) *partition {
+	if len(ss.keys) == 1 && ss.keys[0].K == value.KindString {
+		key := ss.keys[0].S
+		if p := ss.strParts[key]; p != nil {
+			return p
+		}
+		p := &partition{acc: make([]slideAcc, naggs)}
+		ss.strParts[strings.Clone(key)] = p
+		return p
+	}
+	ss.keyBuf = appendKey(ss.keyBuf[:0], ss.keys)
+	if p := ss.parts[string(ss.keyBuf)]; p != nil {
+		return p
+	}
+	p := &partition{acc: make([]slideAcc, naggs)}
+	ss.parts[string(ss.keyBuf)] = p
+	return p
+}
+
+// evict drops the rows that leave the window when a row at rt arrives.
+func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
+	for p.head < len(p.rts) {
+		if ss.rows {
+			if int64(len(p.rts)-p.head) <= ss.size {
+				break
+			}
+		} else if p.rts[p.head] >= rt-ss.size {
+			break
+		}
+		base := p.head * ss.slots
+		for _, k := range ss.aggs {
+			a := &sl.aggs[k]
+			if a.arg == nil {
+				p.acc[k].n--
+				continue
+			}
+			x := p.vals[base+a.slot]
+			if x.K == value.KindNull {
+				continue
+			}
+			acc := &p.acc[k]
+			acc.n--
+			switch a.name {
+			case "SUM", "AVG":
+				acc.sumI -= x.I
+				acc.addF(-x.Float())
+			case "MIN", "MAX":
+				if acc.mhead < len(acc.mono) && acc.mono[acc.mhead] == p.seq {
+					acc.mhead++
+				}
+			}
+		}
+		p.head++
+		p.seq++
+	}
+	// Compact when the dropped prefix is at least half the buffer.
+	if p.head > 0 && p.head*2 >= len(p.rts) {
+		n := copy(p.rts, p.rts[p.head:])
+		p.rts = p.rts[:n]
+		m := copy(p.vals, p.vals[p.head*ss.slots:])
+		clear(p.vals[m:])
+		p.vals = p.vals[:m]
+		p.head = 0
+	}
+}
+
+// add appends the row (rt, cur) to p and updates the running state.
+func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
+	seq := p.seq + int64(len(p.rts)-p.head)
+	p.rts = append(p.rts, rt)
+	p.vals = append(p.vals, cur...)
+	for _, k := range ss.aggs {
+		a := &sl.aggs[k]
+		acc := &p.acc[k]
+		if a.arg == nil {
+			acc.n++
+			continue
+		}
+		x := cur[a.slot]
+		if x.K == value.KindNull {
+			continue
+		}
+		acc.n++
+		switch a.name {
+		case "SUM", "AVG":
+			acc.sumI += x.I
+			acc.addF(x.Float())
+		case "MIN", "MAX":
+			want := -1
+			if a.name == "MAX" {
+				want = 1
+			}
+			// Drop candidates the new value beats: they can never be the
+			// extreme again.
+			for len(acc.mono) > acc.mhead {
+				last := acc.mono[len(acc.mono)-1]
+				if compareValues(x, p.value(ss, last, a.slot))*want < 0 {
+					break
+				}
+				acc.mono = acc.mono[:len(acc.mono)-1]
+			}
+			if acc.mhead > 0 && acc.mhead*2 >= len(acc.mono) {
+				acc.mono = append(acc.mono[:0], acc.mono[acc.mhead:]...)
+				acc.mhead = 0
+			}
+			acc.mono = append(acc.mono, seq)
+		}
+	}
+}
+
+// addF adds x to the compensated sum (Neumaier).
+func (acc *slideAcc) addF(x float64) {
+	t := acc.sumF + x
+	if math.Abs(acc.sumF) >= math.Abs(x) {
+		acc.comp += (acc.sumF - t) + x
+	} else {
+		acc.comp += (x - t) + acc.sumF
+	}
+	acc.sumF = t
+}
+
+// value returns slot of the row with sequence number seq.
+func (p *partition) value(ss *slideSpec, seq int64, slot int) value.Value {
+	i := p.head + int(seq-p.seq)
+	return p.vals[i*ss.slots+slot]
+}
+
+// result is call k's value over p's window, which ends with the current
+// row.
+func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value, error) {
+	a := &sl.aggs[k]
+	acc := &p.acc[k]
+	n := len(p.rts) - p.head
+	last := p.seq + int64(n) - 1
+	switch a.name {
+	case "COUNT":
+		return value.IntValue(acc.n), nil
+	case "SUM":
+		if acc.n == 0 {
+			return value.Value{}, nil
+		}
+		if a.typ == value.KindInt {
+			if s := acc.sumF + acc.comp; s >= 1<<63 || s < -(1<<63) {
+				return value.Value{}, &EvalError{"SUM overflow"}
+			}
+			return value.IntValue(acc.sumI), nil
+		}
+		return value.FloatValue(acc.sumF + acc.comp), nil
+	case "AVG":
+		if acc.n == 0 {
+			return value.Value{}, nil
+		}
+		if a.intArg {
+			return value.FloatValue(float64(acc.sumI) / float64(acc.n)), nil
+		}
+		return value.FloatValue((acc.sumF + acc.comp) / float64(acc.n)), nil
+	case "MIN", "MAX":
+		if acc.mhead >= len(acc.mono) {
+			return value.Value{}, nil
+		}
+		return p.value(ss, acc.mono[acc.mhead], a.slot), nil
+	case "FIRST_VALUE":
+		return p.value(ss, p.seq, a.slot), nil
+	case "LAST_VALUE":
+		return p.value(ss, last, a.slot), nil
+	case "NTH_VALUE":
+		if a.n > int64(n) {
+			return value.Value{}, nil
+		}
+		return p.value(ss, p.seq+a.n-1, a.slot), nil
+	case "LAG":
+		if a.n >= int64(n) {
+			if a.def != nil {
+				return a.def(v)
+			}
+			return value.Value{}, nil
+		}
+		return p.value(ss, last-a.n, a.slot), nil
+	}
+	return expAvg(ss, p, a, v.rowtime), nil
+}
+
+// expAvg is EXP_AVG: the window's values weighted by 2^-k for the k-th
+// half-life interval back from the current row (the newest interval
+// weighs 1).
+func expAvg(ss *slideSpec, p *partition, a *slideAgg, rt int64) value.Value {
+	var sum, w float64
+	for i := p.head; i < len(p.rts); i++ {
+		x := p.vals[i*ss.slots+a.slot]
+		if x.K == value.KindNull {
+			continue
+		}
+		wt := math.Exp2(-float64((rt - p.rts[i]) / a.half))
+		sum += wt * x.Float()
+		w += wt
+	}
+	if w == 0 {
+		return value.Value{}
+	}
+	return value.FloatValue(sum / w)
+}

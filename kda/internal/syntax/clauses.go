@@ -1,0 +1,155 @@
+package syntax
+
+// The clauses of a SELECT beyond FROM and WHERE that the engine runs:
+// WINDOW, JOIN … ON and UNION ALL.
+
+// windowClause parses [WINDOW name AS (spec) {, name AS (spec)}].
+func (ps *parser) windowClause(s *Select) error {
+	if !ps.acceptKw("WINDOW") {
+		return nil
+	}
+	for {
+		name, npos, err := ps.ident("window name")
+		if err != nil {
+			return err
+		}
+		for _, w := range s.Windows {
+			if w.Name == name {
+				return npos.Errorf("window %q is defined twice", name)
+			}
+		}
+		if err := ps.expectKw("AS"); err != nil {
+			return err
+		}
+		spec, err := ps.windowSpec()
+		if err != nil {
+			return err
+		}
+		s.Windows = append(s.Windows, NamedWindow{Name: name, Spec: spec})
+		if !ps.isOp(",") {
+			return nil
+		}
+		ps.p++
+	}
+}
+
+// isUnionAll reports whether UNION ALL comes next.
+func (ps *parser) isUnionAll() bool {
+	return ps.isKw("UNION") && ps.tok(1).kind == tIdent && ps.tok(1).text == "ALL"
+}
+
+// join parses [INNER] JOIN or LEFT [OUTER] JOIN table [alias] ON cond,
+// or returns nil.
+func (ps *parser) join() (*Join, error) {
+	j := &Join{P: ps.peek().pos}
+	switch {
+	case ps.isKw("JOIN"):
+	case ps.isKw("INNER") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
+		ps.p++
+	case ps.isKw("LEFT"):
+		ps.p++
+		j.Left = true
+		ps.acceptKw("OUTER")
+		if !ps.isKw("JOIN") {
+			return nil, ps.unexpected("JOIN")
+		}
+	default:
+		return nil, nil
+	}
+	ps.p++ // JOIN
+	if err := ps.unsupportedSource(); err != nil {
+		return nil, err
+	}
+	var err error
+	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+		return nil, err
+	}
+	if j.Alias, err = ps.optAlias("table alias"); err != nil {
+		return nil, err
+	}
+	if ps.isKw("USING") {
+		return nil, ps.peek().pos.Unsupported("JOIN … USING")
+	}
+	if err := ps.expectKw("ON"); err != nil {
+		return nil, err
+	}
+	if j.On, err = ps.expr(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// stagger parses [WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL 'n'
+// unit)].
+func (ps *parser) stagger() (*WindowSpec, error) {
+	if !ps.isKw("WINDOWED") {
+		return nil, nil
+	}
+	w := &WindowSpec{P: ps.next().pos}
+	for _, kw := range []string{"BY", "STAGGER"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	for _, kw := range []string{"PARTITION", "BY"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	list, err := ps.exprList()
+	if err != nil {
+		return nil, err
+	}
+	w.PartitionBy = list
+	for _, kw := range []string{"RANGE", "INTERVAL"} {
+		if err := ps.expectKw(kw); err != nil {
+			return nil, err
+		}
+	}
+	if w.Size, err = ps.intervalMillis(); err != nil {
+		return nil, err
+	}
+	return w, ps.expectOp(")")
+}
+
+// subquery parses FROM's ( SELECT STREAM … ) [AS] alias [(col, …)] into s.
+func (ps *parser) subquery(s *Select) error {
+	s.FromPos = ps.next().pos          // (
+	if err := ps.enter(); err != nil { // subqueries nest: count them
+		return err
+	}
+	sub, err := ps.selectStmt()
+	ps.depth--
+	if err != nil {
+		return err
+	}
+	if sub.UnionAll != nil || ps.isUnionAll() {
+		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
+	}
+	if err := ps.expectOp(")"); err != nil {
+		return err
+	}
+	s.Sub = sub
+	if s.Alias, err = ps.optAlias("subquery alias"); err != nil {
+		return err
+	}
+	if s.Alias != "" && ps.isOp("(") {
+		ps.p++
+		for {
+			name, _, err := ps.ident("column name")
+			if err != nil {
+				return err
+			}
+			s.SubCols = append(s.SubCols, name)
+			if !ps.isOp(",") {
+				break
+			}
+			ps.p++
+		}
+		return ps.expectOp(")")
+	}
+	return nil
+}
