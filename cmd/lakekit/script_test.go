@@ -40,10 +40,14 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"server": cmdServer,
-		},
+		Cmds: scriptCmds,
 	})
+}
+
+// scriptCmds are the script's own commands; a command's test file adds
+// the ones it needs in an init func.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"server": cmdServer,
 }
 
 // scriptServers are the kinds of `server KIND [ARGS]`, each starting a

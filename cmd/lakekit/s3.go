@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/spf13/cobra"
+
+	"github.com/lakekit/lakekit/s3copy"
+)
+
+func newS3(a *app) *cobra.Command {
+	c := group(&cobra.Command{
+		Use:   "s3",
+		Short: "Copy and sync S3 trees (s3copy), list them",
+	})
+	c.AddCommand(newS3Copy(a, false), newS3Copy(a, true), newS3List(a))
+	return c
+}
+
+// copyFlags are the flags of `s3 cp` and `s3 sync`.
+type copyFlags struct {
+	dryRun, del, verify, skipBucketCheck, recursive, noProgress bool
+	manifest                                                    string
+
+	metadataDirective string
+	metadata          map[string]string
+	contentType       string
+	cacheControl      string
+	contentEncoding   string
+	contentDisp       string
+	contentLanguage   string
+	tagging           string
+	taggingSet        bool
+	storageClass      string
+	acl               string
+
+	sse, sseKMSKeyID string
+	ssePreserve      bool
+
+	owner, srcOwner string
+
+	concurrency, listConcurrency, shardDepth, maxFailures int
+	multipartThresholdMiB, partSizeMiB                    int64
+}
+
+func newS3Copy(a *app, isSync bool) *cobra.Command {
+	var f copyFlags
+	use, short, long := "cp SRC DST", "Copy every object under SRC to DST, server-side",
+		`Copy every object under SRC (s3://bucket/prefix) to DST, server-side: one
+CopyObject per object (multipart UploadPartCopy from --multipart-threshold),
+keeping metadata, content headers and tags unless flags replace them. A
+prefix names a folder, as with 'aws s3 cp --recursive': s3://b/logs copies
+the keys under logs/, never logs-old/. cp is always recursive (--recursive
+is accepted for the AWS CLI's sake).
+
+Progress (objects, bytes, rate, retries, ETA) is drawn when stdout is a
+terminal; each failed object is reported on stderr with its key, and any
+failure makes the exit code 1.`
+	if isSync {
+		use, short, long = "sync SRC DST", "Copy the objects under SRC that are missing or different under DST",
+			`Sync DST with SRC (both s3://bucket/prefix): copy the objects that are
+missing under DST or differ (size, ETag), skip the others, and with --delete
+remove the objects under DST that SRC does not have. Source and destination
+are listed side by side: an unchanged object costs no request.
+Otherwise as 'lakekit s3 cp'.`
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError{fmt.Errorf("%s takes SRC and DST (s3://bucket/prefix), got %d arguments", cmd.CommandPath(), len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.taggingSet = cmd.Flags().Changed("tagging")
+			return a.runCopy(cmd, f, isSync, args[0], args[1])
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.dryRun, "dry-run", false, "list and compare, print what would be copied or deleted, write nothing")
+	if isSync {
+		fl.BoolVar(&f.del, "delete", false, "delete objects under DST that have no source under SRC")
+	} else {
+		fl.BoolVarP(&f.recursive, "recursive", "r", true, "accepted for compatibility: cp always copies the whole tree")
+	}
+	fl.StringVar(&f.manifest, "manifest", "", "record completed objects in `FILE` (or s3://bucket/prefix/ outside both trees) and skip those it holds: run again with the same manifest to resume")
+	fl.BoolVar(&f.verify, "verify", false, "read every copy back (HeadObject: size, ETag)")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "draw no progress bar")
+
+	fl.StringVar(&f.metadataDirective, "metadata-directive", "", "COPY (default) keeps the source's user metadata and content headers; REPLACE takes them from the flags only")
+	fl.StringToStringVar(&f.metadata, "metadata", nil, "user metadata `KEY=VALUE,…` to set on every copy (implies --metadata-directive REPLACE)")
+	fl.StringVar(&f.contentType, "content-type", "", "Content-Type to set on every copy (implies REPLACE)")
+	fl.StringVar(&f.cacheControl, "cache-control", "", "Cache-Control to set on every copy (implies REPLACE)")
+	fl.StringVar(&f.contentEncoding, "content-encoding", "", "Content-Encoding to set on every copy (implies REPLACE)")
+	fl.StringVar(&f.contentDisp, "content-disposition", "", "Content-Disposition to set on every copy (implies REPLACE)")
+	fl.StringVar(&f.contentLanguage, "content-language", "", "Content-Language to set on every copy (implies REPLACE)")
+	fl.StringVar(&f.tagging, "tagging", "", "replace every copy's tags with `K=V&K2=V2` (URL-encoded, as S3's x-amz-tagging header); --tagging '' removes them")
+	fl.StringVar(&f.storageClass, "storage-class", "", "storage class of the copies (STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, …); default: each source's")
+	fl.StringVar(&f.acl, "acl", "", "canned ACL of the copies (private, bucket-owner-full-control, …); default: none sent")
+
+	fl.StringVar(&f.sse, "sse", "", "server-side encryption of the copies: AES256 or aws:kms (default: the destination bucket's default encryption)")
+	fl.StringVar(&f.sseKMSKeyID, "sse-kms-key-id", "", "KMS key `ID` or ARN for --sse aws:kms (implies it)")
+	fl.BoolVar(&f.ssePreserve, "sse-preserve", false, "give each copy its source's encryption and KMS key (one HeadObject per object)")
+
+	fl.StringVar(&f.owner, "expected-bucket-owner", "", "`ACCOUNT` that must own the destination bucket (and an S3 manifest's)")
+	fl.StringVar(&f.srcOwner, "source-expected-bucket-owner", "", "`ACCOUNT` that must own the source bucket")
+	fl.BoolVar(&f.skipBucketCheck, "skip-bucket-check", false, "send no HeadBucket first (for a role without s3:ListBucket on the buckets)")
+
+	fl.IntVarP(&f.concurrency, "concurrency", "c", 256, "copy requests in flight (multipart parts included)")
+	fl.IntVar(&f.listConcurrency, "list-concurrency", 0, fmt.Sprintf("listings in flight, one per shard (default %d)", s3copy.DefaultListConcurrency))
+	fl.IntVar(&f.shardDepth, "shard-depth", 0, "folder levels below SRC the listing is split by (default 1; -1: one listing)")
+	fl.Int64Var(&f.multipartThresholdMiB, "multipart-threshold", 0, "size in MiB from which objects are copied in parts (default 256)")
+	fl.Int64Var(&f.partSizeMiB, "part-size", 0, "multipart part size in MiB (default 64)")
+	fl.IntVar(&f.maxFailures, "max-consecutive-failures", 0, "stop after this many objects in a row failed (default 100; -1: never)")
+	return cmd
+}
+
+// parseTree parses an s3://bucket/prefix argument. A non-empty prefix is
+// a folder: "logs" becomes "logs/", as the AWS CLI's recursive commands
+// read it.
+func parseTree(what, s string) (s3copy.Location, error) {
+	loc, err := s3copy.ParseLocation(s)
+	if err != nil {
+		return loc, usageError{fmt.Errorf("%s: %w", what, err)}
+	}
+	if loc.Prefix != "" && !strings.HasSuffix(loc.Prefix, "/") {
+		loc.Prefix += "/"
+	}
+	return loc, nil
+}
+
+// options turns the flags into the copier's options (the manifest and
+// callbacks aside).
+func (f copyFlags) options(sync bool, o *s3copy.CopierOptions) error {
+	o.Concurrency, o.ListConcurrency, o.ShardDepth = f.concurrency, f.listConcurrency, f.shardDepth
+	o.MultipartThreshold, o.PartSize = f.multipartThresholdMiB<<20, f.partSizeMiB<<20
+	o.MaxConsecutiveFailures = f.maxFailures
+	o.SkipUnchanged, o.DeleteRemoved, o.DryRun, o.Verify = sync, f.del, f.dryRun, f.verify
+	o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner, o.SkipBucketCheck = f.owner, f.srcOwner, f.skipBucketCheck
+	o.ACL = types.ObjectCannedACL(f.acl)
+	o.Overrides.StorageClass = types.StorageClass(f.storageClass)
+
+	replace := f.metadata != nil
+	for _, h := range []struct {
+		v   string
+		dst **string
+	}{{f.contentType, &o.Overrides.ContentType}, {f.cacheControl, &o.Overrides.CacheControl},
+		{f.contentEncoding, &o.Overrides.ContentEncoding}, {f.contentDisp, &o.Overrides.ContentDisposition},
+		{f.contentLanguage, &o.Overrides.ContentLanguage}} {
+		if h.v != "" {
+			*h.dst, replace = aws.String(h.v), true
+		}
+	}
+	switch strings.ToUpper(f.metadataDirective) {
+	case "", "COPY":
+		if replace && f.metadataDirective != "" {
+			return errors.New("--metadata-directive COPY keeps the source's metadata: drop --metadata and the --content-* flags, or use REPLACE")
+		}
+	case "REPLACE":
+		replace = true
+	default:
+		return fmt.Errorf("--metadata-directive %q: want COPY or REPLACE", f.metadataDirective)
+	}
+	if replace {
+		o.Overrides.Metadata = f.metadata
+		if o.Overrides.Metadata == nil {
+			o.Overrides.Metadata = map[string]string{} // REPLACE with none: the copies have none
+		}
+	}
+	if f.taggingSet {
+		q, err := url.ParseQuery(f.tagging)
+		if err != nil {
+			return fmt.Errorf("--tagging %q: %w", f.tagging, err)
+		}
+		o.Overrides.Tags = map[string]string{}
+		for k, v := range q {
+			o.Overrides.Tags[k] = v[len(v)-1]
+		}
+	}
+
+	switch {
+	case f.ssePreserve && (f.sse != "" || f.sseKMSKeyID != ""):
+		return errors.New("--sse-preserve keeps each source's encryption: drop --sse and --sse-kms-key-id")
+	case f.ssePreserve:
+		o.Encryption = s3copy.EncryptionPreserve
+	case f.sse != "" || f.sseKMSKeyID != "":
+		sse := types.ServerSideEncryption(f.sse)
+		if sse == "" {
+			sse = types.ServerSideEncryptionAwsKms
+		}
+		switch sse {
+		case types.ServerSideEncryptionAes256:
+			if f.sseKMSKeyID != "" {
+				return errors.New("--sse-kms-key-id needs --sse aws:kms")
+			}
+		case types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAwsKmsDsse:
+		default:
+			return fmt.Errorf("--sse %q: want AES256, aws:kms or aws:kms:dsse", f.sse)
+		}
+		o.Encryption, o.ServerSideEncryption, o.SSEKMSKeyID = s3copy.EncryptionSet, sse, f.sseKMSKeyID
+	}
+	return nil
+}
+
+// copySummary is the --json summary of `s3 cp` and `s3 sync`.
+type copySummary struct {
+	Source           string          `json:"source"`
+	Destination      string          `json:"destination"`
+	DryRun           bool            `json:"dry_run"`
+	Listed           int64           `json:"listed"`
+	Copied           int64           `json:"copied"`
+	Skipped          int64           `json:"skipped"`
+	WouldChange      int64           `json:"would_change"`
+	Deleted          int64           `json:"deleted"`
+	Failed           int64           `json:"failed"`
+	Bytes            int64           `json:"bytes"`
+	Requests         int64           `json:"requests"`
+	RequestsByOp     s3copy.Requests `json:"requests_by_operation"`
+	Retries          int64           `json:"retries"`
+	Throttles        int64           `json:"throttles"`
+	Seconds          float64         `json:"seconds"`
+	ObjectsPerSecond float64         `json:"objects_per_second"`
+	MiBPerSecond     float64         `json:"mib_per_second"`
+	Failures         []copyFailure   `json:"failures"`
+	// Error is why the run stopped early ("" when it ran to the end).
+	Error string `json:"error,omitempty"`
+}
+
+type copyFailure struct {
+	Key    string `json:"key"`
+	DstKey string `json:"destination_key"`
+	Error  string `json:"error"`
+}
+
+func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstArg string) error {
+	ctx := cmd.Context()
+	src, err := parseTree("SRC", srcArg)
+	if err != nil {
+		return err
+	}
+	dst, err := parseTree("DST", dstArg)
+	if err != nil {
+		return err
+	}
+	var opts s3copy.CopierOptions
+	if err := f.options(isSync, &opts); err != nil {
+		return usageError{err}
+	}
+	cfg, err := a.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	// The SDK's default pool keeps 10 idle connections per host.
+	cfg.HTTPClient = s3copy.NewHTTPClient(max(f.concurrency, s3copy.DefaultConcurrency))
+	client := a.s3Client(cfg)
+	manifest, closeManifest, err := openManifest(ctx, client, f.manifest, f.owner)
+	if err != nil {
+		return err
+	}
+	defer closeManifest()
+
+	var bar *progressBar
+	if a.progress() && !f.noProgress {
+		bar = newProgressBar(a.stdout, a.color())
+	}
+	var mu sync.Mutex // dry-run lines come from the copy goroutines
+	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) {
+		*o = opts
+		o.Manifest = manifest
+		if bar != nil {
+			o.Progress, o.ProgressInterval = bar.update, 100*time.Millisecond
+		}
+		if f.dryRun && !a.json && !a.quiet {
+			o.OnObject = func(r s3copy.ObjectResult) {
+				if r.Action != s3copy.ActionDryRun {
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if r.SrcKey == "" {
+					fmt.Fprintf(a.stdout, "(dryrun) delete: s3://%s/%s\n", dst.Bucket, r.DstKey)
+				} else {
+					fmt.Fprintf(a.stdout, "(dryrun) copy: s3://%s/%s to s3://%s/%s\n", src.Bucket, r.SrcKey, dst.Bucket, r.DstKey)
+				}
+			}
+		}
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := copier.Copy(ctx, src, dst)
+	if bar != nil {
+		bar.done(res.Stats, err == nil)
+	}
+	if errors.Is(err, s3copy.ErrOverlap) || errors.Is(err, s3copy.ErrDeleteNeedsPrefixMap) {
+		return usageError{err}
+	}
+	for _, fr := range res.Failed {
+		fmt.Fprintf(a.stderr, "lakekit: failed: s3://%s/%s: %v\n", src.Bucket, fr.SrcKey, fr.Err)
+	}
+	st := res.Stats
+	if err != nil && st.Listed == 0 && st.Failed == 0 {
+		return err // nothing happened (a missing bucket, a refused listing): no figures of zeros
+	}
+	sum := copySummary{
+		Source: src.String(), Destination: dst.String(), DryRun: f.dryRun,
+		Listed: st.Listed, Copied: st.Copied, Skipped: st.Skipped, WouldChange: st.DryRun, Deleted: st.Deleted, Failed: st.Failed,
+		Bytes: st.Bytes, Requests: st.Requests.Total(), RequestsByOp: st.Requests, Retries: st.Retries, Throttles: st.Throttles,
+		Seconds: st.Elapsed.Seconds(), ObjectsPerSecond: st.ObjectsPerSecond(), MiBPerSecond: st.MiBPerSecond(),
+		Failures: []copyFailure{},
+	}
+	for _, fr := range res.Failed {
+		sum.Failures = append(sum.Failures, copyFailure{Key: fr.SrcKey, DstKey: fr.DstKey, Error: fr.Err.Error()})
+	}
+	var ce *s3copy.CopyError
+	if err != nil && !errors.As(err, &ce) {
+		sum.Error = err.Error()
+	}
+	if serr := a.summary(sum, func(w io.Writer) {
+		verb := "copied"
+		if f.dryRun {
+			verb = "would change"
+		}
+		fmt.Fprintf(w, "%s → %s: %d listed, %d %s, %d skipped, %d deleted, %d failed; %s in %s (%.0f objects/s, %.1f MiB/s); %d requests, %d retries\n",
+			src, dst, st.Listed, st.Copied+st.DryRun, verb, st.Skipped, st.Deleted, st.Failed,
+			mib(st.Bytes), st.Elapsed.Round(time.Millisecond), st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Total(), st.Retries)
+	}); serr != nil {
+		return serr
+	}
+	if ce != nil {
+		return fmt.Errorf("%d of %d objects failed", st.Failed, st.Listed)
+	}
+	return err
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// openManifest opens --manifest: an S3 location or a file; nil without
+// it. The function it returns closes a file manifest.
+func openManifest(ctx context.Context, client *s3.Client, path, owner string) (s3copy.Manifest, func(), error) {
+	switch {
+	case strings.HasPrefix(path, "s3://"):
+		loc, err := s3copy.ParseLocation(path)
+		if err != nil {
+			return nil, nil, usageError{fmt.Errorf("--manifest: %w", err)}
+		}
+		m, err := s3copy.OpenS3Manifest(ctx, client, loc, owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, func() {}, nil
+	case path != "":
+		fm, err := s3copy.OpenFileManifest(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return fm, func() { fm.Close() }, nil
+	}
+	return nil, func() {}, nil
+}
