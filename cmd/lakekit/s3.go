@@ -1,20 +1,20 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/spf13/cobra"
 
+	"github.com/lakekit/lakekit/internal/s3cli"
 	"github.com/lakekit/lakekit/s3copy"
 )
 
@@ -30,7 +30,7 @@ func newS3(a *app) *cobra.Command {
 // copyFlags are the flags of `s3 cp` and `s3 sync`.
 type copyFlags struct {
 	dryRun, del, verify, skipBucketCheck, recursive, noProgress bool
-	manifest                                                    string
+	manifest, summaryFile                                       string
 
 	metadataDirective string
 	metadata          map[string]string
@@ -99,6 +99,7 @@ Otherwise as 'lakekit s3 cp'.`
 	fl.StringVar(&f.manifest, "manifest", "", "record completed objects in `FILE` (or s3://bucket/prefix/ outside both trees) and skip those it holds: run again with the same manifest to resume")
 	fl.BoolVar(&f.verify, "verify", false, "read every copy back (HeadObject: size, ETag)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "draw no progress bar")
+	fl.StringVar(&f.summaryFile, "summary-file", "", "also write the --json summary to `FILE` (progress and text output stay as they are)")
 
 	fl.StringVar(&f.metadataDirective, "metadata-directive", "", "COPY (default) keeps the source's user metadata and content headers; REPLACE takes them from the flags only")
 	fl.StringToStringVar(&f.metadata, "metadata", nil, "user metadata `KEY=VALUE,…` to set on every copy (implies --metadata-directive REPLACE)")
@@ -215,36 +216,6 @@ func (f copyFlags) options(sync bool, o *s3copy.CopierOptions) error {
 	return nil
 }
 
-// copySummary is the --json summary of `s3 cp` and `s3 sync`.
-type copySummary struct {
-	Source           string          `json:"source"`
-	Destination      string          `json:"destination"`
-	DryRun           bool            `json:"dry_run"`
-	Listed           int64           `json:"listed"`
-	Copied           int64           `json:"copied"`
-	Skipped          int64           `json:"skipped"`
-	WouldChange      int64           `json:"would_change"`
-	Deleted          int64           `json:"deleted"`
-	Failed           int64           `json:"failed"`
-	Bytes            int64           `json:"bytes"`
-	Requests         int64           `json:"requests"`
-	RequestsByOp     s3copy.Requests `json:"requests_by_operation"`
-	Retries          int64           `json:"retries"`
-	Throttles        int64           `json:"throttles"`
-	Seconds          float64         `json:"seconds"`
-	ObjectsPerSecond float64         `json:"objects_per_second"`
-	MiBPerSecond     float64         `json:"mib_per_second"`
-	Failures         []copyFailure   `json:"failures"`
-	// Error is why the run stopped early ("" when it ran to the end).
-	Error string `json:"error,omitempty"`
-}
-
-type copyFailure struct {
-	Key    string `json:"key"`
-	DstKey string `json:"destination_key"`
-	Error  string `json:"error"`
-}
-
 func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstArg string) error {
 	ctx := cmd.Context()
 	src, err := parseTree("SRC", srcArg)
@@ -259,6 +230,11 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 	if err := f.options(isSync, &opts); err != nil {
 		return usageError{err}
 	}
+	if strings.HasPrefix(f.manifest, "s3://") {
+		if _, err := s3copy.ParseLocation(f.manifest); err != nil {
+			return usageError{fmt.Errorf("--manifest: %w", err)}
+		}
+	}
 	cfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err
@@ -266,22 +242,22 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 	// The SDK's default pool keeps 10 idle connections per host.
 	cfg.HTTPClient = s3copy.NewHTTPClient(max(f.concurrency, s3copy.DefaultConcurrency))
 	client := a.s3Client(cfg)
-	manifest, closeManifest, err := openManifest(ctx, client, f.manifest, f.owner)
+	manifest, closeManifest, err := s3cli.OpenManifest(ctx, client, f.manifest, f.owner)
 	if err != nil {
 		return err
 	}
 	defer closeManifest()
 
-	var bar *progressBar
+	var bar *s3cli.Progress
 	if a.progress() && !f.noProgress {
-		bar = newProgressBar(a.stdout, a.color())
+		bar = s3cli.NewProgress(a.stdout, a.color())
 	}
 	var mu sync.Mutex // dry-run lines come from the copy goroutines
 	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) {
 		*o = opts
 		o.Manifest = manifest
 		if bar != nil {
-			o.Progress, o.ProgressInterval = bar.update, 100*time.Millisecond
+			o.Progress, o.ProgressInterval = bar.Update, 100*time.Millisecond
 		}
 		if f.dryRun && !a.json && !a.quiet {
 			o.OnObject = func(r s3copy.ObjectResult) {
@@ -302,72 +278,30 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 		return usageError{err}
 	}
 	res, err := copier.Copy(ctx, src, dst)
-	if bar != nil {
-		bar.done(res.Stats, err == nil)
-	}
+	bar.Done(res.Stats, err == nil)
 	if errors.Is(err, s3copy.ErrOverlap) || errors.Is(err, s3copy.ErrDeleteNeedsPrefixMap) {
 		return usageError{err}
 	}
-	for _, fr := range res.Failed {
-		fmt.Fprintf(a.stderr, "lakekit: failed: s3://%s/%s: %v\n", src.Bucket, fr.SrcKey, fr.Err)
-	}
+	s3cli.WriteFailures(a.stderr, "lakekit: ", src, res)
 	st := res.Stats
 	if err != nil && st.Listed == 0 && st.Failed == 0 {
 		return err // nothing happened (a missing bucket, a refused listing): no figures of zeros
 	}
-	sum := copySummary{
-		Source: src.String(), Destination: dst.String(), DryRun: f.dryRun,
-		Listed: st.Listed, Copied: st.Copied, Skipped: st.Skipped, WouldChange: st.DryRun, Deleted: st.Deleted, Failed: st.Failed,
-		Bytes: st.Bytes, Requests: st.Requests.Total(), RequestsByOp: st.Requests, Retries: st.Retries, Throttles: st.Throttles,
-		Seconds: st.Elapsed.Seconds(), ObjectsPerSecond: st.ObjectsPerSecond(), MiBPerSecond: st.MiBPerSecond(),
-		Failures: []copyFailure{},
-	}
-	for _, fr := range res.Failed {
-		sum.Failures = append(sum.Failures, copyFailure{Key: fr.SrcKey, DstKey: fr.DstKey, Error: fr.Err.Error()})
-	}
-	var ce *s3copy.CopyError
-	if err != nil && !errors.As(err, &ce) {
-		sum.Error = err.Error()
-	}
-	if serr := a.summary(sum, func(w io.Writer) {
-		verb := "copied"
-		if f.dryRun {
-			verb = "would change"
+	sum := s3cli.NewSummary(src, dst, f.dryRun, res, err)
+	if f.summaryFile != "" {
+		b, merr := json.MarshalIndent(sum, "", "  ")
+		if merr == nil {
+			merr = os.WriteFile(f.summaryFile, append(b, '\n'), 0o644)
 		}
-		fmt.Fprintf(w, "%s → %s: %d listed, %d %s, %d skipped, %d deleted, %d failed; %s in %s (%.0f objects/s, %.1f MiB/s); %d requests, %d retries\n",
-			src, dst, st.Listed, st.Copied+st.DryRun, verb, st.Skipped, st.Deleted, st.Failed,
-			mib(st.Bytes), st.Elapsed.Round(time.Millisecond), st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Total(), st.Retries)
-	}); serr != nil {
+		if merr != nil {
+			return fmt.Errorf("--summary-file: %w", merr)
+		}
+	}
+	if serr := a.summary(sum, sum.WriteText); serr != nil {
 		return serr
 	}
-	if ce != nil {
+	if ce := (*s3copy.CopyError)(nil); errors.As(err, &ce) {
 		return fmt.Errorf("%d of %d objects failed", st.Failed, st.Listed)
 	}
 	return err
-}
-
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-// openManifest opens --manifest: an S3 location or a file; nil without
-// it. The function it returns closes a file manifest.
-func openManifest(ctx context.Context, client *s3.Client, path, owner string) (s3copy.Manifest, func(), error) {
-	switch {
-	case strings.HasPrefix(path, "s3://"):
-		loc, err := s3copy.ParseLocation(path)
-		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("--manifest: %w", err)}
-		}
-		m, err := s3copy.OpenS3Manifest(ctx, client, loc, owner)
-		if err != nil {
-			return nil, nil, err
-		}
-		return m, func() {}, nil
-	case path != "":
-		fm, err := s3copy.OpenFileManifest(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		return fm, func() { fm.Close() }, nil
-	}
-	return nil, func() {}, nil
 }

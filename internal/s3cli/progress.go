@@ -1,4 +1,4 @@
-package main
+package s3cli
 
 import (
 	"fmt"
@@ -12,17 +12,19 @@ import (
 	"github.com/lakekit/lakekit/s3copy"
 )
 
-// progressBar draws a copy's progress with mpb: objects done of objects
+// Progress draws a copy's progress bar with mpb: objects done of objects
 // listed so far (the listing streams, so the total grows until it ends),
-// bytes, objects/s and MiB/s, retries and the ETA.
-type progressBar struct {
+// bytes, objects/s and MiB/s, retries and the ETA. Feed it the copier's
+// Progress callback (Update), and call Done once the run returns.
+type Progress struct {
 	p   *mpb.Progress
 	bar *mpb.Bar
 	st  atomic.Pointer[s3copy.Stats]
 }
 
-func newProgressBar(w io.Writer, color bool) *progressBar {
-	b := &progressBar{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithRefreshRate(150*time.Millisecond))}
+// NewProgress starts a bar drawn on w, in color if color.
+func NewProgress(w io.Writer, color bool) *Progress {
+	b := &Progress{p: mpb.New(mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithRefreshRate(150*time.Millisecond))}
 	b.st.Store(&s3copy.Stats{})
 	style := mpb.BarStyle().Lbound("[").Rbound("]").Filler("=").Tip(">").Padding(" ")
 	if color {
@@ -38,7 +40,7 @@ func newProgressBar(w io.Writer, color bool) *progressBar {
 		mpb.AppendDecorators(
 			decor.Any(func(decor.Statistics) string {
 				st := b.st.Load()
-				return fmt.Sprintf("%s  %.0f obj/s  %.1f MiB/s  %d retries", mib(st.Bytes), st.ObjectsPerSecond(), st.MiBPerSecond(), st.Retries)
+				return fmt.Sprintf("%s  %.0f obj/s  %.1f MiB/s  %d retries", MiB(st.Bytes), st.ObjectsPerSecond(), st.MiBPerSecond(), st.Retries)
 			}, decor.WCSyncSpace),
 			decor.OnComplete(decor.Any(func(decor.Statistics) string {
 				st := b.st.Load()
@@ -56,8 +58,12 @@ func newProgressBar(w io.Writer, color bool) *progressBar {
 // done counts the objects that have an outcome.
 func done(st s3copy.Stats) int64 { return st.Copied + st.Skipped + st.Failed + st.DryRun }
 
-// update is the copier's Progress callback.
-func (b *progressBar) update(st s3copy.Stats) {
+// Update is the copier's Progress callback. A nil *Progress draws
+// nothing.
+func (b *Progress) Update(st s3copy.Stats) {
+	if b == nil {
+		return
+	}
 	b.st.Store(&st)
 	// Total one above done while listing may go on, so the bar does not
 	// complete before the run does.
@@ -65,10 +71,13 @@ func (b *progressBar) update(st s3copy.Stats) {
 	b.bar.SetCurrent(done(st))
 }
 
-// done draws the last state and stops the bar: complete when ok, else
+// Done draws the last state and stops the bar: complete when ok, else
 // aborted where it stood.
-func (b *progressBar) done(st s3copy.Stats, ok bool) {
-	b.update(st)
+func (b *Progress) Done(st s3copy.Stats, ok bool) {
+	if b == nil {
+		return
+	}
+	b.Update(st)
 	if ok {
 		b.bar.SetTotal(-1, true)
 	} else {
