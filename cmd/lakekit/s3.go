@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -276,6 +277,17 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 	})
 	if err != nil {
 		return usageError{err}
+	}
+	if bar != nil {
+		// The copy streams its listing; a count beside it gives the bar
+		// its total (one request per 1,000 objects).
+		countCtx, stopCount := context.WithCancel(ctx)
+		defer stopCount()
+		go func() {
+			if n, err := s3cli.CountObjects(countCtx, client, src, f.srcOwner); err == nil {
+				bar.SetTotal(n)
+			}
+		}()
 	}
 	res, err := copier.Copy(ctx, src, dst)
 	bar.Done(res.Stats, err == nil)

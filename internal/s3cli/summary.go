@@ -72,7 +72,7 @@ func (s Summary) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%s → %s: %d listed, %d %s, %d skipped, %d deleted, %d failed; %s in %s (%.0f objects/s, %.1f MiB/s); %d requests, %d retries\n",
 		s.Source, s.Destination, s.Listed, s.Copied+s.WouldChange, verb, s.Skipped, s.Deleted, s.Failed,
-		MiB(s.Bytes), (time.Duration(s.Seconds * float64(time.Second))).Round(time.Millisecond), s.ObjectsPerSecond, s.MiBPerSecond, s.Requests, s.Retries)
+		mib(s.Bytes), (time.Duration(s.Seconds * float64(time.Second))).Round(time.Millisecond), s.ObjectsPerSecond, s.MiBPerSecond, s.Requests, s.Retries)
 }
 
 // WriteFailures writes one line per failed object of res, each naming
@@ -83,8 +83,8 @@ func WriteFailures(w io.Writer, prefix string, src s3copy.Location, res s3copy.R
 	}
 }
 
-// MiB formats n bytes in MiB.
-func MiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib formats n bytes in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // OpenManifest opens a resume manifest: an S3 location ("s3://bucket/prefix/",
 // owner if not empty its expected owner) or a local file; nil for "". The
