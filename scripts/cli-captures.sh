@@ -3,8 +3,8 @@
 #   local-up.txt       `lakekit local up` (every server), then its Ctrl-C
 #   s3-sync-200k.txt   `lakekit s3 sync` of OBJECTS objects (default
 #                      200,000 × 1 KiB) on the gofakes3 of that `local up`
-#                      (a process of its own): frames while it runs, and
-#                      the last one
+#                      (a process of its own): frames while it runs, the
+#                      last one, and a second sync (nothing to do)
 #   s3-sync-200k.json  the --summary-file of the same run (the --json form)
 # The tree is uploaded with s5cmd (see scripts/s3-cli-peers.sh for where it
 # comes from): PEERS=/tmp/peers/bin scripts/cli-captures.sh
@@ -21,11 +21,12 @@ mkdir -p "$OUT"
 go build -o "$work/bin/lakekit" ./cmd/lakekit
 export PATH=$work/bin:$PATH
 
-# capture SESSION: the pane's text, trailing blank lines dropped.
-capture() { tmux capture-pane -p -t "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; }
+# capture SESSION: the pane's text with its scrollback, trailing blank
+# lines dropped.
+capture() { tmux capture-pane -p -S - -t "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'; }
 
 # 1. local up, in a pane of 120 columns.
-tmux new-session -d -s "$up" -x 120 -y 24 -c "$work" -e PATH="$PATH" -e PS1='$ ' bash --norc --noprofile
+tmux new-session -d -s "$up" -x 120 -y 30 -c "$work" -e PATH="$PATH" -e PS1='$ ' bash --norc --noprofile
 tmux send-keys -t "$up" "lakekit local up --env-file env.sh" Enter
 for _ in $(seq 600); do [ -s "$work/env.sh" ] && break; sleep 0.1; done
 sleep 0.5
@@ -50,9 +51,10 @@ EOF
 rm -rf "$work/tree"
 
 # 3. The sync, in a pane of 150 columns, captured every 10 s while it runs.
-tmux new-session -d -s "$sync" -x 150 -y 6 -c "$work" -e PATH="$PATH" -e PS1='$ ' bash --norc --noprofile
+tmux new-session -d -s "$sync" -x 160 -y 12 -c "$work" -e PATH="$PATH" -e PS1='$ ' bash --norc --noprofile
 tmux send-keys -t "$sync" ". ./env.sh && clear" Enter
 sleep 0.5
+tmux clear-history -t "$sync"
 cmd="lakekit s3 sync --summary-file summary.json s3://lake/raw/ s3://lake/processed/"
 tmux send-keys -t "$sync" "$cmd; echo exit=\$?" Enter
 frames=$work/frames
@@ -70,6 +72,14 @@ done
   echo "--- done"
   capture "$sync"
 } >"$OUT/s3-sync-200k.txt"
+# The same sync again: every object unchanged, nothing copied.
+tmux send-keys -t "$sync" "clear" Enter
+sleep 0.5
+tmux clear-history -t "$sync"
+tmux send-keys -t "$sync" "$cmd; echo exit=\$?" Enter
+sleep 1
+while ! capture "$sync" | grep -q '^exit='; do sleep 2; done
+{ echo "--- the same sync again"; capture "$sync"; } >>"$OUT/s3-sync-200k.txt"
 cp "$work/summary.json" "$OUT/s3-sync-200k.json"
 
 # 4. Ctrl-C stops every server.

@@ -20,21 +20,35 @@ type Summary struct {
 	Copied      int64  `json:"copied"`
 	Skipped     int64  `json:"skipped"`
 	// WouldChange counts the objects a dry run would copy or delete.
-	WouldChange      int64           `json:"would_change"`
-	Deleted          int64           `json:"deleted"`
-	Failed           int64           `json:"failed"`
-	Bytes            int64           `json:"bytes"`
-	Requests         int64           `json:"requests"`
-	RequestsByOp     s3copy.Requests `json:"requests_by_operation"`
-	Retries          int64           `json:"retries"`
-	Throttles        int64           `json:"throttles"`
-	Seconds          float64         `json:"seconds"`
-	ObjectsPerSecond float64         `json:"objects_per_second"`
-	MiBPerSecond     float64         `json:"mib_per_second"`
-	Failures         []Failure       `json:"failures"`
+	WouldChange      int64     `json:"would_change"`
+	Deleted          int64     `json:"deleted"`
+	Failed           int64     `json:"failed"`
+	Bytes            int64     `json:"bytes"`
+	Requests         int64     `json:"requests"`
+	RequestsByOp     Requests  `json:"requests_by_operation"`
+	Retries          int64     `json:"retries"`
+	Throttles        int64     `json:"throttles"`
+	Seconds          float64   `json:"seconds"`
+	ObjectsPerSecond float64   `json:"objects_per_second"`
+	MiBPerSecond     float64   `json:"mib_per_second"`
+	Failures         []Failure `json:"failures"`
 	// Error is why the run stopped early ("" when it ran to the end,
 	// failed objects or not).
 	Error string `json:"error,omitempty"`
+}
+
+// Requests counts a run's requests by S3 operation.
+type Requests struct {
+	HeadBucket              int64 `json:"HeadBucket"`
+	ListObjectsV2           int64 `json:"ListObjectsV2"`
+	CopyObject              int64 `json:"CopyObject"`
+	HeadObject              int64 `json:"HeadObject"`
+	GetObjectTagging        int64 `json:"GetObjectTagging"`
+	CreateMultipartUpload   int64 `json:"CreateMultipartUpload"`
+	UploadPartCopy          int64 `json:"UploadPartCopy"`
+	CompleteMultipartUpload int64 `json:"CompleteMultipartUpload"`
+	AbortMultipartUpload    int64 `json:"AbortMultipartUpload"`
+	DeleteObjects           int64 `json:"DeleteObjects"`
 }
 
 // Failure is one failed object of a Summary.
@@ -51,7 +65,9 @@ func NewSummary(src, dst s3copy.Location, dryRun bool, res s3copy.Result, err er
 	s := Summary{
 		Source: src.String(), Destination: dst.String(), DryRun: dryRun,
 		Listed: st.Listed, Copied: st.Copied, Skipped: st.Skipped, WouldChange: st.DryRun, Deleted: st.Deleted, Failed: st.Failed,
-		Bytes: st.Bytes, Requests: st.Requests.Total(), RequestsByOp: st.Requests, Retries: st.Retries, Throttles: st.Throttles,
+		Bytes: st.Bytes, Requests: st.Requests.Total(), RequestsByOp: Requests{
+			st.Requests.Bucket, st.Requests.List, st.Requests.Copy, st.Requests.Head, st.Requests.Tagging,
+			st.Requests.CreateMultipart, st.Requests.UploadPartCopy, st.Requests.Complete, st.Requests.Abort, st.Requests.Delete}, Retries: st.Retries, Throttles: st.Throttles,
 		Seconds: st.Elapsed.Seconds(), ObjectsPerSecond: st.ObjectsPerSecond(), MiBPerSecond: st.MiBPerSecond(),
 		Failures: []Failure{},
 	}
