@@ -5,7 +5,8 @@
 #                      200,000 × 1 KiB) on the gofakes3 of that `local up`
 #                      (a process of its own): frames while it runs, the
 #                      last one, and a second sync (nothing to do)
-#   s3-sync-200k.json  the --summary-file of the same run (the --json form)
+#   s3-sync-200k.json  the --summary-file of the same run (the --json form),
+#   s3-sync-200k-again.json  and of the second sync
 # The tree is uploaded with s5cmd (see scripts/s3-cli-peers.sh for where it
 # comes from): PEERS=/tmp/peers/bin scripts/cli-captures.sh
 set -euo pipefail
@@ -72,15 +73,16 @@ done
   echo "--- done"
   capture "$sync"
 } >"$OUT/s3-sync-200k.txt"
+cp "$work/summary.json" "$OUT/s3-sync-200k.json"
 # The same sync again: every object unchanged, nothing copied.
 tmux send-keys -t "$sync" "clear" Enter
 sleep 0.5
 tmux clear-history -t "$sync"
-tmux send-keys -t "$sync" "$cmd; echo exit=\$?" Enter
+tmux send-keys -t "$sync" "${cmd/summary.json/summary-again.json}; echo exit=\$?" Enter
 sleep 1
 while ! capture "$sync" | grep -q '^exit='; do sleep 2; done
 { echo "--- the same sync again"; capture "$sync"; } >>"$OUT/s3-sync-200k.txt"
-cp "$work/summary.json" "$OUT/s3-sync-200k.json"
+cp "$work/summary-again.json" "$OUT/s3-sync-200k-again.json"
 
 # 4. Ctrl-C stops every server.
 tmux send-keys -t "$up" C-c

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -124,8 +125,8 @@ Otherwise as 'lakekit s3 cp'.`
 	fl.IntVarP(&f.concurrency, "concurrency", "c", 256, "copy requests in flight (multipart parts included)")
 	fl.IntVar(&f.listConcurrency, "list-concurrency", 0, fmt.Sprintf("listings in flight, one per shard (default %d)", s3copy.DefaultListConcurrency))
 	fl.IntVar(&f.shardDepth, "shard-depth", 0, "folder levels below SRC the listing is split by (default 1; -1: one listing)")
-	fl.Int64Var(&f.multipartThresholdMiB, "multipart-threshold", 0, "size in MiB from which objects are copied in parts (default 256)")
-	fl.Int64Var(&f.partSizeMiB, "part-size", 0, "multipart part size in MiB (default 64)")
+	fl.Int64Var(&f.multipartThresholdMiB, "multipart-threshold", 0, "size in `MiB` from which objects are copied in parts (default 256)")
+	fl.Int64Var(&f.partSizeMiB, "part-size", 0, "multipart part size in `MiB` (default 64)")
 	fl.IntVar(&f.maxFailures, "max-consecutive-failures", 0, "stop after this many objects in a row failed (default 100; -1: never)")
 	return cmd
 }
@@ -219,22 +220,9 @@ func (f copyFlags) options(sync bool, o *s3copy.CopierOptions) error {
 
 func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstArg string) error {
 	ctx := cmd.Context()
-	src, err := parseTree("SRC", srcArg)
+	src, dst, opts, err := f.parse(isSync, srcArg, dstArg)
 	if err != nil {
 		return err
-	}
-	dst, err := parseTree("DST", dstArg)
-	if err != nil {
-		return err
-	}
-	var opts s3copy.CopierOptions
-	if err := f.options(isSync, &opts); err != nil {
-		return usageError{err}
-	}
-	if strings.HasPrefix(f.manifest, "s3://") {
-		if _, err := s3copy.ParseLocation(f.manifest); err != nil {
-			return usageError{fmt.Errorf("--manifest: %w", err)}
-		}
 	}
 	cfg, err := a.awsConfig(ctx)
 	if err != nil {
@@ -248,37 +236,12 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 		return err
 	}
 	defer closeManifest()
+	opts.Manifest = manifest
 
 	var bar *s3cli.Progress
 	if a.progress() && !f.noProgress {
 		bar = s3cli.NewProgress(a.stdout, a.color())
-	}
-	var mu sync.Mutex // dry-run lines come from the copy goroutines
-	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) {
-		*o = opts
-		o.Manifest = manifest
-		if bar != nil {
-			o.Progress, o.ProgressInterval = bar.Update, 100*time.Millisecond
-		}
-		if f.dryRun && !a.json && !a.quiet {
-			o.OnObject = func(r s3copy.ObjectResult) {
-				if r.Action != s3copy.ActionDryRun {
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if r.SrcKey == "" {
-					fmt.Fprintf(a.stdout, "(dryrun) delete: s3://%s/%s\n", dst.Bucket, r.DstKey)
-				} else {
-					fmt.Fprintf(a.stdout, "(dryrun) copy: s3://%s/%s to s3://%s/%s\n", src.Bucket, r.SrcKey, dst.Bucket, r.DstKey)
-				}
-			}
-		}
-	})
-	if err != nil {
-		return usageError{err}
-	}
-	if bar != nil {
+		opts.Progress, opts.ProgressInterval = bar.Update, 100*time.Millisecond
 		// The copy streams its listing; a count beside it gives the bar
 		// its total (one request per 1,000 objects).
 		countCtx, stopCount := context.WithCancel(ctx)
@@ -289,8 +252,61 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 			}
 		}()
 	}
+	if f.dryRun && !a.json && !a.quiet {
+		opts.OnObject = dryRunPrinter(a.stdout, src, dst)
+	}
+	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) { *o = opts })
+	if err != nil {
+		bar.Done(s3copy.Stats{}, false)
+		return usageError{err}
+	}
 	res, err := copier.Copy(ctx, src, dst)
 	bar.Done(res.Stats, err == nil)
+	return a.report(f, src, dst, res, err)
+}
+
+// parse checks the arguments and flags of a copy before anything is sent.
+func (f copyFlags) parse(isSync bool, srcArg, dstArg string) (src, dst s3copy.Location, opts s3copy.CopierOptions, err error) {
+	if src, err = parseTree("SRC", srcArg); err != nil {
+		return
+	}
+	if dst, err = parseTree("DST", dstArg); err != nil {
+		return
+	}
+	if err = f.options(isSync, &opts); err != nil {
+		err = usageError{err}
+		return
+	}
+	if strings.HasPrefix(f.manifest, "s3://") {
+		if _, perr := s3copy.ParseLocation(f.manifest); perr != nil {
+			err = usageError{fmt.Errorf("--manifest: %w", perr)}
+		}
+	}
+	return
+}
+
+// dryRunPrinter is the OnObject callback of a dry run: one line per
+// object it would copy or delete, as `aws s3 sync --dryrun` prints them.
+func dryRunPrinter(w io.Writer, src, dst s3copy.Location) func(s3copy.ObjectResult) {
+	var mu sync.Mutex // called from the copy goroutines
+	return func(r s3copy.ObjectResult) {
+		if r.Action != s3copy.ActionDryRun {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if r.SrcKey == "" {
+			fmt.Fprintf(w, "(dryrun) delete: s3://%s/%s\n", dst.Bucket, r.DstKey)
+		} else {
+			fmt.Fprintf(w, "(dryrun) copy: s3://%s/%s to s3://%s/%s\n", src.Bucket, r.SrcKey, dst.Bucket, r.DstKey)
+		}
+	}
+}
+
+// report prints a finished run: each failed object on stderr, then the
+// summary (text, --json, --summary-file), and turns err into the
+// command's error.
+func (a *app) report(f copyFlags, src, dst s3copy.Location, res s3copy.Result, err error) error {
 	if errors.Is(err, s3copy.ErrOverlap) || errors.Is(err, s3copy.ErrDeleteNeedsPrefixMap) {
 		return usageError{err}
 	}
