@@ -14,7 +14,7 @@ func newLocal(a *app) *cobra.Command {
 		Use:   "local",
 		Short: "The local servers of lakekit's test kit",
 	})
-	local.AddCommand(newLocalInstall(a))
+	local.AddCommand(newLocalInstall(a), newLocalUp(a))
 	return local
 }
 

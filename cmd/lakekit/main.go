@@ -88,7 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	a.addFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newLocal(a), newSQS(a), newASL(a), newParquet(a), newKVS(a))
+	root.AddCommand(newLocal(a), newS3(a), newSQS(a), newASL(a), newParquet(a), newKVS(a))
 	return root
 }
 

@@ -11,6 +11,11 @@
 // awkward names, the -sizes mix), copies it, verifies the copy (a dry-run
 // sync must find nothing to do, and sampled bytes must match) and prints
 // objects/s and MiB/s.
+//
+// For copies of your own trees use `lakekit s3 cp` and `lakekit s3 sync`
+// (cmd/lakekit): this command is a thin wrapper over the same code
+// (internal/s3cli's progress bar, summary and manifest), kept for the
+// demo modes (-local, -generate, -fanout) and the peak-RSS figure.
 package main
 
 import (
@@ -27,9 +32,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/term"
 
 	"github.com/lakekit/lakekit/examples/oms-copy/omslocal"
 	"github.com/lakekit/lakekit/internal/awstest"
+	"github.com/lakekit/lakekit/internal/s3cli"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
 )
@@ -101,12 +108,15 @@ func run(ctx context.Context, f flags, out, errOut io.Writer) error {
 			return err
 		}
 	}
-	manifest, closeManifest, err := openManifest(ctx, client, f)
+	manifest, closeManifest, err := s3cli.OpenManifest(ctx, client, f.manifest, f.owner)
 	if err != nil {
 		return err
 	}
 	defer closeManifest()
-	bar := &progressBar{w: errOut, total: int64(gen.Objects), quiet: f.quiet}
+	var bar *s3cli.Progress // nil draws nothing
+	if !f.quiet && isTerminal(errOut) {
+		bar = s3cli.NewProgress(errOut, os.Getenv("NO_COLOR") == "")
+	}
 	copier, err := newCopier(client, f, manifest, bar)
 	if err != nil {
 		return err
@@ -186,32 +196,8 @@ func generate(ctx context.Context, client *s3.Client, f flags, src, dst s3copy.L
 	return gen, nil
 }
 
-// openManifest opens -manifest: an S3 location or a file; nil without it.
-// The function it returns closes a file manifest.
-func openManifest(ctx context.Context, client *s3.Client, f flags) (s3copy.Manifest, func(), error) {
-	switch {
-	case strings.HasPrefix(f.manifest, "s3://"):
-		loc, err := s3copy.ParseLocation(f.manifest)
-		if err != nil {
-			return nil, nil, err
-		}
-		m, err := s3copy.OpenS3Manifest(ctx, client, loc, f.owner)
-		if err != nil {
-			return nil, nil, err
-		}
-		return m, func() {}, nil
-	case f.manifest != "":
-		fm, err := s3copy.OpenFileManifest(f.manifest)
-		if err != nil {
-			return nil, nil, err
-		}
-		return fm, func() { fm.Close() }, nil
-	}
-	return nil, func() {}, nil
-}
-
 // newCopier builds the Copier the flags describe.
-func newCopier(client *s3.Client, f flags, manifest s3copy.Manifest, bar *progressBar) (*s3copy.Copier, error) {
+func newCopier(client *s3.Client, f flags, manifest s3copy.Manifest, bar *s3cli.Progress) (*s3copy.Copier, error) {
 	threshold, partSize := int64(0), int64(0)
 	var err error
 	if f.threshold != "" {
@@ -232,13 +218,13 @@ func newCopier(client *s3.Client, f flags, manifest s3copy.Manifest, bar *progre
 		o.Manifest = manifest
 		o.ExpectedBucketOwner, o.ExpectedSourceBucketOwner = f.owner, f.srcOwner
 		o.SkipBucketCheck, o.MaxConsecutiveFailures = f.skipBucketCheck, f.maxFailures
-		o.Progress = bar.update
+		o.Progress = bar.Update
 		o.ProgressInterval = 200 * time.Millisecond
 	})
 }
 
 // runFanout runs the SQS fan-out on a local fauxqs and prints its figures.
-func runFanout(ctx context.Context, client *s3.Client, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *progressBar, out io.Writer) error {
+func runFanout(ctx context.Context, client *s3.Client, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *s3cli.Progress, out io.Writer) error {
 	if !f.local {
 		return fmt.Errorf("-fanout runs the fan-out locally; deploy template.yaml for AWS")
 	}
@@ -250,9 +236,9 @@ func runFanout(ctx context.Context, client *s3.Client, copier *s3copy.Copier, f 
 	res, err := omslocal.RunFanout(ctx, client, q.SQS(), copier,
 		fanout.Job{ID: "oms-local", Src: src, Dst: dst}, s3copy.Location{Bucket: dst.Bucket, Prefix: "_oms-jobs/"}, f.fanout,
 		func(st fanout.Status) {
-			bar.update(s3copy.Stats{Listed: st.ObjectsListed, Copied: st.Copied, Bytes: st.Bytes})
+			bar.Update(s3copy.Stats{Listed: st.ObjectsListed, Copied: st.Copied, Bytes: st.Bytes})
 		})
-	bar.done()
+	bar.Done(s3copy.Stats{Listed: res.Status.ObjectsListed, Copied: res.Status.Copied, Bytes: res.Status.Bytes, Elapsed: res.Elapsed}, err == nil)
 	if err != nil {
 		return err
 	}
@@ -264,29 +250,22 @@ func runFanout(ctx context.Context, client *s3.Client, copier *s3copy.Copier, f 
 }
 
 // runCopy runs one Copy and prints its figures and first failures.
-func runCopy(ctx context.Context, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *progressBar, out io.Writer) error {
+func runCopy(ctx context.Context, copier *s3copy.Copier, f flags, src, dst s3copy.Location, bar *s3cli.Progress, out io.Writer) error {
 	cpu0 := cpuTime()
 	res, err := copier.Copy(ctx, src, dst)
-	bar.done()
+	bar.Done(res.Stats, err == nil)
 	st := res.Stats
 	if err != nil && st.Listed == 0 && st.Failed == 0 {
 		return err // nothing happened: no figures of zeros
 	}
-	fmt.Fprintf(out, "%s → %s: %d listed, %d copied, %d skipped, %d dry-run, %d deleted, %d failed in %s\n",
-		src, dst, st.Listed, st.Copied, st.Skipped, st.DryRun, st.Deleted, st.Failed, st.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(out, "%.0f objects/s, %.1f MiB/s; requests: %d copy, %d multipart parts, %d head, %d list; %d retries, %d throttles\n",
-		st.ObjectsPerSecond(), st.MiBPerSecond(), st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Retries, st.Throttles)
+	s3cli.NewSummary(src, dst, f.dryRun, res, err).WriteText(out)
+	fmt.Fprintf(out, "requests: %d copy, %d multipart parts, %d head, %d list; %d throttles\n",
+		st.Requests.Copy, st.Requests.UploadPartCopy, st.Requests.Head, st.Requests.List, st.Throttles)
 	if peak := peakRSSMiB(); peak > 0 && !f.generate {
 		// With -local the server runs in this process and counts too.
 		fmt.Fprintf(out, "process: peak RSS %.1f MiB, CPU %.3f ms/object (copy only)\n", peak, float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(max(st.Copied, 1)))
 	}
-	for i, fr := range res.Failed {
-		if i == 10 {
-			fmt.Fprintf(out, "… %d more failures\n", len(res.Failed)-10)
-			break
-		}
-		fmt.Fprintln(out, "failed:", fr.Err)
-	}
+	s3cli.WriteFailures(out, "", src, res)
 	return err
 }
 
@@ -297,37 +276,11 @@ func cmp(s, def string) string {
 	return s
 }
 
-// progressBar draws one status line, redrawn in place.
-type progressBar struct {
-	w     io.Writer
-	total int64 // 0: unknown, the listed count is used
-	quiet bool
-	drawn bool
-}
-
-func (p *progressBar) update(st s3copy.Stats) {
-	if p.quiet {
-		return
-	}
-	total := p.total
-	if total == 0 {
-		total = st.Listed
-	}
-	done := st.Copied + st.Skipped + st.Failed + st.DryRun
-	const width = 30
-	fill := 0
-	if total > 0 {
-		fill = int(min(done, total) * width / total)
-	}
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d objects  %.0f obj/s  %.1f MiB/s  %d retries ",
-		strings.Repeat("#", fill), strings.Repeat("-", width-fill), done, total, st.ObjectsPerSecond(), st.MiBPerSecond(), st.Retries)
-	p.drawn = true
-}
-
-func (p *progressBar) done() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
-	}
+// isTerminal reports whether w is a terminal: the progress bar is drawn
+// only there.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // peakRSSMiB is this process's peak resident set (Linux VmHWM), 0 when
