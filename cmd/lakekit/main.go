@@ -1,18 +1,28 @@
-// Command lakekit is lakekit's command-line tool.
+// Command lakekit is lakekit's command-line tool: the packages as commands,
+// for people who don't write the Go around them.
 //
+//	lakekit s3 cp|sync SRC DST      copy S3 trees server-side (s3copy)
+//	lakekit s3 ls s3://b/prefix
+//	lakekit sqs send-csv SRC --queue URL --key COLUMN
+//	lakekit sqs dlq inspect|redrive --queue DLQ
+//	lakekit parquet convert SRC DST  CSV → Parquet (lakepipe/convert)
+//	lakekit parquet schema FILE
+//	lakekit asl lint FILE…           Step Functions definitions, file:line:col
+//	lakekit asl run FILE --handlers handlers.json
+//	lakekit kda run …                replay records through a KDA SQL application
+//	lakekit kda discover FILE
+//	lakekit kvs put --stream NAME FILE.mkv|FILE.h264
+//	lakekit local up                 the local servers, with export lines
 //	lakekit local install [--dir DIR] [--force]
 //
-// installs the pinned npm servers behind lakekit's test kit (s3rver,
-// fauxqs, kinesis-local, dynalite, stepfunctions-local) into the user's
-// cache directory, os.UserCacheDir()/lakekit/npm-<version>, where the kit's
-// helpers (s3copy/s3test, sqsbatch/sqstest, kda/kinesistest,
+// `local install` installs the pinned npm servers behind lakekit's test kit
+// (s3rver, fauxqs, kinesis-local, dynalite, stepfunctions-local) into the
+// user's cache directory, os.UserCacheDir()/lakekit/npm-<version>, where
+// the kit's helpers (s3copy/s3test, sqsbatch/sqstest, kda/kinesistest,
 // lakepipe/asl/sfntest) find them. It needs Node.js 20 or later with npm.
-// Install it with
+// Install lakekit with
 //
 //	go install github.com/lakekit/lakekit/cmd/lakekit@latest
-//
-// or run it once with `go run github.com/lakekit/lakekit/cmd/lakekit@latest
-// local install`.
 //
 // # Global flags
 //
@@ -88,7 +98,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	a.addFlags(root)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newLocal(a), newS3(a), newSQS(a), newASL(a), newParquet(a), newKVS(a))
+	root.AddCommand(newLocal(a), newS3(a), newSQS(a), newASL(a), newParquet(a), newKVS(a), newKDA(a))
 	return root
 }
 
