@@ -2,7 +2,7 @@
 // another prefix of the same or another bucket, server-side, as fast as the
 // service allows and without losing what the objects carry: one CopyObject
 // per object (multipart UploadPartCopy for large ones), listing streamed
-// into a bounded pool of copies, one shared adaptive backoff, sync
+// into a bounded pool of copies, per-prefix pacing of throttles, sync
 // (SkipUnchanged, DeleteRemoved), resumable runs (Manifest) and per-object
 // results. examples/oms-copy is the command built on it; the fanout
 // subpackage runs the same copies as Lambda handlers driven through SQS.
@@ -43,7 +43,7 @@
 //
 // # Concurrency
 //
-// A Copier is safe for concurrent use; runs on one Copier share its backoff.
+// A Copier is safe for concurrent use; runs on one Copier share its pacing and backoff.
 // Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
 // of multipart copies included: a multipart copy's parts run in parallel
 // only on slots free at the time) and CopierOptions.ListConcurrency paginators; a
@@ -85,12 +85,21 @@
 //     copier reads the source with HeadObject (and GetObjectTagging when it
 //     has tags, or when the server does not send a tag count) and sends user metadata, content headers, storage class,
 //     encryption and tags on CreateMultipartUpload.
-//   - All requests of all workers go through one shared adaptive backoff
-//     (see CopierOptions.MinBackoff): SlowDown, 503 and 429 answers and connection
-//     faults double the spacing between requests for everyone; successes
-//     shrink it back to nothing. Each request is retried up to MaxAttempts;
-//     the SDK's own retryer is turned off for the copier's requests so that
-//     retries happen in one layer.
+//   - Throttles are paced per prefix: S3's request rates are per
+//     partitioned prefix, so a SlowDown (or 503, 429) paces only the
+//     prefix it came from (the first folder below the location's prefix),
+//     at a rate learnt from the requests in flight there, cut while
+//     throttles go on and raised while they don't; the throttled request
+//     is retried after a jittered backoff based on its latency. Other
+//     prefixes go on unpaced. Connection faults (resets, EOFs, timeouts,
+//     500s) raise one shared backoff instead (see CopierOptions.MinBackoff):
+//     the spacing between requests doubles for everyone and successes
+//     shrink it back to nothing. Each request is retried up to
+//     MaxAttempts; the SDK's own retryer is turned off for the copier's
+//     requests so that retries happen in one layer. (On s3sim, the
+//     simulated S3 in s3test/s3sim, one backoff shared by 1,024 workers
+//     for throttles too collapsed the seed's copy to a few requests per
+//     second within a second of the first SlowDown.)
 //   - Client cost per object: a copied object costs one CopyObject request
 //     (no HeadObject before or after unless an option needs one). The
 //     copier's requests drop the SDK's per-request invocation-id UUID

@@ -118,7 +118,7 @@ func (p *pager) peek(ctx context.Context) (*item, error) {
 
 func (p *pager) fetch(ctx context.Context) error {
 	var out *s3.ListObjectsV2Output
-	_, err := p.r.do(ctx, &p.r.n.list, func(ctx context.Context) error {
+	_, err := p.r.do(ctx, paceKey(Location{Prefix: aws.ToString(p.in.Prefix)[:p.trim]}, aws.ToString(p.in.Prefix)), &p.r.n.list, func(ctx context.Context) error {
 		var err error
 		out, err = p.r.c.client.ListObjectsV2(ctx, &p.in, noRetry)
 		return err
@@ -366,7 +366,7 @@ func (r *run) deleteBatch(ctx context.Context, keys []string) {
 		ids[i] = types.ObjectIdentifier{Key: aws.String(keys[i])}
 	}
 	var out *s3.DeleteObjectsOutput
-	attempts, err := r.do(ctx, &r.n.del, func(ctx context.Context) error {
+	attempts, err := r.do(ctx, paceKey(r.dst, keys[0]), &r.n.del, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket:              aws.String(r.dst.Bucket),

@@ -51,7 +51,7 @@ func (r *run) copyMultipart(ctx context.Context, o Object, dstKey string, head *
 	if err != nil {
 		err = &uploadError{id: uploadID, op: "UploadPartCopy", err: err}
 	} else {
-		n, err = r.do(ctx, &r.n.complete, func(ctx context.Context) error {
+		n, err = r.do(ctx, paceKey(r.dst, dstKey), &r.n.complete, func(ctx context.Context) error {
 			_, err := r.c.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 				Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
 				MultipartUpload:     &types.CompletedMultipartUpload{Parts: parts},
@@ -81,7 +81,7 @@ func (r *run) multipartTagging(ctx context.Context, o Object, head *s3.HeadObjec
 	// S3 sends x-amz-tagging-count only when there are tags; a server that
 	// never sends it (s3rver) is asked, to be safe.
 	var out *s3.GetObjectTaggingOutput
-	n, err := r.do(ctx, &r.n.tagging, func(ctx context.Context) error {
+	n, err := r.do(ctx, paceKey(r.src, o.Key), &r.n.tagging, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{
 			Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key),
@@ -117,7 +117,7 @@ func (r *run) createUpload(ctx context.Context, o Object, dstKey string, head *s
 		ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
 	}
 	var uploadID string
-	n, err := r.do(ctx, &r.n.create, func(ctx context.Context) error {
+	n, err := r.do(ctx, paceKey(r.dst, dstKey), &r.n.create, func(ctx context.Context) error {
 		out, err := r.c.client.CreateMultipartUpload(ctx, in, noRetry)
 		if err == nil {
 			uploadID = aws.ToString(out.UploadId)
@@ -193,7 +193,7 @@ func (r *run) trySlot() bool {
 // completion.
 func (r *run) copyPart(ctx context.Context, in *s3.UploadPartCopyInput) (types.CompletedPart, int, error) {
 	var part types.CompletedPart
-	n, err := r.do(ctx, &r.n.part, func(ctx context.Context) error {
+	n, err := r.do(ctx, paceKey(r.dst, aws.ToString(in.Key)), &r.n.part, func(ctx context.Context) error {
 		out, err := r.c.client.UploadPartCopy(ctx, in, noRetry)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (r *run) copyPart(ctx context.Context, in *s3.UploadPartCopyInput) (types.C
 func (r *run) abortUpload(ctx context.Context, dstKey, uploadID string) (int, error) {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
 	defer cancel()
-	n, err := r.attempt(actx, &r.n.abort, func(ctx context.Context) error {
+	n, err := r.attempt(actx, paceKey(r.dst, dstKey), &r.n.abort, func(ctx context.Context) error {
 		_, err := r.c.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey), UploadId: aws.String(uploadID),
 			ExpectedBucketOwner: optString(r.o.ExpectedBucketOwner),
