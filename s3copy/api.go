@@ -38,9 +38,12 @@ const (
 	DefaultPartSize           = 64 << 20
 	DefaultPartConcurrency    = 8
 	DefaultMaxAttempts        = 5
-	DefaultMinBackoff         = 10 * time.Millisecond
-	DefaultMaxBackoff         = 5 * time.Second
-	DefaultProgressInterval   = time.Second
+	// ThrottledAttemptsPerAttempt is how many throttled attempts a request
+	// may have per CopierOptions.MaxAttempts.
+	ThrottledAttemptsPerAttempt = 4
+	DefaultMinBackoff           = 10 * time.Millisecond
+	DefaultMaxBackoff           = 5 * time.Second
+	DefaultProgressInterval     = time.Second
 	// AbortTimeout bounds the clean-up a failed or cancelled run still
 	// does on a fresh context (AbortMultipartUpload, the last manifest
 	// flush), so that cleaning up never hangs.
@@ -293,8 +296,12 @@ type CopierOptions struct {
 	Manifest Manifest
 
 	// MaxAttempts bounds the attempts per request (per object for
-	// single-request copies, per part for multipart ones). Default
-	// DefaultMaxAttempts (5). The SDK's own retryer is turned off for the
+	// single-request copies, per part for multipart ones) that fail other
+	// than by a throttle. Default DefaultMaxAttempts (5). Throttled
+	// attempts (SlowDown, 503, 429) count apart, up to
+	// ThrottledAttemptsPerAttempt·MaxAttempts: while S3 splits a hot
+	// partition a request may be throttled many times and still go
+	// through. The SDK's own retryer is turned off for the
 	// copier's requests: retries live here, behind the copier's pacing.
 	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the shared backoff that connection

@@ -491,6 +491,7 @@ func (r *run) do(ctx context.Context, pace string, count *atomic.Int64, f func(c
 // attempt is do; with honourStop false it sends even on a stopped run
 // (aborting a multipart upload must not be skipped).
 func (r *run) attempt(ctx context.Context, pace string, count *atomic.Int64, f func(context.Context) error, honourStop bool) (int, error) {
+	throttled := 0 // attempts answered with a throttle
 	for attempt := 1; ; attempt++ {
 		if honourStop && r.stop.Load() != nil {
 			return attempt - 1, errStopped
@@ -512,14 +513,18 @@ func (r *run) attempt(ctx context.Context, pace string, count *atomic.Int64, f f
 			r.c.pacer.success()
 			return attempt, nil
 		}
-		if class == errFatal || attempt >= r.o.MaxAttempts || ctx.Err() != nil {
+		if class == errThrottle {
+			throttled++
+		}
+		if class == errFatal || ctx.Err() != nil || attempt-throttled >= r.o.MaxAttempts ||
+			throttled >= ThrottledAttemptsPerAttempt*r.o.MaxAttempts {
 			return attempt, err
 		}
 		if class == errThrottle {
 			r.n.throttles.Add(1)
 			// The retry waits its own jittered backoff, based on the
 			// throttled request's latency, on top of its prefix's pacing.
-			if err := r.o.Sleep(ctx, backoff.FullJitter(attempt, max(r.o.MinBackoff, took), r.o.MaxBackoff)); err != nil {
+			if err := r.o.Sleep(ctx, backoff.FullJitter(throttled, max(r.o.MinBackoff, took), r.o.MaxBackoff)); err != nil {
 				return attempt, err
 			}
 		} else {

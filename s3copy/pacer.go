@@ -166,9 +166,28 @@ type prefixPacers struct {
 
 type prefixState struct {
 	inflight int
-	rate     float64   // requests per second; 0 = unpaced
-	next     time.Time // earliest start of the next paced request
-	cut, up  time.Time // last decrease, last increase
+	rate     float64 // requests per second; 0 = unpaced
+	// Paced requests take tickets in order; ticket t may start at
+	// origin + (t-originTick)/rate. A rate change moves the origin to the
+	// present, so waiters pick up a new rate at once.
+	tick, originTick float64
+	origin           time.Time
+	cut, up          time.Time // last decrease, last increase
+}
+
+// due is when ticket t may start.
+func (s *prefixState) due(t float64) time.Time {
+	return s.origin.Add(time.Duration((t - s.originTick) / s.rate * float64(time.Second)))
+}
+
+// setRate changes the rate from now on; the tickets not yet due keep their
+// order, and capacity unused while idle is not saved up.
+func (s *prefixState) setRate(now time.Time, rate float64) {
+	pos := s.tick
+	if s.rate > 0 {
+		pos = min(s.tick, s.originTick+now.Sub(s.origin).Seconds()*s.rate)
+	}
+	s.origin, s.originTick, s.rate = now, pos, rate
 }
 
 const (
@@ -178,6 +197,7 @@ const (
 	paceRaise     = 1.1
 	paceRaiseStep = 100 * time.Millisecond
 	paceIdle      = time.Second
+	paceRecheck   = 100 * time.Millisecond
 )
 
 func newPrefixPacers(o *CopierOptions) *prefixPacers {
@@ -201,7 +221,8 @@ func paceKey(loc Location, key string) string {
 }
 
 // start waits for prefix's turn and counts the request in flight; every
-// start is followed by one done.
+// start is followed by one done. A waiter sleeps at most paceRecheck at a
+// time, so a raised rate shortens waits already begun.
 func (pp *prefixPacers) start(ctx context.Context, prefix string) (*prefixState, error) {
 	pp.mu.Lock()
 	s := pp.m[prefix]
@@ -210,28 +231,26 @@ func (pp *prefixPacers) start(ctx context.Context, prefix string) (*prefixState,
 		pp.m[prefix] = s
 	}
 	s.inflight++
-	var wait time.Duration
-	if s.rate > 0 {
-		now := pp.now()
-		switch {
-		case now.Sub(s.next) > paceIdle && now.Sub(s.cut) > paceIdle:
-			s.rate = 0 // the pacing held nothing back for a second
-		default:
-			at := s.next
-			if at.Before(now) {
-				at = now
-			}
-			s.next = at.Add(time.Duration(float64(time.Second) / s.rate))
-			wait = at.Sub(now)
-		}
+	now := pp.now()
+	if s.rate > 0 && now.Sub(s.due(s.tick)) > paceIdle && now.Sub(s.cut) > paceIdle {
+		s.setRate(now, 0) // the pacing held nothing back for a second
 	}
-	pp.mu.Unlock()
-	if wait > 0 {
-		if err := pp.sleep(ctx, wait); err != nil {
+	t := s.tick
+	s.tick++
+	for s.rate > 0 {
+		wait := s.due(t).Sub(now)
+		if wait <= 0 {
+			break
+		}
+		pp.mu.Unlock()
+		if err := pp.sleep(ctx, min(wait, paceRecheck)); err != nil {
 			pp.done(prefix, s, false, 0)
 			return nil, err
 		}
+		pp.mu.Lock()
+		now = pp.now()
 	}
+	pp.mu.Unlock()
 	return s, nil
 }
 
@@ -243,13 +262,13 @@ func (pp *prefixPacers) done(prefix string, s *prefixState, throttled bool, took
 	now := pp.now()
 	switch {
 	case throttled && s.rate == 0:
-		s.rate = max(paceMinRate, 0.7*float64(s.inflight)/max(took, time.Millisecond).Seconds())
-		s.next, s.cut, s.up = now, now, now
+		s.setRate(now, max(paceMinRate, 0.7*float64(s.inflight)/max(took, time.Millisecond).Seconds()))
+		s.cut, s.up = now, now
 	case throttled && now.Sub(s.cut) >= max(took, paceCutEvery):
-		s.rate = max(paceMinRate, s.rate*paceCut)
+		s.setRate(now, max(paceMinRate, s.rate*paceCut))
 		s.cut = now
 	case !throttled && s.rate > 0 && now.Sub(s.up) >= paceRaiseStep && now.Sub(s.cut) >= paceCutEvery:
-		s.rate *= paceRaise
+		s.setRate(now, s.rate*paceRaise)
 		s.up = now
 	}
 	s.inflight--

@@ -144,15 +144,16 @@ func (s *Sim) admit(bucket, key string, op Op, now time.Duration) bool {
 	return accept
 }
 
-// roll accounts p's seconds before sec: a partition at its limit in
-// SplitAfter consecutive seconds splits. It reports a split.
+// roll accounts p's seconds before sec: a partition offered at least half
+// its limit (accepted and throttled requests) in each of SplitAfter
+// consecutive seconds splits. It reports a split.
 func (s *Sim) roll(bp *bucketParts, p *partition, sec int) bool {
 	for ; p.evaluated < sec; p.evaluated++ {
 		var c Second
 		if p.evaluated < len(p.series) {
 			c = p.series[p.evaluated]
 		}
-		if c.SlowDowns > 0 || int(c.Writes) >= s.o.WriteRate || int(c.Reads) >= s.o.ReadRate {
+		if 2*int(c.Writes+c.SlowDowns) >= s.o.WriteRate || 2*int(c.Reads+c.SlowDowns) >= s.o.ReadRate {
 			p.streak++
 		} else {
 			p.streak = 0

@@ -40,7 +40,7 @@ const (
 	DefaultWriteRate = 3500
 	DefaultReadRate  = 5500
 	// DefaultSplitAfter is how many consecutive simulated seconds a
-	// partition must be at its limit before it splits.
+	// partition must be under sustained load before it splits.
 	DefaultSplitAfter = 10 * time.Second
 	// DefaultMaxConnections is how many requests the endpoint serves at
 	// once; more wait for a connection.
@@ -91,8 +91,9 @@ type SimOptions struct {
 	// "bucket/prefix"; every bucket is one partition besides (its empty
 	// prefix). Default none: a bucket starts as one partition.
 	Partitions []string
-	// SplitAfter is how long a partition must be at its limit (a
-	// SlowDown, or the limit reached, in every second) before it splits:
+	// SplitAfter is how long a partition must be under sustained load
+	// (offered at least half its limit, accepted and throttled requests
+	// of one class, in every second) before it splits:
 	// one new partition per next key segment of the keys it served (per
 	// next character below the last "/"). Default DefaultSplitAfter; a
 	// negative value never splits.
