@@ -45,8 +45,8 @@
 //
 // A Copier is safe for concurrent use; runs on one Copier share its pacing and backoff.
 // Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
-// of multipart copies included: a multipart copy's parts run in parallel
-// only on slots free at the time) and CopierOptions.ListConcurrency paginators; a
+// of multipart copies included: a multipart copy's parts run in up to
+// PartConcurrency lanes, the extra lanes taking free slots as they come) and CopierOptions.ListConcurrency paginators; a
 // full pool stops the listing (backpressure). Give the S3 client a
 // connection pool that large (NewHTTPClient): the SDK's default keeps 10
 // idle connections per host, and a copier above that concurrency would
