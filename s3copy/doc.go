@@ -169,4 +169,17 @@
 // runs only the copy (the test binary re-executed), read from its own
 // VmHWM; the oms-copy command prints the same figure for a copy against
 // -endpoint.
+//
+// sim_bench_test.go measures copies under S3's latencies and limits on
+// s3sim (s3test/s3sim), in simulated seconds against the model's lower
+// bound. On the seed's workload (302,400 objects, 24 GB; bound 45.7 s,
+// set by the 1,024 connections and the destination starting as one
+// partition of 3,500 writes/s), BenchmarkSimSeedVirtual's tuned copier
+// (Concurrency 1,024, ShardDepth 3, ListConcurrency 64, PartConcurrency 32)
+// takes 47.1 s, 1.03× the bound. What it took, measured there: per-prefix
+// pacing of throttles (one shared backoff collapsed the run), shards
+// listed in random order (copies spread over the destination's
+// partitions), part lanes that take slots as they free up (a 10 GB object
+// copied part by part added two minutes), and concurrency covering the
+// latency (the default 64 workers cover 470 copies/s at 136 ms).
 package s3copy
