@@ -9,16 +9,10 @@ import (
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
 )
 
-// simWorkload is a small seed-shaped workload: 3,000 objects in 3×2×5
-// dt= partitions, 2 GB, the largest 1 GB (multipart).
-func simWorkload(t testing.TB, optFns ...func(*s3sim.WorkloadOptions)) s3sim.Workload {
+// simWorkload is s3sim.Small's workload: 3,000 objects, 2 GB.
+func simWorkload(t testing.TB) s3sim.Workload {
 	t.Helper()
-	w, err := s3sim.SeedWorkload(append([]func(*s3sim.WorkloadOptions){func(o *s3sim.WorkloadOptions) {
-		o.Objects = 3000
-		o.Folders, o.SubFolders, o.Partitions = 3, 2, 5
-		o.MaxSize = 1_000_000_000
-		o.TotalSize = 2_000_000_000
-	}}, optFns...)...)
+	w, err := s3sim.SeedWorkload(s3sim.Small)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,16 @@ type Workload struct {
 	Alpha float64
 }
 
+// Small shapes a test-sized seed workload: 3,000 objects in 3 folders × 2
+// sub-folders × 5 dt= partitions, 2 GB, the largest 1 GB (multipart in
+// s3copy's defaults). Pass it to SeedWorkload before other options.
+func Small(o *WorkloadOptions) {
+	o.Objects = 3000
+	o.Folders, o.SubFolders, o.Partitions = 3, 2, 5
+	o.MaxSize = 1_000_000_000
+	o.TotalSize = 2_000_000_000
+}
+
 // SeedWorkload generates the seed's data lake. Sizes follow a bounded
 // Pareto distribution on [MinSize, MaxSize]: file sizes in data lakes and
 // file systems are heavy-tailed (a power-law tail: many small files, a few

@@ -10,12 +10,7 @@ import (
 
 func smallWorkload(t testing.TB, optFns ...func(*s3sim.WorkloadOptions)) s3sim.Workload {
 	t.Helper()
-	w, err := s3sim.SeedWorkload(append([]func(*s3sim.WorkloadOptions){func(o *s3sim.WorkloadOptions) {
-		o.Objects = 3000
-		o.Folders, o.SubFolders, o.Partitions = 3, 2, 5
-		o.MaxSize = 1_000_000_000
-		o.TotalSize = 2_000_000_000
-	}}, optFns...)...)
+	w, err := s3sim.SeedWorkload(append([]func(*s3sim.WorkloadOptions){s3sim.Small}, optFns...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
