@@ -239,3 +239,13 @@ func BenchmarkSimScale(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSimHotVirtual is the tuned seed copy with 80% of the objects in
+// one dt= partition, in virtual time: the hot partition's pacing and S3's
+// splits of it, against a bound set by listing that partition's pages one
+// after the other.
+func BenchmarkSimHotVirtual(b *testing.B) {
+	for b.Loop() {
+		virtualCopy(b, "tuned", 0.8)
+	}
+}
