@@ -38,9 +38,12 @@ const (
 	DefaultPartSize           = 64 << 20
 	DefaultPartConcurrency    = 8
 	DefaultMaxAttempts        = 5
-	DefaultMinBackoff         = 10 * time.Millisecond
-	DefaultMaxBackoff         = 5 * time.Second
-	DefaultProgressInterval   = time.Second
+	// ThrottledAttemptsPerAttempt is how many throttled attempts a request
+	// may have per CopierOptions.MaxAttempts.
+	ThrottledAttemptsPerAttempt = 4
+	DefaultMinBackoff           = 10 * time.Millisecond
+	DefaultMaxBackoff           = 5 * time.Second
+	DefaultProgressInterval     = time.Second
 	// AbortTimeout bounds the clean-up a failed or cancelled run still
 	// does on a fresh context (AbortMultipartUpload, the last manifest
 	// flush), so that cleaning up never hangs.
@@ -293,12 +296,17 @@ type CopierOptions struct {
 	Manifest Manifest
 
 	// MaxAttempts bounds the attempts per request (per object for
-	// single-request copies, per part for multipart ones). Default
-	// DefaultMaxAttempts (5). The SDK's own retryer is turned off for the
-	// copier's requests: retries live here, behind one shared backoff.
+	// single-request copies, per part for multipart ones) that fail other
+	// than by a throttle. Default DefaultMaxAttempts (5). Throttled
+	// attempts (SlowDown, 503, 429) count apart, up to
+	// ThrottledAttemptsPerAttempt·MaxAttempts: while S3 splits a hot
+	// partition a request may be throttled many times and still go
+	// through. The SDK's own retryer is turned off for the
+	// copier's requests: retries live here, behind the copier's pacing.
 	MaxAttempts int
-	// MinBackoff and MaxBackoff bound the shared backoff that throttling
-	// (SlowDown, 503, 429) and connection faults raise for every worker.
+	// MinBackoff and MaxBackoff bound the shared backoff that connection
+	// faults raise for every worker, and the jittered wait before a
+	// throttled request (SlowDown, 503, 429) is sent again.
 	// Defaults DefaultMinBackoff (10 ms) and DefaultMaxBackoff (5 s).
 	MinBackoff, MaxBackoff time.Duration
 
@@ -314,6 +322,14 @@ type CopierOptions struct {
 	// snapshot of zeros would read as "done, nothing to copy".
 	Progress         func(Stats)
 	ProgressInterval time.Duration
+
+	// Now and Sleep are the clock the backoff waits on and Stats.Elapsed
+	// is measured with (nil: time.Now and a real timer that ends early
+	// with ctx.Err()). A simulated endpoint's clock goes here
+	// (s3sim.Sim.Now and Sleep), so that backoffs and elapsed times are in
+	// simulated time. Progress ticks on the real clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 
 	// Logger receives debug records (retries) and warnings (failed
 	// objects, with their keys); nil is silent. Object contents and

@@ -72,7 +72,7 @@ func (r *run) checkBuckets(ctx context.Context) error {
 }
 
 func (r *run) checkBucket(ctx context.Context, bucket, role, owner string) error {
-	_, err := r.do(ctx, &r.n.bucket, func(ctx context.Context) error {
+	_, err := r.do(ctx, "", &r.n.bucket, func(ctx context.Context) error {
 		_, err := r.c.client.HeadBucket(ctx, &s3.HeadBucketInput{
 			Bucket: aws.String(bucket), ExpectedBucketOwner: optString(owner),
 		}, noRetry)

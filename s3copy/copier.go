@@ -14,15 +14,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/lakekit/lakekit/internal/awserr"
+	"github.com/lakekit/lakekit/internal/backoff"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
 // Copier copies S3 trees. Create it with New; it is safe for concurrent
-// use, and its backoff is shared by every Copy running on it.
+// use, and its pacing and backoff are shared by every Copy running on it.
 type Copier struct {
 	client API
 	opts   CopierOptions
-	pacer  *pacer
+	pacer  *pacer // connection faults: one backoff for every request
+	// prefixes pace throttled prefixes (SlowDown) apart from the others.
+	prefixes *prefixPacers
 
 	mu    sync.Mutex
 	total counters          // finished runs
@@ -42,7 +45,7 @@ func New(client API, optFns ...func(*CopierOptions)) (*Copier, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	return &Copier{client: client, opts: o, pacer: newPacer(o.MinBackoff, o.MaxBackoff), live: map[*run]struct{}{}}, nil
+	return &Copier{client: client, opts: o, pacer: newPacer(&o), prefixes: newPrefixPacers(&o), live: map[*run]struct{}{}}, nil
 }
 
 const copierOptions = "s3copy.CopierOptions"
@@ -86,6 +89,12 @@ func (o *CopierOptions) setDefaults() error {
 	o.ProgressInterval = opt.Default(o.ProgressInterval, DefaultProgressInterval)
 	o.MaxConsecutiveFailures = opt.Default(o.MaxConsecutiveFailures, DefaultMaxConsecutiveFailures)
 	o.Logger = opt.Logger(o.Logger)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = backoff.Sleep
+	}
 	return nil
 }
 
@@ -106,7 +115,7 @@ func (c *Copier) Stats() Stats {
 	var elapsed time.Duration
 	for r := range c.live {
 		s.add(&r.n)
-		elapsed += time.Since(r.start)
+		elapsed += c.opts.Now().Sub(r.start)
 	}
 	st := s.snapshot()
 	st.Elapsed += elapsed
@@ -263,7 +272,7 @@ func (c *Copier) newRun(src, dst Location) (*run, error) {
 		return nil, ErrDeleteNeedsPrefixMap
 	}
 	r := &run{
-		c: c, o: &c.opts, src: src, dst: dst, start: time.Now(),
+		c: c, o: &c.opts, src: src, dst: dst, start: c.opts.Now(),
 		sync:  c.opts.KeyMap == nil && (c.opts.SkipUnchanged || c.opts.DeleteRemoved),
 		slots: make(chan struct{}, c.opts.Concurrency),
 		tasks: make(chan task, c.opts.Concurrency),
@@ -327,7 +336,7 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 	workers.Wait()
 	close(progressDone)
 	progress.Wait()
-	r.n.elapsed.Store(int64(time.Since(r.start)))
+	r.n.elapsed.Store(int64(r.o.Now().Sub(r.start)))
 	if r.o.Manifest != nil {
 		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), AbortTimeout)
 		if ferr := r.o.Manifest.Flush(fctx); ferr != nil {
@@ -362,7 +371,7 @@ func (s Stats) outcomes() int64 { return s.Copied + s.Skipped + s.DryRun + s.Del
 func (r *run) stats() Stats {
 	s := r.n.snapshot()
 	if s.Elapsed == 0 {
-		s.Elapsed = time.Since(r.start)
+		s.Elapsed = r.o.Now().Sub(r.start)
 	}
 	return s
 }
@@ -470,16 +479,19 @@ func (r *run) mapKey(srcKey string) (string, error) {
 	return dstKey, nil
 }
 
-// do sends one request with the shared backoff and per-request retries.
-// count is the request counter of the operation. Once the run has stopped
-// it sends nothing and returns errStopped.
-func (r *run) do(ctx context.Context, count *atomic.Int64, f func(context.Context) error) (int, error) {
-	return r.attempt(ctx, count, f, true)
+// do sends one request with the per-prefix pacing, the shared backoff and
+// per-request retries. pace is the prefix the request is paced by
+// (paceKey of the key it reads or writes); count is the request counter of
+// the operation. Once the run has stopped it sends nothing and returns
+// errStopped.
+func (r *run) do(ctx context.Context, pace string, count *atomic.Int64, f func(context.Context) error) (int, error) {
+	return r.attempt(ctx, pace, count, f, true)
 }
 
 // attempt is do; with honourStop false it sends even on a stopped run
 // (aborting a multipart upload must not be skipped).
-func (r *run) attempt(ctx context.Context, count *atomic.Int64, f func(context.Context) error, honourStop bool) (int, error) {
+func (r *run) attempt(ctx context.Context, pace string, count *atomic.Int64, f func(context.Context) error, honourStop bool) (int, error) {
+	throttled := 0 // attempts answered with a throttle
 	for attempt := 1; ; attempt++ {
 		if honourStop && r.stop.Load() != nil {
 			return attempt - 1, errStopped
@@ -487,23 +499,39 @@ func (r *run) attempt(ctx context.Context, count *atomic.Int64, f func(context.C
 		if err := r.c.pacer.wait(ctx); err != nil {
 			return attempt - 1, err
 		}
+		ps, err := r.c.prefixes.start(ctx, pace)
+		if err != nil {
+			return attempt - 1, err
+		}
 		count.Add(1)
-		err := f(ctx)
+		sent := r.o.Now()
+		err = f(ctx)
+		class := classify(err)
+		took := r.o.Now().Sub(sent)
+		r.c.prefixes.done(pace, ps, err != nil && class == errThrottle, took)
 		if err == nil {
 			r.c.pacer.success()
 			return attempt, nil
 		}
-		class := classify(err)
-		if class == errFatal || attempt >= r.o.MaxAttempts || ctx.Err() != nil {
+		if class == errThrottle {
+			throttled++
+		}
+		if class == errFatal || ctx.Err() != nil || attempt-throttled >= r.o.MaxAttempts ||
+			throttled >= ThrottledAttemptsPerAttempt*r.o.MaxAttempts {
 			return attempt, err
 		}
 		if class == errThrottle {
 			r.n.throttles.Add(1)
+			// The retry waits its own jittered backoff, based on the
+			// throttled request's latency, on top of its prefix's pacing.
+			if err := r.o.Sleep(ctx, backoff.FullJitter(throttled, max(r.o.MinBackoff, took), r.o.MaxBackoff)); err != nil {
+				return attempt, err
+			}
 		} else {
 			r.n.faults.Add(1)
+			r.c.pacer.backoff()
 		}
 		r.n.retries.Add(1)
-		r.c.pacer.backoff()
 		r.o.Logger.Debug("s3copy: retrying", "attempt", attempt, "err", err)
 	}
 }

@@ -2,7 +2,7 @@
 // another prefix of the same or another bucket, server-side, as fast as the
 // service allows and without losing what the objects carry: one CopyObject
 // per object (multipart UploadPartCopy for large ones), listing streamed
-// into a bounded pool of copies, one shared adaptive backoff, sync
+// into a bounded pool of copies, per-prefix pacing of throttles, sync
 // (SkipUnchanged, DeleteRemoved), resumable runs (Manifest) and per-object
 // results. examples/oms-copy is the command built on it; the fanout
 // subpackage runs the same copies as Lambda handlers driven through SQS.
@@ -43,10 +43,10 @@
 //
 // # Concurrency
 //
-// A Copier is safe for concurrent use; runs on one Copier share its backoff.
+// A Copier is safe for concurrent use; runs on one Copier share its pacing and backoff.
 // Each Copy runs at most CopierOptions.Concurrency copy requests at once (parts
-// of multipart copies included: a multipart copy's parts run in parallel
-// only on slots free at the time) and CopierOptions.ListConcurrency paginators; a
+// of multipart copies included: a multipart copy's parts run in up to
+// PartConcurrency lanes, the extra lanes taking free slots as they come) and CopierOptions.ListConcurrency paginators; a
 // full pool stops the listing (backpressure). Give the S3 client a
 // connection pool that large (NewHTTPClient): the SDK's default keeps 10
 // idle connections per host, and a copier above that concurrency would
@@ -85,12 +85,21 @@
 //     copier reads the source with HeadObject (and GetObjectTagging when it
 //     has tags, or when the server does not send a tag count) and sends user metadata, content headers, storage class,
 //     encryption and tags on CreateMultipartUpload.
-//   - All requests of all workers go through one shared adaptive backoff
-//     (see CopierOptions.MinBackoff): SlowDown, 503 and 429 answers and connection
-//     faults double the spacing between requests for everyone; successes
-//     shrink it back to nothing. Each request is retried up to MaxAttempts;
-//     the SDK's own retryer is turned off for the copier's requests so that
-//     retries happen in one layer.
+//   - Throttles are paced per prefix: S3's request rates are per
+//     partitioned prefix, so a SlowDown (or 503, 429) paces only the
+//     prefix it came from (the first folder below the location's prefix),
+//     at a rate learnt from the requests in flight there, cut while
+//     throttles go on and raised while they don't; the throttled request
+//     is retried after a jittered backoff based on its latency. Other
+//     prefixes go on unpaced. Connection faults (resets, EOFs, timeouts,
+//     500s) raise one shared backoff instead (see CopierOptions.MinBackoff):
+//     the spacing between requests doubles for everyone and successes
+//     shrink it back to nothing. Each request is retried up to
+//     MaxAttempts; the SDK's own retryer is turned off for the copier's
+//     requests so that retries happen in one layer. (On s3sim, the
+//     simulated S3 in s3test/s3sim, one backoff shared by 1,024 workers
+//     for throttles too collapsed the seed's copy to a few requests per
+//     second within a second of the first SlowDown.)
 //   - Client cost per object: a copied object costs one CopyObject request
 //     (no HeadObject before or after unless an option needs one). The
 //     copier's requests drop the SDK's per-request invocation-id UUID
@@ -160,4 +169,17 @@
 // runs only the copy (the test binary re-executed), read from its own
 // VmHWM; the oms-copy command prints the same figure for a copy against
 // -endpoint.
+//
+// sim_bench_test.go measures copies under S3's latencies and limits on
+// s3sim (s3test/s3sim), in simulated seconds against the model's lower
+// bound. On the seed's workload (302,400 objects, 24 GB; bound 45.7 s,
+// set by the 1,024 connections and the destination starting as one
+// partition of 3,500 writes/s), BenchmarkSimSeedVirtual's tuned copier
+// (Concurrency 1,024, ShardDepth 3, ListConcurrency 64, PartConcurrency 32)
+// takes 47.1 s, 1.03× the bound. What it took, measured there: per-prefix
+// pacing of throttles (one shared backoff collapsed the run), shards
+// listed in random order (copies spread over the destination's
+// partitions), part lanes that take slots as they free up (a 10 GB object
+// copied part by part added two minutes), and concurrency covering the
+// latency (the default 64 workers cover 470 copies/s at 136 ms).
 package s3copy

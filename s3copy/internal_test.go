@@ -53,8 +53,16 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func testPacer(min, max time.Duration) *pacer {
+	o := CopierOptions{MinBackoff: min, MaxBackoff: max}
+	if err := o.setDefaults(); err != nil {
+		panic(err)
+	}
+	return newPacer(&o)
+}
+
 func TestPacerAdapts(t *testing.T) {
-	p := newPacer(10*time.Millisecond, 80*time.Millisecond)
+	p := testPacer(10*time.Millisecond, 80*time.Millisecond)
 	if p.current() != 0 {
 		t.Fatal("a fresh pacer must not pace")
 	}
@@ -77,7 +85,7 @@ func TestPacerAdapts(t *testing.T) {
 	// While paced, reservations are spaced by the sleep: the n-th waiter
 	// is scheduled n sleeps after the first (a 1 s sleep makes the check
 	// immune to scheduling delays).
-	p = newPacer(time.Second, 8*time.Second)
+	p = testPacer(time.Second, 8*time.Second)
 	p.backoff()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -308,4 +316,83 @@ func FuzzReadManifest(f *testing.F) {
 			t.Fatalf("without tornTail all %d bytes must count, got %d", len(data), good)
 		}
 	})
+}
+
+// fakeClock is a clock whose Sleep advances Now.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
+	c.t = c.t.Add(d)
+	return nil
+}
+
+func TestPrefixPacers(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	pp := &prefixPacers{now: clk.now, sleep: clk.sleep, m: map[string]*prefixState{}}
+	// 100 requests in flight on a/, one throttled after 100 ms: a/ is paced
+	// at 0.7·100/0.1 s = 700/s; b/ is not.
+	var states []*prefixState
+	for range 100 {
+		s, _ := pp.start(context.Background(), "a/")
+		states = append(states, s)
+	}
+	b, _ := pp.start(context.Background(), "b/")
+	clk.t = clk.t.Add(100 * time.Millisecond)
+	pp.done("a/", states[0], true, 100*time.Millisecond)
+	if got := pp.rate("a/"); got != 700 {
+		t.Fatalf("a/ paced at %v/s, want 700", got)
+	}
+	pp.done("b/", b, false, 100*time.Millisecond)
+	if got := pp.rate("b/"); got != 0 {
+		t.Fatalf("b/ paced at %v/s", got)
+	}
+	// A second throttle within 500 ms does not cut again; one after does.
+	pp.done("a/", states[1], true, 100*time.Millisecond)
+	clk.t = clk.t.Add(500 * time.Millisecond)
+	pp.done("a/", states[2], true, 100*time.Millisecond)
+	if got := pp.rate("a/"); got < 489.99 || got > 490.01 {
+		t.Fatalf("after two throttles 500 ms apart: %v/s, want 490", got)
+	}
+	// Paced starts are spaced 1/490 s apart.
+	start := clk.t
+	for range 49 {
+		s, _ := pp.start(context.Background(), "a/")
+		states = append(states, s)
+	}
+	if d := clk.t.Sub(start); d < 97*time.Millisecond || d > 99*time.Millisecond {
+		t.Fatalf("49 paced starts took %v, want 48/490 s", d)
+	}
+	// Successes 500 ms after the cut raise the rate 10% per 100 ms.
+	clk.t = clk.t.Add(500 * time.Millisecond)
+	pp.done("a/", states[3], false, 100*time.Millisecond)
+	if got := pp.rate("a/"); got < 538.9 || got > 539.1 {
+		t.Fatalf("after a success: %v/s, want 539", got)
+	}
+	// A second with nothing held back unpaces the prefix; idle entries go.
+	clk.t = clk.t.Add(2 * time.Second)
+	s, _ := pp.start(context.Background(), "a/")
+	if got := pp.rate("a/"); got != 0 {
+		t.Fatalf("idle prefix still paced at %v/s", got)
+	}
+	pp.done("a/", s, false, time.Millisecond)
+	for _, s := range states[4:] {
+		pp.done("a/", s, false, time.Millisecond)
+	}
+	if len(pp.m) != 0 {
+		t.Fatalf("%d entries left", len(pp.m))
+	}
+}
+
+func TestPaceKey(t *testing.T) {
+	for _, tc := range []struct{ prefix, key, want string }{
+		{"raw/", "raw/folder1/sub1/dt=1/a", "raw/folder1/"},
+		{"raw/", "raw/top", "raw/"},
+		{"", "a/b", "a/"},
+		{"raw/", "other/x", "other/"},
+	} {
+		if got := paceKey(Location{Prefix: tc.prefix}, tc.key); got != tc.want {
+			t.Errorf("paceKey(%q, %q) = %q, want %q", tc.prefix, tc.key, got, tc.want)
+		}
+	}
 }

@@ -276,7 +276,7 @@ func (r *run) copySingle(ctx context.Context, o Object, dstKey string, head *s3.
 		in.Tagging = aws.String(encodeTags(r.o.Overrides.Tags))
 	}
 	var out *s3.CopyObjectOutput
-	attempts, err := r.do(ctx, &r.n.copy, func(ctx context.Context) error {
+	attempts, err := r.do(ctx, paceKey(r.dst, dstKey), &r.n.copy, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.CopyObject(ctx, in, copyObjectOpts)
 		return err
@@ -322,7 +322,7 @@ func notMD5(sse types.ServerSideEncryption, sseC *string) bool {
 
 func (r *run) headSrc(ctx context.Context, o Object) (*s3.HeadObjectOutput, int, error) {
 	var out *s3.HeadObjectOutput
-	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+	attempts, err := r.do(ctx, paceKey(r.src, o.Key), &r.n.head, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: aws.String(r.src.Bucket), Key: aws.String(o.Key), IfMatch: optString(o.ETag),
@@ -336,7 +336,7 @@ func (r *run) headSrc(ctx context.Context, o Object) (*s3.HeadObjectOutput, int,
 // headDst returns the destination object, nil if there is none.
 func (r *run) headDst(ctx context.Context, key string) (*Object, int, error) {
 	var out *s3.HeadObjectOutput
-	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+	attempts, err := r.do(ctx, paceKey(r.dst, key), &r.n.head, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: aws.String(r.dst.Bucket), Key: aws.String(key),
@@ -363,7 +363,7 @@ func (r *run) sameChecksums(ctx context.Context, src Object, dstKey string, dst 
 	attempts := 0
 	head := func(bucket, key, owner string) (*s3.HeadObjectOutput, error) {
 		var out *s3.HeadObjectOutput
-		n, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+		n, err := r.do(ctx, paceKey(r.dst, key), &r.n.head, func(ctx context.Context) error {
 			var err error
 			out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
 				ChecksumMode: types.ChecksumModeEnabled, ExpectedBucketOwner: optString(owner)}, noRetry)
@@ -408,7 +408,7 @@ func isNotFound(err error) bool {
 // SSE-KMS/SSE-C encrypted (whose ETags are not MD5s).
 func (r *run) verify(ctx context.Context, o Object, dstKey string) (int, error) {
 	var out *s3.HeadObjectOutput
-	attempts, err := r.do(ctx, &r.n.head, func(ctx context.Context) error {
+	attempts, err := r.do(ctx, paceKey(r.dst, dstKey), &r.n.head, func(ctx context.Context) error {
 		var err error
 		out, err = r.c.client.HeadObject(ctx, &s3.HeadObjectInput{
 			Bucket: aws.String(r.dst.Bucket), Key: aws.String(dstKey),
