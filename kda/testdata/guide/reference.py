@@ -89,7 +89,40 @@ def sliding_avg(rows):
     return out
 
 
-EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg}
+def stagger_window(rows):
+    """A window per ticker opens at its first row and closes a minute
+    later; a row at or after the close opens the next one. Windows come out
+    in closing order (which is opening order), ROWTIME the close."""
+    open_, done = {}, []
+    for ms, ticker, _, _, price in rows:
+        w = open_.get(ticker)
+        if w is not None and ms >= w["start"] + 60000:
+            done.append(open_.pop(ticker))
+            w = None
+        if w is None:
+            w = open_[ticker] = {"start": ms, "n": 0, "hi": price, "ticker": ticker}
+        w["n"] += 1
+        w["hi"] = max(w["hi"], price)
+    done.extend(open_.values())
+    done.sort(key=lambda w: w["start"])
+    return [row(w["start"] + 60000, TICKER=w["ticker"], TICKER_COUNT=w["n"], MAX_PRICE=w["hi"]) for w in done]
+
+
+def throttled_alerts(rows):
+    """The simple alerts, kept only when no alert of the same ticker came
+    in the minute before (the count over the minute, itself included, is
+    1)."""
+    alerts = [(ms, t, c) for ms, t, s, c, p in rows if abs(c / (p - c)) * 100 > 1]
+    out = []
+    for i, (ms, ticker, change) in enumerate(alerts):
+        n = sum(1 for m, t, _ in alerts[: i + 1] if t == ticker and m >= ms - 60000)
+        if n == 1:
+            out.append(row(ms, TICKER_SYMBOL=ticker, CHANGE=change, TRIGGER_COUNT=n))
+    return out
+
+
+EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg,
+            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts}
 
 
 def application(name, code):
