@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/lakekit/lakekit/internal/awstest"
 )
 
@@ -130,16 +128,7 @@ func TestStateSplitsMemory(t *testing.T) { testStateSplits(t, &MemoryCheckpoints
 func TestStateSplitsDynamoDB(t *testing.T) {
 	ctx := context.Background()
 	d := awstest.DynamoDB(t)
-	table := awstest.Name(t, "state")
-	if _, err := d.CreateTable(ctx, CreateCheckpointTableInput(table)); err != nil {
-		t.Fatal(err)
-	}
-	w := dynamodb.NewTableExistsWaiter(d, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	table := newCheckpointTable(t, d, "state")
 	store := must(NewDynamoDBCheckpoints(d, table, "demo"))
 	testStateSplits(t, store)
 

@@ -125,15 +125,7 @@ func (e *Engine) RestoreState(state []byte) error {
 			}
 		}
 	}
-	e.nextClose = math.MaxInt64
-	for _, p := range e.pumps {
-		if p.win == nil {
-			continue
-		}
-		if end, ok := p.win.nextEnd(); ok && end < e.nextClose {
-			e.nextClose = end
-		}
-	}
+	e.setNextClose()
 	return nil
 }
 
