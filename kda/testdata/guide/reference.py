@@ -5,7 +5,8 @@ For each example directory (app.sql) this writes application.json (the
 `aws kinesisanalytics describe-application` shape with app.sql as its
 code), and for all of them the demo stream's records (records.json, as
 `aws kinesis get-records` prints them) and each example's expected
-DESTINATION_SQL_STREAM rows (expected.jsonl), computed here from the
+DESTINATION_SQL_STREAM rows (expected.jsonl; error_stream's in
+expected_error_stream.jsonl where the example is about it), computed here from the
 documented semantics, not by running the SQL. kda's TestGuideExamples
 replays records.json through application.json and compares.
 
@@ -121,8 +122,18 @@ def throttled_alerts(rows):
     return out
 
 
+def error_stream(rows):
+    """Nothing reaches the destination; each TECHNOLOGY row is an
+    Evaluation_Error of STREAM_PUMP in error_stream, at its own ROWTIME
+    (the replay's clock is the arrival, so ERROR_TIME is too). Only these
+    columns are compared: MESSAGE and DATA_ROW are the engine's wording."""
+    return [], [row(ms, ERROR_TIME=ts(ms), ERROR_LEVEL="Error", ERROR_NAME="Evaluation_Error",
+                    DATA_ROWTIME=ts(ms), PUMP_NAME="STREAM_PUMP")
+                for ms, _, sector, _, _ in rows if "TECH" in sector]
+
+
 EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg,
-            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts}
+            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts, "error_stream": error_stream}
 
 
 def application(name, code):
@@ -167,9 +178,15 @@ def main():
         with open(os.path.join(name, "application.json"), "w") as f:
             json.dump(application(name, code), f, indent=2)
             f.write("\n")
+        out = ref(rows)
+        dest, errors = out if isinstance(out, tuple) else (out, None)
         with open(os.path.join(name, "expected.jsonl"), "w") as f:
-            for r in ref(rows):
+            for r in dest:
                 f.write(json.dumps(r) + "\n")
+        if errors is not None:
+            with open(os.path.join(name, "expected_error_stream.jsonl"), "w") as f:
+                for r in errors:
+                    f.write(json.dumps(r) + "\n")
 
 
 if __name__ == "__main__":
