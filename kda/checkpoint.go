@@ -22,10 +22,12 @@ type Checkpointer interface {
 	SetCheckpoint(ctx context.Context, shardID, seq string) error
 }
 
-// MemoryCheckpoints is an in-process Checkpointer. The zero value is ready.
+// MemoryCheckpoints is an in-process Checkpointer and StateStore. The
+// zero value is ready.
 type MemoryCheckpoints struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu     sync.Mutex
+	m      map[string]string
+	states map[string][]byte
 }
 
 // Checkpoint implements Checkpointer.
@@ -62,7 +64,9 @@ var ErrCheckpointBehind = errors.New("kda: stored checkpoint is ahead of this on
 // "<application>/<shard id>" so applications can share a table. A
 // checkpoint never moves backwards: SetCheckpoint with an older sequence
 // number fails with ErrCheckpointBehind (sequence numbers are compared as
-// numbers, through a zero-padded copy in "seq_sort").
+// numbers, through a zero-padded copy in "seq_sort"). As a StateStore it
+// keeps each window state in the item "<application>#state/<key>", one
+// item of at most MaxDynamoDBStateBytes.
 type DynamoDBCheckpoints struct {
 	client     CheckpointTableAPI
 	table, app string

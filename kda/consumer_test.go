@@ -106,10 +106,12 @@ func TestConsumerCheckpointsAndResumes(t *testing.T) {
 	}
 }
 
-func TestDynamoDBCheckpoints(t *testing.T) {
+// newCheckpointTable creates a checkpoint table on dynalite and waits for
+// it.
+func newCheckpointTable(t *testing.T, d *dynamodb.Client, prefix string) string {
+	t.Helper()
 	ctx := context.Background()
-	d := awstest.DynamoDB(t)
-	table := awstest.Name(t, "ckpt")
+	table := awstest.Name(t, prefix)
 	if _, err := d.CreateTable(ctx, CreateCheckpointTableInput(table)); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +121,13 @@ func TestDynamoDBCheckpoints(t *testing.T) {
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	return table
+}
+
+func TestDynamoDBCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	d := awstest.DynamoDB(t)
+	table := newCheckpointTable(t, d, "ckpt")
 	cp := must(NewDynamoDBCheckpoints(d, table, "app1"))
 	other := must(NewDynamoDBCheckpoints(d, table, "app2"))
 	if s, err := cp.Checkpoint(ctx, "shardId-000000000000"); err != nil || s != "" {
@@ -156,16 +165,7 @@ func TestEndToEndKinesisLocalToS3(t *testing.T) {
 	kc, s3c, ddb := awstest.Kinesis(t), awstest.S3(t), awstest.DynamoDB(t)
 	arn := newStream(t, kc, 2)
 	bucket := newBucket(t, s3c)
-	table := awstest.Name(t, "ckpt")
-	if _, err := ddb.CreateTable(ctx, CreateCheckpointTableInput(table)); err != nil {
-		t.Fatal(err)
-	}
-	w := dynamodb.NewTableExistsWaiter(ddb, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	table := newCheckpointTable(t, ddb, "ckpt")
 
 	const n = 800
 	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 99; o.Count = n }))

@@ -13,6 +13,25 @@
 //	app, err := kda.NewApp(engine, "", kda.Output{Stream: "anomaly_data_stream", Sink: anomalies})
 //	lambda.Start(kda.NewLambdaHandler(app.HandleRecord, func(o *kda.LambdaOptions) { o.AfterBatch = app.Flush }))
 //
+// Windows span invocations when the engine's window state is kept with
+// the checkpoints (Engine.State/RestoreState, or SaveState/LoadState with
+// a StateStore: MemoryCheckpoints or DynamoDBCheckpoints): load it when
+// the Lambda starts and save it after each batch, and the same records
+// give the same rows in one invocation or a hundred, and after a restart:
+//
+//	loaded, err := engine.LoadState(ctx, checkpoints, "app") // at cold start
+//	o.AfterBatch = func(ctx context.Context) error {
+//		if err := app.Flush(ctx); err != nil {
+//			return err
+//		}
+//		return engine.SaveState(ctx, checkpoints, "app")
+//	}
+//
+// When AfterBatch fails Lambda retries the whole batch: LoadState again
+// before it so that its records are not counted twice. A state is
+// versioned and checked when read; one that cannot be used is a
+// *StateError, one over DynamoDB's item size a *StateTooLargeError.
+//
 // In a container, NewConsumer(kinesisClient, streamARN, handler) polls the
 // stream instead, with MemoryCheckpoints or DynamoDBCheckpoints. The
 // package example runs an application with no AWS at all.

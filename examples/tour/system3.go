@@ -8,11 +8,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/lakekit/lakekit/examples/streaming-analytics/seed"
+	"github.com/lakekit/lakekit/examples/streaming-analytics/tickers"
 	"github.com/lakekit/lakekit/internal/awstest"
 )
 
 // system3 runs seed system 3: KDG template → kinesis-local → the post's KDA
-// SQL pumps (package kda) → Firehose-style deliveries → S3.
+// SQL pumps (package kda) → Firehose-style deliveries → S3; then the
+// ticker-analytics application, imported from its describe-application
+// JSON, replayed over generated demo records, printing its output rows.
 func system3(ctx context.Context, env *env, out io.Writer) error {
 	kin, err := env.Node(ctx, awstest.KinesisLocal)
 	if err != nil {
@@ -32,5 +35,11 @@ func system3(ctx context.Context, env *env, out io.Writer) error {
 		return err
 	}
 	rep.Print(out)
+	// The second application: a described KDA app replayed unchanged.
+	res, err := tickers.Run(ctx, tickers.Records(120, 2026, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)))
+	if err != nil {
+		return err
+	}
+	res.Print(out)
 	return nil
 }

@@ -428,6 +428,11 @@ func (e *Engine) advance(t int64) {
 			e.closeWindow(p)
 		}
 	}
+	e.setNextClose()
+}
+
+// setNextClose sets nextClose to the earliest end of an open window.
+func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
 		if p.win == nil {

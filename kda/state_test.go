@@ -1,0 +1,217 @@
+package kda
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/lakekit/lakekit/internal/awstest"
+)
+
+// stateSQL has a window of each kind whose state spans invocations:
+// sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
+// stagger, and a tumbling window on an event time.
+const stateSQL = slideSQL + `
+CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
+CREATE PUMP "P3" AS INSERT INTO "T"
+SELECT STREAM ticker_symbol, COUNT(*), SUM(price), MIN(price), MAX(price), AVG(change)
+FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '20' SECOND);
+CREATE STREAM "S" (ticker VARCHAR(4), n BIGINT, hi DOUBLE);
+CREATE PUMP "P4" AS INSERT INTO "S"
+SELECT STREAM ticker_symbol, COUNT(*), MAX(price)
+FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '15' SECOND);`
+
+var stateStreams = []string{"W", "R", "T", "S"}
+
+// stateEvents are n demo records, a few a second, some without a price.
+func stateEvents(n int) []events.KinesisEventRecord {
+	rng := rand.New(rand.NewPCG(16, 3))
+	tickers := []string{"AMZN", "XOM", "WAS", "QXZ", "NFLX"}
+	var out []events.KinesisEventRecord
+	ms := int64(1_700_000_000_000)
+	for i := range n {
+		ms += rng.Int64N(700)
+		tk := tickers[rng.IntN(len(tickers))]
+		price := fmt.Sprintf(`,"PRICE":%.2f`, 50+rng.Float64()*100)
+		if rng.IntN(10) == 0 {
+			price = ""
+		}
+		data := fmt.Sprintf(`{"TICKER_SYMBOL":%q,"SECTOR":"TECHNOLOGY","CHANGE":%.2f%s}`, tk, rng.Float64()*4-2, price)
+		seq := fmt.Sprintf("4959%08d", i)
+		out = append(out, events.KinesisEventRecord{
+			EventID:        "shardId-000000000000:" + seq,
+			EventSourceArn: "arn:aws:kinesis:us-east-1:000000000000:stream/demo",
+			Kinesis: events.KinesisRecord{SequenceNumber: seq, PartitionKey: tk, Data: []byte(data),
+				ApproximateArrivalTimestamp: events.SecondsEpochTime{Time: time.UnixMilli(ms)}},
+		})
+	}
+	return out
+}
+
+// statefulRun feeds recs to the application through the Lambda handler in
+// the given number of invocations, saving the window state after each.
+// A fresh engine restored from the store serves an invocation when
+// coldStart says so (always for the first). It returns every output row,
+// stream, ROWTIME and JSON, after a final Flush.
+func statefulRun(t *testing.T, store StateStore, key string, recs []events.KinesisEventRecord, invocations int, coldStart func(i int) bool) string {
+	t.Helper()
+	ctx := context.Background()
+	var out bytes.Buffer
+	var e *Engine
+	for i := range invocations {
+		if e == nil || coldStart(i) {
+			e = must(NewEngine(stateSQL, []Input{demoInput}))
+			for _, s := range stateStreams {
+				must(0, e.Subscribe(s, func(r Row) { fmt.Fprintf(&out, "%s %d %s\n", r.Stream, r.Rowtime, r.AppendJSON(nil)) }))
+			}
+			if _, err := e.LoadState(ctx, store, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lo, hi := i*len(recs)/invocations, (i+1)*len(recs)/invocations
+		h := NewLambdaHandler(func(_ context.Context, r KinesisRecord) error {
+			return e.InsertJSON(DefaultInputStream, r.Data, r.ArrivalTime)
+		}, func(o *LambdaOptions) {
+			o.AfterBatch = func(ctx context.Context) error { return e.SaveState(ctx, store, key) }
+		})
+		resp, err := h(ctx, events.KinesisEvent{Records: recs[lo:hi]})
+		if err != nil || len(resp.BatchItemFailures) > 0 {
+			t.Fatalf("invocation %d: %v %v", i, resp, err)
+		}
+	}
+	e.Flush()
+	return out.String()
+}
+
+// testStateSplits: the same input in 1, 10 and 100 invocations, each a
+// cold start restored from the store, and in 10 warm invocations with one
+// restart, gives byte-identical rows.
+func testStateSplits(t *testing.T, store StateStore) {
+	recs := stateEvents(2000)
+	want := statefulRun(t, store, "one", recs, 1, func(int) bool { return true })
+	if n := strings.Count(want, "\n"); n < 4000 {
+		t.Fatalf("only %d rows", n)
+	}
+	for _, c := range []struct {
+		name  string
+		n     int
+		fresh func(int) bool
+	}{
+		{"10 cold", 10, func(int) bool { return true }},
+		{"100 cold", 100, func(int) bool { return true }},
+		{"10 warm, restart at 6", 10, func(i int) bool { return i == 6 }},
+	} {
+		got := statefulRun(t, store, strings.ReplaceAll(c.name, " ", "-"), recs, c.n, c.fresh)
+		if got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Fatalf("%s: row %d\n got %s\nwant %s", c.name, i, gl[i], wl[i])
+				}
+			}
+			t.Fatalf("%s: %d rows, want %d", c.name, len(gl), len(wl))
+		}
+	}
+}
+
+func TestStateSplitsMemory(t *testing.T) { testStateSplits(t, &MemoryCheckpoints{}) }
+
+func TestStateSplitsDynamoDB(t *testing.T) {
+	ctx := context.Background()
+	d := awstest.DynamoDB(t)
+	table := newCheckpointTable(t, d, "state")
+	store := must(NewDynamoDBCheckpoints(d, table, "demo"))
+	testStateSplits(t, store)
+
+	// The state item does not disturb the shard checkpoints.
+	if s, err := store.Checkpoint(ctx, "one"); err != nil || s != "" {
+		t.Fatalf("checkpoint beside state: %q %v", s, err)
+	}
+	big := make([]byte, MaxDynamoDBStateBytes+1)
+	var tooLarge *StateTooLargeError
+	if err := store.SetState(ctx, "big", big); !errors.As(err, &tooLarge) || tooLarge.Size != len(big) || !strings.Contains(err.Error(), fmt.Sprint(len(big))) {
+		t.Fatalf("oversized state: %v", err)
+	}
+	if b, err := store.State(ctx, "big"); err != nil || b != nil {
+		t.Fatalf("oversized state was written: %d bytes, %v", len(b), err)
+	}
+}
+
+// stateAfter returns the window state of an engine after recs.
+func stateAfter(t testing.TB, recs []events.KinesisEventRecord) []byte {
+	e := must(NewEngine(stateSQL, []Input{demoInput}))
+	for _, r := range recs {
+		must(0, e.InsertJSON(DefaultInputStream, r.Kinesis.Data, r.Kinesis.ApproximateArrivalTimestamp.Time))
+	}
+	return e.State()
+}
+
+func TestStateErrors(t *testing.T) {
+	good := stateAfter(t, stateEvents(300))
+	if again := stateAfter(t, stateEvents(300)); !bytes.Equal(good, again) {
+		t.Fatal("equal inputs gave different state bytes")
+	}
+	other := must(NewEngine(slideSQL, []Input{demoInput}))
+	bumped := append([]byte{}, good...)
+	bumped[4] = 9
+	for name, c := range map[string]struct {
+		e     *Engine
+		state []byte
+		want  string
+	}{
+		"empty":         {nil, nil, "not a kda window state"},
+		"version":       {nil, bumped, "version 9"},
+		"truncated":     {nil, good[:len(good)/2], ""},
+		"trailing":      {nil, append(append([]byte{}, good...), 0), "bytes after the last pump"},
+		"other app":     {other, good, "pumps"},
+		"huge count":    {nil, append([]byte("KDAS\x01\x00"), binary.AppendUvarint(nil, 1<<40)...), "bytes left"},
+		"over the size": {nil, make([]byte, MaxStateBytes+1), "over the limit"},
+	} {
+		e := c.e
+		if e == nil {
+			e = must(NewEngine(stateSQL, []Input{demoInput}))
+		}
+		before := e.State()
+		err := e.RestoreState(c.state)
+		var se *StateError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a StateError with %q", name, err, c.want)
+		}
+		if !bytes.Equal(e.State(), before) {
+			t.Errorf("%s: the failed restore changed the engine", name)
+		}
+	}
+}
+
+// FuzzRestoreState: any bytes either restore or fail with a *StateError,
+// never panic; a state that restores keeps running.
+func FuzzRestoreState(f *testing.F) {
+	recs := stateEvents(200)
+	f.Add(stateAfter(f, recs))
+	f.Add(stateAfter(f, recs[:7]))
+	f.Add(must(NewEngine(stateSQL, []Input{demoInput})).State())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := must(NewEngine(stateSQL, []Input{demoInput}))
+		err := e.RestoreState(b)
+		if err != nil {
+			var se *StateError
+			if !errors.As(err, &se) {
+				t.Fatalf("not a StateError: %v", err)
+			}
+			return
+		}
+		for _, r := range recs[:50] {
+			must(0, e.InsertJSON(DefaultInputStream, r.Kinesis.Data, r.Kinesis.ApproximateArrivalTimestamp.Time))
+		}
+		e.Flush()
+	})
+}
