@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -218,7 +218,7 @@ func sqlApplication(file string, records []kda.KinesisRecord) (*kda.Application,
 	if err != nil {
 		return nil, err
 	}
-	name := strings.TrimSuffix(path.Base(file), path.Ext(file))
+	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	return &kda.Application{
 		Name: name,
 		Code: string(code),
