@@ -75,18 +75,27 @@ func newServer(srv *awslocal.Server) *Server {
 // fails the test when the stream cannot be had.
 func (s *Server) NewStream(tb testing.TB, shards int32) string {
 	tb.Helper()
-	ctx := context.Background()
 	name := awslocal.Name(tb, "s")
+	if err := s.CreateStream(context.Background(), name, shards); err != nil {
+		tb.Fatal(err)
+	}
+	return name
+}
+
+// CreateStream is [Server.NewStream] for programs that are not tests: it
+// creates the named stream with the given number of shards and waits
+// (up to 30 s) until it is ACTIVE.
+func (s *Server) CreateStream(ctx context.Context, name string, shards int32) error {
 	if _, err := s.Client.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: &shards}); err != nil {
-		tb.Fatalf("kinesistest: create stream %s: %v", name, err)
+		return fmt.Errorf("kinesistest: create stream %s: %w", name, err)
 	}
 	w := kinesis.NewStreamExistsWaiter(s.Client, func(o *kinesis.StreamExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
 	})
 	if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: &name}, 30*time.Second); err != nil {
-		tb.Fatalf("kinesistest: stream %s never became ACTIVE: %v", name, err)
+		return fmt.Errorf("kinesistest: stream %s never became ACTIVE: %w", name, err)
 	}
-	return name
+	return nil
 }
 
 // StreamARN returns the ARN kinesis-local gives a stream of this name.
