@@ -19,6 +19,7 @@ import (
 	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
 	"github.com/lakekit/lakekit/lakepipe/convert"
+	"github.com/lakekit/lakekit/lakepipe/gluetest"
 )
 
 // LocalConfig configures RunLocal.
@@ -84,16 +85,15 @@ func RunLocal(ctx context.Context, cfg LocalConfig) (*LocalReport, error) {
 
 	report := &LocalReport{Bucket: cfg.Bucket, Landed: landed}
 	var mu sync.Mutex
-	gw, _ := startLocalGlue([]string{DefaultRawCrawler, DefaultRefinedCrawler},
-		map[string]func(context.Context, map[string]string) error{
-			DefaultJobName: func(ctx context.Context, args map[string]string) error {
-				rows, err := rawToRefined(ctx, c, cfg.Bucket, args)
-				mu.Lock()
-				report.Rows += rows
-				mu.Unlock()
-				return err
-			},
-		})
+	gw := startLocalGlue(map[string]gluetest.JobFunc{
+		DefaultJobName: func(ctx context.Context, args map[string]string) error {
+			rows, err := rawToRefined(ctx, c, cfg.Bucket, args)
+			mu.Lock()
+			report.Rows += rows
+			mu.Unlock()
+			return err
+		},
+	})
 	defer gw.Close()
 	runner, _, err := newLocalRunner(cfg.Bucket, c, glue.NewFromConfig(gw.Config))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/lakepipe"
 	"github.com/lakekit/lakekit/lakepipe/asl/local"
+	"github.com/lakekit/lakekit/lakepipe/gluetest"
 )
 
 const runLanded = "data/landing/customers_20190821.csv"
@@ -24,8 +25,7 @@ const runLanded = "data/landing/customers_20190821.csv"
 type pipelineRun struct {
 	s3      *s3.Client
 	bucket  string
-	glue    *awstest.WireServer
-	local   *localGlue
+	glue    *gluetest.Server
 	clock   *local.VirtualClock
 	runner  *local.Runner
 	landing lakepipe.Landing
@@ -53,15 +53,14 @@ func pipelineRunSetup(t *testing.T, land bool) *pipelineRun {
 			t.Fatal(err)
 		}
 	}
-	p.glue, p.local = startLocalGlue([]string{DefaultRawCrawler, DefaultRefinedCrawler},
-		map[string]func(context.Context, map[string]string) error{
-			DefaultJobName: func(_ context.Context, args map[string]string) error {
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				p.jobArgs = append(p.jobArgs, args)
-				return p.jobErr
-			},
-		})
+	p.glue = startLocalGlue(map[string]gluetest.JobFunc{
+		DefaultJobName: func(_ context.Context, args map[string]string) error {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.jobArgs = append(p.jobArgs, args)
+			return p.jobErr
+		},
+	})
 	t.Cleanup(func() { _ = p.glue.Close() })
 	var err error
 	if p.runner, p.clock, err = newLocalRunner(p.bucket, c, glue.NewFromConfig(p.glue.Config)); err != nil {
@@ -152,7 +151,7 @@ func TestPipelineRunSucceeds(t *testing.T) {
 // job never starts. The seed's GetCrawlerMetrics check would have gone on.
 func TestPipelineRunCrawlerFails(t *testing.T) {
 	p := pipelineRunSetup(t, true)
-	p.local.crawlers[DefaultRawCrawler].failWith = "FAILED"
+	p.glue.SetCrawlResult(DefaultRawCrawler, "FAILED")
 	ex := p.run(t)
 	if ex.Status != local.StatusFailed || ex.FailedState != StateRawCrawlerFailed || ex.Error != StateRawCrawlerFailed {
 		t.Fatalf("%s at %s: %s", ex.Status, ex.FailedState, ex.Error)

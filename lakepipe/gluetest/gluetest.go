@@ -33,6 +33,7 @@
 package gluetest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,6 +75,7 @@ type Server struct {
 type crawler struct {
 	state, last string
 	crawls      int
+	result      string // LastCrawl.Status of the next crawls; "" is SUCCEEDED
 }
 
 type jobRun struct {
@@ -116,6 +118,21 @@ func (s *Server) AddCrawler(name string) {
 	defer s.mu.Unlock()
 	s.crawlers[name] = &crawler{state: "READY"}
 }
+
+// SetCrawlResult sets the LastCrawl.Status the crawler's next crawls end
+// with: "SUCCEEDED" (the default), "FAILED" or "CANCELLED" — how a test
+// makes a crawl fail.
+func (s *Server) SetCrawlResult(name, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.crawlers[name]; c != nil {
+		c.result = status
+	}
+}
+
+// Calls returns how many requests for an operation ("StartJobRun") the
+// server has answered.
+func (s *Server) Calls(operation string) int { return s.w.Calls(operation) }
 
 // Crawls returns how many times the crawler was started.
 func (s *Server) Crawls(name string) int {
@@ -202,7 +219,7 @@ func (s *Server) getCrawler(_ context.Context, body json.RawMessage) (any, error
 	case "RUNNING":
 		c.state = "STOPPING"
 	case "STOPPING":
-		c.state, c.last = "READY", "SUCCEEDED"
+		c.state, c.last = "READY", cmp.Or(c.result, "SUCCEEDED")
 	}
 	out := map[string]any{"Name": name, "State": state, "Version": c.crawls}
 	if c.last != "" && state == "READY" {

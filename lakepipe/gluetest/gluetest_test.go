@@ -38,6 +38,24 @@ func TestCrawler(t *testing.T) {
 	if got := strings.Join(states, " "); got != "RUNNING STOPPING READY SUCCEEDED" || srv.Crawls("raw") != 1 {
 		t.Fatalf("states %s, %d crawls", got, srv.Crawls("raw"))
 	}
+	// A failing crawl ends READY with LastCrawl FAILED.
+	srv.SetCrawlResult("raw", "FAILED")
+	if _, err := srv.Client.StartCrawler(ctx, &glue.StartCrawlerInput{Name: aws.String("raw")}); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for range 3 {
+		out, err := srv.Client.GetCrawler(ctx, &glue.GetCrawlerInput{Name: aws.String("raw")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Crawler.LastCrawl != nil {
+			last = string(out.Crawler.LastCrawl.Status)
+		}
+	}
+	if last != "FAILED" || srv.Calls("StartCrawler") != 3 {
+		t.Fatalf("last crawl %q, %d StartCrawler calls", last, srv.Calls("StartCrawler"))
+	}
 	var nf *gluetypes.EntityNotFoundException
 	if _, err := srv.Client.GetCrawler(ctx, &glue.GetCrawlerInput{Name: aws.String("none")}); !errors.As(err, &nf) {
 		t.Fatalf("unknown crawler: %v", err)
