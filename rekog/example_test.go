@@ -58,7 +58,8 @@ func ExampleTextService() {
 	defer s3srv.Close()
 	s3c := s3srv.S3()
 	_, _ = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("detect-text-in-image")})
-	_, rc, wire := rekogtest.Start() // local Rekognition: the documented DetectText sample
+	wire := rekogtest.Start() // local Rekognition: the documented DetectText sample
+	rc := wire.Client
 	defer wire.Close()
 
 	svc, err := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc),

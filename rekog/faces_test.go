@@ -73,7 +73,8 @@ func FuzzExternalImageID(f *testing.F) {
 
 func TestFaces(t *testing.T) {
 	ctx := context.Background()
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	_ = fake
 	arn, err := rekog.CreateCollection(ctx, rc, "rekVideoBlog", false)
 	if err != nil || arn == "" {
@@ -147,7 +148,8 @@ func TestFaces(t *testing.T) {
 func TestStreamProcessorLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	if _, err := rekog.CreateCollection(ctx, rc, "rekVideoBlog", false); err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/rekognition"
-
-	"github.com/lakekit/lakekit/internal/awstest"
 	"github.com/lakekit/lakekit/rekog"
 	"github.com/lakekit/lakekit/rekog/rekogtest"
 )
@@ -85,9 +82,8 @@ func TestFaceGate(t *testing.T) {
 // TestGatedSearch: frames without a face never reach Rekognition.
 func TestGatedSearch(t *testing.T) {
 	ctx := context.Background()
-	w := awstest.NewWireServer(t, "RekognitionService", "rekognition")
-	rekogtest.Install(w)
-	rc := rekognition.NewFromConfig(w.Config)
+	w := rekogtest.New(t)
+	rc := w.Client
 	gate, err := rekog.NewFaceGate(pigoFile(t, "cascade/facefinder"))
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,8 @@ func s3Getter(c *s3.Client) func(ctx context.Context, bucket, key string) ([]byt
 func TestTextServiceRekognition(t *testing.T) {
 	ctx := context.Background()
 	s3c, bucket := newBucket(t)
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	fake.SetS3(s3Getter(s3c))
 	for _, passS3 := range []bool{false, true} {
 		svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) {
@@ -89,7 +90,8 @@ func TestTextServiceRekognition(t *testing.T) {
 func TestTextServiceFilters(t *testing.T) {
 	ctx := context.Background()
 	s3c, bucket := newBucket(t)
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	filter := &rekog.TextFilter{MinConfidence: 96.5, Regions: []rekog.Box{{Left: 0.2, Top: 0.4, Width: 0.6, Height: 0.3}}}
 	svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Filter = filter })
 	det, err := svc.Detect(ctx, "x", dataURL("image/png", pngBytes(t, 100, 100)))
@@ -130,7 +132,7 @@ func sampleDetections(t *testing.T, rc *rekognition.Client) []rtypes.TextDetecti
 func TestTextServiceRejects(t *testing.T) {
 	ctx := context.Background()
 	s3c, bucket := newBucket(t)
-	_, rc := rekogtest.New(t)
+	rc := rekogtest.New(t).Client
 	svc := mustTextService(t, s3c, bucket, rekog.NewRekognitionText(rc))
 	good := dataURL("image/png", pngBytes(t, 100, 100))
 	cases := []struct {
@@ -171,7 +173,8 @@ func TestTextServiceRejects(t *testing.T) {
 
 func TestRekognitionErrorsSurface(t *testing.T) {
 	ctx := context.Background()
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	s3c, bucket := newBucket(t)
 	fake.SetS3(s3Getter(s3c))
 	d := rekog.NewRekognitionText(rc)
@@ -192,7 +195,8 @@ func TestRekognitionErrorsSurface(t *testing.T) {
 func TestLargeImagesGoThroughS3(t *testing.T) {
 	ctx := context.Background()
 	s3c, bucket := newBucket(t)
-	fake, rc := rekogtest.New(t)
+	fake := rekogtest.New(t)
+	rc := fake.Client
 	fake.SetS3(s3Getter(s3c))
 	big := noisyPNG(t, 6<<20)
 	url := dataURL("image/png", big)

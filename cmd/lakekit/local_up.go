@@ -85,7 +85,7 @@ var localServices = []localService{
 		return s.Endpoint, "lakepipe/gluetest", s.Close, nil
 	}},
 	{"rekognition", "rekog/rekogtest", []string{"AWS_ENDPOINT_URL_REKOGNITION"}, func(context.Context, string) (string, string, func() error, error) {
-		_, _, w := rekogtest.Start()
+		w := rekogtest.Start()
 		return w.Endpoint, "rekog/rekogtest", w.Close, nil
 	}},
 	{"firehose", "kda/kinesistest", []string{"AWS_ENDPOINT_URL_FIREHOSE"}, func(context.Context, string) (string, string, func() error, error) {

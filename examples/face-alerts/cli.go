@@ -175,7 +175,8 @@ func runLocal(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer fq.Close()
-	_, rc, wire := rekogtest.Start()
+	wire := rekogtest.Start()
+	rc := wire.Client
 	defer wire.Close()
 	cfg := localrun.DefaultScene()
 	sum, err := localrun.Run(ctx, localrun.Clients{Rekognition: rc, Kinesis: kin.Kinesis(), SNS: fq.SNS(), SQS: fq.SQS()}, cfg, out)

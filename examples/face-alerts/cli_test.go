@@ -15,7 +15,7 @@ import (
 
 func TestSetupStartTeardown(t *testing.T) {
 	ctx := context.Background()
-	_, rc := rekogtest.New(t)
+	rc := rekogtest.New(t).Client
 	dir := t.TempDir()
 	for i, name := range []string{"Jane Doe.jpg", "Zoë Ní.jpeg"} {
 		if err := os.WriteFile(filepath.Join(dir, name), localrun.FacePhoto(i), 0o600); err != nil {

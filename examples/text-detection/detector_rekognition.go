@@ -10,6 +10,7 @@ import (
 // localDetector without Tesseract: a local Rekognition wire server that
 // answers DetectText with the documented sample, whatever the image.
 func localDetector() (rekog.TextDetector, string, func()) {
-	_, client, srv := rekogtest.Start()
+	srv := rekogtest.Start()
+	client := srv.Client
 	return rekog.NewRekognitionText(client), "rekognition sample (build with -tags tesseract to read images)", func() { _ = srv.Close() }
 }

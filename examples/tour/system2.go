@@ -29,7 +29,8 @@ func system2(ctx context.Context, e *env, out io.Writer) error {
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return err
 	}
-	_, rc, wire := rekogtest.Start()
+	wire := rekogtest.Start()
+	rc := wire.Client
 	defer wire.Close()
 	svc, err := rekog.NewTextService(s3c, bucket, rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
 	if err != nil {

@@ -32,7 +32,8 @@ func system6(ctx context.Context, e *env, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, rc, wire := rekogtest.Start()
+	wire := rekogtest.Start()
+	rc := wire.Client
 	defer wire.Close()
 	cfg := localrun.DefaultScene()
 	cfg.Suffix = fmt.Sprintf("-tour-%d", time.Now().UnixNano()%1e9)

@@ -31,8 +31,7 @@ func TestSystem2Chain(t *testing.T) {
 	c := s3srv.S3()
 	bucket := awstest.Name(t, "images")
 	createBucket(t, c, bucket)
-	w := awstest.NewWireServer(t, "RekognitionService", "rekognition")
-	rekogtest.Install(w)
+	w := rekogtest.New(t)
 
 	origin := "https://app.example"
 	env := templateEnv(t, "examples/text-detection/template.yaml", "DetectTextFunction", map[string]string{"ImageBucket": bucket, "AllowOrigin": origin})

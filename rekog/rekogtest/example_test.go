@@ -14,8 +14,9 @@ import (
 // A test of code that calls DetectText points a real Rekognition client at
 // the fake and scripts what the service answers.
 func Example() {
-	fake, rc, wire := rekogtest.Start() // in a test: rekogtest.New(t)
-	defer wire.Close()
+	fake := rekogtest.Start() // in a test: rekogtest.New(t)
+	rc := fake.Client
+	defer fake.Close()
 	fake.SetTextDetections([]rekogtest.TextDetection{
 		{DetectedText: "OPEN 24 HOURS", Type: "LINE", Id: 0, Confidence: 99.1},
 		{DetectedText: "OPEN", Type: "WORD", Id: 1, ParentId: ptr(0), Confidence: 99.3},

@@ -31,13 +31,23 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rekognition"
 
 	"github.com/lakekit/lakekit/internal/awslocal"
 )
 
-// Fake is the state behind one local Rekognition endpoint.
-type Fake struct {
+// Server is a local Rekognition endpoint and the state behind it.
+type Server struct {
+	// Endpoint is the server's base URL, http://127.0.0.1:port.
+	Endpoint string
+	// Config is an aws.Config for Endpoint: region us-east-1, static
+	// credentials, BaseEndpoint. Build other clients from it.
+	Config aws.Config
+	// Client is a Rekognition client for the server.
+	Client *rekognition.Client
+
+	w          *awslocal.WireServer
 	mu         sync.Mutex
 	text       []TextDetection
 	textModel  string
@@ -67,44 +77,42 @@ type processor struct {
 	created   float64
 }
 
-// New starts a wire server with a fresh Fake and returns both and a client
-// for it; the server stops when the test ends.
-func New(tb testing.TB) (*Fake, *rekognition.Client) {
+// New starts a local Rekognition on 127.0.0.1, closed when the test ends.
+func New(tb testing.TB) *Server {
 	tb.Helper()
-	w := awslocal.NewWireServer(tb, "RekognitionService", "rekognition")
-	f := Install(w)
-	return f, rekognition.NewFromConfig(w.Config)
+	s := Start()
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
-// Start is New for programs that are not tests: the caller closes the
-// returned server.
-func Start() (*Fake, *rekognition.Client, *awslocal.WireServer) {
+// Start is [New] for programs that are not tests: the caller closes
+// the server.
+func Start() *Server {
 	w := awslocal.StartWireServer("RekognitionService", "rekognition")
-	f := Install(w)
-	return f, rekognition.NewFromConfig(w.Config), w
-}
-
-// Install registers Rekognition's operations on w.
-func Install(w *awslocal.WireServer) *Fake {
-	f := &Fake{text: SampleTextDetections(), textModel: "3.0", collection: map[string]*collection{}, processors: map[string]*processor{}}
-	w.HandleJSON("DetectText", f.detectText)
-	w.HandleJSON("CreateCollection", f.createCollection)
-	w.HandleJSON("DeleteCollection", f.deleteCollection)
-	w.HandleJSON("ListCollections", f.listCollections)
-	w.HandleJSON("IndexFaces", f.indexFaces)
-	w.HandleJSON("ListFaces", f.listFaces)
-	w.HandleJSON("SearchFacesByImage", f.searchFacesByImage)
-	w.HandleJSON("CreateStreamProcessor", f.createStreamProcessor)
-	w.HandleJSON("StartStreamProcessor", f.startStreamProcessor)
-	w.HandleJSON("StopStreamProcessor", f.stopStreamProcessor)
-	w.HandleJSON("DeleteStreamProcessor", f.deleteStreamProcessor)
-	w.HandleJSON("DescribeStreamProcessor", f.describeStreamProcessor)
-	w.HandleJSON("ListStreamProcessors", f.listStreamProcessors)
+	f := &Server{Endpoint: w.Endpoint, Config: w.Config, Client: rekognition.NewFromConfig(w.Config), w: w,
+		text: SampleTextDetections(), textModel: "3.0", collection: map[string]*collection{}, processors: map[string]*processor{}}
+	for op, h := range map[string]awslocal.JSONHandler{
+		"DetectText":       f.detectText,
+		"CreateCollection": f.createCollection, "DeleteCollection": f.deleteCollection, "ListCollections": f.listCollections,
+		"IndexFaces": f.indexFaces, "ListFaces": f.listFaces, "SearchFacesByImage": f.searchFacesByImage,
+		"CreateStreamProcessor": f.createStreamProcessor, "StartStreamProcessor": f.startStreamProcessor,
+		"StopStreamProcessor": f.stopStreamProcessor, "DeleteStreamProcessor": f.deleteStreamProcessor,
+		"DescribeStreamProcessor": f.describeStreamProcessor, "ListStreamProcessors": f.listStreamProcessors,
+	} {
+		w.HandleJSON(op, h)
+	}
 	return f
 }
 
+// Close stops the server. It is safe to call more than once.
+func (f *Server) Close() error { return f.w.Close() }
+
+// Calls returns how many requests for an operation ("SearchFacesByImage")
+// the server has answered.
+func (f *Server) Calls(operation string) int { return f.w.Calls(operation) }
+
 // SetTextDetections replaces what DetectText answers.
-func (f *Fake) SetTextDetections(d []TextDetection) {
+func (f *Server) SetTextDetections(d []TextDetection) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.text = d
@@ -112,7 +120,7 @@ func (f *Fake) SetTextDetections(d []TextDetection) {
 
 // SetS3 makes DetectText, IndexFaces and SearchFacesByImage read S3Object
 // images through get, answering InvalidS3ObjectException when it fails.
-func (f *Fake) SetS3(get func(ctx context.Context, bucket, key string) ([]byte, error)) {
+func (f *Server) SetS3(get func(ctx context.Context, bucket, key string) ([]byte, error)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.s3 = get
@@ -120,7 +128,7 @@ func (f *Fake) SetS3(get func(ctx context.Context, bucket, key string) ([]byte, 
 
 // FailStreamProcessor puts a processor in FAILED with a status message, as
 // the service does when it loses access to its input.
-func (f *Fake) FailStreamProcessor(name, message string) {
+func (f *Server) FailStreamProcessor(name, message string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if p := f.processors[name]; p != nil {
@@ -130,7 +138,7 @@ func (f *Fake) FailStreamProcessor(name, message string) {
 
 // LastTextFilters returns the Filters of the last DetectText request as JSON
 // ("" when none was sent).
-func (f *Fake) LastTextFilters() string {
+func (f *Server) LastTextFilters() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.lastText == nil || f.lastText.Filters == nil {
@@ -193,7 +201,7 @@ type detectTextRequest struct {
 func apiErr(code, msg string) error { return &awslocal.APIError{Code: code, Message: msg} }
 
 // image resolves and validates an Image the way the service does.
-func (f *Fake) image(ctx context.Context, ref imageRef) ([]byte, error) {
+func (f *Server) image(ctx context.Context, ref imageRef) ([]byte, error) {
 	data := ref.Bytes
 	f.mu.Lock()
 	get := f.s3
@@ -226,7 +234,7 @@ func (f *Fake) image(ctx context.Context, ref imageRef) ([]byte, error) {
 	return data, nil
 }
 
-func (f *Fake) detectText(ctx context.Context, body json.RawMessage) (any, error) {
+func (f *Server) detectText(ctx context.Context, body json.RawMessage) (any, error) {
 	var req detectTextRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, apiErr("InvalidParameterException", err.Error())
@@ -304,11 +312,11 @@ var (
 	processorPattern    = regexp.MustCompile(`^[a-zA-Z0-9_.\-]+$`)
 )
 
-func (f *Fake) collectionArn(id string) string {
+func (f *Server) collectionArn(id string) string {
 	return "aws:rekognition:" + awslocal.Region + ":" + awslocal.AccountID + ":collection/" + id
 }
 
-func (f *Fake) createCollection(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) createCollection(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct{ CollectionId string }
 	_ = json.Unmarshal(body, &req)
 	if len(req.CollectionId) == 0 || len(req.CollectionId) > 255 || !collectionIDPattern.MatchString(req.CollectionId) {
@@ -323,7 +331,7 @@ func (f *Fake) createCollection(_ context.Context, body json.RawMessage) (any, e
 	return map[string]any{"CollectionArn": f.collectionArn(req.CollectionId), "FaceModelVersion": "7.0", "StatusCode": 200}, nil
 }
 
-func (f *Fake) deleteCollection(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) deleteCollection(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct{ CollectionId string }
 	_ = json.Unmarshal(body, &req)
 	f.mu.Lock()
@@ -350,7 +358,7 @@ func page(n int, token string, maxResults int) (start, end int, next string) {
 	return
 }
 
-func (f *Fake) listCollections(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) listCollections(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		NextToken  string
 		MaxResults int
@@ -371,14 +379,14 @@ func (f *Fake) listCollections(_ context.Context, body json.RawMessage) (any, er
 	return out, nil
 }
 
-func (f *Fake) uuid(kind string) string {
+func (f *Server) uuid(kind string) string {
 	f.seq++
 	h := sha256.Sum256([]byte(kind + strconv.Itoa(f.seq)))
 	x := hex.EncodeToString(h[:16])
 	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
 }
 
-func (f *Fake) indexFaces(ctx context.Context, body json.RawMessage) (any, error) {
+func (f *Server) indexFaces(ctx context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		CollectionId    string
 		Image           imageRef
@@ -432,7 +440,7 @@ func (f *Fake) indexFaces(ctx context.Context, body json.RawMessage) (any, error
 	}, nil
 }
 
-func (f *Fake) listFaces(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) listFaces(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		CollectionId string
 		NextToken    string
@@ -457,7 +465,7 @@ func (f *Fake) listFaces(_ context.Context, body json.RawMessage) (any, error) {
 	return out, nil
 }
 
-func (f *Fake) searchFacesByImage(ctx context.Context, body json.RawMessage) (any, error) {
+func (f *Server) searchFacesByImage(ctx context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		CollectionId       string
 		Image              imageRef
@@ -500,7 +508,7 @@ func (f *Fake) searchFacesByImage(ctx context.Context, body json.RawMessage) (an
 	}, nil
 }
 
-func (f *Fake) createStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) createStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		Name  string
 		Input struct {
@@ -555,7 +563,7 @@ func (f *Fake) createStreamProcessor(_ context.Context, body json.RawMessage) (a
 	return map[string]any{"StreamProcessorArn": p.arn}, nil
 }
 
-func (f *Fake) named(body json.RawMessage) (*processor, error) {
+func (f *Server) named(body json.RawMessage) (*processor, error) {
 	var req struct{ Name string }
 	_ = json.Unmarshal(body, &req)
 	p := f.processors[req.Name]
@@ -565,7 +573,7 @@ func (f *Fake) named(body json.RawMessage) (*processor, error) {
 	return p, nil
 }
 
-func (f *Fake) startStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) startStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, err := f.named(body)
@@ -579,7 +587,7 @@ func (f *Fake) startStreamProcessor(_ context.Context, body json.RawMessage) (an
 	return map[string]any{"SessionId": f.uuid("session")}, nil
 }
 
-func (f *Fake) stopStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) stopStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, err := f.named(body)
@@ -593,7 +601,7 @@ func (f *Fake) stopStreamProcessor(_ context.Context, body json.RawMessage) (any
 	return struct{}{}, nil
 }
 
-func (f *Fake) deleteStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) deleteStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, err := f.named(body)
@@ -607,7 +615,7 @@ func (f *Fake) deleteStreamProcessor(_ context.Context, body json.RawMessage) (a
 	return struct{}{}, nil
 }
 
-func (f *Fake) describeStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) describeStreamProcessor(_ context.Context, body json.RawMessage) (any, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p, err := f.named(body)
@@ -640,7 +648,7 @@ func (f *Fake) describeStreamProcessor(_ context.Context, body json.RawMessage) 
 	return out, nil
 }
 
-func (f *Fake) listStreamProcessors(_ context.Context, body json.RawMessage) (any, error) {
+func (f *Server) listStreamProcessors(_ context.Context, body json.RawMessage) (any, error) {
 	var req struct {
 		NextToken  string
 		MaxResults int

@@ -14,7 +14,7 @@ import (
 func TestMain(m *testing.M) { awstest.Main(m) }
 
 func TestRunDefaultScene(t *testing.T) {
-	_, rc := rekogtest.New(t)
+	rc := rekogtest.New(t).Client
 	c := localrun.Clients{Rekognition: rc, Kinesis: awstest.Kinesis(t), SNS: awstest.SNS(t), SQS: awstest.SQS(t)}
 	cfg := localrun.DefaultScene()
 	cfg.Suffix = awstest.Name(t, "-")

@@ -41,7 +41,7 @@ func newAPI(t *testing.T) (*Handler, *s3.Client) {
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("detect-text-in-image")}); err != nil {
 		t.Fatal(err)
 	}
-	_, rc := rekogtest.New(t)
+	rc := rekogtest.New(t).Client
 	svc, err := rekog.NewTextService(s3c, "detect-text-in-image", rekog.NewRekognitionText(rc), func(o *rekog.TextOptions) { o.Prefix = "uploads/" })
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func fuzzAPI(t *testing.T) *Handler {
 		if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("fuzz")}); err != nil {
 			t.Fatal(err)
 		}
-		_, rc, _ := rekogtest.Start()
+		rc := rekogtest.Start().Client
 		svc, err := rekog.NewTextService(s3c, "fuzz", rekog.NewRekognitionText(rc))
 		if err != nil {
 			t.Fatal(err)
