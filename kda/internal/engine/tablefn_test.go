@@ -230,6 +230,15 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM `
 			t.Errorf("%s: %v is not an UnsupportedError for %q", c.from, err, c.unsupported)
 		}
 	}
+	for _, sql := range []string{
+		`CREATE STREAM "S" (K VARCHAR(4), X BIGINT, N BIGINT, F DOUBLE); CREATE PUMP "P" AS INSERT INTO "S" SELECT STREAM * FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "S"), 'X', 1, 1));`,
+		`CREATE STREAM "S" (K VARCHAR(4), X BIGINT); CREATE PUMP "P" AS INSERT INTO "S" SELECT STREAM K, X FROM (SELECT STREAM K, X FROM "S") AS q;`,
+	} {
+		_, err := New(sql, Options{Inputs: []Input{tableTestInput}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err == nil || !strings.Contains(err.Error(), `pump "P" would make a cycle: "S" feeds itself through it`) {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
 	_, err := New(`CREATE STREAM "O" (N BIGINT); CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM TOP_K_ITEMS_TUMBLING(X, 1) FROM "IN";`,
 		Options{Inputs: []Input{tableTestInput}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err == nil || !strings.Contains(err.Error(), "TOP_K_ITEMS_TUMBLING is a table function: call it in FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(") {
