@@ -68,7 +68,7 @@ type TableFunc interface {
 	// false when nothing is pending.
 	NextClose() (int64, bool)
 	// AppendState appends the function's state to b, for
-	// Engine.MarshalState. Equal states must give equal bytes.
+	// Engine.MarshalState. The same input must give the same bytes.
 	AppendState(b []byte) []byte
 	// Restore returns a new TableFunc of the same call holding the state
 	// that AppendState wrote (state is only valid during the call), and
