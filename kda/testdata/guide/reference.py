@@ -132,8 +132,25 @@ def error_stream(rows):
                 for ms, _, sector, _, _ in rows if "TECH" in sector]
 
 
+def top_k_items(rows, k=3):
+    """The k tickers with the most rows in each minute of ROWTIME, most
+    first, equal counts in the order the tickers first came in that
+    minute; a window's rows come out at its end, ROWTIME the end."""
+    windows = {}
+    for ms, ticker, _, _, _ in rows:
+        w = windows.setdefault(ms // 60000, {})
+        w[ticker] = w.get(ticker, 0) + 1
+    out = []
+    for start in sorted(windows):
+        counts = windows[start]
+        top = sorted(counts, key=lambda t: -counts[t])[:k]  # sorted is stable: ties keep arrival order
+        out.extend(row((start + 1) * 60000, TICKER_SYMBOL=t, TRADES=counts[t]) for t in top)
+    return out
+
+
 EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg,
-            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts, "error_stream": error_stream}
+            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts, "error_stream": error_stream,
+            "top_k_items": top_k_items}
 
 
 def application(name, code):
