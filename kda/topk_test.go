@@ -211,3 +211,60 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM * FROM TABLE(`
 		}
 	}
 }
+
+// benchTableFunction feeds b.N JSON records, 1,000 a second, through sql
+// on one goroutine and reports rows/s; rec makes record i.
+func benchTableFunction(b *testing.B, sql string, rec func(i int) []byte) {
+	e := must(NewEngine(sql, []Input{demoInput}))
+	var buf []byte
+	out := 0
+	must(0, e.Subscribe("O", func(r Row) { buf = r.AppendJSON(buf[:0]); out++ }))
+	recs := make([][]byte, 100_000)
+	for i := range recs {
+		recs[i] = rec(i)
+	}
+	t0 := time.UnixMilli(1_700_000_000_000)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	e.Flush()
+	reportRate(b, float64(b.N), "rows", cpu0)
+	if out == 0 {
+		b.Fatal("no output rows")
+	}
+}
+
+var benchTickers = []string{"AMZN", "XOM", "IBM", "AAPL", "MSFT", "NFLX", "TSLA", "GOOG", "META", "ORCL"}
+
+// BenchmarkTopK: TOP_K_ITEMS_TUMBLING of 5 over a minute, on 10 tickers
+// (exact counters) and on 100,000 distinct values (60,000 a window: the
+// Space-Saving counters).
+func BenchmarkTopK(b *testing.B) {
+	const sql = `CREATE STREAM "O" (T VARCHAR(8), N BIGINT);
+CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 5, 60));`
+	b.Run("tickers", func(b *testing.B) {
+		benchTableFunction(b, sql, func(i int) []byte {
+			return fmt.Appendf(nil, `{"TICKER_SYMBOL":%q,"SECTOR":"TECHNOLOGY","CHANGE":0.5,"PRICE":%d.25}`, benchTickers[(i*7+i/3)%len(benchTickers)], 50+i%100)
+		})
+	})
+	b.Run("distinct", func(b *testing.B) {
+		benchTableFunction(b, strings.Replace(sql, "'TICKER_SYMBOL'", "'SECTOR'", 1), func(i int) []byte {
+			return fmt.Appendf(nil, `{"TICKER_SYMBOL":"AMZN","SECTOR":"s%d","CHANGE":0.5,"PRICE":%d.25}`, i, 50+i%100)
+		})
+	})
+}
+
+// BenchmarkCountDistinct: COUNT_DISTINCT_ITEMS_TUMBLING of the price over
+// 5 seconds (5,000 rows, exact) and over a minute (60,000 distinct
+// values: HyperLogLog from the 10,001st).
+func BenchmarkCountDistinct(b *testing.B) {
+	const sql = `CREATE STREAM "O" (N BIGINT);
+CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'PRICE', %d));`
+	rec := func(i int) []byte {
+		return fmt.Appendf(nil, `{"TICKER_SYMBOL":"AMZN","SECTOR":"TECHNOLOGY","CHANGE":0.5,"PRICE":%d.25}`, i)
+	}
+	b.Run("exact", func(b *testing.B) { benchTableFunction(b, fmt.Sprintf(sql, 5), rec) })
+	b.Run("hll", func(b *testing.B) { benchTableFunction(b, fmt.Sprintf(sql, 60), rec) })
+}
