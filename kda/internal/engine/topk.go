@@ -94,7 +94,6 @@ type topKItem struct {
 type topK struct {
 	tumble
 	col, k, capacity int
-	outCols          int
 
 	items map[string]*topKItem
 	order []*topKItem // every counter; a min-heap on (count, seq) once full
