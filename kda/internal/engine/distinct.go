@@ -26,12 +26,9 @@ func init() { registerTableFunc("COUNT_DISTINCT_ITEMS_TUMBLING", newCountDistinc
 
 type countDistinct struct {
 	tumble
-	col int
-
 	seen  map[string]struct{}
 	items []value.Value // the exact set in arrival order, for the state
 	hll   *hyperloglog.Sketch
-	key   []byte
 	out   []value.Value
 }
 
@@ -47,29 +44,25 @@ func newCountDistinct(a *TableArgs) ([]value.Column, TableFunc, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &countDistinct{tumble: tumble{millis: ms}, col: col, seen: map[string]struct{}{}, out: make([]value.Value, 1)}
+	c := &countDistinct{tumble: tumble{millis: ms, col: col}, seen: map[string]struct{}{}, out: make([]value.Value, 1)}
+	c.flush = c.emitCount
 	return []value.Column{{Name: "NUMBER_OF_DISTINCT_ITEMS", Type: value.Bigint}}, c, nil
 }
 
 func (c *countDistinct) Push(row []value.Value, rt int64, emit Emit) error {
-	if c.due(rt) {
-		c.close(emit)
-	}
-	c.enter(rt)
-	v := row[c.col]
-	if v.K == value.KindNull {
+	v, key, ok := c.enter(row, rt, emit)
+	if !ok {
 		return nil
 	}
-	c.key = appendKey(c.key[:0], []value.Value{v})
 	if c.hll != nil {
-		c.hll.Insert(c.key)
+		c.hll.Insert(key)
 		return nil
 	}
-	if _, dup := c.seen[string(c.key)]; dup {
+	if _, dup := c.seen[string(key)]; dup {
 		return nil
 	}
 	if len(c.items) < exactItems {
-		c.seen[string(c.key)] = struct{}{}
+		c.seen[string(key)] = struct{}{}
 		c.items = append(c.items, v)
 		return nil
 	}
@@ -85,21 +78,13 @@ func (c *countDistinct) Push(row []value.Value, rt int64, emit Emit) error {
 	return nil
 }
 
-func (c *countDistinct) Advance(now int64, emit Emit) {
-	if c.due(now) {
-		c.close(emit)
-	}
-}
-
-func (c *countDistinct) NextClose() (int64, bool) { return c.nextClose() }
-
-func (c *countDistinct) close(emit Emit) {
+// emitCount emits the window's count and empties it.
+func (c *countDistinct) emitCount(end int64, emit Emit) {
 	n := int64(len(c.items))
 	if c.hll != nil {
 		n = int64(c.hll.Estimate())
 	}
-	end := c.start + c.millis
-	c.open, c.hll, c.items = false, nil, c.items[:0]
+	c.hll, c.items = nil, c.items[:0]
 	clear(c.seen)
 	c.out[0] = value.IntValue(n)
 	emit(c.out, end)
@@ -127,7 +112,8 @@ func (c *countDistinct) AppendState(b []byte) []byte {
 
 func (c *countDistinct) Restore(state []byte) (TableFunc, error) {
 	d := &stateDecoder{b: state}
-	r := &countDistinct{tumble: tumble{millis: c.millis}, col: c.col, seen: map[string]struct{}{}, out: make([]value.Value, 1)}
+	r := &countDistinct{tumble: tumble{millis: c.millis, col: c.col}, seen: map[string]struct{}{}, out: make([]value.Value, 1)}
+	r.flush = r.emitCount
 	r.tumble.restore(d)
 	if d.flag() {
 		sk := d.bytes(d.count(1))

@@ -36,25 +36,47 @@ func init() { registerTableFunc("TOP_K_ITEMS_TUMBLING", newTopK) }
 // COUNT_DISTINCT_ITEMS_TUMBLING.
 const exactItems = 10_000
 
-// tumble is the tumbling window of a table function: millis long, aligned
-// on the epoch.
+// tumble is the tumbling window of a table function counting the values
+// of column col: millis long, aligned on the epoch. It gives the function
+// its Advance and NextClose.
 type tumble struct {
 	millis int64
+	col    int
 	open   bool
 	start  int64
+	key    []byte
+	// flush emits the closing window's rows, at ROWTIME end, and empties
+	// the window.
+	flush func(end int64, emit Emit)
 }
 
 // due reports whether the open window has ended by t.
 func (w *tumble) due(t int64) bool { return w.open && t >= w.start+w.millis }
 
-// enter opens the window of rt if none is open.
-func (w *tumble) enter(rt int64) {
+// enter closes the open window if rt is past it, opens rt's window if
+// none is open, and returns the row's value of the column with its key
+// (valid until the next call), or false for NULL.
+func (w *tumble) enter(row []value.Value, rt int64, emit Emit) (value.Value, []byte, bool) {
+	w.Advance(rt, emit)
 	if !w.open {
 		w.open, w.start = true, floorDiv(rt, w.millis)*w.millis
 	}
+	v := row[w.col]
+	if v.K == value.KindNull {
+		return v, nil, false
+	}
+	w.key = appendKey(w.key[:0], []value.Value{v})
+	return v, w.key, true
 }
 
-func (w *tumble) nextClose() (int64, bool) { return w.start + w.millis, w.open }
+func (w *tumble) Advance(now int64, emit Emit) {
+	if w.due(now) {
+		w.open = false
+		w.flush(w.start+w.millis, emit)
+	}
+}
+
+func (w *tumble) NextClose() (int64, bool) { return w.start + w.millis, w.open }
 
 func (w *tumble) appendState(b []byte) []byte {
 	b = append(b, b2byte(w.open))
@@ -93,13 +115,12 @@ type topKItem struct {
 
 type topK struct {
 	tumble
-	col, k, capacity int
+	k, capacity int
 
 	items map[string]*topKItem
 	order []*topKItem // every counter; a min-heap on (count, seq) once full
 	full  bool        // order is a heap: the counters are all taken
 	seq   int64
-	key   []byte
 	out   []value.Value
 }
 
@@ -119,22 +140,17 @@ func newTopK(a *TableArgs) ([]value.Column, TableFunc, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &topK{tumble: tumble{millis: ms}, col: col, k: int(k), capacity: max(int(k), exactItems), items: map[string]*topKItem{}}
-	t.out = make([]value.Value, 2)
+	t := &topK{tumble: tumble{millis: ms, col: col}, k: int(k), capacity: max(int(k), exactItems), items: map[string]*topKItem{}}
+	t.out, t.flush = make([]value.Value, 2), t.emitTop
 	return []value.Column{a.Input[col], {Name: "MOST_FREQUENT_VALUES", Type: value.Bigint}}, t, nil
 }
 
 func (t *topK) Push(row []value.Value, rt int64, emit Emit) error {
-	if t.due(rt) {
-		t.close(emit)
-	}
-	t.enter(rt)
-	v := row[t.col]
-	if v.K == value.KindNull {
+	v, key, ok := t.enter(row, rt, emit)
+	if !ok {
 		return nil
 	}
-	t.key = appendKey(t.key[:0], []value.Value{v})
-	if it := t.items[string(t.key)]; it != nil {
+	if it := t.items[string(key)]; it != nil {
 		it.count++
 		if t.full {
 			heap.Fix((*topKHeap)(&t.order), it.pos)
@@ -143,7 +159,7 @@ func (t *topK) Push(row []value.Value, rt int64, emit Emit) error {
 	}
 	t.seq++
 	if len(t.order) < t.capacity {
-		it := &topKItem{v: v, key: string(t.key), count: 1, seq: t.seq, pos: len(t.order)}
+		it := &topKItem{v: v, key: string(key), count: 1, seq: t.seq, pos: len(t.order)}
 		t.items[it.key] = it
 		t.order = append(t.order, it)
 		if len(t.order) == t.capacity {
@@ -155,23 +171,14 @@ func (t *topK) Push(row []value.Value, rt int64, emit Emit) error {
 	// Space-Saving: the new value replaces the least frequent one.
 	it := t.order[0]
 	delete(t.items, it.key)
-	it.v, it.key, it.count, it.seq = v, string(t.key), it.count+1, t.seq
+	it.v, it.key, it.count, it.seq = v, string(key), it.count+1, t.seq
 	t.items[it.key] = it
 	heap.Fix((*topKHeap)(&t.order), 0)
 	return nil
 }
 
-func (t *topK) Advance(now int64, emit Emit) {
-	if t.due(now) {
-		t.close(emit)
-	}
-}
-
-func (t *topK) NextClose() (int64, bool) { return t.nextClose() }
-
-// close emits the window's top K and empties it.
-func (t *topK) close(emit Emit) {
-	end := t.start + t.millis
+// emitTop emits the window's top K and empties it.
+func (t *topK) emitTop(end int64, emit Emit) {
 	top := slices.Clone(t.order)
 	slices.SortFunc(top, func(a, b *topKItem) int {
 		if c := cmp.Compare(b.count, a.count); c != 0 {
@@ -179,7 +186,7 @@ func (t *topK) close(emit Emit) {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	t.open, t.full, t.seq, t.order = false, false, 0, t.order[:0]
+	t.full, t.seq, t.order = false, 0, t.order[:0]
 	clear(t.items)
 	for _, it := range top[:min(t.k, len(top))] {
 		t.out[0], t.out[1] = it.v, value.IntValue(it.count)
@@ -204,7 +211,8 @@ func (t *topK) AppendState(b []byte) []byte {
 
 func (t *topK) Restore(state []byte) (TableFunc, error) {
 	d := &stateDecoder{b: state}
-	r := &topK{tumble: tumble{millis: t.millis}, col: t.col, k: t.k, capacity: t.capacity, items: map[string]*topKItem{}, out: make([]value.Value, 2)}
+	r := &topK{tumble: tumble{millis: t.millis, col: t.col}, k: t.k, capacity: t.capacity, items: map[string]*topKItem{}, out: make([]value.Value, 2)}
+	r.flush = r.emitTop
 	r.tumble.restore(d)
 	r.seq = d.varint()
 	n := d.count(3)

@@ -382,24 +382,8 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.expectKw("FROM"); err != nil {
 		return nil, err
 	}
-	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
-		if err := ps.subquery(s); err != nil {
-			return nil, err
-		}
-	} else if ps.isTableSource() {
-		if err := ps.tableSource(s); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := ps.unsupportedSource(); err != nil {
-			return nil, err
-		}
-		if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
-			return nil, err
-		}
-		if s.Alias, err = ps.optAlias("stream alias"); err != nil {
-			return nil, err
-		}
+	if err := ps.fromItem(s); err != nil {
+		return nil, err
 	}
 	if s.Join, err = ps.join(); err != nil {
 		return nil, err
@@ -442,6 +426,26 @@ func (ps *parser) selectStmt() (*Select, error) {
 		return nil, ps.peek().pos.Errorf("WINDOWED BY STAGGER goes after WHERE, without GROUP BY")
 	}
 	return s, ps.unsupportedClause()
+}
+
+// fromItem parses what FROM reads: a subquery, TABLE(…) or a stream, with
+// its alias.
+func (ps *parser) fromItem(s *Select) error {
+	switch {
+	case ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT":
+		return ps.subquery(s)
+	case ps.isTableSource():
+		return ps.tableSource(s)
+	}
+	if err := ps.unsupportedSource(); err != nil {
+		return err
+	}
+	var err error
+	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+		return err
+	}
+	s.Alias, err = ps.optAlias("stream alias")
+	return err
 }
 
 // clauseWords end a FROM item or a SELECT item: never taken as an alias,
