@@ -78,6 +78,29 @@ SELECT STREAM t."TICKER_SYMBOL", t."MOST_FREQUENT_VALUES" FROM TABLE(TOP_K_ITEMS
 	}
 }
 
+// TestTopKItemsTumblingOverJoin: CURSOR(SELECT STREAM * …) over a JOIN
+// has the reference table's columns too.
+func TestTopKItemsTumblingOverJoin(t *testing.T) {
+	const sql = `CREATE STREAM "O" (COMPANY VARCHAR(16), N BIGINT);
+CREATE PUMP "P" AS INSERT INTO "O"
+SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(
+    SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" AS s JOIN COMPANIES AS c ON s.TICKER_SYMBOL = c.TICKER_SYMBOL),
+  'COMPANY', 1, 10));`
+	tbl := Table{Name: "COMPANIES", Columns: []Column{{Name: "TICKER_SYMBOL", Type: Varchar(4)}, {Name: "COMPANY", Type: Varchar(16)}},
+		Rows: [][]Value{{StringValue("A"), StringValue("Acme")}, {StringValue("B"), StringValue("Beta")}, {StringValue("C"), StringValue("Beta")}}}
+	e := must(NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} }))
+	var got []string
+	must(0, e.Subscribe("O", func(r Row) { got = append(got, string(r.AppendJSON(nil))) }))
+	for i, tk := range []string{"A", "B", "A", "C", "D"} {
+		must(0, e.InsertJSON(DefaultInputStream, fmt.Appendf(nil, `{"TICKER_SYMBOL":%q}`, tk), time.UnixMilli(1_700_000_000_000+int64(i))))
+	}
+	e.Flush()
+	// Acme 2, Beta 2 (B and C): a tie, Acme first.
+	if want := `{"COMPANY":"Acme","N":2}`; len(got) != 1 || got[0] != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 // TestTopKItemsTumblingSpaceSaving: beyond max(K, 10,000) distinct values
 // in a window, the counters keep every value more frequent than
 // rows/10,000.

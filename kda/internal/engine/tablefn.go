@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -303,7 +304,8 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		cur.Stagger == nil && len(cur.Windows) == 0 {
 		return pumps, src, nil
 	}
-	// SELECT * is the source's columns.
+	// SELECT * is the source's columns, then those of a JOINed reference
+	// table that the source lacks.
 	var items []syntax.SelectItem
 	for _, it := range cur.Items {
 		if !it.Star {
@@ -311,7 +313,15 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 			continue
 		}
 		for _, c := range src.cols {
-			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Name: c.Name}})
+			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: cmp.Or(cur.Alias, cur.From), Name: c.Name}})
+		}
+		if j := cur.Join; j != nil && e.tables[j.Table] != nil {
+			qual := cmp.Or(j.Alias, j.Table)
+			for _, c := range e.tables[j.Table].cols {
+				if _, dup := src.idx[c.Name]; !dup {
+					items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: qual, Name: c.Name}})
+				}
+			}
 		}
 	}
 	cur.Items = items
