@@ -48,6 +48,11 @@ import (
 //     errors, and the state split tests (kda/state_test.go), which check
 //     that 1, 10 and 100 invocations and a restart give the same rows.
 //
+// TEST_SEQ in tablefn_test.go is a minimal function that emits each input
+// row with columns of its own (the shape of RANDOM_CUT_FOREST); topk.go and
+// distinct.go are tumbling-window functions that emit when a window
+// closes.
+//
 // The engine calls a TableFunc with the engine locked, from one goroutine
 // at a time; it need not be safe for concurrent use.
 
