@@ -428,26 +428,6 @@ func (ps *parser) selectStmt() (*Select, error) {
 	return s, ps.unsupportedClause()
 }
 
-// fromItem parses what FROM reads: a subquery, TABLE(…) or a stream, with
-// its alias.
-func (ps *parser) fromItem(s *Select) error {
-	switch {
-	case ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT":
-		return ps.subquery(s)
-	case ps.isTableSource():
-		return ps.tableSource(s)
-	}
-	if err := ps.unsupportedSource(); err != nil {
-		return err
-	}
-	var err error
-	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
-		return err
-	}
-	s.Alias, err = ps.optAlias("stream alias")
-	return err
-}
-
 // clauseWords end a FROM item or a SELECT item: never taken as an alias,
 // so that the construct they start is named.
 var clauseWords = map[string]bool{
