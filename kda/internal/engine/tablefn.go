@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
@@ -336,6 +337,33 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		return nil, nil, err
 	}
 	return append(pumps, sub...), e.streams[wrap.From], nil
+}
+
+// tablesNextClose is the earliest NextClose of the table functions.
+func (e *Engine) tablesNextClose() int64 {
+	next := int64(math.MaxInt64)
+	for _, p := range e.pumps {
+		if p.fn == nil {
+			continue
+		}
+		if end, ok := p.fn.op.NextClose(); ok && end < next {
+			next = end
+		}
+	}
+	return next
+}
+
+// checkCycles refuses a pump whose arms, now linked, feed their own
+// source: a subquery or a table function reads its source through hidden
+// streams, which pumpStreams could not follow before they were linked. The
+// engine being compiled is then discarded, so nothing is unlinked.
+func (e *Engine) checkCycles(st *syntax.CreatePump, arms []*pump) error {
+	for _, p := range arms {
+		if e.reaches(p.dst, p.src) {
+			return st.TargetPos.Errorf("pump %q would make a cycle: %q feeds itself through it", st.Name, st.Target)
+		}
+	}
+	return nil
 }
 
 // pushTable runs a cursor row through a table function.

@@ -122,16 +122,6 @@ def throttled_alerts(rows):
     return out
 
 
-def error_stream(rows):
-    """Nothing reaches the destination; each TECHNOLOGY row is an
-    Evaluation_Error of STREAM_PUMP in error_stream, at its own ROWTIME
-    (the replay's clock is the arrival, so ERROR_TIME is too). Only these
-    columns are compared: MESSAGE and DATA_ROW are the engine's wording."""
-    return [], [row(ms, ERROR_TIME=ts(ms), ERROR_LEVEL="Error", ERROR_NAME="Evaluation_Error",
-                    DATA_ROWTIME=ts(ms), PUMP_NAME="STREAM_PUMP")
-                for ms, _, sector, _, _ in rows if "TECH" in sector]
-
-
 def top_k_items(rows, k=3):
     """The k tickers with the most rows in each minute of ROWTIME, most
     first, equal counts in the order the tickers first came in that
@@ -146,6 +136,16 @@ def top_k_items(rows, k=3):
         top = sorted(counts, key=lambda t: -counts[t])[:k]  # sorted is stable: ties keep arrival order
         out.extend(row((start + 1) * 60000, TICKER_SYMBOL=t, TRADES=counts[t]) for t in top)
     return out
+
+
+def error_stream(rows):
+    """Nothing reaches the destination; each TECHNOLOGY row is an
+    Evaluation_Error of STREAM_PUMP in error_stream, at its own ROWTIME
+    (the replay's clock is the arrival, so ERROR_TIME is too). Only these
+    columns are compared: MESSAGE and DATA_ROW are the engine's wording."""
+    return [], [row(ms, ERROR_TIME=ts(ms), ERROR_LEVEL="Error", ERROR_NAME="Evaluation_Error",
+                    DATA_ROWTIME=ts(ms), PUMP_NAME="STREAM_PUMP")
+                for ms, _, sector, _, _ in rows if "TECH" in sector]
 
 
 EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg,
