@@ -110,6 +110,8 @@ type pump struct {
 	join     *join
 	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
+
+	fn *tableFn // a table function's pump (tablefn.go)
 }
 
 // Engine runs a KDA SQL application: rows inserted into its input streams
@@ -421,6 +423,8 @@ func (e *Engine) Flush() {
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
 		switch {
+		case p.fn != nil:
+			p.fn.op.Advance(t, p.fn.emit)
 		case p.win == nil:
 		case p.win.stagger:
 			e.closeStagger(p, t)
@@ -442,6 +446,7 @@ func (e *Engine) setNextClose() {
 			e.nextClose = end
 		}
 	}
+	e.nextClose = min(e.nextClose, e.tablesNextClose())
 }
 
 func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
@@ -493,6 +498,10 @@ func (e *Engine) push(p *pump, v *env) {
 }
 
 func (e *Engine) pushRow(p *pump, v *env) {
+	if p.fn != nil {
+		e.pushTable(p, v)
+		return
+	}
 	if p.where != nil {
 		ok, err := p.where(v)
 		if err != nil {

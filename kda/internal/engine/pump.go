@@ -24,6 +24,11 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	// target: the arms run as pumps of their own streams.
 	var arms []*pump
 	for sel := st.Select; sel != nil; sel = sel.UnionAll {
+		tables, err := e.compileTableSources(st, sel)
+		if err != nil {
+			return err
+		}
+		arms = append(arms, tables...)
 		if sel.Sub != nil {
 			// A subquery is a pump of its own into a hidden stream,
 			// which this SELECT reads.
@@ -42,6 +47,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	for _, p := range arms {
 		p.src.pumps = append(p.src.pumps, p)
 		e.pumps = append(e.pumps, p)
+	}
+	if err := e.checkCycles(st, arms); err != nil {
+		return err
 	}
 	main := arms[len(arms)-1]
 	main.arms = arms[:len(arms)-1]
