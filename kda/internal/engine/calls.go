@@ -11,6 +11,9 @@ import (
 )
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
+	if e.Distinct && !aggNames[e.Name] || e.Distinct && (e.Over != nil || e.OverName != "") {
+		return cexpr{}, e.P.Unsupported("DISTINCT in " + e.Name + "(…) other than an aggregate of a tumbling or stagger window")
+	}
 	if e.Over != nil || e.OverName != "" {
 		return s.compileOver(e)
 	}
@@ -89,7 +92,7 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 	if s.inAgg {
 		return cexpr{}, e.P.Errorf("aggregates cannot be nested")
 	}
-	spec := aggSpec{name: e.Name, typ: value.KindInt}
+	spec := aggSpec{name: e.Name, typ: value.KindInt, distinct: e.Distinct}
 	switch {
 	case e.Star && e.Name == "COUNT":
 	case e.Star:

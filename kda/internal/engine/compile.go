@@ -59,9 +59,10 @@ type scope struct {
 }
 
 type aggSpec struct {
-	name string
-	arg  evalFn // nil for COUNT(*)
-	typ  value.Kind
+	name     string
+	arg      evalFn // nil for COUNT(*)
+	typ      value.Kind
+	distinct bool // f(DISTINCT x): each distinct value once
 }
 
 func (s *scope) col(c *syntax.ColRef) (int, error) {

@@ -108,7 +108,8 @@ type pump struct {
 	win      *window
 	slide    *slide
 	join     *join
-	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
+	distinct *distinct // SELECT STREAM DISTINCT, or nil
+	arms     []*pump   // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
 }
 
@@ -534,6 +535,9 @@ func (e *Engine) pushRow(p *pump, v *env) {
 			return
 		}
 		out[p.target[i]] = x
+	}
+	if p.distinct != nil && !p.distinct.admit(out) {
+		return
 	}
 	e.insert(p.dst, out, v.rowtime)
 }

@@ -89,6 +89,11 @@ func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, 
 	}
 	p.target = target
 	p.out = make([]value.Value, len(dst.cols))
+	if sel.Distinct {
+		if err := p.compileDistinct(sel, target); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 

@@ -57,6 +57,9 @@ func (e *Engine) MarshalState() []byte {
 		if p.slide != nil {
 			b = p.slide.appendState(b)
 		}
+		if p.distinct != nil {
+			b = p.distinct.appendState(b)
+		}
 	}
 	return b
 }
@@ -83,6 +86,11 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	wins := make([]windowState, len(e.pumps))
 	slides := make([][]map[string]*partition, len(e.pumps))
+	type distinctState struct {
+		cur  []byte
+		seen map[string]struct{}
+	}
+	dists := make([]distinctState, len(e.pumps))
 	for i, p := range e.pumps {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
@@ -92,6 +100,9 @@ func (e *Engine) RestoreState(state []byte) error {
 		}
 		if p.slide != nil {
 			slides[i] = d.slide(p.slide)
+		}
+		if p.distinct != nil {
+			dists[i].cur, dists[i].seen = d.distinct()
 		}
 		if d.err != nil {
 			return d.err
@@ -105,6 +116,9 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	e.last = last
 	for i, p := range e.pumps {
+		if p.distinct != nil {
+			p.distinct.cur, p.distinct.seen = dists[i].cur, dists[i].seen
+		}
 		if w := p.win; w != nil {
 			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
 			w.groups = make(map[string]*group, len(w.order))
@@ -164,7 +178,7 @@ func (w *window) appendState(b []byte) []byte {
 		for _, k := range g.keys {
 			b = appendValue(b, k)
 		}
-		for _, a := range g.acc {
+		for i, a := range g.acc {
 			b = binary.AppendVarint(b, a.n)
 			b = binary.AppendVarint(b, a.sumI)
 			b = appendFloat(b, a.sumF)
@@ -174,6 +188,9 @@ func (w *window) appendState(b []byte) []byte {
 				failed = 1
 			}
 			b = append(b, failed)
+			if w.aggs[i].distinct {
+				b = appendSet(b, a.set)
+			}
 		}
 	}
 	return b
@@ -346,6 +363,11 @@ func (d *stateDecoder) window(w *window) windowState {
 			a.n, a.sumI, a.sumF, a.ext = d.varint(), d.varint(), d.float(), d.value()
 			if d.flag() {
 				a.err = &EvalError{"SUM overflow"}
+			}
+			if w.aggs[i].distinct {
+				if a.set = d.set(); int64(len(a.set)) != a.n && d.err == nil {
+					d.fail("distinct values and count differ")
+				}
 			}
 			if a.n < 0 {
 				d.fail("negative count")

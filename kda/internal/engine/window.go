@@ -43,6 +43,7 @@ type aggAcc struct {
 	sumF float64
 	ext  value.Value // MIN/MAX so far
 	err  error
+	set  map[string]struct{} // f(DISTINCT x): the values seen
 }
 
 func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
@@ -119,7 +120,7 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 		if err != nil {
 			return err
 		}
-		if x.K == value.KindNull {
+		if x.K == value.KindNull || a.distinct && !firstSeen(&acc.set, x, &w.keyBuf) {
 			continue
 		}
 		acc.n++

@@ -64,6 +64,9 @@ func (ps *parser) join() (*Join, error) {
 	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
 		return nil, err
 	}
+	if j.Over, j.OverName, err = ps.optOver(); err != nil {
+		return nil, err
+	}
 	if j.Alias, err = ps.optAlias("table alias"); err != nil {
 		return nil, err
 	}
@@ -152,4 +155,18 @@ func (ps *parser) subquery(s *Select) error {
 		return ps.expectOp(")")
 	}
 	return nil
+}
+
+// optOver parses [OVER (window spec) | OVER name]: after a call, or after a stream
+// name in FROM or JOIN (the stream's window in a stream-to-stream join).
+func (ps *parser) optOver() (*WindowSpec, string, error) {
+	if !ps.acceptKw("OVER") {
+		return nil, "", nil
+	}
+	if !ps.isOp("(") {
+		name, _, err := ps.ident("window name or (")
+		return nil, name, err
+	}
+	spec, err := ps.windowSpec()
+	return spec, "", err
 }

@@ -470,8 +470,10 @@ func (ps *parser) call() (Expr, error) {
 		c.Args = []Expr{x}
 		return c, ps.expectOp(")")
 	}
-	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.Unsupported("DISTINCT")
+	if ps.acceptKw("DISTINCT") {
+		c.Distinct = true
+	} else if ps.isKw("ALL") && !(ps.tok(1).kind == tOp && (ps.tok(1).text == ")" || ps.tok(1).text == "(")) {
+		ps.p++ // the default
 	}
 	switch t.text {
 	case "EXP_AVG":
@@ -484,7 +486,7 @@ func (ps *parser) call() (Expr, error) {
 		return ps.trimArgs(c)
 	}
 	switch {
-	case ps.isOp("*"):
+	case ps.isOp("*") && !c.Distinct:
 		ps.p++
 		c.Star = true
 	case ps.isOp(")"):

@@ -371,9 +371,10 @@ func (ps *parser) selectStmt() (*Select, error) {
 		return nil, err
 	}
 	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.Unsupported("DISTINCT")
+		s.Distinct, s.DistinctPos = true, ps.next().pos
+	} else {
+		ps.acceptKw("ALL") // the default
 	}
-	ps.acceptKw("ALL") // the default
 	items, err := ps.selectItems()
 	if err != nil {
 		return nil, err
@@ -391,6 +392,9 @@ func (ps *parser) selectStmt() (*Select, error) {
 			return nil, err
 		}
 		if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+			return nil, err
+		}
+		if s.Over, s.OverName, err = ps.optOver(); err != nil {
 			return nil, err
 		}
 		if s.Alias, err = ps.optAlias("stream alias"); err != nil {
