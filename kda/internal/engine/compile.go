@@ -24,6 +24,9 @@ type env struct {
 	rowtime int64
 	keys    []value.Value
 	aggs    []value.Value
+	// sideRT are the left and right rows' ROWTIMEs of a stream-to-stream
+	// join's pair (a.ROWTIME, b.ROWTIME); rowtime is the pair's.
+	sideRT [2]int64
 }
 
 type evalFn func(*env) (value.Value, error)
@@ -53,6 +56,8 @@ type scope struct {
 	slide   *slide
 	windows []syntax.NamedWindow
 	ref     *refScope // the JOINed table, or nil
+	// streamJoin: ref is the other stream of a stream-to-stream join.
+	streamJoin bool
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -100,6 +105,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		v := e.V
 		return cexpr{typ: v.K, lit: &v, fn: func(*env) (value.Value, error) { return v, nil }}, nil
 	case *syntax.ColRef:
+		if i, ok := s.joinRowtime(e); ok && e.Name == "ROWTIME" {
+			return cexpr{typ: value.KindTime, fn: joinRowtimeFn(i)}, nil
+		}
 		if e.Name == "ROWTIME" {
 			return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) { return value.Value{K: value.KindTime, I: v.rowtime}, nil }}, nil
 		}

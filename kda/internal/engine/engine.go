@@ -109,7 +109,8 @@ type pump struct {
 	slide    *slide
 	join     *join
 	distinct *distinct // SELECT STREAM DISTINCT, or nil
-	arms     []*pump   // the other SELECTs of a UNION ALL, on the first arm
+	sjoin    *streamJoin
+	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
 }
 
@@ -461,9 +462,12 @@ func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
 	env := &s.env
 	env.row, env.rowtime = row, rt
 	for _, p := range s.pumps {
-		if p.join == nil {
+		switch {
+		case p.sjoin != nil:
+			e.pushStreamJoin(p, s, env)
+		case p.join == nil:
 			e.pushRow(p, env)
-		} else {
+		default:
 			e.push(p, env)
 		}
 	}

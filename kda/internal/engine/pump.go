@@ -17,6 +17,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 		for _, o := range append([]*pump{old}, old.arms...) {
 			e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == o })
 			o.src.pumps = slices.DeleteFunc(o.src.pumps, func(p *pump) bool { return p == o })
+			if o.sjoin != nil {
+				o.sjoin.right.pumps = slices.DeleteFunc(o.sjoin.right.pumps, func(p *pump) bool { return p == o })
+			}
 		}
 		delete(e.pumpNames, st.Name)
 	}
@@ -41,6 +44,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	for _, p := range arms {
 		p.src.pumps = append(p.src.pumps, p)
+		if p.sjoin != nil && p.sjoin.right != p.src {
+			p.sjoin.right.pumps = append(p.sjoin.right.pumps, p)
+		}
 		e.pumps = append(e.pumps, p)
 	}
 	main := arms[len(arms)-1]
@@ -123,7 +129,20 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	src := p.src
 	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
+	right, streamJoin := (*stream)(nil), false
 	if sel.Join != nil {
+		right, streamJoin = e.streams[sel.Join.Table]
+	}
+	switch {
+	case streamJoin:
+		if err := e.compileStreamJoin(p, sel, sc, right); err != nil {
+			return nil, err
+		}
+	case sel.Over != nil || sel.OverName != "":
+		return nil, sel.FromPos.Errorf("OVER after a stream in FROM is the window of a JOIN of two streams")
+	case sel.Join != nil && (sel.Join.Over != nil || sel.Join.OverName != ""):
+		return nil, sel.Join.TablePos.Errorf("OVER after a reference table: only a joined stream has a window")
+	case sel.Join != nil:
 		if err := e.compileJoin(p, sel, sc); err != nil {
 			return nil, err
 		}

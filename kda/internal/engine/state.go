@@ -60,6 +60,9 @@ func (e *Engine) MarshalState() []byte {
 		if p.distinct != nil {
 			b = p.distinct.appendState(b)
 		}
+		if p.sjoin != nil {
+			b = p.sjoin.appendState(b)
+		}
 	}
 	return b
 }
@@ -91,6 +94,7 @@ func (e *Engine) RestoreState(state []byte) error {
 		seen map[string]struct{}
 	}
 	dists := make([]distinctState, len(e.pumps))
+	joins := make([][2]joinSide, len(e.pumps))
 	for i, p := range e.pumps {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
@@ -103,6 +107,9 @@ func (e *Engine) RestoreState(state []byte) error {
 		}
 		if p.distinct != nil {
 			dists[i].cur, dists[i].seen = d.distinct()
+		}
+		if p.sjoin != nil {
+			joins[i] = d.joinState(p.sjoin, p.src)
 		}
 		if d.err != nil {
 			return d.err
@@ -118,6 +125,9 @@ func (e *Engine) RestoreState(state []byte) error {
 	for i, p := range e.pumps {
 		if p.distinct != nil {
 			p.distinct.cur, p.distinct.seen = dists[i].cur, dists[i].seen
+		}
+		if p.sjoin != nil {
+			p.sjoin.sides = joins[i]
 		}
 		if w := p.win; w != nil {
 			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order

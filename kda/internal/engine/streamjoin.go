@@ -1,0 +1,417 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+// Stream-to-stream joins: FROM a [OVER (…)] [AS x] [INNER | LEFT] JOIN b
+// [OVER (…)] [AS y] ON cond. Each side's OVER is its window: RANGE
+// INTERVAL 'n' unit PRECEDING holds the side's rows whose ROWTIME is at
+// most n before the current time (both ends included), ROWS n PRECEDING its
+// latest n+1 rows, and a side without OVER only its current row. When a
+// row arrives on one side it is paired with the rows of the other side's
+// window, oldest first, for which cond is TRUE; the pair's ROWTIME is the
+// arrival's. So a pair comes out exactly once, when its later row arrives,
+// if the earlier row is then in its side's window (a row arriving on both
+// sides of a self-join meets itself once). a.ROWTIME and b.ROWTIME are the
+// two rows' own ROWTIMEs; ROWTIME is the pair's. LEFT JOIN emits a left row
+// that pairs with nothing with NULLs for the right side, at its arrival:
+// that is exact only when the left side keeps no window (a left window
+// would let later right rows pair with it), so a LEFT JOIN with OVER on its
+// left side is refused. Equalities in cond between an expression of one
+// side and one of the other are a hash key; the rest is checked per pair.
+// The windows are kept with the engine's window state.
+
+// streamJoin is a pump's stream-to-stream join.
+type streamJoin struct {
+	right *stream
+	left  bool // LEFT JOIN
+	sides [2]joinSide
+	// residual is the part of ON that is not a key equality, or nil.
+	residual evalFn
+	nulls    []value.Value
+	env      env
+	keys     []value.Value
+}
+
+// joinSide is one stream of the join with its window.
+type joinSide struct {
+	windowed bool
+	rows     bool  // ROWS n PRECEDING, else RANGE
+	size     int64 // rows, or milliseconds
+	keyFns   []evalFn
+	buf      []joinRow
+	head     int
+	seq      int64 // sequence number of buf[head]
+	index    map[string][]int64
+}
+
+type joinRow struct {
+	rt   int64
+	vals []value.Value
+	key  string
+}
+
+// compileStreamJoin compiles p's JOIN of the stream right: its columns
+// resolve in sc as a reference table's do, read from env.ref.
+func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right *stream) error {
+	j := sel.Join
+	if e.reaches(p.dst, right) {
+		return j.TablePos.Errorf("pump %q would make a cycle: %q already feeds %q", p.name, p.dst.name, right.name)
+	}
+	sj := &streamJoin{right: right, left: j.Left, nulls: make([]value.Value, len(right.cols))}
+	var err error
+	if sj.sides[0], err = joinWindow(sel, sel.Over, sel.OverName, sel.FromPos); err != nil {
+		return err
+	}
+	if sj.sides[1], err = joinWindow(sel, j.Over, j.OverName, j.TablePos); err != nil {
+		return err
+	}
+	if !sj.sides[0].windowed && !sj.sides[1].windowed {
+		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", j.Table)
+	}
+	if sj.left && sj.sides[0].windowed {
+		return sel.FromPos.Unsupported("LEFT JOIN of two streams with a window on the left side")
+	}
+	alias := j.Alias
+	if alias == "" {
+		alias = right.name
+	}
+	sc.ref = &refScope{t: &table{name: right.name, cols: right.cols, idx: right.idx}, alias: alias}
+	sc.streamJoin = true
+	var rest []syntax.Expr
+	for _, c := range conjuncts(j.On, nil) {
+		b, ok := c.(*syntax.Binary)
+		if !ok || b.Op != "=" {
+			rest = append(rest, c)
+			continue
+		}
+		ls, rs := sc.joinSide(b.L), sc.joinSide(b.R)
+		l, r := b.L, b.R
+		if ls == 2 && rs == 1 {
+			l, r, ls, rs = r, l, rs, ls
+		}
+		if ls != 1 || rs != 2 {
+			rest = append(rest, c)
+			continue
+		}
+		lx, err := sc.compile(l)
+		if err != nil {
+			return err
+		}
+		rx, err := sc.compile(r)
+		if err != nil {
+			return err
+		}
+		if !comparable(lx.typ, rx.typ) {
+			return b.P.Errorf("cannot compare %s with %s", lx.typ, rx.typ)
+		}
+		lf, rf := lx.fn, rx.fn
+		if lx.typ != rx.typ {
+			lf, rf = widenFn(lf), widenFn(rf) // a mix of numbers compares as DOUBLE
+		}
+		sj.sides[0].keyFns = append(sj.sides[0].keyFns, lf)
+		sj.sides[1].keyFns = append(sj.sides[1].keyFns, rf)
+	}
+	if len(rest) > 0 {
+		cond := rest[0]
+		for _, r := range rest[1:] {
+			cond = &syntax.Binary{P: r.ExprPos(), Op: "AND", L: cond, R: r}
+		}
+		if sj.residual, err = compileCondition(sc, cond, "ON"); err != nil {
+			return err
+		}
+	}
+	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
+	for i := range sj.sides {
+		sj.sides[i].index = map[string][]int64{}
+	}
+	p.sjoin = sj
+	return nil
+}
+
+// noRowtime is the right side's ROWTIME in a LEFT JOIN's row without a
+// right row: NULL.
+const noRowtime = math.MinInt64
+
+// joinRowtimeFn reads side i's ROWTIME of a stream-to-stream join's pair.
+func joinRowtimeFn(i int) evalFn {
+	return func(v *env) (value.Value, error) {
+		if v.sideRT[i] == noRowtime {
+			return value.Value{}, nil
+		}
+		return value.Value{K: value.KindTime, I: v.sideRT[i]}, nil
+	}
+}
+
+func widenFn(f evalFn) evalFn {
+	return func(v *env) (value.Value, error) {
+		x, err := f(v)
+		return widen(x, value.KindFloat), err
+	}
+}
+
+// joinWindow reads one side's OVER: inline, or a name of the WINDOW clause.
+func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos syntax.Pos) (joinSide, error) {
+	if name != "" {
+		for _, w := range sel.Windows {
+			if w.Name == name {
+				spec = w.Spec
+			}
+		}
+		if spec == nil {
+			return joinSide{}, pos.Errorf("unknown window %q (define it with WINDOW %s AS (…))", name, name)
+		}
+	}
+	if spec == nil {
+		return joinSide{}, nil
+	}
+	if len(spec.PartitionBy) > 0 {
+		return joinSide{}, spec.P.Unsupported("PARTITION BY in the window of a JOIN")
+	}
+	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size}, nil
+}
+
+// joinSide tells which streams x reads: 1 the left only, 2 the right only,
+// 0 neither, 3 both (or the pair's own ROWTIME).
+func (s *scope) joinSide(x syntax.Expr) int {
+	if c, ok := x.(*syntax.ColRef); ok {
+		if c.Name == "ROWTIME" {
+			if i, ok := s.joinRowtime(c); ok {
+				return i + 1
+			}
+			return 3
+		}
+		if _, found, _ := s.tableCol(c); found {
+			return 2
+		}
+		return 1
+	}
+	side := 0
+	for _, k := range syntax.Children(x) {
+		switch ks := s.joinSide(k); {
+		case ks == 0:
+		case side == 0:
+			side = ks
+		case side != ks:
+			return 3
+		}
+	}
+	return side
+}
+
+// joinRowtime resolves a.ROWTIME or b.ROWTIME in a stream-to-stream join to
+// side 0 (left) or 1 (right).
+func (s *scope) joinRowtime(c *syntax.ColRef) (int, bool) {
+	r := s.ref
+	if !s.streamJoin || c.Qual == "" {
+		return 0, false
+	}
+	if c.Qual == r.alias || c.Qual == r.t.name && r.alias == r.t.name {
+		return 1, true
+	}
+	if c.Qual == s.stream || c.Qual == s.alias {
+		return 0, true
+	}
+	return 0, false
+}
+
+// pushStreamJoin handles a row arriving on stream s, a side (or both sides)
+// of p's join.
+func (e *Engine) pushStreamJoin(p *pump, s *stream, v *env) {
+	sj := p.sjoin
+	for i := range sj.sides {
+		sj.sides[i].evict(v.rowtime)
+	}
+	if s == p.src {
+		if err := e.joinArrival(p, 0, v); err != nil {
+			e.pumpError(p, v, err)
+		}
+	}
+	if s == sj.right {
+		if err := e.joinArrival(p, 1, v); err != nil {
+			// The row is the right stream's: report it as such.
+			e.emitError(ErrorNameEval, err.Error(), v.rowtime, string(value.AppendRowJSON(nil, sj.right.cols, v.row)), p.name)
+		}
+	}
+}
+
+// joinArrival pairs the row in v, arriving on side i, with the other
+// side's window, then keeps it in its own window.
+func (e *Engine) joinArrival(p *pump, i int, v *env) error {
+	sj := p.sjoin
+	me, other := &sj.sides[i], &sj.sides[1-i]
+	probe := env{rowtime: v.rowtime}
+	if i == 0 {
+		probe.row = v.row
+	} else {
+		probe.ref = v.row
+	}
+	probe.sideRT[i] = v.rowtime
+	key, err := me.key(&probe, sj.keys)
+	if err != nil {
+		return err
+	}
+	matched := false
+	pair := &sj.env
+	*pair = env{rowtime: v.rowtime}
+	pair.sideRT[i] = v.rowtime
+	emit := func(o *joinRow) error {
+		if i == 0 {
+			pair.row, pair.ref, pair.sideRT[1] = v.row, o.vals, o.rt
+		} else {
+			pair.row, pair.ref, pair.sideRT[0] = o.vals, v.row, o.rt
+		}
+		if sj.residual != nil {
+			ok, err := sj.residual(pair)
+			if err != nil {
+				return err
+			}
+			if ok.K != value.KindBool || ok.I == 0 {
+				return nil
+			}
+		}
+		matched = true
+		e.pushRow(p, pair)
+		return nil
+	}
+	if key != nil && other.windowed {
+		if len(other.keyFns) == 0 {
+			for k := other.head; k < len(other.buf); k++ {
+				if err := emit(&other.buf[k]); err != nil {
+					return err
+				}
+			}
+		} else {
+			for _, seq := range other.index[*key] {
+				if err := emit(&other.buf[other.head+int(seq-other.seq)]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if i == 0 && sj.left && !matched {
+		pair.row, pair.ref, pair.sideRT[1] = v.row, sj.nulls, noRowtime
+		e.pushRow(p, pair)
+	}
+	if me.windowed && key != nil {
+		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key})
+	}
+	return nil
+}
+
+// key is the side's join key for the row in v, or nil when a key value is
+// NULL (the row can pair with nothing).
+func (js *joinSide) key(v *env, buf []value.Value) (*string, error) {
+	for k, f := range js.keyFns {
+		x, err := f(v)
+		if err != nil {
+			return nil, err
+		}
+		if x.K == value.KindNull {
+			return nil, nil
+		}
+		buf[k] = x
+	}
+	key := string(appendKey(nil, buf))
+	return &key, nil
+}
+
+// evict drops the rows that have left a RANGE window at time now.
+func (js *joinSide) evict(now int64) {
+	if js.rows {
+		return
+	}
+	for js.head < len(js.buf) && js.buf[js.head].rt < now-js.size {
+		js.drop()
+	}
+}
+
+// add keeps r in the window (and drops the oldest of a full ROWS window).
+func (js *joinSide) add(r joinRow) {
+	seq := js.seq + int64(len(js.buf)-js.head)
+	js.buf = append(js.buf, r)
+	if len(js.keyFns) > 0 {
+		js.index[r.key] = append(js.index[r.key], seq)
+	}
+	if js.rows && int64(len(js.buf)-js.head) > js.size+1 {
+		js.drop()
+	}
+}
+
+// drop removes the oldest row.
+func (js *joinSide) drop() {
+	r := &js.buf[js.head]
+	if len(js.keyFns) > 0 {
+		if l := js.index[r.key][1:]; len(l) == 0 {
+			delete(js.index, r.key)
+		} else {
+			js.index[r.key] = l
+		}
+	}
+	*r = joinRow{}
+	js.head++
+	js.seq++
+	if js.head*2 >= len(js.buf) {
+		n := copy(js.buf, js.buf[js.head:])
+		clear(js.buf[n:])
+		js.buf = js.buf[:n]
+		js.head = 0
+	}
+}
+
+// appendState writes both windows: per side the row count, then each
+// row's ROWTIME, key and values.
+func (sj *streamJoin) appendState(b []byte) []byte {
+	for i := range sj.sides {
+		js := &sj.sides[i]
+		rows := js.buf[js.head:]
+		b = binary.AppendUvarint(b, uint64(len(rows)))
+		for _, r := range rows {
+			b = binary.AppendVarint(b, r.rt)
+			b = appendString(b, r.key)
+			for _, x := range r.vals {
+				b = appendValue(b, x)
+			}
+		}
+	}
+	return b
+}
+
+// joinState reads what appendState wrote into fresh sides.
+func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
+	var out [2]joinSide
+	ncols := [2]int{len(left.cols), len(sj.right.cols)}
+	for i := range out {
+		js := sj.sides[i]
+		js.buf, js.head, js.seq, js.index = nil, 0, 0, map[string][]int64{}
+		n := d.count(2 + ncols[i])
+		if !js.windowed && n > 0 {
+			d.fail("rows kept for a side without a window")
+		}
+		if js.rows && int64(n) > js.size+1 {
+			d.fail(fmt.Sprintf("%d rows in a ROWS %d PRECEDING join window", n, js.size))
+		}
+		for range n {
+			r := joinRow{rt: d.varint(), key: d.string(), vals: make([]value.Value, ncols[i])}
+			for k := range r.vals {
+				r.vals[k] = d.value()
+			}
+			if d.err != nil {
+				return out
+			}
+			if len(js.buf) > 0 && r.rt < js.buf[len(js.buf)-1].rt {
+				d.fail("ROWTIME goes back")
+				return out
+			}
+			js.add(r)
+		}
+		out[i] = js
+	}
+	return out
+}
