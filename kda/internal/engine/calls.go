@@ -15,6 +15,9 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, e.P.Unsupported("DISTINCT in " + e.Name + "(…) other than an aggregate of a tumbling or stagger window")
 	}
 	if e.Over != nil || e.OverName != "" {
+		if varianceAggs[e.Name] {
+			return cexpr{}, e.P.Unsupported(e.Name + " … OVER (a sliding window)")
+		}
 		return s.compileOver(e)
 	}
 	if !aggNames[e.Name] && slideFunctions[e.Name] {
@@ -71,6 +74,9 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	case "REGEX_REPLACE":
 		return compileRegexReplace(e, args)
 	}
+	if c, ok, err := s.compileMoreCall(e, args); ok {
+		return c, err
+	}
 	if syntax.RowFunctions[e.Name] {
 		return cexpr{}, e.P.Errorf("%s returns a row: select its columns, as in %s(…).COLUMN1", e.Name, e.Name)
 	}
@@ -109,12 +115,12 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 		spec.arg = x.fn
 		switch e.Name {
 		case "COUNT":
-		case "SUM", "AVG":
+		case "SUM", "AVG", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
 			if x.typ != value.KindInt && x.typ != value.KindFloat {
 				return cexpr{}, e.P.Errorf("%s needs a number, got %s", e.Name, x.typ)
 			}
 			spec.typ = x.typ
-			if e.Name == "AVG" {
+			if e.Name != "SUM" {
 				spec.typ = value.KindFloat
 			}
 		default:

@@ -91,7 +91,8 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 	return i, nil
 }
 
-var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true}
 
 func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {

@@ -201,6 +201,9 @@ func (w *window) appendState(b []byte) []byte {
 			if w.aggs[i].distinct {
 				b = appendSet(b, a.set)
 			}
+			if varianceAggs[w.aggs[i].name] {
+				b = appendFloat(appendFloat(b, a.mean), a.m2)
+			}
 		}
 	}
 	return b
@@ -378,6 +381,9 @@ func (d *stateDecoder) window(w *window) windowState {
 				if a.set = d.set(); int64(len(a.set)) != a.n && d.err == nil {
 					d.fail("distinct values and count differ")
 				}
+			}
+			if varianceAggs[w.aggs[i].name] {
+				a.mean, a.m2 = d.float(), d.float()
 			}
 			if a.n < 0 {
 				d.fail("negative count")
