@@ -11,13 +11,10 @@ import (
 )
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
-	if e.Distinct && !aggNames[e.Name] || e.Distinct && (e.Over != nil || e.OverName != "") {
-		return cexpr{}, e.P.Unsupported("DISTINCT in " + e.Name + "(…) other than an aggregate of a tumbling or stagger window")
+	if err := unsupportedCallForm(e); err != nil {
+		return cexpr{}, err
 	}
 	if e.Over != nil || e.OverName != "" {
-		if varianceAggs[e.Name] {
-			return cexpr{}, e.P.Unsupported(e.Name + " … OVER (a sliding window)")
-		}
 		return s.compileOver(e)
 	}
 	if !aggNames[e.Name] && slideFunctions[e.Name] {

@@ -275,3 +275,16 @@ func (acc *aggAcc) variance(name string) value.Value {
 	}
 	return value.FloatValue(v)
 }
+
+// unsupportedCallForm refuses DISTINCT outside a tumbling or stagger
+// window's aggregate, and the variance aggregates over a sliding window.
+func unsupportedCallForm(e *syntax.Call) error {
+	over := e.Over != nil || e.OverName != ""
+	switch {
+	case e.Distinct && (!aggNames[e.Name] || over):
+		return e.P.Unsupported("DISTINCT in " + e.Name + "(…) other than an aggregate of a tumbling or stagger window")
+	case over && varianceAggs[e.Name]:
+		return e.P.Unsupported(e.Name + " … OVER (a sliding window)")
+	}
+	return nil
+}

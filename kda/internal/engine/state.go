@@ -57,12 +57,7 @@ func (e *Engine) MarshalState() []byte {
 		if p.slide != nil {
 			b = p.slide.appendState(b)
 		}
-		if p.distinct != nil {
-			b = p.distinct.appendState(b)
-		}
-		if p.sjoin != nil {
-			b = p.sjoin.appendState(b)
-		}
+		b = p.appendExtraState(b)
 	}
 	return b
 }
@@ -89,12 +84,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	wins := make([]windowState, len(e.pumps))
 	slides := make([][]map[string]*partition, len(e.pumps))
-	type distinctState struct {
-		cur  []byte
-		seen map[string]struct{}
-	}
-	dists := make([]distinctState, len(e.pumps))
-	joins := make([][2]joinSide, len(e.pumps))
+	extras := make([]pumpExtra, len(e.pumps))
 	for i, p := range e.pumps {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
@@ -105,12 +95,7 @@ func (e *Engine) RestoreState(state []byte) error {
 		if p.slide != nil {
 			slides[i] = d.slide(p.slide)
 		}
-		if p.distinct != nil {
-			dists[i].cur, dists[i].seen = d.distinct()
-		}
-		if p.sjoin != nil {
-			joins[i] = d.joinState(p.sjoin, p.src)
-		}
+		extras[i] = d.pumpExtra(p)
 		if d.err != nil {
 			return d.err
 		}
@@ -123,12 +108,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	e.last = last
 	for i, p := range e.pumps {
-		if p.distinct != nil {
-			p.distinct.cur, p.distinct.seen = dists[i].cur, dists[i].seen
-		}
-		if p.sjoin != nil {
-			p.sjoin.sides = joins[i]
-		}
+		p.restoreExtra(extras[i])
 		if w := p.win; w != nil {
 			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
 			w.groups = make(map[string]*group, len(w.order))

@@ -170,3 +170,23 @@ func (ps *parser) optOver() (*WindowSpec, string, error) {
 	spec, err := ps.windowSpec()
 	return spec, "", err
 }
+
+// fromItem parses what follows FROM: a subquery, or a stream with its
+// optional OVER (a stream-to-stream join's window) and alias.
+func (ps *parser) fromItem(s *Select) error {
+	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
+		return ps.subquery(s)
+	}
+	if err := ps.unsupportedSource(); err != nil {
+		return err
+	}
+	var err error
+	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+		return err
+	}
+	if s.Over, s.OverName, err = ps.optOver(); err != nil {
+		return err
+	}
+	s.Alias, err = ps.optAlias("stream alias")
+	return err
+}

@@ -7,8 +7,8 @@ import "github.com/lakekit/lakekit/kda/internal/value"
 // FROM x). Each becomes a Call (or IsNull) the engine knows by name, so
 // printing, comparing and walking expressions need nothing new.
 
-// ExtractFields are the fields EXTRACT takes.
-var ExtractFields = map[string]bool{"YEAR": true, "MONTH": true, "DAY": true, "HOUR": true, "MINUTE": true, "SECOND": true}
+// extractFields are the fields EXTRACT takes.
+var extractFields = map[string]bool{"YEAR": true, "MONTH": true, "DAY": true, "HOUR": true, "MINUTE": true, "SECOND": true}
 
 // isPredicate parses what follows IS [NOT] other than NULL: TRUE, FALSE,
 // UNKNOWN (IS NULL of a BOOLEAN) or DISTINCT FROM x; ok is false for none.
@@ -62,7 +62,7 @@ func (ps *parser) likeEscape(pos Pos, l Expr, pat token, not bool) (Expr, bool, 
 func (ps *parser) extractExpr(pos Pos) (Expr, error) {
 	ps.p += 2 // EXTRACT (
 	ft := ps.peek()
-	if ft.kind != tIdent || !ExtractFields[ft.text] {
+	if ft.kind != tIdent || !extractFields[ft.text] {
 		return nil, ps.unexpected("YEAR, MONTH, DAY, HOUR, MINUTE or SECOND")
 	}
 	ps.p++

@@ -49,12 +49,8 @@ def iso(ms):
 
 
 def records_json(rows):
-    recs = []
-    for i, (ms, ticker, sector, change, price) in enumerate(rows):
-        data = json.dumps({"TICKER_SYMBOL": ticker, "SECTOR": sector, "CHANGE": change, "PRICE": price})
-        recs.append({"SequenceNumber": "4959%010d" % i, "ApproximateArrivalTimestamp": iso(ms),
-                     "Data": base64.b64encode(data.encode()).decode(), "PartitionKey": ticker})
-    return {"Records": recs, "NextShardIterator": "AAAA", "MillisBehindLatest": 0}
+    return own_records([(ms, {"TICKER_SYMBOL": ticker, "SECTOR": sector, "CHANGE": change, "PRICE": price})
+                        for ms, ticker, sector, change, price in rows], key=lambda i, cols: cols["TICKER_SYMBOL"])
 
 
 def row(ms, **cols):
@@ -390,13 +386,13 @@ def application(name, code, cols=DEMO_COLS):
     return app
 
 
-def own_records(rows):
-    """records_json for rows of (ms, {column: value})."""
+def own_records(rows, key=lambda i, cols: "p%d" % (i % 4)):
+    """The get-records output for rows of (ms, {column: value})."""
     recs = []
     for i, (ms, cols) in enumerate(rows):
         data = json.dumps(cols)
         recs.append({"SequenceNumber": "4959%010d" % i, "ApproximateArrivalTimestamp": iso(ms),
-                     "Data": base64.b64encode(data.encode()).decode(), "PartitionKey": "p%d" % (i % 4)})
+                     "Data": base64.b64encode(data.encode()).decode(), "PartitionKey": key(i, cols)})
     return {"Records": recs, "NextShardIterator": "AAAA", "MillisBehindLatest": 0}
 
 
