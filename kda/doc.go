@@ -51,7 +51,8 @@
 //     a hash index, the rest filters; one row per match), JOIN of two
 //     streams over a window (FROM a [OVER (…)] JOIN b OVER (RANGE … |
 //     ROWS n PRECEDING) ON …: a pair comes out when its later row
-//     arrives; LEFT JOIN when the left side has no window), SELECT STREAM
+//     arrives; LEFT JOIN's unpaired left rows once they can pair no
+//     more), SELECT STREAM
 //     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
 //     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
 //     and stagger windows, UNION ALL of a

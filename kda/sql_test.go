@@ -170,7 +170,7 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		sql, construct string
 		col            int // column of the construct on line 1, 0 to skip
 	}{
-		{stream + `SELECT STREAM 1 ` + from + ` OVER (ROWS 1 PRECEDING) AS s LEFT JOIN "SOURCE_SQL_STREAM_001" AS t ON s."sensor_id" = t."sensor_id"`, "LEFT JOIN of two streams with a window on the left side", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` AS s JOIN "SOURCE_SQL_STREAM_001" OVER (PARTITION BY "location" ROWS 1 PRECEDING) AS t ON s."sensor_id" = t."sensor_id"`, "PARTITION BY in the window of a JOIN", 0},
 		{stream + `SELECT STREAM 1 ` + from + `, "r"`, "JOIN by comma", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` s CROSS JOIN "r"`, "CROSS JOIN", 0},
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM * ` + from + `)`, "SELECT * in a subquery", 0},

@@ -2,6 +2,7 @@ package kda
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -36,7 +37,16 @@ WINDOW W AS (ROWS 2 PRECEDING);
 CREATE STREAM "J5" (a BIGINT, b BIGINT, art TIMESTAMP);
 CREATE PUMP "P5" AS INSERT INTO "J5"
 SELECT STREAM a.oid, b.oid, a.ROWTIME
-FROM "ORDERS" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS a JOIN "ORDERS" AS b ON a.ticker = b.ticker;`
+FROM "ORDERS" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS a JOIN "ORDERS" AS b ON a.ticker = b.ticker;
+CREATE STREAM "J6" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P6" AS INSERT INTO "J6"
+SELECT STREAM o.oid, t.tid
+FROM "ORDERS" OVER (RANGE INTERVAL '4' SECOND PRECEDING) AS o LEFT JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t ON o.oid = t.oid;
+CREATE STREAM "J7" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P7" AS INSERT INTO "J7"
+SELECT STREAM o.oid, t.tid
+FROM "ORDERS" OVER (ROWS 2 PRECEDING) AS o LEFT JOIN "TRADES" OVER (RANGE INTERVAL '3' SECOND PRECEDING) AS t
+ON o.oid = t.oid AND t.amount > 50;`
 
 type joinEvent struct {
 	right bool
@@ -117,7 +127,8 @@ func bruteJoin(evs []joinEvent, lw, rw joinWin, left bool, on func(o, t joinEven
 }
 
 // TestStreamJoinsMatchBruteForce: joins of two streams with RANGE, ROWS
-// and no windows, INNER and LEFT, keyed and not, and a self-join, agree with a brute-force
+// and no windows, INNER and LEFT (with and without a left window), keyed
+// and not, and a self-join, agree with a brute-force
 // pairing of random rows, in one part and across restored invocations.
 func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 5))
@@ -140,7 +151,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	// rows per event, then interleave them in pump order.
 	per := make([][][]string, len(evs))
 	for k := range per {
-		per[k] = make([][]string, 5)
+		per[k] = make([][]string, 7)
 	}
 	at := func(p int) func(k int, o joinEvent, tr *joinEvent, rt int64) {
 		return func(k int, o joinEvent, tr *joinEvent, rt int64) {
@@ -178,13 +189,66 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 			}
 		}
 	}
-	counts := make([]int, 5)
+	// The LEFT JOINs with a window on the left: a left row that never
+	// pairs comes out with NULLs when it leaves its window — before
+	// everything else at the first arrival past its RANGE (the engine
+	// advances to it), after its pump's pairs at the arrival that pushes it
+	// out of a ROWS window — or at the final Flush.
+	pre := make([][]string, len(evs))
+	var flushed []string
+	leftOuter := func(p int, lw, rw joinWin, on func(o, t joinEvent) bool) {
+		name := fmt.Sprintf("J%d", p+1)
+		matched := map[int]bool{}
+		idx := map[joinEvent]int{}
+		for k, ev := range evs {
+			idx[ev] = k
+		}
+		bruteJoin(evs, lw, rw, false, on, func(k int, o joinEvent, tr *joinEvent, rt int64) {
+			matched[idx[o]] = true
+			per[k][p] = append(per[k][p], fmtRow(name, rt, IntValue(o.id), IntValue(tr.id)))
+		})
+		later := make([][]string, len(evs))
+		for j, o := range evs {
+			if o.right || matched[j] {
+				continue
+			}
+			line := func(rt int64) string { return fmtRow(name, rt, IntValue(o.id), Value{}) }
+			done, seen := false, 0
+			for k := j + 1; k < len(evs) && !done; k++ {
+				switch {
+				case lw.rows < 0 && evs[k].ms > o.ms+lw.rangeMs:
+					pre[k] = append(pre[k], line(o.ms+lw.rangeMs))
+					done = true
+				case lw.rows >= 0 && !evs[k].right:
+					if seen++; seen == lw.rows+1 {
+						later[k] = append(later[k], line(evs[k].ms))
+						done = true
+					}
+				}
+			}
+			switch {
+			case done:
+			case lw.rows < 0:
+				flushed = append(flushed, line(o.ms+lw.rangeMs))
+			default:
+				flushed = append(flushed, line(evs[len(evs)-1].ms))
+			}
+		}
+		for k := range evs {
+			per[k][p] = append(per[k][p], later[k]...)
+		}
+	}
+	leftOuter(5, joinWin{4000, -1}, joinWin{-1, 1}, func(o, t joinEvent) bool { return o.id == t.oid })
+	leftOuter(6, joinWin{-1, 2}, joinWin{3000, -1}, func(o, t joinEvent) bool { return o.id == t.oid && t.amt > 50 })
+	counts := make([]int, 7)
 	for k := range per {
+		want = append(want, pre[k]...)
 		for p, lines := range per[k] {
 			want = append(want, lines...)
 			counts[p] += len(lines)
 		}
 	}
+	want = append(want, flushed...)
 	for p, n := range counts {
 		if n < 200 {
 			t.Fatalf("pump %d: only %d rows", p+1, n)
@@ -194,15 +258,23 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	for _, ev := range evs {
 		feed = append(feed, ev.feed())
 	}
-	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5"}, feed, want)
-	t.Logf("rows per pump: %v", counts)
+	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7"}, feed, want)
+	nulls := 0
+	for _, l := range want {
+		if strings.HasSuffix(l, ",null]") {
+			nulls++
+		}
+	}
+	if nulls < 100 || len(flushed) == 0 {
+		t.Fatalf("%d LEFT JOIN rows with NULLs, %d at Flush", nulls, len(flushed))
+	}
+	t.Logf("rows per pump: %v; %d LEFT JOIN rows with NULLs, %d at Flush", counts, nulls, len(flushed))
 }
 
 func TestStreamJoinErrors(t *testing.T) {
 	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
 	for sql, want := range map[string]string{
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" AS t ON o.oid = t.oid`:                                                                          "needs a window on at least one side",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" OVER (RANGE INTERVAL '1' SECOND PRECEDING) AS o LEFT JOIN "TRADES" AS t ON o.oid = t.oid`:                          "LEFT JOIN of two streams with a window on the left side is not supported yet",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY tid RANGE INTERVAL '1' SECOND PRECEDING) AS t ON TRUE`:                       "PARTITION BY in the window of a JOIN is not supported yet",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER nope AS t ON TRUE`:                                                                         `unknown window "NOPE"`,
 		stream + `SELECT STREAM oid FROM "ORDERS" OVER (ROWS 2 PRECEDING)`:                                                                                             "window of a JOIN of two streams",

@@ -422,6 +422,9 @@ func (e *Engine) Flush() {
 
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
+		if p.sjoin != nil {
+			e.expireJoin(p, t)
+		}
 		switch {
 		case p.win == nil:
 		case p.win.stagger:
@@ -437,6 +440,9 @@ func (e *Engine) advance(t int64) {
 func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
+		if end, ok := p.sjoin.nextExpiry(); ok && end < e.nextClose {
+			e.nextClose = end
+		}
 		if p.win == nil {
 			continue
 		}

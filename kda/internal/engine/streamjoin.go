@@ -20,12 +20,14 @@ import (
 // if the earlier row is then in its side's window (a row arriving on both
 // sides of a self-join meets itself once). a.ROWTIME and b.ROWTIME are the
 // two rows' own ROWTIMEs; ROWTIME is the pair's. LEFT JOIN emits a left row
-// that pairs with nothing with NULLs for the right side, at its arrival:
-// that is exact only when the left side keeps no window (a left window
-// would let later right rows pair with it), so a LEFT JOIN with OVER on its
-// left side is refused. Equalities in cond between an expression of one
-// side and one of the other are a hash key; the rest is checked per pair.
-// The windows are kept with the engine's window state.
+// that pairs with nothing with NULLs for the right side once it can pair no
+// more: at its arrival when the left side keeps no window (or its key is
+// NULL), else when it leaves its window — with ROWTIME its ROWTIME plus the
+// RANGE (at the first arrival or Advance after that), or the ROWTIME of the
+// left row that pushes it out of a ROWS window; Flush emits the rest.
+// Equalities in cond between an expression of one side and one of the other
+// are a hash key; the rest is checked per pair. The windows (with whether
+// each left row has paired) are kept with the engine's window state.
 
 // streamJoin is a pump's stream-to-stream join.
 type streamJoin struct {
@@ -49,12 +51,17 @@ type joinSide struct {
 	head     int
 	seq      int64 // sequence number of buf[head]
 	index    map[string][]int64
+	// outer: the left side of a LEFT JOIN, whose dropped rows that never
+	// paired go to expired.
+	outer   bool
+	expired []joinRow
 }
 
 type joinRow struct {
-	rt   int64
-	vals []value.Value
-	key  string
+	rt      int64
+	vals    []value.Value
+	key     string
+	matched bool // a left row of a LEFT JOIN has paired
 }
 
 // compileStreamJoin compiles p's JOIN of the stream right: its columns
@@ -75,9 +82,7 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	if !sj.sides[0].windowed && !sj.sides[1].windowed {
 		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", j.Table)
 	}
-	if sj.left && sj.sides[0].windowed {
-		return sel.FromPos.Unsupported("LEFT JOIN of two streams with a window on the left side")
-	}
+	sj.sides[0].outer = sj.left && sj.sides[0].windowed
 	alias := j.Alias
 	if alias == "" {
 		alias = right.name
@@ -228,10 +233,12 @@ func (e *Engine) pushStreamJoin(p *pump, s *stream, v *env) {
 	for i := range sj.sides {
 		sj.sides[i].evict(v.rowtime)
 	}
+	e.emitExpired(p, v.rowtime)
 	if s == p.src {
 		if err := e.joinArrival(p, 0, v); err != nil {
 			e.pumpError(p, v, err)
 		}
+		e.emitExpired(p, v.rowtime)
 	}
 	if s == sj.right {
 		if err := e.joinArrival(p, 1, v); err != nil {
@@ -277,6 +284,9 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 			}
 		}
 		matched = true
+		if i == 1 {
+			o.matched = true
+		}
 		e.pushRow(p, pair)
 		return nil
 	}
@@ -295,14 +305,73 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 			}
 		}
 	}
-	if i == 0 && sj.left && !matched {
-		pair.row, pair.ref, pair.sideRT[1] = v.row, sj.nulls, noRowtime
-		e.pushRow(p, pair)
+	if i == 0 && sj.left && !matched && (!me.windowed || key == nil) {
+		e.emitNulls(p, v.row, v.rowtime)
 	}
 	if me.windowed && key != nil {
-		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key})
+		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, matched: matched})
+		if end, ok := sj.nextExpiry(); ok && end < e.nextClose {
+			e.nextClose = end
+		}
 	}
 	return nil
+}
+
+// emitNulls emits a LEFT JOIN's left row with NULLs for the right side.
+func (e *Engine) emitNulls(p *pump, row []value.Value, rt int64) {
+	sj := p.sjoin
+	pair := &sj.env
+	*pair = env{row: row, ref: sj.nulls, rowtime: rt, sideRT: [2]int64{rt, noRowtime}}
+	e.pushRow(p, pair)
+}
+
+// emitExpired emits the left rows of a LEFT JOIN that left their window
+// without pairing: at the end of their RANGE, or at now (the arrival that
+// pushed them out of a ROWS window, or Flush).
+func (e *Engine) emitExpired(p *pump, now int64) {
+	ls := &p.sjoin.sides[0]
+	for len(ls.expired) > 0 {
+		r := ls.expired[0]
+		ls.expired = ls.expired[1:]
+		rt := now
+		if !ls.rows {
+			rt = r.rt + ls.size
+		}
+		e.emitNulls(p, r.vals, rt)
+	}
+	ls.expired = nil
+}
+
+// expireJoin drops the left rows of a LEFT JOIN that leave their window by
+// t (every row at Flush), emitting those that never paired.
+func (e *Engine) expireJoin(p *pump, t int64) {
+	ls := &p.sjoin.sides[0]
+	if !ls.outer {
+		return
+	}
+	now := t
+	if t == math.MaxInt64 {
+		for ls.head < len(ls.buf) {
+			ls.drop()
+		}
+		now = e.last
+	} else {
+		ls.evict(t)
+	}
+	e.emitExpired(p, now)
+}
+
+// nextExpiry is when the oldest left row of a LEFT JOIN leaves its RANGE
+// window, if there is one.
+func (sj *streamJoin) nextExpiry() (int64, bool) {
+	if sj == nil {
+		return 0, false
+	}
+	ls := &sj.sides[0]
+	if !ls.outer || ls.rows || ls.head == len(ls.buf) {
+		return 0, false
+	}
+	return ls.buf[ls.head].rt + ls.size + 1, true
 }
 
 // key is the side's join key for the row in v, or nil when a key value is
@@ -347,6 +416,9 @@ func (js *joinSide) add(r joinRow) {
 // drop removes the oldest row.
 func (js *joinSide) drop() {
 	r := &js.buf[js.head]
+	if js.outer && !r.matched {
+		js.expired = append(js.expired, *r)
+	}
 	if len(js.keyFns) > 0 {
 		if l := js.index[r.key][1:]; len(l) == 0 {
 			delete(js.index, r.key)
@@ -375,6 +447,7 @@ func (sj *streamJoin) appendState(b []byte) []byte {
 		for _, r := range rows {
 			b = binary.AppendVarint(b, r.rt)
 			b = appendString(b, r.key)
+			b = append(b, b2i8(r.matched))
 			for _, x := range r.vals {
 				b = appendValue(b, x)
 			}
@@ -389,8 +462,8 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 	ncols := [2]int{len(left.cols), len(sj.right.cols)}
 	for i := range out {
 		js := sj.sides[i]
-		js.buf, js.head, js.seq, js.index = nil, 0, 0, map[string][]int64{}
-		n := d.count(2 + ncols[i])
+		js.buf, js.head, js.seq, js.index, js.expired = nil, 0, 0, map[string][]int64{}, nil
+		n := d.count(3 + ncols[i])
 		if !js.windowed && n > 0 {
 			d.fail("rows kept for a side without a window")
 		}
@@ -398,7 +471,7 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 			d.fail(fmt.Sprintf("%d rows in a ROWS %d PRECEDING join window", n, js.size))
 		}
 		for range n {
-			r := joinRow{rt: d.varint(), key: d.string(), vals: make([]value.Value, ncols[i])}
+			r := joinRow{rt: d.varint(), key: d.string(), matched: d.flag(), vals: make([]value.Value, ncols[i])}
 			for k := range r.vals {
 				r.vals[k] = d.value()
 			}
@@ -414,4 +487,11 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 		out[i] = js
 	}
 	return out
+}
+
+func b2i8(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
