@@ -1,6 +1,7 @@
 package kda
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -291,4 +292,84 @@ func TestStreamJoinErrors(t *testing.T) {
 			t.Errorf("%s: %v: UnsupportedError %v", sql, err, ue)
 		}
 	}
+}
+
+// joinStateSQL adds DISTINCT, a distinct and a variance aggregate to the
+// joins, so that one state holds every kind of window this file and
+// distinct_test.go add.
+const joinStateSQL = streamJoinSQL + `
+CREATE STREAM "D" (w TIMESTAMP, tk VARCHAR(4));
+CREATE PUMP "PD" AS INSERT INTO "D" SELECT STREAM DISTINCT STEP(ROWTIME BY INTERVAL '5' SECOND), ticker FROM "ORDERS";
+CREATE STREAM "G" (tk VARCHAR(4), n BIGINT, sd DOUBLE);
+CREATE PUMP "PG" AS INSERT INTO "G" SELECT STREAM ticker, COUNT(DISTINCT oid), STDDEV_SAMP(amount)
+FROM "ORDERS" GROUP BY ticker, STEP(ROWTIME BY INTERVAL '5' SECOND);`
+
+// joinEvents are n random orders and trades.
+func joinEvents(n int) []feedRow {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ms := int64(1_700_000_000_000)
+	var out []feedRow
+	for i := range n {
+		ms += rng.Int64N(1200)
+		ev := joinEvent{right: rng.IntN(2) == 0, ms: ms, id: int64(i), oid: rng.Int64N(9), tk: []string{"AMZN", "XOM"}[rng.IntN(2)], amt: float64(rng.IntN(100))}
+		if !ev.right {
+			ev.id = rng.Int64N(9)
+		}
+		out = append(out, ev.feed())
+	}
+	return out
+}
+
+func joinStateAfter(t testing.TB, rows []feedRow) []byte {
+	e := must(NewEngine(joinStateSQL, joinInputs))
+	for _, r := range rows {
+		must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
+	}
+	return e.State()
+}
+
+// TestJoinAndDistinctStateErrors: the same input gives the same state
+// bytes, and a truncated one is a *StateError that leaves the engine as
+// it was.
+func TestJoinAndDistinctStateErrors(t *testing.T) {
+	rows := joinEvents(400)
+	good := joinStateAfter(t, rows)
+	if !bytes.Equal(good, joinStateAfter(t, rows)) {
+		t.Fatal("equal inputs gave different state bytes")
+	}
+	for cut := len(good) - 1; cut > len(good)/2; cut -= 97 {
+		e := must(NewEngine(joinStateSQL, joinInputs))
+		before := e.State()
+		var se *StateError
+		if err := e.RestoreState(good[:cut]); !errors.As(err, &se) {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		if !bytes.Equal(e.State(), before) {
+			t.Fatalf("cut at %d: the failed restore changed the engine", cut)
+		}
+	}
+}
+
+// FuzzRestoreJoinState: any bytes restore into the joins', DISTINCT's and
+// the distinct and variance aggregates' state or fail with a *StateError,
+// never panic; a state that restores keeps running.
+func FuzzRestoreJoinState(f *testing.F) {
+	rows := joinEvents(300)
+	f.Add(joinStateAfter(f, rows))
+	f.Add(joinStateAfter(f, rows[:9]))
+	f.Add(must(NewEngine(joinStateSQL, joinInputs)).State())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := must(NewEngine(joinStateSQL, joinInputs))
+		if err := e.RestoreState(b); err != nil {
+			var se *StateError
+			if !errors.As(err, &se) {
+				t.Fatalf("not a StateError: %v", err)
+			}
+			return
+		}
+		for _, r := range rows[:60] {
+			must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
+		}
+		e.Flush()
+	})
 }
