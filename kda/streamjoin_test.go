@@ -47,7 +47,12 @@ CREATE STREAM "J7" (oid BIGINT, tid BIGINT);
 CREATE PUMP "P7" AS INSERT INTO "J7"
 SELECT STREAM o.oid, t.tid
 FROM "ORDERS" OVER (ROWS 2 PRECEDING) AS o LEFT JOIN "TRADES" OVER (RANGE INTERVAL '3' SECOND PRECEDING) AS t
-ON o.oid = t.oid AND t.amount > 50;`
+ON o.oid = t.oid AND t.amount > 50;
+CREATE STREAM "J8" (ticker VARCHAR(4), n BIGINT, last_trade TIMESTAMP);
+CREATE PUMP "P8" AS INSERT INTO "J8"
+SELECT STREAM o.ticker, COUNT(*), MAX(t.ROWTIME)
+FROM "ORDERS" AS o JOIN "TRADES" OVER (RANGE INTERVAL '5' SECOND PRECEDING) AS t ON o.oid = t.oid
+GROUP BY o.ticker, STEP(ROWTIME BY INTERVAL '10' SECOND);`
 
 type joinEvent struct {
 	right bool
@@ -241,9 +246,55 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	}
 	leftOuter(5, joinWin{4000, -1}, joinWin{-1, 1}, func(o, t joinEvent) bool { return o.id == t.oid })
 	leftOuter(6, joinWin{-1, 2}, joinWin{3000, -1}, func(o, t joinEvent) bool { return o.id == t.oid && t.amt > 50 })
+	// A tumbling window over the join's pairs: per 10 seconds of the
+	// pair's ROWTIME and order ticker, closed (after P6's expired rows) at
+	// the first arrival at or past its end, or at the Flush.
+	type grp struct {
+		tk   string
+		n    int64
+		last int64
+	}
+	preGroups := make([][]string, len(evs))
+	win, end := int64(-1), 0
+	var order []*grp
+	// closeAt closes the window at the first arrival at or past its end.
+	closeAt := func() {
+		for end < len(evs) && evs[end].ms < (win+1)*10000 {
+			end++
+		}
+		k := end
+		var lines []string
+		for _, g := range order {
+			lines = append(lines, fmtRow("J8", (win+1)*10000, StringValue(g.tk), IntValue(g.n), ts(g.last)))
+		}
+		if k < len(evs) {
+			preGroups[k] = append(preGroups[k], lines...)
+		} else {
+			flushed = append(flushed, lines...)
+		}
+		order = nil
+	}
+	bruteJoin(evs, noWin, joinWin{5000, -1}, false, func(o, t joinEvent) bool { return o.id == t.oid }, func(k int, o joinEvent, tr *joinEvent, rt int64) {
+		if w := rt / 10000; w != win {
+			if win >= 0 {
+				closeAt()
+			}
+			win = w
+		}
+		for _, g := range order {
+			if g.tk == o.tk {
+				g.n++
+				g.last = max(g.last, tr.ms)
+				return
+			}
+		}
+		order = append(order, &grp{o.tk, 1, tr.ms})
+	})
+	closeAt()
 	counts := make([]int, 7)
 	for k := range per {
 		want = append(want, pre[k]...)
+		want = append(want, preGroups[k]...)
 		for p, lines := range per[k] {
 			want = append(want, lines...)
 			counts[p] += len(lines)
@@ -259,7 +310,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	for _, ev := range evs {
 		feed = append(feed, ev.feed())
 	}
-	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7"}, feed, want)
+	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8"}, feed, want)
 	nulls := 0
 	for _, l := range want {
 		if strings.HasSuffix(l, ",null]") {

@@ -167,7 +167,7 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err
