@@ -310,6 +310,38 @@ def partial_results(rows):
     return out
 
 
+def order_trade_rows(n=500, seed=27):
+    """Orders with increasing ids and trades of a recent (or unknown) order."""
+    rng = random.Random(seed)
+    rows, ms, next_id = [], START_MS, 1
+    for _ in range(n):
+        ms += rng.randint(1, 900)
+        if rng.randint(0, 2) == 0 or next_id == 1:
+            rows.append((ms, {"RECORD_TYPE": "ORDER", "ORDER_ID": next_id, "TICKER": rng.choice(TICKERS),
+                              "AMOUNT": rng.randint(100, 99999) / 100}))
+            next_id += 1
+        else:
+            oid = max(1, next_id - rng.randint(1, 120))
+            rows.append((ms, {"RECORD_TYPE": "TRADE", "ORDER_ID": oid, "TICKER": rng.choice(TICKERS),
+                              "AMOUNT": rng.randint(100, 99999) / 100}))
+    return rows
+
+
+def stream_join(rows):
+    """Each trade with the orders of the same id that arrived before it and
+    at most a minute earlier (both ends included), oldest first, at the
+    trade's ROWTIME."""
+    out = []
+    for i, (ms, t) in enumerate(rows):
+        if t["RECORD_TYPE"] != "TRADE":
+            continue
+        for oms, o in rows[:i]:
+            if o["RECORD_TYPE"] == "ORDER" and o["ORDER_ID"] == t["ORDER_ID"] and oms >= ms - 60000:
+                out.append(row(ms, ORDER_ID=o["ORDER_ID"], TICKER=o["TICKER"], ORDER_AMOUNT=o["AMOUNT"],
+                               TRADE_AMOUNT=t["AMOUNT"], ORDER_TIME=ts(oms)))
+    return out
+
+
 COMPANIES = [("AMZN", "Amazon.com Inc"), ("XOM", "Exxon Mobil Corp"), ("WAS", "Was Holdings"),
              ("QXZ", "Qxz Industries"), ("NFLX", "Netflix Inc")]
 
@@ -330,6 +362,8 @@ OWN_INPUT = {
     "multiple_types": ([("RECORD_TYPE", "VARCHAR(8)"), ("PAYLOAD", "VARCHAR(64)")], typed_rows, multiple_types),
     "tumbling_event_time": (EVENT_COLS, event_time_rows, tumbling_event_time),
     "partial_results": (EVENT_COLS, event_time_rows, partial_results),
+    "stream_join": ([("RECORD_TYPE", "VARCHAR(8)"), ("ORDER_ID", "INTEGER"), ("TICKER", "VARCHAR(4)"), ("AMOUNT", "REAL")],
+                    order_trade_rows, stream_join),
 }
 # Reference tables: example -> (table, S3 key, columns, rows); the S3
 # object's local copy is the key's base name in the example's directory.
