@@ -51,8 +51,8 @@
 //     a hash index, the rest filters; one row per match), JOIN of two
 //     streams over a window (FROM a [OVER (…)] JOIN b OVER (RANGE … |
 //     ROWS n PRECEDING) ON …: a pair comes out when its later row
-//     arrives; LEFT JOIN's unpaired left rows once they can pair no
-//     more), SELECT STREAM
+//     arrives; LEFT/RIGHT/FULL JOIN's unpaired rows once they can pair
+//     no more), SELECT STREAM
 //     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
 //     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
 //     and stagger windows, UNION ALL of a
@@ -129,7 +129,7 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: OVERLAY is not supported yet":
-// RIGHT/FULL/CROSS JOIN, subqueries outside FROM, TABLE and
+// CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM, TABLE and
 // CURSOR, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as CURRENT_DATE,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an

@@ -52,7 +52,16 @@ CREATE STREAM "J8" (ticker VARCHAR(4), n BIGINT, last_trade TIMESTAMP);
 CREATE PUMP "P8" AS INSERT INTO "J8"
 SELECT STREAM o.ticker, COUNT(*), MAX(t.ROWTIME)
 FROM "ORDERS" AS o JOIN "TRADES" OVER (RANGE INTERVAL '5' SECOND PRECEDING) AS t ON o.oid = t.oid
-GROUP BY o.ticker, STEP(ROWTIME BY INTERVAL '10' SECOND);`
+GROUP BY o.ticker, STEP(ROWTIME BY INTERVAL '10' SECOND);
+CREATE STREAM "J9" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P9" AS INSERT INTO "J9"
+SELECT STREAM o.oid, t.tid
+FROM "ORDERS" OVER (ROWS 2 PRECEDING) AS o RIGHT JOIN "TRADES" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS t ON o.oid = t.oid;
+CREATE STREAM "J10" (oid BIGINT, tid BIGINT, ort TIMESTAMP, trt TIMESTAMP);
+CREATE PUMP "P10" AS INSERT INTO "J10"
+SELECT STREAM o.oid, t.tid, o.ROWTIME, t.ROWTIME
+FROM "ORDERS" OVER (RANGE INTERVAL '3' SECOND PRECEDING) AS o
+FULL OUTER JOIN "TRADES" OVER (ROWS 3 PRECEDING) AS t ON o.oid = t.oid AND o.ticker = t.ticker;`
 
 type joinEvent struct {
 	right bool
@@ -133,8 +142,8 @@ func bruteJoin(evs []joinEvent, lw, rw joinWin, left bool, on func(o, t joinEven
 }
 
 // TestStreamJoinsMatchBruteForce: joins of two streams with RANGE, ROWS
-// and no windows, INNER and LEFT (with and without a left window), keyed
-// and not, and a self-join, agree with a brute-force
+// and no windows, INNER, LEFT (with and without a left window), RIGHT and
+// FULL, keyed and not, a self-join and a GROUP BY over the pairs, agree with a brute-force
 // pairing of random rows, in one part and across restored invocations.
 func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 5))
@@ -157,7 +166,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	// rows per event, then interleave them in pump order.
 	per := make([][][]string, len(evs))
 	for k := range per {
-		per[k] = make([][]string, 7)
+		per[k] = make([][]string, 10)
 	}
 	at := func(p int) func(k int, o joinEvent, tr *joinEvent, rt int64) {
 		return func(k int, o joinEvent, tr *joinEvent, rt int64) {
@@ -195,54 +204,83 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 			}
 		}
 	}
-	// The LEFT JOINs with a window on the left: a left row that never
-	// pairs comes out with NULLs when it leaves its window — before
-	// everything else at the first arrival past its RANGE (the engine
-	// advances to it), after its pump's pairs at the arrival that pushes it
-	// out of a ROWS window — or at the final Flush.
+	// The outer joins with windows: a row of a kept side that never pairs
+	// comes out with NULLs for the other side when it leaves its window —
+	// before everything else at the first arrival past its RANGE (the
+	// engine advances to it; the left side's rows first), after its pump's
+	// pairs at the arrival on its side that pushes it out of a ROWS window
+	// — or at the final Flush. pre gets the RANGE ones at an arrival.
 	pre := make([][]string, len(evs))
 	var flushed []string
-	leftOuter := func(p int, lw, rw joinWin, on func(o, t joinEvent) bool) {
-		name := fmt.Sprintf("J%d", p+1)
+	outer := func(p int, lw, rw joinWin, on func(o, t joinEvent) bool, keep [2]bool, pre [][]string, line func(o, t *joinEvent, rt int64) string) {
 		matched := map[int]bool{}
 		idx := map[joinEvent]int{}
 		for k, ev := range evs {
 			idx[ev] = k
 		}
 		bruteJoin(evs, lw, rw, false, on, func(k int, o joinEvent, tr *joinEvent, rt int64) {
-			matched[idx[o]] = true
-			per[k][p] = append(per[k][p], fmtRow(name, rt, IntValue(o.id), IntValue(tr.id)))
+			matched[idx[o]], matched[idx[*tr]] = true, true
+			per[k][p] = append(per[k][p], line(&o, tr, rt))
 		})
 		later := make([][]string, len(evs))
-		for j, o := range evs {
-			if o.right || matched[j] {
+		var flush []string
+		for side, w := range []joinWin{lw, rw} {
+			right := side == 1
+			if !keep[side] {
 				continue
 			}
-			line := func(rt int64) string { return fmtRow(name, rt, IntValue(o.id), Value{}) }
-			done, seen := false, 0
-			for k := j + 1; k < len(evs) && !done; k++ {
-				switch {
-				case lw.rows < 0 && evs[k].ms > o.ms+lw.rangeMs:
-					pre[k] = append(pre[k], line(o.ms+lw.rangeMs))
-					done = true
-				case lw.rows >= 0 && !evs[k].right:
-					if seen++; seen == lw.rows+1 {
-						later[k] = append(later[k], line(evs[k].ms))
+			sidePre := make([][]string, len(evs))
+			for j, ev := range evs {
+				if ev.right != right || matched[j] {
+					continue
+				}
+				null := func(rt int64) string {
+					if right {
+						return line(nil, &ev, rt)
+					}
+					return line(&ev, nil, rt)
+				}
+				done, seen := false, 0
+				for k := j + 1; k < len(evs) && !done; k++ {
+					switch {
+					case w.rows < 0 && evs[k].ms > ev.ms+w.rangeMs:
+						sidePre[k] = append(sidePre[k], null(ev.ms+w.rangeMs))
 						done = true
+					case w.rows >= 0 && evs[k].right == right:
+						if seen++; seen == w.rows+1 {
+							later[k] = append(later[k], null(evs[k].ms))
+							done = true
+						}
 					}
 				}
+				switch {
+				case done:
+				case w.rows < 0:
+					flush = append(flush, null(ev.ms+w.rangeMs))
+				default:
+					flush = append(flush, null(evs[len(evs)-1].ms))
+				}
 			}
-			switch {
-			case done:
-			case lw.rows < 0:
-				flushed = append(flushed, line(o.ms+lw.rangeMs))
-			default:
-				flushed = append(flushed, line(evs[len(evs)-1].ms))
+			for k := range evs {
+				pre[k] = append(pre[k], sidePre[k]...)
 			}
 		}
 		for k := range evs {
 			per[k][p] = append(per[k][p], later[k]...)
 		}
+		flushed = append(flushed, flush...)
+	}
+	idOrNull := func(e *joinEvent) Value {
+		if e == nil {
+			return Value{}
+		}
+		return IntValue(e.id)
+	}
+	leftOuter := func(p int, lw, rw joinWin, on func(o, t joinEvent) bool) {
+		name := fmt.Sprintf("J%d", p+1)
+		outer(p, lw, rw, on, [2]bool{true, false}, pre, func(o, t *joinEvent, rt int64) string {
+			return fmtRow(name, rt, idOrNull(o), idOrNull(t))
+		})
 	}
 	leftOuter(5, joinWin{4000, -1}, joinWin{-1, 1}, func(o, t joinEvent) bool { return o.id == t.oid })
 	leftOuter(6, joinWin{-1, 2}, joinWin{3000, -1}, func(o, t joinEvent) bool { return o.id == t.oid && t.amt > 50 })
@@ -291,10 +329,26 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 		order = append(order, &grp{o.tk, 1, tr.ms})
 	})
 	closeAt()
-	counts := make([]int, 7)
+	// RIGHT and FULL JOIN: the same for the trades, and both.
+	post := make([][]string, len(evs))
+	outer(8, joinWin{-1, 2}, joinWin{2000, -1}, func(o, t joinEvent) bool { return o.id == t.oid }, [2]bool{false, true}, post,
+		func(o, t *joinEvent, rt int64) string { return fmtRow("J9", rt, idOrNull(o), idOrNull(t)) })
+	rtOrNull := func(e *joinEvent) Value {
+		if e == nil {
+			return Value{}
+		}
+		return ts(e.ms)
+	}
+	outer(9, joinWin{3000, -1}, joinWin{-1, 3}, func(o, t joinEvent) bool { return o.id == t.oid && o.tk == t.tk }, [2]bool{true, true}, post,
+		func(o, t *joinEvent, rt int64) string {
+			return fmtRow("J10", rt, idOrNull(o), idOrNull(t), rtOrNull(o), rtOrNull(t))
+		})
+	counts := make([]int, 10)
 	for k := range per {
 		want = append(want, pre[k]...)
 		want = append(want, preGroups[k]...)
+		want = append(want, post[k]...)
+		counts[7] += len(preGroups[k])
 		for p, lines := range per[k] {
 			want = append(want, lines...)
 			counts[p] += len(lines)
@@ -302,7 +356,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	}
 	want = append(want, flushed...)
 	for p, n := range counts {
-		if n < 200 {
+		if n < 150 {
 			t.Fatalf("pump %d: only %d rows", p+1, n)
 		}
 	}
@@ -310,7 +364,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	for _, ev := range evs {
 		feed = append(feed, ev.feed())
 	}
-	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8"}, feed, want)
+	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8", "J9", "J10"}, feed, want)
 	nulls := 0
 	for _, l := range want {
 		if strings.HasSuffix(l, ",null]") {
@@ -318,9 +372,9 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 		}
 	}
 	if nulls < 100 || len(flushed) == 0 {
-		t.Fatalf("%d LEFT JOIN rows with NULLs, %d at Flush", nulls, len(flushed))
+		t.Fatalf("%d outer join rows with NULLs, %d at Flush", nulls, len(flushed))
 	}
-	t.Logf("rows per pump: %v; %d LEFT JOIN rows with NULLs, %d at Flush", counts, nulls, len(flushed))
+	t.Logf("rows per pump: %v; %d outer join rows with NULLs, %d at Flush", counts, nulls, len(flushed))
 }
 
 func TestStreamJoinErrors(t *testing.T) {

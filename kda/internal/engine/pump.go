@@ -140,6 +140,12 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 		}
 	case sel.Over != nil || sel.OverName != "":
 		return nil, sel.FromPos.Errorf("OVER after a stream in FROM is the window of a JOIN of two streams")
+	case sel.Join != nil && sel.Join.Right:
+		kind := "RIGHT JOIN"
+		if sel.Join.Left {
+			kind = "FULL JOIN"
+		}
+		return nil, sel.Join.P.Unsupported(kind)
 	case sel.Join != nil && (sel.Join.Over != nil || sel.Join.OverName != ""):
 		return nil, sel.Join.TablePos.Errorf("OVER after a reference table: only a joined stream has a window")
 	case sel.Join != nil:

@@ -25,6 +25,8 @@ import (
 // NULL), else when it leaves its window — with ROWTIME its ROWTIME plus the
 // RANGE (at the first arrival or Advance after that), or the ROWTIME of the
 // left row that pushes it out of a ROWS window; Flush emits the rest.
+// RIGHT JOIN does the same for the right side's rows, FULL JOIN for both
+// (the left side's first when both expire at once).
 // Equalities in cond between an expression of one side and one of the other
 // are a hash key; the rest is checked per pair. The windows (with whether
 // each left row has paired) are kept with the engine's window state.
@@ -32,11 +34,14 @@ import (
 // streamJoin is a pump's stream-to-stream join.
 type streamJoin struct {
 	right *stream
-	left  bool // LEFT JOIN
+	// outer: side i's rows that never pair come out with NULLs for the
+	// other side (LEFT: 0, RIGHT: 1, FULL: both); nulls[i] is side i's
+	// row of NULLs.
+	outer [2]bool
 	sides [2]joinSide
 	// residual is the part of ON that is not a key equality, or nil.
 	residual evalFn
-	nulls    []value.Value
+	nulls    [2][]value.Value
 	env      env
 	keys     []value.Value
 }
@@ -51,8 +56,8 @@ type joinSide struct {
 	head     int
 	seq      int64 // sequence number of buf[head]
 	index    map[string][]int64
-	// outer: the left side of a LEFT JOIN, whose dropped rows that never
-	// paired go to expired.
+	// outer: a side of an outer join with a window, whose dropped rows
+	// that never paired go to expired.
 	outer   bool
 	expired []joinRow
 }
@@ -71,7 +76,8 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	if e.reaches(p.dst, right) {
 		return j.TablePos.Errorf("pump %q would make a cycle: %q already feeds %q", p.name, p.dst.name, right.name)
 	}
-	sj := &streamJoin{right: right, left: j.Left, nulls: make([]value.Value, len(right.cols))}
+	sj := &streamJoin{right: right, outer: [2]bool{j.Left, j.Right},
+		nulls: [2][]value.Value{make([]value.Value, len(p.src.cols)), make([]value.Value, len(right.cols))}}
 	var err error
 	if sj.sides[0], err = joinWindow(sel, sel.Over, sel.OverName, sel.FromPos); err != nil {
 		return err
@@ -82,7 +88,9 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	if !sj.sides[0].windowed && !sj.sides[1].windowed {
 		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", j.Table)
 	}
-	sj.sides[0].outer = sj.left && sj.sides[0].windowed
+	for i := range sj.sides {
+		sj.sides[i].outer = sj.outer[i] && sj.sides[i].windowed
+	}
 	alias := j.Alias
 	if alias == "" {
 		alias = right.name
@@ -233,18 +241,20 @@ func (e *Engine) pushStreamJoin(p *pump, s *stream, v *env) {
 	for i := range sj.sides {
 		sj.sides[i].evict(v.rowtime)
 	}
-	e.emitExpired(p, v.rowtime)
+	e.emitExpired(p, 0, v.rowtime)
+	e.emitExpired(p, 1, v.rowtime)
 	if s == p.src {
 		if err := e.joinArrival(p, 0, v); err != nil {
 			e.pumpError(p, v, err)
 		}
-		e.emitExpired(p, v.rowtime)
+		e.emitExpired(p, 0, v.rowtime)
 	}
 	if s == sj.right {
 		if err := e.joinArrival(p, 1, v); err != nil {
 			// The row is the right stream's: report it as such.
 			e.emitError(ErrorNameEval, err.Error(), v.rowtime, string(value.AppendRowJSON(nil, sj.right.cols, v.row)), p.name)
 		}
+		e.emitExpired(p, 1, v.rowtime)
 	}
 }
 
@@ -283,10 +293,7 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 				return nil
 			}
 		}
-		matched = true
-		if i == 1 {
-			o.matched = true
-		}
+		matched, o.matched = true, true
 		e.pushRow(p, pair)
 		return nil
 	}
@@ -305,8 +312,8 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 			}
 		}
 	}
-	if i == 0 && sj.left && !matched && (!me.windowed || key == nil) {
-		e.emitNulls(p, v.row, v.rowtime)
+	if sj.outer[i] && !matched && (!me.windowed || key == nil) {
+		e.emitNulls(p, i, v.row, v.rowtime, v.rowtime)
 	}
 	if me.windowed && key != nil {
 		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, matched: matched})
@@ -317,61 +324,72 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	return nil
 }
 
-// emitNulls emits a LEFT JOIN's left row with NULLs for the right side.
-func (e *Engine) emitNulls(p *pump, row []value.Value, rt int64) {
+// emitNulls emits an outer join's row of side i with NULLs for the other
+// side, at rt; own is the row's own ROWTIME.
+func (e *Engine) emitNulls(p *pump, i int, row []value.Value, own, rt int64) {
 	sj := p.sjoin
 	pair := &sj.env
-	*pair = env{row: row, ref: sj.nulls, rowtime: rt, sideRT: [2]int64{rt, noRowtime}}
+	if i == 0 {
+		*pair = env{row: row, ref: sj.nulls[1], rowtime: rt, sideRT: [2]int64{own, noRowtime}}
+	} else {
+		*pair = env{row: sj.nulls[0], ref: row, rowtime: rt, sideRT: [2]int64{noRowtime, own}}
+	}
 	e.pushRow(p, pair)
 }
 
-// emitExpired emits the left rows of a LEFT JOIN that left their window
+// emitExpired emits side i's rows of an outer join that left their window
 // without pairing: at the end of their RANGE, or at now (the arrival that
 // pushed them out of a ROWS window, or Flush).
-func (e *Engine) emitExpired(p *pump, now int64) {
-	ls := &p.sjoin.sides[0]
-	for len(ls.expired) > 0 {
-		r := ls.expired[0]
-		ls.expired = ls.expired[1:]
+func (e *Engine) emitExpired(p *pump, i int, now int64) {
+	js := &p.sjoin.sides[i]
+	for len(js.expired) > 0 {
+		r := js.expired[0]
+		js.expired = js.expired[1:]
 		rt := now
-		if !ls.rows {
-			rt = r.rt + ls.size
+		if !js.rows {
+			rt = r.rt + js.size
 		}
-		e.emitNulls(p, r.vals, rt)
+		e.emitNulls(p, i, r.vals, r.rt, rt)
 	}
-	ls.expired = nil
+	js.expired = nil
 }
 
-// expireJoin drops the left rows of a LEFT JOIN that leave their window by
-// t (every row at Flush), emitting those that never paired.
+// expireJoin drops the rows of an outer join's sides that leave their
+// window by t (every row at Flush), emitting those that never paired:
+// the left side's, then the right's.
 func (e *Engine) expireJoin(p *pump, t int64) {
-	ls := &p.sjoin.sides[0]
-	if !ls.outer {
-		return
-	}
-	now := t
-	if t == math.MaxInt64 {
-		for ls.head < len(ls.buf) {
-			ls.drop()
+	for i := range p.sjoin.sides {
+		js := &p.sjoin.sides[i]
+		if !js.outer {
+			continue
 		}
-		now = e.last
-	} else {
-		ls.evict(t)
+		now := t
+		if t == math.MaxInt64 {
+			for js.head < len(js.buf) {
+				js.drop()
+			}
+			now = e.last
+		} else {
+			js.evict(t)
+		}
+		e.emitExpired(p, i, now)
 	}
-	e.emitExpired(p, now)
 }
 
-// nextExpiry is when the oldest left row of a LEFT JOIN leaves its RANGE
-// window, if there is one.
+// nextExpiry is when the oldest row of an outer join's RANGE window leaves
+// it, if there is one.
 func (sj *streamJoin) nextExpiry() (int64, bool) {
 	if sj == nil {
 		return 0, false
 	}
-	ls := &sj.sides[0]
-	if !ls.outer || ls.rows || ls.head == len(ls.buf) {
-		return 0, false
+	end, ok := int64(math.MaxInt64), false
+	for i := range sj.sides {
+		js := &sj.sides[i]
+		if js.outer && !js.rows && js.head < len(js.buf) {
+			end, ok = min(end, js.buf[js.head].rt+js.size+1), true
+		}
 	}
-	return ls.buf[ls.head].rt + ls.size + 1, true
+	return end, ok
 }
 
 // key is the side's join key for the row in v, or nil when a key value is

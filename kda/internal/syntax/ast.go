@@ -72,11 +72,12 @@ type Select struct {
 	OverName string
 }
 
-// Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a
-// table (or stream) ON a condition.
+// Join is [INNER] JOIN, LEFT, RIGHT or FULL [OUTER] JOIN of the FROM
+// stream with a table (or stream) ON a condition.
 type Join struct {
 	P        Pos
 	Left     bool
+	Right    bool // RIGHT JOIN; FULL JOIN sets Left and Right
 	Table    string
 	TablePos Pos
 	Alias    string

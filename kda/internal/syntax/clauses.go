@@ -38,17 +38,17 @@ func (ps *parser) isUnionAll() bool {
 	return ps.isKw("UNION") && ps.tok(1).kind == tIdent && ps.tok(1).text == "ALL"
 }
 
-// join parses [INNER] JOIN or LEFT [OUTER] JOIN table [alias] ON cond,
-// or returns nil.
+// join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table
+// [alias] ON cond, or returns nil.
 func (ps *parser) join() (*Join, error) {
 	j := &Join{P: ps.peek().pos}
 	switch {
 	case ps.isKw("JOIN"):
 	case ps.isKw("INNER") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
 		ps.p++
-	case ps.isKw("LEFT"):
-		ps.p++
-		j.Left = true
+	case ps.isKw("LEFT") || ps.isKw("RIGHT") || ps.isKw("FULL"):
+		kw := ps.next().text
+		j.Left, j.Right = kw != "RIGHT", kw != "LEFT"
 		ps.acceptKw("OUTER")
 		if !ps.isKw("JOIN") {
 			return nil, ps.unexpected("JOIN")
