@@ -97,8 +97,22 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	}
 	sc.ref = &refScope{t: &table{name: right.name, cols: right.cols, idx: right.idx}, alias: alias}
 	sc.streamJoin = true
+	if err := sj.compileOn(sc, j.On); err != nil {
+		return err
+	}
+	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
+	for i := range sj.sides {
+		sj.sides[i].index = map[string][]int64{}
+	}
+	p.sjoin = sj
+	return nil
+}
+
+// compileOn splits ON into the equalities between an expression of each
+// side (the sides' keys) and the rest (the residual, checked per pair).
+func (sj *streamJoin) compileOn(sc *scope, on syntax.Expr) error {
 	var rest []syntax.Expr
-	for _, c := range conjuncts(j.On, nil) {
+	for _, c := range conjuncts(on, nil) {
 		b, ok := c.(*syntax.Binary)
 		if !ok || b.Op != "=" {
 			rest = append(rest, c)
@@ -131,25 +145,20 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 		sj.sides[0].keyFns = append(sj.sides[0].keyFns, lf)
 		sj.sides[1].keyFns = append(sj.sides[1].keyFns, rf)
 	}
-	if len(rest) > 0 {
-		cond := rest[0]
-		for _, r := range rest[1:] {
-			cond = &syntax.Binary{P: r.ExprPos(), Op: "AND", L: cond, R: r}
-		}
-		if sj.residual, err = compileCondition(sc, cond, "ON"); err != nil {
-			return err
-		}
+	if len(rest) == 0 {
+		return nil
 	}
-	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
-	for i := range sj.sides {
-		sj.sides[i].index = map[string][]int64{}
+	cond := rest[0]
+	for _, r := range rest[1:] {
+		cond = &syntax.Binary{P: r.ExprPos(), Op: "AND", L: cond, R: r}
 	}
-	p.sjoin = sj
-	return nil
+	var err error
+	sj.residual, err = compileCondition(sc, cond, "ON")
+	return err
 }
 
-// noRowtime is the right side's ROWTIME in a LEFT JOIN's row without a
-// right row: NULL.
+// noRowtime is a side's ROWTIME in an outer join's row without that side:
+// NULL.
 const noRowtime = math.MinInt64
 
 // joinRowtimeFn reads side i's ROWTIME of a stream-to-stream join's pair.
