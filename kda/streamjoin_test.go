@@ -478,3 +478,34 @@ func FuzzRestoreJoinState(f *testing.F) {
 		e.Flush()
 	})
 }
+
+// BenchmarkStreamJoin joins each trade with the orders of the last minute
+// of its order id (1,000 input rows a second, half of them orders, each
+// order traded about once within the minute), on one goroutine; rows are
+// input rows (orders and trades) per second.
+func BenchmarkStreamJoin(b *testing.B) {
+	sql := `CREATE STREAM "J" (oid BIGINT, oa DOUBLE, ta DOUBLE);
+CREATE PUMP "P" AS INSERT INTO "J"
+SELECT STREAM o.oid, o.amount, t.amount
+FROM "TRADES" AS t JOIN "ORDERS" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS o ON o.oid = t.oid;`
+	e := must(NewEngine(sql, joinInputs))
+	var buf []byte
+	must(0, e.Subscribe("J", func(r Row) { buf = r.AppendJSON(buf[:0]) }))
+	rng := rand.New(rand.NewPCG(5, 6))
+	order := []Value{IntValue(0), StringValue("AMZN"), FloatValue(0)}
+	trade := []Value{IntValue(0), IntValue(0), StringValue("AMZN"), FloatValue(0)}
+	t0 := time.UnixMilli(1_700_000_000_000)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		if i%2 == 0 {
+			order[0], order[2] = IntValue(int64(i/2)), FloatValue(float64(i%1000))
+			_ = e.Insert("ORDERS", order, at)
+			continue
+		}
+		trade[1], trade[3] = IntValue(int64(i/2)-rng.Int64N(30_000)), FloatValue(float64(i%777))
+		_ = e.Insert("TRADES", trade, at)
+	}
+	reportRate(b, float64(b.N), "rows", cpu0)
+}
