@@ -48,15 +48,25 @@
 //     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
 //     condition (EngineOptions.Tables; equalities with a table column are
-//     a hash index, the rest filters; one row per match), UNION ALL of a
+//     a hash index, the rest filters; one row per match), JOIN of two
+//     streams over a window (FROM a [OVER (…)] JOIN b OVER (RANGE … |
+//     ROWS n PRECEDING) ON …: a pair comes out when its later row
+//     arrives; LEFT/RIGHT/FULL JOIN's unpaired rows once they can pair
+//     no more), SELECT STREAM
+//     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
+//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
+//     and stagger windows, UNION ALL of a
 //     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
 //     row-valued column and AS l(r) column lists), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
 //     TABLE(f(CURSOR(SELECT STREAM …), …)); exact up to 10,000 distinct
-//     values, Space-Saving counters and HyperLogLog above), ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
-//     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
+//     values, Space-Saving counters and HyperLogLog above),
+//     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
+//     BETWEEN/IN/LIKE [ESCAPE]/SIMILAR TO, IS [NOT] NULL | TRUE | FALSE |
+//     UNKNOWN | DISTINCT FROM, COALESCE, NULLIF, MOD, POWER, EXP, LN,
+//     LOG10, EXTRACT, CURRENT_TIMESTAMP, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
 //     expression, SIMILAR … ESCAPE), REGEX_REPLACE, REGEX_LOG_PARSE,
 //     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
@@ -121,10 +131,10 @@
 // of a describe-application document), *RecordsError (the JSON path in a
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
-// does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
-// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM,
-// TABLE(…) in a JOIN, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as EXTRACT,
+// does not run yet ("sql 3:14: OVERLAY is not supported yet":
+// CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
+// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
+// literals, and the reference functions it lacks, such as CURRENT_DATE,
 // FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream

@@ -86,7 +86,7 @@ CREATE PUMP "P3" AS INSERT INTO "PER_COMPANY" SELECT STREAM c.company, COUNT(*)
 	}
 }
 
-// TestJoinErrors: a JOIN of two streams, an unknown table, an ambiguous
+// TestJoinErrors: a JOIN of two streams without a window, an unknown table, an ambiguous
 // column and a bad reference row fail with what is wrong.
 func TestJoinErrors(t *testing.T) {
 	tbl := Table{Name: "T", Columns: []Column{{Name: "TICKER_SYMBOL", Type: Varchar(4)}, {Name: "X", Type: Integer}}, Rows: [][]Value{{StringValue("A"), IntValue(1)}}}
@@ -94,7 +94,7 @@ func TestJoinErrors(t *testing.T) {
 		return `CREATE STREAM "o" ("n" INTEGER); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM X FROM "SOURCE_SQL_STREAM_001" ` + join + `;`
 	}
 	for join, want := range map[string]string{
-		`JOIN "SOURCE_SQL_STREAM_001" AS b ON TRUE`:                  "JOIN of two streams is not supported yet",
+		`JOIN "SOURCE_SQL_STREAM_001" AS b ON TRUE`:                  "needs a window on at least one side",
 		`JOIN NOPE ON TRUE`:                                          `unknown table "NOPE"`,
 		`JOIN T ON TICKER_SYMBOL = 'A'`:                              `column "TICKER_SYMBOL" is in both`,
 		`RIGHT JOIN T ON TRUE`:                                       "RIGHT JOIN is not supported yet",

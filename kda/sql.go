@@ -13,7 +13,7 @@ import (
 type SQLError = syntax.SQLError
 
 // UnsupportedError is a construct of the KDA SQL reference that the engine
-// does not run yet (stream-to-stream JOIN, STDDEV_POP, …), wrapped in a *SQLError
+// does not run yet (CROSS JOIN, OVERLAY, …), wrapped in a *SQLError
 // at its position.
 type UnsupportedError = syntax.UnsupportedError
 

@@ -11,6 +11,9 @@ import (
 )
 
 func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
+	if err := unsupportedCallForm(e); err != nil {
+		return cexpr{}, err
+	}
 	if e.Over != nil || e.OverName != "" {
 		return s.compileOver(e)
 	}
@@ -68,6 +71,9 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	case "REGEX_REPLACE":
 		return compileRegexReplace(e, args)
 	}
+	if c, ok, err := s.compileMoreCall(e, args); ok {
+		return c, err
+	}
 	if syntax.RowFunctions[e.Name] {
 		return cexpr{}, e.P.Errorf("%s returns a row: select its columns, as in %s(…).COLUMN1", e.Name, e.Name)
 	}
@@ -89,7 +95,7 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 	if s.inAgg {
 		return cexpr{}, e.P.Errorf("aggregates cannot be nested")
 	}
-	spec := aggSpec{name: e.Name, typ: value.KindInt}
+	spec := aggSpec{name: e.Name, typ: value.KindInt, distinct: e.Distinct}
 	switch {
 	case e.Star && e.Name == "COUNT":
 	case e.Star:
@@ -106,12 +112,12 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 		spec.arg = x.fn
 		switch e.Name {
 		case "COUNT":
-		case "SUM", "AVG":
+		case "SUM", "AVG", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
 			if x.typ != value.KindInt && x.typ != value.KindFloat {
 				return cexpr{}, e.P.Errorf("%s needs a number, got %s", e.Name, x.typ)
 			}
 			spec.typ = x.typ
-			if e.Name == "AVG" {
+			if e.Name != "SUM" {
 				spec.typ = value.KindFloat
 			}
 		default:

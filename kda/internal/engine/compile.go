@@ -24,6 +24,9 @@ type env struct {
 	rowtime int64
 	keys    []value.Value
 	aggs    []value.Value
+	// sideRT are the left and right rows' ROWTIMEs of a stream-to-stream
+	// join's pair (a.ROWTIME, b.ROWTIME); rowtime is the pair's.
+	sideRT [2]int64
 }
 
 type evalFn func(*env) (value.Value, error)
@@ -53,15 +56,18 @@ type scope struct {
 	slide   *slide
 	windows []syntax.NamedWindow
 	ref     *refScope // the JOINed table, or nil
+	// streamJoin: ref is the other stream of a stream-to-stream join.
+	streamJoin bool
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
 }
 
 type aggSpec struct {
-	name string
-	arg  evalFn // nil for COUNT(*)
-	typ  value.Kind
+	name     string
+	arg      evalFn // nil for COUNT(*)
+	typ      value.Kind
+	distinct bool // f(DISTINCT x): each distinct value once
 }
 
 func (s *scope) col(c *syntax.ColRef) (int, error) {
@@ -85,7 +91,8 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 	return i, nil
 }
 
-var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true}
+var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true}
 
 func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {
@@ -99,6 +106,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		v := e.V
 		return cexpr{typ: v.K, lit: &v, fn: func(*env) (value.Value, error) { return v, nil }}, nil
 	case *syntax.ColRef:
+		if i, ok := s.joinRowtime(e); ok && e.Name == "ROWTIME" {
+			return cexpr{typ: value.KindTime, fn: joinRowtimeFn(i)}, nil
+		}
 		if e.Name == "ROWTIME" {
 			return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) { return value.Value{K: value.KindTime, I: v.rowtime}, nil }}, nil
 		}

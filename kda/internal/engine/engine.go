@@ -108,6 +108,8 @@ type pump struct {
 	win      *window
 	slide    *slide
 	join     *join
+	distinct *distinct // SELECT STREAM DISTINCT, or nil
+	sjoin    *streamJoin
 	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
 
@@ -422,6 +424,9 @@ func (e *Engine) Flush() {
 
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
+		if p.sjoin != nil {
+			e.expireJoin(p, t)
+		}
 		switch {
 		case p.fn != nil:
 			p.fn.op.Advance(t, p.fn.emit)
@@ -439,6 +444,9 @@ func (e *Engine) advance(t int64) {
 func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
+		if end, ok := p.sjoin.nextExpiry(); ok && end < e.nextClose {
+			e.nextClose = end
+		}
 		if p.win == nil {
 			continue
 		}
@@ -465,9 +473,12 @@ func (e *Engine) insert(s *stream, row []value.Value, rt int64) {
 	env := &s.env
 	env.row, env.rowtime = row, rt
 	for _, p := range s.pumps {
-		if p.join == nil {
+		switch {
+		case p.sjoin != nil:
+			e.pushStreamJoin(p, s, env)
+		case p.join == nil:
 			e.pushRow(p, env)
-		} else {
+		default:
 			e.push(p, env)
 		}
 	}
@@ -543,6 +554,9 @@ func (e *Engine) pushRow(p *pump, v *env) {
 			return
 		}
 		out[p.target[i]] = x
+	}
+	if p.distinct != nil && !p.distinct.admit(out) {
+		return
 	}
 	e.insert(p.dst, out, v.rowtime)
 }

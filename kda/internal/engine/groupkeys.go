@@ -120,6 +120,9 @@ func exprHash(e syntax.Expr, memo map[syntax.Expr]uint64) uint64 {
 		if e.Star {
 			mix("*")
 		}
+		if e.Distinct {
+			mix("distinct")
+		}
 	case *syntax.Step:
 		mix("step")
 		mixU(uint64(e.Millis))
@@ -170,7 +173,7 @@ func equalExpr(a, b syntax.Expr) bool {
 		return ok && a.Op == b.Op && equalExpr(a.X, b.X)
 	case *syntax.Call:
 		b, ok := b.(*syntax.Call)
-		return ok && a.Name == b.Name && a.Star == b.Star && equalExprs(a.Args, b.Args)
+		return ok && a.Name == b.Name && a.Star == b.Star && a.Distinct == b.Distinct && equalExprs(a.Args, b.Args)
 	case *syntax.Step:
 		b, ok := b.(*syntax.Step)
 		return ok && a.Millis == b.Millis && equalExpr(a.X, b.X)

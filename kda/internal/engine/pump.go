@@ -17,6 +17,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 		for _, o := range append([]*pump{old}, old.arms...) {
 			e.pumps = slices.DeleteFunc(e.pumps, func(p *pump) bool { return p == o })
 			o.src.pumps = slices.DeleteFunc(o.src.pumps, func(p *pump) bool { return p == o })
+			if o.sjoin != nil {
+				o.sjoin.right.pumps = slices.DeleteFunc(o.sjoin.right.pumps, func(p *pump) bool { return p == o })
+			}
 		}
 		delete(e.pumpNames, st.Name)
 	}
@@ -46,6 +49,9 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	for _, p := range arms {
 		p.src.pumps = append(p.src.pumps, p)
+		if p.sjoin != nil && p.sjoin.right != p.src {
+			p.sjoin.right.pumps = append(p.sjoin.right.pumps, p)
+		}
 		e.pumps = append(e.pumps, p)
 	}
 	if err := e.checkCycles(st, arms); err != nil {
@@ -97,6 +103,11 @@ func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, 
 	}
 	p.target = target
 	p.out = make([]value.Value, len(dst.cols))
+	if sel.Distinct {
+		if err := p.compileDistinct(sel, target); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -126,7 +137,26 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	src := p.src
 	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
+	right, streamJoin := (*stream)(nil), false
 	if sel.Join != nil {
+		right, streamJoin = e.streams[sel.Join.Table]
+	}
+	switch {
+	case streamJoin:
+		if err := e.compileStreamJoin(p, sel, sc, right); err != nil {
+			return nil, err
+		}
+	case sel.Over != nil || sel.OverName != "":
+		return nil, sel.FromPos.Errorf("OVER after a stream in FROM is the window of a JOIN of two streams")
+	case sel.Join != nil && sel.Join.Right:
+		kind := "RIGHT JOIN"
+		if sel.Join.Left {
+			kind = "FULL JOIN"
+		}
+		return nil, sel.Join.P.Unsupported(kind)
+	case sel.Join != nil && (sel.Join.Over != nil || sel.Join.OverName != ""):
+		return nil, sel.Join.TablePos.Errorf("OVER after a reference table: only a joined stream has a window")
+	case sel.Join != nil:
 		if err := e.compileJoin(p, sel, sc); err != nil {
 			return nil, err
 		}
@@ -151,7 +181,7 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err

@@ -60,6 +60,7 @@ func (e *Engine) MarshalState() []byte {
 		if p.slide != nil {
 			b = p.slide.appendState(b)
 		}
+		b = p.appendExtraState(b)
 	}
 	return b
 }
@@ -87,6 +88,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	fns := make([]TableFunc, len(e.pumps))
 	wins := make([]windowState, len(e.pumps))
 	slides := make([][]map[string]*partition, len(e.pumps))
+	extras := make([]pumpExtra, len(e.pumps))
 	for i, p := range e.pumps {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
@@ -100,6 +102,7 @@ func (e *Engine) RestoreState(state []byte) error {
 		if p.slide != nil {
 			slides[i] = d.slide(p.slide)
 		}
+		extras[i] = d.pumpExtra(p)
 		if d.err != nil {
 			return d.err
 		}
@@ -112,6 +115,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	e.last = last
 	for i, p := range e.pumps {
+		p.restoreExtra(extras[i])
 		if w := p.win; w != nil {
 			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
 			w.groups = make(map[string]*group, len(w.order))
@@ -174,7 +178,7 @@ func (w *window) appendState(b []byte) []byte {
 		for _, k := range g.keys {
 			b = appendValue(b, k)
 		}
-		for _, a := range g.acc {
+		for i, a := range g.acc {
 			b = binary.AppendVarint(b, a.n)
 			b = binary.AppendVarint(b, a.sumI)
 			b = appendFloat(b, a.sumF)
@@ -184,6 +188,12 @@ func (w *window) appendState(b []byte) []byte {
 				failed = 1
 			}
 			b = append(b, failed)
+			if w.aggs[i].distinct {
+				b = appendSet(b, a.set)
+			}
+			if varianceAggs[w.aggs[i].name] {
+				b = appendFloat(appendFloat(b, a.mean), a.m2)
+			}
 		}
 	}
 	return b
@@ -356,6 +366,14 @@ func (d *stateDecoder) window(w *window) windowState {
 			a.n, a.sumI, a.sumF, a.ext = d.varint(), d.varint(), d.float(), d.value()
 			if d.flag() {
 				a.err = &EvalError{"SUM overflow"}
+			}
+			if w.aggs[i].distinct {
+				if a.set = d.set(); int64(len(a.set)) != a.n && d.err == nil {
+					d.fail("distinct values and count differ")
+				}
+			}
+			if varianceAggs[w.aggs[i].name] {
+				a.mean, a.m2 = d.float(), d.float()
 			}
 			if a.n < 0 {
 				d.fail("negative count")

@@ -43,6 +43,10 @@ type aggAcc struct {
 	sumF float64
 	ext  value.Value // MIN/MAX so far
 	err  error
+	set  map[string]struct{} // f(DISTINCT x): the values seen
+	// STDDEV_*/VAR_*: the running mean and sum of squared deviations
+	// (Welford's).
+	mean, m2 float64
 }
 
 func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
@@ -119,7 +123,7 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 		if err != nil {
 			return err
 		}
-		if x.K == value.KindNull {
+		if x.K == value.KindNull || a.distinct && !firstSeen(&acc.set, x, &w.keyBuf) {
 			continue
 		}
 		acc.n++
@@ -133,6 +137,8 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 				acc.sumI = s
 			}
 			acc.sumF += x.Float()
+		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+			acc.welford(x.Float())
 		case "MIN":
 			if acc.n == 1 || compareValues(x, acc.ext) < 0 {
 				acc.ext = x
@@ -234,6 +240,8 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 			if acc.n > 0 {
 				val = value.FloatValue(acc.sumF / float64(acc.n))
 			}
+		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+			val = acc.variance(a.name)
 		default:
 			if acc.n > 0 {
 				val = acc.ext

@@ -65,17 +65,29 @@ type Select struct {
 	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
 	// or nil.
 	Stagger *WindowSpec
+	// Distinct is SELECT STREAM DISTINCT, at DistinctPos.
+	Distinct    bool
+	DistinctPos Pos
+	// Over is the window of the FROM stream in a stream-to-stream JOIN
+	// (FROM s OVER (…) AS a, or OVER name), or nil.
+	Over     *WindowSpec
+	OverName string
 }
 
-// Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a
-// table (or stream) ON a condition.
+// Join is [INNER] JOIN, LEFT, RIGHT or FULL [OUTER] JOIN of the FROM
+// stream with a table (or stream) ON a condition.
 type Join struct {
 	P        Pos
 	Left     bool
+	Right    bool // RIGHT JOIN; FULL JOIN sets Left and Right
 	Table    string
 	TablePos Pos
 	Alias    string
 	On       Expr
+	// Over is the window of the joined stream in a stream-to-stream JOIN
+	// (JOIN s OVER (…) AS b, or OVER name), or nil.
+	Over     *WindowSpec
+	OverName string
 }
 
 // SelectItem is one output expression, or * when Star.
@@ -126,6 +138,7 @@ type Call struct {
 	Name     string
 	Args     []Expr
 	Star     bool
+	Distinct bool // an aggregate's DISTINCT: f(DISTINCT x)
 	Over     *WindowSpec
 	OverName string
 }
@@ -323,6 +336,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 // writeCall writes a call with its OVER.
 func writeCall(b *strings.Builder, e *Call) {
 	b.WriteString(e.Name + "(")
+	if e.Distinct {
+		b.WriteString("DISTINCT ")
+	}
 	if e.Star {
 		b.WriteByte('*')
 	}

@@ -17,20 +17,9 @@ func (ps *parser) over(c *Call) (Expr, error) {
 	if err := ps.expectOp(")"); err != nil {
 		return nil, err
 	}
-	if ps.acceptKw("OVER") {
-		if !ps.isOp("(") {
-			name, _, err := ps.ident("window name or (")
-			if err != nil {
-				return nil, err
-			}
-			c.OverName = name
-			return c, nil
-		}
-		spec, err := ps.windowSpec()
-		if err != nil {
-			return nil, err
-		}
-		c.Over = spec
+	var err error
+	if c.Over, c.OverName, err = ps.optOver(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -38,17 +38,17 @@ func (ps *parser) isUnionAll() bool {
 	return ps.isKw("UNION") && ps.tok(1).kind == tIdent && ps.tok(1).text == "ALL"
 }
 
-// join parses [INNER] JOIN or LEFT [OUTER] JOIN table [alias] ON cond,
-// or returns nil.
+// join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table
+// [alias] ON cond, or returns nil.
 func (ps *parser) join() (*Join, error) {
 	j := &Join{P: ps.peek().pos}
 	switch {
 	case ps.isKw("JOIN"):
 	case ps.isKw("INNER") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
 		ps.p++
-	case ps.isKw("LEFT"):
-		ps.p++
-		j.Left = true
+	case ps.isKw("LEFT") || ps.isKw("RIGHT") || ps.isKw("FULL"):
+		kw := ps.next().text
+		j.Left, j.Right = kw != "RIGHT", kw != "LEFT"
 		ps.acceptKw("OUTER")
 		if !ps.isKw("JOIN") {
 			return nil, ps.unexpected("JOIN")
@@ -62,6 +62,9 @@ func (ps *parser) join() (*Join, error) {
 	}
 	var err error
 	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+		return nil, err
+	}
+	if j.Over, j.OverName, err = ps.optOver(); err != nil {
 		return nil, err
 	}
 	if j.Alias, err = ps.optAlias("table alias"); err != nil {
@@ -154,8 +157,22 @@ func (ps *parser) subquery(s *Select) error {
 	return nil
 }
 
+// optOver parses [OVER (window spec) | OVER name]: after a call, or after a stream
+// name in FROM or JOIN (the stream's window in a stream-to-stream join).
+func (ps *parser) optOver() (*WindowSpec, string, error) {
+	if !ps.acceptKw("OVER") {
+		return nil, "", nil
+	}
+	if !ps.isOp("(") {
+		name, _, err := ps.ident("window name or (")
+		return nil, name, err
+	}
+	spec, err := ps.windowSpec()
+	return spec, "", err
+}
+
 // fromItem parses what follows FROM: a subquery, TABLE(…), or a stream
-// with its alias.
+// with its optional OVER (a stream-to-stream join's window) and alias.
 func (ps *parser) fromItem(s *Select) error {
 	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
 		return ps.subquery(s)
@@ -168,6 +185,9 @@ func (ps *parser) fromItem(s *Select) error {
 	}
 	var err error
 	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+		return err
+	}
+	if s.Over, s.OverName, err = ps.optOver(); err != nil {
 		return err
 	}
 	s.Alias, err = ps.optAlias("stream alias")

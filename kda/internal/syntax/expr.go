@@ -108,7 +108,7 @@ func (ps *parser) cmpExpr() (Expr, error) {
 			if op == "!=" {
 				op = "<>"
 			}
-			return &Binary{P: t.pos, Op: op, L: l, R: r}, nil
+			return ps.isSuffix(t, &Binary{P: t.pos, Op: op, L: l, R: r}) // (a = b) IS TRUE
 		}
 	}
 	not := false
@@ -121,23 +121,24 @@ func (ps *parser) cmpExpr() (Expr, error) {
 	if x, ok, err := ps.predicate(t, l, not); ok || err != nil {
 		return x, err
 	}
-	if ps.isKw("IS") {
-		ps.p++
-		not := ps.acceptKw("NOT")
-		if nt := ps.peek(); nt.kind == tIdent {
-			switch nt.text {
-			case "TRUE", "FALSE", "UNKNOWN":
-				return nil, t.pos.Unsupported("IS [NOT] " + nt.text)
-			case "DISTINCT":
-				return nil, t.pos.Unsupported("IS [NOT] DISTINCT FROM")
-			}
-		}
-		if err := ps.expectKw("NULL"); err != nil {
-			return nil, err
-		}
-		return &IsNull{P: t.pos, X: l, Not: not}, nil
+	return ps.isSuffix(t, l)
+}
+
+// isSuffix parses an optional IS [NOT] NULL | TRUE | FALSE | UNKNOWN |
+// DISTINCT FROM x after l, whose operator token is t.
+func (ps *parser) isSuffix(t token, l Expr) (Expr, error) {
+	if !ps.isKw("IS") {
+		return l, nil
 	}
-	return l, nil
+	ps.p++
+	not := ps.acceptKw("NOT")
+	if x, ok, err := ps.isPredicate(t.pos, l, not); ok || err != nil {
+		return x, err
+	}
+	if err := ps.expectKw("NULL"); err != nil {
+		return nil, err
+	}
+	return &IsNull{P: t.pos, X: l, Not: not}, nil
 }
 
 // predicate parses [NOT] BETWEEN, IN or LIKE after l, whose operator
@@ -194,8 +195,8 @@ func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err err
 			return nil, true, ps.unexpected("a pattern string after LIKE")
 		}
 		ps.p++
-		if ps.isKw("ESCAPE") {
-			return nil, true, ps.peek().pos.Unsupported("LIKE … ESCAPE")
+		if ps.acceptKw("ESCAPE") {
+			return ps.likeEscape(t.pos, l, pt, not)
 		}
 		return &Like{P: t.pos, X: l, Pattern: pt.text, Not: not}, true, nil
 	}
@@ -294,11 +295,13 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 			return nil, nt.pos.Errorf("bad TIMESTAMP literal '%s' (want yyyy-MM-dd HH:mm:ss[.fff])", nt.text)
 		}
 		return &Literal{P: t.pos, V: value.Value{K: value.KindTime, I: ms}}, nil
-	case t.text == "CURRENT_ROW_TIMESTAMP" && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
+	case (t.text == "CURRENT_ROW_TIMESTAMP" || t.text == "CURRENT_TIMESTAMP" || t.text == "LOCALTIMESTAMP") && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
 		ps.p++
 		return &Call{P: t.pos, Name: t.text}, nil
 	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
 		return nil, t.pos.Unsupported(t.text + " literal")
+	case t.text == "EXTRACT" && nt.kind == tOp && nt.text == "(":
+		return ps.extractExpr(t.pos)
 	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
 		return nil, t.pos.Unsupported("CURSOR")
 	case TableFunctions[t.text] && nt.kind == tOp && nt.text == "(":
@@ -472,8 +475,10 @@ func (ps *parser) call() (Expr, error) {
 		c.Args = []Expr{x}
 		return c, ps.expectOp(")")
 	}
-	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.Unsupported("DISTINCT")
+	if ps.acceptKw("DISTINCT") {
+		c.Distinct = true
+	} else if ps.isKw("ALL") && !(ps.tok(1).kind == tOp && (ps.tok(1).text == ")" || ps.tok(1).text == "(")) {
+		ps.p++ // the default
 	}
 	switch t.text {
 	case "EXP_AVG":
@@ -486,7 +491,7 @@ func (ps *parser) call() (Expr, error) {
 		return ps.trimArgs(c)
 	}
 	switch {
-	case ps.isOp("*"):
+	case ps.isOp("*") && !c.Distinct:
 		ps.p++
 		c.Star = true
 	case ps.isOp(")"):

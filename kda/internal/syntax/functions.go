@@ -7,7 +7,9 @@ package syntax
 // STEP, CAST, SUBSTRING, POSITION, TRIM, INITCAP, REGEX_REPLACE,
 // REGEX_LOG_PARSE, W3C_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, TO_TIMESTAMP,
 // UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP, CHAR_TO_TIMESTAMP and
-// TIMESTAMP_TO_CHAR.
+// TIMESTAMP_TO_CHAR; and (morefuncs.go) NULLIF, MOD, POWER, EXP, LN,
+// LOG10, EXTRACT, CURRENT_TIMESTAMP, LOCALTIMESTAMP and STDDEV_POP/SAMP,
+// VAR_POP/SAMP in tumbling windows.
 var unsupportedFunctions = map[string]bool{
 	// (The table functions are in TableFunctions.)
 	// Boolean functions.
@@ -16,15 +18,10 @@ var unsupportedFunctions = map[string]bool{
 	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "DATE_TO_CHAR": true,
 	"TIME_TO_CHAR": true,
 	// Date and time functions.
-	"CURRENT_DATE": true, "CURRENT_TIME": true, "CURRENT_TIMESTAMP": true,
-	"EXTRACT": true, "LOCALTIME": true, "LOCALTIMESTAMP": true,
-	// Null and numeric functions.
-	"NULLIF": true, "EXP": true, "LN": true, "LOG10": true, "MOD": true, "POWER": true,
+	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true,
 	// Log parsing functions.
 	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
 
-	// Statistical variance and deviation functions.
-	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true,
 	// Streaming SQL functions.
 	"MONOTONIC": true,
 	// String and search functions.

@@ -371,9 +371,10 @@ func (ps *parser) selectStmt() (*Select, error) {
 		return nil, err
 	}
 	if ps.isKw("DISTINCT") {
-		return nil, ps.peek().pos.Unsupported("DISTINCT")
+		s.Distinct, s.DistinctPos = true, ps.next().pos
+	} else {
+		ps.acceptKw("ALL") // the default
 	}
-	ps.acceptKw("ALL") // the default
 	items, err := ps.selectItems()
 	if err != nil {
 		return nil, err

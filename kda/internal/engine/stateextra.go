@@ -1,0 +1,42 @@
+package engine
+
+// The state of SELECT STREAM DISTINCT and of a stream-to-stream join,
+// written after a pump's window and sliding state (nothing for a pump
+// without them, so states of other applications are unchanged).
+
+// pumpExtra is the decoded extra state of one pump.
+type pumpExtra struct {
+	distCur  []byte
+	distSeen map[string]struct{}
+	join     [2]joinSide
+}
+
+func (p *pump) appendExtraState(b []byte) []byte {
+	if p.distinct != nil {
+		b = p.distinct.appendState(b)
+	}
+	if p.sjoin != nil {
+		b = p.sjoin.appendState(b)
+	}
+	return b
+}
+
+func (d *stateDecoder) pumpExtra(p *pump) pumpExtra {
+	var x pumpExtra
+	if p.distinct != nil {
+		x.distCur, x.distSeen = d.distinct()
+	}
+	if p.sjoin != nil {
+		x.join = d.joinState(p.sjoin, p.src)
+	}
+	return x
+}
+
+func (p *pump) restoreExtra(x pumpExtra) {
+	if p.distinct != nil {
+		p.distinct.cur, p.distinct.seen = x.distCur, x.distSeen
+	}
+	if p.sjoin != nil {
+		p.sjoin.sides = x.join
+	}
+}
