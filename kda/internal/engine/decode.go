@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -21,28 +23,59 @@ type decoder struct {
 	types []value.Type
 	names []string
 	// intern keeps short VARCHAR values per column: streams repeat a few
-	// values (locations, states), so rows need no allocation.
-	intern []map[string]string
+	// values (locations, states, tickers), so rows need no allocation.
+	intern []interner
 }
 
 const (
 	internMaxLen     = 64
 	internMaxEntries = 4096
+	internSlots      = 256 // a power of 2
 )
+
+// interner returns one string per distinct short value: a direct-mapped
+// cache of recent values in front of a map. A hit costs a short hash and
+// one comparison, a quarter of a map lookup (the map lookup was the
+// largest single cost of a string column).
+type interner struct {
+	slots [internSlots]string
+	m     map[string]string
+}
 
 func (d *decoder) str(col int, b []byte) string {
 	if len(b) > internMaxLen {
 		return string(b)
 	}
-	m := d.intern[col]
-	if s, ok := m[string(b)]; ok {
+	in := &d.intern[col]
+	h := shortHash(b) & (internSlots - 1)
+	if s := in.slots[h]; s == string(b) {
 		return s
 	}
-	s := string(b)
-	if len(m) < internMaxEntries {
-		m[s] = s
+	s, ok := in.m[string(b)]
+	if !ok {
+		s = string(b)
+		if len(in.m) < internMaxEntries {
+			in.m[s] = s
+		}
 	}
+	in.slots[h] = s
 	return s
+}
+
+// shortHash hashes b from its length and at most its first and last 8
+// bytes: enough to spread the short values intern caches.
+func shortHash(b []byte) uint64 {
+	var x uint64
+	if len(b) >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[len(b)-8:]), 29)
+	} else {
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	x ^= uint64(len(b)) << 56
+	x *= 0x9e3779b97f4a7c15
+	return x ^ x>>32
 }
 
 type pathNode struct {
@@ -121,7 +154,7 @@ func newDecoder(cols []value.Column) (*decoder, error) {
 		n.col = i
 		d.types = append(d.types, cols[i].Type)
 		d.names = append(d.names, c.Name)
-		d.intern = append(d.intern, map[string]string{})
+		d.intern = append(d.intern, interner{m: map[string]string{}})
 	}
 	d.root.index()
 	return d, nil
@@ -213,7 +246,7 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 		if p >= len(b) || b[p] != '"' {
 			return 0, errBadJSON
 		}
-		ks, ke, esc, np := scanString(b, p)
+		ks, ke, esc, _, np := scanString(b, p)
 		if np < 0 {
 			return 0, errBadJSON
 		}
@@ -261,24 +294,66 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 }
 
 // scanString scans the string at b[p] ('"'): content bounds, whether it has
-// escapes, and the offset after the closing quote (-1 if unterminated).
-func scanString(b []byte, p int) (start, end int, esc bool, next int) {
+// escapes or bytes above 0x7f (to check as UTF-8), and the offset after
+// the closing quote (-1 if unterminated or holding a control character).
+func scanString(b []byte, p int) (start, end int, esc, high bool, next int) {
 	start = p + 1
-	for k := start; k < len(b); k++ {
+	k := start
+	var or uint64
+	for {
+		// Eight bytes at a time while none is a quote, a backslash or a
+		// control character.
+		for k+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[k:])
+			if stringStop(x) {
+				break
+			}
+			or |= x
+			k += 8
+		}
+		for ; k < len(b) && !strSpecial[b[k]]; k++ {
+			or |= uint64(b[k])
+		}
+		if k >= len(b) {
+			return 0, 0, false, false, -1
+		}
 		switch b[k] {
 		case '\\':
 			esc = true
-			k++
+			k += 2
 		case '"':
-			return start, k, esc, k + 1
+			return start, k, esc, or&hiBits != 0, k + 1
 		default:
 			if b[k] < 0x20 {
-				return 0, 0, false, -1
+				return 0, 0, false, false, -1
 			}
+			or |= uint64(b[k])
+			k++
 		}
 	}
-	return 0, 0, false, -1
 }
+
+const (
+	loBits = 0x0101010101010101
+	hiBits = 0x8080808080808080
+)
+
+// stringStop reports whether one of x's bytes is a quote, a backslash, a
+// control character or above 0x7f (bytes strSpecial marks, and those
+// scanString checks one at a time).
+func stringStop(x uint64) bool {
+	q, bs := x^(loBits*'"'), x^(loBits*'\\')
+	return ((x-loBits*0x20)|(q-loBits)&^q|(bs-loBits)&^bs|x)&hiBits != 0
+}
+
+// strSpecial marks the bytes scanString stops at inside a string.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func skipValue(b []byte, p, depth int) (int, error) {
 	if p >= len(b) || depth > 1000 {
@@ -286,7 +361,7 @@ func skipValue(b []byte, p, depth int) (int, error) {
 	}
 	switch c := b[p]; {
 	case c == '"':
-		_, _, _, np := scanString(b, p)
+		_, _, _, _, np := scanString(b, p)
 		if np < 0 {
 			return 0, errBadJSON
 		}
@@ -373,7 +448,8 @@ func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 	switch c := b[p]; {
 	case c == 'n':
 		np, err := lit(b, p, "null")
-		return np, err // out[col] stays NULL
+		out[col] = value.Value{} // a repeated key's last value wins
+		return np, err
 	case c == '"':
 		return d.stringValue(b, p, col, out)
 	case c == 't' || c == 'f':
@@ -389,6 +465,9 @@ func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 		case value.KindBool:
 			out[col] = value.BoolValue(c == 't')
 		case value.KindString:
+			if len(word) > t.Len {
+				return 0, d.bad(col, "value of %d characters is too long for %s", len(word), t)
+			}
 			out[col] = value.StringValue(word)
 		default:
 			return 0, d.bad(col, "boolean value for %s column", t)
@@ -423,11 +502,14 @@ func (d *decoder) bad(col int, format string, args ...any) error {
 // a TIMESTAMP.
 func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
-	s, e, esc, np := scanString(b, p)
+	s, e, esc, high, np := scanString(b, p)
 	if np < 0 {
 		return 0, errBadJSON
 	}
 	var str string
+	if high && !utf8.Valid(b[s:e]) {
+		return 0, d.bad(col, "string is not valid UTF-8")
+	}
 	if esc {
 		un, ok := unquoteJSON(b[s-1 : e+1])
 		if !ok {
@@ -435,9 +517,6 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 		}
 		str = un
 	} else {
-		if !utf8.Valid(b[s:e]) {
-			return 0, d.bad(col, "string is not valid UTF-8")
-		}
 		str = d.str(col, b[s:e])
 	}
 	switch t.Kind {
@@ -486,9 +565,12 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 		}
 		out[col] = value.Value{K: t.Kind, I: n}
 	case value.KindFloat:
-		f, err := strconv.ParseFloat(string(num), 64)
-		if err != nil || !validNumber(num) {
+		if !validNumber(num) {
 			return 0, errBadJSON
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil {
+			return 0, d.bad(col, "%s is out of range for DOUBLE", truncateRunes(string(num), 32))
 		}
 		out[col] = value.FloatValue(f)
 	case value.KindString:
