@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
@@ -334,4 +335,71 @@ func TestDecodeRepeatedKeyLastWins(t *testing.T) {
 			t.Errorf("%q: %v, want %s", rec, err, want)
 		}
 	}
+}
+
+// BenchmarkDecode decodes records shaped as the seed's generator writes
+// them (indented, three columns) and as the demo stream's (four columns,
+// two of them DOUBLE) into rows: the decoding part of the kda package's
+// from-JSON benchmarks.
+func BenchmarkDecode(b *testing.B) {
+	locs := []string{"AUS", "USA", "UK"}
+	tickers := []string{"AMZN", "XOM", "IBM", "AAPL", "MSFT", "NFLX", "TSLA", "GOOG", "META", "ORCL"}
+	demoColumns := []value.Column{
+		{Name: "TICKER_SYMBOL", Type: value.Varchar(4)}, {Name: "SECTOR", Type: value.Varchar(16)},
+		{Name: "CHANGE", Type: value.Double}, {Name: "PRICE", Type: value.Double},
+	}
+	for _, bc := range []struct {
+		name string
+		cols []value.Column
+		rec  func(i int) []byte
+	}{
+		{"seed", seedColumns, func(i int) []byte {
+			return fmt.Appendf(nil, "{\n    \"sensor_id\": %d,\n    \"current_temperature\": %d,\n    \"location\": \"%s\"\n}", i%50, i*7%150, locs[i%3])
+		}},
+		{"demo", demoColumns, func(i int) []byte {
+			return fmt.Appendf(nil, `{"TICKER_SYMBOL":%q,"SECTOR":"TECHNOLOGY","CHANGE":%.2f,"PRICE":%.2f}`, tickers[i*7%10], float64(i%200)/100-1, 50+float64(i*37%10000)/100)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			dec, err := newDecoder(append([]value.Column(nil), bc.cols...))
+			if err != nil {
+				b.Fatal(err)
+			}
+			recs := make([][]byte, 4096)
+			size := 0
+			for i := range recs {
+				recs[i] = bc.rec(i)
+				size += len(recs[i])
+			}
+			out := make([]value.Value, len(bc.cols))
+			b.SetBytes(int64(size / len(recs)))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := dec.decode(recs[i&4095], out); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// FuzzParseDecimal: parseDecimal agrees with strconv.ParseFloat on every
+// number it accepts, and accepts only JSON numbers.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-0", "0.5", "01", "1.", ".5", "123.45", "-999999999999999", "9999999999999999", "0.000000000000001", "1e5", "-", "1.2.3", "00.1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := parseDecimal(b)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(string(b), 64)
+		if err != nil || !validNumber(b) || got != want || math.Signbit(got) != math.Signbit(want) {
+			t.Fatalf("parseDecimal(%q) = %v, ParseFloat %v %v, validNumber %v", b, got, want, err, validNumber(b))
+		}
+	})
 }
