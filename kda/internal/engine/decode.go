@@ -303,35 +303,34 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 func scanString(b []byte, p int) (start, end int, esc, high bool, next int) {
 	start = p + 1
 	k := start
-	var or uint64
 	for {
-		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character.
-		for k+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[k:])
-			if stringStop(x) {
-				break
+		// Eight bytes at a time: the lowest byte stopMask flags is the
+		// first that is not plain ASCII text.
+		if k+8 <= len(b) {
+			m := stopMask(binary.LittleEndian.Uint64(b[k:]))
+			if m == 0 {
+				k += 8
+				continue
 			}
-			or |= x
-			k += 8
-		}
-		for ; k < len(b) && !strSpecial[b[k]]; k++ {
-			or |= uint64(b[k])
-		}
-		if k >= len(b) {
-			return 0, 0, false, false, -1
-		}
-		switch b[k] {
-		case '\\':
-			esc = true
-			k += 2
-		case '"':
-			return start, k, esc, or&hiBits != 0, k + 1
-		default:
-			if b[k] < 0x20 {
+			k += bits.TrailingZeros64(m) >> 3
+		} else {
+			for k < len(b) && !strStop[b[k]] {
+				k++
+			}
+			if k >= len(b) {
 				return 0, 0, false, false, -1
 			}
-			or |= uint64(b[k])
+		}
+		switch c := b[k]; {
+		case c == '"':
+			return start, k, esc, high, k + 1
+		case c == '\\':
+			esc = true
+			k += 2
+		case c < 0x20:
+			return 0, 0, false, false, -1
+		default:
+			high = true
 			k++
 		}
 	}
@@ -342,20 +341,19 @@ const (
 	hiBits = 0x8080808080808080
 )
 
-// stringStop reports whether one of x's bytes is a quote, a backslash, a
-// control character or above 0x7f (bytes strSpecial marks, and those
-// scanString checks one at a time).
-func stringStop(x uint64) bool {
+// stopMask flags (bit 7 of each byte) x's bytes that are a quote, a
+// backslash, a control character or above 0x7f. Above the lowest flagged
+// byte a flag may be spurious (a borrow); the lowest is exact.
+func stopMask(x uint64) uint64 {
 	q, bs := x^(loBits*'"'), x^(loBits*'\\')
-	return ((x-loBits*0x20)|(q-loBits)&^q|(bs-loBits)&^bs|x)&hiBits != 0
+	return ((x - loBits*0x20) | (q-loBits)&^q | (bs-loBits)&^bs | x) & hiBits
 }
 
-// strSpecial marks the bytes scanString stops at inside a string.
-var strSpecial = func() (t [256]bool) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = true
+// strStop marks the bytes stopMask flags, for the last bytes of a record.
+var strStop = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80
 	}
-	t['"'], t['\\'] = true, true
 	return t
 }()
 

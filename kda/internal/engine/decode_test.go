@@ -403,3 +403,31 @@ func FuzzParseDecimal(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeStringEveryOffset: a quote, an escape, a non-ASCII rune, an
+// invalid byte or a control character is found wherever it falls in the
+// 8-byte words scanString reads.
+func TestDecodeStringEveryOffset(t *testing.T) {
+	dec, err := newDecoder([]value.Column{{Name: "s", Type: value.Varchar(64)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]value.Value, 1)
+	base := "abcdefghijklmnopqrstuvwxyz"
+	for i := 0; i <= len(base); i++ {
+		for ins, want := range map[string]string{
+			`\"`: base[:i] + `"` + base[i:], `\\`: base[:i] + `\` + base[i:], "é": base[:i] + "é" + base[i:], "": base,
+			"\xff": "error", "\x01": "error",
+		} {
+			rec := `{"s":"` + base[:i] + ins + base[i:] + `"}`
+			err := dec.decode([]byte(rec), out)
+			if want == "error" && err == nil || want != "error" && (err != nil || out[0].S != want) {
+				t.Fatalf("%q: %v %q, want %q", rec, err, out[0].S, want)
+			}
+		}
+		rec := []byte(`{"s":"` + base[:i]) // unterminated
+		if err := dec.decode(rec, out); err == nil {
+			t.Fatalf("%q accepted", rec)
+		}
+	}
+}
