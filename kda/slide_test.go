@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,54 @@ WINDOW W1 AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE PRECEDING);`
 	reportRate(b, float64(b.N), "rows", cpu0)
 	if rows != b.N {
 		b.Fatalf("%d output rows for %d records", rows, b.N)
+	}
+}
+
+// TestWindowStateBoundedWhenKeysChurn: sliding RANGE partitions (of one
+// VARCHAR key and of two keys) and stagger windows of keys that stop
+// receiving rows leave the state once their window is empty, so the state
+// stays the size of the keys of the last window however many keys came
+// and went; a key that comes back after its window emptied starts afresh.
+func TestWindowStateBoundedWhenKeysChurn(t *testing.T) {
+	sql := `CREATE STREAM "A" (ticker VARCHAR(4), a DOUBLE, n BIGINT);
+CREATE PUMP "P1" AS INSERT INTO "A"
+SELECT STREAM ticker_symbol, AVG(price) OVER W, COUNT(*) OVER (PARTITION BY ticker_symbol, sector RANGE INTERVAL '1' SECOND PRECEDING)
+FROM "SOURCE_SQL_STREAM_001" WINDOW W AS (PARTITION BY ticker_symbol RANGE INTERVAL '1' SECOND PRECEDING);
+CREATE STREAM "S" (ticker VARCHAR(4), n BIGINT);
+CREATE PUMP "P2" AS INSERT INTO "S"
+SELECT STREAM ticker_symbol, COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' SECOND);`
+	e, err := NewEngine(sql, []Input{demoInput})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Row
+	var lastAvg float64
+	must(0, e.Subscribe("A", func(r Row) { last = r; lastAvg = r.Values[1].F }))
+	staggerRows := 0
+	must(0, e.Subscribe("S", func(Row) { staggerRows++ }))
+	t0 := time.UnixMilli(1_700_000_000_000)
+	const gens, keysPerGen = 200, 50
+	var sizes []int
+	for g := range gens {
+		// Each generation's keys get 4 rows over its 0.4 s, then never again.
+		for r := range 4 {
+			for k := range keysPerGen {
+				rec := fmt.Sprintf(`{"TICKER_SYMBOL":"%04x","SECTOR":"S%d","CHANGE":0,"PRICE":%d.1}`, g*keysPerGen+k, r%2, k)
+				must(0, e.InsertJSON(DefaultInputStream, []byte(rec), t0.Add(time.Duration(g*400+r*100)*time.Millisecond)))
+			}
+		}
+		sizes = append(sizes, len(e.State()))
+	}
+	if early, late := slices.Max(sizes[5:10]), slices.Max(sizes[gens-5:]); late > early*3/2 {
+		t.Fatalf("state grew with churning keys: %d bytes after 10 generations, %d after %d", early, late, gens)
+	}
+	// Key 0000 returns after its window emptied: its AVG is its own price.
+	must(0, e.InsertJSON(DefaultInputStream, []byte(`{"TICKER_SYMBOL":"0000","SECTOR":"S0","CHANGE":0,"PRICE":0.3}`), t0.Add(gens*400*time.Millisecond)))
+	if last.Values[0].S != "0000" || lastAvg != 0.3 || last.Values[2].I != 1 {
+		t.Fatalf("returning key: %v", last.Values)
+	}
+	if want := (gens - 3) * keysPerGen; staggerRows < want {
+		t.Fatalf("%d stagger rows, want at least %d", staggerRows, want)
 	}
 }

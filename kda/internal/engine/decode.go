@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -21,28 +23,59 @@ type decoder struct {
 	types []value.Type
 	names []string
 	// intern keeps short VARCHAR values per column: streams repeat a few
-	// values (locations, states), so rows need no allocation.
-	intern []map[string]string
+	// values (locations, states, tickers), so rows need no allocation.
+	intern []interner
 }
 
 const (
 	internMaxLen     = 64
 	internMaxEntries = 4096
+	internSlots      = 256 // a power of 2
 )
+
+// interner returns one string per distinct short value: a direct-mapped
+// cache of recent values in front of a map. A hit costs a short hash and
+// one comparison, a quarter of a map lookup (the map lookup was the
+// largest single cost of a string column).
+type interner struct {
+	slots [internSlots]string
+	m     map[string]string
+}
 
 func (d *decoder) str(col int, b []byte) string {
 	if len(b) > internMaxLen {
 		return string(b)
 	}
-	m := d.intern[col]
-	if s, ok := m[string(b)]; ok {
+	in := &d.intern[col]
+	h := shortHash(b) & (internSlots - 1)
+	if s := in.slots[h]; s == string(b) {
 		return s
 	}
-	s := string(b)
-	if len(m) < internMaxEntries {
-		m[s] = s
+	s, ok := in.m[string(b)]
+	if !ok {
+		s = string(b)
+		if len(in.m) < internMaxEntries {
+			in.m[s] = s
+		}
 	}
+	in.slots[h] = s
 	return s
+}
+
+// shortHash hashes b from its length and at most its first and last 8
+// bytes: enough to spread the short values intern caches.
+func shortHash(b []byte) uint64 {
+	var x uint64
+	if len(b) >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[len(b)-8:]), 29)
+	} else {
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	x ^= uint64(len(b)) << 56
+	x *= 0x9e3779b97f4a7c15
+	return x ^ x>>32
 }
 
 type pathNode struct {
@@ -121,7 +154,7 @@ func newDecoder(cols []value.Column) (*decoder, error) {
 		n.col = i
 		d.types = append(d.types, cols[i].Type)
 		d.names = append(d.names, c.Name)
-		d.intern = append(d.intern, map[string]string{})
+		d.intern = append(d.intern, interner{m: map[string]string{}})
 	}
 	d.root.index()
 	return d, nil
@@ -194,13 +227,6 @@ func (d *decoder) decode(data []byte, out []value.Value) error {
 	return nil
 }
 
-func skipWS(b []byte, p int) int {
-	for p < len(b) && (b[p] == ' ' || b[p] == '\n' || b[p] == '\t' || b[p] == '\r') {
-		p++
-	}
-	return p
-}
-
 var errBadJSON = &InputError{Msg: "invalid JSON"}
 
 // object parses the object at b[p] ('{'), filling mapped columns.
@@ -213,7 +239,7 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 		if p >= len(b) || b[p] != '"' {
 			return 0, errBadJSON
 		}
-		ks, ke, esc, np := scanString(b, p)
+		ks, ke, esc, _, np := scanString(b, p)
 		if np < 0 {
 			return 0, errBadJSON
 		}
@@ -260,110 +286,6 @@ func (d *decoder) object(b []byte, p int, n *pathNode, out []value.Value) (int, 
 	}
 }
 
-// scanString scans the string at b[p] ('"'): content bounds, whether it has
-// escapes, and the offset after the closing quote (-1 if unterminated).
-func scanString(b []byte, p int) (start, end int, esc bool, next int) {
-	start = p + 1
-	for k := start; k < len(b); k++ {
-		switch b[k] {
-		case '\\':
-			esc = true
-			k++
-		case '"':
-			return start, k, esc, k + 1
-		default:
-			if b[k] < 0x20 {
-				return 0, 0, false, -1
-			}
-		}
-	}
-	return 0, 0, false, -1
-}
-
-func skipValue(b []byte, p, depth int) (int, error) {
-	if p >= len(b) || depth > 1000 {
-		return 0, errBadJSON
-	}
-	switch c := b[p]; {
-	case c == '"':
-		_, _, _, np := scanString(b, p)
-		if np < 0 {
-			return 0, errBadJSON
-		}
-		return np, nil
-	case c == '{' || c == '[':
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		p = skipWS(b, p+1)
-		if p < len(b) && b[p] == closer {
-			return p + 1, nil
-		}
-		for {
-			var err error
-			if c == '{' {
-				if p >= len(b) || b[p] != '"' {
-					return 0, errBadJSON
-				}
-				if p, err = skipValue(b, p, depth+1); err != nil {
-					return 0, err
-				}
-				p = skipWS(b, p)
-				if p >= len(b) || b[p] != ':' {
-					return 0, errBadJSON
-				}
-				p = skipWS(b, p+1)
-			}
-			if p, err = skipValue(b, p, depth+1); err != nil {
-				return 0, err
-			}
-			p = skipWS(b, p)
-			if p >= len(b) {
-				return 0, errBadJSON
-			}
-			if b[p] == closer {
-				return p + 1, nil
-			}
-			if b[p] != ',' {
-				return 0, errBadJSON
-			}
-			p = skipWS(b, p+1)
-		}
-	case c == 't':
-		return lit(b, p, "true")
-	case c == 'f':
-		return lit(b, p, "false")
-	case c == 'n':
-		return lit(b, p, "null")
-	default:
-		e := numberEnd(b, p)
-		if e == p || !validNumber(b[p:e]) {
-			return 0, errBadJSON
-		}
-		return e, nil
-	}
-}
-
-func lit(b []byte, p int, s string) (int, error) {
-	if len(b)-p < len(s) || string(b[p:p+len(s)]) != s {
-		return 0, errBadJSON
-	}
-	return p + len(s), nil
-}
-
-func numberEnd(b []byte, p int) int {
-	for p < len(b) {
-		switch c := b[p]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
-			p++
-		default:
-			return p
-		}
-	}
-	return p
-}
-
 // value parses the JSON value at b[p] into column col.
 func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 	if p >= len(b) {
@@ -373,7 +295,8 @@ func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 	switch c := b[p]; {
 	case c == 'n':
 		np, err := lit(b, p, "null")
-		return np, err // out[col] stays NULL
+		out[col] = value.Value{} // a repeated key's last value wins
+		return np, err
 	case c == '"':
 		return d.stringValue(b, p, col, out)
 	case c == 't' || c == 'f':
@@ -389,6 +312,9 @@ func (d *decoder) value(b []byte, p, col int, out []value.Value) (int, error) {
 		case value.KindBool:
 			out[col] = value.BoolValue(c == 't')
 		case value.KindString:
+			if len(word) > t.Len {
+				return 0, d.bad(col, "value of %d characters is too long for %s", len(word), t)
+			}
 			out[col] = value.StringValue(word)
 		default:
 			return 0, d.bad(col, "boolean value for %s column", t)
@@ -423,11 +349,14 @@ func (d *decoder) bad(col int, format string, args ...any) error {
 // a TIMESTAMP.
 func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
-	s, e, esc, np := scanString(b, p)
+	s, e, esc, high, np := scanString(b, p)
 	if np < 0 {
 		return 0, errBadJSON
 	}
 	var str string
+	if high && !utf8.Valid(b[s:e]) {
+		return 0, d.bad(col, "string is not valid UTF-8")
+	}
 	if esc {
 		un, ok := unquoteJSON(b[s-1 : e+1])
 		if !ok {
@@ -435,9 +364,6 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 		}
 		str = un
 	} else {
-		if !utf8.Valid(b[s:e]) {
-			return 0, d.bad(col, "string is not valid UTF-8")
-		}
 		str = d.str(col, b[s:e])
 	}
 	switch t.Kind {
@@ -486,9 +412,16 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 		}
 		out[col] = value.Value{K: t.Kind, I: n}
 	case value.KindFloat:
-		f, err := strconv.ParseFloat(string(num), 64)
-		if err != nil || !validNumber(num) {
+		if f, ok := parseDecimal(num); ok {
+			out[col] = value.FloatValue(f)
+			break
+		}
+		if !validNumber(num) {
 			return 0, errBadJSON
+		}
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil {
+			return 0, d.bad(col, "%s is out of range for DOUBLE", truncateRunes(string(num), 32))
 		}
 		out[col] = value.FloatValue(f)
 	case value.KindString:
@@ -503,67 +436,6 @@ func (d *decoder) numberValue(b []byte, p, col int, out []value.Value) (int, err
 		return 0, d.bad(col, "number for %s column", t)
 	}
 	return e, nil
-}
-
-// validNumber reports whether b is a JSON number:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. It replaces json.Valid
-// on the hot path, where it cost an eighth of a record's decoding.
-func validNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i - j
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
-}
-
-// parseInt parses a JSON integer without allocating.
-func parseInt(b []byte) (int64, bool) {
-	neg := false
-	if len(b) > 0 && b[0] == '-' {
-		neg, b = true, b[1:]
-	}
-	if len(b) == 0 || len(b) > 18 || len(b) > 1 && b[0] == '0' {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
 }
 
 var timestampLayouts = []string{
@@ -581,11 +453,6 @@ func parseTimestamp(s string) (int64, bool) {
 		}
 	}
 	return 0, false
-}
-
-func parseIntSlow(b []byte) (int64, bool) {
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
 }
 
 // unquoteJSON decodes a JSON string literal with escapes. It is a separate

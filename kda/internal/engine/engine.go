@@ -130,6 +130,7 @@ type Engine struct {
 	created   []string // streams CREATE STREAM made, in order
 	last      int64    // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64    // earliest end of an open window
+	lastInput *stream  // InsertRecord's last stream
 }
 
 // New parses and compiles a KDA SQL application.
@@ -346,9 +347,13 @@ func (e *Engine) rowtime(t time.Time) int64 {
 func (e *Engine) InsertRecord(stream string, data []byte, rowtime time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, ok := e.streams[stream]
-	if !ok || !s.input {
-		return e.unknownStream(stream, " (not an input stream)")
+	s := e.lastInput
+	if s == nil || s.name != stream {
+		var ok bool
+		if s, ok = e.streams[stream]; !ok || !s.input {
+			return e.unknownStream(stream, " (not an input stream)")
+		}
+		e.lastInput = s // records mostly arrive for one input stream
 	}
 	rt := e.rowtime(rowtime)
 	if rt >= e.nextClose {

@@ -39,11 +39,15 @@ type slideSpec struct {
 	keys     []value.Value
 	keyBuf   []byte
 	cur      []value.Value // this row's argument values
+	// nextSweep is when a RANGE window next drops the partitions whose
+	// window is empty: keys that stopped arriving hold no memory.
+	nextSweep int64
 }
 
 // slideAgg is one call with OVER.
 type slideAgg struct {
 	name string
+	op   slideOp
 	spec int
 	arg  evalFn // nil for COUNT(*)
 	slot int    // its argument's slot in a row's values
@@ -76,10 +80,35 @@ type slideAcc struct {
 	mhead int
 }
 
-var slideFunctions = map[string]bool{
-	"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
-	"FIRST_VALUE": true, "LAST_VALUE": true, "LAG": true, "NTH_VALUE": true, "EXP_AVG": true,
+// slideOp is a window function, switched on per row instead of its name.
+type slideOp uint8
+
+const (
+	opCount slideOp = iota + 1
+	opSum
+	opAvg
+	opMin
+	opMax
+	opFirst
+	opLast
+	opLag
+	opNth
+	opExpAvg
+)
+
+var slideOps = map[string]slideOp{
+	"COUNT": opCount, "SUM": opSum, "AVG": opAvg, "MIN": opMin, "MAX": opMax,
+	"FIRST_VALUE": opFirst, "LAST_VALUE": opLast, "LAG": opLag, "NTH_VALUE": opNth, "EXP_AVG": opExpAvg,
 }
+
+// slideFunctions are the functions allowed with OVER.
+var slideFunctions = func() map[string]bool {
+	m := map[string]bool{}
+	for name := range slideOps {
+		m[name] = true
+	}
+	return m
+}()
 
 // compileOver compiles a call with OVER into a slot of the pump's sliding
 // state.
@@ -112,7 +141,7 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, err
 	}
 	ss := s.slide.specs[si]
-	a := slideAgg{name: e.Name, spec: si, slot: -1}
+	a := slideAgg{name: e.Name, op: slideOps[e.Name], spec: si, slot: -1}
 	nargs := len(e.Args)
 	switch {
 	case e.Star && e.Name == "COUNT":
@@ -259,6 +288,9 @@ func (sl *slide) update(v *env) error {
 				cur[a.slot] = x
 			}
 		}
+		if !ss.rows && v.rowtime >= ss.nextSweep {
+			ss.sweep(v.rowtime)
+		}
 		p := ss.partition(len(sl.aggs))
 		sl.evict(ss, p, v.rowtime)
 		sl.add(ss, p, v.rowtime, cur)
@@ -294,6 +326,30 @@ func (ss *slideSpec) partition(naggs int) *partition {
 	return p
 }
 
+// sweep drops the partitions of a RANGE window that a row at rt would
+// find empty, at most once per range: a key seen again later starts a new
+// partition, the same state as its emptied one (evict resets the sums of
+// an empty window), so sweeping changes no result.
+func (ss *slideSpec) sweep(rt int64) {
+	ss.nextSweep = rt + max(ss.size, 1)
+	for k, p := range ss.strParts {
+		if p.empty(ss, rt) {
+			delete(ss.strParts, k)
+		}
+	}
+	for k, p := range ss.parts {
+		if p.empty(ss, rt) {
+			delete(ss.parts, k)
+		}
+	}
+}
+
+// empty reports whether a row at rt leaves none of p's rows in its RANGE
+// window.
+func (p *partition) empty(ss *slideSpec, rt int64) bool {
+	return p.head >= len(p.rts) || p.rts[len(p.rts)-1] < rt-ss.size
+}
+
 // evict drops the rows that leave the window when a row at rt arrives.
 func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 	for p.head < len(p.rts) {
@@ -317,11 +373,11 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 			}
 			acc := &p.acc[k]
 			acc.n--
-			switch a.name {
-			case "SUM", "AVG":
+			switch a.op {
+			case opSum, opAvg:
 				acc.sumI -= x.I
 				acc.addF(-x.Float())
-			case "MIN", "MAX":
+			case opMin, opMax:
 				if acc.mhead < len(acc.mono) && acc.mono[acc.mhead] == p.seq {
 					acc.mhead++
 				}
@@ -329,6 +385,13 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 		}
 		p.head++
 		p.seq++
+		if p.head == len(p.rts) {
+			// An empty window sums to exactly zero, as a new partition
+			// does: what a DOUBLE sum's rounding left goes with its rows.
+			for k := range p.acc {
+				p.acc[k] = slideAcc{mono: p.acc[k].mono[:0]}
+			}
+		}
 	}
 	// Compact when the dropped prefix is at least half the buffer.
 	if p.head > 0 && p.head*2 >= len(p.rts) {
@@ -358,13 +421,13 @@ func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
 			continue
 		}
 		acc.n++
-		switch a.name {
-		case "SUM", "AVG":
+		switch a.op {
+		case opSum, opAvg:
 			acc.sumI += x.I
 			acc.addF(x.Float())
-		case "MIN", "MAX":
+		case opMin, opMax:
 			want := -1
-			if a.name == "MAX" {
+			if a.op == opMax {
 				want = 1
 			}
 			// Drop candidates the new value beats: they can never be the
@@ -409,10 +472,10 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 	acc := &p.acc[k]
 	n := len(p.rts) - p.head
 	last := p.seq + int64(n) - 1
-	switch a.name {
-	case "COUNT":
+	switch a.op {
+	case opCount:
 		return value.IntValue(acc.n), nil
-	case "SUM":
+	case opSum:
 		if acc.n == 0 {
 			return value.Value{}, nil
 		}
@@ -423,7 +486,7 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 			return value.IntValue(acc.sumI), nil
 		}
 		return value.FloatValue(acc.sumF + acc.comp), nil
-	case "AVG":
+	case opAvg:
 		if acc.n == 0 {
 			return value.Value{}, nil
 		}
@@ -431,21 +494,21 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 			return value.FloatValue(float64(acc.sumI) / float64(acc.n)), nil
 		}
 		return value.FloatValue((acc.sumF + acc.comp) / float64(acc.n)), nil
-	case "MIN", "MAX":
+	case opMin, opMax:
 		if acc.mhead >= len(acc.mono) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, acc.mono[acc.mhead], a.slot), nil
-	case "FIRST_VALUE":
+	case opFirst:
 		return p.value(ss, p.seq, a.slot), nil
-	case "LAST_VALUE":
+	case opLast:
 		return p.value(ss, last, a.slot), nil
-	case "NTH_VALUE":
+	case opNth:
 		if a.n > int64(n) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, p.seq+a.n-1, a.slot), nil
-	case "LAG":
+	case opLag:
 		if a.n >= int64(n) {
 			if a.def != nil {
 				return a.def(v)

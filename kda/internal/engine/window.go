@@ -198,7 +198,9 @@ func (e *Engine) closeStagger(p *pump, t int64) {
 		n++
 	}
 	if n > 0 {
-		w.order = append(w.order[:0], w.order[n:]...)
+		m := copy(w.order, w.order[n:])
+		clear(w.order[m:]) // the closed groups' memory goes
+		w.order = w.order[:m]
 	}
 }
 

@@ -1,6 +1,7 @@
 package value
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"strings"
@@ -154,11 +155,27 @@ var jsonEscape = func() (t [256]bool) {
 	return t
 }()
 
+// plain8 reports whether none of the 8 bytes of s at i is one
+// appendJSONString escapes or above 0x7f (those go one at a time).
+func plain8(s string, i int) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+	// '"' 0x22 and '&' 0x26 differ in bit 2 only, '<' 0x3c and '>' 0x3e in bit 1.
+	qa, lg, bs := x|lo*0x04^lo*0x26, x|lo*0x02^lo*0x3e, x^lo*'\\'
+	return ((x-lo*0x20)|(qa-lo)&^qa|(lg-lo)&^lg|(bs-lo)&^bs|x)&hi == 0
+}
+
 func appendJSONString(dst []byte, s string) []byte {
 	const hexd = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		for i+8 <= len(s) && plain8(s, i) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if !jsonEscape[c] {
 			continue
