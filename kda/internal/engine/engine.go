@@ -108,7 +108,8 @@ type pump struct {
 	win      *window
 	slide    *slide
 	join     *join
-	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
+	fn       *tableFn // a table function's pump (tablefn.go)
+	arms     []*pump  // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
 }
 
@@ -421,6 +422,8 @@ func (e *Engine) Flush() {
 func (e *Engine) advance(t int64) {
 	for _, p := range e.pumps {
 		switch {
+		case p.fn != nil:
+			p.fn.op.Advance(t, p.fn.emit)
 		case p.win == nil:
 		case p.win.stagger:
 			e.closeStagger(p, t)
@@ -435,10 +438,15 @@ func (e *Engine) advance(t int64) {
 func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
-		if p.win == nil {
-			continue
+		var end int64
+		var ok bool
+		switch {
+		case p.fn != nil:
+			end, ok = p.fn.op.NextClose()
+		case p.win != nil:
+			end, ok = p.win.nextEnd()
 		}
-		if end, ok := p.win.nextEnd(); ok && end < e.nextClose {
+		if ok && end < e.nextClose {
 			e.nextClose = end
 		}
 	}
@@ -493,6 +501,10 @@ func (e *Engine) push(p *pump, v *env) {
 }
 
 func (e *Engine) pushRow(p *pump, v *env) {
+	if p.fn != nil {
+		e.pushTable(p, v)
+		return
+	}
 	if p.where != nil {
 		ok, err := p.where(v)
 		if err != nil {

@@ -63,6 +63,8 @@ type Select struct {
 	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
 	// or nil.
 	Stagger *WindowSpec
+	// Table is FROM TABLE(fn(CURSOR(…), …)) [AS] alias, From then empty.
+	Table *TableCall
 }
 
 // Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a

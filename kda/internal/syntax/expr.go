@@ -301,6 +301,8 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 		return nil, t.pos.Unsupported(t.text + " literal")
 	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
 		return nil, t.pos.Unsupported("CURSOR")
+	case TableFunctions[t.text] && nt.kind == tOp && nt.text == "(":
+		return nil, t.pos.Errorf("%s is a table function: call it in FROM TABLE(%s(CURSOR(SELECT STREAM …), …))", t.text, t.text)
 	case unsupportedFunctions[t.text] && !(nt.kind == tOp && nt.text == "."):
 		return nil, t.pos.Unsupported(t.text)
 	}

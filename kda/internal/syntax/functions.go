@@ -9,9 +9,7 @@ package syntax
 // UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP, CHAR_TO_TIMESTAMP and
 // TIMESTAMP_TO_CHAR.
 var unsupportedFunctions = map[string]bool{
-	// Aggregate and analytic functions.
-	"COUNT_DISTINCT_ITEMS_TUMBLING": true,
-	"TOP_K_ITEMS_TUMBLING":          true, "HOTSPOTS": true, "RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true,
+	// (The table functions are in TableFunctions.)
 	// Boolean functions.
 	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.

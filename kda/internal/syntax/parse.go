@@ -386,6 +386,10 @@ func (ps *parser) selectStmt() (*Select, error) {
 		if err := ps.subquery(s); err != nil {
 			return nil, err
 		}
+	} else if ps.isTableSource() {
+		if err := ps.tableSource(s); err != nil {
+			return nil, err
+		}
 	} else {
 		if err := ps.unsupportedSource(); err != nil {
 			return nil, err
@@ -448,18 +452,15 @@ var clauseWords = map[string]bool{
 	"ON": true, "USING": true, "OUTER": true,
 }
 
-// unsupportedSource names a FROM item other than a stream: a subquery or
-// TABLE(…) (how RANDOM_CUT_FOREST and the other table functions are used).
+// unsupportedSource names a FROM or JOIN item the engine does not run
+// there: a parenthesised item that is not a subquery, TABLE(…) in a JOIN.
 func (ps *parser) unsupportedSource() error {
 	t := ps.peek()
 	switch {
 	case t.kind == tOp && t.text == "(":
 		return t.pos.Unsupported("subquery")
-	case t.kind == tIdent && t.text == "TABLE" && ps.tok(1).kind == tOp && ps.tok(1).text == "(":
-		if f := ps.tok(2); f.kind == tIdent && (unsupportedFunctions[f.text] || f.text == "CURSOR") {
-			return f.pos.Unsupported(f.text)
-		}
-		return t.pos.Unsupported("TABLE(…) in FROM")
+	case ps.isTableSource():
+		return t.pos.Unsupported("TABLE(…) in JOIN")
 	}
 	return nil
 }

@@ -1,0 +1,355 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
+	"github.com/lakekit/lakekit/kda/internal/value"
+)
+
+// Table functions
+//
+// A table function is called as KDA documents it:
+//
+//	SELECT STREAM … FROM TABLE(NAME(CURSOR(SELECT STREAM … FROM "S"), arg, …)) [AS alias]
+//
+// The engine compiles the cursor's query as a pump into a hidden stream
+// (CURSOR(SELECT STREAM * FROM "S") reads "S" itself), runs the function
+// as a pump of its own from that stream into a second hidden stream whose
+// columns the function declares, and compiles the outer SELECT to read
+// that stream like any other: WHERE, projections, windows and all.
+//
+// To add a table function NAME:
+//
+//  1. In a file of this package, write a constructor of type NewTableFunc
+//     and register it from an init function:
+//
+//	func init() { registerTableFunc("NAME", newName) }
+//
+//  2. The constructor receives the call (*TableArgs): the cursor's output
+//     columns (Input) and the literal arguments after the cursor. It checks
+//     them with the TableArgs helpers (Count, Int, Float, Bool, String,
+//     Column), whose errors name the argument and its line:col, and returns
+//     the function's output columns and a TableFunc. For the functions of
+//     the KDA reference the output columns are what the reference lists:
+//     RANDOM_CUT_FOREST, for example, the Input columns then ANOMALY_SCORE.
+//  3. The TableFunc receives every cursor row (Push) and the clock (Advance,
+//     NextClose), emits its rows through Emit, and saves and restores its
+//     state (AppendState, Restore) so that Engine.MarshalState and
+//     RestoreState carry it across Lambda invocations and restarts.
+//  4. syntax.TableFunctions lists the reference's table functions: a name
+//     there that is not registered fails at compile time as an
+//     *syntax.UnsupportedError naming it and its line:col; a name in
+//     neither is an unknown table function.
+//  5. Test it through the kda package: its output rows, its argument
+//     errors, and the state split tests (kda/state_test.go), which check
+//     that 1, 10 and 100 invocations and a restart give the same rows.
+//
+// The engine calls a TableFunc with the engine locked, from one goroutine
+// at a time; it need not be safe for concurrent use.
+
+// TableFunc is one call of a table function in a pump: its running state.
+type TableFunc interface {
+	// Push receives one row of the cursor: values in the order of
+	// TableArgs.Input, valid only during the call, at ROWTIME rowtime
+	// (Unix milliseconds, never less than the last Push or Advance). It
+	// may emit rows. An error sends the row to the error_stream as an
+	// Evaluation_Error of the pump; processing goes on.
+	Push(row []value.Value, rowtime int64, emit Emit) error
+	// Advance tells the function that ROWTIME has reached t: it emits
+	// what is due by then, such as the rows of the windows that end at or
+	// before t. Before a row arrives at ROWTIME r, Advance(r) has been
+	// called if NextClose was at or before r; Engine.Flush calls
+	// Advance(math.MaxInt64).
+	Advance(t int64, emit Emit)
+	// NextClose is the earliest ROWTIME at which Advance would emit, or
+	// false when nothing is pending.
+	NextClose() (int64, bool)
+	// AppendState appends the function's state to b, for
+	// Engine.MarshalState. Equal states must give equal bytes.
+	AppendState(b []byte) []byte
+	// Restore returns a new TableFunc of the same call holding the state
+	// that AppendState wrote (state is only valid during the call), and
+	// leaves the receiver unchanged. State that does not decode, or does
+	// not fit the call's arguments, is an error: the engine reports it as
+	// a *StateError and keeps its state. Restore reads outside input: it
+	// must not panic or allocate beyond what len(state) justifies.
+	Restore(state []byte) (TableFunc, error)
+}
+
+// Emit inserts one row of the function's output columns, their values of
+// the columns' kinds (or NULL), at ROWTIME rowtime. The engine reads row
+// only during the call.
+type Emit func(row []value.Value, rowtime int64)
+
+// NewTableFunc compiles one call of a table function: it checks the
+// arguments and returns the output columns and the function's state.
+type NewTableFunc func(call *TableArgs) ([]value.Column, TableFunc, error)
+
+// tableFuncs are the table functions the engine runs, by name.
+var tableFuncs = map[string]NewTableFunc{}
+
+// registerTableFunc makes name callable in FROM TABLE(…). It is called
+// from init functions; a name registered twice is a programming error.
+func registerTableFunc(name string, f NewTableFunc) {
+	if _, dup := tableFuncs[name]; dup {
+		panic("kda: table function " + name + " registered twice")
+	}
+	tableFuncs[name] = f
+}
+
+// TableArgs is a call of a table function as the constructor sees it.
+type TableArgs struct {
+	// Name is the function's name, as called.
+	Name string
+	// Input are the columns of the cursor's rows.
+	Input []value.Column
+	// Args are the arguments after the cursor, each a constant.
+	Args []TableArg
+	pos  syntax.Pos // the function's name
+}
+
+// TableArg is one constant argument of a table function.
+type TableArg struct {
+	V   value.Value
+	Pos syntax.Pos
+}
+
+// Errorf is a compile error at the function's name.
+func (a *TableArgs) Errorf(format string, args ...any) error {
+	return a.pos.Errorf("%s: %s", a.Name, fmt.Sprintf(format, args...))
+}
+
+// ArgErrorf is a compile error about argument i (0 is the first after the
+// cursor) called name, at the argument.
+func (a *TableArgs) ArgErrorf(i int, name, format string, args ...any) error {
+	p := a.pos
+	if i < len(a.Args) {
+		p = a.Args[i].Pos
+	}
+	return p.Errorf("%s argument %d (%s): %s", a.Name, i+2, name, fmt.Sprintf(format, args...))
+}
+
+// Count checks that the call has at least min and at most len(names)
+// arguments after the cursor; names are the arguments' names in the
+// reference's signature, which the error shows.
+func (a *TableArgs) Count(min int, names ...string) error {
+	if n := len(a.Args); n < min || n > len(names) {
+		want := fmt.Sprint(len(names))
+		if min < len(names) {
+			want = fmt.Sprintf("%d to %d", min, len(names))
+		}
+		return a.Errorf("takes a CURSOR and %s arguments (%s), got %d", want, strings.Join(names, ", "), n)
+	}
+	return nil
+}
+
+// Int is argument i, an integer constant from lo to hi.
+func (a *TableArgs) Int(i int, name string, lo, hi int64) (int64, error) {
+	v := a.Args[i].V
+	if v.K != value.KindInt {
+		return 0, a.ArgErrorf(i, name, "must be an integer, got %s", v.SQL())
+	}
+	if v.I < lo || v.I > hi {
+		return 0, a.ArgErrorf(i, name, "must be from %d to %d, got %d", lo, hi, v.I)
+	}
+	return v.I, nil
+}
+
+// Float is argument i, a numeric constant from lo to hi.
+func (a *TableArgs) Float(i int, name string, lo, hi float64) (float64, error) {
+	v := a.Args[i].V
+	if v.K != value.KindInt && v.K != value.KindFloat {
+		return 0, a.ArgErrorf(i, name, "must be a number, got %s", v.SQL())
+	}
+	if f := v.Float(); f >= lo && f <= hi {
+		return f, nil
+	}
+	return 0, a.ArgErrorf(i, name, "must be from %g to %g, got %s", lo, hi, v.SQL())
+}
+
+// Bool is argument i, TRUE or FALSE.
+func (a *TableArgs) Bool(i int, name string) (bool, error) {
+	v := a.Args[i].V
+	if v.K != value.KindBool {
+		return false, a.ArgErrorf(i, name, "must be TRUE or FALSE, got %s", v.SQL())
+	}
+	return v.I == 1, nil
+}
+
+// String is argument i, a character string constant.
+func (a *TableArgs) String(i int, name string) (string, error) {
+	v := a.Args[i].V
+	if v.K != value.KindString {
+		return "", a.ArgErrorf(i, name, "must be a string in single quotes, got %s", v.SQL())
+	}
+	return v.S, nil
+}
+
+// Column is argument i, a column of Input named in single quotes
+// ('TICKER_SYMBOL'), as the reference's table functions take one; it
+// returns the column's index in Input.
+func (a *TableArgs) Column(i int, name string) (int, error) {
+	s, err := a.String(i, name)
+	if err != nil {
+		return 0, err
+	}
+	var names []string
+	for k, c := range a.Input {
+		if c.Name == s {
+			return k, nil
+		}
+		names = append(names, c.Name)
+	}
+	for _, c := range a.Input {
+		if strings.EqualFold(c.Name, s) {
+			return 0, a.ArgErrorf(i, name, "the cursor has no column %q; names are case-sensitive: write '%s'", s, c.Name)
+		}
+	}
+	return 0, a.ArgErrorf(i, name, "the cursor has no column %q (it has %s)", s, strings.Join(names, ", "))
+}
+
+// tableFn is the pump of a table function: src is the cursor's stream,
+// dst the function's output.
+type tableFn struct {
+	name string
+	op   TableFunc
+	emit Emit
+}
+
+// compileTableSources compiles the table functions that sel reads, itself
+// or through its subqueries, innermost first, and points each SELECT
+// with a TABLE(…) at its function's output stream.
+func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
+	var chain []*syntax.Select
+	for s := sel; s != nil; s = s.Sub {
+		chain = append(chain, s)
+	}
+	var pumps []*pump
+	for i := len(chain) - 1; i >= 0; i-- {
+		if s := chain[i]; s.Table != nil && s.From == "" {
+			ps, err := e.compileTable(st, s)
+			if err != nil {
+				return nil, err
+			}
+			pumps = append(pumps, ps...)
+		}
+	}
+	return pumps, nil
+}
+
+// compileTable compiles sel's TABLE(fn(CURSOR(…), …)): the cursor's pumps
+// and the function's.
+func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
+	tc := sel.Table
+	newFn, ok := tableFuncs[tc.Name]
+	if !ok {
+		if syntax.TableFunctions[tc.Name] {
+			return nil, tc.NamePos.Unsupported(tc.Name)
+		}
+		return nil, tc.NamePos.Errorf("unknown table function %s", tc.Name)
+	}
+	args := &TableArgs{Name: tc.Name, pos: tc.NamePos}
+	for _, x := range tc.Args {
+		lit, ok := x.(*syntax.Literal)
+		if !ok {
+			return nil, x.ExprPos().Errorf("%s argument %d: must be a constant, got %s", tc.Name, len(args.Args)+2, x)
+		}
+		args.Args = append(args.Args, TableArg{V: lit.V, Pos: lit.P})
+	}
+	pumps, src, err := e.compileCursor(st, tc)
+	if err != nil {
+		return nil, err
+	}
+	args.Input = append([]value.Column(nil), src.cols...)
+	cols, op, err := newFn(args)
+	if err != nil {
+		return nil, err
+	}
+	name := st.Name + "$" + tc.Name
+	for e.streams[name] != nil {
+		name += "$"
+	}
+	dst := e.addStream(name, cols)
+	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
+	p.fn = &tableFn{name: tc.Name, op: op, emit: func(row []value.Value, rt int64) { e.insert(dst, row, rt) }}
+	sel.From = name
+	return append(pumps, p), nil
+}
+
+// compileCursor compiles the cursor's query and returns its pumps and the
+// stream of its rows: the source stream itself for SELECT STREAM * FROM s.
+func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
+	cur := tc.Cursor
+	pumps, err := e.compileTableSources(st, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur.Sub != nil {
+		inner, err := e.compileSubquery(st, cur)
+		if err != nil {
+			return nil, nil, err
+		}
+		pumps = append(pumps, inner...)
+		cur.Sub = nil
+	}
+	src, ok := e.streams[cur.From]
+	if !ok {
+		return nil, nil, cur.FromPos.Errorf("unknown stream %q%s", cur.From, e.sqlCaseHint(cur.From))
+	}
+	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
+		cur.Stagger == nil && len(cur.Windows) == 0 {
+		return pumps, src, nil
+	}
+	// SELECT * is the source's columns.
+	var items []syntax.SelectItem
+	for _, it := range cur.Items {
+		if !it.Star {
+			items = append(items, it)
+			continue
+		}
+		for _, c := range src.cols {
+			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Name: c.Name}})
+		}
+	}
+	cur.Items = items
+	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
+	sub, err := e.compileSubquery(st, wrap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(pumps, sub...), e.streams[wrap.From], nil
+}
+
+// pushTable runs a cursor row through a table function.
+func (e *Engine) pushTable(p *pump, v *env) {
+	if err := p.fn.op.Push(v.row, v.rowtime, p.fn.emit); err != nil {
+		e.pumpError(p, v, err)
+	}
+	if end, ok := p.fn.op.NextClose(); ok && end < e.nextClose {
+		e.nextClose = end
+	}
+}
+
+// appendState appends the function's state, length-prefixed.
+func (t *tableFn) appendState(b []byte) []byte {
+	st := t.op.AppendState(nil)
+	b = binary.AppendUvarint(b, uint64(len(st)))
+	return append(b, st...)
+}
+
+// tableFn reads a table function's state into a new TableFunc.
+func (d *stateDecoder) tableFn(t *tableFn) TableFunc {
+	raw := d.bytes(d.count(1))
+	if d.err != nil {
+		return nil
+	}
+	op, err := t.op.Restore(raw)
+	if err != nil {
+		d.fail(t.name + ": " + err.Error())
+		return nil
+	}
+	return op
+}

@@ -1,0 +1,87 @@
+package syntax
+
+// TableCall is FROM TABLE(name(CURSOR(SELECT STREAM …), arg, …)) [AS]
+// alias: a table function reading the rows of its cursor's query, as
+// RANDOM_CUT_FOREST, TOP_K_ITEMS_TUMBLING and the other streaming table
+// functions of the KDA reference are called. The parser takes any name;
+// the engine decides which functions exist.
+type TableCall struct {
+	P       Pos // TABLE
+	Name    string
+	NamePos Pos
+	// Cursor is the query of CURSOR(…), the function's first argument.
+	Cursor    *Select
+	CursorPos Pos
+	// Args are the arguments after the cursor, in order.
+	Args []Expr
+}
+
+// TableFunctions are the table functions of the KDA SQL reference. Called
+// as a scalar function, one is an error that shows how to call it; in
+// FROM TABLE(…) the engine runs those it implements and names the others
+// as unsupported.
+var TableFunctions = map[string]bool{
+	"TOP_K_ITEMS_TUMBLING": true, "COUNT_DISTINCT_ITEMS_TUMBLING": true,
+	"RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true, "HOTSPOTS": true,
+}
+
+// isTableSource reports whether TABLE ( comes next.
+func (ps *parser) isTableSource() bool {
+	return ps.isKw("TABLE") && ps.tok(1).kind == tOp && ps.tok(1).text == "("
+}
+
+// tableSource parses TABLE ( name ( CURSOR ( SELECT STREAM … ) {, expr} ) )
+// [AS] alias into s.Table.
+func (ps *parser) tableSource(s *Select) error {
+	tc := &TableCall{P: ps.next().pos} // TABLE
+	s.FromPos = tc.P
+	ps.p++ // (
+	var err error
+	if tc.Name, tc.NamePos, err = ps.ident("table function name"); err != nil {
+		return err
+	}
+	if tc.Name == "CURSOR" {
+		return tc.NamePos.Errorf("TABLE(CURSOR(…)) names no function: write TABLE(function(CURSOR(SELECT STREAM …), …))")
+	}
+	if err := ps.expectOp("("); err != nil {
+		return err
+	}
+	tc.CursorPos = ps.peek().pos
+	if !ps.isKw("CURSOR") || ps.tok(1).kind != tOp || ps.tok(1).text != "(" {
+		return ps.unexpected("CURSOR(SELECT STREAM …) as the first argument of " + tc.Name)
+	}
+	ps.p += 2
+	if err := ps.enter(); err != nil { // cursors nest like subqueries
+		return err
+	}
+	tc.Cursor, err = ps.selectStmt()
+	ps.depth--
+	if err != nil {
+		return err
+	}
+	if ps.isUnionAll() {
+		return ps.peek().pos.Unsupported("UNION ALL in a CURSOR")
+	}
+	if err := ps.expectOp(")"); err != nil {
+		return err
+	}
+	for ps.isOp(",") {
+		ps.p++
+		if ps.isOp(")") {
+			break // the reference's syntax shows a trailing comma
+		}
+		a, err := ps.expr()
+		if err != nil {
+			return err
+		}
+		tc.Args = append(tc.Args, a)
+	}
+	for range 2 {
+		if err := ps.expectOp(")"); err != nil {
+			return err
+		}
+	}
+	s.Table = tc
+	s.Alias, err = ps.optAlias("table alias")
+	return err
+}
