@@ -203,7 +203,7 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM `
 		from, want  string
 		unsupported string
 	}{
-		{`TABLE(HOTSPOTS(CURSOR(SELECT STREAM * FROM "IN"), 100, 0.5, 3))`, "sql 2:76: HOTSPOTS is not supported yet", "HOTSPOTS"},
+		{`TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "IN"), 'K', 60))`, "sql 2:76: COUNT_DISTINCT_ITEMS_TUMBLING is not supported yet", "COUNT_DISTINCT_ITEMS_TUMBLING"},
 		{`TABLE(NO_SUCH_FN(CURSOR(SELECT STREAM * FROM "IN")))`, "sql 2:76: unknown table function NO_SUCH_FN", ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X'))`, "sql 2:76: TEST_SEQ: takes a CURSOR and 3 to 4 arguments (columnName, step, scale, negate), got 1", ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'x', 1, 1))`, `sql 2:120: TEST_SEQ argument 2 (columnName): the cursor has no column "x"; names are case-sensitive: write 'X'`, ""},

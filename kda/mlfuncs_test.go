@@ -1,0 +1,225 @@
+package kda
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// anomalyRecords are n demo records (CHANGE around 0, PRICE around 100)
+// with k anomalies injected after the first 1000: PRICE far above the
+// bulk (even ones) or CHANGE far below it (odd ones). It returns the
+// records and which indexes are injected, and which column each one's
+// anomaly is in and its direction.
+func anomalyRecords(n, k int, seed uint64) ([][]byte, map[int]string) {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	tickers := []string{"AMZN", "XOM", "WAS", "QXZ", "NFLX"}
+	injected := map[int]string{}
+	for len(injected) < k {
+		i := 1000 + rng.IntN(n-1000)
+		if _, dup := injected[i]; !dup {
+			injected[i] = [...]string{"PRICE HIGH", "CHANGE LOW"}[len(injected)%2]
+		}
+	}
+	recs := make([][]byte, n)
+	for i := range recs {
+		change, price := rng.NormFloat64(), 100+10*rng.NormFloat64()
+		switch injected[i] {
+		case "PRICE HIGH":
+			price += 300
+		case "CHANGE LOW":
+			change -= 30
+		}
+		recs[i] = fmt.Appendf(nil, `{"TICKER_SYMBOL":%q,"SECTOR":"TECHNOLOGY","CHANGE":%.3f,"PRICE":%.2f}`, tickers[rng.IntN(len(tickers))], change, price)
+	}
+	return recs, injected
+}
+
+// runRows inserts recs a second apart and returns every row of stream.
+func runRows(t *testing.T, e *Engine, stream string, recs [][]byte) []Row {
+	t.Helper()
+	var rows []Row
+	must(0, e.Subscribe(stream, func(r Row) { rows = append(rows, r.Clone()) }))
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i, r := range recs {
+		must(0, e.InsertJSON(DefaultInputStream, r, t0.Add(time.Duration(i)*time.Second)))
+	}
+	e.Flush()
+	return rows
+}
+
+// topIndexes returns the indexes of the k largest values of col.
+func topIndexes(rows []Row, col, k int) []int {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		x, y := rows[a].Values[col].Float(), rows[b].Values[col].Float()
+		switch {
+		case x > y:
+			return -1
+		case x < y:
+			return 1
+		}
+		return 0
+	})
+	return idx[:k]
+}
+
+const rcfSQL = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (TICKER_SYMBOL VARCHAR(4), CHANGE DOUBLE, PRICE DOUBLE, ANOMALY_SCORE DOUBLE);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM TICKER_SYMBOL, CHANGE, PRICE, ANOMALY_SCORE
+FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));`
+
+// TestRandomCutForestSQL: through SQL with KDA's defaults, the injected
+// anomalies get the highest ANOMALY_SCOREs, every row comes out once at
+// its ROWTIME, and a replay gives the same scores.
+func TestRandomCutForestSQL(t *testing.T) {
+	recs, injected := anomalyRecords(3000, 10, 1)
+	run := func() []Row {
+		return runRows(t, must(NewEngine(rcfSQL, []Input{demoInput})), "DESTINATION_SQL_STREAM", recs)
+	}
+	rows := run()
+	if len(rows) != len(recs) {
+		t.Fatalf("%d rows for %d records", len(rows), len(recs))
+	}
+	if rows[0].Values[3].Float() != 0 || rows[5].Rowtime != 1_700_000_005_000 {
+		t.Fatalf("first score %v, ROWTIME of row 5 %d", rows[0].Values[3], rows[5].Rowtime)
+	}
+	for _, i := range topIndexes(rows[1000:], 3, len(injected)) {
+		if _, ok := injected[1000+i]; !ok {
+			t.Errorf("row %d (%s) is among the top %d scores but not injected", 1000+i, rows[1000+i].AppendJSON(nil), len(injected))
+		}
+	}
+	again := run()
+	for i := range rows {
+		if rows[i].Values[3] != again[i].Values[3] {
+			t.Fatalf("row %d scores %v, then %v in a replay", i, rows[i].Values[3], again[i].Values[3])
+		}
+	}
+}
+
+type attribution struct {
+	Direction string `json:"DIRECTION"`
+	Strength  string `json:"STRENGTH"`
+	Score     string `json:"ATTRIBUTION_SCORE"`
+}
+
+// TestRandomCutForestWithExplanationSQL: ANOMALY_EXPLANATION names every
+// numeric column; the attributions sum to ANOMALY_SCORE; for each
+// injected anomaly the injected column is the strongest, in the injected
+// direction.
+func TestRandomCutForestWithExplanationSQL(t *testing.T) {
+	sql := `CREATE OR REPLACE STREAM "D" (PRICE DOUBLE, ANOMALY_SCORE DOUBLE, ANOMALY_EXPLANATION VARCHAR(512));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+SELECT STREAM PRICE, ANOMALY_SCORE, ANOMALY_EXPLANATION
+FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 100, 256, 100000, 1, true));`
+	recs, injected := anomalyRecords(2500, 8, 2)
+	rows := runRows(t, must(NewEngine(sql, []Input{demoInput})), "D", recs)
+	for i, r := range rows {
+		var ex map[string]attribution
+		if err := json.Unmarshal([]byte(r.Values[2].S), &ex); err != nil || len(ex) != 2 {
+			t.Fatalf("row %d: ANOMALY_EXPLANATION %s: %v", i, r.Values[2].S, err)
+		}
+		sum := 0.0
+		for _, a := range ex {
+			sum += must(strconv.ParseFloat(a.Score, 64))
+		}
+		if score := r.Values[1].F; math.Abs(sum-score) > 1e-3 {
+			t.Fatalf("row %d: attributions sum to %v, ANOMALY_SCORE %v", i, sum, score)
+		}
+		want, ok := injected[i]
+		if !ok {
+			continue
+		}
+		col, dir, _ := strings.Cut(want, " ")
+		other := map[string]string{"PRICE": "CHANGE", "CHANGE": "PRICE"}[col]
+		if a, b := must(strconv.ParseFloat(ex[col].Score, 64)), must(strconv.ParseFloat(ex[other].Score, 64)); !(a > 5*b) || ex[col].Direction != dir {
+			t.Errorf("row %d, %s injected: %s", i, want, r.Values[2].S)
+		}
+	}
+	without := strings.Replace(sql, ", 100, 256, 100000, 1, true", "", 1)
+	rows = runRows(t, must(NewEngine(without, []Input{demoInput})), "D", recs[:300])
+	if s := rows[299].Values[2].S; strings.Contains(s, "DIRECTION") || !strings.Contains(s, `"PRICE":{"ATTRIBUTION_SCORE":"`) {
+		t.Fatalf("without directionality: %s", s)
+	}
+}
+
+var xyInput = Input{Columns: []Column{{Name: "ID", Type: Varchar(8)}, {Name: "X", Type: Double}, {Name: "Y", Type: Integer}}}
+
+type hotspotsResult struct {
+	Hotspots []struct {
+		Density float64   `json:"density"`
+		Min     []float64 `json:"minValues"`
+		Max     []float64 `json:"maxValues"`
+	} `json:"hotspots"`
+}
+
+// TestHotspotsSQL: HOTSPOTS over a uniform background with two dense
+// regions reports those two, their boxes around them, densest first.
+func TestHotspotsSQL(t *testing.T) {
+	sql := `CREATE OR REPLACE STREAM "D" (ID VARCHAR(8), HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+SELECT STREAM ID, HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 500, 4.0, 20));`
+	rng := rand.New(rand.NewPCG(7, 7))
+	var recs [][]byte
+	for i := range 1500 {
+		x, y := rng.Float64()*1000, rng.IntN(1000)
+		switch i % 4 {
+		case 1:
+			x, y = 200+rng.Float64()*5, 300+rng.IntN(5)
+		case 2:
+			x, y = 700+rng.Float64()*10, 800+rng.IntN(10)
+		}
+		recs = append(recs, fmt.Appendf(nil, `{"ID":"r%d","X":%.3f,"Y":%d}`, i, x, y))
+	}
+	rows := runRows(t, must(NewEngine(sql, []Input{xyInput})), "D", recs)
+	var res hotspotsResult
+	if err := json.Unmarshal([]byte(rows[len(rows)-1].Values[1].S), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hotspots) != 2 {
+		t.Fatalf("%d hotspots: %s", len(res.Hotspots), rows[len(rows)-1].Values[1].S)
+	}
+	for i, want := range [][4]float64{{200, 300, 205, 305}, {700, 800, 710, 810}} {
+		h := res.Hotspots[i]
+		if math.Abs(h.Min[0]-want[0]) > 1 || math.Abs(h.Min[1]-want[1]) > 1 || math.Abs(h.Max[0]-want[2]) > 1 || math.Abs(h.Max[1]-want[3]) > 1 || h.Density < 100 {
+			t.Errorf("hotspot %d: %+v, want a box about %v", i, h, want)
+		}
+	}
+	if first := rows[0].Values[1].S; first != `{"hotspots":[]}` {
+		t.Fatalf("first row: %s", first)
+	}
+}
+
+// TestMLFunctionArguments: wrong arguments fail at compile time naming
+// the function, the argument and its line:col.
+func TestMLFunctionArguments(t *testing.T) {
+	cur := `CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")`
+	for _, c := range []struct{ call, want string }{
+		{`RANDOM_CUT_FOREST(` + cur + `, 0)`, "RANDOM_CUT_FOREST argument 2 (numberOfTrees): must be from 1 to 1000, got 0"},
+		{`RANDOM_CUT_FOREST(` + cur + `, 100, 256, 100000, 1, TRUE)`, "RANDOM_CUT_FOREST: takes a CURSOR and 0 to 4 arguments"},
+		{`RANDOM_CUT_FOREST(` + cur + `, 100, 0)`, "argument 3 (subSampleSize): must be from 1 to 65536, got 0"},
+		{`RANDOM_CUT_FOREST(` + cur + `, 100, 256, 0.5)`, "argument 4 (timeDecay): must be an integer"},
+		{`RANDOM_CUT_FOREST(` + cur + `, 100, 256, 100000, 0)`, "argument 5 (shingleSize): must be from 1"},
+		{`RANDOM_CUT_FOREST_WITH_EXPLANATION(` + cur + `, 100, 256, 100000, 1, 5)`, "RANDOM_CUT_FOREST_WITH_EXPLANATION argument 6 (withDirectionality)"},
+		{`HOTSPOTS(` + cur + `, 100)`, "HOTSPOTS: takes a CURSOR and 3 arguments (windowSize, scanRadius, minimumNumberOfPointsInAHotspot), got 1"},
+		{`HOTSPOTS(` + cur + `, 100, -1, 3)`, "HOTSPOTS argument 3 (scanRadius): must be from"},
+		{`HOTSPOTS(` + cur + `, 100, 1.5, 1)`, "HOTSPOTS argument 4 (minimumNumberOfPointsInAHotspot): must be from 2 to 100, got 1"},
+		{`RANDOM_CUT_FOREST(CURSOR(SELECT STREAM TICKER_SYMBOL FROM "SOURCE_SQL_STREAM_001"))`, "RANDOM_CUT_FOREST: the cursor has no numeric column"},
+	} {
+		sql := `CREATE STREAM "D" (S DOUBLE);
+CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM 1.0 FROM TABLE(` + c.call + `);`
+		_, err := NewEngine(sql, []Input{demoInput})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "sql 2:") {
+			t.Errorf("%s:\n got %v\nwant …%s…", c.call, err, c.want)
+		}
+	}
+}
