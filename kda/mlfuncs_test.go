@@ -1,6 +1,7 @@
 package kda
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -222,4 +223,86 @@ CREATE PUMP "P" AS INSERT INTO "D" SELECT STREAM 1.0 FROM TABLE(` + c.call + `);
 			t.Errorf("%s:\n got %v\nwant …%s…", c.call, err, c.want)
 		}
 	}
+}
+
+// mlStateSQL runs the three functions side by side: RANDOM_CUT_FOREST
+// with KDA's defaults, the explanation with a shingle and a short decay
+// (so that trees evict across invocations), and HOTSPOTS.
+const mlStateSQL = `CREATE STREAM "A" (T VARCHAR(4), PRICE DOUBLE, S DOUBLE);
+CREATE PUMP "PA" AS INSERT INTO "A" SELECT STREAM TICKER_SYMBOL, PRICE, ANOMALY_SCORE
+FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));
+CREATE STREAM "B" (S DOUBLE, E VARCHAR(1000));
+CREATE PUMP "PB" AS INSERT INTO "B" SELECT STREAM ANOMALY_SCORE, ANOMALY_EXPLANATION
+FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM CHANGE, PRICE FROM "SOURCE_SQL_STREAM_001"), 30, 64, 500, 2, TRUE));
+CREATE STREAM "H" (R VARCHAR(10000));
+CREATE PUMP "PH" AS INSERT INTO "H" SELECT STREAM HOTSPOTS_RESULT
+FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM CHANGE, PRICE FROM "SOURCE_SQL_STREAM_001"), 200, 3.0, 8));`
+
+// mlStatefulRun feeds recs in the given number of invocations, saving the
+// state in store after each; a fresh engine restored from the store
+// serves an invocation when coldStart says so (always the first).
+func mlStatefulRun(t *testing.T, store StateStore, key string, recs [][]byte, arrivals []time.Time, invocations int, coldStart func(int) bool) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	var out strings.Builder
+	var e *Engine
+	size := 0
+	for i := range invocations {
+		if e == nil || coldStart(i) {
+			e = must(NewEngine(mlStateSQL, []Input{demoInput}))
+			for _, s := range []string{"A", "B", "H", ErrorStream} {
+				must(0, e.Subscribe(s, func(r Row) { fmt.Fprintf(&out, "%s %d %s\n", r.Stream, r.Rowtime, r.AppendJSON(nil)) }))
+			}
+			must(e.LoadState(ctx, store, key))
+		}
+		for j := i * len(recs) / invocations; j < (i+1)*len(recs)/invocations; j++ {
+			must(0, e.InsertJSON(DefaultInputStream, recs[j], arrivals[j]))
+		}
+		must(0, e.SaveState(ctx, store, key))
+		size = max(size, len(e.State()))
+	}
+	e.Flush()
+	return out.String(), size
+}
+
+// TestMLStateSplits: the three functions give byte-identical rows whether
+// the input comes in 1, 10 or 100 invocations, each a cold start
+// restored from the state, or in 10 warm ones with a restart.
+func TestMLStateSplits(t *testing.T) {
+	var recs [][]byte
+	var arrivals []time.Time
+	for _, r := range stateEvents(1500) {
+		recs = append(recs, r.Kinesis.Data)
+		arrivals = append(arrivals, r.Kinesis.ApproximateArrivalTimestamp.Time)
+	}
+	store := &MemoryCheckpoints{}
+	want, size := mlStatefulRun(t, store, "one", recs, arrivals, 1, func(int) bool { return true })
+	if n := strings.Count(want, "\n"); n != 3*len(recs) {
+		t.Fatalf("%d rows, want %d", n, 3*len(recs))
+	}
+	if !strings.Contains(want, `density`) || strings.Contains(want, ErrorStream) {
+		i := max(strings.Index(want, ErrorStream), 0)
+		t.Fatalf("no hotspot, or rows in the error_stream: %.600s", want[i:])
+	}
+	for _, c := range []struct {
+		name  string
+		n     int
+		fresh func(int) bool
+	}{
+		{"10 cold", 10, func(int) bool { return true }},
+		{"100 cold", 100, func(int) bool { return true }},
+		{"10 warm, restart at 6", 10, func(i int) bool { return i == 6 }},
+	} {
+		got, _ := mlStatefulRun(t, store, c.name, recs, arrivals, c.n, c.fresh)
+		if got != want {
+			gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+			for i := range min(len(gl), len(wl)) {
+				if gl[i] != wl[i] {
+					t.Fatalf("%s: row %d\n got %s\nwant %s", c.name, i, gl[i], wl[i])
+				}
+			}
+			t.Fatalf("%s: %d rows, want %d", c.name, len(gl), len(wl))
+		}
+	}
+	t.Logf("state of the three functions after %d records: %d bytes", len(recs), size)
 }
