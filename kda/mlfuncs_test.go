@@ -306,3 +306,31 @@ func TestMLStateSplits(t *testing.T) {
 	}
 	t.Logf("state of the three functions after %d records: %d bytes", len(recs), size)
 }
+
+// BenchmarkRandomCutForest is the RCF benchmark: RANDOM_CUT_FOREST
+// with KDA's defaults (100 trees of 256 points) over the demo stream's
+// JSON records (CHANGE and PRICE numeric), one scored row out per record,
+// on one goroutine; the forest is in its steady state (trees full) before
+// the timer starts.
+func BenchmarkRandomCutForest(b *testing.B) {
+	e := must(NewEngine(rcfSQL, []Input{demoInput}))
+	var buf []byte
+	rows := 0
+	must(0, e.Subscribe("DESTINATION_SQL_STREAM", func(r Row) { buf = r.AppendJSON(buf[:0]); rows++ }))
+	recs, _ := anomalyRecords(10_000, 5, 3)
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i := range 5000 {
+		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	rows = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := range b.N {
+		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(5000+i)*time.Millisecond))
+	}
+	reportRate(b, float64(b.N), "rows", cpu0)
+	if rows != b.N {
+		b.Fatalf("%d output rows for %d records", rows, b.N)
+	}
+}

@@ -108,14 +108,14 @@ func (f *Forest) AppendState(b []byte) []byte {
 }
 
 func (tr *tree) appendNodes(b []byte, v int32, leafPoint map[int32]int) []byte {
-	if tr.left[v] < 0 {
+	if tr.n[v].left < 0 {
 		b = append(b, 0)
 		return binary.AppendUvarint(b, uint64(leafPoint[v]))
 	}
-	b = binary.AppendUvarint(b, uint64(tr.cutDim[v])+1)
-	b = appendFloat(b, tr.cutVal[v])
-	b = tr.appendNodes(b, tr.left[v], leafPoint)
-	return tr.appendNodes(b, tr.right[v], leafPoint)
+	b = binary.AppendUvarint(b, uint64(tr.n[v].cutDim)+1)
+	b = appendFloat(b, tr.n[v].cutVal)
+	b = tr.appendNodes(b, tr.n[v].left, leafPoint)
+	return tr.appendNodes(b, tr.n[v].right, leafPoint)
 }
 
 func appendFloat(b []byte, f float64) []byte {
@@ -267,18 +267,18 @@ func (tr *tree) restore(d *decoder, f *Forest, ti int, times []int64, coords []f
 	for _, p := range pts {
 		x := coords[p*tr.d : (p+1)*tr.d]
 		v := tr.root
-		for tr.left[v] >= 0 {
-			if x[tr.cutDim[v]] <= tr.cutVal[v] {
-				v = tr.left[v]
+		for tr.n[v].left >= 0 {
+			if x[tr.n[v].cutDim] <= tr.n[v].cutVal {
+				v = tr.n[v].left
 			} else {
-				v = tr.right[v]
+				v = tr.n[v].right
 			}
 		}
 		if lo, _ := tr.box(v); !slices.Equal(lo, x) {
 			d.fail("tree %d: a sampled point is not at its leaf", ti)
 			return
 		}
-		tr.mass[v]++
+		tr.n[v].mass++
 		tr.heap = append(tr.heap, entry{w: f.weight(ti, times[p]), t: times[p], leaf: v})
 	}
 	if err := tr.fixMass(tr.root); err != "" {
@@ -317,14 +317,14 @@ func (tr *tree) readNode(d *decoder, parent int32, coords []float64, np, depth i
 			return -1
 		}
 		v := tr.newLeaf(coords[p*tr.d : (p+1)*tr.d])
-		tr.parent[v], tr.mass[v] = parent, 0
+		tr.n[v].parent, tr.n[v].mass = parent, 0
 		return v
 	}
 	v := tr.newNode()
-	tr.parent[v] = parent
-	tr.cutDim[v], tr.cutVal[v] = int32(tag-1), d.float()
-	tr.left[v] = tr.readNode(d, v, coords, np, depth+1)
-	tr.right[v] = tr.readNode(d, v, coords, np, depth+1)
+	tr.n[v].parent = parent
+	tr.n[v].cutDim, tr.n[v].cutVal = int32(tag-1), d.float()
+	tr.n[v].left = tr.readNode(d, v, coords, np, depth+1)
+	tr.n[v].right = tr.readNode(d, v, coords, np, depth+1)
 	if d.err == nil {
 		tr.refit(v)
 	}
@@ -334,17 +334,17 @@ func (tr *tree) readNode(d *decoder, parent int32, coords []float64, np, depth i
 // checkNode checks parent links and that each cut separates its
 // children's boxes: left ≤ cut < right.
 func (tr *tree) checkNode(v, parent int32) string {
-	if tr.parent[v] != parent {
+	if tr.n[v].parent != parent {
 		return "a node's parent link is wrong"
 	}
-	l, r := tr.left[v], tr.right[v]
+	l, r := tr.n[v].left, tr.n[v].right
 	if l < 0 {
 		return ""
 	}
-	k := tr.cutDim[v]
+	k := tr.n[v].cutDim
 	_, lhi := tr.box(l)
 	rlo, _ := tr.box(r)
-	if !(lhi[k] <= tr.cutVal[v] && tr.cutVal[v] < rlo[k]) {
+	if !(lhi[k] <= tr.n[v].cutVal && tr.n[v].cutVal < rlo[k]) {
 		return "a cut does not separate its children"
 	}
 	if e := tr.checkNode(l, v); e != "" {
@@ -355,19 +355,19 @@ func (tr *tree) checkNode(v, parent int32) string {
 
 // fixMass sets internal masses from the leaves' and rejects empty leaves.
 func (tr *tree) fixMass(v int32) string {
-	if tr.left[v] < 0 {
-		if tr.mass[v] == 0 {
+	if tr.n[v].left < 0 {
+		if tr.n[v].mass == 0 {
 			return "a leaf holds no sampled point"
 		}
 		return ""
 	}
-	if e := tr.fixMass(tr.left[v]); e != "" {
+	if e := tr.fixMass(tr.n[v].left); e != "" {
 		return e
 	}
-	if e := tr.fixMass(tr.right[v]); e != "" {
+	if e := tr.fixMass(tr.n[v].right); e != "" {
 		return e
 	}
-	tr.mass[v] = tr.mass[tr.left[v]] + tr.mass[tr.right[v]]
+	tr.n[v].mass = tr.n[tr.n[v].left].mass + tr.n[tr.n[v].right].mass
 	return ""
 }
 
@@ -397,48 +397,48 @@ func (f *Forest) check() error {
 		if int(total) != len(tr.heap) {
 			return fmt.Errorf("tree %d: mass %d, %d sampled", i, total, len(tr.heap))
 		}
-		if len(tr.free)+int(tr.nodes(tr.root)) != len(tr.parent) {
-			return fmt.Errorf("tree %d: %d free and %d used nodes of %d", i, len(tr.free), tr.nodes(tr.root), len(tr.parent))
+		if len(tr.free)+int(tr.count(tr.root)) != len(tr.n) {
+			return fmt.Errorf("tree %d: %d free and %d used nodes of %d", i, len(tr.free), tr.count(tr.root), len(tr.n))
 		}
 	}
 	return nil
 }
 
-func (tr *tree) nodes(v int32) int32 {
-	if tr.left[v] < 0 {
+func (tr *tree) count(v int32) int32 {
+	if tr.n[v].left < 0 {
 		return 1
 	}
-	return 1 + tr.nodes(tr.left[v]) + tr.nodes(tr.right[v])
+	return 1 + tr.count(tr.n[v].left) + tr.count(tr.n[v].right)
 }
 
 func (tr *tree) checkBoxes(v int32, count map[int32]int32) (int32, string) {
 	lo, hi := tr.box(v)
-	if tr.left[v] < 0 {
+	if tr.n[v].left < 0 {
 		if !slices.Equal(lo, hi) {
 			return 0, "a leaf's box is not a point"
 		}
-		if count[v] != tr.mass[v] {
-			return 0, fmt.Sprintf("leaf mass %d, %d sampled points", tr.mass[v], count[v])
+		if count[v] != tr.n[v].mass {
+			return 0, fmt.Sprintf("leaf mass %d, %d sampled points", tr.n[v].mass, count[v])
 		}
-		return tr.mass[v], ""
+		return tr.n[v].mass, ""
 	}
-	ml, e := tr.checkBoxes(tr.left[v], count)
+	ml, e := tr.checkBoxes(tr.n[v].left, count)
 	if e != "" {
 		return 0, e
 	}
-	mr, e := tr.checkBoxes(tr.right[v], count)
+	mr, e := tr.checkBoxes(tr.n[v].right, count)
 	if e != "" {
 		return 0, e
 	}
-	if ml+mr != tr.mass[v] {
-		return 0, fmt.Sprintf("mass %d, children %d+%d", tr.mass[v], ml, mr)
+	if ml+mr != tr.n[v].mass {
+		return 0, fmt.Sprintf("mass %d, children %d+%d", tr.n[v].mass, ml, mr)
 	}
-	llo, lhi := tr.box(tr.left[v])
-	rlo, rhi := tr.box(tr.right[v])
+	llo, lhi := tr.box(tr.n[v].left)
+	rlo, rhi := tr.box(tr.n[v].right)
 	for k := range lo {
 		if lo[k] != min(llo[k], rlo[k]) || hi[k] != max(lhi[k], rhi[k]) {
 			return 0, fmt.Sprintf("box [%v,%v] in dimension %d, its children's union [%v,%v]", lo[k], hi[k], k, min(llo[k], rlo[k]), max(lhi[k], rhi[k]))
 		}
 	}
-	return tr.mass[v], ""
+	return tr.n[v].mass, ""
 }

@@ -1,23 +1,27 @@
 package rcf
 
 // tree is one random cut tree in flat arrays: node i is a leaf when
-// left[i] < 0; lo and hi hold every node's bounding box (a leaf's is its
-// point), d values a node. Nodes are recycled through free, so a tree
+// n[i].left < 0; box2 holds every node's bounding box (a leaf's is its
+// point). Nodes are recycled through free, so a tree
 // allocates nothing after init.
 type tree struct {
-	d      int
-	rng    uint64 // SplitMix64 state for the cuts
-	root   int32
-	parent []int32
-	left   []int32
-	right  []int32
-	cutDim []int32
-	cutVal []float64
-	mass   []int32
-	lo, hi []float64
-	free   []int32
-	heap   []entry // the sample: a max-heap on (w, t)
-	cap    int     // SampleSize
+	d    int
+	rng  uint64 // SplitMix64 state for the cuts
+	root int32
+	n    []node
+	box2 []float64 // node v's box: lo at [2dv, 2dv+d), hi after it
+	free []int32
+	heap []entry // the sample: a max-heap on (w, t)
+	cap  int     // SampleSize
+}
+
+// node is a tree node; a leaf has left < 0. One struct a node keeps a
+// descent to one cache line for the node and one for its box.
+type node struct {
+	left, right, parent int32
+	cutDim              int32
+	mass                int32
+	cutVal              float64
 }
 
 // entry is a sampled point: its reservoir weight, its time and its leaf
@@ -33,9 +37,7 @@ func (e entry) less(o entry) bool { return e.w < o.w || e.w == o.w && e.t < o.t 
 func (tr *tree) init(d, sampleSize int, seed uint64) {
 	n := 2 * sampleSize
 	tr.d, tr.rng, tr.root, tr.cap = d, seed, -1, sampleSize
-	tr.parent, tr.left, tr.right, tr.cutDim = make([]int32, n), make([]int32, n), make([]int32, n), make([]int32, n)
-	tr.cutVal, tr.mass = make([]float64, n), make([]int32, n)
-	tr.lo, tr.hi = make([]float64, n*d), make([]float64, n*d)
+	tr.n, tr.box2 = make([]node, n), make([]float64, 2*n*d)
 	tr.free = make([]int32, n)
 	for i := range tr.free {
 		tr.free[i] = int32(n - 1 - i)
@@ -50,8 +52,8 @@ func (tr *tree) rand() float64 {
 }
 
 func (tr *tree) box(v int32) (lo, hi []float64) {
-	o := int(v) * tr.d
-	return tr.lo[o : o+tr.d], tr.hi[o : o+tr.d]
+	o := 2 * int(v) * tr.d
+	return tr.box2[o : o+tr.d : o+tr.d], tr.box2[o+tr.d : o+2*tr.d : o+2*tr.d]
 }
 
 // gaps fills gap with how far p lies outside v's box in each dimension
@@ -83,7 +85,7 @@ func (tr *tree) score(p, gap, ah, al []float64) float64 {
 	q, sum, above := 1.0, 0.0, 0.0
 	for {
 		if g, s := tr.gaps(v, p, gap); g > 0 {
-			disp := max(float64(tr.mass[v]), above)
+			disp := max(float64(tr.n[v].mass), above)
 			sum += q * disp * g / s
 			if ah != nil {
 				f := q * disp / s
@@ -103,7 +105,7 @@ func (tr *tree) score(p, gap, ah, al []float64) float64 {
 			}
 			q *= 1 - g/s
 		}
-		l := tr.left[v]
+		l := tr.n[v].left
 		if l < 0 { // p duplicates the leaf's point
 			sum += q * above
 			if ah != nil {
@@ -115,11 +117,11 @@ func (tr *tree) score(p, gap, ah, al []float64) float64 {
 			}
 			return sum
 		}
-		c, sib := l, tr.right[v]
-		if p[tr.cutDim[v]] > tr.cutVal[v] {
+		c, sib := l, tr.n[v].right
+		if p[tr.n[v].cutDim] > tr.n[v].cutVal {
 			c, sib = sib, c
 		}
-		above = max(above, float64(tr.mass[sib])/float64(tr.mass[c]+1))
+		above = max(above, float64(tr.n[sib].mass)/float64(tr.n[c].mass+1))
 		v = c
 	}
 }
@@ -149,7 +151,7 @@ func (tr *tree) newLeaf(p []float64) int32 {
 	lo, hi := tr.box(n)
 	copy(lo, p)
 	copy(hi, p)
-	tr.left[n], tr.right[n], tr.mass[n] = -1, -1, 1
+	tr.n[n].left, tr.n[n].right, tr.n[n].mass = -1, -1, 1
 	return n
 }
 
@@ -158,34 +160,34 @@ func (tr *tree) insert(p, gap []float64) int32 {
 	v := tr.root
 	if v < 0 {
 		tr.root = tr.newLeaf(p)
-		tr.parent[tr.root] = -1
+		tr.n[tr.root].parent = -1
 		return tr.root
 	}
 	for {
 		g, s := tr.gaps(v, p, gap)
 		if g > 0 {
 			r := tr.rand() * s
-			if r >= g && tr.left[v] < 0 {
+			if r >= g && tr.n[v].left < 0 {
 				r = 0 // rounding; a leaf's box has no range, p is cut off
 			}
 			if r < g {
 				return tr.separate(v, p, gap, r)
 			}
 		}
-		if tr.left[v] < 0 { // a duplicate of the leaf's point
-			tr.mass[v]++
+		if tr.n[v].left < 0 { // a duplicate of the leaf's point
+			tr.n[v].mass++
 			return v
 		}
-		tr.mass[v]++
+		tr.n[v].mass++
 		lo, hi := tr.box(v)
 		for k, x := range p {
 			lo[k] = min(lo[k], x)
 			hi[k] = max(hi[k], x)
 		}
-		if p[tr.cutDim[v]] <= tr.cutVal[v] {
-			v = tr.left[v]
+		if p[tr.n[v].cutDim] <= tr.n[v].cutVal {
+			v = tr.n[v].left
 		} else {
-			v = tr.right[v]
+			v = tr.n[v].right
 		}
 	}
 }
@@ -221,23 +223,23 @@ func (tr *tree) separate(v int32, p, gap []float64, r float64) int32 {
 	}
 	leaf := tr.newLeaf(p)
 	u := tr.newNode()
-	par := tr.parent[v]
-	tr.parent[u] = par
+	par := tr.n[v].parent
+	tr.n[u].parent = par
 	if par < 0 {
 		tr.root = u
-	} else if tr.left[par] == v {
-		tr.left[par] = u
+	} else if tr.n[par].left == v {
+		tr.n[par].left = u
 	} else {
-		tr.right[par] = u
+		tr.n[par].right = u
 	}
-	tr.cutDim[u], tr.cutVal[u] = int32(k), cut
+	tr.n[u].cutDim, tr.n[u].cutVal = int32(k), cut
 	if below {
-		tr.left[u], tr.right[u] = leaf, v
+		tr.n[u].left, tr.n[u].right = leaf, v
 	} else {
-		tr.left[u], tr.right[u] = v, leaf
+		tr.n[u].left, tr.n[u].right = v, leaf
 	}
-	tr.parent[v], tr.parent[leaf] = u, u
-	tr.mass[u] = tr.mass[v] + 1
+	tr.n[v].parent, tr.n[leaf].parent = u, u
+	tr.n[u].mass = tr.n[v].mass + 1
 	ulo, uhi := tr.box(u)
 	for j, x := range p {
 		ulo[j] = min(vlo[j], x)
@@ -250,42 +252,42 @@ func (tr *tree) separate(v int32, p, gap []float64, r float64) int32 {
 // goes and its sibling takes the parent's place; the ancestors' masses
 // and boxes follow.
 func (tr *tree) delete(leaf int32) {
-	if tr.mass[leaf] > 1 {
-		for a := leaf; a >= 0; a = tr.parent[a] {
-			tr.mass[a]--
+	if tr.n[leaf].mass > 1 {
+		for a := leaf; a >= 0; a = tr.n[a].parent {
+			tr.n[a].mass--
 		}
 		return
 	}
-	par := tr.parent[leaf]
+	par := tr.n[leaf].parent
 	tr.free = append(tr.free, leaf)
 	if par < 0 {
 		tr.root = -1
 		return
 	}
-	sib := tr.left[par]
+	sib := tr.n[par].left
 	if sib == leaf {
-		sib = tr.right[par]
+		sib = tr.n[par].right
 	}
-	gp := tr.parent[par]
-	tr.parent[sib] = gp
+	gp := tr.n[par].parent
+	tr.n[sib].parent = gp
 	if gp < 0 {
 		tr.root = sib
-	} else if tr.left[gp] == par {
-		tr.left[gp] = sib
+	} else if tr.n[gp].left == par {
+		tr.n[gp].left = sib
 	} else {
-		tr.right[gp] = sib
+		tr.n[gp].right = sib
 	}
 	tr.free = append(tr.free, par)
 	a := gp
-	for ; a >= 0; a = tr.parent[a] {
-		tr.mass[a]--
+	for ; a >= 0; a = tr.n[a].parent {
+		tr.n[a].mass--
 		if !tr.refit(a) {
 			break
 		}
 	}
 	if a >= 0 {
-		for a = tr.parent[a]; a >= 0; a = tr.parent[a] {
-			tr.mass[a]--
+		for a = tr.n[a].parent; a >= 0; a = tr.n[a].parent {
+			tr.n[a].mass--
 		}
 	}
 }
@@ -294,8 +296,8 @@ func (tr *tree) delete(leaf int32) {
 // changed.
 func (tr *tree) refit(a int32) bool {
 	lo, hi := tr.box(a)
-	llo, lhi := tr.box(tr.left[a])
-	rlo, rhi := tr.box(tr.right[a])
+	llo, lhi := tr.box(tr.n[a].left)
+	rlo, rhi := tr.box(tr.n[a].right)
 	changed := false
 	for k := range lo {
 		l, h := min(llo[k], rlo[k]), max(lhi[k], rhi[k])
