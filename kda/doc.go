@@ -30,7 +30,9 @@
 // When AfterBatch fails Lambda retries the whole batch: LoadState again
 // before it so that its records are not counted twice. A state is
 // versioned and checked when read; one that cannot be used is a
-// *StateError, one over DynamoDB's item size a *StateTooLargeError.
+// *StateError. DynamoDBCheckpoints splits a state over DynamoDB's item
+// size into parts (a RANDOM_CUT_FOREST's 100 trees take about 750 KB);
+// one over MaxDynamoDBStateParts of them is a *StateTooLargeError.
 //
 // In a container, NewConsumer(kinesisClient, streamARN, handler) polls the
 // stream instead, with MemoryCheckpoints or DynamoDBCheckpoints. The

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lakekit/lakekit/internal/awstest"
 )
 
 // anomalyRecords are n demo records (CHANGE around 0, PRICE around 100)
@@ -332,5 +334,26 @@ func BenchmarkRandomCutForest(b *testing.B) {
 	reportRate(b, float64(b.N), "rows", cpu0)
 	if rows != b.N {
 		b.Fatalf("%d output rows for %d records", rows, b.N)
+	}
+}
+
+// TestMLStateDynamoDB: the state of the three functions (over one
+// DynamoDB item with KDA's default forest) kept in DynamoDB across 10
+// cold invocations gives the rows of one run.
+func TestMLStateDynamoDB(t *testing.T) {
+	var recs [][]byte
+	var arrivals []time.Time
+	for _, r := range stateEvents(1500) {
+		recs = append(recs, r.Kinesis.Data)
+		arrivals = append(arrivals, r.Kinesis.ApproximateArrivalTimestamp.Time)
+	}
+	want, size := mlStatefulRun(t, &MemoryCheckpoints{}, "k", recs, arrivals, 1, func(int) bool { return true })
+	if size <= MaxDynamoDBStateBytes {
+		t.Fatalf("the state is %d bytes: not over one item", size)
+	}
+	d := awstest.DynamoDB(t)
+	store := must(NewDynamoDBCheckpoints(d, newCheckpointTable(t, d, "mlstate"), "ml"))
+	if got, _ := mlStatefulRun(t, store, "k", recs, arrivals, 10, func(int) bool { return true }); got != want {
+		t.Fatal("rows differ with the state in DynamoDB")
 	}
 }
