@@ -62,7 +62,16 @@
 //     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
 //     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
-//     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream.
+//     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
+//     the machine learning table functions FROM
+//     TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM …), …)),
+//     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
+//     random cut forest (Guha et al., ICML 2016) with KDA's defaults, its
+//     ANOMALY_SCORE the expected collusive displacement, not KDA's
+//     numbers (compare rankings, not thresholds), its ANOMALY_EXPLANATION
+//     each numeric column's ATTRIBUTION_SCORE, DIRECTION and STRENGTH; and
+//     HOTSPOTS_RESULT, the dense regions of the last windowSize records.
+//     Their models are seeded and kept in the window state.
 //     DiscoverSchema infers the input columns from samples, like the
 //     console. Regular expressions are RE2, not Java's: lookaround,
 //     backreferences and possessive quantifiers fail at compile time.
@@ -125,7 +134,7 @@
 // JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM, TABLE and
 // CURSOR, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as EXTRACT,
-// FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an
+// FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.
