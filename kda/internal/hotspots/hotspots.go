@@ -144,8 +144,7 @@ func (d *Detector) find() []Hotspot {
 	for i := range d.parent {
 		d.parent[i], d.near[i], d.nearD[i] = i, -1, math.Inf(1)
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for d.parent[i] != i {
 			d.parent[i] = d.parent[d.parent[i]]
 			i = d.parent[i]

@@ -82,9 +82,6 @@ func New(cfg Config) (*Forest, error) {
 	return f, nil
 }
 
-// Config returns the forest's configuration.
-func (f *Forest) Config() Config { return f.cfg }
-
 // Update scores the record x (Dims values) against the forest, then adds
 // it: the score is computed before the record is in any tree. Until
 // ShingleSize records have arrived there is no point and the score is 0.
