@@ -54,8 +54,10 @@
 //     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
-//     row-valued column and AS l(r) column lists),
-//     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
+//     row-valued column and AS l(r) column lists), the table functions
+//     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
+//     TABLE(f(CURSOR(SELECT STREAM …), …)); exact up to 10,000 distinct
+//     values, Space-Saving counters and HyperLogLog above), ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE/SIMILAR TO, IS [NOT] NULL, COALESCE, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
 //     expression, SIMILAR … ESCAPE), REGEX_REPLACE, REGEX_LOG_PARSE,
@@ -63,8 +65,7 @@
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
 //     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
 //     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
-//     the machine learning table functions FROM
-//     TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM …), …)),
+//     the machine learning table functions RANDOM_CUT_FOREST,
 //     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
 //     random cut forest (Guha et al., ICML 2016) with KDA's defaults, its
 //     ANOMALY_SCORE the expected collusive displacement, not KDA's
@@ -131,8 +132,8 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: STDDEV_POP is not supported yet":
-// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM, TABLE and
-// CURSOR, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
+// JOIN of two streams, RIGHT/FULL/CROSS JOIN, subqueries outside FROM,
+// TABLE(…) in a JOIN, UNION without ALL, DISTINCT, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as EXTRACT,
 // FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A

@@ -176,7 +176,6 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM * ` + from + `)`, "SELECT * in a subquery", 0},
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM 1 ` + from + ` UNION ALL SELECT STREAM 2 ` + from + `)`, "UNION ALL in a subquery", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE "sensor_id" IN (SELECT STREAM 1 ` + from + `)`, "subquery", 0},
-		{stream + `SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * ` + from + `), 'sensor_id', 3, 60))`, "TOP_K_ITEMS_TUMBLING", 0},
 		{stream + `SELECT STREAM CURSOR(SELECT STREAM * ` + from + `) ` + from, "CURSOR", 82},
 		{stream + `SELECT STREAM 1 ` + from + ` UNION SELECT STREAM 2 ` + from, "UNION (without ALL)", 0},
 		{stream + `SELECT STREAM DISTINCT "sensor_id" ` + from, "DISTINCT", 82},

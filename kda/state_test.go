@@ -17,7 +17,8 @@ import (
 
 // stateSQL has a window of each kind whose state spans invocations:
 // sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
-// stagger, and a tumbling window on an event time.
+// stagger, a tumbling window on an event time, and the tumbling table
+// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING.
 const stateSQL = slideSQL + `
 CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
 CREATE PUMP "P3" AS INSERT INTO "T"
@@ -28,9 +29,15 @@ CREATE STREAM "S" (ticker VARCHAR(4), n BIGINT, hi DOUBLE);
 CREATE PUMP "P4" AS INSERT INTO "S"
 SELECT STREAM ticker_symbol, COUNT(*), MAX(price)
 FROM "SOURCE_SQL_STREAM_001"
-WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '15' SECOND);`
+WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '15' SECOND);
+CREATE STREAM "K" (ticker VARCHAR(4), n BIGINT);
+CREATE PUMP "P5" AS INSERT INTO "K"
+SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 3, 10));
+CREATE STREAM "D" (n BIGINT);
+CREATE PUMP "P6" AS INSERT INTO "D"
+SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));`
 
-var stateStreams = []string{"W", "R", "T", "S"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {
@@ -100,6 +107,11 @@ func testStateSplits(t *testing.T, store StateStore) {
 	want := statefulRun(t, store, "one", recs, 1, func(int) bool { return true })
 	if n := strings.Count(want, "\n"); n < 4000 {
 		t.Fatalf("only %d rows", n)
+	}
+	for _, s := range stateStreams {
+		if n := strings.Count("\n"+want, "\n"+s+" "); n < 10 {
+			t.Fatalf("only %d rows in %q", n, s)
+		}
 	}
 	for _, c := range []struct {
 		name  string

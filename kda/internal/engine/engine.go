@@ -108,9 +108,10 @@ type pump struct {
 	win      *window
 	slide    *slide
 	join     *join
-	fn       *tableFn // a table function's pump (tablefn.go)
-	arms     []*pump  // the other SELECTs of a UNION ALL, on the first arm
+	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
 	now      func() time.Time
+
+	fn *tableFn // a table function's pump (tablefn.go)
 }
 
 // Engine runs a KDA SQL application: rows inserted into its input streams
@@ -438,18 +439,14 @@ func (e *Engine) advance(t int64) {
 func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
-		var end int64
-		var ok bool
-		switch {
-		case p.fn != nil:
-			end, ok = p.fn.op.NextClose()
-		case p.win != nil:
-			end, ok = p.win.nextEnd()
+		if p.win == nil {
+			continue
 		}
-		if ok && end < e.nextClose {
+		if end, ok := p.win.nextEnd(); ok && end < e.nextClose {
 			e.nextClose = end
 		}
 	}
+	e.nextClose = min(e.nextClose, e.tablesNextClose())
 }
 
 func (e *Engine) insert(s *stream, row []value.Value, rt int64) {

@@ -46,18 +46,11 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	for _, p := range arms {
 		p.src.pumps = append(p.src.pumps, p)
+		e.pumps = append(e.pumps, p)
 	}
-	// A subquery or a table function reads its source through hidden
-	// streams, which pumpStreams could not follow before they were linked.
-	for _, p := range arms {
-		if e.reaches(p.dst, p.src) {
-			for _, q := range arms {
-				q.src.pumps = slices.DeleteFunc(q.src.pumps, func(x *pump) bool { return x == q })
-			}
-			return st.TargetPos.Errorf("pump %q would make a cycle: %q feeds itself through it", st.Name, st.Target)
-		}
+	if err := e.checkCycles(st, arms); err != nil {
+		return err
 	}
-	e.pumps = append(e.pumps, arms...)
 	main := arms[len(arms)-1]
 	main.arms = arms[:len(arms)-1]
 	e.pumpNames[st.Name] = main

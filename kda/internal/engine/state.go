@@ -15,7 +15,7 @@ import (
 // from the same application continues where this one stopped (a Lambda's
 // next invocation, a restarted container). The encoding is
 //
-//	"KDAS" version(1) last-ROWTIME pump-count { pump-name window? slide? table-function? }
+//	"KDAS" version(1) last-ROWTIME pump-count { pump-name table-function? window? slide? }
 //
 // in varints and length-prefixed strings; RestoreState reads it as
 // outside input: every count is bounded by the bytes left and by the
@@ -51,14 +51,14 @@ func (e *Engine) MarshalState() []byte {
 	b = binary.AppendUvarint(b, uint64(len(e.pumps)))
 	for _, p := range e.pumps {
 		b = appendString(b, p.name)
+		if p.fn != nil {
+			b = p.fn.appendState(b)
+		}
 		if p.win != nil {
 			b = p.win.appendState(b)
 		}
 		if p.slide != nil {
 			b = p.slide.appendState(b)
-		}
-		if p.fn != nil {
-			b = p.fn.appendState(b)
 		}
 	}
 	return b
@@ -84,21 +84,21 @@ func (e *Engine) RestoreState(state []byte) error {
 	if n := d.count(1); d.err == nil && n != len(e.pumps) {
 		return d.fail(fmt.Sprintf("state has %d pumps, the application %d", n, len(e.pumps)))
 	}
+	fns := make([]TableFunc, len(e.pumps))
 	wins := make([]windowState, len(e.pumps))
 	slides := make([][]map[string]*partition, len(e.pumps))
-	fns := make([]TableFunc, len(e.pumps))
 	for i, p := range e.pumps {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
+		}
+		if p.fn != nil {
+			fns[i] = d.tableFn(p.fn)
 		}
 		if p.win != nil {
 			wins[i] = d.window(p.win)
 		}
 		if p.slide != nil {
 			slides[i] = d.slide(p.slide)
-		}
-		if p.fn != nil {
-			fns[i] = d.tableFn(p.fn)
 		}
 		if d.err != nil {
 			return d.err
@@ -112,9 +112,6 @@ func (e *Engine) RestoreState(state []byte) error {
 	}
 	e.last = last
 	for i, p := range e.pumps {
-		if p.fn != nil {
-			p.fn.op = fns[i]
-		}
 		if w := p.win; w != nil {
 			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
 			w.groups = make(map[string]*group, len(w.order))
@@ -133,6 +130,9 @@ func (e *Engine) RestoreState(state []byte) error {
 					}
 				}
 			}
+		}
+		if p.fn != nil {
+			p.fn.op = fns[i]
 		}
 	}
 	e.setNextClose()

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
@@ -47,6 +49,11 @@ import (
 //     errors, and the state split tests (kda/state_test.go), which check
 //     that 1, 10 and 100 invocations and a restart give the same rows.
 //
+// TEST_SEQ in tablefn_test.go is a minimal function that emits each input
+// row with columns of its own (the shape of RANDOM_CUT_FOREST); topk.go and
+// distinct.go are tumbling-window functions that emit when a window
+// closes.
+//
 // The engine calls a TableFunc with the engine locked, from one goroutine
 // at a time; it need not be safe for concurrent use.
 
@@ -68,7 +75,7 @@ type TableFunc interface {
 	// false when nothing is pending.
 	NextClose() (int64, bool)
 	// AppendState appends the function's state to b, for
-	// Engine.MarshalState. Equal states must give equal bytes.
+	// Engine.MarshalState. The same input must give the same bytes.
 	AppendState(b []byte) []byte
 	// Restore returns a new TableFunc of the same call holding the state
 	// that AppendState wrote (state is only valid during the call), and
@@ -303,7 +310,8 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		cur.Stagger == nil && len(cur.Windows) == 0 {
 		return pumps, src, nil
 	}
-	// SELECT * is the source's columns.
+	// SELECT * is the source's columns, then those of a JOINed reference
+	// table that the source lacks.
 	var items []syntax.SelectItem
 	for _, it := range cur.Items {
 		if !it.Star {
@@ -311,7 +319,15 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 			continue
 		}
 		for _, c := range src.cols {
-			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Name: c.Name}})
+			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: cmp.Or(cur.Alias, cur.From), Name: c.Name}})
+		}
+		if j := cur.Join; j != nil && e.tables[j.Table] != nil {
+			qual := cmp.Or(j.Alias, j.Table)
+			for _, c := range e.tables[j.Table].cols {
+				if _, dup := src.idx[c.Name]; !dup {
+					items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: qual, Name: c.Name}})
+				}
+			}
 		}
 	}
 	cur.Items = items
@@ -321,6 +337,33 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		return nil, nil, err
 	}
 	return append(pumps, sub...), e.streams[wrap.From], nil
+}
+
+// tablesNextClose is the earliest NextClose of the table functions.
+func (e *Engine) tablesNextClose() int64 {
+	next := int64(math.MaxInt64)
+	for _, p := range e.pumps {
+		if p.fn == nil {
+			continue
+		}
+		if end, ok := p.fn.op.NextClose(); ok && end < next {
+			next = end
+		}
+	}
+	return next
+}
+
+// checkCycles refuses a pump whose arms, now linked, feed their own
+// source: a subquery or a table function reads its source through hidden
+// streams, which pumpStreams could not follow before they were linked. The
+// engine being compiled is then discarded, so nothing is unlinked.
+func (e *Engine) checkCycles(st *syntax.CreatePump, arms []*pump) error {
+	for _, p := range arms {
+		if e.reaches(p.dst, p.src) {
+			return st.TargetPos.Errorf("pump %q would make a cycle: %q feeds itself through it", st.Name, st.Target)
+		}
+	}
+	return nil
 }
 
 // pushTable runs a cursor row through a table function.

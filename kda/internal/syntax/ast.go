@@ -60,11 +60,11 @@ type Select struct {
 	// From then empty; SubCols are the alias's column names.
 	Sub     *Select
 	SubCols []string
+	// Table is FROM TABLE(fn(CURSOR(…), …)) [AS] alias, From then empty.
+	Table *TableCall
 	// Stagger is WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL …),
 	// or nil.
 	Stagger *WindowSpec
-	// Table is FROM TABLE(fn(CURSOR(…), …)) [AS] alias, From then empty.
-	Table *TableCall
 }
 
 // Join is [INNER] JOIN or LEFT [OUTER] JOIN of the FROM stream with a

@@ -153,3 +153,23 @@ func (ps *parser) subquery(s *Select) error {
 	}
 	return nil
 }
+
+// fromItem parses what follows FROM: a subquery, TABLE(…), or a stream
+// with its alias.
+func (ps *parser) fromItem(s *Select) error {
+	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
+		return ps.subquery(s)
+	}
+	if ps.isTableSource() {
+		return ps.tableSource(s)
+	}
+	if err := ps.unsupportedSource(); err != nil {
+		return err
+	}
+	var err error
+	if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
+		return err
+	}
+	s.Alias, err = ps.optAlias("stream alias")
+	return err
+}

@@ -382,24 +382,8 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.expectKw("FROM"); err != nil {
 		return nil, err
 	}
-	if ps.isOp("(") && ps.tok(1).kind == tIdent && ps.tok(1).text == "SELECT" {
-		if err := ps.subquery(s); err != nil {
-			return nil, err
-		}
-	} else if ps.isTableSource() {
-		if err := ps.tableSource(s); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := ps.unsupportedSource(); err != nil {
-			return nil, err
-		}
-		if s.From, s.FromPos, err = ps.ident("source stream name"); err != nil {
-			return nil, err
-		}
-		if s.Alias, err = ps.optAlias("stream alias"); err != nil {
-			return nil, err
-		}
+	if err := ps.fromItem(s); err != nil {
+		return nil, err
 	}
 	if s.Join, err = ps.join(); err != nil {
 		return nil, err

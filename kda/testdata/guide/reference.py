@@ -122,6 +122,22 @@ def throttled_alerts(rows):
     return out
 
 
+def top_k_items(rows, k=3):
+    """The k tickers with the most rows in each minute of ROWTIME, most
+    first, equal counts in the order the tickers first came in that
+    minute; a window's rows come out at its end, ROWTIME the end."""
+    windows = {}
+    for ms, ticker, _, _, _ in rows:
+        w = windows.setdefault(ms // 60000, {})
+        w[ticker] = w.get(ticker, 0) + 1
+    out = []
+    for start in sorted(windows):
+        counts = windows[start]
+        top = sorted(counts, key=lambda t: -counts[t])[:k]  # sorted is stable: ties keep arrival order
+        out.extend(row((start + 1) * 60000, TICKER_SYMBOL=t, TRADES=counts[t]) for t in top)
+    return out
+
+
 def error_stream(rows):
     """Nothing reaches the destination; each TECHNOLOGY row is an
     Evaluation_Error of STREAM_PUMP in error_stream, at its own ROWTIME
@@ -133,7 +149,8 @@ def error_stream(rows):
 
 
 EXAMPLES = {"tumbling_rowtime": tumbling_rowtime, "simple_alerts": simple_alerts, "sliding_avg": sliding_avg,
-            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts, "error_stream": error_stream}
+            "stagger_window": stagger_window, "throttled_alerts": throttled_alerts, "error_stream": error_stream,
+            "top_k_items": top_k_items}
 
 
 def application(name, code):
