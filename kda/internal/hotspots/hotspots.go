@@ -122,34 +122,42 @@ func (d *Detector) window() []float64 {
 }
 
 func (d *Detector) find() []Hotspot {
-	n, k, eps := d.n, d.cfg.Dims, d.cfg.ScanRadius
-	if n < d.cfg.MinPoints {
+	if d.n < d.cfg.MinPoints {
 		return nil
 	}
 	pts := d.window()
-	d.counts = slices.Grow(d.counts[:0], n)[:n]
-	clear(d.counts)
 	d.neighbours(pts)
-	for _, p := range d.pairs {
-		d.counts[p.i]++
-		d.counts[p.j]++
+	d.cluster()
+	return d.boxes(pts)
+}
+
+// root is the union-find root of i, compressing the path.
+func (d *Detector) root(i int) int {
+	for d.parent[i] != i {
+		d.parent[i] = d.parent[d.parent[i]]
+		i = d.parent[i]
 	}
-	for i := range d.counts {
-		d.counts[i]++ // the point itself
-	}
-	core := func(i int) bool { return d.counts[i] >= d.cfg.MinPoints }
+	return i
+}
+
+func (d *Detector) core(i int) bool { return d.counts[i] >= d.cfg.MinPoints }
+
+// cluster counts each point's neighbours, joins core points within
+// ScanRadius (a cluster's root is its smallest index, whatever the order
+// of the pairs) and gives each other point its nearest core neighbour in
+// near (-1 when it has none).
+func (d *Detector) cluster() {
+	n := d.n
+	d.counts = slices.Grow(d.counts[:0], n)[:n]
 	d.parent = slices.Grow(d.parent[:0], n)[:n]
 	d.near = slices.Grow(d.near[:0], n)[:n]
 	d.nearD = slices.Grow(d.nearD[:0], n)[:n]
-	for i := range d.parent {
-		d.parent[i], d.near[i], d.nearD[i] = i, -1, math.Inf(1)
+	for i := range n {
+		d.counts[i], d.parent[i], d.near[i], d.nearD[i] = 1, i, -1, math.Inf(1) // a point is its own neighbour
 	}
-	find := func(i int) int {
-		for d.parent[i] != i {
-			d.parent[i] = d.parent[d.parent[i]]
-			i = d.parent[i]
-		}
-		return i
+	for _, p := range d.pairs {
+		d.counts[p.i]++
+		d.counts[p.j]++
 	}
 	border := func(b, c int, dist float64) {
 		if dist < d.nearD[b] || dist == d.nearD[b] && c < d.near[b] {
@@ -157,32 +165,36 @@ func (d *Detector) find() []Hotspot {
 		}
 	}
 	for _, p := range d.pairs {
-		i, j, dist := int(p.i), int(p.j), p.d2
-		switch ci, cj := core(i), core(j); {
+		i, j := int(p.i), int(p.j)
+		switch ci, cj := d.core(i), d.core(j); {
 		case ci && cj:
-			a, b := find(i), find(j)
+			a, b := d.root(i), d.root(j)
 			d.parent[max(a, b)] = min(a, b)
 		case ci:
-			border(j, i, dist)
+			border(j, i, p.d2)
 		case cj:
-			border(i, j, dist)
+			border(i, j, p.d2)
 		}
 	}
-	// Each cluster by its root: the box of its points.
+}
+
+// boxes returns the clusters' boxes, counts and densities, densest first.
+func (d *Detector) boxes(pts []float64) []Hotspot {
+	k, eps := d.cfg.Dims, d.cfg.ScanRadius
 	byRoot := map[int]*Hotspot{}
 	var roots []int
 	wlo, whi := slices.Clone(pts[:k]), slices.Clone(pts[:k])
-	for i := range n {
+	for i := range d.n {
 		p := pts[i*k : (i+1)*k]
 		for j, v := range p {
 			wlo[j], whi[j] = min(wlo[j], v), max(whi[j], v)
 		}
 		var r int
 		switch {
-		case core(i):
-			r = find(i)
+		case d.core(i):
+			r = d.root(i)
 		case d.near[i] >= 0:
-			r = find(d.near[i])
+			r = d.root(d.near[i])
 		default:
 			continue
 		}
@@ -200,11 +212,10 @@ func (d *Detector) find() []Hotspot {
 	out := make([]Hotspot, 0, len(roots))
 	for _, r := range roots {
 		h := byRoot[r]
-		share := float64(h.Count) / float64(n)
+		h.Density = float64(h.Count) / float64(d.n)
 		for j := range h.Min {
-			share /= max(h.Max[j]-h.Min[j], eps) / max(whi[j]-wlo[j], eps)
+			h.Density /= max(h.Max[j]-h.Min[j], eps) / max(whi[j]-wlo[j], eps)
 		}
-		h.Density = share
 		out = append(out, *h)
 	}
 	slices.SortStableFunc(out, func(a, b Hotspot) int {
