@@ -267,16 +267,22 @@ func mlStatefulRun(t *testing.T, store StateStore, key string, recs [][]byte, ar
 	return out.String(), size
 }
 
-// TestMLStateSplits: the three functions give byte-identical rows whether
-// the input comes in 1, 10 or 100 invocations, each a cold start
-// restored from the state, or in 10 warm ones with a restart.
-func TestMLStateSplits(t *testing.T) {
+// mlStateInput is stateEvents' data and arrival times.
+func mlStateInput() ([][]byte, []time.Time) {
 	var recs [][]byte
 	var arrivals []time.Time
 	for _, r := range stateEvents(1500) {
 		recs = append(recs, r.Kinesis.Data)
 		arrivals = append(arrivals, r.Kinesis.ApproximateArrivalTimestamp.Time)
 	}
+	return recs, arrivals
+}
+
+// TestMLStateSplits: the three functions give byte-identical rows whether
+// the input comes in 1, 10 or 100 invocations, each a cold start
+// restored from the state, or in 10 warm ones with a restart.
+func TestMLStateSplits(t *testing.T) {
+	recs, arrivals := mlStateInput()
 	store := &MemoryCheckpoints{}
 	want, size := mlStatefulRun(t, store, "one", recs, arrivals, 1, func(int) bool { return true })
 	if n := strings.Count(want, "\n"); n != 3*len(recs) {
@@ -341,12 +347,7 @@ func BenchmarkRandomCutForest(b *testing.B) {
 // DynamoDB item with KDA's default forest) kept in DynamoDB across 10
 // cold invocations gives the rows of one run.
 func TestMLStateDynamoDB(t *testing.T) {
-	var recs [][]byte
-	var arrivals []time.Time
-	for _, r := range stateEvents(1500) {
-		recs = append(recs, r.Kinesis.Data)
-		arrivals = append(arrivals, r.Kinesis.ApproximateArrivalTimestamp.Time)
-	}
+	recs, arrivals := mlStateInput()
 	want, size := mlStatefulRun(t, &MemoryCheckpoints{}, "k", recs, arrivals, 1, func(int) bool { return true })
 	if size <= MaxDynamoDBStateBytes {
 		t.Fatalf("the state is %d bytes: not over one item", size)

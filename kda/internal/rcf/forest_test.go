@@ -2,6 +2,7 @@ package rcf
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -50,23 +51,13 @@ func TestInjectedOutliersRankTop(t *testing.T) {
 			scores = append(scores, scored{i, s})
 		}
 	}
-	slices.SortFunc(scores, func(a, b scored) int { return -cmpFloat(a.s, b.s) })
+	slices.SortFunc(scores, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
 	for _, s := range scores[:12] {
 		if !injected[s.i] {
 			t.Errorf("record %d (score %.2f) is in the top 12, not injected; 12th score %.2f", s.i, s.s, scores[11].s)
 		}
 	}
 	t.Logf("top score %.2f, 12th %.2f, 13th %.2f, median %.2f", scores[0].s, scores[11].s, scores[12].s, scores[len(scores)/2].s)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestFarPointScoresHigher: a point far from the bulk scores far above

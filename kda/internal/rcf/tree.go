@@ -223,15 +223,7 @@ func (tr *tree) separate(v int32, p, gap []float64, r float64) int32 {
 	}
 	leaf := tr.newLeaf(p)
 	u := tr.newNode()
-	par := tr.n[v].parent
-	tr.n[u].parent = par
-	if par < 0 {
-		tr.root = u
-	} else if tr.n[par].left == v {
-		tr.n[par].left = u
-	} else {
-		tr.n[par].right = u
-	}
+	tr.replace(v, u)
 	tr.n[u].cutDim, tr.n[u].cutVal = int32(k), cut
 	if below {
 		tr.n[u].left, tr.n[u].right = leaf, v
@@ -246,6 +238,20 @@ func (tr *tree) separate(v int32, p, gap []float64, r float64) int32 {
 		uhi[j] = max(vhi[j], x)
 	}
 	return leaf // the ancestors' masses and boxes grew on the way down
+}
+
+// replace puts node u where v is: under v's parent, or at the root.
+func (tr *tree) replace(v, u int32) {
+	par := tr.n[v].parent
+	tr.n[u].parent = par
+	switch {
+	case par < 0:
+		tr.root = u
+	case tr.n[par].left == v:
+		tr.n[par].left = u
+	default:
+		tr.n[par].right = u
+	}
 }
 
 // delete removes one point from leaf: its mass goes down, or the leaf
@@ -269,14 +275,7 @@ func (tr *tree) delete(leaf int32) {
 		sib = tr.n[par].right
 	}
 	gp := tr.n[par].parent
-	tr.n[sib].parent = gp
-	if gp < 0 {
-		tr.root = sib
-	} else if tr.n[gp].left == par {
-		tr.n[gp].left = sib
-	} else {
-		tr.n[gp].right = sib
-	}
+	tr.replace(par, sib)
 	tr.free = append(tr.free, par)
 	a := gp
 	for ; a >= 0; a = tr.n[a].parent {
