@@ -1,8 +1,10 @@
 package kda
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -357,4 +359,41 @@ func TestMLStateDynamoDB(t *testing.T) {
 	if got, _ := mlStatefulRun(t, store, "k", recs, arrivals, 10, func(int) bool { return true }); got != want {
 		t.Fatal("rows differ with the state in DynamoDB")
 	}
+}
+
+// mlFuzzSQL is mlStateSQL with small models, so that its states make
+// quick fuzz seeds.
+const mlFuzzSQL = `CREATE STREAM "A" (S DOUBLE, E VARCHAR(1000));
+CREATE PUMP "PA" AS INSERT INTO "A" SELECT STREAM ANOMALY_SCORE, ANOMALY_EXPLANATION
+FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(CURSOR(SELECT STREAM CHANGE, PRICE FROM "SOURCE_SQL_STREAM_001"), 3, 8, 20, 2, TRUE));
+CREATE STREAM "H" (R VARCHAR(10000));
+CREATE PUMP "PH" AS INSERT INTO "H" SELECT STREAM HOTSPOTS_RESULT
+FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM CHANGE, PRICE FROM "SOURCE_SQL_STREAM_001"), 20, 3.0, 3));`
+
+// FuzzRestoreMLState: engine states holding a forest and a hotspots
+// window either restore or fail with a *StateError that leaves the
+// engine as it was; a restored engine keeps running.
+func FuzzRestoreMLState(f *testing.F) {
+	recs, arrivals := mlStateInput()
+	e := must(NewEngine(mlFuzzSQL, []Input{demoInput}))
+	for i := range 60 {
+		must(0, e.InsertJSON(DefaultInputStream, recs[i], arrivals[i]))
+		if i%20 == 3 {
+			f.Add(e.State())
+		}
+	}
+	f.Fuzz(func(t *testing.T, state []byte) {
+		e := must(NewEngine(mlFuzzSQL, []Input{demoInput}))
+		before := e.State()
+		if err := e.RestoreState(state); err != nil {
+			var se *StateError
+			if !errors.As(err, &se) || !bytes.Equal(e.State(), before) {
+				t.Fatalf("%T %v, or the engine changed", err, err)
+			}
+			return
+		}
+		for i := range 10 {
+			must(0, e.InsertJSON(DefaultInputStream, recs[i], arrivals[len(arrivals)-1]))
+		}
+	})
 }
