@@ -11,7 +11,7 @@ import (
 
 // tableRows runs sql over the demo stream's rows (ticker, price at
 // ROWTIME ms) and returns stream "O"'s rows as "ROWTIME JSON" lines.
-func tableRows(t *testing.T, sql string, rows []demoRow, advance int64) []string {
+func tableRows(t *testing.T, sql string, rows []tableInRow, advance int64) []string {
 	t.Helper()
 	e := must(NewEngine(sql, []Input{demoInput}))
 	var out []string
@@ -32,7 +32,7 @@ func tableRows(t *testing.T, sql string, rows []demoRow, advance int64) []string
 	return out
 }
 
-type demoRow struct {
+type tableInRow struct {
 	ms     int64
 	ticker string
 	price  float64
@@ -48,7 +48,7 @@ SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(
     10               -- seconds
 ));`
 	base := int64(1_700_000_000_000) // a multiple of 10 s
-	rows := []demoRow{
+	rows := []tableInRow{
 		{base + 100, "B", 1}, {base + 200, "A", 1}, {base + 300, "C", 1}, {base + 400, "A", 1},
 		{base + 500, "C", 1}, {base + 9_999, "D", 1},
 		// The next window: one row, closed by the Advance to its end.
@@ -146,7 +146,7 @@ SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(
     CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'PRICE', 5));`
 	base := int64(1_700_000_000_000)
 	nan := math.NaN()
-	rows := []demoRow{
+	rows := []tableInRow{
 		{base + 1, "A", 1.5}, {base + 2, "B", 1.5}, {base + 3, "C", 2}, {base + 4, "D", nan}, {base + 4_999, "E", 3},
 		{base + 5_000, "A", nan}, // a window of NULLs only: 0
 		{base + 12_000, "B", 7},
