@@ -82,6 +82,9 @@ func (tr *tree) score(p, gap, ah, al []float64) float64 {
 	if v < 0 {
 		return 0
 	}
+	if ah == nil {
+		return tr.scoreOnly(p)
+	}
 	q, sum, above := 1.0, 0.0, 0.0
 	for {
 		if g, s := tr.gaps(v, p, gap); g > 0 {
@@ -119,6 +122,46 @@ func (tr *tree) score(p, gap, ah, al []float64) float64 {
 		}
 		c, sib := l, tr.n[v].right
 		if p[tr.n[v].cutDim] > tr.n[v].cutVal {
+			c, sib = sib, c
+		}
+		above = max(above, float64(tr.n[sib].mass)/float64(tr.n[c].mass+1))
+		v = c
+	}
+}
+
+// scoreOnly is score without attribution: the same sums in the same
+// order, without the gap array.
+func (tr *tree) scoreOnly(p []float64) float64 {
+	d := len(p)
+	v := tr.root
+	q, sum, above := 1.0, 0.0, 0.0
+	for {
+		o := 2 * int(v) * d
+		lo, hi := tr.box2[o:o+d:o+d], tr.box2[o+d:o+2*d:o+2*d]
+		g, s := 0.0, 0.0
+		for k, x := range p {
+			e := 0.0
+			if x < lo[k] {
+				e = lo[k] - x
+			} else if x > hi[k] {
+				e = x - hi[k]
+			}
+			g += e
+			s += hi[k] - lo[k] + e
+		}
+		nv := &tr.n[v]
+		if g > 0 {
+			sum += q * max(float64(nv.mass), above) * g / s
+			if g == s {
+				return sum
+			}
+			q *= 1 - g/s
+		}
+		if nv.left < 0 {
+			return sum + q*above
+		}
+		c, sib := nv.left, nv.right
+		if p[nv.cutDim] > nv.cutVal {
 			c, sib = sib, c
 		}
 		above = max(above, float64(tr.n[sib].mass)/float64(tr.n[c].mass+1))
