@@ -61,17 +61,23 @@ func (tr *tree) box(v int32) (lo, hi []float64) {
 func (tr *tree) gaps(v int32, p, gap []float64) (g, s float64) {
 	lo, hi := tr.box(v)
 	for k, x := range p {
-		e := 0.0
-		if x < lo[k] {
-			e = lo[k] - x
-		} else if x > hi[k] {
-			e = x - hi[k]
-		}
+		e := outside(x, lo[k], hi[k])
 		gap[k] = e
 		g += e
 		s += hi[k] - lo[k] + e
 	}
 	return g, s
+}
+
+// outside is how far x lies outside [lo, hi].
+func outside(x, lo, hi float64) float64 {
+	if x < lo {
+		return lo - x
+	}
+	if x > hi {
+		return x - hi
+	}
+	return 0
 }
 
 // score returns p's expected collusive displacement in the tree (see
@@ -140,12 +146,7 @@ func (tr *tree) scoreOnly(p []float64) float64 {
 		lo, hi := tr.box2[o:o+d:o+d], tr.box2[o+d:o+2*d:o+2*d]
 		g, s := 0.0, 0.0
 		for k, x := range p {
-			e := 0.0
-			if x < lo[k] {
-				e = lo[k] - x
-			} else if x > hi[k] {
-				e = x - hi[k]
-			}
+			e := outside(x, lo[k], hi[k])
 			g += e
 			s += hi[k] - lo[k] + e
 		}
