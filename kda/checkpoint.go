@@ -65,8 +65,9 @@ var ErrCheckpointBehind = errors.New("kda: stored checkpoint is ahead of this on
 // checkpoint never moves backwards: SetCheckpoint with an older sequence
 // number fails with ErrCheckpointBehind (sequence numbers are compared as
 // numbers, through a zero-padded copy in "seq_sort"). As a StateStore it
-// keeps each window state in the item "<application>#state/<key>", one
-// item of at most MaxDynamoDBStateBytes.
+// keeps each window state in the item "<application>#state/<key>", or
+// split over items "<application>#state-part/<key>/…" when it is over
+// MaxDynamoDBStateBytes.
 type DynamoDBCheckpoints struct {
 	client     CheckpointTableAPI
 	table, app string

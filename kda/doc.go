@@ -30,7 +30,9 @@
 // When AfterBatch fails Lambda retries the whole batch: LoadState again
 // before it so that its records are not counted twice. A state is
 // versioned and checked when read; one that cannot be used is a
-// *StateError, one over DynamoDB's item size a *StateTooLargeError.
+// *StateError. DynamoDBCheckpoints splits a state over DynamoDB's item
+// size into parts (a RANDOM_CUT_FOREST's 100 trees take about 750 KB);
+// one over MaxDynamoDBStateParts of them is a *StateTooLargeError.
 //
 // In a container, NewConsumer(kinesisClient, streamARN, handler) polls the
 // stream instead, with MemoryCheckpoints or DynamoDBCheckpoints. The
@@ -72,7 +74,15 @@
 //     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
 //     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
-//     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream.
+//     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
+//     the machine learning table functions RANDOM_CUT_FOREST,
+//     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
+//     random cut forest (Guha et al., ICML 2016) with KDA's defaults, its
+//     ANOMALY_SCORE the expected collusive displacement, not KDA's
+//     numbers (compare rankings, not thresholds), its ANOMALY_EXPLANATION
+//     each numeric column's ATTRIBUTION_SCORE, DIRECTION and STRENGTH; and
+//     HOTSPOTS_RESULT, the dense regions of the last windowSize records.
+//     Their models are seeded and kept in the window state.
 //     DiscoverSchema infers the input columns from samples, like the
 //     console. Regular expressions are RE2, not Java's: lookaround,
 //     backreferences and possessive quantifiers fail at compile time.
@@ -134,8 +144,8 @@
 // does not run yet ("sql 3:14: OVERLAY is not supported yet":
 // CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
 // TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as CURRENT_DATE,
-// FAST_REGEX_LOG_PARSER or RANDOM_CUT_FOREST), or *ExprDepthError, for an
+// literals, and the reference functions it lacks, such as CURRENT_DATE or
+// FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

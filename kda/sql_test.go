@@ -176,7 +176,6 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM * ` + from + `)`, "SELECT * in a subquery", 0},
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM 1 ` + from + ` UNION ALL SELECT STREAM 2 ` + from + `)`, "UNION ALL in a subquery", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE "sensor_id" IN (SELECT STREAM 1 ` + from + `)`, "subquery", 0},
-		{stream + `SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * ` + from + `)))`, "RANDOM_CUT_FOREST", 0},
 		{stream + `SELECT STREAM CURSOR(SELECT STREAM * ` + from + `) ` + from, "CURSOR", 82},
 		{stream + `SELECT STREAM 1 ` + from + ` UNION SELECT STREAM 2 ` + from, "UNION (without ALL)", 0},
 		{stream + `SELECT STREAM DISTINCT COUNT(*) ` + from + ` GROUP BY STEP(ROWTIME BY INTERVAL '1' MINUTE)`, "SELECT STREAM DISTINCT with GROUP BY or WINDOWED BY", 82},

@@ -20,14 +20,16 @@ type StateError = engine.StateError
 // MaxStateBytes bounds the window state RestoreState reads (64 MiB).
 const MaxStateBytes = engine.MaxStateBytes
 
-// MaxDynamoDBStateBytes is the largest state DynamoDBCheckpoints stores:
-// DynamoDB's 400 KB item limit less room for the key and attribute names.
+// MaxDynamoDBStateBytes is the largest state DynamoDBCheckpoints stores
+// in one item: DynamoDB's 400 KB item limit less room for the key and
+// attribute names. A larger one is split into up to MaxDynamoDBStateParts
+// items.
 const MaxDynamoDBStateBytes = 400*1024 - 1024
 
 // StateTooLargeError is returned by DynamoDBCheckpoints.SetState for a
-// state over MaxDynamoDBStateBytes. Nothing is written: the previous state
-// stays. A state that large means many open groups or partitions; keep it
-// in S3 or shorten the windows.
+// state over MaxDynamoDBStateParts × MaxDynamoDBStateBytes. Nothing is
+// written: the previous state stays. A state that large means many open
+// groups or partitions; keep it in S3 or shorten the windows.
 type StateTooLargeError struct {
 	Key   string
 	Size  int
@@ -117,14 +119,18 @@ func (c *DynamoDBCheckpoints) State(ctx context.Context, key string) ([]byte, er
 		}
 		return v.Value, nil
 	}
+	if _, ok := out.Item["parts"]; ok {
+		return c.stateParts(ctx, key, out.Item)
+	}
 	return nil, nil
 }
 
-// SetState implements StateStore. A state over MaxDynamoDBStateBytes is a
-// *StateTooLargeError and is not written.
+// SetState implements StateStore. A state over MaxDynamoDBStateBytes is
+// split into parts (see MaxDynamoDBStateParts); one over all the parts
+// hold is a *StateTooLargeError and is not written.
 func (c *DynamoDBCheckpoints) SetState(ctx context.Context, key string, state []byte) error {
 	if len(state) > MaxDynamoDBStateBytes {
-		return &StateTooLargeError{Key: key, Size: len(state), Limit: MaxDynamoDBStateBytes}
+		return c.setStateParts(ctx, key, state)
 	}
 	if len(state) == 0 {
 		return errors.New("kda: SetState needs a state (an engine's State is never empty)")

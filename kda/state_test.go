@@ -148,7 +148,8 @@ func TestStateSplitsDynamoDB(t *testing.T) {
 	if s, err := store.Checkpoint(ctx, "one"); err != nil || s != "" {
 		t.Fatalf("checkpoint beside state: %q %v", s, err)
 	}
-	big := make([]byte, MaxDynamoDBStateBytes+1)
+	testStateParts(t, store)
+	big := make([]byte, MaxDynamoDBStateParts*MaxDynamoDBStateBytes+1)
 	var tooLarge *StateTooLargeError
 	if err := store.SetState(ctx, "big", big); !errors.As(err, &tooLarge) || tooLarge.Size != len(big) || !strings.Contains(err.Error(), fmt.Sprint(len(big))) {
 		t.Fatalf("oversized state: %v", err)
