@@ -231,7 +231,12 @@ type transport struct{ s *Sim }
 
 func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
-	t.s.ServeHTTP(rec, req)
+	in := req
+	if in.Body == nil {
+		in = req.Clone(req.Context())
+		in.Body = http.NoBody // what a server sees for a request without one
+	}
+	t.s.ServeHTTP(rec, in)
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,72 @@
+package fanout_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"testing"
+	"testing/synctest"
+
+	"github.com/lakekit/lakekit/s3copy"
+	"github.com/lakekit/lakekit/s3copy/fanout"
+	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
+)
+
+// TestFanoutOnFleetSim runs a small job through the real handlers on the
+// simulated Lambda fleet and SQS, in virtual time, and checks that the
+// destination holds exactly what one Copier.Copy of the same tree writes:
+// every key, size, ETag (multipart ones included), metadata and tags, and
+// that Status says Done with every object counted.
+func TestFanoutOnFleetSim(t *testing.T) {
+	w, err := s3sim.SeedWorkload(func(o *s3sim.WorkloadOptions) {
+		o.Objects = 600
+		o.Folders, o.SubFolders, o.Partitions = 2, 2, 3
+		o.MaxSize, o.TotalSize = 600<<20, 1<<30
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range w.Objects {
+		if i%7 == 0 {
+			w.Objects[i].Metadata = map[string]string{"owner": fmt.Sprint("team-", i%3)}
+			w.Objects[i].Tags = map[string]string{"class": "pii"}
+			w.Objects[i].ContentType = "application/x-parquet"
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		r := runFanoutSim(t, w, simSetup{Workers: 20, Concurrency: 16, Fanout: func(o *fanout.FanoutOptions) { o.TaskObjects = 25; o.ShardDepth = 2 }})
+		t.Log(r)
+		st := r.status
+		if !st.Done || st.Copied != int64(len(w.Objects)) || st.Failed != 0 || st.Bytes != w.Bytes || st.BadMessages != 0 {
+			t.Fatalf("status %+v; want Done, %d copied, %d bytes", st, len(w.Objects), w.Bytes)
+		}
+		if r.sim.Stats().Requests["UploadPartCopy"] == 0 {
+			t.Fatal("no multipart copy")
+		}
+		// The same tree copied by one Copier on a fresh Sim.
+		ref, err := s3sim.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref.PutObjects("src", w.Objects...)
+		ref.CreateBucket("dst")
+		c, err := s3copy.New(ref.Client(), func(o *s3copy.CopierOptions) { o.Now, o.Sleep = ref.Now, ref.Sleep })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Copy(context.Background(), s3copy.Location{Bucket: "src", Prefix: "raw/"}, s3copy.Location{Bucket: "dst", Prefix: "processed/"}); err != nil {
+			t.Fatal(err)
+		}
+		got, want := r.sim.Objects("dst"), ref.Objects("dst")
+		if len(got) != len(want) {
+			t.Fatalf("%d objects at the destination, want %d", len(got), len(want))
+		}
+		for i, g := range got {
+			x := want[i]
+			if g.Key != x.Key || g.Size != x.Size || g.ETag != x.ETag || g.ContentType != x.ContentType ||
+				!maps.Equal(g.Metadata, x.Metadata) || !maps.Equal(g.Tags, x.Tags) {
+				t.Fatalf("destination %d: %+v, want %+v", i, g, x)
+			}
+		}
+	})
+}
