@@ -1,0 +1,133 @@
+package fanout_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/lakekit/lakekit/s3copy/fanout"
+	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
+)
+
+var simObjects = flag.Int("fanoutsim.objects", 0, "objects of the fan-out simulation benchmarks' seed workload (0: the seed's 302,400)")
+
+// simSetups are the fan-out configurations the benchmarks compare, by
+// name; workers is the worker mapping's MaximumConcurrency.
+var simSetups = map[string]func(workers int) simSetup{
+	// deployed: template.yaml and omsenv as shipped (ShardDepth 2,
+	// 64 copies per worker invocation, batches of 10 task messages).
+	"deployed": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 2 }}
+	},
+}
+
+// fanoutVirtualEnv makes the test binary run one simulated fan-out job in
+// a testing/synctest bubble (TestFanoutSimChild): "setup workers objects".
+const fanoutVirtualEnv = "FANOUT_SIM_VIRTUAL"
+
+func seedWorkload(objects int) (s3sim.Workload, error) {
+	return s3sim.SeedWorkload(func(o *s3sim.WorkloadOptions) {
+		if objects > 0 {
+			o.Objects = objects
+			o.TotalSize = int64(float64(o.Objects) / s3sim.DefaultWorkloadObjects * s3sim.DefaultTotalSize)
+			o.MaxSize = min(s3sim.DefaultMaxSize, o.TotalSize/4)
+		}
+	})
+}
+
+// TestFanoutSimChild is the child side of BenchmarkFanoutSimVirtual.
+func TestFanoutSimChild(t *testing.T) {
+	spec := os.Getenv(fanoutVirtualEnv)
+	if spec == "" {
+		t.Skip("run by BenchmarkFanoutSimVirtual")
+	}
+	var name string
+	var workers, objects int
+	if _, err := fmt.Sscan(spec, &name, &workers, &objects); err != nil {
+		t.Fatal(err)
+	}
+	setup, ok := simSetups[name]
+	if !ok {
+		t.Fatalf("no setup %q", name)
+	}
+	w, err := seedWorkload(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		r := runFanoutSim(t, w, setup(workers))
+		st := r.sim.Stats()
+		var inv, cold, maxConc int64
+		for _, m := range r.fleet.Stats() {
+			inv += m.Invocations
+			cold += m.ColdStarts
+		}
+		maxConc = int64(r.fleet.MaxConcurrency())
+		var sqsReq int64
+		for _, n := range r.sqs.Requests() {
+			sqsReq += n
+		}
+		fmt.Printf("SIMRESULT %f %f %f %d %d %d %d %d %d %d %d\n", r.last.Seconds(), r.done.Seconds(), r.bound.Total.Seconds(),
+			r.requests(), st.Requests["ListObjectsV2"], st.SlowDowns, inv, cold, maxConc, sqsReq, r.status.Copied)
+		fmt.Printf("SIMLOG %s\n", r)
+	})
+}
+
+// BenchmarkFanoutSimVirtual fans the seed's workload (302,400 objects,
+// 24 GB; -fanoutsim.objects shrinks it) out through the real handlers on
+// the simulated Lambda fleet and SQS, against s3sim's default model, in
+// virtual time (a synctest bubble in a child process), with 10, 100 and
+// 1,000 workers (the worker mapping's MaximumConcurrency). sim-s is the
+// simulated time until the last worker invocation ended, done-s until
+// Status said Done (polled every simulated second).
+func BenchmarkFanoutSimVirtual(b *testing.B) {
+	for _, name := range []string{"deployed"} {
+		for _, workers := range []int{10, 100, 1000} {
+			b.Run(fmt.Sprintf("%s/workers=%d", name, workers), func(b *testing.B) {
+				for b.Loop() {
+					fanoutVirtual(b, name, workers)
+				}
+			})
+		}
+	}
+}
+
+func fanoutVirtual(b *testing.B, name string, workers int) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFanoutSimChild$", "-test.timeout=60m")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", fanoutVirtualEnv, name, workers, *simObjects))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("%v: %s", err, out)
+	}
+	var simS, doneS, boundS float64
+	var requests, lists, slow, inv, cold, maxConc, sqsReq, copied int64
+	for line := range strings.Lines(string(out)) {
+		if rest, ok := strings.CutPrefix(line, "SIMRESULT "); ok {
+			if _, err := fmt.Sscan(rest, &simS, &doneS, &boundS, &requests, &lists, &slow, &inv, &cold, &maxConc, &sqsReq, &copied); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if rest, ok := strings.CutPrefix(line, "SIMLOG "); ok {
+			b.Log(strings.TrimSpace(rest))
+		}
+	}
+	if boundS == 0 {
+		b.Fatalf("no result: %s", out)
+	}
+	b.ReportMetric(simS, "sim-s")
+	b.ReportMetric(doneS, "done-s")
+	b.ReportMetric(boundS, "bound-s")
+	b.ReportMetric(simS/boundS, "x-bound")
+	b.ReportMetric(float64(requests), "s3-requests")
+	b.ReportMetric(float64(lists), "lists")
+	b.ReportMetric(float64(slow), "slowdowns")
+	b.ReportMetric(float64(inv), "invocations")
+	b.ReportMetric(float64(cold), "cold-starts")
+	b.ReportMetric(float64(maxConc), "max-concurrent")
+	b.ReportMetric(float64(sqsReq), "sqs-requests")
+	b.ReportMetric(float64(copied), "copied")
+}
