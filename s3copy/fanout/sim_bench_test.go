@@ -8,10 +8,14 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
+	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
 )
+
+var simSetupFlag = flag.String("fanoutsim.setup", "", "comma-separated setups of BenchmarkFanoutSimVirtual (default: deployed)")
 
 var simObjects = flag.Int("fanoutsim.objects", 0, "objects of the fan-out simulation benchmarks' seed workload (0: the seed's 302,400)")
 
@@ -22,6 +26,13 @@ var simSetups = map[string]func(workers int) simSetup{
 	// 64 copies per worker invocation, batches of 10 task messages).
 	"deployed": func(workers int) simSetup {
 		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 2 }}
+	},
+	"depth3": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 }}
+	},
+	"depth3parts": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 },
+			Copier: func(o *s3copy.CopierOptions) { o.PartConcurrency = 32 }}
 	},
 }
 
@@ -74,6 +85,12 @@ func TestFanoutSimChild(t *testing.T) {
 		fmt.Printf("SIMRESULT %f %f %f %d %d %d %d %d %d %d %d\n", r.last.Seconds(), r.done.Seconds(), r.bound.Total.Seconds(),
 			r.requests(), st.Requests["ListObjectsV2"], st.SlowDowns, inv, cold, maxConc, sqsReq, r.status.Copied)
 		fmt.Printf("SIMLOG %s\n", r)
+		var parts []string
+		for _, p := range st.Partitions {
+			parts = append(parts, fmt.Sprintf("%s/%s@%.0fs:%d", p.Bucket, p.Prefix, p.Created.Seconds(), p.SlowDowns))
+		}
+		fmt.Printf("SIMLOG partitions (created, SlowDowns): %s\n", strings.Join(parts, " "))
+		fmt.Printf("SIMLOG per second (writes accepted/SlowDowns, partitions): %s\n", timeline(st))
 	})
 }
 
@@ -85,7 +102,11 @@ func TestFanoutSimChild(t *testing.T) {
 // simulated time until the last worker invocation ended, done-s until
 // Status said Done (polled every simulated second).
 func BenchmarkFanoutSimVirtual(b *testing.B) {
-	for _, name := range []string{"deployed"} {
+	names := []string{"deployed"}
+	if *simSetupFlag != "" {
+		names = strings.Split(*simSetupFlag, ",")
+	}
+	for _, name := range names {
 		for _, workers := range []int{10, 100, 1000} {
 			b.Run(fmt.Sprintf("%s/workers=%d", name, workers), func(b *testing.B) {
 				for b.Loop() {
@@ -130,4 +151,29 @@ func fanoutVirtual(b *testing.B, name string, workers int) {
 	b.ReportMetric(float64(maxConc), "max-concurrent")
 	b.ReportMetric(float64(sqsReq), "sqs-requests")
 	b.ReportMetric(float64(copied), "copied")
+}
+
+// timeline prints, per simulated second, the writes the Sim accepted and
+// the SlowDowns it answered over every partition, and how many partitions
+// existed.
+func timeline(st s3sim.Stats) string {
+	var b strings.Builder
+	for sec := 0; ; sec++ {
+		var w, slow, parts int32
+		any := false
+		for _, p := range st.Partitions {
+			if p.Created <= time.Duration(sec)*time.Second {
+				parts++
+			}
+			if sec < len(p.PerSecond) {
+				any = true
+				w += p.PerSecond[sec].Writes
+				slow += p.PerSecond[sec].SlowDowns
+			}
+		}
+		if !any {
+			return b.String()
+		}
+		fmt.Fprintf(&b, " %d:%d/%d,%d", sec, w, slow, parts)
+	}
 }
