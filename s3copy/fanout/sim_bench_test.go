@@ -30,6 +30,18 @@ var simSetups = map[string]func(workers int) simSetup{
 	"depth3": func(workers int) simSetup {
 		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 }}
 	},
+	"v1": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 64, WorkerWindow: -1, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 },
+			Copier: func(o *s3copy.CopierOptions) { o.PartConcurrency = 32 }}
+	},
+	"v2": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 64, WorkerWindow: -1, MasterBatch: 10, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 },
+			Copier: func(o *s3copy.CopierOptions) { o.PartConcurrency = 32 }}
+	},
+	"v3": func(workers int) simSetup {
+		return simSetup{Workers: workers, Concurrency: 256, WorkerWindow: -1, MasterBatch: 10, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 },
+			Copier: func(o *s3copy.CopierOptions) { o.PartConcurrency = 32 }}
+	},
 	"depth3parts": func(workers int) simSetup {
 		return simSetup{Workers: workers, Concurrency: 64, Fanout: func(o *fanout.FanoutOptions) { o.ShardDepth = 3 },
 			Copier: func(o *s3copy.CopierOptions) { o.PartConcurrency = 32 }}

@@ -2,13 +2,18 @@ package fanout_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"testing/synctest"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
+	"github.com/lakekit/lakekit/s3copy/fanout/fanoutsim"
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
 )
 
@@ -67,6 +72,74 @@ func TestFanoutOnFleetSim(t *testing.T) {
 				!maps.Equal(g.Metadata, x.Metadata) || !maps.Equal(g.Tags, x.Tags) {
 				t.Fatalf("destination %d: %+v, want %+v", i, g, x)
 			}
+		}
+	})
+}
+
+// TestExpandInterleaves: the root shard of a three-level tree is expanded
+// in one invocation, and its leaves are sent interleaved across folders
+// (the first partition of every folder's every sub-folder first).
+func TestExpandInterleaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		sim, err := s3sim.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var objs []s3sim.Object
+		for f := range 3 {
+			for s := range 2 {
+				for p := range 4 {
+					objs = append(objs, s3sim.Object{Key: fmt.Sprintf("raw/f%d/s%d/p%d/x", f, s, p), Size: 1})
+				}
+			}
+		}
+		objs = append(objs, s3sim.Object{Key: "raw/top", Size: 1}, s3sim.Object{Key: "raw/f0/mid", Size: 1})
+		sim.PutObjects("src", objs...)
+		q, err := fanoutsim.NewSQS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards, _ := q.CreateQueue("shards", nil)
+		tasks, _ := q.CreateQueue("tasks", nil)
+		f, err := fanout.New(sim.Client(), q.Client(), nil, shards, tasks, func(o *fanout.FanoutOptions) { o.ShardDepth = 3 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, _ := json.Marshal(fanout.ShardMessage{Job: fanout.Job{ID: "j", Src: s3copy.Location{Bucket: "src", Prefix: "raw/"}, Dst: s3copy.Location{Bucket: "dst"}}})
+		resp, err := f.HandleShards(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: string(root)}}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%+v %v", resp, err)
+		}
+		var got []string
+		for {
+			ms, err := q.Receive(ctx, shards, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) == 0 {
+				break
+			}
+			for _, m := range ms {
+				sm, err := fanout.DecodeShardMessage(m.Body)
+				if err != nil || sm.Depth != 3 {
+					t.Fatalf("%+v %v", sm, err)
+				}
+				got = append(got, sm.Rel)
+			}
+		}
+		want := []string{"f0/s0/p0/", "f1/s0/p0/", "f2/s0/p0/", "f0/s1/p0/", "f1/s1/p0/", "f2/s1/p0/", "f0/s0/p1/"}
+		if len(got) != 24 || !slices.Equal(got[:len(want)], want) {
+			t.Fatalf("shards sent %v", got)
+		}
+		// The objects above the leaves went out as tasks.
+		ms, _ := q.Receive(ctx, tasks, 10, 0)
+		if len(ms) != 1 {
+			t.Fatalf("%d task messages", len(ms))
+		}
+		tm, err := fanout.DecodeTaskMessage(ms[0].Body)
+		if err != nil || len(tm.Objects) != 2 {
+			t.Fatalf("%+v %v", tm, err)
 		}
 	})
 }

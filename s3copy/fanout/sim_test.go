@@ -1,6 +1,7 @@
 package fanout_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,11 +26,14 @@ type simSetup struct {
 	Concurrency int // copies in flight per worker invocation (CONCURRENCY)
 	WorkerBatch int // the worker mapping's BatchSize (template: 10)
 	MasterBatch int // the master mapping's BatchSize (template: 1)
-	Fanout      func(*fanout.FanoutOptions)
-	Copier      func(*s3copy.CopierOptions)
-	Fleet       func(*fanoutsim.FleetOptions)
-	Mapping     func(*fanoutsim.MappingOptions) // both mappings
-	Sim         func(*s3sim.SimOptions)
+	// WorkerWindow is the worker mapping's MaximumBatchingWindow
+	// (template: 1 s); negative: none.
+	WorkerWindow time.Duration
+	Fanout       func(*fanout.FanoutOptions)
+	Copier       func(*s3copy.CopierOptions)
+	Fleet        func(*fanoutsim.FleetOptions)
+	Mapping      func(*fanoutsim.MappingOptions) // both mappings
+	Sim          func(*s3sim.SimOptions)
 }
 
 // simJob is a finished fan-out job.
@@ -133,7 +137,7 @@ func runFanoutSim(tb testing.TB, w s3sim.Workload, su simSetup) simJob {
 		}
 		return f.HandleTasks, nil
 	}, mapping(max(su.WorkerBatch, 10), 300*time.Second, func(o *fanoutsim.MappingOptions) {
-		o.MaximumBatchingWindow = time.Second
+		o.MaximumBatchingWindow = max(0, cmp.Or(su.WorkerWindow, time.Second))
 		o.MaximumConcurrency = su.Workers
 	})); err != nil {
 		tb.Fatal(err)
