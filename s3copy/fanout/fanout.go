@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -71,7 +72,8 @@ type FanoutOptions struct {
 	// MaxShardsPerMessage: a shard message shallower than ShardDepth lists
 	// its folders, and theirs, level by level in the same invocation,
 	// while a level is still shallower than ShardDepth and holds at most
-	// MaxShardsPerMessage folders; it then sends the last level's folders
+	// MaxShardsPerMessage folders, and up to PagesPerMessage ×
+	// ListConcurrency pages in all; it then sends the last level's folders
 	// as shard messages, interleaved across their parents, so that the
 	// tree's parts are copied side by side from the start. Default
 	// DefaultMaxShardsPerMessage (1,000).
@@ -309,7 +311,7 @@ func (f *Fanout) handleShard(ctx context.Context, msgID string, m ShardMessage) 
 	if m.Depth < f.opts.ShardDepth {
 		l, err = f.expand(ctx, m)
 	} else {
-		l, err = f.list(ctx, m, false)
+		l, err = f.list(ctx, m, false, new(atomic.Int64))
 	}
 	if err != nil {
 		return err
@@ -338,8 +340,10 @@ type listed struct {
 // expand lists a shard shallower than ShardDepth and, in the same
 // invocation, the folders it finds, level by level, ListConcurrency
 // listings at a time, while the next level is still shallower than
-// ShardDepth and holds at most MaxShardsPerMessage folders. It returns the
-// last level's folders as shards interleaved across their parents (the
+// ShardDepth and holds at most MaxShardsPerMessage folders, and while the
+// invocation has listed fewer than PagesPerMessage × ListConcurrency pages
+// (folders it has not listed by then are sent as they are). It returns
+// the last level's folders as shards interleaved across their parents (the
 // first folder of each, then the second of each…), and the objects found
 // on the way.
 //
@@ -351,14 +355,21 @@ type listed struct {
 // BenchmarkFanoutSimVirtual).
 func (f *Fanout) expand(ctx context.Context, m ShardMessage) (listed, error) {
 	var out listed
+	var pages atomic.Int64
+	budget := int64(f.opts.PagesPerMessage * f.opts.ListConcurrency)
 	level := []ShardMessage{m}
 	for {
 		found := make([]listed, len(level))
+		unlisted := make([]bool, len(level))
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(f.opts.ListConcurrency)
 		for i, sh := range level {
 			g.Go(func() (err error) {
-				found[i], err = f.list(gctx, sh, true)
+				if sh.Depth > m.Depth && pages.Load() >= budget {
+					unlisted[i] = true
+					return nil
+				}
+				found[i], err = f.list(gctx, sh, true, &pages)
 				return err
 			})
 		}
@@ -366,13 +377,18 @@ func (f *Fanout) expand(ctx context.Context, m ShardMessage) (listed, error) {
 			return listed{}, err
 		}
 		children := make([][]ShardMessage, len(found))
+		var rest []ShardMessage
 		for i, l := range found {
+			if unlisted[i] {
+				rest = append(rest, level[i])
+				continue
+			}
 			out.objects = append(out.objects, l.objects...)
 			children[i] = l.shards
 		}
 		next := interleave(children)
-		if len(next) == 0 || next[0].Depth >= f.opts.ShardDepth || len(next) > f.opts.MaxShardsPerMessage {
-			out.shards = next
+		if len(rest) > 0 || len(next) == 0 || next[0].Depth >= f.opts.ShardDepth || len(next) > f.opts.MaxShardsPerMessage {
+			out.shards = append(next, rest...)
 			return out, nil
 		}
 		level = next
@@ -400,7 +416,7 @@ func interleave(lists [][]ShardMessage) []ShardMessage {
 // become shards one level deeper, all pages); without, every key below
 // it, up to PagesPerMessage pages, the rest handed on as a shard starting
 // after the last key listed.
-func (f *Fanout) list(ctx context.Context, m ShardMessage, split bool) (listed, error) {
+func (f *Fanout) list(ctx context.Context, m ShardMessage, split bool, pages *atomic.Int64) (listed, error) {
 	in := &s3.ListObjectsV2Input{
 		Bucket:              aws.String(m.Job.Src.Bucket),
 		Prefix:              aws.String(m.Job.Src.Prefix + m.Rel),
@@ -415,11 +431,12 @@ func (f *Fanout) list(ctx context.Context, m ShardMessage, split bool) (listed, 
 	}
 	var l listed
 	lastKey := ""
-	for pages := 1; ; pages++ {
+	for n := 1; ; n++ {
 		out, err := f.s3.ListObjectsV2(ctx, in)
 		if err != nil {
 			return listed{}, err
 		}
+		pages.Add(1)
 		for _, p := range out.CommonPrefixes {
 			rel := strings.TrimPrefix(aws.ToString(p.Prefix), m.Job.Src.Prefix)
 			l.shards = append(l.shards, ShardMessage{Job: m.Job, Rel: rel, Depth: m.Depth + 1})
@@ -443,7 +460,7 @@ func (f *Fanout) list(ctx context.Context, m ShardMessage, split bool) (listed, 
 		if !more {
 			return l, nil
 		}
-		if pages >= f.opts.PagesPerMessage && !split && lastKey != "" {
+		if n >= f.opts.PagesPerMessage && !split && lastKey != "" {
 			// Hand the rest of the shard to another invocation.
 			l.shards = append(l.shards, ShardMessage{Job: m.Job, Rel: m.Rel, Depth: m.Depth, StartAfter: lastKey})
 			return l, nil
