@@ -122,6 +122,11 @@ func (s *SQS) call(ctx context.Context, op string, body []byte) (any, error) {
 	}
 	now := s.o.Now()
 	s.promote(q, now)
+	return s.queueCall(q, op, in, now)
+}
+
+// queueCall executes an operation on one queue, under s.mu.
+func (s *SQS) queueCall(q *queue, op string, in wireRequest, now time.Time) (any, error) {
 	switch op {
 	case "SendMessage":
 		if in.MessageBody == nil || len(*in.MessageBody) > maxMessageBytes {
@@ -156,26 +161,31 @@ func (s *SQS) call(ctx context.Context, op string, body []byte) (any, error) {
 		q.timed.fix(m)
 		return struct{}{}, nil
 	case "GetQueueAttributes":
-		all := map[string]string{
-			"ApproximateNumberOfMessages":           strconv.Itoa(len(q.visible)),
-			"ApproximateNumberOfMessagesNotVisible": strconv.Itoa(len(q.inflight)),
-			"ApproximateNumberOfMessagesDelayed":    strconv.Itoa(q.delayed),
-			"QueueArn":                              q.arn,
-			"VisibilityTimeout":                     strconv.Itoa(int(q.visibility / time.Second)),
-		}
-		attrs := map[string]string{}
-		for _, n := range in.AttributeNames {
-			if n == "All" {
-				attrs = all
-				break
-			}
-			if v, ok := all[n]; ok {
-				attrs[n] = v
-			}
-		}
+		attrs := q.attributes(in.AttributeNames)
 		return map[string]any{"Attributes": attrs}, nil
 	}
 	return nil, &apiError{"InvalidAction", "fanoutsim does not implement " + op}
+}
+
+// attributes answers GetQueueAttributes for names ("All" for every one).
+func (q *queue) attributes(names []string) map[string]string {
+	all := map[string]string{
+		"ApproximateNumberOfMessages":           strconv.Itoa(len(q.visible)),
+		"ApproximateNumberOfMessagesNotVisible": strconv.Itoa(len(q.inflight)),
+		"ApproximateNumberOfMessagesDelayed":    strconv.Itoa(q.delayed),
+		"QueueArn":                              q.arn,
+		"VisibilityTimeout":                     strconv.Itoa(int(q.visibility / time.Second)),
+	}
+	attrs := map[string]string{}
+	for _, n := range names {
+		if n == "All" {
+			return all
+		}
+		if v, ok := all[n]; ok {
+			attrs[n] = v
+		}
+	}
+	return attrs
 }
 
 func (s *SQS) sendBatch(q *queue, entries []wireEntry, now time.Time) (any, error) {
