@@ -12,7 +12,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/inproc"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -422,25 +422,7 @@ func (s *SQS) latency() time.Duration {
 // Transport returns an http.RoundTripper that serves requests in the
 // calling goroutine, without a network (it runs in a testing/synctest
 // bubble).
-func (s *SQS) Transport() http.RoundTripper { return transport{s} }
-
-type transport struct{ s *SQS }
-
-func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	in := req
-	if in.Body == nil {
-		in = req.Clone(req.Context())
-		in.Body = http.NoBody // what a server sees for a request without one
-	}
-	t.s.ServeHTTP(rec, in)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
-}
+func (s *SQS) Transport() http.RoundTripper { return inproc.Transport(s) }
 
 // Client returns an SQS client on the simulation through Transport:
 // static credentials, region us-east-1. optFns apply after these settings.
