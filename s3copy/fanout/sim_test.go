@@ -83,6 +83,7 @@ func runFanoutSim(tb testing.TB, w s3sim.Workload, su simSetup) simJob {
 		s3c := sim.Client()
 		var copier *s3copy.Copier
 		if withCopier {
+			var err error
 			if copier, err = s3copy.New(s3c, func(o *s3copy.CopierOptions) {
 				o.Concurrency = su.Concurrency
 				o.Now, o.Sleep = sim.Now, sim.Sleep
