@@ -59,8 +59,10 @@ type FanoutOptions struct {
 	// the copied trees.
 	StatusLocation s3copy.Location
 	// ShardDepth: shards shallower than this are split into their common
-	// prefixes, each sent back to the shard queue (the seed's master per
-	// folder is depth 1). Default DefaultShardDepth (1).
+	// prefixes (the seed's master per folder is depth 1; its data lake's
+	// folder/sub-folder/dt= partitions are depth 3), listed in the same
+	// invocation down to ShardDepth and sent to the shard queue as
+	// MaxShardsPerMessage says. Default DefaultShardDepth (1).
 	ShardDepth int
 	// ListConcurrency bounds the shard messages of a batch HandleShards
 	// handles at once, and the listings one of them runs at once while it
