@@ -62,13 +62,18 @@ func (r *run) checkBuckets(ctx context.Context) error {
 	if r.o.SkipBucketCheck {
 		return nil
 	}
-	if err := r.checkBucket(ctx, r.src.Bucket, RoleSource, r.o.ExpectedSourceBucketOwner); err != nil {
+	if r.dst.Bucket == r.src.Bucket && r.o.ExpectedBucketOwner == r.o.ExpectedSourceBucketOwner {
+		return r.checkBucket(ctx, r.src.Bucket, RoleSource, r.o.ExpectedSourceBucketOwner)
+	}
+	// Both at once: a fan-out worker checks on every invocation, and one
+	// after the other the checks cost two round trips where one will do.
+	dstErr := make(chan error, 1)
+	go func() { dstErr <- r.checkBucket(ctx, r.dst.Bucket, RoleDestination, r.o.ExpectedBucketOwner) }()
+	srcErr := r.checkBucket(ctx, r.src.Bucket, RoleSource, r.o.ExpectedSourceBucketOwner)
+	if err := <-dstErr; srcErr == nil {
 		return err
 	}
-	if r.dst.Bucket == r.src.Bucket && r.o.ExpectedBucketOwner == r.o.ExpectedSourceBucketOwner {
-		return nil
-	}
-	return r.checkBucket(ctx, r.dst.Bucket, RoleDestination, r.o.ExpectedBucketOwner)
+	return srcErr
 }
 
 func (r *run) checkBucket(ctx context.Context, bucket, role, owner string) error {

@@ -12,6 +12,7 @@
 //	CONCURRENCY          copies in flight per worker invocation (default 64)
 //	MULTIPART_THRESHOLD  bytes from which multipart copy is used (default 256 MiB)
 //	PART_SIZE            multipart part size in bytes (default 64 MiB)
+//	PART_CONCURRENCY     parts of one object copied at once (default 8)
 //	BUCKET_OWNER         expected owner of the destination and status buckets
 //	SOURCE_BUCKET_OWNER  expected owner of the source bucket
 package omsenv
@@ -66,11 +67,16 @@ func Fanout(ctx context.Context) (*fanout.Fanout, error) {
 	if err != nil {
 		return nil, err
 	}
+	partConc, err := intEnv("PART_CONCURRENCY")
+	if err != nil {
+		return nil, err
+	}
 	client := s3.NewFromConfig(cfg)
 	copier, err := s3copy.New(client, func(o *s3copy.CopierOptions) {
 		o.Concurrency = conc
 		o.MultipartThreshold = int64(threshold)
 		o.PartSize = int64(partSize)
+		o.PartConcurrency = partConc
 		o.ExpectedBucketOwner = os.Getenv("BUCKET_OWNER")
 		o.ExpectedSourceBucketOwner = os.Getenv("SOURCE_BUCKET_OWNER")
 		o.Logger = logger

@@ -119,9 +119,13 @@ func (s *Sim) admit(bucket, key string, op Op, now time.Duration) bool {
 	}
 	c := &p.series[sec]
 	p.ops[op]++
-	if len(p.sample) < maxSample {
+	switch {
+	case key == "":
+		// A bucket-level request (HeadBucket, a listing of the whole
+		// bucket) names no key range: it counts, but is no split point.
+	case len(p.sample) < maxSample:
 		p.sample = append(p.sample, key)
-	} else {
+	default:
 		p.sample[s.seq.Load()%maxSample] = key
 	}
 	accept := true

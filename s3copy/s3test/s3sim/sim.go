@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lakekit/lakekit/internal/backoff"
+	"github.com/lakekit/lakekit/internal/inproc"
 	"github.com/lakekit/lakekit/internal/opt"
 )
 
@@ -225,20 +225,7 @@ func (s *Sim) Options() SimOptions { return s.o }
 // Transport returns an http.RoundTripper that serves requests in the
 // calling goroutine, without a network: the cheapest client, and one that
 // runs inside a testing/synctest bubble.
-func (s *Sim) Transport() http.RoundTripper { return transport{s} }
-
-type transport struct{ s *Sim }
-
-func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.s.ServeHTTP(rec, req)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
-	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
-}
+func (s *Sim) Transport() http.RoundTripper { return inproc.Transport(s) }
 
 // Endpoint is the base URL Client uses with Transport; any host will do,
 // as Transport never dials.
