@@ -26,9 +26,3 @@ func NewWireServer(tb testing.TB, targetPrefix, signingName string) *WireServer 
 	tb.Helper()
 	return awslocal.NewWireServer(tb, targetPrefix, signingName)
 }
-
-// StartWireServer is NewWireServer for programs that are not tests; the
-// caller closes it.
-func StartWireServer(targetPrefix, signingName string) *WireServer {
-	return awslocal.StartWireServer(targetPrefix, signingName)
-}
