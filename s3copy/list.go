@@ -15,68 +15,110 @@ import (
 )
 
 // shard is one part of the tree listed by one paginator: rel is relative to
-// both src.Prefix and dst.Prefix.
+// both src.Prefix and dst.Prefix. delim lists it with the "/" delimiter
+// (its common prefixes become shards); after, when set, is the key its
+// listing starts after (a shard split after its first page).
 type shard struct {
 	rel   string
 	depth int
+	delim bool
+	after string
 }
 
-// list discovers shards and lists them, ListConcurrency at a time, in
-// random order, sending source objects to the workers as pages arrive. Shards at depth below
-// ShardDepth are listed with the "/" delimiter and split into their common
-// prefixes; deeper shards are listed flat. Only pending shard names are
-// queued: objects are streamed, one page per paginator at a time.
+// splitChildren is the most sub-folders a shard's first page may span for
+// the adaptive listing to split the shard (ShardDepth zero): at most 10
+// in a page of 1,000 keys is about 100 keys or more each, so listing them
+// apart costs at most ten times the requests of listing them flat (pages
+// of 100 instead of 1,000), against round trips run side by side. On
+// s3sim's seed workload this splits folders and sub-folders down to the
+// dt= partitions (about 280 objects each) as ShardDepth 3 does; the
+// 20,000-object tree of BenchmarkCopy20k (about 80 objects a partition)
+// stays split by folder.
+const splitChildren = 10
+
+// list discovers shards and lists them, ListConcurrency at a time (or
+// adaptively, see CopierOptions.ListConcurrency), in random order, sending
+// source objects to the workers as pages arrive. Only pending shard names
+// are queued: objects are streamed, one page per paginator at a time.
 func (r *run) list(ctx context.Context) error {
 	var (
 		mu       sync.Mutex
 		cond     = sync.NewCond(&mu)
-		queue    = []shard{{}}
+		queue    = []shard{{delim: r.o.ShardDepth >= 0}}
 		active   int
+		running  int
 		firstErr error
+		wg       sync.WaitGroup
+		lister   func()
 	)
+	limit := r.o.ListConcurrency
+	if limit == 0 {
+		limit = DefaultMaxListConcurrency
+	}
+	// grow starts another paginator while the workers wait for objects and
+	// shards wait for a paginator; mu is held.
+	grow := func(n int) {
+		for ; n > 0 && running < limit; n-- {
+			running++
+			wg.Go(lister)
+		}
+	}
+	starved := func() {
+		if r.o.ListConcurrency == 0 && len(r.tasks) == 0 {
+			mu.Lock()
+			if len(queue) > 0 {
+				grow(1)
+			}
+			mu.Unlock()
+		}
+	}
 	push := func(s shard) {
 		mu.Lock()
 		queue = append(queue, s)
 		mu.Unlock()
 		cond.Signal()
 	}
-	var wg sync.WaitGroup
-	for range r.o.ListConcurrency {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				for len(queue) == 0 && active > 0 && firstErr == nil {
-					cond.Wait()
-				}
-				if len(queue) == 0 || firstErr != nil {
-					mu.Unlock()
-					cond.Broadcast()
-					return
-				}
-				// A random pending shard, not the last one pushed: the
-				// copies of shards listed at once then spread over the
-				// tree's folders (S3's partitions) instead of piling onto
-				// one folder at a time. On s3sim's seed workload, LIFO order
-				// held the copy at one folder partition's 3,500 writes/s.
-				i := rand.IntN(len(queue))
-				s := queue[i]
-				queue[i] = queue[len(queue)-1]
-				queue = queue[:len(queue)-1]
-				active++
-				mu.Unlock()
-
-				err := r.listShard(ctx, s, push)
-
-				mu.Lock()
-				active--
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
+	lister = func() {
+		for {
+			mu.Lock()
+			for len(queue) == 0 && active > 0 && firstErr == nil {
+				cond.Wait()
+			}
+			if len(queue) == 0 || firstErr != nil {
 				mu.Unlock()
 				cond.Broadcast()
+				return
 			}
-		})
+			// A random pending shard, not the last one pushed: the
+			// copies of shards listed at once then spread over the
+			// tree's folders (S3's partitions) instead of piling onto
+			// one folder at a time. On s3sim's seed workload, LIFO order
+			// held the copy at one folder partition's 3,500 writes/s.
+			i := rand.IntN(len(queue))
+			s := queue[i]
+			queue[i] = queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			active++
+			mu.Unlock()
+
+			err := r.listShard(ctx, s, push, starved)
+
+			mu.Lock()
+			active--
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+			cond.Broadcast()
+			starved()
+		}
 	}
+	mu.Lock()
+	grow(min(limit, DefaultListConcurrency))
+	if r.o.ListConcurrency > 0 {
+		grow(limit)
+	}
+	mu.Unlock()
 	wg.Wait()
 	return firstErr
 }
@@ -94,6 +136,7 @@ type pager struct {
 	trim   int // bytes of the location prefix to cut for rel
 	page   []item
 	i      int
+	pages  int // fetched
 	done   bool
 	source bool
 }
@@ -135,6 +178,11 @@ func (p *pager) fetch(ctx context.Context) error {
 		return fmt.Errorf("s3copy: list s3://%s/%s: %w", aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), err)
 	}
 	contents := out.Contents
+	if after := aws.ToString(p.in.StartAfter); after != "" {
+		// A server that ignores start-after would list again what the
+		// shard's first page sent.
+		contents = slices.DeleteFunc(contents, func(o types.Object) bool { return aws.ToString(o.Key) <= after })
+	}
 	if p.in.Delimiter != nil {
 		// An object whose key holds the delimiter below the prefix belongs
 		// to a common prefix, and its shard lists it. S3 never returns one
@@ -149,6 +197,7 @@ func (p *pager) fetch(ctx context.Context) error {
 	}
 	p.page = mergePage(p.page[:0], contents, out.CommonPrefixes, p.trim)
 	p.i = 0
+	p.pages++
 	if p.source {
 		p.r.n.listed.Add(int64(len(contents)))
 	}
@@ -204,21 +253,46 @@ func mergePage(dst []item, objs []types.Object, prefixes []types.CommonPrefix, t
 func (p *pager) next() { p.i++ }
 
 // listShard lists one shard of the source (and of the destination, in
-// sync mode), merging the two listings by relative key.
-func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
-	delim := s.depth < r.o.ShardDepth
+// sync mode), merging the two listings by relative key. starved is called
+// after each page (the listing may need another paginator).
+func (r *run) listShard(ctx context.Context, s shard, push func(shard), starved func()) error {
+	delim := s.delim || r.o.ShardDepth > 0 && s.depth < r.o.ShardDepth
 	src := r.newPager(r.src, s.rel, delim, r.o.ExpectedSourceBucketOwner, true)
+	src.in.StartAfter = optString(s.after)
 	var dst *pager
 	if r.sync {
 		dst = r.newPager(r.dst, s.rel, delim, r.o.ExpectedBucketOwner, false)
 	}
+	// The adaptive listing (ShardDepth zero) may split a flat shard of a
+	// plain copy after its first page; children are listed flat first.
+	mayShard := r.o.ShardDepth == 0 && !r.sync
+	child := func(rel string) shard {
+		c := shard{rel: rel, depth: s.depth + 1, delim: !mayShard && r.o.ShardDepth > 0 && s.depth+1 < r.o.ShardDepth}
+		if strings.HasPrefix(s.after, r.src.Prefix+rel) {
+			c.after = s.after
+		}
+		return c
+	}
+	mayShard = mayShard && !delim
 	var deletes []string
 	defer func() {
 		if len(deletes) > 0 {
 			r.deleteBatch(context.WithoutCancel(ctx), deletes)
 		}
 	}()
+	pages := 0
 	for {
+		if src.pages != pages {
+			pages = src.pages
+			starved()
+		}
+		if mayShard && src.pages == 1 && src.i == len(src.page) && !src.done {
+			if after, ok := r.splitAfter(s, src); ok {
+				push(shard{rel: s.rel, depth: s.depth, delim: true, after: after})
+				return nil
+			}
+			mayShard = false
+		}
 		a, err := src.peek(ctx)
 		if err != nil {
 			return err
@@ -236,7 +310,7 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 		case b == nil || (a != nil && a.rel < b.rel): // source only
 			src.next()
 			if a.obj == nil {
-				push(shard{rel: a.rel, depth: s.depth + 1})
+				push(child(a.rel))
 				continue
 			}
 			if err := r.send(ctx, task{src: *a.obj}); err != nil {
@@ -248,7 +322,7 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 				continue
 			}
 			if b.obj == nil {
-				push(shard{rel: b.rel, depth: s.depth + 1})
+				push(child(b.rel))
 				continue
 			}
 			deletes = append(deletes, b.obj.Key)
@@ -261,7 +335,7 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 			dst.next()
 			if a.obj == nil || b.obj == nil {
 				if a.obj == nil {
-					push(shard{rel: a.rel, depth: s.depth + 1})
+					push(child(a.rel))
 				} else if err := r.send(ctx, task{src: *a.obj}); err != nil {
 					return err
 				}
@@ -283,6 +357,31 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 			}
 		}
 	}
+}
+
+// splitAfter decides whether the adaptive listing splits shard s after its
+// first page (all of which has been sent): when the page's keys fall in
+// at most splitChildren sub-folders below the shard, the rest of the shard
+// is listed with the delimiter, starting after the page's last key.
+func (r *run) splitAfter(s shard, p *pager) (string, bool) {
+	if len(p.page) == 0 {
+		return "", false
+	}
+	children := map[string]bool{}
+	for _, it := range p.page {
+		rest := it.rel[len(s.rel):]
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			continue
+		}
+		if children[rest[:i]] = true; len(children) > splitChildren {
+			return "", false
+		}
+	}
+	if len(children) == 0 {
+		return "", false
+	}
+	return r.src.Prefix + p.page[len(p.page)-1].rel, true
 }
 
 func (r *run) send(ctx context.Context, t task) error {

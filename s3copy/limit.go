@@ -1,0 +1,183 @@
+package s3copy
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// limiter bounds a run's copy requests in flight. slots holds one token per
+// request in flight (workers and multipart lanes send one before a request
+// and take it back after) plus the tokens the limiter keeps out of
+// circulation: the limit in force is cap(slots) minus those.
+//
+// With CopierOptions.Concurrency set the limit is fixed. Otherwise it is
+// adapted to the latency the run observes, in the manner of TCP Vegas
+// (and Netflix's concurrency-limits): by Little's law, throughput is
+// in-flight ÷ latency, so while more requests in flight leave the latency
+// where it was they add throughput, and once the latency grows with them
+// the endpoint (its connections, its CPU, the network) is queueing them
+// and they add nothing. Every window of about one round trip of successful
+// requests (the limit's number of them, at least minWindow), the window's
+// median latency is compared with base, the lowest window median seen:
+//
+//   - within adaptTolerance of base: the limit doubles while no queueing
+//     has been seen yet (slow start: 64 → 1,024 in four round trips on
+//     s3sim's 136 ms), then grows by a sixteenth per window;
+//   - above it: the limit is cut in proportion (base ÷ median, at most by
+//     half), which by Little's law brings the latency back to base, and
+//     slow start ends.
+//
+// Throttled answers (SlowDown, 503) are not samples and cut nothing: S3's
+// limits are per prefix and the per-prefix pacer (prefixPacers) slows the
+// prefix that was throttled; cutting the run's concurrency would slow every
+// other prefix too. The median, not the mean, so that the few long copies
+// of large objects and parts (seconds, at 100 MB/s) in a window of small
+// ones do not read as queueing. base creeps up by 1/64 of the gap each
+// window it is exceeded, so that an endpoint that has become slower for
+// good is followed.
+type limiter struct {
+	slots    chan struct{}
+	adaptive bool
+	min      int // the adaptive limit's floor and start
+
+	debt atomic.Int64 // tokens to keep when requests end (the limit was cut below the requests in flight)
+
+	mu        sync.Mutex
+	limit     int
+	peakLimit int
+	reserved  int // tokens the limiter holds in slots
+	samples   []time.Duration
+	base      time.Duration
+	slowStart bool
+	grow      func(limit int) // starts workers up to limit; nil outside execute
+}
+
+const (
+	minWindow      = 32
+	adaptTolerance = 1.1 // a window median up to 10% above base is no queueing
+	adaptIncrease  = 16  // the limit grows by limit/adaptIncrease per window
+	baseCreep      = 64
+)
+
+// newLimiter returns a fixed limiter of limit slots, or with adaptive set
+// one that starts at limit and may reach max.
+func newLimiter(limit, max int, adaptive bool) *limiter {
+	if !adaptive {
+		max = limit
+	}
+	l := &limiter{slots: make(chan struct{}, max), adaptive: adaptive, min: limit, limit: limit, slowStart: true}
+	for range max - limit {
+		l.slots <- struct{}{}
+		l.reserved++
+	}
+	return l
+}
+
+// max is the most requests the limiter may ever allow.
+func (l *limiter) max() int { return cap(l.slots) }
+
+// current returns the limit in force.
+func (l *limiter) current() int {
+	if !l.adaptive {
+		return l.limit
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
+}
+
+// peak returns the highest limit so far.
+func (l *limiter) peak() int {
+	if !l.adaptive {
+		return l.limit
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.peakLimit, l.limit)
+}
+
+// release gives back the slot of a request that ended.
+func (l *limiter) release() {
+	if l.adaptive {
+		for d := l.debt.Load(); d > 0; d = l.debt.Load() {
+			if l.debt.CompareAndSwap(d, d-1) {
+				l.mu.Lock()
+				l.reserved++ // the token stays in slots, now the limiter's
+				l.mu.Unlock()
+				return
+			}
+		}
+	}
+	<-l.slots
+}
+
+// observe records a successful request's latency.
+func (l *limiter) observe(took time.Duration) {
+	if !l.adaptive {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.samples = append(l.samples, took)
+	if len(l.samples) < max(l.limit, minWindow) {
+		return
+	}
+	slices.Sort(l.samples)
+	med := l.samples[len(l.samples)/2]
+	l.samples = l.samples[:0]
+	l.adjust(med)
+}
+
+// adjust moves the limit after a window whose median latency was med.
+func (l *limiter) adjust(med time.Duration) {
+	med = max(med, time.Microsecond)
+	switch {
+	case l.base == 0 || med < l.base:
+		l.base = med
+	case med > l.base:
+		l.base += (med - l.base) / baseCreep
+	}
+	next := l.limit
+	if float64(med) <= adaptTolerance*float64(l.base) {
+		if l.slowStart {
+			next *= 2
+		} else {
+			next += max(1, next/adaptIncrease)
+		}
+	} else {
+		l.slowStart = false
+		next = int(float64(next) * max(0.5, float64(l.base)/float64(med)))
+	}
+	l.setLimit(min(max(next, l.min), l.max()))
+}
+
+// setLimit changes the limit in force; l.mu is held.
+func (l *limiter) setLimit(n int) {
+	for l.limit < n { // hand tokens back: first those owed, then those held
+		if d := l.debt.Load(); d > 0 && l.debt.CompareAndSwap(d, d-1) {
+			l.limit++
+			continue
+		}
+		if l.reserved == 0 {
+			break
+		}
+		<-l.slots
+		l.reserved--
+		l.limit++
+	}
+	for l.limit > n { // take tokens: free ones now, the others as requests end
+		select {
+		case l.slots <- struct{}{}:
+			l.reserved++
+		default:
+			l.debt.Add(1)
+		}
+		l.limit--
+	}
+	l.peakLimit = max(l.peakLimit, l.limit)
+	if l.grow != nil {
+		l.grow(l.limit)
+	}
+}
