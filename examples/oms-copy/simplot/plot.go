@@ -171,4 +171,3 @@ func plotutilColor(i int) color.Color {
 	}
 	return palette[i%len(palette)]
 }
-
