@@ -27,6 +27,9 @@ type Figure struct {
 	Top int
 	// Splits marks the times the bucket's S3 partitions split.
 	Splits bool
+	// Limit, if positive, draws a horizontal line at one partition's
+	// request rate (s3sim.SimOptions.WriteRate for a copy's destination).
+	Limit float64
 }
 
 // WritePNG draws st's per-prefix series (s3sim.SimOptions.SeriesDepth) of
@@ -91,7 +94,21 @@ func WritePNG(path string, st s3sim.Stats, f Figure) error {
 			}
 		}
 	}
+	if f.Limit > 0 {
+		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: f.Limit}, {X: top.X.Max, Y: f.Limit}})
+		if err != nil {
+			return err
+		}
+		l.Color = color.Black
+		l.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		top.Add(l)
+		top.Legend.Add("one partition's limit", l)
+	}
+	// Room above the lines for the legend.
+	top.Y.Max *= 1.45
 	top.Legend.Top = true
+	top.Y.Tick.Marker = integerTicks{}
+	bottom.Y.Tick.Marker = integerTicks{}
 	top.Add(plotter.NewGrid())
 	bottom.Add(plotter.NewGrid())
 	xmax := max(top.X.Max, bottom.X.Max)
@@ -115,6 +132,19 @@ func WritePNG(path string, st s3sim.Stats, f Figure) error {
 		return err
 	}
 	return out.Close()
+}
+
+// integerTicks are plot's default ticks labelled without decimals.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = fmt.Sprintf("%.0f", ticks[i].Value)
+		}
+	}
+	return ticks
 }
 
 type line struct {

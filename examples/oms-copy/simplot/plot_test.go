@@ -52,7 +52,7 @@ func hotCopy(t testing.TB, hot float64, shape ...func(*s3sim.WorkloadOptions)) (
 }
 
 func figure(title string) simplot.Figure {
-	return simplot.Figure{Title: title, Bucket: "dst", Trim: "processed/", Splits: true}
+	return simplot.Figure{Title: title, Bucket: "dst", Trim: "processed/", Splits: true, Limit: s3sim.DefaultWriteRate}
 }
 
 // TestWritePNG plots a small hot copy (3,000 objects, 80% in one
