@@ -37,99 +37,116 @@ type shard struct {
 const splitChildren = 10
 
 // list discovers shards and lists them, ListConcurrency at a time (or
-// adaptively, see CopierOptions.ListConcurrency), in random order, sending
-// source objects to the workers as pages arrive. Only pending shard names
-// are queued: objects are streamed, one page per paginator at a time.
+// adaptively, see CopierOptions.ListConcurrency), sending source objects
+// to the workers as pages arrive. Only pending shard names are queued:
+// objects are streamed, one page per paginator at a time.
 func (r *run) list(ctx context.Context) error {
-	var (
-		mu       sync.Mutex
-		cond     = sync.NewCond(&mu)
-		queue    = []shard{{delim: r.o.ShardDepth >= 0}}
-		active   int
-		running  int
-		firstErr error
-		wg       sync.WaitGroup
-		lister   func()
-	)
-	limit := r.o.ListConcurrency
-	if limit == 0 {
-		limit = DefaultMaxListConcurrency
+	q := &shardQueue{r: r, queue: []shard{{delim: r.o.ShardDepth >= 0}}, limit: r.o.ListConcurrency}
+	q.cond = sync.NewCond(&q.mu)
+	if q.limit == 0 {
+		q.limit = DefaultMaxListConcurrency
 	}
-	// grow starts another paginator while the workers wait for objects and
-	// shards wait for a paginator; mu is held.
-	grow := func(n int) {
-		for ; n > 0 && running < limit; n-- {
-			running++
-			wg.Go(lister)
-		}
-	}
-	starved := func() {
-		if r.o.ListConcurrency == 0 && len(r.tasks) == 0 {
-			mu.Lock()
-			if len(queue) > 0 {
-				grow(1)
-			}
-			mu.Unlock()
-		}
-	}
-	push := func(s shard) {
-		mu.Lock()
-		queue = append(queue, s)
-		mu.Unlock()
-		cond.Signal()
-	}
-	lister = func() {
-		for {
-			mu.Lock()
-			for len(queue) == 0 && active > 0 && firstErr == nil {
-				cond.Wait()
-			}
-			if len(queue) == 0 || firstErr != nil {
-				mu.Unlock()
-				cond.Broadcast()
-				return
-			}
-			// A random pending shard, not the last one pushed: the
-			// copies of shards listed at once then spread over the
-			// tree's folders (S3's partitions) instead of piling onto
-			// one folder at a time. On s3sim's seed workload, LIFO order
-			// held the copy at one folder partition's 3,500 writes/s.
-			// Except the rest of a shard known to be large (one split
-			// after its first page: after is set), which goes first:
-			// its pages are listed one after the other, the run's
-			// critical path. On s3sim's hot-partition workload (80% of
-			// the objects in one dt= partition) a random turn started
-			// that partition's 242 pages 20 s into the run.
-			i := slices.IndexFunc(queue, func(s shard) bool { return s.after != "" })
-			if i < 0 {
-				i = rand.IntN(len(queue))
-			}
-			s := queue[i]
-			queue[i] = queue[len(queue)-1]
-			queue = queue[:len(queue)-1]
-			active++
-			mu.Unlock()
-
-			err := r.listShard(ctx, s, push, starved)
-
-			mu.Lock()
-			active--
-			if err != nil && firstErr == nil {
-				firstErr = err
-			}
-			mu.Unlock()
-			cond.Broadcast()
-			starved()
-		}
-	}
-	mu.Lock()
-	grow(min(limit, DefaultListConcurrency))
+	q.mu.Lock()
+	q.grow(ctx, min(q.limit, DefaultListConcurrency))
 	if r.o.ListConcurrency > 0 {
-		grow(limit)
+		q.grow(ctx, q.limit)
 	}
-	mu.Unlock()
-	wg.Wait()
-	return firstErr
+	q.mu.Unlock()
+	q.wg.Wait()
+	return q.err
+}
+
+// shardQueue holds a run's pending shards and its paginators.
+type shardQueue struct {
+	r     *run
+	limit int // paginators at most
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []shard
+	active  int // shards being listed
+	running int // paginators
+	err     error
+	wg      sync.WaitGroup
+}
+
+// grow starts up to n more paginators, within limit; q.mu is held.
+func (q *shardQueue) grow(ctx context.Context, n int) {
+	for ; n > 0 && q.running < q.limit; n-- {
+		q.running++
+		q.wg.Go(func() { q.paginate(ctx) })
+	}
+}
+
+// starved starts another paginator (adaptive ListConcurrency) while the
+// workers have no listed object waiting and shards wait for a paginator.
+func (q *shardQueue) starved(ctx context.Context) {
+	if q.r.o.ListConcurrency != 0 || len(q.r.tasks) != 0 {
+		return
+	}
+	q.mu.Lock()
+	if len(q.queue) > 0 {
+		q.grow(ctx, 1)
+	}
+	q.mu.Unlock()
+}
+
+func (q *shardQueue) push(s shard) {
+	q.mu.Lock()
+	q.queue = append(q.queue, s)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// take waits for a pending shard; false when there will be none.
+//
+// It takes a random pending shard, not the last one pushed: the copies of
+// shards listed at once then spread over the tree's folders (S3's
+// partitions) instead of piling onto one folder at a time. On s3sim's seed
+// workload, LIFO order held the copy at one folder partition's 3,500
+// writes/s. Except the rest of a shard known to be large (one split after
+// its first page: after is set), which goes first: its pages are listed
+// one after the other, the run's critical path. On s3sim's hot-partition
+// workload (80% of the objects in one dt= partition) a random turn started
+// that partition's 242 pages 20 s into the run.
+func (q *shardQueue) take() (shard, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.queue) == 0 && q.active > 0 && q.err == nil {
+		q.cond.Wait()
+	}
+	if len(q.queue) == 0 || q.err != nil {
+		q.cond.Broadcast()
+		return shard{}, false
+	}
+	i := slices.IndexFunc(q.queue, func(s shard) bool { return s.after != "" })
+	if i < 0 {
+		i = rand.IntN(len(q.queue))
+	}
+	s := q.queue[i]
+	q.queue[i] = q.queue[len(q.queue)-1]
+	q.queue = q.queue[:len(q.queue)-1]
+	q.active++
+	return s, true
+}
+
+// paginate lists shards until none is left.
+func (q *shardQueue) paginate(ctx context.Context) {
+	for {
+		s, ok := q.take()
+		if !ok {
+			return
+		}
+		err := q.r.listShard(ctx, s, q.push, func() { q.starved(ctx) })
+		q.mu.Lock()
+		q.active--
+		if err != nil && q.err == nil {
+			q.err = err
+		}
+		q.mu.Unlock()
+		q.cond.Broadcast()
+		q.starved(ctx)
+	}
 }
 
 // item is one entry of a listing: an object, or a common prefix (obj nil).
@@ -148,6 +165,8 @@ type pager struct {
 	pages  int // fetched
 	done   bool
 	source bool
+	// fetched, if set, is called after each page.
+	fetched func()
 }
 
 func (r *run) newPager(loc Location, rel string, delim bool, owner string, source bool) *pager {
@@ -215,6 +234,9 @@ func (p *pager) fetch(ctx context.Context) error {
 		return err
 	}
 	p.done = !more
+	if p.fetched != nil {
+		p.fetched()
+	}
 	return nil
 }
 
@@ -272,35 +294,24 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard), starved 
 	if r.sync {
 		dst = r.newPager(r.dst, s.rel, delim, r.o.ExpectedBucketOwner, false)
 	}
-	// The adaptive listing (ShardDepth zero) may split a flat shard of a
-	// plain copy after its first page; children are listed flat first.
-	mayShard := r.o.ShardDepth == 0 && !r.sync
-	child := func(rel string) shard {
-		c := shard{rel: rel, depth: s.depth + 1, delim: !mayShard && r.o.ShardDepth > 0 && s.depth+1 < r.o.ShardDepth}
-		if strings.HasPrefix(s.after, r.src.Prefix+rel) {
-			c.after = s.after
-		}
-		return c
-	}
-	mayShard = mayShard && !delim
+	child := func(rel string) shard { return r.child(s, rel) }
+	// The adaptive listing may split a flat shard of a plain copy after
+	// its first page.
+	mayShard := r.o.ShardDepth == 0 && !r.sync && !delim
 	var deletes []string
 	defer func() {
 		if len(deletes) > 0 {
 			r.deleteBatch(context.WithoutCancel(ctx), deletes)
 		}
 	}()
-	pages := 0
+	src.fetched = starved
 	for {
-		if src.pages != pages {
-			pages = src.pages
-			starved()
-		}
 		if mayShard && src.pages == 1 && src.i == len(src.page) && !src.done {
+			mayShard = false
 			if after, ok := r.splitAfter(s, src); ok {
 				push(shard{rel: s.rel, depth: s.depth, delim: true, after: after})
 				return nil
 			}
-			mayShard = false
 		}
 		a, err := src.peek(ctx)
 		if err != nil {
@@ -342,30 +353,46 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard), starved 
 		default: // both
 			src.next()
 			dst.next()
-			if a.obj == nil || b.obj == nil {
-				if a.obj == nil {
-					push(child(a.rel))
-				} else if err := r.send(ctx, task{src: *a.obj}); err != nil {
-					return err
-				}
-				continue
-			}
-			d := *b.obj
-			t := task{src: *a.obj, dst: &d}
-			if r.o.SkipUnchanged {
-				switch compareListed(*a.obj, *b.obj) {
-				case verdictSame:
-					r.skip(*a.obj, b.obj.Key)
-					continue
-				case verdictChecksum:
-					t.check = true // a worker compares stored checksums
-				}
-			}
-			if err := r.send(ctx, t); err != nil {
+			if a.obj == nil {
+				push(child(a.rel))
+			} else if err := r.sendBoth(ctx, *a.obj, b.obj); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// sendBoth hands the workers a source object listed at both sides (dst
+// nil: the destination has a folder there), or skips it when SkipUnchanged
+// finds it unchanged.
+func (r *run) sendBoth(ctx context.Context, src Object, dst *Object) error {
+	if dst == nil {
+		return r.send(ctx, task{src: src})
+	}
+	d := *dst
+	t := task{src: src, dst: &d}
+	if r.o.SkipUnchanged {
+		switch compareListed(src, d) {
+		case verdictSame:
+			r.skip(src, d.Key)
+			return nil
+		case verdictChecksum:
+			t.check = true // a worker compares stored checksums
+		}
+	}
+	return r.send(ctx, t)
+}
+
+// child is the shard of s's common prefix rel. The adaptive listing lists
+// it flat first (it is split later if its first page says so); a fixed
+// ShardDepth lists it delimited while it is shallower. A child that holds
+// s's start-after key starts there too.
+func (r *run) child(s shard, rel string) shard {
+	c := shard{rel: rel, depth: s.depth + 1, delim: r.o.ShardDepth > 0 && s.depth+1 < r.o.ShardDepth}
+	if strings.HasPrefix(s.after, r.src.Prefix+rel) {
+		c.after = s.after
+	}
+	return c
 }
 
 // splitAfter decides whether the adaptive listing splits shard s after its
