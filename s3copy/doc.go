@@ -224,10 +224,11 @@
 // part added two minutes), concurrency covering the latency, found by
 // the latency itself, and shards split down to where the keys are.
 // BenchmarkSimHotVirtual puts 80% of the objects in one dt= partition:
-// 82.7 s with the defaults against a bound of 57.8 s (1.43×; the bound
-// lists that partition's 242 pages one after the other, while its
-// copies, at first limited to one partition's 3,500 writes/s, wait for
-// S3 to split it). The plot of that run's requests and SlowDowns per
+// 81–83 s with the defaults against a bound of 57.8 s (1.40–1.44×; the
+// bound lists that partition's 242 pages one after the other, while its
+// copies stay at one S3 partition's 3,500 writes/s to the end: a listing
+// in key order writes a narrow key range at a time, which S3's splits by
+// key range do not spread). The plot of that run's requests and SlowDowns per
 // destination folder over time is docs/s3copy/hot-prefix.png, drawn by
 // examples/oms-copy/simplot. BenchmarkSimPeers runs s3copy, rclone and
 // s5cmd on the same workload against s3sim served on 127.0.0.1
