@@ -40,13 +40,16 @@ func TestAdaptiveConcurrency(t *testing.T) {
 		copier      func(*s3copy.CopierOptions)
 		low, high   int // the limit at the end
 		peakAtLeast int
+		peakAtMost  int
 	}{
-		{"knee-at-200", 200, func(*s3copy.CopierOptions) {}, 150, 400, 200},
+		// Slow start may double once past the knee (256 is 1.28× the
+		// latency, within its 1.5×) before the cut.
+		{"knee-at-200", 200, func(*s3copy.CopierOptions) {}, 150, 400, 200, 600},
 		// The cap is the endpoint's 1,024 connections, which the listing
 		// shares: the limit may end a little below.
-		{"up-to-the-cap", 0, func(*s3copy.CopierOptions) {}, s3copy.DefaultMaxConcurrency * 3 / 4, s3copy.DefaultMaxConcurrency, s3copy.DefaultMaxConcurrency},
-		{"capped", 0, func(o *s3copy.CopierOptions) { o.MaxConcurrency = 300 }, 300, 300, 300},
-		{"fixed", 0, func(o *s3copy.CopierOptions) { o.Concurrency = 100 }, 100, 100, 100},
+		{"up-to-the-cap", 0, func(*s3copy.CopierOptions) {}, s3copy.DefaultMaxConcurrency * 3 / 4, s3copy.DefaultMaxConcurrency, s3copy.DefaultMaxConcurrency, s3copy.DefaultMaxConcurrency},
+		{"capped", 0, func(o *s3copy.CopierOptions) { o.MaxConcurrency = 300 }, 300, 300, 300, 300},
+		{"fixed", 0, func(o *s3copy.CopierOptions) { o.Concurrency = 100 }, 100, 100, 100, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -58,10 +61,9 @@ func TestAdaptiveConcurrency(t *testing.T) {
 				if st.Copied != int64(len(w.Objects)) {
 					t.Fatalf("copied %d", st.Copied)
 				}
-				if st.Concurrency < tc.low || st.Concurrency > tc.high || st.PeakConcurrency < tc.peakAtLeast ||
-					st.PeakConcurrency > max(tc.high, 2*tc.peakAtLeast) {
-					t.Errorf("concurrency %d at the end (want %d..%d), peak %d (want at least %d)",
-						st.Concurrency, tc.low, tc.high, st.PeakConcurrency, tc.peakAtLeast)
+				if st.Concurrency < tc.low || st.Concurrency > tc.high || st.PeakConcurrency < tc.peakAtLeast || st.PeakConcurrency > tc.peakAtMost {
+					t.Errorf("concurrency %d at the end (want %d..%d), peak %d (want %d..%d)",
+						st.Concurrency, tc.low, tc.high, st.PeakConcurrency, tc.peakAtLeast, tc.peakAtMost)
 				}
 				if tc.name == "knee-at-200" && st.Elapsed > r.bound.Total*5/4 {
 					t.Errorf("simulated %v, bound %v: the limit did not cover the endpoint's connections", st.Elapsed, r.bound.Total)

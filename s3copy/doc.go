@@ -85,13 +85,16 @@
 //     latency, so the limit should cover the latency up to where the
 //     endpoint starts queueing. The run starts at 64 requests in flight;
 //     every window of about one round trip of successful requests (as
-//     many as the limit) it compares the window's median latency with
-//     the lowest window median seen. While it is within 10%, the limit
-//     doubles (slow start) and, once a window has been slower, grows by a
-//     sixteenth; when it is more, the endpoint is queueing (connections,
-//     CPU, network) and the limit is cut in proportion (lowest ÷ median,
-//     at most by half), which by Little's law brings the latency back. It
-//     never goes below 64 or above MaxConcurrency. Throttled answers are
+//     many as the limit; the first window, which dials the connections,
+//     only warms up) it compares the window's median latency with the
+//     lowest window median seen. At first the limit doubles every window
+//     while the median stays within 1.5× of that (slow start: a doubling
+//     past the endpoint's knee doubles the latency); after the first cut
+//     it grows by a sixteenth while the median stays within 10%. When it
+//     is more, the endpoint is queueing (connections, CPU, network) and
+//     the limit is cut in proportion (lowest ÷ median, at most by half),
+//     which by Little's law brings the latency back. It never goes below
+//     64 or above MaxConcurrency. Throttled answers are
 //     not samples and cut nothing: S3's limits are per prefix and the
 //     per-prefix pacer below slows the prefix that was throttled (cutting
 //     the run's concurrency would slow every other prefix too). The median

@@ -19,13 +19,18 @@ import (
 // where it was they add throughput, and once the latency grows with them
 // the endpoint (its connections, its CPU, the network) is queueing them
 // and they add nothing. Every window of about one round trip of successful
-// requests (the limit's number of them, at least minWindow), the window's
-// median latency is compared with base, the lowest window median seen:
+// requests (the limit's number of them, at least minWindow; the first
+// window, whose requests dial their connections, only warms up), the
+// window's median latency is compared with base, the lowest window median
+// seen:
 //
-//   - within adaptTolerance of base: the limit doubles while no queueing
-//     has been seen yet (slow start: 64 → 1,024 in four round trips on
-//     s3sim's 136 ms), then grows by a sixteenth per window;
-//   - above it: the limit is cut in proportion (base ÷ median, at most by
+//   - in slow start (until the first cut), the limit doubles while the
+//     median stays within slowStartTolerance (1.5×) of base: 64 → 1,024 in
+//     four round trips on s3sim's 136 ms; a doubling past the knee doubles
+//     the latency, which no noise does;
+//   - after it, the limit grows by a sixteenth per window while the median
+//     stays within adaptTolerance (1.1×) of base;
+//   - otherwise the limit is cut in proportion (base ÷ median, at most by
 //     half), which by Little's law brings the latency back to base, and
 //     slow start ends.
 //
@@ -50,6 +55,7 @@ type limiter struct {
 	reserved  int // tokens the limiter holds in slots
 	samples   []time.Duration
 	base      time.Duration
+	warm      bool // the first window (connections being dialled) is over
 	slowStart bool
 	grow      func(limit int) // starts workers up to limit; nil outside execute
 }
@@ -57,6 +63,10 @@ type limiter struct {
 const (
 	minWindow      = 32
 	adaptTolerance = 1.1 // a window median up to 10% above base is no queueing
+	// slowStartTolerance ends slow start: a doubling that shows queueing
+	// at all doubles the latency, so it need not end on a window that is
+	// merely noisy (a median of 64 draws varies by about 5% on s3sim).
+	slowStartTolerance = 1.5
 	adaptIncrease  = 16  // the limit grows by limit/adaptIncrease per window
 	baseCreep      = 64
 )
@@ -127,6 +137,13 @@ func (l *limiter) observe(took time.Duration) {
 	slices.Sort(l.samples)
 	med := l.samples[len(l.samples)/2]
 	l.samples = l.samples[:0]
+	if !l.warm {
+		// The first window's requests dial their connections (TCP, TLS):
+		// as a base it would make the next windows look fast however much
+		// they queue. On a local server it let slow start climb to 512.
+		l.warm = true
+		return
+	}
 	l.adjust(med)
 }
 
@@ -140,13 +157,12 @@ func (l *limiter) adjust(med time.Duration) {
 		l.base += (med - l.base) / baseCreep
 	}
 	next := l.limit
-	if float64(med) <= adaptTolerance*float64(l.base) {
-		if l.slowStart {
-			next *= 2
-		} else {
-			next += max(1, next/adaptIncrease)
-		}
-	} else {
+	switch {
+	case l.slowStart && float64(med) <= slowStartTolerance*float64(l.base):
+		next *= 2
+	case !l.slowStart && float64(med) <= adaptTolerance*float64(l.base):
+		next += max(1, next/adaptIncrease)
+	default:
 		l.slowStart = false
 		next = int(float64(next) * max(0.5, float64(l.base)/float64(med)))
 	}

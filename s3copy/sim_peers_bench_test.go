@@ -62,17 +62,16 @@ func findPeer(name string) (string, error) {
 }
 
 // simServed is a fresh Sim holding w in bucket src, served on 127.0.0.1
-// in real time compressed by scale.
-func simServed(b *testing.B, w s3sim.Workload, scale float64) (*s3sim.Sim, string) {
+// in real time at scale (wall seconds per simulated second); close the
+// server after the run.
+func simServed(b *testing.B, w s3sim.Workload, scale float64) (*s3sim.Sim, *httptest.Server) {
 	sim, err := s3sim.New(func(o *s3sim.SimOptions) { o.TimeScale = scale })
 	if err != nil {
 		b.Fatal(err)
 	}
 	sim.PutObjects("src", w.Objects...)
 	sim.CreateBucket("dst")
-	srv := httptest.NewServer(sim)
-	b.Cleanup(srv.Close)
-	return sim, srv.URL
+	return sim, httptest.NewServer(sim)
 }
 
 // checkCopied fails b unless dst holds a copy of every object of w under
@@ -93,7 +92,9 @@ func checkCopied(b *testing.B, tool string, sim *s3sim.Sim, w s3sim.Workload) {
 // simulated seconds, from the tool's start to its end (a process's start
 // and exit included).
 func simPeerRun(b *testing.B, tool string, w s3sim.Workload, scale float64) float64 {
-	sim, ep := simServed(b, w, scale)
+	sim, srv := simServed(b, w, scale)
+	defer srv.Close()
+	ep := srv.URL
 	if tool == "s3copy" {
 		c := s3.New(s3.Options{
 			Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("s3sim", "s3sim", ""),
@@ -106,6 +107,8 @@ func simPeerRun(b *testing.B, tool string, w s3sim.Workload, scale float64) floa
 		}
 		d := sim.Elapsed() - start
 		checkCopied(b, tool, sim, w)
+		st := sim.Stats()
+		b.Logf("%s at scale %g: simulated %.1fs, requests %v, SlowDowns %d, max in flight %d", tool, scale, d.Seconds(), st.Requests, st.SlowDowns, st.MaxInFlight)
 		return d.Seconds()
 	}
 	i := slices.IndexFunc(simPeers, func(p simPeer) bool { return p.name == tool })
@@ -125,7 +128,7 @@ func simPeerRun(b *testing.B, tool string, w s3sim.Workload, scale float64) floa
 	}
 	checkCopied(b, tool, sim, w)
 	st := sim.Stats()
-	b.Logf("%s at scale %g: simulated %.1fs, requests %v, SlowDowns %d", tool, scale, d.Seconds(), st.Requests, st.SlowDowns)
+	b.Logf("%s at scale %g: simulated %.1fs, requests %v, SlowDowns %d, max in flight %d", tool, scale, d.Seconds(), st.Requests, st.SlowDowns, st.MaxInFlight)
 	return d.Seconds()
 }
 
