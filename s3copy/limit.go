@@ -67,8 +67,8 @@ const (
 	// at all doubles the latency, so it need not end on a window that is
 	// merely noisy (a median of 64 draws varies by about 5% on s3sim).
 	slowStartTolerance = 1.5
-	adaptIncrease  = 16  // the limit grows by limit/adaptIncrease per window
-	baseCreep      = 64
+	adaptIncrease      = 16 // the limit grows by limit/adaptIncrease per window
+	baseCreep          = 64
 )
 
 // newLimiter returns a fixed limiter of limit slots, or with adaptive set
