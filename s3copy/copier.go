@@ -276,9 +276,9 @@ func (c *Copier) newRun(src, dst Location) (*run, error) {
 	if c.opts.DeleteRemoved && c.opts.KeyMap != nil {
 		return nil, ErrDeleteNeedsPrefixMap
 	}
-	lim := newLimiter(c.opts.Concurrency, 0, false)
+	lim := newLimiter(c.opts.Concurrency, 0, false, c.opts.Now)
 	if c.opts.Concurrency == 0 {
-		lim = newLimiter(min(DefaultConcurrency, c.opts.MaxConcurrency), c.opts.MaxConcurrency, true)
+		lim = newLimiter(min(DefaultConcurrency, c.opts.MaxConcurrency), c.opts.MaxConcurrency, true, c.opts.Now)
 	}
 	r := &run{
 		c: c, o: &c.opts, src: src, dst: dst, start: c.opts.Now(),
@@ -532,6 +532,7 @@ func (r *run) attempt(ctx context.Context, pace string, count *atomic.Int64, f f
 		}
 		if class == errThrottle {
 			throttled++
+			r.lim.throttle()
 		}
 		if class == errFatal || ctx.Err() != nil || attempt-throttled >= r.o.MaxAttempts ||
 			throttled >= ThrottledAttemptsPerAttempt*r.o.MaxAttempts {

@@ -85,25 +85,25 @@
 //     latency, so the limit should cover the latency up to where the
 //     endpoint starts queueing. The run starts at 64 requests in flight;
 //     every window of about one round trip of successful requests (as
-//     many as the limit; the first window, which dials the connections,
-//     only warms up) it compares the window's median latency with the
-//     lowest window median seen. At first the limit doubles every window
-//     while the median stays within 1.5× of that (slow start: a doubling
-//     past the endpoint's knee doubles the latency); after the first cut
-//     it grows by a sixteenth while the median stays within 10%. When it
-//     is more, the endpoint is queueing (connections, CPU, network) and
-//     the limit is cut in proportion (lowest ÷ median, at most by half),
-//     which by Little's law brings the latency back. It never goes below
-//     64 or above MaxConcurrency. Throttled answers are
+//     many as the limit, at least 128; the first window, which dials the
+//     connections, only warms up) it measures the median latency and the
+//     throughput. At first the limit doubles while a doubling pays:
+//     throughput up by 30% with the median within 1.5× of the lowest seen
+//     (slow start; on s3sim 64 → 1,024 in about a second). A doubling that
+//     does not pay is undone (the endpoint's connections or CPU are the
+//     limit) and the limit may then grow to twice that at most: by a
+//     sixteenth per window while the median stays within 20% of the
+//     lowest, cut in proportion (lowest ÷ median, at most by half) when it
+//     is more, which by Little's law brings the latency back. It never
+//     goes below 64 or above MaxConcurrency. Throttled answers are
 //     not samples and cut nothing: S3's limits are per prefix and the
 //     per-prefix pacer below slows the prefix that was throttled (cutting
 //     the run's concurrency would slow every other prefix too). The median
 //     keeps the few long copies of large objects in a window of small
-//     ones from reading as queueing. On s3sim the limit reaches 1,024 in
-//     four round trips (0.6 s) and settles near 200 on an endpoint of 200
-//     connections; on a local server that answers in a millisecond the
-//     latency grows with every request added (the CPU is the limit) and it
-//     stays near 64 (TestAdaptiveConcurrency, BenchmarkCopy20k).
+//     ones from reading as queueing. On s3sim the limit reaches 1,024 and
+//     settles near 200 on an endpoint of 200 connections; on a local server whose CPU is the limit 128 requests
+//     in flight complete no faster than 64 and it stays between 64 and 128
+//     (TestAdaptiveConcurrency, BenchmarkCopy20k).
 //     Stats.Concurrency and PeakConcurrency show the limit.
 //   - Each object costs one request on the copy path: a CopyObject that
 //     uses the listing's size, ETag (as CopySourceIfMatch, so an object
