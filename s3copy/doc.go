@@ -215,7 +215,7 @@
 // bound. On the seed's workload (302,400 objects, 24 GB; bound 45.7 s,
 // set by the 1,024 connections and the destination starting as one
 // partition of 3,500 writes/s), BenchmarkSimSeedVirtual's copier with the
-// default options takes 47.9 s, 1.05× the bound (it took 648 s when the
+// default options takes 49.5 s, 1.08× the bound (it took 648 s when the
 // defaults were a fixed 64 requests in flight, 4 paginators and one shard
 // level: 64 requests cover 470 copies/s at 136 ms), and tuned by hand
 // (Concurrency 1,024, ShardDepth 3, ListConcurrency 64, PartConcurrency
