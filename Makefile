@@ -11,8 +11,9 @@ NODE_OK  := $(NODE_DIR)/node_modules/.package-lock.json
 TAGS := tesseract mediatools gstreamer
 
 # Nested modules (peer harnesses, heavy dependencies kept out of go.mod;
-# examples/kit-user is a user's module whose tests use the public test kit).
-NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb internal/deploycheck examples/kit-user
+# examples/kit-user is a user's module whose tests use the public test kit;
+# examples/oms-copy/simplot draws s3sim's series with gonum/plot).
+NESTED := examples/text-detection/browsertest examples/lake-etl/duckdb internal/deploycheck examples/kit-user examples/oms-copy/simplot
 
 # What internal/deploycheck reads: the CloudFormation resource specification
 # and the IAM service reference (npm, pinned by its package-lock.json).

@@ -31,9 +31,16 @@ const (
 
 // Defaults of the zero CopierOptions fields.
 const (
-	DefaultConcurrency        = 64
+	// DefaultConcurrency is where the adaptive concurrency starts and its
+	// floor (CopierOptions.Concurrency); DefaultMaxConcurrency its ceiling
+	// (CopierOptions.MaxConcurrency).
+	DefaultConcurrency    = 64
+	DefaultMaxConcurrency = 1024
+	// DefaultListConcurrency is how many paginators a run starts with;
+	// DefaultMaxListConcurrency how many it may grow to while the copies
+	// wait for listed objects (CopierOptions.ListConcurrency).
 	DefaultListConcurrency    = 4
-	DefaultShardDepth         = 1
+	DefaultMaxListConcurrency = 64
 	DefaultMultipartThreshold = 256 << 20
 	DefaultPartSize           = 64 << 20
 	DefaultPartConcurrency    = 8
@@ -202,16 +209,37 @@ func (o *Overrides) replacesMetadata() bool {
 
 // CopierOptions configure a Copier. Every zero field means its documented default.
 type CopierOptions struct {
-	// Concurrency bounds the copy requests in flight for one Copy call,
-	// parts of multipart copies included. Default DefaultConcurrency (64).
+	// Concurrency fixes the copy requests in flight for one Copy call,
+	// parts of multipart copies included. Zero (the default) adapts it to
+	// the latency the run observes: it starts at DefaultConcurrency (64),
+	// never goes below it, doubles every round trip while the latency
+	// stays flat, and is cut back in proportion once the latency grows
+	// with it (the endpoint is queueing; see the package doc's "How a run
+	// goes"), up to MaxConcurrency.
 	Concurrency int
-	// ListConcurrency bounds the ListObjectsV2 paginators running at once,
-	// one per shard. Default DefaultListConcurrency (4).
+	// MaxConcurrency caps the adaptive concurrency. Default
+	// DefaultMaxConcurrency (1,024); below DefaultConcurrency it is also
+	// the floor. Setting it with Concurrency (which fixes the number) is
+	// an *OptionError. Give the client a connection pool this large
+	// (NewHTTPClient).
+	MaxConcurrency int
+	// ListConcurrency fixes the ListObjectsV2 paginators running at once,
+	// one per shard. Zero (the default) starts DefaultListConcurrency (4)
+	// and adds one, up to DefaultMaxListConcurrency (64), each time a
+	// shard or a shard's page is done while the copy workers have no
+	// listed object waiting and shards wait to be listed.
 	ListConcurrency int
-	// ShardDepth is how many "/"-levels below the source prefix the listing
-	// is split into shards (the seed's master per folder is depth 1).
-	// Default DefaultShardDepth (1); a negative value lists with a single
-	// paginator.
+	// ShardDepth fixes how many "/"-levels below the source prefix the
+	// listing is split into shards (the seed's master per folder is depth
+	// 1); a negative value lists with a single paginator. Zero (the
+	// default) splits the first level, and then splits a shard further
+	// once its first page shows it is large: a first page that is not the
+	// last and whose keys fall in at most 10 sub-folders
+	// (about 100 keys each or more, S3's pages holding 1,000) is followed by a delimited listing of the rest of the
+	// shard, whose sub-folders become shards of their own, listed the same
+	// way. (A sync run, SkipUnchanged or DeleteRemoved with the default
+	// KeyMap, merges two listings per shard and splits the first level
+	// only.)
 	ShardDepth int
 
 	// MultipartThreshold is the size from which objects are copied with
@@ -223,7 +251,9 @@ type CopierOptions struct {
 	// would need more than MaxParts parts.
 	PartSize int64
 	// PartConcurrency bounds the parts of one object copied at once; they
-	// also count against Concurrency. Default DefaultPartConcurrency (8).
+	// also count against Concurrency. Zero (the default) allows an eighth
+	// of the run's concurrency in force when the object's copy starts,
+	// at least DefaultPartConcurrency (8).
 	PartConcurrency int
 
 	// KeyMap maps source keys to destination keys. Nil (the default) is
@@ -407,6 +437,12 @@ type Stats struct {
 	Retries   int64 // requests sent again after a retryable failure
 	Throttles int64 // SlowDown / 503 / 429 answers
 	Faults    int64 // connection resets, EOFs and timeouts
+
+	// Concurrency is the copy requests the run allowed in flight when the
+	// snapshot was taken (CopierOptions.Concurrency, or the adaptive
+	// limit then), PeakConcurrency the most it allowed. Copier.Stats sums
+	// them over the runs in progress.
+	Concurrency, PeakConcurrency int
 
 	Elapsed time.Duration
 }

@@ -54,6 +54,7 @@ const copierOptions = "s3copy.CopierOptions"
 func (o *CopierOptions) setDefaults() error {
 	if err := errors.Join(
 		opt.Min(copierOptions, "Concurrency", o.Concurrency, 0),
+		opt.Min(copierOptions, "MaxConcurrency", o.MaxConcurrency, 0),
 		opt.Min(copierOptions, "ListConcurrency", o.ListConcurrency, 0),
 		opt.Range(copierOptions, "MultipartThreshold", o.MultipartThreshold, 0, MaxCopyObjectSize),
 		opt.Min(copierOptions, "PartConcurrency", o.PartConcurrency, 0),
@@ -69,17 +70,15 @@ func (o *CopierOptions) setDefaults() error {
 			return err
 		}
 	}
-	o.Concurrency = opt.Default(o.Concurrency, DefaultConcurrency)
-	o.ListConcurrency = opt.Default(o.ListConcurrency, DefaultListConcurrency)
-	switch {
-	case o.ShardDepth == 0:
-		o.ShardDepth = DefaultShardDepth
-	case o.ShardDepth < 0: // documented: one paginator
-		o.ShardDepth = 0
+	if o.Concurrency > 0 && o.MaxConcurrency > 0 {
+		return &OptionError{Type: copierOptions, Field: "MaxConcurrency", Value: o.MaxConcurrency,
+			Want: fmt.Sprintf("0 when Concurrency (%d) fixes the number", o.Concurrency)}
 	}
+	// Concurrency, ListConcurrency, ShardDepth and PartConcurrency stay
+	// zero: adaptive (see the fields).
+	o.MaxConcurrency = opt.Default(o.MaxConcurrency, DefaultMaxConcurrency)
 	o.MultipartThreshold = opt.Default(o.MultipartThreshold, DefaultMultipartThreshold)
 	o.PartSize = opt.Default(o.PartSize, DefaultPartSize)
-	o.PartConcurrency = opt.Default(o.PartConcurrency, DefaultPartConcurrency)
 	o.MaxAttempts = opt.Default(o.MaxAttempts, DefaultMaxAttempts)
 	o.MinBackoff = opt.Default(o.MinBackoff, DefaultMinBackoff)
 	o.MaxBackoff = opt.Default(o.MaxBackoff, DefaultMaxBackoff)
@@ -113,11 +112,15 @@ func (c *Copier) Stats() Stats {
 	var s counters
 	s.add(&c.total)
 	var elapsed time.Duration
+	var conc, peak int
 	for r := range c.live {
 		s.add(&r.n)
 		elapsed += c.opts.Now().Sub(r.start)
+		conc += r.lim.current()
+		peak += r.lim.peak()
 	}
 	st := s.snapshot()
+	st.Concurrency, st.PeakConcurrency = conc, peak
 	st.Elapsed += elapsed
 	return st
 }
@@ -191,8 +194,10 @@ type run struct {
 	n        counters
 	start    time.Time
 	sync     bool // the destination is listed alongside the source
-	slots    chan struct{}
+	lim      *limiter
 	tasks    chan task
+	spawned  int // workers started, under lim.mu
+	workers  sync.WaitGroup
 
 	failMu sync.Mutex
 	failed []ObjectResult
@@ -271,11 +276,15 @@ func (c *Copier) newRun(src, dst Location) (*run, error) {
 	if c.opts.DeleteRemoved && c.opts.KeyMap != nil {
 		return nil, ErrDeleteNeedsPrefixMap
 	}
+	lim := newLimiter(c.opts.Concurrency, 0, false, c.opts.Now)
+	if c.opts.Concurrency == 0 {
+		lim = newLimiter(min(DefaultConcurrency, c.opts.MaxConcurrency), c.opts.MaxConcurrency, true, c.opts.Now)
+	}
 	r := &run{
 		c: c, o: &c.opts, src: src, dst: dst, start: c.opts.Now(),
 		sync:  c.opts.KeyMap == nil && (c.opts.SkipUnchanged || c.opts.DeleteRemoved),
-		slots: make(chan struct{}, c.opts.Concurrency),
-		tasks: make(chan task, c.opts.Concurrency),
+		lim:   lim,
+		tasks: make(chan task, lim.max()),
 	}
 	c.mu.Lock()
 	c.live[r] = struct{}{}
@@ -297,19 +306,25 @@ func (c *Copier) endRun(r *run) {
 // would make every request's own derived contexts register with one shared
 // parent, a lock all the workers contend on.
 func (r *run) execute(ctx context.Context, produce func(context.Context) error) error {
-	var workers sync.WaitGroup
-	for range r.o.Concurrency {
-		workers.Go(func() {
-			for t := range r.tasks {
-				if r.stop.Load() != nil {
-					continue // drained: not attempted
+	// Workers are started up to the limit in force, and more as an
+	// adaptive limit grows: each holds a task while it waits for a slot.
+	r.lim.mu.Lock()
+	r.lim.grow = func(n int) {
+		for ; r.spawned < n; r.spawned++ {
+			r.workers.Go(func() {
+				for t := range r.tasks {
+					if r.stop.Load() != nil {
+						continue // drained: not attempted
+					}
+					r.lim.slots <- struct{}{}
+					r.copyOne(ctx, t)
+					r.lim.release()
 				}
-				r.slots <- struct{}{}
-				r.copyOne(ctx, t)
-				<-r.slots
-			}
-		})
+			})
+		}
 	}
+	r.lim.grow(r.lim.limit)
+	r.lim.mu.Unlock()
 	progressDone := make(chan struct{})
 	var progress sync.WaitGroup
 	if r.o.Progress != nil {
@@ -333,7 +348,7 @@ func (r *run) execute(ctx context.Context, produce func(context.Context) error) 
 		err = nil // the StopError says why
 	}
 	close(r.tasks)
-	workers.Wait()
+	r.workers.Wait()
 	close(progressDone)
 	progress.Wait()
 	r.n.elapsed.Store(int64(r.o.Now().Sub(r.start)))
@@ -370,6 +385,7 @@ func (s Stats) outcomes() int64 { return s.Copied + s.Skipped + s.DryRun + s.Del
 
 func (r *run) stats() Stats {
 	s := r.n.snapshot()
+	s.Concurrency, s.PeakConcurrency = r.lim.current(), r.lim.peak()
 	if s.Elapsed == 0 {
 		s.Elapsed = r.o.Now().Sub(r.start)
 	}
@@ -510,11 +526,13 @@ func (r *run) attempt(ctx context.Context, pace string, count *atomic.Int64, f f
 		took := r.o.Now().Sub(sent)
 		r.c.prefixes.done(pace, ps, err != nil && class == errThrottle, took)
 		if err == nil {
+			r.lim.observe(took)
 			r.c.pacer.success()
 			return attempt, nil
 		}
 		if class == errThrottle {
 			throttled++
+			r.lim.throttle()
 		}
 		if class == errFatal || ctx.Err() != nil || attempt-throttled >= r.o.MaxAttempts ||
 			throttled >= ThrottledAttemptsPerAttempt*r.o.MaxAttempts {

@@ -726,7 +726,7 @@ func TestNewHTTPClientPool(t *testing.T) {
 		tr := s3copy.NewHTTPClient(conc).GetTransport()
 		want := conc
 		if conc == 0 {
-			want = s3copy.DefaultConcurrency
+			want = s3copy.DefaultMaxConcurrency
 		}
 		if tr.MaxIdleConnsPerHost < want || tr.MaxIdleConns < want {
 			t.Errorf("concurrency %d: %d idle per host, %d in all", conc, tr.MaxIdleConnsPerHost, tr.MaxIdleConns)
@@ -751,6 +751,7 @@ func TestNewRefusesInvalidOptions(t *testing.T) {
 		"MultipartThreshold": func(o *s3copy.CopierOptions) { o.MultipartThreshold = s3copy.MaxCopyObjectSize + 1 },
 		"MaxBackoff":         func(o *s3copy.CopierOptions) { o.MinBackoff, o.MaxBackoff = time.Second, time.Millisecond },
 		"Concurrency":        func(o *s3copy.CopierOptions) { o.Concurrency = -1 },
+		"MaxConcurrency":     func(o *s3copy.CopierOptions) { o.Concurrency, o.MaxConcurrency = 64, 128 },
 	} {
 		_, err := s3copy.New(nil, f)
 		var oe *s3copy.OptionError

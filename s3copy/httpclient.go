@@ -7,7 +7,9 @@ import (
 )
 
 // NewHTTPClient returns the SDK's HTTP client with a connection pool sized
-// for a copier of the given concurrency. The SDK's default keeps only 10
+// for a copier of the given concurrency (0: a copier of adaptive
+// concurrency, which may reach DefaultMaxConcurrency; pass
+// CopierOptions.MaxConcurrency if you set it). The SDK's default keeps only 10
 // idle connections per host: a copier running 256 requests at once then
 // opens (and on AWS, TLS-handshakes) a new connection for most requests
 // and closes it after, which costs far more client CPU and memory than the
@@ -21,10 +23,10 @@ import (
 //	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(s3copy.NewHTTPClient(256)))
 func NewHTTPClient(concurrency int) *awshttp.BuildableClient {
 	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
+		concurrency = DefaultMaxConcurrency
 	}
 	// Room for the listing paginators and multipart bookkeeping too.
-	conns := concurrency + DefaultListConcurrency + 16
+	conns := concurrency + DefaultMaxListConcurrency + 16
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = max(t.MaxIdleConns, conns)
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, conns)

@@ -15,70 +15,138 @@ import (
 )
 
 // shard is one part of the tree listed by one paginator: rel is relative to
-// both src.Prefix and dst.Prefix.
+// both src.Prefix and dst.Prefix. delim lists it with the "/" delimiter
+// (its common prefixes become shards); after, when set, is the key its
+// listing starts after (a shard split after its first page).
 type shard struct {
 	rel   string
 	depth int
+	delim bool
+	after string
 }
 
-// list discovers shards and lists them, ListConcurrency at a time, in
-// random order, sending source objects to the workers as pages arrive. Shards at depth below
-// ShardDepth are listed with the "/" delimiter and split into their common
-// prefixes; deeper shards are listed flat. Only pending shard names are
-// queued: objects are streamed, one page per paginator at a time.
+// splitChildren is the most sub-folders a shard's first page may span for
+// the adaptive listing to split the shard (ShardDepth zero): at most 10
+// in a page of 1,000 keys is about 100 keys or more each, so listing them
+// apart costs at most ten times the requests of listing them flat (pages
+// of 100 instead of 1,000), against round trips run side by side. On
+// s3sim's seed workload this splits folders and sub-folders down to the
+// dt= partitions (about 280 objects each) as ShardDepth 3 does; the
+// 20,000-object tree of BenchmarkCopy20k (about 80 objects a partition)
+// stays split by folder.
+const splitChildren = 10
+
+// list discovers shards and lists them, ListConcurrency at a time (or
+// adaptively, see CopierOptions.ListConcurrency), sending source objects
+// to the workers as pages arrive. Only pending shard names are queued:
+// objects are streamed, one page per paginator at a time.
 func (r *run) list(ctx context.Context) error {
-	var (
-		mu       sync.Mutex
-		cond     = sync.NewCond(&mu)
-		queue    = []shard{{}}
-		active   int
-		firstErr error
-	)
-	push := func(s shard) {
-		mu.Lock()
-		queue = append(queue, s)
-		mu.Unlock()
-		cond.Signal()
+	q := &shardQueue{r: r, queue: []shard{{delim: r.o.ShardDepth >= 0}}, limit: r.o.ListConcurrency}
+	q.cond = sync.NewCond(&q.mu)
+	if q.limit == 0 {
+		q.limit = DefaultMaxListConcurrency
 	}
-	var wg sync.WaitGroup
-	for range r.o.ListConcurrency {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				for len(queue) == 0 && active > 0 && firstErr == nil {
-					cond.Wait()
-				}
-				if len(queue) == 0 || firstErr != nil {
-					mu.Unlock()
-					cond.Broadcast()
-					return
-				}
-				// A random pending shard, not the last one pushed: the
-				// copies of shards listed at once then spread over the
-				// tree's folders (S3's partitions) instead of piling onto
-				// one folder at a time. On s3sim's seed workload, LIFO order
-				// held the copy at one folder partition's 3,500 writes/s.
-				i := rand.IntN(len(queue))
-				s := queue[i]
-				queue[i] = queue[len(queue)-1]
-				queue = queue[:len(queue)-1]
-				active++
-				mu.Unlock()
-
-				err := r.listShard(ctx, s, push)
-
-				mu.Lock()
-				active--
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				cond.Broadcast()
-			}
-		})
+	q.mu.Lock()
+	q.grow(ctx, min(q.limit, DefaultListConcurrency))
+	if r.o.ListConcurrency > 0 {
+		q.grow(ctx, q.limit)
 	}
-	wg.Wait()
-	return firstErr
+	q.mu.Unlock()
+	q.wg.Wait()
+	return q.err
+}
+
+// shardQueue holds a run's pending shards and its paginators.
+type shardQueue struct {
+	r     *run
+	limit int // paginators at most
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []shard
+	active  int // shards being listed
+	running int // paginators
+	err     error
+	wg      sync.WaitGroup
+}
+
+// grow starts up to n more paginators, within limit; q.mu is held.
+func (q *shardQueue) grow(ctx context.Context, n int) {
+	for ; n > 0 && q.running < q.limit; n-- {
+		q.running++
+		q.wg.Go(func() { q.paginate(ctx) })
+	}
+}
+
+// starved starts another paginator (adaptive ListConcurrency) while the
+// workers have no listed object waiting and shards wait for a paginator.
+func (q *shardQueue) starved(ctx context.Context) {
+	if q.r.o.ListConcurrency != 0 || len(q.r.tasks) != 0 {
+		return
+	}
+	q.mu.Lock()
+	if len(q.queue) > 0 {
+		q.grow(ctx, 1)
+	}
+	q.mu.Unlock()
+}
+
+func (q *shardQueue) push(s shard) {
+	q.mu.Lock()
+	q.queue = append(q.queue, s)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// take waits for a pending shard; false when there will be none.
+//
+// It takes a random pending shard, not the last one pushed: the copies of
+// shards listed at once then spread over the tree's folders (S3's
+// partitions) instead of piling onto one folder at a time. On s3sim's seed
+// workload, LIFO order held the copy at one folder partition's 3,500
+// writes/s. Except the rest of a shard known to be large (one split after
+// its first page: after is set), which goes first: its pages are listed
+// one after the other, the run's critical path. On s3sim's hot-partition
+// workload (80% of the objects in one dt= partition) a random turn started
+// that partition's 242 pages 20 s into the run.
+func (q *shardQueue) take() (shard, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.queue) == 0 && q.active > 0 && q.err == nil {
+		q.cond.Wait()
+	}
+	if len(q.queue) == 0 || q.err != nil {
+		q.cond.Broadcast()
+		return shard{}, false
+	}
+	i := slices.IndexFunc(q.queue, func(s shard) bool { return s.after != "" })
+	if i < 0 {
+		i = rand.IntN(len(q.queue))
+	}
+	s := q.queue[i]
+	q.queue[i] = q.queue[len(q.queue)-1]
+	q.queue = q.queue[:len(q.queue)-1]
+	q.active++
+	return s, true
+}
+
+// paginate lists shards until none is left.
+func (q *shardQueue) paginate(ctx context.Context) {
+	for {
+		s, ok := q.take()
+		if !ok {
+			return
+		}
+		err := q.r.listShard(ctx, s, q.push, func() { q.starved(ctx) })
+		q.mu.Lock()
+		q.active--
+		if err != nil && q.err == nil {
+			q.err = err
+		}
+		q.mu.Unlock()
+		q.cond.Broadcast()
+		q.starved(ctx)
+	}
 }
 
 // item is one entry of a listing: an object, or a common prefix (obj nil).
@@ -94,8 +162,11 @@ type pager struct {
 	trim   int // bytes of the location prefix to cut for rel
 	page   []item
 	i      int
+	pages  int // fetched
 	done   bool
 	source bool
+	// fetched, if set, is called after each page.
+	fetched func()
 }
 
 func (r *run) newPager(loc Location, rel string, delim bool, owner string, source bool) *pager {
@@ -135,6 +206,11 @@ func (p *pager) fetch(ctx context.Context) error {
 		return fmt.Errorf("s3copy: list s3://%s/%s: %w", aws.ToString(p.in.Bucket), aws.ToString(p.in.Prefix), err)
 	}
 	contents := out.Contents
+	if after := aws.ToString(p.in.StartAfter); after != "" {
+		// A server that ignores start-after would list again what the
+		// shard's first page sent.
+		contents = slices.DeleteFunc(contents, func(o types.Object) bool { return aws.ToString(o.Key) <= after })
+	}
 	if p.in.Delimiter != nil {
 		// An object whose key holds the delimiter below the prefix belongs
 		// to a common prefix, and its shard lists it. S3 never returns one
@@ -149,6 +225,7 @@ func (p *pager) fetch(ctx context.Context) error {
 	}
 	p.page = mergePage(p.page[:0], contents, out.CommonPrefixes, p.trim)
 	p.i = 0
+	p.pages++
 	if p.source {
 		p.r.n.listed.Add(int64(len(contents)))
 	}
@@ -157,6 +234,9 @@ func (p *pager) fetch(ctx context.Context) error {
 		return err
 	}
 	p.done = !more
+	if p.fetched != nil {
+		p.fetched()
+	}
 	return nil
 }
 
@@ -204,21 +284,35 @@ func mergePage(dst []item, objs []types.Object, prefixes []types.CommonPrefix, t
 func (p *pager) next() { p.i++ }
 
 // listShard lists one shard of the source (and of the destination, in
-// sync mode), merging the two listings by relative key.
-func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
-	delim := s.depth < r.o.ShardDepth
+// sync mode), merging the two listings by relative key. starved is called
+// after each page (the listing may need another paginator).
+func (r *run) listShard(ctx context.Context, s shard, push func(shard), starved func()) error {
+	delim := s.delim || r.o.ShardDepth > 0 && s.depth < r.o.ShardDepth
 	src := r.newPager(r.src, s.rel, delim, r.o.ExpectedSourceBucketOwner, true)
+	src.in.StartAfter = optString(s.after)
 	var dst *pager
 	if r.sync {
 		dst = r.newPager(r.dst, s.rel, delim, r.o.ExpectedBucketOwner, false)
 	}
+	child := func(rel string) shard { return r.child(s, rel) }
+	// The adaptive listing may split a flat shard of a plain copy after
+	// its first page.
+	mayShard := r.o.ShardDepth == 0 && !r.sync && !delim
 	var deletes []string
 	defer func() {
 		if len(deletes) > 0 {
 			r.deleteBatch(context.WithoutCancel(ctx), deletes)
 		}
 	}()
+	src.fetched = starved
 	for {
+		if mayShard && src.pages == 1 && src.i == len(src.page) && !src.done {
+			mayShard = false
+			if after, ok := r.splitAfter(s, src); ok {
+				push(shard{rel: s.rel, depth: s.depth, delim: true, after: after})
+				return nil
+			}
+		}
 		a, err := src.peek(ctx)
 		if err != nil {
 			return err
@@ -236,7 +330,7 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 		case b == nil || (a != nil && a.rel < b.rel): // source only
 			src.next()
 			if a.obj == nil {
-				push(shard{rel: a.rel, depth: s.depth + 1})
+				push(child(a.rel))
 				continue
 			}
 			if err := r.send(ctx, task{src: *a.obj}); err != nil {
@@ -248,7 +342,7 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 				continue
 			}
 			if b.obj == nil {
-				push(shard{rel: b.rel, depth: s.depth + 1})
+				push(child(b.rel))
 				continue
 			}
 			deletes = append(deletes, b.obj.Key)
@@ -259,30 +353,71 @@ func (r *run) listShard(ctx context.Context, s shard, push func(shard)) error {
 		default: // both
 			src.next()
 			dst.next()
-			if a.obj == nil || b.obj == nil {
-				if a.obj == nil {
-					push(shard{rel: a.rel, depth: s.depth + 1})
-				} else if err := r.send(ctx, task{src: *a.obj}); err != nil {
-					return err
-				}
-				continue
-			}
-			d := *b.obj
-			t := task{src: *a.obj, dst: &d}
-			if r.o.SkipUnchanged {
-				switch compareListed(*a.obj, *b.obj) {
-				case verdictSame:
-					r.skip(*a.obj, b.obj.Key)
-					continue
-				case verdictChecksum:
-					t.check = true // a worker compares stored checksums
-				}
-			}
-			if err := r.send(ctx, t); err != nil {
+			if a.obj == nil {
+				push(child(a.rel))
+			} else if err := r.sendBoth(ctx, *a.obj, b.obj); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// sendBoth hands the workers a source object listed at both sides (dst
+// nil: the destination has a folder there), or skips it when SkipUnchanged
+// finds it unchanged.
+func (r *run) sendBoth(ctx context.Context, src Object, dst *Object) error {
+	if dst == nil {
+		return r.send(ctx, task{src: src})
+	}
+	d := *dst
+	t := task{src: src, dst: &d}
+	if r.o.SkipUnchanged {
+		switch compareListed(src, d) {
+		case verdictSame:
+			r.skip(src, d.Key)
+			return nil
+		case verdictChecksum:
+			t.check = true // a worker compares stored checksums
+		}
+	}
+	return r.send(ctx, t)
+}
+
+// child is the shard of s's common prefix rel. The adaptive listing lists
+// it flat first (it is split later if its first page says so); a fixed
+// ShardDepth lists it delimited while it is shallower. A child that holds
+// s's start-after key starts there too.
+func (r *run) child(s shard, rel string) shard {
+	c := shard{rel: rel, depth: s.depth + 1, delim: r.o.ShardDepth > 0 && s.depth+1 < r.o.ShardDepth}
+	if strings.HasPrefix(s.after, r.src.Prefix+rel) {
+		c.after = s.after
+	}
+	return c
+}
+
+// splitAfter decides whether the adaptive listing splits shard s after its
+// first page (all of which has been sent): when the page's keys fall in
+// at most splitChildren sub-folders below the shard, the rest of the shard
+// is listed with the delimiter, starting after the page's last key.
+func (r *run) splitAfter(s shard, p *pager) (string, bool) {
+	if len(p.page) == 0 {
+		return "", false
+	}
+	children := map[string]bool{}
+	for _, it := range p.page {
+		rest := it.rel[len(s.rel):]
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			continue
+		}
+		if children[rest[:i]] = true; len(children) > splitChildren {
+			return "", false
+		}
+	}
+	if len(children) == 0 {
+		return "", false
+	}
+	return r.src.Prefix + p.page[len(p.page)-1].rel, true
 }
 
 func (r *run) send(ctx context.Context, t task) error {

@@ -156,7 +156,7 @@ func TestSimVirtualChild(t *testing.T) {
 		for _, n := range st.Requests {
 			requests += n
 		}
-		fmt.Printf("SIMRESULT %f %f %d %d %d\n", r.res.Stats.Elapsed.Seconds(), r.bound.Total.Seconds(), st.SlowDowns, requests, len(st.Partitions))
+		fmt.Printf("SIMRESULT %f %f %d %d %d %d\n", r.res.Stats.Elapsed.Seconds(), r.bound.Total.Seconds(), st.SlowDowns, requests, len(st.Partitions), r.res.Stats.PeakConcurrency)
 		fmt.Printf("SIMLOG %s\n", r)
 	})
 }
@@ -171,10 +171,10 @@ func virtualCopy(b *testing.B, name string, hot float64) {
 		b.Fatalf("%v: %s", err, out)
 	}
 	var simS, boundS float64
-	var slow, requests, partitions int64
+	var slow, requests, partitions, peak int64
 	for line := range strings.Lines(string(out)) {
 		if rest, ok := strings.CutPrefix(line, "SIMRESULT "); ok {
-			if _, err := fmt.Sscan(rest, &simS, &boundS, &slow, &requests, &partitions); err != nil {
+			if _, err := fmt.Sscan(rest, &simS, &boundS, &slow, &requests, &partitions, &peak); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -191,6 +191,7 @@ func virtualCopy(b *testing.B, name string, hot float64) {
 	b.ReportMetric(float64(slow), "slowdowns")
 	b.ReportMetric(float64(requests), "requests")
 	b.ReportMetric(float64(partitions), "partitions")
+	b.ReportMetric(float64(peak), "peak-concurrency")
 }
 
 // BenchmarkSimSeedVirtual is BenchmarkSimSeed in virtual time (a
@@ -240,12 +241,16 @@ func BenchmarkSimScale(b *testing.B) {
 	}
 }
 
-// BenchmarkSimHotVirtual is the tuned seed copy with 80% of the objects in
-// one dt= partition, in virtual time: the hot partition's pacing and S3's
-// splits of it, against a bound set by listing that partition's pages one
-// after the other.
+// BenchmarkSimHotVirtual is the seed copy with 80% of the objects in one
+// dt= partition, with each copier setting, in virtual time: the hot
+// partition's pacing and S3's splits of it, against a bound set by listing
+// that partition's pages one after the other.
 func BenchmarkSimHotVirtual(b *testing.B) {
-	for b.Loop() {
-		virtualCopy(b, "tuned", 0.8)
+	for _, cc := range simCopiers {
+		b.Run(cc.name, func(b *testing.B) {
+			for b.Loop() {
+				virtualCopy(b, cc.name, 0.8)
+			}
+		})
 	}
 }

@@ -122,9 +122,9 @@ Otherwise as 'lakekit s3 cp'.`
 	fl.StringVar(&f.srcOwner, "source-expected-bucket-owner", "", "`ACCOUNT` that must own the source bucket")
 	fl.BoolVar(&f.skipBucketCheck, "skip-bucket-check", false, "send no HeadBucket first (for a role without s3:ListBucket on the buckets)")
 
-	fl.IntVarP(&f.concurrency, "concurrency", "c", 256, "copy requests in flight (multipart parts included)")
-	fl.IntVar(&f.listConcurrency, "list-concurrency", 0, fmt.Sprintf("listings in flight, one per shard (default %d)", s3copy.DefaultListConcurrency))
-	fl.IntVar(&f.shardDepth, "shard-depth", 0, "folder levels below SRC the listing is split by (default 1; -1: one listing)")
+	fl.IntVarP(&f.concurrency, "concurrency", "c", 256, fmt.Sprintf("copy requests in flight (multipart parts included; 0: adapted to the latency, %d to %d)", s3copy.DefaultConcurrency, s3copy.DefaultMaxConcurrency))
+	fl.IntVar(&f.listConcurrency, "list-concurrency", 0, fmt.Sprintf("listings in flight, one per shard (default: %d, more while copies wait, up to %d)", s3copy.DefaultListConcurrency, s3copy.DefaultMaxListConcurrency))
+	fl.IntVar(&f.shardDepth, "shard-depth", 0, "folder levels below SRC the listing is split by (default: 1, deeper where a folder's first page shows large sub-folders; -1: one listing)")
 	fl.Int64Var(&f.multipartThresholdMiB, "multipart-threshold", 0, "size in `MiB` from which objects are copied in parts (default 256)")
 	fl.Int64Var(&f.partSizeMiB, "part-size", 0, "multipart part size in `MiB` (default 64)")
 	fl.IntVar(&f.maxFailures, "max-consecutive-failures", 0, "stop after this many objects in a row failed (default 100; -1: never)")
@@ -229,7 +229,7 @@ func (a *app) runCopy(cmd *cobra.Command, f copyFlags, isSync bool, srcArg, dstA
 		return err
 	}
 	// The SDK's default pool keeps 10 idle connections per host.
-	cfg.HTTPClient = s3copy.NewHTTPClient(max(f.concurrency, s3copy.DefaultConcurrency))
+	cfg.HTTPClient = s3copy.NewHTTPClient(f.concurrency) // 0: sized for the adaptive limit's cap
 	client := a.s3Client(cfg)
 	manifest, closeManifest, err := s3cli.OpenManifest(ctx, client, f.manifest, f.owner)
 	if err != nil {

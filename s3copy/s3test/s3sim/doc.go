@@ -59,13 +59,25 @@
 // Now) is simulated time; a client must wait in simulated time too (give
 // s3copy Sim.Now and Sim.Sleep). A scale is sound only while the client's
 // CPU is not the bottleneck: on a loaded machine compressed runs come out
-// slower. Inside a testing/synctest bubble the Sim runs in virtual time
+// slower. A scale above 1 stretches time instead, for clients that must
+// run on the wall clock over a real network (other processes: s3copy's
+// BenchmarkSimPeers serves rclone and s5cmd at scales 8 and 16, where the
+// endpoint sees at most about 1,000 and 500 requests per wall second). Inside a testing/synctest bubble the Sim runs in virtual time
 // (Transport needs no network), which is exact whatever the machine: the
 // tests and s3copy's BenchmarkSimSeedVirtual use that.
 //
 // [Sim.LowerBound] computes a bound no client can beat under the model
 // (connections, request rates with splits, listing round trips, the
 // largest object), and [SeedWorkload] generates the seed's data lake.
+//
+// # Counters
+//
+// Stats counts requests by operation, SlowDowns, connection waits, and per
+// partition (with its creation time) the requests of every simulated
+// second. With SimOptions.SeriesDepth set it also keeps the per-second
+// requests and SlowDowns of every key prefix of that depth (Stats.Prefixes):
+// the view of a client that paces by folder, whatever S3's partitions are.
+// examples/oms-copy/simplot plots them.
 //
 // # Concurrency
 //

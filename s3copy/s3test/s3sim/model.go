@@ -145,7 +145,47 @@ func (s *Sim) admit(bucket, key string, op Op, now time.Duration) bool {
 		p.slow++
 		s.slow++
 	}
+	if s.o.SeriesDepth > 0 {
+		s.countPrefix(bucket, key, op, sec, accept)
+	}
 	return accept
+}
+
+// prefixSeries is one key prefix's per-second counters (SeriesDepth).
+type prefixSeries struct {
+	bucket, prefix string
+	series         []Second
+}
+
+// countPrefix counts a request in its SeriesDepth prefix's second sec;
+// s.mu is held.
+func (s *Sim) countPrefix(bucket, key string, op Op, sec int, accept bool) {
+	n := 0
+	for range s.o.SeriesDepth {
+		i := strings.IndexByte(key[n:], '/')
+		if i < 0 {
+			break
+		}
+		n += i + 1
+	}
+	id := bucket + "/" + key[:n]
+	ps := s.series[id]
+	if ps == nil {
+		ps = &prefixSeries{bucket: bucket, prefix: key[:n]}
+		s.series[id] = ps
+	}
+	for len(ps.series) <= sec {
+		ps.series = append(ps.series, Second{})
+	}
+	c := &ps.series[sec]
+	switch {
+	case !accept:
+		c.SlowDowns++
+	case op.Write():
+		c.Writes++
+	default:
+		c.Reads++
+	}
 }
 
 // roll accounts p's seconds before sec: a partition offered at least half
@@ -250,6 +290,17 @@ type Stats struct {
 	MaxInFlight int
 	// Partitions holds every partition in the order they were created.
 	Partitions []PartitionStats
+	// Prefixes holds, with SimOptions.SeriesDepth set, every key prefix of
+	// that depth a request named (a listing's prefix, an object's key), in
+	// bucket and prefix order.
+	Prefixes []PrefixStats
+}
+
+// PrefixStats are one key prefix's per-second counters: its requests
+// whatever partition served them.
+type PrefixStats struct {
+	Bucket, Prefix string
+	PerSecond      []Second // index: simulated second
 }
 
 // PartitionStats are one partitioned prefix's counters.
@@ -271,6 +322,12 @@ func (s *Sim) Stats() Stats {
 		st.Partitions = append(st.Partitions, PartitionStats{Bucket: p.bucket, Prefix: p.prefix, Created: p.created,
 			Requests: opMap(&p.ops), SlowDowns: p.slow, PerSecond: slices.Clone(p.series)})
 	}
+	for _, ps := range s.series {
+		st.Prefixes = append(st.Prefixes, PrefixStats{Bucket: ps.bucket, Prefix: ps.prefix, PerSecond: slices.Clone(ps.series)})
+	}
+	slices.SortFunc(st.Prefixes, func(a, b PrefixStats) int {
+		return strings.Compare(a.Bucket+"/"+a.Prefix, b.Bucket+"/"+b.Prefix)
+	})
 	return st
 }
 

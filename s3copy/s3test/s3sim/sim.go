@@ -101,6 +101,11 @@ type SimOptions struct {
 	// MaxConnections is how many requests the endpoint serves at once
 	// (default DefaultMaxConnections); the others wait their turn.
 	MaxConnections int
+	// SeriesDepth, when positive, keeps per-second counters (Stats.Prefixes)
+	// for every key prefix of SeriesDepth "/"-separated segments
+	// ("processed/folder1/" is depth 2), whatever S3's partitions are: the
+	// view of a client that paces by prefix. Default 0: none.
+	SeriesDepth int
 	// Now and Sleep are the wall clock (nil: time.Now and a real timer);
 	// inside a testing/synctest bubble the defaults are already virtual.
 	Now   func() time.Time
@@ -123,6 +128,7 @@ func (o *SimOptions) setDefaults() error {
 		opt.Min(simOptions, "WriteRate", o.WriteRate, 0),
 		opt.Min(simOptions, "ReadRate", o.ReadRate, 0),
 		opt.Min(simOptions, "MaxConnections", o.MaxConnections, 0),
+		opt.Min(simOptions, "SeriesDepth", o.SeriesDepth, 0),
 	); err != nil {
 		return err
 	}
@@ -160,6 +166,7 @@ type Sim struct {
 	parts   map[string]*bucketParts
 	order   []*partition // creation order
 	ops     [numOps]int64
+	series  map[string]*prefixSeries // "bucket/prefix" at SeriesDepth
 	slow    int64
 	queued  int64
 	active  int
@@ -176,7 +183,7 @@ func New(optFns ...func(*SimOptions)) (*Sim, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Sim{o: o, conns: make(chan struct{}, o.MaxConnections), parts: map[string]*bucketParts{}}
+	s := &Sim{o: o, conns: make(chan struct{}, o.MaxConnections), parts: map[string]*bucketParts{}, series: map[string]*prefixSeries{}}
 	s.store.buckets = map[string]*bucket{}
 	s.wallStart = o.Now()
 	for _, p := range o.Partitions {

@@ -186,6 +186,7 @@ func TestSlowDownAndSplit(t *testing.T) {
 		sim := newSim(t, constant, func(o *s3sim.SimOptions) {
 			o.WriteRate = 20
 			o.SplitAfter = 3 * time.Second
+			o.SeriesDepth = 2
 		})
 		sim.PutObjects("src", s3sim.Object{Key: "k", Size: 1})
 		c := sim.Client(func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
@@ -233,6 +234,20 @@ func TestSlowDownAndSplit(t *testing.T) {
 					t.Fatalf("%s: %d writes in second %d", p.Prefix, c.Writes, sec)
 				}
 			}
+		}
+		// The prefix series see the same requests by folder, whatever the
+		// partitions were.
+		var names []string
+		var writes, slowDowns int64
+		for _, p := range st.Prefixes {
+			names = append(names, p.Bucket+"/"+p.Prefix)
+			for _, c := range p.PerSecond {
+				writes += int64(c.Writes)
+				slowDowns += int64(c.SlowDowns)
+			}
+		}
+		if fmt.Sprint(names) != "[dst/p/f0/ dst/p/f1/]" || slowDowns != st.SlowDowns || writes+slowDowns != st.Requests["CopyObject"] {
+			t.Fatalf("prefixes %q: %d writes, %d SlowDowns; sim %v", names, writes, slowDowns, st.Requests)
 		}
 	})
 }
