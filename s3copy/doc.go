@@ -215,7 +215,7 @@
 // bound. On the seed's workload (302,400 objects, 24 GB; bound 45.7 s,
 // set by the 1,024 connections and the destination starting as one
 // partition of 3,500 writes/s), BenchmarkSimSeedVirtual's copier with the
-// default options takes 49.5 s, 1.08× the bound (it took 648 s when the
+// default options takes 49–53 s, 1.08–1.15× the bound (it took 648 s when the
 // defaults were a fixed 64 requests in flight, 4 paginators and one shard
 // level: 64 requests cover 470 copies/s at 136 ms), and tuned by hand
 // (Concurrency 1,024, ShardDepth 3, ListConcurrency 64, PartConcurrency
@@ -227,7 +227,7 @@
 // part added two minutes), concurrency covering the latency, found by
 // the latency itself, and shards split down to where the keys are.
 // BenchmarkSimHotVirtual puts 80% of the objects in one dt= partition:
-// 81–83 s with the defaults against a bound of 57.8 s (1.40–1.44×; the
+// 81–84 s with the defaults against a bound of 57.8 s (1.40–1.46×; the
 // bound lists that partition's 242 pages one after the other, while its
 // copies stay at one S3 partition's 3,500 writes/s to the end: a listing
 // in key order writes a narrow key range at a time, which S3's splits by
