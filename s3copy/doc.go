@@ -235,7 +235,7 @@
 // destination folder over time is docs/s3copy/hot-prefix.png, drawn by
 // examples/oms-copy/simplot. BenchmarkSimPeers runs s3copy, rclone and
 // s5cmd on the same workload against s3sim served on 127.0.0.1
-// (scripts/s3-sim-peers.sh): on 10,000 objects, 5.2 simulated s for
+// (scripts/s3-sim-peers.sh): on 10,000 objects, 5.2–7.3 simulated s for
 // s3copy's defaults, 17.0 for rclone and 8.4 for s5cmd (both at 256
 // requests at once), at a time scale of 16.
 //
