@@ -5,13 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 
+	"github.com/lakekit/lakekit/internal/simchild"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
 )
@@ -156,42 +155,17 @@ func TestSimVirtualChild(t *testing.T) {
 		for _, n := range st.Requests {
 			requests += n
 		}
-		fmt.Printf("SIMRESULT %f %f %d %d %d %d\n", r.res.Stats.Elapsed.Seconds(), r.bound.Total.Seconds(), st.SlowDowns, requests, len(st.Partitions), r.res.Stats.PeakConcurrency)
-		fmt.Printf("SIMLOG %s\n", r)
+		simchild.Result(map[string]float64{"sim-s": r.res.Stats.Elapsed.Seconds(), "bound-s": r.bound.Total.Seconds(),
+			"slowdowns": float64(st.SlowDowns), "requests": float64(requests), "partitions": float64(len(st.Partitions)),
+			"peak-concurrency": float64(r.res.Stats.PeakConcurrency)})
+		simchild.Log("%s", r)
 	})
 }
 
 // virtualCopy runs one simulated copy in virtual time in a child process
 // and reports its figures.
 func virtualCopy(b *testing.B, name string, hot float64) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSimVirtualChild$", "-test.timeout=30m")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %g", virtualEnv, name, *simObjects, hot))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		b.Fatalf("%v: %s", err, out)
-	}
-	var simS, boundS float64
-	var slow, requests, partitions, peak int64
-	for line := range strings.Lines(string(out)) {
-		if rest, ok := strings.CutPrefix(line, "SIMRESULT "); ok {
-			if _, err := fmt.Sscan(rest, &simS, &boundS, &slow, &requests, &partitions, &peak); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if rest, ok := strings.CutPrefix(line, "SIMLOG "); ok {
-			b.Log(strings.TrimSpace(rest))
-		}
-	}
-	if boundS == 0 {
-		b.Fatalf("no result: %s", out)
-	}
-	b.ReportMetric(simS, "sim-s")
-	b.ReportMetric(boundS, "bound-s")
-	b.ReportMetric(simS/boundS, "x-bound")
-	b.ReportMetric(float64(slow), "slowdowns")
-	b.ReportMetric(float64(requests), "requests")
-	b.ReportMetric(float64(partitions), "partitions")
-	b.ReportMetric(float64(peak), "peak-concurrency")
+	simchild.Run(b, "TestSimVirtualChild", []string{fmt.Sprintf("%s=%s %d %g", virtualEnv, name, *simObjects, hot)})
 }
 
 // BenchmarkSimSeedVirtual is BenchmarkSimSeed in virtual time (a

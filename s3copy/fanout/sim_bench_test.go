@@ -4,13 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/lakekit/lakekit/internal/simchild"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/fanout"
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
@@ -88,22 +88,24 @@ func TestFanoutSimChild(t *testing.T) {
 		for _, n := range r.sqs.Requests() {
 			sqsReq += n
 		}
-		fmt.Printf("SIMRESULT %f %f %f %d %d %d %d %d %d %d %d\n", r.last.Seconds(), r.done.Seconds(), r.bound.Total.Seconds(),
-			r.requests(), st.Requests["ListObjectsV2"], st.SlowDowns, inv, cold, maxConc, sqsReq, r.status.Copied)
-		fmt.Printf("SIMLOG %s\n", r)
+		simchild.Result(map[string]float64{"sim-s": r.last.Seconds(), "done-s": r.done.Seconds(), "bound-s": r.bound.Total.Seconds(),
+			"s3-requests": float64(r.requests()), "lists": float64(st.Requests["ListObjectsV2"]), "slowdowns": float64(st.SlowDowns),
+			"invocations": float64(inv), "cold-starts": float64(cold), "max-concurrent": float64(maxConc),
+			"sqs-requests": float64(sqsReq), "copied": float64(r.status.Copied)})
+		simchild.Log("%s", r)
 		objs := r.sim.Objects("dst")
 		slices.SortFunc(objs, func(a, b s3sim.Object) int { return b.LastModified.Compare(a.LastModified) })
 		var lastObjs []string
 		for _, o := range objs[:min(8, len(objs))] {
 			lastObjs = append(lastObjs, fmt.Sprintf("%s %d B at %.2fs", o.Key, o.Size, o.LastModified.Sub(objs[len(objs)-1].LastModified).Seconds()))
 		}
-		fmt.Printf("SIMLOG last copied: %s\n", strings.Join(lastObjs, "; "))
+		simchild.Log("last copied: %s", strings.Join(lastObjs, "; "))
 		var parts []string
 		for _, p := range st.Partitions {
 			parts = append(parts, fmt.Sprintf("%s/%s@%.0fs:%d", p.Bucket, p.Prefix, p.Created.Seconds(), p.SlowDowns))
 		}
-		fmt.Printf("SIMLOG partitions (created, SlowDowns): %s\n", strings.Join(parts, " "))
-		fmt.Printf("SIMLOG per second (writes accepted/SlowDowns, partitions): %s\n", timeline(st))
+		simchild.Log("partitions (created, SlowDowns): %s", strings.Join(parts, " "))
+		simchild.Log("per second (writes accepted/SlowDowns, partitions): %s", timeline(st))
 	})
 }
 
@@ -131,39 +133,7 @@ func BenchmarkFanoutSimVirtual(b *testing.B) {
 }
 
 func fanoutVirtual(b *testing.B, name string, workers int) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFanoutSimChild$", "-test.timeout=60m")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", fanoutVirtualEnv, name, workers, *simObjects))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		b.Fatalf("%v: %s", err, out)
-	}
-	var simS, doneS, boundS float64
-	var requests, lists, slow, inv, cold, maxConc, sqsReq, copied int64
-	for line := range strings.Lines(string(out)) {
-		if rest, ok := strings.CutPrefix(line, "SIMRESULT "); ok {
-			if _, err := fmt.Sscan(rest, &simS, &doneS, &boundS, &requests, &lists, &slow, &inv, &cold, &maxConc, &sqsReq, &copied); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if rest, ok := strings.CutPrefix(line, "SIMLOG "); ok {
-			b.Log(strings.TrimSpace(rest))
-		}
-	}
-	if boundS == 0 {
-		b.Fatalf("no result: %s", out)
-	}
-	b.ReportMetric(simS, "sim-s")
-	b.ReportMetric(doneS, "done-s")
-	b.ReportMetric(boundS, "bound-s")
-	b.ReportMetric(simS/boundS, "x-bound")
-	b.ReportMetric(float64(requests), "s3-requests")
-	b.ReportMetric(float64(lists), "lists")
-	b.ReportMetric(float64(slow), "slowdowns")
-	b.ReportMetric(float64(inv), "invocations")
-	b.ReportMetric(float64(cold), "cold-starts")
-	b.ReportMetric(float64(maxConc), "max-concurrent")
-	b.ReportMetric(float64(sqsReq), "sqs-requests")
-	b.ReportMetric(float64(copied), "copied")
+	simchild.Run(b, "TestFanoutSimChild", []string{fmt.Sprintf("%s=%s %d %d", fanoutVirtualEnv, name, workers, *simObjects)})
 }
 
 // timeline prints, per simulated second, the writes the Sim accepted and

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/synctest"
 
 	"github.com/lakekit/lakekit/examples/oms-copy/simplot"
+	"github.com/lakekit/lakekit/internal/simchild"
 	"github.com/lakekit/lakekit/s3copy"
 	"github.com/lakekit/lakekit/s3copy/s3test/s3sim"
 )
@@ -108,8 +107,9 @@ func TestHotPrefixChild(t *testing.T) {
 		if err := simplot.WritePNG(path, st, figure(title)); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("HOTRESULT %f %f %d %d\n", cs.Elapsed.Seconds(), bound.Total.Seconds(), st.SlowDowns, cs.PeakConcurrency)
-		fmt.Printf("HOTLOG %s\n", bound)
+		simchild.Result(map[string]float64{"sim-s": cs.Elapsed.Seconds(), "bound-s": bound.Total.Seconds(),
+			"slowdowns": float64(st.SlowDowns), "peak-concurrency": float64(cs.PeakConcurrency)})
+		simchild.Log("%s", bound)
 	})
 }
 
@@ -126,32 +126,7 @@ func BenchmarkHotPrefix(b *testing.B) {
 		path = abs
 	}
 	for b.Loop() {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHotPrefixChild$", "-test.timeout=60m", fmt.Sprintf("-objects=%d", *objects))
-		cmd.Env = append(os.Environ(), childEnv+"="+path)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("%v: %s", err, out)
-		}
-		var simS, boundS float64
-		var slow, peak int64
-		for l := range strings.Lines(string(out)) {
-			if rest, ok := strings.CutPrefix(l, "HOTRESULT "); ok {
-				if _, err := fmt.Sscan(rest, &simS, &boundS, &slow, &peak); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if rest, ok := strings.CutPrefix(l, "HOTLOG "); ok {
-				b.Log(strings.TrimSpace(rest))
-			}
-		}
-		if boundS == 0 {
-			b.Fatalf("no result: %s", out)
-		}
-		b.ReportMetric(simS, "sim-s")
-		b.ReportMetric(boundS, "bound-s")
-		b.ReportMetric(simS/boundS, "x-bound")
-		b.ReportMetric(float64(slow), "slowdowns")
-		b.ReportMetric(float64(peak), "peak-concurrency")
+		simchild.Run(b, "TestHotPrefixChild", []string{childEnv + "=" + path}, fmt.Sprintf("-objects=%d", *objects))
 	}
 	b.Logf("plot: %s", path)
 }
