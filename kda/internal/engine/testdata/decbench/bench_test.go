@@ -7,22 +7,10 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/lakekit/lakekit/examples/streaming-analytics/seed"
 	"github.com/lakekit/lakekit/kda"
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
-
-const seedTemplate = `{
-    "sensor_id": {{random.number(50)}},
-    "current_temperature": {{random.number(
-        {
-            "min":0,
-            "max":150
-        }
-    )}},
-    "location": "{{random.arrayElement(
-        ["AUS","USA","UK"]
-    )}}"
-}`
 
 var seedCols = []value.Column{
 	{Name: "sensor_id", Type: value.Integer, Mapping: "$.sensor_id"},
@@ -38,7 +26,7 @@ var demoCols = []value.Column{
 }
 
 func seedRecords() [][]byte {
-	g, err := kda.NewGenerator(kda.MustParseTemplate(seedTemplate), func(o *kda.GeneratorOptions) { o.Seed = 1 })
+	g, err := kda.NewGenerator(kda.MustParseTemplate(seed.Template), func(o *kda.GeneratorOptions) { o.Seed = 1 })
 	if err != nil {
 		panic(err)
 	}
