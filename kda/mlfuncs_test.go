@@ -1,10 +1,8 @@
 package kda
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -375,23 +373,16 @@ FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM CHANGE, PRICE FROM "SOURCE_SQL_STREAM_0
 // engine as it was; a restored engine keeps running.
 func FuzzRestoreMLState(f *testing.F) {
 	recs, arrivals := mlStateInput()
-	e := must(NewEngine(mlFuzzSQL, []Input{demoInput}))
+	newEngine := func() *Engine { return must(NewEngine(mlFuzzSQL, []Input{demoInput})) }
+	e := newEngine()
+	var seeds [][]byte
 	for i := range 60 {
 		must(0, e.InsertJSON(DefaultInputStream, recs[i], arrivals[i]))
 		if i%20 == 3 {
-			f.Add(e.State())
+			seeds = append(seeds, e.State())
 		}
 	}
-	f.Fuzz(func(t *testing.T, state []byte) {
-		e := must(NewEngine(mlFuzzSQL, []Input{demoInput}))
-		before := e.State()
-		if err := e.RestoreState(state); err != nil {
-			var se *StateError
-			if !errors.As(err, &se) || !bytes.Equal(e.State(), before) {
-				t.Fatalf("%T %v, or the engine changed", err, err)
-			}
-			return
-		}
+	fuzzRestore(f, newEngine, seeds, func(e *Engine) {
 		for i := range 10 {
 			must(0, e.InsertJSON(DefaultInputStream, recs[i], arrivals[len(arrivals)-1]))
 		}

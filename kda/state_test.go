@@ -209,22 +209,35 @@ func TestStateErrors(t *testing.T) {
 // never panic; a state that restores keeps running.
 func FuzzRestoreState(f *testing.F) {
 	recs := stateEvents(200)
-	f.Add(stateAfter(f, recs))
-	f.Add(stateAfter(f, recs[:7]))
-	f.Add(must(NewEngine(stateSQL, []Input{demoInput})).State())
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e := must(NewEngine(stateSQL, []Input{demoInput}))
-		err := e.RestoreState(b)
-		if err != nil {
+	fuzzRestore(f, func() *Engine { return must(NewEngine(stateSQL, []Input{demoInput})) },
+		[][]byte{stateAfter(f, recs), stateAfter(f, recs[:7])},
+		func(e *Engine) {
+			for _, r := range recs[:50] {
+				must(0, e.InsertJSON(DefaultInputStream, r.Kinesis.Data, r.Kinesis.ApproximateArrivalTimestamp.Time))
+			}
+		})
+}
+
+// fuzzRestore is the body of the engine's state fuzz targets: the seeds
+// and a fresh engine's state, then any bytes either restore (and the
+// engine runs on with feed, then Flush) or fail with a *StateError that
+// leaves the engine as it was; never a panic.
+func fuzzRestore(f *testing.F, newEngine func() *Engine, seeds [][]byte, feed func(*Engine)) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Add(newEngine().State())
+	f.Fuzz(func(t *testing.T, state []byte) {
+		e := newEngine()
+		before := e.State()
+		if err := e.RestoreState(state); err != nil {
 			var se *StateError
-			if !errors.As(err, &se) {
-				t.Fatalf("not a StateError: %v", err)
+			if !errors.As(err, &se) || !bytes.Equal(e.State(), before) {
+				t.Fatalf("%T %v, or the failed restore changed the engine", err, err)
 			}
 			return
 		}
-		for _, r := range recs[:50] {
-			must(0, e.InsertJSON(DefaultInputStream, r.Kinesis.Data, r.Kinesis.ApproximateArrivalTimestamp.Time))
-		}
+		feed(e)
 		e.Flush()
 	})
 }

@@ -460,23 +460,13 @@ func TestJoinAndDistinctStateErrors(t *testing.T) {
 // never panic; a state that restores keeps running.
 func FuzzRestoreJoinState(f *testing.F) {
 	rows := joinEvents(300)
-	f.Add(joinStateAfter(f, rows))
-	f.Add(joinStateAfter(f, rows[:9]))
-	f.Add(must(NewEngine(joinStateSQL, joinInputs)).State())
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e := must(NewEngine(joinStateSQL, joinInputs))
-		if err := e.RestoreState(b); err != nil {
-			var se *StateError
-			if !errors.As(err, &se) {
-				t.Fatalf("not a StateError: %v", err)
+	fuzzRestore(f, func() *Engine { return must(NewEngine(joinStateSQL, joinInputs)) },
+		[][]byte{joinStateAfter(f, rows), joinStateAfter(f, rows[:9])},
+		func(e *Engine) {
+			for _, r := range rows[:60] {
+				must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
 			}
-			return
-		}
-		for _, r := range rows[:60] {
-			must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
-		}
-		e.Flush()
-	})
+		})
 }
 
 // BenchmarkStreamJoin joins each trade with the orders of the last minute
