@@ -31,6 +31,9 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		}
 		args[i] = c
 	}
+	if c, ok, err := s.compileUDF(e, args); ok {
+		return c, err
+	}
 	switch e.Name {
 	case "COALESCE":
 		return compileCoalesce(e, args)

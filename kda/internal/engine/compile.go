@@ -61,6 +61,10 @@ type scope struct {
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
+
+	udfs     udfs   // the user-defined functions (udf.go)
+	defining *udf   // the function whose body this scope compiles, or nil
+	calls    []*udf // the functions that body calls
 }
 
 type aggSpec struct {

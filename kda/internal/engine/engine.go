@@ -131,6 +131,7 @@ type Engine struct {
 	last      int64    // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64    // earliest end of an open window
 	lastInput *stream  // InsertRecord's last stream
+	udfs      udfs     // CREATE FUNCTION's functions (udf.go)
 }
 
 // New parses and compiles a KDA SQL application.
@@ -215,6 +216,8 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 		return nil
 	case *syntax.CreatePump:
 		return e.addPump(st)
+	case *syntax.CreateFunction:
+		return e.addFunction(st)
 	}
 	// A statement the parser knows and the engine does not run yet.
 	return st.StmtPos().Unsupported(fmt.Sprintf("%T", st))

@@ -13,7 +13,8 @@ type Script struct {
 	Stmts []Stmt
 }
 
-// Stmt is a statement: a *CreateStream or a *CreatePump.
+// Stmt is a statement: a *CreateStream, a *CreatePump or a
+// *CreateFunction.
 type Stmt interface {
 	// StmtPos is where the statement starts.
 	StmtPos() Pos

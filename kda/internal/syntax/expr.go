@@ -260,6 +260,9 @@ func (ps *parser) primary() (Expr, error) {
 		}
 		return e, ps.expectOp(")")
 	case tQIdent:
+		if nt := ps.tok(1); nt.kind == tOp && nt.text == "(" {
+			return ps.call() // a user-defined function with a quoted name
+		}
 		return ps.colRef()
 	case tIdent:
 		return ps.identExpr(t)
