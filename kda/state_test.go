@@ -18,7 +18,9 @@ import (
 // stateSQL has a window of each kind whose state spans invocations:
 // sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
 // stagger, a tumbling window on an event time, and the tumbling table
-// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING.
+// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING, and
+// GROUP_RANK over a GROUP BY and over the records (the last record's
+// group always waits in the state for the next ROWTIME).
 const stateSQL = slideSQL + `
 CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
 CREATE PUMP "P3" AS INSERT INTO "T"
@@ -35,9 +37,16 @@ CREATE PUMP "P5" AS INSERT INTO "K"
 SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 3, 10));
 CREATE STREAM "D" (n BIGINT);
 CREATE PUMP "P6" AS INSERT INTO "D"
-SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));`
+SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));
+CREATE STREAM "G" (ticker VARCHAR(4), n BIGINT, r INTEGER);
+CREATE PUMP "P7" AS INSERT INTO "G"
+SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001"
+  GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '5' SECOND)), 'N', 'R', 'desc', 'asc', 0, 3));
+CREATE STREAM "H" (ticker VARCHAR(4), price DOUBLE, r INTEGER);
+CREATE PUMP "P8" AS INSERT INTO "H"
+SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"), 'PRICE', 'R', 'asc', 'desc', 100, 0));`
 
-var stateStreams = []string{"W", "R", "T", "S", "K", "D"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D", "G", "H"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {
