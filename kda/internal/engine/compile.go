@@ -62,9 +62,10 @@ type scope struct {
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
 
-	udfs     udfs   // the user-defined functions (udf.go)
-	defining *udf   // the function whose body this scope compiles, or nil
-	calls    []*udf // the functions that body calls
+	eng      *Engine // its tables and streams, for IN and EXISTS subqueries
+	udfs     udfs    // the user-defined functions (udf.go)
+	defining *udf    // the function whose body this scope compiles, or nil
+	calls    []*udf  // the functions that body calls
 }
 
 type aggSpec struct {
@@ -153,6 +154,10 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		return s.compileIn(e)
 	case *syntax.Call:
 		return s.compileCall(e)
+	case *syntax.Subquery:
+		return s.compileSubquery(e)
+	case *syntax.Row:
+		return cexpr{}, e.P.Errorf("a row value %s is only allowed before IN (SELECT …)", e)
 	case *syntax.Field:
 		return s.compileField(e)
 	case *syntax.Binary:

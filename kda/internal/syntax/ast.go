@@ -306,6 +306,12 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
 		writeCase(b, e)
+	case *Subquery:
+		writeSubquery(b, e)
+	case *Row:
+		b.WriteByte('(')
+		writeList(b, e.Items)
+		b.WriteByte(')')
 	case *Field:
 		writeExpr(b, e.X)
 		b.WriteString("." + e.Name)
@@ -432,6 +438,12 @@ func Children(e Expr) []Expr {
 		return []Expr{e.X, e.Lo, e.Hi}
 	case *In:
 		return append([]Expr{e.X}, e.List...)
+	case *Row:
+		return e.Items
+	case *Subquery:
+		if e.X != nil {
+			return []Expr{e.X} // the subquery's own expressions read its table
+		}
 	}
 	return nil
 }

@@ -182,7 +182,11 @@ func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err err
 			return nil, true, err
 		}
 		if ps.isKw("SELECT") {
-			return nil, true, ps.peek().pos.Unsupported("subquery")
+			q, err := ps.tableQuery("IN")
+			if err != nil {
+				return nil, true, err
+			}
+			return &Subquery{P: t.pos, X: l, Not: not, Query: q}, true, nil
 		}
 		list, err := ps.exprList()
 		if err != nil {
@@ -258,6 +262,9 @@ func (ps *parser) primary() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ps.isOp(",") {
+			return ps.rowRest(t.pos, e)
+		}
 		return e, ps.expectOp(")")
 	case tQIdent:
 		if nt := ps.tok(1); nt.kind == tOp && nt.text == "(" {
@@ -290,7 +297,7 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 	nt := ps.tok(1)
 	switch {
 	case t.text == "EXISTS":
-		return nil, t.pos.Unsupported("EXISTS")
+		return ps.exists()
 	case nt.kind == tString && t.text == "TIMESTAMP":
 		ps.p += 2
 		ms, ok := parseTimestampLiteral(nt.text)
