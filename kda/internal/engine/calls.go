@@ -14,6 +14,12 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if err := unsupportedCallForm(e); err != nil {
 		return cexpr{}, err
 	}
+	switch {
+	case strings.HasPrefix(e.Name, "PERIOD "):
+		return s.compilePeriodPredicate(e) // temporal.go
+	case e.Name == "PERIOD":
+		return cexpr{}, e.P.Errorf("PERIOD (start, end) is only allowed in a temporal predicate (CONTAINS, OVERLAPS, …)")
+	}
 	if e.Over != nil || e.OverName != "" {
 		return s.compileOver(e)
 	}

@@ -180,7 +180,7 @@ var scalarBuiltins = map[string]bool{
 	"REGEX_REPLACE": true, "NULLIF": true, "MOD": true, "POWER": true, "EXP": true, "LN": true, "LOG10": true,
 	"EXTRACT": true, "CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true, "CURRENT_ROW_TIMESTAMP": true,
 	"TO_TIMESTAMP": true, "UNIX_TIMESTAMP": true, "TSDIFF": true, "CHAR_TO_TIMESTAMP": true, "TIMESTAMP_TO_CHAR": true,
-	"STEP": true, "CAST": true, "EXP_AVG": true, "CURSOR": true, "TABLE": true, "EXISTS": true,
+	"STEP": true, "CAST": true, "EXP_AVG": true, "CURSOR": true, "TABLE": true, "EXISTS": true, "PERIOD": true,
 }
 
 // builtinFunction reports whether name is a function of the KDA

@@ -95,6 +95,9 @@ func (ps *parser) cmpExpr() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ps.isTemporal() {
+		return ps.temporal(l)
+	}
 	t := ps.peek()
 	if t.kind == tOp {
 		switch t.text {
