@@ -41,7 +41,11 @@
 // The pieces:
 //
 //   - Engine (NewEngine): the KDA SQL subset — CREATE [OR REPLACE]
-//     STREAM/PUMP, INSERT INTO … SELECT STREAM … FROM … WHERE …, GROUP BY
+//     STREAM/PUMP, CREATE [OR REPLACE] FUNCTION f(p type, …) RETURNS type
+//     … RETURN expr (functions written in SQL: compiled once, arguments of
+//     exactly the parameters' types, overloads, RETURNS NULL ON NULL
+//     INPUT; recursion is a compile error), INSERT INTO … SELECT STREAM …
+//     FROM … WHERE …, GROUP BY
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
 //     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
@@ -64,7 +68,13 @@
 //     row-valued column and AS l(r) column lists), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
 //     TABLE(f(CURSOR(SELECT STREAM …), …)); exact up to 10,000 distinct
-//     values, Space-Saving counters and HyperLogLog above),
+//     values, Space-Saving counters and HyperLogLog above), GROUP_RANK
+//     (RANK() of each group of rows sharing a ROWTIME, such as a GROUP
+//     BY's window; its CREATE FUNCTION … EXTERNAL NAME declaration is
+//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …) and [NOT]
+//     EXISTS (SELECT …) over a reference table, the temporal predicates
+//     CONTAINS, OVERLAPS, EQUALS, [IMMEDIATELY] PRECEDES | SUCCEEDS over
+//     TIMESTAMP periods ([PERIOD] (s, e)),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE [ESCAPE]/SIMILAR TO, IS [NOT] NULL | TRUE | FALSE |
 //     UNKNOWN | DISTINCT FROM, COALESCE, NULLIF, MOD, POWER, EXP, LN,
@@ -142,7 +152,10 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: OVERLAY is not supported yet":
-// CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
+// CROSS JOIN, RIGHT/FULL JOIN of a table, scalar subqueries, IN or
+// EXISTS over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME),
+// the temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY
+// LEADS | LAGS,
 // TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as CURRENT_DATE or
 // FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an

@@ -218,6 +218,9 @@ func TestGroupRankErrors(t *testing.T) {
 		return `CREATE STREAM "o" ("t" VARCHAR(4), "r" INTEGER);
 CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM "t", "r" FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM "TICKER_SYMBOL" AS "t", "PRICE" AS "p", "SECTOR" = 'X' AS "b" FROM "SOURCE_SQL_STREAM_001"), ` + args + `));`
 	}
+	const decl = `CREATE FUNCTION group_rank(c cursor, rankByColumnName VARCHAR(128), rankOutColumnName VARCHAR(128), sortOrder VARCHAR(10), outputOrder VARCHAR(10), maxIdle INTEGER, outputMax INTEGER)
+  returns table(c.*, "groupRank" INTEGER) language java parameter style system defined java no sql external name 'class x';
+`
 	for _, c := range []struct{ sql, want string }{
 		{call(`'p', 'r', 'asc', 'asc', 0`), "2:70: GROUP_RANK: takes a CURSOR and 6 arguments (rankByColumnName, rankOutColumnName, sortOrder, outputOrder, maxIdle, outputMax), got 5"},
 		{call(`'P', 'r', 'asc', 'asc', 0, 0`), `GROUP_RANK argument 2 (rankByColumnName): the cursor has no column "P"; names are case-sensitive: write 'p'`},
@@ -229,6 +232,8 @@ CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM "t", "r" FROM TABLE(GROUP_RANK(
 		{call(`'p', 'r', 'asc', 'asc', 0, 'x'`), `GROUP_RANK argument 7 (outputMax): must be an integer, got 'x'`},
 		{`CREATE STREAM "o" ("r" INTEGER); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM GROUP_RANK(1) FROM "SOURCE_SQL_STREAM_001";`, "GROUP_RANK is a table function: call it in FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM …), …))"},
 		{`CREATE FUNCTION group_rank(c CURSOR) RETURNS BIGINT LANGUAGE JAVA EXTERNAL NAME 'x';`, "function GROUP_RANK is a table function: declare it as GROUP_RANK(c CURSOR, …) RETURNS TABLE(c.*, …)"},
+		{decl + call(`'p', 'rank', 'asc', 'asc', 0, 0`), "sql 4:200: GROUP_RANK's rankOutColumnName 'rank' must be the rank column its CREATE FUNCTION (line 1) returns: groupRank"},
+		{decl + call(`'p', 'groupRank', 'asc', 'asc', 0`), "sql 4:70: GROUP_RANK is declared with 7 parameters (line 1) and called with 6 arguments"},
 		{`CREATE FUNCTION "my_udx"(c CURSOR) RETURNS TABLE(c.*, "x" INTEGER) LANGUAGE JAVA EXTERNAL NAME 'x';`, "CREATE FUNCTION my_udx … EXTERNAL NAME (a Java UDF or UDX: KDA runs user-defined functions written in SQL only"},
 	} {
 		_, err := NewEngine(c.sql, []Input{demoInput})

@@ -127,11 +127,11 @@ type Engine struct {
 	pumpNames map[string]*pump
 	errStream *stream
 	tables    map[string]*table
+	funcs     functions
 	created   []string // streams CREATE STREAM made, in order
 	last      int64    // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64    // earliest end of an open window
 	lastInput *stream  // InsertRecord's last stream
-	udfs      udfs     // CREATE FUNCTION's functions (udf.go)
 }
 
 // New parses and compiles a KDA SQL application.
@@ -215,6 +215,9 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 		e.addStream(st.Name, st.Columns)
 		return nil
 	case *syntax.CreatePump:
+		if err := e.checkDeclaredCalls(st); err != nil {
+			return err
+		}
 		return e.addPump(st)
 	case *syntax.CreateFunction:
 		return e.addFunction(st)

@@ -136,7 +136,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 // and returns the scope the projections are compiled in.
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	src := p.src
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now, udfs: e.udfs, eng: e}
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now, udfs: e.funcs.udfs, eng: e}
 	right, streamJoin := (*stream)(nil), false
 	if sel.Join != nil {
 		right, streamJoin = e.streams[sel.Join.Table]
@@ -181,7 +181,7 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin, udfs: e.udfs, eng: e}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin, udfs: e.funcs.udfs, eng: e}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
@@ -37,6 +38,13 @@ type udf struct {
 // udfs are an engine's user-defined functions by name, each name's
 // overloads in the order they were created.
 type udfs map[string][]*udf
+
+// functions are what an engine's CREATE FUNCTION statements made: SQL
+// functions, and the table functions they declared.
+type functions struct {
+	udfs     udfs
+	declared map[string]*syntax.CreateFunction
+}
 
 // signature prints f(TYPE, …).
 func (u *udf) signature() string {
@@ -100,11 +108,11 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 	if builtinFunction(cf.Name) {
 		return cf.NamePos.Errorf("function %s is a function of the KDA reference; give yours another name", cf.Name)
 	}
-	if e.udfs == nil {
-		e.udfs = udfs{}
+	if e.funcs.udfs == nil {
+		e.funcs.udfs = udfs{}
 	}
 	var old *udf
-	for _, u := range e.udfs[cf.Name] {
+	for _, u := range e.funcs.udfs[cf.Name] {
 		if u.sameParams(cf.Params) {
 			old = u
 		}
@@ -120,7 +128,7 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 	if err := checkBodyNames(cf, cols); err != nil {
 		return err
 	}
-	sc := &scope{stream: "function " + cf.Name, cols: cols, idx: map[string]int{}, now: e.opts.Now, udfs: e.udfs, defining: u}
+	sc := &scope{stream: "function " + cf.Name, cols: cols, idx: map[string]int{}, now: e.opts.Now, udfs: e.funcs.udfs, defining: u}
 	for i, c := range cols {
 		sc.idx[c.Name] = i
 	}
@@ -140,7 +148,7 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 		old.params, old.ret, old.nullOnNull, old.body, old.calls, old.pos = u.params, u.ret, u.nullOnNull, u.body, u.calls, u.pos
 		return nil
 	}
-	e.udfs[cf.Name] = append(e.udfs[cf.Name], u)
+	e.funcs.udfs[cf.Name] = append(e.funcs.udfs[cf.Name], u)
 	return nil
 }
 
@@ -210,7 +218,57 @@ func (e *Engine) declareTableFunction(cf *syntax.CreateFunction) error {
 	if len(cf.Params) == 0 || !cf.Params[0].Cursor || cf.ReturnsTable == nil {
 		return cf.NamePos.Errorf("function %s is a table function: declare it as %s(c CURSOR, …) RETURNS TABLE(c.*, …)", cf.Name, cf.Name)
 	}
+	if e.funcs.declared == nil {
+		e.funcs.declared = map[string]*syntax.CreateFunction{}
+	}
+	e.funcs.declared[cf.Name] = cf
 	return nil
+}
+
+// checkDeclaredCalls checks the calls of pump st to the table functions
+// a CREATE FUNCTION declared against their declaration: as many
+// arguments as parameters, and for GROUP_RANK a rankOutColumnName that
+// is the declared rank column, as the reference requires.
+func (e *Engine) checkDeclaredCalls(st *syntax.CreatePump) error {
+	var check func(sel *syntax.Select) error
+	check = func(sel *syntax.Select) error {
+		for ; sel != nil; sel = sel.UnionAll {
+			if sel.Sub != nil {
+				if err := check(sel.Sub); err != nil {
+					return err
+				}
+			}
+			tc := sel.Table
+			if tc == nil {
+				continue
+			}
+			if err := check(tc.Cursor); err != nil {
+				return err
+			}
+			cf := e.funcs.declared[tc.Name]
+			if cf == nil {
+				continue
+			}
+			if n := 1 + len(tc.Args); n != len(cf.Params) {
+				return tc.NamePos.Errorf("%s is declared with %d parameters (line %d) and called with %d arguments", tc.Name, len(cf.Params), cf.Pos.Line, n)
+			}
+			if tc.Name != "GROUP_RANK" || len(tc.Args) < 2 {
+				continue
+			}
+			lit, _ := tc.Args[1].(*syntax.Literal)
+			var declared []string
+			for _, c := range cf.ReturnsTable {
+				if !strings.HasSuffix(c.Name, ".*") {
+					declared = append(declared, c.Name)
+				}
+			}
+			if lit != nil && lit.V.K == value.KindString && !slices.Contains(declared, lit.V.S) {
+				return lit.P.Errorf("GROUP_RANK's rankOutColumnName '%s' must be the rank column its CREATE FUNCTION (line %d) returns: %s", lit.V.S, cf.Pos.Line, strings.Join(declared, ", "))
+			}
+		}
+		return nil
+	}
+	return check(st.Select)
 }
 
 // compileUDF compiles a call of a user-defined function; ok is false when
