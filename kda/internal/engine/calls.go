@@ -14,12 +14,6 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if err := unsupportedCallForm(e); err != nil {
 		return cexpr{}, err
 	}
-	switch {
-	case strings.HasPrefix(e.Name, "PERIOD "):
-		return s.compilePeriodPredicate(e) // temporal.go
-	case e.Name == "PERIOD":
-		return cexpr{}, e.P.Errorf("PERIOD (start, end) is only allowed in a temporal predicate (CONTAINS, OVERLAPS, …)")
-	}
 	if e.Over != nil || e.OverName != "" {
 		return s.compileOver(e)
 	}
@@ -36,9 +30,6 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 			return cexpr{}, err
 		}
 		args[i] = c
-	}
-	if c, ok, err := s.compileUDF(e, args); ok {
-		return c, err
 	}
 	switch e.Name {
 	case "COALESCE":
@@ -92,7 +83,7 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if syntax.IsUnsupportedFunction(e.Name) {
 		return cexpr{}, e.P.Unsupported(e.Name)
 	}
-	return cexpr{}, e.P.Errorf("unknown function %s", e.Name)
+	return s.compileUDF(e, args) // udf.go: a user-defined function, or unknown
 }
 
 // compileAggregate compiles COUNT, SUM, AVG, MIN or MAX into a slot of the

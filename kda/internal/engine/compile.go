@@ -157,7 +157,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	case *syntax.Subquery:
 		return s.compileSubquery(e)
 	case *syntax.Row:
-		return cexpr{}, e.P.Errorf("a row value %s is only allowed before IN (SELECT …)", e)
+		return cexpr{}, e.P.Errorf("a row value %s is only allowed before IN (SELECT …) or in a temporal predicate", e)
+	case *syntax.Temporal:
+		return s.compileTemporal(e)
 	case *syntax.Field:
 		return s.compileField(e)
 	case *syntax.Binary:

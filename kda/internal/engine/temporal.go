@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"strings"
-
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -75,21 +73,21 @@ func (p period) ends(v *env) (s, e int64, ok bool, err error) {
 	return a.I, b.I, true, nil
 }
 
-// compilePeriodPredicate compiles a Call "PERIOD name" of the parser.
-func (s *scope) compilePeriodPredicate(e *syntax.Call) (cexpr, error) {
-	pred := strings.TrimPrefix(e.Name, "PERIOD ")
-	l, err := s.compilePeriod(pred, e.Args[0])
+// compileTemporal compiles a temporal predicate.
+func (s *scope) compileTemporal(e *syntax.Temporal) (cexpr, error) {
+	pred := e.Pred
+	l, err := s.compilePeriod(pred, e.L)
 	if err != nil {
 		return cexpr{}, err
 	}
 	if pred == "CONTAINS" {
-		if _, isRow := e.Args[1].(*syntax.Row); !isRow && !isPeriodCall(e.Args[1]) {
-			t, err := s.compile(e.Args[1])
+		if _, isRow := e.R.(*syntax.Row); !isRow && !isPeriodCall(e.R) {
+			t, err := s.compile(e.R)
 			if err != nil {
 				return cexpr{}, err
 			}
 			if t.typ != value.KindTime && t.typ != value.KindNull {
-				return cexpr{}, e.Args[1].ExprPos().Errorf("CONTAINS needs a period or a TIMESTAMP on its right, got %s", t.typ)
+				return cexpr{}, e.R.ExprPos().Errorf("CONTAINS needs a period or a TIMESTAMP on its right, got %s", t.typ)
 			}
 			return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 				s1, e1, ok, err := l.ends(v)
@@ -104,7 +102,7 @@ func (s *scope) compilePeriodPredicate(e *syntax.Call) (cexpr, error) {
 			}}, nil
 		}
 	}
-	r, err := s.compilePeriod(pred, e.Args[1])
+	r, err := s.compilePeriod(pred, e.R)
 	if err != nil {
 		return cexpr{}, err
 	}

@@ -271,15 +271,19 @@ func (e *Engine) checkDeclaredCalls(st *syntax.CreatePump) error {
 	return check(st.Select)
 }
 
-// compileUDF compiles a call of a user-defined function; ok is false when
-// no function has the name.
-func (s *scope) compileUDF(e *syntax.Call, args []cexpr) (c cexpr, ok bool, err error) {
+// compileUDF compiles a call of a user-defined function, the last kind of
+// function compileCall tries: no function of the name is an unknown
+// function.
+func (s *scope) compileUDF(e *syntax.Call, args []cexpr) (cexpr, error) {
 	if s.defining != nil && e.Name == s.defining.name {
-		return cexpr{}, true, e.P.Errorf("function %s calls itself: recursion is a cycle (KDA functions cannot recurse)", e.Name)
+		return cexpr{}, e.P.Errorf("function %s calls itself: recursion is a cycle (KDA functions cannot recurse)", e.Name)
 	}
 	overloads := s.udfs[e.Name]
-	if len(overloads) == 0 {
-		return cexpr{}, false, nil
+	switch {
+	case len(overloads) == 0 && e.Name == "PERIOD":
+		return cexpr{}, e.P.Errorf("PERIOD (start, end) is only allowed in a temporal predicate (CONTAINS, OVERLAPS, …)")
+	case len(overloads) == 0:
+		return cexpr{}, e.P.Errorf("unknown function %s", e.Name)
 	}
 	var match []*udf
 	for _, u := range overloads {
@@ -305,20 +309,20 @@ func (s *scope) compileUDF(e *syntax.Call, args []cexpr) (c cexpr, ok bool, err 
 		}
 		call := e.Name + "(" + strings.Join(kinds, ", ") + ")"
 		if len(match) > 1 {
-			return cexpr{}, true, e.P.Errorf("call %s is ambiguous: it fits %s (cast the NULL)", call, strings.Join(sigs, " and "))
+			return cexpr{}, e.P.Errorf("call %s is ambiguous: it fits %s (cast the NULL)", call, strings.Join(sigs, " and "))
 		}
-		return cexpr{}, true, e.P.Errorf("call %s matches no function %s: arguments must be of the parameters' types, with no implicit casts (use CAST)", call, strings.Join(sigs, ", "))
+		return cexpr{}, e.P.Errorf("call %s matches no function %s: arguments must be of the parameters' types, with no implicit casts (use CAST)", call, strings.Join(sigs, ", "))
 	}
 	u := match[0]
 	if s.defining != nil {
 		if path, cycle := u.reaches(s.defining.name, map[*udf]bool{}); cycle {
-			return cexpr{}, true, e.P.Errorf("function %s would call itself through %s: recursion is a cycle (KDA functions cannot recurse)",
+			return cexpr{}, e.P.Errorf("function %s would call itself through %s: recursion is a cycle (KDA functions cannot recurse)",
 				s.defining.name, strings.Join(append([]string{e.Name}, path...), " → "))
 		}
 		s.calls = append(s.calls, u)
 	}
 	u.used = true
-	return u.call(args), true, nil
+	return u.call(args), nil
 }
 
 // call is a call of u with args: its own parameter row, reused by every

@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -306,12 +305,6 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" LIKE " + value.Value{K: value.KindString, S: e.Pattern}.SQL() + ")")
 	case *Case:
 		writeCase(b, e)
-	case *Subquery:
-		writeSubquery(b, e)
-	case *Row:
-		b.WriteByte('(')
-		writeList(b, e.Items)
-		b.WriteByte(')')
 	case *Field:
 		writeExpr(b, e.X)
 		b.WriteString("." + e.Name)
@@ -336,7 +329,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		writeList(b, e.List)
 		b.WriteString("))")
 	default:
-		b.WriteString(fmt.Sprintf("%T", e))
+		writeOther(b, e) // subquery.go
 	}
 }
 
@@ -440,6 +433,8 @@ func Children(e Expr) []Expr {
 		return append([]Expr{e.X}, e.List...)
 	case *Row:
 		return e.Items
+	case *Temporal:
+		return []Expr{e.L, e.R}
 	case *Subquery:
 		if e.X != nil {
 			return []Expr{e.X} // the subquery's own expressions read its table

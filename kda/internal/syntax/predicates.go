@@ -110,10 +110,21 @@ func (ps *parser) isTemporal() bool {
 	return true
 }
 
+// Temporal is a temporal predicate L Pred R: Pred is CONTAINS, OVERLAPS,
+// EQUALS, PRECEDES, SUCCEEDS, IMMEDIATELY PRECEDES or IMMEDIATELY
+// SUCCEEDS; L and R are periods, a *Row (s, e) or a Call PERIOD(s, e),
+// and R may be a timestamp for CONTAINS.
+type Temporal struct {
+	P    Pos
+	Pred string
+	L, R Expr
+}
+
+func (e *Temporal) ExprPos() Pos   { return e.P }
+func (e *Temporal) String() string { return exprString(e) }
+
 // temporal parses the temporal predicates after the period l: l pred r
-// [pred r2 …], a compact chain meaning l pred r AND r pred r2 …. Each is a
-// Call "PERIOD pred" of the two periods (a *Row (s, e), PERIOD(s, e), or
-// for CONTAINS a timestamp on the right).
+// [pred r2 …], a compact chain meaning l pred r AND r pred r2 ….
 func (ps *parser) temporal(l Expr) (Expr, error) {
 	var out Expr
 	for ps.isTemporal() {
@@ -131,7 +142,7 @@ func (ps *parser) temporal(l Expr) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		var x Expr = &Call{P: t.pos, Name: "PERIOD " + name, Args: []Expr{l, r}}
+		var x Expr = &Temporal{P: t.pos, Pred: name, L: l, R: r}
 		if out != nil {
 			x = &Binary{P: t.pos, Op: "AND", L: out, R: x}
 		}

@@ -1,6 +1,9 @@
 package syntax
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Subqueries in conditions: x [NOT] IN (SELECT …), (a, b) [NOT] IN
 // (SELECT …) and EXISTS (SELECT …), whose SELECT reads a reference table
@@ -37,6 +40,27 @@ func (e *Subquery) ExprPos() Pos   { return e.P }
 func (e *Row) ExprPos() Pos        { return e.P }
 func (e *Subquery) String() string { return exprString(e) }
 func (e *Row) String() string      { return exprString(e) }
+
+// writeOther prints the expressions of this file and of Temporal, or
+// e's type.
+func writeOther(b *strings.Builder, e Expr) {
+	switch e := e.(type) {
+	case *Subquery:
+		writeSubquery(b, e)
+	case *Row:
+		b.WriteByte('(')
+		writeList(b, e.Items)
+		b.WriteByte(')')
+	case *Temporal:
+		b.WriteByte('(')
+		writeExpr(b, e.L)
+		b.WriteString(" " + e.Pred + " ")
+		writeExpr(b, e.R)
+		b.WriteByte(')')
+	default:
+		b.WriteString(fmt.Sprintf("%T", e))
+	}
+}
 
 // writeSubquery prints e; the subquery as (SELECT … FROM "t").
 func writeSubquery(b *strings.Builder, e *Subquery) {
