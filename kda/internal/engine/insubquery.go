@@ -144,14 +144,11 @@ func tableQueryRows(t *table, where evalFn, items []cexpr) ([][]value.Value, err
 	v := &env{}
 	for _, row := range t.rows {
 		v.ref = row
-		if where != nil {
-			ok, err := where(v)
+		if keep, err := kept(where, v); err != nil || !keep {
 			if err != nil {
 				return nil, err
 			}
-			if ok.K != value.KindBool || ok.I == 0 {
-				continue
-			}
+			continue
 		}
 		vals := make([]value.Value, len(items))
 		for i, it := range items {
@@ -164,6 +161,16 @@ func tableQueryRows(t *table, where evalFn, items []cexpr) ([][]value.Value, err
 		out = append(out, vals)
 	}
 	return out, nil
+}
+
+// kept reports whether the subquery's WHERE (nil: none) keeps the table
+// row in v.ref.
+func kept(where evalFn, v *env) (bool, error) {
+	if where == nil {
+		return true, nil
+	}
+	ok, err := where(v)
+	return err == nil && ok.K == value.KindBool && ok.I == 1, err
 }
 
 // inResult is x IN rows for one probe: true, false or NULL; not negates.
@@ -263,14 +270,11 @@ func correlated(t *table, where evalFn, items, xs []cexpr, kinds []value.Kind, e
 		found, unknown := false, false
 		for _, row := range t.rows {
 			v.ref = row
-			if where != nil {
-				ok, err := where(v)
+			if keep, err := kept(where, v); err != nil || !keep {
 				if err != nil {
-					return ok, err
+					return value.Value{}, err
 				}
-				if ok.K != value.KindBool || ok.I == 0 {
-					continue
-				}
+				continue
 			}
 			if exists {
 				found = true

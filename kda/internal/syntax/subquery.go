@@ -52,11 +52,7 @@ func writeOther(b *strings.Builder, e Expr) {
 		writeList(b, e.Items)
 		b.WriteByte(')')
 	case *Temporal:
-		b.WriteByte('(')
-		writeExpr(b, e.L)
-		b.WriteString(" " + e.Pred + " ")
-		writeExpr(b, e.R)
-		b.WriteByte(')')
+		writeExpr(b, &Binary{Op: e.Pred, L: e.L, R: e.R}) // (l PRED r)
 	default:
 		b.WriteString(fmt.Sprintf("%T", e))
 	}
