@@ -180,3 +180,35 @@ func TestSubqueryErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsReadingTables: a function declared READS SQL DATA may read
+// a reference table, correlated with its parameters or not; one without
+// it may not, and a call inside its subquery still counts for cycles.
+func TestFunctionsReadingTables(t *testing.T) {
+	sql := `
+CREATE FUNCTION has_tier(t VARCHAR(4), n INTEGER) RETURNS BOOLEAN CONTAINS SQL READS SQL DATA
+  RETURN EXISTS (SELECT * FROM companies WHERE ticker = t AND tier = n);
+CREATE FUNCTION known(t VARCHAR(4)) RETURNS BOOLEAN READS SQL DATA RETURN t IN (SELECT ticker FROM companies WHERE ticker IS NOT NULL);
+CREATE STREAM "out" ("t" VARCHAR(4), "a" BOOLEAN, "b" BOOLEAN);
+CREATE PUMP "p" AS INSERT INTO "out" SELECT STREAM ticker_symbol, has_tier(ticker_symbol, CAST(2 AS INTEGER)), known(ticker_symbol) FROM "SOURCE_SQL_STREAM_001";`
+	e := must(NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{companies} }))
+	out := collect(t, e, "out")
+	for _, tk := range []string{"XOM", "AMZN", "QXZ"} {
+		must(0, e.InsertJSON(DefaultInputStream, []byte(`{"TICKER_SYMBOL":"`+tk+`"}`), time.Time{}))
+	}
+	want := []string{`{"t":"XOM","a":true,"b":true}`, `{"t":"AMZN","a":false,"b":true}`, `{"t":"QXZ","a":false,"b":false}`}
+	if !slices.Equal(*out, want) {
+		t.Fatalf("got %v, want %v", *out, want)
+	}
+	for _, c := range []struct{ sql, want string }{
+		{`CREATE FUNCTION f(t VARCHAR(4)) RETURNS BOOLEAN CONTAINS SQL RETURN t IN (SELECT ticker FROM companies);`, `sql 1:71: function F reads table "COMPANIES": declare it READS SQL DATA`},
+		{`CREATE FUNCTION g(n INTEGER) RETURNS INTEGER RETURN n;
+CREATE FUNCTION f(n INTEGER) RETURNS BOOLEAN READS SQL DATA RETURN EXISTS (SELECT * FROM companies WHERE tier = g(n));
+CREATE OR REPLACE FUNCTION g(n INTEGER) RETURNS INTEGER RETURN CASE WHEN f(n) THEN 1 ELSE 0 END;`, `sql 3:74: function G would call itself through F → G`},
+	} {
+		_, err := NewEngine(c.sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{companies} })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s\n got %v\nwant %s", c.sql, err, c.want)
+		}
+	}
+}

@@ -45,8 +45,11 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 	if e.Exists {
 		what = "EXISTS"
 	}
-	if s.eng == nil {
+	switch {
+	case s.eng == nil:
 		return cexpr{}, e.P.Errorf("%s (SELECT …) is not allowed here: only a pump's conditions and expressions read tables", what)
+	case s.defining != nil && !s.defining.readsData:
+		return cexpr{}, e.P.Errorf("function %s reads table %q: declare it READS SQL DATA", s.defining.name, q.From)
 	}
 	t := s.eng.tables[q.From]
 	if t == nil {
@@ -76,8 +79,10 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 	ref := &refScope{t: t, alias: q.Alias}
 	qualifyTableCols(q, t)
 	// Uncorrelated: the subquery reads its table alone.
-	only := &scope{stream: q.From, alias: q.Alias, idx: map[string]int{}, ref: ref, now: s.now, udfs: s.udfs, eng: s.eng}
+	only := &scope{stream: q.From, alias: q.Alias, idx: map[string]int{}, ref: ref, now: s.now, udfs: s.udfs, eng: s.eng,
+		defining: s.defining, calls: s.calls}
 	if where, items, err := only.compileTableQuery(q, e.Exists); err == nil && !readsRowtime(q) {
+		s.calls = only.calls // the functions a function's body calls, for cycles
 		rows, err := tableQueryRows(t, where, items)
 		if err != nil {
 			return cexpr{}, e.P.Errorf("%s subquery: %v", what, err)
@@ -103,6 +108,7 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, err
 	}
+	s.calls = cs.calls
 	var kinds []value.Kind
 	if !e.Exists {
 		if kinds, err = subqueryKinds(e, xs, items); err != nil {

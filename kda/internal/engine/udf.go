@@ -30,6 +30,7 @@ type udf struct {
 	params     []syntax.Param
 	ret        value.Type
 	nullOnNull bool
+	readsData  bool // READS SQL DATA: the body may read reference tables
 	body       evalFn
 	calls      []*udf // the functions its body calls
 	used       bool   // a compiled expression calls it
@@ -120,7 +121,7 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 	if old != nil && !cf.OrReplace {
 		return cf.NamePos.Errorf("function %s already exists (use CREATE OR REPLACE FUNCTION)", old.signature())
 	}
-	u := &udf{name: cf.Name, pos: cf.NamePos, params: cf.Params, ret: cf.Returns, nullOnNull: cf.NullOnNull}
+	u := &udf{name: cf.Name, pos: cf.NamePos, params: cf.Params, ret: cf.Returns, nullOnNull: cf.NullOnNull, readsData: cf.ReadsSQLData}
 	cols := make([]value.Column, len(cf.Params))
 	for i, p := range cf.Params {
 		cols[i] = value.Column{Name: p.Name, Type: p.Type}
@@ -128,7 +129,7 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 	if err := checkBodyNames(cf, cols); err != nil {
 		return err
 	}
-	sc := &scope{stream: "function " + cf.Name, cols: cols, idx: map[string]int{}, now: e.opts.Now, udfs: e.funcs.udfs, defining: u}
+	sc := &scope{stream: "function " + cf.Name, cols: cols, idx: map[string]int{}, now: e.opts.Now, udfs: e.funcs.udfs, defining: u, eng: e}
 	for i, c := range cols {
 		sc.idx[c.Name] = i
 	}
@@ -145,7 +146,7 @@ func (e *Engine) addFunction(cf *syntax.CreateFunction) error {
 	u.body, u.calls = body.fn, sc.calls
 	if old != nil {
 		// In place: the compiled callers of the old body call the new one.
-		old.params, old.ret, old.nullOnNull, old.body, old.calls, old.pos = u.params, u.ret, u.nullOnNull, u.body, u.calls, u.pos
+		old.params, old.ret, old.nullOnNull, old.readsData, old.body, old.calls, old.pos = u.params, u.ret, u.nullOnNull, u.readsData, u.body, u.calls, u.pos
 		return nil
 	}
 	e.funcs.udfs[cf.Name] = append(e.funcs.udfs[cf.Name], u)

@@ -24,6 +24,9 @@ type CreateFunction struct {
 	// External is the EXTERNAL NAME string, at ExternalPos.
 	External    string
 	ExternalPos Pos
+	// ReadsSQLData is READS SQL DATA: the body may read a reference
+	// table (IN or EXISTS (SELECT …)).
+	ReadsSQLData bool
 	// NullOnNull is RETURNS NULL ON NULL INPUT: the function is NULL when
 	// an argument is, without evaluating its body.
 	NullOnNull bool
@@ -171,6 +174,7 @@ func (ps *parser) funcCharacteristics(cf *CreateFunction) error {
 			err = ps.expectKw("SQL")
 		case "READS", "MODIFIES":
 			ps.p++
+			cf.ReadsSQLData = cf.ReadsSQLData || t.text == "READS"
 			if err = ps.expectKw("SQL"); err == nil {
 				err = ps.expectKw("DATA")
 			}
