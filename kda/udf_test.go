@@ -159,8 +159,12 @@ func TestCreateFunctionErrors(t *testing.T) {
 			t.Errorf("%s\n got %v\nwant %s", tc.sql, err, tc.want)
 		}
 	}
-	_, err := NewEngine("CREATE FUNCTION f(x BIGINT) RETURNS BIGINT LANGUAGE JAVA RETURN x;", []Input{udfInput})
+	_, err := NewEngine(frac+use+`"APP".get_fraction("d")`+from, []Input{udfInput})
 	var ue *UnsupportedError
+	if !errors.As(err, &ue) || ue.Construct != "the qualified function name APP.GET_FRACTION (call a function by its name alone)" || ue.Line != 3 || ue.Col != 52 {
+		t.Errorf("qualified name: %v", err)
+	}
+	_, err = NewEngine("CREATE FUNCTION f(x BIGINT) RETURNS BIGINT LANGUAGE JAVA RETURN x;", []Input{udfInput})
 	if !errors.As(err, &ue) || ue.Construct != "CREATE FUNCTION … LANGUAGE JAVA (KDA runs user-defined functions written in SQL only)" || ue.Col != 53 {
 		t.Errorf("LANGUAGE JAVA: %v", err)
 	}

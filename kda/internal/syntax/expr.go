@@ -451,6 +451,9 @@ func (ps *parser) colRef() (Expr, error) {
 			}
 			return nil, err
 		}
+		if ps.isOp("(") {
+			return nil, t.pos.Unsupported("the qualified function name " + t.text + "." + name + " (call a function by its name alone)")
+		}
 		// T.REC.COLUMN1: a column of a row-valued column of a subquery,
 		// named REC.COLUMN1 there.
 		if ps.isOp(".") {
