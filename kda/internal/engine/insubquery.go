@@ -13,8 +13,9 @@ import (
 // t …), where t is a reference table. A reference table does not change
 // while the engine runs, so a subquery that reads only its table is
 // evaluated once, at compile time, into a hash set (a semi-join); one
-// that also reads the stream's row (correlated: WHERE t.a = s.x) scans the
-// table for each row. A subquery over a stream cannot be evaluated (the
+// that also reads the stream's row (correlated: WHERE t.a = s.x) runs for
+// each row over the table, or over the rows a hash index on t.a gives for
+// s.x when its WHERE has such an equality. A subquery over a stream cannot be evaluated (the
 // stream never ends) and fails at compile time. x IN (…) is SQL's: TRUE
 // when a row of the subquery equals x, else NULL when x or a compared
 // value is NULL, else FALSE.
@@ -115,7 +116,11 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 			return cexpr{}, err
 		}
 	}
-	return correlated(t, where, items, xs, kinds, e.Exists, e.Not), nil
+	ix, err := cs.equalityIndex(q, t)
+	if err != nil {
+		return cexpr{}, err
+	}
+	return correlated(t, ix, where, items, xs, kinds, e.Exists, e.Not), nil
 }
 
 // compileTableQuery compiles a subquery's WHERE and items in s (whose ref
@@ -259,10 +264,15 @@ func inSet(xs []cexpr, kinds []value.Kind, rows [][]value.Value, not bool) cexpr
 }
 
 // correlated is IN or EXISTS over a subquery that reads the stream's row:
-// the table scanned for each row, stopping at the first match.
-func correlated(t *table, where evalFn, items, xs []cexpr, kinds []value.Kind, exists, not bool) cexpr {
+// the table (or the rows of ix that match the row) scanned for each row,
+// stopping at the first match.
+func correlated(t *table, ix *rowIndex, where evalFn, items, xs []cexpr, kinds []value.Kind, exists, not bool) cexpr {
 	probe := make([]value.Value, len(xs))
 	vals := make([]value.Value, len(items))
+	all := make([]int, len(t.rows))
+	for i := range all {
+		all[i] = i
+	}
 	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 		for i, x := range xs {
 			a, err := x.fn(v)
@@ -271,10 +281,18 @@ func correlated(t *table, where evalFn, items, xs []cexpr, kinds []value.Kind, e
 			}
 			probe[i] = widen(a, kinds[i])
 		}
+		rows := all
+		if ix != nil {
+			var err error
+			if rows, err = ix.lookup(v); err != nil {
+				return value.Value{}, err
+			}
+		}
 		saved := v.ref
 		defer func() { v.ref = saved }()
 		found, unknown := false, false
-		for _, row := range t.rows {
+		for _, r := range rows {
+			row := t.rows[r]
 			v.ref = row
 			if keep, err := kept(where, v); err != nil || !keep {
 				if err != nil {
@@ -365,4 +383,69 @@ func qualifyTableCols(q *syntax.TableQuery, t *table) {
 			walk(it.Expr)
 		}
 	}
+}
+
+// rowIndex indexes a table's rows by one column, for a correlated
+// subquery whose WHERE has a conjunct table.column = expression of the
+// row: only the rows whose column equals the expression can pass the
+// WHERE, which is still evaluated on them.
+type rowIndex struct {
+	byKey map[string][]int
+	x     cexpr
+	kind  value.Kind // the kind both sides are compared in
+	key   []byte
+}
+
+// equalityIndex finds the first such conjunct of q's WHERE and indexes t
+// on its column; nil when there is none.
+func (s *scope) equalityIndex(q *syntax.TableQuery, t *table) (*rowIndex, error) {
+	if q.Where == nil {
+		return nil, nil
+	}
+	for _, c := range conjuncts(q.Where, nil) {
+		b, ok := c.(*syntax.Binary)
+		if !ok || b.Op != "=" {
+			continue
+		}
+		for _, side := range [2][2]syntax.Expr{{b.L, b.R}, {b.R, b.L}} {
+			col, ok := side[0].(*syntax.ColRef)
+			if !ok || s.usesTable(side[1]) {
+				continue
+			}
+			i, found, err := s.tableCol(col)
+			if err != nil || !found {
+				continue
+			}
+			x, err := s.compile(side[1])
+			if err != nil {
+				return nil, err
+			}
+			kind := t.cols[i].Type.Kind
+			if x.typ != kind && x.typ != value.KindNull {
+				if !numeric(kind) || !numeric(x.typ) {
+					continue // compiling the WHERE reports it
+				}
+				kind = value.KindFloat
+			}
+			ix := &rowIndex{byKey: map[string][]int{}, x: x, kind: kind}
+			for r, row := range t.rows {
+				if v := row[i]; v.K != value.KindNull {
+					k := string(appendKey(nil, []value.Value{widen(v, kind)}))
+					ix.byKey[k] = append(ix.byKey[k], r)
+				}
+			}
+			return ix, nil
+		}
+	}
+	return nil, nil
+}
+
+// lookup returns the rows whose column equals the expression on v's row.
+func (ix *rowIndex) lookup(v *env) ([]int, error) {
+	a, err := ix.x.fn(v)
+	if err != nil || a.K == value.KindNull {
+		return nil, err
+	}
+	ix.key = appendKey(ix.key[:0], []value.Value{widen(a, ix.kind)})
+	return ix.byKey[string(ix.key)], nil
 }
