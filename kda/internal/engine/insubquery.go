@@ -60,22 +60,9 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 		}
 		return cexpr{}, q.FromPos.Errorf("unknown reference table %q in the %s subquery (tables: %s)", q.From, what, s.eng.tableNames())
 	}
-	var xs []cexpr
-	if !e.Exists {
-		lhs := []syntax.Expr{e.X}
-		if r, ok := e.X.(*syntax.Row); ok {
-			lhs = r.Items
-		}
-		if len(q.Items) != len(lhs) || slices.ContainsFunc(q.Items, func(it syntax.SelectItem) bool { return it.Star }) {
-			return cexpr{}, q.P.Errorf("the IN subquery must select %d column(s), one for each value before IN", len(lhs))
-		}
-		for _, x := range lhs {
-			c, err := s.compile(x)
-			if err != nil {
-				return cexpr{}, err
-			}
-			xs = append(xs, c)
-		}
+	xs, err := s.compileInValues(e)
+	if err != nil {
+		return cexpr{}, err
 	}
 	ref := &refScope{t: t, alias: q.Alias}
 	qualifyTableCols(q, t)
@@ -121,6 +108,31 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 		return cexpr{}, err
 	}
 	return correlated(t, ix, where, items, xs, kinds, e.Exists, e.Not), nil
+}
+
+// compileInValues compiles the values before IN (none for EXISTS), one
+// for each column the subquery selects.
+func (s *scope) compileInValues(e *syntax.Subquery) ([]cexpr, error) {
+	if e.Exists {
+		return nil, nil
+	}
+	lhs := []syntax.Expr{e.X}
+	if r, ok := e.X.(*syntax.Row); ok {
+		lhs = r.Items
+	}
+	q := e.Query
+	if len(q.Items) != len(lhs) || slices.ContainsFunc(q.Items, func(it syntax.SelectItem) bool { return it.Star }) {
+		return nil, q.P.Errorf("the IN subquery must select %d column(s), one for each value before IN", len(lhs))
+	}
+	xs := make([]cexpr, len(lhs))
+	for i, x := range lhs {
+		c, err := s.compile(x)
+		if err != nil {
+			return nil, err
+		}
+		xs[i] = c
+	}
+	return xs, nil
 }
 
 // compileTableQuery compiles a subquery's WHERE and items in s (whose ref
