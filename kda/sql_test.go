@@ -170,9 +170,9 @@ func TestUnsupportedConstructsAreNamed(t *testing.T) {
 		sql, construct string
 		col            int // column of the construct on line 1, 0 to skip
 	}{
-		{stream + `SELECT STREAM 1 ` + from + ` AS s JOIN "SOURCE_SQL_STREAM_001" OVER (PARTITION BY "location" ROWS 1 PRECEDING) AS t ON s."sensor_id" = t."sensor_id"`, "PARTITION BY in the window of a JOIN", 0},
-		{stream + `SELECT STREAM 1 ` + from + `, "r"`, "JOIN by comma", 0},
-		{stream + `SELECT STREAM 1 ` + from + ` s CROSS JOIN "r"`, "CROSS JOIN", 0},
+		{stream + `SELECT STREAM 1 ` + from + `, "r", "q"`, "a second JOIN (by comma)", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` s NATURAL JOIN "r"`, "NATURAL JOIN", 0},
+		{stream + `SELECT STREAM 1 ` + from + ` s CROSS JOIN "r" CROSS JOIN "q"`, "a second JOIN", 0},
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM * ` + from + `)`, "SELECT * in a subquery", 0},
 		{stream + `SELECT STREAM 1 FROM (SELECT STREAM 1 ` + from + ` UNION ALL SELECT STREAM 2 ` + from + `)`, "UNION ALL in a subquery", 0},
 		{stream + `SELECT STREAM 1 ` + from + ` WHERE "sensor_id" IN (SELECT STREAM 1 ` + from + `)`, "subquery", 0},

@@ -381,7 +381,6 @@ func TestStreamJoinErrors(t *testing.T) {
 	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
 	for sql, want := range map[string]string{
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" AS t ON o.oid = t.oid`:                                                                          "needs a window on at least one side",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY tid RANGE INTERVAL '1' SECOND PRECEDING) AS t ON TRUE`:                       "PARTITION BY in the window of a JOIN is not supported yet",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER nope AS t ON TRUE`:                                                                         `unknown window "NOPE"`,
 		stream + `SELECT STREAM oid FROM "ORDERS" OVER (ROWS 2 PRECEDING)`:                                                                                             "window of a JOIN of two streams",
 		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 2 PRECEDING) AS t ON o.oid = t.oid`:                                                    `column "OID" is in both`,
@@ -399,15 +398,18 @@ func TestStreamJoinErrors(t *testing.T) {
 	}
 }
 
-// joinStateSQL adds DISTINCT, a distinct and a variance aggregate to the
-// joins, so that one state holds every kind of window this file and
+// joinStateSQL adds DISTINCT, a distinct and a variance aggregate and a
+// partitioned join window to the joins, so that one state holds every kind of window this file and
 // distinct_test.go add.
 const joinStateSQL = streamJoinSQL + `
 CREATE STREAM "D" (w TIMESTAMP, tk VARCHAR(4));
 CREATE PUMP "PD" AS INSERT INTO "D" SELECT STREAM DISTINCT STEP(ROWTIME BY INTERVAL '5' SECOND), ticker FROM "ORDERS";
 CREATE STREAM "G" (tk VARCHAR(4), n BIGINT, sd DOUBLE);
 CREATE PUMP "PG" AS INSERT INTO "G" SELECT STREAM ticker, COUNT(DISTINCT oid), STDDEV_SAMP(amount)
-FROM "ORDERS" GROUP BY ticker, STEP(ROWTIME BY INTERVAL '5' SECOND);`
+FROM "ORDERS" GROUP BY ticker, STEP(ROWTIME BY INTERVAL '5' SECOND);
+CREATE STREAM "JP" (oid BIGINT, tid BIGINT);
+CREATE PUMP "PJP" AS INSERT INTO "JP" SELECT STREAM o.oid, t.tid
+FROM "ORDERS" OVER (PARTITION BY ticker ROWS 1 PRECEDING) AS o LEFT JOIN "TRADES" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS t ON o.oid = t.oid;`
 
 // joinEvents are n random orders and trades.
 func joinEvents(n int) []feedRow {

@@ -58,6 +58,10 @@ type scope struct {
 	ref     *refScope // the JOINed table, or nil
 	// streamJoin: ref is the other stream of a stream-to-stream join.
 	streamJoin bool
+	// using are the columns of JOIN … USING, read unqualified as
+	// usingMode says.
+	using     map[string]bool
+	usingMode usingMode
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -114,6 +118,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		}
 		if s.agg && !s.inAgg {
 			return cexpr{}, e.P.Errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
+		}
+		if e.Qual == "" && s.using[e.Name] {
+			return s.compileUsing(e), nil
 		}
 		if i, found, err := s.tableCol(e); err != nil || found {
 			if err != nil {

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -44,6 +46,7 @@ type streamJoin struct {
 	nulls    [2][]value.Value
 	env      env
 	keys     []value.Value
+	parts    []value.Value // partKey's buffer
 }
 
 // joinSide is one stream of the join with its window.
@@ -60,14 +63,28 @@ type joinSide struct {
 	// that never paired go to expired.
 	outer   bool
 	expired []joinRow
+	// partFns are a ROWS window's PARTITION BY (RANGE windows hold the
+	// same rows partitioned or not): it holds the latest size+1 rows of
+	// each partition, whose sequence numbers are in parts. A row pushed
+	// out of its partition is dead until it reaches the head; dead
+	// counts them.
+	partFns  []evalFn
+	partSpec []syntax.Expr
+	parts    map[string][]int64
+	dead     int
 }
 
 type joinRow struct {
 	rt      int64
 	vals    []value.Value
 	key     string
-	matched bool // a left row of a LEFT JOIN has paired
+	part    string // the PARTITION BY key of a partitioned ROWS window
+	matched bool   // a left row of a LEFT JOIN has paired
+	dead    bool   // pushed out of its partition's ROWS window
 }
+
+// partitioned reports whether the side keeps its ROWS per partition.
+func (js *joinSide) partitioned() bool { return js.rows && len(js.partFns) > 0 }
 
 // compileStreamJoin compiles p's JOIN of the stream right: its columns
 // resolve in sc as a reference table's do, read from env.ref.
@@ -97,12 +114,20 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	}
 	sc.ref = &refScope{t: &table{name: right.name, cols: right.cols, idx: right.idx}, alias: alias}
 	sc.streamJoin = true
-	if err := sj.compileOn(sc, j.On); err != nil {
+	if err := sc.setUsing(j); err != nil {
 		return err
+	}
+	if err := sj.compileOn(sc, joinOn(j)); err != nil {
+		return err
+	}
+	for i := range sj.sides {
+		if err := sj.sides[i].compilePartition(sc, i); err != nil {
+			return err
+		}
 	}
 	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
 	for i := range sj.sides {
-		sj.sides[i].index = map[string][]int64{}
+		sj.sides[i].index, sj.sides[i].parts = map[string][]int64{}, map[string][]int64{}
 	}
 	p.sjoin = sj
 	return nil
@@ -193,10 +218,46 @@ func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos sy
 	if spec == nil {
 		return joinSide{}, nil
 	}
-	if len(spec.PartitionBy) > 0 {
-		return joinSide{}, spec.P.Unsupported("PARTITION BY in the window of a JOIN")
+	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size, partSpec: spec.PartitionBy}, nil
+}
+
+// compilePartition compiles side i's PARTITION BY, which may read only
+// that side's columns (a plain column name is one of them).
+func (js *joinSide) compilePartition(sc *scope, i int) error {
+	for _, x := range js.partSpec {
+		if c, ok := x.(*syntax.ColRef); ok && c.Qual == "" && c.Name != "ROWTIME" {
+			// A plain column is the side's own.
+			qual := cmp.Or(sc.alias, sc.stream)
+			if i == 1 {
+				qual = sc.ref.alias
+			}
+			x = &syntax.ColRef{P: c.P, Qual: qual, Name: c.Name}
+		}
+		c, err := sc.compile(x)
+		if err != nil {
+			return err
+		}
+		if side := sc.joinSide(x); side != 0 && side != i+1 {
+			return x.ExprPos().Errorf("PARTITION BY in the window of a JOIN's %s side reads the other side", [2]string{"left", "right"}[i])
+		}
+		if js.rows {
+			js.partFns = append(js.partFns, c.fn)
+		}
 	}
-	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size}, nil
+	return nil
+}
+
+// partKey is the partition key of the row in v.
+func (js *joinSide) partKey(v *env, buf []value.Value) (string, error) {
+	buf = buf[:0]
+	for _, f := range js.partFns {
+		x, err := f(v)
+		if err != nil {
+			return "", err
+		}
+		buf = append(buf, x)
+	}
+	return string(appendKey(nil, buf)), nil
 }
 
 // joinSide tells which streams x reads: 1 the left only, 2 the right only,
@@ -283,6 +344,12 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	if err != nil {
 		return err
 	}
+	var part string
+	if me.partitioned() && key != nil {
+		if part, err = me.partKey(&probe, sj.parts); err != nil {
+			return err
+		}
+	}
 	matched := false
 	pair := &sj.env
 	*pair = env{rowtime: v.rowtime}
@@ -309,6 +376,9 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	if key != nil && other.windowed {
 		if len(other.keyFns) == 0 {
 			for k := other.head; k < len(other.buf); k++ {
+				if other.buf[k].dead {
+					continue
+				}
 				if err := emit(&other.buf[k]); err != nil {
 					return err
 				}
@@ -325,7 +395,7 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 		e.emitNulls(p, i, v.row, v.rowtime, v.rowtime)
 	}
 	if me.windowed && key != nil {
-		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, matched: matched})
+		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, part: part, matched: matched})
 		if end, ok := sj.nextExpiry(); ok && end < e.nextClose {
 			e.nextClose = end
 		}
@@ -435,18 +505,85 @@ func (js *joinSide) add(r joinRow) {
 	if len(js.keyFns) > 0 {
 		js.index[r.key] = append(js.index[r.key], seq)
 	}
-	if js.rows && int64(len(js.buf)-js.head) > js.size+1 {
+	switch {
+	case js.partitioned():
+		q := append(js.parts[r.part], seq)
+		js.parts[r.part] = q
+		if int64(len(q)) > js.size+1 {
+			js.parts[r.part] = q[1:]
+			js.kill(q[0])
+		}
+	case js.rows && int64(len(js.buf)-js.head) > js.size+1:
 		js.drop()
+	}
+}
+
+// kill removes the row with sequence number seq from a partitioned
+// window: pushed out of its partition, it is dead until it reaches the
+// head (or the window is compacted).
+func (js *joinSide) kill(seq int64) {
+	r := &js.buf[js.head+int(seq-js.seq)]
+	if js.outer && !r.matched {
+		js.expired = append(js.expired, *r)
+	}
+	if len(js.keyFns) > 0 {
+		l := js.index[r.key]
+		if k := slices.Index(l, seq); k >= 0 {
+			l = slices.Delete(l, k, k+1)
+		}
+		if len(l) == 0 {
+			delete(js.index, r.key)
+		} else {
+			js.index[r.key] = l
+		}
+	}
+	*r = joinRow{dead: true}
+	js.dead++
+	for js.head < len(js.buf) && js.buf[js.head].dead {
+		js.drop()
+	}
+	if live := len(js.buf) - js.head - js.dead; js.dead > 64 && js.dead > live {
+		js.compact()
+	}
+}
+
+// compact drops the dead rows of a partitioned window, numbering the rest
+// from 0.
+func (js *joinSide) compact() {
+	var live []joinRow
+	for _, r := range js.buf[js.head:] {
+		if !r.dead {
+			live = append(live, r)
+		}
+	}
+	js.buf, js.head, js.seq, js.dead = live, 0, 0, 0
+	clear(js.index)
+	clear(js.parts)
+	for i, r := range live {
+		if len(js.keyFns) > 0 {
+			js.index[r.key] = append(js.index[r.key], int64(i))
+		}
+		js.parts[r.part] = append(js.parts[r.part], int64(i))
 	}
 }
 
 // drop removes the oldest row.
 func (js *joinSide) drop() {
 	r := &js.buf[js.head]
-	if js.outer && !r.matched {
+	switch {
+	case r.dead:
+		js.dead--
+	case js.outer && !r.matched:
 		js.expired = append(js.expired, *r)
 	}
-	if len(js.keyFns) > 0 {
+	if js.partitioned() && !r.dead {
+		if l := js.parts[r.part][1:]; len(l) == 0 {
+			delete(js.parts, r.part)
+		} else {
+			js.parts[r.part] = l
+		}
+	}
+	if len(js.keyFns) > 0 && !r.dead {
 		if l := js.index[r.key][1:]; len(l) == 0 {
 			delete(js.index, r.key)
 		} else {
@@ -470,10 +607,16 @@ func (sj *streamJoin) appendState(b []byte) []byte {
 	for i := range sj.sides {
 		js := &sj.sides[i]
 		rows := js.buf[js.head:]
-		b = binary.AppendUvarint(b, uint64(len(rows)))
+		b = binary.AppendUvarint(b, uint64(len(rows)-js.dead))
 		for _, r := range rows {
+			if r.dead {
+				continue
+			}
 			b = binary.AppendVarint(b, r.rt)
 			b = appendString(b, r.key)
+			if js.partitioned() {
+				b = appendString(b, r.part)
+			}
 			b = append(b, b2i8(r.matched))
 			for _, x := range r.vals {
 				b = appendValue(b, x)
@@ -490,15 +633,20 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 	for i := range out {
 		js := sj.sides[i]
 		js.buf, js.head, js.seq, js.index, js.expired = nil, 0, 0, map[string][]int64{}, nil
+		js.parts, js.dead = map[string][]int64{}, 0
 		n := d.count(3 + ncols[i])
 		if !js.windowed && n > 0 {
 			d.fail("rows kept for a side without a window")
 		}
-		if js.rows && int64(n) > js.size+1 {
+		if js.rows && !js.partitioned() && int64(n) > js.size+1 {
 			d.fail(fmt.Sprintf("%d rows in a ROWS %d PRECEDING join window", n, js.size))
 		}
 		for range n {
-			r := joinRow{rt: d.varint(), key: d.string(), matched: d.flag(), vals: make([]value.Value, ncols[i])}
+			r := joinRow{rt: d.varint(), key: d.string(), vals: make([]value.Value, ncols[i])}
+			if js.partitioned() {
+				r.part = d.string()
+			}
+			r.matched = d.flag()
 			for k := range r.vals {
 				r.vals[k] = d.value()
 			}
@@ -510,6 +658,10 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 				return out
 			}
 			js.add(r)
+			if js.dead > 0 {
+				d.fail(fmt.Sprintf("more than %d rows in a partition of a ROWS %d PRECEDING join window", js.size+1, js.size))
+				return out
+			}
 		}
 		out[i] = js
 	}

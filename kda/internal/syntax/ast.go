@@ -83,7 +83,12 @@ type Join struct {
 	Table    string
 	TablePos Pos
 	Alias    string
-	On       Expr
+	On       Expr // nil for a CROSS JOIN or a comma join
+	// Cross is CROSS JOIN or FROM a, b: every pair, no ON.
+	Cross bool
+	// Using are the columns of JOIN … USING (c, …); On is then their
+	// equalities, qualified with each side's alias or name.
+	Using []string
 	// Over is the window of the joined stream in a stream-to-stream JOIN
 	// (JOIN s OVER (…) AS b, or OVER name), or nil.
 	Over     *WindowSpec

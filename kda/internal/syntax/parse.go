@@ -386,7 +386,7 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.fromItem(s); err != nil {
 		return nil, err
 	}
-	if s.Join, err = ps.join(); err != nil {
+	if s.Join, err = ps.join(s); err != nil {
 		return nil, err
 	}
 	if err := ps.unsupportedClause(); err != nil {
@@ -455,16 +455,16 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.Unsupported("JOIN by comma")
+		return t.pos.Unsupported("a second JOIN (by comma)")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
-	case "JOIN", "INNER", "LEFT":
+	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS":
 		return t.pos.Unsupported("a second JOIN")
-	case "RIGHT", "FULL", "CROSS", "NATURAL":
-		return t.pos.Unsupported(t.text + " JOIN")
+	case "NATURAL":
+		return t.pos.Unsupported("NATURAL JOIN")
 	case "WINDOWED":
 		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":

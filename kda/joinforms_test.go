@@ -1,0 +1,287 @@
+package kda
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const joinFormsSQL = `CREATE STREAM "U1" (oid BIGINT, tk VARCHAR(4), oa DOUBLE, tid BIGINT, ta DOUBLE);
+CREATE PUMP "P1" AS INSERT INTO "U1"
+SELECT STREAM * FROM "ORDERS" AS o JOIN "TRADES" OVER (RANGE INTERVAL '10' SECOND PRECEDING) AS t USING (oid, ticker);
+CREATE STREAM "U2" (oid BIGINT, tk VARCHAR(4), tid BIGINT);
+CREATE PUMP "P2" AS INSERT INTO "U2"
+SELECT STREAM oid, o.ticker, t.tid FROM "ORDERS" OVER (ROWS 2 PRECEDING) AS o RIGHT JOIN "TRADES" AS t USING (oid);
+CREATE STREAM "C1" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P3" AS INSERT INTO "C1"
+SELECT STREAM o.oid, t.tid FROM "ORDERS" AS o CROSS JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t;
+CREATE STREAM "C2" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P4" AS INSERT INTO "C2"
+SELECT STREAM o.oid, t.tid FROM "ORDERS" AS o, "TRADES" OVER (RANGE INTERVAL '8' SECOND PRECEDING) AS t
+WHERE o.oid = t.oid AND t.amount > o.amount;
+CREATE STREAM "W1" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P5" AS INSERT INTO "W1"
+SELECT STREAM o.oid, t.tid FROM "ORDERS" OVER (PARTITION BY ticker ROWS 1 PRECEDING) AS o JOIN "TRADES" AS t ON o.amount < t.amount;
+CREATE STREAM "W2" (oid BIGINT, tid BIGINT);
+CREATE PUMP "P6" AS INSERT INTO "W2"
+SELECT STREAM o.oid, t.tid FROM "ORDERS" OVER W AS o LEFT JOIN "TRADES" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS t ON o.oid = t.oid
+WINDOW W AS (PARTITION BY ticker ROWS 1 PRECEDING);
+CREATE STREAM "W3" (tid BIGINT, oid BIGINT);
+CREATE PUMP "P7" AS INSERT INTO "W3"
+SELECT STREAM t.tid, o.oid FROM "TRADES" OVER (PARTITION BY oid ROWS 0 PRECEDING) AS t JOIN "ORDERS" AS o ON t.oid = o.oid;`
+
+// TestJoinFormsMatchBruteForce: JOIN … USING (SELECT * with the USING
+// columns once; RIGHT JOIN's unqualified USING column from the right
+// side), CROSS JOIN, a comma join with WHERE, and PARTITION BY in a ROWS
+// join window (INNER, LEFT with rows pushed out of their partition, and a
+// latest-row-per-key lookup) agree with a brute force, in one part and
+// across restored invocations.
+func TestJoinFormsMatchBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 16))
+	tickers := []string{"AMZN", "XOM", "WAS"}
+	var evs []joinEvent
+	ms := int64(1_700_000_000_000)
+	for i := range 2400 {
+		if rng.IntN(4) > 0 {
+			ms += rng.Int64N(900)
+		}
+		ev := joinEvent{right: rng.IntN(2) == 0, ms: ms, id: int64(i), oid: rng.Int64N(20), tk: tickers[rng.IntN(3)], amt: float64(rng.IntN(100))}
+		if !ev.right {
+			ev.id = rng.Int64N(20)
+		} else if rng.IntN(3) == 0 {
+			ev.oid = 100 + rng.Int64N(300) // rare keys: P7's partitions
+		}
+		evs = append(evs, ev)
+	}
+	const pumps = 7
+	per := make([][][]string, len(evs))
+	for k := range per {
+		per[k] = make([][]string, pumps)
+	}
+	var flushed []string
+	id := func(e *joinEvent) Value {
+		if e == nil {
+			return Value{}
+		}
+		return IntValue(e.id)
+	}
+	// P1: USING (oid, ticker), SELECT *.
+	bruteJoin(evs, noWin, joinWin{10000, -1}, false, func(o, t joinEvent) bool { return o.id == t.oid && o.tk == t.tk },
+		func(k int, o joinEvent, tr *joinEvent, rt int64) {
+			per[k][0] = append(per[k][0], fmtRow("U1", rt, IntValue(o.id), StringValue(o.tk), FloatValue(o.amt), IntValue(tr.id), FloatValue(tr.amt)))
+		})
+	// P2: RIGHT JOIN USING (oid): a trade meets the last 3 orders; one
+	// that meets none comes out at once, its own oid as OID.
+	for k, ev := range evs {
+		if !ev.right {
+			continue
+		}
+		n := 0
+		for _, o := range (joinWin{-1, 2}).window(evs, k, false) {
+			if o.id == ev.oid {
+				per[k][1] = append(per[k][1], fmtRow("U2", ev.ms, IntValue(o.id), StringValue(o.tk), IntValue(ev.id)))
+				n++
+			}
+		}
+		if n == 0 {
+			per[k][1] = append(per[k][1], fmtRow("U2", ev.ms, IntValue(ev.oid), Value{}, IntValue(ev.id)))
+		}
+	}
+	// P3, P4: CROSS JOIN and a comma join with WHERE.
+	bruteJoin(evs, noWin, joinWin{-1, 1}, false, func(o, t joinEvent) bool { return true },
+		func(k int, o joinEvent, tr *joinEvent, rt int64) {
+			per[k][2] = append(per[k][2], fmtRow("C1", rt, IntValue(o.id), IntValue(tr.id)))
+		})
+	bruteJoin(evs, noWin, joinWin{8000, -1}, false, func(o, t joinEvent) bool { return o.id == t.oid && t.amt > o.amt },
+		func(k int, o joinEvent, tr *joinEvent, rt int64) {
+			per[k][3] = append(per[k][3], fmtRow("C2", rt, IntValue(o.id), IntValue(tr.id)))
+		})
+	// partWindow is the rows of one side before event k, the latest n+1
+	// of each partition, in arrival order.
+	partWindow := func(k int, right bool, n int, part func(joinEvent) string) []int {
+		seen := map[string]int{}
+		var out []int
+		for j := k - 1; j >= 0; j-- {
+			if ev := evs[j]; ev.right == right {
+				if p := part(ev); seen[p] <= n {
+					seen[p]++
+					out = append(out, j)
+				}
+			}
+		}
+		slices.Reverse(out)
+		return out
+	}
+	byTicker := func(ev joinEvent) string { return ev.tk }
+	// P5: each trade meets the last 2 orders of each ticker.
+	for k, ev := range evs {
+		if ev.right {
+			for _, j := range partWindow(k, false, 1, byTicker) {
+				if o := evs[j]; o.amt < ev.amt {
+					per[k][4] = append(per[k][4], fmtRow("W1", ev.ms, IntValue(o.id), IntValue(ev.id)))
+				}
+			}
+		}
+	}
+	// P6: LEFT JOIN; an order that never pairs comes out when the second
+	// later order of its ticker pushes it out, after that arrival's
+	// pairs, or at the Flush.
+	matched := map[int]bool{}
+	for k, ev := range evs {
+		if ev.right {
+			for _, j := range partWindow(k, false, 1, byTicker) {
+				if o := evs[j]; o.id == ev.oid {
+					matched[j] = true
+					per[k][5] = append(per[k][5], fmtRow("W2", ev.ms, IntValue(o.id), IntValue(ev.id)))
+				}
+			}
+			continue
+		}
+		for _, tr := range (joinWin{2000, -1}).window(evs, k, true) {
+			if tr.oid == ev.id {
+				matched[k] = true
+				per[k][5] = append(per[k][5], fmtRow("W2", ev.ms, IntValue(ev.id), IntValue(tr.id)))
+			}
+		}
+	}
+	var later = make([][]string, len(evs))
+	for j, o := range evs {
+		if o.right || matched[j] {
+			continue
+		}
+		seen, done := 0, false
+		for k := j + 1; k < len(evs) && !done; k++ {
+			if !evs[k].right && evs[k].tk == o.tk {
+				if seen++; seen == 2 {
+					later[k] = append(later[k], fmtRow("W2", evs[k].ms, id(&o), Value{}))
+					done = true
+				}
+			}
+		}
+		if !done {
+			flushed = append(flushed, fmtRow("W2", evs[len(evs)-1].ms, id(&o), Value{}))
+		}
+	}
+	for k := range evs {
+		per[k][5] = append(per[k][5], later[k]...)
+	}
+	// P7: each order meets the latest trade of its oid.
+	for k, ev := range evs {
+		if !ev.right {
+			for _, j := range partWindow(k, true, 0, func(ev joinEvent) string { return fmt.Sprint(ev.oid) }) {
+				if tr := evs[j]; tr.oid == ev.id {
+					per[k][6] = append(per[k][6], fmtRow("W3", ev.ms, IntValue(tr.id), IntValue(ev.id)))
+				}
+			}
+		}
+	}
+	var want []string
+	counts := make([]int, pumps)
+	for k := range per {
+		for p, lines := range per[k] {
+			want = append(want, lines...)
+			counts[p] += len(lines)
+		}
+	}
+	want = append(want, flushed...)
+	for p, n := range counts {
+		if n < 150 {
+			t.Fatalf("pump %d: only %d rows", p+1, n)
+		}
+	}
+	var feed []feedRow
+	for _, ev := range evs {
+		feed = append(feed, ev.feed())
+	}
+	sameRuns(t, joinFormsSQL, joinInputs, []string{"U1", "U2", "C1", "C2", "W1", "W2", "W3"}, feed, want)
+	t.Logf("rows per pump: %v; %d at Flush", counts, len(flushed))
+}
+
+// TestJoinFormErrors: what the join forms refuse, and why.
+func TestJoinFormErrors(t *testing.T) {
+	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
+	for sql, want := range map[string]string{
+		stream + `SELECT STREAM oid FROM "ORDERS" CROSS JOIN "TRADES"`:                                                                      "needs a window on at least one side",
+		stream + `SELECT STREAM 1 FROM "ORDERS", "TRADES"`:                                                                                  "needs a window on at least one side",
+		stream + `SELECT STREAM oid FROM "ORDERS" JOIN "ORDERS" OVER (ROWS 1 PRECEDING) USING (oid)`:                                        "needs different names for its two sides",
+		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (tid)`:                              `USING column "TID" is not in stream "ORDERS"`,
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY o.ticker ROWS 1 PRECEDING) AS t ON TRUE`:          "reads the other side",
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY nope ROWS 1 PRECEDING) AS t ON o.oid = t.oid`:     `unknown column "NOPE"`,
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o NATURAL JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t`:                                "NATURAL JOIN is not supported yet",
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid) JOIN "TRADES" AS u ON TRUE`: "a second JOIN is not supported yet",
+	} {
+		_, err := NewEngine(sql, joinInputs)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n  %v, want %q", sql, err, want)
+		}
+		var ue *UnsupportedError
+		if strings.Contains(want, "not supported yet") != errors.As(err, &ue) {
+			t.Errorf("%s: %v: UnsupportedError %v", sql, err, ue)
+		}
+	}
+}
+
+// TestReferenceJoinForms: JOIN … USING (SELECT * with the USING column
+// once, LEFT JOIN's NULLs), CROSS JOIN (every stream row × every table
+// row) and a comma join with WHERE (its equality the hash key) with a
+// reference table agree with a brute force over random rows.
+func TestReferenceJoinForms(t *testing.T) {
+	sql := `CREATE STREAM "U" (tk VARCHAR(4), sector VARCHAR(16), change DOUBLE, price DOUBLE, company VARCHAR(32), rank INTEGER);
+CREATE PUMP "P1" AS INSERT INTO "U" SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" JOIN COMPANIES USING (ticker_symbol);
+CREATE STREAM "L" (tk VARCHAR(4), company VARCHAR(32));
+CREATE PUMP "P2" AS INSERT INTO "L" SELECT STREAM ticker_symbol, c.company FROM "SOURCE_SQL_STREAM_001" AS s LEFT JOIN COMPANIES AS c USING (ticker_symbol);
+CREATE STREAM "X" (tk VARCHAR(4), ctk VARCHAR(4), rank INTEGER);
+CREATE PUMP "P3" AS INSERT INTO "X" SELECT STREAM s.ticker_symbol, c.ticker_symbol, c.rank FROM "SOURCE_SQL_STREAM_001" AS s CROSS JOIN COMPANIES AS c;
+CREATE STREAM "W" (tk VARCHAR(4), company VARCHAR(32), price DOUBLE);
+CREATE PUMP "P4" AS INSERT INTO "W" SELECT STREAM s.ticker_symbol, c.company, price FROM "SOURCE_SQL_STREAM_001" AS s, COMPANIES AS c
+WHERE s.ticker_symbol = c.ticker_symbol AND price > c.rank;`
+	type company struct {
+		tk, name string
+		rank     int64
+	}
+	companies := []company{{"AMZN", "Amazon", 52}, {"XOM", "Exxon", 50}, {"AMZN", "Amazon again", 54}, {"WAS", "Was Inc.", 51}}
+	tbl := Table{Name: "COMPANIES", Columns: []Column{{Name: "TICKER_SYMBOL", Type: Varchar(4)}, {Name: "COMPANY", Type: Varchar(32)}, {Name: "RANK", Type: Integer}}}
+	for _, c := range companies {
+		tbl.Rows = append(tbl.Rows, []Value{StringValue(c.tk), StringValue(c.name), IntValue(c.rank)})
+	}
+	e := must(NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} }))
+	var got []string
+	for _, s := range []string{"U", "L", "X", "W"} {
+		must(0, e.Subscribe(s, func(r Row) { got = append(got, fmtRow(r.Stream, r.Rowtime, r.Values...)) }))
+	}
+	rows := demoRows(9, 600)
+	var want []string
+	for _, r := range rows {
+		f := r.feed()
+		must(0, e.Insert(f.stream, f.vals, time.UnixMilli(f.ms)))
+		price := f.vals[3]
+		var u, l, x, w []string
+		for _, c := range companies {
+			if c.tk == r.ticker {
+				u = append(u, fmtRow("U", r.ms, StringValue(r.ticker), StringValue(r.sector), FloatValue(r.change), price, StringValue(c.name), IntValue(c.rank)))
+				l = append(l, fmtRow("L", r.ms, StringValue(r.ticker), StringValue(c.name)))
+				if !r.noPrice && r.price > float64(c.rank) {
+					w = append(w, fmtRow("W", r.ms, StringValue(r.ticker), StringValue(c.name), price))
+				}
+			}
+			x = append(x, fmtRow("X", r.ms, StringValue(r.ticker), StringValue(c.tk), IntValue(c.rank)))
+		}
+		if len(l) == 0 {
+			l = append(l, fmtRow("L", r.ms, StringValue(r.ticker), Value{}))
+		}
+		want = append(append(append(append(want, u...), l...), x...), w...)
+	}
+	e.Flush()
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, the brute force %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}
