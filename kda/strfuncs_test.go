@@ -217,7 +217,11 @@ func TestFunctionCompileErrors(t *testing.T) {
 		{"REGEX_LOG_PARSE(S, '(?=x)').COLUMN1", "'(?=", "is not supported", ""},
 		{"REGEX_LOG_PARSE(S, '(a)')", "REGEX", "returns a row", ""},
 		{"REGEX_LOG_PARSE(S, '(a)').COLUMN2", "COLUMN2", `has no column "COLUMN2"`, ""},
-		{"W3C_LOG_PARSE(S, 'IIS').COLUMN1", "'IIS'", "W3C_LOG_PARSE format IIS is not supported yet", "W3C_LOG_PARSE format IIS"},
+		{"FAST_REGEX_LOG_PARSE(S, '(a)&b').COLUMN1", "'(a)", "& (intersection or complement) at offset 3 is not supported", ""},
+		{"FAST_REGEX_LOG_PARSE(S, '<IP>').COLUMN1", "'<IP", "named patterns and numeric intervals", ""},
+		{"FIXED_COLUMN_LOG_PARSE(S, 'A TYPE INTEGER').A", "'A TYPE", "is not NAME TYPE type [NOT NULL] START n [FOR m]", ""},
+		{"FIXED_COLUMN_LOG_PARSE(S, 'A TYPE INTEGER ''yyyy'' START 0').A", "'A TYPE", "only a TIMESTAMP column has a format", ""},
+		{"OVERLAY(S PLACING 'x' 1)", "1)", "expected FROM", ""},
 		{"CHAR_TO_TIMESTAMP('yyyy-MM-dd qq', S)", "'yyyy", "CHAR_TO_TIMESTAMP", ""},
 		{"UPPER(S).X", ".X", "no '.' after a function that does not return a row", ""},
 	} {

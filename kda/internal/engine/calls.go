@@ -62,6 +62,8 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		return compileSubstring(e, args)
 	case "SUBSTRING SIMILAR":
 		return compileSubstringSimilar(e, args)
+	case "OVERLAY":
+		return compileOverlay(e, args)
 	case "POSITION":
 		return compilePosition(e, args)
 	case "TRIM":

@@ -485,6 +485,8 @@ func (ps *parser) call() (Expr, error) {
 		return ps.expAvgArgs(c)
 	case "SUBSTRING":
 		return ps.substringArgs(c)
+	case "OVERLAY":
+		return ps.overlayArgs(c)
 	case "POSITION":
 		return ps.positionArgs(c)
 	case "TRIM":

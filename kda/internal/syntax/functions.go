@@ -4,8 +4,9 @@ package syntax
 // engine does not run yet; calling one is an *UnsupportedError, not an
 // unknown function. The engine runs COUNT, SUM, AVG, MIN, MAX, COALESCE,
 // UPPER, LOWER, CHAR_LENGTH/CHARACTER_LENGTH, ABS, FLOOR, CEIL/CEILING,
-// STEP, CAST, SUBSTRING, POSITION, TRIM, INITCAP, REGEX_REPLACE,
-// REGEX_LOG_PARSE, W3C_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE, TO_TIMESTAMP,
+// STEP, CAST, SUBSTRING, POSITION, TRIM, INITCAP, REGEX_REPLACE, OVERLAY,
+// REGEX_LOG_PARSE, W3C_LOG_PARSE, VARIABLE_COLUMN_LOG_PARSE,
+// FAST_REGEX_LOG_PARSE(R), FIXED_COLUMN_LOG_PARSE, SYS_LOG_PARSE, TO_TIMESTAMP,
 // UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP, CHAR_TO_TIMESTAMP and
 // TIMESTAMP_TO_CHAR; and (morefuncs.go) NULLIF, MOD, POWER, EXP, LN,
 // LOG10, EXTRACT, CURRENT_TIMESTAMP, LOCALTIMESTAMP and STDDEV_POP/SAMP,
@@ -19,13 +20,8 @@ var unsupportedFunctions = map[string]bool{
 	"TIME_TO_CHAR": true,
 	// Date and time functions.
 	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true,
-	// Log parsing functions.
-	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
-
 	// Streaming SQL functions.
 	"MONOTONIC": true,
-	// String and search functions.
-	"OVERLAY": true,
 }
 
 // IsUnsupportedFunction reports whether name is a function of the KDA SQL
@@ -38,4 +34,5 @@ func isIdentByte(c byte) bool {
 
 // RowFunctions return a row, whose columns are selected with
 // f(…).COLUMN1 (a *Field).
-var RowFunctions = map[string]bool{"REGEX_LOG_PARSE": true, "W3C_LOG_PARSE": true, "VARIABLE_COLUMN_LOG_PARSE": true}
+var RowFunctions = map[string]bool{"REGEX_LOG_PARSE": true, "W3C_LOG_PARSE": true, "VARIABLE_COLUMN_LOG_PARSE": true,
+	"FAST_REGEX_LOG_PARSE": true, "FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true}
