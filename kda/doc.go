@@ -49,12 +49,17 @@
 //     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
 //     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
-//     condition (EngineOptions.Tables; equalities with a table column are
-//     a hash index, the rest filters; one row per match), JOIN of two
-//     streams over a window (FROM a [OVER (…)] JOIN b OVER (RANGE … |
-//     ROWS n PRECEDING) ON …: a pair comes out when its later row
-//     arrives; LEFT/RIGHT/FULL JOIN's unpaired rows once they can pair
-//     no more), SELECT STREAM
+//     condition or USING (col, …) (EngineOptions.Tables; equalities with
+//     a table column are a hash index, the rest filters; one row per
+//     match), CROSS JOIN and FROM s, t [WHERE …] with a table (every
+//     stream row × every table row, as many rows out per row in as the
+//     table has; a WHERE is the join's ON), JOIN of two streams over a
+//     window (FROM a [OVER (…)] JOIN b OVER (RANGE … | [PARTITION BY …]
+//     ROWS n PRECEDING) ON … | USING (…), CROSS JOIN and comma joins
+//     too: a pair comes out when its later row arrives; LEFT/RIGHT/FULL
+//     JOIN's unpaired rows once they can pair no more), SELECT * over a
+//     join (the USING columns once, then each side's other columns),
+//     SELECT STREAM
 //     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
 //     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
 //     and stagger windows, UNION ALL of a
@@ -70,8 +75,11 @@
 //     UNKNOWN | DISTINCT FROM, COALESCE, NULLIF, MOD, POWER, EXP, LN,
 //     LOG10, EXTRACT, CURRENT_TIMESTAMP, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
-//     expression, SIMILAR … ESCAPE), REGEX_REPLACE, REGEX_LOG_PARSE,
-//     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
+//     expression, SIMILAR … ESCAPE), OVERLAY, REGEX_REPLACE,
+//     REGEX_LOG_PARSE, FAST_REGEX_LOG_PARSE(R) (the fast regex syntax),
+//     W3C_LOG_PARSE (with 'IIS', Microsoft's IIS log format),
+//     VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE and SYS_LOG_PARSE
+//     (f(…).COLUMN1 or f(…).NAME),
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
 //     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
 //     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
@@ -141,11 +149,13 @@
 // of a describe-application document), *RecordsError (the JSON path in a
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
-// does not run yet ("sql 3:14: OVERLAY is not supported yet":
-// CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
+// does not run yet ("sql 3:14: NUMBER_TO_CHAR is not supported yet":
+// NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
+// table row that never pairs has no time at which to come out with NULLs:
+// a table never leaves a window), subqueries outside FROM,
 // TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as CURRENT_DATE or
-// FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
+// NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

@@ -30,8 +30,14 @@ import (
 // RIGHT JOIN does the same for the right side's rows, FULL JOIN for both
 // (the left side's first when both expire at once).
 // Equalities in cond between an expression of one side and one of the other
-// are a hash key; the rest is checked per pair. The windows (with whether
-// each left row has paired) are kept with the engine's window state.
+// are a hash key; the rest is checked per pair. CROSS JOIN and FROM a, b
+// pair every row of the windows (a comma join's WHERE is its ON), USING
+// (c, …) is c's equalities. A ROWS window with PARTITION BY holds the
+// latest n+1 rows of each partition (a RANGE window holds the same rows
+// partitioned or not); a row pushed out of its partition leaves the
+// window then, as a LEFT JOIN's unpaired row does. The windows (with
+// whether each row has paired, and its partition) are kept with the
+// engine's window state.
 
 // streamJoin is a pump's stream-to-stream join.
 type streamJoin struct {
@@ -65,22 +71,57 @@ type joinSide struct {
 	expired []joinRow
 	// partFns are a ROWS window's PARTITION BY (RANGE windows hold the
 	// same rows partitioned or not): it holds the latest size+1 rows of
-	// each partition, whose sequence numbers are in parts. A row pushed
-	// out of its partition is dead until it reaches the head; dead
-	// counts them.
+	// each partition, whose rows are in parts. A row pushed out of its
+	// partition is dead until it reaches the head; dead counts them.
 	partFns  []evalFn
 	partSpec []syntax.Expr
-	parts    map[string][]int64
+	parts    partitions
 	dead     int
+}
+
+// partitions numbers the partitions of a partitioned ROWS window while
+// they hold rows (a joinRow stays as small as without them): each id's
+// key and its rows' sequence numbers, oldest first.
+type partitions struct {
+	ids  map[string]int32
+	keys []string
+	rows [][]int64
+	free []int32
+}
+
+func newPartitions() partitions { return partitions{ids: map[string]int32{}} }
+
+// id is key's partition, numbered now if it holds no rows.
+func (p *partitions) id(key string) int32 {
+	if id, ok := p.ids[key]; ok {
+		return id
+	}
+	var id int32
+	if n := len(p.free); n > 0 {
+		id, p.free = p.free[n-1], p.free[:n-1]
+		p.keys[id] = key
+	} else {
+		id = int32(len(p.keys))
+		p.keys, p.rows = append(p.keys, key), append(p.rows, nil)
+	}
+	p.ids[key] = id
+	return id
+}
+
+// release frees the number of a partition that holds no more rows.
+func (p *partitions) release(id int32) {
+	delete(p.ids, p.keys[id])
+	p.keys[id], p.rows[id] = "", nil
+	p.free = append(p.free, id)
 }
 
 type joinRow struct {
 	rt      int64
 	vals    []value.Value
 	key     string
-	part    string // the PARTITION BY key of a partitioned ROWS window
-	matched bool   // a left row of a LEFT JOIN has paired
-	dead    bool   // pushed out of its partition's ROWS window
+	matched bool  // a left row of a LEFT JOIN has paired
+	dead    bool  // pushed out of its partition's ROWS window
+	part    int32 // its partition in a partitioned ROWS window
 }
 
 // partitioned reports whether the side keeps its ROWS per partition.
@@ -127,7 +168,7 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	}
 	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
 	for i := range sj.sides {
-		sj.sides[i].index, sj.sides[i].parts = map[string][]int64{}, map[string][]int64{}
+		sj.sides[i].index, sj.sides[i].parts = map[string][]int64{}, newPartitions()
 	}
 	p.sjoin = sj
 	return nil
@@ -247,17 +288,17 @@ func (js *joinSide) compilePartition(sc *scope, i int) error {
 	return nil
 }
 
-// partKey is the partition key of the row in v.
-func (js *joinSide) partKey(v *env, buf []value.Value) (string, error) {
+// partID is the partition of the row in v.
+func (js *joinSide) partID(v *env, buf []value.Value) (int32, error) {
 	buf = buf[:0]
 	for _, f := range js.partFns {
 		x, err := f(v)
 		if err != nil {
-			return "", err
+			return 0, err
 		}
 		buf = append(buf, x)
 	}
-	return string(appendKey(nil, buf)), nil
+	return js.parts.id(string(appendKey(nil, buf))), nil
 }
 
 // joinSide tells which streams x reads: 1 the left only, 2 the right only,
@@ -344,9 +385,9 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	if err != nil {
 		return err
 	}
-	var part string
+	var part int32
 	if me.partitioned() && key != nil {
-		if part, err = me.partKey(&probe, sj.parts); err != nil {
+		if part, err = me.partID(&probe, sj.parts); err != nil {
 			return err
 		}
 	}
@@ -507,10 +548,10 @@ func (js *joinSide) add(r joinRow) {
 	}
 	switch {
 	case js.partitioned():
-		q := append(js.parts[r.part], seq)
-		js.parts[r.part] = q
+		q := append(js.parts.rows[r.part], seq)
+		js.parts.rows[r.part] = q
 		if int64(len(q)) > js.size+1 {
-			js.parts[r.part] = q[1:]
+			js.parts.rows[r.part] = q[1:]
 			js.kill(q[0])
 		}
 	case js.rows && int64(len(js.buf)-js.head) > js.size+1:
@@ -558,12 +599,14 @@ func (js *joinSide) compact() {
 	}
 	js.buf, js.head, js.seq, js.dead = live, 0, 0, 0
 	clear(js.index)
-	clear(js.parts)
+	for id := range js.parts.rows {
+		js.parts.rows[id] = js.parts.rows[id][:0]
+	}
 	for i, r := range live {
 		if len(js.keyFns) > 0 {
 			js.index[r.key] = append(js.index[r.key], int64(i))
 		}
-		js.parts[r.part] = append(js.parts[r.part], int64(i))
+		js.parts.rows[r.part] = append(js.parts.rows[r.part], int64(i))
 	}
 }
 
@@ -577,10 +620,10 @@ func (js *joinSide) drop() {
 		js.expired = append(js.expired, *r)
 	}
 	if js.partitioned() && !r.dead {
-		if l := js.parts[r.part][1:]; len(l) == 0 {
-			delete(js.parts, r.part)
+		if l := js.parts.rows[r.part][1:]; len(l) == 0 {
+			js.parts.release(r.part)
 		} else {
-			js.parts[r.part] = l
+			js.parts.rows[r.part] = l
 		}
 	}
 	if len(js.keyFns) > 0 && !r.dead {
@@ -615,7 +658,7 @@ func (sj *streamJoin) appendState(b []byte) []byte {
 			b = binary.AppendVarint(b, r.rt)
 			b = appendString(b, r.key)
 			if js.partitioned() {
-				b = appendString(b, r.part)
+				b = appendString(b, js.parts.keys[r.part])
 			}
 			b = append(b, b2i8(r.matched))
 			for _, x := range r.vals {
@@ -633,7 +676,7 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 	for i := range out {
 		js := sj.sides[i]
 		js.buf, js.head, js.seq, js.index, js.expired = nil, 0, 0, map[string][]int64{}, nil
-		js.parts, js.dead = map[string][]int64{}, 0
+		js.parts, js.dead = newPartitions(), 0
 		n := d.count(3 + ncols[i])
 		if !js.windowed && n > 0 {
 			d.fail("rows kept for a side without a window")
@@ -644,7 +687,7 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 		for range n {
 			r := joinRow{rt: d.varint(), key: d.string(), vals: make([]value.Value, ncols[i])}
 			if js.partitioned() {
-				r.part = d.string()
+				r.part = js.parts.id(d.string())
 			}
 			r.matched = d.flag()
 			for k := range r.vals {
