@@ -32,11 +32,14 @@ SELECT STREAM o.oid, t.tid FROM "ORDERS" OVER W AS o LEFT JOIN "TRADES" OVER (RA
 WINDOW W AS (PARTITION BY ticker ROWS 1 PRECEDING);
 CREATE STREAM "W3" (tid BIGINT, oid BIGINT);
 CREATE PUMP "P7" AS INSERT INTO "W3"
-SELECT STREAM t.tid, o.oid FROM "TRADES" OVER (PARTITION BY oid ROWS 0 PRECEDING) AS t JOIN "ORDERS" AS o ON t.oid = o.oid;`
+SELECT STREAM t.tid, o.oid FROM "TRADES" OVER (PARTITION BY oid ROWS 0 PRECEDING) AS t JOIN "ORDERS" AS o ON t.oid = o.oid;
+CREATE STREAM "U3" (oid BIGINT, tk VARCHAR(4), tid BIGINT);
+CREATE PUMP "P8" AS INSERT INTO "U3"
+SELECT STREAM oid, o.ticker, t.tid FROM "ORDERS" AS o FULL JOIN "TRADES" OVER (ROWS 0 PRECEDING) AS t USING (oid);`
 
 // TestJoinFormsMatchBruteForce: JOIN … USING (SELECT * with the USING
 // columns once; RIGHT JOIN's unqualified USING column from the right
-// side), CROSS JOIN, a comma join with WHERE, and PARTITION BY in a ROWS
+// side, FULL JOIN's from whichever side is there), CROSS JOIN, a comma join with WHERE, and PARTITION BY in a ROWS
 // join window (INNER, LEFT with rows pushed out of their partition, and a
 // latest-row-per-key lookup) agree with a brute force, in one part and
 // across restored invocations.
@@ -57,7 +60,7 @@ func TestJoinFormsMatchBruteForce(t *testing.T) {
 		}
 		evs = append(evs, ev)
 	}
-	const pumps = 7
+	const pumps = 8
 	per := make([][][]string, len(evs))
 	for k := range per {
 		per[k] = make([][]string, pumps)
@@ -179,6 +182,28 @@ func TestJoinFormsMatchBruteForce(t *testing.T) {
 			}
 		}
 	}
+	// P8: FULL JOIN USING (oid): an order meets the latest trade or comes
+	// out at once; a trade that met no order comes out when the next
+	// trade pushes it out, or at the Flush, its own oid as OID.
+	last, paired := -1, false
+	for k, ev := range evs {
+		if !ev.right {
+			if last >= 0 && evs[last].oid == ev.id {
+				paired = true
+				per[k][7] = append(per[k][7], fmtRow("U3", ev.ms, IntValue(ev.id), StringValue(ev.tk), IntValue(evs[last].id)))
+			} else {
+				per[k][7] = append(per[k][7], fmtRow("U3", ev.ms, IntValue(ev.id), StringValue(ev.tk), Value{}))
+			}
+			continue
+		}
+		if last >= 0 && !paired {
+			per[k][7] = append(per[k][7], fmtRow("U3", ev.ms, IntValue(evs[last].oid), Value{}, IntValue(evs[last].id)))
+		}
+		last, paired = k, false
+	}
+	if !paired {
+		flushed = append(flushed, fmtRow("U3", evs[len(evs)-1].ms, IntValue(evs[last].oid), Value{}, IntValue(evs[last].id)))
+	}
 	var want []string
 	counts := make([]int, pumps)
 	for k := range per {
@@ -197,7 +222,7 @@ func TestJoinFormsMatchBruteForce(t *testing.T) {
 	for _, ev := range evs {
 		feed = append(feed, ev.feed())
 	}
-	sameRuns(t, joinFormsSQL, joinInputs, []string{"U1", "U2", "C1", "C2", "W1", "W2", "W3"}, feed, want)
+	sameRuns(t, joinFormsSQL, joinInputs, []string{"U1", "U2", "C1", "C2", "W1", "W2", "W3", "U3"}, feed, want)
 	t.Logf("rows per pump: %v; %d at Flush", counts, len(flushed))
 }
 
@@ -208,6 +233,7 @@ func TestJoinFormErrors(t *testing.T) {
 		stream + `SELECT STREAM oid FROM "ORDERS" CROSS JOIN "TRADES"`:                                                                      "needs a window on at least one side",
 		stream + `SELECT STREAM 1 FROM "ORDERS", "TRADES"`:                                                                                  "needs a window on at least one side",
 		stream + `SELECT STREAM oid FROM "ORDERS" JOIN "ORDERS" OVER (ROWS 1 PRECEDING) USING (oid)`:                                        "needs different names for its two sides",
+		stream + `SELECT STREAM oid FROM (SELECT STREAM oid FROM "ORDERS") JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid)`:          "needs the subquery's alias",
 		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (tid)`:                              `USING column "TID" is not in stream "ORDERS"`,
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY o.ticker ROWS 1 PRECEDING) AS t ON TRUE`:          "reads the other side",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY nope ROWS 1 PRECEDING) AS t ON o.oid = t.oid`:     `unknown column "NOPE"`,
@@ -226,7 +252,7 @@ func TestJoinFormErrors(t *testing.T) {
 }
 
 // TestReferenceJoinForms: JOIN … USING (SELECT * with the USING column
-// once, LEFT JOIN's NULLs), CROSS JOIN (every stream row × every table
+// once, LEFT JOIN's NULLs, SELECT STREAM DISTINCT *), CROSS JOIN (every stream row × every table
 // row) and a comma join with WHERE (its equality the hash key) with a
 // reference table agree with a brute force over random rows.
 func TestReferenceJoinForms(t *testing.T) {
@@ -238,7 +264,10 @@ CREATE STREAM "X" (tk VARCHAR(4), ctk VARCHAR(4), rank INTEGER);
 CREATE PUMP "P3" AS INSERT INTO "X" SELECT STREAM s.ticker_symbol, c.ticker_symbol, c.rank FROM "SOURCE_SQL_STREAM_001" AS s CROSS JOIN COMPANIES AS c;
 CREATE STREAM "W" (tk VARCHAR(4), company VARCHAR(32), price DOUBLE);
 CREATE PUMP "P4" AS INSERT INTO "W" SELECT STREAM s.ticker_symbol, c.company, price FROM "SOURCE_SQL_STREAM_001" AS s, COMPANIES AS c
-WHERE s.ticker_symbol = c.ticker_symbol AND price > c.rank;`
+WHERE s.ticker_symbol = c.ticker_symbol AND price > c.rank;
+CREATE STREAM "D" (tk VARCHAR(4), sector VARCHAR(16), change DOUBLE, price DOUBLE, company VARCHAR(32), rank INTEGER, m TIMESTAMP);
+CREATE PUMP "P5" AS INSERT INTO "D" SELECT STREAM DISTINCT *, STEP(s.ROWTIME BY INTERVAL '1' MINUTE)
+FROM "SOURCE_SQL_STREAM_001" AS s JOIN COMPANIES USING (ticker_symbol);`
 	type company struct {
 		tk, name string
 		rank     int64
@@ -250,19 +279,28 @@ WHERE s.ticker_symbol = c.ticker_symbol AND price > c.rank;`
 	}
 	e := must(NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} }))
 	var got []string
-	for _, s := range []string{"U", "L", "X", "W"} {
+	for _, s := range []string{"U", "L", "X", "W", "D"} {
 		must(0, e.Subscribe(s, func(r Row) { got = append(got, fmtRow(r.Stream, r.Rowtime, r.Values...)) }))
 	}
 	rows := demoRows(9, 600)
 	var want []string
+	seen, minute := map[string]bool{}, int64(-1)
 	for _, r := range rows {
+		if r.ms/60000 != minute {
+			seen, minute = map[string]bool{}, r.ms/60000
+		}
 		f := r.feed()
 		must(0, e.Insert(f.stream, f.vals, time.UnixMilli(f.ms)))
 		price := f.vals[3]
-		var u, l, x, w []string
+		var u, l, x, w, d []string
 		for _, c := range companies {
 			if c.tk == r.ticker {
 				u = append(u, fmtRow("U", r.ms, StringValue(r.ticker), StringValue(r.sector), FloatValue(r.change), price, StringValue(c.name), IntValue(c.rank)))
+				vals := []Value{StringValue(r.ticker), StringValue(r.sector), FloatValue(r.change), price, StringValue(c.name), IntValue(c.rank)}
+				if key := fmtRow("", 0, vals...); !seen[key] {
+					seen[key] = true
+					d = append(d, fmtRow("D", r.ms, append(vals, TimeValue(time.UnixMilli(minute*60000)))...))
+				}
 				l = append(l, fmtRow("L", r.ms, StringValue(r.ticker), StringValue(c.name)))
 				if !r.noPrice && r.price > float64(c.rank) {
 					w = append(w, fmtRow("W", r.ms, StringValue(r.ticker), StringValue(c.name), price))
@@ -273,7 +311,7 @@ WHERE s.ticker_symbol = c.ticker_symbol AND price > c.rank;`
 		if len(l) == 0 {
 			l = append(l, fmtRow("L", r.ms, StringValue(r.ticker), Value{}))
 		}
-		want = append(append(append(append(want, u...), l...), x...), w...)
+		want = append(append(append(append(append(want, u...), l...), x...), w...), d...)
 	}
 	e.Flush()
 	if len(got) != len(want) {

@@ -125,3 +125,17 @@ func starItems(sel *syntax.Select, sc *scope, pos syntax.Pos) []syntax.SelectIte
 	}
 	return items
 }
+
+// starWidth is the number of columns SELECT * gives in p.
+func (p *pump) starWidth(sel *syntax.Select) int {
+	n := len(p.src.cols)
+	switch {
+	case p.join != nil:
+		n += len(p.join.t.cols)
+	case p.sjoin != nil:
+		n += len(p.sjoin.right.cols)
+	default:
+		return n
+	}
+	return n - len(sel.Join.Using)
+}

@@ -100,6 +100,9 @@ func (ps *parser) using(s *Select, j *Join) error {
 	if left == "" {
 		left = s.From
 	}
+	if left == "" {
+		return upos.Errorf("JOIN … USING after a subquery needs the subquery's alias")
+	}
 	if right == "" {
 		right = j.Table
 	}
