@@ -41,7 +41,7 @@ func fastRegexLogParse(e *syntax.Call, args []cexpr) (*rowFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := FastRegex(pat)
+	src, err := translateFastRegex(pat)
 	if err != nil {
 		return nil, e.Args[1].ExprPos().Errorf("FAST_REGEX_LOG_PARSE pattern %q: %v", pat, err)
 	}
@@ -54,14 +54,14 @@ func fastRegexLogParse(e *syntax.Call, args []cexpr) (*rowFn, error) {
 	}}, nil
 }
 
-// FastRegex translates a fast regex (the dk.brics.automaton syntax the
+// translateFastRegex translates a fast regex (the dk.brics.automaton syntax the
 // reference's table lists: [classes], [^classes], |, ?, *, +, {n}, {n,},
 // {n,m}, . any character, # the empty language, @ any string, "literal",
 // () the empty string, (…) a group, \c the character c; every other
 // character is itself) into an anchored RE2 pattern with lazy
 // quantifiers. Intersection (&), complement (~), named patterns <name>
 // and numeric intervals <n-m> are errors.
-func FastRegex(pat string) (string, error) {
+func translateFastRegex(pat string) (string, error) {
 	fr := &fastRegex{src: []rune(pat)}
 	var b strings.Builder
 	b.WriteString(`(?s)^(?:`)
