@@ -1,11 +1,9 @@
 package kda
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -39,27 +37,17 @@ SELECT STREAM oid, o.ticker, t.tid FROM "ORDERS" AS o FULL JOIN "TRADES" OVER (R
 
 // TestJoinFormsMatchBruteForce: JOIN … USING (SELECT * with the USING
 // columns once; RIGHT JOIN's unqualified USING column from the right
-// side, FULL JOIN's from whichever side is there), CROSS JOIN, a comma join with WHERE, and PARTITION BY in a ROWS
-// join window (INNER, LEFT with rows pushed out of their partition, and a
-// latest-row-per-key lookup) agree with a brute force, in one part and
-// across restored invocations.
+// side, FULL JOIN's from whichever side is there), CROSS JOIN, a comma
+// join with WHERE, and PARTITION BY in a ROWS join window (INNER, LEFT
+// with rows pushed out of their partition, and a latest-row-per-key
+// lookup) agree with a brute force, in one part and across restored
+// invocations.
 func TestJoinFormsMatchBruteForce(t *testing.T) {
-	rng := rand.New(rand.NewPCG(16, 16))
-	tickers := []string{"AMZN", "XOM", "WAS"}
-	var evs []joinEvent
-	ms := int64(1_700_000_000_000)
-	for i := range 2400 {
-		if rng.IntN(4) > 0 {
-			ms += rng.Int64N(900)
-		}
-		ev := joinEvent{right: rng.IntN(2) == 0, ms: ms, id: int64(i), oid: rng.Int64N(20), tk: tickers[rng.IntN(3)], amt: float64(rng.IntN(100))}
-		if !ev.right {
-			ev.id = rng.Int64N(20)
-		} else if rng.IntN(3) == 0 {
+	evs := randomJoinEvents(16, 2400, 900, 20, func(rng *rand.Rand, ev *joinEvent) {
+		if ev.right && rng.IntN(3) == 0 {
 			ev.oid = 100 + rng.Int64N(300) // rare keys: P7's partitions
 		}
-		evs = append(evs, ev)
-	}
+	})
 	const pumps = 8
 	per := make([][][]string, len(evs))
 	for k := range per {
@@ -213,42 +201,8 @@ func TestJoinFormsMatchBruteForce(t *testing.T) {
 		}
 	}
 	want = append(want, flushed...)
-	for p, n := range counts {
-		if n < 150 {
-			t.Fatalf("pump %d: only %d rows", p+1, n)
-		}
-	}
-	var feed []feedRow
-	for _, ev := range evs {
-		feed = append(feed, ev.feed())
-	}
-	sameRuns(t, joinFormsSQL, joinInputs, []string{"U1", "U2", "C1", "C2", "W1", "W2", "W3", "U3"}, feed, want)
+	runJoinEvents(t, joinFormsSQL, []string{"U1", "U2", "C1", "C2", "W1", "W2", "W3", "U3"}, evs, counts, want)
 	t.Logf("rows per pump: %v; %d at Flush", counts, len(flushed))
-}
-
-// TestJoinFormErrors: what the join forms refuse, and why.
-func TestJoinFormErrors(t *testing.T) {
-	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
-	for sql, want := range map[string]string{
-		stream + `SELECT STREAM oid FROM "ORDERS" CROSS JOIN "TRADES"`:                                                                      "needs a window on at least one side",
-		stream + `SELECT STREAM 1 FROM "ORDERS", "TRADES"`:                                                                                  "needs a window on at least one side",
-		stream + `SELECT STREAM oid FROM "ORDERS" JOIN "ORDERS" OVER (ROWS 1 PRECEDING) USING (oid)`:                                        "needs different names for its two sides",
-		stream + `SELECT STREAM oid FROM (SELECT STREAM oid FROM "ORDERS") JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid)`:          "needs the subquery's alias",
-		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (tid)`:                              `USING column "TID" is not in stream "ORDERS"`,
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY o.ticker ROWS 1 PRECEDING) AS t ON TRUE`:          "reads the other side",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY nope ROWS 1 PRECEDING) AS t ON o.oid = t.oid`:     `unknown column "NOPE"`,
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o NATURAL JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t`:                                "NATURAL JOIN is not supported yet",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid) JOIN "TRADES" AS u ON TRUE`: "a second JOIN is not supported yet",
-	} {
-		_, err := NewEngine(sql, joinInputs)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s:\n  %v, want %q", sql, err, want)
-		}
-		var ue *UnsupportedError
-		if strings.Contains(want, "not supported yet") != errors.As(err, &ue) {
-			t.Errorf("%s: %v: UnsupportedError %v", sql, err, ue)
-		}
-	}
 }
 
 // TestReferenceJoinForms: JOIN … USING (SELECT * with the USING column

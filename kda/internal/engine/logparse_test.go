@@ -10,25 +10,15 @@ import (
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
-// logParser compiles name(S, arg) (name(S) without arg) as SQL would, with
+// logParser compiles name(S, arg) (name(S) without arg) as SQL does, with
 // S a VARCHAR column and arg a literal, or returns the compile error.
 func logParser(name string, arg *string) (*rowFn, error) {
-	args := []cexpr{{typ: value.KindString}}
+	sc := &scope{stream: "s", cols: []value.Column{{Name: "S", Type: value.Varchar(1 << 20)}}, idx: map[string]int{"S": 0}}
 	call := &syntax.Call{Name: name, Args: []syntax.Expr{&syntax.ColRef{Name: "S"}}}
 	if arg != nil {
-		v := value.StringValue(*arg)
-		args = append(args, cexpr{typ: value.KindString, lit: &v})
-		call.Args = append(call.Args, &syntax.Literal{V: v})
+		call.Args = append(call.Args, &syntax.Literal{V: value.StringValue(*arg)})
 	}
-	switch name {
-	case "FAST_REGEX_LOG_PARSE":
-		return fastRegexLogParse(call, args)
-	case "FIXED_COLUMN_LOG_PARSE":
-		return fixedColumnLogParse(call, args)
-	case "SYS_LOG_PARSE":
-		return sysLogParse(call, args)
-	}
-	return w3cLogParse(call, args)
+	return sc.compileRowCall(call)
 }
 
 // checkRow: a parsed row is NULL or has one value per column, each NULL
