@@ -105,7 +105,8 @@ func TestJoinErrors(t *testing.T) {
 		`JOIN T USING (X)`:                                           `USING column "X" is not in stream`,
 		`JOIN T USING (PRICE)`:                                       `USING column "PRICE" is not in "T"`,
 		`JOIN T USING (TICKER_SYMBOL, TICKER_SYMBOL)`:                `column "TICKER_SYMBOL" is twice in USING`,
-		`CROSS JOIN T ON TRUE`:                                       `expected`,
+		`CROSS JOIN T ON TRUE`:                                       "CROSS JOIN and FROM a, b take no ON: write JOIN … ON",
+		`, T USING (X)`:                                              "take no USING",
 		`LEFT JOIN T ON "SOURCE_SQL_STREAM_001".PRICE > T.X WHERE 1`: "WHERE needs a BOOLEAN",
 	} {
 		_, err := NewEngine(sql(join), []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} })

@@ -78,6 +78,8 @@ func (ps *parser) join(s *Select) (*Join, error) {
 		return nil, err
 	}
 	switch {
+	case j.Cross && (ps.isKw("ON") || ps.isKw("USING")):
+		return nil, ps.peek().pos.Errorf("CROSS JOIN and FROM a, b take no %s: write JOIN … %s", ps.peek().text, ps.peek().text)
 	case j.Cross:
 		return j, nil
 	case ps.isKw("USING"):
