@@ -290,6 +290,29 @@ func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pum
 // stream of its rows: the source stream itself for SELECT STREAM * FROM s.
 func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
 	cur := tc.Cursor
+	if cur.UnionAll != nil {
+		return e.compileCursorUnion(st, tc)
+	}
+	pumps, src, err := e.cursorSource(st, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
+		cur.Stagger == nil && len(cur.Windows) == 0 {
+		return pumps, src, nil
+	}
+	e.expandCursorStar(cur, src)
+	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
+	sub, err := e.compileSubquery(st, wrap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(pumps, sub...), e.streams[wrap.From], nil
+}
+
+// cursorSource compiles the table functions and the subquery that a
+// SELECT of a cursor reads, and returns their pumps and its source stream.
+func (e *Engine) cursorSource(st *syntax.CreatePump, cur *syntax.Select) ([]*pump, *stream, error) {
 	pumps, err := e.compileTableSources(st, cur)
 	if err != nil {
 		return nil, nil, err
@@ -306,12 +329,12 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 	if !ok {
 		return nil, nil, cur.FromPos.Errorf("unknown stream %q%s", cur.From, e.sqlCaseHint(cur.From))
 	}
-	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
-		cur.Stagger == nil && len(cur.Windows) == 0 {
-		return pumps, src, nil
-	}
-	// SELECT * is the source's columns, then those of a JOINed reference
-	// table that the source lacks.
+	return pumps, src, nil
+}
+
+// expandCursorStar replaces the * of a cursor's SELECT list: the source's
+// columns, then those of a JOINed reference table that the source lacks.
+func (e *Engine) expandCursorStar(cur *syntax.Select, src *stream) {
 	var items []syntax.SelectItem
 	for _, it := range cur.Items {
 		if !it.Star {
@@ -331,12 +354,79 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		}
 	}
 	cur.Items = items
-	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
-	sub, err := e.compileSubquery(st, wrap)
-	if err != nil {
-		return nil, nil, err
+}
+
+// compileCursorUnion compiles CURSOR(SELECT STREAM … UNION ALL SELECT
+// STREAM …): each SELECT is a pump into one hidden stream, whose columns
+// are the first SELECT's names, each of a type that holds every SELECT's
+// values (the longer VARCHAR, BIGINT for INTEGER and BIGINT, DOUBLE for a
+// mix of numbers).
+func (e *Engine) compileCursorUnion(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
+	var pumps []*pump
+	var cols []value.Column
+	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
+		ps, src, err := e.cursorSource(st, arm)
+		if err != nil {
+			return nil, nil, err
+		}
+		pumps = append(pumps, ps...)
+		e.expandCursorStar(arm, src)
+		probe := &pump{name: st.Name, src: src, now: e.opts.Now}
+		sc, err := probe.compileFilters(e, arm)
+		if err != nil {
+			return nil, nil, err
+		}
+		ac, items, err := subqueryColumns(&syntax.Select{}, arm, sc, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		arm.Items = items
+		if cols == nil {
+			cols = ac
+			continue
+		}
+		if len(ac) != len(cols) {
+			return nil, nil, arm.Pos.Errorf("the SELECTs of the CURSOR's UNION ALL give %d and %d columns", len(cols), len(ac))
+		}
+		for i, c := range ac {
+			t, ok := unionType(cols[i].Type, c.Type)
+			if !ok {
+				return nil, nil, arm.Pos.Errorf("column %d of the CURSOR's UNION ALL is %s in the first SELECT and %s in this one", i+1, cols[i].Type, c.Type)
+			}
+			cols[i].Type = t
+		}
 	}
-	return append(pumps, sub...), e.streams[wrap.From], nil
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c.Name] {
+			return nil, nil, tc.CursorPos.Errorf("the CURSOR's query has two columns named %q: give them aliases", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	hidden := st.Name + "$CURSOR"
+	for e.streams[hidden] != nil {
+		hidden += "$"
+	}
+	dst := e.addStream(hidden, cols)
+	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
+		p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: arm.FromPos, Select: arm}, arm, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		pumps = append(pumps, p)
+	}
+	return pumps, dst, nil
+}
+
+// unionType is a column type that holds values of types a and b.
+func unionType(a, b value.Type) (value.Type, bool) {
+	switch {
+	case a.Kind == b.Kind:
+		return value.Type{Kind: a.Kind, Bits: max(a.Bits, b.Bits), Len: max(a.Len, b.Len)}, true
+	case numeric(a.Kind) && numeric(b.Kind):
+		return value.Double, true
+	}
+	return a, false
 }
 
 // tablesNextClose is the earliest NextClose of the table functions.

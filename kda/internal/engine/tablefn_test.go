@@ -145,6 +145,14 @@ func TestTableFunctionFramework(t *testing.T) {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, SEQ AS X FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 3, 1))), 'X', 1, 2));`,
 			"O 1000 'a' 1 6.0\nO 2000 'b' 2 12.0\nO 3000 'c' 3 18.0\n",
 		},
+		"UNION ALL in the cursor": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "IN" WHERE X > 0 UNION ALL SELECT STREAM 'neg', X * 100 FROM "IN" WHERE X < 0), 'X', 1, 1));`,
+			"O 1000 'a' 1 1.0\nO 2000 'neg' 2 -200.0\nO 3000 'c' 3 3.0\n",
+		},
+		"UNION ALL of stars in the cursor": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM * FROM "IN" WHERE X > 2), 'X', 1, 1));`,
+			"O 1000 'a' 1 1.0\nO 2000 'b' 2 -2.0\nO 3000 'c' 3 3.0\nO 3000 'c' 4 3.0\n",
+		},
 		"row error goes to error_stream": {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, CAST(NULL AS BIGINT) AS X FROM "IN" WHERE X = 1), 'X', 1, 1));`,
 			"error_stream 1000 'Evaluation_Error'\n",
@@ -214,7 +222,8 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM `
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 11))`, `sql 2:128: TEST_SEQ argument 4 (scale): must be from -10 to 10, got 11`, ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1, 1))`, `sql 2:131: TEST_SEQ argument 5 (negate): must be TRUE or FALSE, got 1`, ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "NOPE"), 'X', 1, 1))`, `sql 2:113: unknown stream "NOPE"`, ""},
-		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM * FROM "IN"), 'X', 1, 1))`, `UNION ALL in a CURSOR is not supported yet`, "UNION ALL in a CURSOR"},
+		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM K FROM "IN"), 'X', 1, 1))`, `sql 2:128: the SELECTs of the CURSOR's UNION ALL give 2 and 1 columns`, ""},
+		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "IN" UNION ALL SELECT STREAM X, K FROM "IN"), 'X', 1, 1))`, `sql 2:131: column 1 of the CURSOR's UNION ALL is VARCHAR(4) in the first SELECT and BIGINT in this one`, ""},
 		{`TABLE(CURSOR(SELECT STREAM * FROM "IN"))`, `sql 2:76: TABLE(CURSOR(…)) names no function`, ""},
 		{`TABLE(TEST_SEQ("IN", 'X', 1, 1))`, `sql 2:85: expected CURSOR(SELECT STREAM …) as the first argument of TEST_SEQ`, ""},
 		{`"IN" JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1)) ON TRUE`, `TABLE(…) in JOIN is not supported yet`, "TABLE(…) in JOIN"},

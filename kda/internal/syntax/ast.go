@@ -37,6 +37,10 @@ type CreatePump struct {
 	TargetPos Pos
 	Columns   []string
 	Select    *Select
+	// OrderBy is the ORDER BY after the last SELECT (of a UNION ALL, the
+	// whole union's), at OrderPos; nil without one.
+	OrderBy  []OrderItem
+	OrderPos Pos
 }
 
 func (s *CreateStream) StmtPos() Pos { return s.Pos }

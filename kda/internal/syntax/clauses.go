@@ -132,6 +132,9 @@ func (ps *parser) subquery(s *Select) error {
 	if sub.UnionAll != nil || ps.isUnionAll() {
 		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
 	}
+	if err := ps.orderInside("a subquery"); err != nil {
+		return err
+	}
 	if err := ps.expectOp(")"); err != nil {
 		return err
 	}

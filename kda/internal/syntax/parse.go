@@ -298,7 +298,7 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 			return nil, err
 		}
 	}
-	return cp, nil
+	return cp, ps.orderBy(cp)
 }
 
 func (ps *parser) typ() (value.Type, error) {
@@ -468,7 +468,7 @@ func (ps *parser) unsupportedClause() error {
 	case "WINDOWED":
 		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":
-		return t.pos.Unsupported("ORDER BY")
+		return nil // a pump's ORDER BY, after its last SELECT (orderBy)
 	case "UNION":
 		if ps.isUnionAll() {
 			return nil // the pump's next SELECT

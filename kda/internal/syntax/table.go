@@ -9,7 +9,8 @@ type TableCall struct {
 	P       Pos // TABLE
 	Name    string
 	NamePos Pos
-	// Cursor is the query of CURSOR(…), the function's first argument.
+	// Cursor is the query of CURSOR(…), the function's first argument
+	// (its UnionAll the next SELECT of a UNION ALL).
 	Cursor    *Select
 	CursorPos Pos
 	// Args are the arguments after the cursor, in order.
@@ -55,12 +56,16 @@ func (ps *parser) tableSource(s *Select) error {
 		return err
 	}
 	tc.Cursor, err = ps.selectStmt()
+	for last := tc.Cursor; err == nil && ps.isUnionAll(); last = last.UnionAll {
+		ps.p += 2
+		last.UnionAll, err = ps.selectStmt()
+	}
 	ps.depth--
 	if err != nil {
 		return err
 	}
-	if ps.isUnionAll() {
-		return ps.peek().pos.Unsupported("UNION ALL in a CURSOR")
+	if err := ps.orderInside("a CURSOR"); err != nil {
+		return err
 	}
 	if err := ps.expectOp(")"); err != nil {
 		return err
