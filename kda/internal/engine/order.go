@@ -51,7 +51,7 @@ const (
 // sorter is the buffer of a pump's ORDER BY, shared by a UNION ALL's arms.
 type sorter struct {
 	pump       string
-	lead       string // the leading expression, for messages
+	at         syntax.Pos // of ORDER BY, for messages
 	rule       orderRule
 	millis     int64 // orderOnStep's step
 	desc       []bool
@@ -108,7 +108,7 @@ func (e *Engine) newOrderSpec(st *syntax.CreatePump) *orderSpec {
 	if len(st.OrderBy) == 0 {
 		return nil
 	}
-	s := &sorter{pump: st.Name, lead: st.OrderBy[0].Expr.String(), nk: len(st.OrderBy), limit: MaxOrderRows, dst: e.streams[st.Target]}
+	s := &sorter{pump: st.Name, at: st.OrderPos, nk: len(st.OrderBy), limit: MaxOrderRows, dst: e.streams[st.Target]}
 	for _, it := range st.OrderBy {
 		s.desc = append(s.desc, it.Desc)
 		s.nullsFirst = append(s.nullsFirst, it.NullsFirst || !it.NullsSet && it.Desc)
@@ -289,7 +289,8 @@ func (e *Engine) gather(s *sorter, keys, row []value.Value, rt int64) {
 	if len(s.rows) >= s.limit {
 		if !s.split {
 			s.split = true
-			e.emitError(ErrorNameEval, fmt.Sprintf("ORDER BY gathered %d rows for one value of %s: they come out sorted in runs of %d", s.limit, s.lead, s.limit),
+			e.emitError(ErrorNameEval, fmt.Sprintf("ORDER BY at %d:%d gathered %d rows for one value of its leading expression: they come out sorted in runs of %d",
+				s.at.Line, s.at.Col, s.limit, s.limit),
 				rt, valuesRow(row), s.pump)
 		}
 		e.emitRun(s)
