@@ -227,8 +227,9 @@ type tableFn struct {
 }
 
 // compileTableSources compiles the table functions that sel reads, itself
-// or through its subqueries, innermost first, and points each SELECT
-// with a TABLE(…) at its function's output stream.
+// or through its subqueries, in FROM or as a JOIN's side, innermost first,
+// and points each SELECT (or JOIN) with a TABLE(…) at its function's
+// output stream.
 func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
 	var chain []*syntax.Select
 	for s := sel; s != nil; s = s.Sub {
@@ -236,44 +237,51 @@ func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) 
 	}
 	var pumps []*pump
 	for i := len(chain) - 1; i >= 0; i-- {
-		if s := chain[i]; s.Table != nil && s.From == "" {
-			ps, err := e.compileTable(st, s)
+		s := chain[i]
+		if s.Table != nil && s.From == "" {
+			ps, name, err := e.compileTable(st, s.Table)
 			if err != nil {
 				return nil, err
 			}
-			pumps = append(pumps, ps...)
+			pumps, s.From = append(pumps, ps...), name
+		}
+		if j := s.Join; j != nil && j.TableFn != nil && j.Table == "" {
+			ps, name, err := e.compileTable(st, j.TableFn)
+			if err != nil {
+				return nil, err
+			}
+			pumps, j.Table = append(pumps, ps...), name
 		}
 	}
 	return pumps, nil
 }
 
-// compileTable compiles sel's TABLE(fn(CURSOR(…), …)): the cursor's pumps
-// and the function's.
-func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
-	tc := sel.Table
+// compileTable compiles TABLE(fn(CURSOR(…), …)): the cursor's pumps and
+// the function's, and the name of the stream of its output.
+func (e *Engine) compileTable(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, string, error) {
 	newFn, ok := tableFuncs[tc.Name]
 	if !ok {
 		if syntax.TableFunctions[tc.Name] {
-			return nil, tc.NamePos.Unsupported(tc.Name)
+			return nil, "", tc.NamePos.Unsupported(tc.Name)
 		}
-		return nil, tc.NamePos.Errorf("unknown table function %s", tc.Name)
+		return nil, "", tc.NamePos.Errorf("unknown table function %s", tc.Name)
 	}
 	args := &TableArgs{Name: tc.Name, pos: tc.NamePos}
 	for _, x := range tc.Args {
 		lit, ok := x.(*syntax.Literal)
 		if !ok {
-			return nil, x.ExprPos().Errorf("%s argument %d: must be a constant, got %s", tc.Name, len(args.Args)+2, x)
+			return nil, "", x.ExprPos().Errorf("%s argument %d: must be a constant, got %s", tc.Name, len(args.Args)+2, x)
 		}
 		args.Args = append(args.Args, TableArg{V: lit.V, Pos: lit.P})
 	}
 	pumps, src, err := e.compileCursor(st, tc)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	args.Input = append([]value.Column(nil), src.cols...)
 	cols, op, err := newFn(args)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name := st.Name + "$" + tc.Name
 	for e.streams[name] != nil {
@@ -282,8 +290,7 @@ func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pum
 	dst := e.addStream(name, cols)
 	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
 	p.fn = &tableFn{name: tc.Name, op: op, emit: func(row []value.Value, rt int64) { e.insert(dst, row, rt) }}
-	sel.From = name
-	return append(pumps, p), nil
+	return append(pumps, p), name, nil
 }
 
 // compileCursor compiles the cursor's query and returns its pumps and the

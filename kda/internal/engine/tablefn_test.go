@@ -153,6 +153,16 @@ func TestTableFunctionFramework(t *testing.T) {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM * FROM "IN" WHERE X > 2), 'X', 1, 1));`,
 			"O 1000 'a' 1 1.0\nO 2000 'b' 2 -2.0\nO 3000 'c' 3 3.0\nO 3000 'c' 4 3.0\n",
 		},
+		"the function's output joined to a stream window": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM s.K, t.SEQ, t.SCALED FROM "IN" AS s
+JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 2)) OVER (ROWS 1 PRECEDING) AS t ON s.K = t.K;`,
+			"O 1000 'a' 1 2.0\nO 2000 'b' 2 -4.0\nO 3000 'c' 3 6.0\n",
+		},
+		"a stream joined to the function's output window": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM t.K, t.SEQ, s.X FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" WHERE X > 0), 'X', 10, 1)) OVER (RANGE INTERVAL '5' SECOND PRECEDING) AS t
+JOIN "IN" AS s ON t.SEQ > s.X;`,
+			"O 1000 'a' 10 1.0\nO 2000 'a' 10 -2.0\nO 3000 'a' 10 3.0\nO 3000 'c' 20 3.0\n",
+		},
 		"row error goes to error_stream": {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, CAST(NULL AS BIGINT) AS X FROM "IN" WHERE X = 1), 'X', 1, 1));`,
 			"error_stream 1000 'Evaluation_Error'\n",
@@ -226,7 +236,9 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM `
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "IN" UNION ALL SELECT STREAM X, K FROM "IN"), 'X', 1, 1))`, `sql 2:131: column 1 of the CURSOR's UNION ALL is VARCHAR(4) in the first SELECT and BIGINT in this one`, ""},
 		{`TABLE(CURSOR(SELECT STREAM * FROM "IN"))`, `sql 2:76: TABLE(CURSOR(…)) names no function`, ""},
 		{`TABLE(TEST_SEQ("IN", 'X', 1, 1))`, `sql 2:85: expected CURSOR(SELECT STREAM …) as the first argument of TEST_SEQ`, ""},
-		{`"IN" JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1)) ON TRUE`, `TABLE(…) in JOIN is not supported yet`, "TABLE(…) in JOIN"},
+		{`"IN" JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1)) ON TRUE`, `sql 2:75: a JOIN of two streams needs a window on at least one side: TABLE(TEST_SEQ(…)) OVER`, ""},
+		{`"IN" JOIN TABLE(NO_SUCH_FN(CURSOR(SELECT STREAM * FROM "IN"))) OVER (ROWS 1 PRECEDING) ON TRUE`, "sql 2:86: unknown table function NO_SUCH_FN", ""},
+		{`"IN" JOIN (SELECT STREAM * FROM "IN") ON TRUE`, "sql 2:80: subquery is not supported yet", "subquery"},
 	} {
 		_, err := New(head+c.from+";", Options{Inputs: []Input{tableTestInput}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -88,6 +88,10 @@ type Join struct {
 	TablePos Pos
 	Alias    string
 	On       Expr
+	// TableFn is JOIN TABLE(fn(CURSOR(…), …)): the function's output, a
+	// stream, is the joined side; Table is then empty until the engine
+	// names that stream.
+	TableFn *TableCall
 	// Over is the window of the joined stream in a stream-to-stream JOIN
 	// (JOIN s OVER (…) AS b, or OVER name), or nil.
 	Over     *WindowSpec

@@ -38,8 +38,8 @@ func (ps *parser) isUnionAll() bool {
 	return ps.isKw("UNION") && ps.tok(1).kind == tIdent && ps.tok(1).text == "ALL"
 }
 
-// join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table
-// [alias] ON cond, or returns nil.
+// join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table [OVER
+// (…)] [alias] ON cond, or returns nil; the table may be a TABLE(…).
 func (ps *parser) join() (*Join, error) {
 	j := &Join{P: ps.peek().pos}
 	switch {
@@ -57,12 +57,19 @@ func (ps *parser) join() (*Join, error) {
 		return nil, nil
 	}
 	ps.p++ // JOIN
-	if err := ps.unsupportedSource(); err != nil {
-		return nil, err
-	}
 	var err error
-	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
-		return nil, err
+	switch {
+	case ps.isTableSource():
+		if j.TableFn, err = ps.tableCall(); err != nil {
+			return nil, err
+		}
+		j.TablePos = j.TableFn.P
+	case ps.isOp("("):
+		return nil, ps.peek().pos.Unsupported("subquery")
+	default:
+		if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+			return nil, err
+		}
 	}
 	if j.Over, j.OverName, err = ps.optOver(); err != nil {
 		return nil, err

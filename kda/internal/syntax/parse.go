@@ -437,15 +437,11 @@ var clauseWords = map[string]bool{
 	"ON": true, "USING": true, "OUTER": true,
 }
 
-// unsupportedSource names a FROM or JOIN item the engine does not run
-// there: a parenthesised item that is not a subquery, TABLE(…) in a JOIN.
+// unsupportedSource names a FROM item the engine does not run: a
+// parenthesised item that is not a subquery.
 func (ps *parser) unsupportedSource() error {
-	t := ps.peek()
-	switch {
-	case t.kind == tOp && t.text == "(":
+	if t := ps.peek(); t.kind == tOp && t.text == "(" {
 		return t.pos.Unsupported("subquery")
-	case ps.isTableSource():
-		return t.pos.Unsupported("TABLE(…) in JOIN")
 	}
 	return nil
 }
