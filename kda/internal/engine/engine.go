@@ -570,13 +570,11 @@ func (e *Engine) pushRow(p *pump, v *env) {
 	if p.distinct != nil && !p.distinct.admit(out) {
 		return
 	}
-	if p.order != nil {
-		if err := e.orderRow(p, v, out, v.rowtime); err != nil {
-			e.pumpError(p, v, err)
-		}
-		return
+	if p.order == nil {
+		e.insert(p.dst, out, v.rowtime)
+	} else if err := e.orderRow(p, v, out, v.rowtime); err != nil {
+		e.pumpError(p, v, err)
 	}
-	e.insert(p.dst, out, v.rowtime)
 }
 
 func (e *Engine) pumpError(p *pump, v *env, err error) {

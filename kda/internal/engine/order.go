@@ -13,7 +13,8 @@ import (
 // Streaming ORDER BY, as the KDA reference describes it: a pump's
 // ORDER BY (after its last SELECT; of a UNION ALL, the whole union's)
 // needs a monotonic leading expression — ROWTIME, STEP/FLOOR over
-// ROWTIME, or MONOTONIC(…) — and gathers the pump's output rows while
+// ROWTIME, or a call of MONOTONIC(…) (which the parser refuses until the
+// engine runs it) — and gathers the pump's output rows while
 // that expression keeps its value. When it changes (a row with another
 // value arrives, ROWTIME passes the value's end — ROWTIME + 1 ms, or the
 // step's end — or Engine.Flush), the gathered rows come out sorted by the
@@ -156,7 +157,7 @@ func (p *pump) compileOrder(ob *orderSpec, sel *syntax.Select, sc *scope, target
 		if k == 0 {
 			rule, step, ok := leadRule(resolved, sc)
 			if !ok {
-				return it.Expr.ExprPos().Errorf("a streaming ORDER BY needs a monotonic leading expression (ROWTIME, STEP or FLOOR of ROWTIME, MONOTONIC(…)); %s is not", it.Expr)
+				return it.Expr.ExprPos().Errorf("a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); %s is not", it.Expr)
 			}
 			if first {
 				ob.rule, ob.step = rule, step

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -48,16 +47,7 @@ func TestOrderByState(t *testing.T) {
 		t.Fatalf("the sorter's state %q is not the end of %q", tail, state)
 	}
 	head := state[:len(state)-len(tail)]
-	e2, got := newTableTestEngine(t, orderTestSQL)
-	if err := e2.RestoreState(state); err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.InsertRecord("IN", []byte(`{"K":"c","X":3}`), time.UnixMilli(70_000)); err != nil {
-		t.Fatal(err)
-	}
-	if want := "O 2000 'b' 2\nO 2000 'a' 1\n"; got.String() != want {
-		t.Fatalf("after restore:\n%swant\n%s", got, want)
-	}
+	e2 := restoreAndInsert(t, orderTestSQL, state, `{"K":"c","X":3}`, 70_000, "O 2000 'b' 2\nO 2000 'a' 1\n")
 	minute := value.Value{K: value.KindTime}
 	row := func(rt int64, lead value.Value, vals ...value.Value) sortRow {
 		return sortRow{rt: rt, vals: append([]value.Value{lead, value.IntValue(1)}, vals...)}

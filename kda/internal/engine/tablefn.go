@@ -18,10 +18,12 @@ import (
 //	SELECT STREAM … FROM TABLE(NAME(CURSOR(SELECT STREAM … FROM "S"), arg, …)) [AS alias]
 //
 // The engine compiles the cursor's query as a pump into a hidden stream
-// (CURSOR(SELECT STREAM * FROM "S") reads "S" itself), runs the function
-// as a pump of its own from that stream into a second hidden stream whose
-// columns the function declares, and compiles the outer SELECT to read
-// that stream like any other: WHERE, projections, windows and all.
+// (CURSOR(SELECT STREAM * FROM "S") reads "S" itself; a UNION ALL is a
+// pump per SELECT), runs the function as a pump of its own from that
+// stream into a second hidden stream whose columns the function declares,
+// and compiles the outer SELECT to read that stream like any other: WHERE,
+// projections, windows and joins all. JOIN TABLE(…) [OVER (…)] [AS t]
+// joins that stream as the other side of a JOIN of two streams.
 //
 // To add a table function NAME:
 //

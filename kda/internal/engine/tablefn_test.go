@@ -116,6 +116,23 @@ func newTableTestEngine(t *testing.T, sql string) (*Engine, *strings.Builder) {
 	return e, &out
 }
 
+// restoreAndInsert restores state into a new engine of sql, inserts rec at
+// ms and checks that the rows out are want.
+func restoreAndInsert(t *testing.T, sql string, state []byte, rec string, ms int64, want string) *Engine {
+	t.Helper()
+	e, got := newTableTestEngine(t, sql)
+	if err := e.RestoreState(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.InsertRecord("IN", []byte(rec), time.UnixMilli(ms)); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want {
+		t.Fatalf("after restore:\n%swant\n%s", got, want)
+	}
+	return e
+}
+
 func insertTableTestRows(t *testing.T, e *Engine, rows ...string) {
 	t.Helper()
 	for i, r := range rows {
@@ -188,16 +205,7 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_
 	e, _ := newTableTestEngine(t, sql)
 	insertTableTestRows(t, e, `{"K":"a","X":1}`, `{"K":"b","X":2}`)
 	state := e.MarshalState()
-	e2, got := newTableTestEngine(t, sql)
-	if err := e2.RestoreState(state); err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.InsertRecord("IN", []byte(`{"K":"c","X":3}`), time.UnixMilli(5000)); err != nil {
-		t.Fatal(err)
-	}
-	if want := "O 5000 'c' 3 3.0\n"; got.String() != want {
-		t.Fatalf("after restore: %q, want %q", got, want)
-	}
+	e2 := restoreAndInsert(t, sql, state, `{"K":"c","X":3}`, 5000, "O 5000 'c' 3 3.0\n")
 	// The function pump's state, one byte: SEQ 2; make it a truncated
 	// varint.
 	bad := bytes.Replace(state, []byte("\x01P\x01\x04"), []byte("\x01P\x01\x80"), 1)
