@@ -258,3 +258,22 @@ func TestOrderByErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderByWindowKey: a sort key may be a sliding window's aggregate
+// that the SELECT list does not have.
+func TestOrderByWindowKey(t *testing.T) {
+	e := must(NewEngine(`CREATE STREAM "O" (T VARCHAR(4), P DOUBLE);
+CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"
+ORDER BY ROWTIME, AVG(price) OVER (RANGE INTERVAL '1' MINUTE PRECEDING) DESC;`, []Input{demoInput}))
+	var got []string
+	must(0, e.Subscribe("O", func(r Row) { got = append(got, fmtRow(r.Stream, r.Rowtime, r.Values...)) }))
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i, p := range []float64{0, 7, 1, 4} { // averages 0, 3.5, 2.67, 3
+		must(0, e.Insert(DefaultInputStream, []Value{StringValue("A"), StringValue("S"), FloatValue(1), FloatValue(p)}, t0.Add(time.Duration(i/2*300)*time.Millisecond)))
+	}
+	e.Flush()
+	want := []string{`O 1700000000000 ["A",7.0]`, `O 1700000000000 ["A",0.0]`, `O 1700000000300 ["A",4.0]`, `O 1700000000300 ["A",1.0]`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}

@@ -116,6 +116,9 @@ func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select, ob *orde
 		if err := p.compileOrder(ob, sel, sc, target); err != nil {
 			return nil, err
 		}
+		if sc.slide != nil && len(sc.slide.aggs) > 0 {
+			p.slide = sc.slide // a sort key OVER a window
+		}
 	}
 	return p, nil
 }
