@@ -239,6 +239,8 @@ func TestOrderByErrors(t *testing.T) {
 		{stream + from + ` ORDER BY ticker_symbol`, `sql 1:153: a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); "TICKER_SYMBOL" is not`, ""},
 		{stream + from + ` ORDER BY price DESC, ROWTIME`, `sql 1:153: a streaming ORDER BY needs a monotonic leading expression`, ""},
 		{stream + from + ` ORDER BY 2, ROWTIME`, `sql 1:153: a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); 2 is not`, ""},
+		{`CREATE STREAM "o" (a VARCHAR(4), p DOUBLE); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM a.ticker_symbol, b.price FROM "SOURCE_SQL_STREAM_001" OVER (ROWS 2 PRECEDING) AS a JOIN "SOURCE_SQL_STREAM_001" AS b ON a.sector = b.sector ORDER BY a.ROWTIME`,
+			`sql 1:243: a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); "A".ROWTIME, one side's, is not (the pair's ROWTIME is)`, ""},
 		{stream + from + ` ORDER BY ROWTIME, 3`, `sql 1:162: ORDER BY 3: the SELECT list has 2 items`, ""},
 		{stream + from + ` ORDER BY ROWTIME, nope`, `sql 1:162: unknown column "NOPE"`, ""},
 		{stream + from + ` ORDER BY ROWTIME NULLS price`, `expected FIRST or LAST after NULLS`, ""},
@@ -256,6 +258,28 @@ func TestOrderByErrors(t *testing.T) {
 		if errors.As(err, &ue) != (c.unsupported != "") || ue != nil && ue.Construct != c.unsupported {
 			t.Errorf("%s: %v: UnsupportedError %v, want %q", c.sql, err, ue, c.unsupported)
 		}
+	}
+}
+
+// TestOrderByJoin: the pairs of a JOIN of two streams sorted by a key of
+// each side.
+func TestOrderByJoin(t *testing.T) {
+	e := must(NewEngine(`CREATE STREAM "O" (A DOUBLE, B DOUBLE);
+CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM a.price, b.price
+FROM "SOURCE_SQL_STREAM_001" OVER (RANGE INTERVAL '1' SECOND PRECEDING) AS a JOIN "SOURCE_SQL_STREAM_001" AS b ON a.sector = b.sector
+ORDER BY FLOOR(ROWTIME TO SECOND), a.price DESC, b.change;`, []Input{demoInput}))
+	var got []string
+	must(0, e.Subscribe("O", func(r Row) { got = append(got, fmtRow(r.Stream, r.Rowtime, r.Values...)) }))
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i, p := range []float64{1, 3, 2} {
+		must(0, e.Insert(DefaultInputStream, []Value{StringValue("A"), StringValue("S"), FloatValue(float64(-i)), FloatValue(p)}, t0.Add(time.Duration(i*400)*time.Millisecond)))
+	}
+	e.Flush()
+	// Each row pairs with itself and the earlier ones of its second.
+	want := []string{`O 1700000000800 [3.0,2.0]`, `O 1700000000800 [3.0,3.0]`, `O 1700000000800 [2.0,2.0]`,
+		`O 1700000000800 [1.0,2.0]`, `O 1700000000800 [1.0,3.0]`, `O 1700000000800 [1.0,1.0]`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -157,7 +158,11 @@ func (p *pump) compileOrder(ob *orderSpec, sel *syntax.Select, sc *scope, target
 		if k == 0 {
 			rule, step, ok := leadRule(resolved, sc)
 			if !ok {
-				return it.Expr.ExprPos().Errorf("a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); %s is not", it.Expr)
+				what := it.Expr.String() + " is not"
+				if c, isCol := it.Expr.(*syntax.ColRef); isCol && c.Name == "ROWTIME" {
+					what = strconv.Quote(c.Qual) + ".ROWTIME, one side's, is not (the pair's ROWTIME is)"
+				}
+				return it.Expr.ExprPos().Errorf("a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); %s", what)
 			}
 			if first {
 				ob.rule, ob.step = rule, step
