@@ -63,12 +63,17 @@
 //     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
 //     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
 //     and stagger windows, UNION ALL of a
-//     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
+//     pump's SELECTs, a pump's streaming ORDER BY (its leading expression
+//     ROWTIME or STEP/FLOOR(ROWTIME …); the rows of each of
+//     its values come out, once it moves on, sorted by the other keys —
+//     ASC/DESC, NULLS FIRST/LAST, ordinals, aliases, aggregates — with the
+//     ROWTIME of the latest; at most MaxOrderRows gathered per value), WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
 //     row-valued column and AS l(r) column lists), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
-//     TABLE(f(CURSOR(SELECT STREAM …), …)); exact up to 10,000 distinct
+//     TABLE(f(CURSOR(SELECT STREAM … [UNION ALL …]), …)), or JOIN
+//     TABLE(…) OVER (…) as a stream; exact up to 10,000 distinct
 //     values, Space-Saving counters and HyperLogLog above),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE [ESCAPE]/SIMILAR TO, IS [NOT] NULL | TRUE | FALSE |
@@ -153,7 +158,7 @@
 // NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
 // a table never leaves a window), subqueries outside FROM,
-// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
+// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery or a CURSOR, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as CURRENT_DATE or
 // NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A

@@ -26,6 +26,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	// Each SELECT of a UNION ALL is an arm of the pump, inserting into its
 	// target: the arms run as pumps of their own streams.
 	var arms []*pump
+	ob := e.newOrderSpec(st)
 	for sel := st.Select; sel != nil; sel = sel.UnionAll {
 		tables, err := e.compileTableSources(st, sel)
 		if err != nil {
@@ -41,7 +42,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 			}
 			arms = append(arms, sub...)
 		}
-		p, err := e.compilePump(st, sel)
+		p, err := e.compilePump(st, sel, ob)
 		if err != nil {
 			return err
 		}
@@ -59,12 +60,15 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	main := arms[len(arms)-1]
 	main.arms = arms[:len(arms)-1]
+	if ob != nil {
+		main.order.owner = true // after every arm in e.pumps: it closes the sorter
+	}
 	e.pumpNames[st.Name] = main
 	return nil
 }
 
 // compilePump compiles one SELECT of pump st.
-func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, error) {
+func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select, ob *orderSpec) (*pump, error) {
 	src, dst, err := e.pumpStreams(st, sel)
 	if err != nil {
 		return nil, err
@@ -106,6 +110,14 @@ func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, 
 	if sel.Distinct {
 		if err := p.compileDistinct(sel, target); err != nil {
 			return nil, err
+		}
+	}
+	if ob != nil {
+		if err := p.compileOrder(ob, sel, sc, target); err != nil {
+			return nil, err
+		}
+		if sc.slide != nil && len(sc.slide.aggs) > 0 {
+			p.slide = sc.slide // a sort key OVER a window
 		}
 	}
 	return p, nil
@@ -337,7 +349,7 @@ func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*
 	}
 	e.addStream(hidden, cols)
 	sub.Items = items
-	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub)
+	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub, nil)
 	if err != nil {
 		return nil, err
 	}

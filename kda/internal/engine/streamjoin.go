@@ -103,7 +103,11 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 		return err
 	}
 	if !sj.sides[0].windowed && !sj.sides[1].windowed {
-		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", j.Table)
+		side := j.Table
+		if j.TableFn != nil {
+			side = "TABLE(" + j.TableFn.Name + "(…))"
+		}
+		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", side)
 	}
 	for i := range sj.sides {
 		sj.sides[i].outer = sj.outer[i] && sj.sides[i].windowed

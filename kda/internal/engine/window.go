@@ -281,7 +281,13 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 		}
 		out[p.target[i]] = x
 	}
-	if ok {
+	switch {
+	case !ok:
+	case p.order != nil:
+		if err := e.orderRow(p, &ev, out, end); err != nil {
+			e.windowError(p, &ev, err)
+		}
+	default:
 		e.insert(p.dst, out, end)
 	}
 }

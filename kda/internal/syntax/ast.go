@@ -37,6 +37,10 @@ type CreatePump struct {
 	TargetPos Pos
 	Columns   []string
 	Select    *Select
+	// OrderBy is the ORDER BY after the last SELECT (of a UNION ALL, the
+	// whole union's), at OrderPos; nil without one.
+	OrderBy  []OrderItem
+	OrderPos Pos
 }
 
 func (s *CreateStream) StmtPos() Pos { return s.Pos }
@@ -89,6 +93,10 @@ type Join struct {
 	// Using are the columns of JOIN … USING (c, …); On is then their
 	// equalities, qualified with each side's alias or name.
 	Using []string
+	// TableFn is JOIN TABLE(fn(CURSOR(…), …)): the function's output, a
+	// stream, is the joined side; Table is then empty until the engine
+	// names that stream.
+	TableFn *TableCall
 	// Over is the window of the joined stream in a stream-to-stream JOIN
 	// (JOIN s OVER (…) AS b, or OVER name), or nil.
 	Over     *WindowSpec

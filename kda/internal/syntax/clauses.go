@@ -39,9 +39,10 @@ func (ps *parser) isUnionAll() bool {
 }
 
 // join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table
-// [alias] ON cond | USING (col, …), CROSS JOIN table [alias] or , table
-// [alias], or returns nil. s is the SELECT so far: USING qualifies its
-// columns with the left side's alias or name.
+// [OVER (…)] [alias] ON cond | USING (col, …), CROSS JOIN table [alias] or
+// , table [alias], or returns nil; the table may be a TABLE(…). s is the
+// SELECT so far: USING qualifies its columns with the left side's alias or
+// name.
 func (ps *parser) join(s *Select) (*Join, error) {
 	j := &Join{P: ps.peek().pos}
 	switch {
@@ -64,12 +65,19 @@ func (ps *parser) join(s *Select) (*Join, error) {
 		return nil, nil
 	}
 	ps.p++ // JOIN or ,
-	if err := ps.unsupportedSource(); err != nil {
-		return nil, err
-	}
 	var err error
-	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
-		return nil, err
+	switch {
+	case ps.isTableSource():
+		if j.TableFn, err = ps.tableCall(); err != nil {
+			return nil, err
+		}
+		j.TablePos = j.TableFn.P
+	case ps.isOp("("):
+		return nil, ps.peek().pos.Unsupported("subquery")
+	default:
+		if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+			return nil, err
+		}
 	}
 	if j.Over, j.OverName, err = ps.optOver(); err != nil {
 		return nil, err
@@ -187,6 +195,9 @@ func (ps *parser) subquery(s *Select) error {
 	}
 	if sub.UnionAll != nil || ps.isUnionAll() {
 		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
+	}
+	if err := ps.orderInside("a subquery"); err != nil {
+		return err
 	}
 	if err := ps.expectOp(")"); err != nil {
 		return err

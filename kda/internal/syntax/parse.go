@@ -298,7 +298,7 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 			return nil, err
 		}
 	}
-	return cp, nil
+	return cp, ps.orderBy(cp)
 }
 
 func (ps *parser) typ() (value.Type, error) {
@@ -437,15 +437,11 @@ var clauseWords = map[string]bool{
 	"ON": true, "USING": true, "OUTER": true,
 }
 
-// unsupportedSource names a FROM or JOIN item the engine does not run
-// there: a parenthesised item that is not a subquery, TABLE(…) in a JOIN.
+// unsupportedSource names a FROM item the engine does not run: a
+// parenthesised item that is not a subquery.
 func (ps *parser) unsupportedSource() error {
-	t := ps.peek()
-	switch {
-	case t.kind == tOp && t.text == "(":
+	if t := ps.peek(); t.kind == tOp && t.text == "(" {
 		return t.pos.Unsupported("subquery")
-	case ps.isTableSource():
-		return t.pos.Unsupported("TABLE(…) in JOIN")
 	}
 	return nil
 }
@@ -468,7 +464,7 @@ func (ps *parser) unsupportedClause() error {
 	case "WINDOWED":
 		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":
-		return t.pos.Unsupported("ORDER BY")
+		return nil // a pump's ORDER BY, after its last SELECT (orderBy)
 	case "UNION":
 		if ps.isUnionAll() {
 			return nil // the pump's next SELECT
