@@ -31,7 +31,8 @@ const MaxExprDepth = syntax.MaxExprDepth
 type Value = value.Value
 
 // Kind is the runtime kind of a Value: KindNull, KindBool, KindInt,
-// KindFloat, KindString or KindTime.
+// KindFloat, KindString, KindTime (TIMESTAMP), KindDate or KindTimeOfDay
+// (TIME). (Intervals exist only inside expressions, as in KDA.)
 type Kind = value.Kind
 
 // Value kinds. KindNull is the zero Kind.
@@ -42,10 +43,15 @@ const (
 	KindFloat  = value.KindFloat
 	KindString = value.KindString
 	KindTime   = value.KindTime
+	// KindDate is a DATE: days since 1970-01-01 in I.
+	KindDate = value.KindDate
+	// KindTimeOfDay is a TIME: milliseconds since midnight in I.
+	KindTimeOfDay = value.KindTimeOfDay
 )
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
-// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP.
+// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
+// TIME.
 type Type = value.Type
 
 // Column is a stream column. Mapping is used by input streams only: the
@@ -60,6 +66,8 @@ var (
 	Double    = value.Double
 	Boolean   = value.Boolean
 	Timestamp = value.Timestamp
+	Date      = value.Date
+	TimeOfDay = value.TimeOfDay // TIME
 )
 
 // Varchar returns VARCHAR(n).
@@ -79,3 +87,6 @@ func BoolValue(v bool) Value { return value.BoolValue(v) }
 
 // TimeValue returns a TIMESTAMP value, held to the millisecond.
 func TimeValue(t time.Time) Value { return value.TimeValue(t) }
+
+// DateValue returns the DATE of t's year, month and day.
+func DateValue(t time.Time) Value { return value.DateValue(t) }

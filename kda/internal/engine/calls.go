@@ -211,32 +211,56 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 	if !castable(x.typ, t.Kind) {
 		return cexpr{}, e.P.Errorf("CAST from %s to %s is not a conversion the KDA reference allows", x.typ, t)
 	}
-	return cexpr{typ: t.Kind, fn: func(v *env) (value.Value, error) {
+	from, clock := x.qual, s.queryClock()
+	today := func() int64 { return floorDiv(clock(), value.DayMillis) }
+	return cexpr{typ: t.Kind, qual: t.Qual, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err
 		}
-		return castValue(a, t)
+		return castFrom(a, from, t, today)
 	}}, nil
 }
 
-// castable reports whether the KDA reference lists CAST from a value of
-// kind from to type kind to: numbers to numbers and strings; strings to
-// anything; TIMESTAMP and BOOLEAN to themselves and strings.
+// castable reports whether the KDA reference's CAST table lists a value
+// of kind from to type kind to: numbers to numbers and strings; strings
+// to anything but a year-month interval; DATE to TIMESTAMP, TIME to
+// TIMESTAMP, TIMESTAMP to DATE and TIME; a day-time interval to BIGINT
+// and DECIMAL; every kind to itself and (but a year-month interval) to
+// strings.
 func castable(from, to value.Kind) bool {
 	switch from {
-	case value.KindNull, value.KindString:
+	case value.KindNull:
 		return true
+	case value.KindString:
+		return to != value.KindMonths
 	case value.KindInt, value.KindFloat:
 		return to == value.KindInt || to == value.KindFloat || to == value.KindString
+	case value.KindDate, value.KindTimeOfDay:
+		return to == from || to == value.KindString || to == value.KindTime
+	case value.KindTime:
+		return to == from || to == value.KindString || to == value.KindDate || to == value.KindTimeOfDay
+	case value.KindInterval:
+		return to == from || to == value.KindString || to == value.KindInt || to == value.KindFloat
+	case value.KindMonths:
+		return to == from
 	}
 	return to == from || to == value.KindString
 }
 
 // castValue converts v to t as CAST does.
 func castValue(v value.Value, t value.Type) (value.Value, error) {
+	return castFrom(v, value.Qualifier{}, t, nil)
+}
+
+// castFrom converts v, an interval of qualifier from, to t as CAST does;
+// today gives the date of a TIME cast to TIMESTAMP.
+func castFrom(v value.Value, from value.Qualifier, t value.Type, today func() int64) (value.Value, error) {
 	if v.K == value.KindNull {
 		return v, nil
+	}
+	if r, ok, err := castTemporal(v, from, t, today); ok {
+		return r, err
 	}
 	switch t.Kind {
 	case value.KindInt:

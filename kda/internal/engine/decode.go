@@ -116,7 +116,9 @@ func checkColumns(cols []value.Column) error {
 			return fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
-		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
+		// An INTERVAL is no column type (the reference allows intervals
+		// only in expressions).
+		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull || c.Type.Kind > value.KindTimeOfDay {
 			return fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
 		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
@@ -345,8 +347,8 @@ func (d *decoder) bad(col int, format string, args ...any) error {
 	return &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
 }
 
-// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR or
-// a TIMESTAMP.
+// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR, a
+// TIMESTAMP, a DATE or a TIME.
 func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
 	s, e, esc, high, np := scanString(b, p)
@@ -378,6 +380,12 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 			return 0, d.bad(col, "%q is not a timestamp", truncateRunes(str, 64))
 		}
 		out[col] = value.Value{K: value.KindTime, I: ms}
+	case value.KindDate, value.KindTimeOfDay:
+		v, err := parseDateOrTime(str, t.Kind)
+		if err != nil {
+			return 0, d.bad(col, "%s", err.Error())
+		}
+		out[col] = v
 	default:
 		return 0, d.bad(col, "string value for %s column", t)
 	}
@@ -453,6 +461,21 @@ func parseTimestamp(s string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// parseDateOrTime reads a DATE (yyyy-MM-dd) or a TIME (HH:mm:ss[.fff])
+// column's text.
+func parseDateOrTime(s string, k value.Kind) (value.Value, error) {
+	if k == value.KindDate {
+		if d, ok := value.ParseDate(s); ok {
+			return value.Value{K: k, I: d}, nil
+		}
+		return value.Value{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", truncateRunes(s, 64))
+	}
+	if ms, ok := value.ParseTimeOfDay(s); ok {
+		return value.Value{K: k, I: ms}, nil
+	}
+	return value.Value{}, fmt.Errorf("%q is not a time (HH:mm:ss[.fff])", truncateRunes(s, 64))
 }
 
 // unquoteJSON decodes a JSON string literal with escapes. It is a separate

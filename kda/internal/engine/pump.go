@@ -397,6 +397,10 @@ func kindType(k value.Kind) value.Type {
 		return value.Boolean
 	case value.KindTime:
 		return value.Timestamp
+	case value.KindDate, value.KindTimeOfDay:
+		return value.Type{Kind: k}
+	case value.KindInterval, value.KindMonths:
+		return value.Type{Kind: k, Qual: value.Qualifier{}.Resolve(k)}
 	}
 	return value.Varchar(1 << 20) // the NULL literal
 }

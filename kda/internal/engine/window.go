@@ -157,7 +157,7 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 	for _, k := range keys {
 		dst = append(dst, byte(k.K))
 		switch k.K {
-		case value.KindInt, value.KindTime, value.KindBool:
+		case value.KindInt, value.KindTime, value.KindBool, value.KindDate, value.KindTimeOfDay, value.KindInterval, value.KindMonths:
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(k.I))
 		case value.KindFloat:
 			f := k.F

@@ -104,10 +104,11 @@ type Expr interface {
 	String() string
 }
 
-// Literal is a constant.
+// Literal is a constant; Qual is an INTERVAL literal's qualifier.
 type Literal struct {
-	P Pos
-	V value.Value
+	P    Pos
+	V    value.Value
+	Qual value.Qualifier
 }
 
 // ColRef is a column reference, optionally qualified by a stream name or
@@ -117,11 +118,14 @@ type ColRef struct {
 	Qual, Name string
 }
 
-// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||.
+// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||. A
+// "-" with a Qual is the difference of two datetimes as an interval,
+// (a - b) DAY TO SECOND.
 type Binary struct {
 	P    Pos
 	Op   string
 	L, R Expr
+	Qual value.Qualifier
 }
 
 // Unary is NOT x or -x.
@@ -261,6 +265,10 @@ func exprString(e Expr) string {
 func writeExpr(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Literal:
+		if e.Qual.From != value.UnitNone {
+			b.WriteString("INTERVAL '" + string(value.AppendInterval(nil, e.V, e.Qual)) + "' " + e.Qual.String())
+			return
+		}
 		b.WriteString(e.V.SQL())
 	case *ColRef:
 		if e.Name == "ROWTIME" {
@@ -274,6 +282,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" " + e.Op + " ")
 		writeExpr(b, e.R)
 		b.WriteByte(')')
+		if e.Qual.From != value.UnitNone {
+			b.WriteString(" " + e.Qual.String())
+		}
 	case *Unary:
 		b.WriteString("(" + e.Op + " ")
 		writeExpr(b, e.X)

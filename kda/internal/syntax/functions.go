@@ -15,10 +15,7 @@ var unsupportedFunctions = map[string]bool{
 	// Boolean functions.
 	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.
-	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "DATE_TO_CHAR": true,
-	"TIME_TO_CHAR": true,
-	// Date and time functions.
-	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true,
+	"NUMBER_TO_CHAR": true,
 	// Log parsing functions.
 	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
 

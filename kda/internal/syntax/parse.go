@@ -239,7 +239,7 @@ func (ps *parser) createStream(start Pos, orReplace bool) (Stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		typ, err := ps.typ()
+		typ, err := ps.columnType()
 		if err != nil {
 			return nil, err
 		}
@@ -301,6 +301,68 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 	return cp, nil
 }
 
+// columnType parses the type of a column: any type but an INTERVAL,
+// which the KDA reference allows in date arithmetic only.
+func (ps *parser) columnType() (value.Type, error) {
+	p := ps.peek().pos
+	typ, err := ps.typ()
+	if err == nil && (typ.Kind == value.KindInterval || typ.Kind == value.KindMonths) {
+		return typ, p.Errorf("%s is not a column type: the KDA reference allows intervals only in expressions", typ)
+	}
+	return typ, err
+}
+
+// skipPrecision skips the optional (p) of TIME(p) and TIMESTAMP(p): both
+// hold milliseconds.
+func (ps *parser) skipPrecision() error {
+	if !ps.isOp("(") {
+		return nil
+	}
+	ps.p++
+	if n := ps.peek(); n.kind != tNumber {
+		return ps.unexpected("a precision")
+	}
+	ps.p++
+	return ps.expectOp(")")
+}
+
+// qualifier parses an interval qualifier: unit [(p)] [TO unit [(p)]],
+// the units YEAR, MONTH, DAY, HOUR, MINUTE, SECOND.
+func (ps *parser) qualifier() (value.Qualifier, error) {
+	unit := func() (value.Unit, error) {
+		t := ps.peek()
+		u := value.UnitByName(t.text)
+		if t.kind != tIdent || u == value.UnitNone {
+			return u, ps.unexpected("YEAR, MONTH, DAY, HOUR, MINUTE or SECOND")
+		}
+		ps.p++
+		if ps.isOp("(") { // leading or fractional precision
+			for !ps.isOp(")") && ps.peek().kind != tEOF {
+				ps.p++
+			}
+			if err := ps.expectOp(")"); err != nil {
+				return u, err
+			}
+		}
+		return u, nil
+	}
+	start := ps.peek().pos
+	from, err := unit()
+	if err != nil {
+		return value.Qualifier{}, err
+	}
+	q := value.Qualifier{From: from, To: from}
+	if ps.acceptKw("TO") {
+		if q.To, err = unit(); err != nil {
+			return q, err
+		}
+	}
+	if !q.Valid() {
+		return q, start.Errorf("INTERVAL %s is not a valid qualifier", q)
+	}
+	return q, nil
+}
+
 func (ps *parser) typ() (value.Type, error) {
 	t := ps.peek()
 	if t.kind != tIdent {
@@ -352,9 +414,23 @@ func (ps *parser) typ() (value.Type, error) {
 		}
 	case "BOOLEAN":
 		typ.Kind = value.KindBool
-	case "TIMESTAMP":
+	case "TIMESTAMP", "TIME":
 		typ.Kind = value.KindTime
-	case "DATE", "TIME", "INTERVAL", "BINARY", "VARBINARY":
+		if t.text == "TIME" {
+			typ.Kind = value.KindTimeOfDay
+		}
+		if err := ps.skipPrecision(); err != nil {
+			return typ, err
+		}
+	case "DATE":
+		typ.Kind = value.KindDate
+	case "INTERVAL":
+		q, err := ps.qualifier()
+		if err != nil {
+			return typ, err
+		}
+		typ.Kind, typ.Qual = q.Kind(), q
+	case "BINARY", "VARBINARY":
 		return typ, t.pos.Unsupported("type " + t.text)
 	default:
 		return typ, t.pos.Errorf("unsupported type %s", t.text)
@@ -524,7 +600,7 @@ func (ps *parser) optAlias(what string) (string, error) {
 // are *SQLError with columns counted in s.
 func ParseType(s string) (value.Type, error) {
 	ps := &parser{lx: lexer{src: s, line: 1, col: 1}}
-	typ, err := ps.typ()
+	typ, err := ps.columnType()
 	if err == nil && ps.peek().kind != tEOF {
 		err = ps.unexpected("end of the type")
 	}

@@ -19,18 +19,29 @@ const (
 	KindFloat
 	KindString
 	KindTime
+	KindDate      // DATE: days since 1970-01-01 in I
+	KindTimeOfDay // TIME: milliseconds since midnight in I
+	KindInterval  // a day-time INTERVAL: milliseconds in I
+	KindMonths    // a year-month INTERVAL: months in I
 )
 
-var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"}
+var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "DATE", "TIME", "INTERVAL DAY TO SECOND", "INTERVAL YEAR TO MONTH"}
 
-func (k Kind) String() string { return kindNames[k] }
+func (k Kind) String() string {
+	if int(k) >= len(kindNames) {
+		return "KIND(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
-// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP.
+// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
+// TIME; or, as a CAST target only, an INTERVAL with its Qual.
 type Type struct {
 	Kind Kind
-	Bits int // 32 or 64 for KindInt
-	Len  int // maximum length in characters for KindString
+	Bits int       // 32 or 64 for KindInt
+	Len  int       // maximum length in characters for KindString
+	Qual Qualifier // for KindInterval and KindMonths
 }
 
 // Common column types.
@@ -54,6 +65,8 @@ func (t Type) String() string {
 		return "BIGINT"
 	case KindString:
 		return "VARCHAR(" + strconv.Itoa(t.Len) + ")"
+	case KindInterval, KindMonths:
+		return "INTERVAL " + t.Qual.Resolve(t.Kind).String()
 	}
 	return t.Kind.String()
 }
@@ -67,7 +80,8 @@ type Column struct {
 	Mapping string
 }
 
-// Value is one SQL value. Times are held as Unix milliseconds in I.
+// Value is one SQL value. TIMESTAMPs are held as Unix milliseconds in I,
+// the other times as datetime.go says.
 type Value struct {
 	K Kind
 	I int64
@@ -108,6 +122,13 @@ func (v Value) SQL() string {
 		return "'" + strings.ReplaceAll(v.S, "'", "''") + "'"
 	case KindTime:
 		return "TIMESTAMP '" + v.Time().Format(SQLTimeLayout) + "'"
+	case KindDate:
+		return "DATE '" + v.Date().Format(DateLayout) + "'"
+	case KindTimeOfDay:
+		return "TIME '" + string(appendTimeOfDay(nil, v.I)) + "'"
+	case KindInterval, KindMonths:
+		q := Qualifier{}.Resolve(v.K)
+		return "INTERVAL '" + string(AppendInterval(nil, v, q)) + "' " + q.String()
 	}
 	return string(v.AppendJSON(nil))
 }
@@ -117,8 +138,9 @@ func (v Value) SQL() string {
 const SQLTimeLayout = "2006-01-02 15:04:05.000"
 
 // AppendJSON appends v as a JSON value. TIMESTAMPs are written as
-// "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does; non-finite
-// doubles as null.
+// "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does, DATEs as
+// "yyyy-MM-dd", TIMEs as "HH:mm:ss.SSS", intervals as their literal's
+// text with the widest qualifier; non-finite doubles as null.
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.K {
 	case KindBool:
@@ -138,6 +160,18 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindTime:
 		dst = append(dst, '"')
 		dst = v.Time().AppendFormat(dst, SQLTimeLayout)
+		return append(dst, '"')
+	case KindDate:
+		dst = append(dst, '"')
+		dst = v.Date().AppendFormat(dst, DateLayout)
+		return append(dst, '"')
+	case KindTimeOfDay:
+		dst = append(dst, '"')
+		dst = appendTimeOfDay(dst, v.I)
+		return append(dst, '"')
+	case KindInterval, KindMonths:
+		dst = append(dst, '"')
+		dst = AppendInterval(dst, v, Qualifier{})
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)
