@@ -301,3 +301,98 @@ CAST(CAST(S AS INTERVAL DAY TO SECOND) AS VARCHAR(32)) FROM "SOURCE_SQL_STREAM_0
 		}
 	})
 }
+
+// TestDatetimeCompileErrors: arithmetic and EXTRACT the reference does not
+// define fail at compile time at the operator or call, naming the types.
+func TestDatetimeCompileErrors(t *testing.T) {
+	for _, tc := range []struct{ expr, at, msg string }{
+		{"T - T", "- T", "TIMESTAMP - TIMESTAMP needs an interval qualifier: (a - b) DAY TO SECOND"},
+		{"D + D", "+ D", "+ of DATE and DATE is not datetime arithmetic the KDA reference allows"},
+		{"TM + INTERVAL '1' MONTH", "+ INTERVAL", "+ of TIME and INTERVAL YEAR TO MONTH is not datetime arithmetic"},
+		{"INTERVAL '1' DAY + INTERVAL '1' MONTH", "+ INTERVAL '1' M", "+ of INTERVAL DAY TO SECOND and INTERVAL YEAR TO MONTH"},
+		{"INTERVAL '1' DAY - T", "- T", "- of INTERVAL DAY TO SECOND and TIMESTAMP"},
+		{"D * 2", "* 2", "* of DATE and BIGINT"},
+		{"2 / INTERVAL '1' DAY", "/ INTERVAL", "/ of BIGINT and INTERVAL DAY TO SECOND"},
+		{"(T - D) DAY", "- D", "(a - b) DAY needs two TIMESTAMPs, DATEs or TIMEs, got TIMESTAMP and DATE"},
+		{"(TM - TM) MONTH", "- TM", "a TIME has no months"},
+		{"(N - N) DAY", "- N", "needs two TIMESTAMPs, DATEs or TIMEs"},
+		{"EXTRACT(HOUR FROM D)", "EXTRACT", "EXTRACT(HOUR FROM DATE): a DATE has no HOUR"},
+		{"EXTRACT(YEAR FROM TM)", "EXTRACT", "a TIME has no YEAR"},
+		{"EXTRACT(DAY FROM INTERVAL '1' YEAR)", "EXTRACT", "has no DAY"},
+		{"D = T", "= T", "cannot compare DATE with TIMESTAMP"},
+		{"STEP(D BY INTERVAL '1' HOUR)", "STEP", "STEP needs a TIMESTAMP (a TIME by a part of a day, a DATE by days), got DATE"},
+		{"DATE '2026-02-30'", "'2026", "bad DATE literal '2026-02-30' (want yyyy-MM-dd)"},
+		{"TIME '24:00:00'", "'24", "bad TIME literal"},
+		{"INTERVAL '1:60' HOUR TO MINUTE", "'1:60'", "bad INTERVAL literal '1:60' for HOUR TO MINUTE"},
+		{"INTERVAL '1' SECOND TO MINUTE", "SECOND", "INTERVAL SECOND TO MINUTE is not a valid qualifier"},
+		{"CHAR_TO_DATE('yyyy-MM-dd qq', S)", "'yyyy", "CHAR_TO_DATE"},
+		{"TIME_TO_CHAR('HH', D)", "D)", "argument 2 of TIME_TO_CHAR must be TIME, got DATE"},
+	} {
+		const prefix = `CREATE STREAM "o" ("v" VARCHAR(8)); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM `
+		col := len(prefix) + strings.Index(tc.expr, tc.at) + 1
+		_, err := NewEngine(prefix+tc.expr+` FROM "SOURCE_SQL_STREAM_001";`, []Input{dtInput})
+		var se *SQLError
+		if !errors.As(err, &se) || se.Line != 1 || se.Col != col || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%s: err %v, want 1:%d %q", tc.expr, err, col, tc.msg)
+		}
+	}
+}
+
+// TestDateTimeWindowState: DATE, TIME and interval values in tumbling
+// and sliding window state give the same rows whether the records arrive
+// in one engine or across engines restored from each other's state (1,
+// 7 and 30 invocations), and match the counts worked out from the input.
+func TestDateTimeWindowState(t *testing.T) {
+	sql := `CREATE STREAM "w" (d DATE, n BIGINT, first TIME, last TIME, span VARCHAR(16));
+CREATE STREAM "s" (d DATE, latest TIME);
+CREATE PUMP p1 AS INSERT INTO "w" SELECT STREAM D, COUNT(*), MIN(TM), MAX(TM), CAST(MAX((TM - TIME '00:00:00') MINUTE) AS VARCHAR(16))
+FROM "SOURCE_SQL_STREAM_001" GROUP BY D, STEP(ROWTIME BY INTERVAL '1' MINUTE);
+CREATE PUMP p2 AS INSERT INTO "s" SELECT STREAM MAX(D) OVER w, MAX(TM) OVER w FROM "SOURCE_SQL_STREAM_001"
+WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING);`
+	start := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	type rec struct {
+		data []byte
+		at   time.Time
+	}
+	var recs []rec
+	for i := range 30 {
+		// Two dates alternate; the time of day counts up 7 minutes a
+		// record; records arrive 10 s apart, so 6 a minute.
+		b, _ := json.Marshal(map[string]string{"D": []string{"2026-01-01", "2026-01-02"}[i%2], "TM": time.Date(0, 1, 1, 0, 7*i, 0, 0, time.UTC).Format("15:04:05")})
+		recs = append(recs, rec{b, start.Add(time.Duration(i) * 10 * time.Second)})
+	}
+	run := func(parts int) (w, s []string) {
+		var state []byte
+		per := (len(recs) + parts - 1) / parts
+		for p := 0; p*per < len(recs); p++ {
+			e := must(NewEngine(sql, []Input{dtInput}))
+			if state != nil {
+				must(0, e.RestoreState(state))
+			}
+			wr, sr := collect(t, e, "w"), collect(t, e, "s")
+			for _, r := range recs[p*per : min(len(recs), (p+1)*per)] {
+				must(0, e.InsertJSON(DefaultInputStream, r.data, r.at))
+			}
+			if (p+1)*per >= len(recs) {
+				e.Flush()
+			}
+			state = e.State()
+			w, s = append(w, *wr...), append(s, *sr...)
+		}
+		return w, s
+	}
+	w1, s1 := run(1)
+	// 5 minutes of 6 records, 3 of each date a minute: minute 0 holds
+	// records 0–5 (times 00:00 … 00:35), dates 2026-01-01 at 00:00, 00:14,
+	// 00:28.
+	if len(w1) != 10 || len(s1) != 30 || w1[0] != `{"D":"2026-01-01","N":3,"FIRST":"00:00:00.000","LAST":"00:28:00.000","SPAN":"+28"}` ||
+		s1[29] != `{"D":"2026-01-02","LATEST":"03:23:00.000"}` {
+		t.Fatalf("one engine: %d window rows %v, %d sliding rows, last %v", len(w1), w1, len(s1), s1[len(s1)-1])
+	}
+	for _, parts := range []int{7, 30} {
+		w, s := run(parts)
+		if !slices.Equal(w, w1) || !slices.Equal(s, s1) {
+			t.Errorf("%d invocations: %v %v, want %v %v", parts, w, s, w1, s1)
+		}
+	}
+}

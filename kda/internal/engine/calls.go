@@ -96,6 +96,7 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, e.P.Errorf("aggregates cannot be nested")
 	}
 	spec := aggSpec{name: e.Name, typ: value.KindInt, distinct: e.Distinct}
+	var qual value.Qualifier // MIN and MAX of an interval keep its qualifier
 	switch {
 	case e.Star && e.Name == "COUNT":
 	case e.Star:
@@ -121,12 +122,12 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 				spec.typ = value.KindFloat
 			}
 		default:
-			spec.typ = x.typ
+			spec.typ, qual = x.typ, x.qual
 		}
 	}
 	k := len(*s.aggs)
 	*s.aggs = append(*s.aggs, spec)
-	return cexpr{typ: spec.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
+	return cexpr{typ: spec.typ, qual: qual, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
 }
 
 // oneArg returns the only argument of a call, of one of kinds (or NULL).

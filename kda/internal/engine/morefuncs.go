@@ -13,7 +13,8 @@ import (
 
 // The predicates IS [NOT] TRUE/FALSE, IS [NOT] DISTINCT FROM and LIKE …
 // ESCAPE, the functions NULLIF, MOD, POWER, EXP, LN, LOG10, EXTRACT,
-// CURRENT_TIMESTAMP and LOCALTIMESTAMP, and the aggregates STDDEV_POP,
+// CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE, CURRENT_TIME and
+// LOCALTIME, and the aggregates STDDEV_POP,
 // STDDEV_SAMP, VAR_POP and VAR_SAMP of tumbling and stagger windows.
 
 // compileMoreCall compiles the calls above; ok is false for another name.
