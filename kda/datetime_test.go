@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lakekit/lakekit/kda/internal/syntax"
 )
 
 // dtInput adds a DATE (D) and a TIME (TM) column to fnInput's.
@@ -255,12 +257,10 @@ CREATE PUMP p1 AS INSERT INTO "DESTINATION_SQL_STREAM" SELECT STREAM d, t, CAST(
 	if !errors.As(err, &ae) || ae.Path != "ApplicationDetail.InputDescriptions[0].InputSchema.RecordColumns[1].SqlType" || !strings.Contains(err.Error(), "not a column type") {
 		t.Fatalf("INTERVAL SqlType: %v", err)
 	}
-	// Nor is INTERVAL a column of CREATE STREAM; BINARY and VARBINARY are
-	// still unsupported.
+	// Nor is INTERVAL a column of CREATE STREAM.
 	for sql, want := range map[string]string{
 		`CREATE STREAM "s" ("i" INTERVAL DAY TO SECOND);`: "sql 1:24: INTERVAL DAY TO SECOND is not a column type: the KDA reference allows intervals only in expressions",
 		`CREATE STREAM "s" ("i" INTERVAL YEAR TO DAY);`:   "sql 1:33: INTERVAL YEAR TO DAY is not a valid qualifier",
-		`CREATE STREAM "s" ("b" BINARY(8));`:              "sql 1:24: type BINARY is not supported yet",
 	} {
 		if _, err := NewEngine(sql, []Input{seedInput}); err == nil || err.Error() != want {
 			t.Errorf("%s: %v, want %s", sql, err, want)
@@ -394,5 +394,46 @@ WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING);`
 		if !slices.Equal(w, w1) || !slices.Equal(s, s1) {
 			t.Errorf("%d invocations: %v %v, want %v %v", parts, w, s, w1, s1)
 		}
+	}
+}
+
+// TestBinaryColumns: BINARY and VARBINARY columns hold bytes, base64 in
+// JSON records and rows (the reference's JSON type for BINARY); SUBSTRING
+// counts bytes; CAST goes between BINARY and VARBINARY only (cutting to
+// the length); bad base64 or too many bytes is an error_stream row naming
+// the column; || and the other CASTs fail at compile time.
+func TestBinaryColumns(t *testing.T) {
+	in := Input{Columns: append(append([]Column(nil), fnInput.Columns...), Column{Name: "B", Type: Varbinary(4)})}
+	rec := `{"B":"AQID"}` // 01 02 03
+	runFnCasesOn(t, in, []fnCase{
+		{`B`, "VARBINARY(8)", rec, `"AQID"`},
+		{`B`, "BINARY(3)", rec, `"AQID"`},
+		{`B`, "BINARY(2)", rec, `error: value of 3 bytes is too long for VARBINARY(2)`},
+		{`SUBSTRING(B FROM 2 FOR 1)`, "VARBINARY(8)", rec, `"Ag=="`},
+		{`SUBSTRING(B FROM 3)`, "VARBINARY(8)", rec, `"Aw=="`},
+		{`SUBSTRING(B FROM 9)`, "VARBINARY(8)", rec, `""`},
+		{`CAST(B AS BINARY(2))`, "VARBINARY(8)", rec, `"AQI="`},
+		{`B = SUBSTRING(B FROM 1)`, "BOOLEAN", rec, `true`},
+		{`B = CAST(B AS BINARY(2))`, "BOOLEAN", rec, `false`},
+		{`B > SUBSTRING(B FROM 1 FOR 2)`, "BOOLEAN", rec, `true`},
+		{`B`, "VARBINARY(8)", `{"B":"AQ?D"}`, `error: column "B": "AQ?D" is not base64`},
+		{`B`, "VARBINARY(8)", `{"B":"AQIDBAU="}`, `error: column "B": value of 5 bytes is too long for VARBINARY(4)`},
+		{`B`, "VARBINARY(8)", `{"B":null}`, `null`},
+	})
+	const prefix = `CREATE STREAM "o" ("v" VARBINARY(8)); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM `
+	for bad, want := range map[string]string{
+		`CAST(S AS VARBINARY(4))`: "CAST from VARCHAR to VARBINARY(4) is not a conversion the KDA reference allows",
+		`CAST(B AS VARCHAR(4))`:   "CAST from VARBINARY to VARCHAR(4) is not a conversion",
+		`B || B`:                  "|| needs VARCHAR operands",
+		`S`:                       `cannot insert VARCHAR into column "v" VARBINARY(8)`,
+	} {
+		_, err := NewEngine(prefix+bad+` FROM "SOURCE_SQL_STREAM_001";`, []Input{in})
+		var se *SQLError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err %v, want %q", bad, err, want)
+		}
+	}
+	if typ, err := syntax.ParseType("BINARY"); err != nil || typ != Varbinary(1) {
+		t.Errorf("BINARY: %v %v", typ, err)
 	}
 }

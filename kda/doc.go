@@ -78,7 +78,8 @@
 //     (day-time and year-month qualifiers) with their arithmetic
 //     (datetime ± interval, (a - b) DAY TO SECOND, interval × ÷ number),
 //     EXTRACT and FLOOR/STEP, CURRENT_DATE, CURRENT_TIME, LOCALTIME,
-//     CHAR_TO_DATE, CHAR_TO_TIME, DATE_TO_CHAR, TIME_TO_CHAR,
+//     CHAR_TO_DATE, CHAR_TO_TIME, DATE_TO_CHAR, TIME_TO_CHAR, BINARY
+//     and VARBINARY columns (base64 in JSON and CSV),
 //     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
 //     the machine learning table functions RANDOM_CUT_FOREST,
 //     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
@@ -152,9 +153,8 @@
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: OVERLAY is not supported yet":
 // CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
-// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, BINARY/VARBINARY types, and
-// the reference functions it lacks, such as NUMBER_TO_CHAR or
-// FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
+// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, and the reference functions it
+// lacks, such as NUMBER_TO_CHAR or FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

@@ -32,7 +32,8 @@ type Value = value.Value
 
 // Kind is the runtime kind of a Value: KindNull, KindBool, KindInt,
 // KindFloat, KindString, KindTime (TIMESTAMP), KindDate or KindTimeOfDay
-// (TIME). (Intervals exist only inside expressions, as in KDA.)
+// (TIME) or KindBinary. (Intervals exist only inside expressions, as in
+// KDA.)
 type Kind = value.Kind
 
 // Value kinds. KindNull is the zero Kind.
@@ -47,11 +48,13 @@ const (
 	KindDate = value.KindDate
 	// KindTimeOfDay is a TIME: milliseconds since midnight in I.
 	KindTimeOfDay = value.KindTimeOfDay
+	// KindBinary is a BINARY or VARBINARY: the bytes in S.
+	KindBinary = value.KindBinary
 )
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
 // 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
-// TIME.
+// TIME, VARBINARY(Len).
 type Type = value.Type
 
 // Column is a stream column. Mapping is used by input streams only: the
@@ -72,6 +75,10 @@ var (
 
 // Varchar returns VARCHAR(n).
 func Varchar(n int) Type { return value.Varchar(n) }
+
+// Varbinary returns VARBINARY(n), n bytes at most (BINARY(n) is the same
+// type here). JSON and CSV records hold its values in base64.
+func Varbinary(n int) Type { return Type{Kind: value.KindBinary, Len: n} }
 
 // IntValue returns a BIGINT or INTEGER value.
 func IntValue(v int64) Value { return value.IntValue(v) }

@@ -225,16 +225,16 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 
 // castable reports whether the KDA reference's CAST table lists a value
 // of kind from to type kind to: numbers to numbers and strings; strings
-// to anything but a year-month interval; DATE to TIMESTAMP, TIME to
-// TIMESTAMP, TIMESTAMP to DATE and TIME; a day-time interval to BIGINT
-// and DECIMAL; every kind to itself and (but a year-month interval) to
-// strings.
+// to anything but a year-month interval and BINARY; DATE to TIMESTAMP,
+// TIME to TIMESTAMP, TIMESTAMP to DATE and TIME; a day-time interval to
+// BIGINT and DECIMAL; every kind to itself and (but a year-month interval
+// and BINARY) to strings.
 func castable(from, to value.Kind) bool {
 	switch from {
 	case value.KindNull:
 		return true
 	case value.KindString:
-		return to != value.KindMonths
+		return to != value.KindMonths && to != value.KindBinary
 	case value.KindInt, value.KindFloat:
 		return to == value.KindInt || to == value.KindFloat || to == value.KindString
 	case value.KindDate, value.KindTimeOfDay:
@@ -243,7 +243,7 @@ func castable(from, to value.Kind) bool {
 		return to == from || to == value.KindString || to == value.KindDate || to == value.KindTimeOfDay
 	case value.KindInterval:
 		return to == from || to == value.KindString || to == value.KindInt || to == value.KindFloat
-	case value.KindMonths:
+	case value.KindMonths, value.KindBinary:
 		return to == from
 	}
 	return to == from || to == value.KindString
@@ -302,6 +302,11 @@ func castFrom(v value.Value, from value.Qualifier, t value.Type, today func() in
 				return value.Value{K: value.KindTime, I: ms}, nil
 			}
 		}
+	case value.KindBinary: // from BINARY or VARBINARY, cut to the length
+		if len(v.S) > t.Len {
+			v.S = v.S[:t.Len]
+		}
+		return v, nil
 	}
 	return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
 }

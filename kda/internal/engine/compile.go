@@ -430,9 +430,9 @@ func compareValues(a, b value.Value) int {
 	switch {
 	case a.K == value.KindInt && b.K == value.KindInt, a.K == value.KindTime && b.K == value.KindTime, a.K == value.KindBool && b.K == value.KindBool:
 		return cmp3(a.I, b.I)
-	case a.K == b.K && a.K >= value.KindDate: // DATE, TIME, intervals
+	case a.K == b.K && a.K >= value.KindDate && a.K <= value.KindMonths: // DATE, TIME, intervals
 		return cmp3(a.I, b.I)
-	case a.K == value.KindString:
+	case a.K == value.KindString, a.K == value.KindBinary:
 		return strings.Compare(a.S, b.S)
 	}
 	x, y := a.Float(), b.Float()

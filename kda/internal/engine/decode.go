@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -118,7 +119,7 @@ func checkColumns(cols []value.Column) error {
 		seen[c.Name] = true
 		// An INTERVAL is no column type (the reference allows intervals
 		// only in expressions).
-		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull || c.Type.Kind > value.KindTimeOfDay {
+		if (c.Type.Kind == value.KindString || c.Type.Kind == value.KindBinary) && c.Type.Len < 1 || c.Type.Kind == value.KindNull || c.Type.Kind == value.KindInterval || c.Type.Kind == value.KindMonths || c.Type.Kind > value.KindBinary {
 			return fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
 		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
@@ -348,7 +349,7 @@ func (d *decoder) bad(col int, format string, args ...any) error {
 }
 
 // stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR, a
-// TIMESTAMP, a DATE or a TIME.
+// TIMESTAMP, a DATE, a TIME or a BINARY.
 func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
 	s, e, esc, high, np := scanString(b, p)
@@ -380,8 +381,8 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 			return 0, d.bad(col, "%q is not a timestamp", truncateRunes(str, 64))
 		}
 		out[col] = value.Value{K: value.KindTime, I: ms}
-	case value.KindDate, value.KindTimeOfDay:
-		v, err := parseDateOrTime(str, t.Kind)
+	case value.KindDate, value.KindTimeOfDay, value.KindBinary:
+		v, err := parseTextValue(str, t)
 		if err != nil {
 			return 0, d.bad(col, "%s", err.Error())
 		}
@@ -463,9 +464,20 @@ func parseTimestamp(s string) (int64, bool) {
 	return 0, false
 }
 
-// parseDateOrTime reads a DATE (yyyy-MM-dd) or a TIME (HH:mm:ss[.fff])
-// column's text.
-func parseDateOrTime(s string, k value.Kind) (value.Value, error) {
+// parseTextValue reads a DATE (yyyy-MM-dd), TIME (HH:mm:ss[.fff]) or
+// BINARY (base64, KDA's JSON type for it) column's text.
+func parseTextValue(s string, t value.Type) (value.Value, error) {
+	k := t.Kind
+	if k == value.KindBinary {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+		if err != nil {
+			return value.Value{}, fmt.Errorf("%q is not base64", truncateRunes(s, 64))
+		}
+		if len(b) > t.Len {
+			return value.Value{}, fmt.Errorf("value of %d bytes is too long for %s", len(b), t)
+		}
+		return value.Value{K: k, S: string(b)}, nil
+	}
 	if k == value.KindDate {
 		if d, ok := value.ParseDate(s); ok {
 			return value.Value{K: k, I: d}, nil

@@ -399,6 +399,8 @@ func kindType(k value.Kind) value.Type {
 		return value.Timestamp
 	case value.KindDate, value.KindTimeOfDay:
 		return value.Type{Kind: k}
+	case value.KindBinary:
+		return value.Type{Kind: k, Len: 1 << 20}
 	case value.KindInterval, value.KindMonths:
 		return value.Type{Kind: k, Qual: value.Qualifier{}.Resolve(k)}
 	}

@@ -155,7 +155,7 @@ func appendValue(b []byte, v value.Value) []byte {
 		b = binary.AppendVarint(b, v.I)
 	case value.KindFloat:
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		b = appendString(b, v.S)
 	}
 	return b
@@ -338,7 +338,7 @@ func (d *stateDecoder) value() value.Value {
 		}
 	case value.KindFloat:
 		v.F = d.float()
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		v.S = d.string()
 	default:
 		d.fail(fmt.Sprintf("unknown value kind %d", k[0]))

@@ -165,7 +165,7 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 				f = 0 // -0 and +0 group together
 			}
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
-		case value.KindString:
+		case value.KindString, value.KindBinary:
 			dst = binary.AppendUvarint(dst, uint64(len(k.S)))
 			dst = append(dst, k.S...)
 		}

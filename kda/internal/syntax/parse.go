@@ -3,6 +3,7 @@ package syntax
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -393,8 +394,11 @@ func (ps *parser) typ() (value.Type, error) {
 				}
 			}
 		}
-	case "VARCHAR", "CHAR":
+	case "VARCHAR", "CHAR", "VARBINARY", "BINARY":
 		typ.Kind = value.KindString
+		if strings.HasSuffix(t.text, "BINARY") {
+			typ.Kind = value.KindBinary
+		}
 		if ps.isOp("(") {
 			ps.p++
 			n := ps.peek()
@@ -407,10 +411,10 @@ func (ps *parser) typ() (value.Type, error) {
 			if err := ps.expectOp(")"); err != nil {
 				return typ, err
 			}
-		} else if t.text == "CHAR" {
+		} else if !strings.HasPrefix(t.text, "VAR") {
 			typ.Len = 1
 		} else {
-			return typ, ps.unexpected("( length ) after VARCHAR")
+			return typ, ps.unexpected("( length ) after " + t.text)
 		}
 	case "BOOLEAN":
 		typ.Kind = value.KindBool
@@ -430,8 +434,6 @@ func (ps *parser) typ() (value.Type, error) {
 			return typ, err
 		}
 		typ.Kind, typ.Qual = q.Kind(), q
-	case "BINARY", "VARBINARY":
-		return typ, t.pos.Unsupported("type " + t.text)
 	default:
 		return typ, t.pos.Errorf("unsupported type %s", t.text)
 	}

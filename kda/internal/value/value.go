@@ -1,7 +1,9 @@
 package value
 
 import (
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -23,9 +25,10 @@ const (
 	KindTimeOfDay // TIME: milliseconds since midnight in I
 	KindInterval  // a day-time INTERVAL: milliseconds in I
 	KindMonths    // a year-month INTERVAL: months in I
+	KindBinary    // BINARY/VARBINARY: the bytes in S
 )
 
-var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "DATE", "TIME", "INTERVAL DAY TO SECOND", "INTERVAL YEAR TO MONTH"}
+var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "DATE", "TIME", "INTERVAL DAY TO SECOND", "INTERVAL YEAR TO MONTH", "VARBINARY"}
 
 func (k Kind) String() string {
 	if int(k) >= len(kindNames) {
@@ -36,11 +39,12 @@ func (k Kind) String() string {
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
 // 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
-// TIME; or, as a CAST target only, an INTERVAL with its Qual.
+// TIME, VARBINARY(Len) (BINARY(n) is VARBINARY(n), as CHAR(n) is
+// VARCHAR(n)); or, as a CAST target only, an INTERVAL with its Qual.
 type Type struct {
 	Kind Kind
 	Bits int       // 32 or 64 for KindInt
-	Len  int       // maximum length in characters for KindString
+	Len  int       // maximum length in characters for KindString, bytes for KindBinary
 	Qual Qualifier // for KindInterval and KindMonths
 }
 
@@ -65,6 +69,8 @@ func (t Type) String() string {
 		return "BIGINT"
 	case KindString:
 		return "VARCHAR(" + strconv.Itoa(t.Len) + ")"
+	case KindBinary:
+		return "VARBINARY(" + strconv.Itoa(t.Len) + ")"
 	case KindInterval, KindMonths:
 		return "INTERVAL " + t.Qual.Resolve(t.Kind).String()
 	}
@@ -129,6 +135,8 @@ func (v Value) SQL() string {
 	case KindInterval, KindMonths:
 		q := Qualifier{}.Resolve(v.K)
 		return "INTERVAL '" + string(AppendInterval(nil, v, q)) + "' " + q.String()
+	case KindBinary:
+		return "X'" + hex.EncodeToString([]byte(v.S)) + "'"
 	}
 	return string(v.AppendJSON(nil))
 }
@@ -140,7 +148,8 @@ const SQLTimeLayout = "2006-01-02 15:04:05.000"
 // AppendJSON appends v as a JSON value. TIMESTAMPs are written as
 // "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does, DATEs as
 // "yyyy-MM-dd", TIMEs as "HH:mm:ss.SSS", intervals as their literal's
-// text with the widest qualifier; non-finite doubles as null.
+// text with the widest qualifier, BINARY as base64 strings (KDA's JSON
+// type for it); non-finite doubles as null.
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.K {
 	case KindBool:
@@ -172,6 +181,10 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindInterval, KindMonths:
 		dst = append(dst, '"')
 		dst = AppendInterval(dst, v, Qualifier{})
+		return append(dst, '"')
+	case KindBinary:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, []byte(v.S))
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)
