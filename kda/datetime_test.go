@@ -437,3 +437,15 @@ func TestBinaryColumns(t *testing.T) {
 		t.Errorf("BINARY: %v %v", typ, err)
 	}
 }
+
+// TestInsertDateValues: DateValue builds the DATE of a time's calendar
+// day in its own location, and Insert takes DATE and TIME values.
+func TestInsertDateValues(t *testing.T) {
+	e := must(NewEngine(`CREATE STREAM "o" (d DATE, t TIME); CREATE PUMP p AS INSERT INTO "o" SELECT STREAM D + INTERVAL '1' DAY, TM FROM "SOURCE_SQL_STREAM_001";`, []Input{dtInput}))
+	out := collect(t, e, "o")
+	late := time.Date(2026, 12, 31, 23, 30, 0, 0, time.FixedZone("", -5*3600)) // 2027-01-01 in UTC
+	must(0, e.Insert(DefaultInputStream, []Value{{}, {}, {}, DateValue(late), {K: KindTimeOfDay, I: 45_296_789}}, time.Time{}))
+	if want := []string{`{"D":"2027-01-01","T":"12:34:56.789"}`}; !slices.Equal(*out, want) {
+		t.Fatalf("rows %v, want %v", *out, want)
+	}
+}

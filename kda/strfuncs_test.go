@@ -7,17 +7,11 @@ import (
 	"time"
 )
 
-// fnInput is the input of evalSQL: a string, an integer, a TIMESTAMP.
+// fnInput is the input of runFnCases: a string, an integer, a TIMESTAMP.
 var fnInput = Input{Columns: []Column{{Name: "S", Type: Varchar(256)}, {Name: "N", Type: Bigint}, {Name: "T", Type: Timestamp}}}
 
-// evalSQL returns the JSON of expr, computed into a column of type typ
-// for one input record, or the error_stream's MESSAGE.
-func evalSQL(t *testing.T, expr, typ, rec string) string {
-	t.Helper()
-	return evalSQLOn(t, fnInput, expr, typ, rec)
-}
-
-// evalSQLOn is evalSQL with the input in.
+// evalSQLOn returns the JSON of expr, computed into a column of type typ
+// for one input record of in, or the error_stream's MESSAGE.
 func evalSQLOn(t *testing.T, in Input, expr, typ, rec string) string {
 	t.Helper()
 	sql := `CREATE STREAM "o" ("v" ` + typ + `);

@@ -353,22 +353,27 @@ func castTemporal(v value.Value, from value.Qualifier, t value.Type, today func(
 			return v, true, bad
 		}
 	case value.KindInt, value.KindFloat:
-		if v.K != value.KindInterval {
-			return v, false, nil
+		if v.K == value.KindInterval {
+			r, err := intervalNumber(v, from, t)
+			return r, true, err
 		}
-		// In units of the interval's last field: INTERVAL '3 4' DAY TO
-		// HOUR is 76 (hours).
-		per := unitLength(from.Resolve(v.K).To)
-		if t.Kind == value.KindFloat {
-			return value.FloatValue(float64(v.I) / float64(per)), true, nil
-		}
-		n := v.I / per
-		if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
-			return v, true, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
-		}
-		return value.IntValue(n), true, nil
 	}
 	return v, false, nil
+}
+
+// intervalNumber is the day-time interval v (of qualifier from) in units
+// of its last field, as a number of type t: INTERVAL '3 4' DAY TO HOUR is
+// 76 (hours).
+func intervalNumber(v value.Value, from value.Qualifier, t value.Type) (value.Value, error) {
+	per := unitLength(from.Resolve(v.K).To)
+	if t.Kind == value.KindFloat {
+		return value.FloatValue(float64(v.I) / float64(per)), nil
+	}
+	n := v.I / per
+	if t.Bits == 32 && (n > math.MaxInt32 || n < math.MinInt32) {
+		return v, &EvalError{strconv.FormatInt(n, 10) + " is out of range for INTEGER"}
+	}
+	return value.IntValue(n), nil
 }
 
 // unitLength is a day-time unit in milliseconds.

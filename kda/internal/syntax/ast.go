@@ -254,6 +254,14 @@ func (e *Case) String() string    { return exprString(e) }
 func (e *Between) String() string { return exprString(e) }
 func (e *In) String() string      { return exprString(e) }
 
+// sql is the literal as SQL, an interval with its own qualifier.
+func (e *Literal) sql() string {
+	if e.Qual.From == value.UnitNone {
+		return e.V.SQL()
+	}
+	return "INTERVAL '" + string(value.AppendInterval(nil, e.V, e.Qual)) + "' " + e.Qual.String()
+}
+
 // exprString prints e into one builder, in time linear in its size
 // (concatenating the children's strings at every level was quadratic).
 func exprString(e Expr) string {
@@ -265,11 +273,7 @@ func exprString(e Expr) string {
 func writeExpr(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Literal:
-		if e.Qual.From != value.UnitNone {
-			b.WriteString("INTERVAL '" + string(value.AppendInterval(nil, e.V, e.Qual)) + "' " + e.Qual.String())
-			return
-		}
-		b.WriteString(e.V.SQL())
+		b.WriteString(e.sql())
 	case *ColRef:
 		if e.Name == "ROWTIME" {
 			b.WriteString("ROWTIME") // qualified or not, there is one ROWTIME per row

@@ -283,6 +283,24 @@ func (ps *parser) primary() (Expr, error) {
 var clockFunctions = map[string]bool{"CURRENT_ROW_TIMESTAMP": true, "CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true,
 	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true}
 
+// dateTimeLiteral is DATE 'yyyy-MM-dd' or TIME 'HH:mm:ss[.fff]' (t the
+// keyword, nt the string).
+func dateTimeLiteral(t, nt token) (Expr, error) {
+	v := value.Value{K: value.KindDate}
+	var ok bool
+	want := "yyyy-MM-dd"
+	if t.text == "DATE" {
+		v.I, ok = value.ParseDate(nt.text)
+	} else {
+		v.K, want = value.KindTimeOfDay, "HH:mm:ss[.fff]"
+		v.I, ok = value.ParseTimeOfDay(nt.text)
+	}
+	if !ok {
+		return nil, nt.pos.Errorf("bad %s literal '%s' (want %s)", t.text, nt.text, want)
+	}
+	return &Literal{P: t.pos, V: v}, nil
+}
+
 // intervalLiteral parses INTERVAL [+|-] 'text' qualifier.
 func (ps *parser) intervalLiteral(pos Pos) (Expr, error) {
 	ps.p++ // INTERVAL
@@ -338,22 +356,7 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 		return &Call{P: t.pos, Name: t.text}, nil
 	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME"):
 		ps.p += 2
-		v := value.Value{K: value.KindDate}
-		var ok bool
-		if t.text == "DATE" {
-			v.I, ok = value.ParseDate(nt.text)
-		} else {
-			v.K = value.KindTimeOfDay
-			v.I, ok = value.ParseTimeOfDay(nt.text)
-		}
-		if !ok {
-			want := "yyyy-MM-dd"
-			if t.text == "TIME" {
-				want = "HH:mm:ss[.fff]"
-			}
-			return nil, nt.pos.Errorf("bad %s literal '%s' (want %s)", t.text, nt.text, want)
-		}
-		return &Literal{P: t.pos, V: v}, nil
+		return dateTimeLiteral(t, nt)
 	case t.text == "INTERVAL" && (nt.kind == tString || nt.kind == tOp && (nt.text == "-" || nt.text == "+") && ps.tok(2).kind == tString):
 		return ps.intervalLiteral(t.pos)
 	case t.text == "EXTRACT" && nt.kind == tOp && nt.text == "(":

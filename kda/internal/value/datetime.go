@@ -159,15 +159,13 @@ func appendTimeOfDay(dst []byte, ms int64) []byte {
 	return time.UnixMilli(ms).UTC().AppendFormat(dst, TimeLayout)
 }
 
-// maxLeading bounds an interval's leading field: at most 9 digits, which
-// keeps every day-time interval within int64 milliseconds.
-const maxLeading = 999_999_999
-
 // ParseInterval reads the text of an interval literal with qualifier q
 // ('5' MINUTE, '1:30' HOUR TO MINUTE, '2 3:4:5.678' DAY TO SECOND, '3-4'
 // YEAR TO MONTH, each optionally signed) as milliseconds, or months for a
-// year-month q. The fields after the leading one must be in range (hours
-// below 24, minutes and seconds below 60, months below 12).
+// year-month q. Each field has at most 9 digits (which keeps every
+// day-time interval within int64 milliseconds); the fields after the
+// leading one must be in range (hours below 24, minutes and seconds below
+// 60, months below 12).
 func ParseInterval(s string, q Qualifier) (int64, bool) {
 	if !q.Valid() {
 		return 0, false
