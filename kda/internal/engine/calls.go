@@ -214,7 +214,11 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 	}
 	from, clock := x.qual, s.queryClock()
 	today := func() int64 { return floorDiv(clock(), value.DayMillis) }
-	return cexpr{typ: t.Kind, qual: t.Qual, fn: func(v *env) (value.Value, error) {
+	var qual value.Qualifier
+	if isInterval(t.Kind) {
+		qual = t.Qualifier()
+	}
+	return cexpr{typ: t.Kind, qual: qual, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err

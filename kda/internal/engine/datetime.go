@@ -343,11 +343,11 @@ func castTemporal(v value.Value, from value.Qualifier, t value.Type, today func(
 		switch v.K {
 		case t.Kind:
 			if t.Kind == value.KindInterval {
-				v.I = truncateTo(v.I, t.Qual.Resolve(t.Kind).To)
+				v.I = truncateTo(v.I, t.Qualifier().To)
 			}
 			return v, true, nil
 		case value.KindString:
-			if n, ok := value.ParseInterval(v.S, t.Qual.Resolve(t.Kind)); ok {
+			if n, ok := value.ParseInterval(v.S, t.Qualifier()); ok {
 				return value.Value{K: t.Kind, I: n}, true, nil
 			}
 			return v, true, bad

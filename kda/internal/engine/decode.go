@@ -381,14 +381,11 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 			return 0, d.bad(col, "%q is not a timestamp", truncateRunes(str, 64))
 		}
 		out[col] = value.Value{K: value.KindTime, I: ms}
-	case value.KindDate, value.KindTimeOfDay, value.KindBinary:
-		v, err := parseTextValue(str, t)
-		if err != nil {
-			return 0, d.bad(col, "%s", err.Error())
-		}
-		out[col] = v
 	default:
-		return 0, d.bad(col, "string value for %s column", t)
+		// DATE, TIME and BINARY, off the hot path's switch.
+		if err := d.textValue(str, col, out); err != nil {
+			return 0, err
+		}
 	}
 	return np, nil
 }
@@ -462,6 +459,23 @@ func parseTimestamp(s string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// textValue decodes the JSON string s into a DATE, TIME or BINARY
+// out[col].
+//
+//go:noinline
+func (d *decoder) textValue(s string, col int, out []value.Value) error {
+	t := d.types[col]
+	if t.Kind != value.KindDate && t.Kind != value.KindTimeOfDay && t.Kind != value.KindBinary {
+		return d.bad(col, "string value for %s column", t)
+	}
+	v, err := parseTextValue(s, t)
+	if err != nil {
+		return d.bad(col, "%s", err.Error())
+	}
+	out[col] = v
+	return nil
 }
 
 // parseTextValue reads a DATE (yyyy-MM-dd), TIME (HH:mm:ss[.fff]) or

@@ -402,7 +402,7 @@ func kindType(k value.Kind) value.Type {
 	case value.KindBinary:
 		return value.Type{Kind: k, Len: 1 << 20}
 	case value.KindInterval, value.KindMonths:
-		return value.Type{Kind: k, Qual: value.Qualifier{}.Resolve(k)}
+		return value.IntervalType(value.Qualifier{}.Resolve(k))
 	}
 	return value.Varchar(1 << 20) // the NULL literal
 }

@@ -371,7 +371,7 @@ func (ps *parser) typ() (value.Type, error) {
 		if err != nil {
 			return typ, err
 		}
-		typ.Kind, typ.Qual = q.Kind(), q
+		typ = value.IntervalType(q)
 	default:
 		return typ, t.pos.Errorf("unsupported type %s", t.text)
 	}

@@ -2,6 +2,7 @@ package value
 
 import (
 	"testing"
+	"unsafe"
 )
 
 // TestParseInterval: interval literal texts of each qualifier, and the
@@ -97,4 +98,15 @@ func FuzzParseDateTime(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTypeSize: a Type is copied per value on the JSON decoder's hot
+// path; the interval qualifier lives in the padding after Kind.
+func TestTypeSize(t *testing.T) {
+	if n := unsafe.Sizeof(Type{}); n != 24 {
+		t.Fatalf("Type is %d bytes, want 24", n)
+	}
+	if n := unsafe.Sizeof(Value{}); n != 40 {
+		t.Fatalf("Value is %d bytes, want 40", n)
+	}
 }

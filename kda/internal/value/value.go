@@ -40,12 +40,24 @@ func (k Kind) String() string {
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
 // 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
 // TIME, VARBINARY(Len) (BINARY(n) is VARBINARY(n), as CHAR(n) is
-// VARCHAR(n)); or, as a CAST target only, an INTERVAL with its Qual.
+// VARCHAR(n)); or, as a CAST target only, an INTERVAL (IntervalType).
 type Type struct {
 	Kind Kind
-	Bits int       // 32 or 64 for KindInt
-	Len  int       // maximum length in characters for KindString, bytes for KindBinary
-	Qual Qualifier // for KindInterval and KindMonths
+	Bits int // 32 or 64 for KindInt; an interval's qualifier (IntervalType)
+	Len  int // maximum length in characters for KindString, bytes for KindBinary
+}
+
+// IntervalType returns the INTERVAL type of qualifier q. (The qualifier
+// is kept in Bits so that a Type stays three words: the JSON decoder
+// copies one per value.)
+func IntervalType(q Qualifier) Type {
+	return Type{Kind: q.Kind(), Bits: int(q.From)<<8 | int(q.To)}
+}
+
+// Qualifier returns an interval type's qualifier, the widest of its kind
+// when it has none.
+func (t Type) Qualifier() Qualifier {
+	return Qualifier{Unit(t.Bits >> 8), Unit(t.Bits & 0xff)}.Resolve(t.Kind)
 }
 
 // Common column types.
@@ -72,7 +84,7 @@ func (t Type) String() string {
 	case KindBinary:
 		return "VARBINARY(" + strconv.Itoa(t.Len) + ")"
 	case KindInterval, KindMonths:
-		return "INTERVAL " + t.Qual.Resolve(t.Kind).String()
+		return "INTERVAL " + t.Qualifier().String()
 	}
 	return t.Kind.String()
 }
