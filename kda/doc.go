@@ -86,7 +86,13 @@
 //     VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE and SYS_LOG_PARSE
 //     (f(…).COLUMN1 or f(…).NAME),
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
-//     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
+//     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals, DATE
+//     and TIME columns and DATE '…', TIME '…' and INTERVAL '…' literals
+//     (day-time and year-month qualifiers) with their arithmetic
+//     (datetime ± interval, (a - b) DAY TO SECOND, interval × ÷ number),
+//     EXTRACT and FLOOR/STEP, CURRENT_DATE, CURRENT_TIME, LOCALTIME,
+//     CHAR_TO_DATE, CHAR_TO_TIME, DATE_TO_CHAR, TIME_TO_CHAR, BINARY
+//     and VARBINARY columns (base64 in JSON and CSV),
 //     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
 //     the machine learning table functions RANDOM_CUT_FOREST,
 //     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
@@ -137,7 +143,11 @@
 // AVG returns DOUBLE (KDA returns the argument's type, truncating; an
 // INTEGER target column still receives the truncated value); DECIMAL is
 // held as float64; string values too long for a column are errors, not
-// truncated (CAST truncates); window state lives in memory.
+// truncated (CAST truncates, but not a DATE's or TIME's text: that is an
+// error row, as the reference selects none); an INTERVAL is no column
+// type (KDA's reference allows intervals in expressions only); adding
+// months keeps the day of the month or clamps it to the month's last;
+// window state lives in memory.
 //
 // Firehose applies java.time DateTimeFormatter to !{timestamp:…}, where Y
 // is the week-based year (2019-12-30 is in 2020): use yyyy. ParsePrefix and
@@ -158,9 +168,9 @@
 // NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
 // a table never leaves a window), subqueries outside FROM,
-// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery or a CURSOR, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as CURRENT_DATE or
-// NUMBER_TO_CHAR), or *ExprDepthError, for an
+// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery
+// or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

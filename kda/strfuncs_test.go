@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// fnInput is the input of evalSQL: a string, an integer, a TIMESTAMP.
+// fnInput is the input of runFnCases: a string, an integer, a TIMESTAMP.
 var fnInput = Input{Columns: []Column{{Name: "S", Type: Varchar(256)}, {Name: "N", Type: Bigint}, {Name: "T", Type: Timestamp}}}
 
-// evalSQL returns the JSON of expr, computed into a column of type typ
-// for one input record, or the error_stream's MESSAGE.
-func evalSQL(t *testing.T, expr, typ, rec string) string {
+// evalSQLOn returns the JSON of expr, computed into a column of type typ
+// for one input record of in, or the error_stream's MESSAGE.
+func evalSQLOn(t *testing.T, in Input, expr, typ, rec string) string {
 	t.Helper()
 	sql := `CREATE STREAM "o" ("v" ` + typ + `);
 CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + expr + ` FROM "SOURCE_SQL_STREAM_001";`
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	e, err := NewEngine(sql, []Input{fnInput}, func(o *EngineOptions) { o.Now = func() time.Time { return now } })
+	e, err := NewEngine(sql, []Input{in}, func(o *EngineOptions) { o.Now = func() time.Time { return now } })
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
@@ -32,12 +32,18 @@ type fnCase struct{ expr, typ, rec, want string }
 
 func runFnCases(t *testing.T, cases []fnCase) {
 	t.Helper()
+	runFnCasesOn(t, fnInput, cases)
+}
+
+// runFnCasesOn is runFnCases with the input in.
+func runFnCasesOn(t *testing.T, in Input, cases []fnCase) {
+	t.Helper()
 	for _, c := range cases {
 		rec := c.rec
 		if rec == "" {
 			rec = `{}`
 		}
-		if got := evalSQL(t, c.expr, c.typ, rec); got != c.want {
+		if got := evalSQLOn(t, in, c.expr, c.typ, rec); got != c.want {
 			t.Errorf("%s on %s = %s, want %s", c.expr, rec, got, c.want)
 		}
 	}

@@ -422,6 +422,12 @@ func kindType(k value.Kind) value.Type {
 		return value.Boolean
 	case value.KindTime:
 		return value.Timestamp
+	case value.KindDate, value.KindTimeOfDay:
+		return value.Type{Kind: k}
+	case value.KindBinary:
+		return value.Type{Kind: k, Len: 1 << 20}
+	case value.KindInterval, value.KindMonths:
+		return value.IntervalType(value.Qualifier{}.Resolve(k))
 	}
 	return value.Varchar(1 << 20) // the NULL literal
 }

@@ -253,10 +253,14 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 			return value.StringValue(m), nil
 		})
 	}
-	if err := argKinds(e, args, 2, value.KindString, value.KindInt, value.KindInt); err != nil {
+	k := value.KindString
+	if len(args) > 0 && args[0].typ == value.KindBinary {
+		k = value.KindBinary // positions count bytes
+	}
+	if err := argKinds(e, args, 2, k, value.KindInt, value.KindInt); err != nil {
 		return cexpr{}, err
 	}
-	return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
+	return strictCall(k, args, func(a []value.Value) (value.Value, error) {
 		start, n := intArg(a[1]), int64(-1)
 		if len(a) == 3 {
 			if n = intArg(a[2]); n < 0 {
@@ -269,6 +273,13 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 				n = max(0, n-(1-start))
 			}
 			start = 1
+		}
+		if k == value.KindBinary {
+			b := a[0].S[min(int64(len(a[0].S)), start-1):]
+			if n >= 0 && n < int64(len(b)) {
+				b = b[:n]
+			}
+			return value.Value{K: k, S: b}, nil
 		}
 		return value.StringValue(runeSlice(a[0].S, int(min(start-1, 1<<30)), int(min(n, 1<<30)))), nil
 	}), nil

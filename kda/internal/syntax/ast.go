@@ -117,10 +117,11 @@ type Expr interface {
 	String() string
 }
 
-// Literal is a constant.
+// Literal is a constant; Qual is an INTERVAL literal's qualifier.
 type Literal struct {
-	P Pos
-	V value.Value
+	P    Pos
+	V    value.Value
+	Qual value.Qualifier
 }
 
 // ColRef is a column reference, optionally qualified by a stream name or
@@ -130,11 +131,14 @@ type ColRef struct {
 	Qual, Name string
 }
 
-// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||.
+// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||. A
+// "-" with a Qual is the difference of two datetimes as an interval,
+// (a - b) DAY TO SECOND.
 type Binary struct {
 	P    Pos
 	Op   string
 	L, R Expr
+	Qual value.Qualifier
 }
 
 // Unary is NOT x or -x.
@@ -263,6 +267,14 @@ func (e *Case) String() string    { return exprString(e) }
 func (e *Between) String() string { return exprString(e) }
 func (e *In) String() string      { return exprString(e) }
 
+// sql is the literal as SQL, an interval with its own qualifier.
+func (e *Literal) sql() string {
+	if e.Qual.From == value.UnitNone {
+		return e.V.SQL()
+	}
+	return "INTERVAL '" + string(value.AppendInterval(nil, e.V, e.Qual)) + "' " + e.Qual.String()
+}
+
 // exprString prints e into one builder, in time linear in its size
 // (concatenating the children's strings at every level was quadratic).
 func exprString(e Expr) string {
@@ -274,7 +286,7 @@ func exprString(e Expr) string {
 func writeExpr(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Literal:
-		b.WriteString(e.V.SQL())
+		b.WriteString(e.sql())
 	case *ColRef:
 		if e.Name == "ROWTIME" {
 			b.WriteString("ROWTIME") // qualified or not, there is one ROWTIME per row
@@ -287,6 +299,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" " + e.Op + " ")
 		writeExpr(b, e.R)
 		b.WriteByte(')')
+		if e.Qual.From != value.UnitNone {
+			b.WriteString(" " + e.Qual.String())
+		}
 	case *Unary:
 		b.WriteString("(" + e.Op + " ")
 		writeExpr(b, e.X)

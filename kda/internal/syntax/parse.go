@@ -3,6 +3,7 @@ package syntax
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -239,7 +240,7 @@ func (ps *parser) createStream(start Pos, orReplace bool) (Stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		typ, err := ps.typ()
+		typ, err := ps.columnType()
 		if err != nil {
 			return nil, err
 		}
@@ -331,8 +332,11 @@ func (ps *parser) typ() (value.Type, error) {
 				}
 			}
 		}
-	case "VARCHAR", "CHAR":
+	case "VARCHAR", "CHAR", "VARBINARY", "BINARY":
 		typ.Kind = value.KindString
+		if strings.HasSuffix(t.text, "BINARY") {
+			typ.Kind = value.KindBinary
+		}
 		if ps.isOp("(") {
 			ps.p++
 			n := ps.peek()
@@ -345,17 +349,29 @@ func (ps *parser) typ() (value.Type, error) {
 			if err := ps.expectOp(")"); err != nil {
 				return typ, err
 			}
-		} else if t.text == "CHAR" {
+		} else if !strings.HasPrefix(t.text, "VAR") {
 			typ.Len = 1
 		} else {
-			return typ, ps.unexpected("( length ) after VARCHAR")
+			return typ, ps.unexpected("( length ) after " + t.text)
 		}
 	case "BOOLEAN":
 		typ.Kind = value.KindBool
-	case "TIMESTAMP":
+	case "TIMESTAMP", "TIME":
 		typ.Kind = value.KindTime
-	case "DATE", "TIME", "INTERVAL", "BINARY", "VARBINARY":
-		return typ, t.pos.Unsupported("type " + t.text)
+		if t.text == "TIME" {
+			typ.Kind = value.KindTimeOfDay
+		}
+		if err := ps.skipPrecision(); err != nil {
+			return typ, err
+		}
+	case "DATE":
+		typ.Kind = value.KindDate
+	case "INTERVAL":
+		q, err := ps.qualifier()
+		if err != nil {
+			return typ, err
+		}
+		typ = value.IntervalType(q)
 	default:
 		return typ, t.pos.Errorf("unsupported type %s", t.text)
 	}
@@ -520,7 +536,7 @@ func (ps *parser) optAlias(what string) (string, error) {
 // are *SQLError with columns counted in s.
 func ParseType(s string) (value.Type, error) {
 	ps := &parser{lx: lexer{src: s, line: 1, col: 1}}
-	typ, err := ps.typ()
+	typ, err := ps.columnType()
 	if err == nil && ps.peek().kind != tEOF {
 		err = ps.unexpected("end of the type")
 	}
