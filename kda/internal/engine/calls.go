@@ -120,6 +120,11 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 			if e.Name != "SUM" {
 				spec.typ = value.KindFloat
 			}
+		case "ANY", "EVERY":
+			if x.typ != value.KindBool && x.typ != value.KindNull {
+				return cexpr{}, e.P.Errorf("%s needs a BOOLEAN, got %s", e.Name, x.typ)
+			}
+			spec.typ = value.KindBool
 		default:
 			spec.typ = x.typ
 		}

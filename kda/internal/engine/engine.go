@@ -438,6 +438,10 @@ func (e *Engine) advance(t int64) {
 		case p.win == nil:
 		case p.win.stagger:
 			e.closeStagger(p, t)
+		case p.win.millis == 0:
+			if t == math.MaxInt64 { // Flush: the last value's groups
+				e.closeGroups(p, e.last)
+			}
 		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}

@@ -12,10 +12,15 @@ import (
 // value per input row, computed over the rows of the row's partition whose
 // ROWTIME is at most the window's range before the row's (RANGE INTERVAL
 // … PRECEDING) or over the row and the n rows before it (ROWS n
+// PRECEDING), or over every row of the partition so far (UNBOUNDED
 // PRECEDING). The current row is always in its window. COUNT, SUM and AVG
 // are kept as running sums (compensated for DOUBLE), MIN and MAX as
-// monotonic queues, so a row costs O(1) amortised whatever the window's
-// size; EXP_AVG scans its window.
+// monotonic queues, STDDEV_*/VAR_* as Welford's mean and squared
+// deviations with removal, ANY and EVERY as counts, so a row costs O(1)
+// amortised whatever the window's size; EXP_AVG scans its window. An
+// aggregate's DISTINCT counts each value of the window in a multiset
+// (slideagg.go). An UNBOUNDED window keeps running values and only the
+// rows its LAG reaches back to.
 
 // slide is a pump's sliding-window state: its windows and the calls over
 // them.
@@ -31,14 +36,20 @@ type slideSpec struct {
 	keyFns []evalFn
 	rows   bool
 	size   int64
-	aggs   []int                 // indices into slide.aggs
-	slots  int                   // argument values kept per row
-	parts  map[string]*partition // by appendKey of the keys
+	// unbounded: UNBOUNDED PRECEDING; rows is set and size is the largest
+	// LAG offset, the rows kept.
+	unbounded bool
+	aggs      []int                 // indices into slide.aggs
+	slots     int                   // argument values kept per row
+	parts     map[string]*partition // by appendKey of the keys
 	// strParts are the partitions of a single VARCHAR key, by its value.
 	strParts map[string]*partition
 	keys     []value.Value
 	keyBuf   []byte
 	cur      []value.Value // this row's argument values
+	// vars: some call is STDDEV_*/VAR_* without DISTINCT, recomputed
+	// from the window now and then.
+	vars bool
 	// nextSweep is when a RANGE window next drops the partitions whose
 	// window is empty: keys that stopped arriving hold no memory.
 	nextSweep int64
@@ -57,6 +68,8 @@ type slideAgg struct {
 	half int64  // EXP_AVG half-life in milliseconds
 	// intArg: the argument is an integer, so AVG is exact from sumI.
 	intArg bool
+	// distinct: f(DISTINCT x), each value of the window once.
+	distinct bool
 }
 
 // partition holds one partition's rows in arrival order: rts[i] and
@@ -78,6 +91,16 @@ type slideAcc struct {
 	comp  float64
 	mono  []int64 // MIN/MAX: sequence numbers of the candidates, front best
 	mhead int
+	// ext: an UNBOUNDED window's MIN/MAX so far, FIRST_VALUE or
+	// NTH_VALUE.
+	ext value.Value
+	// STDDEV_*/VAR_*: the mean and sum of squared deviations (Welford's),
+	// and the removals since they were last recomputed from the window.
+	mean, m2 float64
+	removed  int64
+	// set counts the window's values of an aggregate with DISTINCT, by
+	// appendKey.
+	set map[string]int32
 }
 
 // slideOp is a window function, switched on per row instead of its name.
@@ -94,11 +117,16 @@ const (
 	opLag
 	opNth
 	opExpAvg
+	opVar // STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP
+	opAny
+	opEvery
 )
 
 var slideOps = map[string]slideOp{
 	"COUNT": opCount, "SUM": opSum, "AVG": opAvg, "MIN": opMin, "MAX": opMax,
 	"FIRST_VALUE": opFirst, "LAST_VALUE": opLast, "LAG": opLag, "NTH_VALUE": opNth, "EXP_AVG": opExpAvg,
+	"STDDEV_POP": opVar, "STDDEV_SAMP": opVar, "VAR_POP": opVar, "VAR_SAMP": opVar,
+	"ANY": opAny, "EVERY": opEvery,
 }
 
 // slideFunctions are the functions allowed with OVER.
@@ -141,7 +169,9 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, err
 	}
 	ss := s.slide.specs[si]
-	a := slideAgg{name: e.Name, op: slideOps[e.Name], spec: si, slot: -1}
+	a := slideAgg{name: e.Name, op: slideOps[e.Name], spec: si, slot: -1,
+		// MIN and MAX of the distinct values are MIN and MAX.
+		distinct: e.Distinct && e.Name != "MIN" && e.Name != "MAX"}
 	nargs := len(e.Args)
 	switch {
 	case e.Star && e.Name == "COUNT":
@@ -163,6 +193,17 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 			return cexpr{}, err
 		}
 	}
+	if ss.unbounded {
+		switch {
+		case a.op == opExpAvg:
+			return cexpr{}, e.P.Errorf("EXP_AVG needs a bounded window: use RANGE INTERVAL … PRECEDING, not UNBOUNDED")
+		case e.Distinct:
+			return cexpr{}, e.P.Errorf("DISTINCT needs a bounded window: over UNBOUNDED PRECEDING its values would be kept for ever")
+		case a.op == opLag:
+			ss.size = max(ss.size, a.n) // the rows LAG reaches
+		}
+	}
+	ss.vars = ss.vars || a.op == opVar && !a.distinct && !ss.unbounded
 	k := len(s.slide.aggs)
 	s.slide.aggs = append(s.slide.aggs, a)
 	ss.aggs = append(ss.aggs, k)
@@ -177,13 +218,18 @@ func (a *slideAgg) checkArgs(e *syntax.Call, typ value.Kind, s *scope) error {
 	switch a.name {
 	case "COUNT":
 		a.typ = value.KindInt
-	case "SUM", "AVG", "EXP_AVG":
+	case "SUM", "AVG", "EXP_AVG", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
 		if typ != value.KindInt && typ != value.KindFloat {
 			return e.P.Errorf("%s needs a number, got %s", a.name, typ)
 		}
 		if a.name != "SUM" {
 			a.typ = value.KindFloat
 		}
+	case "ANY", "EVERY":
+		if typ != value.KindBool && typ != value.KindNull {
+			return e.P.Errorf("%s needs a BOOLEAN, got %s", a.name, typ)
+		}
+		a.typ = value.KindBool
 	}
 	maxArgs := 1
 	switch a.name {
@@ -249,7 +295,8 @@ func (s *scope) slideSpecFor(w *syntax.WindowSpec) (int, error) {
 			return i, nil
 		}
 	}
-	ss := &slideSpec{ast: w, rows: w.Rows, size: w.Size, parts: map[string]*partition{}, strParts: map[string]*partition{}}
+	ss := &slideSpec{ast: w, rows: w.Rows || w.Unbounded, size: w.Size, unbounded: w.Unbounded,
+		parts: map[string]*partition{}, strParts: map[string]*partition{}}
 	for _, p := range w.PartitionBy {
 		s.inAgg = true // partition keys read the row
 		c, err := s.compile(p)
@@ -362,6 +409,9 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 		}
 		base := p.head * ss.slots
 		for _, k := range ss.aggs {
+			if ss.unbounded {
+				break // running values: the row only leaves LAG's reach
+			}
 			a := &sl.aggs[k]
 			if a.arg == nil {
 				p.acc[k].n--
@@ -372,6 +422,9 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 				continue
 			}
 			acc := &p.acc[k]
+			if a.distinct && !acc.removeDistinct(x, &ss.keyBuf) {
+				continue // the value is still in the window
+			}
 			acc.n--
 			switch a.op {
 			case opSum, opAvg:
@@ -381,15 +434,22 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 				if acc.mhead < len(acc.mono) && acc.mono[acc.mhead] == p.seq {
 					acc.mhead++
 				}
+			case opVar:
+				acc.welfordRemove(x.Float())
+			case opAny, opEvery:
+				acc.sumI -= x.I
 			}
 		}
 		p.head++
 		p.seq++
-		if p.head == len(p.rts) {
+		if ss.vars {
+			sl.recomputeVariance(ss, p)
+		}
+		if p.head == len(p.rts) && !ss.unbounded {
 			// An empty window sums to exactly zero, as a new partition
 			// does: what a DOUBLE sum's rounding left goes with its rows.
 			for k := range p.acc {
-				p.acc[k] = slideAcc{mono: p.acc[k].mono[:0]}
+				p.acc[k] = slideAcc{mono: p.acc[k].mono[:0], set: p.acc[k].set}
 			}
 		}
 	}
@@ -417,18 +477,34 @@ func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
 			continue
 		}
 		x := cur[a.slot]
+		if ss.unbounded && (a.op == opFirst && seq == 0 || a.op == opNth && seq == a.n-1) {
+			acc.ext = x
+		}
 		if x.K == value.KindNull {
 			continue
+		}
+		if a.distinct && !acc.addDistinct(x, &ss.keyBuf) {
+			continue // already in the window
 		}
 		acc.n++
 		switch a.op {
 		case opSum, opAvg:
 			acc.sumI += x.I
 			acc.addF(x.Float())
+		case opVar:
+			acc.welfordAdd(x.Float())
+		case opAny, opEvery:
+			acc.sumI += x.I
 		case opMin, opMax:
 			want := -1
 			if a.op == opMax {
 				want = 1
+			}
+			if ss.unbounded {
+				if acc.n == 1 || compareValues(x, acc.ext)*want > 0 {
+					acc.ext = x
+				}
+				continue
 			}
 			// Drop candidates the new value beats: they can never be the
 			// extreme again.
@@ -495,19 +571,44 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 		}
 		return value.FloatValue((acc.sumF + acc.comp) / float64(acc.n)), nil
 	case opMin, opMax:
+		if ss.unbounded {
+			if acc.n == 0 {
+				return value.Value{}, nil
+			}
+			return acc.ext, nil
+		}
 		if acc.mhead >= len(acc.mono) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, acc.mono[acc.mhead], a.slot), nil
 	case opFirst:
+		if ss.unbounded {
+			return acc.ext, nil
+		}
 		return p.value(ss, p.seq, a.slot), nil
 	case opLast:
 		return p.value(ss, last, a.slot), nil
 	case opNth:
+		if ss.unbounded {
+			if a.n > last+1 {
+				return value.Value{}, nil
+			}
+			return acc.ext, nil
+		}
 		if a.n > int64(n) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, p.seq+a.n-1, a.slot), nil
+	case opVar:
+		return varianceValue(a.name, acc.n, acc.m2), nil
+	case opAny, opEvery:
+		if acc.n == 0 {
+			return value.Value{}, nil
+		}
+		if a.op == opAny {
+			return value.BoolValue(acc.sumI > 0), nil
+		}
+		return value.BoolValue(acc.sumI == acc.n), nil
 	case opLag:
 		if a.n >= int64(n) {
 			if a.def != nil {

@@ -196,6 +196,9 @@ func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos sy
 	if len(spec.PartitionBy) > 0 {
 		return joinSide{}, spec.P.Unsupported("PARTITION BY in the window of a JOIN")
 	}
+	if spec.Unbounded {
+		return joinSide{}, spec.P.Errorf("UNBOUNDED PRECEDING cannot be the window of a JOIN: it would keep every row of the stream")
+	}
 	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size}, nil
 }
 

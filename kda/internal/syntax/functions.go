@@ -9,11 +9,9 @@ package syntax
 // UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP, CHAR_TO_TIMESTAMP and
 // TIMESTAMP_TO_CHAR; and (morefuncs.go) NULLIF, MOD, POWER, EXP, LN,
 // LOG10, EXTRACT, CURRENT_TIMESTAMP, LOCALTIMESTAMP and STDDEV_POP/SAMP,
-// VAR_POP/SAMP in tumbling windows.
+// VAR_POP/SAMP; ANY, EVERY and MONOTONIC (engine/boolagg.go).
 var unsupportedFunctions = map[string]bool{
 	// (The table functions are in TableFunctions.)
-	// Boolean functions.
-	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.
 	"NUMBER_TO_CHAR": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "DATE_TO_CHAR": true,
 	"TIME_TO_CHAR": true,
@@ -21,9 +19,6 @@ var unsupportedFunctions = map[string]bool{
 	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true,
 	// Log parsing functions.
 	"FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
-
-	// Streaming SQL functions.
-	"MONOTONIC": true,
 	// String and search functions.
 	"OVERLAY": true,
 }
