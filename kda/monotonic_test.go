@@ -68,7 +68,7 @@ func TestMonotonicGroupBy(t *testing.T) {
 	if len(*errs) != 4 {
 		t.Fatalf("error_stream: %q", *errs)
 	}
-	for i, w := range []string{"was ascending and went from 1005 to 1001: the row is dropped", "is NULL"} {
+	for i, w := range []string{"was ascending and went from 1005 to 1001: the row is dropped", "is NULL: a value declared monotonic"} {
 		if !strings.Contains((*errs)[2*i], w) || !strings.Contains((*errs)[2*i], "MONOTONIC at 5:10 ") {
 			t.Errorf("error row %d: %s, want %q", 2*i, (*errs)[2*i], w)
 		}
@@ -129,5 +129,26 @@ WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE);`
 	sameRuns(t, sql, []Input{demoInput}, []string{"T", "S"}, rows, want)
 	if _, err := NewEngine(strings.Replace(sql, "ANY(price < 60)", "ANY(price)", 1), []Input{demoInput}); err == nil || !strings.Contains(err.Error(), "ANY needs a BOOLEAN") {
 		t.Fatalf("ANY of a number: %v", err)
+	}
+}
+
+// TestDistinctMonotonic: MONOTONIC(…) is the monotonic item SELECT STREAM
+// DISTINCT needs: the rows seen are forgotten when it moves on, and a
+// value against its direction goes to the error_stream.
+func TestDistinctMonotonic(t *testing.T) {
+	sql := `CREATE STREAM "O" (order_id BIGINT, item VARCHAR(8));
+CREATE PUMP "P" AS INSERT INTO "O"
+SELECT STREAM DISTINCT MONOTONIC(order_id), item FROM "SOURCE_SQL_STREAM_001";`
+	rows := []feedRow{lineItem(1000, 7, "a", 1), lineItem(2000, 7, "a", 1), lineItem(3000, 7, "b", 1),
+		lineItem(4000, 8, "a", 1), lineItem(5000, 7, "c", 1), lineItem(6000, 8, "a", 1), lineItem(7000, 9, "a", 1)}
+	want := []string{`O 1000 [7,"a"]`, `O 3000 [7,"b"]`, `O 4000 [8,"a"]`, `O 7000 [9,"a"]`}
+	sameRuns(t, sql, []Input{lineItems}, []string{"O"}, rows, want)
+	e := must(NewEngine(sql, []Input{lineItems}))
+	errs := collect(t, e, ErrorStream)
+	for _, r := range rows {
+		must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
+	}
+	if len(*errs) != 1 || !strings.Contains((*errs)[0], "was ascending and went from 8 to 7") {
+		t.Fatalf("error_stream: %q", *errs)
 	}
 }

@@ -564,8 +564,13 @@ func (e *Engine) pushRow(p *pump, v *env) {
 		}
 		out[p.target[i]] = x
 	}
-	if p.distinct != nil && !p.distinct.admit(out) {
-		return
+	if p.distinct != nil {
+		if ok, err := p.distinct.admit(out); !ok {
+			if err != nil {
+				e.pumpError(p, v, err)
+			}
+			return
+		}
 	}
 	e.insert(p.dst, out, v.rowtime)
 }

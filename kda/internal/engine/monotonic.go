@@ -18,7 +18,9 @@ import (
 // unspecified; here the row goes to the error_stream (its value and the
 // one before it in the message) and counts in no group. So does a NULL.
 // The first change fixes the direction. Engine.Flush closes the groups of
-// the last value with the ROWTIME of the last row.
+// the last value with the ROWTIME of the last row. As an item of SELECT
+// STREAM DISTINCT it bounds the rows remembered, as ROWTIME does, and is
+// checked the same way.
 
 // isMonotonicCall reports whether g is MONOTONIC(…).
 func isMonotonicCall(g syntax.Expr) bool {
@@ -52,7 +54,7 @@ func (m *monoKeys) check(keys []value.Value) (changed bool, err error) {
 	for j, i := range m.idx {
 		x := keys[i]
 		if x.K == value.KindNull {
-			return false, &EvalError{fmt.Sprintf("MONOTONIC at %d:%d is NULL: a monotonic GROUP BY key needs a value", m.pos[j].Line, m.pos[j].Col)}
+			return false, &EvalError{fmt.Sprintf("MONOTONIC at %d:%d is NULL: a value declared monotonic needs a value", m.pos[j].Line, m.pos[j].Col)}
 		}
 		if !m.seen {
 			continue

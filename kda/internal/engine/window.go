@@ -323,7 +323,7 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 		}
 		out[p.target[i]] = x
 	}
-	if ok {
+	if ok && (p.distinct == nil || p.distinct.admitWindow(out, end)) {
 		e.insert(p.dst, out, end)
 	}
 }
