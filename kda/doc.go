@@ -45,9 +45,13 @@
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
 //     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
-//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
-//     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
-//     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
+//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING | RANGE|ROWS
+//     UNBOUNDED PRECEDING | … CURRENT ROW, or BETWEEN one of those AND
+//     CURRENT ROW), or an inline OVER (…); COUNT, SUM, AVG, MIN, MAX,
+//     STDDEV_*/VAR_*, ANY, EVERY (each also with DISTINCT), FIRST_VALUE,
+//     LAST_VALUE, LAG, NTH_VALUE, EXP_AVG; one output row per input row;
+//     FOLLOWING is an error, a stream's windows end with the current
+//     row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
 //     condition (EngineOptions.Tables; equalities with a table column are
 //     a hash index, the rest filters; one row per match), JOIN of two
@@ -55,9 +59,12 @@
 //     ROWS n PRECEDING) ON …: a pair comes out when its later row
 //     arrives; LEFT/RIGHT/FULL JOIN's unpaired rows once they can pair
 //     no more), SELECT STREAM
-//     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
-//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
-//     and stagger windows, UNION ALL of a
+//     DISTINCT with a monotonic item (ROWTIME, STEP(ROWTIME …) or
+//     MONOTONIC(…)), also with OVER or GROUP BY,
+//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x), STDDEV_*/VAR_*, ANY and EVERY in
+//     tumbling and stagger windows, GROUP BY MONOTONIC(x) (a window that
+//     closes when x moves on; a value against its direction goes to the
+//     error_stream), UNION ALL of a
 //     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
@@ -143,7 +150,7 @@
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: OVERLAY is not supported yet":
 // CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
-// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
+// TABLE(…) in a JOIN, UNION without ALL, ORDER BY, DATE/TIME/INTERVAL types and
 // literals, and the reference functions it lacks, such as CURRENT_DATE or
 // FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A

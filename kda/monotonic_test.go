@@ -101,7 +101,7 @@ SELECT STREAM MONOTONIC(order_id), COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP B
 func TestBooleanAggregates(t *testing.T) {
 	sql := `CREATE STREAM "T" (ticker VARCHAR(4), cheap BOOLEAN, all_cheap BOOLEAN);
 CREATE PUMP "P1" AS INSERT INTO "T"
-SELECT STREAM ticker_symbol, ANY(price < 60), EVERY(price < 60) FROM "SOURCE_SQL_STREAM_001"
+SELECT STREAM ticker_symbol, ANY (price < 60), EVERY (price < 60) FROM "SOURCE_SQL_STREAM_001"
 GROUP BY ticker_symbol, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE);
 CREATE STREAM "S" (ticker VARCHAR(4), up BOOLEAN, all_up BOOLEAN);
 CREATE PUMP "P2" AS INSERT INTO "S"
@@ -127,7 +127,7 @@ WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' MINUTE);`
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	sameRuns(t, sql, []Input{demoInput}, []string{"T", "S"}, rows, want)
-	if _, err := NewEngine(strings.Replace(sql, "ANY(price < 60)", "ANY(price)", 1), []Input{demoInput}); err == nil || !strings.Contains(err.Error(), "ANY needs a BOOLEAN") {
+	if _, err := NewEngine(strings.Replace(sql, "ANY (price < 60)", "ANY(price)", 1), []Input{demoInput}); err == nil || !strings.Contains(err.Error(), "ANY needs a BOOLEAN") {
 		t.Fatalf("ANY of a number: %v", err)
 	}
 }

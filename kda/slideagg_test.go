@@ -13,7 +13,8 @@ import (
 // slideAggSQL has the sliding-window aggregates beyond running sums:
 // STDDEV_*/VAR_*, f(DISTINCT x) and ANY/EVERY over a partitioned RANGE
 // window and an unpartitioned ROWS window, and running aggregates over
-// ROWS and RANGE UNBOUNDED PRECEDING.
+// ROWS and RANGE UNBOUNDED PRECEDING, and a RANGE CURRENT ROW window (the
+// rows of the same ROWTIME).
 const slideAggSQL = `CREATE STREAM "V" (ticker VARCHAR(4), sp DOUBLE, ss DOUBLE, vp DOUBLE, vs DOUBLE, dn BIGINT, ds DOUBLE,
   da DOUBLE, dmx DOUBLE, dvp DOUBLE, an BOOLEAN, ev BOOLEAN);
 CREATE PUMP "P1" AS INSERT INTO "V"
@@ -22,10 +23,10 @@ SELECT STREAM ticker_symbol, STDDEV_POP(price) OVER W, STDDEV_SAMP(price) OVER W
   MAX(DISTINCT price) OVER W, VAR_POP(DISTINCT price) OVER W, ANY(price > 54) OVER W, EVERY(change < 2) OVER W
 FROM "SOURCE_SQL_STREAM_001"
 WINDOW W AS (PARTITION BY ticker_symbol RANGE INTERVAL '10' SECOND PRECEDING);
-CREATE STREAM "U" (sp DOUBLE, dn BIGINT, ev BOOLEAN);
+CREATE STREAM "U" (sp DOUBLE, dn BIGINT, ev BOOLEAN, same BIGINT);
 CREATE PUMP "P2" AS INSERT INTO "U"
 SELECT STREAM STDDEV_POP(price) OVER (ROWS 5 PRECEDING), COUNT(DISTINCT sector) OVER (ROWS BETWEEN 5 PRECEDING AND CURRENT ROW),
-  EVERY(price > 50) OVER (ROWS 5 PRECEDING)
+  EVERY(price > 50) OVER (ROWS 5 PRECEDING), COUNT(*) OVER (RANGE CURRENT ROW)
 FROM "SOURCE_SQL_STREAM_001";
 CREATE STREAM "X" (ticker VARCHAR(4), n BIGINT, s DOUBLE, a DOUBLE, mn DOUBLE, mx DOUBLE, fv DOUBLE, lv DOUBLE,
   lag3 DOUBLE, nth4 DOUBLE, vs DOUBLE, an BOOLEAN, cnt BIGINT, sp DOUBLE);
@@ -166,7 +167,8 @@ func refSlideAggs(rows []aggRow, i int) map[string][]aggCol {
 	for _, r := range u {
 		sectors[r.sector] = true
 	}
-	out["U"] = []aggCol{vr(prices(u), false, true), numCol(float64(len(sectors))), everyOf(prices(u), func(x float64) bool { return x > 50 })}
+	out["U"] = []aggCol{vr(prices(u), false, true), numCol(float64(len(sectors))), everyOf(prices(u), func(x float64) bool { return x > 50 }),
+		numCol(float64(len(aggWindow(rows, i, true, 0, -1))))}
 	x := aggWindow(rows, i, false, -1, -1)
 	px := prices(x)
 	at := func(j int) aggCol {
