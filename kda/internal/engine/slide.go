@@ -193,15 +193,8 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 			return cexpr{}, err
 		}
 	}
-	if ss.unbounded {
-		switch {
-		case a.op == opExpAvg:
-			return cexpr{}, e.P.Errorf("EXP_AVG needs a bounded window: use RANGE INTERVAL … PRECEDING, not UNBOUNDED")
-		case e.Distinct:
-			return cexpr{}, e.P.Errorf("DISTINCT needs a bounded window: over UNBOUNDED PRECEDING its values would be kept for ever")
-		case a.op == opLag:
-			ss.size = max(ss.size, a.n) // the rows LAG reaches
-		}
+	if err := ss.checkUnbounded(e, &a); err != nil {
+		return cexpr{}, err
 	}
 	ss.vars = ss.vars || a.op == opVar && !a.distinct && !ss.unbounded
 	k := len(s.slide.aggs)
@@ -570,45 +563,28 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 			return value.FloatValue(float64(acc.sumI) / float64(acc.n)), nil
 		}
 		return value.FloatValue((acc.sumF + acc.comp) / float64(acc.n)), nil
-	case opMin, opMax:
+	case opVar, opAny, opEvery:
+		return acc.moreResult(a), nil
+	case opMin, opMax, opFirst, opNth:
 		if ss.unbounded {
-			if acc.n == 0 {
-				return value.Value{}, nil
-			}
-			return acc.ext, nil
+			return acc.unboundedResult(a, last+1), nil
 		}
+	}
+	switch a.op {
+	case opMin, opMax:
 		if acc.mhead >= len(acc.mono) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, acc.mono[acc.mhead], a.slot), nil
 	case opFirst:
-		if ss.unbounded {
-			return acc.ext, nil
-		}
 		return p.value(ss, p.seq, a.slot), nil
 	case opLast:
 		return p.value(ss, last, a.slot), nil
 	case opNth:
-		if ss.unbounded {
-			if a.n > last+1 {
-				return value.Value{}, nil
-			}
-			return acc.ext, nil
-		}
 		if a.n > int64(n) {
 			return value.Value{}, nil
 		}
 		return p.value(ss, p.seq+a.n-1, a.slot), nil
-	case opVar:
-		return varianceValue(a.name, acc.n, acc.m2), nil
-	case opAny, opEvery:
-		if acc.n == 0 {
-			return value.Value{}, nil
-		}
-		if a.op == opAny {
-			return value.BoolValue(acc.sumI > 0), nil
-		}
-		return value.BoolValue(acc.sumI == acc.n), nil
 	case opLag:
 		if a.n >= int64(n) {
 			if a.def != nil {
@@ -619,24 +595,4 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 		return p.value(ss, last-a.n, a.slot), nil
 	}
 	return expAvg(ss, p, a, v.rowtime), nil
-}
-
-// expAvg is EXP_AVG: the window's values weighted by 2^-k for the k-th
-// half-life interval back from the current row (the newest interval
-// weighs 1).
-func expAvg(ss *slideSpec, p *partition, a *slideAgg, rt int64) value.Value {
-	var sum, w float64
-	for i := p.head; i < len(p.rts); i++ {
-		x := p.vals[i*ss.slots+a.slot]
-		if x.K == value.KindNull {
-			continue
-		}
-		wt := math.Exp2(-float64((rt - p.rts[i]) / a.half))
-		sum += wt * x.Float()
-		w += wt
-	}
-	if w == 0 {
-		return value.Value{}
-	}
-	return value.FloatValue(sum / w)
 }

@@ -5,12 +5,14 @@ import (
 	"math"
 	"strings"
 
+	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
 // The sliding-window aggregates beyond running sums: DISTINCT (a multiset
 // of the window's values), the variance aggregates (Welford's update with
-// removal) and their part of the window state.
+// removal), ANY/EVERY, UNBOUNDED PRECEDING's running values, EXP_AVG and
+// their part of the window state.
 //
 // f(DISTINCT x) OVER w counts each non-NULL value of the window once: the
 // partition keeps how many of its rows have each value, and a value
@@ -134,6 +136,38 @@ func varianceValue(name string, n int64, m2 float64) value.Value {
 	return value.FloatValue(v)
 }
 
+// checkUnbounded refuses the calls an UNBOUNDED window cannot keep in
+// bounded state, and makes it keep the rows its LAGs reach.
+func (ss *slideSpec) checkUnbounded(e *syntax.Call, a *slideAgg) error {
+	switch {
+	case !ss.unbounded:
+	case a.op == opExpAvg:
+		return e.P.Errorf("EXP_AVG needs a bounded window: use RANGE INTERVAL … PRECEDING, not UNBOUNDED")
+	case e.Distinct:
+		return e.P.Errorf("DISTINCT needs a bounded window: over UNBOUNDED PRECEDING its values would be kept for ever")
+	case a.op == opLag:
+		ss.size = max(ss.size, a.n)
+	}
+	return nil
+}
+
+// moreResult is the value of a variance aggregate, ANY or EVERY.
+func (acc *slideAcc) moreResult(a *slideAgg) value.Value {
+	if a.op == opVar {
+		return varianceValue(a.name, acc.n, acc.m2)
+	}
+	return boolAgg(a.op == opAny, acc.n, acc.sumI)
+}
+
+// unboundedResult is an UNBOUNDED window's MIN, MAX, FIRST_VALUE or
+// NTH_VALUE after rows rows.
+func (acc *slideAcc) unboundedResult(a *slideAgg, rows int64) value.Value {
+	if a.op == opNth && a.n > rows || (a.op == opMin || a.op == opMax) && acc.n == 0 {
+		return value.Value{}
+	}
+	return acc.ext
+}
+
 // accExtra reports whether call a keeps state beyond the running sums and
 // the MIN/MAX candidates: written after them, so that the states of
 // windows without such calls are unchanged.
@@ -188,4 +222,24 @@ func (d *stateDecoder) rebuildDistinct(sl *slide, ss *slideSpec, p *partition) {
 			d.fail("distinct values and count differ")
 		}
 	}
+}
+
+// expAvg is EXP_AVG: the window's values weighted by 2^-k for the k-th
+// half-life interval back from the current row (the newest interval
+// weighs 1).
+func expAvg(ss *slideSpec, p *partition, a *slideAgg, rt int64) value.Value {
+	var sum, w float64
+	for i := p.head; i < len(p.rts); i++ {
+		x := p.vals[i*ss.slots+a.slot]
+		if x.K == value.KindNull {
+			continue
+		}
+		wt := math.Exp2(-float64((rt - p.rts[i]) / a.half))
+		sum += wt * x.Float()
+		w += wt
+	}
+	if w == 0 {
+		return value.Value{}
+	}
+	return value.FloatValue(sum / w)
 }

@@ -116,15 +116,8 @@ func (e *Engine) RestoreState(state []byte) error {
 	e.last = last
 	for i, p := range e.pumps {
 		p.restoreExtra(extras[i])
-		if w := p.win; w != nil {
-			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
-			if w.mono != nil {
-				*w.mono = wins[i].mono
-			}
-			w.groups = make(map[string]*group, len(w.order))
-			for _, g := range w.order {
-				w.groups[g.key] = g
-			}
+		if p.win != nil {
+			p.win.restore(wins[i])
 		}
 		if p.slide != nil {
 			for j, ss := range p.slide.specs {
@@ -353,6 +346,18 @@ func (d *stateDecoder) flag() bool {
 		d.fail("flag is not 0 or 1")
 	}
 	return b != nil && b[0] == 1
+}
+
+// restore sets the window's state to ws.
+func (w *window) restore(ws windowState) {
+	w.open, w.start, w.order = ws.open, ws.start, ws.order
+	if w.mono != nil {
+		*w.mono = ws.mono
+	}
+	w.groups = make(map[string]*group, len(w.order))
+	for _, g := range w.order {
+		w.groups[g.key] = g
+	}
 }
 
 type windowState struct {

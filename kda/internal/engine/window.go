@@ -151,32 +151,37 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 		if x.K == value.KindNull || a.distinct && !firstSeen(&acc.set, x, &w.keyBuf) {
 			continue
 		}
-		acc.n++
-		switch a.name {
-		case "SUM", "AVG":
-			if x.K == value.KindInt {
-				s := acc.sumI + x.I
-				if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
-					acc.err = &EvalError{"SUM overflow"}
-				}
-				acc.sumI = s
-			}
-			acc.sumF += x.Float()
-		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
-			acc.welford(x.Float())
-		case "ANY", "EVERY":
-			acc.sumI += x.I // the TRUE values
-		case "MIN":
-			if acc.n == 1 || compareValues(x, acc.ext) < 0 {
-				acc.ext = x
-			}
-		case "MAX":
-			if acc.n == 1 || compareValues(x, acc.ext) > 0 {
-				acc.ext = x
-			}
-		}
+		acc.add(a.name, x)
 	}
 	return nil
+}
+
+// add counts the non-NULL value x into aggregate name's state.
+func (acc *aggAcc) add(name string, x value.Value) {
+	acc.n++
+	switch name {
+	case "SUM", "AVG":
+		if x.K == value.KindInt {
+			s := acc.sumI + x.I
+			if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
+				acc.err = &EvalError{"SUM overflow"}
+			}
+			acc.sumI = s
+		}
+		acc.sumF += x.Float()
+	case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+		acc.welford(x.Float())
+	case "ANY", "EVERY":
+		acc.sumI += x.I // the TRUE values
+	case "MIN":
+		if acc.n == 1 || compareValues(x, acc.ext) < 0 {
+			acc.ext = x
+		}
+	case "MAX":
+		if acc.n == 1 || compareValues(x, acc.ext) > 0 {
+			acc.ext = x
+		}
+	}
 }
 
 // appendKey encodes group key values so equal keys give equal bytes.
@@ -256,42 +261,10 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 	var ev env
 	var failed error
 	for i, a := range w.aggs {
-		acc := g.acc[i]
-		var val value.Value
-		switch a.name {
-		case "COUNT":
-			val = value.IntValue(acc.n)
-		case "SUM":
-			switch {
-			case acc.n == 0:
-			case a.typ == value.KindInt:
-				val = value.IntValue(acc.sumI)
-				if acc.err != nil {
-					failed = acc.err
-				}
-			default:
-				val = value.FloatValue(acc.sumF)
-			}
-		case "AVG":
-			if acc.n > 0 {
-				val = value.FloatValue(acc.sumF / float64(acc.n))
-			}
-		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
-			val = acc.variance(a.name)
-		case "ANY":
-			if acc.n > 0 {
-				val = value.BoolValue(acc.sumI > 0)
-			}
-		case "EVERY":
-			if acc.n > 0 {
-				val = value.BoolValue(acc.sumI == acc.n)
-			}
-		default:
-			if acc.n > 0 {
-				val = acc.ext
-			}
+		var err error
+		if aggVals[i], err = g.acc[i].result(&a); err != nil {
+			failed = err
 		}
-		aggVals[i] = val
 	}
 	ev = env{rowtime: end, keys: g.keys, aggs: aggVals}
 	if failed != nil {
@@ -326,6 +299,48 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 	if ok && (p.distinct == nil || p.distinct.admitWindow(out, end)) {
 		e.insert(p.dst, out, end)
 	}
+}
+
+// result is the aggregate a's value over its group; err is a SUM's
+// overflow.
+func (acc *aggAcc) result(a *aggSpec) (value.Value, error) {
+	switch a.name {
+	case "COUNT":
+		return value.IntValue(acc.n), nil
+	case "SUM":
+		switch {
+		case acc.n == 0:
+		case a.typ == value.KindInt:
+			return value.IntValue(acc.sumI), acc.err
+		default:
+			return value.FloatValue(acc.sumF), nil
+		}
+	case "AVG":
+		if acc.n > 0 {
+			return value.FloatValue(acc.sumF / float64(acc.n)), nil
+		}
+	case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+		return acc.variance(a.name), nil
+	case "ANY", "EVERY":
+		return boolAgg(a.name == "ANY", acc.n, acc.sumI), nil
+	default:
+		if acc.n > 0 {
+			return acc.ext, nil
+		}
+	}
+	return value.Value{}, nil
+}
+
+// boolAgg is ANY (isAny) or EVERY of n values of which trues are TRUE:
+// NULL without values.
+func boolAgg(isAny bool, n, trues int64) value.Value {
+	switch {
+	case n == 0:
+		return value.Value{}
+	case isAny:
+		return value.BoolValue(trues > 0)
+	}
+	return value.BoolValue(trues == n)
 }
 
 func (e *Engine) windowError(p *pump, ev *env, err error) {
