@@ -59,18 +59,14 @@ func TestMonotonicGroupBy(t *testing.T) {
 	}
 	sameRuns(t, monotonicSQL, []Input{lineItems}, []string{"O", "Q"}, rows, want)
 
-	e := must(NewEngine(monotonicSQL, []Input{lineItems}))
-	errs := collect(t, e, ErrorStream)
-	for _, r := range rows {
-		must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
-	}
+	errs := errorRows(t, monotonicSQL, []Input{lineItems}, rows)
 	// Each bad row once per pump that groups by the order id.
-	if len(*errs) != 4 {
-		t.Fatalf("error_stream: %q", *errs)
+	if len(errs) != 4 {
+		t.Fatalf("error_stream: %q", errs)
 	}
 	for i, w := range []string{"was ascending and went from 1005 to 1001: the row is dropped", "is NULL: a value declared monotonic"} {
-		if !strings.Contains((*errs)[2*i], w) || !strings.Contains((*errs)[2*i], "MONOTONIC at 5:10 ") {
-			t.Errorf("error row %d: %s, want %q", 2*i, (*errs)[2*i], w)
+		if !strings.Contains(errs[2*i], w) || !strings.Contains(errs[2*i], "MONOTONIC at 5:10 ") {
+			t.Errorf("error row %d: %s, want %q", 2*i, errs[2*i], w)
 		}
 	}
 }
@@ -85,13 +81,9 @@ SELECT STREAM MONOTONIC(order_id), COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP B
 		lineItem(4000, 823, "a", 1), lineItem(5000, 973, "a", 1), lineItem(6000, 823, "a", 1)}
 	want := []string{`O 3000 [987,2]`, `O 4000 [974,1]`, `O 6000 [823,2]`}
 	sameRuns(t, sql, []Input{lineItems}, []string{"O"}, rows, want)
-	e := must(NewEngine(sql, []Input{lineItems}))
-	errs := collect(t, e, ErrorStream)
-	for _, r := range rows {
-		must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
-	}
-	if len(*errs) != 1 || !strings.Contains((*errs)[0], "was descending and went from 823 to 973") {
-		t.Fatalf("error_stream: %q", *errs)
+	errs := errorRows(t, sql, []Input{lineItems}, rows)
+	if len(errs) != 1 || !strings.Contains(errs[0], "was descending and went from 823 to 973") {
+		t.Fatalf("error_stream: %q", errs)
 	}
 }
 
@@ -143,12 +135,19 @@ SELECT STREAM DISTINCT MONOTONIC(order_id), item FROM "SOURCE_SQL_STREAM_001";`
 		lineItem(4000, 8, "a", 1), lineItem(5000, 7, "c", 1), lineItem(6000, 8, "a", 1), lineItem(7000, 9, "a", 1)}
 	want := []string{`O 1000 [7,"a"]`, `O 3000 [7,"b"]`, `O 4000 [8,"a"]`, `O 7000 [9,"a"]`}
 	sameRuns(t, sql, []Input{lineItems}, []string{"O"}, rows, want)
-	e := must(NewEngine(sql, []Input{lineItems}))
+	errs := errorRows(t, sql, []Input{lineItems}, rows)
+	if len(errs) != 1 || !strings.Contains(errs[0], "was ascending and went from 8 to 7") {
+		t.Fatalf("error_stream: %q", errs)
+	}
+}
+
+// errorRows runs rows through sql and returns the error_stream's rows.
+func errorRows(t *testing.T, sql string, inputs []Input, rows []feedRow) []string {
+	t.Helper()
+	e := must(NewEngine(sql, inputs))
 	errs := collect(t, e, ErrorStream)
 	for _, r := range rows {
 		must(0, e.Insert(r.stream, r.vals, time.UnixMilli(r.ms)))
 	}
-	if len(*errs) != 1 || !strings.Contains((*errs)[0], "was ascending and went from 8 to 7") {
-		t.Fatalf("error_stream: %q", *errs)
-	}
+	return *errs
 }

@@ -40,27 +40,36 @@ type slideRow struct {
 	rt     int64
 }
 
-// refWindow returns the rows of rows[:i+1] in row i's window: same
-// partition (unless all), and within rangeMs before it or among the last
-// n+1 rows.
-func refWindow(rows []slideRow, i int, all bool, rangeMs int64, n int) []slideRow {
-	var w []slideRow
+// windowRow is a row the brute force places in windows.
+type windowRow interface {
+	partition() string
+	rowtime() int64
+}
+
+func (r slideRow) partition() string { return r.ticker }
+func (r slideRow) rowtime() int64    { return r.rt }
+
+// refWindow returns the rows of rows[:i+1] in row i's window: of its
+// partition (unless all), and among the last n+1 rows (n >= 0), within
+// rangeMs before it (rangeMs >= 0), or all of them (UNBOUNDED PRECEDING).
+func refWindow[R windowRow](rows []R, i int, all bool, rangeMs int64, n int) []R {
+	var w []R
 	for j := 0; j <= i; j++ {
-		if all || rows[j].ticker == rows[i].ticker {
+		if all || rows[j].partition() == rows[i].partition() {
 			w = append(w, rows[j])
 		}
 	}
-	if n >= 0 {
-		if len(w) > n+1 {
-			w = w[len(w)-n-1:]
+	switch {
+	case n >= 0 && len(w) > n+1:
+		w = w[len(w)-n-1:]
+	case n < 0 && rangeMs >= 0:
+		k := 0
+		for k < len(w) && w[k].rowtime() < rows[i].rowtime()-rangeMs {
+			k++
 		}
-		return w
+		w = w[k:]
 	}
-	k := 0
-	for k < len(w) && w[k].rt < rows[i].rt-rangeMs {
-		k++
-	}
-	return w[k:]
+	return w
 }
 
 // refAggs computes the windowed functions of a window by brute force, as

@@ -46,28 +46,8 @@ type aggRow struct {
 	rt             int64
 }
 
-// aggWindow returns the rows of rows[:i+1] in row i's window: of its
-// partition (unless all), within rangeMs before it (rangeMs >= 0) or among
-// the last n+1 rows (n >= 0), or all of them.
-func aggWindow(rows []aggRow, i int, all bool, rangeMs int64, n int) []aggRow {
-	var w []aggRow
-	for j := 0; j <= i; j++ {
-		if all || rows[j].ticker == rows[i].ticker {
-			w = append(w, rows[j])
-		}
-	}
-	switch {
-	case n >= 0 && len(w) > n+1:
-		w = w[len(w)-n-1:]
-	case rangeMs >= 0:
-		k := 0
-		for k < len(w) && w[k].rt < rows[i].rt-rangeMs {
-			k++
-		}
-		w = w[k:]
-	}
-	return w
-}
+func (r aggRow) partition() string { return r.ticker }
+func (r aggRow) rowtime() int64    { return r.rt }
 
 // refVariance is the variance of xs (sample when samp), two-pass, or nil.
 func refVariance(xs []float64, samp bool) *float64 {
@@ -156,20 +136,20 @@ func refSlideAggs(rows []aggRow, i int) map[string][]aggCol {
 		return boolCol(!slices.ContainsFunc(xs, func(x float64) bool { return !f(x) }))
 	}
 	mean := func(xs []float64) float64 { return sumOf(xs) / float64(len(xs)) }
-	w := aggWindow(rows, i, false, 10_000, -1)
+	w := refWindow(rows, i, false, 10_000, -1)
 	p, dp := prices(w), distinctOf(prices(w))
 	out := map[string][]aggCol{}
 	out["V"] = []aggCol{{}, vr(p, false, true), vr(p, true, true), vr(changes(w), false, false), vr(p, true, false),
 		numCol(float64(len(dp))), nullable(dp, sumOf), numCol(mean(distinctOf(changes(w)))), nullable(dp, slices.Max),
 		vr(dp, false, false), anyOf(p, func(x float64) bool { return x > 54 }), everyOf(changes(w), func(x float64) bool { return x < 2 })}
-	u := aggWindow(rows, i, true, -1, 5)
+	u := refWindow(rows, i, true, -1, 5)
 	sectors := map[string]bool{}
 	for _, r := range u {
 		sectors[r.sector] = true
 	}
 	out["U"] = []aggCol{vr(prices(u), false, true), numCol(float64(len(sectors))), everyOf(prices(u), func(x float64) bool { return x > 50 }),
-		numCol(float64(len(aggWindow(rows, i, true, 0, -1))))}
-	x := aggWindow(rows, i, false, -1, -1)
+		numCol(float64(len(refWindow(rows, i, true, 0, -1))))}
+	x := refWindow(rows, i, false, -1, -1)
 	px := prices(x)
 	at := func(j int) aggCol {
 		if j < 0 || j >= len(x) || x[j].price == nil {
@@ -177,7 +157,7 @@ func refSlideAggs(rows []aggRow, i int) map[string][]aggCol {
 		}
 		return numCol(*x[j].price)
 	}
-	all := aggWindow(rows, i, true, -1, -1)
+	all := refWindow(rows, i, true, -1, -1)
 	out["X"] = []aggCol{{}, numCol(float64(len(x))), nullable(px, sumOf), nullable(px, mean), nullable(px, slices.Min), nullable(px, slices.Max),
 		at(0), at(len(x) - 1), at(len(x) - 4), at(3), vr(px, true, false), anyOf(changes(x), func(c float64) bool { return c > 1 }),
 		numCol(float64(len(prices(all)))), vr(changes(all), false, true)}
