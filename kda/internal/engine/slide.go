@@ -28,6 +28,8 @@ type slide struct {
 	specs []*slideSpec
 	aggs  []slideAgg
 	vals  []value.Value // per row: each call's value, read through env.aggs
+	// scratch holds the values recomputeVariance reads.
+	scratch []float64
 }
 
 // slideSpec is one window of a pump, with its partitions.
@@ -47,8 +49,8 @@ type slideSpec struct {
 	keys     []value.Value
 	keyBuf   []byte
 	cur      []value.Value // this row's argument values
-	// vars: some call is STDDEV_*/VAR_* without DISTINCT, recomputed
-	// from the window now and then.
+	// vars: some call is STDDEV_*/VAR_*, recomputed from the window now
+	// and then.
 	vars bool
 	// nextSweep is when a RANGE window next drops the partitions whose
 	// window is empty: keys that stopped arriving hold no memory.
@@ -196,7 +198,7 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 	if err := ss.checkUnbounded(e, &a); err != nil {
 		return cexpr{}, err
 	}
-	ss.vars = ss.vars || a.op == opVar && !a.distinct && !ss.unbounded
+	ss.vars = ss.vars || a.op == opVar && !ss.unbounded
 	k := len(s.slide.aggs)
 	s.slide.aggs = append(s.slide.aggs, a)
 	ss.aggs = append(ss.aggs, k)

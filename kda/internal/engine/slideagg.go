@@ -26,6 +26,8 @@ import (
 // once as many values have left as the window holds (at least 32) both
 // are recomputed from the window's rows, two-pass: O(1) amortised, and
 // the error never builds up over more than one window's turnover.
+// (An UNBOUNDED window only adds, which Welford's recurrence does
+// stably.)
 
 // minRecompute is the fewest removals between two recomputations.
 const minRecompute = 32
@@ -85,38 +87,60 @@ func (acc *slideAcc) welfordRemove(x float64) {
 
 // recomputeVariance recomputes, from the rows left in p's window, the
 // mean and squared deviations of each variance aggregate that has seen
-// as many removals as the window holds.
+// as many removals as the window holds (for DISTINCT, over the window's
+// distinct values in their first row's order).
 func (sl *slide) recomputeVariance(ss *slideSpec, p *partition) {
 	for _, k := range ss.aggs {
 		a := &sl.aggs[k]
 		acc := &p.acc[k]
-		if a.op != opVar || a.distinct || acc.removed < max(acc.n, minRecompute) {
+		if a.op != opVar || acc.removed < max(acc.n, minRecompute) {
 			continue
 		}
 		acc.removed = 0
-		var sum float64
+		xs := sl.scratch[:0]
+		var seen map[string]bool
+		if a.distinct {
+			seen = make(map[string]bool, acc.n)
+		}
 		for i := p.head; i < len(p.rts); i++ {
-			if x := p.vals[i*ss.slots+a.slot]; x.K != value.KindNull {
-				sum += x.Float()
+			x := p.vals[i*ss.slots+a.slot]
+			if x.K == value.KindNull {
+				continue
 			}
-		}
-		if acc.n == 0 {
-			acc.mean, acc.m2 = 0, 0
-			continue
-		}
-		mean := sum / float64(acc.n)
-		var m2, comp float64
-		for i := p.head; i < len(p.rts); i++ {
-			if x := p.vals[i*ss.slots+a.slot]; x.K != value.KindNull {
-				d := x.Float() - mean
-				m2 += d * d
-				comp += d
+			if a.distinct {
+				ss.keyBuf = appendKey(ss.keyBuf[:0], []value.Value{x})
+				if seen[string(ss.keyBuf)] {
+					continue
+				}
+				seen[string(ss.keyBuf)] = true
 			}
+			xs = append(xs, x.Float())
 		}
-		// The corrected two-pass algorithm: comp is what rounding left
-		// of the deviations' sum, zero in exact arithmetic.
-		acc.mean, acc.m2 = mean+comp/float64(acc.n), m2-comp*comp/float64(acc.n)
+		sl.scratch = xs
+		acc.mean, acc.m2 = twoPass(xs)
 	}
+}
+
+// twoPass is the mean and sum of squared deviations of xs by the
+// corrected two-pass algorithm.
+func twoPass(xs []float64) (mean, m2 float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	n := float64(len(xs))
+	mean /= n
+	var comp float64
+	for _, x := range xs {
+		d := x - mean
+		m2 += d * d
+		comp += d
+	}
+	// comp is what rounding left of the deviations' sum, zero in exact
+	// arithmetic.
+	return mean + comp/n, m2 - comp*comp/n
 }
 
 // varianceValue is name's value for n values with squared deviations m2:
