@@ -227,8 +227,10 @@ func TestDistinctErrors(t *testing.T) {
 
 // TestDistinctWithWindows: SELECT STREAM DISTINCT over a GROUP BY drops
 // the duplicates among the rows one window emits, and over OVER the
-// duplicates among the rows of one value of its monotonic item, as a
-// brute force finds them; the same in 1, 7 and 60 restored parts.
+// duplicates among the rows of one value of its monotonic item; with
+// ROWTIME and another monotonic item, ROWTIME does not count (the
+// reference's unique products a day); as a brute force finds them, and
+// the same in 1, 7 and 60 restored parts.
 func TestDistinctWithWindows(t *testing.T) {
 	sql := `CREATE STREAM "C" (n BIGINT);
 CREATE PUMP "P1" AS INSERT INTO "C"
@@ -238,7 +240,10 @@ CREATE STREAM "M" (w TIMESTAMP, ticker VARCHAR(4), mx DOUBLE);
 CREATE PUMP "P2" AS INSERT INTO "M"
 SELECT STREAM DISTINCT STEP(ROWTIME BY INTERVAL '10' SECOND), ticker_symbol,
   MAX(price) OVER (PARTITION BY ticker_symbol RANGE INTERVAL '10' SECOND PRECEDING)
-FROM "SOURCE_SQL_STREAM_001";`
+FROM "SOURCE_SQL_STREAM_001";
+CREATE STREAM "R" (t TIMESTAMP, ticker VARCHAR(4), m TIMESTAMP);
+CREATE PUMP "P3" AS INSERT INTO "R"
+SELECT STREAM DISTINCT ROWTIME, ticker_symbol, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE) FROM "SOURCE_SQL_STREAM_001";`
 	rows := demoRows(9, 3000)
 	var want, counts []string
 	var minute, step int64 = -1, -1
@@ -254,7 +259,7 @@ FROM "SOURCE_SQL_STREAM_001";`
 		}
 		order, n = nil, map[string]int64{}
 	}
-	seen := map[string]bool{}
+	seen, tickers := map[string]bool{}, map[string]bool{}
 	for i, r := range rows {
 		if m := r.ms / 60000; m != minute {
 			if minute >= 0 {
@@ -267,6 +272,12 @@ FROM "SOURCE_SQL_STREAM_001";`
 		if n[r.ticker] == 0 {
 			order = append(order, r.ticker)
 		}
+		// "R": ROWTIME does not count for duplicates, the minute bounds them.
+		mStart := r.ms / 60000 * 60000
+		if len(tickers) == 0 || !tickers["@"+fmt.Sprint(mStart)] {
+			tickers = map[string]bool{"@" + fmt.Sprint(mStart): true}
+		}
+		rrow := fmtRow("R", r.ms, TimeValue(time.UnixMilli(r.ms)), StringValue(r.ticker), TimeValue(time.UnixMilli(mStart)))
 		n[r.ticker]++
 		mx := Value{}
 		for j := 0; j <= i; j++ {
@@ -282,8 +293,12 @@ FROM "SOURCE_SQL_STREAM_001";`
 			seen[k] = true
 			want = append(want, fmtRow("M", r.ms, TimeValue(time.UnixMilli(step)), StringValue(r.ticker), mx))
 		}
+		if !tickers[r.ticker] {
+			tickers[r.ticker] = true
+			want = append(want, rrow)
+		}
 	}
 	closeMinute()
 	want = append(want, counts...)
-	sameRuns(t, sql, []Input{demoInput}, []string{"C", "M"}, feedDemo(rows), want)
+	sameRuns(t, sql, []Input{demoInput}, []string{"C", "M", "R"}, feedDemo(rows), want)
 }

@@ -13,7 +13,10 @@ import (
 // as IS NOT DISTINCT FROM). A stream never ends, so one of the selected
 // items must be monotonic — ROWTIME, or STEP/FLOOR over ROWTIME — and the
 // rows seen are forgotten when its value moves on: the state is the
-// distinct rows of the current value only. Each distinct row comes out as
+// distinct rows of the current value only. A ROWTIME item, when another
+// item is monotonic, counts for neither (the reference ignores ROWTIME
+// for duplicates): SELECT STREAM DISTINCT ROWTIME, prodId,
+// FLOOR(ROWTIME TO DAY) gives each day's products once. Each distinct row comes out as
 // soon as it is seen, with the ROWTIME of the row that first had it. With
 // OVER the same holds for the rows the sliding window gives. With GROUP BY
 // or WINDOWED BY, whose rows come out when a window closes, DISTINCT drops
@@ -36,6 +39,10 @@ type distinct struct {
 	// declared are the MONOTONIC(…) items, whose values must keep their
 	// direction (monotonic.go), or nil.
 	declared *monoKeys
+	// skip marks the output columns of ROWTIME items when another item
+	// is monotonic: as the reference says, they do not count for
+	// duplicates (nil: every column counts).
+	skip []bool
 }
 
 // isMonotonic reports whether x is ROWTIME, STEP/FLOOR over ROWTIME or
@@ -60,6 +67,7 @@ func (p *pump) compileDistinct(sel *syntax.Select, target []int) error {
 		return nil
 	}
 	var declared []int // MONOTONIC(…) items: checked
+	var rowtimes []int // ROWTIME items
 	var pos []syntax.Pos
 	i := 0 // the item's first output column: * gives one per column
 	for _, it := range sel.Items {
@@ -69,6 +77,9 @@ func (p *pump) compileDistinct(sel *syntax.Select, target []int) error {
 		}
 		if isMonotonic(it.Expr) {
 			d.mono = append(d.mono, target[i])
+		}
+		if c, ok := it.Expr.(*syntax.ColRef); ok && c.Name == "ROWTIME" {
+			rowtimes = append(rowtimes, target[i])
 		}
 		if isMonotonicCall(it.Expr) {
 			declared = append(declared, target[i])
@@ -82,6 +93,13 @@ func (p *pump) compileDistinct(sel *syntax.Select, target []int) error {
 	if len(declared) > 0 {
 		m := newMonoKeys(declared, pos)
 		d.declared = &m
+	}
+	if len(rowtimes) > 0 && len(rowtimes) < len(d.mono) {
+		d.skip = make([]bool, len(p.out))
+		for _, c := range rowtimes {
+			d.skip[c] = true
+		}
+		d.mono = slices.DeleteFunc(d.mono, func(c int) bool { return d.skip[c] })
 	}
 	p.distinct = d
 	return nil
@@ -115,7 +133,12 @@ func (d *distinct) admitAt(out []value.Value) bool {
 		d.cur = append(d.cur[:0], d.buf...)
 		clear(d.seen)
 	}
-	d.buf = appendKey(d.buf[:0], out)
+	d.buf = d.buf[:0]
+	for i := range out {
+		if d.skip == nil || !d.skip[i] {
+			d.buf = appendKey(d.buf, out[i:i+1])
+		}
+	}
 	if _, dup := d.seen[string(d.buf)]; dup {
 		return false
 	}
