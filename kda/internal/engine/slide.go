@@ -42,6 +42,7 @@ type slideSpec struct {
 	// LAG offset, the rows kept.
 	unbounded bool
 	aggs      []int                 // indices into slide.aggs
+	evictAggs []int                 // aggs, or none for an UNBOUNDED window
 	slots     int                   // argument values kept per row
 	parts     map[string]*partition // by appendKey of the keys
 	// strParts are the partitions of a single VARCHAR key, by its value.
@@ -72,6 +73,9 @@ type slideAgg struct {
 	intArg bool
 	// distinct: f(DISTINCT x), each value of the window once.
 	distinct bool
+	// special: distinct, or an UNBOUNDED window's FIRST_VALUE or
+	// NTH_VALUE, which add checks before the running sums.
+	special bool
 }
 
 // partition holds one partition's rows in arrival order: rts[i] and
@@ -199,9 +203,13 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, err
 	}
 	ss.vars = ss.vars || a.op == opVar && !ss.unbounded
+	a.special = a.distinct || ss.unbounded && (a.op == opFirst || a.op == opNth)
 	k := len(s.slide.aggs)
 	s.slide.aggs = append(s.slide.aggs, a)
 	ss.aggs = append(ss.aggs, k)
+	if !ss.unbounded {
+		ss.evictAggs = ss.aggs
+	}
 	s.slide.vals = append(s.slide.vals, value.Value{})
 	return cexpr{typ: a.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
 }
@@ -403,10 +411,9 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 			break
 		}
 		base := p.head * ss.slots
-		for _, k := range ss.aggs {
-			if ss.unbounded {
-				break // running values: the row only leaves LAG's reach
-			}
+		// An UNBOUNDED window's running values keep the row: it only
+		// leaves LAG's reach.
+		for _, k := range ss.evictAggs {
 			a := &sl.aggs[k]
 			if a.arg == nil {
 				p.acc[k].n--
@@ -472,14 +479,16 @@ func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
 			continue
 		}
 		x := cur[a.slot]
-		if ss.unbounded && (a.op == opFirst && seq == 0 || a.op == opNth && seq == a.n-1) {
-			acc.ext = x
+		if a.special {
+			if ss.unbounded && (a.op == opFirst && seq == 0 || a.op == opNth && seq == a.n-1) {
+				acc.ext = x
+			}
+			if x.K != value.KindNull && a.distinct && !acc.addDistinct(x, &ss.keyBuf) {
+				continue // already in the window
+			}
 		}
 		if x.K == value.KindNull {
 			continue
-		}
-		if a.distinct && !acc.addDistinct(x, &ss.keyBuf) {
-			continue // already in the window
 		}
 		acc.n++
 		switch a.op {
