@@ -45,9 +45,13 @@
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
 //     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
-//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
-//     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
-//     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
+//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING | RANGE|ROWS
+//     UNBOUNDED PRECEDING | … CURRENT ROW, or BETWEEN one of those AND
+//     CURRENT ROW), or an inline OVER (…); COUNT, SUM, AVG, MIN, MAX,
+//     STDDEV_*/VAR_*, ANY, EVERY (each also with DISTINCT), FIRST_VALUE,
+//     LAST_VALUE, LAG, NTH_VALUE, EXP_AVG; one output row per input row;
+//     FOLLOWING is an error, a stream's windows end with the current
+//     row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
 //     condition or USING (col, …) (EngineOptions.Tables; equalities with
 //     a table column are a hash index, the rest filters; one row per
@@ -60,9 +64,12 @@
 //     JOIN's unpaired rows once they can pair no more), SELECT * over a
 //     join (the USING columns once, then each side's other columns),
 //     SELECT STREAM
-//     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
-//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
-//     and stagger windows, UNION ALL of a
+//     DISTINCT with a monotonic item (ROWTIME, STEP(ROWTIME …) or
+//     MONOTONIC(…)), also with OVER or GROUP BY,
+//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x), STDDEV_*/VAR_*, ANY and EVERY in
+//     tumbling and stagger windows, GROUP BY MONOTONIC(x) (a window that
+//     closes when x moves on; a value against its direction goes to the
+//     error_stream), UNION ALL of a
 //     pump's SELECTs, a pump's streaming ORDER BY (its leading expression
 //     ROWTIME or STEP/FLOOR(ROWTIME …); the rows of each of
 //     its values come out, once it moves on, sorted by the other keys —
@@ -168,8 +175,7 @@
 // NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
 // a table never leaves a window), subqueries outside FROM,
-// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery
-// or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// UNION without ALL, ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
 // such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream

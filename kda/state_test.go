@@ -16,10 +16,12 @@ import (
 )
 
 // stateSQL has a window of each kind whose state spans invocations:
-// sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
-// stagger, a tumbling window on an event time, and the tumbling table
-// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING, and
-// the rows a streaming ORDER BY gathers (of a GROUP BY and of plain rows).
+// sliding (RANGE and ROWS, partitioned and not, with running sums,
+// variance, DISTINCT and ANY/EVERY), UNBOUNDED PRECEDING, tumbling on
+// ROWTIME, stagger, a tumbling window on an event time, GROUP BY
+// MONOTONIC(…), SELECT STREAM DISTINCT of a GROUP BY, the tumbling
+// table functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING,
+// and the rows a streaming ORDER BY gathers (of a GROUP BY and of plain rows).
 const stateSQL = slideSQL + `
 CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
 CREATE PUMP "P3" AS INSERT INTO "T"
@@ -44,9 +46,28 @@ GROUP BY ticker_symbol, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE)
 ORDER BY FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE), COUNT(*) DESC;
 CREATE STREAM "OS" (ticker VARCHAR(4), price DOUBLE);
 CREATE PUMP "P8" AS INSERT INTO "OS" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"
-ORDER BY STEP(ROWTIME BY INTERVAL '5' SECOND), price DESC, ticker_symbol;`
+ORDER BY STEP(ROWTIME BY INTERVAL '5' SECOND), price DESC, ticker_symbol;
+CREATE STREAM "V" (ticker VARCHAR(4), sd DOUBLE, vs DOUBLE, dn BIGINT, ds DOUBLE, up BOOLEAN, down BOOLEAN);
+CREATE PUMP "P9" AS INSERT INTO "V"
+SELECT STREAM ticker_symbol, STDDEV_POP(price) OVER W, VAR_SAMP(change) OVER (ROWS 40 PRECEDING),
+  COUNT(DISTINCT ticker_symbol) OVER (ROWS 30 PRECEDING), SUM(DISTINCT price) OVER W, ANY(change > 1.5) OVER W, EVERY(change < 1) OVER W
+FROM "SOURCE_SQL_STREAM_001" WINDOW W AS (PARTITION BY ticker_symbol RANGE INTERVAL '10' SECOND PRECEDING);
+CREATE STREAM "U" (ticker VARCHAR(4), n BIGINT, mn DOUBLE, mx DOUBLE, fv DOUBLE, nth DOUBLE, lag2 DOUBLE, sd DOUBLE, a DOUBLE);
+CREATE PUMP "P10" AS INSERT INTO "U"
+SELECT STREAM ticker_symbol, COUNT(*) OVER X, MIN(price) OVER X, MAX(price) OVER X, FIRST_VALUE(price) OVER X,
+  NTH_VALUE(price, 50) OVER X, LAG(price, 2) OVER X, STDDEV_SAMP(price) OVER X, AVG(change) OVER (RANGE UNBOUNDED PRECEDING)
+FROM "SOURCE_SQL_STREAM_001" WINDOW X AS (PARTITION BY ticker_symbol ROWS UNBOUNDED PRECEDING);
+CREATE STREAM "M" (w TIMESTAMP, ticker VARCHAR(4), n BIGINT, up BOOLEAN);
+CREATE PUMP "P11" AS INSERT INTO "M"
+SELECT STREAM MONOTONIC(STEP(ROWTIME BY INTERVAL '5' SECOND)), ticker_symbol, COUNT(*), EVERY(change > -1.5)
+FROM "SOURCE_SQL_STREAM_001"
+GROUP BY MONOTONIC(STEP(ROWTIME BY INTERVAL '5' SECOND)), ticker_symbol;
+CREATE STREAM "N" (n BIGINT);
+CREATE PUMP "P12" AS INSERT INTO "N"
+SELECT STREAM DISTINCT COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '20' SECOND);`
 
-var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS", "V", "U", "M", "N"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {

@@ -123,6 +123,11 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 			if e.Name != "SUM" {
 				spec.typ = value.KindFloat
 			}
+		case "ANY", "EVERY":
+			if x.typ != value.KindBool && x.typ != value.KindNull {
+				return cexpr{}, e.P.Errorf("%s needs a BOOLEAN, got %s", e.Name, x.typ)
+			}
+			spec.typ = value.KindBool
 		default:
 			spec.typ, qual = x.typ, x.qual
 		}

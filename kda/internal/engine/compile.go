@@ -97,7 +97,7 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 }
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
-	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true}
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true, "ANY": true, "EVERY": true}
 
 func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {

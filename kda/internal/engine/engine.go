@@ -439,6 +439,10 @@ func (e *Engine) advance(t int64) {
 		case p.win == nil:
 		case p.win.stagger:
 			e.closeStagger(p, t)
+		case p.win.millis == 0:
+			if t == math.MaxInt64 { // Flush: the last value's groups
+				e.closeGroups(p, e.last)
+			}
 		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}
@@ -567,8 +571,13 @@ func (e *Engine) pushRow(p *pump, v *env) {
 		}
 		out[p.target[i]] = x
 	}
-	if p.distinct != nil && !p.distinct.admit(out) {
-		return
+	if p.distinct != nil {
+		if ok, err := p.distinct.admit(out); !ok {
+			if err != nil {
+				e.pumpError(p, v, err)
+			}
+			return
+		}
 	}
 	if p.order == nil {
 		e.insert(p.dst, out, v.rowtime)

@@ -167,6 +167,9 @@ type WindowSpec struct {
 	PartitionBy []Expr
 	Rows        bool
 	Size        int64 // milliseconds for RANGE, rows for ROWS
+	// Unbounded: UNBOUNDED PRECEDING, every row of the partition so far
+	// (Size is then 0).
+	Unbounded bool
 }
 
 // NamedWindow is one WINDOW name AS (spec) of a SELECT.
