@@ -20,6 +20,12 @@ type StateError = engine.StateError
 // MaxStateBytes bounds the window state RestoreState reads (64 MiB).
 const MaxStateBytes = engine.MaxStateBytes
 
+// MaxOrderRows bounds the rows a streaming ORDER BY gathers for one value
+// of its leading expression (100,000): at that many they come out sorted
+// as a run, the value's later rows in runs of their own, and an
+// Evaluation_Error row in the error_stream says so.
+const MaxOrderRows = engine.MaxOrderRows
+
 // MaxDynamoDBStateBytes is the largest state DynamoDBCheckpoints stores
 // in one item: DynamoDB's 400 KB item limit less room for the key and
 // attribute names. A larger one is split into up to MaxDynamoDBStateParts
@@ -49,8 +55,9 @@ type StateStore interface {
 	SetState(ctx context.Context, key string, state []byte) error
 }
 
-// State returns the engine's window state: the open tumbling and stagger
-// windows' groups and the sliding windows' rows, and the last ROWTIME.
+// State returns the engine's window state: the open tumbling, stagger and
+// MONOTONIC windows' groups, the sliding windows' rows and running values,
+// and the last ROWTIME.
 // RestoreState on an engine compiled from the same application continues
 // from it, so that windows span Lambda invocations and restarts: the same
 // records give the same rows however they are split. Rows already

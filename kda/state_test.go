@@ -16,10 +16,13 @@ import (
 )
 
 // stateSQL has a window of each kind whose state spans invocations:
-// sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
-// stagger, a tumbling window on an event time, and the tumbling table
-// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING, and
-// GROUP_RANK over a GROUP BY and over the records (the last record's
+// sliding (RANGE and ROWS, partitioned and not, with running sums,
+// variance, DISTINCT and ANY/EVERY), UNBOUNDED PRECEDING, tumbling on
+// ROWTIME, stagger, a tumbling window on an event time, GROUP BY
+// MONOTONIC(…), SELECT STREAM DISTINCT of a GROUP BY, the tumbling
+// table functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING,
+// the rows a streaming ORDER BY gathers (of a GROUP BY and of plain rows),
+// and GROUP_RANK over a GROUP BY and over the records (the last record's
 // group always waits in the state for the next ROWTIME).
 const stateSQL = slideSQL + `
 CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
@@ -38,15 +41,42 @@ SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOU
 CREATE STREAM "D" (n BIGINT);
 CREATE PUMP "P6" AS INSERT INTO "D"
 SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));
+CREATE STREAM "OG" (ticker VARCHAR(4), n BIGINT, hi DOUBLE);
+CREATE PUMP "P7" AS INSERT INTO "OG"
+SELECT STREAM ticker_symbol, COUNT(*), MAX(price) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE)
+ORDER BY FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE), COUNT(*) DESC;
+CREATE STREAM "OS" (ticker VARCHAR(4), price DOUBLE);
+CREATE PUMP "P8" AS INSERT INTO "OS" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"
+ORDER BY STEP(ROWTIME BY INTERVAL '5' SECOND), price DESC, ticker_symbol;
+CREATE STREAM "V" (ticker VARCHAR(4), sd DOUBLE, vs DOUBLE, dn BIGINT, ds DOUBLE, up BOOLEAN, down BOOLEAN);
+CREATE PUMP "P9" AS INSERT INTO "V"
+SELECT STREAM ticker_symbol, STDDEV_POP(price) OVER W, VAR_SAMP(change) OVER (ROWS 40 PRECEDING),
+  COUNT(DISTINCT ticker_symbol) OVER (ROWS 30 PRECEDING), SUM(DISTINCT price) OVER W, ANY(change > 1.5) OVER W, EVERY(change < 1) OVER W
+FROM "SOURCE_SQL_STREAM_001" WINDOW W AS (PARTITION BY ticker_symbol RANGE INTERVAL '10' SECOND PRECEDING);
+CREATE STREAM "U" (ticker VARCHAR(4), n BIGINT, mn DOUBLE, mx DOUBLE, fv DOUBLE, nth DOUBLE, lag2 DOUBLE, sd DOUBLE, a DOUBLE);
+CREATE PUMP "P10" AS INSERT INTO "U"
+SELECT STREAM ticker_symbol, COUNT(*) OVER X, MIN(price) OVER X, MAX(price) OVER X, FIRST_VALUE(price) OVER X,
+  NTH_VALUE(price, 50) OVER X, LAG(price, 2) OVER X, STDDEV_SAMP(price) OVER X, AVG(change) OVER (RANGE UNBOUNDED PRECEDING)
+FROM "SOURCE_SQL_STREAM_001" WINDOW X AS (PARTITION BY ticker_symbol ROWS UNBOUNDED PRECEDING);
+CREATE STREAM "M" (w TIMESTAMP, ticker VARCHAR(4), n BIGINT, up BOOLEAN);
+CREATE PUMP "P11" AS INSERT INTO "M"
+SELECT STREAM MONOTONIC(STEP(ROWTIME BY INTERVAL '5' SECOND)), ticker_symbol, COUNT(*), EVERY(change > -1.5)
+FROM "SOURCE_SQL_STREAM_001"
+GROUP BY MONOTONIC(STEP(ROWTIME BY INTERVAL '5' SECOND)), ticker_symbol;
+CREATE STREAM "N" (n BIGINT);
+CREATE PUMP "P12" AS INSERT INTO "N"
+SELECT STREAM DISTINCT COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '20' SECOND);
 CREATE STREAM "G" (ticker VARCHAR(4), n BIGINT, r INTEGER);
-CREATE PUMP "P7" AS INSERT INTO "G"
+CREATE PUMP "P13" AS INSERT INTO "G"
 SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, COUNT(*) AS n FROM "SOURCE_SQL_STREAM_001"
   GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '5' SECOND)), 'N', 'R', 'desc', 'asc', 0, 3));
 CREATE STREAM "H" (ticker VARCHAR(4), price DOUBLE, r INTEGER);
-CREATE PUMP "P8" AS INSERT INTO "H"
+CREATE PUMP "P14" AS INSERT INTO "H"
 SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"), 'PRICE', 'R', 'asc', 'desc', 100, 0));`
 
-var stateStreams = []string{"W", "R", "T", "S", "K", "D", "G", "H"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS", "V", "U", "M", "N", "G", "H"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {

@@ -116,12 +116,8 @@ func (e *Engine) RestoreState(state []byte) error {
 	e.last = last
 	for i, p := range e.pumps {
 		p.restoreExtra(extras[i])
-		if w := p.win; w != nil {
-			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
-			w.groups = make(map[string]*group, len(w.order))
-			for _, g := range w.order {
-				w.groups[g.key] = g
-			}
+		if p.win != nil {
+			p.win.restore(wins[i])
 		}
 		if p.slide != nil {
 			for j, ss := range p.slide.specs {
@@ -151,11 +147,11 @@ func appendString(b []byte, s string) []byte {
 func appendValue(b []byte, v value.Value) []byte {
 	b = append(b, byte(v.K))
 	switch v.K {
-	case value.KindInt, value.KindTime, value.KindBool:
+	case value.KindInt, value.KindTime, value.KindBool, value.KindDate, value.KindTimeOfDay, value.KindInterval, value.KindMonths:
 		b = binary.AppendVarint(b, v.I)
 	case value.KindFloat:
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		b = appendString(b, v.S)
 	}
 	return b
@@ -195,6 +191,9 @@ func (w *window) appendState(b []byte) []byte {
 				b = appendFloat(appendFloat(b, a.mean), a.m2)
 			}
 		}
+	}
+	if w.mono != nil {
+		b = w.mono.appendState(b)
 	}
 	return b
 }
@@ -237,6 +236,9 @@ func (sl *slide) appendState(b []byte) []byte {
 				b = binary.AppendUvarint(b, uint64(len(mono)))
 				for _, s := range mono {
 					b = binary.AppendVarint(b, s-p.seq)
+				}
+				if a := &sl.aggs[k]; ss.accExtra(a) {
+					b = ss.appendAccExtra(b, a, acc)
 				}
 			}
 		}
@@ -321,8 +323,16 @@ func (d *stateDecoder) value() value.Value {
 	v := value.Value{K: value.Kind(k[0])}
 	switch v.K {
 	case value.KindNull:
-	case value.KindInt, value.KindTime:
+	case value.KindInt, value.KindTime, value.KindInterval, value.KindMonths:
 		v.I = d.varint()
+	case value.KindDate:
+		if v.I = d.varint(); v.I < value.MinDate || v.I > value.MaxDate {
+			d.fail("DATE out of range")
+		}
+	case value.KindTimeOfDay:
+		if v.I = d.varint(); v.I < 0 || v.I >= value.DayMillis {
+			d.fail("TIME out of range")
+		}
 	case value.KindBool:
 		v.I = d.varint()
 		if v.I != 0 && v.I != 1 {
@@ -330,7 +340,7 @@ func (d *stateDecoder) value() value.Value {
 		}
 	case value.KindFloat:
 		v.F = d.float()
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		v.S = d.string()
 	default:
 		d.fail(fmt.Sprintf("unknown value kind %d", k[0]))
@@ -346,10 +356,23 @@ func (d *stateDecoder) flag() bool {
 	return b != nil && b[0] == 1
 }
 
+// restore sets the window's state to ws.
+func (w *window) restore(ws windowState) {
+	w.open, w.start, w.order = ws.open, ws.start, ws.order
+	if w.mono != nil {
+		*w.mono = ws.mono
+	}
+	w.groups = make(map[string]*group, len(w.order))
+	for _, g := range w.order {
+		w.groups[g.key] = g
+	}
+}
+
 type windowState struct {
 	open  bool
 	start int64
 	order []*group
+	mono  monoKeys
 }
 
 func (d *stateDecoder) window(w *window) windowState {
@@ -396,6 +419,9 @@ func (d *stateDecoder) window(w *window) windowState {
 	}
 	if !w.stagger && !ws.open && len(ws.order) > 0 {
 		d.fail("groups in a closed tumbling window")
+	}
+	if w.mono != nil {
+		ws.mono = d.monoKeys(w.mono)
 	}
 	return ws
 }
@@ -447,7 +473,7 @@ func (d *stateDecoder) partition(sl *slide, ss *slideSpec) *partition {
 	for _, k := range ss.aggs {
 		acc := &p.acc[k]
 		acc.n, acc.sumI, acc.sumF, acc.comp = d.varint(), d.varint(), d.float(), d.float()
-		if acc.n < 0 || acc.n > int64(rows) {
+		if acc.n < 0 || acc.n > int64(rows) && !ss.unbounded {
 			d.fail("count outside the window")
 		}
 		m := d.count(1)
@@ -461,6 +487,12 @@ func (d *stateDecoder) partition(sl *slide, ss *slideSpec) *partition {
 			prev = s
 			acc.mono = append(acc.mono, p.seq+s)
 		}
+		if a := &sl.aggs[k]; ss.accExtra(a) {
+			d.accExtra(ss, a, acc)
+		}
+	}
+	if d.err == nil {
+		d.rebuildDistinct(sl, ss, p)
 	}
 	return p
 }

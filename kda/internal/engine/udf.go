@@ -189,6 +189,9 @@ var scalarBuiltins = map[string]bool{
 	"REGEX_REPLACE": true, "NULLIF": true, "MOD": true, "POWER": true, "EXP": true, "LN": true, "LOG10": true,
 	"EXTRACT": true, "CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true, "CURRENT_ROW_TIMESTAMP": true,
 	"TO_TIMESTAMP": true, "UNIX_TIMESTAMP": true, "TSDIFF": true, "CHAR_TO_TIMESTAMP": true, "TIMESTAMP_TO_CHAR": true,
+	"OVERLAY": true, "CHAR_TO_DATE": true, "CHAR_TO_TIME": true, "DATE_TO_CHAR": true, "TIME_TO_CHAR": true,
+	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true, "ANY": true, "EVERY": true, "MONOTONIC": true,
+	"FAST_REGEX_LOG_PARSE": true, "FAST_REGEX_LOG_PARSER": true, "FIXED_COLUMN_LOG_PARSE": true, "SYS_LOG_PARSE": true,
 	"STEP": true, "CAST": true, "EXP_AVG": true, "CURSOR": true, "TABLE": true, "EXISTS": true, "PERIOD": true,
 }
 
