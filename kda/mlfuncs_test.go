@@ -388,3 +388,42 @@ func FuzzRestoreMLState(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkHotspots: HOTSPOTS over a window of 1,000 2-D points (a
+// uniform background and, every third record, one of two dense balls; the
+// defaults measured before: scanRadius 3, 12 points) from JSON records
+// through SQL, one HOTSPOTS_RESULT row out per record, on one goroutine;
+// the window is full before the timer starts.
+func BenchmarkHotspots(b *testing.B) {
+	sql := `CREATE OR REPLACE STREAM "D" (ID VARCHAR(8), HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+SELECT STREAM ID, HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 1000, 3.0, 12));`
+	e := must(NewEngine(sql, []Input{xyInput}))
+	rows := 0
+	must(0, e.Subscribe("D", func(Row) { rows++ }))
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := make([][]byte, 4096)
+	for i := range recs {
+		x, y := rng.Float64()*100, rng.Float64()*100
+		if i%3 == 0 {
+			c := [][2]float64{{20, 20}, {40, 70}}[rng.IntN(2)]
+			x, y = c[0]+rng.Float64()*3-1.5, c[1]+rng.Float64()*3-1.5
+		}
+		recs[i] = fmt.Appendf(nil, `{"ID":"r%d","X":%.4f,"Y":%d}`, i, x, int(y))
+	}
+	t0 := time.UnixMilli(1_700_000_000_000)
+	for i := range 1000 {
+		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	rows = 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := range b.N {
+		_ = e.InsertJSON(DefaultInputStream, recs[(1000+i)%len(recs)], t0.Add(time.Duration(1000+i)*time.Millisecond))
+	}
+	reportRate(b, float64(b.N), "rows", cpu0)
+	if rows != b.N {
+		b.Fatalf("%d output rows for %d records", rows, b.N)
+	}
+}
