@@ -183,10 +183,10 @@ func TestStateErrors(t *testing.T) {
 	}{
 		"empty":         {nil, nil, "not a kda window state"},
 		"version":       {nil, bumped, "version 9"},
-		"truncated":     {nil, good[:len(good)/2], ""},
+		"truncated":     {nil, good[:len(good)/2], `pump "`},
 		"trailing":      {nil, append(append([]byte{}, good...), 0), "bytes after the last pump"},
 		"other app":     {other, good, "pumps"},
-		"huge count":    {nil, append([]byte("KDAS\x01\x00"), binary.AppendUvarint(nil, 1<<40)...), "bytes left"},
+		"huge count":    {nil, append([]byte("KDAS\x01\x00"), binary.AppendUvarint(nil, 1<<40)...), "header: count 1099511627776 is more than the 0 bytes left hold"},
 		"over the size": {nil, make([]byte, MaxStateBytes+1), "over the limit"},
 	} {
 		e := c.e

@@ -21,10 +21,11 @@ package hotspots
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/lakekit/lakekit/kda/internal/statebin"
 )
 
 // Limits New accepts.
@@ -324,13 +325,13 @@ func (e *StateError) Error() string {
 func (d *Detector) AppendState(b []byte) []byte {
 	c := d.cfg
 	b = append(b, stateVersion)
-	b = binary.AppendUvarint(b, uint64(c.Dims))
-	b = binary.AppendUvarint(b, uint64(c.WindowSize))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.ScanRadius))
-	b = binary.AppendUvarint(b, uint64(c.MinPoints))
-	b = binary.AppendUvarint(b, uint64(d.n))
+	b = statebin.AppendUvarint(b, uint64(c.Dims))
+	b = statebin.AppendUvarint(b, uint64(c.WindowSize))
+	b = statebin.AppendFloat(b, c.ScanRadius)
+	b = statebin.AppendUvarint(b, uint64(c.MinPoints))
+	b = statebin.AppendUvarint(b, uint64(d.n))
 	for _, v := range d.window() {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		b = statebin.AppendFloat(b, v)
 	}
 	return b
 }
@@ -342,49 +343,39 @@ func Restore(cfg Config, b []byte) (*Detector, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	off := 0
-	fail := func(format string, args ...any) (*Detector, int, error) {
-		return nil, 0, &StateError{Offset: off, Reason: fmt.Sprintf(format, args...)}
-	}
+	r := statebin.NewDecoder(b)
+	r.In("hotspots state")
 	if len(b) == 0 || b[0] != stateVersion {
-		return fail("not a version %d hotspots state", stateVersion)
+		r.Failf("not a version %d hotspots state", stateVersion)
+		return nil, 0, stateError(r)
 	}
-	off = 1
-	uv := func() (uint64, bool) {
-		v, n := binary.Uvarint(b[off:])
-		if n <= 0 {
-			return 0, false
-		}
-		off += n
-		return v, true
-	}
-	dims, ok1 := uv()
-	win, ok2 := uv()
-	if !ok1 || !ok2 || len(b)-off < 8 {
-		return fail("truncated")
-	}
-	radius := math.Float64frombits(binary.LittleEndian.Uint64(b[off:]))
-	off += 8
-	minPts, ok3 := uv()
-	n, ok4 := uv()
-	if !ok3 || !ok4 {
-		return fail("truncated")
-	}
-	if dims != uint64(cfg.Dims) || win != uint64(cfg.WindowSize) || radius != cfg.ScanRadius || minPts != uint64(cfg.MinPoints) {
-		return fail("the state is of HOTSPOTS(%d columns, %d, %v, %d), the application's is (%d columns, %d, %v, %d)",
+	r.Byte()
+	dims, win := r.Uvarint(math.MaxUint64), r.Uvarint(math.MaxUint64)
+	radius := r.Float()
+	minPts := r.Uvarint(math.MaxUint64)
+	if r.Err() == nil && (dims != uint64(cfg.Dims) || win != uint64(cfg.WindowSize) || radius != cfg.ScanRadius || minPts != uint64(cfg.MinPoints)) {
+		r.Failf("the state is of HOTSPOTS(%d columns, %d, %v, %d), the application's is (%d columns, %d, %v, %d)",
 			dims, win, radius, minPts, cfg.Dims, cfg.WindowSize, cfg.ScanRadius, cfg.MinPoints)
 	}
-	if n > win || n*dims > uint64(len(b)-off)/8 {
-		return fail("%d points in a window of %d, or more than the bytes left hold", n, win)
+	r.In("hotspots window")
+	n := r.Count(8 * cfg.Dims)
+	if r.Err() == nil && n > cfg.WindowSize {
+		r.Failf("%d points in a window of %d", n, cfg.WindowSize)
 	}
-	d.n = int(n)
-	for i := range d.n * cfg.Dims {
-		v := math.Float64frombits(binary.LittleEndian.Uint64(b[off:]))
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fail("a value is not finite")
+	for i := range n * cfg.Dims {
+		if d.ring[i] = r.Finite(); r.Err() != nil {
+			return nil, 0, stateError(r)
 		}
-		d.ring[i] = v
-		off += 8
 	}
-	return d, off, nil
+	if r.Err() != nil {
+		return nil, 0, stateError(r)
+	}
+	d.n = n
+	return d, r.Offset(), nil
+}
+
+// stateError is r's error as a *StateError.
+func stateError(r *statebin.Decoder) error {
+	e := r.Err()
+	return &StateError{Offset: e.Offset, Reason: e.Reason}
 }
