@@ -34,10 +34,9 @@ const MaxStateBytes = 64 << 20
 
 // StateError reports window state that cannot be restored: corrupt,
 // truncated, of another version, or saved by a different application.
-type StateError struct {
-	Offset int // byte offset where decoding stopped
-	Reason string
-}
+// Offset is the byte where decoding stopped, Reason what was being read
+// (the pump and its part) and what is wrong.
+type StateError statebin.Error
 
 func (e *StateError) Error() string {
 	return fmt.Sprintf("kda: window state unusable at byte %d: %s", e.Offset, e.Reason)
@@ -266,7 +265,7 @@ func read[T any](d *stateDecoder, f func(*statebin.Decoder) T) T {
 	v := f(&s)
 	d.off = s.Offset()
 	if e := s.Err(); e != nil {
-		d.err = &StateError{Offset: e.Offset, Reason: e.Reason}
+		d.err = (*StateError)(e)
 	}
 	return v
 }

@@ -530,11 +530,9 @@ func (d *Detector) boxes(ids []int32) []Hotspot {
 
 const stateVersion = 1
 
-// StateError reports a detector state Restore cannot use.
-type StateError struct {
-	Offset int
-	Reason string
-}
+// StateError reports a detector state Restore cannot use: Offset is the
+// byte where reading stopped, Reason what was read and what is wrong.
+type StateError statebin.Error
 
 func (e *StateError) Error() string {
 	return fmt.Sprintf("hotspots: state unusable at byte %d: %s", e.Offset, e.Reason)
@@ -567,7 +565,7 @@ func Restore(cfg Config, b []byte) (*Detector, int, error) {
 	r.In("hotspots state")
 	if len(b) == 0 || b[0] != stateVersion {
 		r.Failf("not a version %d hotspots state", stateVersion)
-		return nil, 0, stateError(r)
+		return nil, 0, (*StateError)(r.Err())
 	}
 	r.Byte()
 	dims, win := r.Uvarint(math.MaxUint64), r.Uvarint(math.MaxUint64)
@@ -588,18 +586,12 @@ func Restore(cfg Config, b []byte) (*Detector, int, error) {
 			x[k] = r.Finite()
 		}
 		if r.Err() != nil {
-			return nil, 0, stateError(r)
+			return nil, 0, (*StateError)(r.Err())
 		}
 		d.add(x)
 	}
 	if r.Err() != nil {
-		return nil, 0, stateError(r)
+		return nil, 0, (*StateError)(r.Err())
 	}
 	return d, r.Offset(), nil
-}
-
-// stateError is r's error as a *StateError.
-func stateError(r *statebin.Decoder) error {
-	e := r.Err()
-	return &StateError{Offset: e.Offset, Reason: e.Reason}
 }

@@ -24,11 +24,9 @@ import (
 
 const stateVersion = 1
 
-// StateError reports a forest state Restore cannot use.
-type StateError struct {
-	Offset int
-	Reason string
-}
+// StateError reports a forest state Restore cannot use: Offset is the
+// byte where reading stopped, Reason what was read and what is wrong.
+type StateError statebin.Error
 
 func (e *StateError) Error() string {
 	return fmt.Sprintf("rcf: state unusable at byte %d: %s", e.Offset, e.Reason)
@@ -130,7 +128,7 @@ func Restore(cfg Config, b []byte) (*Forest, int, error) {
 	d.In("forest state")
 	if len(b) == 0 || b[0] != stateVersion {
 		d.Failf("not a version %d forest state", stateVersion)
-		return nil, 0, stateError(d)
+		return nil, 0, (*StateError)(d.Err())
 	}
 	d.Byte()
 	var got Config
@@ -155,7 +153,7 @@ func Restore(cfg Config, b []byte) (*Forest, int, error) {
 		d.Failf("%d points, more than %d trees of %d sample", np, cfg.Trees, cfg.SampleSize)
 	}
 	if d.Err() != nil {
-		return nil, 0, stateError(d)
+		return nil, 0, (*StateError)(d.Err())
 	}
 	times := make([]int64, np)
 	coords := make([]float64, np*f.d)
@@ -174,23 +172,17 @@ func Restore(cfg Config, b []byte) (*Forest, int, error) {
 			coords[i*f.d+k] = d.Finite()
 		}
 		if d.Err() != nil {
-			return nil, 0, stateError(d)
+			return nil, 0, (*StateError)(d.Err())
 		}
 	}
 	for i := range f.trees {
 		d.In(fmt.Sprintf("tree %d", i))
 		f.trees[i].restore(d, f, i, times, coords)
 		if d.Err() != nil {
-			return nil, 0, stateError(d)
+			return nil, 0, (*StateError)(d.Err())
 		}
 	}
 	return f, d.Offset(), nil
-}
-
-// stateError is d's error as a *StateError.
-func stateError(d *statebin.Decoder) error {
-	e := d.Err()
-	return &StateError{Offset: e.Offset, Reason: e.Reason}
 }
 
 func (tr *tree) restore(d *statebin.Decoder, f *Forest, ti int, times []int64, coords []float64) {

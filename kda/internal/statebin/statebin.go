@@ -83,54 +83,43 @@ func (d *Decoder) Failf(format string, args ...any) {
 
 // Uvarint reads a uvarint of at most max.
 func (d *Decoder) Uvarint(max uint64) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.Failf("bad or truncated integer")
-		return 0
-	}
+	off := d.off
+	v := varint(d, binary.Uvarint, "integer")
 	if v > max {
+		d.off = off
 		d.Failf("%d is over %d", v, max)
 		return 0
 	}
-	d.off += n
 	return v
 }
 
 // Varint reads a varint.
-func (d *Decoder) Varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.Failf("bad or truncated integer")
-		return 0
-	}
-	d.off += n
-	return v
-}
+func (d *Decoder) Varint() int64 { return varint(d, binary.Varint, "integer") }
 
 // Count reads a uvarint count of items that take at least minBytes (≥ 1)
 // each, and fails if the bytes left cannot hold them: a corrupt count
 // cannot make a large allocation.
 func (d *Decoder) Count(minBytes int) int {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.Failf("bad or truncated count")
-		return 0
-	}
-	d.off += n
+	v := varint(d, binary.Uvarint, "count")
 	if v > uint64(d.Left())/uint64(max(minBytes, 1)) {
 		d.Failf("count %d is more than the %d bytes left hold", v, d.Left())
 		return 0
 	}
 	return int(v)
+}
+
+// varint reads one integer with read (binary.Uvarint or binary.Varint).
+func varint[T int64 | uint64](d *Decoder, read func([]byte) (T, int), what string) T {
+	if d.err != nil {
+		return 0
+	}
+	v, n := read(d.b[d.off:])
+	if n <= 0 {
+		d.Failf("bad or truncated %s", what)
+		return 0
+	}
+	d.off += n
+	return v
 }
 
 // Bytes reads n bytes; the result aliases the decoded buffer.
