@@ -71,15 +71,15 @@ type Detector struct {
 	head int       // slot of the oldest point
 	n    int       // points in the window
 
-	// per slot
-	seq   []int64  // arrival number: window order
-	count []int32  // points within ScanRadius, itself included
-	adj   [][]near // its neighbours, oldest first
-	label []int32  // a core point's cluster, else -1
-	pos   []int32  // a core point's index in its cluster's members
-	mark  []uint64 // scratch marks, current when equal to epoch
-	near  []near   // a non-core point's nearest core neighbour (s -1: none)
-	key   [][4]int64
+	// per slot, grown as the window first fills
+	seq   []int64    // arrival number: window order
+	count []int32    // points within ScanRadius, itself included
+	adj   [][]near   // its neighbours, oldest first
+	label []int32    // a core point's cluster, else -1
+	pos   []int32    // a core point's index in its cluster's members
+	mark  []uint64   // scratch marks, current when equal to epoch
+	near  []near     // a non-core point's nearest core neighbour (s -1: none)
+	key   [][4]int64 // grid cell (Dims ≤ 4)
 
 	arrivals int64
 	grid     map[[4]int64][]int32 // cell of side ScanRadius → its slots, oldest first (Dims ≤ 4)
@@ -118,13 +118,7 @@ func New(cfg Config) (*Detector, error) {
 	case cfg.MinPoints < 2:
 		return nil, fmt.Errorf("hotspots: minimumNumberOfPointsInAHotspot %d is under 2", cfg.MinPoints)
 	}
-	w := cfg.WindowSize
-	d := &Detector{cfg: cfg, ring: make([]float64, w*cfg.Dims), seq: make([]int64, w), count: make([]int32, w),
-		adj: make([][]near, w), label: make([]int32, w), pos: make([]int32, w), mark: make([]uint64, w), near: make([]near, w), grid: map[[4]int64][]int32{}}
-	if cfg.Dims <= 4 {
-		d.key = make([][4]int64, w)
-	}
-	return d, nil
+	return &Detector{cfg: cfg, ring: make([]float64, cfg.WindowSize*cfg.Dims), grid: map[[4]int64][]int32{}}, nil
 }
 
 // Update adds x (Dims values; a NaN or infinite value leaves the window
@@ -147,6 +141,13 @@ func (d *Detector) add(x []float64) {
 		d.remove()
 	}
 	slot := (d.head + d.n) % w
+	if slot == len(d.seq) { // the slots fill in order before the first removal
+		d.seq, d.count, d.adj = append(d.seq, 0), append(d.count, 0), append(d.adj, nil)
+		d.label, d.pos, d.mark, d.near = append(d.label, -1), append(d.pos, 0), append(d.mark, 0), append(d.near, near{})
+		if k <= 4 {
+			d.key = append(d.key, [4]int64{})
+		}
+	}
 	d.n++
 	copy(d.ring[slot*k:(slot+1)*k], x)
 	d.insert(int32(slot))
@@ -196,7 +197,7 @@ func (d *Detector) neighbours(s int32) []near {
 			}
 		}
 	}
-	if d.key == nil {
+	if d.cfg.Dims > 4 {
 		for i := range d.n {
 			try(d.slot(i))
 		}
@@ -225,7 +226,7 @@ func (d *Detector) neighbours(s int32) []near {
 func (d *Detector) insert(s int32) {
 	d.seq[s] = d.arrivals
 	d.arrivals++
-	if d.key != nil {
+	if d.cfg.Dims <= 4 {
 		var key [4]int64
 		for c, v := range d.point(s) {
 			key[c] = int64(math.Floor(v / d.cfg.ScanRadius))
@@ -329,7 +330,7 @@ func (d *Detector) remove() {
 	o := int32(d.head)
 	d.head = (d.head + 1) % d.cfg.WindowSize
 	d.n--
-	if d.key != nil {
+	if d.cfg.Dims <= 4 {
 		key := d.key[o]
 		if cell := d.grid[key][1:]; len(cell) == 0 {
 			delete(d.grid, key)

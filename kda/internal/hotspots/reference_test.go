@@ -171,3 +171,38 @@ func TestMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMatchesBruteForce: windows of points from the fuzzer's bytes (a
+// configuration, then one coordinate a byte on a lattice of quarter
+// radii, so that points sit on cell edges, coincide and tie) give the
+// brute-force clustering's hotspots after every row.
+func FuzzMatchesBruteForce(f *testing.F) {
+	f.Add([]byte{1, 7, 2, 10, 10, 11, 10, 10, 11, 30, 30, 10, 12, 11, 11})
+	f.Add([]byte{4, 3, 1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0, 8, 8, 8, 8})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 3 {
+			return
+		}
+		c := Config{Dims: 1 + int(b[0])%6, WindowSize: 1 + int(b[1])%40, ScanRadius: 1, MinPoints: 2 + int(b[2])%6}
+		d := newDetector(t, c)
+		b = b[3:]
+		for len(b) >= c.Dims {
+			p := make([]float64, c.Dims)
+			for k := range p {
+				p[k] = float64(int(b[k])-128) / 4
+				if b[k] == 255 {
+					p[k] = math.Inf(1)
+				}
+			}
+			b = b[c.Dims:]
+			got := d.Update(p)
+			var want []Hotspot
+			if d.n >= c.MinPoints {
+				want = d.boxes(reference(c, slices.Clone(d.window())))
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%+v after %v:\n got %+v\nwant %+v", c, p, got, want)
+			}
+		}
+	})
+}
