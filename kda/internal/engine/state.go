@@ -94,27 +94,23 @@ func (e *Engine) RestoreState(state []byte) error {
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
 		}
+		d.what = fmt.Sprintf("pump %q", p.name)
 		if p.fn != nil {
-			d.what = fmt.Sprintf("pump %q table function", p.name)
 			fns[i] = d.tableFn(p.fn)
 		}
 		if p.win != nil {
-			d.what = fmt.Sprintf("pump %q window", p.name)
 			wins[i] = d.window(p.win)
 		}
 		if p.slide != nil {
-			d.what = fmt.Sprintf("pump %q sliding windows", p.name)
 			slides[i] = d.slide(p.slide)
 		}
-		d.what = fmt.Sprintf("pump %q", p.name)
 		extras[i] = d.pumpExtra(p)
 		if d.err != nil {
 			return d.err
 		}
 	}
 	if d.err == nil && d.off != len(d.b) {
-		d.what = ""
-		return d.fail(fmt.Sprintf("%d bytes after the last pump", len(d.b)-d.off))
+		return &StateError{Offset: d.off, Reason: fmt.Sprintf("%d bytes after the last pump", len(d.b)-d.off)}
 	}
 	if d.err != nil {
 		return d.err
