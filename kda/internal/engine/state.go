@@ -35,7 +35,7 @@ const MaxStateBytes = 64 << 20
 // StateError reports window state that cannot be restored: corrupt,
 // truncated, of another version, or saved by a different application.
 // Offset is the byte where decoding stopped, Reason what was being read
-// (the pump and its part) and what is wrong.
+// (the header or a pump) and what is wrong.
 type StateError statebin.Error
 
 func (e *StateError) Error() string {
@@ -153,7 +153,7 @@ func appendValue(b []byte, v value.Value) []byte {
 	case value.KindInt, value.KindTime, value.KindBool:
 		b = binary.AppendVarint(b, v.I)
 	case value.KindFloat:
-		b = appendFloat(b, v.F)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
 	case value.KindString:
 		b = appendString(b, v.S)
 	}
