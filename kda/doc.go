@@ -49,31 +49,50 @@
 //     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
 //     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
-//     condition (EngineOptions.Tables; equalities with a table column are
-//     a hash index, the rest filters; one row per match), JOIN of two
-//     streams over a window (FROM a [OVER (…)] JOIN b OVER (RANGE … |
-//     ROWS n PRECEDING) ON …: a pair comes out when its later row
-//     arrives; LEFT/RIGHT/FULL JOIN's unpaired rows once they can pair
-//     no more), SELECT STREAM
+//     condition or USING (col, …) (EngineOptions.Tables; equalities with
+//     a table column are a hash index, the rest filters; one row per
+//     match), CROSS JOIN and FROM s, t [WHERE …] with a table (every
+//     stream row × every table row, as many rows out per row in as the
+//     table has; a WHERE is the join's ON), JOIN of two streams over a
+//     window (FROM a [OVER (…)] JOIN b OVER (RANGE … | [PARTITION BY …]
+//     ROWS n PRECEDING) ON … | USING (…), CROSS JOIN and comma joins
+//     too: a pair comes out when its later row arrives; LEFT/RIGHT/FULL
+//     JOIN's unpaired rows once they can pair no more), SELECT * over a
+//     join (the USING columns once, then each side's other columns),
+//     SELECT STREAM
 //     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
 //     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
 //     and stagger windows, UNION ALL of a
-//     pump's SELECTs, WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
+//     pump's SELECTs, a pump's streaming ORDER BY (its leading expression
+//     ROWTIME or STEP/FLOOR(ROWTIME …); the rows of each of
+//     its values come out, once it moves on, sorted by the other keys —
+//     ASC/DESC, NULLS FIRST/LAST, ordinals, aliases, aggregates — with the
+//     ROWTIME of the latest; at most MaxOrderRows gathered per value), WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
 //     row-valued column and AS l(r) column lists), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
-//     TABLE(f(CURSOR(SELECT STREAM …), …)); exact up to 10,000 distinct
+//     TABLE(f(CURSOR(SELECT STREAM … [UNION ALL …]), …)), or JOIN
+//     TABLE(…) OVER (…) as a stream; exact up to 10,000 distinct
 //     values, Space-Saving counters and HyperLogLog above),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE [ESCAPE]/SIMILAR TO, IS [NOT] NULL | TRUE | FALSE |
 //     UNKNOWN | DISTINCT FROM, COALESCE, NULLIF, MOD, POWER, EXP, LN,
 //     LOG10, EXTRACT, CURRENT_TIMESTAMP, UPPER/LOWER,
 //     CHAR_LENGTH, INITCAP, POSITION, TRIM, SUBSTRING (positions, a regular
-//     expression, SIMILAR … ESCAPE), REGEX_REPLACE, REGEX_LOG_PARSE,
-//     W3C_LOG_PARSE and VARIABLE_COLUMN_LOG_PARSE (f(…).COLUMN1),
+//     expression, SIMILAR … ESCAPE), OVERLAY, REGEX_REPLACE,
+//     REGEX_LOG_PARSE, FAST_REGEX_LOG_PARSE(R) (the fast regex syntax),
+//     W3C_LOG_PARSE (with 'IIS', Microsoft's IIS log format),
+//     VARIABLE_COLUMN_LOG_PARSE, FIXED_COLUMN_LOG_PARSE and SYS_LOG_PARSE
+//     (f(…).COLUMN1 or f(…).NAME),
 //     TO_TIMESTAMP, UNIX_TIMESTAMP, TSDIFF, CURRENT_ROW_TIMESTAMP,
-//     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals,
+//     CHAR_TO_TIMESTAMP, TIMESTAMP_TO_CHAR, TIMESTAMP '…' literals, DATE
+//     and TIME columns and DATE '…', TIME '…' and INTERVAL '…' literals
+//     (day-time and year-month qualifiers) with their arithmetic
+//     (datetime ± interval, (a - b) DAY TO SECOND, interval × ÷ number),
+//     EXTRACT and FLOOR/STEP, CURRENT_DATE, CURRENT_TIME, LOCALTIME,
+//     CHAR_TO_DATE, CHAR_TO_TIME, DATE_TO_CHAR, TIME_TO_CHAR, BINARY
+//     and VARBINARY columns (base64 in JSON and CSV),
 //     ABS/FLOOR/CEIL/CEILING, || and arithmetic, the error_stream, and
 //     the machine learning table functions RANDOM_CUT_FOREST,
 //     RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS: a streaming robust
@@ -124,7 +143,11 @@
 // AVG returns DOUBLE (KDA returns the argument's type, truncating; an
 // INTEGER target column still receives the truncated value); DECIMAL is
 // held as float64; string values too long for a column are errors, not
-// truncated (CAST truncates); window state lives in memory.
+// truncated (CAST truncates, but not a DATE's or TIME's text: that is an
+// error row, as the reference selects none); an INTERVAL is no column
+// type (KDA's reference allows intervals in expressions only); adding
+// months keeps the day of the month or clamps it to the month's last;
+// window state lives in memory.
 //
 // Firehose applies java.time DateTimeFormatter to !{timestamp:…}, where Y
 // is the week-based year (2019-12-30 is in 2020): use yyyy. ParsePrefix and
@@ -141,11 +164,13 @@
 // of a describe-application document), *RecordsError (the JSON path in a
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
-// does not run yet ("sql 3:14: OVERLAY is not supported yet":
-// CROSS JOIN, RIGHT/FULL JOIN of a table, subqueries outside FROM,
-// TABLE(…) in a JOIN, UNION without ALL, DISTINCT in a sliding window, ORDER BY, DATE/TIME/INTERVAL types and
-// literals, and the reference functions it lacks, such as CURRENT_DATE or
-// FAST_REGEX_LOG_PARSER), or *ExprDepthError, for an
+// does not run yet ("sql 3:14: NUMBER_TO_CHAR is not supported yet":
+// NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
+// table row that never pairs has no time at which to come out with NULLs:
+// a table never leaves a window), subqueries outside FROM,
+// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery
+// or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.

@@ -97,11 +97,16 @@ func TestJoinErrors(t *testing.T) {
 		`JOIN "SOURCE_SQL_STREAM_001" AS b ON TRUE`:                  "needs a window on at least one side",
 		`JOIN NOPE ON TRUE`:                                          `unknown table "NOPE"`,
 		`JOIN T ON TICKER_SYMBOL = 'A'`:                              `column "TICKER_SYMBOL" is in both`,
-		`RIGHT JOIN T ON TRUE`:                                       "RIGHT JOIN is not supported yet",
+		`RIGHT JOIN T ON TRUE`:                                       "RIGHT JOIN of a reference table (a table row that never pairs has no time at which to come out",
+		`FULL JOIN T ON TRUE`:                                        "FULL JOIN of a reference table",
 		`JOIN T ON T.X = 1 JOIN T AS u ON TRUE`:                      "a second JOIN is not supported yet",
 		`JOIN T ON T.NOPE = 1`:                                       `unknown column "NOPE" in table "T"`,
 		`JOIN T ON "SOURCE_SQL_STREAM_001".TICKER_SYMBOL = T.X`:      "cannot compare VARCHAR with BIGINT",
-		`JOIN T USING (TICKER_SYMBOL)`:                               "JOIN … USING is not supported yet",
+		`JOIN T USING (X)`:                                           `USING column "X" is not in stream`,
+		`JOIN T USING (PRICE)`:                                       `USING column "PRICE" is not in "T"`,
+		`JOIN T USING (TICKER_SYMBOL, TICKER_SYMBOL)`:                `column "TICKER_SYMBOL" is twice in USING`,
+		`CROSS JOIN T ON TRUE`:                                       "CROSS JOIN and FROM a, b take no ON: write JOIN … ON",
+		`, T USING (X)`:                                              "take no USING",
 		`LEFT JOIN T ON "SOURCE_SQL_STREAM_001".PRICE > T.X WHERE 1`: "WHERE needs a BOOLEAN",
 	} {
 		_, err := NewEngine(sql(join), []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} })

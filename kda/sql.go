@@ -31,7 +31,9 @@ const MaxExprDepth = syntax.MaxExprDepth
 type Value = value.Value
 
 // Kind is the runtime kind of a Value: KindNull, KindBool, KindInt,
-// KindFloat, KindString or KindTime.
+// KindFloat, KindString, KindTime (TIMESTAMP), KindDate or KindTimeOfDay
+// (TIME) or KindBinary. (Intervals exist only inside expressions, as in
+// KDA.)
 type Kind = value.Kind
 
 // Value kinds. KindNull is the zero Kind.
@@ -42,10 +44,17 @@ const (
 	KindFloat  = value.KindFloat
 	KindString = value.KindString
 	KindTime   = value.KindTime
+	// KindDate is a DATE: days since 1970-01-01 in I.
+	KindDate = value.KindDate
+	// KindTimeOfDay is a TIME: milliseconds since midnight in I.
+	KindTimeOfDay = value.KindTimeOfDay
+	// KindBinary is a BINARY or VARBINARY: the bytes in S.
+	KindBinary = value.KindBinary
 )
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
-// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP.
+// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
+// TIME, VARBINARY(Len).
 type Type = value.Type
 
 // Column is a stream column. Mapping is used by input streams only: the
@@ -60,10 +69,16 @@ var (
 	Double    = value.Double
 	Boolean   = value.Boolean
 	Timestamp = value.Timestamp
+	Date      = value.Date
+	TimeOfDay = value.TimeOfDay // TIME
 )
 
 // Varchar returns VARCHAR(n).
 func Varchar(n int) Type { return value.Varchar(n) }
+
+// Varbinary returns VARBINARY(n), n bytes at most (BINARY(n) is the same
+// type here). JSON and CSV records hold its values in base64.
+func Varbinary(n int) Type { return Type{Kind: value.KindBinary, Len: n} }
 
 // IntValue returns a BIGINT or INTEGER value.
 func IntValue(v int64) Value { return value.IntValue(v) }
@@ -79,3 +94,6 @@ func BoolValue(v bool) Value { return value.BoolValue(v) }
 
 // TimeValue returns a TIMESTAMP value, held to the millisecond.
 func TimeValue(t time.Time) Value { return value.TimeValue(t) }
+
+// DateValue returns the DATE of t's year, month and day.
+func DateValue(t time.Time) Value { return value.DateValue(t) }

@@ -20,6 +20,12 @@ type StateError = engine.StateError
 // MaxStateBytes bounds the window state RestoreState reads (64 MiB).
 const MaxStateBytes = engine.MaxStateBytes
 
+// MaxOrderRows bounds the rows a streaming ORDER BY gathers for one value
+// of its leading expression (100,000): at that many they come out sorted
+// as a run, the value's later rows in runs of their own, and an
+// Evaluation_Error row in the error_stream says so.
+const MaxOrderRows = engine.MaxOrderRows
+
 // MaxDynamoDBStateBytes is the largest state DynamoDBCheckpoints stores
 // in one item: DynamoDB's 400 KB item limit less room for the key and
 // attribute names. A larger one is split into up to MaxDynamoDBStateParts

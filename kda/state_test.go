@@ -18,7 +18,8 @@ import (
 // stateSQL has a window of each kind whose state spans invocations:
 // sliding (RANGE and ROWS, partitioned and not), tumbling on ROWTIME,
 // stagger, a tumbling window on an event time, and the tumbling table
-// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING.
+// functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING, and
+// the rows a streaming ORDER BY gathers (of a GROUP BY and of plain rows).
 const stateSQL = slideSQL + `
 CREATE STREAM "T" (ticker VARCHAR(4), n BIGINT, s DOUBLE, mn DOUBLE, mx DOUBLE, a DOUBLE);
 CREATE PUMP "P3" AS INSERT INTO "T"
@@ -35,9 +36,17 @@ CREATE PUMP "P5" AS INSERT INTO "K"
 SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 'TICKER_SYMBOL', 3, 10));
 CREATE STREAM "D" (n BIGINT);
 CREATE PUMP "P6" AS INSERT INTO "D"
-SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));`
+SELECT STREAM * FROM TABLE(COUNT_DISTINCT_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE sector <> 'SKIP'), 'PRICE', 20));
+CREATE STREAM "OG" (ticker VARCHAR(4), n BIGINT, hi DOUBLE);
+CREATE PUMP "P7" AS INSERT INTO "OG"
+SELECT STREAM ticker_symbol, COUNT(*), MAX(price) FROM "SOURCE_SQL_STREAM_001"
+GROUP BY ticker_symbol, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE)
+ORDER BY FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO MINUTE), COUNT(*) DESC;
+CREATE STREAM "OS" (ticker VARCHAR(4), price DOUBLE);
+CREATE PUMP "P8" AS INSERT INTO "OS" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"
+ORDER BY STEP(ROWTIME BY INTERVAL '5' SECOND), price DESC, ticker_symbol;`
 
-var stateStreams = []string{"W", "R", "T", "S", "K", "D"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {

@@ -141,25 +141,53 @@ func bruteJoin(evs []joinEvent, lw, rw joinWin, left bool, on func(o, t joinEven
 	}
 }
 
+// randomJoinEvents are n orders and trades from seed: a quarter of them at
+// the time of the one before, the others up to gap ms later; order ids
+// and trades' orders below ids; tweak (if not nil) changes each event.
+func randomJoinEvents(seed uint64, n int, gap, ids int64, tweak func(*rand.Rand, *joinEvent)) []joinEvent {
+	rng := rand.New(rand.NewPCG(16, seed))
+	tickers := []string{"AMZN", "XOM", "WAS"}
+	var evs []joinEvent
+	ms := int64(1_700_000_000_000)
+	for i := range n {
+		if rng.IntN(4) > 0 {
+			ms += rng.Int64N(gap)
+		}
+		ev := joinEvent{right: rng.IntN(2) == 0, ms: ms, id: int64(i), oid: rng.Int64N(ids), tk: tickers[rng.IntN(3)], amt: float64(rng.IntN(100))}
+		if !ev.right {
+			ev.id = rng.Int64N(ids)
+		}
+		if tweak != nil {
+			tweak(rng, &ev)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// runJoinEvents checks that each pump gave at least 150 rows in the brute
+// force, and that evs through sql give its rows want on streams in one
+// part and across restored invocations.
+func runJoinEvents(t *testing.T, sql string, streams []string, evs []joinEvent, counts []int, want []string) {
+	t.Helper()
+	for p, n := range counts {
+		if n < 150 {
+			t.Fatalf("pump %d: only %d rows", p+1, n)
+		}
+	}
+	var feed []feedRow
+	for _, ev := range evs {
+		feed = append(feed, ev.feed())
+	}
+	sameRuns(t, sql, joinInputs, streams, feed, want)
+}
+
 // TestStreamJoinsMatchBruteForce: joins of two streams with RANGE, ROWS
 // and no windows, INNER, LEFT (with and without a left window), RIGHT and
 // FULL, keyed and not, a self-join and a GROUP BY over the pairs, agree with a brute-force
 // pairing of random rows, in one part and across restored invocations.
 func TestStreamJoinsMatchBruteForce(t *testing.T) {
-	rng := rand.New(rand.NewPCG(16, 5))
-	tickers := []string{"AMZN", "XOM", "WAS"}
-	var evs []joinEvent
-	ms := int64(1_700_000_000_000)
-	for i := range 2500 {
-		if rng.IntN(4) > 0 {
-			ms += rng.Int64N(1500)
-		}
-		ev := joinEvent{right: rng.IntN(2) == 0, ms: ms, id: int64(i), oid: rng.Int64N(25), tk: tickers[rng.IntN(3)], amt: float64(rng.IntN(100))}
-		if !ev.right {
-			ev.id = rng.Int64N(25)
-		}
-		evs = append(evs, ev)
-	}
+	evs := randomJoinEvents(5, 2500, 1500, 25, nil)
 	ts := func(ms int64) Value { return TimeValue(time.UnixMilli(ms)) }
 	var want []string
 	// Rows come out per arriving row, pump by pump: collect each pump's
@@ -355,16 +383,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 		}
 	}
 	want = append(want, flushed...)
-	for p, n := range counts {
-		if n < 150 {
-			t.Fatalf("pump %d: only %d rows", p+1, n)
-		}
-	}
-	var feed []feedRow
-	for _, ev := range evs {
-		feed = append(feed, ev.feed())
-	}
-	sameRuns(t, streamJoinSQL, joinInputs, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8", "J9", "J10"}, feed, want)
+	runJoinEvents(t, streamJoinSQL, []string{"J1", "J2", "J3", "J4", "J5", "J6", "J7", "J8", "J9", "J10"}, evs, counts, want)
 	nulls := 0
 	for _, l := range want {
 		if strings.HasSuffix(l, ",null]") {
@@ -377,16 +396,28 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 	t.Logf("rows per pump: %v; %d outer join rows with NULLs, %d at Flush", counts, nulls, len(flushed))
 }
 
+// TestStreamJoinErrors: what the joins of two streams refuse, and why
+// (the join forms' cases too: a CROSS or comma join without a window,
+// USING without distinct side names or with a column a side lacks,
+// PARTITION BY reading the other side, NATURAL and a second JOIN).
 func TestStreamJoinErrors(t *testing.T) {
 	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
 	for sql, want := range map[string]string{
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" AS t ON o.oid = t.oid`:                                                                          "needs a window on at least one side",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY tid RANGE INTERVAL '1' SECOND PRECEDING) AS t ON TRUE`:                       "PARTITION BY in the window of a JOIN is not supported yet",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER nope AS t ON TRUE`:                                                                         `unknown window "NOPE"`,
 		stream + `SELECT STREAM oid FROM "ORDERS" OVER (ROWS 2 PRECEDING)`:                                                                                             "window of a JOIN of two streams",
 		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 2 PRECEDING) AS t ON o.oid = t.oid`:                                                    `column "OID" is in both`,
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 2 PRECEDING) AS t ON o.ticker = t.tid`:                                               "cannot compare",
 		`CREATE PUMP "p" AS INSERT INTO "TRADES" SELECT STREAM o.oid, o.oid, o.ticker, o.amount FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 2 PRECEDING) AS t ON TRUE`: "cannot insert into input stream",
+		stream + `SELECT STREAM oid FROM "ORDERS" CROSS JOIN "TRADES"`:                                                                                                 "needs a window on at least one side",
+		stream + `SELECT STREAM 1 FROM "ORDERS", "TRADES"`:                                                                                                             "needs a window on at least one side",
+		stream + `SELECT STREAM oid FROM "ORDERS" JOIN "ORDERS" OVER (ROWS 1 PRECEDING) USING (oid)`:                                                                   "needs different names for its two sides",
+		stream + `SELECT STREAM oid FROM (SELECT STREAM oid FROM "ORDERS") JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid)`:                                     "needs the subquery's alias",
+		stream + `SELECT STREAM oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (tid)`:                                                         `USING column "TID" is not in stream "ORDERS"`,
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY o.ticker ROWS 1 PRECEDING) AS t ON TRUE`:                                     "reads the other side",
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY nope ROWS 1 PRECEDING) AS t ON o.oid = t.oid`:                                `unknown column "NOPE"`,
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o NATURAL JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t`:                                                           "NATURAL JOIN is not supported yet",
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid) JOIN "TRADES" AS u ON TRUE`:                            "a second JOIN is not supported yet",
 	} {
 		_, err := NewEngine(sql, joinInputs)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -399,15 +430,18 @@ func TestStreamJoinErrors(t *testing.T) {
 	}
 }
 
-// joinStateSQL adds DISTINCT, a distinct and a variance aggregate to the
-// joins, so that one state holds every kind of window this file and
+// joinStateSQL adds DISTINCT, a distinct and a variance aggregate and a
+// partitioned join window to the joins, so that one state holds every kind of window this file and
 // distinct_test.go add.
 const joinStateSQL = streamJoinSQL + `
 CREATE STREAM "D" (w TIMESTAMP, tk VARCHAR(4));
 CREATE PUMP "PD" AS INSERT INTO "D" SELECT STREAM DISTINCT STEP(ROWTIME BY INTERVAL '5' SECOND), ticker FROM "ORDERS";
 CREATE STREAM "G" (tk VARCHAR(4), n BIGINT, sd DOUBLE);
 CREATE PUMP "PG" AS INSERT INTO "G" SELECT STREAM ticker, COUNT(DISTINCT oid), STDDEV_SAMP(amount)
-FROM "ORDERS" GROUP BY ticker, STEP(ROWTIME BY INTERVAL '5' SECOND);`
+FROM "ORDERS" GROUP BY ticker, STEP(ROWTIME BY INTERVAL '5' SECOND);
+CREATE STREAM "JP" (oid BIGINT, tid BIGINT);
+CREATE PUMP "PJP" AS INSERT INTO "JP" SELECT STREAM o.oid, t.tid
+FROM "ORDERS" OVER (PARTITION BY ticker ROWS 1 PRECEDING) AS o LEFT JOIN "TRADES" OVER (RANGE INTERVAL '2' SECOND PRECEDING) AS t ON o.oid = t.oid;`
 
 // joinEvents are n random orders and trades.
 func joinEvents(n int) []feedRow {

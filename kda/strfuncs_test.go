@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// fnInput is the input of evalSQL: a string, an integer, a TIMESTAMP.
+// fnInput is the input of runFnCases: a string, an integer, a TIMESTAMP.
 var fnInput = Input{Columns: []Column{{Name: "S", Type: Varchar(256)}, {Name: "N", Type: Bigint}, {Name: "T", Type: Timestamp}}}
 
-// evalSQL returns the JSON of expr, computed into a column of type typ
-// for one input record, or the error_stream's MESSAGE.
-func evalSQL(t *testing.T, expr, typ, rec string) string {
+// evalSQLOn returns the JSON of expr, computed into a column of type typ
+// for one input record of in, or the error_stream's MESSAGE.
+func evalSQLOn(t *testing.T, in Input, expr, typ, rec string) string {
 	t.Helper()
 	sql := `CREATE STREAM "o" ("v" ` + typ + `);
 CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM ` + expr + ` FROM "SOURCE_SQL_STREAM_001";`
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	e, err := NewEngine(sql, []Input{fnInput}, func(o *EngineOptions) { o.Now = func() time.Time { return now } })
+	e, err := NewEngine(sql, []Input{in}, func(o *EngineOptions) { o.Now = func() time.Time { return now } })
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
 	}
@@ -32,12 +32,18 @@ type fnCase struct{ expr, typ, rec, want string }
 
 func runFnCases(t *testing.T, cases []fnCase) {
 	t.Helper()
+	runFnCasesOn(t, fnInput, cases)
+}
+
+// runFnCasesOn is runFnCases with the input in.
+func runFnCasesOn(t *testing.T, in Input, cases []fnCase) {
+	t.Helper()
 	for _, c := range cases {
 		rec := c.rec
 		if rec == "" {
 			rec = `{}`
 		}
-		if got := evalSQL(t, c.expr, c.typ, rec); got != c.want {
+		if got := evalSQLOn(t, in, c.expr, c.typ, rec); got != c.want {
 			t.Errorf("%s on %s = %s, want %s", c.expr, rec, got, c.want)
 		}
 	}
@@ -217,7 +223,11 @@ func TestFunctionCompileErrors(t *testing.T) {
 		{"REGEX_LOG_PARSE(S, '(?=x)').COLUMN1", "'(?=", "is not supported", ""},
 		{"REGEX_LOG_PARSE(S, '(a)')", "REGEX", "returns a row", ""},
 		{"REGEX_LOG_PARSE(S, '(a)').COLUMN2", "COLUMN2", `has no column "COLUMN2"`, ""},
-		{"W3C_LOG_PARSE(S, 'IIS').COLUMN1", "'IIS'", "W3C_LOG_PARSE format IIS is not supported yet", "W3C_LOG_PARSE format IIS"},
+		{"FAST_REGEX_LOG_PARSE(S, '(a)&b').COLUMN1", "'(a)", "& (intersection or complement) at offset 3 is not supported", ""},
+		{"FAST_REGEX_LOG_PARSE(S, '<IP>').COLUMN1", "'<IP", "named patterns and numeric intervals", ""},
+		{"FIXED_COLUMN_LOG_PARSE(S, 'A TYPE INTEGER').A", "'A TYPE", "is not NAME TYPE type [NOT NULL] START n [FOR m]", ""},
+		{"FIXED_COLUMN_LOG_PARSE(S, 'A TYPE INTEGER ''yyyy'' START 0').A", "'A TYPE", "only a TIMESTAMP column has a format", ""},
+		{"OVERLAY(S PLACING 'x' 1)", "1)", "expected FROM", ""},
 		{"CHAR_TO_TIMESTAMP('yyyy-MM-dd qq', S)", "'yyyy", "CHAR_TO_TIMESTAMP", ""},
 		{"UPPER(S).X", ".X", "no '.' after a function that does not return a row", ""},
 	} {

@@ -55,6 +55,13 @@ func assign(v value.Value, t value.Type) (value.Value, error) {
 			}
 			return v, nil
 		}
+	case value.KindBinary:
+		if v.K == value.KindBinary {
+			if len(v.S) > t.Len {
+				return v, &EvalError{fmt.Sprintf("value of %d bytes is too long for %s", len(v.S), t)}
+			}
+			return v, nil
+		}
 	default:
 		if v.K == t.Kind {
 			return v, nil

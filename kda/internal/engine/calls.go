@@ -62,6 +62,8 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 		return compileSubstring(e, args)
 	case "SUBSTRING SIMILAR":
 		return compileSubstringSimilar(e, args)
+	case "OVERLAY":
+		return compileOverlay(e, args)
 	case "POSITION":
 		return compilePosition(e, args)
 	case "TRIM":
@@ -96,6 +98,7 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, e.P.Errorf("aggregates cannot be nested")
 	}
 	spec := aggSpec{name: e.Name, typ: value.KindInt, distinct: e.Distinct}
+	var qual value.Qualifier // MIN and MAX of an interval keep its qualifier
 	switch {
 	case e.Star && e.Name == "COUNT":
 	case e.Star:
@@ -121,12 +124,12 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 				spec.typ = value.KindFloat
 			}
 		default:
-			spec.typ = x.typ
+			spec.typ, qual = x.typ, x.qual
 		}
 	}
 	k := len(*s.aggs)
 	*s.aggs = append(*s.aggs, spec)
-	return cexpr{typ: spec.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
+	return cexpr{typ: spec.typ, qual: qual, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
 }
 
 // oneArg returns the only argument of a call, of one of kinds (or NULL).
@@ -211,32 +214,60 @@ func (s *scope) compileCast(e *syntax.Cast) (cexpr, error) {
 	if !castable(x.typ, t.Kind) {
 		return cexpr{}, e.P.Errorf("CAST from %s to %s is not a conversion the KDA reference allows", x.typ, t)
 	}
-	return cexpr{typ: t.Kind, fn: func(v *env) (value.Value, error) {
+	from, clock := x.qual, s.queryClock()
+	today := func() int64 { return floorDiv(clock(), value.DayMillis) }
+	var qual value.Qualifier
+	if isInterval(t.Kind) {
+		qual = t.Qualifier()
+	}
+	return cexpr{typ: t.Kind, qual: qual, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		if err != nil {
 			return a, err
 		}
-		return castValue(a, t)
+		return castFrom(a, from, t, today)
 	}}, nil
 }
 
-// castable reports whether the KDA reference lists CAST from a value of
-// kind from to type kind to: numbers to numbers and strings; strings to
-// anything; TIMESTAMP and BOOLEAN to themselves and strings.
+// castable reports whether the KDA reference's CAST table lists a value
+// of kind from to type kind to: numbers to numbers and strings; strings
+// to anything but a year-month interval and BINARY; DATE to TIMESTAMP,
+// TIME to TIMESTAMP, TIMESTAMP to DATE and TIME; a day-time interval to
+// BIGINT and DECIMAL; every kind to itself and (but a year-month interval
+// and BINARY) to strings.
 func castable(from, to value.Kind) bool {
 	switch from {
-	case value.KindNull, value.KindString:
+	case value.KindNull:
 		return true
+	case value.KindString:
+		return to != value.KindMonths && to != value.KindBinary
 	case value.KindInt, value.KindFloat:
 		return to == value.KindInt || to == value.KindFloat || to == value.KindString
+	case value.KindDate, value.KindTimeOfDay:
+		return to == from || to == value.KindString || to == value.KindTime
+	case value.KindTime:
+		return to == from || to == value.KindString || to == value.KindDate || to == value.KindTimeOfDay
+	case value.KindInterval:
+		return to == from || to == value.KindString || to == value.KindInt || to == value.KindFloat
+	case value.KindMonths, value.KindBinary:
+		return to == from
 	}
 	return to == from || to == value.KindString
 }
 
 // castValue converts v to t as CAST does.
 func castValue(v value.Value, t value.Type) (value.Value, error) {
+	return castFrom(v, value.Qualifier{}, t, nil)
+}
+
+// castFrom converts v, an interval of qualifier from, to t as CAST does;
+// today gives the date of a TIME cast to TIMESTAMP.
+func castFrom(v value.Value, from value.Qualifier, t value.Type, today func() int64) (value.Value, error) {
 	if v.K == value.KindNull {
 		return v, nil
+	}
+	if r, ok, err := castTemporal(v, from, t, today); ok {
+		return r, err
 	}
 	switch t.Kind {
 	case value.KindInt:
@@ -277,6 +308,11 @@ func castValue(v value.Value, t value.Type) (value.Value, error) {
 				return value.Value{K: value.KindTime, I: ms}, nil
 			}
 		}
+	case value.KindBinary: // from BINARY or VARBINARY, cut to the length
+		if len(v.S) > t.Len {
+			v.S = v.S[:t.Len]
+		}
+		return v, nil
 	}
 	return v, &EvalError{"cannot cast " + v.SQL() + " to " + t.String()}
 }

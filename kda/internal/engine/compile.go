@@ -32,9 +32,10 @@ type env struct {
 type evalFn func(*env) (value.Value, error)
 
 type cexpr struct {
-	fn  evalFn
-	typ value.Kind // KindNull when the expression is the NULL literal
-	lit *value.Value
+	fn   evalFn
+	typ  value.Kind // KindNull when the expression is the NULL literal
+	lit  *value.Value
+	qual value.Qualifier // an interval's qualifier (zero: the widest)
 }
 
 // scope resolves names while compiling one pump's expressions.
@@ -58,6 +59,10 @@ type scope struct {
 	ref     *refScope // the JOINed table, or nil
 	// streamJoin: ref is the other stream of a stream-to-stream join.
 	streamJoin bool
+	// using are the columns of JOIN … USING, read unqualified as
+	// usingMode says.
+	using     map[string]bool
+	usingMode usingMode
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -104,7 +109,7 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	switch e := e.(type) {
 	case *syntax.Literal:
 		v := e.V
-		return cexpr{typ: v.K, lit: &v, fn: func(*env) (value.Value, error) { return v, nil }}, nil
+		return cexpr{typ: v.K, lit: &v, qual: e.Qual, fn: func(*env) (value.Value, error) { return v, nil }}, nil
 	case *syntax.ColRef:
 		if i, ok := s.joinRowtime(e); ok && e.Name == "ROWTIME" {
 			return cexpr{typ: value.KindTime, fn: joinRowtimeFn(i)}, nil
@@ -114,6 +119,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		}
 		if s.agg && !s.inAgg {
 			return cexpr{}, e.P.Errorf("column %q must appear in GROUP BY or in an aggregate", e.Name)
+		}
+		if e.Qual == "" && s.using[e.Name] {
+			return s.compileUsing(e), nil
 		}
 		if i, found, err := s.tableCol(e); err != nil || found {
 			if err != nil {
@@ -164,16 +172,21 @@ func (s *scope) compileStep(e *syntax.Step) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, err
 	}
-	if x.typ != value.KindTime {
-		return cexpr{}, e.P.Errorf("STEP needs a TIMESTAMP, got %s", x.typ)
-	}
 	m := e.Millis
-	return cexpr{typ: value.KindTime, fn: func(v *env) (value.Value, error) {
+	switch {
+	case x.typ == value.KindDate && m%value.DayMillis == 0:
+		m /= value.DayMillis // DATEs are days
+	case x.typ == value.KindTimeOfDay && value.DayMillis%m == 0, x.typ == value.KindTime:
+	default:
+		return cexpr{}, e.P.Errorf("STEP needs a TIMESTAMP (a TIME by a part of a day, a DATE by days), got %s", x.typ)
+	}
+	k := x.typ
+	return cexpr{typ: k, fn: func(v *env) (value.Value, error) {
 		t, err := x.fn(v)
 		if err != nil || t.K == value.KindNull {
 			return t, err
 		}
-		return value.Value{K: value.KindTime, I: floorDiv(t.I, m) * m}, nil
+		return value.Value{K: k, I: floorDiv(t.I, m) * m}, nil
 	}}, nil
 }
 
@@ -207,10 +220,10 @@ func (s *scope) compileUnary(e *syntax.Unary) (cexpr, error) {
 			return value.BoolValue(a.I == 0), nil
 		}}, nil
 	}
-	if x.typ != value.KindInt && x.typ != value.KindFloat {
-		return cexpr{}, e.P.Errorf("unary minus needs a number, got %s", x.typ)
+	if x.typ != value.KindInt && x.typ != value.KindFloat && !isInterval(x.typ) {
+		return cexpr{}, e.P.Errorf("unary minus needs a number or an interval, got %s", x.typ)
 	}
-	return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
+	return cexpr{typ: x.typ, qual: x.qual, fn: func(v *env) (value.Value, error) {
 		a, err := x.fn(v)
 		a.I, a.F = -a.I, -a.F
 		return a, err
@@ -252,6 +265,12 @@ func (s *scope) compileBinary(e *syntax.Binary) (cexpr, error) {
 		return compileComparison(e, l, r)
 	case "||":
 		return compileConcat(e, l, r)
+	}
+	if e.Qual.From != value.UnitNone {
+		return compileDiff(e, l, r) // (a - b) qualifier
+	}
+	if temporal(l.typ, r.typ) {
+		return compileTemporalArith(e, l, r)
 	}
 	return compileArith(e, l, r) // + - * / %
 }
@@ -418,7 +437,9 @@ func compareValues(a, b value.Value) int {
 	switch {
 	case a.K == value.KindInt && b.K == value.KindInt, a.K == value.KindTime && b.K == value.KindTime, a.K == value.KindBool && b.K == value.KindBool:
 		return cmp3(a.I, b.I)
-	case a.K == value.KindString:
+	case a.K == b.K && a.K >= value.KindDate && a.K <= value.KindMonths: // DATE, TIME, intervals
+		return cmp3(a.I, b.I)
+	case a.K == value.KindString, a.K == value.KindBinary:
 		return strings.Compare(a.S, b.S)
 	}
 	x, y := a.Float(), b.Float()

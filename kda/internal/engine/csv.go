@@ -131,6 +131,8 @@ func parseField(f string, t value.Type) (value.Value, error) {
 			return value.Value{K: value.KindTime, I: ms}, nil
 		}
 		return value.Value{}, fmt.Errorf("%q is not a timestamp", truncateRunes(s, 64))
+	case value.KindDate, value.KindTimeOfDay, value.KindBinary:
+		return parseTextValue(s, t)
 	}
 	return value.Value{}, fmt.Errorf("cannot read %s from text", t)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -116,7 +117,9 @@ func checkColumns(cols []value.Column) error {
 			return fmt.Errorf("column %d: empty or duplicate name %q", i, c.Name)
 		}
 		seen[c.Name] = true
-		if c.Type.Kind == value.KindString && c.Type.Len < 1 || c.Type.Kind == value.KindNull {
+		// An INTERVAL is no column type (the reference allows intervals
+		// only in expressions).
+		if (c.Type.Kind == value.KindString || c.Type.Kind == value.KindBinary) && c.Type.Len < 1 || c.Type.Kind == value.KindNull || c.Type.Kind == value.KindInterval || c.Type.Kind == value.KindMonths || c.Type.Kind > value.KindBinary {
 			return fmt.Errorf("column %q: invalid type %s", c.Name, c.Type)
 		}
 		if c.Type.Kind == value.KindInt && c.Type.Bits == 0 {
@@ -345,8 +348,8 @@ func (d *decoder) bad(col int, format string, args ...any) error {
 	return &InputError{Column: d.names[col], Msg: fmt.Sprintf(format, args...)}
 }
 
-// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR or
-// a TIMESTAMP.
+// stringValue decodes the JSON string at b[p] into out[col]: a VARCHAR, a
+// TIMESTAMP, a DATE, a TIME or a BINARY.
 func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, error) {
 	t := d.types[col]
 	s, e, esc, high, np := scanString(b, p)
@@ -379,7 +382,10 @@ func (d *decoder) stringValue(b []byte, p, col int, out []value.Value) (int, err
 		}
 		out[col] = value.Value{K: value.KindTime, I: ms}
 	default:
-		return 0, d.bad(col, "string value for %s column", t)
+		// DATE, TIME and BINARY, off the hot path's switch.
+		if err := d.textValue(str, col, out); err != nil {
+			return 0, err
+		}
 	}
 	return np, nil
 }
@@ -453,6 +459,49 @@ func parseTimestamp(s string) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// textValue decodes the JSON string s into a DATE, TIME or BINARY
+// out[col].
+//
+//go:noinline
+func (d *decoder) textValue(s string, col int, out []value.Value) error {
+	t := d.types[col]
+	if t.Kind != value.KindDate && t.Kind != value.KindTimeOfDay && t.Kind != value.KindBinary {
+		return d.bad(col, "string value for %s column", t)
+	}
+	v, err := parseTextValue(s, t)
+	if err != nil {
+		return d.bad(col, "%s", err.Error())
+	}
+	out[col] = v
+	return nil
+}
+
+// parseTextValue reads a DATE (yyyy-MM-dd), TIME (HH:mm:ss[.fff]) or
+// BINARY (base64, KDA's JSON type for it) column's text.
+func parseTextValue(s string, t value.Type) (value.Value, error) {
+	k := t.Kind
+	if k == value.KindBinary {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+		if err != nil {
+			return value.Value{}, fmt.Errorf("%q is not base64", truncateRunes(s, 64))
+		}
+		if len(b) > t.Len {
+			return value.Value{}, fmt.Errorf("value of %d bytes is too long for %s", len(b), t)
+		}
+		return value.Value{K: k, S: string(b)}, nil
+	}
+	if k == value.KindDate {
+		if d, ok := value.ParseDate(s); ok {
+			return value.Value{K: k, I: d}, nil
+		}
+		return value.Value{}, fmt.Errorf("%q is not a date (yyyy-MM-dd)", truncateRunes(s, 64))
+	}
+	if ms, ok := value.ParseTimeOfDay(s); ok {
+		return value.Value{K: k, I: ms}, nil
+	}
+	return value.Value{}, fmt.Errorf("%q is not a time (HH:mm:ss[.fff])", truncateRunes(s, 64))
 }
 
 // unquoteJSON decodes a JSON string literal with escapes. It is a separate

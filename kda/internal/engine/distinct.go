@@ -50,7 +50,7 @@ func (p *pump) compileDistinct(sel *syntax.Select, target []int) error {
 	i := 0 // the item's first output column: * gives one per column
 	for _, it := range sel.Items {
 		if it.Star {
-			i += len(p.src.cols)
+			i += p.starWidth(sel)
 			continue
 		}
 		if isMonotonic(it.Expr) {

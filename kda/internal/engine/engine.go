@@ -110,7 +110,8 @@ type pump struct {
 	join     *join
 	distinct *distinct // SELECT STREAM DISTINCT, or nil
 	sjoin    *streamJoin
-	arms     []*pump // the other SELECTs of a UNION ALL, on the first arm
+	arms     []*pump   // the other SELECTs of a UNION ALL, on the first arm
+	order    *orderArm // ORDER BY (order.go), or nil
 	now      func() time.Time
 
 	fn *tableFn // a table function's pump (tablefn.go)
@@ -441,6 +442,9 @@ func (e *Engine) advance(t int64) {
 		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}
+		if p.order != nil && p.order.owner {
+			e.closeOrder(p.order.s, t)
+		}
 	}
 	e.setNextClose()
 }
@@ -450,6 +454,9 @@ func (e *Engine) setNextClose() {
 	e.nextClose = math.MaxInt64
 	for _, p := range e.pumps {
 		if end, ok := p.sjoin.nextExpiry(); ok && end < e.nextClose {
+			e.nextClose = end
+		}
+		if end, ok := p.order.nextClose(); ok && end < e.nextClose {
 			e.nextClose = end
 		}
 		if p.win == nil {
@@ -563,7 +570,11 @@ func (e *Engine) pushRow(p *pump, v *env) {
 	if p.distinct != nil && !p.distinct.admit(out) {
 		return
 	}
-	e.insert(p.dst, out, v.rowtime)
+	if p.order == nil {
+		e.insert(p.dst, out, v.rowtime)
+	} else if err := e.orderRow(p, v, out, v.rowtime); err != nil {
+		e.pumpError(p, v, err)
+	}
 }
 
 func (e *Engine) pumpError(p *pump, v *env, err error) {

@@ -112,6 +112,9 @@ func (s *scope) tableCol(c *syntax.ColRef) (int, bool, error) {
 	if c.Qual != "" && !qualified {
 		return 0, false, nil
 	}
+	if !qualified && s.using[c.Name] {
+		return 0, false, nil // compileUsing reads it
+	}
 	i, ok := r.t.idx[c.Name]
 	if !ok {
 		if qualified {
@@ -164,7 +167,10 @@ func (e *Engine) compileJoin(p *pump, sel *syntax.Select, sc *scope) error {
 	jn := &join{t: t, left: j.Left, nulls: make([]value.Value, len(t.cols))}
 	var keyCols []int
 	var rest []syntax.Expr
-	for _, c := range conjuncts(j.On, nil) {
+	if err := sc.setUsing(j); err != nil {
+		return err
+	}
+	for _, c := range conjuncts(joinOn(j), nil) {
 		b, ok := c.(*syntax.Binary)
 		if !ok || b.Op != "=" {
 			rest = append(rest, c)

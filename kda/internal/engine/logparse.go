@@ -107,6 +107,12 @@ func (s *scope) compileRowCall(e *syntax.Call) (*rowFn, error) {
 		rf, err = regexLogParse(e, args)
 	case "W3C_LOG_PARSE":
 		rf, err = w3cLogParse(e, args)
+	case "FAST_REGEX_LOG_PARSE", "FAST_REGEX_LOG_PARSER":
+		rf, err = fastRegexLogParse(e, args)
+	case "FIXED_COLUMN_LOG_PARSE":
+		rf, err = fixedColumnLogParse(e, args)
+	case "SYS_LOG_PARSE":
+		rf, err = sysLogParse(e, args)
 	default:
 		rf, err = variableColumnLogParse(e, args)
 	}
@@ -235,9 +241,9 @@ func w3cRegex(format string) (string, int, error) {
 	return b.String(), n, nil
 }
 
-// w3cLogParse is W3C_LOG_PARSE(s, format), format a predefined name or an
-// Apache log format: one VARCHAR column per specifier, COLUMN1 … COLUMNn,
-// or NULL when s does not have the format.
+// w3cLogParse is W3C_LOG_PARSE(s, format), format a predefined name (IIS:
+// iisFormat) or an Apache log format: one VARCHAR column per specifier,
+// COLUMN1 … COLUMNn, or NULL when s does not have the format.
 func w3cLogParse(e *syntax.Call, args []cexpr) (*rowFn, error) {
 	if err := argKinds(e, args, 2, value.KindString, value.KindString); err != nil {
 		return nil, err
@@ -249,7 +255,9 @@ func w3cLogParse(e *syntax.Call, args []cexpr) (*rowFn, error) {
 	if f, ok := w3cFormats[strings.ToUpper(strings.TrimSpace(format))]; ok {
 		format = f
 	} else if strings.EqualFold(strings.TrimSpace(format), "IIS") {
-		return nil, e.Args[1].ExprPos().Unsupported("W3C_LOG_PARSE format IIS")
+		return &rowFn{cols: numberedColumns(15), parse: func(a []value.Value) ([]value.Value, error) {
+			return regexRow(iisFormat, a[0].S), nil
+		}}, nil
 	}
 	src, n, err := w3cRegex(format)
 	if err != nil {

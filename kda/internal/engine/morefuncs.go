@@ -13,7 +13,8 @@ import (
 
 // The predicates IS [NOT] TRUE/FALSE, IS [NOT] DISTINCT FROM and LIKE …
 // ESCAPE, the functions NULLIF, MOD, POWER, EXP, LN, LOG10, EXTRACT,
-// CURRENT_TIMESTAMP and LOCALTIMESTAMP, and the aggregates STDDEV_POP,
+// CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE, CURRENT_TIME and
+// LOCALTIME, and the aggregates STDDEV_POP,
 // STDDEV_SAMP, VAR_POP and VAR_SAMP of tumbling and stagger windows.
 
 // compileMoreCall compiles the calls above; ok is false for another name.
@@ -33,7 +34,7 @@ func (s *scope) compileMoreCall(e *syntax.Call, args []cexpr) (c cexpr, ok bool,
 		c, err = compileMath(e, args)
 	case "EXTRACT":
 		c, err = compileExtract(e, args)
-	case "CURRENT_TIMESTAMP", "LOCALTIMESTAMP":
+	case "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME":
 		c, err = s.compileQueryTime(e, args)
 	default:
 		return c, false, nil
@@ -201,8 +202,11 @@ func compileMath(e *syntax.Call, args []cexpr) (cexpr, error) {
 // reference's DECIMAL(5,3)); UTC.
 func compileExtract(e *syntax.Call, args []cexpr) (cexpr, error) {
 	field := args[0].lit.S
+	if k := args[1].typ; k == value.KindDate || k == value.KindTimeOfDay || isInterval(k) {
+		return compileExtractTemporal(e, field, args[1])
+	}
 	if args[1].typ != value.KindTime && args[1].typ != value.KindNull {
-		return cexpr{}, e.Args[1].ExprPos().Errorf("EXTRACT needs a TIMESTAMP, got %s", args[1].typ)
+		return cexpr{}, e.Args[1].ExprPos().Errorf("EXTRACT needs a TIMESTAMP, DATE, TIME or INTERVAL, got %s", args[1].typ)
 	}
 	typ := value.KindInt
 	if field == "SECOND" {
@@ -229,23 +233,44 @@ func compileExtract(e *syntax.Call, args []cexpr) (cexpr, error) {
 	}), nil
 }
 
-// compileQueryTime compiles CURRENT_TIMESTAMP and LOCALTIMESTAMP (UTC, as
-// all of KDA's times): the time the query first runs, here the engine's
-// clock when the expression is first evaluated (a replay's first record
-// arrival), then the same for every row. A restored engine starts again.
+// compileQueryTime compiles CURRENT_TIMESTAMP, LOCALTIMESTAMP,
+// CURRENT_DATE, CURRENT_TIME and LOCALTIME (UTC, as all of KDA's times):
+// the time the query first runs, here the engine's clock when the
+// expression is first evaluated (a replay's first record arrival), then
+// the same for every row. A restored engine starts again.
 func (s *scope) compileQueryTime(e *syntax.Call, args []cexpr) (cexpr, error) {
 	if len(args) != 0 {
 		return cexpr{}, e.P.Errorf("%s takes no arguments", e.Name)
 	}
+	clock := s.queryClock()
+	switch e.Name {
+	case "CURRENT_DATE":
+		return cexpr{typ: value.KindDate, fn: func(*env) (value.Value, error) {
+			return value.Value{K: value.KindDate, I: floorDiv(clock(), value.DayMillis)}, nil
+		}}, nil
+	case "CURRENT_TIME", "LOCALTIME":
+		return cexpr{typ: value.KindTimeOfDay, fn: func(*env) (value.Value, error) {
+			ms := clock()
+			return value.Value{K: value.KindTimeOfDay, I: ms - floorDiv(ms, value.DayMillis)*value.DayMillis}, nil
+		}}, nil
+	}
+	return cexpr{typ: value.KindTime, fn: func(*env) (value.Value, error) {
+		return value.Value{K: value.KindTime, I: clock()}, nil
+	}}, nil
+}
+
+// queryClock returns the query's time in Unix milliseconds: the engine's
+// clock when first asked, then the same.
+func (s *scope) queryClock() func() int64 {
 	now := s.now
 	var first *int64
-	return cexpr{typ: value.KindTime, fn: func(*env) (value.Value, error) {
+	return func() int64 {
 		if first == nil {
 			ms := now().UnixMilli()
 			first = &ms
 		}
-		return value.Value{K: value.KindTime, I: *first}, nil
-	}}, nil
+		return *first
+	}
 }
 
 // varianceAggs are the variance and standard deviation aggregates.

@@ -26,6 +26,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	// Each SELECT of a UNION ALL is an arm of the pump, inserting into its
 	// target: the arms run as pumps of their own streams.
 	var arms []*pump
+	ob := e.newOrderSpec(st)
 	for sel := st.Select; sel != nil; sel = sel.UnionAll {
 		tables, err := e.compileTableSources(st, sel)
 		if err != nil {
@@ -41,7 +42,7 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 			}
 			arms = append(arms, sub...)
 		}
-		p, err := e.compilePump(st, sel)
+		p, err := e.compilePump(st, sel, ob)
 		if err != nil {
 			return err
 		}
@@ -59,12 +60,15 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 	}
 	main := arms[len(arms)-1]
 	main.arms = arms[:len(arms)-1]
+	if ob != nil {
+		main.order.owner = true // after every arm in e.pumps: it closes the sorter
+	}
 	e.pumpNames[st.Name] = main
 	return nil
 }
 
 // compilePump compiles one SELECT of pump st.
-func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, error) {
+func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select, ob *orderSpec) (*pump, error) {
 	src, dst, err := e.pumpStreams(st, sel)
 	if err != nil {
 		return nil, err
@@ -108,6 +112,14 @@ func (e *Engine) compilePump(st *syntax.CreatePump, sel *syntax.Select) (*pump, 
 			return nil, err
 		}
 	}
+	if ob != nil {
+		if err := p.compileOrder(ob, sel, sc, target); err != nil {
+			return nil, err
+		}
+		if sc.slide != nil && len(sc.slide.aggs) > 0 {
+			p.slide = sc.slide // a sort key OVER a window
+		}
+	}
 	return p, nil
 }
 
@@ -135,6 +147,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 // compileFilters compiles WHERE, the GROUP BY window and HAVING into p,
 // and returns the scope the projections are compiled in.
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
+	sel = crossWhere(sel)
 	src := p.src
 	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
 	right, streamJoin := (*stream)(nil), false
@@ -149,11 +162,14 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	case sel.Over != nil || sel.OverName != "":
 		return nil, sel.FromPos.Errorf("OVER after a stream in FROM is the window of a JOIN of two streams")
 	case sel.Join != nil && sel.Join.Right:
+		// A table row that pairs with no stream row would come out with
+		// NULLs when it can pair no more, and a table never leaves a
+		// window: there is no time at which it could.
 		kind := "RIGHT JOIN"
 		if sel.Join.Left {
 			kind = "FULL JOIN"
 		}
-		return nil, sel.Join.P.Unsupported(kind)
+		return nil, sel.Join.P.Unsupported(kind + " of a reference table (a table row that never pairs has no time at which to come out: the table never leaves a window; use LEFT JOIN with the stream first)")
 	case sel.Join != nil && (sel.Join.Over != nil || sel.Join.OverName != ""):
 		return nil, sel.Join.TablePos.Errorf("OVER after a reference table: only a joined stream has a window")
 	case sel.Join != nil:
@@ -181,7 +197,8 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	}
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
-		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin}
+		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin,
+		using: sc.using, usingMode: sc.usingMode}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err
@@ -218,6 +235,14 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 			if p.win != nil {
 				return nil, it.Pos.Errorf("SELECT * cannot be used with GROUP BY")
 			}
+			if sel.Join != nil && sc.ref != nil {
+				star, err := p.compileItems(&syntax.Select{Items: starItems(sel, sc, it.Pos)}, sc)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, star...)
+				continue
+			}
 			for i, c := range p.src.cols {
 				items = append(items, projection{cexpr{typ: c.Type.Kind, fn: colFn(i)}, it.Pos, i})
 			}
@@ -228,7 +253,7 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 			return nil, err
 		}
 		srcIdx := -1
-		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" {
+		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" && (cr.Qual != "" || !sc.using[cr.Name] || sc.usingMode == usingLeft) {
 			if _, inTable, _ := sc.tableCol(cr); !inTable {
 				if k, inStream := p.src.idx[cr.Name]; inStream {
 					srcIdx = k
@@ -324,7 +349,7 @@ func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*
 	}
 	e.addStream(hidden, cols)
 	sub.Items = items
-	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub)
+	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -397,6 +422,12 @@ func kindType(k value.Kind) value.Type {
 		return value.Boolean
 	case value.KindTime:
 		return value.Timestamp
+	case value.KindDate, value.KindTimeOfDay:
+		return value.Type{Kind: k}
+	case value.KindBinary:
+		return value.Type{Kind: k, Len: 1 << 20}
+	case value.KindInterval, value.KindMonths:
+		return value.IntervalType(value.Qualifier{}.Resolve(k))
 	}
 	return value.Varchar(1 << 20) // the NULL literal
 }

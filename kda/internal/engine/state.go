@@ -150,11 +150,11 @@ func appendString(b []byte, s string) []byte { return statebin.AppendString(b, s
 func appendValue(b []byte, v value.Value) []byte {
 	b = append(b, byte(v.K))
 	switch v.K {
-	case value.KindInt, value.KindTime, value.KindBool:
+	case value.KindInt, value.KindTime, value.KindBool, value.KindDate, value.KindTimeOfDay, value.KindInterval, value.KindMonths:
 		b = binary.AppendVarint(b, v.I)
 	case value.KindFloat:
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.F))
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		b = appendString(b, v.S)
 	}
 	return b
@@ -297,8 +297,16 @@ func (d *stateDecoder) value() value.Value {
 	v := value.Value{K: value.Kind(k[0])}
 	switch v.K {
 	case value.KindNull:
-	case value.KindInt, value.KindTime:
+	case value.KindInt, value.KindTime, value.KindInterval, value.KindMonths:
 		v.I = d.varint()
+	case value.KindDate:
+		if v.I = d.varint(); v.I < value.MinDate || v.I > value.MaxDate {
+			d.fail("DATE out of range")
+		}
+	case value.KindTimeOfDay:
+		if v.I = d.varint(); v.I < 0 || v.I >= value.DayMillis {
+			d.fail("TIME out of range")
+		}
 	case value.KindBool:
 		v.I = d.varint()
 		if v.I != 0 && v.I != 1 {
@@ -306,7 +314,7 @@ func (d *stateDecoder) value() value.Value {
 		}
 	case value.KindFloat:
 		v.F = d.float()
-	case value.KindString:
+	case value.KindString, value.KindBinary:
 		v.S = d.string()
 	default:
 		d.fail(fmt.Sprintf("unknown value kind %d", k[0]))

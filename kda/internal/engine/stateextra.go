@@ -1,14 +1,15 @@
 package engine
 
-// The state of SELECT STREAM DISTINCT and of a stream-to-stream join,
-// written after a pump's window and sliding state (nothing for a pump
-// without them, so states of other applications are unchanged).
+// The state of SELECT STREAM DISTINCT, of a stream-to-stream join and of
+// ORDER BY, written after a pump's window and sliding state (nothing for
+// a pump without them, so states of other applications are unchanged).
 
 // pumpExtra is the decoded extra state of one pump.
 type pumpExtra struct {
 	distCur  []byte
 	distSeen map[string]struct{}
 	join     [2]joinSide
+	order    orderState
 }
 
 func (p *pump) appendExtraState(b []byte) []byte {
@@ -17,6 +18,9 @@ func (p *pump) appendExtraState(b []byte) []byte {
 	}
 	if p.sjoin != nil {
 		b = p.sjoin.appendState(b)
+	}
+	if p.order != nil && p.order.owner {
+		b = p.order.s.appendState(b)
 	}
 	return b
 }
@@ -29,6 +33,9 @@ func (d *stateDecoder) pumpExtra(p *pump) pumpExtra {
 	if p.sjoin != nil {
 		x.join = d.joinState(p.sjoin, p.src)
 	}
+	if p.order != nil && p.order.owner {
+		x.order = d.order(p.order.s)
+	}
 	return x
 }
 
@@ -38,5 +45,8 @@ func (p *pump) restoreExtra(x pumpExtra) {
 	}
 	if p.sjoin != nil {
 		p.sjoin.sides = x.join
+	}
+	if p.order != nil && p.order.owner {
+		p.order.s.restore(x.order)
 	}
 }

@@ -28,8 +28,14 @@ import (
 // RIGHT JOIN does the same for the right side's rows, FULL JOIN for both
 // (the left side's first when both expire at once).
 // Equalities in cond between an expression of one side and one of the other
-// are a hash key; the rest is checked per pair. The windows (with whether
-// each left row has paired) are kept with the engine's window state.
+// are a hash key; the rest is checked per pair. CROSS JOIN and FROM a, b
+// pair every row of the windows (a comma join's WHERE is its ON), USING
+// (c, …) is c's equalities. A ROWS window with PARTITION BY holds the
+// latest n+1 rows of each partition (a RANGE window holds the same rows
+// partitioned or not); a row pushed out of its partition leaves the
+// window then, as a LEFT JOIN's unpaired row does. The windows (with
+// whether each row has paired, and its partition) are kept with the
+// engine's window state.
 
 // streamJoin is a pump's stream-to-stream join.
 type streamJoin struct {
@@ -44,6 +50,7 @@ type streamJoin struct {
 	nulls    [2][]value.Value
 	env      env
 	keys     []value.Value
+	parts    []value.Value // partKey's buffer
 }
 
 // joinSide is one stream of the join with its window.
@@ -60,13 +67,23 @@ type joinSide struct {
 	// that never paired go to expired.
 	outer   bool
 	expired []joinRow
+	// partFns are a ROWS window's PARTITION BY (RANGE windows hold the
+	// same rows partitioned or not): it holds the latest size+1 rows of
+	// each partition, whose rows are in parts. A row pushed out of its
+	// partition is dead until it reaches the head; dead counts them.
+	partFns  []evalFn
+	partSpec []syntax.Expr
+	parts    partitions
+	dead     int
 }
 
 type joinRow struct {
 	rt      int64
 	vals    []value.Value
 	key     string
-	matched bool // a left row of a LEFT JOIN has paired
+	matched bool  // a left row of a LEFT JOIN has paired
+	dead    bool  // pushed out of its partition's ROWS window
+	part    int32 // its partition in a partitioned ROWS window
 }
 
 // compileStreamJoin compiles p's JOIN of the stream right: its columns
@@ -86,7 +103,11 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 		return err
 	}
 	if !sj.sides[0].windowed && !sj.sides[1].windowed {
-		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", j.Table)
+		side := j.Table
+		if j.TableFn != nil {
+			side = "TABLE(" + j.TableFn.Name + "(…))"
+		}
+		return j.P.Errorf("a JOIN of two streams needs a window on at least one side: %s OVER (RANGE INTERVAL 'n' unit PRECEDING)", side)
 	}
 	for i := range sj.sides {
 		sj.sides[i].outer = sj.outer[i] && sj.sides[i].windowed
@@ -97,12 +118,20 @@ func (e *Engine) compileStreamJoin(p *pump, sel *syntax.Select, sc *scope, right
 	}
 	sc.ref = &refScope{t: &table{name: right.name, cols: right.cols, idx: right.idx}, alias: alias}
 	sc.streamJoin = true
-	if err := sj.compileOn(sc, j.On); err != nil {
+	if err := sc.setUsing(j); err != nil {
 		return err
+	}
+	if err := sj.compileOn(sc, joinOn(j)); err != nil {
+		return err
+	}
+	for i := range sj.sides {
+		if err := sj.sides[i].compilePartition(sc, i); err != nil {
+			return err
+		}
 	}
 	sj.keys = make([]value.Value, len(sj.sides[0].keyFns))
 	for i := range sj.sides {
-		sj.sides[i].index = map[string][]int64{}
+		sj.sides[i].index, sj.sides[i].parts = map[string][]int64{}, newPartitions()
 	}
 	p.sjoin = sj
 	return nil
@@ -193,10 +222,7 @@ func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos sy
 	if spec == nil {
 		return joinSide{}, nil
 	}
-	if len(spec.PartitionBy) > 0 {
-		return joinSide{}, spec.P.Unsupported("PARTITION BY in the window of a JOIN")
-	}
-	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size}, nil
+	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size, partSpec: spec.PartitionBy}, nil
 }
 
 // joinSide tells which streams x reads: 1 the left only, 2 the right only,
@@ -283,6 +309,12 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	if err != nil {
 		return err
 	}
+	var part int32
+	if me.partitioned() && key != nil {
+		if part, err = me.partID(&probe, sj.parts); err != nil {
+			return err
+		}
+	}
 	matched := false
 	pair := &sj.env
 	*pair = env{rowtime: v.rowtime}
@@ -309,6 +341,9 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 	if key != nil && other.windowed {
 		if len(other.keyFns) == 0 {
 			for k := other.head; k < len(other.buf); k++ {
+				if other.buf[k].dead {
+					continue
+				}
 				if err := emit(&other.buf[k]); err != nil {
 					return err
 				}
@@ -325,7 +360,7 @@ func (e *Engine) joinArrival(p *pump, i int, v *env) error {
 		e.emitNulls(p, i, v.row, v.rowtime, v.rowtime)
 	}
 	if me.windowed && key != nil {
-		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, matched: matched})
+		me.add(joinRow{rt: v.rowtime, vals: append([]value.Value(nil), v.row...), key: *key, part: part, matched: matched})
 		if end, ok := sj.nextExpiry(); ok && end < e.nextClose {
 			e.nextClose = end
 		}
@@ -435,7 +470,15 @@ func (js *joinSide) add(r joinRow) {
 	if len(js.keyFns) > 0 {
 		js.index[r.key] = append(js.index[r.key], seq)
 	}
-	if js.rows && int64(len(js.buf)-js.head) > js.size+1 {
+	switch {
+	case js.partitioned():
+		q := append(js.parts.rows[r.part], seq)
+		js.parts.rows[r.part] = q
+		if int64(len(q)) > js.size+1 {
+			js.parts.rows[r.part] = q[1:]
+			js.kill(q[0])
+		}
+	case js.rows && int64(len(js.buf)-js.head) > js.size+1:
 		js.drop()
 	}
 }
@@ -443,10 +486,20 @@ func (js *joinSide) add(r joinRow) {
 // drop removes the oldest row.
 func (js *joinSide) drop() {
 	r := &js.buf[js.head]
-	if js.outer && !r.matched {
+	switch {
+	case r.dead:
+		js.dead--
+	case js.outer && !r.matched:
 		js.expired = append(js.expired, *r)
 	}
-	if len(js.keyFns) > 0 {
+	if js.partitioned() && !r.dead {
+		if l := js.parts.rows[r.part][1:]; len(l) == 0 {
+			js.parts.release(r.part)
+		} else {
+			js.parts.rows[r.part] = l
+		}
+	}
+	if len(js.keyFns) > 0 && !r.dead {
 		if l := js.index[r.key][1:]; len(l) == 0 {
 			delete(js.index, r.key)
 		} else {
@@ -470,10 +523,16 @@ func (sj *streamJoin) appendState(b []byte) []byte {
 	for i := range sj.sides {
 		js := &sj.sides[i]
 		rows := js.buf[js.head:]
-		b = binary.AppendUvarint(b, uint64(len(rows)))
+		b = binary.AppendUvarint(b, uint64(len(rows)-js.dead))
 		for _, r := range rows {
+			if r.dead {
+				continue
+			}
 			b = binary.AppendVarint(b, r.rt)
 			b = appendString(b, r.key)
+			if js.partitioned() {
+				b = appendString(b, js.parts.keys[r.part])
+			}
 			b = append(b, b2i8(r.matched))
 			for _, x := range r.vals {
 				b = appendValue(b, x)
@@ -490,15 +549,20 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 	for i := range out {
 		js := sj.sides[i]
 		js.buf, js.head, js.seq, js.index, js.expired = nil, 0, 0, map[string][]int64{}, nil
+		js.parts, js.dead = newPartitions(), 0
 		n := d.count(3 + ncols[i])
 		if !js.windowed && n > 0 {
 			d.fail("rows kept for a side without a window")
 		}
-		if js.rows && int64(n) > js.size+1 {
+		if js.rows && !js.partitioned() && int64(n) > js.size+1 {
 			d.fail(fmt.Sprintf("%d rows in a ROWS %d PRECEDING join window", n, js.size))
 		}
 		for range n {
-			r := joinRow{rt: d.varint(), key: d.string(), matched: d.flag(), vals: make([]value.Value, ncols[i])}
+			r := joinRow{rt: d.varint(), key: d.string(), vals: make([]value.Value, ncols[i])}
+			if js.partitioned() {
+				r.part = js.parts.id(d.string())
+			}
+			r.matched = d.flag()
 			for k := range r.vals {
 				r.vals[k] = d.value()
 			}
@@ -510,6 +574,10 @@ func (d *stateDecoder) joinState(sj *streamJoin, left *stream) [2]joinSide {
 				return out
 			}
 			js.add(r)
+			if js.dead > 0 {
+				d.fail(fmt.Sprintf("more than %d rows in a partition of a ROWS %d PRECEDING join window", js.size+1, js.size))
+				return out
+			}
 		}
 		out[i] = js
 	}

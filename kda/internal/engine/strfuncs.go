@@ -253,10 +253,14 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 			return value.StringValue(m), nil
 		})
 	}
-	if err := argKinds(e, args, 2, value.KindString, value.KindInt, value.KindInt); err != nil {
+	k := value.KindString
+	if len(args) > 0 && args[0].typ == value.KindBinary {
+		k = value.KindBinary // positions count bytes
+	}
+	if err := argKinds(e, args, 2, k, value.KindInt, value.KindInt); err != nil {
 		return cexpr{}, err
 	}
-	return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
+	return strictCall(k, args, func(a []value.Value) (value.Value, error) {
 		start, n := intArg(a[1]), int64(-1)
 		if len(a) == 3 {
 			if n = intArg(a[2]); n < 0 {
@@ -270,7 +274,40 @@ func compileSubstring(e *syntax.Call, args []cexpr) (cexpr, error) {
 			}
 			start = 1
 		}
+		if k == value.KindBinary {
+			b := a[0].S[min(int64(len(a[0].S)), start-1):]
+			if n >= 0 && n < int64(len(b)) {
+				b = b[:n]
+			}
+			return value.Value{K: k, S: b}, nil
+		}
 		return value.StringValue(runeSlice(a[0].S, int(min(start-1, 1<<30)), int(min(n, 1<<30)))), nil
+	}), nil
+}
+
+// compileOverlay compiles OVERLAY(s PLACING r FROM start [FOR n]): s's
+// first start-1 characters, r, then s after its first start+n-1 (n is r's
+// length without FOR), as the reference's examples give: a start below 1
+// puts r first, one past the end appends it; a negative n is an error.
+func compileOverlay(e *syntax.Call, args []cexpr) (cexpr, error) {
+	if len(args) < 3 {
+		return cexpr{}, e.P.Errorf("OVERLAY needs (s PLACING r FROM start [FOR n])")
+	}
+	if err := argKinds(e, args, 3, value.KindString, value.KindString, value.KindInt, value.KindInt); err != nil {
+		return cexpr{}, err
+	}
+	return strictCall(value.KindString, args, func(a []value.Value) (value.Value, error) {
+		s, r, start := a[0].S, a[1].S, intArg(a[2])
+		n := int64(utf8.RuneCountInString(r))
+		if len(a) == 4 {
+			if n = intArg(a[3]); n < 0 {
+				return value.Value{}, &EvalError{"OVERLAY length " + strconv.FormatInt(n, 10) + " is negative"}
+			}
+		}
+		const most = 1 << 30
+		head := int(min(max(start-1, 0), most))
+		tail := int(min(max(start-1+n, 0), most))
+		return value.StringValue(runeSlice(s, 0, head) + r + runeSlice(s, tail, -1)), nil
 	}), nil
 }
 

@@ -18,10 +18,12 @@ import (
 //	SELECT STREAM … FROM TABLE(NAME(CURSOR(SELECT STREAM … FROM "S"), arg, …)) [AS alias]
 //
 // The engine compiles the cursor's query as a pump into a hidden stream
-// (CURSOR(SELECT STREAM * FROM "S") reads "S" itself), runs the function
-// as a pump of its own from that stream into a second hidden stream whose
-// columns the function declares, and compiles the outer SELECT to read
-// that stream like any other: WHERE, projections, windows and all.
+// (CURSOR(SELECT STREAM * FROM "S") reads "S" itself; a UNION ALL is a
+// pump per SELECT), runs the function as a pump of its own from that
+// stream into a second hidden stream whose columns the function declares,
+// and compiles the outer SELECT to read that stream like any other: WHERE,
+// projections, windows and joins all. JOIN TABLE(…) [OVER (…)] [AS t]
+// joins that stream as the other side of a JOIN of two streams.
 //
 // To add a table function NAME:
 //
@@ -227,8 +229,9 @@ type tableFn struct {
 }
 
 // compileTableSources compiles the table functions that sel reads, itself
-// or through its subqueries, innermost first, and points each SELECT
-// with a TABLE(…) at its function's output stream.
+// or through its subqueries, in FROM or as a JOIN's side, innermost first,
+// and points each SELECT (or JOIN) with a TABLE(…) at its function's
+// output stream.
 func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
 	var chain []*syntax.Select
 	for s := sel; s != nil; s = s.Sub {
@@ -236,44 +239,51 @@ func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) 
 	}
 	var pumps []*pump
 	for i := len(chain) - 1; i >= 0; i-- {
-		if s := chain[i]; s.Table != nil && s.From == "" {
-			ps, err := e.compileTable(st, s)
+		s := chain[i]
+		if s.Table != nil && s.From == "" {
+			ps, name, err := e.compileTable(st, s.Table)
 			if err != nil {
 				return nil, err
 			}
-			pumps = append(pumps, ps...)
+			pumps, s.From = append(pumps, ps...), name
+		}
+		if j := s.Join; j != nil && j.TableFn != nil && j.Table == "" {
+			ps, name, err := e.compileTable(st, j.TableFn)
+			if err != nil {
+				return nil, err
+			}
+			pumps, j.Table = append(pumps, ps...), name
 		}
 	}
 	return pumps, nil
 }
 
-// compileTable compiles sel's TABLE(fn(CURSOR(…), …)): the cursor's pumps
-// and the function's.
-func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
-	tc := sel.Table
+// compileTable compiles TABLE(fn(CURSOR(…), …)): the cursor's pumps and
+// the function's, and the name of the stream of its output.
+func (e *Engine) compileTable(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, string, error) {
 	newFn, ok := tableFuncs[tc.Name]
 	if !ok {
 		if syntax.TableFunctions[tc.Name] {
-			return nil, tc.NamePos.Unsupported(tc.Name)
+			return nil, "", tc.NamePos.Unsupported(tc.Name)
 		}
-		return nil, tc.NamePos.Errorf("unknown table function %s", tc.Name)
+		return nil, "", tc.NamePos.Errorf("unknown table function %s", tc.Name)
 	}
 	args := &TableArgs{Name: tc.Name, pos: tc.NamePos}
 	for _, x := range tc.Args {
 		lit, ok := x.(*syntax.Literal)
 		if !ok {
-			return nil, x.ExprPos().Errorf("%s argument %d: must be a constant, got %s", tc.Name, len(args.Args)+2, x)
+			return nil, "", x.ExprPos().Errorf("%s argument %d: must be a constant, got %s", tc.Name, len(args.Args)+2, x)
 		}
 		args.Args = append(args.Args, TableArg{V: lit.V, Pos: lit.P})
 	}
 	pumps, src, err := e.compileCursor(st, tc)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	args.Input = append([]value.Column(nil), src.cols...)
 	cols, op, err := newFn(args)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name := st.Name + "$" + tc.Name
 	for e.streams[name] != nil {
@@ -282,14 +292,36 @@ func (e *Engine) compileTable(st *syntax.CreatePump, sel *syntax.Select) ([]*pum
 	dst := e.addStream(name, cols)
 	p := &pump{name: st.Name, src: src, dst: dst, now: e.opts.Now}
 	p.fn = &tableFn{name: tc.Name, op: op, emit: func(row []value.Value, rt int64) { e.insert(dst, row, rt) }}
-	sel.From = name
-	return append(pumps, p), nil
+	return append(pumps, p), name, nil
 }
 
 // compileCursor compiles the cursor's query and returns its pumps and the
 // stream of its rows: the source stream itself for SELECT STREAM * FROM s.
 func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
 	cur := tc.Cursor
+	if cur.UnionAll != nil {
+		return e.compileCursorUnion(st, tc)
+	}
+	pumps, src, err := e.cursorSource(st, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
+		cur.Stagger == nil && len(cur.Windows) == 0 {
+		return pumps, src, nil
+	}
+	e.expandCursorStar(cur, src)
+	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
+	sub, err := e.compileSubquery(st, wrap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(pumps, sub...), e.streams[wrap.From], nil
+}
+
+// cursorSource compiles the table functions and the subquery that a
+// SELECT of a cursor reads, and returns their pumps and its source stream.
+func (e *Engine) cursorSource(st *syntax.CreatePump, cur *syntax.Select) ([]*pump, *stream, error) {
 	pumps, err := e.compileTableSources(st, cur)
 	if err != nil {
 		return nil, nil, err
@@ -306,12 +338,12 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 	if !ok {
 		return nil, nil, cur.FromPos.Errorf("unknown stream %q%s", cur.From, e.sqlCaseHint(cur.From))
 	}
-	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
-		cur.Stagger == nil && len(cur.Windows) == 0 {
-		return pumps, src, nil
-	}
-	// SELECT * is the source's columns, then those of a JOINed reference
-	// table that the source lacks.
+	return pumps, src, nil
+}
+
+// expandCursorStar replaces the * of a cursor's SELECT list: the source's
+// columns, then those of a JOINed reference table that the source lacks.
+func (e *Engine) expandCursorStar(cur *syntax.Select, src *stream) {
 	var items []syntax.SelectItem
 	for _, it := range cur.Items {
 		if !it.Star {
@@ -331,12 +363,79 @@ func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*
 		}
 	}
 	cur.Items = items
-	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
-	sub, err := e.compileSubquery(st, wrap)
-	if err != nil {
-		return nil, nil, err
+}
+
+// compileCursorUnion compiles CURSOR(SELECT STREAM … UNION ALL SELECT
+// STREAM …): each SELECT is a pump into one hidden stream, whose columns
+// are the first SELECT's names, each of a type that holds every SELECT's
+// values (the longer VARCHAR, BIGINT for INTEGER and BIGINT, DOUBLE for a
+// mix of numbers).
+func (e *Engine) compileCursorUnion(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
+	var pumps []*pump
+	var cols []value.Column
+	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
+		ps, src, err := e.cursorSource(st, arm)
+		if err != nil {
+			return nil, nil, err
+		}
+		pumps = append(pumps, ps...)
+		e.expandCursorStar(arm, src)
+		probe := &pump{name: st.Name, src: src, now: e.opts.Now}
+		sc, err := probe.compileFilters(e, arm)
+		if err != nil {
+			return nil, nil, err
+		}
+		ac, items, err := subqueryColumns(&syntax.Select{}, arm, sc, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		arm.Items = items
+		if cols == nil {
+			cols = ac
+			continue
+		}
+		if len(ac) != len(cols) {
+			return nil, nil, arm.Pos.Errorf("the SELECTs of the CURSOR's UNION ALL give %d and %d columns", len(cols), len(ac))
+		}
+		for i, c := range ac {
+			t, ok := unionType(cols[i].Type, c.Type)
+			if !ok {
+				return nil, nil, arm.Pos.Errorf("column %d of the CURSOR's UNION ALL is %s in the first SELECT and %s in this one", i+1, cols[i].Type, c.Type)
+			}
+			cols[i].Type = t
+		}
 	}
-	return append(pumps, sub...), e.streams[wrap.From], nil
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c.Name] {
+			return nil, nil, tc.CursorPos.Errorf("the CURSOR's query has two columns named %q: give them aliases", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	hidden := st.Name + "$CURSOR"
+	for e.streams[hidden] != nil {
+		hidden += "$"
+	}
+	dst := e.addStream(hidden, cols)
+	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
+		p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: arm.FromPos, Select: arm}, arm, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		pumps = append(pumps, p)
+	}
+	return pumps, dst, nil
+}
+
+// unionType is a column type that holds values of types a and b.
+func unionType(a, b value.Type) (value.Type, bool) {
+	switch {
+	case a.Kind == b.Kind:
+		return value.Type{Kind: a.Kind, Bits: max(a.Bits, b.Bits), Len: max(a.Len, b.Len)}, true
+	case numeric(a.Kind) && numeric(b.Kind):
+		return value.Double, true
+	}
+	return a, false
 }
 
 // tablesNextClose is the earliest NextClose of the table functions.

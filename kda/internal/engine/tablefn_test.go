@@ -116,6 +116,23 @@ func newTableTestEngine(t *testing.T, sql string) (*Engine, *strings.Builder) {
 	return e, &out
 }
 
+// restoreAndInsert restores state into a new engine of sql, inserts rec at
+// ms and checks that the rows out are want.
+func restoreAndInsert(t *testing.T, sql string, state []byte, rec string, ms int64, want string) *Engine {
+	t.Helper()
+	e, got := newTableTestEngine(t, sql)
+	if err := e.RestoreState(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.InsertRecord("IN", []byte(rec), time.UnixMilli(ms)); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want {
+		t.Fatalf("after restore:\n%swant\n%s", got, want)
+	}
+	return e
+}
+
 func insertTableTestRows(t *testing.T, e *Engine, rows ...string) {
 	t.Helper()
 	for i, r := range rows {
@@ -145,6 +162,24 @@ func TestTableFunctionFramework(t *testing.T) {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, SEQ AS X FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 3, 1))), 'X', 1, 2));`,
 			"O 1000 'a' 1 6.0\nO 2000 'b' 2 12.0\nO 3000 'c' 3 18.0\n",
 		},
+		"UNION ALL in the cursor": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "IN" WHERE X > 0 UNION ALL SELECT STREAM 'neg', X * 100 FROM "IN" WHERE X < 0), 'X', 1, 1));`,
+			"O 1000 'a' 1 1.0\nO 2000 'neg' 2 -200.0\nO 3000 'c' 3 3.0\n",
+		},
+		"UNION ALL of stars in the cursor": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM * FROM "IN" WHERE X > 2), 'X', 1, 1));`,
+			"O 1000 'a' 1 1.0\nO 2000 'b' 2 -2.0\nO 3000 'c' 3 3.0\nO 3000 'c' 4 3.0\n",
+		},
+		"the function's output joined to a stream window": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM s.K, t.SEQ, t.SCALED FROM "IN" AS s
+JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 2)) OVER (ROWS 1 PRECEDING) AS t ON s.K = t.K;`,
+			"O 1000 'a' 1 2.0\nO 2000 'b' 2 -4.0\nO 3000 'c' 3 6.0\n",
+		},
+		"a stream joined to the function's output window": {
+			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM t.K, t.SEQ, s.X FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" WHERE X > 0), 'X', 10, 1)) OVER (RANGE INTERVAL '5' SECOND PRECEDING) AS t
+JOIN "IN" AS s ON t.SEQ > s.X;`,
+			"O 1000 'a' 10 1.0\nO 2000 'a' 10 -2.0\nO 3000 'a' 10 3.0\nO 3000 'c' 20 3.0\n",
+		},
 		"row error goes to error_stream": {
 			out + `CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, CAST(NULL AS BIGINT) AS X FROM "IN" WHERE X = 1), 'X', 1, 1));`,
 			"error_stream 1000 'Evaluation_Error'\n",
@@ -170,16 +205,7 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM TABLE(TEST_
 	e, _ := newTableTestEngine(t, sql)
 	insertTableTestRows(t, e, `{"K":"a","X":1}`, `{"K":"b","X":2}`)
 	state := e.MarshalState()
-	e2, got := newTableTestEngine(t, sql)
-	if err := e2.RestoreState(state); err != nil {
-		t.Fatal(err)
-	}
-	if err := e2.InsertRecord("IN", []byte(`{"K":"c","X":3}`), time.UnixMilli(5000)); err != nil {
-		t.Fatal(err)
-	}
-	if want := "O 5000 'c' 3 3.0\n"; got.String() != want {
-		t.Fatalf("after restore: %q, want %q", got, want)
-	}
+	e2 := restoreAndInsert(t, sql, state, `{"K":"c","X":3}`, 5000, "O 5000 'c' 3 3.0\n")
 	// The function pump's state, one byte: SEQ 2; make it a truncated
 	// varint.
 	bad := bytes.Replace(state, []byte("\x01P\x01\x04"), []byte("\x01P\x01\x80"), 1)
@@ -214,10 +240,13 @@ CREATE PUMP "P" AS INSERT INTO "O" SELECT STREAM K, SEQ, SCALED FROM `
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 11))`, `sql 2:128: TEST_SEQ argument 4 (scale): must be from -10 to 10, got 11`, ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1, 1))`, `sql 2:131: TEST_SEQ argument 5 (negate): must be TRUE or FALSE, got 1`, ""},
 		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "NOPE"), 'X', 1, 1))`, `sql 2:113: unknown stream "NOPE"`, ""},
-		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM * FROM "IN"), 'X', 1, 1))`, `UNION ALL in a CURSOR is not supported yet`, "UNION ALL in a CURSOR"},
+		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN" UNION ALL SELECT STREAM K FROM "IN"), 'X', 1, 1))`, `sql 2:128: the SELECTs of the CURSOR's UNION ALL give 2 and 1 columns`, ""},
+		{`TABLE(TEST_SEQ(CURSOR(SELECT STREAM K, X FROM "IN" UNION ALL SELECT STREAM X, K FROM "IN"), 'X', 1, 1))`, `sql 2:131: column 1 of the CURSOR's UNION ALL is VARCHAR(4) in the first SELECT and BIGINT in this one`, ""},
 		{`TABLE(CURSOR(SELECT STREAM * FROM "IN"))`, `sql 2:76: TABLE(CURSOR(…)) names no function`, ""},
 		{`TABLE(TEST_SEQ("IN", 'X', 1, 1))`, `sql 2:85: expected CURSOR(SELECT STREAM …) as the first argument of TEST_SEQ`, ""},
-		{`"IN" JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1)) ON TRUE`, `TABLE(…) in JOIN is not supported yet`, "TABLE(…) in JOIN"},
+		{`"IN" JOIN TABLE(TEST_SEQ(CURSOR(SELECT STREAM * FROM "IN"), 'X', 1, 1)) ON TRUE`, `sql 2:75: a JOIN of two streams needs a window on at least one side: TABLE(TEST_SEQ(…)) OVER`, ""},
+		{`"IN" JOIN TABLE(NO_SUCH_FN(CURSOR(SELECT STREAM * FROM "IN"))) OVER (ROWS 1 PRECEDING) ON TRUE`, "sql 2:86: unknown table function NO_SUCH_FN", ""},
+		{`"IN" JOIN (SELECT STREAM * FROM "IN") ON TRUE`, "sql 2:80: subquery is not supported yet", "subquery"},
 	} {
 		_, err := New(head+c.from+";", Options{Inputs: []Input{tableTestInput}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -56,19 +56,27 @@ func (s *scope) compileTimeCall(e *syntax.Call, args []cexpr) (c cexpr, ok bool,
 		return cexpr{typ: value.KindTime, fn: func(*env) (value.Value, error) {
 			return value.Value{K: value.KindTime, I: now().UnixMilli()}, nil
 		}}, true, nil
-	case "CHAR_TO_TIMESTAMP":
-		c, err := compileCharToTimestamp(e, args)
+	case "CHAR_TO_TIMESTAMP", "CHAR_TO_DATE", "CHAR_TO_TIME":
+		c, err := compileCharTo(e, args, charToKinds[e.Name])
 		return c, true, err
-	case "TIMESTAMP_TO_CHAR":
-		c, err := compileTimestampToChar(e, args)
+	case "TIMESTAMP_TO_CHAR", "DATE_TO_CHAR", "TIME_TO_CHAR":
+		c, err := compileToChar(e, args, toCharKinds[e.Name])
 		return c, true, err
 	}
 	return c, false, nil
 }
 
-// compileCharToTimestamp compiles CHAR_TO_TIMESTAMP(format, s): fields the
-// format leaves out default to 1970-01-01 00:00:00.
-func compileCharToTimestamp(e *syntax.Call, args []cexpr) (cexpr, error) {
+var (
+	charToKinds = map[string]value.Kind{"CHAR_TO_TIMESTAMP": value.KindTime, "CHAR_TO_DATE": value.KindDate, "CHAR_TO_TIME": value.KindTimeOfDay}
+	toCharKinds = map[string]value.Kind{"TIMESTAMP_TO_CHAR": value.KindTime, "DATE_TO_CHAR": value.KindDate, "TIME_TO_CHAR": value.KindTimeOfDay}
+)
+
+// compileCharTo compiles CHAR_TO_TIMESTAMP(format, s), CHAR_TO_DATE and
+// CHAR_TO_TIME (kind the result's): fields the format leaves out default
+// to 1970-01-01 00:00:00; CHAR_TO_DATE drops the time of day and
+// CHAR_TO_TIME the date. A string that does not match is an error naming
+// the function, the string and the format.
+func compileCharTo(e *syntax.Call, args []cexpr, kind value.Kind) (cexpr, error) {
 	if err := argKinds(e, args, 2, value.KindString, value.KindString); err != nil {
 		return cexpr{}, err
 	}
@@ -89,26 +97,37 @@ func compileCharToTimestamp(e *syntax.Call, args []cexpr) (cexpr, error) {
 	}
 	if lit := args[0].lit; lit != nil && lit.K == value.KindString {
 		if _, err := layout(lit.S); err != nil {
-			return cexpr{}, e.Args[0].ExprPos().Errorf("CHAR_TO_TIMESTAMP: %s", err.Error())
+			return cexpr{}, e.Args[0].ExprPos().Errorf("%s: %s", e.Name, err.Error())
 		}
 	}
-	return strictCall(value.KindTime, args, func(a []value.Value) (value.Value, error) {
+	name := e.Name
+	return strictCall(kind, args, func(a []value.Value) (value.Value, error) {
 		l, err := layout(a[0].S)
 		if err != nil {
 			return value.Value{}, err
 		}
 		civ, ok := l.Parse([]byte(a[1].S))
 		if !ok {
-			return value.Value{}, &EvalError{"CHAR_TO_TIMESTAMP: " + value.StringValue(a[1].S).SQL() + " does not match " + value.StringValue(a[0].S).SQL()}
+			return value.Value{}, &EvalError{name + ": " + value.StringValue(a[1].S).SQL() + " does not match " + value.StringValue(a[0].S).SQL()}
 		}
-		return value.Value{K: value.KindTime, I: floorDiv(civ.Micros(), 1000)}, nil
+		ms := floorDiv(civ.Micros(), 1000)
+		switch kind {
+		case value.KindDate:
+			return checkDate(value.Value{K: kind, I: civ.Days()})
+		case value.KindTimeOfDay:
+			ms -= civ.Days() * value.DayMillis
+		}
+		return value.Value{K: kind, I: ms}, nil
 	}), nil
 }
 
-// compileTimestampToChar compiles TIMESTAMP_TO_CHAR(format, ts), formatting
-// in UTC; a NULL timestamp gives the string 'null', as the reference says.
-func compileTimestampToChar(e *syntax.Call, args []cexpr) (cexpr, error) {
-	if err := argKinds(e, args, 2, value.KindString, value.KindTime); err != nil {
+// compileToChar compiles TIMESTAMP_TO_CHAR(format, ts), DATE_TO_CHAR and
+// TIME_TO_CHAR (kind the argument's), formatting in UTC (a DATE at
+// midnight, a TIME on 1970-01-01); a NULL timestamp gives the string
+// 'null', as the reference says of TIMESTAMP_TO_CHAR (the others give
+// NULL). Week-based letters use WeekFieldsUS, as TIMESTAMP_TO_CHAR does.
+func compileToChar(e *syntax.Call, args []cexpr, kind value.Kind) (cexpr, error) {
+	if err := argKinds(e, args, 2, value.KindString, kind); err != nil {
 		return cexpr{}, err
 	}
 	var last struct {
@@ -128,7 +147,7 @@ func compileTimestampToChar(e *syntax.Call, args []cexpr) (cexpr, error) {
 	}
 	if lit := args[0].lit; lit != nil && lit.K == value.KindString {
 		if _, err := pattern(lit.S); err != nil {
-			return cexpr{}, e.Args[0].ExprPos().Errorf("TIMESTAMP_TO_CHAR: %s", err.Error())
+			return cexpr{}, e.Args[0].ExprPos().Errorf("%s: %s", e.Name, err.Error())
 		}
 	}
 	f, ts := args[0], args[1]
@@ -142,12 +161,19 @@ func compileTimestampToChar(e *syntax.Call, args []cexpr) (cexpr, error) {
 			return value.Value{}, err
 		}
 		if t.K == value.KindNull {
+			if kind != value.KindTime {
+				return t, nil
+			}
 			return value.StringValue("null"), nil
 		}
 		p, err := pattern(fv.S)
 		if err != nil {
 			return value.Value{}, err
 		}
-		return value.StringValue(string(p.Append(nil, time.UnixMilli(t.I).UTC(), javatime.WeekFieldsUS))), nil
+		ms := t.I
+		if kind == value.KindDate {
+			ms *= value.DayMillis
+		}
+		return value.StringValue(string(p.Append(nil, time.UnixMilli(ms).UTC(), javatime.WeekFieldsUS))), nil
 	}}, nil
 }

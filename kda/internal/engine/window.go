@@ -157,7 +157,7 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 	for _, k := range keys {
 		dst = append(dst, byte(k.K))
 		switch k.K {
-		case value.KindInt, value.KindTime, value.KindBool:
+		case value.KindInt, value.KindTime, value.KindBool, value.KindDate, value.KindTimeOfDay, value.KindInterval, value.KindMonths:
 			dst = binary.LittleEndian.AppendUint64(dst, uint64(k.I))
 		case value.KindFloat:
 			f := k.F
@@ -165,7 +165,7 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 				f = 0 // -0 and +0 group together
 			}
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
-		case value.KindString:
+		case value.KindString, value.KindBinary:
 			dst = binary.AppendUvarint(dst, uint64(len(k.S)))
 			dst = append(dst, k.S...)
 		}
@@ -281,7 +281,13 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 		}
 		out[p.target[i]] = x
 	}
-	if ok {
+	switch {
+	case !ok:
+	case p.order != nil:
+		if err := e.orderRow(p, &ev, out, end); err != nil {
+			e.windowError(p, &ev, err)
+		}
+	default:
 		e.insert(p.dst, out, end)
 	}
 }

@@ -37,6 +37,10 @@ type CreatePump struct {
 	TargetPos Pos
 	Columns   []string
 	Select    *Select
+	// OrderBy is the ORDER BY after the last SELECT (of a UNION ALL, the
+	// whole union's), at OrderPos; nil without one.
+	OrderBy  []OrderItem
+	OrderPos Pos
 }
 
 func (s *CreateStream) StmtPos() Pos { return s.Pos }
@@ -83,7 +87,16 @@ type Join struct {
 	Table    string
 	TablePos Pos
 	Alias    string
-	On       Expr
+	On       Expr // nil for a CROSS JOIN or a comma join
+	// Cross is CROSS JOIN or FROM a, b: every pair, no ON.
+	Cross bool
+	// Using are the columns of JOIN … USING (c, …); On is then their
+	// equalities, qualified with each side's alias or name.
+	Using []string
+	// TableFn is JOIN TABLE(fn(CURSOR(…), …)): the function's output, a
+	// stream, is the joined side; Table is then empty until the engine
+	// names that stream.
+	TableFn *TableCall
 	// Over is the window of the joined stream in a stream-to-stream JOIN
 	// (JOIN s OVER (…) AS b, or OVER name), or nil.
 	Over     *WindowSpec
@@ -104,10 +117,11 @@ type Expr interface {
 	String() string
 }
 
-// Literal is a constant.
+// Literal is a constant; Qual is an INTERVAL literal's qualifier.
 type Literal struct {
-	P Pos
-	V value.Value
+	P    Pos
+	V    value.Value
+	Qual value.Qualifier
 }
 
 // ColRef is a column reference, optionally qualified by a stream name or
@@ -117,11 +131,14 @@ type ColRef struct {
 	Qual, Name string
 }
 
-// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||.
+// Binary is a binary operator: OR AND = <> < <= > >= + - * / % ||. A
+// "-" with a Qual is the difference of two datetimes as an interval,
+// (a - b) DAY TO SECOND.
 type Binary struct {
 	P    Pos
 	Op   string
 	L, R Expr
+	Qual value.Qualifier
 }
 
 // Unary is NOT x or -x.
@@ -250,6 +267,14 @@ func (e *Case) String() string    { return exprString(e) }
 func (e *Between) String() string { return exprString(e) }
 func (e *In) String() string      { return exprString(e) }
 
+// sql is the literal as SQL, an interval with its own qualifier.
+func (e *Literal) sql() string {
+	if e.Qual.From == value.UnitNone {
+		return e.V.SQL()
+	}
+	return "INTERVAL '" + string(value.AppendInterval(nil, e.V, e.Qual)) + "' " + e.Qual.String()
+}
+
 // exprString prints e into one builder, in time linear in its size
 // (concatenating the children's strings at every level was quadratic).
 func exprString(e Expr) string {
@@ -261,7 +286,7 @@ func exprString(e Expr) string {
 func writeExpr(b *strings.Builder, e Expr) {
 	switch e := e.(type) {
 	case *Literal:
-		b.WriteString(e.V.SQL())
+		b.WriteString(e.sql())
 	case *ColRef:
 		if e.Name == "ROWTIME" {
 			b.WriteString("ROWTIME") // qualified or not, there is one ROWTIME per row
@@ -274,6 +299,9 @@ func writeExpr(b *strings.Builder, e Expr) {
 		b.WriteString(" " + e.Op + " ")
 		writeExpr(b, e.R)
 		b.WriteByte(')')
+		if e.Qual.From != value.UnitNone {
+			b.WriteString(" " + e.Qual.String())
+		}
 	case *Unary:
 		b.WriteString("(" + e.Op + " ")
 		writeExpr(b, e.X)

@@ -9,7 +9,7 @@ import (
 )
 
 // The calls with their own argument syntax (SUBSTRING … FROM … FOR …,
-// POSITION … IN …, TRIM … FROM …, EXP_AVG … INTERVAL …), OVER and
+// OVERLAY … PLACING … FROM … FOR …, POSITION … IN …, TRIM … FROM …, EXP_AVG … INTERVAL …), OVER and
 // window specifications, and TIMESTAMP literals.
 
 // over parses the ')' closing c's arguments and an optional OVER.
@@ -160,6 +160,27 @@ func (ps *parser) expAvgArgs(c *Call) (Expr, error) {
 	}
 	c.Args = []Expr{x, &Literal{P: it.pos, V: value.IntValue(ms)}}
 	return ps.over(c)
+}
+
+// overlayArgs parses OVERLAY(s PLACING r FROM start [FOR n]) after its
+// '(' as OVERLAY(s, r, start [, n]).
+func (ps *parser) overlayArgs(c *Call) (Expr, error) {
+	for _, kw := range []string{"", "PLACING", "FROM", "FOR"} {
+		if kw == "FOR" && !ps.isKw("FOR") {
+			break
+		}
+		if kw != "" {
+			if err := ps.expectKw(kw); err != nil {
+				return nil, err
+			}
+		}
+		x, err := ps.expr()
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, x)
+	}
+	return c, ps.expectOp(")")
 }
 
 // positionArgs parses POSITION(search IN source) after its '('.

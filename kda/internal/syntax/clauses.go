@@ -1,7 +1,7 @@
 package syntax
 
 // The clauses of a SELECT beyond FROM and WHERE that the engine runs:
-// WINDOW, JOIN … ON and UNION ALL.
+// WINDOW, JOIN … ON | USING, CROSS JOIN and UNION ALL.
 
 // windowClause parses [WINDOW name AS (spec) {, name AS (spec)}].
 func (ps *parser) windowClause(s *Select) error {
@@ -39,10 +39,18 @@ func (ps *parser) isUnionAll() bool {
 }
 
 // join parses [INNER] JOIN or LEFT | RIGHT | FULL [OUTER] JOIN table
-// [alias] ON cond, or returns nil.
-func (ps *parser) join() (*Join, error) {
+// [OVER (…)] [alias] ON cond | USING (col, …), CROSS JOIN table [alias] or
+// , table [alias], or returns nil; the table may be a TABLE(…). s is the
+// SELECT so far: USING qualifies its columns with the left side's alias or
+// name.
+func (ps *parser) join(s *Select) (*Join, error) {
 	j := &Join{P: ps.peek().pos}
 	switch {
+	case ps.isOp(","):
+		j.Cross = true
+	case ps.isKw("CROSS") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
+		j.Cross = true
+		ps.p++
 	case ps.isKw("JOIN"):
 	case ps.isKw("INNER") && ps.tok(1).kind == tIdent && ps.tok(1).text == "JOIN":
 		ps.p++
@@ -56,13 +64,20 @@ func (ps *parser) join() (*Join, error) {
 	default:
 		return nil, nil
 	}
-	ps.p++ // JOIN
-	if err := ps.unsupportedSource(); err != nil {
-		return nil, err
-	}
+	ps.p++ // JOIN or ,
 	var err error
-	if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
-		return nil, err
+	switch {
+	case ps.isTableSource():
+		if j.TableFn, err = ps.tableCall(); err != nil {
+			return nil, err
+		}
+		j.TablePos = j.TableFn.P
+	case ps.isOp("("):
+		return nil, ps.peek().pos.Unsupported("subquery")
+	default:
+		if j.Table, j.TablePos, err = ps.ident("table name"); err != nil {
+			return nil, err
+		}
 	}
 	if j.Over, j.OverName, err = ps.optOver(); err != nil {
 		return nil, err
@@ -70,8 +85,13 @@ func (ps *parser) join() (*Join, error) {
 	if j.Alias, err = ps.optAlias("table alias"); err != nil {
 		return nil, err
 	}
-	if ps.isKw("USING") {
-		return nil, ps.peek().pos.Unsupported("JOIN … USING")
+	switch {
+	case j.Cross && (ps.isKw("ON") || ps.isKw("USING")):
+		return nil, ps.peek().pos.Errorf("CROSS JOIN and FROM a, b take no %s: write JOIN … %s", ps.peek().text, ps.peek().text)
+	case j.Cross:
+		return j, nil
+	case ps.isKw("USING"):
+		return j, ps.using(s, j)
 	}
 	if err := ps.expectKw("ON"); err != nil {
 		return nil, err
@@ -80,6 +100,50 @@ func (ps *parser) join() (*Join, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// using parses USING (col, …) into j: the columns, and ON their
+// equalities between the two sides.
+func (ps *parser) using(s *Select, j *Join) error {
+	upos := ps.next().pos // USING
+	left, right := s.Alias, j.Alias
+	if left == "" {
+		left = s.From
+	}
+	if left == "" {
+		return upos.Errorf("JOIN … USING after a subquery needs the subquery's alias")
+	}
+	if right == "" {
+		right = j.Table
+	}
+	if left == right {
+		return upos.Errorf("JOIN … USING needs different names for its two sides: give one an alias")
+	}
+	if err := ps.expectOp("("); err != nil {
+		return err
+	}
+	for {
+		name, npos, err := ps.ident("column name")
+		if err != nil {
+			return err
+		}
+		for _, u := range j.Using {
+			if u == name {
+				return npos.Errorf("column %q is twice in USING", name)
+			}
+		}
+		j.Using = append(j.Using, name)
+		var eq Expr = &Binary{P: npos, Op: "=", L: &ColRef{P: npos, Qual: left, Name: name}, R: &ColRef{P: npos, Qual: right, Name: name}}
+		if j.On != nil {
+			eq = &Binary{P: npos, Op: "AND", L: j.On, R: eq}
+		}
+		j.On = eq
+		if !ps.isOp(",") {
+			break
+		}
+		ps.p++
+	}
+	return ps.expectOp(")")
 }
 
 // stagger parses [WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL 'n'
@@ -131,6 +195,9 @@ func (ps *parser) subquery(s *Select) error {
 	}
 	if sub.UnionAll != nil || ps.isUnionAll() {
 		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
+	}
+	if err := ps.orderInside("a subquery"); err != nil {
+		return err
 	}
 	if err := ps.expectOp(")"); err != nil {
 		return err

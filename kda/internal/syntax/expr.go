@@ -258,13 +258,69 @@ func (ps *parser) primary() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e, ps.expectOp(")")
+		if err := ps.expectOp(")"); err != nil {
+			return nil, err
+		}
+		// (a - b) DAY TO SECOND: the difference of two datetimes as an
+		// interval.
+		if b, ok := e.(*Binary); ok && b.Op == "-" && b.Qual.From == value.UnitNone && ps.peek().kind == tIdent && value.UnitByName(ps.peek().text) != value.UnitNone {
+			q, err := ps.qualifier()
+			if err != nil {
+				return nil, err
+			}
+			b.Qual = q
+		}
+		return e, nil
 	case tQIdent:
 		return ps.colRef()
 	case tIdent:
 		return ps.identExpr(t)
 	}
 	return nil, ps.unexpected("an expression")
+}
+
+// clockFunctions are the time functions called without parentheses.
+var clockFunctions = map[string]bool{"CURRENT_ROW_TIMESTAMP": true, "CURRENT_TIMESTAMP": true, "LOCALTIMESTAMP": true,
+	"CURRENT_DATE": true, "CURRENT_TIME": true, "LOCALTIME": true}
+
+// dateTimeLiteral is DATE 'yyyy-MM-dd' or TIME 'HH:mm:ss[.fff]' (t the
+// keyword, nt the string).
+func dateTimeLiteral(t, nt token) (Expr, error) {
+	v := value.Value{K: value.KindDate}
+	var ok bool
+	want := "yyyy-MM-dd"
+	if t.text == "DATE" {
+		v.I, ok = value.ParseDate(nt.text)
+	} else {
+		v.K, want = value.KindTimeOfDay, "HH:mm:ss[.fff]"
+		v.I, ok = value.ParseTimeOfDay(nt.text)
+	}
+	if !ok {
+		return nil, nt.pos.Errorf("bad %s literal '%s' (want %s)", t.text, nt.text, want)
+	}
+	return &Literal{P: t.pos, V: v}, nil
+}
+
+// intervalLiteral parses INTERVAL [+|-] 'text' qualifier.
+func (ps *parser) intervalLiteral(pos Pos) (Expr, error) {
+	ps.p++ // INTERVAL
+	neg := false
+	if ps.isOp("-") || ps.isOp("+") {
+		neg = ps.next().text == "-"
+	}
+	st := ps.next()
+	q, err := ps.qualifier()
+	if err != nil {
+		return nil, err
+	}
+	n, ok := value.ParseInterval(st.text, q)
+	if !ok {
+		return nil, st.pos.Errorf("bad INTERVAL literal '%s' for %s", st.text, q)
+	}
+	if neg {
+		n = -n
+	}
+	return &Literal{P: pos, V: value.Value{K: q.Kind(), I: n}, Qual: q}, nil
 }
 
 // numberLiteral is an integer literal when it fits BIGINT, else DOUBLE.
@@ -295,11 +351,14 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 			return nil, nt.pos.Errorf("bad TIMESTAMP literal '%s' (want yyyy-MM-dd HH:mm:ss[.fff])", nt.text)
 		}
 		return &Literal{P: t.pos, V: value.Value{K: value.KindTime, I: ms}}, nil
-	case (t.text == "CURRENT_ROW_TIMESTAMP" || t.text == "CURRENT_TIMESTAMP" || t.text == "LOCALTIMESTAMP") && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
+	case clockFunctions[t.text] && !(nt.kind == tOp && (nt.text == "(" || nt.text == ".")):
 		ps.p++
 		return &Call{P: t.pos, Name: t.text}, nil
-	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME" || t.text == "INTERVAL"):
-		return nil, t.pos.Unsupported(t.text + " literal")
+	case nt.kind == tString && (t.text == "DATE" || t.text == "TIME"):
+		ps.p += 2
+		return dateTimeLiteral(t, nt)
+	case t.text == "INTERVAL" && (nt.kind == tString || nt.kind == tOp && (nt.text == "-" || nt.text == "+") && ps.tok(2).kind == tString):
+		return ps.intervalLiteral(t.pos)
 	case t.text == "EXTRACT" && nt.kind == tOp && nt.text == "(":
 		return ps.extractExpr(t.pos)
 	case t.text == "CURSOR" && nt.kind == tOp && nt.text == "(":
@@ -485,6 +544,8 @@ func (ps *parser) call() (Expr, error) {
 		return ps.expAvgArgs(c)
 	case "SUBSTRING":
 		return ps.substringArgs(c)
+	case "OVERLAY":
+		return ps.overlayArgs(c)
 	case "POSITION":
 		return ps.positionArgs(c)
 	case "TRIM":

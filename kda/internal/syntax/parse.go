@@ -3,6 +3,7 @@ package syntax
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
@@ -239,7 +240,7 @@ func (ps *parser) createStream(start Pos, orReplace bool) (Stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		typ, err := ps.typ()
+		typ, err := ps.columnType()
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +299,7 @@ func (ps *parser) createPump(start Pos, orReplace bool) (Stmt, error) {
 			return nil, err
 		}
 	}
-	return cp, nil
+	return cp, ps.orderBy(cp)
 }
 
 func (ps *parser) typ() (value.Type, error) {
@@ -331,8 +332,11 @@ func (ps *parser) typ() (value.Type, error) {
 				}
 			}
 		}
-	case "VARCHAR", "CHAR":
+	case "VARCHAR", "CHAR", "VARBINARY", "BINARY":
 		typ.Kind = value.KindString
+		if strings.HasSuffix(t.text, "BINARY") {
+			typ.Kind = value.KindBinary
+		}
 		if ps.isOp("(") {
 			ps.p++
 			n := ps.peek()
@@ -345,17 +349,29 @@ func (ps *parser) typ() (value.Type, error) {
 			if err := ps.expectOp(")"); err != nil {
 				return typ, err
 			}
-		} else if t.text == "CHAR" {
+		} else if !strings.HasPrefix(t.text, "VAR") {
 			typ.Len = 1
 		} else {
-			return typ, ps.unexpected("( length ) after VARCHAR")
+			return typ, ps.unexpected("( length ) after " + t.text)
 		}
 	case "BOOLEAN":
 		typ.Kind = value.KindBool
-	case "TIMESTAMP":
+	case "TIMESTAMP", "TIME":
 		typ.Kind = value.KindTime
-	case "DATE", "TIME", "INTERVAL", "BINARY", "VARBINARY":
-		return typ, t.pos.Unsupported("type " + t.text)
+		if t.text == "TIME" {
+			typ.Kind = value.KindTimeOfDay
+		}
+		if err := ps.skipPrecision(); err != nil {
+			return typ, err
+		}
+	case "DATE":
+		typ.Kind = value.KindDate
+	case "INTERVAL":
+		q, err := ps.qualifier()
+		if err != nil {
+			return typ, err
+		}
+		typ = value.IntervalType(q)
 	default:
 		return typ, t.pos.Errorf("unsupported type %s", t.text)
 	}
@@ -386,7 +402,7 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if err := ps.fromItem(s); err != nil {
 		return nil, err
 	}
-	if s.Join, err = ps.join(); err != nil {
+	if s.Join, err = ps.join(s); err != nil {
 		return nil, err
 	}
 	if err := ps.unsupportedClause(); err != nil {
@@ -437,15 +453,11 @@ var clauseWords = map[string]bool{
 	"ON": true, "USING": true, "OUTER": true,
 }
 
-// unsupportedSource names a FROM or JOIN item the engine does not run
-// there: a parenthesised item that is not a subquery, TABLE(…) in a JOIN.
+// unsupportedSource names a FROM item the engine does not run: a
+// parenthesised item that is not a subquery.
 func (ps *parser) unsupportedSource() error {
-	t := ps.peek()
-	switch {
-	case t.kind == tOp && t.text == "(":
+	if t := ps.peek(); t.kind == tOp && t.text == "(" {
 		return t.pos.Unsupported("subquery")
-	case ps.isTableSource():
-		return t.pos.Unsupported("TABLE(…) in JOIN")
 	}
 	return nil
 }
@@ -455,20 +467,20 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.Unsupported("JOIN by comma")
+		return t.pos.Unsupported("a second JOIN (by comma)")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
-	case "JOIN", "INNER", "LEFT":
+	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS":
 		return t.pos.Unsupported("a second JOIN")
-	case "RIGHT", "FULL", "CROSS", "NATURAL":
-		return t.pos.Unsupported(t.text + " JOIN")
+	case "NATURAL":
+		return t.pos.Unsupported("NATURAL JOIN")
 	case "WINDOWED":
 		return nil // WINDOWED BY STAGGER, after WHERE
 	case "ORDER":
-		return t.pos.Unsupported("ORDER BY")
+		return nil // a pump's ORDER BY, after its last SELECT (orderBy)
 	case "UNION":
 		if ps.isUnionAll() {
 			return nil // the pump's next SELECT
@@ -524,7 +536,7 @@ func (ps *parser) optAlias(what string) (string, error) {
 // are *SQLError with columns counted in s.
 func ParseType(s string) (value.Type, error) {
 	ps := &parser{lx: lexer{src: s, line: 1, col: 1}}
-	typ, err := ps.typ()
+	typ, err := ps.columnType()
 	if err == nil && ps.peek().kind != tEOF {
 		err = ps.unexpected("end of the type")
 	}

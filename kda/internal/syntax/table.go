@@ -9,7 +9,8 @@ type TableCall struct {
 	P       Pos // TABLE
 	Name    string
 	NamePos Pos
-	// Cursor is the query of CURSOR(…), the function's first argument.
+	// Cursor is the query of CURSOR(…), the function's first argument
+	// (its UnionAll the next SELECT of a UNION ALL).
 	Cursor    *Select
 	CursorPos Pos
 	// Args are the arguments after the cursor, in order.
@@ -30,40 +31,58 @@ func (ps *parser) isTableSource() bool {
 	return ps.isKw("TABLE") && ps.tok(1).kind == tOp && ps.tok(1).text == "("
 }
 
-// tableSource parses TABLE ( name ( CURSOR ( SELECT STREAM … ) {, expr} ) )
-// [AS] alias into s.Table.
+// tableSource parses FROM's TABLE(…) [OVER (…)] [AS] alias into s.Table
+// (OVER is its window in a JOIN of two streams).
 func (ps *parser) tableSource(s *Select) error {
-	tc := &TableCall{P: ps.next().pos} // TABLE
-	s.FromPos = tc.P
-	ps.p++ // (
-	var err error
-	if tc.Name, tc.NamePos, err = ps.ident("table function name"); err != nil {
-		return err
-	}
-	if tc.Name == "CURSOR" {
-		return tc.NamePos.Errorf("TABLE(CURSOR(…)) names no function: write TABLE(function(CURSOR(SELECT STREAM …), …))")
-	}
-	if err := ps.expectOp("("); err != nil {
-		return err
-	}
-	tc.CursorPos = ps.peek().pos
-	if !ps.isKw("CURSOR") || ps.tok(1).kind != tOp || ps.tok(1).text != "(" {
-		return ps.unexpected("CURSOR(SELECT STREAM …) as the first argument of " + tc.Name)
-	}
-	ps.p += 2
-	if err := ps.enter(); err != nil { // cursors nest like subqueries
-		return err
-	}
-	tc.Cursor, err = ps.selectStmt()
-	ps.depth--
+	tc, err := ps.tableCall()
 	if err != nil {
 		return err
 	}
-	if ps.isUnionAll() {
-		return ps.peek().pos.Unsupported("UNION ALL in a CURSOR")
+	s.Table, s.FromPos = tc, tc.P
+	if s.Over, s.OverName, err = ps.optOver(); err != nil {
+		return err
+	}
+	s.Alias, err = ps.optAlias("table alias")
+	return err
+}
+
+// tableCall parses TABLE ( name ( CURSOR ( SELECT STREAM … [UNION ALL
+// SELECT STREAM …] ) {, expr} ) ).
+func (ps *parser) tableCall() (*TableCall, error) {
+	tc := &TableCall{P: ps.next().pos} // TABLE
+	ps.p++                             // (
+	var err error
+	if tc.Name, tc.NamePos, err = ps.ident("table function name"); err != nil {
+		return nil, err
+	}
+	if tc.Name == "CURSOR" {
+		return nil, tc.NamePos.Errorf("TABLE(CURSOR(…)) names no function: write TABLE(function(CURSOR(SELECT STREAM …), …))")
+	}
+	if err := ps.expectOp("("); err != nil {
+		return nil, err
+	}
+	tc.CursorPos = ps.peek().pos
+	if !ps.isKw("CURSOR") || ps.tok(1).kind != tOp || ps.tok(1).text != "(" {
+		return nil, ps.unexpected("CURSOR(SELECT STREAM …) as the first argument of " + tc.Name)
+	}
+	ps.p += 2
+	if err := ps.enter(); err != nil { // cursors nest like subqueries
+		return nil, err
+	}
+	tc.Cursor, err = ps.selectStmt()
+	for last := tc.Cursor; err == nil && ps.isUnionAll(); last = last.UnionAll {
+		ps.p += 2
+		last.UnionAll, err = ps.selectStmt()
+	}
+	ps.depth--
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.orderInside("a CURSOR"); err != nil {
+		return nil, err
 	}
 	if err := ps.expectOp(")"); err != nil {
-		return err
+		return nil, err
 	}
 	for ps.isOp(",") {
 		ps.p++
@@ -72,16 +91,14 @@ func (ps *parser) tableSource(s *Select) error {
 		}
 		a, err := ps.expr()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tc.Args = append(tc.Args, a)
 	}
 	for range 2 {
 		if err := ps.expectOp(")"); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	s.Table = tc
-	s.Alias, err = ps.optAlias("table alias")
-	return err
+	return tc, nil
 }

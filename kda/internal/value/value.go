@@ -1,7 +1,9 @@
 package value
 
 import (
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"strings"
@@ -19,18 +21,43 @@ const (
 	KindFloat
 	KindString
 	KindTime
+	KindDate      // DATE: days since 1970-01-01 in I
+	KindTimeOfDay // TIME: milliseconds since midnight in I
+	KindInterval  // a day-time INTERVAL: milliseconds in I
+	KindMonths    // a year-month INTERVAL: months in I
+	KindBinary    // BINARY/VARBINARY: the bytes in S
 )
 
-var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP"}
+var kindNames = [...]string{"NULL", "BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR", "TIMESTAMP", "DATE", "TIME", "INTERVAL DAY TO SECOND", "INTERVAL YEAR TO MONTH", "VARBINARY"}
 
-func (k Kind) String() string { return kindNames[k] }
+func (k Kind) String() string {
+	if int(k) >= len(kindNames) {
+		return "KIND(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kindNames[k]
+}
 
 // Type is a column type: INTEGER (KindInt, Bits 32), BIGINT (KindInt, Bits
-// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP.
+// 64), DOUBLE/REAL (KindFloat), VARCHAR(Len), BOOLEAN, TIMESTAMP, DATE,
+// TIME, VARBINARY(Len) (BINARY(n) is VARBINARY(n), as CHAR(n) is
+// VARCHAR(n)); or, as a CAST target only, an INTERVAL (IntervalType).
 type Type struct {
 	Kind Kind
-	Bits int // 32 or 64 for KindInt
-	Len  int // maximum length in characters for KindString
+	Bits int // 32 or 64 for KindInt; an interval's qualifier (IntervalType)
+	Len  int // maximum length in characters for KindString, bytes for KindBinary
+}
+
+// IntervalType returns the INTERVAL type of qualifier q. (The qualifier
+// is kept in Bits so that a Type stays three words: the JSON decoder
+// copies one per value.)
+func IntervalType(q Qualifier) Type {
+	return Type{Kind: q.Kind(), Bits: int(q.From)<<8 | int(q.To)}
+}
+
+// Qualifier returns an interval type's qualifier, the widest of its kind
+// when it has none.
+func (t Type) Qualifier() Qualifier {
+	return Qualifier{Unit(t.Bits >> 8), Unit(t.Bits & 0xff)}.Resolve(t.Kind)
 }
 
 // Common column types.
@@ -54,6 +81,10 @@ func (t Type) String() string {
 		return "BIGINT"
 	case KindString:
 		return "VARCHAR(" + strconv.Itoa(t.Len) + ")"
+	case KindBinary:
+		return "VARBINARY(" + strconv.Itoa(t.Len) + ")"
+	case KindInterval, KindMonths:
+		return "INTERVAL " + t.Qualifier().String()
 	}
 	return t.Kind.String()
 }
@@ -67,7 +98,8 @@ type Column struct {
 	Mapping string
 }
 
-// Value is one SQL value. Times are held as Unix milliseconds in I.
+// Value is one SQL value. TIMESTAMPs are held as Unix milliseconds in I,
+// the other times as datetime.go says.
 type Value struct {
 	K Kind
 	I int64
@@ -108,6 +140,15 @@ func (v Value) SQL() string {
 		return "'" + strings.ReplaceAll(v.S, "'", "''") + "'"
 	case KindTime:
 		return "TIMESTAMP '" + v.Time().Format(SQLTimeLayout) + "'"
+	case KindDate:
+		return "DATE '" + v.Date().Format(DateLayout) + "'"
+	case KindTimeOfDay:
+		return "TIME '" + string(appendTimeOfDay(nil, v.I)) + "'"
+	case KindInterval, KindMonths:
+		q := Qualifier{}.Resolve(v.K)
+		return "INTERVAL '" + string(AppendInterval(nil, v, q)) + "' " + q.String()
+	case KindBinary:
+		return "X'" + hex.EncodeToString([]byte(v.S)) + "'"
 	}
 	return string(v.AppendJSON(nil))
 }
@@ -117,8 +158,10 @@ func (v Value) SQL() string {
 const SQLTimeLayout = "2006-01-02 15:04:05.000"
 
 // AppendJSON appends v as a JSON value. TIMESTAMPs are written as
-// "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does; non-finite
-// doubles as null.
+// "yyyy-MM-dd HH:mm:ss.SSS" strings, as KDA's JSON output does, DATEs as
+// "yyyy-MM-dd", TIMEs as "HH:mm:ss.SSS", intervals as their literal's
+// text with the widest qualifier, BINARY as base64 strings (KDA's JSON
+// type for it); non-finite doubles as null.
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.K {
 	case KindBool:
@@ -138,6 +181,22 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindTime:
 		dst = append(dst, '"')
 		dst = v.Time().AppendFormat(dst, SQLTimeLayout)
+		return append(dst, '"')
+	case KindDate:
+		dst = append(dst, '"')
+		dst = v.Date().AppendFormat(dst, DateLayout)
+		return append(dst, '"')
+	case KindTimeOfDay:
+		dst = append(dst, '"')
+		dst = appendTimeOfDay(dst, v.I)
+		return append(dst, '"')
+	case KindInterval, KindMonths:
+		dst = append(dst, '"')
+		dst = AppendInterval(dst, v, Qualifier{})
+		return append(dst, '"')
+	case KindBinary:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, []byte(v.S))
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)

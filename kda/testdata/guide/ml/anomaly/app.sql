@@ -1,8 +1,7 @@
 -- Developer guide, "Detecting data anomalies on a stream": every record
 -- with its RANDOM_CUT_FOREST score (KDA's defaults: 100 trees of 256
--- points, time decay 100,000, no shingle), through an intermediate stream.
--- (The guide's second pump also orders each second by score; ORDER BY is
--- not supported, so rows keep their arrival order.)
+-- points, time decay 100,000, no shingle), through an intermediate stream;
+-- the second pump sorts each second's rows by descending score.
 CREATE OR REPLACE STREAM "TEMP_STREAM" (
     "TICKER_SYMBOL" VARCHAR(4), "SECTOR" VARCHAR(16), "CHANGE" REAL, "PRICE" REAL, "ANOMALY_SCORE" DOUBLE);
 CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
@@ -11,4 +10,5 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "TEMP_STREAM"
     SELECT STREAM "TICKER_SYMBOL", "SECTOR", "CHANGE", "PRICE", "ANOMALY_SCORE"
     FROM TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001")));
 CREATE OR REPLACE PUMP "OUTPUT_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
-    SELECT STREAM * FROM "TEMP_STREAM";
+    SELECT STREAM * FROM "TEMP_STREAM"
+    ORDER BY FLOOR("TEMP_STREAM".ROWTIME TO SECOND), ANOMALY_SCORE DESC;

@@ -1,6 +1,7 @@
 -- Developer guide, "Detecting data anomalies and getting an explanation":
 -- the score of each record's CHANGE and PRICE, and which of the two makes
--- it anomalous, in which direction (withDirectionality TRUE).
+-- it anomalous, in which direction (withDirectionality TRUE); the second
+-- pump sorts each second's rows by descending score.
 CREATE OR REPLACE STREAM "TEMP_STREAM" (
     "TICKER_SYMBOL" VARCHAR(4), "SECTOR" VARCHAR(16), "CHANGE" REAL, "PRICE" REAL,
     "ANOMALY_SCORE" DOUBLE, "ANOMALY_EXPLANATION" VARCHAR(512));
@@ -12,4 +13,5 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "TEMP_STREAM"
     FROM TABLE(RANDOM_CUT_FOREST_WITH_EXPLANATION(
         CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 100, 256, 100000, 1, TRUE));
 CREATE OR REPLACE PUMP "OUTPUT_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
-    SELECT STREAM * FROM "TEMP_STREAM";
+    SELECT STREAM * FROM "TEMP_STREAM"
+    ORDER BY FLOOR("TEMP_STREAM".ROWTIME TO SECOND), ANOMALY_SCORE DESC;
