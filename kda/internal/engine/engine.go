@@ -216,9 +216,6 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 		e.addStream(st.Name, st.Columns)
 		return nil
 	case *syntax.CreatePump:
-		if err := e.checkDeclaredCalls(st); err != nil {
-			return err
-		}
 		return e.addPump(st)
 	case *syntax.CreateFunction:
 		return e.addFunction(st)

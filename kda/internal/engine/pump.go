@@ -9,6 +9,9 @@ import (
 )
 
 func (e *Engine) addPump(st *syntax.CreatePump) error {
+	if err := e.checkDeclaredCalls(st); err != nil { // udf.go
+		return err
+	}
 	if old := e.pumpNames[st.Name]; old != nil {
 		if !st.OrReplace {
 			return st.Pos.Errorf("pump %q already exists", st.Name)
