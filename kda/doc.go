@@ -188,9 +188,12 @@
 // over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the
 // temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY LEADS |
 // LAGS,
-// UNION without ALL, ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
 // such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
+// construct KDA itself refuses on a stream (UNION without ALL, EXCEPT,
+// INTERSECT, a window FOLLOWING the current row, an ORDER BY whose leading
+// key is not monotonic) is a plain *SQLError that says why. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
 // created as dest, hence DEST) names the stream that exists.
 //

@@ -487,9 +487,9 @@ func (ps *parser) unsupportedClause() error {
 		if ps.isUnionAll() {
 			return nil // the pump's next SELECT
 		}
-		return t.pos.Unsupported("UNION (without ALL)")
+		return t.pos.Errorf("UNION without ALL cannot combine streams: the KDA reference allows only UNION ALL between streams")
 	case "EXCEPT", "INTERSECT":
-		return t.pos.Unsupported(t.text)
+		return t.pos.Errorf("%s cannot combine streams: the KDA reference allows only UNION ALL between streams", t.text)
 	}
 	return nil
 }
