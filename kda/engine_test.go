@@ -395,7 +395,8 @@ func FuzzNewEngine(f *testing.F) {
 // BenchmarkEngineSeedPumps measures the seed's two pumps on one goroutine:
 // JSON records in, JSON rows out to both output streams (the work a KDA
 // application does between its Kinesis source and Firehose destinations),
-// and typed rows in with no output encoding.
+// the same with CSV rows out (CSV destinations), and typed rows in with
+// no output encoding.
 func BenchmarkEngineSeedPumps(b *testing.B) {
 	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([][]byte, 4096)
@@ -414,23 +415,26 @@ func BenchmarkEngineSeedPumps(b *testing.B) {
 		vals[i] = []Value{IntValue(int64(r.S)), IntValue(int64(r.T)), StringValue(r.L)}
 	}
 	ts := time.Unix(1_700_000_000, 0)
-	b.Run("json", func(b *testing.B) {
-		e := newSeedEngine(b, nil)
-		var out []byte
-		var outBytes int
-		sink := func(r Row) { out = r.AppendJSON(out[:0]); outBytes += len(out) }
-		_ = e.Subscribe("anomaly_data_stream", sink)
-		_ = e.Subscribe("output_data_stream", sink)
-		b.ReportAllocs()
-		i := 0
-		cpu0 := cpuTime()
-		for b.Loop() {
-			_ = e.InsertJSON(DefaultInputStream, recs[i&4095], ts)
-			i++
-		}
-		reportRate(b, float64(i), "rows", cpu0)
-		benchNoErrorRows(b, e)
-	})
+	for _, format := range []string{FormatJSON, FormatCSV} {
+		b.Run(strings.ToLower(format), func(b *testing.B) {
+			e := newSeedEngine(b, nil)
+			var out []byte
+			var outBytes int
+			sink := func(r Row) { out = r.appendFormat(out[:0], format); outBytes += len(out) }
+			_ = e.Subscribe("anomaly_data_stream", sink)
+			_ = e.Subscribe("output_data_stream", sink)
+			b.ReportAllocs()
+			i := 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				_ = e.InsertJSON(DefaultInputStream, recs[i&4095], ts)
+				i++
+			}
+			reportRate(b, float64(i), "rows", cpu0)
+			b.ReportMetric(float64(outBytes)/float64(i), "out-B/row")
+			benchNoErrorRows(b, e)
+		})
+	}
 	b.Run("values", func(b *testing.B) {
 		e := newSeedEngine(b, nil)
 		n := 0
