@@ -1,7 +1,6 @@
 package value
 
 import (
-	"encoding/base64"
 	"math"
 	"strconv"
 )
@@ -38,18 +37,8 @@ func (v Value) AppendCSV(dst []byte) []byte {
 		return v.AppendJSON(dst)
 	case KindString:
 		return appendCSVString(dst, v.S)
-	case KindTime:
-		return v.Time().AppendFormat(dst, SQLTimeLayout)
-	case KindDate:
-		return v.Date().AppendFormat(dst, DateLayout)
-	case KindTimeOfDay:
-		return appendTimeOfDay(dst, v.I)
-	case KindInterval, KindMonths:
-		return AppendInterval(dst, v, Qualifier{})
-	case KindBinary:
-		return base64.StdEncoding.AppendEncode(dst, []byte(v.S))
 	}
-	return dst
+	return v.appendText(dst)
 }
 
 func appendCSVString(dst []byte, s string) []byte {

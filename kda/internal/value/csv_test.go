@@ -56,7 +56,7 @@ func TestAppendRowCSV(t *testing.T) {
 func FuzzAppendRowCSV(f *testing.F) {
 	f.Add("a", `b,"c"`, int64(1), 1.5, int64(1_700_000_000_000), "\x00\xff")
 	f.Add("", "\r\n", int64(-1), math.Inf(1), int64(-1), "")
-	f.Add(" x", "\"", int64(0), -0.0, int64(0), ",")
+	f.Add(" x", "\"", int64(0), math.Copysign(0, -1), int64(0), ",")
 	f.Fuzz(func(t *testing.T, s1, s2 string, i int64, fl float64, ms int64, bin string) {
 		ms %= 1e14 // years 0001–9999 (and then some): the layout's range
 		row := []Value{StringValue(s1), {}, StringValue(s2), IntValue(i), FloatValue(fl), {K: KindTime, I: ms},
