@@ -41,13 +41,21 @@
 // The pieces:
 //
 //   - Engine (NewEngine): the KDA SQL subset — CREATE [OR REPLACE]
-//     STREAM/PUMP, INSERT INTO … SELECT STREAM … FROM … WHERE …, GROUP BY
+//     STREAM/PUMP, CREATE [OR REPLACE] FUNCTION f(p type, …) RETURNS type
+//     … RETURN expr (functions written in SQL: compiled once, arguments of
+//     exactly the parameters' types, overloads, RETURNS NULL ON NULL
+//     INPUT; recursion is a compile error), INSERT INTO … SELECT STREAM …
+//     FROM … WHERE …, GROUP BY
 //     [HAVING] with STEP("s".ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)
 //     (or FLOOR(… TO unit)) tumbling windows and COUNT/SUM/AVG/MIN/MAX,
 //     sliding windows (agg OVER w with WINDOW w AS ([PARTITION BY …] RANGE
-//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING), or an inline OVER
-//     (…); COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, LAST_VALUE, LAG,
-//     NTH_VALUE, EXP_AVG; one output row per input row), [INNER] JOIN and
+//     INTERVAL 'n' unit PRECEDING | ROWS n PRECEDING | RANGE|ROWS
+//     UNBOUNDED PRECEDING | … CURRENT ROW, or BETWEEN one of those AND
+//     CURRENT ROW), or an inline OVER (…); COUNT, SUM, AVG, MIN, MAX,
+//     STDDEV_*/VAR_*, ANY, EVERY (each also with DISTINCT), FIRST_VALUE,
+//     LAST_VALUE, LAG, NTH_VALUE, EXP_AVG; one output row per input row;
+//     FOLLOWING is an error, a stream's windows end with the current
+//     row), [INNER] JOIN and
 //     LEFT [OUTER] JOIN of the stream with a reference table ON a
 //     condition or USING (col, …) (EngineOptions.Tables; equalities with
 //     a table column are a hash index, the rest filters; one row per
@@ -60,9 +68,12 @@
 //     JOIN's unpaired rows once they can pair no more), SELECT * over a
 //     join (the USING columns once, then each side's other columns),
 //     SELECT STREAM
-//     DISTINCT with a monotonic item (ROWTIME or STEP(ROWTIME …)),
-//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x) and STDDEV_*/VAR_* in tumbling
-//     and stagger windows, UNION ALL of a
+//     DISTINCT with a monotonic item (ROWTIME, STEP(ROWTIME …) or
+//     MONOTONIC(…)), also with OVER or GROUP BY,
+//     COUNT/SUM/AVG/MIN/MAX(DISTINCT x), STDDEV_*/VAR_*, ANY and EVERY in
+//     tumbling and stagger windows, GROUP BY MONOTONIC(x) (a window that
+//     closes when x moves on; a value against its direction goes to the
+//     error_stream), UNION ALL of a
 //     pump's SELECTs, a pump's streaming ORDER BY (its leading expression
 //     ROWTIME or STEP/FLOOR(ROWTIME …); the rows of each of
 //     its values come out, once it moves on, sorted by the other keys —
@@ -74,7 +85,13 @@
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
 //     TABLE(f(CURSOR(SELECT STREAM … [UNION ALL …]), …)), or JOIN
 //     TABLE(…) OVER (…) as a stream; exact up to 10,000 distinct
-//     values, Space-Saving counters and HyperLogLog above),
+//     values, Space-Saving counters and HyperLogLog above), GROUP_RANK
+//     (RANK() of each group of rows sharing a ROWTIME, such as a GROUP
+//     BY's window; its CREATE FUNCTION … EXTERNAL NAME declaration is
+//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …) and [NOT]
+//     EXISTS (SELECT …) over a reference table, the temporal predicates
+//     CONTAINS, OVERLAPS, EQUALS, [IMMEDIATELY] PRECEDES | SUCCEEDS over
+//     TIMESTAMP periods ([PERIOD] (s, e)),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
 //     BETWEEN/IN/LIKE [ESCAPE]/SIMILAR TO, IS [NOT] NULL | TRUE | FALSE |
 //     UNKNOWN | DISTINCT FROM, COALESCE, NULLIF, MOD, POWER, EXP, LN,
@@ -171,9 +188,11 @@
 // does not run yet ("sql 3:14: NUMBER_TO_CHAR is not supported yet":
 // NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
-// a table never leaves a window), subqueries outside FROM,
-// UNION without ALL, DISTINCT in a sliding window, ORDER BY in a subquery
-// or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// a table never leaves a window), scalar subqueries, IN or EXISTS
+// over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the
+// temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY LEADS |
+// LAGS,
+// UNION without ALL, ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
 // such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream

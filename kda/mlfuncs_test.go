@@ -321,13 +321,19 @@ func TestMLStateSplits(t *testing.T) {
 // on one goroutine; the forest is in its steady state (trees full) before
 // the timer starts.
 func BenchmarkRandomCutForest(b *testing.B) {
-	e := must(NewEngine(rcfSQL, []Input{demoInput}))
+	recs, _ := anomalyRecords(10_000, 5, 3)
+	benchRows(b, must(NewEngine(rcfSQL, []Input{demoInput})), "DESTINATION_SQL_STREAM", recs, 5000)
+}
+
+// benchRows is the body of the table-function benchmarks: recs in turn, a
+// millisecond apart, warm of them before the timer and b.N timed, each
+// giving one row of stream (written as JSON); rows/s and rows/cpu-s.
+func benchRows(b *testing.B, e *Engine, stream string, recs [][]byte, warm int) {
 	var buf []byte
 	rows := 0
-	must(0, e.Subscribe("DESTINATION_SQL_STREAM", func(r Row) { buf = r.AppendJSON(buf[:0]); rows++ }))
-	recs, _ := anomalyRecords(10_000, 5, 3)
+	must(0, e.Subscribe(stream, func(r Row) { buf = r.AppendJSON(buf[:0]); rows++ }))
 	t0 := time.UnixMilli(1_700_000_000_000)
-	for i := range 5000 {
+	for i := range warm {
 		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(i)*time.Millisecond))
 	}
 	rows = 0
@@ -335,7 +341,7 @@ func BenchmarkRandomCutForest(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := range b.N {
-		_ = e.InsertJSON(DefaultInputStream, recs[i%len(recs)], t0.Add(time.Duration(5000+i)*time.Millisecond))
+		_ = e.InsertJSON(DefaultInputStream, recs[(warm+i)%len(recs)], t0.Add(time.Duration(warm+i)*time.Millisecond))
 	}
 	reportRate(b, float64(b.N), "rows", cpu0)
 	if rows != b.N {
@@ -387,4 +393,27 @@ func FuzzRestoreMLState(f *testing.F) {
 			must(0, e.InsertJSON(DefaultInputStream, recs[i], arrivals[len(arrivals)-1]))
 		}
 	})
+}
+
+// BenchmarkHotspots: HOTSPOTS over a window of 1,000 2-D points (a
+// uniform background and, every third record, one of two dense balls; the
+// defaults measured before: scanRadius 3, 12 points) from JSON records
+// through SQL, one HOTSPOTS_RESULT row out per record (written as JSON),
+// on one goroutine;
+// the window is full before the timer starts.
+func BenchmarkHotspots(b *testing.B) {
+	sql := `CREATE OR REPLACE STREAM "D" (ID VARCHAR(8), HOTSPOTS_RESULT VARCHAR(10000));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D"
+SELECT STREAM ID, HOTSPOTS_RESULT FROM TABLE(HOTSPOTS(CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"), 1000, 3.0, 12));`
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := make([][]byte, 4096)
+	for i := range recs {
+		x, y := rng.Float64()*100, rng.Float64()*100
+		if i%3 == 0 {
+			c := [][2]float64{{20, 20}, {40, 70}}[rng.IntN(2)]
+			x, y = c[0]+rng.Float64()*3-1.5, c[1]+rng.Float64()*3-1.5
+		}
+		recs[i] = fmt.Appendf(nil, `{"ID":"r%d","X":%.4f,"Y":%d}`, i, x, int(y))
+	}
+	benchRows(b, must(NewEngine(sql, []Input{xyInput})), "D", recs, 1000)
 }

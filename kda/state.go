@@ -55,8 +55,9 @@ type StateStore interface {
 	SetState(ctx context.Context, key string, state []byte) error
 }
 
-// State returns the engine's window state: the open tumbling and stagger
-// windows' groups and the sliding windows' rows, and the last ROWTIME.
+// State returns the engine's window state: the open tumbling, stagger and
+// MONOTONIC windows' groups, the sliding windows' rows and running values,
+// and the last ROWTIME.
 // RestoreState on an engine compiled from the same application continues
 // from it, so that windows span Lambda invocations and restarts: the same
 // records give the same rows however they are split. Rows already

@@ -85,7 +85,7 @@ func (s *scope) compileCall(e *syntax.Call) (cexpr, error) {
 	if syntax.IsUnsupportedFunction(e.Name) {
 		return cexpr{}, e.P.Unsupported(e.Name)
 	}
-	return cexpr{}, e.P.Errorf("unknown function %s", e.Name)
+	return s.compileUDF(e, args) // udf.go: a user-defined function, or unknown
 }
 
 // compileAggregate compiles COUNT, SUM, AVG, MIN or MAX into a slot of the
@@ -123,6 +123,11 @@ func (s *scope) compileAggregate(e *syntax.Call) (cexpr, error) {
 			if e.Name != "SUM" {
 				spec.typ = value.KindFloat
 			}
+		case "ANY", "EVERY":
+			if x.typ != value.KindBool && x.typ != value.KindNull {
+				return cexpr{}, e.P.Errorf("%s needs a BOOLEAN, got %s", e.Name, x.typ)
+			}
+			spec.typ = value.KindBool
 		default:
 			spec.typ, qual = x.typ, x.qual
 		}

@@ -66,6 +66,11 @@ type scope struct {
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
+
+	eng      *Engine // its tables and streams, for IN and EXISTS subqueries
+	udfs     udfs    // the user-defined functions (udf.go)
+	defining *udf    // the function whose body this scope compiles, or nil
+	calls    []*udf  // the functions that body calls
 }
 
 type aggSpec struct {
@@ -97,7 +102,7 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 }
 
 var aggNames = map[string]bool{"COUNT": true, "SUM": true, "AVG": true, "MIN": true, "MAX": true,
-	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true}
+	"STDDEV_POP": true, "STDDEV_SAMP": true, "VAR_POP": true, "VAR_SAMP": true, "ANY": true, "EVERY": true}
 
 func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 	if s.agg && !s.inAgg {
@@ -157,6 +162,12 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		return s.compileIn(e)
 	case *syntax.Call:
 		return s.compileCall(e)
+	case *syntax.Subquery:
+		return s.compileSubquery(e)
+	case *syntax.Row:
+		return cexpr{}, e.P.Errorf("a row value %s is only allowed before IN (SELECT …) or in a temporal predicate", e)
+	case *syntax.Temporal:
+		return s.compileTemporal(e)
 	case *syntax.Field:
 		return s.compileField(e)
 	case *syntax.Binary:

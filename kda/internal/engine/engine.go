@@ -128,6 +128,7 @@ type Engine struct {
 	pumpNames map[string]*pump
 	errStream *stream
 	tables    map[string]*table
+	funcs     functions
 	created   []string // streams CREATE STREAM made, in order
 	last      int64    // last ROWTIME assigned; ROWTIME never goes back
 	nextClose int64    // earliest end of an open window
@@ -216,6 +217,8 @@ func (e *Engine) addStmt(st syntax.Stmt) error {
 		return nil
 	case *syntax.CreatePump:
 		return e.addPump(st)
+	case *syntax.CreateFunction:
+		return e.addFunction(st)
 	}
 	// A statement the parser knows and the engine does not run yet.
 	return st.StmtPos().Unsupported(fmt.Sprintf("%T", st))
@@ -439,6 +442,10 @@ func (e *Engine) advance(t int64) {
 		case p.win == nil:
 		case p.win.stagger:
 			e.closeStagger(p, t)
+		case p.win.millis == 0:
+			if t == math.MaxInt64 { // Flush: the last value's groups
+				e.closeGroups(p, e.last)
+			}
 		case p.win.open && t >= p.win.start+p.win.millis:
 			e.closeWindow(p)
 		}
@@ -567,8 +574,13 @@ func (e *Engine) pushRow(p *pump, v *env) {
 		}
 		out[p.target[i]] = x
 	}
-	if p.distinct != nil && !p.distinct.admit(out) {
-		return
+	if p.distinct != nil {
+		if ok, err := p.distinct.admit(out); !ok {
+			if err != nil {
+				e.pumpError(p, v, err)
+			}
+			return
+		}
 	}
 	if p.order == nil {
 		e.insert(p.dst, out, v.rowtime)

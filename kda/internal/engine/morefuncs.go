@@ -36,6 +36,8 @@ func (s *scope) compileMoreCall(e *syntax.Call, args []cexpr) (c cexpr, ok bool,
 		c, err = compileExtract(e, args)
 	case "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME":
 		c, err = s.compileQueryTime(e, args)
+	case "MONOTONIC":
+		c, err = compileMonotonic(e, args)
 	default:
 		return c, false, nil
 	}
@@ -286,30 +288,13 @@ func (acc *aggAcc) welford(x float64) {
 
 // variance is name's value over the group: NULL without values, or for a
 // sample of one.
-func (acc *aggAcc) variance(name string) value.Value {
-	n := float64(acc.n)
-	if strings.HasSuffix(name, "_SAMP") {
-		n--
-	}
-	if n <= 0 {
-		return value.Value{}
-	}
-	v := acc.m2 / n
-	if strings.HasPrefix(name, "STDDEV") {
-		v = math.Sqrt(v)
-	}
-	return value.FloatValue(v)
-}
+func (acc *aggAcc) variance(name string) value.Value { return varianceValue(name, acc.n, acc.m2) }
 
-// unsupportedCallForm refuses DISTINCT outside a tumbling or stagger
-// window's aggregate, and the variance aggregates over a sliding window.
+// unsupportedCallForm refuses DISTINCT in a call that is not an
+// aggregate.
 func unsupportedCallForm(e *syntax.Call) error {
-	over := e.Over != nil || e.OverName != ""
-	switch {
-	case e.Distinct && (!aggNames[e.Name] || over):
-		return e.P.Unsupported("DISTINCT in " + e.Name + "(…) other than an aggregate of a tumbling or stagger window")
-	case over && varianceAggs[e.Name]:
-		return e.P.Unsupported(e.Name + " … OVER (a sliding window)")
+	if e.Distinct && !aggNames[e.Name] {
+		return e.P.Errorf("DISTINCT in %s(…): only the aggregates (COUNT, SUM, AVG, MIN, MAX, STDDEV_*, VAR_*, ANY, EVERY) take DISTINCT", e.Name)
 	}
 	return nil
 }

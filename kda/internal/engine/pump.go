@@ -9,6 +9,9 @@ import (
 )
 
 func (e *Engine) addPump(st *syntax.CreatePump) error {
+	if err := e.checkDeclaredCalls(st); err != nil { // udf.go
+		return err
+	}
 	if old := e.pumpNames[st.Name]; old != nil {
 		if !st.OrReplace {
 			return st.Pos.Errorf("pump %q already exists", st.Name)
@@ -149,7 +152,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	sel = crossWhere(sel)
 	src := p.src
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now}
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now, udfs: e.funcs.udfs, eng: e}
 	right, streamJoin := (*stream)(nil), false
 	if sel.Join != nil {
 		right, streamJoin = e.streams[sel.Join.Table]
@@ -198,7 +201,7 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
 		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin,
-		using: sc.using, usingMode: sc.usingMode}
+		using: sc.using, usingMode: sc.usingMode, udfs: e.funcs.udfs, eng: e}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err

@@ -12,10 +12,15 @@ import (
 // value per input row, computed over the rows of the row's partition whose
 // ROWTIME is at most the window's range before the row's (RANGE INTERVAL
 // … PRECEDING) or over the row and the n rows before it (ROWS n
+// PRECEDING), or over every row of the partition so far (UNBOUNDED
 // PRECEDING). The current row is always in its window. COUNT, SUM and AVG
 // are kept as running sums (compensated for DOUBLE), MIN and MAX as
-// monotonic queues, so a row costs O(1) amortised whatever the window's
-// size; EXP_AVG scans its window.
+// monotonic queues, STDDEV_*/VAR_* as Welford's mean and squared
+// deviations with removal, ANY and EVERY as counts, so a row costs O(1)
+// amortised whatever the window's size; EXP_AVG scans its window. An
+// aggregate's DISTINCT counts each value of the window in a multiset
+// (slideagg.go). An UNBOUNDED window keeps running values and only the
+// rows its LAG reaches back to.
 
 // slide is a pump's sliding-window state: its windows and the calls over
 // them.
@@ -23,6 +28,8 @@ type slide struct {
 	specs []*slideSpec
 	aggs  []slideAgg
 	vals  []value.Value // per row: each call's value, read through env.aggs
+	// scratch holds the values recomputeVariance reads.
+	scratch []float64
 }
 
 // slideSpec is one window of a pump, with its partitions.
@@ -31,14 +38,21 @@ type slideSpec struct {
 	keyFns []evalFn
 	rows   bool
 	size   int64
-	aggs   []int                 // indices into slide.aggs
-	slots  int                   // argument values kept per row
-	parts  map[string]*partition // by appendKey of the keys
+	// unbounded: UNBOUNDED PRECEDING; rows is set and size is the largest
+	// LAG offset, the rows kept.
+	unbounded bool
+	aggs      []int                 // indices into slide.aggs
+	evictAggs []int                 // aggs, or none for an UNBOUNDED window
+	slots     int                   // argument values kept per row
+	parts     map[string]*partition // by appendKey of the keys
 	// strParts are the partitions of a single VARCHAR key, by its value.
 	strParts map[string]*partition
 	keys     []value.Value
 	keyBuf   []byte
 	cur      []value.Value // this row's argument values
+	// vars: some call is STDDEV_*/VAR_*, recomputed from the window now
+	// and then.
+	vars bool
 	// nextSweep is when a RANGE window next drops the partitions whose
 	// window is empty: keys that stopped arriving hold no memory.
 	nextSweep int64
@@ -57,6 +71,11 @@ type slideAgg struct {
 	half int64  // EXP_AVG half-life in milliseconds
 	// intArg: the argument is an integer, so AVG is exact from sumI.
 	intArg bool
+	// distinct: f(DISTINCT x), each value of the window once.
+	distinct bool
+	// special: distinct, or an UNBOUNDED window's FIRST_VALUE or
+	// NTH_VALUE, which add checks before the running sums.
+	special bool
 }
 
 // partition holds one partition's rows in arrival order: rts[i] and
@@ -78,6 +97,16 @@ type slideAcc struct {
 	comp  float64
 	mono  []int64 // MIN/MAX: sequence numbers of the candidates, front best
 	mhead int
+	// ext: an UNBOUNDED window's MIN/MAX so far, FIRST_VALUE or
+	// NTH_VALUE.
+	ext value.Value
+	// STDDEV_*/VAR_*: the mean and sum of squared deviations (Welford's),
+	// and the removals since they were last recomputed from the window.
+	mean, m2 float64
+	removed  int64
+	// set counts the window's values of an aggregate with DISTINCT, by
+	// appendKey.
+	set map[string]int32
 }
 
 // slideOp is a window function, switched on per row instead of its name.
@@ -94,11 +123,16 @@ const (
 	opLag
 	opNth
 	opExpAvg
+	opVar // STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP
+	opAny
+	opEvery
 )
 
 var slideOps = map[string]slideOp{
 	"COUNT": opCount, "SUM": opSum, "AVG": opAvg, "MIN": opMin, "MAX": opMax,
 	"FIRST_VALUE": opFirst, "LAST_VALUE": opLast, "LAG": opLag, "NTH_VALUE": opNth, "EXP_AVG": opExpAvg,
+	"STDDEV_POP": opVar, "STDDEV_SAMP": opVar, "VAR_POP": opVar, "VAR_SAMP": opVar,
+	"ANY": opAny, "EVERY": opEvery,
 }
 
 // slideFunctions are the functions allowed with OVER.
@@ -141,7 +175,9 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 		return cexpr{}, err
 	}
 	ss := s.slide.specs[si]
-	a := slideAgg{name: e.Name, op: slideOps[e.Name], spec: si, slot: -1}
+	a := slideAgg{name: e.Name, op: slideOps[e.Name], spec: si, slot: -1,
+		// MIN and MAX of the distinct values are MIN and MAX.
+		distinct: e.Distinct && e.Name != "MIN" && e.Name != "MAX"}
 	nargs := len(e.Args)
 	switch {
 	case e.Star && e.Name == "COUNT":
@@ -163,9 +199,17 @@ func (s *scope) compileOver(e *syntax.Call) (cexpr, error) {
 			return cexpr{}, err
 		}
 	}
+	if err := ss.checkUnbounded(e, &a); err != nil {
+		return cexpr{}, err
+	}
+	ss.vars = ss.vars || a.op == opVar && !ss.unbounded
+	a.special = a.distinct || ss.unbounded && (a.op == opFirst || a.op == opNth)
 	k := len(s.slide.aggs)
 	s.slide.aggs = append(s.slide.aggs, a)
 	ss.aggs = append(ss.aggs, k)
+	if !ss.unbounded {
+		ss.evictAggs = ss.aggs
+	}
 	s.slide.vals = append(s.slide.vals, value.Value{})
 	return cexpr{typ: a.typ, fn: func(v *env) (value.Value, error) { return v.aggs[k], nil }}, nil
 }
@@ -177,13 +221,18 @@ func (a *slideAgg) checkArgs(e *syntax.Call, typ value.Kind, s *scope) error {
 	switch a.name {
 	case "COUNT":
 		a.typ = value.KindInt
-	case "SUM", "AVG", "EXP_AVG":
+	case "SUM", "AVG", "EXP_AVG", "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
 		if typ != value.KindInt && typ != value.KindFloat {
 			return e.P.Errorf("%s needs a number, got %s", a.name, typ)
 		}
 		if a.name != "SUM" {
 			a.typ = value.KindFloat
 		}
+	case "ANY", "EVERY":
+		if typ != value.KindBool && typ != value.KindNull {
+			return e.P.Errorf("%s needs a BOOLEAN, got %s", a.name, typ)
+		}
+		a.typ = value.KindBool
 	}
 	maxArgs := 1
 	switch a.name {
@@ -249,7 +298,8 @@ func (s *scope) slideSpecFor(w *syntax.WindowSpec) (int, error) {
 			return i, nil
 		}
 	}
-	ss := &slideSpec{ast: w, rows: w.Rows, size: w.Size, parts: map[string]*partition{}, strParts: map[string]*partition{}}
+	ss := &slideSpec{ast: w, rows: w.Rows || w.Unbounded, size: w.Size, unbounded: w.Unbounded,
+		parts: map[string]*partition{}, strParts: map[string]*partition{}}
 	for _, p := range w.PartitionBy {
 		s.inAgg = true // partition keys read the row
 		c, err := s.compile(p)
@@ -361,7 +411,9 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 			break
 		}
 		base := p.head * ss.slots
-		for _, k := range ss.aggs {
+		// An UNBOUNDED window's running values keep the row: it only
+		// leaves LAG's reach.
+		for _, k := range ss.evictAggs {
 			a := &sl.aggs[k]
 			if a.arg == nil {
 				p.acc[k].n--
@@ -372,6 +424,9 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 				continue
 			}
 			acc := &p.acc[k]
+			if a.distinct && !acc.removeDistinct(x, &ss.keyBuf) {
+				continue // the value is still in the window
+			}
 			acc.n--
 			switch a.op {
 			case opSum, opAvg:
@@ -381,15 +436,22 @@ func (sl *slide) evict(ss *slideSpec, p *partition, rt int64) {
 				if acc.mhead < len(acc.mono) && acc.mono[acc.mhead] == p.seq {
 					acc.mhead++
 				}
+			case opVar:
+				acc.welfordRemove(x.Float())
+			case opAny, opEvery:
+				acc.sumI -= x.I
 			}
 		}
 		p.head++
 		p.seq++
-		if p.head == len(p.rts) {
+		if ss.vars {
+			sl.recomputeVariance(ss, p)
+		}
+		if p.head == len(p.rts) && !ss.unbounded {
 			// An empty window sums to exactly zero, as a new partition
 			// does: what a DOUBLE sum's rounding left goes with its rows.
 			for k := range p.acc {
-				p.acc[k] = slideAcc{mono: p.acc[k].mono[:0]}
+				p.acc[k] = slideAcc{mono: p.acc[k].mono[:0], set: p.acc[k].set}
 			}
 		}
 	}
@@ -417,6 +479,14 @@ func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
 			continue
 		}
 		x := cur[a.slot]
+		if a.special {
+			if ss.unbounded && (a.op == opFirst && seq == 0 || a.op == opNth && seq == a.n-1) {
+				acc.ext = x
+			}
+			if x.K != value.KindNull && a.distinct && !acc.addDistinct(x, &ss.keyBuf) {
+				continue // already in the window
+			}
+		}
 		if x.K == value.KindNull {
 			continue
 		}
@@ -425,10 +495,20 @@ func (sl *slide) add(ss *slideSpec, p *partition, rt int64, cur []value.Value) {
 		case opSum, opAvg:
 			acc.sumI += x.I
 			acc.addF(x.Float())
+		case opVar:
+			acc.welfordAdd(x.Float())
+		case opAny, opEvery:
+			acc.sumI += x.I
 		case opMin, opMax:
 			want := -1
 			if a.op == opMax {
 				want = 1
+			}
+			if ss.unbounded {
+				if acc.n == 1 || compareValues(x, acc.ext)*want > 0 {
+					acc.ext = x
+				}
+				continue
 			}
 			// Drop candidates the new value beats: they can never be the
 			// extreme again.
@@ -494,6 +574,14 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 			return value.FloatValue(float64(acc.sumI) / float64(acc.n)), nil
 		}
 		return value.FloatValue((acc.sumF + acc.comp) / float64(acc.n)), nil
+	case opVar, opAny, opEvery:
+		return acc.moreResult(a), nil
+	case opMin, opMax, opFirst, opNth:
+		if ss.unbounded {
+			return acc.unboundedResult(a, last+1), nil
+		}
+	}
+	switch a.op {
 	case opMin, opMax:
 		if acc.mhead >= len(acc.mono) {
 			return value.Value{}, nil
@@ -518,24 +606,4 @@ func (sl *slide) result(ss *slideSpec, p *partition, k int, v *env) (value.Value
 		return p.value(ss, last-a.n, a.slot), nil
 	}
 	return expAvg(ss, p, a, v.rowtime), nil
-}
-
-// expAvg is EXP_AVG: the window's values weighted by 2^-k for the k-th
-// half-life interval back from the current row (the newest interval
-// weighs 1).
-func expAvg(ss *slideSpec, p *partition, a *slideAgg, rt int64) value.Value {
-	var sum, w float64
-	for i := p.head; i < len(p.rts); i++ {
-		x := p.vals[i*ss.slots+a.slot]
-		if x.K == value.KindNull {
-			continue
-		}
-		wt := math.Exp2(-float64((rt - p.rts[i]) / a.half))
-		sum += wt * x.Float()
-		w += wt
-	}
-	if w == 0 {
-		return value.Value{}
-	}
-	return value.FloatValue(sum / w)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/lakekit/lakekit/kda/internal/statebin"
 	"github.com/lakekit/lakekit/kda/internal/value"
 )
 
@@ -33,10 +34,9 @@ const MaxStateBytes = 64 << 20
 
 // StateError reports window state that cannot be restored: corrupt,
 // truncated, of another version, or saved by a different application.
-type StateError struct {
-	Offset int // byte offset where decoding stopped
-	Reason string
-}
+// Offset is the byte where decoding stopped, Reason what was being read
+// (the header or a pump) and what is wrong.
+type StateError statebin.Error
 
 func (e *StateError) Error() string {
 	return fmt.Sprintf("kda: window state unusable at byte %d: %s", e.Offset, e.Reason)
@@ -80,7 +80,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	if v := state[len(stateMagic)]; v != stateVersion {
 		return d.fail(fmt.Sprintf("version %d, this engine reads version %d", v, stateVersion))
 	}
-	d.off = len(stateMagic) + 1
+	d.off, d.what = len(stateMagic)+1, "header"
 	last := d.varint()
 	if n := d.count(1); d.err == nil && n != len(e.pumps) {
 		return d.fail(fmt.Sprintf("state has %d pumps, the application %d", n, len(e.pumps)))
@@ -90,9 +90,11 @@ func (e *Engine) RestoreState(state []byte) error {
 	slides := make([][]map[string]*partition, len(e.pumps))
 	extras := make([]pumpExtra, len(e.pumps))
 	for i, p := range e.pumps {
+		d.what = fmt.Sprintf("pump %d", i)
 		if name := d.string(); d.err == nil && name != p.name {
 			return d.fail(fmt.Sprintf("pump %d is %q in the state, %q in the application", i, name, p.name))
 		}
+		d.what = fmt.Sprintf("pump %q", p.name)
 		if p.fn != nil {
 			fns[i] = d.tableFn(p.fn)
 		}
@@ -108,7 +110,7 @@ func (e *Engine) RestoreState(state []byte) error {
 		}
 	}
 	if d.err == nil && d.off != len(d.b) {
-		return d.fail(fmt.Sprintf("%d bytes after the last pump", len(d.b)-d.off))
+		return &StateError{Offset: d.off, Reason: fmt.Sprintf("%d bytes after the last pump", len(d.b)-d.off)}
 	}
 	if d.err != nil {
 		return d.err
@@ -116,12 +118,8 @@ func (e *Engine) RestoreState(state []byte) error {
 	e.last = last
 	for i, p := range e.pumps {
 		p.restoreExtra(extras[i])
-		if w := p.win; w != nil {
-			w.open, w.start, w.order = wins[i].open, wins[i].start, wins[i].order
-			w.groups = make(map[string]*group, len(w.order))
-			for _, g := range w.order {
-				w.groups[g.key] = g
-			}
+		if p.win != nil {
+			p.win.restore(wins[i])
 		}
 		if p.slide != nil {
 			for j, ss := range p.slide.specs {
@@ -143,10 +141,7 @@ func (e *Engine) RestoreState(state []byte) error {
 	return nil
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
+func appendString(b []byte, s string) []byte { return statebin.AppendString(b, s) }
 
 func appendValue(b []byte, v value.Value) []byte {
 	b = append(b, byte(v.K))
@@ -161,9 +156,7 @@ func appendValue(b []byte, v value.Value) []byte {
 	return b
 }
 
-func appendFloat(b []byte, f float64) []byte {
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
-}
+func appendFloat(b []byte, f float64) []byte { return statebin.AppendFloat(b, f) }
 
 func (w *window) appendState(b []byte) []byte {
 	open := byte(0)
@@ -195,6 +188,9 @@ func (w *window) appendState(b []byte) []byte {
 				b = appendFloat(appendFloat(b, a.mean), a.m2)
 			}
 		}
+	}
+	if w.mono != nil {
+		b = w.mono.appendState(b)
 	}
 	return b
 }
@@ -238,80 +234,62 @@ func (sl *slide) appendState(b []byte) []byte {
 				for _, s := range mono {
 					b = binary.AppendVarint(b, s-p.seq)
 				}
+				if a := &sl.aggs[k]; ss.accExtra(a) {
+					b = ss.appendAccExtra(b, a, acc)
+				}
 			}
 		}
 	}
 	return b
 }
 
-// stateDecoder reads a state; the first error sticks.
+// stateDecoder reads a state through package statebin; the first error
+// sticks. The decoders of the windows and functions check d.err and d.off
+// themselves, so they are fields: read runs each primitive at d.off.
 type stateDecoder struct {
-	b   []byte
-	off int
-	err *StateError
+	b    []byte
+	off  int
+	err  *StateError
+	what string // what is being decoded, for errors
+}
+
+// read runs one statebin read at d.off and keeps its position and error.
+func read[T any](d *stateDecoder, f func(*statebin.Decoder) T) T {
+	if d.err != nil {
+		var zero T
+		return zero
+	}
+	s := statebin.At(d.b, d.off, d.what)
+	v := f(&s)
+	d.off = s.Offset()
+	if e := s.Err(); e != nil {
+		d.err = (*StateError)(e)
+	}
+	return v
 }
 
 func (d *stateDecoder) fail(reason string) *StateError {
-	if d.err == nil {
-		d.err = &StateError{Offset: d.off, Reason: reason}
-	}
+	read(d, func(s *statebin.Decoder) int { s.Failf("%s", reason); return 0 })
 	return d.err
 }
 
-func (d *stateDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("bad or truncated integer")
-		return 0
-	}
-	d.off += n
-	return v
-}
+func (d *stateDecoder) varint() int64 { return read(d, (*statebin.Decoder).Varint) }
 
 // count reads a length whose items take at least min bytes each, so that
 // a corrupt count cannot make a large allocation.
 func (d *stateDecoder) count(min int) int {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("bad or truncated count")
-		return 0
-	}
-	d.off += n
-	if v > uint64(len(d.b)-d.off)/uint64(min) {
-		d.fail(fmt.Sprintf("count %d is more than the %d bytes left hold", v, len(d.b)-d.off))
-		return 0
-	}
-	return int(v)
+	return read(d, func(s *statebin.Decoder) int { return s.Count(min) })
 }
 
 func (d *stateDecoder) bytes(n int) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > len(d.b)-d.off {
-		d.fail("truncated")
-		return nil
-	}
-	b := d.b[d.off : d.off+n]
-	d.off += n
-	return b
+	return read(d, func(s *statebin.Decoder) []byte { return s.Bytes(n) })
 }
 
-func (d *stateDecoder) string() string { return string(d.bytes(d.count(1))) }
-
-func (d *stateDecoder) float() float64 {
-	b := d.bytes(8)
-	if b == nil {
-		return 0
-	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(b))
+func (d *stateDecoder) string() string {
+	return read(d, func(s *statebin.Decoder) string { return s.String(MaxStateBytes) })
 }
+
+func (d *stateDecoder) float() float64 { return read(d, (*statebin.Decoder).Float) }
 
 func (d *stateDecoder) value() value.Value {
 	k := d.bytes(1)
@@ -346,18 +324,25 @@ func (d *stateDecoder) value() value.Value {
 	return v
 }
 
-func (d *stateDecoder) flag() bool {
-	b := d.bytes(1)
-	if b != nil && b[0] > 1 {
-		d.fail("flag is not 0 or 1")
+func (d *stateDecoder) flag() bool { return read(d, (*statebin.Decoder).Flag) }
+
+// restore sets the window's state to ws.
+func (w *window) restore(ws windowState) {
+	w.open, w.start, w.order = ws.open, ws.start, ws.order
+	if w.mono != nil {
+		*w.mono = ws.mono
 	}
-	return b != nil && b[0] == 1
+	w.groups = make(map[string]*group, len(w.order))
+	for _, g := range w.order {
+		w.groups[g.key] = g
+	}
 }
 
 type windowState struct {
 	open  bool
 	start int64
 	order []*group
+	mono  monoKeys
 }
 
 func (d *stateDecoder) window(w *window) windowState {
@@ -404,6 +389,9 @@ func (d *stateDecoder) window(w *window) windowState {
 	}
 	if !w.stagger && !ws.open && len(ws.order) > 0 {
 		d.fail("groups in a closed tumbling window")
+	}
+	if w.mono != nil {
+		ws.mono = d.monoKeys(w.mono)
 	}
 	return ws
 }
@@ -455,7 +443,7 @@ func (d *stateDecoder) partition(sl *slide, ss *slideSpec) *partition {
 	for _, k := range ss.aggs {
 		acc := &p.acc[k]
 		acc.n, acc.sumI, acc.sumF, acc.comp = d.varint(), d.varint(), d.float(), d.float()
-		if acc.n < 0 || acc.n > int64(rows) {
+		if acc.n < 0 || acc.n > int64(rows) && !ss.unbounded {
 			d.fail("count outside the window")
 		}
 		m := d.count(1)
@@ -469,6 +457,12 @@ func (d *stateDecoder) partition(sl *slide, ss *slideSpec) *partition {
 			prev = s
 			acc.mono = append(acc.mono, p.seq+s)
 		}
+		if a := &sl.aggs[k]; ss.accExtra(a) {
+			d.accExtra(ss, a, acc)
+		}
+	}
+	if d.err == nil {
+		d.rebuildDistinct(sl, ss, p)
 	}
 	return p
 }

@@ -8,6 +8,7 @@ package engine
 type pumpExtra struct {
 	distCur  []byte
 	distSeen map[string]struct{}
+	distMono monoKeys
 	join     [2]joinSide
 	order    orderState
 }
@@ -28,7 +29,7 @@ func (p *pump) appendExtraState(b []byte) []byte {
 func (d *stateDecoder) pumpExtra(p *pump) pumpExtra {
 	var x pumpExtra
 	if p.distinct != nil {
-		x.distCur, x.distSeen = d.distinct()
+		x.distCur, x.distSeen, x.distMono = d.distinct(p.distinct)
 	}
 	if p.sjoin != nil {
 		x.join = d.joinState(p.sjoin, p.src)
@@ -42,6 +43,9 @@ func (d *stateDecoder) pumpExtra(p *pump) pumpExtra {
 func (p *pump) restoreExtra(x pumpExtra) {
 	if p.distinct != nil {
 		p.distinct.cur, p.distinct.seen = x.distCur, x.distSeen
+		if p.distinct.declared != nil {
+			*p.distinct.declared = x.distMono
+		}
 	}
 	if p.sjoin != nil {
 		p.sjoin.sides = x.join

@@ -222,6 +222,9 @@ func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos sy
 	if spec == nil {
 		return joinSide{}, nil
 	}
+	if spec.Unbounded {
+		return joinSide{}, spec.P.Errorf("UNBOUNDED PRECEDING cannot be the window of a JOIN: it would keep every row of the stream")
+	}
 	return joinSide{windowed: true, rows: spec.Rows, size: spec.Size, partSpec: spec.PartitionBy}, nil
 }
 

@@ -21,6 +21,9 @@ type window struct {
 	// and closed millis later (WINDOWED BY STAGGER); order is then the
 	// open groups by opening time.
 	stagger bool
+	// mono are the MONOTONIC(…) keys of GROUP BY (monotonic.go): a new
+	// value closes the window too. millis is 0 when they are the window.
+	mono *monoKeys
 
 	open   bool
 	start  int64
@@ -52,6 +55,8 @@ type aggAcc struct {
 func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
 	w := &window{groupBy: groupKeys{memo: map[syntax.Expr]uint64{}, shapes: map[shape]bool{}}, groups: map[string]*group{}}
 	keys := sel.GroupBy
+	var monoIdx []int
+	var monoPos []syntax.Pos
 	if st := sel.Stagger; st != nil {
 		w.millis, w.stagger, keys = st.Size, true, st.PartitionBy
 	}
@@ -70,10 +75,18 @@ func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
 		}
 		if _, added := w.groupBy.add(g, c.typ); added {
 			w.keyFns = append(w.keyFns, c.fn)
+			if isMonotonicCall(g) && !w.stagger {
+				monoIdx = append(monoIdx, len(w.keyFns)-1)
+				monoPos = append(monoPos, g.ExprPos())
+			}
 		}
 	}
-	if w.millis == 0 {
-		return nil, sel.GroupBy[0].ExprPos().Errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR)", sel.From)
+	if len(monoIdx) > 0 {
+		m := newMonoKeys(monoIdx, monoPos)
+		w.mono = &m
+	}
+	if w.millis == 0 && w.mono == nil {
+		return nil, sel.GroupBy[0].ExprPos().Errorf("a streaming GROUP BY needs a window: add STEP(%q.ROWTIME BY INTERVAL 'n' SECOND|MINUTE|HOUR), or group by MONOTONIC(…) of a column that only goes up or down", sel.From)
 	}
 	w.keys = make([]value.Value, len(w.keyFns))
 	return w, nil
@@ -81,9 +94,12 @@ func newWindow(sel *syntax.Select, sc *scope) (*window, error) {
 
 func (e *Engine) accumulate(p *pump, v *env) error {
 	w := p.win
-	if w.stagger {
+	switch {
+	case w.stagger:
 		e.closeStagger(p, v.rowtime)
-	} else {
+	case w.millis == 0:
+		w.open = true // MONOTONIC keys alone: they close the window
+	default:
 		ws := floorDiv(v.rowtime, w.millis) * w.millis
 		if w.open && ws >= w.start+w.millis {
 			e.closeWindow(p)
@@ -101,6 +117,15 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 			return err
 		}
 		w.keys[i] = k
+	}
+	if w.mono != nil {
+		changed, err := w.mono.check(w.keys)
+		if err != nil {
+			return err
+		}
+		if changed {
+			e.closeGroups(p, v.rowtime)
+		}
 	}
 	w.keyBuf = appendKey(w.keyBuf[:0], w.keys)
 	g := w.groups[string(w.keyBuf)]
@@ -126,30 +151,37 @@ func (e *Engine) accumulate(p *pump, v *env) error {
 		if x.K == value.KindNull || a.distinct && !firstSeen(&acc.set, x, &w.keyBuf) {
 			continue
 		}
-		acc.n++
-		switch a.name {
-		case "SUM", "AVG":
-			if x.K == value.KindInt {
-				s := acc.sumI + x.I
-				if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
-					acc.err = &EvalError{"SUM overflow"}
-				}
-				acc.sumI = s
-			}
-			acc.sumF += x.Float()
-		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
-			acc.welford(x.Float())
-		case "MIN":
-			if acc.n == 1 || compareValues(x, acc.ext) < 0 {
-				acc.ext = x
-			}
-		case "MAX":
-			if acc.n == 1 || compareValues(x, acc.ext) > 0 {
-				acc.ext = x
-			}
-		}
+		acc.add(a.name, x)
 	}
 	return nil
+}
+
+// add counts the non-NULL value x into aggregate name's state.
+func (acc *aggAcc) add(name string, x value.Value) {
+	acc.n++
+	switch name {
+	case "SUM", "AVG":
+		if x.K == value.KindInt {
+			s := acc.sumI + x.I
+			if (s > acc.sumI) != (x.I > 0) && acc.err == nil {
+				acc.err = &EvalError{"SUM overflow"}
+			}
+			acc.sumI = s
+		}
+		acc.sumF += x.Float()
+	case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+		acc.welford(x.Float())
+	case "ANY", "EVERY":
+		acc.sumI += x.I // the TRUE values
+	case "MIN":
+		if acc.n == 1 || compareValues(x, acc.ext) < 0 {
+			acc.ext = x
+		}
+	case "MAX":
+		if acc.n == 1 || compareValues(x, acc.ext) > 0 {
+			acc.ext = x
+		}
+	}
 }
 
 // appendKey encodes group key values so equal keys give equal bytes.
@@ -177,9 +209,16 @@ func appendKey(dst []byte, keys []value.Value) []byte {
 // the end of the window.
 func (e *Engine) closeWindow(p *pump) {
 	w := p.win
-	end := w.start + w.millis
+	e.closeGroups(p, w.start+w.millis)
+	w.open = false
+}
+
+// closeGroups emits the tumbling window's groups with ROWTIME end and
+// empties it.
+func (e *Engine) closeGroups(p *pump, end int64) {
+	w := p.win
 	order := w.order
-	w.open, w.order, w.groups = false, nil, map[string]*group{}
+	w.order, w.groups = nil, map[string]*group{}
 	for _, g := range order {
 		e.emitGroup(p, g, end)
 	}
@@ -212,7 +251,7 @@ func (w *window) nextEnd() (int64, bool) {
 		}
 		return w.order[0].start + w.millis, true
 	}
-	return w.start + w.millis, w.open
+	return w.start + w.millis, w.open && w.millis > 0
 }
 
 // emitGroup emits a group's row, with ROWTIME end.
@@ -222,34 +261,10 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 	var ev env
 	var failed error
 	for i, a := range w.aggs {
-		acc := g.acc[i]
-		var val value.Value
-		switch a.name {
-		case "COUNT":
-			val = value.IntValue(acc.n)
-		case "SUM":
-			switch {
-			case acc.n == 0:
-			case a.typ == value.KindInt:
-				val = value.IntValue(acc.sumI)
-				if acc.err != nil {
-					failed = acc.err
-				}
-			default:
-				val = value.FloatValue(acc.sumF)
-			}
-		case "AVG":
-			if acc.n > 0 {
-				val = value.FloatValue(acc.sumF / float64(acc.n))
-			}
-		case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
-			val = acc.variance(a.name)
-		default:
-			if acc.n > 0 {
-				val = acc.ext
-			}
+		var err error
+		if aggVals[i], err = g.acc[i].result(&a); err != nil {
+			failed = err
 		}
-		aggVals[i] = val
 	}
 	ev = env{rowtime: end, keys: g.keys, aggs: aggVals}
 	if failed != nil {
@@ -283,6 +298,7 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 	}
 	switch {
 	case !ok:
+	case p.distinct != nil && !p.distinct.admitWindow(out, end):
 	case p.order != nil:
 		if err := e.orderRow(p, &ev, out, end); err != nil {
 			e.windowError(p, &ev, err)
@@ -290,6 +306,48 @@ func (e *Engine) emitGroup(p *pump, g *group, end int64) {
 	default:
 		e.insert(p.dst, out, end)
 	}
+}
+
+// result is the aggregate a's value over its group; err is a SUM's
+// overflow.
+func (acc *aggAcc) result(a *aggSpec) (value.Value, error) {
+	switch a.name {
+	case "COUNT":
+		return value.IntValue(acc.n), nil
+	case "SUM":
+		switch {
+		case acc.n == 0:
+		case a.typ == value.KindInt:
+			return value.IntValue(acc.sumI), acc.err
+		default:
+			return value.FloatValue(acc.sumF), nil
+		}
+	case "AVG":
+		if acc.n > 0 {
+			return value.FloatValue(acc.sumF / float64(acc.n)), nil
+		}
+	case "STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP":
+		return acc.variance(a.name), nil
+	case "ANY", "EVERY":
+		return boolAgg(a.name == "ANY", acc.n, acc.sumI), nil
+	default:
+		if acc.n > 0 {
+			return acc.ext, nil
+		}
+	}
+	return value.Value{}, nil
+}
+
+// boolAgg is ANY (isAny) or EVERY of n values of which trues are TRUE:
+// NULL without values.
+func boolAgg(isAny bool, n, trues int64) value.Value {
+	switch {
+	case n == 0:
+		return value.Value{}
+	case isAny:
+		return value.BoolValue(trues > 0)
+	}
+	return value.BoolValue(trues == n)
 }
 
 func (e *Engine) windowError(p *pump, ev *env, err error) {

@@ -2,10 +2,11 @@ package rcf
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/lakekit/lakekit/kda/internal/statebin"
 )
 
 // The state AppendState writes and Restore reads:
@@ -23,11 +24,9 @@ import (
 
 const stateVersion = 1
 
-// StateError reports a forest state Restore cannot use.
-type StateError struct {
-	Offset int
-	Reason string
-}
+// StateError reports a forest state Restore cannot use: Offset is the
+// byte where reading stopped, Reason what was read and what is wrong.
+type StateError statebin.Error
 
 func (e *StateError) Error() string {
 	return fmt.Sprintf("rcf: state unusable at byte %d: %s", e.Offset, e.Reason)
@@ -38,14 +37,14 @@ func (f *Forest) AppendState(b []byte) []byte {
 	c := f.cfg
 	b = append(b, stateVersion)
 	for _, n := range []int{c.Dims, c.Trees, c.SampleSize, c.ShingleSize} {
-		b = binary.AppendUvarint(b, uint64(n))
+		b = statebin.AppendUvarint(b, uint64(n))
 	}
-	b = appendFloat(b, c.TimeDecay)
-	b = binary.LittleEndian.AppendUint64(b, c.Seed)
-	b = binary.AppendUvarint(b, uint64(f.t))
-	b = binary.AppendUvarint(b, uint64(f.filled))
+	b = statebin.AppendFloat(b, c.TimeDecay)
+	b = statebin.AppendUint64(b, c.Seed)
+	b = statebin.AppendUvarint(b, uint64(f.t))
+	b = statebin.AppendUvarint(b, uint64(f.filled))
 	for _, x := range f.shingle[f.d-f.filled*c.Dims:] {
-		b = appendFloat(b, x)
+		b = statebin.AppendFloat(b, x)
 	}
 	// The points of all samples, once each, in time order.
 	type ref struct {
@@ -68,22 +67,22 @@ func (f *Forest) AppendState(b []byte) []byte {
 			times = append(times, r.t)
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(times)))
+	b = statebin.AppendUvarint(b, uint64(len(times)))
 	prev := int64(0)
 	for j, r := range refs {
 		if j > 0 && refs[j-1].t == r.t {
 			continue
 		}
-		b = binary.AppendUvarint(b, uint64(r.t-prev))
+		b = statebin.AppendUvarint(b, uint64(r.t-prev))
 		prev = r.t
 		lo, _ := f.trees[r.tree].box(r.leaf)
 		for _, x := range lo {
-			b = appendFloat(b, x)
+			b = statebin.AppendFloat(b, x)
 		}
 	}
 	for i := range f.trees {
 		tr := &f.trees[i]
-		b = binary.LittleEndian.AppendUint64(b, tr.rng)
+		b = statebin.AppendUint64(b, tr.rng)
 		ts := make([]int, 0, len(tr.heap))
 		leafPoint := map[int32]int{}
 		for _, e := range tr.heap {
@@ -94,10 +93,10 @@ func (f *Forest) AppendState(b []byte) []byte {
 			}
 		}
 		slices.Sort(ts)
-		b = binary.AppendUvarint(b, uint64(len(ts)))
+		b = statebin.AppendUvarint(b, uint64(len(ts)))
 		prev := 0
 		for _, p := range ts {
-			b = binary.AppendUvarint(b, uint64(p-prev))
+			b = statebin.AppendUvarint(b, uint64(p-prev))
 			prev = p
 		}
 		if tr.root >= 0 {
@@ -110,67 +109,12 @@ func (f *Forest) AppendState(b []byte) []byte {
 func (tr *tree) appendNodes(b []byte, v int32, leafPoint map[int32]int) []byte {
 	if tr.n[v].left < 0 {
 		b = append(b, 0)
-		return binary.AppendUvarint(b, uint64(leafPoint[v]))
+		return statebin.AppendUvarint(b, uint64(leafPoint[v]))
 	}
-	b = binary.AppendUvarint(b, uint64(tr.n[v].cutDim)+1)
-	b = appendFloat(b, tr.n[v].cutVal)
+	b = statebin.AppendUvarint(b, uint64(tr.n[v].cutDim)+1)
+	b = statebin.AppendFloat(b, tr.n[v].cutVal)
 	b = tr.appendNodes(b, tr.n[v].left, leafPoint)
 	return tr.appendNodes(b, tr.n[v].right, leafPoint)
-}
-
-func appendFloat(b []byte, f float64) []byte {
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
-}
-
-// decoder reads a state; the first error sticks.
-type decoder struct {
-	b   []byte
-	off int
-	err *StateError
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = &StateError{Offset: d.off, Reason: fmt.Sprintf(format, args...)}
-	}
-}
-
-func (d *decoder) uvarint(max uint64) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("bad or truncated integer")
-		return 0
-	}
-	if v > max {
-		d.fail("%d is over %d", v, max)
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) u64() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b)-d.off < 8 {
-		d.fail("truncated")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b[d.off:])
-	d.off += 8
-	return v
-}
-
-func (d *decoder) float() float64 {
-	f := math.Float64frombits(d.u64())
-	if d.err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-		d.fail("a value is not finite")
-	}
-	return f
 }
 
 // Restore reads a state AppendState wrote for a forest of cfg and returns
@@ -180,88 +124,96 @@ func Restore(cfg Config, b []byte) (*Forest, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	d := &decoder{b: b}
+	d := statebin.NewDecoder(b)
+	d.In("forest state")
 	if len(b) == 0 || b[0] != stateVersion {
-		d.fail("not a version %d forest state", stateVersion)
-		return nil, 0, d.err
+		d.Failf("not a version %d forest state", stateVersion)
+		return nil, 0, (*StateError)(d.Err())
 	}
-	d.off = 1
+	d.Byte()
 	var got Config
-	got.Dims, got.Trees = int(d.uvarint(MaxPointDims)), int(d.uvarint(MaxTrees))
-	got.SampleSize, got.ShingleSize = int(d.uvarint(MaxSampleSize)), int(d.uvarint(MaxPointDims))
-	got.TimeDecay, got.Seed = d.float(), d.u64()
-	if d.err == nil && got != cfg {
-		d.fail("the state is of a forest %+v, the application's is %+v", got, cfg)
+	got.Dims, got.Trees = int(d.Uvarint(MaxPointDims)), int(d.Uvarint(MaxTrees))
+	got.SampleSize, got.ShingleSize = int(d.Uvarint(MaxSampleSize)), int(d.Uvarint(MaxPointDims))
+	got.TimeDecay, got.Seed = d.Finite(), d.Uint64()
+	if d.Err() == nil && got != cfg {
+		d.Failf("the state is of a forest %+v, the application's is %+v", got, cfg)
 	}
-	f.t = int64(d.uvarint(math.MaxInt64 / 2))
-	f.filled = int(d.uvarint(uint64(cfg.ShingleSize)))
-	if d.err == nil && f.filled < cfg.ShingleSize && f.t > 0 {
-		d.fail("points made before the shingle filled")
+	d.In("forest time and shingle")
+	f.t = int64(d.Uvarint(math.MaxInt64 / 2))
+	f.filled = int(d.Uvarint(uint64(cfg.ShingleSize)))
+	if d.Err() == nil && f.filled < cfg.ShingleSize && f.t > 0 {
+		d.Failf("points made before the shingle filled")
 	}
-	for i := f.d - f.filled*cfg.Dims; i < f.d && d.err == nil; i++ {
-		f.shingle[i] = d.float()
+	for i := f.d - f.filled*cfg.Dims; i < f.d && d.Err() == nil; i++ {
+		f.shingle[i] = d.Finite()
 	}
-	np := int(d.uvarint(uint64(cfg.Trees * cfg.SampleSize)))
-	if d.err == nil && np > (len(b)-d.off)/(1+8*f.d) {
-		d.fail("%d points do not fit in the %d bytes left", np, len(b)-d.off)
+	d.In("sampled points")
+	np := d.Count(1 + 8*f.d)
+	if d.Err() == nil && np > cfg.Trees*cfg.SampleSize {
+		d.Failf("%d points, more than %d trees of %d sample", np, cfg.Trees, cfg.SampleSize)
 	}
-	if d.err != nil {
-		return nil, 0, d.err
+	if d.Err() != nil {
+		return nil, 0, (*StateError)(d.Err())
 	}
 	times := make([]int64, np)
 	coords := make([]float64, np*f.d)
 	prev := int64(-1)
 	for i := range times {
-		dt := int64(d.uvarint(math.MaxInt64 / 2))
+		dt := int64(d.Uvarint(math.MaxInt64 / 2))
 		if i > 0 && dt == 0 {
-			d.fail("points out of time order")
+			d.Failf("points out of time order")
 		}
 		t := max(prev, 0) + dt
-		if d.err == nil && t >= f.t {
-			d.fail("a point of time %d, after the forest's %d", t, f.t)
+		if d.Err() == nil && t >= f.t {
+			d.Failf("a point of time %d, after the forest's %d", t, f.t)
 		}
 		times[i], prev = t, t
 		for k := range f.d {
-			coords[i*f.d+k] = d.float()
+			coords[i*f.d+k] = d.Finite()
 		}
-		if d.err != nil {
-			return nil, 0, d.err
+		if d.Err() != nil {
+			return nil, 0, (*StateError)(d.Err())
 		}
 	}
 	for i := range f.trees {
+		d.In(fmt.Sprintf("tree %d", i))
 		f.trees[i].restore(d, f, i, times, coords)
-		if d.err != nil {
-			return nil, 0, d.err
+		if d.Err() != nil {
+			return nil, 0, (*StateError)(d.Err())
 		}
 	}
-	return f, d.off, nil
+	return f, d.Offset(), nil
 }
 
-func (tr *tree) restore(d *decoder, f *Forest, ti int, times []int64, coords []float64) {
-	tr.rng = d.u64()
-	n := int(d.uvarint(uint64(tr.cap)))
+func (tr *tree) restore(d *statebin.Decoder, f *Forest, ti int, times []int64, coords []float64) {
+	tr.rng = d.Uint64()
+	n := d.Count(1)
+	if n > tr.cap {
+		d.Failf("%d sampled points, the sample holds %d", n, tr.cap)
+		return
+	}
 	pts := make([]int, n)
 	prev := 0
 	for j := range pts {
-		dp := int(d.uvarint(uint64(len(times))))
+		dp := int(d.Uvarint(uint64(len(times))))
 		if j > 0 && dp == 0 {
-			d.fail("a point appears twice in a tree")
+			d.Failf("a point appears twice in a tree")
 		}
 		pts[j] = prev + dp
 		prev = pts[j]
-		if d.err == nil && pts[j] >= len(times) {
-			d.fail("point %d of %d", pts[j], len(times))
+		if d.Err() == nil && pts[j] >= len(times) {
+			d.Failf("point %d of %d", pts[j], len(times))
 		}
 	}
-	if d.err != nil || n == 0 {
+	if d.Err() != nil || n == 0 {
 		return
 	}
 	tr.root = tr.readNode(d, -1, coords, len(times), 0)
-	if d.err != nil {
+	if d.Err() != nil {
 		return
 	}
 	if err := tr.checkNode(tr.root, -1); err != "" {
-		d.fail("tree %d: %s", ti, err)
+		d.Failf("%s", err)
 		return
 	}
 	for _, p := range pts {
@@ -275,14 +227,14 @@ func (tr *tree) restore(d *decoder, f *Forest, ti int, times []int64, coords []f
 			}
 		}
 		if lo, _ := tr.box(v); !slices.Equal(lo, x) {
-			d.fail("tree %d: a sampled point is not at its leaf", ti)
+			d.Failf("a sampled point is not at its leaf")
 			return
 		}
 		tr.n[v].mass++
 		tr.heap = append(tr.heap, entry{w: f.weight(ti, times[p]), t: times[p], leaf: v})
 	}
 	if err := tr.fixMass(tr.root); err != "" {
-		d.fail("tree %d: %s", ti, err)
+		d.Failf("%s", err)
 		return
 	}
 	heap := tr.heap
@@ -299,21 +251,21 @@ func (tr *tree) restore(d *decoder, f *Forest, ti int, times []int64, coords []f
 }
 
 // readNode reads a subtree with masses 0 (fixMass sets them).
-func (tr *tree) readNode(d *decoder, parent int32, coords []float64, np, depth int) int32 {
-	if d.err != nil {
+func (tr *tree) readNode(d *statebin.Decoder, parent int32, coords []float64, np, depth int) int32 {
+	if d.Err() != nil {
 		return -1
 	}
 	if len(tr.free) < 2 || depth > 2*tr.cap {
-		d.fail("more nodes than a sample of %d makes", tr.cap)
+		d.Failf("more nodes than a sample of %d makes", tr.cap)
 		return -1
 	}
-	tag := d.uvarint(uint64(tr.d))
-	if d.err != nil {
+	tag := d.Uvarint(uint64(tr.d))
+	if d.Err() != nil {
 		return -1
 	}
 	if tag == 0 {
-		p := int(d.uvarint(uint64(np - 1)))
-		if d.err != nil {
+		p := int(d.Uvarint(uint64(np - 1)))
+		if d.Err() != nil {
 			return -1
 		}
 		v := tr.newLeaf(coords[p*tr.d : (p+1)*tr.d])
@@ -322,10 +274,10 @@ func (tr *tree) readNode(d *decoder, parent int32, coords []float64, np, depth i
 	}
 	v := tr.newNode()
 	tr.n[v].parent = parent
-	tr.n[v].cutDim, tr.n[v].cutVal = int32(tag-1), d.float()
+	tr.n[v].cutDim, tr.n[v].cutVal = int32(tag-1), d.Finite()
 	tr.n[v].left = tr.readNode(d, v, coords, np, depth+1)
 	tr.n[v].right = tr.readNode(d, v, coords, np, depth+1)
-	if d.err == nil {
+	if d.Err() == nil {
 		tr.refit(v)
 	}
 	return v

@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -13,7 +12,8 @@ type Script struct {
 	Stmts []Stmt
 }
 
-// Stmt is a statement: a *CreateStream or a *CreatePump.
+// Stmt is a statement: a *CreateStream, a *CreatePump or a
+// *CreateFunction.
 type Stmt interface {
 	// StmtPos is where the statement starts.
 	StmtPos() Pos
@@ -167,6 +167,9 @@ type WindowSpec struct {
 	PartitionBy []Expr
 	Rows        bool
 	Size        int64 // milliseconds for RANGE, rows for ROWS
+	// Unbounded: UNBOUNDED PRECEDING, every row of the partition so far
+	// (Size is then 0).
+	Unbounded bool
 }
 
 // NamedWindow is one WINDOW name AS (spec) of a SELECT.
@@ -357,7 +360,7 @@ func writeExpr(b *strings.Builder, e Expr) {
 		writeList(b, e.List)
 		b.WriteString("))")
 	default:
-		b.WriteString(fmt.Sprintf("%T", e))
+		writeOther(b, e) // subquery.go
 	}
 }
 
@@ -459,6 +462,14 @@ func Children(e Expr) []Expr {
 		return []Expr{e.X, e.Lo, e.Hi}
 	case *In:
 		return append([]Expr{e.X}, e.List...)
+	case *Row:
+		return e.Items
+	case *Temporal:
+		return []Expr{e.L, e.R}
+	case *Subquery:
+		if e.X != nil {
+			return []Expr{e.X} // the subquery's own expressions read its table
+		}
 	}
 	return nil
 }

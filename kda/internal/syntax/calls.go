@@ -24,8 +24,12 @@ func (ps *parser) over(c *Call) (Expr, error) {
 	return c, nil
 }
 
-// windowSpec parses ( [PARTITION BY …] RANGE INTERVAL 'n' unit PRECEDING |
-// ROWS n PRECEDING ).
+// windowSpec parses ( [PARTITION BY …] frame ), the frame RANGE INTERVAL
+// 'n' unit PRECEDING, ROWS n PRECEDING, RANGE|ROWS UNBOUNDED PRECEDING or
+// RANGE|ROWS CURRENT ROW, optionally as BETWEEN that AND CURRENT ROW. A
+// window on a stream ends with the current row: KDA allows no FOLLOWING
+// (the rows after the current one have not arrived), and neither does
+// this parser.
 func (ps *parser) windowSpec() (*WindowSpec, error) {
 	w := &WindowSpec{P: ps.peek().pos}
 	if err := ps.expectOp("("); err != nil {
@@ -44,35 +48,81 @@ func (ps *parser) windowSpec() (*WindowSpec, error) {
 	switch t := ps.peek(); {
 	case ps.acceptKw("ROWS"):
 		w.Rows = true
-		nt := ps.peek()
-		n, err := strconv.ParseInt(nt.text, 10, 64)
-		if nt.kind != tNumber || err != nil || n < 0 || n > 1_000_000 {
-			if nt.kind == tIdent && nt.text == "UNBOUNDED" {
-				return nil, nt.pos.Unsupported("ROWS UNBOUNDED PRECEDING")
-			}
-			return nil, ps.unexpected("a row count between 0 and 1000000")
-		}
-		ps.p++
-		w.Size = n
 	case ps.acceptKw("RANGE"):
-		if ps.isKw("UNBOUNDED") {
-			return nil, ps.peek().pos.Unsupported("RANGE UNBOUNDED PRECEDING")
-		}
-		if err := ps.expectKw("INTERVAL"); err != nil {
-			return nil, err
-		}
-		ms, err := ps.intervalMillis()
-		if err != nil {
-			return nil, err
-		}
-		w.Size = ms
 	default:
 		return nil, t.pos.Errorf("expected RANGE INTERVAL 'n' unit PRECEDING or ROWS n PRECEDING, found %s", t)
 	}
-	if err := ps.expectKw("PRECEDING"); err != nil {
+	between := ps.acceptKw("BETWEEN")
+	if err := ps.frameStart(w); err != nil {
 		return nil, err
 	}
+	if between {
+		if err := ps.expectKw("AND"); err != nil {
+			return nil, err
+		}
+		if err := ps.frameEnd(); err != nil {
+			return nil, err
+		}
+	}
 	return w, ps.expectOp(")")
+}
+
+// frameStart parses a frame's start after RANGE or ROWS [BETWEEN].
+func (ps *parser) frameStart(w *WindowSpec) error {
+	t := ps.peek()
+	switch {
+	case ps.isKw("CURRENT"):
+		return ps.currentRow()
+	case ps.acceptKw("UNBOUNDED"):
+		w.Unbounded = true
+	case w.Rows:
+		n, err := strconv.ParseInt(t.text, 10, 64)
+		if t.kind != tNumber || err != nil || n < 0 || n > 1_000_000 {
+			return ps.unexpected("a row count between 0 and 1000000")
+		}
+		ps.p++
+		w.Size = n
+	default:
+		if err := ps.expectKw("INTERVAL"); err != nil {
+			return err
+		}
+		ms, err := ps.intervalMillis()
+		if err != nil {
+			return err
+		}
+		w.Size = ms
+	}
+	if ps.isKw("FOLLOWING") {
+		return errFollowing(ps.peek().pos)
+	}
+	return ps.expectKw("PRECEDING")
+}
+
+// errFollowing is the error for a FOLLOWING bound.
+func errFollowing(pos Pos) error {
+	return pos.Errorf("FOLLOWING cannot be used on a stream: a window ends with the current row, as in KDA (the rows after it have not arrived)")
+}
+
+// frameEnd parses the CURRENT ROW after BETWEEN … AND.
+func (ps *parser) frameEnd() error {
+	if !ps.isKw("CURRENT") {
+		// n FOLLOWING, UNBOUNDED FOLLOWING, INTERVAL 'n' unit FOLLOWING.
+		for i := 0; i < 4; i++ {
+			if t := ps.tok(i); t.kind == tIdent && t.text == "FOLLOWING" {
+				return errFollowing(t.pos)
+			}
+		}
+		return ps.unexpected("CURRENT ROW (a window ends with the current row)")
+	}
+	return ps.currentRow()
+}
+
+// currentRow parses CURRENT ROW.
+func (ps *parser) currentRow() error {
+	if err := ps.expectKw("CURRENT"); err != nil {
+		return err
+	}
+	return ps.expectKw("ROW")
 }
 
 // intervalMillis parses what follows INTERVAL: 'n' SECOND|MINUTE|HOUR|DAY.

@@ -95,6 +95,9 @@ func (ps *parser) cmpExpr() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ps.isTemporal() {
+		return ps.temporal(l)
+	}
 	t := ps.peek()
 	if t.kind == tOp {
 		switch t.text {
@@ -182,7 +185,11 @@ func (ps *parser) predicate(t token, l Expr, not bool) (x Expr, ok bool, err err
 			return nil, true, err
 		}
 		if ps.isKw("SELECT") {
-			return nil, true, ps.peek().pos.Unsupported("subquery")
+			q, err := ps.tableQuery("IN")
+			if err != nil {
+				return nil, true, err
+			}
+			return &Subquery{P: t.pos, X: l, Not: not, Query: q}, true, nil
 		}
 		list, err := ps.exprList()
 		if err != nil {
@@ -258,6 +265,9 @@ func (ps *parser) primary() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if ps.isOp(",") {
+			return ps.rowRest(t.pos, e)
+		}
 		if err := ps.expectOp(")"); err != nil {
 			return nil, err
 		}
@@ -272,6 +282,9 @@ func (ps *parser) primary() (Expr, error) {
 		}
 		return e, nil
 	case tQIdent:
+		if nt := ps.tok(1); nt.kind == tOp && nt.text == "(" {
+			return ps.call() // a user-defined function with a quoted name
+		}
 		return ps.colRef()
 	case tIdent:
 		return ps.identExpr(t)
@@ -343,7 +356,7 @@ func (ps *parser) identExpr(t token) (Expr, error) {
 	nt := ps.tok(1)
 	switch {
 	case t.text == "EXISTS":
-		return nil, t.pos.Unsupported("EXISTS")
+		return ps.exists()
 	case nt.kind == tString && t.text == "TIMESTAMP":
 		ps.p += 2
 		ms, ok := parseTimestampLiteral(nt.text)
@@ -496,6 +509,9 @@ func (ps *parser) colRef() (Expr, error) {
 				return &ColRef{P: t.pos, Qual: t.text, Name: "ROWTIME"}, nil
 			}
 			return nil, err
+		}
+		if ps.isOp("(") {
+			return nil, t.pos.Unsupported("the qualified function name " + t.text + "." + name + " (call a function by its name alone)")
 		}
 		// T.REC.COLUMN1: a column of a row-valued column of a subquery,
 		// named REC.COLUMN1 there.

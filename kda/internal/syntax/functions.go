@@ -11,15 +11,12 @@ package syntax
 // TIMESTAMP_TO_CHAR, CHAR_TO_DATE, CHAR_TO_TIME, DATE_TO_CHAR and
 // TIME_TO_CHAR; and (morefuncs.go) NULLIF, MOD, POWER, EXP, LN, LOG10,
 // EXTRACT, CURRENT_TIMESTAMP, LOCALTIMESTAMP, CURRENT_DATE, CURRENT_TIME,
-// LOCALTIME and STDDEV_POP/SAMP, VAR_POP/SAMP in tumbling windows.
+// LOCALTIME and STDDEV_POP/SAMP, VAR_POP/SAMP; ANY, EVERY and MONOTONIC
+// (engine/boolagg.go).
 var unsupportedFunctions = map[string]bool{
 	// (The table functions are in TableFunctions.)
-	// Boolean functions.
-	"ANY": true, "EVERY": true,
 	// Conversion and datetime conversion functions.
 	"NUMBER_TO_CHAR": true,
-	// Streaming SQL functions.
-	"MONOTONIC": true,
 }
 
 // IsUnsupportedFunction reports whether name is a function of the KDA SQL

@@ -219,8 +219,10 @@ func (ps *parser) stmt() (Stmt, error) {
 		return ps.createStream(start, orReplace)
 	case ps.acceptKw("PUMP"):
 		return ps.createPump(start, orReplace)
+	case ps.acceptKw("FUNCTION"):
+		return ps.createFunction(start, orReplace)
 	}
-	return nil, ps.unexpected("STREAM or PUMP")
+	return nil, ps.unexpected("STREAM, PUMP or FUNCTION")
 }
 
 // createStream parses what follows CREATE [OR REPLACE] STREAM: a name and

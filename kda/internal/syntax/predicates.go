@@ -75,3 +75,78 @@ func (ps *parser) extractExpr(pos Pos) (Expr, error) {
 	}
 	return &Call{P: pos, Name: "EXTRACT", Args: []Expr{&Literal{P: ft.pos, V: value.StringValue(ft.text)}, x}}, ps.expectOp(")")
 }
+
+// temporalBases are the temporal predicates of SQL:2011 the engine runs;
+// temporalExtensions KDA's own, which its reference defines only by
+// diagrams.
+var (
+	temporalBases      = map[string]bool{"CONTAINS": true, "OVERLAPS": true, "EQUALS": true, "PRECEDES": true, "SUCCEEDS": true}
+	temporalExtensions = map[string]bool{"LEADS": true, "LAGS": true}
+)
+
+// isTemporal reports whether a temporal predicate starts at the current
+// token.
+func (ps *parser) isTemporal() bool {
+	t := ps.peek()
+	if t.kind != tIdent {
+		return false
+	}
+	k := 1
+	if t.text == "STRICTLY" || t.text == "IMMEDIATELY" {
+		t = ps.tok(1)
+		k = 2
+	}
+	if t.kind != tIdent || !temporalBases[t.text] && !temporalExtensions[t.text] {
+		return false
+	}
+	// An operand follows, not the end of an item: "x leads" may be an
+	// alias.
+	switch n := ps.tok(k); {
+	case n.kind == tEOF, n.kind == tOp && n.text != "(":
+		return false
+	case n.kind == tIdent && reserved[n.text]:
+		return n.text == "CAST" || n.text == "CASE" || n.text == "NULL"
+	}
+	return true
+}
+
+// Temporal is a temporal predicate L Pred R: Pred is CONTAINS, OVERLAPS,
+// EQUALS, PRECEDES, SUCCEEDS, IMMEDIATELY PRECEDES or IMMEDIATELY
+// SUCCEEDS; L and R are periods, a *Row (s, e) or a Call PERIOD(s, e),
+// and R may be a timestamp for CONTAINS.
+type Temporal struct {
+	P    Pos
+	Pred string
+	L, R Expr
+}
+
+func (e *Temporal) ExprPos() Pos   { return e.P }
+func (e *Temporal) String() string { return exprString(e) }
+
+// temporal parses the temporal predicates after the period l: l pred r
+// [pred r2 …], a compact chain meaning l pred r AND r pred r2 ….
+func (ps *parser) temporal(l Expr) (Expr, error) {
+	var out Expr
+	for ps.isTemporal() {
+		t := ps.next()
+		name := t.text
+		if name == "STRICTLY" || name == "IMMEDIATELY" {
+			name += " " + ps.next().text
+		}
+		switch name {
+		case "CONTAINS", "OVERLAPS", "EQUALS", "PRECEDES", "SUCCEEDS", "IMMEDIATELY PRECEDES", "IMMEDIATELY SUCCEEDS":
+		default:
+			return nil, t.pos.Unsupported(name + " (a KDA extension of the temporal predicates that its reference defines only by diagrams)")
+		}
+		r, err := ps.addExpr()
+		if err != nil {
+			return nil, err
+		}
+		var x Expr = &Temporal{P: t.pos, Pred: name, L: l, R: r}
+		if out != nil {
+			x = &Binary{P: t.pos, Op: "AND", L: out, R: x}
+		}
+		out, l = x, r
+	}
+	return out, nil
+}

@@ -24,6 +24,7 @@ type TableCall struct {
 var TableFunctions = map[string]bool{
 	"TOP_K_ITEMS_TUMBLING": true, "COUNT_DISTINCT_ITEMS_TUMBLING": true,
 	"RANDOM_CUT_FOREST": true, "RANDOM_CUT_FOREST_WITH_EXPLANATION": true, "HOTSPOTS": true,
+	"GROUP_RANK": true,
 }
 
 // isTableSource reports whether TABLE ( comes next.
