@@ -53,15 +53,15 @@ func NewApp(engine *Engine, input string, outputs ...Output) (*App, error) {
 	}
 	a := &App{engine: engine, input: input}
 	for _, o := range outputs {
-		sink, format := o.Sink, o.Format
-		if format != "" && format != FormatJSON && format != FormatCSV {
-			return nil, &OptionError{Type: "kda.Output", Field: "Format", Value: format, Want: "FormatJSON or FormatCSV"}
+		if o.Format != "" && o.Format != FormatJSON && o.Format != FormatCSV {
+			return nil, &OptionError{Type: "kda.Output", Field: "Format", Value: o.Format, Want: "FormatJSON or FormatCSV"}
 		}
+		sink, encode := o.Sink, rowEncoder(o.Format)
 		if err := engine.Subscribe(o.Stream, func(r Row) {
 			if a.err != nil {
 				return
 			}
-			a.buf = r.appendFormat(a.buf[:0], format)
+			a.buf = encode(r, a.buf[:0])
 			if err := sink.Put(a.ctx, a.buf, r.Time()); err != nil {
 				a.err = fmt.Errorf("output %q: %w", r.Stream, err)
 			}
