@@ -1,9 +1,6 @@
 package value
 
-import (
-	"math"
-	"strconv"
-)
+import "math"
 
 // csvQuote marks the bytes that make a CSV field need quotes: the
 // delimiter, the quote and the line breaks (RFC 4180).
@@ -26,12 +23,8 @@ func (v Value) AppendCSV(dst []byte) []byte {
 	switch v.K {
 	case KindNull:
 		return dst
-	case KindBool:
-		return strconv.AppendBool(dst, v.I != 0)
-	case KindInt:
-		return strconv.AppendInt(dst, v.I, 10)
-	case KindFloat:
-		if math.IsNaN(v.F) || math.IsInf(v.F, 0) {
+	case KindBool, KindInt, KindFloat:
+		if v.K == KindFloat && (math.IsNaN(v.F) || math.IsInf(v.F, 0)) {
 			return dst
 		}
 		return v.AppendJSON(dst)
