@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Sink receives the JSON rows of an in-application stream: a Delivery (S3,
+// Sink receives the rows of an in-application stream, one record each
+// (JSON, or CSV for an Output whose Format is FormatCSV): a Delivery (S3,
 // Firehose-style) or a FirehoseSink (the real Firehose).
 type Sink interface {
 	Put(ctx context.Context, record []byte, arrival time.Time) error
@@ -16,14 +17,20 @@ type Sink interface {
 }
 
 // Output connects an in-application stream to a Sink, like a KDA
-// application's destination with the JSON format.
+// application's destination.
 type Output struct {
 	Stream string
 	Sink   Sink
+	// Format is the destination's RecordFormatType (AppOutput.Format):
+	// FormatCSV writes each row as Row.AppendCSV does, a "\n"-terminated
+	// line (a Delivery of CSV records wants NoNewline, or every record is
+	// followed by an empty line, as with Firehose's newline delimiter
+	// option); FormatJSON or empty, as Row.AppendJSON does.
+	Format string
 }
 
 // App is a running KDA application: JSON records into its input stream,
-// JSON rows of its output streams into sinks.
+// the rows of its output streams, as JSON or CSV records, into sinks.
 type App struct {
 	engine *Engine
 	input  string
@@ -46,12 +53,15 @@ func NewApp(engine *Engine, input string, outputs ...Output) (*App, error) {
 	}
 	a := &App{engine: engine, input: input}
 	for _, o := range outputs {
-		sink := o.Sink
+		if o.Format != "" && o.Format != FormatJSON && o.Format != FormatCSV {
+			return nil, &OptionError{Type: "kda.Output", Field: "Format", Value: o.Format, Want: "FormatJSON or FormatCSV"}
+		}
+		sink, encode := o.Sink, rowEncoder(o.Format)
 		if err := engine.Subscribe(o.Stream, func(r Row) {
 			if a.err != nil {
 				return
 			}
-			a.buf = r.AppendJSON(a.buf[:0])
+			a.buf = encode(r, a.buf[:0])
 			if err := sink.Put(a.ctx, a.buf, r.Time()); err != nil {
 				a.err = fmt.Errorf("output %q: %w", r.Stream, err)
 			}

@@ -199,7 +199,7 @@ func TestEndToEndKinesisLocalToS3(t *testing.T) {
 	}
 	anomaly := mk("anomaly-delivery-stream", "data/anomaly/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/")
 	output := mk("output-delivery-stream", "data/output/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/")
-	app, err := NewApp(engine, "", Output{"anomaly_data_stream", anomaly}, Output{"output_data_stream", output})
+	app, err := NewApp(engine, "", Output{Stream: "anomaly_data_stream", Sink: anomaly}, Output{Stream: "output_data_stream", Sink: output})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,11 +128,15 @@
 //     runs it. ReadRecords reads `aws kinesis get-records` output and
 //     Lambda Kinesis events; Replay and ReplayToDir run such records
 //     through an application deterministically and write each output
-//     stream's rows as JSON lines, to compare with what KDA wrote.
+//     stream's rows as JSON lines, or CSV lines for a destination whose
+//     DestinationSchema is CSV (Application.OutputFormat), to compare with
+//     what KDA wrote.
 //     AppReference.Load reads a reference table from S3 (CSV or JSON per
 //     its ReferenceSchema), Application.LoadReferences all of them (or
 //     local files instead).
-//   - App (NewApp): an Engine joined to its Sinks.
+//   - App (NewApp): an Engine joined to its Sinks, each Output writing
+//     its rows as JSON objects or, with Format FormatCSV, as CSV lines
+//     (Row.AppendJSON, Row.AppendCSV).
 //   - Delivery (NewDelivery): Firehose-style S3 objects (size and interval
 //     buffers, !{timestamp:…} prefixes with Java DateTimeFormatter
 //     semantics, Firehose object names, error output prefix, GZIP);

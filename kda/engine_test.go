@@ -399,7 +399,8 @@ func FuzzNewEngine(f *testing.F) {
 // BenchmarkEngineSeedPumps measures the seed's two pumps on one goroutine:
 // JSON records in, JSON rows out to both output streams (the work a KDA
 // application does between its Kinesis source and Firehose destinations),
-// and typed rows in with no output encoding.
+// the same with CSV rows out (CSV destinations), and typed rows in with
+// no output encoding.
 func BenchmarkEngineSeedPumps(b *testing.B) {
 	g := must(NewGenerator(MustParseTemplate(seedTemplate), func(o *GeneratorOptions) { o.Seed = 1 }))
 	recs := make([][]byte, 4096)
@@ -418,38 +419,31 @@ func BenchmarkEngineSeedPumps(b *testing.B) {
 		vals[i] = []Value{IntValue(int64(r.S)), IntValue(int64(r.T)), StringValue(r.L)}
 	}
 	ts := time.Unix(1_700_000_000, 0)
-	b.Run("json", func(b *testing.B) {
+	// run times insert on the seed engine, sink receiving both outputs.
+	run := func(b *testing.B, sink func(Row), insert func(e *Engine, i int)) {
 		e := newSeedEngine(b, nil)
-		var out []byte
-		var outBytes int
-		sink := func(r Row) { out = r.AppendJSON(out[:0]); outBytes += len(out) }
 		_ = e.Subscribe("anomaly_data_stream", sink)
 		_ = e.Subscribe("output_data_stream", sink)
 		b.ReportAllocs()
 		i := 0
 		cpu0 := cpuTime()
 		for b.Loop() {
-			_ = e.InsertJSON(DefaultInputStream, recs[i&4095], ts)
+			insert(e, i&4095)
 			i++
 		}
 		reportRate(b, float64(i), "rows", cpu0)
 		benchNoErrorRows(b, e)
-	})
+	}
+	fromJSON := func(e *Engine, i int) { _ = e.InsertJSON(DefaultInputStream, recs[i], ts) }
+	for _, format := range []string{FormatJSON, FormatCSV} {
+		b.Run(strings.ToLower(format), func(b *testing.B) {
+			var out []byte
+			encode := rowEncoder(format) // as App does
+			run(b, func(r Row) { out = encode(r, out[:0]) }, fromJSON)
+		})
+	}
 	b.Run("values", func(b *testing.B) {
-		e := newSeedEngine(b, nil)
-		n := 0
-		sink := func(r Row) { n++ }
-		_ = e.Subscribe("anomaly_data_stream", sink)
-		_ = e.Subscribe("output_data_stream", sink)
-		b.ReportAllocs()
-		i := 0
-		cpu0 := cpuTime()
-		for b.Loop() {
-			_ = e.Insert(DefaultInputStream, vals[i&4095], ts)
-			i++
-		}
-		reportRate(b, float64(i), "rows", cpu0)
-		benchNoErrorRows(b, e)
+		run(b, func(Row) {}, func(e *Engine, i int) { _ = e.Insert(DefaultInputStream, vals[i], ts) })
 	})
 }
 

@@ -127,29 +127,8 @@ func TestProducerRetriesPartialFailureOnKinesisLocal(t *testing.T) {
 	}
 	// Every accepted record is in the stream exactly once.
 	got := map[string]int{}
-	shards, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamARN: &arn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sh := range shards.Shards {
-		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamARN: &arn, ShardId: sh.ShardId, ShardIteratorType: kintypes.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for range 20 {
-			out, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{StreamARN: &arn, ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range out.Records {
-				got[string(r.Data)]++
-			}
-			if len(out.Records) == 0 {
-				break
-			}
-			iter = out.NextShardIterator
-		}
+	for _, d := range streamData(t, c, arn) {
+		got[d]++
 	}
 	if len(got) != n-1 {
 		t.Fatalf("stream holds %d distinct records, want %d", len(got), n-1)

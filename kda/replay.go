@@ -59,10 +59,13 @@ type ReplayStats struct {
 //
 // The rows of each output stream of app (every stream the code creates
 // when app has no OutputDescriptions) and of the error_stream are written
-// to out(stream) as JSON lines: one object per row with "ROWTIME"
-// ("yyyy-MM-dd HH:mm:ss.SSS", UTC) and the columns by name, in order.
-// out is called once per stream before the first record. Replaying the
-// same records twice writes the same bytes.
+// to out(stream) in the stream's destination format
+// (Application.OutputFormat): JSON lines, one object per row with
+// "ROWTIME" ("yyyy-MM-dd HH:mm:ss.SSS", UTC) and the columns by name, in
+// order; or for a CSV destination, CSV lines, ROWTIME then the columns
+// in order as Row.AppendCSV writes them (no header line). out is called
+// once per stream before the first record. Replaying the same records
+// twice writes the same bytes.
 func Replay(ctx context.Context, app *Application, records []KinesisRecord, out func(stream string) (io.Writer, error), optFns ...func(*ReplayOptions)) (ReplayStats, error) {
 	var o ReplayOptions
 	for _, f := range optFns {
@@ -129,7 +132,7 @@ func Replay(ctx context.Context, app *Application, records []KinesisRecord, out 
 	return st, errors.Join(w.err, w.flush())
 }
 
-// replayWriters buffers each stream's JSON lines; err is the first write
+// replayWriters buffers each stream's lines; err is the first write
 // error (subscribers cannot return one).
 type replayWriters struct {
 	bufs []*bufio.Writer
@@ -147,7 +150,9 @@ func newReplayWriters(e *Engine, app *Application, out func(string) (io.Writer, 
 	if len(streams) == 0 {
 		streams = e.e.CreatedStreams()
 	}
-	streams = append(streams, ErrorStream)
+	if !slices.Contains(streams, ErrorStream) {
+		streams = append(streams, ErrorStream) // its own output or not
+	}
 	w := &replayWriters{}
 	for _, s := range streams {
 		dst, err := out(s)
@@ -157,11 +162,16 @@ func newReplayWriters(e *Engine, app *Application, out func(string) (io.Writer, 
 		bw := bufio.NewWriter(dst)
 		w.bufs = append(w.bufs, bw)
 		rows[s] = 0
+		csv := app.OutputFormat(s) == FormatCSV
 		if err := e.Subscribe(s, func(r Row) {
 			if w.err != nil {
 				return
 			}
-			w.line = appendReplayRow(w.line[:0], r)
+			if csv {
+				w.line = appendReplayCSV(w.line[:0], r)
+			} else {
+				w.line = appendReplayRow(w.line[:0], r)
+			}
 			if _, err := bw.Write(w.line); err != nil {
 				w.err = fmt.Errorf("kda: writing stream %q: %w", r.Stream, err)
 			}
@@ -196,8 +206,31 @@ func appendReplayRow(dst []byte, r Row) []byte {
 	return append(dst, '\n')
 }
 
-// ReplayToDir is Replay writing each stream's rows to DIR/<STREAM>.jsonl
-// (the stream name path-escaped when it is not a plain file name), for
+// appendReplayCSV appends r as one CSV line: ROWTIME, then the columns.
+func appendReplayCSV(dst []byte, r Row) []byte {
+	dst = value.Value{K: value.KindTime, I: r.Rowtime}.AppendCSV(dst)
+	if len(r.Values) == 0 {
+		return append(dst, '\n')
+	}
+	return value.AppendRowCSV(append(dst, ','), r.Values)
+}
+
+// OutputFormat is the RecordFormatType of the stream's destination: the
+// Format of the first of a.Outputs that names it, FormatJSON when none
+// does (the error_stream without a destination, every stream of an
+// application without OutputDescriptions).
+func (a *Application) OutputFormat(stream string) string {
+	for _, o := range a.Outputs {
+		if o.Stream == stream && o.Format != "" {
+			return o.Format
+		}
+	}
+	return FormatJSON
+}
+
+// ReplayToDir is Replay writing each stream's rows to DIR/<STREAM>.jsonl,
+// or DIR/<STREAM>.csv for a CSV destination (StreamFileName; the stream
+// name path-escaped when it is not a plain file name), for
 // comparison with what the KDA application wrote. dir is created if
 // needed; existing files are replaced.
 func ReplayToDir(ctx context.Context, app *Application, records []KinesisRecord, dir string, optFns ...func(*ReplayOptions)) (ReplayStats, error) {
@@ -211,7 +244,7 @@ func ReplayToDir(ctx context.Context, app *Application, records []KinesisRecord,
 		}
 	}()
 	st, err := Replay(ctx, app, records, func(stream string) (io.Writer, error) {
-		f, err := os.Create(filepath.Join(dir, StreamFileName(stream)))
+		f, err := os.Create(filepath.Join(dir, StreamFileName(stream, app.OutputFormat(stream))))
 		if err != nil {
 			return nil, err
 		}
@@ -227,13 +260,17 @@ func ReplayToDir(ctx context.Context, app *Application, records []KinesisRecord,
 	return st, err
 }
 
-// StreamFileName is the file ReplayToDir writes a stream's rows to:
+// StreamFileName is the file ReplayToDir writes a stream's rows to in
+// format (Application.OutputFormat): NAME.csv for FormatCSV, else
 // NAME.jsonl, with NAME path-escaped so that any quoted stream name is one
 // safe file name.
-func StreamFileName(stream string) string {
+func StreamFileName(stream, format string) string {
 	name := url.PathEscape(stream)
 	if name != "" && name[0] == '.' {
 		name = "%2E" + name[1:]
+	}
+	if format == FormatCSV {
+		return name + ".csv"
 	}
 	return name + ".jsonl"
 }

@@ -221,8 +221,11 @@ var companiesFile = map[string]string{"COMPANIES": "testdata/companies.csv"}
 // TestStreamFileName: quoted stream names become one safe file name.
 func TestStreamFileName(t *testing.T) {
 	for in, want := range map[string]string{"DEST": "DEST.jsonl", "error_stream": "error_stream.jsonl", "a/b": "a%2Fb.jsonl", "..": "%2E..jsonl"} {
-		if got := StreamFileName(in); got != want {
-			t.Errorf("StreamFileName(%q) = %q, want %q", in, got, want)
+		if got := StreamFileName(in, FormatJSON); got != want {
+			t.Errorf("StreamFileName(%q, JSON) = %q, want %q", in, got, want)
+		}
+		if got, want := StreamFileName(in, FormatCSV), strings.TrimSuffix(want, ".jsonl")+".csv"; got != want {
+			t.Errorf("StreamFileName(%q, CSV) = %q, want %q", in, got, want)
 		}
 	}
 }

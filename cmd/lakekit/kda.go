@@ -62,7 +62,8 @@ holds now (each shard read from TRIM_HORIZON to its tip).
 Each output stream's rows (and error_stream's) are JSON lines, one object per
 row with "ROWTIME" (yyyy-MM-dd HH:mm:ss.SSS, UTC) and the columns by name:
 files DIR/<STREAM>.jsonl with --out, objects <prefix>/<STREAM>.jsonl with
---delivery. --reference TABLE=FILE loads a reference table from a local file
+--delivery; for a destination whose DestinationSchema is CSV, CSV lines
+(ROWTIME, then the columns in order, no header) in <STREAM>.csv. --reference TABLE=FILE loads a reference table from a local file
 instead of the S3 object the application names.`,
 		Example: `  aws kinesis get-records --shard-iterator "$IT" > records.json
   lakekit kda run --application app.json --records records.json --out out/
@@ -76,8 +77,8 @@ instead of the S3 object the application names.`,
 	fl.StringVar(&f.application, "application", "", "the application as describe-application JSON `FILE`")
 	fl.StringVar(&f.records, "records", "", "records `FILE`: get-records output or a Lambda Kinesis event")
 	fl.StringVar(&f.stream, "stream", "", "read every record of the Kinesis stream `NAME` instead of a file")
-	fl.StringVar(&f.out, "out", "", "write DIR/<STREAM>.jsonl per output stream into `DIR`")
-	fl.StringVar(&f.delivery, "delivery", "", "write <prefix>/<STREAM>.jsonl objects under `s3://bucket/prefix`")
+	fl.StringVar(&f.out, "out", "", "write DIR/<STREAM>.jsonl (.csv for a CSV destination) per output stream into `DIR`")
+	fl.StringVar(&f.delivery, "delivery", "", "write <prefix>/<STREAM>.jsonl (.csv) objects under `s3://bucket/prefix`")
 	fl.StringVar(&f.owner, "expected-bucket-owner", "", "the account `ID` that must own the --delivery bucket")
 	fl.StringArrayVar(&f.references, "reference", nil, "load reference table TABLE from a local file (`TABLE=FILE`, repeatable)")
 	fl.BoolVar(&f.preprocessed, "preprocessed", false, "the records were already transformed by the application's input preprocessing Lambda")
@@ -189,7 +190,7 @@ func (a *app) kdaRun(ctx context.Context, f kdaRunFlags) error {
 		if err != nil {
 			return err
 		}
-		if err := putStreams(ctx, a.s3Client(cfg), dst, owner(f.owner), bufs); err != nil {
+		if err := putStreams(ctx, a.s3Client(cfg), app, dst, owner(f.owner), bufs); err != nil {
 			return err
 		}
 		sum.Rows, sum.Out = stats.Rows, f.delivery
@@ -202,7 +203,7 @@ func (a *app) kdaRun(ctx context.Context, f kdaRunFlags) error {
 		}
 		sort.Strings(streams)
 		for _, s := range streams {
-			fmt.Fprintf(w, "%8d rows  %s\n", sum.Rows[s], kda.StreamFileName(s))
+			fmt.Fprintf(w, "%8d rows  %s\n", sum.Rows[s], kda.StreamFileName(s, app.OutputFormat(s)))
 		}
 	})
 }
@@ -318,17 +319,22 @@ func readStream(ctx context.Context, client *kinesis.Client, stream string) ([]k
 	return out, nil
 }
 
-// putStreams writes each stream's rows as the object <prefix><STREAM>.jsonl.
-func putStreams(ctx context.Context, client *s3.Client, dst s3copy.Location, owner *string, bufs map[string]*bytes.Buffer) error {
+// putStreams writes each stream's rows as the object <prefix><STREAM>.jsonl
+// (.csv for a CSV destination).
+func putStreams(ctx context.Context, client *s3.Client, app *kda.Application, dst s3copy.Location, owner *string, bufs map[string]*bytes.Buffer) error {
 	prefix := dst.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	for stream, b := range bufs {
-		key := prefix + kda.StreamFileName(stream)
+		format := app.OutputFormat(stream)
+		key, ctype := prefix+kda.StreamFileName(stream, format), "application/x-ndjson"
+		if format == kda.FormatCSV {
+			ctype = "text/csv"
+		}
 		if _, err := client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: &dst.Bucket, Key: &key, Body: bytes.NewReader(b.Bytes()),
-			ContentType: aws.String("application/x-ndjson"), ExpectedBucketOwner: owner,
+			ContentType: aws.String(ctype), ExpectedBucketOwner: owner,
 		}); err != nil {
 			return fmt.Errorf("writing s3://%s/%s: %w", dst.Bucket, key, err)
 		}

@@ -178,28 +178,30 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		return strconv.AppendFloat(dst, v.F, 'g', -1, 64)
 	case KindString:
 		return appendJSONString(dst, v.S)
-	case KindTime:
+	case KindTime, KindDate, KindTimeOfDay, KindInterval, KindMonths, KindBinary:
 		dst = append(dst, '"')
-		dst = v.Time().AppendFormat(dst, SQLTimeLayout)
-		return append(dst, '"')
-	case KindDate:
-		dst = append(dst, '"')
-		dst = v.Date().AppendFormat(dst, DateLayout)
-		return append(dst, '"')
-	case KindTimeOfDay:
-		dst = append(dst, '"')
-		dst = appendTimeOfDay(dst, v.I)
-		return append(dst, '"')
-	case KindInterval, KindMonths:
-		dst = append(dst, '"')
-		dst = AppendInterval(dst, v, Qualifier{})
-		return append(dst, '"')
-	case KindBinary:
-		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, []byte(v.S))
+		dst = v.appendText(dst)
 		return append(dst, '"')
 	}
 	return append(dst, "null"...)
+}
+
+// appendText appends the text of a TIMESTAMP, DATE, TIME, interval or
+// BINARY value, as JSON (between quotes) and CSV write it.
+func (v Value) appendText(dst []byte) []byte {
+	switch v.K {
+	case KindTime:
+		return v.Time().AppendFormat(dst, SQLTimeLayout)
+	case KindDate:
+		return v.Date().AppendFormat(dst, DateLayout)
+	case KindTimeOfDay:
+		return appendTimeOfDay(dst, v.I)
+	case KindInterval, KindMonths:
+		return AppendInterval(dst, v, Qualifier{})
+	case KindBinary:
+		return base64.StdEncoding.AppendEncode(dst, []byte(v.S))
+	}
+	return dst
 }
 
 // jsonEscape marks the bytes appendJSONString escapes: controls, quote,
