@@ -63,6 +63,8 @@ type scope struct {
 	// usingMode says.
 	using     map[string]bool
 	usingMode usingMode
+	// chain: the FROM stream is a JOIN chain's hidden stream (chain.go).
+	chain *chainInfo
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -116,6 +118,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		v := e.V
 		return cexpr{typ: v.K, lit: &v, qual: e.Qual, fn: func(*env) (value.Value, error) { return v, nil }}, nil
 	case *syntax.ColRef:
+		if i, ok := s.chainRowtime(e); ok {
+			return cexpr{typ: value.KindTime, fn: colFn(i)}, nil
+		}
 		if i, ok := s.joinRowtime(e); ok && e.Name == "ROWTIME" {
 			return cexpr{typ: value.KindTime, fn: joinRowtimeFn(i)}, nil
 		}
