@@ -139,7 +139,13 @@ SELECT STREAM ticker_symbol, c.company, price FROM "SOURCE_SQL_STREAM_001" LEFT 
 		tickers[i] = fmt.Sprintf("T%03d", i)
 		tbl.Rows = append(tbl.Rows, []Value{StringValue(tickers[i]), StringValue("Company number " + tickers[i])})
 	}
-	e, err := NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = []Table{tbl} })
+	benchJoinJSON(b, sql, tickers, tbl)
+}
+
+// benchJoinJSON runs the demo stream's JSON records, their tickers drawn
+// from tickers, through sql joining tables; one output row per record.
+func benchJoinJSON(b *testing.B, sql string, tickers []string, tables ...Table) {
+	e, err := NewEngine(sql, []Input{demoInput}, func(o *EngineOptions) { o.Tables = tables })
 	if err != nil {
 		b.Fatal(err)
 	}

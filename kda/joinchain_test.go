@@ -1,6 +1,7 @@
 package kda
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,8 @@ func TestJoinChainErrors(t *testing.T) {
 		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k ON o.ticker = k.ticker JOIN SECTORS AS s USING (ticker)`:                                                                                          "USING column \"TICKER\" is not in the JOINs before it, or in more than one of them (use ON)",
 		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) RIGHT JOIN SECTORS AS s ON k.sector = s.sector`:                                                                                    "RIGHT JOIN of a reference table",
 		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) JOIN SECTORS AS s ON sector = s.region`:                                                                                            "column \"SECTOR\" is in both",
+		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k ON o.ticker = k.ticker JOIN SECTORS AS s ON ticker = s.sector`:                                                                                    "unknown column \"TICKER\" in the JOINs before it, or in more than one of their sides: qualify it",
+		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) JOIN SECTORS AS s ON k.nope = s.sector`:                                                                                            "unknown column \"NOPE\" in \"K\"",
 		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) NATURAL JOIN SECTORS`:                                                                                                              "NATURAL JOIN is not supported yet",
 		stream + `FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) WHERE o.oid > 1 JOIN SECTORS AS s ON TRUE`:                                                                                         "JOIN goes right after FROM's stream, before WHERE",
 	} {
@@ -163,4 +166,25 @@ func TestJoinChainErrors(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant …%s…", sql, err, want)
 		}
 	}
+}
+
+// BenchmarkReferenceJoinChain: BenchmarkReferenceJoin's records through
+// a chain of two reference tables (1,000 companies, then their 10
+// sectors), one output row per record.
+func BenchmarkReferenceJoinChain(b *testing.B) {
+	sql := `CREATE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), company VARCHAR(64), region VARCHAR(8), price DOUBLE);
+CREATE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
+SELECT STREAM ticker_symbol, c.company, s.region, price FROM "SOURCE_SQL_STREAM_001"
+LEFT JOIN COMPANIES AS c ON ticker_symbol = c.ticker LEFT JOIN SECTORS AS s ON c.sector = s.sector;`
+	companies := Table{Name: "COMPANIES", Columns: []Column{{Name: "TICKER", Type: Varchar(4)}, {Name: "COMPANY", Type: Varchar(64)}, {Name: "SECTOR", Type: Varchar(16)}}}
+	sectors := Table{Name: "SECTORS", Columns: []Column{{Name: "SECTOR", Type: Varchar(16)}, {Name: "REGION", Type: Varchar(8)}}}
+	tickers := make([]string, 1000)
+	for i := range tickers {
+		tickers[i] = fmt.Sprintf("T%03d", i)
+		companies.Rows = append(companies.Rows, []Value{StringValue(tickers[i]), StringValue("Company number " + tickers[i]), StringValue(fmt.Sprintf("S%d", i%10))})
+	}
+	for i := range 10 {
+		sectors.Rows = append(sectors.Rows, []Value{StringValue(fmt.Sprintf("S%d", i)), StringValue([]string{"US", "EU"}[i%2])})
+	}
+	benchJoinJSON(b, sql, tickers, companies, sectors)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,6 +89,9 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 		if i, ok := s.idx[c.Qual+"."+c.Name]; ok {
 			return i, nil
 		}
+		if s.chain != nil && slices.Contains(s.chain.quals, c.Qual) {
+			return 0, c.P.Errorf("unknown column %q in %q", c.Name, c.Qual)
+		}
 		return 0, c.P.Errorf("unknown stream or alias %q", c.Qual)
 	}
 	i, ok := s.idx[c.Name]
@@ -97,6 +101,9 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 			hint = " (unquoted names are upper-cased; quote it)"
 		} else if _, ok := s.idx[strings.ToLower(c.Name)]; ok {
 			hint = " (unquoted names are upper-cased: write \"" + strings.ToLower(c.Name) + "\")"
+		}
+		if s.chain != nil { // a JOIN chain's hidden stream (chain.go)
+			return 0, c.P.Errorf("unknown column %q in the JOINs before it, or in more than one of their sides: qualify it%s", c.Name, hint)
 		}
 		return 0, c.P.Errorf("unknown column %q in stream %q%s", c.Name, s.stream, hint)
 	}
