@@ -27,7 +27,11 @@ FROM "ORDERS" OVER (RANGE INTERVAL '4' SECOND PRECEDING) AS o JOIN TICKERS AS k 
 JOIN "TRADES" AS t ON o.oid = t.oid AND t.amount > k.rank;
 CREATE STREAM "K5" (sector VARCHAR(16), tk VARCHAR(4), oid BIGINT, amount DOUBLE, rank INTEGER, region VARCHAR(8));
 CREATE PUMP "P5" AS INSERT INTO "K5"
-SELECT STREAM * FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) JOIN SECTORS USING (sector);`
+SELECT STREAM * FROM "ORDERS" AS o JOIN TICKERS AS k USING (ticker) JOIN SECTORS USING (sector);
+CREATE STREAM "K6" (oid BIGINT, rank INTEGER);
+CREATE PUMP "P6" AS INSERT INTO "K6"
+SELECT STREAM o.oid, k.rank FROM "ORDERS" AS o, TICKERS AS k LEFT JOIN SECTORS AS s ON k.sector = s.sector
+WHERE o.ticker = k.ticker AND s.region IS NULL;`
 
 type chainTicker struct {
 	tk, sector string
@@ -57,7 +61,9 @@ func chainTables(o *EngineOptions) {
 // TestJoinChainsMatchBruteForce: chains of JOINs, left-associative —
 // a stream with two reference tables (JOIN … USING then LEFT JOIN … ON,
 // SELECT * with each side's columns in order; a three-way comma join with
-// WHERE; USING twice, the second over the first's result), a join of two
+// WHERE, the WHERE's conjuncts over the first two sides moved into their
+// JOIN; USING twice, the second over the first's result; a comma join
+// then a LEFT JOIN with a WHERE over both), a join of two
 // streams then a reference table (a.ROWTIME and b.ROWTIME through the
 // chain) and a reference table then a stream (the enriched rows in the
 // stream's RANGE window) — agree with a brute force, in one part and
@@ -67,7 +73,7 @@ func TestJoinChainsMatchBruteForce(t *testing.T) {
 	ts := func(ms int64) Value { return TimeValue(time.UnixMilli(ms)) }
 	per := make([][][]string, len(evs))
 	for k := range per {
-		per[k] = make([][]string, 5)
+		per[k] = make([][]string, 6)
 	}
 	for k, ev := range evs {
 		if ev.right {
@@ -91,6 +97,7 @@ func TestJoinChainsMatchBruteForce(t *testing.T) {
 			}
 			if !matched {
 				per[k][0] = append(per[k][0], fmtRow("K1", ev.ms, StringValue(ev.tk), IntValue(ev.id), FloatValue(ev.amt), StringValue(tk.sector), IntValue(tk.rank), Value{}, Value{}))
+				per[k][5] = append(per[k][5], fmtRow("K6", ev.ms, IntValue(ev.id), IntValue(tk.rank)))
 			}
 		}
 	}
@@ -126,7 +133,7 @@ func TestJoinChainsMatchBruteForce(t *testing.T) {
 		}
 	}
 	var want []string
-	counts := make([]int, 5)
+	counts := make([]int, 6)
 	for _, lines := range per {
 		for p, l := range lines {
 			want = append(want, l...)
@@ -142,7 +149,7 @@ func TestJoinChainsMatchBruteForce(t *testing.T) {
 	for _, ev := range evs {
 		feed = append(feed, ev.feed())
 	}
-	sameRuns(t, joinChainSQL, joinInputs, []string{"K1", "K2", "K3", "K4", "K5"}, feed, want, chainTables)
+	sameRuns(t, joinChainSQL, joinInputs, []string{"K1", "K2", "K3", "K4", "K5", "K6"}, feed, want, chainTables)
 	t.Logf("rows per pump: %v", counts)
 }
 

@@ -69,9 +69,16 @@ func (e *Engine) compileChain(st *syntax.CreatePump, sel *syntax.Select) ([]*pum
 			sel.Over, sel.OverName = nil, ""
 		}
 		probe := &pump{name: st.Name, src: src, dst: &stream{}, now: e.opts.Now} // dst: a new stream reaches none
-		sc, err := probe.compileFilters(e, crossWhere(inner))
+		sc, err := probe.compileFilters(e, inner)
 		if err != nil {
 			return nil, err
+		}
+		if pushed := pushWhere(sel, sc); pushed != nil {
+			jc := *j
+			jc.On, inner.Join = pushed, &jc
+			if sc, err = probe.compileFilters(e, inner); err != nil {
+				return nil, err
+			}
 		}
 		cols := hiddenCols(inner, sc, src, streamJoin)
 		items := make([]syntax.SelectItem, len(cols))
@@ -109,6 +116,35 @@ func (e *Engine) compileChain(st *syntax.CreatePump, sel *syntax.Select) ([]*pum
 		sel.Join, sel.Chain = next, sel.Chain[1:]
 	}
 	return pumps, nil
+}
+
+// pushWhere moves the conjuncts of sel's WHERE that read only the sides
+// of sel's first JOIN, a CROSS or comma join, into that JOIN's ON (its
+// equalities a hash key, as crossWhere does for a single join), and
+// returns them; nil when there are none. A WHERE over later RIGHT or
+// FULL JOINs stays: it drops their NULL rows.
+func pushWhere(sel *syntax.Select, sc *scope) syntax.Expr {
+	if !sel.Join.Cross || sel.Where == nil || slices.ContainsFunc(sel.Chain, func(j *syntax.Join) bool { return j.Right }) {
+		return nil
+	}
+	var pushed, kept syntax.Expr
+	and := func(a, b syntax.Expr) syntax.Expr {
+		if a == nil {
+			return b
+		}
+		return &syntax.Binary{P: b.ExprPos(), Op: "AND", L: a, R: b}
+	}
+	for _, c := range conjuncts(sel.Where, nil) {
+		if x, err := sc.compile(c); err == nil && (x.typ == value.KindBool || x.typ == value.KindNull) {
+			pushed = and(pushed, c)
+		} else {
+			kept = and(kept, c)
+		}
+	}
+	if pushed != nil {
+		sel.Where = kept
+	}
+	return pushed
 }
 
 // checkChain refuses the chains the engine cannot run: a third stream,
