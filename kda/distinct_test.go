@@ -20,13 +20,13 @@ type feedRow struct {
 // splitRun inserts rows into a fresh engine per part (restored from the
 // state the previous part saved, as a Lambda's cold starts are) and returns
 // every row of streams as "stream rowtime [values]", after a final Flush.
-func splitRun(t *testing.T, sql string, inputs []Input, streams []string, rows []feedRow, parts int) []string {
+func splitRun(t *testing.T, sql string, inputs []Input, streams []string, rows []feedRow, parts int, opts ...func(*EngineOptions)) []string {
 	t.Helper()
 	var out []string
 	var state []byte
 	var e *Engine
 	for i := range parts {
-		e = must(NewEngine(sql, inputs))
+		e = must(NewEngine(sql, inputs, opts...))
 		for _, s := range streams {
 			must(0, e.Subscribe(s, func(r Row) { out = append(out, fmtRow(r.Stream, r.Rowtime, r.Values...)) }))
 		}
@@ -56,10 +56,10 @@ func fmtRow(stream string, rt int64, vals ...Value) string {
 }
 
 // sameRuns checks that 1, 7 and 60 parts give the rows want.
-func sameRuns(t *testing.T, sql string, inputs []Input, streams []string, rows []feedRow, want []string) {
+func sameRuns(t *testing.T, sql string, inputs []Input, streams []string, rows []feedRow, want []string, opts ...func(*EngineOptions)) {
 	t.Helper()
 	for _, parts := range []int{1, 7, 60} {
-		got := splitRun(t, sql, inputs, streams, rows, parts)
+		got := splitRun(t, sql, inputs, streams, rows, parts, opts...)
 		if len(got) != len(want) {
 			t.Fatalf("%d parts: %d rows, the brute force %d", parts, len(got), len(want))
 		}

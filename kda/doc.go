@@ -67,6 +67,11 @@
 //     too: a pair comes out when its later row arrives; LEFT/RIGHT/FULL
 //     JOIN's unpaired rows once they can pair no more), SELECT * over a
 //     join (the USING columns once, then each side's other columns),
+//     chains of JOINs, left-associative (FROM s JOIN t1 … LEFT JOIN t2
+//     …: any number of reference tables, each with its own hash index and
+//     an ON that may read every earlier side; a join of two streams then
+//     tables, or tables then a stream with a RANGE window or none; a
+//     third stream is an error),
 //     SELECT STREAM
 //     DISTINCT with a monotonic item (ROWTIME, STEP(ROWTIME …) or
 //     MONOTONIC(…)), also with OVER or GROUP BY,
@@ -186,7 +191,8 @@
 // records dump). A *SQLError may wrap
 // *UnsupportedError, for a construct of the KDA SQL reference the engine
 // does not run yet ("sql 3:14: NUMBER_TO_CHAR is not supported yet":
-// NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
+// NATURAL JOIN (the reference's JOIN clause does not list it), a third
+// stream in a JOIN chain, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
 // a table never leaves a window), scalar subqueries, IN or EXISTS
 // over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the

@@ -399,7 +399,7 @@ func TestStreamJoinsMatchBruteForce(t *testing.T) {
 // TestStreamJoinErrors: what the joins of two streams refuse, and why
 // (the join forms' cases too: a CROSS or comma join without a window,
 // USING without distinct side names or with a column a side lacks,
-// PARTITION BY reading the other side, NATURAL and a second JOIN).
+// PARTITION BY reading the other side, NATURAL JOIN and a third stream).
 func TestStreamJoinErrors(t *testing.T) {
 	stream := `CREATE STREAM "o" (a BIGINT); CREATE PUMP "p" AS INSERT INTO "o" `
 	for sql, want := range map[string]string{
@@ -417,7 +417,7 @@ func TestStreamJoinErrors(t *testing.T) {
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY o.ticker ROWS 1 PRECEDING) AS t ON TRUE`:                                     "reads the other side",
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (PARTITION BY nope ROWS 1 PRECEDING) AS t ON o.oid = t.oid`:                                `unknown column "NOPE"`,
 		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o NATURAL JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t`:                                                           "NATURAL JOIN is not supported yet",
-		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid) JOIN "TRADES" AS u ON TRUE`:                            "a second JOIN is not supported yet",
+		stream + `SELECT STREAM o.oid FROM "ORDERS" AS o JOIN "TRADES" OVER (ROWS 1 PRECEDING) AS t USING (oid) JOIN "TRADES" AS u ON TRUE`:                            "a JOIN of a third stream (the pairs of the first two have no window of their own to join over) is not supported yet",
 	} {
 		_, err := NewEngine(sql, joinInputs)
 		if err == nil || !strings.Contains(err.Error(), want) {

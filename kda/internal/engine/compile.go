@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,8 @@ type scope struct {
 	// usingMode says.
 	using     map[string]bool
 	usingMode usingMode
+	// chain: the FROM stream is a JOIN chain's hidden stream (chain.go).
+	chain *chainInfo
 
 	now  func() time.Time  // the engine's clock, for CURRENT_ROW_TIMESTAMP
 	rows map[string]*rowFn // row-valued calls by their text, shared by their fields
@@ -86,6 +89,9 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 		if i, ok := s.idx[c.Qual+"."+c.Name]; ok {
 			return i, nil
 		}
+		if s.chain != nil && slices.Contains(s.chain.quals, c.Qual) {
+			return 0, c.P.Errorf("unknown column %q in %q", c.Name, c.Qual)
+		}
 		return 0, c.P.Errorf("unknown stream or alias %q", c.Qual)
 	}
 	i, ok := s.idx[c.Name]
@@ -95,6 +101,9 @@ func (s *scope) col(c *syntax.ColRef) (int, error) {
 			hint = " (unquoted names are upper-cased; quote it)"
 		} else if _, ok := s.idx[strings.ToLower(c.Name)]; ok {
 			hint = " (unquoted names are upper-cased: write \"" + strings.ToLower(c.Name) + "\")"
+		}
+		if s.chain != nil { // a JOIN chain's hidden stream (chain.go)
+			return 0, c.P.Errorf("unknown column %q in the JOINs before it, or in more than one of their sides: qualify it%s", c.Name, hint)
 		}
 		return 0, c.P.Errorf("unknown column %q in stream %q%s", c.Name, s.stream, hint)
 	}
@@ -116,6 +125,9 @@ func (s *scope) compile(e syntax.Expr) (cexpr, error) {
 		v := e.V
 		return cexpr{typ: v.K, lit: &v, qual: e.Qual, fn: func(*env) (value.Value, error) { return v, nil }}, nil
 	case *syntax.ColRef:
+		if i, ok := s.chainRowtime(e); ok {
+			return cexpr{typ: value.KindTime, fn: colFn(i)}, nil
+		}
 		if i, ok := s.joinRowtime(e); ok && e.Name == "ROWTIME" {
 			return cexpr{typ: value.KindTime, fn: joinRowtimeFn(i)}, nil
 		}

@@ -93,6 +93,7 @@ type stream struct {
 	input bool          // an input stream
 	in    []value.Value // input streams: decode buffer
 	env   env
+	chain *chainInfo // a JOIN chain's hidden stream (chain.go), or nil
 }
 
 type pump struct {

@@ -123,7 +123,9 @@ func (s *scope) tableCol(c *syntax.ColRef) (int, bool, error) {
 		return 0, false, nil
 	}
 	if !qualified {
-		if _, inStream := s.idx[c.Name]; inStream {
+		if _, inStream := s.idx[c.Name]; inStream && s.chain != nil {
+			return 0, false, c.P.Errorf("column %q is in both the JOINs before it and table %q: qualify it", c.Name, r.t.name)
+		} else if inStream {
 			return 0, false, c.P.Errorf("column %q is in both stream %q and table %q: qualify it", c.Name, s.stream, r.t.name)
 		}
 	}

@@ -61,6 +61,8 @@ func (s *scope) setUsing(j *syntax.Join) error {
 		li, inLeft := s.idx[name]
 		ri, inRight := s.ref.t.idx[name]
 		switch {
+		case !inLeft && s.chain != nil:
+			return j.P.Errorf("USING column %q is not in the JOINs before it, or in more than one of them (use ON)", name)
 		case !inLeft:
 			return j.P.Errorf("USING column %q is not in stream %q", name, s.stream)
 		case !inRight:
@@ -113,8 +115,15 @@ func starItems(sel *syntax.Select, sc *scope, pos syntax.Pos) []syntax.SelectIte
 		add("", name)
 	}
 	left, right := cmp.Or(sel.Alias, sel.From), cmp.Or(j.Alias, j.Table)
-	for _, c := range sc.cols {
-		if !sc.using[c.Name] {
+	for i, c := range sc.cols {
+		base := c.Name
+		if sc.chain != nil { // a JOIN chain's hidden stream (chain.go)
+			if i >= sc.chain.star {
+				break
+			}
+			base = sc.chain.bases[i]
+		}
+		if !sc.using[base] {
 			add(left, c.Name)
 		}
 	}
@@ -128,7 +137,7 @@ func starItems(sel *syntax.Select, sc *scope, pos syntax.Pos) []syntax.SelectIte
 
 // starWidth is the number of columns SELECT * gives in p.
 func (p *pump) starWidth(sel *syntax.Select) int {
-	n := len(p.src.cols)
+	n := len(p.src.starCols())
 	switch {
 	case p.join != nil:
 		n += len(p.join.t.cols)

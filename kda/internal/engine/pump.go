@@ -45,6 +45,11 @@ func (e *Engine) addPump(st *syntax.CreatePump) error {
 			}
 			arms = append(arms, sub...)
 		}
+		chain, err := e.compileChain(st, sel) // chain.go
+		if err != nil {
+			return err
+		}
+		arms = append(arms, chain...)
 		p, err := e.compilePump(st, sel, ob)
 		if err != nil {
 			return err
@@ -152,7 +157,7 @@ func (e *Engine) pumpStreams(st *syntax.CreatePump, sel *syntax.Select) (src, ds
 func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	sel = crossWhere(sel)
 	src := p.src
-	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now, udfs: e.funcs.udfs, eng: e}
+	sc := &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx, now: p.now, udfs: e.funcs.udfs, eng: e, chain: src.chain}
 	right, streamJoin := (*stream)(nil), false
 	if sel.Join != nil {
 		right, streamJoin = e.streams[sel.Join.Table]
@@ -201,7 +206,7 @@ func (p *pump) compileFilters(e *Engine, sel *syntax.Select) (*scope, error) {
 	p.win = win
 	sc = &scope{stream: src.name, alias: sel.Alias, cols: src.cols, idx: src.idx,
 		agg: true, keys: &win.groupBy, aggs: &win.aggs, now: p.now, ref: sc.ref, streamJoin: sc.streamJoin,
-		using: sc.using, usingMode: sc.usingMode, udfs: e.funcs.udfs, eng: e}
+		using: sc.using, usingMode: sc.usingMode, udfs: e.funcs.udfs, eng: e, chain: sc.chain}
 	if sel.Having != nil {
 		if win.having, err = compileCondition(sc, sel.Having, "HAVING"); err != nil {
 			return nil, err
@@ -246,7 +251,7 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 				items = append(items, star...)
 				continue
 			}
-			for i, c := range p.src.cols {
+			for i, c := range p.src.starCols() {
 				items = append(items, projection{cexpr{typ: c.Type.Kind, fn: colFn(i)}, it.Pos, i})
 			}
 			continue
@@ -258,7 +263,7 @@ func (p *pump) compileItems(sel *syntax.Select, sc *scope) ([]projection, error)
 		srcIdx := -1
 		if cr, ok := it.Expr.(*syntax.ColRef); ok && p.win == nil && cr.Name != "ROWTIME" && (cr.Qual != "" || !sc.using[cr.Name] || sc.usingMode == usingLeft) {
 			if _, inTable, _ := sc.tableCol(cr); !inTable {
-				if k, inStream := p.src.idx[cr.Name]; inStream {
+				if k, err := sc.col(cr); err == nil {
 					srcIdx = k
 				}
 			}
@@ -321,6 +326,11 @@ func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*
 		}
 		pumps = inner
 	}
+	chain, err := e.compileChain(st, sub) // chain.go
+	if err != nil {
+		return nil, err
+	}
+	pumps = append(pumps, chain...)
 	src, ok := e.streams[sub.From]
 	if !ok {
 		return nil, sub.FromPos.Errorf("unknown stream %q%s", sub.From, e.sqlCaseHint(sub.From))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lakekit/lakekit/kda/internal/syntax"
 	"github.com/lakekit/lakekit/kda/internal/value"
@@ -233,6 +234,9 @@ func joinWindow(sel *syntax.Select, spec *syntax.WindowSpec, name string, pos sy
 func (s *scope) joinSide(x syntax.Expr) int {
 	if c, ok := x.(*syntax.ColRef); ok {
 		if c.Name == "ROWTIME" {
+			if _, ok := s.chainRowtime(c); ok {
+				return 1
+			}
 			if i, ok := s.joinRowtime(c); ok {
 				return i + 1
 			}
@@ -266,7 +270,7 @@ func (s *scope) joinRowtime(c *syntax.ColRef) (int, bool) {
 	if c.Qual == r.alias || c.Qual == r.t.name && r.alias == r.t.name {
 		return 1, true
 	}
-	if c.Qual == s.stream || c.Qual == s.alias {
+	if c.Qual == s.stream || c.Qual == s.alias || s.chain != nil && slices.Contains(s.chain.quals, c.Qual) {
 		return 0, true
 	}
 	return 0, false

@@ -247,12 +247,14 @@ func (e *Engine) compileTableSources(st *syntax.CreatePump, sel *syntax.Select) 
 			}
 			pumps, s.From = append(pumps, ps...), name
 		}
-		if j := s.Join; j != nil && j.TableFn != nil && j.Table == "" {
-			ps, name, err := e.compileTable(st, j.TableFn)
-			if err != nil {
-				return nil, err
+		for _, j := range append([]*syntax.Join{s.Join}, s.Chain...) {
+			if j != nil && j.TableFn != nil && j.Table == "" {
+				ps, name, err := e.compileTable(st, j.TableFn)
+				if err != nil {
+					return nil, err
+				}
+				pumps, j.Table = append(pumps, ps...), name
 			}
-			pumps, j.Table = append(pumps, ps...), name
 		}
 	}
 	return pumps, nil

@@ -58,6 +58,9 @@ type Select struct {
 	Having  Expr
 	Windows []NamedWindow
 	Join    *Join
+	// Chain are the JOINs after Join, left-associative: each joins the
+	// result so far with its table or stream.
+	Chain []*Join
 	// UnionAll is the next SELECT of a UNION ALL, or nil.
 	UnionAll *Select
 	// Sub is the subquery of FROM (SELECT STREAM …) [AS] alias [(cols)],

@@ -110,6 +110,11 @@ func (ps *parser) using(s *Select, j *Join) error {
 	if left == "" {
 		left = s.From
 	}
+	if s.Join != nil {
+		// In a chain the left side is the result so far: the engine
+		// qualifies the columns with its name.
+		left = "?"
+	}
 	if left == "" {
 		return upos.Errorf("JOIN … USING after a subquery needs the subquery's alias")
 	}

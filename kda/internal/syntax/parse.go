@@ -407,6 +407,16 @@ func (ps *parser) selectStmt() (*Select, error) {
 	if s.Join, err = ps.join(s); err != nil {
 		return nil, err
 	}
+	for s.Join != nil { // a chain: each JOIN joins the result so far
+		j, err := ps.join(s)
+		if err != nil {
+			return nil, err
+		}
+		if j == nil {
+			break
+		}
+		s.Chain = append(s.Chain, j)
+	}
 	if err := ps.unsupportedClause(); err != nil {
 		return nil, err
 	}
@@ -469,14 +479,14 @@ func (ps *parser) unsupportedSource() error {
 func (ps *parser) unsupportedClause() error {
 	t := ps.peek()
 	if t.kind == tOp && t.text == "," {
-		return t.pos.Unsupported("a second JOIN (by comma)")
+		return t.pos.Errorf("a comma join goes right after FROM's stream, before WHERE")
 	}
 	if t.kind != tIdent {
 		return nil
 	}
 	switch t.text {
 	case "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS":
-		return t.pos.Unsupported("a second JOIN")
+		return t.pos.Errorf("JOIN goes right after FROM's stream, before WHERE")
 	case "NATURAL":
 		return t.pos.Unsupported("NATURAL JOIN")
 	case "WINDOWED":
