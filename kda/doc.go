@@ -81,7 +81,8 @@
 //     ROWTIME of the latest; at most MaxOrderRows gathered per value), WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
-//     row-valued column and AS l(r) column lists), the table functions
+//     row-valued column and AS l(r) column lists; SELECT STREAM * inside,
+//     a UNION ALL of SELECTs, an ORDER BY, also in a CURSOR), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
 //     TABLE(f(CURSOR(SELECT STREAM … [UNION ALL …]), …)), or JOIN
 //     TABLE(…) OVER (…) as a stream; exact up to 10,000 distinct
@@ -188,7 +189,7 @@
 // over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the
 // temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY LEADS |
 // LAGS,
-// UNION without ALL, ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// UNION without ALL, INTERVAL columns, and the reference functions it lacks,
 // such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // stream name given in the wrong case (Subscribe("dest") for a stream
