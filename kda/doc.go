@@ -89,8 +89,10 @@
 //     values, Space-Saving counters and HyperLogLog above), GROUP_RANK
 //     (RANK() of each group of rows sharing a ROWTIME, such as a GROUP
 //     BY's window; its CREATE FUNCTION … EXTERNAL NAME declaration is
-//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …) and [NOT]
-//     EXISTS (SELECT …) over a reference table, the temporal predicates
+//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …), [NOT]
+//     EXISTS (SELECT …) and scalar subqueries (SELECT x FROM "table" …)
+//     over a reference table (NULL when no row matches, an error row
+//     when more than one does), the temporal predicates
 //     CONTAINS, OVERLAPS, EQUALS, [IMMEDIATELY] PRECEDES | SUCCEEDS over
 //     TIMESTAMP periods ([PERIOD] (s, e)),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
@@ -185,7 +187,7 @@
 // does not run yet ("sql 3:14: NUMBER_TO_CHAR is not supported yet":
 // NATURAL JOIN, a second JOIN, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
-// a table never leaves a window), scalar subqueries, IN or EXISTS
+// a table never leaves a window), IN, EXISTS or a scalar subquery
 // over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the
 // temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY LEADS |
 // LAGS,
