@@ -86,15 +86,18 @@
 //     ROWTIME of the latest; at most MaxOrderRows gathered per value), WINDOWED BY STAGGER (PARTITION BY … RANGE INTERVAL
 //     …: a window per key, opened by its first row), subqueries in FROM
 //     (SELECT STREAM … FROM (SELECT STREAM …) AS T, with T.REC.COLUMN1 for a
-//     row-valued column and AS l(r) column lists), the table functions
+//     row-valued column and AS l(r) column lists; SELECT STREAM * inside,
+//     a UNION ALL of SELECTs, an ORDER BY, also in a CURSOR), the table functions
 //     TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING (FROM
 //     TABLE(f(CURSOR(SELECT STREAM … [UNION ALL …]), …)), or JOIN
 //     TABLE(…) OVER (…) as a stream; exact up to 10,000 distinct
 //     values, Space-Saving counters and HyperLogLog above), GROUP_RANK
 //     (RANK() of each group of rows sharing a ROWTIME, such as a GROUP
 //     BY's window; its CREATE FUNCTION … EXTERNAL NAME declaration is
-//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …) and [NOT]
-//     EXISTS (SELECT …) over a reference table, the temporal predicates
+//     accepted), [NOT] IN (SELECT …), (a, b) IN (SELECT …), [NOT]
+//     EXISTS (SELECT …) and scalar subqueries (SELECT x FROM "table" …)
+//     over a reference table (NULL when no row matches, an error row
+//     when more than one does), the temporal predicates
 //     CONTAINS, OVERLAPS, EQUALS, [IMMEDIATELY] PRECEDES | SUCCEEDS over
 //     TIMESTAMP periods ([PERIOD] (s, e)),
 //     ROWTIME, CAST (the reference's type pairs), CASE, [NOT]
@@ -194,11 +197,11 @@
 // NATURAL JOIN (the reference's JOIN clause does not list it), a third
 // stream in a JOIN chain, RIGHT/FULL JOIN of a reference table (a
 // table row that never pairs has no time at which to come out with NULLs:
-// a table never leaves a window), scalar subqueries, IN or EXISTS
+// a table never leaves a window), IN, EXISTS or a scalar subquery
 // over a stream, Java functions (CREATE FUNCTION … EXTERNAL NAME), the
 // temporal predicates LEADS, LAGS, STRICTLY … and IMMEDIATELY LEADS |
 // LAGS,
-// ORDER BY in a subquery or a CURSOR, INTERVAL columns, and the reference functions it lacks,
+// INTERVAL columns, and the reference functions it lacks,
 // such as NUMBER_TO_CHAR), or *ExprDepthError, for an
 // expression nested more than MaxExprDepth levels deep; use errors.As. A
 // construct KDA itself refuses on a stream (UNION without ALL, EXCEPT,

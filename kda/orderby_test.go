@@ -245,9 +245,10 @@ func TestOrderByErrors(t *testing.T) {
 		{stream + from + ` ORDER BY ROWTIME, nope`, `sql 1:162: unknown column "NOPE"`, ""},
 		{stream + from + ` ORDER BY ROWTIME NULLS price`, `expected FIRST or LAST after NULLS`, ""},
 		{stream + from + ` ORDER BY ROWTIME UNION ALL SELECT STREAM 'a', 1.0` + from, `expected ; or end of input, found UNION`, ""},
-		{stream + ` FROM (SELECT STREAM ticker_symbol, price` + from + ` ORDER BY ROWTIME) AS s`, "sql 1:185: ORDER BY in a subquery is not supported yet", "ORDER BY in a subquery"},
-		{`CREATE STREAM "o" (a VARCHAR(4), n BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM *` + from + ` ORDER BY ROWTIME), 'TICKER_SYMBOL', 3, 10))`,
-			"ORDER BY in a CURSOR is not supported yet", "ORDER BY in a CURSOR"},
+		{stream + ` FROM (SELECT STREAM ticker_symbol, price` + from + ` ORDER BY ticker_symbol) AS s`, `sql 1:194: a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); "TICKER_SYMBOL" is not`, ""},
+		{stream + ` FROM (SELECT STREAM ticker_symbol, price` + from + ` ORDER BY ROWTIME, 3) AS s`, `sql 1:203: ORDER BY 3: the SELECT list has 2 items`, ""},
+		{`CREATE STREAM "o" (a VARCHAR(4), n BIGINT); CREATE PUMP "p" AS INSERT INTO "o" SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM *` + from + ` ORDER BY price), 'TICKER_SYMBOL', 3, 10))`,
+			`a streaming ORDER BY needs a monotonic leading expression (ROWTIME, or STEP or FLOOR of ROWTIME); "PRICE" is not`, ""},
 	} {
 		_, err := NewEngine(c.sql, []Input{demoInput})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -21,7 +21,8 @@ import (
 // ROWTIME, stagger, a tumbling window on an event time, GROUP BY
 // MONOTONIC(…), SELECT STREAM DISTINCT of a GROUP BY, the tumbling
 // table functions TOP_K_ITEMS_TUMBLING and COUNT_DISTINCT_ITEMS_TUMBLING,
-// the rows a streaming ORDER BY gathers (of a GROUP BY and of plain rows),
+// the rows a streaming ORDER BY gathers (of a GROUP BY, of plain rows, of a
+// subquery's UNION ALL and of a CURSOR),
 // and GROUP_RANK over a GROUP BY and over the records (the last record's
 // group always waits in the state for the next ROWTIME).
 const stateSQL = slideSQL + `
@@ -74,9 +75,19 @@ SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, COUNT(
   GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '5' SECOND)), 'N', 'R', 'desc', 'asc', 0, 3));
 CREATE STREAM "H" (ticker VARCHAR(4), price DOUBLE, r INTEGER);
 CREATE PUMP "P14" AS INSERT INTO "H"
-SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"), 'PRICE', 'R', 'asc', 'desc', 100, 0));`
+SELECT STREAM * FROM TABLE(GROUP_RANK(CURSOR(SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001"), 'PRICE', 'R', 'asc', 'desc', 100, 0));
+CREATE STREAM "OQ" (ticker VARCHAR(4), price DOUBLE);
+CREATE PUMP "P15" AS INSERT INTO "OQ"
+SELECT STREAM ticker_symbol, price FROM (
+  SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE change > 0
+  UNION ALL SELECT STREAM ticker_symbol, 'LOW', change, price * 2 FROM "SOURCE_SQL_STREAM_001" WHERE change <= 0
+  ORDER BY STEP(ROWTIME BY INTERVAL '5' SECOND), price DESC, ticker_symbol) AS q;
+CREATE STREAM "OC" (ticker VARCHAR(4), n BIGINT);
+CREATE PUMP "P16" AS INSERT INTO "OC"
+SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001"
+  ORDER BY STEP(ROWTIME BY INTERVAL '3' SECOND), ticker_symbol DESC), 'TICKER_SYMBOL', 2, 10));`
 
-var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS", "V", "U", "M", "N", "G", "H"}
+var stateStreams = []string{"W", "R", "T", "S", "K", "D", "OG", "OS", "V", "U", "M", "N", "G", "H", "OQ", "OC"}
 
 // stateEvents are n demo records, a few a second, some without a price.
 func stateEvents(n int) []events.KinesisEventRecord {

@@ -43,8 +43,11 @@ func subqueryKinds(e *syntax.Subquery, xs, items []cexpr) ([]value.Kind, error) 
 func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 	q := e.Query
 	what := "IN"
-	if e.Exists {
+	switch {
+	case e.Exists:
 		what = "EXISTS"
+	case e.Scalar:
+		what = "scalar"
 	}
 	switch {
 	case s.eng == nil:
@@ -54,11 +57,17 @@ func (s *scope) compileSubquery(e *syntax.Subquery) (cexpr, error) {
 	}
 	t := s.eng.tables[q.From]
 	if t == nil {
-		if _, ok := s.eng.streams[q.From]; ok {
+		if _, ok := s.eng.streams[q.From]; ok && e.Scalar {
+			return cexpr{}, q.FromPos.Unsupported("a scalar subquery over a stream (a stream never ends, so the subquery's one row " +
+				"cannot be decided; the subquery may read a reference table)")
+		} else if ok {
 			return cexpr{}, q.FromPos.Unsupported(what + " (SELECT … FROM a stream) (a stream never ends, so " + what +
 				" cannot be decided; the subquery may read a reference table)")
 		}
 		return cexpr{}, q.FromPos.Errorf("unknown reference table %q in the %s subquery (tables: %s)", q.From, what, s.eng.tableNames())
+	}
+	if e.Scalar {
+		return s.compileScalar(e, t) // scalarsub.go
 	}
 	xs, err := s.compileInValues(e)
 	if err != nil {

@@ -311,80 +311,35 @@ func assignable(from, to value.Kind) bool {
 }
 
 // compileSubquery compiles FROM (SELECT STREAM …) alias of sel: its own
-// pumps (first those of subqueries inside it) into a hidden stream named
-// after the pump and alias, whose columns are the subquery's items — their
-// aliases, the alias's column list, or EXPR$i; a row-valued item REC of a
-// log parsing function gives columns REC.COLUMN1 …. sel then reads the
-// hidden stream.
+// pumps (compileArms) into a hidden stream named after the pump and
+// alias, which sel then reads.
 func (e *Engine) compileSubquery(st *syntax.CreatePump, sel *syntax.Select) ([]*pump, error) {
-	sub := sel.Sub
-	var pumps []*pump
-	if sub.Sub != nil {
-		inner, err := e.compileSubquery(st, sub)
-		if err != nil {
-			return nil, err
-		}
-		pumps = inner
-	}
-	chain, err := e.compileChain(st, sub) // chain.go
+	pumps, dst, err := e.compileArms(st, sel.Sub, sel.SubCols, "the subquery", st.Name+"$"+sel.Alias)
 	if err != nil {
 		return nil, err
 	}
-	pumps = append(pumps, chain...)
-	src, ok := e.streams[sub.From]
-	if !ok {
-		return nil, sub.FromPos.Errorf("unknown stream %q%s", sub.From, e.sqlCaseHint(sub.From))
-	}
-	// Compile the items once to learn their types (the pump compiles them
-	// again against the hidden stream).
-	probe := &pump{name: st.Name, src: src, now: e.opts.Now}
-	sc, err := probe.compileFilters(e, sub)
-	if err != nil {
-		return nil, err
-	}
-	cols, items, err := subqueryColumns(sel, sub, sc, src)
-	if err != nil {
-		return nil, err
-	}
-	if len(sel.SubCols) > len(sub.Items) {
-		return nil, sel.FromPos.Errorf("the subquery alias names %d columns but the subquery gives %d", len(sel.SubCols), len(sub.Items))
-	}
-	seen := map[string]bool{}
-	for _, c := range cols {
-		if seen[c.Name] {
-			return nil, sel.FromPos.Errorf("the subquery has two columns named %q: give them aliases", c.Name)
-		}
-		seen[c.Name] = true
-	}
-	hidden := st.Name + "$" + sel.Alias
-	for e.streams[hidden] != nil {
-		hidden += "$"
-	}
-	e.addStream(hidden, cols)
-	sub.Items = items
-	p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: sel.FromPos, Select: sub}, sub, nil)
-	if err != nil {
-		return nil, err
-	}
-	sel.From = hidden
+	sel.From = dst.name
 	if sel.Alias == "" {
-		sel.Alias = hidden
+		sel.Alias = dst.name
 	}
-	return append(pumps, p), nil
+	return pumps, nil
 }
 
-// subqueryColumns are the hidden stream's columns for sub's items, with
-// the items that fill them (a row-valued call expanded into its fields).
-func subqueryColumns(sel, sub *syntax.Select, sc *scope, src *stream) ([]value.Column, []syntax.SelectItem, error) {
+// subqueryColumns are the hidden stream's columns for sub's items (*
+// expanded), with the items that fill them (a row-valued call expanded
+// into its fields): their aliases, the names given (an alias's column
+// list), or EXPR$i; a row-valued item REC of a log parsing function gives
+// columns REC.COLUMN1 …; a column keeps its type.
+func subqueryColumns(names []string, sub *syntax.Select, sc *scope, src *stream) ([]value.Column, []syntax.SelectItem, error) {
+	if len(names) > len(sub.Items) {
+		return nil, nil, sub.Pos.Errorf("the subquery alias names %d columns but the subquery gives %d", len(names), len(sub.Items))
+	}
 	var cols []value.Column
 	var items []syntax.SelectItem
 	for i, it := range sub.Items {
-		if it.Star {
-			return nil, nil, it.Pos.Unsupported("SELECT * in a subquery")
-		}
 		name := it.Alias
-		if i < len(sel.SubCols) {
-			name = sel.SubCols[i]
+		if i < len(names) {
+			name = names[i]
 		}
 		if c, ok := it.Expr.(*syntax.Call); ok && syntax.RowFunctions[c.Name] && c.Over == nil {
 			rf, err := sc.compileRowCall(c)
@@ -406,7 +361,9 @@ func subqueryColumns(sel, sub *syntax.Select, sc *scope, src *stream) ([]value.C
 		}
 		typ := kindType(x.typ)
 		if cr, ok := it.Expr.(*syntax.ColRef); ok {
-			if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
+			if k, inTable, _ := sc.tableCol(cr); inTable {
+				typ = sc.ref.t.cols[k].Type
+			} else if k, inStream := src.idx[cr.Name]; inStream && cr.Name != "ROWTIME" {
 				typ = src.cols[k].Type
 			}
 			if name == "" {

@@ -301,28 +301,17 @@ func (e *Engine) compileTable(st *syntax.CreatePump, tc *syntax.TableCall) ([]*p
 // stream of its rows: the source stream itself for SELECT STREAM * FROM s.
 func (e *Engine) compileCursor(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
 	cur := tc.Cursor
-	if cur.UnionAll != nil {
-		return e.compileCursorUnion(st, tc)
+	if cur.UnionAll == nil && cur.OrderBy == nil && len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil &&
+		cur.Join == nil && len(cur.GroupBy) == 0 && cur.Stagger == nil && len(cur.Windows) == 0 && !cur.Distinct {
+		pumps, src, err := e.cursorSource(st, cur)
+		return pumps, src, err
 	}
-	pumps, src, err := e.cursorSource(st, cur)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(cur.Items) == 1 && cur.Items[0].Star && cur.Where == nil && cur.Join == nil && len(cur.GroupBy) == 0 &&
-		cur.Stagger == nil && len(cur.Windows) == 0 {
-		return pumps, src, nil
-	}
-	e.expandCursorStar(cur, src)
-	wrap := &syntax.Select{Sub: cur, FromPos: tc.CursorPos, Alias: "CURSOR"}
-	sub, err := e.compileSubquery(st, wrap)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(pumps, sub...), e.streams[wrap.From], nil
+	return e.compileArms(st, cur, nil, "the CURSOR", st.Name+"$CURSOR")
 }
 
-// cursorSource compiles the table functions and the subquery that a
-// SELECT of a cursor reads, and returns their pumps and its source stream.
+// cursorSource compiles the table functions, the subquery and the JOIN
+// chain that a SELECT of a cursor or a subquery reads, and returns their
+// pumps and its source stream.
 func (e *Engine) cursorSource(st *syntax.CreatePump, cur *syntax.Select) ([]*pump, *stream, error) {
 	pumps, err := e.compileTableSources(st, cur)
 	if err != nil {
@@ -336,6 +325,11 @@ func (e *Engine) cursorSource(st *syntax.CreatePump, cur *syntax.Select) ([]*pum
 		pumps = append(pumps, inner...)
 		cur.Sub = nil
 	}
+	chain, err := e.compileChain(st, cur) // chain.go
+	if err != nil {
+		return nil, nil, err
+	}
+	pumps = append(pumps, chain...)
 	src, ok := e.streams[cur.From]
 	if !ok {
 		return nil, nil, cur.FromPos.Errorf("unknown stream %q%s", cur.From, e.sqlCaseHint(cur.From))
@@ -343,66 +337,87 @@ func (e *Engine) cursorSource(st *syntax.CreatePump, cur *syntax.Select) ([]*pum
 	return pumps, src, nil
 }
 
-// expandCursorStar replaces the * of a cursor's SELECT list: the source's
-// columns, then those of a JOINed reference table that the source lacks.
-func (e *Engine) expandCursorStar(cur *syntax.Select, src *stream) {
+// expandStar replaces the * of a cursor's or a subquery's SELECT list:
+// the source's columns, then those of a JOINed reference table or stream
+// that the source lacks (a USING column, or the key of ON s.k = t.k,
+// once). grouped: the SELECT has a GROUP BY window, where * is an error.
+func (e *Engine) expandStar(cur *syntax.Select, src *stream, grouped bool) error {
 	var items []syntax.SelectItem
 	for _, it := range cur.Items {
 		if !it.Star {
 			items = append(items, it)
 			continue
 		}
+		if grouped {
+			return it.Pos.Errorf("SELECT * cannot be used with GROUP BY")
+		}
+		if src.chain != nil {
+			return it.Pos.Unsupported("SELECT * over a chain of JOINs in a subquery or a CURSOR (name the columns)")
+		}
 		for _, c := range src.cols {
 			items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: cmp.Or(cur.Alias, cur.From), Name: c.Name}})
 		}
-		if j := cur.Join; j != nil && e.tables[j.Table] != nil {
-			qual := cmp.Or(j.Alias, j.Table)
-			for _, c := range e.tables[j.Table].cols {
-				if _, dup := src.idx[c.Name]; !dup {
-					items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: qual, Name: c.Name}})
-				}
+		j := cur.Join
+		if j == nil {
+			continue
+		}
+		var right []value.Column
+		if t := e.tables[j.Table]; t != nil {
+			right = t.cols
+		} else if s := e.streams[j.Table]; s != nil {
+			right = s.cols
+		}
+		qual := cmp.Or(j.Alias, j.Table)
+		for _, c := range right {
+			if _, dup := src.idx[c.Name]; !dup {
+				items = append(items, syntax.SelectItem{Pos: it.Pos, Expr: &syntax.ColRef{P: it.Pos, Qual: qual, Name: c.Name}})
 			}
 		}
 	}
 	cur.Items = items
+	return nil
 }
 
-// compileCursorUnion compiles CURSOR(SELECT STREAM … UNION ALL SELECT
-// STREAM …): each SELECT is a pump into one hidden stream, whose columns
-// are the first SELECT's names, each of a type that holds every SELECT's
-// values (the longer VARCHAR, BIGINT for INTEGER and BIGINT, DOUBLE for a
-// mix of numbers).
-func (e *Engine) compileCursorUnion(st *syntax.CreatePump, tc *syntax.TableCall) ([]*pump, *stream, error) {
+// compileArms compiles a cursor's or a subquery's query (what, for
+// messages) — first and the other SELECTs of its UNION ALL, each with the
+// subqueries and table functions it reads, and its ORDER BY — as a pump
+// per SELECT into one new hidden stream named after name. The stream's
+// columns are the first SELECT's (named by names, else by its items),
+// each of a type that holds every SELECT's values (the longer VARCHAR,
+// BIGINT for INTEGER and BIGINT, DOUBLE for a mix of numbers).
+func (e *Engine) compileArms(st *syntax.CreatePump, first *syntax.Select, names []string, what, name string) ([]*pump, *stream, error) {
 	var pumps []*pump
 	var cols []value.Column
-	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
+	for arm := first; arm != nil; arm = arm.UnionAll {
 		ps, src, err := e.cursorSource(st, arm)
 		if err != nil {
 			return nil, nil, err
 		}
 		pumps = append(pumps, ps...)
-		e.expandCursorStar(arm, src)
 		probe := &pump{name: st.Name, src: src, now: e.opts.Now}
 		sc, err := probe.compileFilters(e, arm)
 		if err != nil {
 			return nil, nil, err
 		}
-		ac, items, err := subqueryColumns(&syntax.Select{}, arm, sc, src)
+		if err := e.expandStar(arm, src, probe.win != nil); err != nil {
+			return nil, nil, err
+		}
+		var ac []value.Column
+		ac, arm.Items, err = subqueryColumns(names, arm, sc, src)
 		if err != nil {
 			return nil, nil, err
 		}
-		arm.Items = items
 		if cols == nil {
-			cols = ac
+			cols, names = ac, nil
 			continue
 		}
 		if len(ac) != len(cols) {
-			return nil, nil, arm.Pos.Errorf("the SELECTs of the CURSOR's UNION ALL give %d and %d columns", len(cols), len(ac))
+			return nil, nil, arm.Pos.Errorf("the SELECTs of %s's UNION ALL give %d and %d columns", what, len(cols), len(ac))
 		}
 		for i, c := range ac {
 			t, ok := unionType(cols[i].Type, c.Type)
 			if !ok {
-				return nil, nil, arm.Pos.Errorf("column %d of the CURSOR's UNION ALL is %s in the first SELECT and %s in this one", i+1, cols[i].Type, c.Type)
+				return nil, nil, arm.Pos.Errorf("column %d of %s's UNION ALL is %s in the first SELECT and %s in this one", i+1, what, cols[i].Type, c.Type)
 			}
 			cols[i].Type = t
 		}
@@ -410,21 +425,26 @@ func (e *Engine) compileCursorUnion(st *syntax.CreatePump, tc *syntax.TableCall)
 	seen := map[string]bool{}
 	for _, c := range cols {
 		if seen[c.Name] {
-			return nil, nil, tc.CursorPos.Errorf("the CURSOR's query has two columns named %q: give them aliases", c.Name)
+			return nil, nil, first.Pos.Errorf("%s gives two columns named %q: give them aliases", what, c.Name)
 		}
 		seen[c.Name] = true
 	}
-	hidden := st.Name + "$CURSOR"
-	for e.streams[hidden] != nil {
-		hidden += "$"
+	for e.streams[name] != nil {
+		name += "$"
 	}
-	dst := e.addStream(hidden, cols)
-	for arm := tc.Cursor; arm != nil; arm = arm.UnionAll {
-		p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: hidden, TargetPos: arm.FromPos, Select: arm}, arm, nil)
+	dst := e.addStream(name, cols)
+	// Its ORDER BY sorts the rows of every SELECT, as a pump's does.
+	ob := e.newOrderSpec(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: name, OrderBy: first.OrderBy, OrderPos: first.OrderPos})
+	var last *pump
+	for arm := first; arm != nil; arm = arm.UnionAll {
+		p, err := e.compilePump(&syntax.CreatePump{Pos: st.Pos, Name: st.Name, Target: name, TargetPos: arm.FromPos, Select: arm}, arm, ob)
 		if err != nil {
 			return nil, nil, err
 		}
-		pumps = append(pumps, p)
+		pumps, last = append(pumps, p), p
+	}
+	if ob != nil {
+		last.order.owner = true // after the other arms in e.pumps: it closes the sorter
 	}
 	return pumps, dst, nil
 }

@@ -65,6 +65,8 @@ type Select struct {
 	UnionAll *Select
 	// Sub is the subquery of FROM (SELECT STREAM …) [AS] alias [(cols)],
 	// From then empty; SubCols are the alias's column names.
+	// The subquery's UnionAll are its other SELECTs, its OrderBy (at
+	// OrderPos) its ORDER BY.
 	Sub     *Select
 	SubCols []string
 	// Table is FROM TABLE(fn(CURSOR(…), …)) [AS] alias, From then empty.
@@ -79,6 +81,10 @@ type Select struct {
 	// (FROM s OVER (…) AS a, or OVER name), or nil.
 	Over     *WindowSpec
 	OverName string
+	// OrderBy is the ORDER BY of a subquery or a CURSOR's query, on its
+	// first SELECT; a pump's is CreatePump.OrderBy.
+	OrderBy  []OrderItem
+	OrderPos Pos
 }
 
 // Join is [INNER] JOIN, LEFT, RIGHT or FULL [OUTER] JOIN of the FROM

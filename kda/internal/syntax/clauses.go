@@ -187,21 +187,23 @@ func (ps *parser) stagger() (*WindowSpec, error) {
 	return w, ps.expectOp(")")
 }
 
-// subquery parses FROM's ( SELECT STREAM … ) [AS] alias [(col, …)] into s.
+// subquery parses FROM's ( SELECT STREAM … [UNION ALL SELECT STREAM …]
+// [ORDER BY …] ) [AS] alias [(col, …)] into s.
 func (ps *parser) subquery(s *Select) error {
 	s.FromPos = ps.next().pos          // (
 	if err := ps.enter(); err != nil { // subqueries nest: count them
 		return err
 	}
 	sub, err := ps.selectStmt()
+	for last := sub; err == nil && ps.isUnionAll(); last = last.UnionAll {
+		ps.p += 2
+		last.UnionAll, err = ps.selectStmt()
+	}
 	ps.depth--
 	if err != nil {
 		return err
 	}
-	if sub.UnionAll != nil || ps.isUnionAll() {
-		return ps.peek().pos.Unsupported("UNION ALL in a subquery")
-	}
-	if err := ps.orderInside("a subquery"); err != nil {
+	if err := ps.orderInside(sub); err != nil {
 		return err
 	}
 	if err := ps.expectOp(")"); err != nil {

@@ -259,7 +259,11 @@ func (ps *parser) primary() (Expr, error) {
 		}
 		ps.p++
 		if ps.isKw("SELECT") {
-			return nil, ps.peek().pos.Unsupported("subquery")
+			q, err := ps.tableQuery("scalar")
+			if err != nil {
+				return nil, err
+			}
+			return &Subquery{P: t.pos, Scalar: true, Query: q}, nil
 		}
 		e, err := ps.expr()
 		if err != nil {

@@ -15,17 +15,34 @@ type OrderItem struct {
 // orderBy parses [ORDER BY item {, item}] at the end of a pump's query,
 // after its last UNION ALL arm, which it sorts as a whole.
 func (ps *parser) orderBy(cp *CreatePump) error {
+	var err error
+	cp.OrderBy, cp.OrderPos, err = ps.orderItems()
+	return err
+}
+
+// orderInside parses [ORDER BY …] at the end of a subquery's or a
+// CURSOR's query into its first SELECT, which the engine sorts like a
+// pump's (order.go).
+func (ps *parser) orderInside(first *Select) error {
+	var err error
+	first.OrderBy, first.OrderPos, err = ps.orderItems()
+	return err
+}
+
+// orderItems parses [ORDER BY item {, item}]: nil without one.
+func (ps *parser) orderItems() ([]OrderItem, Pos, error) {
 	if !ps.isKw("ORDER") {
-		return nil
+		return nil, Pos{}, nil
 	}
-	cp.OrderPos = ps.next().pos
+	var items []OrderItem
+	at := ps.next().pos
 	if err := ps.expectKw("BY"); err != nil {
-		return err
+		return nil, at, err
 	}
 	for {
 		x, err := ps.expr()
 		if err != nil {
-			return err
+			return nil, at, err
 		}
 		it := OrderItem{Expr: x}
 		if !ps.acceptKw("ASC") {
@@ -37,23 +54,14 @@ func (ps *parser) orderBy(cp *CreatePump) error {
 				it.NullsFirst = true
 			case ps.acceptKw("LAST"):
 			default:
-				return ps.unexpected("FIRST or LAST after NULLS")
+				return nil, at, ps.unexpected("FIRST or LAST after NULLS")
 			}
 			it.NullsSet = true
 		}
-		cp.OrderBy = append(cp.OrderBy, it)
+		items = append(items, it)
 		if !ps.isOp(",") {
-			return nil
+			return items, at, nil
 		}
 		ps.p++
 	}
-}
-
-// orderInside names an ORDER BY at the end of a subquery or a CURSOR's
-// query, which the engine does not sort.
-func (ps *parser) orderInside(where string) error {
-	if ps.isKw("ORDER") {
-		return ps.peek().pos.Unsupported("ORDER BY in " + where)
-	}
-	return nil
 }

@@ -5,15 +5,18 @@ import (
 	"strings"
 )
 
-// Subqueries in conditions: x [NOT] IN (SELECT …), (a, b) [NOT] IN
-// (SELECT …) and EXISTS (SELECT …), whose SELECT reads a reference table
-// (a relation: SELECT, not SELECT STREAM), and the row value (a, b).
+// Subqueries in expressions: x [NOT] IN (SELECT …), (a, b) [NOT] IN
+// (SELECT …), EXISTS (SELECT …) and the scalar (SELECT x …), whose SELECT
+// reads a reference table (a relation: SELECT, not SELECT STREAM), and the
+// row value (a, b).
 
-// Subquery is x [NOT] IN (SELECT …) or, when Exists, EXISTS (SELECT …).
-// X is a *Row for (a, b) IN (…).
+// Subquery is x [NOT] IN (SELECT …), when Exists EXISTS (SELECT …), or
+// when Scalar the value (SELECT x …) (P its '('). X is a *Row for (a, b)
+// IN (…).
 type Subquery struct {
 	P      Pos
 	Exists bool
+	Scalar bool
 	X      Expr
 	Not    bool
 	Query  *TableQuery
@@ -60,6 +63,10 @@ func writeOther(b *strings.Builder, e Expr) {
 
 // writeSubquery prints e; the subquery as (SELECT … FROM "t").
 func writeSubquery(b *strings.Builder, e *Subquery) {
+	if e.Scalar {
+		b.WriteString("(SELECT … FROM \"" + e.Query.From + "\")")
+		return
+	}
 	if e.Exists {
 		b.WriteString("EXISTS (SELECT … FROM \"" + e.Query.From + "\")")
 		return
@@ -73,12 +80,21 @@ func writeSubquery(b *strings.Builder, e *Subquery) {
 }
 
 // tableQuery parses SELECT items FROM table [alias] [WHERE cond] ) after
-// the '(' of the IN or EXISTS of what.
+// the '(' of the IN or EXISTS of what, or of a scalar subquery (what
+// "scalar").
 func (ps *parser) tableQuery(what string) (*TableQuery, error) {
 	q := &TableQuery{P: ps.next().pos} // SELECT
+	an := "an " + what
 	if ps.isKw("STREAM") {
+		if what == "scalar" {
+			return nil, q.P.Unsupported("a scalar subquery (SELECT STREAM …) (a stream never ends, so the subquery's one row cannot be decided; " +
+				"it may read a reference table, (SELECT x FROM \"table\" WHERE …))")
+		}
 		return nil, q.P.Unsupported(what + " (SELECT STREAM …) (a subquery over a stream: a stream never ends, so " + what +
 			" cannot be decided; the subquery may read a reference table, SELECT … FROM \"table\")")
+	}
+	if what == "scalar" {
+		an = "a scalar"
 	}
 	ps.acceptKw("ALL")
 	if ps.isKw("DISTINCT") {
@@ -96,7 +112,7 @@ func (ps *parser) tableQuery(what string) (*TableQuery, error) {
 		return nil, err
 	}
 	if ps.isOp("(") || ps.isTableSource() {
-		return nil, ps.peek().pos.Unsupported("a subquery or TABLE(…) in the FROM of an " + what + " subquery")
+		return nil, ps.peek().pos.Unsupported("a subquery or TABLE(…) in the FROM of " + an + " subquery")
 	}
 	if q.From, q.FromPos, err = ps.ident("reference table name"); err != nil {
 		return nil, err
@@ -115,7 +131,7 @@ func (ps *parser) tableQuery(what string) (*TableQuery, error) {
 			if kw == "GROUP" || kw == "ORDER" {
 				kw += " BY"
 			}
-			return nil, t.pos.Unsupported(kw + " in an " + what + " subquery")
+			return nil, t.pos.Unsupported(kw + " in " + an + " subquery")
 		}
 		return nil, ps.unexpected("')' closing the " + what + " subquery")
 	}

@@ -10,7 +10,8 @@ type TableCall struct {
 	Name    string
 	NamePos Pos
 	// Cursor is the query of CURSOR(…), the function's first argument
-	// (its UnionAll the next SELECT of a UNION ALL).
+	// (its UnionAll the next SELECT of a UNION ALL, its OrderBy the
+	// query's ORDER BY).
 	Cursor    *Select
 	CursorPos Pos
 	// Args are the arguments after the cursor, in order.
@@ -79,7 +80,7 @@ func (ps *parser) tableCall() (*TableCall, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ps.orderInside("a CURSOR"); err != nil {
+	if err := ps.orderInside(tc.Cursor); err != nil {
 		return nil, err
 	}
 	if err := ps.expectOp(")"); err != nil {
