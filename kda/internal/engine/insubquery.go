@@ -290,10 +290,7 @@ func inSet(xs []cexpr, kinds []value.Kind, rows [][]value.Value, not bool) cexpr
 func correlated(t *table, ix *rowIndex, where evalFn, items, xs []cexpr, kinds []value.Kind, exists, not bool) cexpr {
 	probe := make([]value.Value, len(xs))
 	vals := make([]value.Value, len(items))
-	all := make([]int, len(t.rows))
-	for i := range all {
-		all[i] = i
-	}
+	candidates := candidateRows(ix, len(t.rows))
 	return cexpr{typ: value.KindBool, fn: func(v *env) (value.Value, error) {
 		for i, x := range xs {
 			a, err := x.fn(v)
@@ -302,12 +299,9 @@ func correlated(t *table, ix *rowIndex, where evalFn, items, xs []cexpr, kinds [
 			}
 			probe[i] = widen(a, kinds[i])
 		}
-		rows := all
-		if ix != nil {
-			var err error
-			if rows, err = ix.lookup(v); err != nil {
-				return value.Value{}, err
-			}
+		rows, err := candidates(v)
+		if err != nil {
+			return value.Value{}, err
 		}
 		saved := v.ref
 		defer func() { v.ref = saved }()
@@ -459,6 +453,19 @@ func (s *scope) equalityIndex(q *syntax.TableQuery, t *table) (*rowIndex, error)
 		}
 	}
 	return nil, nil
+}
+
+// candidateRows returns, for a row, the table rows a correlated subquery
+// reads: ix's matches, or all n rows without an index.
+func candidateRows(ix *rowIndex, n int) func(*env) ([]int, error) {
+	if ix != nil {
+		return ix.lookup
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return func(*env) ([]int, error) { return all, nil }
 }
 
 // lookup returns the rows whose column equals the expression on v's row.

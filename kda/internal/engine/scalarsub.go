@@ -60,18 +60,12 @@ func (s *scope) compileScalar(e *syntax.Subquery, t *table) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, err
 	}
-	all := make([]int, len(t.rows))
-	for i := range all {
-		all[i] = i
-	}
+	candidates := candidateRows(ix, len(t.rows))
 	x := items[0]
 	return cexpr{typ: x.typ, fn: func(v *env) (value.Value, error) {
-		rows := all
-		if ix != nil {
-			var err error
-			if rows, err = ix.lookup(v); err != nil {
-				return value.Value{}, err
-			}
+		rows, err := candidates(v)
+		if err != nil {
+			return value.Value{}, err
 		}
 		saved := v.ref
 		defer func() { v.ref = saved }()
