@@ -51,7 +51,7 @@ type LambdaSinkOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// NewID returns the invocationId of each invocation and the recordId
 	// of each row (unique within an invocation). Default: 128 random bits
-	// in hex.
+	// in hex. It may be called from several goroutines at once.
 	NewID func() string
 	// Logger gets a debug line per retried invocation (counts and
 	// recordIds, never data). Default: discarded.
