@@ -16,6 +16,9 @@ import (
 // to run it (ParseApplication, Application.NewEngine).
 type Application struct {
 	Name string
+	// ARN is the ApplicationARN (empty when the description has none):
+	// the applicationArn of a LambdaSink's events.
+	ARN string
 	// Code is the ApplicationCode: the SQL.
 	Code       string
 	Inputs     []AppInput
@@ -91,6 +94,7 @@ func (e *ApplicationError) Unwrap() error { return e.Err }
 type describedApp struct {
 	ApplicationDetail *struct {
 		ApplicationName                 string
+		ApplicationARN                  string
 		ApplicationCode                 *string
 		InputDescriptions               []describedInput
 		ReferenceDataSourceDescriptions []describedReference
@@ -162,7 +166,7 @@ func ParseApplication(data []byte) (*Application, error) {
 		return nil, &ApplicationError{Path: root, Msg: "missing"}
 	}
 	ad := d.ApplicationDetail
-	app := &Application{Name: ad.ApplicationName}
+	app := &Application{Name: ad.ApplicationName, ARN: ad.ApplicationARN}
 	if ad.ApplicationCode == nil || strings.TrimSpace(*ad.ApplicationCode) == "" {
 		return nil, &ApplicationError{Path: root + ".ApplicationCode", Msg: "missing: the application has no SQL"}
 	}

@@ -125,32 +125,6 @@ func TestReplayCSVDestination(t *testing.T) {
 	}
 }
 
-// producerSink is a Sink writing each record to a Kinesis stream with a
-// Producer at Flush, as a Kinesis destination receives them.
-type producerSink struct {
-	p    *Producer
-	recs []Record
-}
-
-func (s *producerSink) Put(_ context.Context, rec []byte, _ time.Time) error {
-	s.recs = append(s.recs, Record{Data: append([]byte(nil), rec...)})
-	return nil
-}
-
-func (s *producerSink) Flush(ctx context.Context) error {
-	res, err := s.p.Put(ctx, s.recs)
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			return r.Err
-		}
-	}
-	s.recs = s.recs[:0]
-	return nil
-}
-
 // TestLambdaWritesCSVToKinesis: an App run by the Lambda handler writes a
 // CSV destination's rows as CSV records, one row each, to kinesis-local;
 // the JSON destination next to it is unchanged.
@@ -166,8 +140,8 @@ func TestLambdaWritesCSVToKinesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := func(arn string) *producerSink {
-		return &producerSink{p: must(NewProducer(kc, arn, func(o *ProducerOptions) { o.PartitionKey = ConstantPartitionKey("k") }))}
+	sink := func(arn string) *KinesisSink {
+		return must(NewKinesisSink(must(NewProducer(kc, arn, func(o *ProducerOptions) { o.PartitionKey = ConstantPartitionKey("k") }))))
 	}
 	a, err := NewApp(engine, "SOURCE_SQL_STREAM_001",
 		Output{Stream: "TYPED", Sink: sink(csvARN), Format: app.OutputFormat("TYPED")},

@@ -13,6 +13,13 @@
 //	app, err := kda.NewApp(engine, "", kda.Output{Stream: "anomaly_data_stream", Sink: anomalies})
 //	lambda.Start(kda.NewLambdaHandler(app.HandleRecord, func(o *kda.LambdaOptions) { o.AfterBatch = app.Flush }))
 //
+// Or give it the application's description (its SQL, input schema and
+// OutputDescriptions) and the clients its destinations need, and it runs:
+//
+//	desc, err := kda.ParseApplication(describeApplicationJSON)
+//	engine, err := desc.NewEngine()
+//	app, err := desc.NewApp(engine, kda.Destinations{Kinesis: kinesisClient, Firehose: firehoseClient, Lambda: lambdaClient})
+//
 // Windows span invocations when the engine's window state is kept with
 // the checkpoints (Engine.State/RestoreState, or SaveState/LoadState with
 // a StateStore: MemoryCheckpoints or DynamoDBCheckpoints): load it when
@@ -144,11 +151,20 @@
 //     local files instead).
 //   - App (NewApp): an Engine joined to its Sinks, each Output writing
 //     its rows as JSON objects or, with Format FormatCSV, as CSV lines
-//     (Row.AppendJSON, Row.AppendCSV).
-//   - Delivery (NewDelivery): Firehose-style S3 objects (size and interval
+//     (Row.AppendJSON, Row.AppendCSV). Application.NewApp builds the App
+//     from the description itself: every OutputDescription's destination
+//     gets its sink (Application.OutputSinks) from the clients in
+//     Destinations, with the output's format.
+//   - Sinks, one per destination kind of KDA: KinesisSink
+//     (NewKinesisSink, KINESIS_STREAM: one record per row through a
+//     Producer), FirehoseSink (NewFirehoseSink, FIREHOSE:
+//     PutRecordBatch), LambdaSink (NewLambdaSink, LAMBDA: synchronous
+//     invocations carrying a KinesisAnalyticsOutputDeliveryEvent, rows the
+//     function answers DeliveryFailed sent again with their retryHint
+//     incremented); and Delivery (NewDelivery), Firehose-style S3 objects
+//     without Firehose (size and interval
 //     buffers, !{timestamp:…} prefixes with Java DateTimeFormatter
-//     semantics, Firehose object names, error output prefix, GZIP);
-//     FirehoseSink (NewFirehoseSink) sends to a real delivery stream.
+//     semantics, Firehose object names, error output prefix, GZIP).
 //   - Input: NewLambdaHandler (batchItemFailures) and Consumer
 //     (NewConsumer), both de-aggregating KPL records (Deaggregate).
 //   - Test data: Generator (NewGenerator), Kinesis Data Generator templates
@@ -213,6 +229,15 @@
 // Engine methods fail only for an unknown stream (ErrUnknownStream); bad
 // rows go to the error_stream. Delivery write failures are
 // *DeliveryError, and the records stay buffered for the next attempt.
+// KinesisSink and LambdaSink never drop a row silently: rows they could
+// not deliver are a *DestinationError naming the stream or function, one
+// FailedRecord per row with its data and cause — *RecordError or
+// ErrRecordTooLarge (Kinesis), *LambdaDeliveryError (still DeliveryFailed
+// at the last attempt), *LambdaFunctionError (the function failed),
+// *LambdaResponseError (an answer that is not the response JSON or does
+// not answer for every recordId), or the request's error — and whether it
+// is still buffered for the next Flush. Log lines name streams, functions
+// and recordIds, never row data.
 // Producer.Put reports each record in its PutResult: ErrRecordTooLarge,
 // *RecordError (the Kinesis error code after the last attempt), or the
 // request's error. DynamoDBCheckpoints returns ErrCheckpointBehind when
@@ -230,8 +255,9 @@
 //
 // # Concurrency
 //
-// Engine, App, Delivery, FirehoseSink, Producer and the Checkpointers are
-// safe for concurrent use; Engine and App serialise rows (KDA's
+// Engine, App, Delivery, FirehoseSink, KinesisSink, LambdaSink, Producer
+// and the Checkpointers are safe for concurrent use (a LambdaSink invokes
+// its function one invocation at a time); Engine and App serialise rows (KDA's
 // in-application streams are ordered), and subscribers and sinks are
 // called synchronously under the engine's lock, so they must not call back
 // into it. A Generator is for one goroutine. Producer.Put runs at most
